@@ -1,0 +1,91 @@
+// scraper/text_parser.h
+//
+// A streaming parser for the Prometheus text exposition format 0.0.4, with
+// exactly the acceptance rules of Prometheus 2.42's scraper
+// (model/textparse/promparse.go): what Prometheus rejects fails the scrape
+// with an error naming the line, the column and the offending text.
+//
+// Hot path: runs over every scraped byte. The parser walks the body in place
+// and hands out views into it; nothing is allocated per sample except by
+// GetLabels(), which callers use only for series they have not seen before.
+//
+// Thread-safety: thread-compatible; one parser per scrape body. Views are
+// valid while the body is alive (and series_text()/metric_name() until the
+// next Next()).
+
+#ifndef FEDGATE_SCRAPER_TEXT_PARSER_H_
+#define FEDGATE_SCRAPER_TEXT_PARSER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "merge/labels.h"
+#include "merge/metric_metadata.h"
+
+namespace fedgate {
+
+enum class ParseEntry {
+  kSeries,   // A sample line.
+  kType,     // `# TYPE name type`
+  kHelp,     // `# HELP name text`
+  kComment,  // Any other `#` line (ignored by callers).
+  kEof,      // End of the body; Next() keeps returning kEof.
+};
+
+class TextParser {
+ public:
+  explicit TextParser(absl::string_view body);
+
+  // Advances to the next entry. Blank lines are skipped. A syntax error
+  // returns InvalidArgument, e.g.
+  // `line 3, column 9: invalid label name "1a" in "m{1a="x"} 1"`;
+  // the parser must not be used after an error.
+  absl::StatusOr<ParseEntry> Next();
+
+  // kSeries: the raw bytes of the metric name and label set as exposed
+  // (`m{a="1"}`), the key for a scrape cache.
+  absl::string_view series_text() const { return series_text_; }
+  // kSeries: the metric name.
+  absl::string_view metric_name() const { return metric_name_; }
+  // kSeries: replaces `*labels` with the series' labels in exposition order,
+  // `__name__` first, values unescaped. Empty values are kept (callers drop
+  // them when building a Labels).
+  void GetLabels(std::vector<Label>* labels) const;
+  // kSeries: the sample value.
+  double value() const { return value_; }
+  // kSeries: the sample's timestamp in milliseconds, if the line has one.
+  std::optional<int64_t> timestamp_ms() const { return timestamp_ms_; }
+
+  // kType, kHelp: the family name.
+  absl::string_view family_name() const { return family_name_; }
+  // kType: the declared type.
+  MetricType type() const { return type_; }
+  // kHelp: the help text, unescaped (`\\` and `\n`).
+  std::string help() const;
+
+  // Returns the 1-based line number of the current entry.
+  int line() const { return line_; }
+
+ private:
+  // Implementation state; see text_parser.cc.
+  absl::string_view body_;
+  size_t pos_ = 0;
+  int line_ = 0;
+  absl::string_view series_text_;
+  absl::string_view metric_name_;
+  // Label name/raw value views of the current series (values still escaped).
+  std::vector<std::pair<absl::string_view, absl::string_view>> label_views_;
+  double value_ = 0;
+  std::optional<int64_t> timestamp_ms_;
+  absl::string_view family_name_;
+  MetricType type_ = MetricType::kUntyped;
+  absl::string_view raw_help_;
+};
+
+}  // namespace fedgate
+
+#endif  // FEDGATE_SCRAPER_TEXT_PARSER_H_
