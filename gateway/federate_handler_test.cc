@@ -1,0 +1,160 @@
+#include "gateway/federate_handler.h"
+
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace fedgate {
+namespace {
+
+Sample MakeSample(Labels labels, double value, int64_t ts) {
+  Sample s;
+  s.labels = std::move(labels);
+  s.value = value;
+  s.timestamp_ms = ts;
+  return s;
+}
+
+// Two targets: the first has typed families, the second repeats one of the
+// first's series (a conflict) and adds a series without `instance`.
+StoreSnapshot TwoTargets() {
+  auto first = std::make_shared<ScrapeBatch>();
+  first->metadata = {
+      {"http_requests_total", MetricType::kCounter, "Total requests.", ""},
+      {"latency_seconds", MetricType::kHistogram, "Latency.\nIn seconds.", ""},
+  };
+  first->samples = {
+      MakeSample({{"__name__", "http_requests_total"},
+                  {"code", "500"},
+                  {"instance", "a:1"},
+                  {"job", "j"}},
+                 1, 1000),
+      MakeSample({{"__name__", "http_requests_total"},
+                  {"code", "200"},
+                  {"instance", "a:1"},
+                  {"job", "j"}},
+                 5, 1000),
+      MakeSample({{"__name__", "latency_seconds_bucket"},
+                  {"le", "0.5"},
+                  {"instance", "a:1"},
+                  {"job", "j"}},
+                 2, 1000),
+      MakeSample({{"__name__", "latency_seconds_bucket"},
+                  {"le", "+Inf"},
+                  {"instance", "a:1"},
+                  {"job", "j"}},
+                 3, 1000),
+      MakeSample({{"__name__", "latency_seconds_sum"},
+                  {"instance", "a:1"},
+                  {"job", "j"}},
+                 1.5, 1000),
+      MakeSample({{"__name__", "latency_seconds_count"},
+                  {"instance", "a:1"},
+                  {"job", "j"}},
+                 3, 1000),
+      MakeSample({{"__name__", "up"}, {"instance", "a:1"}, {"job", "j"}}, 1,
+                 1000),
+  };
+  auto second = std::make_shared<ScrapeBatch>();
+  second->metadata = {
+      {"http_requests_total", MetricType::kGauge, "Conflicting help.", ""},
+  };
+  second->samples = {
+      MakeSample({{"__name__", "http_requests_total"},
+                  {"code", "200"},
+                  {"instance", "a:1"},
+                  {"job", "j"}},
+                 7, 2000),
+      MakeSample({{"__name__", "no_instance"}, {"job", "j"}}, 1e6, 2000),
+  };
+  StoreSnapshot snapshot;
+  snapshot.batches = {{1, first}, {2, second}};
+  snapshot.series_count = 9;
+  return snapshot;
+}
+
+std::string Federate(const StoreSnapshot& snapshot,
+                     const std::vector<std::string>& matches,
+                     const std::map<std::string, std::string>& external) {
+  absl::StatusOr<FederateParams> params = ParseFederateParams(matches);
+  EXPECT_TRUE(params.ok()) << params.status();
+  if (!params.ok()) return "";
+  std::string out;
+  EXPECT_TRUE(WriteFederation(snapshot, *params, external,
+                              [&out](absl::string_view chunk) {
+                                out.append(chunk.data(), chunk.size());
+                                return true;
+                              }));
+  return out;
+}
+
+TEST(FederateHandlerTest, WritesFamiliesWithMetadataAndExternalLabels) {
+  EXPECT_EQ(
+      Federate(TwoTargets(), {"{job=\"j\"}"}, {{"zone", "eu"}}),
+      "# HELP http_requests_total Total requests.\n"
+      "# TYPE http_requests_total counter\n"
+      "http_requests_total{code=\"200\",instance=\"a:1\",job=\"j\",zone=\"eu\"}"
+      " 5 1000\n"
+      "http_requests_total{code=\"500\",instance=\"a:1\",job=\"j\",zone=\"eu\"}"
+      " 1 1000\n"
+      "# HELP latency_seconds Latency.\\nIn seconds.\n"
+      "# TYPE latency_seconds histogram\n"
+      "latency_seconds_bucket{instance=\"a:1\",job=\"j\",le=\"+Inf\","
+      "zone=\"eu\"} 3 1000\n"
+      "latency_seconds_bucket{instance=\"a:1\",job=\"j\",le=\"0.5\","
+      "zone=\"eu\"} 2 1000\n"
+      "latency_seconds_count{instance=\"a:1\",job=\"j\",zone=\"eu\"} 3 1000\n"
+      "latency_seconds_sum{instance=\"a:1\",job=\"j\",zone=\"eu\"} 1.5 1000\n"
+      "# TYPE no_instance untyped\n"
+      "no_instance{job=\"j\",instance=\"\",zone=\"eu\"} 1e+06 2000\n"
+      "# TYPE up untyped\n"
+      "up{instance=\"a:1\",job=\"j\",zone=\"eu\"} 1 1000\n");
+}
+
+TEST(FederateHandlerTest, OverlappingSelectorsEmitEachSeriesOnce) {
+  EXPECT_EQ(
+      Federate(TwoTargets(),
+               {"up", "{__name__=~\"u.*\"}", "{job=\"j\",__name__=\"up\"}"},
+               {}),
+      "# TYPE up untyped\n"
+      "up{instance=\"a:1\",job=\"j\"} 1 1000\n");
+}
+
+TEST(FederateHandlerTest, ExternalInstanceLabelFillsMissingInstance) {
+  EXPECT_EQ(Federate(TwoTargets(), {"no_instance"}, {{"instance", "gw"}}),
+            "# TYPE no_instance untyped\n"
+            "no_instance{job=\"j\",instance=\"gw\"} 1e+06 2000\n");
+}
+
+TEST(FederateHandlerTest, NoMatchingSeriesIsAnEmptyAnswer) {
+  EXPECT_EQ(Federate(TwoTargets(), {"{job=\"other\"}"}, {}), "");
+}
+
+TEST(FederateHandlerTest, StopsWhenTheClientGoesAway) {
+  absl::StatusOr<FederateParams> params = ParseFederateParams({"{job=\"j\"}"});
+  ASSERT_TRUE(params.ok()) << params.status();
+  int calls = 0;
+  EXPECT_FALSE(
+      WriteFederation(TwoTargets(), *params, {}, [&calls](absl::string_view) {
+        ++calls;
+        return false;
+      }));
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(FederateHandlerTest, RejectsMissingAndBadSelectors) {
+  absl::StatusOr<FederateParams> none = ParseFederateParams({});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(none.status().message(), "no match[] parameter provided");
+
+  absl::StatusOr<FederateParams> bad =
+      ParseFederateParams({"up", "not-a-valid-metric-name"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message(), "1:4: parse error: unexpected <op:->");
+}
+
+}  // namespace
+}  // namespace fedgate

@@ -1,0 +1,123 @@
+#include "gateway/flags.h"
+
+#include <functional>
+
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace fedgate {
+namespace {
+
+absl::Status SetLogLevel(absl::string_view value, FedgateFlags* flags) {
+  if (value == "debug") {
+    flags->log_level = LogLevel::kDebug;
+  } else if (value == "info") {
+    flags->log_level = LogLevel::kInfo;
+  } else if (value == "warn") {
+    flags->log_level = LogLevel::kWarn;
+  } else if (value == "error") {
+    flags->log_level = LogLevel::kError;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid value \"", value,
+        "\" for flag --log.level: must be one of debug, info, warn, error"));
+  }
+  return absl::OkStatus();
+}
+
+struct FlagSpec {
+  absl::string_view name;
+  std::function<absl::Status(absl::string_view, FedgateFlags*)> set;
+};
+
+const std::vector<FlagSpec>& Specs() {
+  static const auto* const specs = new std::vector<FlagSpec>{
+      {"config.file",
+       [](absl::string_view v, FedgateFlags* f) {
+         f->config_file = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"web.listen-address",
+       [](absl::string_view v, FedgateFlags* f) {
+         f->web_listen_address = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"grpc.listen-address",
+       [](absl::string_view v, FedgateFlags* f) {
+         f->grpc_listen_address = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"log.level", SetLogLevel},
+  };
+  return *specs;
+}
+
+}  // namespace
+
+absl::StatusOr<FedgateFlags> ParseFlags(const std::vector<std::string>& args) {
+  FedgateFlags flags;
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "-h" || arg == "--help" || arg == "-help") {
+      flags.help = true;
+      continue;
+    }
+    if (!absl::ConsumePrefix(&arg, "--")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument \"", arg, "\" (see --help)"));
+    }
+    absl::string_view name = arg;
+    absl::string_view value;
+    bool has_value = false;
+    if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    const FlagSpec* spec = nullptr;
+    for (const FlagSpec& s : Specs()) {
+      if (s.name == name) spec = &s;
+    }
+    if (spec == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown long flag '--", name, "' (see --help)"));
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("expected argument for flag '--", name, "'"));
+      }
+      value = args[++i];
+    }
+    if (absl::Status s = spec->set(value, &flags); !s.ok()) return s;
+  }
+  return flags;
+}
+
+std::string FlagsUsage() {
+  const FedgateFlags defaults;
+  return absl::StrCat(
+      "usage: fedgate [<flags>]\n\n"
+      "The fedgate metrics aggregation and federation gateway.\n"
+      "Without --config.file it runs an embedded demo: demo targets on\n"
+      "127.0.0.1 and a configuration that scrapes them.\n\n"
+      "Flags:\n"
+      "  -h, --help                 Show this help.\n"
+      "  --config.file=FILE         fedgate configuration file (Prometheus\n"
+      "                             scrape_configs syntax). Default: the "
+      "embedded demo.\n"
+      "  --web.listen-address=ADDR  Address for /federate, /api/v1, /metrics.\n"
+      "                             Default: ",
+      defaults.web_listen_address,
+      "\n"
+      "  --grpc.listen-address=ADDR Address for the gRPC API; empty turns it\n"
+      "                             off. Default: ",
+      defaults.grpc_listen_address,
+      "\n"
+      "  --log.level=LEVEL          debug, info, warn or error. Default: "
+      "info\n");
+}
+
+}  // namespace fedgate

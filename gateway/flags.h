@@ -1,0 +1,42 @@
+// gateway/flags.h
+//
+// The fedgate command line, in Prometheus's style: `--config.file=FILE` or
+// `--config.file FILE`, dotted names, `--help`. Abseil's flags library cannot
+// declare dotted names, so this small parser exists; it knows only the flags
+// below and rejects anything else.
+//
+// Thread-safety: value types and a pure function.
+
+#ifndef FEDGATE_GATEWAY_FLAGS_H_
+#define FEDGATE_GATEWAY_FLAGS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace fedgate {
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+struct FedgateFlags {
+  // Empty: run the embedded demo (demo targets on 127.0.0.1 and a config
+  // scraping them).
+  std::string config_file;
+  std::string web_listen_address = "0.0.0.0:9099";
+  // Empty: no gRPC server.
+  std::string grpc_listen_address = "0.0.0.0:9098";
+  LogLevel log_level = LogLevel::kInfo;
+  bool help = false;
+};
+
+// Parses argv (without argv[0]). Fails with InvalidArgument naming the flag
+// for an unknown flag, a missing value or a bad log level.
+absl::StatusOr<FedgateFlags> ParseFlags(const std::vector<std::string>& args);
+
+// Returns the `--help` text.
+std::string FlagsUsage();
+
+}  // namespace fedgate
+
+#endif  // FEDGATE_GATEWAY_FLAGS_H_

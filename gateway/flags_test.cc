@@ -1,0 +1,67 @@
+#include "gateway/flags.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace fedgate {
+namespace {
+
+TEST(FlagsTest, DefaultsWithoutArguments) {
+  absl::StatusOr<FedgateFlags> flags = ParseFlags({});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->config_file, "");
+  EXPECT_EQ(flags->web_listen_address, "0.0.0.0:9099");
+  EXPECT_EQ(flags->grpc_listen_address, "0.0.0.0:9098");
+  EXPECT_EQ(flags->log_level, LogLevel::kInfo);
+  EXPECT_FALSE(flags->help);
+}
+
+TEST(FlagsTest, AcceptsEqualsAndSeparateValues) {
+  absl::StatusOr<FedgateFlags> flags =
+      ParseFlags({"--config.file=/etc/fedgate.yml", "--web.listen-address",
+                  "127.0.0.1:0", "--grpc.listen-address=", "--log.level=debug"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->config_file, "/etc/fedgate.yml");
+  EXPECT_EQ(flags->web_listen_address, "127.0.0.1:0");
+  EXPECT_EQ(flags->grpc_listen_address, "");
+  EXPECT_EQ(flags->log_level, LogLevel::kDebug);
+}
+
+TEST(FlagsTest, HelpIsRecognised) {
+  for (const char* arg : {"-h", "--help"}) {
+    absl::StatusOr<FedgateFlags> flags = ParseFlags({arg});
+    ASSERT_TRUE(flags.ok()) << flags.status();
+    EXPECT_TRUE(flags->help) << arg;
+  }
+  const std::string usage = FlagsUsage();
+  for (const char* flag : {"--config.file", "--web.listen-address",
+                           "--grpc.listen-address", "--log.level"}) {
+    EXPECT_NE(usage.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(FlagsTest, RejectsBadCommandLines) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  const Case cases[] = {
+      {{"--storage.tsdb.path=x"}, "unknown long flag '--storage.tsdb.path'"},
+      {{"--config.file"}, "expected argument for flag '--config.file'"},
+      {{"--log.level=verbose"}, "invalid value \"verbose\" for flag --log.level"},
+      {{"config.yml"}, "unexpected argument \"config.yml\""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.args[0]);
+    absl::StatusOr<FedgateFlags> flags = ParseFlags(c.args);
+    ASSERT_FALSE(flags.ok());
+    EXPECT_EQ(flags.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(flags.status().message().find(c.error), std::string::npos)
+        << flags.status();
+  }
+}
+
+}  // namespace
+}  // namespace fedgate

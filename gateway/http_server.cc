@@ -1,0 +1,166 @@
+#include "gateway/http_server.h"
+
+#include <httplib.h>
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gateway/federate_handler.h"
+#include "prometheus/counter.h"
+#include "prometheus/text_serializer.h"
+
+namespace fedgate {
+namespace {
+
+void PlainError(httplib::Response& res, int status, absl::string_view body) {
+  res.status = status;
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_content(std::string(body), "text/plain; charset=utf-8");
+}
+
+}  // namespace
+
+absl::Status SplitListenAddress(const std::string& address, std::string* host,
+                                int* port) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "listen address \"", address, "\": missing port (want host:port)"));
+  }
+  std::string h = address.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
+    h = h.substr(1, h.size() - 2);
+  }
+  int p = 0;
+  if (!absl::SimpleAtoi(address.substr(colon + 1), &p) || p < 0 || p > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("listen address \"", address, "\": invalid port"));
+  }
+  *host = h.empty() ? "0.0.0.0" : h;
+  *port = p;
+  return absl::OkStatus();
+}
+
+HttpServer::HttpServer(Options options)
+    : options_(std::move(options)),
+      server_(std::make_unique<httplib::Server>()) {
+  if (options_.registry != nullptr) {
+    series_gauge_ = &prometheus::BuildGauge()
+                         .Name("fedgate_series")
+                         .Help(
+                             "Series held in the store, synthetic "
+                             "series (up, scrape_*) included.")
+                         .Register(*options_.registry)
+                         .Add({});
+    auto& requests =
+        prometheus::BuildCounter()
+            .Name("fedgate_federate_requests_total")
+            .Help("/federate requests by result (ok, bad_request).")
+            .Register(*options_.registry);
+    federate_requests_ok_ = &requests.Add({{"result", "ok"}});
+    federate_requests_bad_ = &requests.Add({{"result", "bad_request"}});
+  }
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
+  std::string host;
+  int port = 0;
+  if (absl::Status s = SplitListenAddress(options.listen_address, &host, &port);
+      !s.ok()) {
+    return s;
+  }
+  std::unique_ptr<HttpServer> server(new HttpServer(std::move(options)));
+  server->RegisterRoutes();
+  if (port == 0) {
+    port = server->server_->bind_to_any_port(host);
+    if (port < 0) port = 0;
+  } else if (!server->server_->bind_to_port(host, port)) {
+    port = 0;
+  }
+  if (port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on \"", server->options_.listen_address,
+                     "\": address in use or not available"));
+  }
+  server->port_ = port;
+  httplib::Server* raw = server->server_.get();
+  server->thread_ = std::thread([raw] { raw->listen_after_bind(); });
+  return server;
+}
+
+void HttpServer::Stop() {
+  if (server_ != nullptr) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void HttpServer::RegisterRoutes() {
+  httplib::Server& s = *server_;
+
+  s.Get("/federate", [this](const httplib::Request& req,
+                            httplib::Response& res) {
+    std::vector<std::string> matches;
+    const size_t n = req.get_param_value_count("match[]");
+    for (size_t i = 0; i < n; ++i) {
+      matches.push_back(req.get_param_value("match[]", i));
+    }
+    absl::StatusOr<FederateParams> params = ParseFederateParams(matches);
+    if (!params.ok()) {
+      if (federate_requests_bad_ != nullptr)
+        federate_requests_bad_->Increment();
+      PlainError(res, 400, absl::StrCat(params.status().message(), "\n"));
+      return;
+    }
+    if (federate_requests_ok_ != nullptr) federate_requests_ok_->Increment();
+    auto shared_params = std::make_shared<FederateParams>(*std::move(params));
+    std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+    res.set_chunked_content_provider(
+        std::string(kTextContentType),
+        [this, snapshot, shared_params](size_t, httplib::DataSink& sink) {
+          const bool complete = WriteFederation(
+              *snapshot, *shared_params, options_.external_labels,
+              [&sink](absl::string_view chunk) {
+                return sink.is_writable() &&
+                       sink.write(chunk.data(), chunk.size());
+              });
+          if (complete) sink.done();
+          return complete;
+        });
+  });
+  auto method_not_allowed = [](const httplib::Request&,
+                               httplib::Response& res) {
+    res.set_header("Allow", "GET, OPTIONS");
+    PlainError(res, 405, "Method Not Allowed\n");
+  };
+  s.Post("/federate", method_not_allowed);
+  s.Put("/federate", method_not_allowed);
+  s.Delete("/federate", method_not_allowed);
+
+  s.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("fedgate is Healthy.\n", "text/plain; charset=utf-8");
+  });
+  s.Get("/-/ready", [this](const httplib::Request&, httplib::Response& res) {
+    if (options_.ready && !options_.ready()) {
+      PlainError(res, 503, "Service Unavailable");
+      return;
+    }
+    res.set_content("fedgate is Ready.\n", "text/plain; charset=utf-8");
+  });
+  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    if (options_.registry == nullptr) {
+      res.set_content("", std::string(kTextContentType));
+      return;
+    }
+    if (series_gauge_ != nullptr) {
+      series_gauge_->Set(static_cast<double>(options_.store->SeriesCount()));
+    }
+    res.set_content(
+        prometheus::TextSerializer().Serialize(options_.registry->Collect()),
+        std::string(kTextContentType));
+  });
+}
+
+}  // namespace fedgate

@@ -1,0 +1,71 @@
+// gateway/http_server.h
+//
+// fedgate's HTTP front door (cpp-httplib): /federate, /metrics (self-metrics),
+// /-/healthy and /-/ready. Later issues add /api/v1/* and /-/reload here.
+//
+// Threading: cpp-httplib serves each connection on a pool thread; handlers
+// read the store through immutable snapshots and never block scrapes.
+// Thread-safety: Start()/Stop() from one thread; handlers are thread-safe.
+
+#ifndef FEDGATE_GATEWAY_HTTP_SERVER_H_
+#define FEDGATE_GATEWAY_HTTP_SERVER_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "merge/series_store.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace fedgate {
+
+// Splits `host:port`, `:port` (all interfaces) or `[v6]:port`.
+absl::Status SplitListenAddress(const std::string& address, std::string* host,
+                                int* port);
+
+class HttpServer {
+ public:
+  struct Options {
+    std::string listen_address;  // `host:port`; port 0 picks a free port.
+    SeriesStore* store = nullptr;
+    prometheus::Registry* registry = nullptr;
+    std::map<std::string, std::string> external_labels;
+    // Returns whether fedgate is ready (config applied).
+    std::function<bool()> ready;
+  };
+
+  // Binds the address and starts serving. Fails with Unavailable when the
+  // address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(Options options);
+  ~HttpServer();
+
+  // Returns the bound port.
+  int port() const { return port_; }
+  // Stops serving and joins the listener thread.
+  void Stop();
+
+ private:
+  explicit HttpServer(Options options);
+  void RegisterRoutes();
+
+  Options options_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  prometheus::Gauge* series_gauge_ = nullptr;
+  prometheus::Counter* federate_requests_ok_ = nullptr;
+  prometheus::Counter* federate_requests_bad_ = nullptr;
+};
+
+}  // namespace fedgate
+
+#endif  // FEDGATE_GATEWAY_HTTP_SERVER_H_
