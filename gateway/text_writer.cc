@@ -1,0 +1,128 @@
+#include "gateway/text_writer.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstddef>
+
+#include "merge/float_format.h"
+
+namespace fedgate {
+namespace {
+
+// Room for " <value> <timestamp>\n": a value is at most 24 characters, an
+// int64 at most 20.
+constexpr size_t kValueAndTimestampChars = 1 + 24 + 1 + 20 + 1;
+
+// Makes room for `n` more bytes in one step, doubling at least, so that
+// reserving before every line never degrades to linear growth.
+void Reserve(size_t n, std::string* out) {
+  const size_t need = out->size() + n;
+  if (need > out->capacity()) {
+    out->reserve(std::max(need, 2 * out->capacity()));
+  }
+}
+
+// Appends `text`, escaping `\` and line feed, and `"` too if `kEscapeQuote`.
+// Runs without escapes are copied in one append.
+template <bool kEscapeQuote>
+void AppendEscaped(absl::string_view text, std::string* out) {
+  const char* run = text.data();
+  const char* const end = text.data() + text.size();
+  for (const char* p = run; p < end; ++p) {
+    const char* escaped;
+    switch (*p) {
+      case '\\':
+        escaped = "\\\\";
+        break;
+      case '\n':
+        escaped = "\\n";
+        break;
+      case '"':
+        if (!kEscapeQuote) continue;
+        escaped = "\\\"";
+        break;
+      default:
+        continue;
+    }
+    out->append(run, p - run);
+    out->append(escaped, 2);
+    run = p + 1;
+  }
+  out->append(run, end - run);
+}
+
+bool IsWritten(const Label& label) {
+  return !label.value.empty() && label.name != kMetricNameLabel;
+}
+
+// Appends `name="value"`, preceded by `{` for the first label and `,` after.
+void AppendLabel(const Label& label, bool first, std::string* out) {
+  out->push_back(first ? '{' : ',');
+  out->append(label.name);
+  out->append("=\"", 2);
+  AppendEscaped<true>(label.value, out);
+  out->push_back('"');
+}
+
+}  // namespace
+
+void AppendHelpLine(absl::string_view family, absl::string_view help,
+                    std::string* out) {
+  Reserve(7 + family.size() + 1 + help.size() + 1, out);
+  out->append("# HELP ", 7);
+  out->append(family.data(), family.size());
+  out->push_back(' ');
+  AppendEscaped<false>(help, out);
+  out->push_back('\n');
+}
+
+void AppendTypeLine(absl::string_view family, MetricType type,
+                    std::string* out) {
+  const absl::string_view type_name = TextTypeName(type);
+  Reserve(7 + family.size() + 1 + type_name.size() + 1, out);
+  out->append("# TYPE ", 7);
+  out->append(family.data(), family.size());
+  out->push_back(' ');
+  out->append(type_name.data(), type_name.size());
+  out->push_back('\n');
+}
+
+void AppendSampleLine(absl::string_view name, absl::Span<const Label> labels,
+                      absl::Span<const Label> extra_labels, double value,
+                      std::optional<int64_t> timestamp_ms, std::string* out) {
+  // Size without escapes: `name{` + `n="v",` per label + `}` + value + ts.
+  size_t size = name.size() + 2 + kValueAndTimestampChars;
+  for (const Label& label : labels) {
+    size += label.name.size() + label.value.size() + 4;
+  }
+  for (const Label& label : extra_labels) {
+    size += label.name.size() + label.value.size() + 4;
+  }
+  Reserve(size, out);
+
+  out->append(name.data(), name.size());
+  bool first = true;
+  for (const Label& label : labels) {
+    if (!IsWritten(label)) continue;
+    AppendLabel(label, first, out);
+    first = false;
+  }
+  for (const Label& label : extra_labels) {
+    AppendLabel(label, first, out);
+    first = false;
+  }
+  if (!first) out->push_back('}');
+
+  out->push_back(' ');
+  AppendGoFloat(value, out);
+  if (timestamp_ms.has_value()) {
+    char buf[24];
+    const std::to_chars_result r =
+        std::to_chars(buf, buf + sizeof(buf), *timestamp_ms);
+    out->push_back(' ');
+    out->append(buf, r.ptr - buf);
+  }
+  out->push_back('\n');
+}
+
+}  // namespace fedgate
