@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The two README commands, on a fresh Debian 12 machine:
+#
+#   bash .ci/dev.sh demo [fedgate flags...]
+#       Installs the Debian packages that are missing, builds //gateway:fedgate and runs it.
+#       With no flags fedgate runs its embedded demo (loopback k3s-like and Linkerd-like
+#       targets) and prints the curl lines to try.
+#
+#   bash .ci/dev.sh test
+#       Installs the Debian packages that are missing, runs `bazel test //...` and the other
+#       suites below, and ends with exactly one line "N passed, M failed" counting test cases
+#       (.ci/count_tests.py). Exits non-zero if anything failed. .ci/run calls this.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly REPO_ROOT
+cd "${REPO_ROOT}"
+
+# Everything the build, the tests and the demo use, all from Debian 12 (see docs/building.md).
+readonly PACKAGES=(
+  bazel-bootstrap bazel-platforms bazel-rules-java
+  libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
+  libabsl-dev libcpp-httplib-dev libbrotli-dev libre2-dev
+  libbenchmark-dev libgtest-dev libgmock-dev
+  libssl-dev zlib1g-dev libcurl4-openssl-dev libyaml-cpp-dev prometheus-cpp-dev
+  prometheus
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format
+  curl python3 openssl ca-certificates g++
+)
+
+usage() {
+  echo "usage: bash .ci/dev.sh demo [fedgate flags...]   # build and run the embedded demo" >&2
+  echo "       bash .ci/dev.sh test                       # run every test suite" >&2
+}
+
+# Prints the packages of PACKAGES that are not installed, one per line. Packages dpkg has never
+# heard of are missing too (dpkg-query skips them, with a message on stderr we do not need).
+missing_packages() {
+  local installed
+  installed="$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PACKAGES[@]}" \
+    2>/dev/null || true)"
+  local pkg
+  for pkg in "${PACKAGES[@]}"; do
+    if ! grep -qxF "${pkg} installed" <<<"${installed}"; then
+      echo "${pkg}"
+    fi
+  done
+}
+
+# Installs the missing packages with one apt-get run; does nothing (in ~50 ms) when none is.
+ensure_packages() {
+  local missing
+  mapfile -t missing < <(missing_packages)
+  if ((${#missing[@]} == 0)); then
+    return 0
+  fi
+  echo "dev.sh: missing Debian packages: ${missing[*]}" >&2
+  local -a as_root=()
+  if ((EUID != 0)); then
+    if command -v sudo >/dev/null 2>&1; then
+      as_root=(sudo)
+    else
+      echo "dev.sh: installing them needs root, and sudo is not available. As root, run:" >&2
+      echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+      echo "dev.sh: then run this command again." >&2
+      exit 1
+    fi
+  fi
+  echo "dev.sh: installing them with apt-get${as_root:+ (through sudo)}" >&2
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+  mapfile -t missing < <(missing_packages)
+  if ((${#missing[@]} != 0)); then
+    echo "dev.sh: still missing after apt-get install: ${missing[*]}" >&2
+    exit 1
+  fi
+}
+
+run_demo() {
+  bazel build //gateway:fedgate
+  exec "${REPO_ROOT}/bazel-bin/gateway/fedgate" "$@"
+}
+
+# Parallelism for the CI machine (2 cores) and for laptops alike.
+JOBS="$(nproc 2>/dev/null || echo 2)"
+readonly JOBS
+
+# Results of the suites outside `bazel test //...`, as JUnit XML files that count_tests.py adds
+# to the total. Set by run_tests.
+EXTRA_XML_DIR=""
+
+# Runs one suite outside `bazel test //...` and records it as one test case named NAME: passed
+# if COMMAND exits 0, failed otherwise (its output stays in the log above the summary). A suite
+# that reports its own cases can instead write JUnit XML files into "${EXTRA_XML_DIR}".
+#   run_suite NAME COMMAND [ARGS...]
+run_suite() {
+  local name="$1"
+  shift
+  if [[ ! "${name}" =~ ^[A-Za-z0-9_.-]+$ ]]; then
+    echo "dev.sh: run_suite: bad suite name '${name}'" >&2
+    return 1
+  fi
+  echo "dev.sh: running suite ${name}: $*" >&2
+  local failure=""
+  local rc=0
+  "$@" || rc=$?
+  if ((rc != 0)); then
+    failure="<failure message=\"exited with status ${rc}\"/>"
+    echo "dev.sh: suite ${name} FAILED (exit status ${rc})" >&2
+  fi
+  printf '<testsuites><testsuite name="%s"><testcase name="%s" classname="dev.sh">%s</testcase></testsuite></testsuites>\n' \
+    "${name}" "${name}" "${failure}" >"${EXTRA_XML_DIR}/${name}.xml"
+}
+
+# ===== Extra test suites ========================================================================
+# Suites beyond `bazel test //...` go here, one `run_suite NAME COMMAND...` line each (a short
+# fuzz run, a sanitizer pass, ...). Each one adds its test case(s) to the final count.
+extra_suites() {
+  :
+}
+# ================================================================================================
+
+run_tests() {
+  local work
+  work="$(mktemp -d "${TMPDIR:-/tmp}/fedgate-ci.XXXXXX")"
+  # shellcheck disable=SC2064  # expand now: work is local
+  trap "rm -rf '${work}'" EXIT
+  EXTRA_XML_DIR="${work}/extra"
+  mkdir -p "${EXTRA_XML_DIR}"
+
+  # The test targets `bazel test //...` runs (manual ones are skipped by it, so here too). A
+  # target without a result from this run counts as one failed case.
+  local query_rc=0
+  bazel query --noshow_progress \
+    'tests(//...) except attr("tags", "\bmanual\b", //...)' >"${work}/targets" || query_rc=$?
+
+  local bazel_rc=0
+  bazel test //... \
+    --keep_going \
+    --test_output=errors \
+    --jobs="${JOBS}" \
+    --local_test_jobs="${JOBS}" \
+    --build_event_json_file="${work}/bep.json" || bazel_rc=$?
+  if ((query_rc != 0 && bazel_rc == 0)); then
+    bazel_rc="${query_rc}"
+  fi
+
+  extra_suites
+
+  python3 "${REPO_ROOT}/.ci/count_tests.py" \
+    --targets "${work}/targets" \
+    --bep "${work}/bep.json" \
+    --testlogs "${REPO_ROOT}/bazel-testlogs" \
+    --bazel-exit "${bazel_rc}" \
+    --extra-xml-dir "${EXTRA_XML_DIR}"
+}
+
+main() {
+  if (($# == 0)); then
+    usage
+    exit 2
+  fi
+  local mode="$1"
+  shift
+  case "${mode}" in
+    demo)
+      ensure_packages
+      run_demo "$@"
+      ;;
+    test)
+      if (($# != 0)); then
+        usage
+        exit 2
+      fi
+      ensure_packages
+      run_tests
+      ;;
+    *)
+      usage
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"
