@@ -1,0 +1,357 @@
+#include "scraper/http_client.h"
+
+#include <zlib.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+
+namespace fedgate {
+namespace {
+
+constexpr absl::Duration kWait = absl::Seconds(30);
+
+// An HTTP server on 127.0.0.1 (any free port), serving on its own thread
+// until Stop(). Handlers are registered before Start().
+class TestServer {
+ public:
+  ~TestServer() { Stop(); }
+
+  httplib::Server& server() { return server_; }
+
+  void Start() {
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() is a no-op until the accept loop runs, so wait for it.
+    const absl::Time deadline = absl::Now() + kWait;
+    while (!server_.is_running() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    ASSERT_TRUE(server_.is_running());
+  }
+
+  void Stop() {
+    if (!thread_.joinable()) return;
+    server_.stop();
+    thread_.join();
+  }
+
+  std::string Url(absl::string_view path) const {
+    return absl::StrCat("http://127.0.0.1:", port_, path);
+  }
+  int port() const { return port_; }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+// Fetches `request` and waits (bounded) for the callback.
+absl::StatusOr<HttpResponse> FetchAndWait(HttpClient& client,
+                                          HttpRequest request) {
+  absl::Notification done;
+  absl::StatusOr<HttpResponse> result;
+  client.Fetch(std::move(request), [&](absl::StatusOr<HttpResponse> response) {
+    result = std::move(response);
+    done.Notify();
+  });
+  if (!done.WaitForNotificationWithTimeout(kWait)) {
+    return absl::InternalError("no callback within the test's deadline");
+  }
+  return result;
+}
+
+std::unique_ptr<HttpClient> NewClient() {
+  absl::StatusOr<std::unique_ptr<HttpClient>> client =
+      HttpClient::Create(HttpClient::Options());
+  EXPECT_TRUE(client.ok()) << client.status();
+  return client.ok() ? *std::move(client) : nullptr;
+}
+
+std::string Gzip(absl::string_view data) {
+  z_stream z = {};
+  // 15 + 16: a gzip header and trailer around the deflate stream.
+  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+               Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, data.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = data.size();
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = out.size();
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+TEST(HttpClientTest, SendsPrometheusScrapeHeaders) {
+  absl::Mutex mu;
+  httplib::Headers seen;
+  TestServer server;
+  server.server().Get("/metrics",
+                      [&](const httplib::Request& req, httplib::Response& res) {
+                        {
+                          absl::MutexLock lock(&mu);
+                          seen = req.headers;
+                        }
+                        res.set_content("m 1\n", "text/plain; version=0.0.4");
+                      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+
+  struct Case {
+    absl::Duration timeout;
+    std::string want_header;
+  };
+  const std::vector<Case> cases = {
+      {absl::Seconds(10), "10"},
+      {absl::Milliseconds(500), "0.5"},
+      {absl::Milliseconds(1250), "1.25"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.want_header);
+    HttpRequest request;
+    request.url = server.Url("/metrics");
+    request.timeout = c.timeout;
+    absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status_code, 200);
+    EXPECT_EQ(response->body, "m 1\n");
+    EXPECT_EQ(response->content_type, "text/plain; version=0.0.4");
+    absl::MutexLock lock(&mu);
+    auto header = [&](const std::string& name) {
+      auto it = seen.find(name);
+      return it == seen.end() ? std::string("<none>") : it->second;
+    };
+    EXPECT_EQ(header("Accept"), "text/plain;version=0.0.4;q=1,*/*;q=0.1");
+    EXPECT_EQ(header("Accept-Encoding"), "gzip");
+    EXPECT_EQ(header("User-Agent"), "fedgate/0.1.0");
+    EXPECT_EQ(header("X-Prometheus-Scrape-Timeout-Seconds"), c.want_header);
+  }
+}
+
+TEST(HttpClientTest, DecodesGzipBodies) {
+  const std::string body = "# TYPE m counter\nm_total{a=\"1\"} 42\n";
+  TestServer server;
+  server.server().Get("/metrics",
+                      [&](const httplib::Request&, httplib::Response& res) {
+                        // A type httplib does not compress itself, so the body
+                        // is gzipped once.
+                        res.set_header("Content-Encoding", "gzip");
+                        res.set_content(Gzip(body), "application/octet-stream");
+                      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+
+  HttpRequest request;
+  request.url = server.Url("/metrics");
+  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->body, body);
+}
+
+TEST(HttpClientTest, ReportsErrorsInPrometheusWording) {
+  TestServer server;
+  server.server().Get("/fail",
+                      [](const httplib::Request&, httplib::Response& res) {
+                        res.status = 500;
+                        res.set_content("boom", "text/plain");
+                      });
+  server.Start();
+  // A port nobody listens on: bound once, then released.
+  int closed_port;
+  {
+    TestServer closed;
+    closed.Start();
+    closed_port = closed.port();
+  }
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+
+  struct Case {
+    std::string name;
+    std::string url;
+    absl::StatusCode want_code;
+    std::string want_message;
+  };
+  const std::string refused_url =
+      absl::StrCat("http://127.0.0.1:", closed_port, "/metrics");
+  const std::vector<Case> cases = {
+      {"500", server.Url("/fail"), absl::StatusCode::kUnavailable,
+       "server returned HTTP status 500 Internal Server Error"},
+      {"404", server.Url("/nothing"), absl::StatusCode::kUnavailable,
+       "server returned HTTP status 404 Not Found"},
+      {"connection refused", refused_url, absl::StatusCode::kUnavailable,
+       absl::StrCat("Get \"", refused_url, "\": dial tcp 127.0.0.1:",
+                    closed_port, ": connect: connection refused")},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    HttpRequest request;
+    request.url = c.url;
+    absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+    ASSERT_FALSE(response.ok());
+    EXPECT_EQ(response.status().code(), c.want_code) << response.status();
+    EXPECT_EQ(std::string(response.status().message()), c.want_message);
+  }
+}
+
+TEST(HttpClientTest, TimeoutCoversTheWholeTransfer) {
+  absl::Notification release;
+  TestServer server;
+  server.server().Get("/hang",
+                      [&](const httplib::Request&, httplib::Response& res) {
+                        release.WaitForNotificationWithTimeout(kWait);
+                        res.set_content("late 1\n", "text/plain");
+                      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+
+  HttpRequest request;
+  request.url = server.Url("/hang");
+  request.timeout = absl::Milliseconds(200);
+  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  release.Notify();
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(std::string(response.status().message()),
+            absl::StrCat("Get \"", server.Url("/hang"),
+                         "\": context deadline exceeded"));
+}
+
+TEST(HttpClientTest, FollowsRedirects) {
+  TestServer server;
+  server.server().Get("/old",
+                      [](const httplib::Request&, httplib::Response& res) {
+                        res.set_redirect("/metrics");
+                      });
+  server.server().Get("/metrics",
+                      [](const httplib::Request&, httplib::Response& res) {
+                        res.set_content("m 1\n", "text/plain");
+                      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+
+  HttpRequest request;
+  request.url = server.Url("/old");
+  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->body, "m 1\n");
+}
+
+TEST(HttpClientTest, ReusesConnections) {
+  TestServer server;
+  server.server().Get("/metrics",
+                      [](const httplib::Request&, httplib::Response& res) {
+                        res.set_content("m 1\n", "text/plain");
+                      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+
+  HttpRequest request;
+  request.url = server.Url("/metrics");
+  absl::StatusOr<HttpResponse> first = FetchAndWait(*client, request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->new_connections, 1);
+  absl::StatusOr<HttpResponse> second = FetchAndWait(*client, request);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->new_connections, 0);
+}
+
+TEST(HttpClientTest, RunsManyRequestsAtOnce) {
+  // Each request waits until all of them have arrived, which only works if
+  // they are in flight together (and the server has a thread for each).
+  constexpr int kRequests = 6;
+  absl::Mutex mu;
+  int arrived = 0;
+  TestServer server;
+  server.server().Get(
+      "/metrics", [&](const httplib::Request& req, httplib::Response& res) {
+        absl::MutexLock lock(&mu);
+        ++arrived;
+        auto all_arrived = [&arrived]() { return arrived == kRequests; };
+        mu.AwaitWithTimeout(absl::Condition(&all_arrived), kWait);
+        res.set_content(req.get_param_value("i"), "text/plain");
+      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+
+  absl::Mutex results_mu;
+  std::vector<std::string> bodies;
+  absl::Notification all_done;
+  for (int i = 0; i < kRequests; ++i) {
+    HttpRequest request;
+    request.url = server.Url(absl::StrCat("/metrics?i=", i));
+    client->Fetch(request, [&](absl::StatusOr<HttpResponse> response) {
+      absl::MutexLock lock(&results_mu);
+      bodies.push_back(response.ok()
+                           ? response->body
+                           : std::string(response.status().message()));
+      if (bodies.size() == kRequests) all_done.Notify();
+    });
+  }
+  ASSERT_TRUE(all_done.WaitForNotificationWithTimeout(kWait));
+  absl::MutexLock lock(&results_mu);
+  EXPECT_THAT(bodies,
+              ::testing::UnorderedElementsAre("0", "1", "2", "3", "4", "5"));
+  EXPECT_EQ(client->InFlight(), 0);
+}
+
+TEST(HttpClientTest, ShutdownCancelsRequestsInFlight) {
+  absl::Notification arrived;
+  absl::Notification release;
+  TestServer server;
+  server.server().Get("/hang",
+                      [&](const httplib::Request&, httplib::Response& res) {
+                        arrived.Notify();
+                        release.WaitForNotificationWithTimeout(kWait);
+                        res.set_content("late 1\n", "text/plain");
+                      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+
+  absl::Notification done;
+  absl::Status status;
+  HttpRequest request;
+  request.url = server.Url("/hang");
+  request.timeout = absl::Seconds(60);
+  client->Fetch(request, [&](absl::StatusOr<HttpResponse> response) {
+    status = response.status();
+    done.Notify();
+  });
+  ASSERT_TRUE(arrived.WaitForNotificationWithTimeout(kWait));
+  client->Shutdown();
+  EXPECT_TRUE(done.HasBeenNotified());
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
+
+  // After shutdown, requests fail at once.
+  absl::Status late;
+  client->Fetch(request, [&](absl::StatusOr<HttpResponse> response) {
+    late = response.status();
+  });
+  EXPECT_EQ(late.code(), absl::StatusCode::kCancelled) << late;
+  release.Notify();
+}
+
+}  // namespace
+}  // namespace fedgate
