@@ -39,12 +39,13 @@ struct ScrapeConfig {
   std::string job_name;
   absl::Duration scrape_interval;  // Filled from global when unset.
   absl::Duration scrape_timeout;   // Filled: min(global timeout, interval).
+  // As in Prometheus, an explicit null leaves "" here (yaml.v2 zero value).
   std::string metrics_path = "/metrics";
-  std::string scheme = "http";
+  std::string scheme = "http";  // "http" or "https" once loaded.
   bool honor_labels = false;
   bool honor_timestamps = true;
   std::vector<StaticConfig> static_configs;
-  int line = 0;  // Where the scrape config starts in the config file.
+  int line = 0;  // Where the scrape config starts in the config file (1-based).
 };
 
 struct Config {

@@ -1,0 +1,871 @@
+#include "config/config_loader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <new>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "config/config.h"
+#include "config/duration.h"
+#include "config/quote.h"
+#include "yaml-cpp/yaml.h"
+
+namespace fedgate {
+namespace {
+
+// Defaults of Prometheus 2.42 (config.DefaultGlobalConfig).
+constexpr absl::Duration kDefaultScrapeInterval = absl::Minutes(1);
+constexpr absl::Duration kDefaultScrapeTimeout = absl::Seconds(10);
+constexpr absl::Duration kDefaultEvaluationInterval = absl::Minutes(1);
+
+// `<<: *anchor` merges can nest and repeat; this caps the entries they may
+// copy so that a small hostile file cannot make loading take exponential
+// time. Real configurations use a few hundred at most.
+constexpr int64_t kMaxMergedEntries = 100000;
+
+constexpr absl::string_view kBom = "\xef\xbb\xbf";
+
+// Prometheus fields that fedgate does not implement yet. They are accepted
+// only when empty (null, "", [] or {}), so that no setting is ever ignored.
+constexpr absl::string_view kUnsupportedTopLevelFields[] = {
+    "alerting", "rule_files", "remote_write", "remote_read",         "storage",
+    "tracing",  "runtime",    "otlp",         "scrape_config_files",
+};
+constexpr absl::string_view kUnsupportedGlobalFields[] = {
+    "query_log_file",
+    "body_size_limit",
+    "sample_limit",
+    "target_limit",
+    "label_limit",
+    "label_name_length_limit",
+    "label_value_length_limit",
+    "keep_dropped_targets",
+    "scrape_protocols",
+    "rule_query_offset",
+    "metric_name_validation_scheme",
+    "metric_name_escaping_scheme",
+};
+constexpr absl::string_view kUnsupportedScrapeFields[] = {
+    // Scrape behaviour and limits.
+    "params",
+    "body_size_limit",
+    "sample_limit",
+    "target_limit",
+    "label_limit",
+    "label_name_length_limit",
+    "label_value_length_limit",
+    "keep_dropped_targets",
+    "track_timestamps_staleness",
+    "enable_compression",
+    "scrape_protocols",
+    "fallback_scrape_protocol",
+    "scrape_classic_histograms",
+    "scrape_native_histograms",
+    "always_scrape_classic_histograms",
+    "convert_classic_histograms_to_nhcb",
+    "native_histogram_bucket_limit",
+    "native_histogram_min_bucket_factor",
+    "metric_name_validation_scheme",
+    "metric_name_escaping_scheme",
+    "extra_scrape_metrics",
+    // Relabelling.
+    "relabel_configs",
+    "metric_relabel_configs",
+    // HTTP client (prometheus/common config.HTTPClientConfig).
+    "authorization",
+    "basic_auth",
+    "oauth2",
+    "bearer_token",
+    "bearer_token_file",
+    "tls_config",
+    "follow_redirects",
+    "enable_http2",
+    "proxy_url",
+    "no_proxy",
+    "proxy_from_environment",
+    "proxy_connect_header",
+    "http_headers",
+    // Service discovery other than static_configs.
+    "azure_sd_configs",
+    "consul_sd_configs",
+    "digitalocean_sd_configs",
+    "docker_sd_configs",
+    "dockerswarm_sd_configs",
+    "dns_sd_configs",
+    "ec2_sd_configs",
+    "eureka_sd_configs",
+    "file_sd_configs",
+    "gce_sd_configs",
+    "hetzner_sd_configs",
+    "http_sd_configs",
+    "ionos_sd_configs",
+    "kubernetes_sd_configs",
+    "kuma_sd_configs",
+    "lightsail_sd_configs",
+    "linode_sd_configs",
+    "marathon_sd_configs",
+    "nerve_sd_configs",
+    "nomad_sd_configs",
+    "openstack_sd_configs",
+    "ovhcloud_sd_configs",
+    "puppetdb_sd_configs",
+    "scaleway_sd_configs",
+    "serverset_sd_configs",
+    "stackit_sd_configs",
+    "triton_sd_configs",
+    "uyuni_sd_configs",
+    "vultr_sd_configs",
+};
+
+template <size_t N>
+bool Contains(const absl::string_view (&names)[N], absl::string_view name) {
+  for (absl::string_view n : names) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+// Prometheus's legacy label-name rule, `^[a-zA-Z_][a-zA-Z0-9_]*$`. Kept here
+// rather than shared with merge/, because config must not depend on merge.
+bool IsValidLabelName(absl::string_view name) {
+  if (name.empty()) return false;
+  if (!absl::ascii_isalpha(name[0]) && name[0] != '_') return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '_') return false;
+  }
+  return true;
+}
+
+// Returns the offset of the first byte of `s` that does not start a valid
+// UTF-8 sequence (overlong forms, surrogates and values above U+10FFFF are
+// invalid), or npos when all of `s` is valid.
+size_t FirstInvalidUtf8(absl::string_view s) {
+  const auto byte = [&s](size_t i) { return static_cast<uint8_t>(s[i]); };
+  size_t i = 0;
+  while (i < s.size()) {
+    const uint8_t b0 = byte(i);
+    size_t n;
+    uint8_t lo = 0x80, hi = 0xBF;  // Allowed range of the second byte.
+    if (b0 < 0x80) {
+      ++i;
+      continue;
+    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
+      n = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      n = 3;
+      if (b0 == 0xE0) lo = 0xA0;
+      if (b0 == 0xED) hi = 0x9F;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      n = 4;
+      if (b0 == 0xF0) lo = 0x90;
+      if (b0 == 0xF4) hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return i;
+    for (size_t k = 2; k < n; ++k) {
+      if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return i;
+    }
+    i += n;
+  }
+  return absl::string_view::npos;
+}
+
+// Returns the 1-based line of `node`, or 0 when yaml-cpp has no position.
+int LineOf(const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  return mark.line >= 0 ? mark.line + 1 : 0;
+}
+
+// Describes a node the way yaml.v2's "cannot unmarshal" errors do.
+std::string KindOf(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Sequence:
+      return "!!seq";
+    case YAML::NodeType::Map:
+      return "!!map";
+    case YAML::NodeType::Scalar:
+      return absl::StrCat("!!str `", node.Scalar(), "`");
+    default:
+      return "!!null";
+  }
+}
+
+bool IsNullNode(const YAML::Node& node) {
+  return node.Type() == YAML::NodeType::Null ||
+         node.Type() == YAML::NodeType::Undefined;
+}
+
+// True for a node that sets nothing: null, "", [] or {}.
+bool IsEmptyValue(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      return node.Scalar().empty();
+    case YAML::NodeType::Sequence:
+    case YAML::NodeType::Map:
+      return node.size() == 0;
+    default:
+      return true;
+  }
+}
+
+bool IsMergeKey(const YAML::Node& key) {
+  return key.Type() == YAML::NodeType::Scalar && key.Scalar() == "<<" &&
+         (key.Tag() == "?" || key.Tag() == "tag:yaml.org,2002:merge");
+}
+
+// One key of a YAML mapping, after `<<` merges are resolved.
+//
+// Never assigned: YAML::Node's assignment operator does not rebind the handle
+// but overwrites the node it refers to, which an alias shares with the rest
+// of the document.
+struct Entry {
+  Entry(std::string name, int key_line, YAML::Node value)
+      : name(std::move(name)), key_line(key_line), value(std::move(value)) {}
+  Entry(const Entry&) = default;
+  Entry(Entry&&) = default;
+  Entry& operator=(const Entry&) = delete;
+  Entry& operator=(Entry&&) = delete;
+
+  std::string name;
+  int key_line;
+  YAML::Node value;
+  bool overridden = false;  // By a later key with the same name.
+};
+
+// How repeated keys are treated, as in yaml.v2's strict mode: a struct field
+// may be overridden by an explicit key after a merge, a map key never.
+enum class MapKind { kStruct, kLabels };
+
+// The keys of one mapping while it is being read.
+struct EntrySet {
+  std::vector<Entry> entries;
+  absl::flat_hash_map<std::string, size_t> index;  // Into `entries`.
+  absl::flat_hash_set<std::string> explicit_keys;  // Not from a merge.
+};
+
+// A scrape config with the positions its validation errors point at.
+struct ParsedScrapeConfig {
+  ScrapeConfig config;
+  int job_name_line = 0;
+  int timeout_line = 0;
+  int scheme_line = 0;
+};
+
+class Loader {
+ public:
+  explicit Loader(absl::string_view filename) : filename_(filename) {}
+
+  absl::StatusOr<Config> Load(absl::string_view yaml);
+
+ private:
+  absl::Status ErrorAt(int line, absl::string_view reason) const;
+  // Returns the 1-based line of `node`, or 0 if unknown. yaml-cpp gives an
+  // empty (null) node the position of the next token; this corrects that.
+  int NodeLine(const YAML::Node& node) const;
+  // Returns the line of `entry`'s value, or of its key if that is unknown.
+  int ValueLine(const Entry& entry) const;
+
+  // Returns the keys of `map` in document order, with `<<` merges resolved
+  // and repeated keys rejected as yaml.v2's strict mode does.
+  absl::StatusOr<std::vector<Entry>> Entries(const YAML::Node& map,
+                                             MapKind kind,
+                                             absl::string_view context);
+  absl::Status AddEntry(Entry entry, MapKind kind, absl::string_view context,
+                        bool merged, EntrySet* set) const;
+  absl::Status Merge(const YAML::Node& key, const YAML::Node& value,
+                     MapKind kind, absl::string_view context, EntrySet* set);
+  // Returns the error for a field the caller does not know: "not found"
+  // unless `unsupported` (a Prometheus field fedgate does not implement yet),
+  // which is rejected too unless its value is empty.
+  absl::Status UnknownOrUnsupported(const Entry& entry,
+                                    absl::string_view context,
+                                    bool unsupported) const;
+
+  absl::StatusOr<std::string> String(const Entry& entry) const;
+  absl::StatusOr<bool> Bool(const Entry& entry) const;
+  absl::StatusOr<absl::Duration> Duration(const Entry& entry) const;
+  absl::StatusOr<std::map<std::string, std::string>> LabelSet(
+      const Entry& entry);
+
+  absl::Status ParseGlobal(const Entry& entry, GlobalConfig* global);
+  absl::Status ParseScrapeConfigs(const Entry& entry,
+                                  std::vector<ParsedScrapeConfig>* out);
+  absl::StatusOr<ParsedScrapeConfig> ParseScrapeConfig(const YAML::Node& node);
+  absl::StatusOr<std::vector<StaticConfig>> ParseStaticConfigs(
+      const Entry& entry);
+  absl::Status FinishScrapeConfigs(const GlobalConfig& global,
+                                   std::vector<ParsedScrapeConfig>* parsed);
+
+  std::string filename_;
+  absl::string_view text_;  // The YAML being loaded.
+  int64_t merged_entries_ = 0;
+};
+
+absl::Status Loader::ErrorAt(int line, absl::string_view reason) const {
+  if (line <= 0) {
+    return absl::InvalidArgumentError(
+        filename_.empty() ? std::string(reason)
+                          : absl::StrCat(filename_, ": ", reason));
+  }
+  return absl::InvalidArgumentError(
+      filename_.empty() ? absl::StrCat("line ", line, ": ", reason)
+                        : absl::StrCat(filename_, ":", line, ": ", reason));
+}
+
+int Loader::NodeLine(const YAML::Node& node) const {
+  const YAML::Mark mark = node.Mark();
+  if (mark.line < 0 || mark.pos < 0) return 0;
+  if (!IsNullNode(node)) return mark.line + 1;
+  // yaml-cpp's marks count bytes after a UTF-8 byte order mark.
+  size_t pos =
+      std::min(text_.size(), static_cast<size_t>(mark.pos) +
+                                 (absl::StartsWith(text_, kBom) ? 3 : 0));
+  const absl::string_view at = text_.substr(pos);
+  for (absl::string_view null : {"~", "null", "Null", "NULL"}) {
+    if (absl::StartsWith(at, null)) return mark.line + 1;
+  }
+  // An empty value: the mark is at the next token, so blame the line of the
+  // last character before it (the `-` or `key:`; or a comment after it).
+  while (pos > 0 && absl::ascii_isspace(text_[pos - 1])) --pos;
+  if (pos == 0) return mark.line + 1;
+  return 1 + static_cast<int>(
+                 std::count(text_.begin(), text_.begin() + (pos - 1), '\n'));
+}
+
+int Loader::ValueLine(const Entry& entry) const {
+  const int line = NodeLine(entry.value);
+  return line > 0 ? line : entry.key_line;
+}
+
+absl::StatusOr<std::vector<Entry>> Loader::Entries(const YAML::Node& map,
+                                                   MapKind kind,
+                                                   absl::string_view context) {
+  EntrySet set;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
+    absl::Status s;
+    if (IsMergeKey(key)) {
+      s = Merge(key, value, kind, context, &set);
+    } else if (key.IsSequence() || key.IsMap()) {
+      s = ErrorAt(LineOf(key), absl::StrCat("cannot unmarshal ", KindOf(key),
+                                            " into a key of ", context));
+    } else {
+      s = AddEntry(
+          Entry(IsNullNode(key) ? "" : key.Scalar(), LineOf(key), value), kind,
+          context, /*merged=*/false, &set);
+    }
+    if (!s.ok()) return s;
+  }
+  std::vector<Entry> live;
+  live.reserve(set.index.size());
+  for (Entry& entry : set.entries) {
+    if (!entry.overridden) live.push_back(std::move(entry));
+  }
+  return live;
+}
+
+absl::Status Loader::AddEntry(Entry entry, MapKind kind,
+                              absl::string_view context, bool merged,
+                              EntrySet* set) const {
+  auto [pos, inserted] =
+      set->index.try_emplace(entry.name, set->entries.size());
+  if (!inserted) {
+    if (kind == MapKind::kLabels) {
+      return ErrorAt(entry.key_line, absl::StrCat("label ", GoQuote(entry.name),
+                                                  " already set in ", context));
+    }
+    if (!merged && set->explicit_keys.contains(entry.name)) {
+      return ErrorAt(entry.key_line, absl::StrCat("field ", entry.name,
+                                                  " already set in ", context));
+    }
+    // A merge is involved: the later key wins, as in yaml.v2.
+    set->entries[pos->second].overridden = true;
+    pos->second = set->entries.size();
+  }
+  if (!merged) set->explicit_keys.insert(entry.name);
+  set->entries.push_back(std::move(entry));
+  return absl::OkStatus();
+}
+
+absl::Status Loader::Merge(const YAML::Node& key, const YAML::Node& value,
+                           MapKind kind, absl::string_view context,
+                           EntrySet* set) {
+  const auto want_map = [&] {
+    return ErrorAt(LineOf(key),
+                   "map merge requires map or sequence of maps as the value");
+  };
+  std::vector<YAML::Node> maps;
+  if (value.IsMap()) {
+    maps.push_back(value);
+  } else if (value.IsSequence()) {
+    for (const YAML::Node& item : value) {
+      if (!item.IsMap()) return want_map();
+      maps.push_back(item);
+    }
+  } else {
+    return want_map();
+  }
+  // Earlier maps take precedence, so apply them last (as yaml.v2 does).
+  for (auto it = maps.rbegin(); it != maps.rend(); ++it) {
+    if ((merged_entries_ += 1 + it->size()) > kMaxMergedEntries) {
+      return ErrorAt(LineOf(key),
+                     absl::StrCat("YAML merge keys (<<) expand to more than ",
+                                  kMaxMergedEntries, " entries"));
+    }
+    // A merged map is read on its own first (its own repeated keys are
+    // errors), then its keys are applied as merged ones.
+    absl::StatusOr<std::vector<Entry>> merged = Entries(*it, kind, context);
+    if (!merged.ok()) return merged.status();
+    for (Entry& entry : *merged) {
+      if (absl::Status s = AddEntry(std::move(entry), kind, context,
+                                    /*merged=*/true, set);
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::UnknownOrUnsupported(const Entry& entry,
+                                          absl::string_view context,
+                                          bool unsupported) const {
+  if (!unsupported) {
+    return ErrorAt(entry.key_line, absl::StrCat("field ", entry.name,
+                                                " not found in ", context));
+  }
+  if (IsEmptyValue(entry.value)) return absl::OkStatus();
+  return ErrorAt(entry.key_line,
+                 absl::StrCat("field ", entry.name, " in ", context,
+                              " is not supported by fedgate yet"));
+}
+
+absl::StatusOr<std::string> Loader::String(const Entry& entry) const {
+  if (IsNullNode(entry.value)) return std::string();
+  if (!entry.value.IsScalar()) {
+    return ErrorAt(ValueLine(entry),
+                   absl::StrCat("field ", entry.name, ": cannot unmarshal ",
+                                KindOf(entry.value), " into string"));
+  }
+  return entry.value.Scalar();
+}
+
+absl::StatusOr<bool> Loader::Bool(const Entry& entry) const {
+  if (IsNullNode(entry.value)) return false;
+  // yaml.v2 (YAML 1.1) booleans; quoted scalars are strings, not booleans.
+  if (entry.value.IsScalar() && entry.value.Tag() != "!") {
+    const std::string& s = entry.value.Scalar();
+    for (absl::string_view t : {"true", "True", "TRUE", "yes", "Yes", "YES",
+                                "y", "Y", "on", "On", "ON"}) {
+      if (s == t) return true;
+    }
+    for (absl::string_view f : {"false", "False", "FALSE", "no", "No", "NO",
+                                "n", "N", "off", "Off", "OFF"}) {
+      if (s == f) return false;
+    }
+  }
+  return ErrorAt(ValueLine(entry),
+                 absl::StrCat("field ", entry.name, ": cannot unmarshal ",
+                              KindOf(entry.value), " into bool"));
+}
+
+absl::StatusOr<absl::Duration> Loader::Duration(const Entry& entry) const {
+  // Null is Go's zero value, which every caller treats as "unset".
+  if (IsNullNode(entry.value)) return absl::ZeroDuration();
+  absl::StatusOr<std::string> s = String(entry);
+  if (!s.ok()) return s.status();
+  absl::StatusOr<absl::Duration> d = ParsePrometheusDuration(*s);
+  if (!d.ok()) {
+    return ErrorAt(ValueLine(entry), absl::StrCat("field ", entry.name, ": ",
+                                                  d.status().message()));
+  }
+  return *d;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> Loader::LabelSet(
+    const Entry& entry) {
+  std::map<std::string, std::string> labels;
+  if (IsNullNode(entry.value)) return labels;
+  if (!entry.value.IsMap()) {
+    return ErrorAt(ValueLine(entry),
+                   absl::StrCat("field ", entry.name, ": cannot unmarshal ",
+                                KindOf(entry.value), " into a label set"));
+  }
+  absl::StatusOr<std::vector<Entry>> entries =
+      Entries(entry.value, MapKind::kLabels, entry.name);
+  if (!entries.ok()) return entries.status();
+  for (const Entry& label : *entries) {
+    if (!IsValidLabelName(label.name)) {
+      return ErrorAt(
+          label.key_line,
+          absl::StrCat(GoQuote(label.name), " is not a valid label name"));
+    }
+    absl::StatusOr<std::string> value = String(label);
+    if (!value.ok()) return value.status();
+    // Values need no check: the whole file is valid UTF-8 and yaml-cpp
+    // rejects escapes of invalid code points.
+    labels.emplace(label.name, *std::move(value));
+  }
+  return labels;
+}
+
+absl::Status Loader::ParseGlobal(const Entry& entry, GlobalConfig* global) {
+  *global = GlobalConfig();
+  if (IsNullNode(entry.value)) return absl::OkStatus();
+  if (!entry.value.IsMap()) {
+    return ErrorAt(ValueLine(entry),
+                   absl::StrCat("cannot unmarshal ", KindOf(entry.value),
+                                " into global config"));
+  }
+  absl::StatusOr<std::vector<Entry>> entries =
+      Entries(entry.value, MapKind::kStruct, "global config");
+  if (!entries.ok()) return entries.status();
+  absl::Duration interval, timeout, evaluation;
+  int timeout_line = 0;
+  for (const Entry& field : *entries) {
+    absl::Status s;
+    if (field.name == "scrape_interval") {
+      absl::StatusOr<absl::Duration> d = Duration(field);
+      s = d.status();
+      if (d.ok()) interval = *d;
+    } else if (field.name == "scrape_timeout") {
+      absl::StatusOr<absl::Duration> d = Duration(field);
+      s = d.status();
+      if (d.ok()) timeout = *d;
+      timeout_line = field.key_line;
+    } else if (field.name == "evaluation_interval") {
+      absl::StatusOr<absl::Duration> d = Duration(field);
+      s = d.status();
+      if (d.ok()) evaluation = *d;
+    } else if (field.name == "external_labels") {
+      absl::StatusOr<std::map<std::string, std::string>> labels =
+          LabelSet(field);
+      s = labels.status();
+      if (labels.ok()) global->external_labels = *std::move(labels);
+    } else {
+      s = UnknownOrUnsupported(field, "global config",
+                               Contains(kUnsupportedGlobalFields, field.name));
+    }
+    if (!s.ok()) return s;
+  }
+  // As GlobalConfig.UnmarshalYAML: zero means unset; the interval is settled
+  // first, then the timeout (explicit or inferred) is checked against it.
+  global->scrape_interval =
+      interval == absl::ZeroDuration() ? kDefaultScrapeInterval : interval;
+  if (timeout > global->scrape_interval) {
+    return ErrorAt(timeout_line,
+                   "global scrape timeout greater than scrape interval");
+  }
+  if (timeout == absl::ZeroDuration()) {
+    timeout = std::min(kDefaultScrapeTimeout, global->scrape_interval);
+  }
+  global->scrape_timeout = timeout;
+  global->evaluation_interval = evaluation == absl::ZeroDuration()
+                                    ? kDefaultEvaluationInterval
+                                    : evaluation;
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ParseScrapeConfigs(const Entry& entry,
+                                        std::vector<ParsedScrapeConfig>* out) {
+  out->clear();
+  if (IsNullNode(entry.value)) return absl::OkStatus();
+  if (!entry.value.IsSequence()) {
+    return ErrorAt(ValueLine(entry),
+                   absl::StrCat("field scrape_configs: cannot unmarshal ",
+                                KindOf(entry.value), " into a list"));
+  }
+  for (const YAML::Node& item : entry.value) {
+    absl::StatusOr<ParsedScrapeConfig> parsed = ParseScrapeConfig(item);
+    if (!parsed.ok()) return parsed.status();
+    out->push_back(*std::move(parsed));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ParsedScrapeConfig> Loader::ParseScrapeConfig(
+    const YAML::Node& node) {
+  if (IsNullNode(node)) {
+    return ErrorAt(NodeLine(node), "empty or null scrape config section");
+  }
+  if (!node.IsMap()) {
+    return ErrorAt(LineOf(node), absl::StrCat("cannot unmarshal ", KindOf(node),
+                                              " into scrape config"));
+  }
+  ParsedScrapeConfig parsed;
+  ScrapeConfig& config = parsed.config;
+  config.line = LineOf(node);
+  absl::StatusOr<std::vector<Entry>> entries =
+      Entries(node, MapKind::kStruct, "scrape config");
+  if (!entries.ok()) return entries.status();
+  for (const Entry& field : *entries) {
+    absl::Status s;
+    if (field.name == "job_name") {
+      absl::StatusOr<std::string> v = String(field);
+      s = v.status();
+      if (v.ok()) config.job_name = *std::move(v);
+      parsed.job_name_line = field.key_line;
+    } else if (field.name == "scrape_interval") {
+      absl::StatusOr<absl::Duration> d = Duration(field);
+      s = d.status();
+      if (d.ok()) config.scrape_interval = *d;
+    } else if (field.name == "scrape_timeout") {
+      absl::StatusOr<absl::Duration> d = Duration(field);
+      s = d.status();
+      if (d.ok()) config.scrape_timeout = *d;
+      parsed.timeout_line = field.key_line;
+    } else if (field.name == "metrics_path") {
+      absl::StatusOr<std::string> v = String(field);
+      s = v.status();
+      if (v.ok()) config.metrics_path = *std::move(v);
+    } else if (field.name == "scheme") {
+      absl::StatusOr<std::string> v = String(field);
+      s = v.status();
+      if (v.ok()) config.scheme = *std::move(v);
+      parsed.scheme_line = field.key_line;
+    } else if (field.name == "honor_labels") {
+      absl::StatusOr<bool> v = Bool(field);
+      s = v.status();
+      if (v.ok()) config.honor_labels = *v;
+    } else if (field.name == "honor_timestamps") {
+      absl::StatusOr<bool> v = Bool(field);
+      s = v.status();
+      if (v.ok()) config.honor_timestamps = *v;
+    } else if (field.name == "static_configs") {
+      absl::StatusOr<std::vector<StaticConfig>> v = ParseStaticConfigs(field);
+      s = v.status();
+      if (v.ok()) config.static_configs = *std::move(v);
+    } else {
+      s = UnknownOrUnsupported(field, "scrape config",
+                               Contains(kUnsupportedScrapeFields, field.name));
+    }
+    if (!s.ok()) return s;
+  }
+
+  // The checks of ScrapeConfig.UnmarshalYAML, in its order.
+  if (config.job_name.empty()) {
+    return ErrorAt(
+        parsed.job_name_line > 0 ? parsed.job_name_line : config.line,
+        "job_name is empty");
+  }
+  if (config.scheme != "http" && config.scheme != "https") {
+    // Prometheus 2.42 accepts any scheme here and fails every scrape later.
+    return ErrorAt(
+        parsed.scheme_line,
+        absl::StrCat("scheme ", GoQuote(config.scheme),
+                     " is not supported for scrape config with job name ",
+                     GoQuote(config.job_name), ": use \"http\" or \"https\""));
+  }
+  return parsed;
+}
+
+absl::StatusOr<std::vector<StaticConfig>> Loader::ParseStaticConfigs(
+    const Entry& entry) {
+  std::vector<StaticConfig> groups;
+  if (IsNullNode(entry.value)) return groups;
+  if (!entry.value.IsSequence()) {
+    return ErrorAt(ValueLine(entry),
+                   absl::StrCat("field static_configs: cannot unmarshal ",
+                                KindOf(entry.value), " into a list"));
+  }
+  for (const YAML::Node& item : entry.value) {
+    if (IsNullNode(item)) {
+      return ErrorAt(NodeLine(item), "empty or null section in static_configs");
+    }
+    if (!item.IsMap()) {
+      return ErrorAt(LineOf(item),
+                     absl::StrCat("cannot unmarshal ", KindOf(item),
+                                  " into static config"));
+    }
+    StaticConfig group;
+    group.line = LineOf(item);
+    absl::StatusOr<std::vector<Entry>> entries =
+        Entries(item, MapKind::kStruct, "static config");
+    if (!entries.ok()) return entries.status();
+    for (const Entry& field : *entries) {
+      if (field.name == "targets") {
+        if (IsNullNode(field.value)) continue;
+        if (!field.value.IsSequence()) {
+          return ErrorAt(ValueLine(field),
+                         absl::StrCat("field targets: cannot unmarshal ",
+                                      KindOf(field.value), " into []string"));
+        }
+        for (const YAML::Node& target : field.value) {
+          const Entry target_entry("targets", field.key_line, target);
+          absl::StatusOr<std::string> address = String(target_entry);
+          if (!address.ok()) return address.status();
+          // Prometheus checks for URLs at load time (checkStaticTargets,
+          // when there are no relabel_configs) and for empty addresses when
+          // it builds the target ("no address").
+          if (address->empty()) {
+            return ErrorAt(ValueLine(target_entry), "target has no address");
+          }
+          if (address->find('/') != std::string::npos) {
+            return ErrorAt(
+                ValueLine(target_entry),
+                absl::StrCat(GoQuote(*address), " is not a valid hostname"));
+          }
+          group.targets.push_back(*std::move(address));
+        }
+      } else if (field.name == "labels") {
+        absl::StatusOr<std::map<std::string, std::string>> labels =
+            LabelSet(field);
+        if (!labels.ok()) return labels.status();
+        group.labels = *std::move(labels);
+      } else {
+        return UnknownOrUnsupported(field, "static config",
+                                    /*unsupported=*/false);
+      }
+    }
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+absl::Status Loader::FinishScrapeConfigs(
+    const GlobalConfig& global, std::vector<ParsedScrapeConfig>* parsed) {
+  // As Config.UnmarshalYAML: intervals and timeouts against the global ones,
+  // then duplicate job names.
+  absl::flat_hash_set<std::string> job_names;
+  for (ParsedScrapeConfig& p : *parsed) {
+    ScrapeConfig& c = p.config;
+    if (c.scrape_interval == absl::ZeroDuration()) {
+      c.scrape_interval = global.scrape_interval;
+    }
+    if (c.scrape_timeout > c.scrape_interval) {
+      return ErrorAt(
+          p.timeout_line,
+          absl::StrCat("scrape timeout greater than scrape interval for scrape "
+                       "config with job name ",
+                       GoQuote(c.job_name)));
+    }
+    if (c.scrape_timeout == absl::ZeroDuration()) {
+      c.scrape_timeout = std::min(global.scrape_timeout, c.scrape_interval);
+    }
+    if (!job_names.insert(c.job_name).second) {
+      return ErrorAt(
+          p.job_name_line,
+          absl::StrCat("found multiple scrape configs with job name ",
+                       GoQuote(c.job_name)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Config> Loader::Load(absl::string_view yaml) {
+  text_ = yaml;
+  if (size_t bad = FirstInvalidUtf8(yaml); bad != absl::string_view::npos) {
+    const int line = 1 + static_cast<int>(std::count(yaml.begin(),
+                                                     yaml.begin() + bad, '\n'));
+    return ErrorAt(line,
+                   absl::StrFormat("invalid YAML: invalid UTF-8 byte 0x%02x",
+                                   static_cast<uint8_t>(yaml[bad])));
+  }
+  std::optional<YAML::Node> root;  // Emplaced: see Entry on assignment.
+  try {
+    root.emplace(YAML::Load(std::string(yaml)));
+  } catch (const YAML::Exception& e) {
+    return ErrorAt(e.mark.line >= 0 ? e.mark.line + 1 : 0,
+                   absl::StrCat("invalid YAML: ", e.msg));
+  }
+
+  Config config;
+  config.source_path = filename_;
+  if (IsNullNode(*root)) return config;  // Empty file: all defaults.
+  if (!root->IsMap()) {
+    return ErrorAt(LineOf(*root), absl::StrCat("cannot unmarshal ",
+                                               KindOf(*root), " into config"));
+  }
+  absl::StatusOr<std::vector<Entry>> entries =
+      Entries(*root, MapKind::kStruct, "config");
+  if (!entries.ok()) return entries.status();
+  std::vector<ParsedScrapeConfig> scrape_configs;
+  for (const Entry& field : *entries) {
+    absl::Status s;
+    if (field.name == "global") {
+      s = ParseGlobal(field, &config.global);
+    } else if (field.name == "scrape_configs") {
+      s = ParseScrapeConfigs(field, &scrape_configs);
+    } else {
+      s = UnknownOrUnsupported(
+          field, "config", Contains(kUnsupportedTopLevelFields, field.name));
+    }
+    if (!s.ok()) return s;
+  }
+  if (absl::Status s = FinishScrapeConfigs(config.global, &scrape_configs);
+      !s.ok()) {
+    return s;
+  }
+  config.scrape_configs.reserve(scrape_configs.size());
+  for (ParsedScrapeConfig& p : scrape_configs) {
+    config.scrape_configs.push_back(std::move(p.config));
+  }
+  return config;
+}
+
+}  // namespace
+
+absl::StatusOr<Config> ParseConfig(absl::string_view yaml,
+                                   absl::string_view filename) {
+  // yaml-cpp throws from parsing and from node accessors; nothing may escape.
+  try {
+    Loader loader(filename);
+    return loader.Load(yaml);
+  } catch (const YAML::Exception& e) {
+    return absl::InternalError(
+        absl::StrCat(filename, ": unexpected YAML error: ", e.what()));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(filename, ": out of memory while loading the config"));
+  } catch (const std::exception& e) {
+    return absl::InternalError(
+        absl::StrCat(filename, ": unexpected error: ", e.what()));
+  }
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+  const auto read_error = [&path](int error_number) {
+    return absl::ErrnoToStatus(error_number,
+                               absl::StrCat("reading config file ", path));
+  };
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return read_error(errno);
+  std::string contents;
+  char buffer[1 << 16];
+  while (true) {
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int error_number = errno;
+      close(fd);
+      return read_error(error_number);
+    }
+    contents.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return ParseConfig(contents, path);
+}
+
+}  // namespace fedgate

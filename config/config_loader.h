@@ -1,0 +1,50 @@
+// config/config_loader.h
+//
+// Loads fedgate's YAML configuration into a validated `Config`, with the
+// field names, defaults, validation and error messages of Prometheus 2.42 for
+// the parts fedgate supports (see docs/configuration.md):
+//   - `global`: scrape_interval, scrape_timeout, evaluation_interval,
+//     external_labels;
+//   - `scrape_configs`: job_name, scrape_interval, scrape_timeout,
+//     metrics_path, scheme, honor_labels, honor_timestamps, static_configs.
+// As in Prometheus, unknown fields are errors. Other Prometheus fields are
+// rejected as "not supported yet" unless empty, so that no setting is ever
+// silently ignored. Called at startup and on reload; not on a hot path.
+//
+// Every error is InvalidArgument (except file I/O errors) and names its
+// location: `<file>:<line>: <reason>`, e.g.
+//   fedgate.yml:7: scrape timeout greater than scrape interval for scrape
+//   config with job name "node"
+//
+// Thread-safety: pure functions; thread-safe. yaml-cpp exceptions never
+// escape.
+
+#ifndef FEDGATE_CONFIG_CONFIG_LOADER_H_
+#define FEDGATE_CONFIG_CONFIG_LOADER_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "config/config.h"
+
+namespace fedgate {
+
+// Parses and validates the YAML text `yaml`, fills in defaults, and sets
+// `source_path` to `filename`. `filename` is used only in error locations
+// (`<filename>:<line>: <reason>`); when it is empty, errors start with
+// `line <line>: `. Only the first YAML document is read. An empty document is
+// a valid configuration with global defaults and no scrape configs. Returns
+// the first error in document order; checks that need the whole document
+// (timeouts against inherited intervals, duplicate job names) come last.
+absl::StatusOr<Config> ParseConfig(absl::string_view yaml,
+                                   absl::string_view filename);
+
+// Reads the file at `path` and parses it with ParseConfig(contents, path).
+// A file that cannot be read gives the errno-derived code (NotFound,
+// PermissionDenied, ...) with the message `reading config file <path>: ...`.
+absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+
+}  // namespace fedgate
+
+#endif  // FEDGATE_CONFIG_CONFIG_LOADER_H_

@@ -1,0 +1,635 @@
+#include "config/config_loader.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/time/time.h"
+#include "config/config.h"
+#include "gtest/gtest.h"
+
+namespace fedgate {
+namespace {
+
+using Labels = std::map<std::string, std::string>;
+
+TEST(ParseConfigTest, EmptyDocumentsGiveDefaults) {
+  const struct {
+    const char* name;
+    const char* yaml;
+  } kCases[] = {
+      {"empty", ""},
+      {"blank lines", "\n\n  \n"},
+      {"comment only", "# nothing here\n"},
+      {"document marker", "---\n"},
+      {"null document", "~\n"},
+      {"null sections", "global:\nscrape_configs:\n"},
+      {"empty sections", "global: {}\nscrape_configs: []\n"},
+      {"empty unsupported sections", "rule_files: []\nalerting: {}\n"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<Config> config = ParseConfig(c.yaml, "test.yml");
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->global.scrape_interval, absl::Minutes(1));
+    EXPECT_EQ(config->global.scrape_timeout, absl::Seconds(10));
+    EXPECT_EQ(config->global.evaluation_interval, absl::Minutes(1));
+    EXPECT_TRUE(config->global.external_labels.empty());
+    EXPECT_TRUE(config->scrape_configs.empty());
+    EXPECT_EQ(config->source_path, "test.yml");
+  }
+}
+
+TEST(ParseConfigTest, ReadsEverySupportedField) {
+  absl::StatusOr<Config> config = ParseConfig(R"(global:
+  scrape_interval: 15s
+  scrape_timeout: 5s
+  evaluation_interval: 30s
+  external_labels:
+    region: eu
+    replica: "a"
+scrape_configs:
+  - job_name: node
+    scrape_interval: 1m
+    scrape_timeout: 20s
+    metrics_path: /node/metrics
+    scheme: https
+    honor_labels: true
+    honor_timestamps: false
+    static_configs:
+      - targets: ["a:9100", "b:9100"]
+        labels:
+          rack: r1
+          empty:
+      - targets:
+          - c:9100
+  - job_name: 42
+)",
+                                              "fedgate.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source_path, "fedgate.yml");
+  EXPECT_EQ(config->global.scrape_interval, absl::Seconds(15));
+  EXPECT_EQ(config->global.scrape_timeout, absl::Seconds(5));
+  EXPECT_EQ(config->global.evaluation_interval, absl::Seconds(30));
+  EXPECT_EQ(config->global.external_labels,
+            (Labels{{"region", "eu"}, {"replica", "a"}}));
+  ASSERT_EQ(config->scrape_configs.size(), 2u);
+
+  const ScrapeConfig& node = config->scrape_configs[0];
+  EXPECT_EQ(node.job_name, "node");
+  EXPECT_EQ(node.line, 9);
+  EXPECT_EQ(node.scrape_interval, absl::Minutes(1));
+  EXPECT_EQ(node.scrape_timeout, absl::Seconds(20));
+  EXPECT_EQ(node.metrics_path, "/node/metrics");
+  EXPECT_EQ(node.scheme, "https");
+  EXPECT_TRUE(node.honor_labels);
+  EXPECT_FALSE(node.honor_timestamps);
+  ASSERT_EQ(node.static_configs.size(), 2u);
+  EXPECT_EQ(node.static_configs[0].targets,
+            (std::vector<std::string>{"a:9100", "b:9100"}));
+  EXPECT_EQ(node.static_configs[0].labels,
+            (Labels{{"empty", ""}, {"rack", "r1"}}));
+  EXPECT_EQ(node.static_configs[0].line, 17);
+  EXPECT_EQ(node.static_configs[1].targets,
+            (std::vector<std::string>{"c:9100"}));
+  EXPECT_TRUE(node.static_configs[1].labels.empty());
+  EXPECT_EQ(node.static_configs[1].line, 21);
+
+  // Defaults, and a YAML integer read as a string as yaml.v2 does.
+  const ScrapeConfig& other = config->scrape_configs[1];
+  EXPECT_EQ(other.job_name, "42");
+  EXPECT_EQ(other.line, 23);
+  EXPECT_EQ(other.scrape_interval, absl::Seconds(15));
+  EXPECT_EQ(other.scrape_timeout, absl::Seconds(5));
+  EXPECT_EQ(other.metrics_path, "/metrics");
+  EXPECT_EQ(other.scheme, "http");
+  EXPECT_FALSE(other.honor_labels);
+  EXPECT_TRUE(other.honor_timestamps);
+  EXPECT_TRUE(other.static_configs.empty());
+}
+
+TEST(ParseConfigTest, FillsIntervalsAndTimeoutsLikePrometheus) {
+  // Expected values checked against Prometheus 2.42's /api/v1/status/config.
+  const struct {
+    const char* name;
+    const char* yaml;
+    absl::Duration global_interval;
+    absl::Duration global_timeout;
+    absl::Duration job_interval;
+    absl::Duration job_timeout;
+  } kCases[] = {
+      {"all defaults", "scrape_configs: [{job_name: j}]", absl::Minutes(1),
+       absl::Seconds(10), absl::Minutes(1), absl::Seconds(10)},
+      {"global timeout capped to a short global interval",
+       "global: {scrape_interval: 5s}\nscrape_configs: [{job_name: j}]",
+       absl::Seconds(5), absl::Seconds(5), absl::Seconds(5), absl::Seconds(5)},
+      {"job timeout capped to a short job interval",
+       "global: {scrape_interval: 30s}\n"
+       "scrape_configs: [{job_name: j, scrape_interval: 5s}]",
+       absl::Seconds(30), absl::Seconds(10), absl::Seconds(5),
+       absl::Seconds(5)},
+      {"job inherits a shorter global timeout",
+       "global: {scrape_timeout: 3s}\n"
+       "scrape_configs: [{job_name: j, scrape_interval: 5s}]",
+       absl::Minutes(1), absl::Seconds(3), absl::Seconds(5), absl::Seconds(3)},
+      {"explicit timeout equal to interval",
+       "scrape_configs: [{job_name: j, scrape_interval: 10s, "
+       "scrape_timeout: 10s}]",
+       absl::Minutes(1), absl::Seconds(10), absl::Seconds(10),
+       absl::Seconds(10)},
+      {"explicit job timeout longer than the global one",
+       "scrape_configs: [{job_name: j, scrape_timeout: 30s}]", absl::Minutes(1),
+       absl::Seconds(10), absl::Minutes(1), absl::Seconds(30)},
+      {"global timeout longer than the default",
+       "global: {scrape_interval: 5m, scrape_timeout: 2m}\n"
+       "scrape_configs: [{job_name: j}]",
+       absl::Minutes(5), absl::Minutes(2), absl::Minutes(5), absl::Minutes(2)},
+      {"zero means unset",
+       "global: {scrape_interval: 0, scrape_timeout: 0s}\n"
+       "scrape_configs: [{job_name: j, scrape_interval: 0, "
+       "scrape_timeout: 0ms}]",
+       absl::Minutes(1), absl::Seconds(10), absl::Minutes(1),
+       absl::Seconds(10)},
+      {"null means unset",
+       "global: {scrape_interval: ~, scrape_timeout: }\n"
+       "scrape_configs: [{job_name: j, scrape_interval: null}]",
+       absl::Minutes(1), absl::Seconds(10), absl::Minutes(1),
+       absl::Seconds(10)},
+      {"global section after scrape_configs",
+       "scrape_configs: [{job_name: j}]\nglobal: {scrape_interval: 2s}",
+       absl::Seconds(2), absl::Seconds(2), absl::Seconds(2), absl::Seconds(2)},
+      {"millisecond intervals",
+       "scrape_configs: [{job_name: j, scrape_interval: 1s500ms}]",
+       absl::Minutes(1), absl::Seconds(10), absl::Milliseconds(1500),
+       absl::Milliseconds(1500)},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<Config> config = ParseConfig(c.yaml, "test.yml");
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->global.scrape_interval, c.global_interval);
+    EXPECT_EQ(config->global.scrape_timeout, c.global_timeout);
+    ASSERT_EQ(config->scrape_configs.size(), 1u);
+    EXPECT_EQ(config->scrape_configs[0].scrape_interval, c.job_interval);
+    EXPECT_EQ(config->scrape_configs[0].scrape_timeout, c.job_timeout);
+  }
+}
+
+TEST(ParseConfigTest, EvaluationIntervalDefaultsWhenZero) {
+  absl::StatusOr<Config> config =
+      ParseConfig("global:\n  evaluation_interval: 0\n", "test.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->global.evaluation_interval, absl::Minutes(1));
+}
+
+TEST(ParseConfigTest, NullFieldsTakeGoZeroValues) {
+  // yaml.v2 sets a field to its zero value for an explicit null, so these
+  // differ from the defaults (checked against Prometheus 2.42).
+  absl::StatusOr<Config> config = ParseConfig(R"(global:
+  external_labels:
+    a:
+scrape_configs:
+  - job_name: j
+    metrics_path: ~
+    honor_timestamps:
+    honor_labels: null
+    static_configs:
+)",
+                                              "test.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->global.external_labels, (Labels{{"a", ""}}));
+  ASSERT_EQ(config->scrape_configs.size(), 1u);
+  EXPECT_EQ(config->scrape_configs[0].metrics_path, "");
+  EXPECT_FALSE(config->scrape_configs[0].honor_timestamps);
+  EXPECT_FALSE(config->scrape_configs[0].honor_labels);
+  EXPECT_TRUE(config->scrape_configs[0].static_configs.empty());
+}
+
+TEST(ParseConfigTest, AcceptsYamlOneOneBooleans) {
+  const struct {
+    const char* value;
+    bool want;
+  } kCases[] = {
+      {"true", true},   {"True", true},        {"TRUE", true},
+      {"yes", true},    {"Yes", true},         {"YES", true},
+      {"y", true},      {"Y", true},           {"on", true},
+      {"On", true},     {"ON", true},          {"false", false},
+      {"False", false}, {"FALSE", false},      {"no", false},
+      {"No", false},    {"NO", false},         {"n", false},
+      {"N", false},     {"off", false},        {"Off", false},
+      {"OFF", false},   {"!!bool true", true},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.value);
+    absl::StatusOr<Config> config = ParseConfig(
+        std::string("scrape_configs:\n  - job_name: j\n    honor_labels: ") +
+            c.value + "\n",
+        "test.yml");
+    ASSERT_TRUE(config.ok()) << config.status();
+    ASSERT_EQ(config->scrape_configs.size(), 1u);
+    EXPECT_EQ(config->scrape_configs[0].honor_labels, c.want);
+  }
+}
+
+TEST(ParseConfigTest, ResolvesMergeKeysLikeYamlV2) {
+  // Expected values checked against Prometheus 2.42's /api/v1/status/config.
+  absl::StatusOr<Config> config = ParseConfig(R"(scrape_configs:
+  - job_name: base
+    <<: &common {scrape_interval: 5s, metrics_path: /m}
+  - <<: *common
+    job_name: override
+    metrics_path: /explicit
+  - job_name: before
+    metrics_path: /early
+    <<: *common
+  - <<: [{job_name: first, scheme: https}, {job_name: second, honor_labels: y}]
+)",
+                                              "test.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->scrape_configs.size(), 4u);
+  EXPECT_EQ(config->scrape_configs[0].job_name, "base");
+  EXPECT_EQ(config->scrape_configs[0].scrape_interval, absl::Seconds(5));
+  EXPECT_EQ(config->scrape_configs[0].metrics_path, "/m");
+  // Keys after a merge override it...
+  EXPECT_EQ(config->scrape_configs[1].job_name, "override");
+  EXPECT_EQ(config->scrape_configs[1].scrape_interval, absl::Seconds(5));
+  EXPECT_EQ(config->scrape_configs[1].metrics_path, "/explicit");
+  // ...and a merge overrides the keys before it.
+  EXPECT_EQ(config->scrape_configs[2].job_name, "before");
+  EXPECT_EQ(config->scrape_configs[2].metrics_path, "/m");
+  // In a list of merged maps, the earlier map wins.
+  EXPECT_EQ(config->scrape_configs[3].job_name, "first");
+  EXPECT_EQ(config->scrape_configs[3].scheme, "https");
+  EXPECT_TRUE(config->scrape_configs[3].honor_labels);
+  EXPECT_EQ(config->scrape_configs[3].scrape_interval, absl::Minutes(1));
+}
+
+TEST(ParseConfigTest, AcceptsEmptyUnsupportedFields) {
+  // An empty value configures nothing, so nothing is silently ignored.
+  absl::StatusOr<Config> config = ParseConfig(R"(scrape_configs:
+  - job_name: j
+    relabel_configs: []
+    metric_relabel_configs:
+    tls_config: {}
+    bearer_token: ""
+    kubernetes_sd_configs: ~
+)",
+                                              "test.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->scrape_configs.size(), 1u);
+}
+
+TEST(ParseConfigTest, AcceptsByteOrderMarkAndCrlf) {
+  absl::StatusOr<Config> config = ParseConfig(
+      "\xef\xbb\xbfscrape_configs:\r\n  - job_name: j\r\n", "test.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->scrape_configs.size(), 1u);
+  EXPECT_EQ(config->scrape_configs[0].job_name, "j");
+  EXPECT_EQ(config->scrape_configs[0].line, 2);
+}
+
+TEST(ParseConfigTest, ReadsOnlyTheFirstDocument) {
+  absl::StatusOr<Config> config = ParseConfig(
+      "scrape_configs: [{job_name: j}]\n---\nbogus: 1\n", "test.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->scrape_configs.size(), 1u);
+}
+
+TEST(ParseConfigTest, RejectsInvalidConfigsWithLocation) {
+  // Reasons use Prometheus 2.42's wording where it has one (checked with
+  // `promtool check config`); the line is 1-based.
+  const struct {
+    const char* name;
+    std::string yaml;
+    int line;
+    const char* reason;
+  } kCases[] = {
+      // YAML itself.
+      {"syntax error", "global:\n  scrape_interval: [\n", 3,
+       "invalid YAML: end of sequence flow not found"},
+      {"bad indentation", "global:\n  a: 1\n b: 2\n", 3,
+       "invalid YAML: end of map not found"},
+      {"undefined alias", "global: *nope\n", 1,
+       "invalid YAML: the referenced anchor is not defined"},
+      {"invalid utf-8", "global:\n  external_labels:\n    a: \xff\n", 3,
+       "invalid YAML: invalid UTF-8 byte 0xff"},
+      {"utf-16 surrogate escape",
+       "global:\n  external_labels:\n    a: "
+       "\"\\ud800\"\n",
+       3, "invalid YAML: invalid unicode: 55296"},
+
+      // Top level.
+      {"document is a list", "[]\n", 1, "cannot unmarshal !!seq into config"},
+      {"document is a scalar", "x\n", 1,
+       "cannot unmarshal !!str `x` into config"},
+      {"unknown top-level field", "global: {}\nfoo: 1\n", 2,
+       "field foo not found in config"},
+      {"unsupported top-level field", "rule_files: [a.yml]\n", 1,
+       "field rule_files in config is not supported by fedgate yet"},
+      {"repeated section", "global: {}\n\nglobal: {}\n", 3,
+       "field global already set in config"},
+      {"complex key", "? [a]\n: 1\n", 1,
+       "cannot unmarshal !!seq into a key of config"},
+
+      // global.
+      {"global is a scalar", "global: 1\n", 1,
+       "cannot unmarshal !!str `1` into global config"},
+      {"unknown global field", "global:\n  scrape_intervall: 1s\n", 2,
+       "field scrape_intervall not found in global config"},
+      {"unsupported global field", "global:\n  query_log_file: q.log\n", 2,
+       "field query_log_file in global config is not supported by fedgate "
+       "yet"},
+      {"invalid duration", "global:\n  scrape_interval: 5 m\n", 2,
+       "field scrape_interval: not a valid duration string: \"5 m\""},
+      {"unitless duration", "global:\n  scrape_timeout: 30\n", 2,
+       "field scrape_timeout: not a valid duration string: \"30\""},
+      {"empty duration", "global:\n  evaluation_interval: \"\"\n", 2,
+       "field evaluation_interval: empty duration string"},
+      {"duration out of range", "global:\n  scrape_interval: 300y\n", 2,
+       "field scrape_interval: duration out of range: \"300y\""},
+      {"duration is a list", "global:\n  scrape_interval: [1s]\n", 2,
+       "field scrape_interval: cannot unmarshal !!seq into string"},
+      {"global timeout above global interval",
+       "global:\n  scrape_interval: 5s\n  scrape_timeout: 6s\n", 3,
+       "global scrape timeout greater than scrape interval"},
+      {"global timeout above default interval",
+       "global:\n  scrape_timeout: 2m\n", 2,
+       "global scrape timeout greater than scrape interval"},
+      {"external label name starts with a digit",
+       "global:\n  external_labels:\n    1a: x\n", 3,
+       "\"1a\" is not a valid label name"},
+      {"external label name with a dash",
+       "global:\n  external_labels:\n    a-b: x\n", 3,
+       "\"a-b\" is not a valid label name"},
+      {"external label name is not ascii",
+       "global:\n  external_labels:\n    \"\\u00e9t\\u00a0\": x\n", 3,
+       "\"\xc3\xa9t\\u00a0\" is not a valid label name"},
+      {"external label name is empty",
+       "global:\n  external_labels:\n    \"\": x\n", 3,
+       "\"\" is not a valid label name"},
+      {"repeated external label",
+       "global:\n  external_labels:\n    a: x\n    a: y\n", 4,
+       "label \"a\" already set in external_labels"},
+      {"external label value is a list",
+       "global:\n  external_labels:\n    a: [1]\n", 3,
+       "field a: cannot unmarshal !!seq into string"},
+      {"external labels is a list", "global:\n  external_labels: [a]\n", 2,
+       "field external_labels: cannot unmarshal !!seq into a label set"},
+
+      // scrape_configs.
+      {"scrape_configs is a map", "scrape_configs: {}\n", 1,
+       "field scrape_configs: cannot unmarshal !!map into a list"},
+      {"null scrape config", "scrape_configs:\n  - job_name: a\n  -\n", 3,
+       "empty or null scrape config section"},
+      {"explicit null scrape config", "scrape_configs:\n\n  - ~\n", 3,
+       "empty or null scrape config section"},
+      {"scrape config is a scalar", "scrape_configs:\n  - node\n", 2,
+       "cannot unmarshal !!str `node` into scrape config"},
+      {"missing job_name", "scrape_configs:\n  - scrape_interval: 1s\n", 2,
+       "job_name is empty"},
+      {"empty job_name",
+       "scrape_configs:\n  - scrape_interval: 1s\n    job_name: \"\"\n", 3,
+       "job_name is empty"},
+      {"null job_name", "scrape_configs:\n  - job_name:\n", 2,
+       "job_name is empty"},
+      {"job_name is a list", "scrape_configs:\n  - job_name: [a]\n", 2,
+       "field job_name: cannot unmarshal !!seq into string"},
+      {"duplicate job names",
+       "scrape_configs:\n  - job_name: a\n  - job_name: b\n  - job_name: a\n",
+       4, "found multiple scrape configs with job name \"a\""},
+      {"repeated field", "scrape_configs:\n  - job_name: a\n    job_name: b\n",
+       3, "field job_name already set in scrape config"},
+      {"unknown scrape field",
+       "scrape_configs:\n  - job_name: a\n    static_config: []\n", 3,
+       "field static_config not found in scrape config"},
+      {"relabel_configs not supported yet",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - action: drop\n",
+       3,
+       "field relabel_configs in scrape config is not supported by fedgate "
+       "yet"},
+      {"tls_config not supported yet",
+       "scrape_configs:\n  - job_name: a\n    tls_config:\n"
+       "      insecure_skip_verify: true\n",
+       3, "field tls_config in scrape config is not supported by fedgate yet"},
+      {"file_sd_configs not supported yet",
+       "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n"
+       "      - files: [t.json]\n",
+       3,
+       "field file_sd_configs in scrape config is not supported by fedgate "
+       "yet"},
+      {"follow_redirects not supported yet",
+       "scrape_configs:\n  - job_name: a\n    follow_redirects: true\n", 3,
+       "field follow_redirects in scrape config is not supported by fedgate "
+       "yet"},
+      {"scrape timeout above scrape interval",
+       "scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n"
+       "    scrape_timeout: 6s\n",
+       4,
+       "scrape timeout greater than scrape interval for scrape config with "
+       "job name \"a\""},
+      {"scrape timeout above inherited interval",
+       "global:\n  scrape_interval: 5s\nscrape_configs:\n  - job_name: a\n"
+       "    scrape_timeout: 6s\n",
+       5,
+       "scrape timeout greater than scrape interval for scrape config with "
+       "job name \"a\""},
+      {"unsupported scheme",
+       "scrape_configs:\n  - job_name: a\n    scheme: ftp\n", 3,
+       "scheme \"ftp\" is not supported for scrape config with job name "
+       "\"a\": use \"http\" or \"https\""},
+      {"upper-case scheme",
+       "scrape_configs:\n  - job_name: a\n    scheme: HTTPS\n", 3,
+       "scheme \"HTTPS\" is not supported for scrape config with job name "
+       "\"a\": use \"http\" or \"https\""},
+      {"null scheme", "scrape_configs:\n  - job_name: a\n    scheme:\n", 3,
+       "scheme \"\" is not supported for scrape config with job name "
+       "\"a\": use \"http\" or \"https\""},
+      {"integer bool",
+       "scrape_configs:\n  - job_name: a\n    honor_labels: 1\n", 3,
+       "field honor_labels: cannot unmarshal !!str `1` into bool"},
+      {"quoted bool",
+       "scrape_configs:\n  - job_name: a\n    honor_timestamps: \"true\"\n", 3,
+       "field honor_timestamps: cannot unmarshal !!str `true` into bool"},
+      {"mixed-case bool",
+       "scrape_configs:\n  - job_name: a\n    honor_labels: tRue\n", 3,
+       "field honor_labels: cannot unmarshal !!str `tRue` into bool"},
+      {"bool is a map",
+       "scrape_configs:\n  - job_name: a\n    honor_labels: {}\n", 3,
+       "field honor_labels: cannot unmarshal !!map into bool"},
+
+      // static_configs.
+      {"static_configs is a map",
+       "scrape_configs:\n  - job_name: a\n    static_configs: {}\n", 3,
+       "field static_configs: cannot unmarshal !!map into a list"},
+      {"null static config",
+       "scrape_configs:\n  - job_name: a\n    static_configs:\n      -\n", 4,
+       "empty or null section in static_configs"},
+      {"static config is a scalar",
+       "scrape_configs:\n  - job_name: a\n    static_configs:\n      - x\n", 4,
+       "cannot unmarshal !!str `x` into static config"},
+      {"unknown static config field",
+       "scrape_configs:\n  - job_name: a\n    static_configs:\n"
+       "      - targets: [a:1]\n        label: {}\n",
+       5, "field label not found in static config"},
+      {"targets is a scalar",
+       "scrape_configs:\n  - job_name: a\n    static_configs:\n"
+       "      - targets: a:1\n",
+       4, "field targets: cannot unmarshal !!str `a:1` into []string"},
+      {"target is a URL",
+       "scrape_configs:\n  - job_name: a\n    static_configs:\n"
+       "      - targets:\n          - a:1\n          - http://b:2/metrics\n",
+       6, "\"http://b:2/metrics\" is not a valid hostname"},
+      {"target with a path",
+       "scrape_configs:\n  - job_name: a\n    static_configs:\n"
+       "      - targets: [\"a:1/x\"]\n",
+       4, "\"a:1/x\" is not a valid hostname"},
+      {"empty target",
+       "scrape_configs:\n  - job_name: a\n    static_configs:\n"
+       "      - targets: [a:1, \"\"]\n",
+       4, "target has no address"},
+      {"null target",
+       "scrape_configs:\n  - job_name: a\n    static_configs:\n"
+       "      - targets:\n          - a:1\n          -\n          - b:1\n",
+       6, "target has no address"},
+      {"target is a list",
+       "scrape_configs:\n  - job_name: a\n    static_configs:\n"
+       "      - targets: [[a]]\n",
+       4, "field targets: cannot unmarshal !!seq into string"},
+      {"invalid target label name",
+       "scrape_configs:\n  - job_name: a\n    static_configs:\n"
+       "      - targets: [a:1]\n        labels:\n          1x: y\n",
+       6, "\"1x\" is not a valid label name"},
+      {"repeated target label",
+       "scrape_configs:\n  - job_name: a\n    static_configs:\n"
+       "      - labels: {x: 1, x: 2}\n",
+       4, "label \"x\" already set in labels"},
+      {"target label value is a map",
+       "scrape_configs:\n  - job_name: a\n    static_configs:\n"
+       "      - labels:\n          x: {y: z}\n",
+       5, "field x: cannot unmarshal !!map into string"},
+
+      // Merge keys.
+      {"merge of a scalar", "scrape_configs:\n  - job_name: a\n    <<: 1\n", 3,
+       "map merge requires map or sequence of maps as the value"},
+      {"merge of a list with a scalar",
+       "scrape_configs:\n  - job_name: a\n    <<: [{scheme: http}, 1]\n", 3,
+       "map merge requires map or sequence of maps as the value"},
+      {"merged unknown field",
+       "scrape_configs:\n  - &x {job_name: a, bogus: 1}\n", 2,
+       "field bogus not found in scrape config"},
+      {"field repeated around a merge",
+       "scrape_configs:\n  - job_name: a\n    <<: {scheme: http}\n"
+       "    job_name: b\n",
+       4, "field job_name already set in scrape config"},
+      {"repeated field inside a merged map",
+       "scrape_configs:\n  - job_name: a\n    <<: {scheme: http,\n"
+       "         scheme: https}\n",
+       4, "field scheme already set in scrape config"},
+      {"merged repeated label",
+       "global:\n  external_labels:\n    <<: {a: x}\n    a: y\n", 4,
+       "label \"a\" already set in external_labels"},
+
+      // The first error in document order wins.
+      {"first error wins",
+       "scrape_configs:\n  - job_name: a\n    foo: 1\n  - job_name: \"\"\n", 3,
+       "field foo not found in scrape config"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<Config> config = ParseConfig(c.yaml, "test.yml");
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument)
+        << config.status();
+    EXPECT_EQ(config.status().message(),
+              "test.yml:" + std::to_string(c.line) + ": " + c.reason);
+  }
+}
+
+TEST(ParseConfigTest, ErrorsWithoutFilenameStartWithLine) {
+  absl::StatusOr<Config> config =
+      ParseConfig("scrape_configs:\n  - job_name: \"\"\n", "");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(config.status().message(), "line 2: job_name is empty");
+}
+
+TEST(ParseConfigTest, RejectsExponentialMergeExpansion) {
+  // Each level merges the previous one twice: 2^30 entries if expanded.
+  std::string yaml = "scrape_configs:\n  - &l0 {job_name: a}\n";
+  for (int i = 1; i <= 30; ++i) {
+    yaml += "  - &l" + std::to_string(i) + " {<<: [*l" + std::to_string(i - 1) +
+            ", *l" + std::to_string(i - 1) + "]}\n";
+  }
+  absl::StatusOr<Config> config = ParseConfig(yaml, "test.yml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(config.status().message(),
+                                "YAML merge keys (<<) expand to more than"))
+      << config.status();
+}
+
+TEST(ParseConfigTest, DeepNestingIsAnErrorNotACrash) {
+  const std::string yaml = "global: " + std::string(100000, '[') + "\n";
+  absl::StatusOr<Config> config = ParseConfig(yaml, "test.yml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  // yaml-cpp's depth limit reports "bad file" at the end of the input.
+  EXPECT_TRUE(absl::StartsWith(config.status().message(), "test.yml:"))
+      << config.status();
+  EXPECT_TRUE(absl::StrContains(config.status().message(), ": invalid YAML: "))
+      << config.status();
+}
+
+TEST(LoadConfigFileTest, LoadsFileAndRecordsPath) {
+  absl::StatusOr<Config> config = LoadConfigFile("config/testdata/valid.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source_path, "config/testdata/valid.yml");
+  EXPECT_EQ(config->global.scrape_interval, absl::Seconds(15));
+  EXPECT_EQ(config->global.external_labels,
+            (Labels{{"region", "eu-west-1"}, {"replica", "a"}}));
+  ASSERT_EQ(config->scrape_configs.size(), 2u);
+  EXPECT_EQ(config->scrape_configs[0].job_name, "node");
+  EXPECT_EQ(config->scrape_configs[0].line, 12);
+  EXPECT_EQ(config->scrape_configs[0].scrape_timeout, absl::Seconds(5));
+  ASSERT_EQ(config->scrape_configs[0].static_configs.size(), 2u);
+  EXPECT_EQ(config->scrape_configs[0].static_configs[1].targets,
+            (std::vector<std::string>{"10.0.0.3:9100"}));
+  EXPECT_EQ(config->scrape_configs[1].job_name, "k3s");
+  EXPECT_EQ(config->scrape_configs[1].scheme, "https");
+  EXPECT_EQ(config->scrape_configs[1].scrape_timeout, absl::Seconds(20));
+}
+
+TEST(LoadConfigFileTest, EmptyFileIsValid) {
+  absl::StatusOr<Config> config = LoadConfigFile("config/testdata/empty.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->scrape_configs.empty());
+  EXPECT_EQ(config->global.scrape_interval, absl::Minutes(1));
+}
+
+TEST(LoadConfigFileTest, ReportsUnreadableFiles) {
+  const struct {
+    const char* name;
+    const char* path;
+    absl::StatusCode code;
+  } kCases[] = {
+      {"missing", "config/testdata/missing.yml", absl::StatusCode::kNotFound},
+      {"directory", "config/testdata", absl::StatusCode::kFailedPrecondition},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<Config> config = LoadConfigFile(c.path);
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.status().code(), c.code) << config.status();
+    EXPECT_TRUE(
+        absl::StartsWith(config.status().message(),
+                         std::string("reading config file ") + c.path + ": "))
+        << config.status();
+  }
+}
+
+}  // namespace
+}  // namespace fedgate
