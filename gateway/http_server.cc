@@ -1,12 +1,15 @@
 #include "gateway/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gateway/federate_handler.h"
 #include "prometheus/counter.h"
 #include "prometheus/text_serializer.h"
@@ -75,6 +78,12 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
   }
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(options)));
   server->RegisterRoutes();
+  // cpp-httplib sets SO_REUSEPORT by default, which would let a second
+  // fedgate bind the same port and silently take half of the connections.
+  server->server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   if (port == 0) {
     port = server->server_->bind_to_any_port(host);
     if (port < 0) port = 0;
@@ -89,6 +98,12 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
   server->port_ = port;
   httplib::Server* raw = server->server_.get();
   server->thread_ = std::thread([raw] { raw->listen_after_bind(); });
+  // stop() is a no-op until the accept loop runs, so Stop() right after
+  // Start() would hang in join(); wait (bounded) for the loop.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!raw->is_running() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
   return server;
 }
 
