@@ -1,0 +1,41 @@
+// gateway/series_query.h
+//
+// Selects stored series for a read request: every series of a store snapshot
+// that matches any of the request's selectors (OR), each label set once (the
+// first target in id order wins a conflict), grouped into families with the
+// scraped TYPE/HELP/UNIT, sorted by family, metric name and labels. Shared by
+// /federate in every format, /api/v1 and the gRPC API, so that they agree.
+//
+// Read hot path: touches every stored series once per selector set; the
+// result holds pointers into the snapshot (no copies of labels).
+//
+// Thread-safety: pure functions over an immutable snapshot; thread-safe.
+
+#ifndef FEDGATE_GATEWAY_SERIES_QUERY_H_
+#define FEDGATE_GATEWAY_SERIES_QUERY_H_
+
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "merge/label_matcher.h"
+#include "merge/metric_metadata.h"
+#include "merge/series_store.h"
+
+namespace fedgate {
+
+// One selected series. Views and pointers are valid while the snapshot is.
+struct SelectedSeries {
+  absl::string_view family;        // The family the series belongs to.
+  const FamilyMetadata* metadata;  // Null: nothing scraped (untyped).
+  const Sample* sample;
+};
+
+// Returns the series of `snapshot` that match any of `selectors`, each label
+// set once, ordered by (family, metric name, labels): each family contiguous.
+std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
+                                         absl::Span<const Selector> selectors);
+
+}  // namespace fedgate
+
+#endif  // FEDGATE_GATEWAY_SERIES_QUERY_H_
