@@ -281,14 +281,17 @@ TEST(HttpClientTest, RunsManyRequestsAtOnce) {
   // they are in flight together (and the server has a thread for each).
   constexpr int kRequests = 6;
   absl::Mutex mu;
+  absl::CondVar cv;
   int arrived = 0;
   TestServer server;
   server.server().Get(
       "/metrics", [&](const httplib::Request& req, httplib::Response& res) {
         absl::MutexLock lock(&mu);
         ++arrived;
-        auto all_arrived = [&arrived]() { return arrived == kRequests; };
-        mu.AwaitWithTimeout(absl::Condition(&all_arrived), kWait);
+        cv.SignalAll();
+        const absl::Time deadline = absl::Now() + kWait;
+        while (arrived < kRequests && !cv.WaitWithDeadline(&mu, deadline)) {
+        }
         res.set_content(req.get_param_value("i"), "text/plain");
       });
   server.Start();

@@ -1,0 +1,739 @@
+#include "scraper/scrape_manager.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <queue>
+#include <thread>
+#include <tuple>
+#include <utility>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "scraper/http_client.h"
+#include "scraper/scrape_target.h"
+#include "scraper/text_parser.h"
+
+namespace fedgate {
+namespace {
+
+// Prometheus aligns a scrape's timestamp to its ideal tick when the tick
+// fired at most this late, so consecutive samples are exactly one interval
+// apart (better compression upstream). Only for intervals above 200ms.
+constexpr absl::Duration kScrapeTimestampTolerance = absl::Milliseconds(2);
+
+// The synthetic series of every scrape, in the order they are appended.
+enum ReportSeries {
+  kUp,
+  kScrapeDuration,
+  kSamplesScraped,
+  kSamplesPostRelabeling,
+  kSeriesAdded,
+  kReportSeriesCount,
+};
+constexpr absl::string_view kReportNames[kReportSeriesCount] = {
+    "up",
+    "scrape_duration_seconds",
+    "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_series_added",
+};
+
+// os.Hostname() resolved to an IP and back, as Prometheus's GetFQDN; the
+// plain host name when either lookup fails.
+std::string LocalFqdn() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) return "localhost";
+  addrinfo hints = {};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* addresses = nullptr;
+  if (getaddrinfo(host, nullptr, &hints, &addresses) != 0) return host;
+  std::string fqdn = host;
+  for (addrinfo* a = addresses; a != nullptr; a = a->ai_next) {
+    char name[NI_MAXHOST] = {};
+    if (getnameinfo(a->ai_addr, a->ai_addrlen, name, sizeof(name), nullptr, 0,
+                    NI_NAMEREQD) == 0) {
+      fqdn = std::string(absl::StripSuffix(name, "."));
+      break;
+    }
+  }
+  freeaddrinfo(addresses);
+  return fqdn;
+}
+
+}  // namespace
+
+// Self-metrics of scraping. The counters live in the registry, which
+// outlives the manager.
+struct ScrapeMetrics {
+  prometheus::Counter* samples = nullptr;
+  prometheus::Counter* success = nullptr;
+  prometheus::Counter* http_error = nullptr;
+  prometheus::Counter* timeout = nullptr;
+  prometheus::Counter* parse_error = nullptr;
+  prometheus::Counter* duplicates = nullptr;
+  prometheus::Counter* missed_ticks = nullptr;
+  prometheus::Counter* body_bytes = nullptr;
+  prometheus::Counter* connections = nullptr;
+  prometheus::Gauge* targets = nullptr;
+
+  // Registers the families in `registry`; prometheus-cpp throws on a name
+  // registered with another type, which becomes Internal here.
+  absl::Status Register(prometheus::Registry& registry) {
+    try {
+      samples = &prometheus::BuildCounter()
+                     .Name("fedgate_scrape_samples_total")
+                     .Help(
+                         "Samples parsed from scraped bodies (not counting "
+                         "up and scrape_* series).")
+                     .Register(registry)
+                     .Add({});
+      auto& scrapes =
+          prometheus::BuildCounter()
+              .Name("fedgate_scrapes_total")
+              .Help(
+                  "Scrapes finished, by result: success, http_error "
+                  "(connect errors and non-200 answers), timeout, "
+                  "parse_error.")
+              .Register(registry);
+      success = &scrapes.Add({{"result", "success"}});
+      http_error = &scrapes.Add({{"result", "http_error"}});
+      timeout = &scrapes.Add({{"result", "timeout"}});
+      parse_error = &scrapes.Add({{"result", "parse_error"}});
+      duplicates = &prometheus::BuildCounter()
+                        .Name("fedgate_scrape_duplicate_samples_total")
+                        .Help(
+                            "Samples dropped because an earlier sample of "
+                            "the same scrape had the same labels (the "
+                            "first value wins).")
+                        .Register(registry)
+                        .Add({});
+      missed_ticks = &prometheus::BuildCounter()
+                          .Name("fedgate_scrape_missed_ticks_total")
+                          .Help(
+                              "Scrapes not started because the target's "
+                              "previous scrape was still running.")
+                          .Register(registry)
+                          .Add({});
+      body_bytes = &prometheus::BuildCounter()
+                        .Name("fedgate_scrape_body_bytes_total")
+                        .Help("Bytes of scraped bodies, after decompression.")
+                        .Register(registry)
+                        .Add({});
+      connections = &prometheus::BuildCounter()
+                         .Name("fedgate_scrape_connections_opened_total")
+                         .Help(
+                             "Connections opened to targets (kept-alive "
+                             "connections are reused between scrapes).")
+                         .Register(registry)
+                         .Add({});
+      targets = &prometheus::BuildGauge()
+                     .Name("fedgate_scrape_targets")
+                     .Help("Targets being scraped.")
+                     .Register(registry)
+                     .Add({});
+    } catch (const std::exception& e) {
+      return absl::InternalError(
+          absl::StrCat("registering scrape metrics: ", e.what()));
+    }
+    return absl::OkStatus();
+  }
+};
+
+// A fixed set of threads running tasks in FIFO order: the parse workers.
+class ScrapeWorkerPool {
+ public:
+  explicit ScrapeWorkerPool(int threads) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { Run(); });
+    }
+  }
+  ~ScrapeWorkerPool() { Shutdown(); }
+
+  void Submit(absl::AnyInvocable<void()> task) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    tasks_.push_back(std::move(task));
+    cv_.Signal();
+  }
+
+  // Runs the tasks still queued, then joins the threads.
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      shutting_down_ = true;
+      cv_.SignalAll();
+    }
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  void Run() ABSL_LOCKS_EXCLUDED(mu_) {
+    while (true) {
+      absl::AnyInvocable<void()> task;
+      {
+        absl::MutexLock lock(&mu_);
+        while (tasks_.empty() && !shutting_down_) cv_.Wait(&mu_);
+        if (tasks_.empty()) return;  // Shutting down and drained.
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::deque<absl::AnyInvocable<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+// The timer thread: a heap of (due time, loop); starts each loop's scrape
+// when it is due and schedules the loop's next tick one interval later.
+class ScrapeScheduler {
+ public:
+  ScrapeScheduler() : thread_([this] { Run(); }) {}
+  ~ScrapeScheduler() { Shutdown(); }
+
+  // Schedules `loop`'s next tick at `due`.
+  void Add(std::shared_ptr<ScrapeLoop> loop, absl::Time due)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Joins the timer thread and drops every scheduled tick.
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct Entry {
+    absl::Time due;
+    std::shared_ptr<ScrapeLoop> loop;
+    // Orders the heap earliest first.
+    bool operator<(const Entry& other) const { return due > other.due; }
+  };
+
+  void Run() ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits until ticks are due and takes them; empty when shutting down.
+  std::vector<Entry> TakeDue() ABSL_LOCKS_EXCLUDED(mu_);
+
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::priority_queue<Entry> heap_ ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+// What the manager and every loop share. Declared before the loops, which
+// point to it, and destroyed after them.
+struct ScrapeShared {
+  SeriesStore* store = nullptr;
+  std::string hostname;
+  std::unique_ptr<prometheus::Registry> own_registry;  // When none is given.
+  ScrapeMetrics metrics;
+  std::unique_ptr<HttpClient> http;
+  std::unique_ptr<ScrapeWorkerPool> workers;
+  std::unique_ptr<ScrapeScheduler> scheduler;
+};
+
+// One target's scrape loop. Ticks come from the timer thread; a tick starts
+// an HTTP request unless the previous scrape is still running; the response
+// is parsed and published on a worker thread.
+class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
+ public:
+  ScrapeLoop(TargetId id, ScrapeTarget target, ScrapeShared* shared)
+      : id_(id), target_(std::move(target)), shared_(shared) {
+    for (int i = 0; i < kReportSeriesCount; ++i) {
+      report_labels_[i] = target_.ReportLabels(kReportNames[i]);
+    }
+  }
+
+  TargetId id() const { return id_; }
+  const ScrapeTarget& target() const { return target_; }
+
+  // Timer thread: starts the scrape of the tick due at `due`. Returns false
+  // once the loop is stopped (no further ticks).
+  bool Tick(absl::Time due) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Stops the loop: a scrape in flight is not published, and the target's
+  // series leave the store.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+    // Under mu_, so no publish of a scrape in flight can come after it.
+    shared_->store->Remove(id_);
+  }
+
+  TargetStatus Status() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  // How one scrape went, for the synthetic series.
+  struct Report {
+    int64_t samples_scraped = 0;
+    int64_t samples_post_relabeling = 0;
+    int64_t series_added = 0;
+  };
+
+  // Worker thread: turns the response into a batch and publishes it.
+  void Complete(absl::Time start, int64_t timestamp_ms,
+                absl::StatusOr<HttpResponse> response) ABSL_LOCKS_EXCLUDED(mu_);
+  // Parses `body` into `batch` (series with target labels, metadata).
+  absl::Status Append(absl::string_view body, int64_t timestamp_ms,
+                      ScrapeBatch& batch, Report& report);
+  // Forgets cached series the latest scrape did not have.
+  void EvictUnseen();
+
+  const TargetId id_;
+  const ScrapeTarget target_;
+  ScrapeShared* const shared_;
+  std::array<Labels, kReportSeriesCount> report_labels_;
+
+  mutable absl::Mutex mu_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  // A scrape is running. Whoever sets it owns the scrape state below until
+  // it clears it, both under mu_, so that state needs no lock of its own.
+  bool in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  TargetHealth health_ ABSL_GUARDED_BY(mu_) = TargetHealth::kUnknown;
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_scrape_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Duration last_duration_ ABSL_GUARDED_BY(mu_);
+
+  // Scrape state, owned by the scrape in flight (see in_flight_).
+  // The scrape cache: raw series text -> series. Labels are built once per
+  // series; several texts can name one series (`m{a="1",b="2"}` and
+  // `m{b="2",a="1"}`), whose second sample in a scrape is a duplicate.
+  struct CachedSeries {
+    Labels labels;
+    uint64_t last_scrape = 0;
+  };
+  struct CachedText {
+    CachedSeries* series = nullptr;
+    uint64_t last_scrape = 0;
+  };
+  absl::flat_hash_map<std::string, CachedText> texts_;
+  absl::flat_hash_map<Labels, std::unique_ptr<CachedSeries>> series_;
+  uint64_t scrapes_ = 0;
+  size_t texts_seen_ = 0;   // By the latest scrape.
+  size_t series_seen_ = 0;  // By the latest scrape.
+  size_t last_body_size_ = 0;
+  size_t last_sample_count_ = 0;
+};
+
+void ScrapeScheduler::Add(std::shared_ptr<ScrapeLoop> loop, absl::Time due) {
+  absl::MutexLock lock(&mu_);
+  const bool earliest = heap_.empty() || due < heap_.top().due;
+  heap_.push(Entry{due, std::move(loop)});
+  if (earliest) cv_.Signal();
+}
+
+void ScrapeScheduler::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    shutting_down_ = true;
+    cv_.Signal();
+  }
+  if (thread_.joinable()) thread_.join();
+  absl::MutexLock lock(&mu_);
+  heap_ = {};
+}
+
+std::vector<ScrapeScheduler::Entry> ScrapeScheduler::TakeDue() {
+  absl::MutexLock lock(&mu_);
+  std::vector<Entry> due;
+  while (!shutting_down_) {
+    if (heap_.empty()) {
+      cv_.Wait(&mu_);
+      continue;
+    }
+    const absl::Time now = absl::Now();
+    if (heap_.top().due > now) {
+      cv_.WaitWithDeadline(&mu_, heap_.top().due);
+      continue;
+    }
+    while (!heap_.empty() && heap_.top().due <= now) {
+      due.push_back(heap_.top());
+      heap_.pop();
+    }
+    break;
+  }
+  return due;
+}
+
+void ScrapeScheduler::Run() {
+  while (true) {
+    std::vector<Entry> due = TakeDue();
+    if (due.empty()) return;
+    for (Entry& entry : due) {
+      if (!entry.loop->Tick(entry.due)) continue;  // Stopped: drop it.
+      // The next tick keeps the phase; ticks already past (the process was
+      // stalled) are skipped, as Go's ticker drops them.
+      const absl::Duration interval = entry.loop->target().interval();
+      absl::Time next = entry.due + interval;
+      if (const absl::Time now = absl::Now(); next <= now) {
+        next += interval * absl::IDivDuration(now - next, interval, nullptr);
+        next += interval;
+      }
+      Add(std::move(entry.loop), next);
+    }
+  }
+}
+
+bool ScrapeLoop::Tick(absl::Time due) {
+  const absl::Time start = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return false;
+    if (in_flight_) {
+      shared_->metrics.missed_ticks->Increment();
+      return true;
+    }
+    in_flight_ = true;
+  }
+  // Prometheus's timestamp alignment: a tick at most 2ms late is stamped
+  // with its ideal time.
+  absl::Time timestamp = start;
+  if (target_.interval() > 100 * kScrapeTimestampTolerance &&
+      start - due <= kScrapeTimestampTolerance) {
+    timestamp = due;
+  }
+  HttpRequest request;
+  request.url = target_.url();
+  request.timeout = target_.timeout();
+  request.body_size_hint = last_body_size_;
+  const int64_t timestamp_ms = absl::ToUnixMillis(timestamp);
+  ScrapeShared* shared = shared_;
+  shared_->http->Fetch(
+      std::move(request),
+      [self = shared_from_this(), shared, start,
+       timestamp_ms](absl::StatusOr<HttpResponse> response) mutable {
+        // On the I/O thread: hand over to a worker at once.
+        shared->workers->Submit([self = std::move(self), start, timestamp_ms,
+                                 response = std::move(response)]() mutable {
+          self->Complete(start, timestamp_ms, std::move(response));
+        });
+      });
+  return true;
+}
+
+void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
+                          absl::StatusOr<HttpResponse> response) {
+  if (absl::IsCancelled(response.status())) {  // Shutting down.
+    absl::MutexLock lock(&mu_);
+    in_flight_ = false;
+    return;
+  }
+  ScrapeMetrics& metrics = shared_->metrics;
+  auto batch = std::make_shared<ScrapeBatch>();
+  batch->samples.reserve(last_sample_count_ + kReportSeriesCount);
+  Report report;
+  absl::Status error = response.status();
+  if (response.ok()) {
+    metrics.body_bytes->Increment(static_cast<double>(response->body.size()));
+    metrics.connections->Increment(response->new_connections);
+    last_body_size_ = response->body.size();
+    error = Append(response->body, timestamp_ms, *batch, report);
+    metrics.samples->Increment(static_cast<double>(report.samples_scraped));
+  }
+  if (error.ok()) {
+    metrics.success->Increment();
+    EvictUnseen();
+  } else {
+    // A failed scrape keeps nothing but the synthetic series, so every
+    // series of the target vanishes at once (Prometheus: stale markers).
+    batch->samples.clear();
+    batch->metadata.clear();
+    if (absl::IsDeadlineExceeded(error)) {
+      metrics.timeout->Increment();
+    } else if (absl::IsInvalidArgument(error)) {
+      metrics.parse_error->Increment();
+    } else {
+      metrics.http_error->Increment();
+    }
+  }
+  last_sample_count_ = batch->samples.size();
+  const absl::Duration duration = absl::Now() - start;
+  const double report_values[kReportSeriesCount] = {
+      error.ok() ? 1.0 : 0.0,
+      absl::ToDoubleSeconds(duration),
+      static_cast<double>(report.samples_scraped),
+      static_cast<double>(report.samples_post_relabeling),
+      static_cast<double>(report.series_added),
+  };
+  for (int i = 0; i < kReportSeriesCount; ++i) {
+    batch->samples.push_back(
+        Sample{report_labels_[i], report_values[i], timestamp_ms});
+  }
+
+  absl::MutexLock lock(&mu_);
+  in_flight_ = false;
+  if (stopped_) return;  // Removed while scraping: publish nothing.
+  health_ = error.ok() ? TargetHealth::kUp : TargetHealth::kDown;
+  last_error_ = std::string(error.message());
+  last_scrape_ = start;
+  last_duration_ = duration;
+  shared_->store->Publish(id_, std::move(batch));
+}
+
+absl::Status ScrapeLoop::Append(absl::string_view body, int64_t timestamp_ms,
+                                ScrapeBatch& batch, Report& report) {
+  const uint64_t scrape = ++scrapes_;
+  texts_seen_ = 0;
+  series_seen_ = 0;
+  TextParser parser(body);
+  std::vector<Label> exposed;
+  absl::flat_hash_map<std::string, size_t> family_index;
+  auto family = [&](absl::string_view name) -> FamilyMetadata& {
+    auto [it, inserted] =
+        family_index.try_emplace(std::string(name), batch.metadata.size());
+    if (inserted) {
+      batch.metadata.emplace_back();
+      batch.metadata.back().name = it->first;
+    }
+    return batch.metadata[it->second];
+  };
+  while (true) {
+    absl::StatusOr<ParseEntry> entry = parser.Next();
+    if (!entry.ok()) return entry.status();
+    switch (*entry) {
+      case ParseEntry::kEof:
+        return absl::OkStatus();
+      case ParseEntry::kComment:
+        break;
+      case ParseEntry::kType:
+        family(parser.family_name()).type = parser.type();
+        break;
+      case ParseEntry::kHelp:
+        family(parser.family_name()).help = parser.help();
+        break;
+      case ParseEntry::kSeries: {
+        ++report.samples_scraped;
+        ++report.samples_post_relabeling;  // No metric relabeling yet.
+        auto it = texts_.find(parser.series_text());
+        if (it == texts_.end()) {
+          parser.GetLabels(&exposed);
+          Labels labels = target_.SeriesLabels(std::move(exposed));
+          auto series_it = series_.find(labels);
+          if (series_it == series_.end()) {
+            auto cached = std::make_unique<CachedSeries>();
+            cached->labels = labels;
+            series_it =
+                series_.emplace(std::move(labels), std::move(cached)).first;
+          }
+          it = texts_
+                   .emplace(std::string(parser.series_text()),
+                            CachedText{series_it->second.get(), 0})
+                   .first;
+          ++report.series_added;
+        }
+        CachedText& text = it->second;
+        if (text.last_scrape != scrape) {
+          text.last_scrape = scrape;
+          ++texts_seen_;
+        }
+        CachedSeries& series = *text.series;
+        if (series.last_scrape == scrape) {
+          // The same series twice in one scrape: the first value wins, as
+          // the TSDB of Prometheus 2.42 keeps it.
+          shared_->metrics.duplicates->Increment();
+          break;
+        }
+        series.last_scrape = scrape;
+        ++series_seen_;
+        const std::optional<int64_t> exposed_ms = parser.timestamp_ms();
+        batch.samples.push_back(
+            Sample{series.labels, parser.value(),
+                   target_.honor_timestamps() && exposed_ms.has_value()
+                       ? *exposed_ms
+                       : timestamp_ms});
+        break;
+      }
+    }
+  }
+}
+
+void ScrapeLoop::EvictUnseen() {
+  // O(cache) only when something is gone; a steady target skips it.
+  const uint64_t scrape = scrapes_;
+  if (texts_.size() > texts_seen_) {
+    absl::erase_if(texts_, [scrape](const auto& entry) {
+      return entry.second.last_scrape != scrape;
+    });
+  }
+  if (series_.size() > series_seen_) {
+    absl::erase_if(series_, [scrape](const auto& entry) {
+      return entry.second->last_scrape != scrape;
+    });
+  }
+}
+
+TargetStatus ScrapeLoop::Status() const {
+  TargetStatus status;
+  status.id = id_;
+  status.scrape_pool = target_.scrape_pool();
+  status.scrape_url = target_.url();
+  status.labels = target_.public_labels();
+  status.discovered_labels = target_.discovered_labels();
+  status.scrape_interval = target_.interval();
+  status.scrape_timeout = target_.timeout();
+  absl::MutexLock lock(&mu_);
+  status.health = health_;
+  status.last_error = last_error_;
+  status.last_scrape = last_scrape_;
+  status.last_scrape_duration = last_duration_;
+  return status;
+}
+
+absl::string_view TargetHealthName(TargetHealth health) {
+  switch (health) {
+    case TargetHealth::kUp:
+      return "up";
+    case TargetHealth::kDown:
+      return "down";
+    case TargetHealth::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::unique_ptr<ScrapeManager>> ScrapeManager::Create(
+    Options options) {
+  if (options.store == nullptr) {
+    return absl::InvalidArgumentError("ScrapeManager needs a SeriesStore");
+  }
+  auto shared = std::make_unique<ScrapeShared>();
+  shared->store = options.store;
+  shared->hostname =
+      options.hostname.empty() ? LocalFqdn() : std::move(options.hostname);
+  prometheus::Registry* registry = options.registry;
+  if (registry == nullptr) {
+    shared->own_registry = std::make_unique<prometheus::Registry>();
+    registry = shared->own_registry.get();
+  }
+  if (absl::Status s = shared->metrics.Register(*registry); !s.ok()) return s;
+  HttpClient::Options http_options;
+  if (!options.user_agent.empty()) {
+    http_options.user_agent = std::move(options.user_agent);
+  }
+  absl::StatusOr<std::unique_ptr<HttpClient>> http =
+      HttpClient::Create(std::move(http_options));
+  if (!http.ok()) return http.status();
+  shared->http = *std::move(http);
+  int threads = options.parse_threads;
+  if (threads <= 0) {
+    threads =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  }
+  shared->workers = std::make_unique<ScrapeWorkerPool>(threads);
+  shared->scheduler = std::make_unique<ScrapeScheduler>();
+  return std::unique_ptr<ScrapeManager>(new ScrapeManager(std::move(shared)));
+}
+
+ScrapeManager::ScrapeManager(std::unique_ptr<ScrapeShared> shared)
+    : shared_(std::move(shared)) {}
+
+ScrapeManager::~ScrapeManager() { Stop(); }
+
+absl::Status ScrapeManager::ApplyConfig(std::shared_ptr<const Config> config) {
+  if (config == nullptr) return absl::InvalidArgumentError("no configuration");
+  // Populate every target first, so that a bad one changes nothing.
+  std::vector<ScrapeTarget> targets;
+  for (const ScrapeConfig& scrape_config : config->scrape_configs) {
+    for (Labels& discovered : StaticTargetLabels(scrape_config)) {
+      const std::string address(discovered.Get(kAddressLabel));
+      absl::StatusOr<ScrapeTarget> target =
+          ScrapeTarget::Create(std::move(discovered), scrape_config);
+      if (!target.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("job \"", scrape_config.job_name, "\": target \"",
+                         address, "\": ", target.status().message()));
+      }
+      targets.push_back(*std::move(target));
+    }
+  }
+  const uint64_t jitter_seed =
+      ScrapeJitterSeed(shared_->hostname, config->global.external_labels);
+
+  absl::MutexLock lock(&mu_);
+  if (stopped_) {
+    return absl::FailedPreconditionError("the scrape manager is stopped");
+  }
+  const absl::Time now = absl::Now();
+  size_t loop_count = 0;
+  decltype(pools_) pools;
+  for (ScrapeTarget& target : targets) {
+    auto& pool = pools[target.scrape_pool()];
+    if (pool.contains(target.hash())) continue;  // Duplicate: one loop.
+    // Keep a running loop whose target is unchanged.
+    auto old_pool = pools_.find(target.scrape_pool());
+    if (old_pool != pools_.end()) {
+      auto old = old_pool->second.find(target.hash());
+      if (old != old_pool->second.end()) {
+        const ScrapeTarget& t = old->second->target();
+        if (t.labels() == target.labels() && t.url() == target.url() &&
+            t.honor_labels() == target.honor_labels() &&
+            t.honor_timestamps() == target.honor_timestamps()) {
+          pool.emplace(target.hash(), std::move(old->second));
+          old_pool->second.erase(old);
+          ++loop_count;
+          continue;
+        }
+      }
+    }
+    const absl::Time first = now + target.FirstScrapeDelay(now, jitter_seed);
+    const uint64_t hash = target.hash();
+    auto loop = std::make_shared<ScrapeLoop>(next_id_++, std::move(target),
+                                             shared_.get());
+    shared_->scheduler->Add(loop, first);
+    pool.emplace(hash, std::move(loop));
+    ++loop_count;
+  }
+  for (auto& [name, old_pool] : pools_) {
+    for (auto& [hash, loop] : old_pool) loop->Stop();
+  }
+  pools_ = std::move(pools);
+  shared_->metrics.targets->Set(static_cast<double>(loop_count));
+  return absl::OkStatus();
+}
+
+std::vector<TargetStatus> ScrapeManager::Targets() const {
+  std::vector<TargetStatus> out;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, pool] : pools_) {
+      for (const auto& [hash, loop] : pool) out.push_back(loop->Status());
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const TargetStatus& a, const TargetStatus& b) {
+              return std::tie(a.scrape_pool, a.labels) <
+                     std::tie(b.scrape_pool, b.labels);
+            });
+  return out;
+}
+
+void ScrapeManager::Stop() {
+  decltype(pools_) pools;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    pools.swap(pools_);
+  }
+  // No new ticks, then no publishes, then no callbacks, then no tasks.
+  shared_->scheduler->Shutdown();
+  for (auto& [name, pool] : pools) {
+    for (auto& [hash, loop] : pool) loop->Stop();
+  }
+  shared_->http->Shutdown();
+  shared_->workers->Shutdown();
+  shared_->metrics.targets->Set(0);
+}
+
+}  // namespace fedgate

@@ -1,0 +1,133 @@
+// scraper/scrape_manager.h
+//
+// Runs the scrape loops: one per target of the applied configuration, each
+// on its own interval at Prometheus's hash-based phase, never overlapping
+// itself. A scrape's body is parsed, every series gets its target's labels
+// (honor_labels, `exported_` renaming) and its timestamp, the synthetic
+// series `up`, `scrape_duration_seconds`, `scrape_samples_scraped`,
+// `scrape_samples_post_metric_relabeling` and `scrape_series_added` are
+// appended, and the result replaces the target's batch in the SeriesStore.
+// A failed scrape (HTTP error, timeout, parse error) publishes only the
+// synthetic series with `up` 0, so the target's other series vanish at once.
+//
+// Called by the gateway: ApplyConfig() at start and on reload, Targets() for
+// /api/v1/targets and gRPC, Stop() at exit.
+//
+// Threads, whatever the number of targets: one timer thread that starts due
+// scrapes, the HttpClient's I/O thread, and a pool of parse workers (one
+// per core) that turn bodies into batches and publish them. Hot path: the
+// parse workers, over every scraped byte (a scrape cache keyed by the raw
+// series text builds labels only for series new to the target).
+//
+// Thread-safety: thread-safe.
+
+#ifndef FEDGATE_SCRAPER_SCRAPE_MANAGER_H_
+#define FEDGATE_SCRAPER_SCRAPE_MANAGER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "config/config.h"
+#include "merge/labels.h"
+#include "merge/series_store.h"
+
+namespace prometheus {
+class Registry;
+}  // namespace prometheus
+
+namespace fedgate {
+
+enum class TargetHealth { kUnknown, kUp, kDown };
+
+// Returns `unknown`, `up` or `down`, as /api/v1/targets spells health.
+absl::string_view TargetHealthName(TargetHealth health);
+
+// What /api/v1/targets shows about one target.
+struct TargetStatus {
+  TargetId id = 0;          // The target's key in the SeriesStore.
+  std::string scrape_pool;  // The job_name of its scrape config.
+  std::string scrape_url;
+  Labels labels;             // Public labels (attached to its series).
+  Labels discovered_labels;  // Before relabeling, incl. `__` labels.
+  TargetHealth health = TargetHealth::kUnknown;   // Unknown until scraped.
+  std::string last_error;                         // "" after a success.
+  absl::Time last_scrape = absl::InfinitePast();  // Start of the last scrape.
+  absl::Duration last_scrape_duration;
+  absl::Duration scrape_interval;
+  absl::Duration scrape_timeout;
+};
+
+class ScrapeLoop;     // One target's scrape state; in scrape_manager.cc.
+struct ScrapeShared;  // What every loop uses; in scrape_manager.cc.
+
+class ScrapeManager {
+ public:
+  struct Options {
+    SeriesStore* store = nullptr;  // Required; must outlive the manager.
+    // Self-metrics (`fedgate_scrape_*`) are registered here; may be null.
+    prometheus::Registry* registry = nullptr;
+    // Parse workers; 0 means one per core.
+    int parse_threads = 0;
+    // The host name mixed into scrape phases (with the external labels);
+    // "" means this machine's FQDN, found as Prometheus finds it.
+    std::string hostname;
+    std::string user_agent;  // "" means `fedgate/<version>`.
+  };
+
+  // Starts the timer thread, the HTTP client and the parse workers; nothing
+  // is scraped until ApplyConfig(). InvalidArgument without a store.
+  static absl::StatusOr<std::unique_ptr<ScrapeManager>> Create(Options options);
+  // Stops (see Stop()).
+  ~ScrapeManager();
+
+  ScrapeManager(const ScrapeManager&) = delete;
+  ScrapeManager& operator=(const ScrapeManager&) = delete;
+
+  // Scrapes the static targets of `config` from now on. A target that is in
+  // the previous configuration with the same labels, URL and scrape settings
+  // keeps its loop (its phase, health and scrape cache); other previous
+  // targets stop and their series are removed from the store; new ones
+  // start at their phase. Targets with equal labels and URL in one scrape
+  // config share one loop, as in Prometheus. If any target's labels cannot
+  // be populated, nothing changes and the error is InvalidArgument naming
+  // the job and the target, e.g.
+  // `job "node": target "a/b": "a/b:80" is not a valid hostname`.
+  // FailedPrecondition after Stop().
+  absl::Status ApplyConfig(std::shared_ptr<const Config> config)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Returns the status of every target, ordered by scrape pool, then by
+  // labels.
+  std::vector<TargetStatus> Targets() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Stops scraping: cancels scrapes in flight, removes every target's
+  // series from the store and joins all threads. Idempotent; call from one
+  // thread at a time.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  explicit ScrapeManager(std::unique_ptr<ScrapeShared> shared);
+
+  std::unique_ptr<ScrapeShared> shared_;
+
+  mutable absl::Mutex mu_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  // Running loops by scrape pool and target hash (Prometheus's identity of
+  // a target inside its pool).
+  absl::flat_hash_map<
+      std::string, absl::flat_hash_map<uint64_t, std::shared_ptr<ScrapeLoop>>>
+      pools_ ABSL_GUARDED_BY(mu_);
+  TargetId next_id_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+}  // namespace fedgate
+
+#endif  // FEDGATE_SCRAPER_SCRAPE_MANAGER_H_

@@ -1,0 +1,586 @@
+#include "scraper/scrape_manager.h"
+
+#include <zlib.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "config/config.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "merge/labels.h"
+#include "merge/series_store.h"
+#include "prometheus/registry.h"
+
+namespace fedgate {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAreArray;
+
+// Every wait in these tests is bounded by this; none waits for a fixed time.
+constexpr absl::Duration kWait = absl::Seconds(30);
+// Short intervals keep the tests fast; the first scrape of a target comes
+// within one interval (its phase), then one per interval.
+constexpr absl::Duration kInterval = absl::Milliseconds(300);
+constexpr absl::Duration kTimeout = absl::Milliseconds(250);
+
+// Polls `done` until it holds or kWait passes; returns whether it held.
+bool WaitFor(const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + kWait;
+  while (absl::Now() < deadline) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return done();
+}
+
+std::string Gzip(absl::string_view data) {
+  z_stream z = {};
+  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+               Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, data.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = data.size();
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = out.size();
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+// A scrape target on 127.0.0.1: serves `/metrics` with the body, status and
+// behaviour the test sets, on its own thread until destroyed.
+class TestTarget {
+ public:
+  enum class Mode { kNormal, kGzip, kHang };
+
+  TestTarget() {
+    server_.Get("/metrics",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  Serve(req, res);
+                });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() is a no-op until the accept loop runs, so wait for it.
+    WaitFor([this] { return server_.is_running(); });
+  }
+
+  ~TestTarget() {
+    release_.Notify();
+    server_.stop();
+    thread_.join();
+  }
+
+  void Set(std::string body, int status = 200, Mode mode = Mode::kNormal) {
+    absl::MutexLock lock(&mu_);
+    body_ = std::move(body);
+    status_ = status;
+    mode_ = mode;
+  }
+
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  std::string url() const {
+    return absl::StrCat("http://", address(), "/metrics");
+  }
+  std::string accept_encoding() const {
+    absl::MutexLock lock(&mu_);
+    return accept_encoding_;
+  }
+
+ private:
+  void Serve(const httplib::Request& req, httplib::Response& res) {
+    std::string body;
+    int status;
+    Mode mode;
+    {
+      absl::MutexLock lock(&mu_);
+      accept_encoding_ = req.get_header_value("Accept-Encoding");
+      body = body_;
+      status = status_;
+      mode = mode_;
+    }
+    if (mode == Mode::kHang) release_.WaitForNotificationWithTimeout(kWait);
+    res.status = status;
+    if (mode == Mode::kGzip) {
+      // A type httplib does not compress itself, so it is gzipped once; the
+      // text parser is the fallback for any type, as in Prometheus 2.42.
+      res.set_header("Content-Encoding", "gzip");
+      res.set_content(Gzip(body), "application/octet-stream");
+    } else {
+      res.set_content(body, "text/plain; version=0.0.4; charset=utf-8");
+    }
+  }
+
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  absl::Notification release_;
+  mutable absl::Mutex mu_;
+  std::string body_ ABSL_GUARDED_BY(mu_);
+  int status_ ABSL_GUARDED_BY(mu_) = 200;
+  Mode mode_ ABSL_GUARDED_BY(mu_) = Mode::kNormal;
+  std::string accept_encoding_ ABSL_GUARDED_BY(mu_);
+};
+
+ScrapeConfig Job(std::string name, const std::vector<std::string>& targets,
+                 std::map<std::string, std::string> labels = {}) {
+  ScrapeConfig config;
+  config.job_name = std::move(name);
+  config.scrape_interval = kInterval;
+  config.scrape_timeout = kTimeout;
+  StaticConfig group;
+  group.targets = targets;
+  group.labels = std::move(labels);
+  config.static_configs.push_back(std::move(group));
+  return config;
+}
+
+std::shared_ptr<const Config> MakeConfig(std::vector<ScrapeConfig> jobs) {
+  auto config = std::make_shared<Config>();
+  config->scrape_configs = std::move(jobs);
+  return config;
+}
+
+// A manager scraping into its own store, with its own registry.
+struct Fixture {
+  Fixture() {
+    ScrapeManager::Options options;
+    options.store = &store;
+    options.registry = &registry;
+    options.hostname = "test-host";
+    absl::StatusOr<std::unique_ptr<ScrapeManager>> created =
+        ScrapeManager::Create(options);
+    EXPECT_TRUE(created.ok()) << created.status();
+    if (created.ok()) manager = *std::move(created);
+  }
+
+  // Returns the status of the target whose `instance` is `instance`.
+  std::optional<TargetStatus> Target(absl::string_view instance) const {
+    for (TargetStatus& t : manager->Targets()) {
+      if (t.labels.Get("instance") == instance) return t;
+    }
+    return std::nullopt;
+  }
+
+  // Returns the latest batch of the target `instance`, or null.
+  std::shared_ptr<const ScrapeBatch> Batch(absl::string_view instance) const {
+    std::optional<TargetStatus> target = Target(instance);
+    if (!target.has_value()) return nullptr;
+    // Held for the loop: the store may drop its snapshot at any time.
+    std::shared_ptr<const StoreSnapshot> snapshot = store.Snapshot();
+    for (const auto& [id, batch] : snapshot->batches) {
+      if (id == target->id) return batch;
+    }
+    return nullptr;
+  }
+
+  // Waits until the target `instance` has a batch for which `done` holds;
+  // returns it (null on timeout).
+  std::shared_ptr<const ScrapeBatch> WaitForBatch(
+      absl::string_view instance,
+      const std::function<bool(const ScrapeBatch&)>& done) const {
+    std::shared_ptr<const ScrapeBatch> batch;
+    WaitFor([&] {
+      batch = Batch(instance);
+      return batch != nullptr && done(*batch);
+    });
+    return batch != nullptr && done(*batch) ? batch : nullptr;
+  }
+
+  // Returns the value of the counter family `name` (summed over labels).
+  double Counter(absl::string_view name) {
+    double sum = 0;
+    for (const prometheus::MetricFamily& family : registry.Collect()) {
+      if (family.name != name) continue;
+      for (const prometheus::ClientMetric& m : family.metric) {
+        sum += m.counter.value;
+      }
+    }
+    return sum;
+  }
+
+  SeriesStore store;
+  prometheus::Registry registry;
+  std::unique_ptr<ScrapeManager> manager;
+};
+
+// Returns the value of the sample named `name` in `batch`, if any.
+std::optional<double> Value(const ScrapeBatch& batch, absl::string_view name) {
+  for (const Sample& s : batch.samples) {
+    if (s.labels.MetricName() == name) return s.value;
+  }
+  return std::nullopt;
+}
+
+// Returns the label sets of `batch`'s samples as strings.
+std::vector<std::string> Series(const ScrapeBatch& batch) {
+  std::vector<std::string> out;
+  for (const Sample& s : batch.samples) out.push_back(s.labels.ToString());
+  return out;
+}
+
+bool HasUp(const ScrapeBatch& batch, double up) {
+  return Value(batch, "up") == up;
+}
+
+TEST(ScrapeManagerTest, PublishesScrapedSeriesWithTargetLabels) {
+  TestTarget app;
+  app.Set(
+      "# HELP http_requests_total Requests served.\n"
+      "# TYPE http_requests_total counter\n"
+      "http_requests_total{code=\"200\"} 42\n"
+      "http_requests_total{code=\"500\"} 1\n");
+  Fixture f;
+  ASSERT_TRUE(f.manager
+                  ->ApplyConfig(MakeConfig(
+                      {Job("app", {app.address()}, {{"env", "prod"}})}))
+                  .ok());
+
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  ASSERT_NE(batch, nullptr);
+  const std::string target = absl::StrCat("env=\"prod\", instance=\"",
+                                          app.address(), "\", job=\"app\"}");
+  EXPECT_THAT(
+      Series(*batch),
+      UnorderedElementsAreArray({
+          absl::StrCat("{__name__=\"http_requests_total\", code=\"200\", ",
+                       target),
+          absl::StrCat("{__name__=\"http_requests_total\", code=\"500\", ",
+                       target),
+          absl::StrCat("{__name__=\"up\", ", target),
+          absl::StrCat("{__name__=\"scrape_duration_seconds\", ", target),
+          absl::StrCat("{__name__=\"scrape_samples_scraped\", ", target),
+          absl::StrCat("{__name__=\"scrape_samples_post_metric_relabeling\", ",
+                       target),
+          absl::StrCat("{__name__=\"scrape_series_added\", ", target),
+      }));
+  EXPECT_EQ(batch->samples[0].value, 42);
+  EXPECT_EQ(batch->samples[1].value, 1);
+  EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), 2);
+  EXPECT_EQ(Value(*batch, "scrape_samples_post_metric_relabeling"), 2);
+  EXPECT_GE(*Value(*batch, "scrape_duration_seconds"), 0);
+  // Every sample carries the scrape's timestamp.
+  for (const Sample& s : batch->samples) {
+    EXPECT_EQ(s.timestamp_ms, batch->samples[0].timestamp_ms);
+  }
+  ASSERT_EQ(batch->metadata.size(), 1);
+  EXPECT_EQ(batch->metadata[0].name, "http_requests_total");
+  EXPECT_EQ(batch->metadata[0].type, MetricType::kCounter);
+  EXPECT_EQ(batch->metadata[0].help, "Requests served.");
+
+  std::optional<TargetStatus> status = f.Target(app.address());
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->scrape_pool, "app");
+  EXPECT_EQ(status->scrape_url, app.url());
+  EXPECT_EQ(status->health, TargetHealth::kUp);
+  EXPECT_EQ(status->last_error, "");
+  EXPECT_EQ(status->scrape_interval, kInterval);
+  EXPECT_EQ(status->scrape_timeout, kTimeout);
+  EXPECT_EQ(status->discovered_labels.Get("__address__"), app.address());
+  EXPECT_NE(status->last_scrape, absl::InfinitePast());
+  EXPECT_EQ(app.accept_encoding(), "gzip");
+  EXPECT_GE(f.Counter("fedgate_scrape_samples_total"), 2);
+}
+
+TEST(ScrapeManagerTest, CountsSeriesAddedOnlyForNewSeries) {
+  TestTarget app;
+  app.Set("a 1\nb 2\n");
+  Fixture f;
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  ASSERT_NE(f.WaitForBatch(app.address(),
+                           [](const ScrapeBatch& b) {
+                             return Value(b, "scrape_series_added") == 2;
+                           }),
+            nullptr);
+  // Later scrapes of the same body add nothing; a new series counts once.
+  ASSERT_NE(f.WaitForBatch(app.address(),
+                           [](const ScrapeBatch& b) {
+                             return Value(b, "scrape_series_added") == 0;
+                           }),
+            nullptr);
+  app.Set("a 1\nb 2\nc 3\n");
+  ASSERT_NE(f.WaitForBatch(app.address(),
+                           [](const ScrapeBatch& b) {
+                             return Value(b, "c").has_value() &&
+                                    Value(b, "scrape_series_added") == 1;
+                           }),
+            nullptr);
+}
+
+TEST(ScrapeManagerTest, FailedScrapesReportUpZeroWhileOthersKeepWorking) {
+  TestTarget healthy;
+  healthy.Set("m 1\n");
+  TestTarget failing;
+  failing.Set("m 1\n", 500);
+  TestTarget hanging;
+  hanging.Set("m 1\n", 200, TestTarget::Mode::kHang);
+  TestTarget broken;
+  broken.Set("m 1\nm{ 2\n");
+  Fixture f;
+  ASSERT_TRUE(f.manager
+                  ->ApplyConfig(MakeConfig(
+                      {Job("app", {healthy.address(), failing.address(),
+                                   hanging.address(), broken.address()})}))
+                  .ok());
+
+  struct Case {
+    std::string name;
+    const TestTarget* target;
+    double want_up;
+    std::string want_error;  // A substring of the last error.
+  };
+  const std::vector<Case> cases = {
+      {"healthy", &healthy, 1, ""},
+      {"HTTP 500", &failing, 0,
+       "server returned HTTP status 500 Internal Server Error"},
+      {"timeout", &hanging, 0,
+       absl::StrCat("Get \"", hanging.url(), "\": context deadline exceeded")},
+      {"parse error", &broken, 0, "line 2"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+        c.target->address(),
+        [&](const ScrapeBatch& b) { return HasUp(b, c.want_up); });
+    ASSERT_NE(batch, nullptr);
+    std::optional<TargetStatus> status = f.Target(c.target->address());
+    ASSERT_TRUE(status.has_value());
+    if (c.want_up == 1) {
+      EXPECT_EQ(batch->samples.size(), 6);  // m and 5 synthetic series.
+      EXPECT_EQ(status->health, TargetHealth::kUp);
+      EXPECT_EQ(status->last_error, "");
+    } else {
+      EXPECT_EQ(batch->samples.size(), 5);  // Only the synthetic series.
+      EXPECT_FALSE(Value(*batch, "m").has_value());
+      EXPECT_EQ(status->health, TargetHealth::kDown);
+      EXPECT_THAT(status->last_error, HasSubstr(c.want_error));
+    }
+  }
+  // The healthy target is still scraped after the others failed.
+  ASSERT_TRUE(WaitFor([&] {
+    std::optional<TargetStatus> status = f.Target(healthy.address());
+    std::optional<TargetStatus> hung = f.Target(hanging.address());
+    return status.has_value() && hung.has_value() &&
+           status->last_scrape > hung->last_scrape;
+  }));
+  EXPECT_GE(f.Counter("fedgate_scrapes_total"), 4);
+}
+
+TEST(ScrapeManagerTest, SeriesVanishWhenGoneFromTheBody) {
+  TestTarget app;
+  app.Set("a 1\nb 2\n");
+  Fixture f;
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  ASSERT_NE(f.WaitForBatch(
+                app.address(),
+                [](const ScrapeBatch& b) { return Value(b, "b").has_value(); }),
+            nullptr);
+
+  app.Set("a 3\n");
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+      app.address(),
+      [](const ScrapeBatch& b) { return !Value(b, "b").has_value(); });
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(Value(*batch, "a"), 3);
+  EXPECT_EQ(Value(*batch, "up"), 1);
+
+  // A failed scrape takes every scraped series away at once.
+  app.Set("a 3\n", 503);
+  batch = f.WaitForBatch(app.address(),
+                         [](const ScrapeBatch& b) { return HasUp(b, 0); });
+  ASSERT_NE(batch, nullptr);
+  EXPECT_FALSE(Value(*batch, "a").has_value());
+  EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), 0);
+
+  // And they come back with the next good scrape.
+  app.Set("a 4\n");
+  batch = f.WaitForBatch(app.address(),
+                         [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(Value(*batch, "a"), 4);
+}
+
+TEST(ScrapeManagerTest, DecodesGzipBodies) {
+  TestTarget app;
+  app.Set("# TYPE m gauge\nm{k=\"v\"} 7\n", 200, TestTarget::Mode::kGzip);
+  Fixture f;
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(Value(*batch, "m"), 7);
+}
+
+TEST(ScrapeManagerTest, MergesExposedLabelsPerHonorLabels) {
+  TestTarget app;
+  app.Set("m{job=\"exp\",instance=\"i1\",exported_job=\"x\"} 1\n");
+  struct Case {
+    std::string name;
+    bool honor_labels;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {"target labels win", false,
+       absl::StrCat("{__name__=\"m\", exported_exported_job=\"exp\", "
+                    "exported_instance=\"i1\", exported_job=\"x\", "
+                    "instance=\"",
+                    app.address(), "\", job=\"app\"}")},
+      {"exposed labels win", true,
+       "{__name__=\"m\", exported_job=\"x\", instance=\"i1\", job=\"exp\"}"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Fixture f;
+    ScrapeConfig job = Job("app", {app.address()});
+    job.honor_labels = c.honor_labels;
+    ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+    std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+        app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+    ASSERT_NE(batch, nullptr);
+    EXPECT_EQ(batch->samples[0].labels.ToString(), c.want);
+    // Synthetic series carry the target labels whatever honor_labels says.
+    EXPECT_EQ(batch->samples[1].labels.ToString(),
+              absl::StrCat("{__name__=\"up\", instance=\"", app.address(),
+                           "\", job=\"app\"}"));
+  }
+}
+
+TEST(ScrapeManagerTest, UsesExposedTimestampsPerHonorTimestamps) {
+  TestTarget app;
+  app.Set("m 1 1600000000123\n");
+  for (bool honor : {true, false}) {
+    SCOPED_TRACE(honor ? "honor_timestamps" : "scrape time");
+    Fixture f;
+    ScrapeConfig job = Job("app", {app.address()});
+    job.honor_timestamps = honor;
+    ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+    std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+        app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+    ASSERT_NE(batch, nullptr);
+    const int64_t up_ts = batch->samples[1].timestamp_ms;
+    EXPECT_GT(up_ts, 1600000000123);
+    EXPECT_EQ(batch->samples[0].timestamp_ms, honor ? 1600000000123 : up_ts);
+  }
+}
+
+TEST(ScrapeManagerTest, KeepsTheFirstValueOfDuplicateSeries) {
+  TestTarget app;
+  app.Set(
+      "m{a=\"1\",b=\"2\"} 1\n"
+      "m{b=\"2\",a=\"1\"} 2\n"
+      "n 5\n"
+      "n 6\n");
+  Fixture f;
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(batch->samples.size(), 2 + 5);
+  EXPECT_EQ(Value(*batch, "m"), 1);
+  EXPECT_EQ(Value(*batch, "n"), 5);
+  EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), 4);
+  EXPECT_GE(f.Counter("fedgate_scrape_duplicate_samples_total"), 2);
+}
+
+TEST(ScrapeManagerTest, ApplyConfigKeepsUnchangedTargetsAndRemovesOthers) {
+  TestTarget kept;
+  kept.Set("k 1\n");
+  TestTarget removed;
+  removed.Set("r 1\n");
+  TestTarget added;
+  added.Set("a 1\n");
+  Fixture f;
+  ASSERT_TRUE(f.manager
+                  ->ApplyConfig(MakeConfig(
+                      {Job("app", {kept.address(), removed.address()})}))
+                  .ok());
+  ASSERT_NE(f.WaitForBatch(removed.address(),
+                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
+            nullptr);
+  const TargetId kept_id = f.Target(kept.address())->id;
+
+  ASSERT_TRUE(f.manager
+                  ->ApplyConfig(MakeConfig(
+                      {Job("app", {kept.address(), added.address()})}))
+                  .ok());
+  EXPECT_EQ(f.Target(kept.address())->id, kept_id);
+  EXPECT_FALSE(f.Target(removed.address()).has_value());
+  std::shared_ptr<const StoreSnapshot> snapshot = f.store.Snapshot();
+  for (const auto& [id, batch] : snapshot->batches) {
+    EXPECT_FALSE(Value(*batch, "r").has_value());
+  }
+  ASSERT_NE(f.WaitForBatch(added.address(),
+                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
+            nullptr);
+  EXPECT_EQ(f.manager->Targets().size(), 2);
+}
+
+TEST(ScrapeManagerTest, RejectsAConfigWithAnInvalidTarget) {
+  TestTarget app;
+  app.Set("m 1\n");
+  Fixture f;
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  absl::Status s = f.manager->ApplyConfig(
+      MakeConfig({Job("app", {app.address()}), Job("bad", {"a/b"})}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(std::string(s.message()),
+            "job \"bad\": target \"a/b\": \"a/b:80\" is not a valid hostname");
+  // The running configuration is untouched.
+  ASSERT_EQ(f.manager->Targets().size(), 1);
+  EXPECT_EQ(f.manager->Targets()[0].scrape_pool, "app");
+}
+
+TEST(ScrapeManagerTest, DuplicateTargetsShareOneLoop) {
+  TestTarget app;
+  app.Set("m 1\n");
+  Fixture f;
+  ASSERT_TRUE(f.manager
+                  ->ApplyConfig(
+                      MakeConfig({Job("app", {app.address(), app.address()})}))
+                  .ok());
+  EXPECT_EQ(f.manager->Targets().size(), 1);
+}
+
+TEST(ScrapeManagerTest, StopRemovesEverySeries) {
+  TestTarget app;
+  app.Set("m 1\n");
+  TestTarget hanging;
+  hanging.Set("m 1\n", 200, TestTarget::Mode::kHang);
+  Fixture f;
+  ASSERT_TRUE(f.manager
+                  ->ApplyConfig(MakeConfig(
+                      {Job("app", {app.address(), hanging.address()})}))
+                  .ok());
+  ASSERT_NE(f.WaitForBatch(app.address(),
+                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
+            nullptr);
+  f.manager->Stop();
+  EXPECT_EQ(f.store.SeriesCount(), 0);
+  EXPECT_TRUE(f.manager->Targets().empty());
+  EXPECT_EQ(f.manager->ApplyConfig(MakeConfig({})).code(),
+            absl::StatusCode::kFailedPrecondition);
+  f.manager->Stop();  // Idempotent.
+}
+
+}  // namespace
+}  // namespace fedgate
