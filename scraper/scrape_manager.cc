@@ -512,6 +512,9 @@ absl::Status ScrapeLoop::Append(absl::string_view body, int64_t timestamp_ms,
       case ParseEntry::kHelp:
         family(parser.family_name()).help = parser.help();
         break;
+      case ParseEntry::kUnit:
+        family(parser.family_name()).unit = std::string(parser.unit());
+        break;
       case ParseEntry::kSeries: {
         ++report.samples_scraped;
         ++report.samples_post_relabeling;  // No metric relabeling yet.

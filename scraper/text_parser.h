@@ -25,18 +25,13 @@
 #include "absl/strings/string_view.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
+#include "scraper/exposition_parser.h"
 
 namespace fedgate {
 
-enum class ParseEntry {
-  kSeries,   // A sample line.
-  kType,     // `# TYPE name type`
-  kHelp,     // `# HELP name text`
-  kComment,  // Any other `#` line (ignored by callers).
-  kEof,      // End of the body; Next() keeps returning kEof.
-};
-
-class TextParser {
+// Implements ExpositionParser; `final`, so that callers holding a TextParser
+// (benchmarks, tests) call its accessors without virtual dispatch.
+class TextParser final : public ExpositionParser {
  public:
   explicit TextParser(absl::string_view body);
 
@@ -44,28 +39,30 @@ class TextParser {
   // returns InvalidArgument, e.g.
   // `line 3, column 9: invalid label name "1a" in "m{1a="x"} 1"`;
   // the parser must not be used after an error.
-  absl::StatusOr<ParseEntry> Next();
+  absl::StatusOr<ParseEntry> Next() override;
 
   // kSeries: the raw bytes of the metric name and label set as exposed
   // (`m{a="1"}`), the key for a scrape cache.
-  absl::string_view series_text() const { return series_text_; }
+  absl::string_view series_text() const override { return series_text_; }
   // kSeries: the metric name.
-  absl::string_view metric_name() const { return metric_name_; }
+  absl::string_view metric_name() const override { return metric_name_; }
   // kSeries: replaces `*labels` with the series' labels in exposition order,
   // `__name__` first, values unescaped. Empty values are kept (callers drop
   // them when building a Labels).
-  void GetLabels(std::vector<Label>* labels) const;
+  void GetLabels(std::vector<Label>* labels) const override;
   // kSeries: the sample value.
-  double value() const { return value_; }
+  double value() const override { return value_; }
   // kSeries: the sample's timestamp in milliseconds, if the line has one.
-  std::optional<int64_t> timestamp_ms() const { return timestamp_ms_; }
+  std::optional<int64_t> timestamp_ms() const override { return timestamp_ms_; }
 
   // kType, kHelp: the family name.
-  absl::string_view family_name() const { return family_name_; }
+  absl::string_view family_name() const override { return family_name_; }
   // kType: the declared type.
-  MetricType type() const { return type_; }
+  MetricType type() const override { return type_; }
   // kHelp: the help text, unescaped (`\\` and `\n`).
-  std::string help() const;
+  std::string help() const override;
+  // The text format has no units: always empty.
+  absl::string_view unit() const override { return {}; }
 
   // Returns the 1-based line number of the current entry.
   int line() const { return line_; }

@@ -95,6 +95,9 @@ std::string Render(const TextParser& parser, ParseEntry entry) {
     case ParseEntry::kHelp:
       return absl::StrCat(line, "help ", parser.family_name(), " \"",
                           Show(parser.help()), "\"");
+    case ParseEntry::kUnit:
+      return absl::StrCat(line, "unit ", parser.family_name(), " ",
+                          parser.unit());
     case ParseEntry::kComment:
       return absl::StrCat(line, "comment");
     case ParseEntry::kEof:
@@ -578,6 +581,7 @@ absl::StatusOr<Counts> CountEntries(absl::string_view body) {
       case ParseEntry::kHelp:
         ++counts.helps;
         break;
+      case ParseEntry::kUnit:
       case ParseEntry::kComment:
         break;
       case ParseEntry::kEof:
