@@ -1,7 +1,9 @@
 #include "scraper/http_client.h"
 
 #include <curl/curl.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -119,6 +121,18 @@ std::string HostPort(CURL* easy) {
   return out;
 }
 
+// Caps `wanted` to half the descriptors the process may open, so that kept
+// connections never starve the rest (the store, the HTTP server, new
+// connects). Raise RLIMIT_NOFILE to keep one connection per target.
+size_t MaxIdleConnections(size_t wanted) {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 ||
+      limit.rlim_cur == RLIM_INFINITY) {
+    return wanted;
+  }
+  return std::max<size_t>(1, std::min<size_t>(wanted, limit.rlim_cur / 2));
+}
+
 void InitCurlOnce() {
   static absl::once_flag once;
   // Never cleaned up: curl_global_cleanup is not thread-safe, and the
@@ -181,7 +195,8 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(
     return absl::InternalError("curl_multi_init failed");
   }
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
-                    static_cast<long>(client->options_.max_idle_connections));
+                    static_cast<long>(MaxIdleConnections(
+                        client->options_.max_idle_connections)));
   client->multi_ = multi;
   client->io_thread_ = std::thread([c = client.get()] { c->Run(); });
   return client;

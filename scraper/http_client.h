@@ -77,9 +77,10 @@ class HttpClient {
  public:
   struct Options {
     std::string user_agent = std::string(kDefaultUserAgent);
-    // Idle connections kept for reuse (CURLMOPT_MAXCONNECTS). At least the
-    // number of targets, so that every target keeps its connection between
-    // scrapes; each idle connection costs a socket and ~100 KiB in curl.
+    // Idle connections kept for reuse (CURLMOPT_MAXCONNECTS), capped to half
+    // of RLIMIT_NOFILE. At least the number of targets, so that every
+    // target keeps its connection between scrapes; each idle connection
+    // costs a descriptor and a few KiB in curl.
     size_t max_idle_connections = 10000;
     // A kept connection is not reused after this long idle (Prometheus's
     // transport uses a 5 minute IdleConnTimeout).

@@ -409,12 +409,19 @@ TEST(ScrapeManagerTest, SeriesVanishWhenGoneFromTheBody) {
   EXPECT_FALSE(Value(*batch, "a").has_value());
   EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), 0);
 
-  // And they come back with the next good scrape.
-  app.Set("a 4\n");
+  // An empty body is a successful scrape of nothing.
+  app.Set("");
   batch = f.WaitForBatch(app.address(),
                          [](const ScrapeBatch& b) { return HasUp(b, 1); });
   ASSERT_NE(batch, nullptr);
-  EXPECT_EQ(Value(*batch, "a"), 4);
+  EXPECT_EQ(batch->samples.size(), 5);
+
+  // And they come back with the next good scrape.
+  app.Set("a 4\n");
+  batch = f.WaitForBatch(
+      app.address(), [](const ScrapeBatch& b) { return Value(b, "a") == 4; });
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(Value(*batch, "up"), 1);
 }
 
 TEST(ScrapeManagerTest, DecodesGzipBodies) {
