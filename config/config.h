@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "config/relabel_config.h"
 
 namespace fedgate {
 
@@ -45,6 +46,10 @@ struct ScrapeConfig {
   bool honor_labels = false;
   bool honor_timestamps = true;
   std::vector<StaticConfig> static_configs;
+  // Applied in order to each target's labels before it is scraped.
+  std::vector<RelabelConfig> relabel_configs;
+  // Applied in order to each scraped series (not to `up` and `scrape_*`).
+  std::vector<RelabelConfig> metric_relabel_configs;
   int line = 0;  // Where the scrape config starts in the config file (1-based).
 };
 

@@ -20,13 +20,16 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "config/config.h"
 #include "config/duration.h"
 #include "config/quote.h"
+#include "config/relabel_config.h"
 #include "yaml-cpp/yaml.h"
 
 namespace fedgate {
@@ -87,9 +90,6 @@ constexpr absl::string_view kUnsupportedScrapeFields[] = {
     "metric_name_validation_scheme",
     "metric_name_escaping_scheme",
     "extra_scrape_metrics",
-    // Relabelling.
-    "relabel_configs",
-    "metric_relabel_configs",
     // HTTP client (prometheus/common config.HTTPClientConfig).
     "authorization",
     "basic_auth",
@@ -269,7 +269,14 @@ struct ParsedScrapeConfig {
   int job_name_line = 0;
   int timeout_line = 0;
   int scheme_line = 0;
+  // The first static target that looks like a URL, and its line: an error
+  // only without relabel_configs, which may rewrite `__address__`.
+  std::string url_target;
+  int url_target_line = 0;
 };
+
+// Which relabel list a rule is in; only the null-rule error differs.
+enum class RelabelKind { kTarget, kMetric };
 
 class Loader {
  public:
@@ -312,7 +319,12 @@ class Loader {
                                   std::vector<ParsedScrapeConfig>* out);
   absl::StatusOr<ParsedScrapeConfig> ParseScrapeConfig(const YAML::Node& node);
   absl::StatusOr<std::vector<StaticConfig>> ParseStaticConfigs(
-      const Entry& entry);
+      const Entry& entry, ParsedScrapeConfig* parsed);
+  absl::StatusOr<std::vector<RelabelConfig>> ParseRelabelConfigs(
+      const Entry& entry, RelabelKind kind);
+  absl::StatusOr<RelabelConfig> ParseRelabelConfig(const YAML::Node& node,
+                                                   RelabelKind kind);
+  absl::StatusOr<uint64_t> Uint64(const Entry& entry) const;
   absl::Status FinishScrapeConfigs(const GlobalConfig& global,
                                    std::vector<ParsedScrapeConfig>* parsed);
 
@@ -653,9 +665,20 @@ absl::StatusOr<ParsedScrapeConfig> Loader::ParseScrapeConfig(
       s = v.status();
       if (v.ok()) config.honor_timestamps = *v;
     } else if (field.name == "static_configs") {
-      absl::StatusOr<std::vector<StaticConfig>> v = ParseStaticConfigs(field);
+      absl::StatusOr<std::vector<StaticConfig>> v =
+          ParseStaticConfigs(field, &parsed);
       s = v.status();
       if (v.ok()) config.static_configs = *std::move(v);
+    } else if (field.name == "relabel_configs") {
+      absl::StatusOr<std::vector<RelabelConfig>> v =
+          ParseRelabelConfigs(field, RelabelKind::kTarget);
+      s = v.status();
+      if (v.ok()) config.relabel_configs = *std::move(v);
+    } else if (field.name == "metric_relabel_configs") {
+      absl::StatusOr<std::vector<RelabelConfig>> v =
+          ParseRelabelConfigs(field, RelabelKind::kMetric);
+      s = v.status();
+      if (v.ok()) config.metric_relabel_configs = *std::move(v);
     } else {
       s = UnknownOrUnsupported(field, "scrape config",
                                Contains(kUnsupportedScrapeFields, field.name));
@@ -677,11 +700,18 @@ absl::StatusOr<ParsedScrapeConfig> Loader::ParseScrapeConfig(
                      " is not supported for scrape config with job name ",
                      GoQuote(config.job_name), ": use \"http\" or \"https\""));
   }
+  // checkStaticTargets: only without relabel_configs, as in Prometheus
+  // (the target is checked again once relabeled).
+  if (config.relabel_configs.empty() && parsed.url_target_line > 0) {
+    return ErrorAt(
+        parsed.url_target_line,
+        absl::StrCat(GoQuote(parsed.url_target), " is not a valid hostname"));
+  }
   return parsed;
 }
 
 absl::StatusOr<std::vector<StaticConfig>> Loader::ParseStaticConfigs(
-    const Entry& entry) {
+    const Entry& entry, ParsedScrapeConfig* parsed) {
   std::vector<StaticConfig> groups;
   if (IsNullNode(entry.value)) return groups;
   if (!entry.value.IsSequence()) {
@@ -721,10 +751,10 @@ absl::StatusOr<std::vector<StaticConfig>> Loader::ParseStaticConfigs(
           if (address->empty()) {
             return ErrorAt(ValueLine(target_entry), "target has no address");
           }
-          if (address->find('/') != std::string::npos) {
-            return ErrorAt(
-                ValueLine(target_entry),
-                absl::StrCat(GoQuote(*address), " is not a valid hostname"));
+          if (address->find('/') != std::string::npos &&
+              parsed->url_target_line == 0) {
+            parsed->url_target = *address;
+            parsed->url_target_line = ValueLine(target_entry);
           }
           group.targets.push_back(*std::move(address));
         }
@@ -741,6 +771,190 @@ absl::StatusOr<std::vector<StaticConfig>> Loader::ParseStaticConfigs(
     groups.push_back(std::move(group));
   }
   return groups;
+}
+
+absl::StatusOr<uint64_t> Loader::Uint64(const Entry& entry) const {
+  if (IsNullNode(entry.value)) return 0;
+  if (entry.value.IsScalar() && entry.value.Tag() != "!") {
+    absl::string_view s = entry.value.Scalar();
+    uint64_t v = 0;
+    if (absl::ConsumePrefix(&s, "0x")) {
+      if (absl::SimpleHexAtoi(s, &v)) return v;
+    } else if (!s.empty() && absl::ascii_isdigit(s[0]) &&
+               absl::SimpleAtoi(s, &v)) {
+      return v;
+    }
+  }
+  return ErrorAt(ValueLine(entry),
+                 absl::StrCat("field ", entry.name, ": cannot unmarshal ",
+                              KindOf(entry.value), " into uint64"));
+}
+
+absl::StatusOr<std::vector<RelabelConfig>> Loader::ParseRelabelConfigs(
+    const Entry& entry, RelabelKind kind) {
+  std::vector<RelabelConfig> rules;
+  if (IsNullNode(entry.value)) return rules;
+  if (!entry.value.IsSequence()) {
+    return ErrorAt(ValueLine(entry),
+                   absl::StrCat("field ", entry.name, ": cannot unmarshal ",
+                                KindOf(entry.value), " into a list"));
+  }
+  for (const YAML::Node& item : entry.value) {
+    absl::StatusOr<RelabelConfig> rule = ParseRelabelConfig(item, kind);
+    if (!rule.ok()) return rule.status();
+    rules.push_back(*std::move(rule));
+  }
+  return rules;
+}
+
+absl::StatusOr<RelabelConfig> Loader::ParseRelabelConfig(const YAML::Node& node,
+                                                         RelabelKind kind) {
+  if (IsNullNode(node)) {
+    return ErrorAt(NodeLine(node), kind == RelabelKind::kTarget
+                                       ? "empty or null target relabeling "
+                                         "rule in scrape config"
+                                       : "empty or null metric relabeling "
+                                         "rule in scrape config");
+  }
+  if (!node.IsMap()) {
+    return ErrorAt(LineOf(node), absl::StrCat("cannot unmarshal ", KindOf(node),
+                                              " into relabel config"));
+  }
+  RelabelConfig rule;
+  rule.line = LineOf(node);
+  // What Prometheus 2.42's checks compare by identity rather than value: an
+  // explicit regex (even `(.*)`) and explicit source_labels (even `[]`).
+  bool regex_set = false;
+  bool source_labels_set = false;
+  bool action_empty = false;
+  absl::StatusOr<std::vector<Entry>> entries =
+      Entries(node, MapKind::kStruct, "relabel config");
+  if (!entries.ok()) return entries.status();
+  for (const Entry& field : *entries) {
+    if (field.name == "source_labels") {
+      rule.source_labels.clear();
+      source_labels_set = false;
+      if (IsNullNode(field.value)) continue;
+      if (!field.value.IsSequence()) {
+        return ErrorAt(ValueLine(field),
+                       absl::StrCat("field source_labels: cannot unmarshal ",
+                                    KindOf(field.value), " into a list"));
+      }
+      source_labels_set = true;
+      for (const YAML::Node& name_node : field.value) {
+        const Entry name_entry("source_labels", field.key_line, name_node);
+        absl::StatusOr<std::string> name = String(name_entry);
+        if (!name.ok()) return name.status();
+        // A null item is "" in Prometheus and passes; any other must be a
+        // label name.
+        if (!IsNullNode(name_node) && !IsValidLabelName(*name)) {
+          return ErrorAt(
+              ValueLine(name_entry),
+              absl::StrCat(GoQuote(*name), " is not a valid label name"));
+        }
+        rule.source_labels.push_back(*std::move(name));
+      }
+      continue;
+    }
+    if (field.name == "modulus") {
+      absl::StatusOr<uint64_t> v = Uint64(field);
+      if (!v.ok()) return v.status();
+      rule.modulus = *v;
+      continue;
+    }
+    if (field.name != "separator" && field.name != "regex" &&
+        field.name != "target_label" && field.name != "replacement" &&
+        field.name != "action") {
+      return UnknownOrUnsupported(field, "relabel config",
+                                  /*unsupported=*/false);
+    }
+    absl::StatusOr<std::string> v = String(field);
+    if (!v.ok()) return v.status();
+    if (field.name == "separator") {
+      rule.separator = *std::move(v);
+    } else if (field.name == "regex") {
+      // Null is the empty regex, which matches only "".
+      if (absl::Status s = CheckRelabelRegex(*v); !s.ok()) {
+        return ErrorAt(ValueLine(field), s.message());
+      }
+      rule.regex = *std::move(v);
+      regex_set = true;
+    } else if (field.name == "target_label") {
+      rule.target_label = *std::move(v);
+    } else if (field.name == "replacement") {
+      rule.replacement = *std::move(v);
+    } else {  // action
+      action_empty = IsNullNode(field.value);
+      if (!action_empty) {
+        absl::StatusOr<RelabelAction> action = ParseRelabelAction(*v);
+        if (!action.ok()) {
+          return ErrorAt(ValueLine(field), action.status().message());
+        }
+        rule.action = *action;
+      }
+    }
+  }
+
+  // The checks of relabel.Config.UnmarshalYAML (2.42), in its order.
+  const RelabelAction a = rule.action;
+  const std::string name(RelabelActionName(a));
+  const RelabelConfig defaults;
+  const auto error = [&](absl::string_view reason) {
+    return ErrorAt(rule.line, reason);
+  };
+  if (action_empty) return error("relabel action cannot be empty");
+  if (rule.modulus == 0 && a == RelabelAction::kHashMod) {
+    return error("relabel configuration for hashmod requires non-zero modulus");
+  }
+  const bool needs_target =
+      a == RelabelAction::kReplace || a == RelabelAction::kHashMod ||
+      a == RelabelAction::kLowercase || a == RelabelAction::kUppercase ||
+      a == RelabelAction::kKeepEqual || a == RelabelAction::kDropEqual;
+  const bool templated_target = needs_target && a != RelabelAction::kHashMod;
+  const bool no_replacement =
+      a == RelabelAction::kLowercase || a == RelabelAction::kUppercase ||
+      a == RelabelAction::kKeepEqual || a == RelabelAction::kDropEqual;
+  if (needs_target && rule.target_label.empty()) {
+    return error(absl::StrCat("relabel configuration for ", name,
+                              " action requires 'target_label' value"));
+  }
+  if (templated_target && !IsValidRelabelTarget(rule.target_label)) {
+    return error(absl::StrCat(GoQuote(rule.target_label),
+                              " is invalid 'target_label' for ", name,
+                              " action"));
+  }
+  if (no_replacement && rule.replacement != defaults.replacement) {
+    return error(
+        absl::StrCat("'replacement' can not be set for ", name, " action"));
+  }
+  if (a == RelabelAction::kLabelMap &&
+      !IsValidRelabelTarget(rule.replacement)) {
+    return error(absl::StrCat(GoQuote(rule.replacement),
+                              " is invalid 'replacement' for ", name,
+                              " action"));
+  }
+  if (a == RelabelAction::kHashMod && !IsValidLabelName(rule.target_label)) {
+    return error(absl::StrCat(GoQuote(rule.target_label),
+                              " is invalid 'target_label' for ", name,
+                              " action"));
+  }
+  if ((a == RelabelAction::kKeepEqual || a == RelabelAction::kDropEqual) &&
+      (regex_set || rule.modulus != defaults.modulus ||
+       rule.separator != defaults.separator ||
+       rule.replacement != defaults.replacement)) {
+    return error(absl::StrCat(name,
+                              " action requires only 'source_labels' and "
+                              "`target_label`, and no other fields"));
+  }
+  if ((a == RelabelAction::kLabelDrop || a == RelabelAction::kLabelKeep) &&
+      (source_labels_set || rule.target_label != defaults.target_label ||
+       rule.modulus != defaults.modulus ||
+       rule.separator != defaults.separator ||
+       rule.replacement != defaults.replacement)) {
+    return error(absl::StrCat(
+        name, " action requires only 'regex', and no other fields"));
+  }
+  return rule;
 }
 
 absl::Status Loader::FinishScrapeConfigs(

@@ -271,8 +271,6 @@ TEST(ParseConfigTest, AcceptsEmptyUnsupportedFields) {
   // An empty value configures nothing, so nothing is silently ignored.
   absl::StatusOr<Config> config = ParseConfig(R"(scrape_configs:
   - job_name: j
-    relabel_configs: []
-    metric_relabel_configs:
     tls_config: {}
     bearer_token: ""
     kubernetes_sd_configs: ~
@@ -280,6 +278,80 @@ TEST(ParseConfigTest, AcceptsEmptyUnsupportedFields) {
                                               "test.yml");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->scrape_configs.size(), 1u);
+}
+
+TEST(ParseConfigTest, ReadsRelabelConfigsWithPrometheusDefaults) {
+  absl::StatusOr<Config> config = ParseConfig(R"yaml(scrape_configs:
+  - job_name: j
+    static_configs:
+      - targets: ["http://a:1/metrics"]
+    relabel_configs:
+      - target_label: __address__
+        replacement: a:1
+      - source_labels: [__address__, job]
+        separator: "/"
+        regex: "(.+)"
+        target_label: addr
+        replacement: "${1}x"
+        action: Replace
+      - action: hashmod
+        source_labels: [__address__]
+        modulus: 0x10
+        target_label: __tmp_hash
+      - regex: __meta_(.+)
+        action: labelmap
+      - action: labeldrop
+        regex:
+      - action: keepequal
+        source_labels: [a]
+        target_label: b
+    metric_relabel_configs:
+      - source_labels: [__name__]
+        regex: go_.*
+        action: drop
+)yaml",
+                                              "test.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->scrape_configs.size(), 1u);
+  const ScrapeConfig& job = config->scrape_configs[0];
+  ASSERT_EQ(job.relabel_configs.size(), 6u);
+
+  const RelabelConfig& set_address = job.relabel_configs[0];
+  EXPECT_EQ(set_address.action, RelabelAction::kReplace);
+  EXPECT_TRUE(set_address.source_labels.empty());
+  EXPECT_EQ(set_address.separator, ";");
+  EXPECT_EQ(set_address.regex, "(.*)");
+  EXPECT_EQ(set_address.modulus, 0u);
+  EXPECT_EQ(set_address.target_label, "__address__");
+  EXPECT_EQ(set_address.replacement, "a:1");
+  EXPECT_EQ(set_address.line, 6);
+
+  const RelabelConfig& replace = job.relabel_configs[1];
+  EXPECT_EQ(replace.action, RelabelAction::kReplace);
+  EXPECT_EQ(replace.source_labels,
+            (std::vector<std::string>{"__address__", "job"}));
+  EXPECT_EQ(replace.separator, "/");
+  EXPECT_EQ(replace.regex, "(.+)");
+  EXPECT_EQ(replace.target_label, "addr");
+  EXPECT_EQ(replace.replacement, "${1}x");
+  EXPECT_EQ(replace.line, 8);
+
+  EXPECT_EQ(job.relabel_configs[2].action, RelabelAction::kHashMod);
+  EXPECT_EQ(job.relabel_configs[2].modulus, 16u);
+  EXPECT_EQ(job.relabel_configs[3].action, RelabelAction::kLabelMap);
+  EXPECT_EQ(job.relabel_configs[3].replacement, "$1");
+  // A null regex is the empty regex, which matches only "".
+  EXPECT_EQ(job.relabel_configs[4].action, RelabelAction::kLabelDrop);
+  EXPECT_EQ(job.relabel_configs[4].regex, "");
+  EXPECT_EQ(job.relabel_configs[5].action, RelabelAction::kKeepEqual);
+
+  ASSERT_EQ(job.metric_relabel_configs.size(), 1u);
+  EXPECT_EQ(job.metric_relabel_configs[0].action, RelabelAction::kDrop);
+  EXPECT_EQ(job.metric_relabel_configs[0].regex, "go_.*");
+  EXPECT_EQ(job.metric_relabel_configs[0].line, 26);
+  // With relabel_configs, a URL-like target is left to the relabeling.
+  EXPECT_EQ(job.static_configs[0].targets,
+            (std::vector<std::string>{"http://a:1/metrics"}));
 }
 
 TEST(ParseConfigTest, AcceptsByteOrderMarkAndCrlf) {
@@ -405,12 +477,128 @@ TEST(ParseConfigTest, RejectsInvalidConfigsWithLocation) {
       {"unknown scrape field",
        "scrape_configs:\n  - job_name: a\n    static_config: []\n", 3,
        "field static_config not found in scrape config"},
-      {"relabel_configs not supported yet",
+
+      // relabel_configs and metric_relabel_configs (relabel.Config 2.42).
+      {"unknown relabel action",
        "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
-       "      - action: drop\n",
-       3,
-       "field relabel_configs in scrape config is not supported by fedgate "
-       "yet"},
+       "      - action: foo\n",
+       4, "unknown relabel action \"foo\""},
+      {"empty string relabel action",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - action: \"\"\n",
+       4, "unknown relabel action \"\""},
+      {"null relabel action",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - source_labels: [a]\n        action:\n",
+       4, "relabel action cannot be empty"},
+      {"hashmod without modulus",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - action: hashmod\n        target_label: s\n",
+       4, "relabel configuration for hashmod requires non-zero modulus"},
+      {"replace without target_label",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - source_labels: [a]\n",
+       4,
+       "relabel configuration for replace action requires 'target_label' "
+       "value"},
+      {"uppercase without target_label",
+       "scrape_configs:\n  - job_name: a\n    metric_relabel_configs:\n"
+       "      - action: Uppercase\n",
+       4,
+       "relabel configuration for uppercase action requires 'target_label' "
+       "value"},
+      {"keepequal without target_label",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - action: keepequal\n        source_labels: [a]\n",
+       4,
+       "relabel configuration for keepequal action requires 'target_label' "
+       "value"},
+      {"invalid replace target_label",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - target_label: \"${1}bad-name\"\n",
+       4, "\"${1}bad-name\" is invalid 'target_label' for replace action"},
+      {"invalid lowercase target_label",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - action: lowercase\n        target_label: 1x\n",
+       4, "\"1x\" is invalid 'target_label' for lowercase action"},
+      {"hashmod target_label must be a plain name",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - action: hashmod\n        modulus: 2\n"
+       "        target_label: ${1}\n",
+       4, "\"${1}\" is invalid 'target_label' for hashmod action"},
+      {"replacement on lowercase",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - action: lowercase\n        target_label: b\n"
+       "        replacement: x\n",
+       4, "'replacement' can not be set for lowercase action"},
+      {"invalid labelmap replacement",
+       "scrape_configs:\n  - job_name: a\n    metric_relabel_configs:\n"
+       "      - action: labelmap\n        replacement: a-$1\n",
+       4, "\"a-$1\" is invalid 'replacement' for labelmap action"},
+      {"keepequal with a regex",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - action: keepequal\n        target_label: b\n"
+       "        regex: (.*)\n",
+       4,
+       "keepequal action requires only 'source_labels' and `target_label`, "
+       "and no other fields"},
+      {"dropequal with a separator",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - action: dropequal\n        target_label: b\n"
+       "        separator: \",\"\n",
+       4,
+       "dropequal action requires only 'source_labels' and `target_label`, "
+       "and no other fields"},
+      {"labeldrop with source_labels",
+       "scrape_configs:\n  - job_name: a\n    metric_relabel_configs:\n"
+       "      - action: labeldrop\n        regex: a\n"
+       "        source_labels: []\n",
+       4, "labeldrop action requires only 'regex', and no other fields"},
+      {"labelkeep with target_label",
+       "scrape_configs:\n  - job_name: a\n    metric_relabel_configs:\n"
+       "      - action: labelkeep\n        target_label: x\n",
+       4, "labelkeep action requires only 'regex', and no other fields"},
+      {"invalid relabel regex",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - target_label: b\n        regex: \"(\"\n",
+       5, "error parsing regexp: missing closing ): `^(?:()$`"},
+      {"invalid metric relabel regex",
+       "scrape_configs:\n  - job_name: a\n    metric_relabel_configs:\n"
+       "      - action: drop\n        regex: \")\"\n",
+       5, "error parsing regexp: unexpected ): `^(?:))$`"},
+      {"invalid source label name",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - target_label: b\n        source_labels: [a, b-c]\n",
+       5, "\"b-c\" is not a valid label name"},
+      {"source_labels is a scalar",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - target_label: b\n        source_labels: a\n",
+       5, "field source_labels: cannot unmarshal !!str `a` into a list"},
+      {"negative modulus",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - action: hashmod\n        target_label: b\n"
+       "        modulus: -1\n",
+       6, "field modulus: cannot unmarshal !!str `-1` into uint64"},
+      {"unknown relabel field",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - target_label: b\n        regexp: a\n",
+       5, "field regexp not found in relabel config"},
+      {"null target relabel rule",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - target_label: b\n      -\n",
+       5, "empty or null target relabeling rule in scrape config"},
+      {"null metric relabel rule",
+       "scrape_configs:\n  - job_name: a\n    metric_relabel_configs:\n"
+       "      - ~\n",
+       4, "empty or null metric relabeling rule in scrape config"},
+      {"relabel rule is a scalar",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      - drop\n",
+       4, "cannot unmarshal !!str `drop` into relabel config"},
+      {"relabel_configs is a map",
+       "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+       "      action: drop\n",
+       4, "field relabel_configs: cannot unmarshal !!map into a list"},
       {"tls_config not supported yet",
        "scrape_configs:\n  - job_name: a\n    tls_config:\n"
        "      insecure_skip_verify: true\n",
