@@ -1,0 +1,249 @@
+#include "config/config_printer.h"
+
+#include <map>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "config/duration.h"
+#include "config/relabel_config.h"
+#include "re2/re2.h"
+
+namespace fedgate {
+namespace {
+
+// Whether yaml.v2's resolver would read the plain scalar `s` as something
+// other than a string (null, bool, int, float), or as a base-60 float, which
+// yaml.v2 also quotes.
+bool ResolvesToNonString(absl::string_view s) {
+  static constexpr absl::string_view kReserved[] = {
+      "",      "~",     "null",  "Null",  "NULL",  "y",    "Y",     "yes",
+      "Yes",   "YES",   "n",     "N",     "no",    "No",   "NO",    "true",
+      "True",  "TRUE",  "false", "False", "FALSE", "on",   "On",    "ON",
+      "off",   "Off",   "OFF",   ".inf",  ".Inf",  ".INF", "+.inf", "+.Inf",
+      "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",  ".NaN", ".NAN",  "<<",
+  };
+  for (absl::string_view r : kReserved) {
+    if (s == r) return true;
+  }
+  // Go's strconv.ParseInt(s, 0, 64) syntax (sign, 0x/0o/0b/0 prefixes, `_`
+  // between digits), yaml.v2's float regex and its base-60 float regex.
+  static const RE2* const kInt = new RE2(
+      R"([-+]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*))");
+  static const RE2* const kFloat =
+      new RE2(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  static const RE2* const kBase60 =
+      new RE2(R"([-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)");
+  const re2::StringPiece text(s.data(), s.size());
+  return RE2::FullMatch(text, *kInt) || RE2::FullMatch(text, *kFloat) ||
+         RE2::FullMatch(text, *kBase60);
+}
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+// Whether yaml.v2's emitter allows the plain style for `s` in block context
+// (yaml_emitter_analyze_scalar), and whether it needs double quotes
+// (characters that single quotes cannot carry).
+void AnalyzeScalar(absl::string_view s, bool* plain, bool* needs_double) {
+  *plain = true;
+  *needs_double = false;
+  if (s.empty()) {
+    *plain = false;
+    return;
+  }
+  if (absl::StartsWith(s, "---") || absl::StartsWith(s, "...")) {
+    *plain = false;
+  }
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const bool followed_by_blank = i + 1 == s.size() || IsBlank(s[i + 1]);
+    if (c < 0x20 || c == 0x7f) {
+      *needs_double = true;
+      *plain = false;
+    }
+    if (i == 0) {
+      switch (c) {
+        case '#':
+        case ',':
+        case '[':
+        case ']':
+        case '{':
+        case '}':
+        case '&':
+        case '*':
+        case '!':
+        case '|':
+        case '>':
+        case '\'':
+        case '"':
+        case '%':
+        case '@':
+        case '`':
+          *plain = false;
+          break;
+        case '?':
+        case ':':
+        case '-':
+          if (followed_by_blank) *plain = false;
+          break;
+        default:
+          break;
+      }
+    } else {
+      if (c == ':' && followed_by_blank) *plain = false;
+      if (c == '#' && IsBlank(s[i - 1])) *plain = false;
+    }
+  }
+  if (IsBlank(s.front()) || IsBlank(s.back())) *plain = false;
+}
+
+std::string DoubleQuoted(absl::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          static constexpr char kHex[] = "0123456789ABCDEF";
+          out += "\\x";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+void AppendDuration(std::string* out, absl::string_view indent,
+                    absl::string_view key, absl::Duration d) {
+  absl::StrAppend(out, indent, key, ": ", FormatPrometheusDuration(d), "\n");
+}
+
+void AppendString(std::string* out, absl::string_view indent,
+                  absl::string_view key, absl::string_view value) {
+  absl::StrAppend(out, indent, key, ": ", YamlScalar(value), "\n");
+}
+
+void AppendLabelMap(std::string* out, absl::string_view indent,
+                    const std::map<std::string, std::string>& labels) {
+  for (const auto& [name, value] : labels) {
+    absl::StrAppend(out, indent, YamlScalar(name), ": ", YamlScalar(value),
+                    "\n");
+  }
+}
+
+void AppendRelabelConfigs(std::string* out, absl::string_view key,
+                          const std::vector<RelabelConfig>& rules) {
+  if (rules.empty()) return;
+  absl::StrAppend(out, "  ", key, ":\n");
+  for (const RelabelConfig& r : rules) {
+    // yaml.v2 omitempty, in relabel.Config's field order; source_labels is a
+    // flow sequence (model.LabelNames).
+    std::string item;
+    if (!r.source_labels.empty()) {
+      std::vector<std::string> names;
+      for (const std::string& n : r.source_labels) {
+        names.push_back(YamlScalar(n));
+      }
+      absl::StrAppend(&item, "    source_labels: [", absl::StrJoin(names, ", "),
+                      "]\n");
+    }
+    if (!r.separator.empty())
+      AppendString(&item, "    ", "separator", r.separator);
+    if (!r.regex.empty()) AppendString(&item, "    ", "regex", r.regex);
+    if (r.modulus != 0) {
+      absl::StrAppend(&item, "    modulus: ", r.modulus, "\n");
+    }
+    if (!r.target_label.empty()) {
+      AppendString(&item, "    ", "target_label", r.target_label);
+    }
+    if (!r.replacement.empty()) {
+      AppendString(&item, "    ", "replacement", r.replacement);
+    }
+    AppendString(&item, "    ", "action", RelabelActionName(r.action));
+    item[2] = '-';  // The first line starts the sequence item.
+    out->append(item);
+  }
+}
+
+}  // namespace
+
+std::string YamlScalar(absl::string_view s) {
+  bool plain = false;
+  bool needs_double = false;
+  AnalyzeScalar(s, &plain, &needs_double);
+  if (needs_double || ResolvesToNonString(s)) return DoubleQuoted(s);
+  if (plain) return std::string(s);
+  return absl::StrCat("'", absl::StrReplaceAll(s, {{"'", "''"}}), "'");
+}
+
+std::string PrintConfigYaml(const Config& config) {
+  std::string out = "global:\n";
+  AppendDuration(&out, "  ", "scrape_interval", config.global.scrape_interval);
+  AppendDuration(&out, "  ", "scrape_timeout", config.global.scrape_timeout);
+  AppendDuration(&out, "  ", "evaluation_interval",
+                 config.global.evaluation_interval);
+  if (!config.global.external_labels.empty()) {
+    out += "  external_labels:\n";
+    AppendLabelMap(&out, "    ", config.global.external_labels);
+  }
+  if (config.scrape_configs.empty()) return out;
+  out += "scrape_configs:\n";
+  for (const ScrapeConfig& sc : config.scrape_configs) {
+    AppendString(&out, "- ", "job_name", sc.job_name);
+    // yaml.v2 omitempty: false booleans and empty strings are not printed.
+    if (sc.honor_labels) out += "  honor_labels: true\n";
+    if (sc.honor_timestamps) out += "  honor_timestamps: true\n";
+    AppendDuration(&out, "  ", "scrape_interval", sc.scrape_interval);
+    AppendDuration(&out, "  ", "scrape_timeout", sc.scrape_timeout);
+    if (!sc.metrics_path.empty()) {
+      AppendString(&out, "  ", "metrics_path", sc.metrics_path);
+    }
+    if (!sc.scheme.empty()) AppendString(&out, "  ", "scheme", sc.scheme);
+    // The HTTP client's defaults, which fedgate's client also follows.
+    out += "  follow_redirects: true\n";
+    out += "  enable_http2: true\n";
+    AppendRelabelConfigs(&out, "relabel_configs", sc.relabel_configs);
+    AppendRelabelConfigs(&out, "metric_relabel_configs",
+                         sc.metric_relabel_configs);
+    if (sc.static_configs.empty()) continue;
+    out += "  static_configs:\n";
+    for (const StaticConfig& st : sc.static_configs) {
+      if (st.targets.empty()) {
+        out += "  - targets: []\n";
+      } else {
+        out += "  - targets:\n";
+        for (const std::string& target : st.targets) {
+          absl::StrAppend(&out, "    - ", YamlScalar(target), "\n");
+        }
+      }
+      if (!st.labels.empty()) {
+        out += "    labels:\n";
+        AppendLabelMap(&out, "      ", st.labels);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace fedgate

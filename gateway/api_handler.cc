@@ -1,0 +1,641 @@
+#include "gateway/api_handler.h"
+
+#include <httplib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "config/config_printer.h"
+#include "config/duration.h"
+#include "config/quote.h"
+#include "gateway/json_writer.h"
+#include "gateway/selector_parser.h"
+#include "gateway/series_query.h"
+#include "merge/labels.h"
+
+namespace fedgate {
+namespace {
+
+constexpr absl::string_view kApiPrefix = "/api/v1";
+constexpr absl::string_view kJson = "application/json";
+constexpr absl::string_view kTextPlain = "text/plain; charset=utf-8";
+
+// Prometheus's minTime/maxTime (the default start/end) in milliseconds:
+// time.Unix(math.MinInt64/1000+62135596801, 0) and
+// time.Unix(math.MaxInt64/1000-62135596801, 999999999).
+constexpr int64_t kMinTimeMs = -9223309901257974000;
+constexpr int64_t kMaxTimeMs = 9223309901257974999;
+
+// The query lookback: an instant query sees a series whose latest sample is
+// at most 5m older than the query time (Prometheus's default
+// --query.lookback-delta).
+constexpr int64_t kLookbackMs = 5 * 60 * 1000;
+
+enum class ErrorType { kBadData, kInternal, kNotFound };
+
+ApiResponse JsonError(ErrorType type, absl::string_view message) {
+  ApiResponse res;
+  absl::string_view name;
+  switch (type) {
+    case ErrorType::kBadData:
+      res.status = 400;
+      name = "bad_data";
+      break;
+    case ErrorType::kInternal:
+      res.status = 500;
+      name = "internal";
+      break;
+    case ErrorType::kNotFound:
+      res.status = 404;
+      name = "not_found";
+      break;
+  }
+  JsonWriter w(&res.body);
+  w.BeginObject();
+  w.Key("status");
+  w.String("error");
+  w.Key("errorType");
+  w.String(name);
+  w.Key("error");
+  w.String(message);
+  w.EndObject();
+  return res;
+}
+
+ApiResponse BadData(absl::string_view message) {
+  return JsonError(ErrorType::kBadData, message);
+}
+
+ApiResponse InvalidParam(absl::string_view param, absl::string_view message) {
+  return BadData(
+      absl::StrCat("invalid parameter ", GoQuote(param), ": ", message));
+}
+
+ApiResponse PlainText(int status, absl::string_view body) {
+  ApiResponse res;
+  res.status = status;
+  res.content_type = std::string(kTextPlain);
+  res.body = std::string(body);
+  return res;
+}
+
+// Starts `{"status":"success","data":` in `w`; the caller writes the data
+// and closes the object.
+void BeginSuccess(JsonWriter& w) {
+  w.BeginObject();
+  w.Key("status");
+  w.String("success");
+  w.Key("data");
+}
+
+std::vector<std::string> FormValues(
+    const std::vector<std::pair<std::string, std::string>>& form,
+    absl::string_view name) {
+  std::vector<std::string> values;
+  for (const auto& [k, v] : form) {
+    if (k == name) values.push_back(v);
+  }
+  return values;
+}
+
+// Go's r.FormValue: the first value, or "".
+std::string FormValue(
+    const std::vector<std::pair<std::string, std::string>>& form,
+    absl::string_view name) {
+  for (const auto& [k, v] : form) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+// parseTimeParam: absent or empty → `fallback`.
+absl::StatusOr<int64_t> TimeParam(const ApiRequest& request,
+                                  absl::string_view name, int64_t fallback) {
+  const std::string value = FormValue(request.form, name);
+  if (value.empty()) return fallback;
+  absl::StatusOr<int64_t> t = ParseApiTime(value);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Invalid time value for '", name, "': ", t.status().message()));
+  }
+  return t;
+}
+
+// parseMatchersParam: parses every selector first (the first parse error
+// wins), then applies the non-empty-matcher rule.
+absl::StatusOr<std::vector<Selector>> MatchersParam(
+    const std::vector<std::string>& values) {
+  std::vector<Selector> selectors;
+  for (const std::string& v : values) {
+    absl::StatusOr<Selector> s = ParseSelector(v);
+    if (!s.ok()) return s.status();
+    selectors.push_back(*std::move(s));
+  }
+  for (const Selector& s : selectors) {
+    if (!HasNonEmptyMatcher(s)) {
+      return absl::InvalidArgumentError(
+          "match[] must contain at least one non-empty matcher");
+    }
+  }
+  return selectors;
+}
+
+// The selected series whose latest sample lies in [start_ms, end_ms],
+// sorted by label set (Prometheus's labels.Compare).
+std::vector<const Sample*> SelectInWindow(const StoreSnapshot& snapshot,
+                                          absl::Span<const Selector> selectors,
+                                          int64_t start_ms, int64_t end_ms) {
+  std::vector<const Sample*> out;
+  for (const SelectedSeries& row : SelectSeries(snapshot, selectors)) {
+    const int64_t t = row.sample->timestamp_ms;
+    if (t < start_ms || t > end_ms) continue;
+    out.push_back(row.sample);
+  }
+  std::sort(out.begin(), out.end(), [](const Sample* a, const Sample* b) {
+    return a->labels < b->labels;
+  });
+  return out;
+}
+
+void WriteLabels(JsonWriter& w, const Labels& labels) {
+  w.BeginObject();
+  for (const Label& l : labels) {
+    w.Key(l.name);
+    w.String(l.value);
+  }
+  w.EndObject();
+}
+
+ApiResponse StringList(const std::set<std::string>& values) {
+  ApiResponse res;
+  JsonWriter w(&res.body);
+  BeginSuccess(w);
+  w.BeginArray();
+  for (const std::string& v : values) w.String(v);
+  w.EndArray();
+  w.EndObject();
+  return res;
+}
+
+// Go's time.Time.Format(time.RFC3339Nano) in UTC; the zero time for a
+// target never scraped.
+std::string FormatRfc3339Nano(absl::Time t) {
+  if (t == absl::InfinitePast()) return "0001-01-01T00:00:00Z";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+}
+
+// Go's time.Duration.Seconds().
+double GoSeconds(absl::Duration d) {
+  const int64_t ns = absl::ToInt64Nanoseconds(d);
+  return static_cast<double>(ns / 1000000000) +
+         static_cast<double>(ns % 1000000000) / 1e9;
+}
+
+// Prometheus's getGlobalURL with the default external URL
+// (http://<hostname>:<web port>/): a loopback host becomes the host name.
+std::string GlobalUrl(absl::string_view url, absl::string_view hostname,
+                      int web_port) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == absl::string_view::npos) return std::string(url);
+  const size_t host_start = scheme_end + 3;
+  size_t host_end = url.find('/', host_start);
+  if (host_end == absl::string_view::npos) host_end = url.size();
+  absl::string_view hostport = url.substr(host_start, host_end - host_start);
+  const size_t colon = hostport.rfind(':');
+  if (colon == absl::string_view::npos) return std::string(url);
+  absl::string_view host = hostport.substr(0, colon);
+  absl::string_view port = hostport.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host != "127.0.0.1" && host != "localhost" && host != "::1") {
+    return std::string(url);
+  }
+  // Our own port: the external URL's port, which is the same by default.
+  (void)web_port;
+  return absl::StrCat(url.substr(0, host_start), hostname, ":", port,
+                      url.substr(host_end));
+}
+
+std::string LocalHostname() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) return "localhost";
+  return host;
+}
+
+// Routes: path → allowed methods (Prometheus 2.42's api.Register).
+struct Route {
+  enum Kind {
+    kQuery,
+    kSeries,
+    kLabels,
+    kLabelValues,
+    kTargets,
+    kStatusConfig,
+    kBuildInfo,
+    kUnknown
+  } kind = kUnknown;
+  std::vector<absl::string_view> methods;  // Without OPTIONS.
+  std::string name;                        // The label of /label/<n>/values.
+};
+
+Route MatchRoute(absl::string_view path) {
+  Route r;
+  if (path == "/query") {
+    r.kind = Route::kQuery;
+    r.methods = {"GET", "POST"};
+  } else if (path == "/series") {
+    r.kind = Route::kSeries;
+    r.methods = {"DELETE", "GET", "POST"};
+  } else if (path == "/labels") {
+    r.kind = Route::kLabels;
+    r.methods = {"GET", "POST"};
+  } else if (path == "/targets") {
+    r.kind = Route::kTargets;
+    r.methods = {"GET"};
+  } else if (path == "/status/config") {
+    r.kind = Route::kStatusConfig;
+    r.methods = {"GET"};
+  } else if (path == "/status/buildinfo") {
+    r.kind = Route::kBuildInfo;
+    r.methods = {"GET"};
+  } else if (absl::StartsWith(path, "/label/") &&
+             absl::EndsWith(path, "/values")) {
+    absl::string_view name =
+        path.substr(7, path.size() - 7 - std::string_view("/values").size());
+    if (path.size() > 14 && !name.empty() &&
+        name.find('/') == absl::string_view::npos) {
+      r.kind = Route::kLabelValues;
+      r.methods = {"GET"};
+      r.name = std::string(name);
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ParseApiTime(absl::string_view s) {
+  auto error = [s] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot parse ", GoQuote(s), " to a valid timestamp"));
+  };
+  // strconv.ParseFloat: no surrounding spaces (absl would trim them).
+  double f = 0;
+  if (!s.empty() && !absl::ascii_isspace(static_cast<unsigned char>(s[0])) &&
+      !absl::ascii_isspace(static_cast<unsigned char>(s.back())) &&
+      absl::SimpleAtod(s, &f)) {
+    double whole = 0;
+    double frac = std::modf(f, &whole);
+    frac = std::round(frac * 1000) / 1000;
+    // Go converts out-of-range floats (and NaN) to int64 min on amd64.
+    int64_t seconds = std::numeric_limits<int64_t>::min();
+    if (whole >= -9.2e18 && whole <= 9.2e18) {
+      seconds = static_cast<int64_t>(whole);
+    }
+    // timestamp.FromTime saturates here instead of overflowing.
+    if (seconds < kMinTimeMs / 1000) return kMinTimeMs;
+    if (seconds > kMaxTimeMs / 1000) return kMaxTimeMs;
+    return seconds * 1000 + static_cast<int64_t>(std::llround(frac * 1000));
+  }
+  absl::Time t;
+  std::string err;
+  if (s.find(' ') == absl::string_view::npos &&
+      absl::ParseTime("%Y-%m-%dT%H:%M:%E*S%Ez", s, &t, &err)) {
+    return absl::ToUnixMillis(t);
+  }
+  // The formatted minTime/maxTime, which Go's parser cannot read back.
+  if (s == "-292273086-05-16T16:47:06Z") return kMinTimeMs;
+  if (s == "292277025-08-18T07:12:54.999999999Z") return kMaxTimeMs;
+  return error();
+}
+
+ApiHandler::ApiHandler(ApiOptions options) : options_(std::move(options)) {
+  if (options_.hostname.empty()) options_.hostname = LocalHostname();
+}
+
+ApiResponse ApiHandler::Handle(const ApiRequest& request) const {
+  // OPTIONS answers every path below /api/v1 (the CORS preflight).
+  if (request.method == "OPTIONS") return PlainText(204, "");
+  const Route route = MatchRoute(request.path);
+  if (route.kind == Route::kUnknown) {
+    return PlainText(404, "404 page not found\n");
+  }
+  if (std::find(route.methods.begin(), route.methods.end(), request.method) ==
+      route.methods.end()) {
+    std::vector<absl::string_view> allow = route.methods;
+    allow.push_back("OPTIONS");
+    std::sort(allow.begin(), allow.end());
+    ApiResponse res = PlainText(405, "Method Not Allowed\n");
+    res.allow = absl::StrJoin(allow, ", ");
+    return res;
+  }
+  switch (route.kind) {
+    case Route::kQuery:
+      return Query(request);
+    case Route::kSeries:
+      if (request.method == "DELETE") {
+        return JsonError(ErrorType::kInternal, "not implemented");
+      }
+      return Series(request);
+    case Route::kLabels:
+      return Labels(request);
+    case Route::kLabelValues:
+      return LabelValues(request, route.name);
+    case Route::kTargets:
+      return Targets(request);
+    case Route::kStatusConfig:
+      return StatusConfig();
+    case Route::kBuildInfo:
+      return StatusBuildInfo();
+    case Route::kUnknown:
+      break;
+  }
+  return PlainText(404, "404 page not found\n");
+}
+
+ApiResponse ApiHandler::Series(const ApiRequest& request) const {
+  const std::vector<std::string> matches = FormValues(request.form, "match[]");
+  if (matches.empty()) return BadData("no match[] parameter provided");
+  absl::StatusOr<int64_t> start = TimeParam(request, "start", kMinTimeMs);
+  if (!start.ok()) return InvalidParam("start", start.status().message());
+  absl::StatusOr<int64_t> end = TimeParam(request, "end", kMaxTimeMs);
+  if (!end.ok()) return InvalidParam("end", end.status().message());
+  absl::StatusOr<std::vector<Selector>> selectors = MatchersParam(matches);
+  if (!selectors.ok()) {
+    return InvalidParam("match[]", selectors.status().message());
+  }
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  ApiResponse res;
+  JsonWriter w(&res.body);
+  BeginSuccess(w);
+  w.BeginArray();
+  for (const Sample* s : SelectInWindow(*snapshot, *selectors, *start, *end)) {
+    WriteLabels(w, s->labels);
+  }
+  w.EndArray();
+  w.EndObject();
+  return res;
+}
+
+ApiResponse ApiHandler::Labels(const ApiRequest& request) const {
+  absl::StatusOr<int64_t> start = TimeParam(request, "start", kMinTimeMs);
+  if (!start.ok()) return InvalidParam("start", start.status().message());
+  absl::StatusOr<int64_t> end = TimeParam(request, "end", kMaxTimeMs);
+  if (!end.ok()) return InvalidParam("end", end.status().message());
+  absl::StatusOr<std::vector<Selector>> selectors =
+      MatchersParam(FormValues(request.form, "match[]"));
+  // Here Prometheus returns the raw error, without `invalid parameter`.
+  if (!selectors.ok()) return BadData(selectors.status().message());
+  if (selectors->empty()) selectors->push_back(Selector());  // All series.
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  std::set<std::string> names;
+  for (const Sample* s : SelectInWindow(*snapshot, *selectors, *start, *end)) {
+    for (const Label& l : s->labels) names.insert(l.name);
+  }
+  return StringList(names);
+}
+
+ApiResponse ApiHandler::LabelValues(const ApiRequest& request,
+                                    absl::string_view name) const {
+  if (!IsValidLabelName(name)) {
+    return BadData(absl::StrCat("invalid label name: ", GoQuote(name)));
+  }
+  absl::StatusOr<int64_t> start = TimeParam(request, "start", kMinTimeMs);
+  if (!start.ok()) return InvalidParam("start", start.status().message());
+  absl::StatusOr<int64_t> end = TimeParam(request, "end", kMaxTimeMs);
+  if (!end.ok()) return InvalidParam("end", end.status().message());
+  absl::StatusOr<std::vector<Selector>> selectors =
+      MatchersParam(FormValues(request.form, "match[]"));
+  if (!selectors.ok()) return BadData(selectors.status().message());
+  if (selectors->empty()) selectors->push_back(Selector());
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  std::set<std::string> values;
+  for (const Sample* s : SelectInWindow(*snapshot, *selectors, *start, *end)) {
+    absl::string_view v = s->labels.Get(name);
+    if (!v.empty()) values.insert(std::string(v));
+  }
+  return StringList(values);
+}
+
+ApiResponse ApiHandler::Query(const ApiRequest& request) const {
+  const absl::Time now = options_.now ? options_.now() : absl::Now();
+  absl::StatusOr<int64_t> time =
+      TimeParam(request, "time", absl::ToUnixMillis(now));
+  if (!time.ok()) return InvalidParam("time", time.status().message());
+  const std::string timeout = FormValue(request.form, "timeout");
+  if (!timeout.empty()) {
+    double seconds = 0;
+    if (!absl::SimpleAtod(timeout, &seconds) &&
+        !ParsePrometheusDuration(timeout).ok()) {
+      return InvalidParam("timeout",
+                          absl::StrCat("cannot parse ", GoQuote(timeout),
+                                       " to a valid duration"));
+    }
+  }
+  const std::string query = FormValue(request.form, "query");
+  if (absl::StripAsciiWhitespace(query).empty()) {
+    return InvalidParam("query",
+                        "1:1: parse error: no expression found in input");
+  }
+  absl::StatusOr<Selector> selector = ParseSelector(query);
+  if (!selector.ok()) {
+    return InvalidParam(
+        "query",
+        absl::StrCat("fedgate answers only series selectors such as "
+                     "up{job=\"node\"} (no functions, operators, ranges or "
+                     "modifiers): ",
+                     selector.status().message()));
+  }
+  if (!HasNonEmptyMatcher(*selector)) {
+    const size_t first = query.find_first_not_of(" \t\n\r");
+    return InvalidParam(
+        "query", absl::StrCat("1:", first + 1,
+                              ": parse error: vector selector must contain "
+                              "at least one non-empty matcher"));
+  }
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  ApiResponse res;
+  JsonWriter w(&res.body);
+  BeginSuccess(w);
+  w.BeginObject();
+  w.Key("resultType");
+  w.String("vector");
+  w.Key("result");
+  w.BeginArray();
+  const Selector selectors[] = {*std::move(selector)};
+  for (const Sample* s :
+       SelectInWindow(*snapshot, selectors, *time - kLookbackMs, *time)) {
+    w.BeginObject();
+    w.Key("metric");
+    WriteLabels(w, s->labels);
+    w.Key("value");
+    w.SamplePair(*time, s->value);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  return res;
+}
+
+ApiResponse ApiHandler::Targets(const ApiRequest& request) const {
+  const std::string state =
+      absl::AsciiStrToLower(FormValue(request.query, "state"));
+  const std::string pool = FormValue(request.query, "scrapePool");
+  const bool show_active = state.empty() || state == "any" || state == "active";
+  const bool show_dropped =
+      state.empty() || state == "any" || state == "dropped";
+  std::vector<TargetStatus> targets;
+  if (options_.targets) targets = options_.targets();
+  std::stable_sort(targets.begin(), targets.end(),
+                   [](const TargetStatus& a, const TargetStatus& b) {
+                     return a.scrape_pool < b.scrape_pool;
+                   });
+  const int web_port = options_.web_port ? options_.web_port() : 0;
+
+  ApiResponse res;
+  JsonWriter w(&res.body);
+  BeginSuccess(w);
+  w.BeginObject();
+  w.Key("activeTargets");
+  w.BeginArray();
+  if (show_active) {
+    for (const TargetStatus& t : targets) {
+      if (!pool.empty() && t.scrape_pool != pool) continue;
+      w.BeginObject();
+      w.Key("discoveredLabels");
+      WriteLabels(w, t.discovered_labels);
+      w.Key("labels");
+      WriteLabels(w, t.labels);
+      w.Key("scrapePool");
+      w.String(t.scrape_pool);
+      w.Key("scrapeUrl");
+      w.String(t.scrape_url);
+      w.Key("globalUrl");
+      w.String(GlobalUrl(t.scrape_url, options_.hostname, web_port));
+      w.Key("lastError");
+      w.String(t.last_error);
+      w.Key("lastScrape");
+      w.String(FormatRfc3339Nano(t.last_scrape));
+      w.Key("lastScrapeDuration");
+      w.Float(GoSeconds(t.last_scrape_duration));
+      w.Key("health");
+      w.String(TargetHealthName(t.health));
+      w.Key("scrapeInterval");
+      w.String(FormatPrometheusDuration(t.scrape_interval));
+      w.Key("scrapeTimeout");
+      w.String(FormatPrometheusDuration(t.scrape_timeout));
+      // fedgate's own: the target's dedup group and whether it leads it.
+      // Empty/false until dedup groups exist (docs/api.md).
+      w.Key("dedupGroup");
+      w.String("");
+      w.Key("dedupLeader");
+      w.Bool(false);
+      w.EndObject();
+    }
+  }
+  w.EndArray();
+  w.Key("droppedTargets");
+  w.BeginArray();
+  // fedgate keeps no dropped targets yet (target relabeling has not landed).
+  (void)show_dropped;
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  return res;
+}
+
+ApiResponse ApiHandler::StatusConfig() const {
+  std::shared_ptr<const Config> config;
+  if (options_.config) config = options_.config();
+  const std::string yaml = PrintConfigYaml(config ? *config : Config());
+  ApiResponse res;
+  JsonWriter w(&res.body);
+  BeginSuccess(w);
+  w.BeginObject();
+  w.Key("yaml");
+  w.String(yaml);
+  w.EndObject();
+  w.EndObject();
+  return res;
+}
+
+ApiResponse ApiHandler::StatusBuildInfo() const {
+  const BuildInfo& b = options_.build_info;
+  ApiResponse res;
+  JsonWriter w(&res.body);
+  BeginSuccess(w);
+  w.BeginObject();
+  w.Key("version");
+  w.String(b.version);
+  w.Key("revision");
+  w.String(b.revision);
+  w.Key("branch");
+  w.String(b.branch);
+  w.Key("buildUser");
+  w.String(b.build_user);
+  w.Key("buildDate");
+  w.String(b.build_date);
+  w.Key("goVersion");
+  w.String(b.go_version);
+  w.EndObject();
+  w.EndObject();
+  return res;
+}
+
+void RegisterApiRoutes(httplib::Server* server,
+                       std::shared_ptr<const ApiHandler> handler,
+                       std::function<bool()> ready) {
+  auto serve = [handler, ready](const httplib::Request& req,
+                                httplib::Response& res) {
+    if (ready && !ready()) {
+      res.status = 503;
+      res.set_content("Service Unavailable", std::string(kTextPlain));
+      return;
+    }
+    ApiRequest request;
+    request.method = req.method;
+    request.path = req.path.substr(kApiPrefix.size());
+    // Go's r.Form: a url-encoded body's values come before the URL's.
+    if ((req.method == "POST" || req.method == "PUT" ||
+         req.method == "PATCH") &&
+        absl::StartsWith(req.get_header_value("Content-Type"),
+                         "application/x-www-form-urlencoded")) {
+      httplib::Params body;
+      httplib::detail::parse_query_text(req.body, body);
+      for (const auto& [k, v] : body) request.form.emplace_back(k, v);
+    }
+    for (const auto& [k, v] : req.params) {
+      request.form.emplace_back(k, v);
+      request.query.emplace_back(k, v);
+    }
+    ApiResponse answer = handler->Handle(request);
+    res.status = answer.status;
+    if (!answer.allow.empty()) res.set_header("Allow", answer.allow);
+    if (answer.content_type != kJson) {
+      res.set_header("X-Content-Type-Options", "nosniff");
+    }
+    if (answer.status == 204) return;
+    res.set_content(std::move(answer.body), answer.content_type);
+  };
+  const std::string pattern = absl::StrCat(kApiPrefix, "/.*");
+  server->Get(pattern, serve);  // Also HEAD, which the handler refuses.
+  server->Post(pattern, serve);
+  server->Put(pattern, serve);
+  server->Patch(pattern, serve);
+  server->Delete(pattern, serve);
+  server->Options(pattern, serve);
+}
+
+}  // namespace fedgate

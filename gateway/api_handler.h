@@ -1,0 +1,126 @@
+// gateway/api_handler.h
+//
+// The Prometheus-compatible HTTP API under /api/v1, with Prometheus 2.42's
+// routes, parameters, JSON envelopes, error types, HTTP codes, escaping and
+// sorting (see docs/api.md):
+//   /api/v1/series            GET, POST (form); DELETE answers "not
+//   implemented" /api/v1/labels            GET, POST /api/v1/label/<n>/values
+//   GET /api/v1/query             GET, POST; plain series selectors only
+//   /api/v1/targets           GET
+//   /api/v1/status/config     GET
+//   /api/v1/status/buildinfo  GET
+// Every /api/v1 path answers OPTIONS with 204; an unknown path is 404
+// `404 page not found`; a known path with another method is 405.
+//
+// The handler is independent of the HTTP library: the server turns a request
+// into an ApiRequest and writes the ApiResponse back (RegisterApiRoutes does
+// that for cpp-httplib). fedgate keeps only the latest sample of each series,
+// so `start`/`end`/`time` select among latest samples (docs/api.md).
+//
+// Called once per request on a server pool thread. /series and /query touch
+// every stored series once (SelectSeries) and build the answer in memory.
+//
+// Thread-safety: thread-safe (const methods over immutable snapshots).
+
+#ifndef FEDGATE_GATEWAY_API_HANDLER_H_
+#define FEDGATE_GATEWAY_API_HANDLER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "config/config.h"
+#include "merge/series_store.h"
+#include "scraper/scrape_manager.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace fedgate {
+
+// One /api/v1 request, parsed once by the HTTP layer.
+struct ApiRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // URL-decoded, below /api/v1: "/series".
+  // Go's r.Form: the url-encoded POST/PUT/PATCH body's values first, then
+  // the URL query's, each name in request order.
+  std::vector<std::pair<std::string, std::string>> form;
+  // The URL query alone (r.URL.Query()), used by /targets.
+  std::vector<std::pair<std::string, std::string>> query;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string allow;  // The Allow header of a 405 answer.
+  std::string body;
+};
+
+// What /api/v1/status/buildinfo reports, in Prometheus's field names.
+struct BuildInfo {
+  std::string version;
+  std::string revision;
+  std::string branch;
+  std::string build_user;
+  std::string build_date;
+  std::string go_version;  // fedgate: the C++ compiler that built it.
+};
+
+struct ApiOptions {
+  SeriesStore* store = nullptr;  // Required.
+  // Returns every target's status; null: no targets.
+  std::function<std::vector<TargetStatus>()> targets;
+  // Returns the loaded configuration; null: /status/config shows defaults.
+  std::function<std::shared_ptr<const Config>()> config;
+  BuildInfo build_info;
+  // The host name of the external URL, replacing loopback hosts in a
+  // target's `globalUrl` as Prometheus does; "" means gethostname().
+  std::string hostname;
+  // Returns fedgate's own web port (a target on it is fedgate itself).
+  std::function<int()> web_port;
+  // Returns the current time (the default `time` of /query); null: now.
+  std::function<absl::Time()> now;
+};
+
+class ApiHandler {
+ public:
+  explicit ApiHandler(ApiOptions options);
+
+  // Answers one request; never fails (errors are JSON error envelopes).
+  ApiResponse Handle(const ApiRequest& request) const;
+
+ private:
+  ApiResponse Series(const ApiRequest& request) const;
+  ApiResponse Labels(const ApiRequest& request) const;
+  ApiResponse LabelValues(const ApiRequest& request,
+                          absl::string_view name) const;
+  ApiResponse Query(const ApiRequest& request) const;
+  ApiResponse Targets(const ApiRequest& request) const;
+  ApiResponse StatusConfig() const;
+  ApiResponse StatusBuildInfo() const;
+
+  ApiOptions options_;
+};
+
+// Parses an API time parameter as Prometheus 2.42's parseTime does: float
+// unix seconds (rounded to milliseconds) or RFC 3339 with optional
+// fractional seconds. Returns milliseconds since the epoch, or
+// InvalidArgument `cannot parse "abc" to a valid timestamp`.
+absl::StatusOr<int64_t> ParseApiTime(absl::string_view s);
+
+// Registers every /api/v1 route (all methods, plus the 404 and 405 answers)
+// on `server`. Requests are answered by `handler` while `ready` returns true
+// (null: always), else with 503 `Service Unavailable`.
+void RegisterApiRoutes(httplib::Server* server,
+                       std::shared_ptr<const ApiHandler> handler,
+                       std::function<bool()> ready);
+
+}  // namespace fedgate
+
+#endif  // FEDGATE_GATEWAY_API_HANDLER_H_

@@ -1,0 +1,419 @@
+#include "gateway/api_handler.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "config/config.h"
+#include "gtest/gtest.h"
+#include "merge/labels.h"
+#include "merge/series_store.h"
+#include "scraper/scrape_manager.h"
+
+namespace fedgate {
+namespace {
+
+constexpr int64_t kScrapeMs = 1795630035000;
+
+Sample MakeSample(Labels labels, double value, int64_t ts = kScrapeMs) {
+  Sample s;
+  s.labels = std::move(labels);
+  s.value = value;
+  s.timestamp_ms = ts;
+  return s;
+}
+
+class ApiHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto a = std::make_shared<ScrapeBatch>();
+    a->samples.push_back(MakeSample(
+        Labels{{"__name__", "test_gauge"}, {"a", "x<y>&z"}, {"job", "j1"}},
+        1e21));
+    a->samples.push_back(MakeSample(
+        Labels{{"__name__", "test_gauge"}, {"a", "ls\u2028x"}, {"job", "j1"}},
+        -0.0));
+    a->samples.push_back(
+        MakeSample(Labels{{"__name__", "up"}, {"job", "j1"}}, 1));
+    a->samples.push_back(
+        MakeSample(Labels{{"A", "1"}, {"__name__", "a_first"}}, 1e-7));
+    store_.Publish(1, a);
+    auto b = std::make_shared<ScrapeBatch>();
+    // The same label set as target 1's `up`: emitted once.
+    b->samples.push_back(
+        MakeSample(Labels{{"__name__", "up"}, {"job", "j1"}}, 0));
+    b->samples.push_back(MakeSample(Labels{{"__name__", "up"}, {"job", "down"}},
+                                    0, kScrapeMs - 3600000));
+    store_.Publish(2, b);
+  }
+
+  ApiHandler Handler() {
+    ApiOptions options;
+    options.store = &store_;
+    options.hostname = "vm";
+    options.now = [] { return absl::FromUnixMillis(kScrapeMs + 864); };
+    options.build_info.version = "0.1.0";
+    options.targets = [this] { return targets_; };
+    options.config = [this] { return config_; };
+    return ApiHandler(std::move(options));
+  }
+
+  ApiResponse Get(const std::string& path,
+                  std::vector<std::pair<std::string, std::string>> form = {}) {
+    ApiRequest request;
+    request.method = "GET";
+    request.path = path;
+    request.form = form;
+    request.query = std::move(form);
+    return Handler().Handle(request);
+  }
+
+  SeriesStore store_;
+  std::vector<TargetStatus> targets_;
+  std::shared_ptr<const Config> config_;
+};
+
+TEST_F(ApiHandlerTest, SeriesAreDeduplicatedSortedAndHtmlEscaped) {
+  ApiResponse res = Get("/series", {{"match[]", "test_gauge"},
+                                    {"match[]", "{job=\"j1\"}"},
+                                    {"match[]", "a_first"}});
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.content_type, "application/json");
+  EXPECT_EQ(
+      res.body,
+      R"({"status":"success","data":[)"
+      R"({"A":"1","__name__":"a_first"},)"
+      R"({"__name__":"test_gauge","a":"ls\u2028x","job":"j1"},)"
+      R"({"__name__":"test_gauge","a":"x\u003cy\u003e\u0026z","job":"j1"},)"
+      R"({"__name__":"up","job":"j1"}]})");
+}
+
+TEST_F(ApiHandlerTest, SeriesWithoutMatchesIsEmptyArray) {
+  EXPECT_EQ(Get("/series", {{"match[]", "nope"}}).body,
+            R"({"status":"success","data":[]})");
+}
+
+TEST_F(ApiHandlerTest, SeriesHonoursTheTimeWindow) {
+  EXPECT_EQ(Get("/series", {{"match[]", "up"},
+                            {"start", "2026-11-25T17:00:00Z"},
+                            {"end", "1795627000"}})
+                .body,
+            R"({"status":"success","data":[{"__name__":"up","job":"down"}]})");
+}
+
+TEST_F(ApiHandlerTest, SeriesErrorsAreThoseOfPrometheus) {
+  struct Case {
+    const char* name;
+    std::vector<std::pair<std::string, std::string>> form;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"no match", {}, "no match[] parameter provided"},
+      {"bad start",
+       {{"match[]", "up"}, {"start", "abc"}},
+       R"(invalid parameter \"start\": Invalid time value for 'start': )"
+       R"(cannot parse \"abc\" to a valid timestamp)"},
+      {"bad end",
+       {{"match[]", "up"}, {"end", "1x"}},
+       R"(invalid parameter \"end\": Invalid time value for 'end': )"
+       R"(cannot parse \"1x\" to a valid timestamp)"},
+      {"parse error",
+       {{"match[]", "-"}},
+       R"(invalid parameter \"match[]\": 1:1: parse error: unexpected \u003cop:-\u003e)"},
+      {"empty matchers",
+       {{"match[]", "{a=\"\"}"}},
+       R"(invalid parameter \"match[]\": match[] must contain at least one )"
+       R"(non-empty matcher)"},
+      {"parse error wins over empty matchers",
+       {{"match[]", "{a=\"\"}"}, {"match[]", "up{"}},
+       R"(invalid parameter \"match[]\": 1:4: parse error: unexpected end )"
+       R"(of input inside braces)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ApiResponse res = Get("/series", c.form);
+    EXPECT_EQ(res.status, 400);
+    EXPECT_EQ(
+        res.body,
+        std::string(R"({"status":"error","errorType":"bad_data","error":")") +
+            c.error + "\"}");
+  }
+}
+
+TEST_F(ApiHandlerTest, LabelsAreSortedNames) {
+  EXPECT_EQ(Get("/labels").body,
+            R"({"status":"success","data":["A","__name__","a","job"]})");
+  EXPECT_EQ(Get("/labels", {{"match[]", "up"}}).body,
+            R"({"status":"success","data":["__name__","job"]})");
+  EXPECT_EQ(Get("/labels", {{"match[]", "nope"}}).body,
+            R"({"status":"success","data":[]})");
+}
+
+TEST_F(ApiHandlerTest, LabelsSelectorErrorsHaveNoParameterPrefix) {
+  ApiResponse res = Get("/labels", {{"match[]", "{a=~\".*\"}"}});
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(res.body,
+            R"({"status":"error","errorType":"bad_data","error":)"
+            R"("match[] must contain at least one non-empty matcher"})");
+}
+
+TEST_F(ApiHandlerTest, LabelValuesAreSortedBytewise) {
+  EXPECT_EQ(Get("/label/job/values").body,
+            R"({"status":"success","data":["down","j1"]})");
+  EXPECT_EQ(
+      Get("/label/a/values").body,
+      R"({"status":"success","data":["ls\u2028x","x\u003cy\u003e\u0026z"]})");
+  EXPECT_EQ(Get("/label/nope/values").body,
+            R"({"status":"success","data":[]})");
+  EXPECT_EQ(Get("/label/job/values", {{"match[]", "{job=\"down\"}"}}).body,
+            R"({"status":"success","data":["down"]})");
+}
+
+TEST_F(ApiHandlerTest, LabelValuesRejectsInvalidName) {
+  ApiResponse res = Get("/label/bad-name/values");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(res.body, R"({"status":"error","errorType":"bad_data","error":)"
+                      R"("invalid label name: \"bad-name\""})");
+}
+
+TEST_F(ApiHandlerTest, QueryAnswersSelectorsAsVector) {
+  EXPECT_EQ(
+      Get("/query", {{"query", "test_gauge"}}).body,
+      R"({"status":"success","data":{"resultType":"vector","result":[)"
+      R"({"metric":{"__name__":"test_gauge","a":"ls\u2028x","job":"j1"},)"
+      R"("value":[1795630035.864,"-0"]},)"
+      R"({"metric":{"__name__":"test_gauge","a":"x\u003cy\u003e\u0026z","job":"j1"},)"
+      R"("value":[1795630035.864,"1e+21"]}]}})");
+  // Older than the 5m lookback: not in an instant query.
+  EXPECT_EQ(
+      Get("/query", {{"query", "up"}, {"time", "1795630040.5"}}).body,
+      R"({"status":"success","data":{"resultType":"vector","result":[)"
+      R"({"metric":{"__name__":"up","job":"j1"},"value":[1795630040.500,"1"]}]}})");
+  EXPECT_EQ(Get("/query", {{"query", "a_first"}}).body,
+            R"({"status":"success","data":{"resultType":"vector","result":[)"
+            R"({"metric":{"A":"1","__name__":"a_first"},)"
+            R"("value":[1795630035.864,"1e-07"]}]}})");
+}
+
+TEST_F(ApiHandlerTest, QueryErrors) {
+  struct Case {
+    const char* name;
+    std::vector<std::pair<std::string, std::string>> form;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"no query",
+       {},
+       R"(invalid parameter \"query\": 1:1: parse error: no expression found in input)"},
+      {"empty matchers",
+       {{"query", "{job=~\".*\"}"}},
+       R"(invalid parameter \"query\": 1:1: parse error: vector selector must )"
+       R"(contain at least one non-empty matcher)"},
+      {"bad time",
+       {{"query", "up"}, {"time", "abc"}},
+       R"(invalid parameter \"time\": Invalid time value for 'time': cannot )"
+       R"(parse \"abc\" to a valid timestamp)"},
+      {"not a selector",
+       {{"query", "sum(up)"}},
+       R"(invalid parameter \"query\": fedgate answers only series selectors )"
+       R"(such as up{job=\"node\"} (no functions, operators, ranges or )"
+       R"(modifiers): 1:4: parse error: unexpected \"(\")"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ApiResponse res = Get("/query", c.form);
+    EXPECT_EQ(res.status, 400);
+    EXPECT_EQ(
+        res.body,
+        std::string(R"({"status":"error","errorType":"bad_data","error":")") +
+            c.error + "\"}");
+  }
+}
+
+TEST_F(ApiHandlerTest, TargetsShowActiveTargetsByPool) {
+  TargetStatus up;
+  up.scrape_pool = "j1";
+  up.scrape_url = "http://127.0.0.1:19411/metrics";
+  up.labels = Labels{{"instance", "127.0.0.1:19411"}, {"job", "j1"}};
+  up.discovered_labels =
+      Labels{{"__address__", "127.0.0.1:19411"}, {"job", "j1"}};
+  up.health = TargetHealth::kUp;
+  up.last_scrape = absl::FromUnixNanos(1795630028540652083);
+  up.last_scrape_duration = absl::Nanoseconds(1643227);
+  up.scrape_interval = absl::Seconds(2);
+  up.scrape_timeout = absl::Seconds(2);
+  TargetStatus down;
+  down.scrape_pool = "down";
+  down.scrape_url = "http://10.0.0.1:1/metrics";
+  down.labels = Labels{{"instance", "10.0.0.1:1"}, {"job", "down"}};
+  down.discovered_labels = Labels{{"__address__", "10.0.0.1:1"}};
+  down.last_error = "connection refused";
+  down.scrape_interval = absl::Minutes(1);
+  down.scrape_timeout = absl::Seconds(10);
+  targets_ = {up, down};
+
+  EXPECT_EQ(
+      Get("/targets").body,
+      R"({"status":"success","data":{"activeTargets":[)"
+      R"({"discoveredLabels":{"__address__":"10.0.0.1:1"},)"
+      R"("labels":{"instance":"10.0.0.1:1","job":"down"},"scrapePool":"down",)"
+      R"("scrapeUrl":"http://10.0.0.1:1/metrics","globalUrl":"http://10.0.0.1:1/metrics",)"
+      R"("lastError":"connection refused","lastScrape":"0001-01-01T00:00:00Z",)"
+      R"("lastScrapeDuration":0,"health":"unknown","scrapeInterval":"1m",)"
+      R"("scrapeTimeout":"10s","dedupGroup":"","dedupLeader":false},)"
+      R"({"discoveredLabels":{"__address__":"127.0.0.1:19411","job":"j1"},)"
+      R"("labels":{"instance":"127.0.0.1:19411","job":"j1"},"scrapePool":"j1",)"
+      R"("scrapeUrl":"http://127.0.0.1:19411/metrics","globalUrl":"http://vm:19411/metrics",)"
+      R"("lastError":"","lastScrape":"2026-11-25T18:07:08.540652083Z",)"
+      R"("lastScrapeDuration":0.001643227,"health":"up","scrapeInterval":"2s",)"
+      R"("scrapeTimeout":"2s","dedupGroup":"","dedupLeader":false}],)"
+      R"("droppedTargets":[]}})");
+  const std::string empty =
+      R"({"status":"success","data":{"activeTargets":[],"droppedTargets":[]}})";
+  EXPECT_EQ(Get("/targets", {{"state", "DROPPED"}}).body, empty);
+  EXPECT_EQ(Get("/targets", {{"state", "bogus"}}).body, empty);
+  EXPECT_EQ(Get("/targets", {{"state", "Active"}, {"scrapePool", "nope"}}).body,
+            empty);
+  const std::string only_j1 = Get("/targets", {{"scrapePool", "j1"}}).body;
+  EXPECT_EQ(only_j1.find("\"down\""), std::string::npos) << only_j1;
+  EXPECT_NE(only_j1.find("\"j1\""), std::string::npos) << only_j1;
+}
+
+TEST_F(ApiHandlerTest, StatusConfigPrintsTheLoadedConfig) {
+  Config config;
+  config.global.external_labels = {{"zone", "<ie>"}};
+  config_ = std::make_shared<const Config>(config);
+  EXPECT_EQ(Get("/status/config").body,
+            R"({"status":"success","data":{"yaml":"global:\n)"
+            R"(  scrape_interval: 1m\n  scrape_timeout: 10s\n)"
+            R"(  evaluation_interval: 1m\n  external_labels:\n)"
+            R"(    zone: \u003cie\u003e\n"}})");
+}
+
+TEST_F(ApiHandlerTest, BuildInfoHasPrometheusFields) {
+  EXPECT_EQ(Get("/status/buildinfo").body,
+            R"({"status":"success","data":{"version":"0.1.0","revision":"",)"
+            R"("branch":"","buildUser":"","buildDate":"","goVersion":""}})");
+}
+
+TEST_F(ApiHandlerTest, RoutingAnswersOptionsUnknownPathsAndWrongMethods) {
+  ApiHandler handler = Handler();
+  struct Case {
+    const char* method;
+    const char* path;
+    int status;
+    const char* allow;
+    const char* body;
+  };
+  const Case cases[] = {
+      {"OPTIONS", "/series", 204, "", ""},
+      {"OPTIONS", "/nope", 204, "", ""},
+      {"GET", "/nope", 404, "", "404 page not found\n"},
+      {"GET", "/label//values", 404, "", "404 page not found\n"},
+      {"PUT", "/series", 405, "DELETE, GET, OPTIONS, POST",
+       "Method Not Allowed\n"},
+      {"HEAD", "/series", 405, "DELETE, GET, OPTIONS, POST",
+       "Method Not Allowed\n"},
+      {"POST", "/targets", 405, "GET, OPTIONS", "Method Not Allowed\n"},
+      {"POST", "/label/job/values", 405, "GET, OPTIONS",
+       "Method Not Allowed\n"},
+      {"DELETE", "/series", 500, "",
+       R"({"status":"error","errorType":"internal","error":"not implemented"})"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.method) + " " + c.path);
+    ApiRequest request;
+    request.method = c.method;
+    request.path = c.path;
+    ApiResponse res = handler.Handle(request);
+    EXPECT_EQ(res.status, c.status);
+    EXPECT_EQ(res.allow, c.allow);
+    EXPECT_EQ(res.body, c.body);
+  }
+}
+
+TEST(ApiTimeTest, ParsesFloatSecondsAndRfc3339) {
+  struct Case {
+    const char* in;
+    int64_t want;
+  };
+  const Case cases[] = {
+      {"1795630035", 1795630035000},
+      {"1795630035.5", 1795630035500},
+      {"1795630035.0004", 1795630035000},
+      {"-1.5", -1500},
+      {"2026-11-25T18:07:08Z", 1795630028000},
+      {"2026-11-25T18:07:08.540652083Z", 1795630028540},
+      {"2026-11-25T19:07:08+01:00", 1795630028000},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.in);
+    absl::StatusOr<int64_t> t = ParseApiTime(c.in);
+    ASSERT_TRUE(t.ok()) << t.status();
+    EXPECT_EQ(*t, c.want);
+  }
+  for (const char* bad : {"abc", "", " 1", "2026-11-25", "1x"}) {
+    SCOPED_TRACE(bad);
+    absl::StatusOr<int64_t> t = ParseApiTime(bad);
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(ParseApiTime("abc").status().message(),
+            "cannot parse \"abc\" to a valid timestamp");
+}
+
+TEST(ApiRoutesTest, ServesFormPostsOverHttp) {
+  SeriesStore store;
+  auto batch = std::make_shared<ScrapeBatch>();
+  batch->samples.push_back(
+      MakeSample(Labels{{"__name__", "up"}, {"job", "j1"}}, 1));
+  batch->samples.push_back(
+      MakeSample(Labels{{"__name__", "a_first"}, {"job", "j1"}}, 1));
+  store.Publish(1, batch);
+  ApiOptions options;
+  options.store = &store;
+  httplib::Server server;
+  RegisterApiRoutes(&server, std::make_shared<ApiHandler>(std::move(options)),
+                    nullptr);
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread thread([&server] { server.listen_after_bind(); });
+  for (int i = 0; i < 1000 && !server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  httplib::Client client("127.0.0.1", port);
+
+  // Body and URL values are both used, as Go's r.Form.
+  httplib::Result res =
+      client.Post("/api/v1/series?match%5B%5D=up", "match%5B%5D=a_first",
+                  "application/x-www-form-urlencoded");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(res->body,
+            R"({"status":"success","data":[{"__name__":"a_first","job":"j1"},)"
+            R"({"__name__":"up","job":"j1"}]})");
+
+  httplib::Result options_res = client.Options("/api/v1/anything");
+  ASSERT_TRUE(options_res);
+  EXPECT_EQ(options_res->status, 204);
+  httplib::Result missing = client.Get("/api/v1/nope");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->body, "404 page not found\n");
+  httplib::Result put = client.Put("/api/v1/labels", "", "text/plain");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 405);
+  EXPECT_EQ(put->get_header_value("Allow"), "GET, OPTIONS, POST");
+
+  server.stop();
+  thread.join();
+}
+
+}  // namespace
+}  // namespace fedgate
