@@ -59,6 +59,17 @@ struct RelabelConfig {
   std::string replacement = "$1";
   RelabelAction action = RelabelAction::kReplace;
   int line = 0;  // Where the rule starts in the config file (1-based).
+
+  // Compares what the rule does (not where it is written).
+  friend bool operator==(const RelabelConfig& a, const RelabelConfig& b) {
+    return a.source_labels == b.source_labels && a.separator == b.separator &&
+           a.regex == b.regex && a.modulus == b.modulus &&
+           a.target_label == b.target_label && a.replacement == b.replacement &&
+           a.action == b.action;
+  }
+  friend bool operator!=(const RelabelConfig& a, const RelabelConfig& b) {
+    return !(a == b);
+  }
 };
 
 // Returns the pattern Prometheus 2.42 compiles for `regex`: `^(?:regex)$`.

@@ -98,6 +98,19 @@ class RelabelChain {
   bool empty() const { return rules_.empty(); }
   size_t size() const { return rules_.size(); }
 
+  // Returns whether both chains have the same rules (so the same results:
+  // a scrape cache built with one is valid for the other).
+  friend bool operator==(const RelabelChain& a, const RelabelChain& b) {
+    if (a.rules_.size() != b.rules_.size()) return false;
+    for (size_t i = 0; i < a.rules_.size(); ++i) {
+      if (a.rules_[i].config() != b.rules_[i].config()) return false;
+    }
+    return true;
+  }
+  friend bool operator!=(const RelabelChain& a, const RelabelChain& b) {
+    return !(a == b);
+  }
+
  private:
   std::vector<RelabelRule> rules_;
 };

@@ -12,7 +12,6 @@
 #include <tuple>
 #include <utility>
 
-#include "absl/container/node_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -307,18 +306,19 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   absl::Duration last_duration_ ABSL_GUARDED_BY(mu_);
 
   // Scrape state, owned by the scrape in flight (see in_flight_).
-  // The scrape cache. `series_` holds each series' labels (built once, when
-  // the series first appears) and the number of the last scrape that
-  // appended it; `texts_` maps the raw series text to it. Several texts can
-  // name one series (`m{a="1",b="2"}` and `m{b="2",a="1"}`): the second
-  // sample of a series in one scrape is a duplicate.
-  using SeriesEntry = std::pair<const Labels, uint64_t>;
-  struct CachedText {
-    SeriesEntry* series = nullptr;  // Stable: node_hash_map nodes stay put.
+  // The scrape cache: raw series text -> series. Labels are built once per
+  // series; several texts can name one series (`m{a="1",b="2"}` and
+  // `m{b="2",a="1"}`), whose second sample in a scrape is a duplicate.
+  struct CachedSeries {
+    Labels labels;
     uint64_t last_scrape = 0;
   };
-  absl::node_hash_map<Labels, uint64_t> series_;
+  struct CachedText {
+    CachedSeries* series = nullptr;
+    uint64_t last_scrape = 0;
+  };
   absl::flat_hash_map<std::string, CachedText> texts_;
+  absl::flat_hash_map<Labels, std::unique_ptr<CachedSeries>> series_;
   uint64_t scrapes_ = 0;
   size_t texts_seen_ = 0;   // By the latest scrape.
   size_t series_seen_ = 0;  // By the latest scrape.
@@ -521,12 +521,17 @@ absl::Status ScrapeLoop::Append(absl::string_view body, int64_t timestamp_ms,
         auto it = texts_.find(parser.series_text());
         if (it == texts_.end()) {
           parser.GetLabels(&exposed);
-          SeriesEntry& series =
-              *series_.try_emplace(target_.SeriesLabels(std::move(exposed)), 0)
-                   .first;
+          Labels labels = target_.SeriesLabels(std::move(exposed));
+          auto series_it = series_.find(labels);
+          if (series_it == series_.end()) {
+            auto cached = std::make_unique<CachedSeries>();
+            cached->labels = labels;
+            series_it =
+                series_.emplace(std::move(labels), std::move(cached)).first;
+          }
           it = texts_
                    .emplace(std::string(parser.series_text()),
-                            CachedText{&series, 0})
+                            CachedText{series_it->second.get(), 0})
                    .first;
           ++report.series_added;
         }
@@ -535,18 +540,18 @@ absl::Status ScrapeLoop::Append(absl::string_view body, int64_t timestamp_ms,
           text.last_scrape = scrape;
           ++texts_seen_;
         }
-        SeriesEntry& series = *text.series;
-        if (series.second == scrape) {
+        CachedSeries& series = *text.series;
+        if (series.last_scrape == scrape) {
           // The same series twice in one scrape: the first value wins, as
           // the TSDB of Prometheus 2.42 keeps it.
           shared_->metrics.duplicates->Increment();
           break;
         }
-        series.second = scrape;
+        series.last_scrape = scrape;
         ++series_seen_;
         const std::optional<int64_t> exposed_ms = parser.timestamp_ms();
         batch.samples.push_back(
-            Sample{series.first, parser.value(),
+            Sample{series.labels, parser.value(),
                    target_.honor_timestamps() && exposed_ms.has_value()
                        ? *exposed_ms
                        : timestamp_ms});
@@ -565,8 +570,8 @@ void ScrapeLoop::EvictUnseen() {
     });
   }
   if (series_.size() > series_seen_) {
-    absl::erase_if(series_, [scrape](const SeriesEntry& entry) {
-      return entry.second != scrape;
+    absl::erase_if(series_, [scrape](const auto& entry) {
+      return entry.second->last_scrape != scrape;
     });
   }
 }

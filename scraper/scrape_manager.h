@@ -65,6 +65,12 @@ struct TargetStatus {
   absl::Duration scrape_timeout;
 };
 
+// What /api/v1/targets shows about a target that relabel_configs dropped.
+struct DroppedTarget {
+  std::string scrape_pool;   // The job_name of its scrape config.
+  Labels discovered_labels;  // Before relabeling, incl. `__` labels.
+};
+
 class ScrapeLoop;     // One target's scrape state; in scrape_manager.cc.
 struct ScrapeShared;  // What every loop uses; in scrape_manager.cc.
 
@@ -91,9 +97,12 @@ class ScrapeManager {
   ScrapeManager(const ScrapeManager&) = delete;
   ScrapeManager& operator=(const ScrapeManager&) = delete;
 
-  // Scrapes the static targets of `config` from now on. A target that is in
-  // the previous configuration with the same labels, URL and scrape settings
-  // keeps its loop (its phase, health and scrape cache); other previous
+  // Scrapes the static targets of `config` from now on, after their
+  // relabel_configs (targets they drop are listed by DroppedTargets()); the
+  // series of each target go through its metric_relabel_configs. A target
+  // that is in the previous configuration with the same labels, URL, scrape
+  // settings and metric_relabel_configs keeps its loop (its phase, health
+  // and scrape cache); other previous
   // targets stop and their series are removed from the store; new ones
   // start at their phase. Targets with equal labels and URL in one scrape
   // config share one loop, as in Prometheus. If any target's labels cannot
@@ -107,6 +116,10 @@ class ScrapeManager {
   // Returns the status of every target, ordered by scrape pool, then by
   // labels.
   std::vector<TargetStatus> Targets() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Returns the targets of the applied configuration that relabel_configs
+  // dropped, in configuration order.
+  std::vector<DroppedTarget> DroppedTargets() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Stops scraping: cancels scrapes in flight, removes every target's
   // series from the store and joins all threads. Idempotent; call from one
@@ -126,6 +139,7 @@ class ScrapeManager {
       std::string, absl::flat_hash_map<uint64_t, std::shared_ptr<ScrapeLoop>>>
       pools_ ABSL_GUARDED_BY(mu_);
   TargetId next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::vector<DroppedTarget> dropped_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace fedgate

@@ -568,6 +568,143 @@ TEST(ScrapeManagerTest, DuplicateTargetsShareOneLoop) {
   EXPECT_EQ(f.manager->Targets().size(), 1);
 }
 
+RelabelConfig Relabel(RelabelAction action, std::vector<std::string> sources,
+                      std::string regex, std::string target = "",
+                      std::string replacement = "$1") {
+  RelabelConfig config;
+  config.action = action;
+  config.source_labels = std::move(sources);
+  config.regex = std::move(regex);
+  config.target_label = std::move(target);
+  config.replacement = std::move(replacement);
+  return config;
+}
+
+TEST(ScrapeManagerTest, MetricRelabelingAppliesToScrapedSeriesOnly) {
+  TestTarget app;
+  app.Set(
+      "go_goroutines 7\n"
+      "http_requests_total{code=\"200\",path=\"/a\"} 3\n"
+      "http_requests_total{code=\"500\",path=\"/b\"} 1\n");
+  Fixture f;
+  ScrapeConfig job = Job("app", {app.address()});
+  job.metric_relabel_configs = {
+      // Runs after the target labels are attached: it sees `job`.
+      Relabel(RelabelAction::kReplace, {"job", "code"}, "app;(.)00", "class",
+              "${1}xx"),
+      Relabel(RelabelAction::kDrop, {"__name__"}, "go_.*"),
+      Relabel(RelabelAction::kLabelDrop, {}, "path"),
+      // Would drop up and scrape_* if it applied to them.
+      Relabel(RelabelAction::kKeep, {"__name__"}, "http_.*"),
+  };
+  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+
+  // Two scrapes: the second one is served from the scrape cache.
+  ASSERT_NE(f.WaitForBatch(app.address(),
+                           [](const ScrapeBatch& b) {
+                             return Value(b, "scrape_series_added") == 0;
+                           }),
+            nullptr);
+  std::shared_ptr<const ScrapeBatch> batch = f.Batch(app.address());
+  ASSERT_NE(batch, nullptr);
+  const std::string target =
+      absl::StrCat("instance=\"", app.address(), "\", job=\"app\"}");
+  EXPECT_THAT(
+      Series(*batch),
+      UnorderedElementsAreArray({
+          absl::StrCat("{__name__=\"http_requests_total\", class=\"2xx\", "
+                       "code=\"200\", ",
+                       target),
+          absl::StrCat("{__name__=\"http_requests_total\", class=\"5xx\", "
+                       "code=\"500\", ",
+                       target),
+          absl::StrCat("{__name__=\"up\", ", target),
+          absl::StrCat("{__name__=\"scrape_duration_seconds\", ", target),
+          absl::StrCat("{__name__=\"scrape_samples_scraped\", ", target),
+          absl::StrCat("{__name__=\"scrape_samples_post_metric_relabeling\", ",
+                       target),
+          absl::StrCat("{__name__=\"scrape_series_added\", ", target),
+      }));
+  EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), 3);
+  EXPECT_EQ(Value(*batch, "scrape_samples_post_metric_relabeling"), 2);
+  EXPECT_GE(f.Counter("fedgate_scrape_samples_dropped_by_relabeling_total"), 2);
+}
+
+TEST(ScrapeManagerTest, MetricRelabelingWithoutMetricNameFailsTheScrape) {
+  TestTarget app;
+  app.Set("m 1\n");
+  Fixture f;
+  ScrapeConfig job = Job("app", {app.address()});
+  job.metric_relabel_configs = {
+      Relabel(RelabelAction::kLabelDrop, {}, "__name__")};
+  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  ASSERT_NE(f.WaitForBatch(app.address(),
+                           [](const ScrapeBatch& b) { return HasUp(b, 0); }),
+            nullptr);
+  std::optional<TargetStatus> status = f.Target(app.address());
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->last_error, "missing metric name (__name__ label)");
+}
+
+TEST(ScrapeManagerTest, RelabelConfigsDropAndRewriteTargets) {
+  TestTarget app;
+  app.Set("m 1\n");
+  Fixture f;
+  ScrapeConfig job = Job("app", {app.address(), "10.0.0.1:9", "10.0.0.2:9"},
+                         {{"env", "prod"}});
+  job.relabel_configs = {
+      Relabel(RelabelAction::kDrop, {"__address__"}, "10\\.0\\.0\\.2:.*"),
+      Relabel(RelabelAction::kKeep, {"__address__"}, "127\\..*"),
+      Relabel(RelabelAction::kReplace, {"env"}, "(.*)", "stage", "${1}-1"),
+  };
+  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  std::vector<TargetStatus> targets = f.manager->Targets();
+  ASSERT_EQ(targets.size(), 1);
+  EXPECT_EQ(targets[0].labels, Labels({{"env", "prod"},
+                                       {"instance", app.address()},
+                                       {"job", "app"},
+                                       {"stage", "prod-1"}}));
+  std::vector<DroppedTarget> dropped = f.manager->DroppedTargets();
+  ASSERT_EQ(dropped.size(), 2);
+  EXPECT_EQ(dropped[0].scrape_pool, "app");
+  EXPECT_EQ(dropped[0].discovered_labels.Get("__address__"), "10.0.0.1:9");
+  EXPECT_EQ(dropped[0].discovered_labels.Get("job"), "app");
+  EXPECT_EQ(dropped[1].discovered_labels.Get("__address__"), "10.0.0.2:9");
+  ASSERT_NE(f.WaitForBatch(app.address(),
+                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
+            nullptr);
+
+  // A new configuration replaces the dropped list.
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  EXPECT_TRUE(f.manager->DroppedTargets().empty());
+}
+
+TEST(ScrapeManagerTest, ChangedMetricRelabelingRebuildsTheScrapeCache) {
+  TestTarget app;
+  app.Set("a 1\nb 2\n");
+  Fixture f;
+  ScrapeConfig job = Job("app", {app.address()});
+  job.metric_relabel_configs = {
+      Relabel(RelabelAction::kDrop, {"__name__"}, "a")};
+  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  ASSERT_NE(f.WaitForBatch(app.address(),
+                           [](const ScrapeBatch& b) {
+                             return HasUp(b, 1) && Value(b, "b").has_value() &&
+                                    !Value(b, "a").has_value();
+                           }),
+            nullptr);
+  job.metric_relabel_configs = {
+      Relabel(RelabelAction::kDrop, {"__name__"}, "b")};
+  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  ASSERT_NE(f.WaitForBatch(app.address(),
+                           [](const ScrapeBatch& b) {
+                             return HasUp(b, 1) && Value(b, "a").has_value() &&
+                                    !Value(b, "b").has_value();
+                           }),
+            nullptr);
+}
+
 TEST(ScrapeManagerTest, StopRemovesEverySeries) {
   TestTarget app;
   app.Set("m 1\n");

@@ -243,6 +243,15 @@ uint64_t ScrapeJitterSeed(
 
 absl::StatusOr<ScrapeTarget> ScrapeTarget::Create(Labels discovered,
                                                   const ScrapeConfig& config) {
+  absl::StatusOr<RelabelChain> relabel =
+      RelabelChain::Compile(config.relabel_configs);
+  if (!relabel.ok()) return relabel.status();
+  return Create(std::move(discovered), config, *relabel);
+}
+
+absl::StatusOr<ScrapeTarget> ScrapeTarget::Create(Labels discovered,
+                                                  const ScrapeConfig& config,
+                                                  const RelabelChain& relabel) {
   // 1-2. The scrape config's settings, where the target does not set them.
   const std::pair<absl::string_view, std::string> defaults[] = {
       {kJobLabel, config.job_name},
@@ -254,8 +263,16 @@ absl::StatusOr<ScrapeTarget> ScrapeTarget::Create(Labels discovered,
   for (const auto& [name, value] : defaults) {
     if (!discovered.Has(name)) discovered.Set(name, value);
   }
-  // 3-4. Config params and relabel_configs come with later issues.
+  // 3. Config params come with a later issue.
+  // 4. relabel_configs; a dropped target keeps its labels from before.
   Labels labels = discovered;
+  if (!relabel.Apply(&labels)) {
+    ScrapeTarget target;
+    target.scrape_pool_ = config.job_name;
+    target.discovered_labels_ = std::move(discovered);
+    target.dropped_ = true;
+    return target;
+  }
 
   // 5-6. The address: present, with a port (2.42's default ports), no '/'.
   std::string address(labels.Get(kAddressLabel));

@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "config/config.h"
 #include "merge/labels.h"
+#include "merge/relabel.h"
 
 namespace fedgate {
 
@@ -57,17 +58,28 @@ uint64_t ScrapeJitterSeed(
 class ScrapeTarget {
  public:
   // Populates the labels of the target discovered as `discovered` under
-  // `config`, exactly as Prometheus 2.42's PopulateLabels (relabeling comes
-  // with a later issue): sets `job`, `__scrape_interval__`,
-  // `__scrape_timeout__`, `__metrics_path__` and `__scheme__` where unset,
-  // appends the default port (`:80` for http, `:443` for https) to an
+  // `config`, exactly as Prometheus 2.42's PopulateLabels: sets `job`,
+  // `__scrape_interval__`, `__scrape_timeout__`, `__metrics_path__` and
+  // `__scheme__` where unset, applies `relabel` (the compiled
+  // `config.relabel_configs`; a target it drops is returned with dropped()
+  // true and only scrape_pool() and discovered_labels() set), appends the
+  // default port (`:80` for http, `:443` for https) to an
   // address without one, checks the address, interval and timeout, drops
   // `__meta_*` labels and defaults `instance` to the address. Errors are
   // InvalidArgument with Prometheus's wording, e.g.
   // `"a/b:80" is not a valid hostname`, `no address`,
   // `scrape timeout cannot be greater than scrape interval ("5s" > "2s")`.
   static absl::StatusOr<ScrapeTarget> Create(Labels discovered,
+                                             const ScrapeConfig& config,
+                                             const RelabelChain& relabel);
+  // As above, compiling `config.relabel_configs` first (InvalidArgument if a
+  // regex does not compile). Callers with many targets compile once.
+  static absl::StatusOr<ScrapeTarget> Create(Labels discovered,
                                              const ScrapeConfig& config);
+
+  // Returns whether relabel_configs dropped the target: it is not scraped,
+  // and /api/v1/targets lists it under droppedTargets.
+  bool dropped() const { return dropped_; }
 
   // Returns the scrape pool: the job_name of the target's scrape config
   // (which a `job` target label does not change).
@@ -127,6 +139,7 @@ class ScrapeTarget {
   bool honor_labels_ = false;
   bool honor_timestamps_ = true;
   uint64_t hash_ = 0;
+  bool dropped_ = false;
 };
 
 }  // namespace fedgate

@@ -1,11 +1,13 @@
 #include "scraper/scrape_target.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "config/config.h"
+#include "config/relabel_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "merge/labels.h"
@@ -156,6 +158,81 @@ TEST(ScrapeTargetTest, KeepsDiscoveredLabelsWithConfigDefaults) {
                     {"__scrape_interval__", "15s"},
                     {"__scrape_timeout__", "10s"},
                     {"job", "node"}}));
+}
+
+RelabelConfig Relabel(RelabelAction action, std::vector<std::string> sources,
+                      std::string regex, std::string target = "",
+                      std::string replacement = "$1", uint64_t modulus = 0) {
+  RelabelConfig config;
+  config.action = action;
+  config.source_labels = std::move(sources);
+  config.regex = std::move(regex);
+  config.target_label = std::move(target);
+  config.replacement = std::move(replacement);
+  config.modulus = modulus;
+  return config;
+}
+
+TEST(ScrapeTargetTest, AppliesRelabelConfigsBeforeTheAddressSteps) {
+  ScrapeConfig config = NodeJob();
+  config.relabel_configs = {
+      // Sees the address before the default port is added (2.42).
+      Relabel(RelabelAction::kHashMod, {"__address__"}, "(.*)", "__tmp_shard",
+              "$1", 7),
+      Relabel(RelabelAction::kReplace, {"__tmp_shard"}, "(.*)", "shard"),
+      Relabel(RelabelAction::kLabelMap, {}, "__meta_(.+)", "", "meta_$1"),
+      Relabel(RelabelAction::kUppercase, {"job"}, "(.*)", "job_upper"),
+      Relabel(RelabelAction::kReplace, {"__meta_path"}, "(.*)",
+              "__metrics_path__"),
+  };
+  absl::StatusOr<ScrapeTarget> target =
+      ScrapeTarget::Create(Labels({{"__address__", "10.0.0.1"},
+                                   {"__meta_path", "/m"},
+                                   {"__meta_zone", "z1"}}),
+                           config);
+  ASSERT_TRUE(target.ok()) << target.status();
+  EXPECT_FALSE(target->dropped());
+  EXPECT_EQ(target->public_labels(), Labels({{"instance", "10.0.0.1:80"},
+                                             {"job", "node"},
+                                             {"job_upper", "NODE"},
+                                             {"meta_path", "/m"},
+                                             {"meta_zone", "z1"},
+                                             {"shard", "1"}}));
+  EXPECT_EQ(target->url(), "http://10.0.0.1:80/m");
+  // Discovered labels are from before relabeling.
+  EXPECT_EQ(target->discovered_labels().Get("shard"), "");
+  EXPECT_EQ(target->discovered_labels().Get("__meta_zone"), "z1");
+}
+
+TEST(ScrapeTargetTest, RelabelConfigsCanDropATarget) {
+  ScrapeConfig config = NodeJob();
+  config.relabel_configs = {
+      Relabel(RelabelAction::kKeep, {"__meta_namespace"}, "kube-system")};
+  absl::StatusOr<ScrapeTarget> target = ScrapeTarget::Create(
+      Labels({{"__address__", "a:1"}, {"__meta_namespace", "default"}}),
+      config);
+  ASSERT_TRUE(target.ok()) << target.status();
+  EXPECT_TRUE(target->dropped());
+  EXPECT_EQ(target->scrape_pool(), "node");
+  EXPECT_EQ(target->discovered_labels().Get("__meta_namespace"), "default");
+  EXPECT_EQ(target->discovered_labels().Get("job"), "node");
+}
+
+TEST(ScrapeTargetTest, RelabeledAddressIsCheckedAfterRelabeling) {
+  ScrapeConfig config = NodeJob();
+  config.relabel_configs = {Relabel(RelabelAction::kReplace, {"__address__"},
+                                    "http://([^/]+)/.*", "__address__")};
+  absl::StatusOr<ScrapeTarget> fixed = ScrapeTarget::Create(
+      Labels({{"__address__", "http://h:9/metrics"}}), config);
+  ASSERT_TRUE(fixed.ok()) << fixed.status();
+  EXPECT_EQ(fixed->url(), "http://h:9/metrics");
+
+  config.relabel_configs = {
+      Relabel(RelabelAction::kLabelDrop, {}, "__address__")};
+  absl::StatusOr<ScrapeTarget> none =
+      ScrapeTarget::Create(Labels({{"__address__", "h:9"}}), config);
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(none.status().message()), "no address");
 }
 
 TEST(ScrapeTargetTest, TakesIntervalAndTimeoutFromLabels) {
