@@ -1,8 +1,12 @@
 #include "gateway/federate_handler.h"
 
+#include <memory>
 #include <utility>
 
 #include "absl/types/span.h"
+#include "gateway/exposition_writer.h"
+#include "gateway/openmetrics_writer.h"
+#include "gateway/protobuf_writer.h"
 #include "gateway/selector_parser.h"
 #include "gateway/series_query.h"
 #include "gateway/text_writer.h"
@@ -11,6 +15,57 @@ namespace fedgate {
 namespace {
 
 constexpr size_t kChunkBytes = 64 * 1024;
+
+// The text format 0.0.4: HELP and TYPE from the scraped metadata (untyped
+// without), then the sample lines in the driver's order.
+class TextWriter : public ExpositionWriter {
+ public:
+  explicit TextWriter(ExternalLabels* external) : external_(external) {}
+
+  void BeginFamily(const FamilyView& family, std::string* out) override {
+    family_ = family;
+    if (family.metadata != nullptr && !family.metadata->help.empty()) {
+      AppendHelpLine(family.name, family.metadata->help, out);
+    }
+    AppendTypeLine(family.name,
+                   family.metadata != nullptr ? family.metadata->type
+                                              : MetricType::kUntyped,
+                   out);
+  }
+  void AppendSeries(size_t index, std::string* out) override {
+    const Sample& sample = *family_.series[index].sample;
+    AppendSampleLine(
+        sample.labels.MetricName(), absl::MakeConstSpan(sample.labels.items()),
+        external_->For(sample.labels), sample.value, sample.timestamp_ms, out);
+  }
+  void EndFamily(std::string* out) override {}
+  void Finish(std::string* out) override {}
+
+ private:
+  ExternalLabels* external_;
+  FamilyView family_;
+};
+
+std::unique_ptr<ExpositionWriter> MakeWriter(ExpositionFormat format,
+                                             ExternalLabels* external) {
+  switch (format) {
+    case ExpositionFormat::kText:
+      break;
+    case ExpositionFormat::kOpenMetrics100:
+    case ExpositionFormat::kOpenMetrics001:
+      return std::make_unique<OpenMetricsWriter>(external);
+    case ExpositionFormat::kProtoDelimited:
+      return std::make_unique<ProtobufWriter>(ProtobufEncoding::kDelimited,
+                                              external);
+    case ExpositionFormat::kProtoText:
+      return std::make_unique<ProtobufWriter>(ProtobufEncoding::kText,
+                                              external);
+    case ExpositionFormat::kProtoCompactText:
+      return std::make_unique<ProtobufWriter>(ProtobufEncoding::kCompactText,
+                                              external);
+  }
+  return std::make_unique<TextWriter>(external);
+}
 
 }  // namespace
 
@@ -32,46 +87,35 @@ absl::StatusOr<FederateParams> ParseFederateParams(
 bool WriteFederation(const StoreSnapshot& snapshot,
                      const FederateParams& params,
                      const std::map<std::string, std::string>& external_labels,
-                     const ChunkSink& sink) {
+                     ExpositionFormat format, const ChunkSink& sink) {
   const std::vector<SelectedSeries> rows =
       SelectSeries(snapshot, params.selectors);
-
-  // Prometheus adds instance="" to series without an instance label unless
-  // an external label says otherwise.
-  std::map<std::string, std::string> external = external_labels;
-  external.try_emplace("instance", "");
-  std::vector<Label> extra;
-  extra.reserve(external.size());
+  ExternalLabels external(external_labels);
+  std::unique_ptr<ExpositionWriter> writer = MakeWriter(format, &external);
 
   std::string buffer;
   buffer.reserve(kChunkBytes + 4096);
-  absl::string_view current_family;
-  bool first = true;
-  for (const SelectedSeries& row : rows) {
-    if (first || row.family != current_family) {
-      first = false;
-      current_family = row.family;
-      if (row.metadata != nullptr && !row.metadata->help.empty()) {
-        AppendHelpLine(row.family, row.metadata->help, &buffer);
+  const absl::Span<const SelectedSeries> all(rows);
+  size_t begin = 0;
+  while (begin < all.size()) {
+    size_t end = begin + 1;
+    while (end < all.size() && all[end].family == all[begin].family) ++end;
+    FamilyView family;
+    family.name = all[begin].family;
+    family.metadata = all[begin].metadata;
+    family.series = all.subspan(begin, end - begin);
+    writer->BeginFamily(family, &buffer);
+    for (size_t i = 0; i < family.series.size(); ++i) {
+      writer->AppendSeries(i, &buffer);
+      if (buffer.size() >= kChunkBytes) {
+        if (!sink(buffer)) return false;
+        buffer.clear();
       }
-      AppendTypeLine(
-          row.family,
-          row.metadata != nullptr ? row.metadata->type : MetricType::kUntyped,
-          &buffer);
     }
-    extra.clear();
-    for (const auto& [name, value] : external) {
-      if (!row.sample->labels.Has(name)) extra.push_back(Label{name, value});
-    }
-    AppendSampleLine(row.sample->labels.MetricName(),
-                     absl::MakeConstSpan(row.sample->labels.items()),
-                     absl::MakeConstSpan(extra), row.sample->value,
-                     row.sample->timestamp_ms, &buffer);
-    if (buffer.size() >= kChunkBytes) {
-      if (!sink(buffer)) return false;
-      buffer.clear();
-    }
+    writer->EndFamily(&buffer);
+    begin = end;
   }
+  writer->Finish(&buffer);
   if (!buffer.empty()) return sink(buffer);
   return true;
 }

@@ -4,7 +4,9 @@
 // `match[]` selectors, with its latest value and timestamp, grouped into
 // families with the TYPE and HELP scraped from the targets, and
 // `global.external_labels` appended where a series lacks them (Prometheus's
-// rules, including `instance=""`). Text format 0.0.4.
+// rules, including `instance=""`). In any negotiated format: text 0.0.4
+// (text_writer.h), OpenMetrics 1.0 (openmetrics_writer.h) or protobuf
+// (protobuf_writer.h); compression is the HTTP server's business.
 //
 // Called by the HTTP server once per request; on the read hot path (a full
 // dump touches every stored series once, plus a sort of the selected ones).
@@ -21,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "gateway/content_negotiation.h"
 #include "merge/label_matcher.h"
 #include "merge/series_store.h"
 
@@ -44,12 +47,22 @@ absl::StatusOr<FederateParams> ParseFederateParams(
 // client went away, which stops the work.
 using ChunkSink = std::function<bool(absl::string_view chunk)>;
 
-// Writes the federation answer for `snapshot` to `sink`. Returns false when
-// the sink gave up.
+// Writes the federation answer for `snapshot` in `format` to `sink`, in
+// chunks of about 64 KiB. Returns false when the sink gave up (the rest of
+// the work is skipped).
 bool WriteFederation(const StoreSnapshot& snapshot,
                      const FederateParams& params,
                      const std::map<std::string, std::string>& external_labels,
-                     const ChunkSink& sink);
+                     ExpositionFormat format, const ChunkSink& sink);
+
+// Writes the answer in the text format 0.0.4.
+inline bool WriteFederation(
+    const StoreSnapshot& snapshot, const FederateParams& params,
+    const std::map<std::string, std::string>& external_labels,
+    const ChunkSink& sink) {
+  return WriteFederation(snapshot, params, external_labels,
+                         ExpositionFormat::kText, sink);
+}
 
 }  // namespace fedgate
 

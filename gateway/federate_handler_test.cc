@@ -1,9 +1,14 @@
 #include "gateway/federate_handler.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "proto/metrics.pb.h"
 
 namespace fedgate {
 namespace {
@@ -141,6 +146,68 @@ TEST(FederateHandlerTest, StopsWhenTheClientGoesAway) {
         return false;
       }));
   EXPECT_EQ(calls, 1);
+}
+
+std::string FederateIn(ExpositionFormat format, const std::string& match) {
+  absl::StatusOr<FederateParams> params = ParseFederateParams({match});
+  EXPECT_TRUE(params.ok()) << params.status();
+  if (!params.ok()) return "";
+  std::string out;
+  EXPECT_TRUE(WriteFederation(TwoTargets(), *params, {}, format,
+                              [&out](absl::string_view chunk) {
+                                out.append(chunk.data(), chunk.size());
+                                return true;
+                              }));
+  return out;
+}
+
+TEST(FederateHandlerTest, WritesEveryNegotiatedFormat) {
+  EXPECT_EQ(FederateIn(ExpositionFormat::kOpenMetrics100, "{job=\"j\"}"),
+            "# HELP http_requests Total requests.\n"
+            "# TYPE http_requests counter\n"
+            "http_requests_total{code=\"200\",instance=\"a:1\",job=\"j\"} "
+            "5.0 1.0\n"
+            "http_requests_total{code=\"500\",instance=\"a:1\",job=\"j\"} "
+            "1.0 1.0\n"
+            "# HELP latency_seconds Latency.\\nIn seconds.\n"
+            "# TYPE latency_seconds histogram\n"
+            "latency_seconds_bucket{instance=\"a:1\",job=\"j\",le=\"0.5\"} 2 "
+            "1.0\n"
+            "latency_seconds_bucket{instance=\"a:1\",job=\"j\",le=\"+Inf\"} 3 "
+            "1.0\n"
+            "latency_seconds_sum{instance=\"a:1\",job=\"j\"} 1.5 1.0\n"
+            "latency_seconds_count{instance=\"a:1\",job=\"j\"} 3 1.0\n"
+            "# TYPE no_instance unknown\n"
+            "no_instance{job=\"j\",instance=\"\"} 1e+06 2.0\n"
+            "# TYPE up unknown\n"
+            "up{instance=\"a:1\",job=\"j\"} 1.0 1.0\n"
+            "# EOF\n");
+  EXPECT_EQ(FederateIn(ExpositionFormat::kOpenMetrics100, "{job=\"none\"}"),
+            "# EOF\n");
+  EXPECT_EQ(FederateIn(ExpositionFormat::kProtoCompactText, "up"),
+            "name:\"up\" type:UNTYPED metric:<label:<name:\"instance\" "
+            "value:\"a:1\" > label:<name:\"job\" value:\"j\" > "
+            "untyped:<value:1 > timestamp_ms:1000 > \n");
+
+  // Delimited: one message per family; histogram series one per name.
+  const std::string bytes =
+      FederateIn(ExpositionFormat::kProtoDelimited, "{job=\"j\"}");
+  google::protobuf::io::ArrayInputStream array(bytes.data(),
+                                               static_cast<int>(bytes.size()));
+  google::protobuf::io::CodedInputStream in(&array);
+  std::vector<std::string> names;
+  uint32_t size = 0;
+  while (in.ReadVarint32(&size)) {
+    const auto limit = in.PushLimit(static_cast<int>(size));
+    io::prometheus::client::MetricFamily family;
+    ASSERT_TRUE(family.ParseFromCodedStream(&in));
+    in.PopLimit(limit);
+    names.push_back(absl::StrCat(family.name(), ":", family.metric_size()));
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "http_requests_total:2", "latency_seconds_bucket:2",
+                       "latency_seconds_count:1", "latency_seconds_sum:1",
+                       "no_instance:1", "up:1"}));
 }
 
 TEST(FederateHandlerTest, RejectsMissingAndBadSelectors) {

@@ -10,7 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "gateway/content_negotiation.h"
 #include "gateway/federate_handler.h"
+#include "gateway/response_compression.h"
 #include "prometheus/counter.h"
 #include "prometheus/text_serializer.h"
 
@@ -130,17 +132,54 @@ void HttpServer::RegisterRoutes() {
       return;
     }
     if (federate_requests_ok_ != nullptr) federate_requests_ok_->Increment();
+    // Format and compression as Prometheus negotiates them
+    // (content_negotiation.h).
+    const ExpositionFormat format =
+        NegotiateFormat(req.get_header_value("Accept"));
+    const ContentEncoding encoding =
+        NegotiateEncoding(req.get_header_value("Accept-Encoding"));
+    // cpp-httplib compresses text/* answers on its own, choosing `br` or any
+    // token containing `gzip` (Prometheus: only an exact `gzip`/`deflate`
+    // token). Without the header it leaves the stream to us. The server owns
+    // a non-const Request, so dropping the header here is well defined.
+    const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+    if (encoding != ContentEncoding::kIdentity) {
+      res.set_header("Content-Encoding",
+                     std::string(ContentEncodingName(encoding)));
+    }
     auto shared_params = std::make_shared<FederateParams>(*std::move(params));
     std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
     res.set_chunked_content_provider(
-        std::string(kTextContentType),
-        [this, snapshot, shared_params](size_t, httplib::DataSink& sink) {
-          const bool complete = WriteFederation(
-              *snapshot, *shared_params, options_.external_labels,
-              [&sink](absl::string_view chunk) {
-                return sink.is_writable() &&
-                       sink.write(chunk.data(), chunk.size());
-              });
+        std::string(ContentTypeOf(format)),
+        [this, snapshot, shared_params, format, encoding](
+            size_t, httplib::DataSink& sink) {
+          // A failed write means the client went away: WriteFederation
+          // stops at its next 64 KiB chunk.
+          auto write = [&sink](absl::string_view chunk) {
+            return sink.is_writable() && sink.write(chunk.data(), chunk.size());
+          };
+          bool complete;
+          if (encoding == ContentEncoding::kIdentity) {
+            complete = WriteFederation(*snapshot, *shared_params,
+                                       options_.external_labels, format, write);
+          } else {
+            absl::StatusOr<std::unique_ptr<ResponseCompressor>> compressor =
+                ResponseCompressor::Create(encoding);
+            if (!compressor.ok()) return false;
+            std::string compressed;
+            complete = WriteFederation(
+                *snapshot, *shared_params, options_.external_labels, format,
+                [&](absl::string_view chunk) {
+                  compressed.clear();
+                  (*compressor)->Compress(chunk, &compressed);
+                  return compressed.empty() || write(compressed);
+                });
+            if (complete) {
+              compressed.clear();
+              (*compressor)->Finish(&compressed);
+              complete = write(compressed);
+            }
+          }
           if (complete) sink.done();
           return complete;
         });
