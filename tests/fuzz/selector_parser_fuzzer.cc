@@ -1,0 +1,18 @@
+// tests/fuzz/selector_parser_fuzzer.cc
+//
+// libFuzzer target: the match[] series selector parser over arbitrary bytes;
+// a selector that parses must also answer HasNonEmptyMatcher().
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "gateway/selector_parser.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const absl::string_view input(reinterpret_cast<const char*>(data), size);
+  absl::StatusOr<fedgate::Selector> selector = fedgate::ParseSelector(input);
+  if (selector.ok()) (void)fedgate::HasNonEmptyMatcher(*selector);
+  return 0;
+}
