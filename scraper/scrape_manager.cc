@@ -12,9 +12,11 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/container/node_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "merge/relabel.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -82,10 +84,12 @@ struct ScrapeMetrics {
   prometheus::Counter* timeout = nullptr;
   prometheus::Counter* parse_error = nullptr;
   prometheus::Counter* duplicates = nullptr;
+  prometheus::Counter* relabel_dropped = nullptr;
   prometheus::Counter* missed_ticks = nullptr;
   prometheus::Counter* body_bytes = nullptr;
   prometheus::Counter* connections = nullptr;
   prometheus::Gauge* targets = nullptr;
+  prometheus::Gauge* dropped_targets = nullptr;
 
   // Registers the families in `registry`; prometheus-cpp throws on a name
   // registered with another type, which becomes Internal here.
@@ -118,6 +122,14 @@ struct ScrapeMetrics {
                             "first value wins).")
                         .Register(registry)
                         .Add({});
+      relabel_dropped =
+          &prometheus::BuildCounter()
+               .Name("fedgate_scrape_samples_dropped_by_relabeling_total")
+               .Help(
+                   "Scraped samples that metric_relabel_configs dropped (each "
+                   "scrape counts its own).")
+               .Register(registry)
+               .Add({});
       missed_ticks = &prometheus::BuildCounter()
                           .Name("fedgate_scrape_missed_ticks_total")
                           .Help(
@@ -142,6 +154,11 @@ struct ScrapeMetrics {
                      .Help("Targets being scraped.")
                      .Register(registry)
                      .Add({});
+      dropped_targets = &prometheus::BuildGauge()
+                             .Name("fedgate_scrape_dropped_targets")
+                             .Help("Targets that relabel_configs dropped.")
+                             .Register(registry)
+                             .Add({});
     } catch (const std::exception& e) {
       return absl::InternalError(
           absl::StrCat("registering scrape metrics: ", e.what()));
@@ -248,8 +265,13 @@ struct ScrapeShared {
 // is parsed and published on a worker thread.
 class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
  public:
-  ScrapeLoop(TargetId id, ScrapeTarget target, ScrapeShared* shared)
-      : id_(id), target_(std::move(target)), shared_(shared) {
+  ScrapeLoop(TargetId id, ScrapeTarget target,
+             std::shared_ptr<const RelabelChain> metric_relabel,
+             ScrapeShared* shared)
+      : id_(id),
+        target_(std::move(target)),
+        metric_relabel_(std::move(metric_relabel)),
+        shared_(shared) {
     for (int i = 0; i < kReportSeriesCount; ++i) {
       report_labels_[i] = target_.ReportLabels(kReportNames[i]);
     }
@@ -257,6 +279,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
 
   TargetId id() const { return id_; }
   const ScrapeTarget& target() const { return target_; }
+  const RelabelChain& metric_relabel() const { return *metric_relabel_; }
 
   // Timer thread: starts the scrape of the tick due at `due`. Returns false
   // once the loop is stopped (no further ticks).
@@ -292,6 +315,9 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
 
   const TargetId id_;
   const ScrapeTarget target_;
+  // The scrape config's metric_relabel_configs; the scrape cache holds
+  // their results, so a loop keeps one chain for its whole life.
+  const std::shared_ptr<const RelabelChain> metric_relabel_;
   ScrapeShared* const shared_;
   std::array<Labels, kReportSeriesCount> report_labels_;
 
@@ -306,19 +332,21 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   absl::Duration last_duration_ ABSL_GUARDED_BY(mu_);
 
   // Scrape state, owned by the scrape in flight (see in_flight_).
-  // The scrape cache: raw series text -> series. Labels are built once per
-  // series; several texts can name one series (`m{a="1",b="2"}` and
-  // `m{b="2",a="1"}`), whose second sample in a scrape is a duplicate.
-  struct CachedSeries {
-    Labels labels;
-    uint64_t last_scrape = 0;
-  };
+  // The scrape cache. `series_` holds each series' labels (built once, when
+  // the series first appears) and the number of the last scrape that
+  // appended it; `texts_` maps the raw series text to it. Several texts can
+  // name one series (`m{a="1",b="2"}` and `m{b="2",a="1"}`): the second
+  // sample of a series in one scrape is a duplicate. The labels are those
+  // after metric_relabel_configs; a text they drop has no series, so a
+  // steady-state scrape does no relabeling work.
+  using SeriesEntry = std::pair<const Labels, uint64_t>;
   struct CachedText {
-    CachedSeries* series = nullptr;
+    // Stable: node_hash_map nodes stay put. Null: dropped by relabeling.
+    SeriesEntry* series = nullptr;
     uint64_t last_scrape = 0;
   };
+  absl::node_hash_map<Labels, uint64_t> series_;
   absl::flat_hash_map<std::string, CachedText> texts_;
-  absl::flat_hash_map<Labels, std::unique_ptr<CachedSeries>> series_;
   uint64_t scrapes_ = 0;
   size_t texts_seen_ = 0;   // By the latest scrape.
   size_t series_seen_ = 0;  // By the latest scrape.
@@ -517,41 +545,48 @@ absl::Status ScrapeLoop::Append(absl::string_view body, int64_t timestamp_ms,
         break;
       case ParseEntry::kSeries: {
         ++report.samples_scraped;
-        ++report.samples_post_relabeling;  // No metric relabeling yet.
         auto it = texts_.find(parser.series_text());
         if (it == texts_.end()) {
           parser.GetLabels(&exposed);
           Labels labels = target_.SeriesLabels(std::move(exposed));
-          auto series_it = series_.find(labels);
-          if (series_it == series_.end()) {
-            auto cached = std::make_unique<CachedSeries>();
-            cached->labels = labels;
-            series_it =
-                series_.emplace(std::move(labels), std::move(cached)).first;
+          SeriesEntry* series = nullptr;
+          // mutateSampleLabels: metric_relabel_configs after honor_labels.
+          // An empty result is dropped too, as in Prometheus 2.42.
+          if (metric_relabel_->Apply(&labels) && !labels.empty()) {
+            if (!labels.Has(kMetricNameLabel)) {
+              return absl::InvalidArgumentError(
+                  "missing metric name (__name__ label)");
+            }
+            series = &*series_.try_emplace(std::move(labels), 0).first;
+            ++report.series_added;
           }
           it = texts_
                    .emplace(std::string(parser.series_text()),
-                            CachedText{series_it->second.get(), 0})
+                            CachedText{series, 0})
                    .first;
-          ++report.series_added;
         }
         CachedText& text = it->second;
         if (text.last_scrape != scrape) {
           text.last_scrape = scrape;
           ++texts_seen_;
         }
-        CachedSeries& series = *text.series;
-        if (series.last_scrape == scrape) {
+        if (text.series == nullptr) {  // Dropped by metric relabeling.
+          shared_->metrics.relabel_dropped->Increment();
+          break;
+        }
+        ++report.samples_post_relabeling;
+        SeriesEntry& series = *text.series;
+        if (series.second == scrape) {
           // The same series twice in one scrape: the first value wins, as
           // the TSDB of Prometheus 2.42 keeps it.
           shared_->metrics.duplicates->Increment();
           break;
         }
-        series.last_scrape = scrape;
+        series.second = scrape;
         ++series_seen_;
         const std::optional<int64_t> exposed_ms = parser.timestamp_ms();
         batch.samples.push_back(
-            Sample{series.labels, parser.value(),
+            Sample{series.first, parser.value(),
                    target_.honor_timestamps() && exposed_ms.has_value()
                        ? *exposed_ms
                        : timestamp_ms});
@@ -570,8 +605,8 @@ void ScrapeLoop::EvictUnseen() {
     });
   }
   if (series_.size() > series_seen_) {
-    absl::erase_if(series_, [scrape](const auto& entry) {
-      return entry.second->last_scrape != scrape;
+    absl::erase_if(series_, [scrape](const SeriesEntry& entry) {
+      return entry.second != scrape;
     });
   }
 }
@@ -645,19 +680,40 @@ ScrapeManager::~ScrapeManager() { Stop(); }
 
 absl::Status ScrapeManager::ApplyConfig(std::shared_ptr<const Config> config) {
   if (config == nullptr) return absl::InvalidArgumentError("no configuration");
-  // Populate every target first, so that a bad one changes nothing.
+  // Populate every target first, so that a bad one changes nothing. Each
+  // scrape config's relabel rules are compiled once, here.
   std::vector<ScrapeTarget> targets;
+  std::vector<std::shared_ptr<const RelabelChain>> metric_relabels;
+  std::vector<DroppedTarget> dropped;
   for (const ScrapeConfig& scrape_config : config->scrape_configs) {
+    absl::StatusOr<RelabelChain> relabel =
+        RelabelChain::Compile(scrape_config.relabel_configs);
+    absl::StatusOr<RelabelChain> metric_relabel =
+        RelabelChain::Compile(scrape_config.metric_relabel_configs);
+    for (const absl::Status& s : {relabel.status(), metric_relabel.status()}) {
+      if (!s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "job \"", scrape_config.job_name, "\": ", s.message()));
+      }
+    }
+    auto shared_metric_relabel =
+        std::make_shared<const RelabelChain>(*std::move(metric_relabel));
     for (Labels& discovered : StaticTargetLabels(scrape_config)) {
       const std::string address(discovered.Get(kAddressLabel));
       absl::StatusOr<ScrapeTarget> target =
-          ScrapeTarget::Create(std::move(discovered), scrape_config);
+          ScrapeTarget::Create(std::move(discovered), scrape_config, *relabel);
       if (!target.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("job \"", scrape_config.job_name, "\": target \"",
                          address, "\": ", target.status().message()));
       }
+      if (target->dropped()) {
+        dropped.push_back(
+            DroppedTarget{target->scrape_pool(), target->discovered_labels()});
+        continue;
+      }
       targets.push_back(*std::move(target));
+      metric_relabels.push_back(shared_metric_relabel);
     }
   }
   const uint64_t jitter_seed =
@@ -670,7 +726,8 @@ absl::Status ScrapeManager::ApplyConfig(std::shared_ptr<const Config> config) {
   const absl::Time now = absl::Now();
   size_t loop_count = 0;
   decltype(pools_) pools;
-  for (ScrapeTarget& target : targets) {
+  for (size_t i = 0; i < targets.size(); ++i) {
+    ScrapeTarget& target = targets[i];
     auto& pool = pools[target.scrape_pool()];
     if (pool.contains(target.hash())) continue;  // Duplicate: one loop.
     // Keep a running loop whose target is unchanged.
@@ -681,7 +738,8 @@ absl::Status ScrapeManager::ApplyConfig(std::shared_ptr<const Config> config) {
         const ScrapeTarget& t = old->second->target();
         if (t.labels() == target.labels() && t.url() == target.url() &&
             t.honor_labels() == target.honor_labels() &&
-            t.honor_timestamps() == target.honor_timestamps()) {
+            t.honor_timestamps() == target.honor_timestamps() &&
+            old->second->metric_relabel() == *metric_relabels[i]) {
           pool.emplace(target.hash(), std::move(old->second));
           old_pool->second.erase(old);
           ++loop_count;
@@ -692,7 +750,7 @@ absl::Status ScrapeManager::ApplyConfig(std::shared_ptr<const Config> config) {
     const absl::Time first = now + target.FirstScrapeDelay(now, jitter_seed);
     const uint64_t hash = target.hash();
     auto loop = std::make_shared<ScrapeLoop>(next_id_++, std::move(target),
-                                             shared_.get());
+                                             metric_relabels[i], shared_.get());
     shared_->scheduler->Add(loop, first);
     pool.emplace(hash, std::move(loop));
     ++loop_count;
@@ -702,6 +760,8 @@ absl::Status ScrapeManager::ApplyConfig(std::shared_ptr<const Config> config) {
   }
   pools_ = std::move(pools);
   shared_->metrics.targets->Set(static_cast<double>(loop_count));
+  shared_->metrics.dropped_targets->Set(static_cast<double>(dropped.size()));
+  dropped_ = std::move(dropped);
   return absl::OkStatus();
 }
 
@@ -719,6 +779,11 @@ std::vector<TargetStatus> ScrapeManager::Targets() const {
                      std::tie(b.scrape_pool, b.labels);
             });
   return out;
+}
+
+std::vector<DroppedTarget> ScrapeManager::DroppedTargets() const {
+  absl::MutexLock lock(&mu_);
+  return dropped_;
 }
 
 void ScrapeManager::Stop() {

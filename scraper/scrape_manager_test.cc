@@ -646,6 +646,21 @@ TEST(ScrapeManagerTest, MetricRelabelingWithoutMetricNameFailsTheScrape) {
   EXPECT_EQ(status->last_error, "missing metric name (__name__ label)");
 }
 
+TEST(ScrapeManagerTest, MetricRelabelingToAnEmptySetDropsTheSeries) {
+  TestTarget app;
+  app.Set("m 1\n");
+  Fixture f;
+  ScrapeConfig job = Job("app", {app.address()});
+  job.metric_relabel_configs = {Relabel(RelabelAction::kLabelKeep, {}, "none")};
+  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  ASSERT_NE(batch, nullptr);
+  EXPECT_FALSE(Value(*batch, "m").has_value());
+  EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), 1);
+  EXPECT_EQ(Value(*batch, "scrape_samples_post_metric_relabeling"), 0);
+}
+
 TEST(ScrapeManagerTest, RelabelConfigsDropAndRewriteTargets) {
   TestTarget app;
   app.Set("m 1\n");
