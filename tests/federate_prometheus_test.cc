@@ -1,0 +1,534 @@
+// End-to-end against the real Prometheus 2.42 (Debian package): (1) a
+// Prometheus federation job (honor_labels, metrics_path /federate, two
+// match[]) scrapes fedgate — it negotiates OpenMetrics and gzip — and the
+// series arrive in its TSDB with fedgate's labels and values; (2) the same
+// Prometheus scrapes the same loopback targets directly, and fedgate's
+// /federate answer equals Prometheus's own for the same selectors, apart from
+// the documented differences (TYPE/HELP lines, order inside a family,
+// timestamps, and the values of scrape_duration_seconds and
+// scrape_series_added); content negotiation gives the same Content-Type and
+// Content-Encoding as Prometheus for the same headers (OpenMetrics aside);
+// (3) `promtool check metrics` passes on fedgate's text answer (promtool
+// 2.42 reads only text 0.0.4; the OpenMetrics answer is checked by
+// Prometheus's own parser in (1)).
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "tests/subprocess.h"
+
+namespace fedgate {
+namespace {
+
+constexpr char kFedgate[] = "gateway/fedgate";
+constexpr char kPrometheus[] = "/usr/bin/prometheus";
+constexpr char kPromtool[] = "/usr/bin/promtool";
+
+std::string TempDir() {
+  const char* dir = getenv("TEST_TMPDIR");
+  return dir != nullptr ? dir : "/tmp";
+}
+
+// Returns a port that was free on 127.0.0.1 a moment ago.
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+// One loopback target with a fixed body.
+class StaticTarget {
+ public:
+  explicit StaticTarget(std::string body) : body_(std::move(body)) {
+    server_.Get(
+        "/metrics", [this](const httplib::Request&, httplib::Response& res) {
+          res.set_content(body_, "text/plain; version=0.0.4; charset=utf-8");
+        });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~StaticTarget() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  std::string body_;
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+const char kNodeBody[] =
+    "# HELP http_requests_total Requests served.\n"
+    "# TYPE http_requests_total counter\n"
+    "http_requests_total{code=\"200\",method=\"get\"} 1027\n"
+    "http_requests_total{code=\"500\",method=\"get\"} 3\n"
+    "# HELP rpc_latency_seconds RPC latency.\n"
+    "# TYPE rpc_latency_seconds histogram\n"
+    "rpc_latency_seconds_bucket{le=\"0.1\"} 5\n"
+    "rpc_latency_seconds_bucket{le=\"+Inf\"} 7\n"
+    "rpc_latency_seconds_sum 1.25\n"
+    "rpc_latency_seconds_count 7\n"
+    "# HELP temperature_celsius Current \\\\ temperature.\n"
+    "# TYPE temperature_celsius gauge\n"
+    "temperature_celsius{room=\"a\\\"b\\\\c\\nd\"} -1.5e-05\n"
+    "Zupper_metric 1e+06\n"
+    "big_value{instance=\"exposed\"} 123456789\n";
+
+const char kProxyBody[] =
+    "# TYPE request_total counter\n"
+    "request_total{direction=\"inbound\",authority=\"web.default:8080\"} 42\n"
+    "request_total{direction=\"outbound\",authority=\"db:5432\"} 0.0001\n"
+    "response_latency_ms_sum{direction=\"inbound\"} 17.5\n"
+    "other_metric 1\n";
+
+// A series: its canonical label set (`name{a="x",b="y"}`, labels sorted,
+// empty values dropped) and its value.
+using SeriesMap = std::map<std::string, double>;
+
+// Parses one quoted label value of the text format starting after `"`;
+// returns the position after the closing quote.
+size_t ParseQuoted(absl::string_view s, size_t at, std::string* value) {
+  value->clear();
+  while (at < s.size() && s[at] != '"') {
+    if (s[at] == '\\' && at + 1 < s.size()) {
+      const char c = s[at + 1];
+      value->push_back(c == 'n' ? '\n' : c);
+      at += 2;
+    } else {
+      value->push_back(s[at++]);
+    }
+  }
+  return at + 1;
+}
+
+std::string Canonical(absl::string_view name,
+                      std::map<std::string, std::string> labels) {
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : labels) {
+    if (!v.empty()) parts.push_back(absl::StrCat(k, "=", v));
+  }
+  return absl::StrCat(name, "{", absl::StrJoin(parts, ","), "}");
+}
+
+// Parses the sample lines of a text 0.0.4 answer.
+SeriesMap ParseText(const std::string& text) {
+  SeriesMap series;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    if (absl::StartsWith(line, "#")) continue;
+    size_t at = line.find_first_of("{ ");
+    const absl::string_view name = line.substr(0, at);
+    std::map<std::string, std::string> labels;
+    if (line[at] == '{') {
+      ++at;
+      while (line[at] != '}') {
+        const size_t eq = line.find('=', at);
+        std::string key(line.substr(at, eq - at));
+        std::string value;
+        at = ParseQuoted(line, eq + 2, &value);
+        labels[key] = value;
+        if (line[at] == ',') ++at;
+      }
+      ++at;
+    }
+    std::vector<absl::string_view> rest =
+        absl::StrSplit(line.substr(at + 1), ' ');
+    double value = 0;
+    if (rest[0] == "NaN") {
+      value = std::nan("");
+    } else if (!absl::SimpleAtod(rest[0], &value)) {
+      ADD_FAILURE() << "bad value in " << line;
+    }
+    series[Canonical(name, labels)] = value;
+  }
+  return series;
+}
+
+// Parses Prometheus's instant-vector JSON (`/api/v1/query`), enough for
+// these tests: every result's metric labels and value.
+SeriesMap ParseVectorJson(const std::string& json) {
+  SeriesMap series;
+  size_t at = 0;
+  auto read_string = [&json](size_t pos, std::string* out) {
+    out->clear();
+    ++pos;  // Opening quote.
+    while (json[pos] != '"') {
+      if (json[pos] == '\\') {
+        const char c = json[pos + 1];
+        if (c == 'n') {
+          out->push_back('\n');
+        } else if (c == 'u') {
+          int code = 0;
+          absl::SimpleHexAtoi(json.substr(pos + 2, 4), &code);
+          out->push_back(static_cast<char>(code));  // ASCII only here.
+          pos += 4;
+        } else {
+          out->push_back(c);
+        }
+        pos += 2;
+      } else {
+        out->push_back(json[pos++]);
+      }
+    }
+    return pos + 1;
+  };
+  while ((at = json.find("{\"metric\":{", at)) != std::string::npos) {
+    at += 11;
+    std::map<std::string, std::string> labels;
+    while (json[at] == '"') {
+      std::string key, value;
+      at = read_string(at, &key);
+      at = read_string(at + 1, &value);  // Skip ':'.
+      labels[key] = value;
+      if (json[at] == ',') ++at;
+    }
+    const std::string name = labels["__name__"];
+    labels.erase("__name__");
+    at = json.find("\"value\":[", at);
+    at = json.find(',', at) + 1;
+    std::string value;
+    at = read_string(at, &value);
+    double v = 0;
+    if (value == "NaN") {
+      v = std::nan("");
+    } else {
+      absl::SimpleAtod(value, &v);
+    }
+    series[Canonical(name, labels)] = v;
+  }
+  return series;
+}
+
+std::string Get(int port, const std::string& path,
+                const httplib::Headers& headers = {}) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(30, 0);
+  httplib::Result res = client.Get(path.c_str(), headers);
+  if (!res || res->status != 200) return "";
+  return res->body;
+}
+
+std::string FederatePath(const std::vector<std::string>& matches) {
+  httplib::Params params;
+  for (const std::string& m : matches) params.emplace("match[]", m);
+  return "/federate?" + httplib::detail::params_to_query_str(params);
+}
+
+// Returns the web port fedgate logged ("... web=PORT ..."), or 0.
+int LoggedWebPort(const Subprocess& fedgate) {
+  const std::string log = fedgate.Stderr();
+  const size_t at = log.find(" web=");
+  if (at == std::string::npos) return 0;
+  const size_t end = log.find_first_of(" \n", at + 5);
+  int port = 0;
+  if (!absl::SimpleAtoi(log.substr(at + 5, end - at - 5), &port)) return 0;
+  return port;
+}
+
+std::string Inflate(const std::string& data, int window_bits) {
+  z_stream s{};
+  if (inflateInit2(&s, window_bits) != Z_OK) return "";
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  s.avail_in = static_cast<uInt>(data.size());
+  std::string out;
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    char buf[16384];
+    s.next_out = reinterpret_cast<Bytef*>(buf);
+    s.avail_out = sizeof(buf);
+    rc = inflate(&s, Z_NO_FLUSH);
+    out.append(buf, sizeof(buf) - s.avail_out);
+  }
+  inflateEnd(&s);
+  return rc == Z_STREAM_END ? out : "";
+}
+
+std::string ScrapeConfig(const std::string& node, const std::string& proxy) {
+  return absl::StrCat(
+      "  - job_name: node\n"
+      "    static_configs:\n"
+      "      - targets: ['",
+      node,
+      "']\n"
+      "  - job_name: proxy\n"
+      "    static_configs:\n"
+      "      - targets: ['",
+      proxy, "']\n");
+}
+
+class FederatePrometheusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    node_ = std::make_unique<StaticTarget>(kNodeBody);
+    proxy_ = std::make_unique<StaticTarget>(kProxyBody);
+    const std::string global =
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+        "scrape_configs:\n";
+    const std::string fedgate_config = TempDir() + "/fedgate.yml";
+    ASSERT_TRUE(
+        WriteFile(fedgate_config,
+                  global + ScrapeConfig(node_->address(), proxy_->address())));
+    absl::StatusOr<std::unique_ptr<Subprocess>> fedgate = Subprocess::Start(
+        {kFedgate, "--config.file=" + fedgate_config,
+         "--web.listen-address=127.0.0.1:0", "--grpc.listen-address="},
+        TempDir() + "/fedgate");
+    ASSERT_TRUE(fedgate.ok()) << fedgate.status();
+    fedgate_ = *std::move(fedgate);
+    ASSERT_TRUE(WaitUntil(
+        [&] { return (fedgate_port_ = LoggedWebPort(*fedgate_)) > 0; },
+        absl::Seconds(30)))
+        << fedgate_->Stderr();
+
+    prometheus_port_ = FreePort();
+    ASSERT_GT(prometheus_port_, 0);
+    const std::string prometheus_config = TempDir() + "/prometheus.yml";
+    ASSERT_TRUE(WriteFile(
+        prometheus_config,
+        absl::StrCat(global, ScrapeConfig(node_->address(), proxy_->address()),
+                     "  - job_name: federate\n"
+                     "    honor_labels: true\n"
+                     "    metrics_path: /federate\n"
+                     "    params:\n"
+                     "      'match[]':\n"
+                     "        - '{job=\"node\"}'\n"
+                     "        - '{__name__=~\"request_.*\"}'\n"
+                     "    static_configs:\n"
+                     "      - targets: ['127.0.0.1:",
+                     fedgate_port_,
+                     "']\n"
+                     "        labels:\n"
+                     "          via: fedgate\n")));
+    absl::StatusOr<std::unique_ptr<Subprocess>> prometheus = Subprocess::Start(
+        {kPrometheus, "--config.file=" + prometheus_config,
+         "--storage.tsdb.path=" + TempDir() + "/prometheus-data",
+         absl::StrCat("--web.listen-address=127.0.0.1:", prometheus_port_)},
+        TempDir() + "/prometheus");
+    ASSERT_TRUE(prometheus.ok()) << prometheus.status();
+    prometheus_ = *std::move(prometheus);
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          httplib::Client client("127.0.0.1", prometheus_port_);
+          httplib::Result res = client.Get("/-/ready");
+          return res && res->status == 200;
+        },
+        absl::Seconds(60)))
+        << prometheus_->Stderr();
+  }
+
+  void TearDown() override {
+    if (prometheus_ != nullptr) prometheus_->Stop();
+    if (fedgate_ != nullptr) {
+      EXPECT_EQ(fedgate_->Stop(), 0);
+    }
+  }
+
+  SeriesMap Query(const std::string& query) {
+    httplib::Params params = {{"query", query}};
+    return ParseVectorJson(
+        Get(prometheus_port_,
+            "/api/v1/query?" + httplib::detail::params_to_query_str(params)));
+  }
+
+  std::unique_ptr<StaticTarget> node_;
+  std::unique_ptr<StaticTarget> proxy_;
+  std::unique_ptr<Subprocess> fedgate_;
+  std::unique_ptr<Subprocess> prometheus_;
+  int fedgate_port_ = 0;
+  int prometheus_port_ = 0;
+};
+
+// Series that both scrape, with values that depend on the scrape itself.
+bool ValueMayDiffer(const std::string& series) {
+  return absl::StartsWith(series, "scrape_duration_seconds{") ||
+         absl::StartsWith(series, "scrape_series_added{");
+}
+
+TEST_F(FederatePrometheusTest, PrometheusFederatesFedgateAndAgreesWithIt) {
+  const std::vector<std::string> matches = {"{job=\"node\"}",
+                                            "{__name__=~\"request_.*\"}"};
+  // fedgate has scraped both targets.
+  SeriesMap fedgate;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        fedgate = ParseText(Get(fedgate_port_, FederatePath(matches)));
+        return fedgate.size() == 16;
+      },
+      absl::Seconds(30)))
+      << Get(fedgate_port_, FederatePath(matches));
+  const std::string node_instance = "instance=" + node_->address();
+  EXPECT_EQ(fedgate.count(absl::StrCat("http_requests_total{code=200,",
+                                       node_instance, ",job=node,method=get}")),
+            1u);
+
+  // (1) Prometheus's federation job brought every series into its TSDB
+  // with fedgate's labels (honor_labels) plus its target label, and values.
+  SeriesMap federated;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        federated = Query("{via=\"fedgate\",job!=\"federate\"}");
+        return federated.size() == fedgate.size();
+      },
+      absl::Seconds(60)))
+      << "fedgate: " << ::testing::PrintToString(fedgate)
+      << "\nprometheus: " << ::testing::PrintToString(federated)
+      << prometheus_->Stderr();
+  for (const auto& [series, value] : fedgate) {
+    SCOPED_TRACE(series);
+    // fedgate's series + via="fedgate" (sorted last here: `v` > others).
+    const std::string want =
+        series.substr(0, series.size() - 1) + ",via=fedgate}";
+    ASSERT_EQ(federated.count(want), 1u) << ::testing::PrintToString(federated);
+    if (!ValueMayDiffer(series)) {
+      EXPECT_EQ(federated[want], value);
+    }
+  }
+  // The federation scrape itself was healthy and took every line (it
+  // negotiated OpenMetrics and gzip, see the checks below).
+  SeriesMap health = Query("up{job=\"federate\"}");
+  ASSERT_EQ(health.size(), 1u);
+  EXPECT_EQ(health.begin()->second, 1);
+  SeriesMap scraped = Query("scrape_samples_scraped{job=\"federate\"}");
+  ASSERT_EQ(scraped.size(), 1u);
+  EXPECT_EQ(scraped.begin()->second, static_cast<double>(fedgate.size()));
+
+  // (2) Prometheus's own /federate for the directly scraped series equals
+  // fedgate's: same label sets, same values (scrape-dependent ones aside).
+  const std::vector<std::string> direct_matches = {
+      "{job=\"node\",via=\"\"}", "{__name__=~\"request_.*\",via=\"\"}"};
+  SeriesMap direct;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        direct = ParseText(Get(prometheus_port_, FederatePath(direct_matches)));
+        return direct.size() == fedgate.size();
+      },
+      absl::Seconds(30)))
+      << ::testing::PrintToString(direct);
+  for (const auto& [series, value] : fedgate) {
+    SCOPED_TRACE(series);
+    ASSERT_EQ(direct.count(series), 1u) << ::testing::PrintToString(direct);
+    if (!ValueMayDiffer(series)) {
+      EXPECT_EQ(direct[series], value);
+    }
+  }
+  // Both write families in byte order
+  // (`Zupper_metric` first).
+  const std::string fedgate_text = Get(fedgate_port_, FederatePath(matches));
+  const std::string prometheus_text =
+      Get(prometheus_port_, FederatePath(direct_matches));
+  EXPECT_EQ(fedgate_text.find("# TYPE Zupper_metric"),
+            fedgate_text.find("# TYPE "));
+  EXPECT_EQ(prometheus_text.find("# TYPE Zupper_metric"),
+            prometheus_text.find("# TYPE "));
+
+  // Content negotiation: the same Content-Type and Content-Encoding as
+  // Prometheus for the same headers (OpenMetrics is fedgate's addition).
+  struct Headers {
+    const char* accept;
+    const char* accept_encoding;
+  };
+  const Headers kHeaders[] = {
+      {"", ""},
+      {"*/*", "gzip"},
+      {"text/plain;version=0.0.4", "gzip;q=1"},
+      {"application/vnd.google.protobuf;proto=io.prometheus.client."
+       "MetricFamily;encoding=delimited",
+       "br, gzip"},
+      {"application/vnd.google.protobuf;proto=io.prometheus.client."
+       "MetricFamily;encoding=text;q=0.3,text/plain;q=0.2",
+       "deflate"},
+      {"text/plain;q=0.5,application/vnd.google.protobuf;proto=io.prometheus."
+       "client.MetricFamily;encoding=compact-text",
+       "identity"},
+      {"application/json", "br"},
+  };
+  for (const Headers& h : kHeaders) {
+    SCOPED_TRACE(absl::StrCat(h.accept, " | ", h.accept_encoding));
+    httplib::Headers headers;
+    if (*h.accept != '\0') headers.emplace("Accept", h.accept);
+    if (*h.accept_encoding != '\0') {
+      headers.emplace("Accept-Encoding", h.accept_encoding);
+    }
+    httplib::Client f("127.0.0.1", fedgate_port_);
+    httplib::Client p("127.0.0.1", prometheus_port_);
+    f.set_decompress(false);
+    p.set_decompress(false);
+    httplib::Result fr = f.Get(FederatePath(matches).c_str(), headers);
+    httplib::Result pr = p.Get(FederatePath(direct_matches).c_str(), headers);
+    ASSERT_TRUE(fr && pr);
+    EXPECT_EQ(fr->get_header_value("Content-Type"),
+              pr->get_header_value("Content-Type"));
+    EXPECT_EQ(fr->get_header_value("Content-Encoding"),
+              pr->get_header_value("Content-Encoding"));
+    EXPECT_EQ(fr->status, pr->status);
+    const std::string encoding = fr->get_header_value("Content-Encoding");
+    if (encoding == "gzip" || encoding == "deflate") {
+      const std::string plain = Inflate(fr->body, encoding == "gzip" ? 31 : 15);
+      EXPECT_FALSE(plain.empty());
+    }
+  }
+  // What an upstream Prometheus is answered: OpenMetrics, gzip.
+  httplib::Client f("127.0.0.1", fedgate_port_);
+  f.set_decompress(false);
+  httplib::Result om = f.Get(
+      FederatePath(matches).c_str(),
+      {{"Accept",
+        "application/openmetrics-text;version=1.0.0,application/"
+        "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,"
+        "*/*;q=0.1"},
+       {"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(om);
+  EXPECT_EQ(om->get_header_value("Content-Type"),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  EXPECT_EQ(om->get_header_value("Content-Encoding"), "gzip");
+  const std::string om_text = Inflate(om->body, 31);
+  EXPECT_TRUE(absl::EndsWith(om_text, "# EOF\n")) << om_text;
+  EXPECT_TRUE(absl::StrContains(om_text, "# TYPE http_requests counter\n"))
+      << om_text;
+
+  // (3) promtool accepts fedgate's whole text answer.
+  const std::string all =
+      Get(fedgate_port_, FederatePath({"{__name__=~\".+\"}"}));
+  std::string promtool_output;
+  absl::StatusOr<int> promtool =
+      RunWithInput({kPromtool, "check", "metrics"}, all, absl::Seconds(60),
+                   &promtool_output);
+  ASSERT_TRUE(promtool.ok()) << promtool.status();
+  // 0: clean; 3: only lint findings about the targets' own names.
+  EXPECT_TRUE(*promtool == 0 || *promtool == 3)
+      << "promtool exit " << *promtool << ": " << promtool_output << all;
+  EXPECT_FALSE(absl::StrContains(promtool_output, "error")) << promtool_output;
+}
+
+}  // namespace
+}  // namespace fedgate
