@@ -3,23 +3,30 @@
 // The fedgate process as one object: loads the configuration (or starts the
 // embedded demo), wires the series store, the scrape manager, the HTTP server
 // and the gRPC server, and stops them in reverse order. main.cc only parses
-// flags, calls Start(), waits for a signal and calls Stop().
+// flags, calls Start(), waits for a signal and calls Stop(); SIGHUP,
+// POST /-/reload and the gRPC Reload call Reload().
 //
-// Thread-safety: Start()/Stop() from one thread.
+// Thread-safety: Start()/Stop() from one thread; Reload() and config() are
+// thread-safe (reloads are serialized).
 
 #ifndef FEDGATE_GATEWAY_GATEWAY_H_
 #define FEDGATE_GATEWAY_GATEWAY_H_
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "config/config.h"
 #include "gateway/demo_targets.h"
 #include "gateway/flags.h"
 #include "gateway/http_server.h"
 #include "merge/series_store.h"
+#include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "scraper/scrape_manager.h"
 
@@ -28,6 +35,8 @@ class Server;
 }
 
 namespace fedgate {
+
+class FedgateGrpcService;
 
 class Gateway {
  public:
@@ -41,23 +50,42 @@ class Gateway {
   // Stops serving and scraping; idempotent.
   void Stop();
 
+  // Re-reads --config.file (re-applies the embedded demo config when there
+  // is none) and applies it to the scrape manager, which changes nothing if
+  // any target is invalid; then swaps the running config. On failure the
+  // old configuration keeps running and the error is returned (and logged);
+  // `fedgate_config_last_reload_successful` shows the outcome.
+  absl::Status Reload() ABSL_LOCKS_EXCLUDED(reload_mu_, config_mu_);
+
   int web_port() const { return http_->port(); }
   int grpc_port() const { return grpc_port_; }
   // Returns the demo targets when running the embedded demo, else null.
   const DemoTargets* demo() const { return demo_.get(); }
-  const Config& config() const { return *config_; }
+  // Returns the running configuration.
+  std::shared_ptr<const Config> config() const ABSL_LOCKS_EXCLUDED(config_mu_);
 
  private:
   Gateway() = default;
+  // Sets the gRPC health status to SERVING once every target of the
+  // configuration applied at start has been scraped at least once.
+  void WatchFirstScrapes();
 
+  std::string config_file_;  // "" in demo mode.
   std::unique_ptr<DemoTargets> demo_;
-  std::shared_ptr<const Config> config_;
+  absl::Mutex reload_mu_;  // Serializes Reload().
+  mutable absl::Mutex config_mu_;
+  std::shared_ptr<const Config> config_ ABSL_GUARDED_BY(config_mu_);
   std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Gauge* reload_successful_ = nullptr;
+  prometheus::Gauge* reload_success_timestamp_ = nullptr;
   std::unique_ptr<SeriesStore> store_;
   std::unique_ptr<ScrapeManager> scraper_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<FedgateGrpcService> grpc_service_;
   std::unique_ptr<grpc::Server> grpc_;
   int grpc_port_ = 0;
+  absl::Notification stopping_;
+  std::thread health_watcher_;
 };
 
 }  // namespace fedgate

@@ -149,9 +149,16 @@ void HttpServer::RegisterRoutes() {
     }
     auto shared_params = std::make_shared<FederateParams>(*std::move(params));
     std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+    // The external labels of the configuration running now (reloads change
+    // them).
+    auto external_labels =
+        std::make_shared<const std::map<std::string, std::string>>(
+            options_.current_external_labels
+                ? options_.current_external_labels()
+                : options_.external_labels);
     res.set_chunked_content_provider(
         std::string(ContentTypeOf(format)),
-        [this, snapshot, shared_params, format, encoding](
+        [snapshot, shared_params, external_labels, format, encoding](
             size_t, httplib::DataSink& sink) {
           // A failed write means the client went away: WriteFederation
           // stops at its next 64 KiB chunk.
@@ -161,14 +168,14 @@ void HttpServer::RegisterRoutes() {
           bool complete;
           if (encoding == ContentEncoding::kIdentity) {
             complete = WriteFederation(*snapshot, *shared_params,
-                                       options_.external_labels, format, write);
+                                       *external_labels, format, write);
           } else {
             absl::StatusOr<std::unique_ptr<ResponseCompressor>> compressor =
                 ResponseCompressor::Create(encoding);
             if (!compressor.ok()) return false;
             std::string compressed;
             complete = WriteFederation(
-                *snapshot, *shared_params, options_.external_labels, format,
+                *snapshot, *shared_params, *external_labels, format,
                 [&](absl::string_view chunk) {
                   compressed.clear();
                   (*compressor)->Compress(chunk, &compressed);
@@ -203,6 +210,19 @@ void HttpServer::RegisterRoutes() {
     }
     res.set_content("fedgate is Ready.\n", "text/plain; charset=utf-8");
   });
+  if (options_.reload) {
+    // As Prometheus: POST or PUT reloads; 500 with the error on failure.
+    auto reload = [this](const httplib::Request&, httplib::Response& res) {
+      if (absl::Status s = options_.reload(); !s.ok()) {
+        PlainError(res, 500, absl::StrCat(s.message(), "\n"));
+      }
+    };
+    s.Post("/-/reload", reload);
+    s.Put("/-/reload", reload);
+    s.Get("/-/reload", [](const httplib::Request&, httplib::Response& res) {
+      PlainError(res, 405, "Only POST or PUT requests allowed\n");
+    });
+  }
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     if (options_.registry == nullptr) {
       res.set_content("", std::string(kTextContentType));

@@ -1,7 +1,7 @@
 // gateway/http_server.h
 //
 // fedgate's HTTP front door (cpp-httplib): /federate, /metrics (self-metrics),
-// /-/healthy and /-/ready. Later issues add /api/v1/* and /-/reload here.
+// /-/healthy, /-/ready and /-/reload. Later issues add /api/v1/* here.
 //
 // Threading: cpp-httplib serves each connection on a pool thread; handlers
 // read the store through immutable snapshots and never block scrapes.
@@ -39,8 +39,13 @@ class HttpServer {
     SeriesStore* store = nullptr;
     prometheus::Registry* registry = nullptr;
     std::map<std::string, std::string> external_labels;
+    // Returns the external labels of the running configuration (they change
+    // on reload); when unset, `external_labels` is used.
+    std::function<std::map<std::string, std::string>()> current_external_labels;
     // Returns whether fedgate is ready (config applied).
     std::function<bool()> ready;
+    // Reloads the configuration for POST/PUT /-/reload; unset: 404.
+    std::function<absl::Status()> reload;
   };
 
   // Binds the address and starts serving. Fails with Unavailable when the

@@ -1,8 +1,9 @@
 // gateway/main.cc
 //
 // The fedgate binary: parses flags, starts the Gateway, and runs until
-// SIGINT or SIGTERM. Exit codes: 0 after a clean stop, 1 for a configuration
-// or start-up error, 2 for a bad command line.
+// SIGINT or SIGTERM; SIGHUP reloads the configuration. Exit codes: 0 after a
+// clean stop, 1 for a configuration or start-up error, 2 for a bad command
+// line.
 
 #include <signal.h>
 
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -77,7 +79,12 @@ int main(int argc, char** argv) {
   if ((*gateway)->demo() != nullptr) PrintDemoHelp(**gateway);
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&stop_signals, &signal_number) == 0 &&
+         signal_number == SIGHUP) {
+    // Reload() logs the outcome; the old configuration keeps running on
+    // failure.
+    (void)(*gateway)->Reload();
+  }
   fedgate::Log(
       fedgate::LogLevel::kWarn, "Received signal, exiting gracefully",
       {{"signal", signal_number == SIGINT ? "interrupt" : "terminated"}});

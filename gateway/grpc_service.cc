@@ -1,0 +1,312 @@
+#include "gateway/grpc_service.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "config/config_printer.h"
+#include "config/quote.h"
+#include "gateway/federate_handler.h"
+#include "gateway/metric_family_proto.h"
+#include "gateway/selector_parser.h"
+#include "gateway/series_query.h"
+
+namespace fedgate {
+namespace {
+
+constexpr size_t kSeriesPerMessage = 1000;
+
+// A server stream that writes what `Produce` returns, one message at a
+// time: the next message is produced only after the transport has taken
+// the previous one (OnWriteDone), so at most one is in flight. Ends with OK
+// when `Produce` returns false, with CANCELLED when the client went away or
+// the deadline expired (gRPC then reports DEADLINE_EXCEEDED to the client
+// itself). Deletes itself when gRPC is done with it.
+template <typename Message>
+class StreamReactor final : public grpc::ServerWriteReactor<Message> {
+ public:
+  using Producer = std::function<bool(Message*)>;
+
+  StreamReactor(grpc::CallbackServerContext* context, Producer produce)
+      : context_(context), produce_(std::move(produce)) {
+    WriteNext();
+  }
+
+  // Ends the stream at once with `status` (a request error).
+  static StreamReactor* Failed(grpc::CallbackServerContext* context,
+                               const grpc::Status& status) {
+    return new StreamReactor(context, status);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      // The call was cancelled (client gone, deadline) or broken.
+      this->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                                "stream cancelled by the client"));
+      return;
+    }
+    WriteNext();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  StreamReactor(grpc::CallbackServerContext* context,
+                const grpc::Status& status)
+      : context_(context) {
+    this->Finish(status);
+  }
+
+  void WriteNext() {
+    if (context_->IsCancelled()) {
+      this->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                                "stream cancelled by the client"));
+      return;
+    }
+    if (!produce_(&message_)) {
+      this->Finish(grpc::Status::OK);
+      return;
+    }
+    this->StartWrite(&message_);
+  }
+
+  grpc::CallbackServerContext* context_;
+  Producer produce_;
+  Message message_;  // The one message in flight.
+};
+
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
+                                      const grpc::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+// Parses the selectors of /api/v1/series, /labels and /label/<name>/values
+// (Prometheus's parseMatchersParam): each must have a matcher that does not
+// match the empty string.
+absl::StatusOr<std::vector<Selector>> ParseMatchers(
+    const google::protobuf::RepeatedPtrField<std::string>& matches) {
+  std::vector<Selector> selectors;
+  selectors.reserve(matches.size());
+  for (const std::string& match : matches) {
+    absl::StatusOr<Selector> selector = ParseSelector(match);
+    if (!selector.ok()) return selector.status();
+    if (!HasNonEmptyMatcher(*selector)) {
+      return absl::InvalidArgumentError(
+          "match[] must contain at least one non-empty matcher");
+    }
+    selectors.push_back(*std::move(selector));
+  }
+  return selectors;
+}
+
+// Calls `visit` with the labels of every series that matches `selectors`
+// (every stored series when there is none).
+template <typename Visit>
+void ForEachMatchingSeries(const StoreSnapshot& snapshot,
+                           const std::vector<Selector>& selectors,
+                           const Visit& visit) {
+  if (selectors.empty()) {
+    for (const auto& [id, batch] : snapshot.batches) {
+      for (const Sample& sample : batch->samples) visit(sample.labels);
+    }
+    return;
+  }
+  for (const SelectedSeries& row : SelectSeries(snapshot, selectors)) {
+    visit(row.sample->labels);
+  }
+}
+
+void SetLabelSet(const Labels& labels, v1::LabelSet* out) {
+  for (const Label& label : labels) {
+    auto* pair = out->add_labels();
+    pair->set_name(label.name);
+    pair->set_value(label.value);
+  }
+}
+
+void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
+  const int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
+}
+
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t nanos = absl::ToUnixNanos(t);
+  out->set_seconds(nanos / 1000000000);
+  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+FedgateGrpcService::FedgateGrpcService(Options options)
+    : options_(std::move(options)) {}
+
+grpc::ServerWriteReactor<io::prometheus::client::MetricFamily>*
+FedgateGrpcService::Federate(grpc::CallbackServerContext* context,
+                             const v1::FederateRequest* request) {
+  using Reactor = StreamReactor<io::prometheus::client::MetricFamily>;
+  absl::StatusOr<FederateParams> params =
+      ParseFederateParams(std::vector<std::string>(request->match().begin(),
+                                                   request->match().end()));
+  if (!params.ok())
+    return Reactor::Failed(context, ToGrpcStatus(params.status()));
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  std::shared_ptr<const Config> config = options_.config();
+  auto stream = std::make_shared<MetricFamilyStream>(
+      SelectSeries(*snapshot, params->selectors),
+      config->global.external_labels);
+  // The snapshot stays alive as long as the stream that points into it.
+  return new Reactor(
+      context, [snapshot, stream](io::prometheus::client::MetricFamily* out) {
+        return stream->Next(out);
+      });
+}
+
+grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
+    grpc::CallbackServerContext* context, const v1::SeriesRequest* request) {
+  using Reactor = StreamReactor<v1::SeriesResponse>;
+  if (request->match().empty()) {
+    return Reactor::Failed(context,
+                           grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                        "no match[] parameter provided"));
+  }
+  absl::StatusOr<std::vector<Selector>> selectors =
+      ParseMatchers(request->match());
+  if (!selectors.ok()) {
+    return Reactor::Failed(context, ToGrpcStatus(selectors.status()));
+  }
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  auto rows = std::make_shared<std::vector<const Labels*>>();
+  for (const SelectedSeries& row : SelectSeries(*snapshot, *selectors)) {
+    rows->push_back(&row.sample->labels);
+  }
+  // /api/v1/series sorts by label set.
+  std::sort(rows->begin(), rows->end(),
+            [](const Labels* a, const Labels* b) { return *a < *b; });
+  auto next = std::make_shared<size_t>(0);
+  return new Reactor(context, [snapshot, rows, next](v1::SeriesResponse* out) {
+    out->Clear();
+    if (*next >= rows->size()) return false;
+    const size_t end = std::min(rows->size(), *next + kSeriesPerMessage);
+    for (; *next < end; ++*next) {
+      SetLabelSet(*(*rows)[*next], out->add_series());
+    }
+    return true;
+  });
+}
+
+grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(
+    grpc::CallbackServerContext* context, const v1::LabelNamesRequest* request,
+    v1::LabelNamesResponse* response) {
+  absl::StatusOr<std::vector<Selector>> selectors =
+      ParseMatchers(request->match());
+  if (!selectors.ok()) {
+    return FinishUnary(context, ToGrpcStatus(selectors.status()));
+  }
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  absl::flat_hash_set<absl::string_view> names;
+  ForEachMatchingSeries(*snapshot, *selectors, [&names](const Labels& labels) {
+    for (const Label& label : labels) names.insert(label.name);
+  });
+  std::vector<absl::string_view> sorted(names.begin(), names.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (absl::string_view name : sorted) response->add_names(std::string(name));
+  return FinishUnary(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* FedgateGrpcService::LabelValues(
+    grpc::CallbackServerContext* context, const v1::LabelValuesRequest* request,
+    v1::LabelValuesResponse* response) {
+  const std::string& name = request->name();
+  if (!IsValidLabelName(name)) {
+    return FinishUnary(
+        context,
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     absl::StrCat("invalid label name: ", GoQuote(name))));
+  }
+  absl::StatusOr<std::vector<Selector>> selectors =
+      ParseMatchers(request->match());
+  if (!selectors.ok()) {
+    return FinishUnary(context, ToGrpcStatus(selectors.status()));
+  }
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  absl::flat_hash_set<absl::string_view> values;
+  ForEachMatchingSeries(*snapshot, *selectors,
+                        [&values, &name](const Labels& labels) {
+                          absl::string_view value = labels.Get(name);
+                          if (!value.empty()) values.insert(value);
+                        });
+  std::vector<absl::string_view> sorted(values.begin(), values.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (absl::string_view value : sorted) {
+    response->add_values(std::string(value));
+  }
+  return FinishUnary(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* FedgateGrpcService::ListTargets(
+    grpc::CallbackServerContext* context, const v1::ListTargetsRequest*,
+    v1::ListTargetsResponse* response) {
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  absl::flat_hash_map<TargetId, size_t> series_count;
+  for (const auto& [id, batch] : snapshot->batches) {
+    series_count[id] = batch->samples.size();
+  }
+  for (const TargetStatus& status : options_.targets()) {
+    v1::Target* target = response->add_targets();
+    target->set_scrape_pool(status.scrape_pool);
+    target->set_scrape_url(status.scrape_url);
+    SetLabelSet(status.labels, target->mutable_labels());
+    SetLabelSet(status.discovered_labels, target->mutable_discovered_labels());
+    target->set_health(std::string(TargetHealthName(status.health)));
+    target->set_last_error(status.last_error);
+    if (status.last_scrape != absl::InfinitePast()) {
+      SetTimestamp(status.last_scrape, target->mutable_last_scrape());
+    }
+    SetDuration(status.last_scrape_duration,
+                target->mutable_last_scrape_duration());
+    SetDuration(status.scrape_interval, target->mutable_scrape_interval());
+    SetDuration(status.scrape_timeout, target->mutable_scrape_timeout());
+    if (auto it = series_count.find(status.id); it != series_count.end()) {
+      target->set_series_count(it->second);
+    }
+    // Dedup groups do not exist yet: dedup_group stays "" and leader_state
+    // UNSPECIFIED (docs/api.md).
+  }
+  return FinishUnary(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* FedgateGrpcService::Reload(
+    grpc::CallbackServerContext* context, const v1::ReloadRequest*,
+    v1::ReloadResponse* response) {
+  // Reloading reads a file and applies it to the scrape manager: tens of
+  // milliseconds, rare, so it runs on the gRPC thread.
+  if (absl::Status s = options_.reload(); !s.ok()) {
+    return FinishUnary(context, ToGrpcStatus(s));
+  }
+  SetTimestamp(absl::Now(), response->mutable_applied());
+  return FinishUnary(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* FedgateGrpcService::GetConfig(
+    grpc::CallbackServerContext* context, const v1::GetConfigRequest*,
+    v1::GetConfigResponse* response) {
+  response->set_yaml(PrintConfigYaml(*options_.config()));
+  return FinishUnary(context, grpc::Status::OK);
+}
+
+}  // namespace fedgate

@@ -1,0 +1,95 @@
+// gateway/grpc_service.h
+//
+// The fedgate.v1.Fedgate gRPC service (proto/fedgate.proto): Federate,
+// Series, LabelNames, LabelValues, ListTargets, Reload and GetConfig, for
+// in-cluster tools. It answers from the same store snapshot and the same
+// query code (series_query.h, selector_parser.h) as /federate and /api/v1,
+// with the same error texts; absl codes become gRPC codes in one place,
+// ToGrpcStatus().
+//
+// gRPC callback API. Federate and Series are server streams driven by one
+// reactor each that keeps exactly one write in flight: the next message is
+// built only when the previous one was taken by the transport (HTTP/2 flow
+// control), so a slow client holds at most one message plus one family in
+// memory. A cancelled call or an expired deadline ends the stream at the
+// next write. The query itself (one pass over the snapshot) runs on the
+// calling gRPC thread.
+//
+// Thread-safety: thread-safe; the Options callbacks must be thread-safe.
+
+#ifndef FEDGATE_GATEWAY_GRPC_SERVICE_H_
+#define FEDGATE_GATEWAY_GRPC_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "config/config.h"
+#include "merge/series_store.h"
+#include "proto/fedgate.grpc.pb.h"
+#include "scraper/scrape_manager.h"
+
+namespace fedgate {
+
+// Converts an absl::Status to a grpc::Status: same code (the enums share
+// their numbering), same message.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Message size limits of fedgate's gRPC server, set by the gateway and
+// documented in docs/api.md. Requests are small (selectors); every response
+// message is bounded by the streams' batching (1000 metrics or series).
+inline constexpr int kGrpcMaxReceiveMessageBytes = 4 * 1024 * 1024;
+inline constexpr int kGrpcMaxSendMessageBytes = 16 * 1024 * 1024;
+
+// The name under which the health service reports the API's status.
+inline constexpr char kFedgateGrpcServiceName[] = "fedgate.v1.Fedgate";
+
+class FedgateGrpcService final : public v1::Fedgate::CallbackService {
+ public:
+  struct Options {
+    SeriesStore* store = nullptr;  // Required; must outlive the service.
+    // Returns the running configuration (external labels, GetConfig).
+    std::function<std::shared_ptr<const Config>()> config;
+    // Returns the status of every target (ScrapeManager::Targets()).
+    std::function<std::vector<TargetStatus>()> targets;
+    // Reloads the configuration (Gateway::Reload()).
+    std::function<absl::Status()> reload;
+  };
+
+  explicit FedgateGrpcService(Options options);
+
+  grpc::ServerWriteReactor<io::prometheus::client::MetricFamily>* Federate(
+      grpc::CallbackServerContext* context,
+      const v1::FederateRequest* request) override;
+  grpc::ServerWriteReactor<v1::SeriesResponse>* Series(
+      grpc::CallbackServerContext* context,
+      const v1::SeriesRequest* request) override;
+  grpc::ServerUnaryReactor* LabelNames(
+      grpc::CallbackServerContext* context,
+      const v1::LabelNamesRequest* request,
+      v1::LabelNamesResponse* response) override;
+  grpc::ServerUnaryReactor* LabelValues(
+      grpc::CallbackServerContext* context,
+      const v1::LabelValuesRequest* request,
+      v1::LabelValuesResponse* response) override;
+  grpc::ServerUnaryReactor* ListTargets(
+      grpc::CallbackServerContext* context,
+      const v1::ListTargetsRequest* request,
+      v1::ListTargetsResponse* response) override;
+  grpc::ServerUnaryReactor* Reload(grpc::CallbackServerContext* context,
+                                   const v1::ReloadRequest* request,
+                                   v1::ReloadResponse* response) override;
+  grpc::ServerUnaryReactor* GetConfig(grpc::CallbackServerContext* context,
+                                      const v1::GetConfigRequest* request,
+                                      v1::GetConfigResponse* response) override;
+
+ private:
+  Options options_;
+};
+
+}  // namespace fedgate
+
+#endif  // FEDGATE_GATEWAY_GRPC_SERVICE_H_

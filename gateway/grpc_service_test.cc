@@ -1,0 +1,312 @@
+#include "gateway/grpc_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "config/config_loader.h"
+#include "gateway/federate_handler.h"
+#include "gtest/gtest.h"
+#include "merge/series_store.h"
+#include "proto/fedgate.grpc.pb.h"
+
+namespace fedgate {
+namespace {
+
+Sample MakeSample(Labels labels, double value) {
+  Sample s;
+  s.labels = std::move(labels);
+  s.value = value;
+  s.timestamp_ms = 1000;
+  return s;
+}
+
+// A FedgateGrpcService on a loopback port over a store with two targets.
+class GrpcServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto a = std::make_shared<ScrapeBatch>();
+    a->metadata = {{"reqs_total", MetricType::kCounter, "Requests.", ""}};
+    a->samples = {
+        MakeSample(
+            {{"__name__", "reqs_total"}, {"job", "api"}, {"code", "200"}}, 5),
+        MakeSample({{"__name__", "up"}, {"job", "api"}}, 1),
+    };
+    auto b = std::make_shared<ScrapeBatch>();
+    b->samples = {MakeSample({{"__name__", "up"}, {"job", "web"}}, 0)};
+    store_.Publish(1, a);
+    store_.Publish(2, b);
+
+    absl::StatusOr<Config> config = ParseConfig(
+        "global:\n  external_labels:\n    cluster: east\n", "fedgate.yml");
+    ASSERT_TRUE(config.ok()) << config.status();
+    config_ = std::make_shared<const Config>(*config);
+
+    FedgateGrpcService::Options options;
+    options.store = &store_;
+    options.config = [this] { return config_; };
+    options.targets = [] {
+      TargetStatus t;
+      t.id = 1;
+      t.scrape_pool = "api";
+      t.scrape_url = "http://a:80/metrics";
+      t.labels = Labels({{"job", "api"}});
+      t.health = TargetHealth::kUp;
+      t.last_scrape = absl::FromUnixSeconds(1700000000);
+      t.last_scrape_duration = absl::Milliseconds(1500);
+      return std::vector<TargetStatus>{t};
+    };
+    options.reload = [this] { return reload_result_; };
+    service_ = std::make_unique<FedgateGrpcService>(std::move(options));
+
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::Fedgate::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  SeriesStore store_;
+  std::shared_ptr<const Config> config_;
+  absl::Status reload_result_;
+  std::unique_ptr<FedgateGrpcService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::Fedgate::Stub> stub_;
+};
+
+TEST(ToGrpcStatusTest, KeepsCodeAndMessage) {
+  const struct {
+    absl::Status in;
+    grpc::StatusCode code;
+  } kCases[] = {
+      {absl::OkStatus(), grpc::StatusCode::OK},
+      {absl::InvalidArgumentError("bad"), grpc::StatusCode::INVALID_ARGUMENT},
+      {absl::UnavailableError("down"), grpc::StatusCode::UNAVAILABLE},
+      {absl::NotFoundError("nf"), grpc::StatusCode::NOT_FOUND},
+      {absl::ResourceExhaustedError("big"),
+       grpc::StatusCode::RESOURCE_EXHAUSTED},
+      {absl::DeadlineExceededError("late"),
+       grpc::StatusCode::DEADLINE_EXCEEDED},
+      {absl::InternalError("bug"), grpc::StatusCode::INTERNAL},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.in.ToString());
+    grpc::Status s = ToGrpcStatus(c.in);
+    EXPECT_EQ(s.error_code(), c.code);
+    EXPECT_EQ(s.error_message(), std::string(c.in.message()));
+  }
+}
+
+TEST_F(GrpcServiceTest, FederateStreamsTypedFamiliesWithExternalLabels) {
+  grpc::ClientContext context;
+  v1::FederateRequest request;
+  request.add_match("{job=\"api\"}");
+  auto reader = stub_->Federate(&context, request);
+  std::vector<std::string> got;
+  io::prometheus::client::MetricFamily family;
+  while (reader->Read(&family)) {
+    std::string line = absl::StrCat(family.name(), " ", family.type(), " ",
+                                    family.metric_size());
+    for (const auto& label : family.metric(0).label()) {
+      absl::StrAppend(&line, " ", label.name(), "=", label.value());
+    }
+    got.push_back(line);
+  }
+  grpc::Status status = reader->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "reqs_total 0 1 code=200 job=api cluster=east instance=",
+                     "up 3 1 job=api cluster=east instance=",
+                 }));
+}
+
+TEST_F(GrpcServiceTest, RequestErrorsAreInvalidArgumentWithHttpText) {
+  // The /federate 400 body is ParseFederateParams' message.
+  absl::StatusOr<FederateParams> http = ParseFederateParams({"up{"});
+  ASSERT_FALSE(http.ok());
+  const struct {
+    const char* name;
+    std::vector<std::string> match;
+    std::string want;
+  } kCases[] = {
+      {"bad selector", {"up{"}, std::string(http.status().message())},
+      {"no selector", {}, "no match[] parameter provided"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    grpc::ClientContext context;
+    v1::FederateRequest request;
+    for (const std::string& m : c.match) request.add_match(m);
+    auto reader = stub_->Federate(&context, request);
+    io::prometheus::client::MetricFamily family;
+    EXPECT_FALSE(reader->Read(&family));
+    grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(status.error_message(), c.want);
+  }
+}
+
+TEST_F(GrpcServiceTest, SeriesFollowsApiV1Rules) {
+  const struct {
+    const char* name;
+    std::vector<std::string> match;
+    grpc::StatusCode code;
+    std::string want;  // Series names, or the error.
+  } kCases[] = {
+      {"no match",
+       {},
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "no match[] parameter provided"},
+      {"only empty matchers",
+       {"{job=~\".*\"}"},
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "match[] must contain at least one non-empty matcher"},
+      {"bad selector",
+       {"up{job=}"},
+       grpc::StatusCode::INVALID_ARGUMENT,
+       std::string(ParseFederateParams({"up{job=}"}).status().message())},
+      {"two selectors",
+       {"up", "reqs_total"},
+       grpc::StatusCode::OK,
+       "reqs_total{code=200,job=api} up{job=api} up{job=web} "},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    grpc::ClientContext context;
+    v1::SeriesRequest request;
+    for (const std::string& m : c.match) request.add_match(m);
+    auto reader = stub_->Series(&context, request);
+    std::string got;
+    v1::SeriesResponse batch;
+    while (reader->Read(&batch)) {
+      for (const v1::LabelSet& set : batch.series()) {
+        std::string name;
+        std::vector<std::string> labels;
+        for (const auto& l : set.labels()) {
+          if (l.name() == "__name__") {
+            name = l.value();
+          } else {
+            labels.push_back(absl::StrCat(l.name(), "=", l.value()));
+          }
+        }
+        absl::StrAppend(&got, name, "{", absl::StrJoin(labels, ","), "} ");
+      }
+    }
+    grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), c.code) << status.error_message();
+    EXPECT_EQ(status.ok() ? got : status.error_message(), c.want);
+  }
+}
+
+TEST_F(GrpcServiceTest, LabelNamesAndValues) {
+  {
+    grpc::ClientContext context;
+    v1::LabelNamesRequest request;
+    v1::LabelNamesResponse response;
+    ASSERT_TRUE(stub_->LabelNames(&context, request, &response).ok());
+    EXPECT_EQ(std::vector<std::string>(response.names().begin(),
+                                       response.names().end()),
+              (std::vector<std::string>{"__name__", "code", "job"}));
+  }
+  {
+    grpc::ClientContext context;
+    v1::LabelValuesRequest request;
+    request.set_name("job");
+    request.add_match("up");
+    v1::LabelValuesResponse response;
+    ASSERT_TRUE(stub_->LabelValues(&context, request, &response).ok());
+    EXPECT_EQ(std::vector<std::string>(response.values().begin(),
+                                       response.values().end()),
+              (std::vector<std::string>{"api", "web"}));
+  }
+  {
+    grpc::ClientContext context;
+    v1::LabelValuesRequest request;
+    request.set_name("a-b");
+    v1::LabelValuesResponse response;
+    grpc::Status status = stub_->LabelValues(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(status.error_message(), "invalid label name: \"a-b\"");
+  }
+}
+
+TEST_F(GrpcServiceTest, ListTargetsCountsSeries) {
+  grpc::ClientContext context;
+  v1::ListTargetsResponse response;
+  ASSERT_TRUE(
+      stub_->ListTargets(&context, v1::ListTargetsRequest(), &response).ok());
+  ASSERT_EQ(response.targets_size(), 1);
+  const v1::Target& t = response.targets(0);
+  EXPECT_EQ(t.scrape_pool(), "api");
+  EXPECT_EQ(t.health(), "up");
+  EXPECT_EQ(t.series_count(), 2u);
+  EXPECT_EQ(t.last_scrape().seconds(), 1700000000);
+  EXPECT_EQ(t.last_scrape_duration().seconds(), 1);
+  EXPECT_EQ(t.last_scrape_duration().nanos(), 500000000);
+  EXPECT_EQ(t.dedup_group(), "");
+  EXPECT_EQ(t.leader_state(), v1::LEADER_STATE_UNSPECIFIED);
+}
+
+TEST_F(GrpcServiceTest, ReloadReturnsTheReloadError) {
+  reload_result_ = absl::InvalidArgumentError(
+      "failed to reload config: fedgate.yml:3: unknown field");
+  grpc::ClientContext context;
+  v1::ReloadResponse response;
+  grpc::Status status = stub_->Reload(&context, v1::ReloadRequest(), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "failed to reload config: fedgate.yml:3: unknown field");
+
+  reload_result_ = absl::OkStatus();
+  grpc::ClientContext context2;
+  EXPECT_TRUE(stub_->Reload(&context2, v1::ReloadRequest(), &response).ok());
+  EXPECT_GT(response.applied().seconds(), 0);
+}
+
+TEST_F(GrpcServiceTest, GetConfigReturnsYaml) {
+  grpc::ClientContext context;
+  v1::GetConfigResponse response;
+  ASSERT_TRUE(
+      stub_->GetConfig(&context, v1::GetConfigRequest(), &response).ok());
+  EXPECT_NE(response.yaml().find("cluster: east"), std::string::npos)
+      << response.yaml();
+}
+
+TEST_F(GrpcServiceTest, CancelledStreamEnds) {
+  // Enough families that the stream cannot be finished within one window.
+  auto big = std::make_shared<ScrapeBatch>();
+  for (int i = 0; i < 20000; ++i) {
+    big->samples.push_back(MakeSample(
+        {{"__name__", absl::StrCat("m", i)}, {"pad", std::string(200, 'x')}},
+        i));
+  }
+  store_.Publish(3, big);
+  grpc::ClientContext context;
+  v1::FederateRequest request;
+  request.add_match("{pad!=\"\"}");
+  auto reader = stub_->Federate(&context, request);
+  io::prometheus::client::MetricFamily family;
+  ASSERT_TRUE(reader->Read(&family));
+  context.TryCancel();
+  int more = 0;
+  while (reader->Read(&family)) ++more;
+  EXPECT_LT(more, 20000);
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+}  // namespace
+}  // namespace fedgate
