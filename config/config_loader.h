@@ -6,7 +6,8 @@
 //   - `global`: scrape_interval, scrape_timeout, evaluation_interval,
 //     external_labels;
 //   - `scrape_configs`: job_name, scrape_interval, scrape_timeout,
-//     metrics_path, scheme, honor_labels, honor_timestamps, static_configs.
+//     metrics_path, scheme, honor_labels, honor_timestamps, static_configs,
+//     relabel_configs, metric_relabel_configs (relabel_config.h).
 // As in Prometheus, unknown fields are errors. Other Prometheus fields are
 // rejected as "not supported yet" unless empty, so that no setting is ever
 // silently ignored. Called at startup and on reload; not on a hot path.
