@@ -548,8 +548,21 @@ ApiResponse ApiHandler::Targets(const ApiRequest& request) const {
   w.EndArray();
   w.Key("droppedTargets");
   w.BeginArray();
-  // fedgate keeps no dropped targets yet (target relabeling has not landed).
-  (void)show_dropped;
+  if (show_dropped && options_.dropped_targets) {
+    std::vector<DroppedTarget> dropped = options_.dropped_targets();
+    // Pools by name; inside a pool, configuration order.
+    std::stable_sort(dropped.begin(), dropped.end(),
+                     [](const DroppedTarget& a, const DroppedTarget& b) {
+                       return a.scrape_pool < b.scrape_pool;
+                     });
+    for (const DroppedTarget& t : dropped) {
+      if (!pool.empty() && t.scrape_pool != pool) continue;
+      w.BeginObject();
+      w.Key("discoveredLabels");
+      WriteLabels(w, t.discovered_labels);
+      w.EndObject();
+    }
+  }
   w.EndArray();
   w.EndObject();
   w.EndObject();

@@ -76,6 +76,8 @@ struct ApiOptions {
   SeriesStore* store = nullptr;  // Required.
   // Returns every target's status; null: no targets.
   std::function<std::vector<TargetStatus>()> targets;
+  // Returns the targets relabel_configs dropped; null: none.
+  std::function<std::vector<DroppedTarget>()> dropped_targets;
   // Returns the loaded configuration; null: /status/config shows defaults.
   std::function<std::shared_ptr<const Config>()> config;
   BuildInfo build_info;

@@ -60,6 +60,7 @@ class ApiHandlerTest : public ::testing::Test {
     options.now = [] { return absl::FromUnixMillis(kScrapeMs + 864); };
     options.build_info.version = "0.1.0";
     options.targets = [this] { return targets_; };
+    options.dropped_targets = [this] { return dropped_; };
     options.config = [this] { return config_; };
     return ApiHandler(std::move(options));
   }
@@ -76,6 +77,7 @@ class ApiHandlerTest : public ::testing::Test {
 
   SeriesStore store_;
   std::vector<TargetStatus> targets_;
+  std::vector<DroppedTarget> dropped_;
   std::shared_ptr<const Config> config_;
 };
 
@@ -280,6 +282,16 @@ TEST_F(ApiHandlerTest, TargetsShowActiveTargetsByPool) {
   EXPECT_EQ(Get("/targets", {{"state", "bogus"}}).body, empty);
   EXPECT_EQ(Get("/targets", {{"state", "Active"}, {"scrapePool", "nope"}}).body,
             empty);
+  dropped_ = {DroppedTarget{"j1", Labels{{"__address__", "drop:1"}}},
+              DroppedTarget{"a", Labels{{"__address__", "a:1"}}}};
+  EXPECT_EQ(Get("/targets", {{"state", "dropped"}}).body,
+            R"({"status":"success","data":{"activeTargets":[],)"
+            R"("droppedTargets":[{"discoveredLabels":{"__address__":"a:1"}},)"
+            R"({"discoveredLabels":{"__address__":"drop:1"}}]}})");
+  EXPECT_EQ(
+      Get("/targets", {{"state", "dropped"}, {"scrapePool", "j1"}}).body,
+      R"({"status":"success","data":{"activeTargets":[],)"
+      R"("droppedTargets":[{"discoveredLabels":{"__address__":"drop:1"}}]}})");
   const std::string only_j1 = Get("/targets", {{"scrapePool", "j1"}}).body;
   EXPECT_EQ(only_j1.find("\"down\""), std::string::npos) << only_j1;
   EXPECT_NE(only_j1.find("\"j1\""), std::string::npos) << only_j1;

@@ -87,6 +87,16 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   };
   http_options.ready = [] { return true; };
   http_options.reload = [raw] { return raw->Reload(); };
+  ScrapeManager* targets_source = gateway->scraper_.get();
+  http_options.api.targets = [targets_source] {
+    return targets_source->Targets();
+  };
+  http_options.api.dropped_targets = [targets_source] {
+    return targets_source->DroppedTargets();
+  };
+  http_options.api.config = [raw] { return raw->config(); };
+  http_options.api.build_info.version = "0.1.0";
+  http_options.api.build_info.go_version = __VERSION__;
   absl::StatusOr<std::unique_ptr<HttpServer>> http =
       HttpServer::Start(std::move(http_options));
   if (!http.ok()) return http.status();

@@ -235,6 +235,12 @@ void HttpServer::RegisterRoutes() {
         prometheus::TextSerializer().Serialize(options_.registry->Collect()),
         std::string(kTextContentType));
   });
+
+  ApiOptions api = options_.api;
+  api.store = options_.store;
+  api.web_port = [this] { return port_; };
+  RegisterApiRoutes(&s, std::make_shared<const ApiHandler>(std::move(api)),
+                    options_.ready);
 }
 
 }  // namespace fedgate

@@ -1,7 +1,7 @@
 // gateway/http_server.h
 //
 // fedgate's HTTP front door (cpp-httplib): /federate, /metrics (self-metrics),
-// /-/healthy, /-/ready and /-/reload. Later issues add /api/v1/* here.
+// /-/healthy, /-/ready, /-/reload and the /api/v1/* API (api_handler.h).
 //
 // Threading: cpp-httplib serves each connection on a pool thread; handlers
 // read the store through immutable snapshots and never block scrapes.
@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "gateway/api_handler.h"
 #include "merge/series_store.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -46,6 +47,9 @@ class HttpServer {
     std::function<bool()> ready;
     // Reloads the configuration for POST/PUT /-/reload; unset: 404.
     std::function<absl::Status()> reload;
+    // What /api/v1 serves besides the store (targets, configuration, build
+    // info); the server fills in `api.store` and `api.web_port`.
+    ApiOptions api;
   };
 
   // Binds the address and starts serving. Fails with Unavailable when the
