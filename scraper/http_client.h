@@ -9,11 +9,11 @@
 // and are reused by the next scrape of the same host:port.
 //
 // Requests are sent as Prometheus 2.42 sends scrapes (scrape/scrape.go
-// targetScraper): `GET`, `Accept` (text format 0.0.4 only, until the
-// OpenMetrics and protobuf parsers land), `Accept-Encoding: gzip` (decoded
-// here), `User-Agent`, `X-Prometheus-Scrape-Timeout-Seconds`; redirects are
-// followed (follow_redirects defaults to true), proxies from the environment
-// are not used (as in 2.42), and the timeout covers the whole transfer.
+// targetScraper): `GET`, `Accept` (2.42's, OpenMetrics first),
+// `Accept-Encoding: gzip` (decoded here), `User-Agent`,
+// `X-Prometheus-Scrape-Timeout-Seconds`; redirects are followed
+// (follow_redirects defaults to true), proxies from the environment are not
+// used (as in 2.42), and the timeout covers the whole transfer.
 //
 // Hot path: one request per scrape; the body is read into one buffer sized
 // from the caller's hint, so a steady target costs one allocation per scrape.
@@ -40,10 +40,13 @@
 
 namespace fedgate {
 
-// The `Accept` header of scrapes. Prometheus 2.42 prefers OpenMetrics; this
-// asks for text 0.0.4 only because it is the only format parsed so far.
+// The `Accept` header of scrapes: Prometheus 2.42's (scrape/scrape.go
+// scrapeAcceptHeader), OpenMetrics preferred, then text 0.0.4; the scrape
+// loop parses what comes back by its Content-Type (exposition_format.h).
 inline constexpr absl::string_view kScrapeAcceptHeader =
-    "text/plain;version=0.0.4;q=1,*/*;q=0.1";
+    "application/openmetrics-text;version=1.0.0,"
+    "application/openmetrics-text;version=0.0.1;q=0.75,"
+    "text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 inline constexpr absl::string_view kDefaultUserAgent = "fedgate/0.1.0";
 
 struct HttpRequest {

@@ -137,7 +137,10 @@ TEST(HttpClientTest, SendsPrometheusScrapeHeaders) {
       auto it = seen.find(name);
       return it == seen.end() ? std::string("<none>") : it->second;
     };
-    EXPECT_EQ(header("Accept"), "text/plain;version=0.0.4;q=1,*/*;q=0.1");
+    EXPECT_EQ(header("Accept"),
+              "application/openmetrics-text;version=1.0.0,application/"
+              "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;"
+              "q=0.5,*/*;q=0.1");
     EXPECT_EQ(header("Accept-Encoding"), "gzip");
     EXPECT_EQ(header("User-Agent"), "fedgate/0.1.0");
     EXPECT_EQ(header("X-Prometheus-Scrape-Timeout-Seconds"), c.want_header);

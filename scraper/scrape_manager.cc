@@ -21,9 +21,11 @@
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "scraper/exposition_format.h"
+#include "scraper/exposition_parser.h"
 #include "scraper/http_client.h"
+#include "scraper/protobuf_parser.h"
 #include "scraper/scrape_target.h"
-#include "scraper/text_parser.h"
 
 namespace fedgate {
 namespace {
@@ -85,6 +87,7 @@ struct ScrapeMetrics {
   prometheus::Counter* parse_error = nullptr;
   prometheus::Counter* duplicates = nullptr;
   prometheus::Counter* relabel_dropped = nullptr;
+  prometheus::Counter* native_histograms = nullptr;
   prometheus::Counter* missed_ticks = nullptr;
   prometheus::Counter* body_bytes = nullptr;
   prometheus::Counter* connections = nullptr;
@@ -128,6 +131,15 @@ struct ScrapeMetrics {
                .Help(
                    "Scraped samples that metric_relabel_configs dropped (each "
                    "scrape counts its own).")
+               .Register(registry)
+               .Add({});
+      native_histograms =
+          &prometheus::BuildCounter()
+               .Name("fedgate_scrape_native_histograms_flattened_total")
+               .Help(
+                   "Native histograms in protobuf scrapes kept only as their "
+                   "_count, _sum and classic buckets (their exponential "
+                   "buckets are dropped).")
                .Register(registry)
                .Add({});
       missed_ticks = &prometheus::BuildCounter()
@@ -307,9 +319,10 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // Worker thread: turns the response into a batch and publishes it.
   void Complete(absl::Time start, int64_t timestamp_ms,
                 absl::StatusOr<HttpResponse> response) ABSL_LOCKS_EXCLUDED(mu_);
-  // Parses `body` into `batch` (series with target labels, metadata).
-  absl::Status Append(absl::string_view body, int64_t timestamp_ms,
-                      ScrapeBatch& batch, Report& report);
+  // Parses `body` into `batch` (series with target labels, metadata) with
+  // the parser `content_type` selects (text, OpenMetrics or protobuf).
+  absl::Status Append(absl::string_view body, absl::string_view content_type,
+                      int64_t timestamp_ms, ScrapeBatch& batch, Report& report);
   // Forgets cached series the latest scrape did not have.
   void EvictUnseen();
 
@@ -466,7 +479,8 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
     metrics.body_bytes->Increment(static_cast<double>(response->body.size()));
     metrics.connections->Increment(response->new_connections);
     last_body_size_ = response->body.size();
-    error = Append(response->body, timestamp_ms, *batch, report);
+    error = Append(response->body, response->content_type, timestamp_ms, *batch,
+                   report);
     metrics.samples->Increment(static_cast<double>(report.samples_scraped));
   }
   if (error.ok()) {
@@ -509,12 +523,16 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
   shared_->store->Publish(id_, std::move(batch));
 }
 
-absl::Status ScrapeLoop::Append(absl::string_view body, int64_t timestamp_ms,
-                                ScrapeBatch& batch, Report& report) {
+absl::Status ScrapeLoop::Append(absl::string_view body,
+                                absl::string_view content_type,
+                                int64_t timestamp_ms, ScrapeBatch& batch,
+                                Report& report) {
   const uint64_t scrape = ++scrapes_;
   texts_seen_ = 0;
   series_seen_ = 0;
-  TextParser parser(body);
+  const std::unique_ptr<ExpositionParser> parser_holder =
+      CreateExpositionParser(content_type, body);
+  ExpositionParser& parser = *parser_holder;
   std::vector<Label> exposed;
   absl::flat_hash_map<std::string, size_t> family_index;
   auto family = [&](absl::string_view name) -> FamilyMetadata& {
@@ -531,6 +549,11 @@ absl::Status ScrapeLoop::Append(absl::string_view body, int64_t timestamp_ms,
     if (!entry.ok()) return entry.status();
     switch (*entry) {
       case ParseEntry::kEof:
+        if (const auto* protobuf = dynamic_cast<const ProtobufParser*>(&parser);
+            protobuf != nullptr && protobuf->native_histograms() > 0) {
+          shared_->metrics.native_histograms->Increment(
+              protobuf->native_histograms());
+        }
         return absl::OkStatus();
       case ParseEntry::kComment:
         break;

@@ -66,7 +66,8 @@ std::string Gzip(absl::string_view data) {
 // behaviour the test sets, on its own thread until destroyed.
 class TestTarget {
  public:
-  enum class Mode { kNormal, kGzip, kHang };
+  // kOpenMetrics serves the body as `application/openmetrics-text`.
+  enum class Mode { kNormal, kGzip, kHang, kOpenMetrics };
 
   TestTarget() {
     server_.Get("/metrics",
@@ -120,6 +121,9 @@ class TestTarget {
       // text parser is the fallback for any type, as in Prometheus 2.42.
       res.set_header("Content-Encoding", "gzip");
       res.set_content(Gzip(body), "application/octet-stream");
+    } else if (mode == Mode::kOpenMetrics) {
+      res.set_content(
+          body, "application/openmetrics-text; version=1.0.0; charset=utf-8");
     } else {
       res.set_content(body, "text/plain; version=0.0.4; charset=utf-8");
     }
@@ -434,6 +438,46 @@ TEST(ScrapeManagerTest, DecodesGzipBodies) {
       app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
   ASSERT_NE(batch, nullptr);
   EXPECT_EQ(Value(*batch, "m"), 7);
+}
+
+TEST(ScrapeManagerTest, ParsesOpenMetricsByContentTypeKeepingUnits) {
+  TestTarget app;
+  app.Set(
+      "# TYPE build_seconds counter\n"
+      "# UNIT build_seconds seconds\n"
+      "# HELP build_seconds Time spent.\n"
+      "build_seconds_total{k=\"v\"} 7.5 # {trace=\"x\"} 1\n"
+      "build_seconds_created{k=\"v\"} 1600000000.5\n"
+      "# EOF\n",
+      200, TestTarget::Mode::kOpenMetrics);
+  Fixture f;
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(Value(*batch, "build_seconds_total"), 7.5);
+  // Prometheus 2.42 stores `_created` as a series of its own.
+  EXPECT_EQ(Value(*batch, "build_seconds_created"), 1600000000.5);
+  ASSERT_EQ(batch->metadata.size(), 1);
+  EXPECT_EQ(batch->metadata[0].name, "build_seconds");
+  EXPECT_EQ(batch->metadata[0].type, MetricType::kCounter);
+  EXPECT_EQ(batch->metadata[0].unit, "seconds");
+  EXPECT_EQ(batch->metadata[0].help, "Time spent.");
+}
+
+TEST(ScrapeManagerTest, OpenMetricsWithoutEofFailsTheScrape) {
+  TestTarget app;
+  app.Set("m 1\n", 200, TestTarget::Mode::kOpenMetrics);
+  Fixture f;
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 0); });
+  ASSERT_NE(batch, nullptr);
+  std::optional<TargetStatus> status = f.Target(app.address());
+  ASSERT_TRUE(status.has_value());
+  EXPECT_THAT(status->last_error, HasSubstr("data does not end with # EOF"));
 }
 
 TEST(ScrapeManagerTest, MergesExposedLabelsPerHonorLabels) {
