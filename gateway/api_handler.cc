@@ -234,7 +234,7 @@ std::string LocalHostname() {
 }
 
 // Routes: path → allowed methods (Prometheus 2.42's api.Register).
-struct Route {
+struct ApiRoute {
   enum Kind {
     kQuery,
     kSeries,
@@ -249,25 +249,25 @@ struct Route {
   std::string name;                        // The label of /label/<n>/values.
 };
 
-Route MatchRoute(absl::string_view path) {
-  Route r;
+ApiRoute MatchRoute(absl::string_view path) {
+  ApiRoute r;
   if (path == "/query") {
-    r.kind = Route::kQuery;
+    r.kind = ApiRoute::kQuery;
     r.methods = {"GET", "POST"};
   } else if (path == "/series") {
-    r.kind = Route::kSeries;
+    r.kind = ApiRoute::kSeries;
     r.methods = {"DELETE", "GET", "POST"};
   } else if (path == "/labels") {
-    r.kind = Route::kLabels;
+    r.kind = ApiRoute::kLabels;
     r.methods = {"GET", "POST"};
   } else if (path == "/targets") {
-    r.kind = Route::kTargets;
+    r.kind = ApiRoute::kTargets;
     r.methods = {"GET"};
   } else if (path == "/status/config") {
-    r.kind = Route::kStatusConfig;
+    r.kind = ApiRoute::kStatusConfig;
     r.methods = {"GET"};
   } else if (path == "/status/buildinfo") {
-    r.kind = Route::kBuildInfo;
+    r.kind = ApiRoute::kBuildInfo;
     r.methods = {"GET"};
   } else if (absl::StartsWith(path, "/label/") &&
              absl::EndsWith(path, "/values")) {
@@ -275,7 +275,7 @@ Route MatchRoute(absl::string_view path) {
         path.substr(7, path.size() - 7 - std::string_view("/values").size());
     if (path.size() > 14 && !name.empty() &&
         name.find('/') == absl::string_view::npos) {
-      r.kind = Route::kLabelValues;
+      r.kind = ApiRoute::kLabelValues;
       r.methods = {"GET"};
       r.name = std::string(name);
     }
@@ -325,10 +325,28 @@ ApiHandler::ApiHandler(ApiOptions options) : options_(std::move(options)) {
 }
 
 ApiResponse ApiHandler::Handle(const ApiRequest& request) const {
+  ApiResponse res = Dispatch(request);
+  // httputil.SetCORS, applied by Prometheus to every routed API answer (not
+  // to the router's own 404/405).
+  if (!request.origin.empty() && res.allow.empty() &&
+      !(res.status == 404 && res.content_type == kTextPlain)) {
+    res.headers = {
+        {"Access-Control-Allow-Headers",
+         "Accept, Authorization, Content-Type, Origin"},
+        {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+        {"Access-Control-Expose-Headers", "Date"},
+        {"Vary", "Origin"},
+        {"Access-Control-Allow-Origin", "*"},
+    };
+  }
+  return res;
+}
+
+ApiResponse ApiHandler::Dispatch(const ApiRequest& request) const {
   // OPTIONS answers every path below /api/v1 (the CORS preflight).
   if (request.method == "OPTIONS") return PlainText(204, "");
-  const Route route = MatchRoute(request.path);
-  if (route.kind == Route::kUnknown) {
+  const ApiRoute route = MatchRoute(request.path);
+  if (route.kind == ApiRoute::kUnknown) {
     return PlainText(404, "404 page not found\n");
   }
   if (std::find(route.methods.begin(), route.methods.end(), request.method) ==
@@ -341,24 +359,24 @@ ApiResponse ApiHandler::Handle(const ApiRequest& request) const {
     return res;
   }
   switch (route.kind) {
-    case Route::kQuery:
+    case ApiRoute::kQuery:
       return Query(request);
-    case Route::kSeries:
+    case ApiRoute::kSeries:
       if (request.method == "DELETE") {
         return JsonError(ErrorType::kInternal, "not implemented");
       }
       return Series(request);
-    case Route::kLabels:
+    case ApiRoute::kLabels:
       return Labels(request);
-    case Route::kLabelValues:
+    case ApiRoute::kLabelValues:
       return LabelValues(request, route.name);
-    case Route::kTargets:
+    case ApiRoute::kTargets:
       return Targets(request);
-    case Route::kStatusConfig:
+    case ApiRoute::kStatusConfig:
       return StatusConfig();
-    case Route::kBuildInfo:
+    case ApiRoute::kBuildInfo:
       return StatusBuildInfo();
-    case Route::kUnknown:
+    case ApiRoute::kUnknown:
       break;
   }
   return PlainText(404, "404 page not found\n");
@@ -620,6 +638,7 @@ void RegisterApiRoutes(httplib::Server* server,
     ApiRequest request;
     request.method = req.method;
     request.path = req.path.substr(kApiPrefix.size());
+    request.origin = req.get_header_value("Origin");
     // Go's r.Form: a url-encoded body's values come before the URL's.
     if ((req.method == "POST" || req.method == "PUT" ||
          req.method == "PATCH") &&
@@ -636,6 +655,9 @@ void RegisterApiRoutes(httplib::Server* server,
     ApiResponse answer = handler->Handle(request);
     res.status = answer.status;
     if (!answer.allow.empty()) res.set_header("Allow", answer.allow);
+    for (const auto& [name, value] : answer.headers) {
+      res.set_header(name, value);
+    }
     if (answer.content_type != kJson) {
       res.set_header("X-Content-Type-Options", "nosniff");
     }

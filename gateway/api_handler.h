@@ -10,7 +10,9 @@
 //   /api/v1/status/config     GET
 //   /api/v1/status/buildinfo  GET
 // Every /api/v1 path answers OPTIONS with 204; an unknown path is 404
-// `404 page not found`; a known path with another method is 405.
+// `404 page not found`; a known path with another method is 405. A request
+// with an Origin header gets Prometheus's CORS headers (any origin allowed,
+// the default of --web.cors.origin).
 //
 // The handler is independent of the HTTP library: the server turns a request
 // into an ApiRequest and writes the ApiResponse back (RegisterApiRoutes does
@@ -53,12 +55,15 @@ struct ApiRequest {
   std::vector<std::pair<std::string, std::string>> form;
   // The URL query alone (r.URL.Query()), used by /targets.
   std::vector<std::pair<std::string, std::string>> query;
+  std::string origin;  // The Origin header, "" when absent (CORS).
 };
 
 struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string allow;  // The Allow header of a 405 answer.
+  // Further headers (CORS), in order.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 };
 
@@ -98,6 +103,8 @@ class ApiHandler {
   ApiResponse Handle(const ApiRequest& request) const;
 
  private:
+  // Answers `request` without the CORS headers.
+  ApiResponse Dispatch(const ApiRequest& request) const;
   ApiResponse Series(const ApiRequest& request) const;
   ApiResponse Labels(const ApiRequest& request) const;
   ApiResponse LabelValues(const ApiRequest& request,

@@ -350,6 +350,34 @@ TEST_F(ApiHandlerTest, RoutingAnswersOptionsUnknownPathsAndWrongMethods) {
   }
 }
 
+TEST_F(ApiHandlerTest, CorsHeadersWhenOriginIsSent) {
+  ApiHandler handler = Handler();
+  ApiRequest request;
+  request.method = "GET";
+  request.path = "/labels";
+  EXPECT_TRUE(handler.Handle(request).headers.empty());
+  request.origin = "http://grafana.example";
+  const std::vector<std::pair<std::string, std::string>> cors = {
+      {"Access-Control-Allow-Headers",
+       "Accept, Authorization, Content-Type, Origin"},
+      {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+      {"Access-Control-Expose-Headers", "Date"},
+      {"Vary", "Origin"},
+      {"Access-Control-Allow-Origin", "*"},
+  };
+  EXPECT_EQ(handler.Handle(request).headers, cors);
+  request.method = "OPTIONS";
+  EXPECT_EQ(handler.Handle(request).headers, cors);
+  request.path = "/series";  // An error answer is still routed.
+  request.method = "GET";
+  EXPECT_EQ(handler.Handle(request).headers, cors);
+  request.path = "/nope";  // The router's 404 and 405 have none.
+  EXPECT_TRUE(handler.Handle(request).headers.empty());
+  request.path = "/labels";
+  request.method = "PUT";
+  EXPECT_TRUE(handler.Handle(request).headers.empty());
+}
+
 TEST(ApiTimeTest, ParsesFloatSecondsAndRfc3339) {
   struct Case {
     const char* in;

@@ -381,6 +381,35 @@ TEST_F(ApiDifferentialTest, OptionsAnswersEveryPath) {
   }
 }
 
+TEST_F(ApiDifferentialTest, CorsHeadersForRequestsWithOrigin) {
+  auto cors = [](int port, const char* method, const char* path) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(10, 0);
+    const httplib::Headers headers = {{"Origin", "http://grafana.example"}};
+    httplib::Result res = std::string(method) == "OPTIONS"
+                              ? client.Options(path, headers)
+                              : client.Get(path, headers);
+    std::string out;
+    if (!res) return out;
+    out = absl::StrCat(res->status);
+    for (const char* name :
+         {"Access-Control-Allow-Headers", "Access-Control-Allow-Methods",
+          "Access-Control-Allow-Origin", "Access-Control-Expose-Headers",
+          "Vary"}) {
+      absl::StrAppend(&out, "\n", name, ": ", res->get_header_value(name));
+    }
+    return out;
+  };
+  for (const char* path :
+       {"/api/v1/labels", "/api/v1/series", "/api/v1/not_an_endpoint"}) {
+    for (const char* method : {"GET", "OPTIONS"}) {
+      SCOPED_TRACE(absl::StrCat(method, " ", path));
+      EXPECT_EQ(cors(fedgate_port_, method, path),
+                cors(prometheus_port_, method, path));
+    }
+  }
+}
+
 // A documented difference: fedgate answers only plain selectors.
 TEST_F(ApiDifferentialTest, QueryRefusesPromqlBeyondSelectors) {
   const Answer prometheus =
