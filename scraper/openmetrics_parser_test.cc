@@ -405,6 +405,102 @@ TEST(OpenMetricsParserTest, RejectsWhatPrometheusRejects) {
   }
 }
 
+struct VerdictCase {
+  std::string name;
+  std::string body;
+  bool accepted;  // Whether Prometheus 2.42 scraped it (up 1).
+};
+
+TEST(OpenMetricsParserTest, AcceptsExactlyWhatPrometheus242Scrapes) {
+  // Each body was served as `application/openmetrics-text; version=1.0.0`
+  // to a real Prometheus 2.42.0 (Debian 2.42.0+ds-5+deb12u1), one target per
+  // body; `accepted` is the target's health after a scrape.
+  const std::vector<VerdictCase> cases = {
+      {"BadAfterEof", "# EOF\na 1\n", false},
+      {"BadBlank", "a 1\n\n# EOF\n", false},
+      {"BadComment", "# foo\n# EOF\n", false},
+      {"BadCrlf", "a 1\r\n# EOF\r\n", false},
+      {"BadDup", "a{b=\"c\",b=\"d\"} 1\n# EOF\n", false},
+      {"BadEofSpace", "# EOF \n", false},
+      {"BadEscapeNl", "a{b=\"\\\n\"} 1\n# EOF\n", false},
+      {"BadExemplarPlain", "a 1 # {b=\"c\"} 1\n# EOF\n", false},
+      {"BadHelpNonl", "# HELP a x", false},
+      {"BadHelpUtf8", "# HELP a \xff\n# EOF\n", false},
+      {"BadHex", "a 0x1p3\n# EOF\n", false},
+      {"BadLeadingSpace", " a 1\n# EOF\n", false},
+      {"BadNameLabel", "a{__name__=\"x\"} 1\n# EOF\n", false},
+      {"BadNoEof", "a 1\n", false},
+      {"BadNulExemplar", "c_total 1 # {b=\"\x00\"} 1\n# EOF\n"s, false},
+      {"BadNulValue", "a 1\x00\n# EOF\n"s, false},
+      {"BadSpaceLabel", "a{b=\"c\", d=\"e\"} 1\n# EOF\n", false},
+      {"BadTab", "a\t1\n# EOF\n", false},
+      {"BadTrailingComma", "a{b=\"c\",} 1\n# EOF\n", false},
+      {"BadTsNan", "a 1 NaN\n# EOF\n", false},
+      {"BadTsTrailing", "a 1 2 \n# EOF\n", false},
+      {"BadTwoSpaces", "a  1\n# EOF\n", false},
+      {"BadUnderscore", "a 1_0\n# EOF\n", false},
+      {"BadUnit", "# UNIT a_x y\n# EOF\n", false},
+      {"BadUntyped", "# TYPE a untyped\n# EOF\n", false},
+      {"BadUtf8", "a{b=\"\xff\"} 1\n# EOF\n", false},
+      {"OkColon", "a:b 1\n# EOF\n", true},
+      {"OkEmptyBraces", "a{} 1\n# EOF\n", true},
+      {"OkEmptyExemplar", "c_total 1 # {} 1\n# EOF\n", true},
+      {"OkEscapeLv", "a{b=\"\\q\"} 1\n# EOF\n", true},
+      {"OkExemplarBucket",
+       "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1 # {a=\"b\"} 1\n# EOF\n",
+       true},
+      {"OkFull",
+       "# HELP a_seconds x\n# TYPE a_seconds counter\n# UNIT a_seconds "
+       "seconds\na_seconds_total{b=\"c\"} 1 1600000000.5 # {t=\"1\"} 2 "
+       "1600000000\na_seconds_created 1.5e9\n# EOF\n",
+       true},
+      {"OkHelpEscape", "# HELP a \\q \\\" \\n\n# EOF\n", true},
+      {"OkMin", "# EOF\n", true},
+      {"OkMinNonl", "# EOF", true},
+      {"OkNegTs", "a 1 -1.5\n# EOF\n", true},
+      {"OkNulAfterEof", "# EOF\n\x00"s, true},
+      {"OkNulAfterQuote", "a{b=\"x\"\x00} 1\n# EOF\n"s, true},
+      {"OkNulHelpKw",
+       "# HELP \x00"
+       "a x\n# EOF\n"s,
+       true},
+      {"OkNulKeyword", "# E\x00OF\n"s, true},
+      {"OkNulLabel", "a{b=\"x\x00y\"} 1\n# EOF\n"s, true},
+      {"OkTsExp", "a 1 1e3\n# EOF\n", true},
+      {"OkTypeUnknown", "# TYPE a unknown\na 1\n# EOF\n", true},
+      {"OkUnitEmpty", "# UNIT a \n# EOF\n", true},
+      {"OkValueInf", "a +Inf\nb -inf\nc NaN\n# EOF\n", true},
+      {"QEofNlNul", "# EOF\n\x00\x00"s, true},
+      {"QEofTwice", "# EOF\n# EOF\n", false},
+      {"QExemplarLong",
+       "c_total 1 # "
+       "{a="
+       "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"} 1\n# "
+       "EOF\n",
+       true},
+      {"QExemplarSpace", "c_total 1  # {a=\"b\"} 1\n# EOF\n", false},
+      {"QExemplarTsTrailing", "c_total 1 # {a=\"b\"} 1 2 \n# EOF\n", false},
+      {"QHashNoSpace", "c_total 1 #{a=\"b\"} 1\n# EOF\n", false},
+      {"QHelpNulFirst", "# HELP a\x00 x\n# EOF\n"s, false},
+      {"QHelpTwiceSpace", "# HELP  a x\n# EOF\n", false},
+      {"QNameOnlyColon", ": 1\n# EOF\n", true},
+      {"QNulLineStart",
+       "\x00"
+       "a 1\n# EOF\n"s,
+       false},
+      {"QTsHuge", "a 1 1e300\n# EOF\n", true},
+      {"QTsThenExemplar", "c_total 1 5 # {a=\"b\"} 1\n# EOF\n", true},
+      {"QTypeAfter", "# TYPE a counter\n# TYPE a gauge\na 1\n# EOF\n", true},
+  };
+  for (const VerdictCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<std::vector<std::string>> entries = ParseAll(c.body);
+    EXPECT_EQ(entries.ok(), c.accepted) << entries.status();
+  }
+}
+
 TEST(OpenMetricsParserTest, AcceptsNulBytesWherePrometheusDoes) {
   // TestOMNullByteHandling's happy cases.
   for (const std::string& body :
