@@ -91,6 +91,15 @@ std::string AnchoredRelabelRegex(absl::string_view regex) {
 }
 
 absl::Status CheckRelabelRegex(absl::string_view regex) {
+  // RE2 accepts `\C` (any byte); Go's regexp, and so Prometheus, does not.
+  for (size_t i = 0; i + 1 < regex.size(); ++i) {
+    if (regex[i] != '\\') continue;
+    if (regex[i + 1] == 'C') {
+      return absl::InvalidArgumentError(
+          "error parsing regexp: invalid escape sequence: `\\C`");
+    }
+    ++i;  // Skip the escaped character.
+  }
   const std::string anchored = AnchoredRelabelRegex(regex);
   RE2::Options options;
   options.set_log_errors(false);

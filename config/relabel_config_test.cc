@@ -79,6 +79,8 @@ TEST(RelabelConfigTest, ReportsRegexErrorsInGoWording) {
       {"a)|(?:b", ""},  // Valid once anchored, as in Prometheus.
       {"(?P<name>x)", ""},
       {"(", "error parsing regexp: missing closing ): `^(?:()$`"},
+      {"a\\Cb", "error parsing regexp: invalid escape sequence: `\\C`"},
+      {"a\\\\Cb", ""},  // An escaped backslash, then C.
       {")", "error parsing regexp: unexpected ): `^(?:))$`"},
       {"[a", "error parsing regexp: missing closing ]: `[a)$`"},
       {"*",

@@ -137,6 +137,8 @@ uint64_t HashMod(absl::string_view value, uint64_t modulus) {
 }  // namespace
 
 absl::StatusOr<RelabelRule> RelabelRule::Compile(const RelabelConfig& config) {
+  // The syntax check first: RE2 accepts a little more than Go does.
+  if (absl::Status s = CheckRelabelRegex(config.regex); !s.ok()) return s;
   RelabelRule rule;
   rule.config_ = config;
   RE2::Options options;
