@@ -6,6 +6,7 @@
 // line.
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <string>
@@ -47,6 +48,14 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // One kept-alive connection per target: raise the soft descriptor limit to
+  // the hard one, as Go does for Prometheus (a 1024 soft limit would cap
+  // fedgate at about 500 targets).
+  if (rlimit limit; getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+                    limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
 
   std::vector<std::string> args(argv + 1, argv + argc);
   absl::StatusOr<fedgate::FedgateFlags> flags = fedgate::ParseFlags(args);
