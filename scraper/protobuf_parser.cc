@@ -45,6 +45,23 @@ bool IsNativeHistogram(const dto::Histogram& h) {
          h.positive_count_size() > 0;
 }
 
+// Appends `v` as 2.42's formatOpenMetricsFloat writes `le` and `quantile`
+// values of protobuf histograms and summaries: Go's shortest 'g' form with
+// ".0" added when it has neither '.' nor 'e' (`10.0`, `0.5`, `1e+06`,
+// `+Inf`, `-0.0`).
+void AppendOpenMetricsFloat(double v, std::string* out) {
+  if (v == 0 && std::signbit(v)) {
+    out->append("-0.0");
+    return;
+  }
+  const size_t start = out->size();
+  AppendGoFloat(v, out);
+  if (std::isnan(v) || std::isinf(v)) return;
+  if (out->find_first_of(".e", start) == std::string::npos) {
+    out->append(".0");
+  }
+}
+
 double HistogramCount(const dto::Histogram& h) {
   const double v = h.sample_count_float();
   return v != 0 ? v : static_cast<double>(h.sample_count());
@@ -195,7 +212,7 @@ absl::Status ProtobufParser::UpdateSeries() {
         value_ = q.value();
         magic_name_ = "quantile";
         magic_value_.clear();
-        AppendGoFloat(q.quantile(), &magic_value_);
+        AppendOpenMetricsFloat(q.quantile(), &magic_value_);
         fields_done_ = field_pos_ == s.quantile_size() - 1;
       }
       break;
@@ -219,7 +236,7 @@ absl::Status ProtobufParser::UpdateSeries() {
           const dto::Bucket& b = h.bucket(field_pos_);
           value_ = b.cumulative_count_float();
           if (value_ == 0) value_ = static_cast<double>(b.cumulative_count());
-          AppendGoFloat(b.upper_bound(), &magic_value_);
+          AppendOpenMetricsFloat(b.upper_bound(), &magic_value_);
           fields_done_ = std::isinf(b.upper_bound()) && b.upper_bound() > 0;
         }
       }

@@ -14,12 +14,15 @@
 //   * histogram and gauge histogram: `name_count`, `name_sum`, then
 //     `name_bucket{le="b"}` per bucket and a `le="+Inf"` bucket (value: the
 //     count) if the last bucket is not +Inf; `le` and `quantile` values are
-//     formatted like Prometheus formats floats (merge/float_format.h);
+//     formatted as 2.42's formatOpenMetricsFloat does (`10.0`, `0.5`,
+//     `1e+06`, `+Inf`: checked against a real 2.42 scrape);
 //   * float counts (`sample_count_float`, `cumulative_count_float`) win when
 //     non-zero; a timestamp_ms of 0 means "no timestamp".
 // Native histograms never fail the scrape: they are flattened the same way
 // (count, sum, their classic buckets if any, +Inf) and counted in
-// native_histograms(); their exponential buckets are not kept.
+// native_histograms(); their exponential buckets are not kept. (Here fedgate
+// departs from 2.42 on purpose: without --enable-feature=native-histograms
+// 2.42 fails such a scrape with "native histograms are disabled".)
 //
 // Checks with 2.42's wording: framing (`protobufparse: invalid varint
 // encountered`, `protobufparse: insufficient length of buffer, expected at

@@ -168,6 +168,9 @@ TEST(ProtobufParserTest, FlattensSummariesAsPrometheusDoes) {
   q = s->add_quantile();
   q->set_quantile(0.99);
   q->set_value(0.9);
+  q = s->add_quantile();
+  q->set_quantile(1);
+  q->set_value(1.5);
   dto::Metric* no_quantiles = family.add_metric();
   no_quantiles->mutable_summary()->set_sample_count(1);
   no_quantiles->mutable_summary()->set_sample_sum(1);
@@ -184,6 +187,8 @@ TEST(ProtobufParserTest, FlattensSummariesAsPrometheusDoes) {
       "[rpc_seconds|svc|a|quantile|0.5]",
       "series rpc_seconds{svc=\"a\",quantile=\"0.99\"} 0.9 "
       "[rpc_seconds|svc|a|quantile|0.99]",
+      "series rpc_seconds{svc=\"a\",quantile=\"1.0\"} 1.5 "
+      "[rpc_seconds|svc|a|quantile|1.0]",
       "series rpc_seconds_count 1 [rpc_seconds_count]",
       "series rpc_seconds_sum 1 [rpc_seconds_sum]",
   };
@@ -227,7 +232,7 @@ TEST(ProtobufParserTest, FlattensClassicHistogramsAddingInfBucket) {
       "type latency_ms histogram",
       "series latency_ms_count 5 [latency_ms_count]",
       "series latency_ms_sum 1234.5 [latency_ms_sum]",
-      "series latency_ms_bucket{le=\"10\"} 1 [latency_ms_bucket|le|10]",
+      "series latency_ms_bucket{le=\"10.0\"} 1 [latency_ms_bucket|le|10.0]",
       "series latency_ms_bucket{le=\"1e+06\"} 4 [latency_ms_bucket|le|1e+06]",
       "series latency_ms_bucket{le=\"+Inf\"} 5 [latency_ms_bucket|le|+Inf]",
       "series latency_ms_count{x=\"y\"} 2.5 [latency_ms_count|x|y]",
