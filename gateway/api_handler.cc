@@ -41,6 +41,9 @@ constexpr int64_t kMaxTimeMs = 9223309901257974999;
 // --query.lookback-delta).
 constexpr int64_t kLookbackMs = 5 * 60 * 1000;
 
+// Streamed answers are handed to the sink in pieces of about this size.
+constexpr size_t kChunkBytes = 64 * 1024;
+
 enum class ErrorType { kBadData, kInternal, kNotFound };
 
 ApiResponse JsonError(ErrorType type, absl::string_view message) {
@@ -393,16 +396,25 @@ ApiResponse ApiHandler::Series(const ApiRequest& request) const {
   if (!selectors.ok()) {
     return InvalidParam("match[]", selectors.status().message());
   }
-  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   ApiResponse res;
-  JsonWriter w(&res.body);
-  BeginSuccess(w);
-  w.BeginArray();
-  for (const Sample* s : SelectInWindow(*snapshot, *selectors, *start, *end)) {
-    WriteLabels(w, s->labels);
-  }
-  w.EndArray();
-  w.EndObject();
+  res.stream = [snapshot = options_.store->Snapshot(),
+                selectors = *std::move(selectors), start = *start,
+                end = *end](const ApiChunkSink& sink) {
+    std::string buf;
+    JsonWriter w(&buf);
+    BeginSuccess(w);
+    w.BeginArray();
+    for (const Sample* s : SelectInWindow(*snapshot, selectors, start, end)) {
+      WriteLabels(w, s->labels);
+      if (buf.size() >= kChunkBytes) {
+        if (!sink(buf)) return false;
+        buf.clear();
+      }
+    }
+    w.EndArray();
+    w.EndObject();
+    return sink(buf);
+  };
   return res;
 }
 
@@ -482,28 +494,36 @@ ApiResponse ApiHandler::Query(const ApiRequest& request) const {
                               ": parse error: vector selector must contain "
                               "at least one non-empty matcher"));
   }
-  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   ApiResponse res;
-  JsonWriter w(&res.body);
-  BeginSuccess(w);
-  w.BeginObject();
-  w.Key("resultType");
-  w.String("vector");
-  w.Key("result");
-  w.BeginArray();
-  const Selector selectors[] = {*std::move(selector)};
-  for (const Sample* s :
-       SelectInWindow(*snapshot, selectors, *time - kLookbackMs, *time)) {
+  res.stream = [snapshot = options_.store->Snapshot(),
+                selectors = std::vector<Selector>{*std::move(selector)},
+                time = *time](const ApiChunkSink& sink) {
+    std::string buf;
+    JsonWriter w(&buf);
+    BeginSuccess(w);
     w.BeginObject();
-    w.Key("metric");
-    WriteLabels(w, s->labels);
-    w.Key("value");
-    w.SamplePair(*time, s->value);
+    w.Key("resultType");
+    w.String("vector");
+    w.Key("result");
+    w.BeginArray();
+    for (const Sample* s :
+         SelectInWindow(*snapshot, selectors, time - kLookbackMs, time)) {
+      w.BeginObject();
+      w.Key("metric");
+      WriteLabels(w, s->labels);
+      w.Key("value");
+      w.SamplePair(time, s->value);
+      w.EndObject();
+      if (buf.size() >= kChunkBytes) {
+        if (!sink(buf)) return false;
+        buf.clear();
+      }
+    }
+    w.EndArray();
     w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  w.EndObject();
+    w.EndObject();
+    return sink(buf);
+  };
   return res;
 }
 
@@ -662,6 +682,19 @@ void RegisterApiRoutes(httplib::Server* server,
       res.set_header("X-Content-Type-Options", "nosniff");
     }
     if (answer.status == 204) return;
+    if (answer.stream) {
+      res.set_chunked_content_provider(
+          answer.content_type,
+          [stream = std::move(answer.stream)](size_t, httplib::DataSink& sink) {
+            const bool complete = stream([&sink](absl::string_view chunk) {
+              return sink.is_writable() &&
+                     sink.write(chunk.data(), chunk.size());
+            });
+            if (complete) sink.done();
+            return complete;
+          });
+      return;
+    }
     res.set_content(std::move(answer.body), answer.content_type);
   };
   const std::string pattern = absl::StrCat(kApiPrefix, "/.*");

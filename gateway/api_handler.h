@@ -20,7 +20,8 @@
 // so `start`/`end`/`time` select among latest samples (docs/api.md).
 //
 // Called once per request on a server pool thread. /series and /query touch
-// every stored series once (SelectSeries) and build the answer in memory.
+// every stored series once (SelectSeries) and stream their answer in 64 KiB
+// pieces (memory: one pointer per selected series plus one piece).
 //
 // Thread-safety: thread-safe (const methods over immutable snapshots).
 
@@ -58,6 +59,10 @@ struct ApiRequest {
   std::string origin;  // The Origin header, "" when absent (CORS).
 };
 
+// Receives a streamed answer in pieces of about 64 KiB; returns false when
+// the client went away, which stops the work.
+using ApiChunkSink = std::function<bool(absl::string_view chunk)>;
+
 struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -65,6 +70,9 @@ struct ApiResponse {
   // Further headers (CORS), in order.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Set instead of `body` for answers that can be large (/series, /query):
+  // writes the body to the sink; returns false when the sink gave up.
+  std::function<bool(const ApiChunkSink& sink)> stream;
 };
 
 // What /api/v1/status/buildinfo reports, in Prometheus's field names.

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "config/config.h"
 #include "gtest/gtest.h"
@@ -72,7 +74,15 @@ class ApiHandlerTest : public ::testing::Test {
     request.path = path;
     request.form = form;
     request.query = std::move(form);
-    return Handler().Handle(request);
+    ApiResponse res = Handler().Handle(request);
+    if (res.stream) {
+      EXPECT_TRUE(res.stream([&res](absl::string_view chunk) {
+        res.body.append(chunk.data(), chunk.size());
+        return true;
+      }));
+      res.stream = nullptr;
+    }
+    return res;
   }
 
   SeriesStore store_;
@@ -376,6 +386,45 @@ TEST_F(ApiHandlerTest, CorsHeadersWhenOriginIsSent) {
   request.path = "/labels";
   request.method = "PUT";
   EXPECT_TRUE(handler.Handle(request).headers.empty());
+}
+
+TEST(ApiStreamTest, LargeAnswersAreStreamedInPiecesAndStopWhenClientLeaves) {
+  SeriesStore store;
+  auto batch = std::make_shared<ScrapeBatch>();
+  for (int i = 0; i < 5000; ++i) {
+    batch->samples.push_back(MakeSample(
+        Labels{{"__name__", "many"}, {"i", absl::StrCat(100000 + i)}}, i));
+  }
+  store.Publish(1, batch);
+  ApiOptions options;
+  options.store = &store;
+  ApiHandler handler(std::move(options));
+  ApiRequest request;
+  request.method = "GET";
+  request.path = "/series";
+  request.form = {{"match[]", "many"}};
+  ApiResponse res = handler.Handle(request);
+  ASSERT_TRUE(res.stream);
+  EXPECT_TRUE(res.body.empty());
+  std::string body;
+  int pieces = 0;
+  EXPECT_TRUE(res.stream([&](absl::string_view chunk) {
+    ++pieces;
+    body.append(chunk.data(), chunk.size());
+    return true;
+  }));
+  EXPECT_GT(pieces, 1);
+  EXPECT_TRUE(absl::StartsWith(
+      body,
+      R"({"status":"success","data":[{"__name__":"many","i":"100000"},)"));
+  EXPECT_TRUE(absl::EndsWith(body, R"({"__name__":"many","i":"104999"}]})"));
+
+  int calls = 0;
+  EXPECT_FALSE(res.stream([&](absl::string_view) {
+    ++calls;
+    return false;
+  }));
+  EXPECT_EQ(calls, 1);
 }
 
 TEST(ApiTimeTest, ParsesFloatSecondsAndRfc3339) {
