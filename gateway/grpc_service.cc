@@ -187,7 +187,12 @@ grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
   absl::StatusOr<std::vector<Selector>> selectors =
       ParseMatchers(request->match());
   if (!selectors.ok()) {
-    return Reactor::Failed(context, ToGrpcStatus(selectors.status()));
+    // As /api/v1/series (Prometheus's invalidParamError); /labels and
+    // /label/<name>/values return the bare error.
+    return Reactor::Failed(
+        context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              absl::StrCat("invalid parameter \"match[]\": ",
+                                           selectors.status().message())));
   }
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   auto rows = std::make_shared<std::vector<const Labels*>>();

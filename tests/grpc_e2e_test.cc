@@ -1,0 +1,625 @@
+// End-to-end: the real fedgate binary scrapes loopback targets and answers a
+// real gRPC client (fedgate.v1 and grpc.health.v1) and the real fedgatectl:
+// every method, errors with the same text as HTTP, a stream cancelled
+// mid-way, deadlines, reload (gRPC, HTTP, SIGHUP) and health transitions.
+
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "proto/fedgate.grpc.pb.h"
+#include "proto/health.grpc.pb.h"
+#include "tests/subprocess.h"
+
+namespace fedgate {
+namespace {
+
+constexpr char kFedgate[] = "gateway/fedgate";
+constexpr char kFedgatectl[] = "gateway/fedgatectl";
+using HealthStatus = grpc::health::v1::HealthCheckResponse;
+
+std::string TempDir() {
+  const char* dir = getenv("TEST_TMPDIR");
+  return dir != nullptr ? dir : "/tmp";
+}
+
+// One loopback target serving a fixed body; `Hold()` makes it answer only
+// after `Release()` (bounded by 60 s).
+class FakeTarget {
+ public:
+  explicit FakeTarget(std::string body) : body_(std::move(body)) {
+    server_.Get(
+        "/metrics", [this](const httplib::Request&, httplib::Response& res) {
+          if (held_) {
+            release_.WaitForNotificationWithTimeout(absl::Seconds(60));
+          }
+          res.set_content(body_, "text/plain; version=0.0.4; charset=utf-8");
+        });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~FakeTarget() {
+    if (!release_.HasBeenNotified()) release_.Notify();
+    server_.stop();
+    thread_.join();
+  }
+  void Hold() { held_ = true; }
+  void Release() { release_.Notify(); }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  const std::string body_;
+  std::atomic<bool> held_{false};
+  absl::Notification release_;
+};
+
+// Returns the port fedgate logged as ` <key>=PORT`, or 0.
+int LoggedPort(const Subprocess& fedgate, const std::string& key) {
+  const std::string log = fedgate.Stderr();
+  const std::string needle = absl::StrCat(" ", key, "=");
+  const size_t at = log.find(needle);
+  if (at == std::string::npos) return 0;
+  const size_t start = at + needle.size();
+  size_t end = start;
+  while (end < log.size() && absl::ascii_isdigit(log[end])) ++end;
+  int port = 0;
+  if (!absl::SimpleAtoi(log.substr(start, end - start), &port)) return 0;
+  return port;
+}
+
+const char kRegistryBody[] =
+    "# HELP http_requests_total Requests served.\n"
+    "# TYPE http_requests_total counter\n"
+    "http_requests_total{code=\"200\"} 1027\n"
+    "http_requests_total{code=\"500\"} 3\n"
+    "# TYPE rpc_latency_seconds histogram\n"
+    "rpc_latency_seconds_bucket{le=\"0.1\"} 5\n"
+    "rpc_latency_seconds_bucket{le=\"+Inf\"} 7\n"
+    "rpc_latency_seconds_sum 1.25\n"
+    "rpc_latency_seconds_count 7\n";
+
+// About 4 MB of exposition in 2000 families: more than HTTP/2 flow control
+// lets the server send before the client reads.
+std::string BigBody() {
+  std::string body;
+  const std::string pad(200, 'x');
+  for (int family = 0; family < 2000; ++family) {
+    for (int i = 0; i < 10; ++i) {
+      absl::StrAppend(&body, "big_", family, "{i=\"", i, "\",pad=\"", pad,
+                      "\"} ", i, "\n");
+    }
+  }
+  return body;
+}
+
+std::string ConfigYaml(const std::string& registry, const std::string& big) {
+  std::string yaml = absl::StrCat(
+      "global:\n"
+      "  scrape_interval: 1s\n"
+      "  external_labels:\n"
+      "    cluster: east\n"
+      "scrape_configs:\n"
+      "  - job_name: registry\n"
+      "    static_configs:\n"
+      "      - targets: ['",
+      registry, "']\n");
+  if (!big.empty()) {
+    absl::StrAppend(&yaml,
+                    "  - job_name: big\n"
+                    "    static_configs:\n"
+                    "      - targets: ['",
+                    big, "']\n");
+  }
+  return yaml;
+}
+
+// A running fedgate with a gRPC channel to it.
+class Fedgate {
+ public:
+  // Starts fedgate on `config_yaml` (written to `<name>.yml`).
+  void Start(const std::string& name, const std::string& config_yaml) {
+    config_path_ = absl::StrCat(TempDir(), "/", name, ".yml");
+    ASSERT_TRUE(WriteFile(config_path_, config_yaml));
+    absl::StatusOr<std::unique_ptr<Subprocess>> process =
+        Subprocess::Start({kFedgate, "--config.file=" + config_path_,
+                           "--web.listen-address=127.0.0.1:0",
+                           "--grpc.listen-address=127.0.0.1:0"},
+                          absl::StrCat(TempDir(), "/", name));
+    ASSERT_TRUE(process.ok()) << process.status();
+    process_ = *std::move(process);
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          return (web_port_ = LoggedPort(*process_, "web")) > 0 &&
+                 (grpc_port_ = LoggedPort(*process_, "grpc")) > 0;
+        },
+        absl::Seconds(30)))
+        << process_->Stderr();
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::Fedgate::NewStub(channel_);
+    health_ = grpc::health::v1::Health::NewStub(channel_);
+  }
+
+  ~Fedgate() {
+    if (process_ != nullptr) process_->Stop();
+  }
+
+  // Returns the health status of `service` ("" is the whole server).
+  HealthStatus::ServingStatus Health(const std::string& service = "") {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    HealthStatus response;
+    grpc::Status status = health_->Check(&context, request, &response);
+    if (!status.ok()) return HealthStatus::UNKNOWN;
+    return response.status();
+  }
+
+  // Runs fedgatectl with `args` against this fedgate; returns its exit
+  // code and puts its output into `*output`.
+  int Ctl(std::vector<std::string> args, std::string* output) {
+    args.insert(args.begin(),
+                {kFedgatectl, absl::StrCat("--server=127.0.0.1:", grpc_port_)});
+    absl::StatusOr<int> code =
+        RunWithInput(args, "", absl::Seconds(60), output);
+    EXPECT_TRUE(code.ok()) << code.status();
+    return code.ok() ? *code : -1;
+  }
+
+  httplib::Client Http() const {
+    return httplib::Client("127.0.0.1", web_port_);
+  }
+
+  Subprocess& process() { return *process_; }
+  v1::Fedgate::Stub& stub() { return *stub_; }
+  const std::string& config_path() const { return config_path_; }
+
+ private:
+  std::string config_path_;
+  std::unique_ptr<Subprocess> process_;
+  int web_port_ = 0;
+  int grpc_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Fedgate::Stub> stub_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+};
+
+// One fedgate scraping a small registry and a big target, shared by the
+// read-only tests.
+class GrpcE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    registry_ = new FakeTarget(kRegistryBody);
+    big_ = new FakeTarget(BigBody());
+    fedgate_ = new Fedgate();
+    fedgate_->Start("grpc_e2e",
+                    ConfigYaml(registry_->address(), big_->address()));
+    // Every target scraped once: health SERVING.
+    ASSERT_TRUE(
+        WaitUntil([] { return fedgate_->Health() == HealthStatus::SERVING; },
+                  absl::Seconds(30)))
+        << fedgate_->process().Stderr();
+  }
+  static void TearDownTestSuite() {
+    delete fedgate_;
+    delete big_;
+    delete registry_;
+  }
+
+  static std::vector<io::prometheus::client::MetricFamily> Federate(
+      const std::vector<std::string>& match, grpc::Status* status) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+    v1::FederateRequest request;
+    for (const std::string& m : match) request.add_match(m);
+    auto reader = fedgate_->stub().Federate(&context, request);
+    std::vector<io::prometheus::client::MetricFamily> families;
+    io::prometheus::client::MetricFamily family;
+    while (reader->Read(&family)) families.push_back(family);
+    *status = reader->Finish();
+    return families;
+  }
+
+  static FakeTarget* registry_;
+  static FakeTarget* big_;
+  static Fedgate* fedgate_;
+};
+
+FakeTarget* GrpcE2eTest::registry_ = nullptr;
+FakeTarget* GrpcE2eTest::big_ = nullptr;
+Fedgate* GrpcE2eTest::fedgate_ = nullptr;
+
+TEST_F(GrpcE2eTest, FederateStreamsTypedFamilies) {
+  grpc::Status status;
+  auto families =
+      Federate({"{job=\"registry\",__name__=~\"http.*|rpc.*\"}"}, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(families.size(), 2u);
+  EXPECT_EQ(families[0].name(), "http_requests_total");
+  EXPECT_EQ(families[0].help(), "Requests served.");
+  EXPECT_EQ(families[0].type(), io::prometheus::client::COUNTER);
+  ASSERT_EQ(families[0].metric_size(), 2);
+  EXPECT_EQ(families[0].metric(0).counter().value(), 1027);
+  std::string labels;
+  for (const auto& l : families[0].metric(0).label()) {
+    absl::StrAppend(&labels, l.name(), "=", l.value(), " ");
+  }
+  EXPECT_EQ(labels, absl::StrCat("code=200 instance=", registry_->address(),
+                                 " job=registry cluster=east "));
+  EXPECT_EQ(families[1].name(), "rpc_latency_seconds");
+  EXPECT_EQ(families[1].type(), io::prometheus::client::HISTOGRAM);
+  ASSERT_EQ(families[1].metric_size(), 1);
+  EXPECT_EQ(families[1].metric(0).histogram().sample_count(), 7u);
+  EXPECT_EQ(families[1].metric(0).histogram().bucket_size(), 2);
+}
+
+TEST_F(GrpcE2eTest, BadSelectorIsInvalidArgumentWithTheHttpText) {
+  httplib::Client http = fedgate_->Http();
+  httplib::Result res = http.Get("/federate", {{"match[]", "up{job=}"}},
+                                 httplib::Headers{}, httplib::Progress{});
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 400);
+  absl::string_view http_text = res->body;
+  ASSERT_TRUE(absl::ConsumeSuffix(&http_text, "\n"));
+
+  grpc::Status status;
+  Federate({"up{job=}"}, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), http_text);
+
+  // /api/v1/series and gRPC Series agree too.
+  res = http.Get("/api/v1/series", {{"match[]", "{job=~\".*\"}"}},
+                 httplib::Headers{}, httplib::Progress{});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  grpc::ClientContext context;
+  v1::SeriesRequest request;
+  request.add_match("{job=~\".*\"}");
+  auto reader = fedgate_->stub().Series(&context, request);
+  v1::SeriesResponse batch;
+  while (reader->Read(&batch)) {
+  }
+  status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "invalid parameter \"match[]\": match[] must contain at least "
+            "one non-empty matcher");
+  // The JSON error string escapes the quotes.
+  EXPECT_TRUE(absl::StrContains(
+      res->body,
+      absl::StrCat(
+          "\"error\":\"",
+          absl::StrReplaceAll(status.error_message(), {{"\"", "\\\""}}), "\"")))
+      << res->body;
+}
+
+TEST_F(GrpcE2eTest, SeriesLabelNamesAndLabelValues) {
+  {
+    grpc::ClientContext context;
+    v1::SeriesRequest request;
+    request.add_match("up");
+    auto reader = fedgate_->stub().Series(&context, request);
+    std::vector<std::string> jobs;
+    v1::SeriesResponse batch;
+    while (reader->Read(&batch)) {
+      for (const auto& set : batch.series()) {
+        for (const auto& l : set.labels()) {
+          if (l.name() == "job") jobs.push_back(l.value());
+        }
+      }
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+    // Sorted by label set: the order of the two depends on their ports.
+    std::sort(jobs.begin(), jobs.end());
+    EXPECT_EQ(jobs, (std::vector<std::string>{"big", "registry"}));
+  }
+  {
+    grpc::ClientContext context;
+    v1::LabelNamesRequest request;
+    request.add_match("{job=\"registry\"}");
+    v1::LabelNamesResponse response;
+    ASSERT_TRUE(fedgate_->stub().LabelNames(&context, request, &response).ok());
+    EXPECT_EQ(std::vector<std::string>(response.names().begin(),
+                                       response.names().end()),
+              (std::vector<std::string>{"__name__", "code", "instance", "job",
+                                        "le"}));
+  }
+  {
+    grpc::ClientContext context;
+    v1::LabelValuesRequest request;
+    request.set_name("job");
+    v1::LabelValuesResponse response;
+    ASSERT_TRUE(
+        fedgate_->stub().LabelValues(&context, request, &response).ok());
+    EXPECT_EQ(std::vector<std::string>(response.values().begin(),
+                                       response.values().end()),
+              (std::vector<std::string>{"big", "registry"}));
+  }
+}
+
+TEST_F(GrpcE2eTest, ListTargetsAndGetConfig) {
+  grpc::ClientContext context;
+  v1::ListTargetsResponse response;
+  ASSERT_TRUE(fedgate_->stub()
+                  .ListTargets(&context, v1::ListTargetsRequest(), &response)
+                  .ok());
+  ASSERT_EQ(response.targets_size(), 2);
+  const v1::Target& registry = response.targets(1);
+  EXPECT_EQ(registry.scrape_pool(), "registry");
+  EXPECT_EQ(registry.scrape_url(),
+            absl::StrCat("http://", registry_->address(), "/metrics"));
+  EXPECT_EQ(registry.health(), "up");
+  EXPECT_EQ(registry.last_error(), "");
+  EXPECT_TRUE(registry.has_last_scrape());
+  // 6 scraped samples plus up and the four scrape_* series.
+  EXPECT_EQ(registry.series_count(), 11u);
+  EXPECT_EQ(registry.dedup_group(), "");
+
+  grpc::ClientContext config_context;
+  v1::GetConfigResponse config;
+  ASSERT_TRUE(fedgate_->stub()
+                  .GetConfig(&config_context, v1::GetConfigRequest(), &config)
+                  .ok());
+  EXPECT_TRUE(absl::StrContains(config.yaml(), "job_name: registry"))
+      << config.yaml();
+  EXPECT_TRUE(absl::StrContains(config.yaml(), "cluster: east"))
+      << config.yaml();
+}
+
+TEST_F(GrpcE2eTest, CancelledStreamStopsAndTheServerCarriesOn) {
+  grpc::ClientContext context;
+  v1::FederateRequest request;
+  request.add_match("{job=\"big\"}");
+  auto reader = fedgate_->stub().Federate(&context, request);
+  io::prometheus::client::MetricFamily family;
+  ASSERT_TRUE(reader->Read(&family));
+  ASSERT_TRUE(reader->Read(&family));
+  context.TryCancel();
+  int after_cancel = 0;
+  while (reader->Read(&family)) ++after_cancel;
+  EXPECT_LT(after_cancel, 2000);
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+
+  // The full answer still streams to a client that reads it all.
+  grpc::Status status;
+  auto families = Federate({"{job=\"big\"}"}, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // 2000 big_* families plus up and the scrape_* series.
+  EXPECT_EQ(families.size(), 2005u);
+}
+
+TEST_F(GrpcE2eTest, DeadlinesExpire) {
+  {
+    // Expired before the call starts.
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now());
+    v1::ListTargetsResponse response;
+    EXPECT_EQ(fedgate_->stub()
+                  .ListTargets(&context, v1::ListTargetsRequest(), &response)
+                  .error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  {
+    // Expires while a slow client reads a large stream: flow control holds
+    // the server back, the deadline ends the call.
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(500));
+    v1::FederateRequest request;
+    request.add_match("{job=\"big\"}");
+    auto reader = fedgate_->stub().Federate(&context, request);
+    io::prometheus::client::MetricFamily family;
+    ASSERT_TRUE(reader->Read(&family));
+    // The slow client: stop reading until the deadline has passed.
+    absl::SleepFor(absl::Seconds(1));
+    while (reader->Read(&family)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  // Still serving.
+  EXPECT_EQ(fedgate_->Health(), HealthStatus::SERVING);
+}
+
+TEST_F(GrpcE2eTest, FedgatectlGoldenOutputs) {
+  const std::string reg = registry_->address();
+  std::string out;
+  EXPECT_EQ(fedgate_->Ctl({"series", "up{job=\"registry\"}"}, &out), 0) << out;
+  EXPECT_EQ(out,
+            absl::StrCat("up{instance=\"", reg, "\", job=\"registry\"}\n"));
+
+  EXPECT_EQ(
+      fedgate_->Ctl({"-o", "json", "series", "up{job=\"registry\"}"}, &out), 0)
+      << out;
+  EXPECT_EQ(out, absl::StrCat("[{\"__name__\":\"up\",\"instance\":\"", reg,
+                              "\",\"job\":\"registry\"}]\n"));
+
+  EXPECT_EQ(fedgate_->Ctl({"federate", "http_requests_total"}, &out), 0) << out;
+  // Timestamps vary: compare up to each sample's value.
+  std::string without_timestamps;
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    if (!absl::StartsWith(line, "#")) line = line.substr(0, line.rfind(' '));
+    absl::StrAppend(&without_timestamps, line, "\n");
+  }
+  EXPECT_EQ(
+      without_timestamps,
+      absl::StrReplaceAll("# HELP http_requests_total Requests served.\n"
+                          "# TYPE http_requests_total counter\n"
+                          "http_requests_total{code=\"200\",instance=\"REG\","
+                          "job=\"registry\",cluster=\"east\"} 1027\n"
+                          "http_requests_total{code=\"500\",instance=\"REG\","
+                          "job=\"registry\",cluster=\"east\"} 3\n",
+                          {{"REG", reg}}));
+
+  EXPECT_EQ(fedgate_->Ctl({"targets"}, &out), 0) << out;
+  EXPECT_TRUE(absl::StartsWith(out, "POOL ")) << out;
+  EXPECT_TRUE(absl::StrContains(
+      out, absl::StrCat("registry   http://", reg, "/metrics   up ")))
+      << out;
+
+  EXPECT_EQ(fedgate_->Ctl({"config"}, &out), 0) << out;
+  EXPECT_TRUE(absl::StartsWith(out, "global:\n")) << out;
+
+  // Exit codes: 1 server error, 2 usage, 3 unreachable.
+  EXPECT_EQ(fedgate_->Ctl({"series", "up{"}, &out), 1) << out;
+  EXPECT_EQ(out,
+            "fedgatectl: error: invalid parameter \"match[]\": 1:4: parse "
+            "error: unexpected end of input inside braces\n");
+  EXPECT_EQ(fedgate_->Ctl({"frobnicate"}, &out), 2) << out;
+  EXPECT_TRUE(absl::StartsWith(out,
+                               "fedgatectl: unknown command "
+                               "\"frobnicate\"\n\nusage: fedgatectl"))
+      << out;
+  absl::StatusOr<int> code = RunWithInput(
+      {kFedgatectl, "--server=127.0.0.1:1", "--timeout=1s", "targets"}, "",
+      absl::Seconds(30), &out);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 3) << out;
+  EXPECT_EQ(out,
+            "fedgatectl: cannot reach fedgate at 127.0.0.1:1 within 1s (is it "
+            "running, and is --grpc.listen-address set?)\n");
+}
+
+std::string MetricLine(Fedgate& fedgate, absl::string_view name) {
+  httplib::Client http = fedgate.Http();
+  httplib::Result res = http.Get("/metrics");
+  if (!res) return "";
+  for (absl::string_view line :
+       absl::StrSplit(res->body, '\n', absl::SkipEmpty())) {
+    if (absl::StartsWith(line, absl::StrCat(name, " "))) {
+      return std::string(line);
+    }
+  }
+  return "";
+}
+
+TEST(GrpcE2eReloadTest, ReloadsThroughGrpcHttpAndSighup) {
+  FakeTarget registry(kRegistryBody);
+  FakeTarget other("other_metric 1\n");
+  Fedgate fedgate;
+  fedgate.Start("grpc_reload", ConfigYaml(registry.address(), ""));
+  EXPECT_EQ(MetricLine(fedgate, "fedgate_config_last_reload_successful"),
+            "fedgate_config_last_reload_successful 1");
+
+  auto pools = [&fedgate] {
+    grpc::ClientContext context;
+    v1::ListTargetsResponse response;
+    fedgate.stub().ListTargets(&context, v1::ListTargetsRequest(), &response);
+    std::string pools;
+    for (const auto& t : response.targets()) {
+      absl::StrAppend(&pools, t.scrape_pool(), " ");
+    }
+    return pools;
+  };
+  EXPECT_EQ(pools(), "registry ");
+
+  // gRPC Reload applies a new target.
+  ASSERT_TRUE(WriteFile(fedgate.config_path(),
+                        ConfigYaml(registry.address(), other.address())));
+  {
+    grpc::ClientContext context;
+    v1::ReloadResponse response;
+    grpc::Status status =
+        fedgate.stub().Reload(&context, v1::ReloadRequest(), &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(pools(), "big registry ");
+
+  // A broken file: the old config keeps running, every path says why.
+  ASSERT_TRUE(WriteFile(fedgate.config_path(), "scrape_configs: [{}]\n"));
+  std::string grpc_error;
+  {
+    grpc::ClientContext context;
+    v1::ReloadResponse response;
+    grpc::Status status =
+        fedgate.stub().Reload(&context, v1::ReloadRequest(), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    grpc_error = status.error_message();
+    EXPECT_TRUE(absl::StartsWith(grpc_error, "failed to reload config: "))
+        << grpc_error;
+  }
+  httplib::Client http = fedgate.Http();
+  httplib::Result res = http.Post("/-/reload");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 500);
+  EXPECT_EQ(res->body, grpc_error + "\n");
+  res = http.Get("/-/reload");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->body, "Only POST or PUT requests allowed\n");
+  EXPECT_EQ(MetricLine(fedgate, "fedgate_config_last_reload_successful"),
+            "fedgate_config_last_reload_successful 0");
+  EXPECT_EQ(pools(), "big registry ");
+  std::string out;
+  EXPECT_EQ(fedgate.Ctl({"reload"}, &out), 1);
+  EXPECT_EQ(out, absl::StrCat("fedgatectl: error: ", grpc_error, "\n"));
+
+  // SIGHUP with a good file again.
+  ASSERT_TRUE(
+      WriteFile(fedgate.config_path(), ConfigYaml(registry.address(), "")));
+  ASSERT_EQ(kill(fedgate.process().pid(), SIGHUP), 0);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return MetricLine(fedgate, "fedgate_config_last_reload_successful") ==
+               "fedgate_config_last_reload_successful 1";
+      },
+      absl::Seconds(30)))
+      << fedgate.process().Stderr();
+  EXPECT_EQ(pools(), "registry ");
+  res = http.Put("/-/reload");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(fedgate.Ctl({"reload"}, &out), 0);
+  EXPECT_EQ(out, "Configuration reloaded.\n");
+}
+
+TEST(GrpcE2eHealthTest, NotServingUntilTheFirstScrapesAreIn) {
+  FakeTarget registry(kRegistryBody);
+  // The first scrape cannot finish until released (or until it times out
+  // after 5 s, long after the check below).
+  registry.Hold();
+  Fedgate fedgate;
+  fedgate.Start("grpc_health",
+                absl::StrReplaceAll(ConfigYaml(registry.address(), ""),
+                                    {{"scrape_interval: 1s",
+                                      "scrape_interval: 5s\n"
+                                      "  scrape_timeout: 5s"}}));
+  EXPECT_EQ(fedgate.Health(), HealthStatus::NOT_SERVING);
+  EXPECT_EQ(fedgate.Health("fedgate.v1.Fedgate"), HealthStatus::NOT_SERVING);
+  registry.Release();
+  EXPECT_TRUE(
+      WaitUntil([&] { return fedgate.Health() == HealthStatus::SERVING; },
+                absl::Seconds(60)))
+      << fedgate.process().Stderr();
+  EXPECT_EQ(fedgate.Health("fedgate.v1.Fedgate"), HealthStatus::SERVING);
+  // Shutting down: NOT_SERVING or unreachable, never SERVING again.
+  fedgate.process().Stop();
+  EXPECT_NE(fedgate.Health(), HealthStatus::SERVING);
+}
+
+}  // namespace
+}  // namespace fedgate
