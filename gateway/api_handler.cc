@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "config/config_printer.h"
 #include "config/duration.h"
@@ -224,10 +225,11 @@ std::string GlobalUrl(absl::string_view url, absl::string_view hostname,
   if (host != "127.0.0.1" && host != "localhost" && host != "::1") {
     return std::string(url);
   }
-  // Our own port: the external URL's port, which is the same by default.
-  (void)web_port;
-  return absl::StrCat(url.substr(0, host_start), hostname, ":", port,
-                      url.substr(host_end));
+  // A loopback target on our own port is fedgate itself: the external URL's
+  // scheme too (its port is the same by default).
+  absl::string_view scheme = url.substr(0, scheme_end);
+  if (port == absl::StrCat(web_port)) scheme = "http";
+  return absl::StrCat(scheme, "://", hostname, ":", port, url.substr(host_end));
 }
 
 std::string LocalHostname() {
@@ -272,16 +274,13 @@ ApiRoute MatchRoute(absl::string_view path) {
   } else if (path == "/status/buildinfo") {
     r.kind = ApiRoute::kBuildInfo;
     r.methods = {"GET"};
-  } else if (absl::StartsWith(path, "/label/") &&
-             absl::EndsWith(path, "/values")) {
-    absl::string_view name =
-        path.substr(7, path.size() - 7 - std::string_view("/values").size());
-    if (path.size() > 14 && !name.empty() &&
-        name.find('/') == absl::string_view::npos) {
-      r.kind = ApiRoute::kLabelValues;
-      r.methods = {"GET"};
-      r.name = std::string(name);
-    }
+  } else if (absl::ConsumePrefix(&path, "/label/") &&
+             absl::ConsumeSuffix(&path, "/values") && !path.empty() &&
+             path.find('/') == absl::string_view::npos) {
+    // `/label/:name/values`: the name is one non-empty path segment.
+    r.kind = ApiRoute::kLabelValues;
+    r.methods = {"GET"};
+    r.name = std::string(path);
   }
   return r;
 }

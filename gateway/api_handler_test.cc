@@ -307,6 +307,36 @@ TEST_F(ApiHandlerTest, TargetsShowActiveTargetsByPool) {
   EXPECT_NE(only_j1.find("\"j1\""), std::string::npos) << only_j1;
 }
 
+TEST_F(ApiHandlerTest, GlobalUrlReplacesLoopbackHosts) {
+  TargetStatus self;
+  self.scrape_pool = "self";
+  self.scrape_url = "https://localhost:9099/metrics?x=1";
+  TargetStatus v6;
+  v6.scrape_pool = "v6";
+  v6.scrape_url = "http://[::1]:8080/m";
+  TargetStatus remote;
+  remote.scrape_pool = "x";
+  remote.scrape_url = "http://node:9100/metrics";
+  targets_ = {self, v6, remote};
+  ApiOptions options;
+  options.store = &store_;
+  options.hostname = "vm";
+  options.web_port = [] { return 9099; };
+  options.targets = [this] { return targets_; };
+  ApiRequest request;
+  request.method = "GET";
+  request.path = "/targets";
+  const std::string body = ApiHandler(std::move(options)).Handle(request).body;
+  EXPECT_NE(body.find(R"("globalUrl":"http://vm:9099/metrics?x=1")"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find(R"("globalUrl":"http://vm:8080/m")"), std::string::npos)
+      << body;
+  EXPECT_NE(body.find(R"("globalUrl":"http://node:9100/metrics")"),
+            std::string::npos)
+      << body;
+}
+
 TEST_F(ApiHandlerTest, StatusConfigPrintsTheLoadedConfig) {
   Config config;
   config.global.external_labels = {{"zone", "<ie>"}};
