@@ -313,6 +313,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   struct Report {
     int64_t samples_scraped = 0;
     int64_t samples_post_relabeling = 0;
+    int64_t samples_dropped = 0;  // By metric_relabel_configs.
     int64_t series_added = 0;
   };
 
@@ -482,6 +483,9 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
     error = Append(response->body, response->content_type, timestamp_ms, *batch,
                    report);
     metrics.samples->Increment(static_cast<double>(report.samples_scraped));
+    // Once per scrape, not per sample: the counter is an atomic.
+    metrics.relabel_dropped->Increment(
+        static_cast<double>(report.samples_dropped));
   }
   if (error.ok()) {
     metrics.success->Increment();
@@ -594,7 +598,7 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
           ++texts_seen_;
         }
         if (text.series == nullptr) {  // Dropped by metric relabeling.
-          shared_->metrics.relabel_dropped->Increment();
+          ++report.samples_dropped;
           break;
         }
         ++report.samples_post_relabeling;
