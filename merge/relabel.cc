@@ -263,12 +263,19 @@ std::string RelabelRule::ReplaceAll(absl::string_view src) const {
 }
 
 bool RelabelRule::Apply(Labels* labels) const {
-  // relabel(): the joined source values, read before anything changes.
-  std::string val;
-  for (size_t i = 0; i < config_.source_labels.size(); ++i) {
-    if (i > 0) val += config_.separator;
-    const absl::string_view v = labels->Get(config_.source_labels[i]);
-    val.append(v.data(), v.size());
+  // relabel(): the joined source values. One source (the usual case) is a
+  // view into `*labels`: every action below reads it before it writes.
+  std::string joined;
+  absl::string_view val;
+  if (config_.source_labels.size() == 1) {
+    val = labels->Get(config_.source_labels[0]);
+  } else {
+    for (size_t i = 0; i < config_.source_labels.size(); ++i) {
+      if (i > 0) joined += config_.separator;
+      const absl::string_view v = labels->Get(config_.source_labels[i]);
+      joined.append(v.data(), v.size());
+    }
+    val = joined;
   }
   switch (config_.action) {
     case RelabelAction::kDrop:
@@ -325,26 +332,27 @@ bool RelabelRule::Apply(Labels* labels) const {
                   absl::StrCat(HashMod(val, config_.modulus)));
       return true;
     case RelabelAction::kLabelMap: {
-      // Iterates the rule's input (sorted by name); later writes win.
-      const Labels input = *labels;
-      for (const Label& l : input) {
+      // Reads the rule's input (sorted by name), then writes in that order
+      // (later writes win), as 2.42 does through its labels.Builder.
+      std::vector<Label> writes;
+      for (const Label& l : *labels) {
         if (RE2::PartialMatch(Sp(l.name), *regex_)) {
-          labels->Set(ReplaceAll(l.name), l.value);
+          writes.push_back(Label{ReplaceAll(l.name), l.value});
         }
       }
+      for (const Label& l : writes) labels->Set(l.name, l.value);
       return true;
     }
     case RelabelAction::kLabelDrop:
     case RelabelAction::kLabelKeep: {
       const bool keep = config_.action == RelabelAction::kLabelKeep;
-      std::vector<Label> kept;
-      kept.reserve(labels->size());
+      std::vector<std::string> removed;
       for (const Label& l : *labels) {
-        if (RE2::PartialMatch(Sp(l.name), *regex_) == keep) {
-          kept.push_back(l);
+        if (RE2::PartialMatch(Sp(l.name), *regex_) != keep) {
+          removed.push_back(l.name);
         }
       }
-      if (kept.size() != labels->size()) *labels = Labels(std::move(kept));
+      for (const std::string& name : removed) labels->Remove(name);
       return true;
     }
   }
