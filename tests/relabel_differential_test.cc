@@ -372,6 +372,22 @@ TEST(RelabelDifferentialTest, SameSeriesAsPrometheus) {
   }
   EXPECT_TRUE(saw_core_up) << core << "\n" << Show(got);
 
+  // The dropped target is listed with its labels from before relabeling
+  // (not diffed: 2.42's discoveredLabels can show relabeled values).
+  for (int port : {fedgate_port, prometheus_port}) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(5, 0);
+    httplib::Result res = client.Get("/api/v1/targets?state=dropped");
+    ASSERT_TRUE(res) << port;
+    EXPECT_EQ(res->status, 200) << res->body;
+    EXPECT_TRUE(absl::StrContains(res->body, "\"droppedTargets\":[{"))
+        << res->body;
+    EXPECT_TRUE(absl::StrContains(res->body, "\"__meta_env\":\"dev\""))
+        << res->body;
+    EXPECT_TRUE(absl::StrContains(res->body, "\"activeTargets\":[]"))
+        << res->body;
+  }
+
   (*fedgate)->Stop();
   (*prometheus)->Stop();
 }
