@@ -295,15 +295,27 @@ absl::Status LineError(absl::string_view body, size_t line_start, int line,
                    " in ", QuoteLine(text, column0)));
 }
 
+namespace {
+
+// Label names are short and mostly differ in length or first byte; checking
+// those before memcmp keeps the quadratic check below out of libc (it was a
+// fifth of the text parser's time on Linkerd bodies).
+inline bool SameName(absl::string_view a, absl::string_view b) {
+  return a.size() == b.size() && (a.empty() || a[0] == b[0]) &&
+         std::memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
 int FindNonUniqueLabel(const LabelViews& labels) {
   const int n = static_cast<int>(labels.size());
   for (int k = 0; k < n; ++k) {
-    if (labels[k].first == kMetricNameLabel) return k;
+    if (SameName(labels[k].first, kMetricNameLabel)) return k;
   }
   if (n <= 32) {
     for (int k = 1; k < n; ++k) {
       for (int j = 0; j < k; ++j) {
-        if (labels[k].first == labels[j].first) return k;
+        if (SameName(labels[k].first, labels[j].first)) return k;
       }
     }
     return -1;
