@@ -89,7 +89,7 @@ bool WriteFederation(const StoreSnapshot& snapshot,
                      const std::map<std::string, std::string>& external_labels,
                      ExpositionFormat format, const ChunkSink& sink) {
   const std::vector<SelectedSeries> rows =
-      SelectSeries(snapshot, params.selectors);
+      SelectSeries(snapshot, params.selectors, SeriesOrder::kByFamilyAndName);
   ExternalLabels external(external_labels);
   std::unique_ptr<ExpositionWriter> writer = MakeWriter(format, &external);
 
