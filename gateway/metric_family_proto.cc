@@ -42,21 +42,19 @@ uint64_t ToCount(double value) {
 }
 
 // Adds the labels of `labels` except __name__ and `skip`, then the external
-// labels the series lacks.
+// labels the series lacks (federation order).
 void AddLabels(const Labels& labels, absl::string_view skip,
-               const std::map<std::string, std::string>& external,
-               Metric* metric) {
+               ExternalLabels& external, Metric* metric) {
   for (const Label& label : labels) {
     if (label.name == kMetricNameLabel || label.name == skip) continue;
     auto* pair = metric->add_label();
     pair->set_name(label.name);
     pair->set_value(label.value);
   }
-  for (const auto& [name, value] : external) {
-    if (labels.Has(name)) continue;
+  for (const Label& label : external.For(labels)) {
     auto* pair = metric->add_label();
-    pair->set_name(name);
-    pair->set_value(value);
+    pair->set_name(label.name);
+    pair->set_value(label.value);
   }
 }
 
@@ -85,8 +83,7 @@ MetricFamily NewFamily(absl::string_view name, dto::MetricType type,
 // Converts a counter, gauge or untyped family whose samples all carry the
 // family's name. Returns false when a sample has another name.
 bool ConvertSimple(absl::Span<const SelectedSeries> rows, dto::MetricType type,
-                   const std::map<std::string, std::string>& external,
-                   MetricFamily* out) {
+                   ExternalLabels& external, MetricFamily* out) {
   const absl::string_view name = rows.front().family;
   for (const SelectedSeries& row : rows) {
     if (row.sample->labels.MetricName() != name) return false;
@@ -115,8 +112,7 @@ bool ConvertSimple(absl::Span<const SelectedSeries> rows, dto::MetricType type,
 // label set without `le`/`quantile`. Returns false when a sample does not
 // fit (unknown suffix, missing or unparsable bound).
 bool ConvertGrouped(absl::Span<const SelectedSeries> rows, bool is_histogram,
-                    const std::map<std::string, std::string>& external,
-                    MetricFamily* out) {
+                    ExternalLabels& external, MetricFamily* out) {
   const absl::string_view name = rows.front().family;
   const absl::string_view bound_label = is_histogram ? "le" : "quantile";
   const std::string bucket_name = absl::StrCat(name, "_bucket");
@@ -195,7 +191,7 @@ bool ConvertGrouped(absl::Span<const SelectedSeries> rows, bool is_histogram,
 // metric name, in row order (rows are sorted by metric name inside a
 // family).
 void ConvertUntypedPerName(absl::Span<const SelectedSeries> rows,
-                           const std::map<std::string, std::string>& external,
+                           ExternalLabels& external,
                            std::deque<MetricFamily>* out) {
   for (const SelectedSeries& row : rows) {
     const absl::string_view name = row.sample->labels.MetricName();
@@ -214,12 +210,8 @@ void ConvertUntypedPerName(absl::Span<const SelectedSeries> rows,
 
 MetricFamilyStream::MetricFamilyStream(
     std::vector<SelectedSeries> rows,
-    std::map<std::string, std::string> external_labels)
-    : rows_(std::move(rows)), external_labels_(std::move(external_labels)) {
-  // Prometheus adds instance="" to series without an instance label unless
-  // an external label says otherwise.
-  external_labels_.try_emplace("instance", "");
-}
+    const std::map<std::string, std::string>& external_labels)
+    : rows_(std::move(rows)), external_(external_labels) {}
 
 void MetricFamilyStream::ConvertNextFamily() {
   size_t end = next_row_;
@@ -237,21 +229,21 @@ void MetricFamilyStream::ConvertNextFamily() {
   bool converted = false;
   switch (type) {
     case MetricType::kCounter:
-      converted = ConvertSimple(rows, dto::COUNTER, external_labels_, &family);
+      converted = ConvertSimple(rows, dto::COUNTER, external_, &family);
       break;
     case MetricType::kGauge:
-      converted = ConvertSimple(rows, dto::GAUGE, external_labels_, &family);
+      converted = ConvertSimple(rows, dto::GAUGE, external_, &family);
       break;
     case MetricType::kUntyped:
-      converted = ConvertSimple(rows, dto::UNTYPED, external_labels_, &family);
+      converted = ConvertSimple(rows, dto::UNTYPED, external_, &family);
       break;
     case MetricType::kHistogram:
-      converted = ConvertGrouped(rows, /*is_histogram=*/true, external_labels_,
-                                 &family);
+      converted =
+          ConvertGrouped(rows, /*is_histogram=*/true, external_, &family);
       break;
     case MetricType::kSummary:
-      converted = ConvertGrouped(rows, /*is_histogram=*/false, external_labels_,
-                                 &family);
+      converted =
+          ConvertGrouped(rows, /*is_histogram=*/false, external_, &family);
       break;
     default:
       break;
@@ -260,7 +252,7 @@ void MetricFamilyStream::ConvertNextFamily() {
   if (converted) {
     families.push_back(std::move(family));
   } else {
-    ConvertUntypedPerName(rows, external_labels_, &families);
+    ConvertUntypedPerName(rows, external_, &families);
   }
 
   // Split families too large for one message.

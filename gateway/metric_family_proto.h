@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/exposition_writer.h"
 #include "gateway/series_query.h"
 #include "proto/metrics.pb.h"
 
@@ -41,7 +42,7 @@ class MetricFamilyStream {
   // `instance=""` unless the external labels set `instance` (as /federate).
   // `rows` point into a snapshot that the caller keeps alive.
   MetricFamilyStream(std::vector<SelectedSeries> rows,
-                     std::map<std::string, std::string> external_labels);
+                     const std::map<std::string, std::string>& external_labels);
 
   // Fills `out` (cleared first) with the next message; returns false, with
   // `out` empty, when every row has been sent.
@@ -52,7 +53,7 @@ class MetricFamilyStream {
   void ConvertNextFamily();
 
   std::vector<SelectedSeries> rows_;
-  std::map<std::string, std::string> external_labels_;
+  ExternalLabels external_;
   size_t next_row_ = 0;
   std::deque<io::prometheus::client::MetricFamily> pending_;
 };
