@@ -414,13 +414,18 @@ TEST_F(GrpcE2eTest, CancelledStreamStopsAndTheServerCarriesOn) {
 
 TEST_F(GrpcE2eTest, DeadlinesExpire) {
   {
-    // Expired before the call starts.
+    // Expires long before the 5 MB answer can have been sent (the full
+    // stream takes ~100 ms on loopback).
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now());
-    v1::ListTargetsResponse response;
-    EXPECT_EQ(fedgate_->stub()
-                  .ListTargets(&context, v1::ListTargetsRequest(), &response)
-                  .error_code(),
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(1));
+    v1::FederateRequest request;
+    request.add_match("{job=\"big\"}");
+    auto reader = fedgate_->stub().Federate(&context, request);
+    io::prometheus::client::MetricFamily family;
+    while (reader->Read(&family)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(),
               grpc::StatusCode::DEADLINE_EXCEEDED);
   }
   {
@@ -465,6 +470,20 @@ TEST_F(GrpcE2eTest, FedgatectlGoldenOutputs) {
     if (!absl::StartsWith(line, "#")) line = line.substr(0, line.rfind(' '));
     absl::StrAppend(&without_timestamps, line, "\n");
   }
+  // Byte for byte what /federate writes (timestamps aside: a scrape may
+  // land between the two requests).
+  httplib::Client http = fedgate_->Http();
+  httplib::Result res =
+      http.Get("/federate", {{"match[]", "http_requests_total"}},
+               httplib::Headers{}, httplib::Progress{});
+  ASSERT_TRUE(res);
+  std::string http_without_timestamps;
+  for (absl::string_view line :
+       absl::StrSplit(res->body, '\n', absl::SkipEmpty())) {
+    if (!absl::StartsWith(line, "#")) line = line.substr(0, line.rfind(' '));
+    absl::StrAppend(&http_without_timestamps, line, "\n");
+  }
+  EXPECT_EQ(without_timestamps, http_without_timestamps);
   EXPECT_EQ(
       without_timestamps,
       absl::StrReplaceAll("# HELP http_requests_total Requests served.\n"
