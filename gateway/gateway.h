@@ -53,7 +53,8 @@ class Gateway {
   // Re-reads --config.file (re-applies the embedded demo config when there
   // is none) and applies it to the scrape manager, which changes nothing if
   // any target is invalid; then swaps the running config. On failure the
-  // old configuration keeps running and the error is returned (and logged);
+  // old configuration keeps running, the error is logged and returned with
+  // its code as `failed to reload config: <error>` (Prometheus's wording);
   // `fedgate_config_last_reload_successful` shows the outcome.
   absl::Status Reload() ABSL_LOCKS_EXCLUDED(reload_mu_, config_mu_);
 
