@@ -3,6 +3,7 @@
 // every method, errors with the same text as HTTP, a stream cancelled
 // mid-way, deadlines, reload (gRPC, HTTP, SIGHUP) and health transitions.
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 #include <signal.h>
@@ -194,6 +195,7 @@ class Fedgate {
   }
 
   Subprocess& process() { return *process_; }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   v1::Fedgate::Stub& stub() { return *stub_; }
   const std::string& config_path() const { return config_path_; }
 
@@ -448,6 +450,54 @@ TEST_F(GrpcE2eTest, DeadlinesExpire) {
   }
   // Still serving.
   EXPECT_EQ(fedgate_->Health(), HealthStatus::SERVING);
+}
+
+// Lists the services through server reflection
+// (grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo) with a
+// generic stub: the request is `list_services: ""` (field 7), encoded by
+// hand, since Debian ships no reflection.proto for clients.
+TEST_F(GrpcE2eTest, ReflectionListsTheServices) {
+  grpc::GenericStub stub(fedgate_->channel());
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(30));
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call = stub.PrepareCall(
+      &context,
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  auto await = [&cq](intptr_t want) {
+    void* tag = nullptr;
+    bool ok = false;
+    return cq.Next(&tag, &ok) && ok && reinterpret_cast<intptr_t>(tag) == want;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(await(1));
+  const char kListServices[] = {0x3a, 0x00};
+  grpc::Slice slice(kListServices, sizeof(kListServices));
+  grpc::ByteBuffer request(&slice, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(await(2));
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(await(3));
+  grpc::Slice joined;
+  ASSERT_TRUE(response.TrySingleSlice(&joined).ok() ||
+              response.DumpToSingleSlice(&joined).ok());
+  const std::string bytes(reinterpret_cast<const char*>(joined.begin()),
+                          joined.size());
+  EXPECT_TRUE(absl::StrContains(bytes, "fedgate.v1.Fedgate")) << bytes;
+  EXPECT_TRUE(absl::StrContains(bytes, "grpc.health.v1.Health")) << bytes;
+  call->WritesDone(reinterpret_cast<void*>(4));
+  ASSERT_TRUE(await(4));
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  ASSERT_TRUE(await(5));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  cq.Shutdown();
+  void* tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 TEST_F(GrpcE2eTest, FedgatectlGoldenOutputs) {
