@@ -89,7 +89,6 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
   absl::flat_hash_set<HashedLabels, HashedLabelsHash, HashedLabelsEq> seen;
   // Only needed when two targets can produce the same label set.
   const bool dedup = snapshot.batches.size() > 1;
-  if (dedup) seen.reserve(snapshot.series_count);
   for (const auto& [id, batch] : snapshot.batches) {
     for (const Sample& sample : batch->samples) {
       bool selected = false;
