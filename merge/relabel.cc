@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "config/go_regexp.h"
 #include "config/relabel_config.h"
 #include "merge/labels.h"
 #include "re2/re2.h"
@@ -137,17 +138,13 @@ uint64_t HashMod(absl::string_view value, uint64_t modulus) {
 }  // namespace
 
 absl::StatusOr<RelabelRule> RelabelRule::Compile(const RelabelConfig& config) {
-  // The syntax check first: RE2 accepts a little more than Go does.
-  if (absl::Status s = CheckRelabelRegex(config.regex); !s.ok()) return s;
+  absl::StatusOr<std::shared_ptr<const RE2>> regex =
+      CompileGoRegexp(AnchoredRelabelRegex(config.regex));
+  if (!regex.ok()) return regex.status();
   RelabelRule rule;
   rule.config_ = config;
-  RE2::Options options;
-  options.set_log_errors(false);
-  auto regex =
-      std::make_shared<const RE2>(AnchoredRelabelRegex(config.regex), options);
-  if (!regex->ok()) return CheckRelabelRegex(config.regex);
-  rule.groups_ = regex->NumberOfCapturingGroups() + 1;
-  rule.regex_ = std::move(regex);
+  rule.groups_ = (*regex)->NumberOfCapturingGroups() + 1;
+  rule.regex_ = *std::move(regex);
   rule.target_is_template_ = config.target_label.find('$') != std::string::npos;
   rule.target_ = rule.ParseTemplate(config.target_label);
   rule.replacement_ = rule.ParseTemplate(config.replacement);
