@@ -6,51 +6,20 @@
 // when each one scraped or answered).
 
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
-#include <thread>
-#include <utility>
-#include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "re2/re2.h"
 #include "tests/subprocess.h"
+#include "tests/test_processes.h"
 
 namespace fedgate {
 namespace {
-
-constexpr char kFedgate[] = "gateway/fedgate";
-constexpr char kPrometheus[] = "/usr/bin/prometheus";
-
-std::string TempDir() {
-  const char* dir = getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
-
-// Returns a port that was free a moment ago (bound to 127.0.0.1:0, closed).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr = {};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 // The target both scrape: label values that need JSON escaping, values in
 // every float form, and a label name sorting before `__name__`.
@@ -69,28 +38,6 @@ const char kTargetBody[] =
     "requests_total{code=\"200\",method=\"get\"} 1027\n"
     "requests_total{code=\"500\",method=\"get\"} 3\n"
     "A_first{A=\"1\"} 2\n";
-
-class Target {
- public:
-  Target() {
-    server_.Get("/metrics", [](const httplib::Request&,
-                               httplib::Response& res) {
-      res.set_content(kTargetBody, "text/plain; version=0.0.4; charset=utf-8");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~Target() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-};
 
 struct Answer {
   int status = 0;
@@ -111,9 +58,7 @@ std::ostream& operator<<(std::ostream& os, const Answer& a) {
 
 Answer Request(int port, const std::string& method, const std::string& path,
                const std::string& form_body = "") {
-  httplib::Client client("127.0.0.1", port);
-  client.set_read_timeout(10, 0);
-  client.set_connection_timeout(5, 0);
+  httplib::Client client = LoopbackClient(port);
   httplib::Result res = [&] {
     if (method == "POST") {
       return client.Post(path.c_str(), form_body,
@@ -150,23 +95,10 @@ std::string Normalize(std::string body) {
   return body;
 }
 
-int LoggedWebPort(const Subprocess& fedgate) {
-  const std::string log = fedgate.Stderr() + fedgate.Stdout();
-  const size_t at = log.find(" web=");
-  if (at == std::string::npos) return 0;
-  size_t end = at + 5;
-  while (end < log.size() && isdigit(static_cast<unsigned char>(log[end]))) {
-    ++end;
-  }
-  int port = 0;
-  if (!absl::SimpleAtoi(log.substr(at + 5, end - at - 5), &port)) return 0;
-  return port;
-}
-
 class ApiDifferentialTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    target_ = new Target();
+    target_ = new LoopbackTarget(kTargetBody);
     // One job that is up and one whose target refuses connections.
     const std::string config = absl::StrCat(
         "global:\n"
@@ -189,29 +121,20 @@ class ApiDifferentialTest : public ::testing::Test {
         "    action: drop\n"
         "  static_configs:\n"
         "  - targets: ['127.0.0.1:1', 'drop:1']\n");
-    const std::string dir = TempDir();
+    const std::string dir = TestTempDir();
     ASSERT_TRUE(WriteFile(dir + "/api.yml", config));
 
-    prometheus_port_ = FreePort();
-    ASSERT_GT(prometheus_port_, 0);
-    absl::StatusOr<std::unique_ptr<Subprocess>> prometheus = Subprocess::Start(
-        {kPrometheus, "--config.file=" + dir + "/api.yml",
-         "--storage.tsdb.path=" + dir + "/prometheus-data",
-         absl::StrCat("--web.listen-address=127.0.0.1:", prometheus_port_)},
-        dir + "/prometheus");
+    absl::StatusOr<PrometheusProcess> prometheus =
+        StartPrometheus(dir + "/api.yml", dir);
     ASSERT_TRUE(prometheus.ok()) << prometheus.status();
-    prometheus_ = prometheus->release();
+    prometheus_ = prometheus->process.release();
+    prometheus_port_ = prometheus->port;
 
-    absl::StatusOr<std::unique_ptr<Subprocess>> fedgate = Subprocess::Start(
-        {kFedgate, "--config.file=" + dir + "/api.yml",
-         "--web.listen-address=127.0.0.1:0", "--grpc.listen-address="},
-        dir + "/fedgate");
+    absl::StatusOr<FedgateProcess> fedgate =
+        StartFedgate(dir + "/api.yml", dir + "/fedgate");
     ASSERT_TRUE(fedgate.ok()) << fedgate.status();
-    fedgate_ = fedgate->release();
-    ASSERT_TRUE(WaitUntil(
-        [] { return (fedgate_port_ = LoggedWebPort(*fedgate_)) != 0; },
-        absl::Seconds(30)))
-        << fedgate_->Stderr();
+    fedgate_ = fedgate->process.release();
+    fedgate_port_ = fedgate->web_port;
 
     // Both have scraped both targets (and Prometheus's head holds them).
     auto scraped_both = [](int port) {
@@ -263,14 +186,14 @@ class ApiDifferentialTest : public ::testing::Test {
     EXPECT_EQ(got, want);
   }
 
-  static Target* target_;
+  static LoopbackTarget* target_;
   static Subprocess* prometheus_;
   static Subprocess* fedgate_;
   static int prometheus_port_;
   static int fedgate_port_;
 };
 
-Target* ApiDifferentialTest::target_ = nullptr;
+LoopbackTarget* ApiDifferentialTest::target_ = nullptr;
 Subprocess* ApiDifferentialTest::prometheus_ = nullptr;
 Subprocess* ApiDifferentialTest::fedgate_ = nullptr;
 int ApiDifferentialTest::prometheus_port_ = 0;
@@ -383,8 +306,7 @@ TEST_F(ApiDifferentialTest, OptionsAnswersEveryPath) {
 
 TEST_F(ApiDifferentialTest, CorsHeadersForRequestsWithOrigin) {
   auto cors = [](int port, const char* method, const char* path) {
-    httplib::Client client("127.0.0.1", port);
-    client.set_read_timeout(10, 0);
+    httplib::Client client = LoopbackClient(port);
     const httplib::Headers headers = {{"Origin", "http://grafana.example"}};
     httplib::Result res = std::string(method) == "OPTIONS"
                               ? client.Options(path, headers)

@@ -3,86 +3,24 @@
 // demo (README command 1) and a configuration error.
 
 #include <httplib.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
-#include <thread>
-#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "tests/subprocess.h"
+#include "tests/test_processes.h"
 
 namespace fedgate {
 namespace {
-
-constexpr char kFedgate[] = "gateway/fedgate";
-constexpr char kPromtool[] = "/usr/bin/promtool";
-
-std::string TempDir() {
-  const char* dir = getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
-
-// One loopback target whose body and status the test changes.
-class FakeTarget {
- public:
-  FakeTarget() {
-    server_.Get(
-        "/metrics", [this](const httplib::Request&, httplib::Response& res) {
-          absl::MutexLock lock(&mu_);
-          res.status = status_;
-          res.set_content(body_, "text/plain; version=0.0.4; charset=utf-8");
-        });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~FakeTarget() {
-    server_.stop();
-    thread_.join();
-  }
-  void Serve(int status, std::string body) {
-    absl::MutexLock lock(&mu_);
-    status_ = status;
-    body_ = std::move(body);
-  }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  absl::Mutex mu_;
-  int status_ = 200;
-  std::string body_;
-};
-
-// Returns the web port fedgate logged ("... web=PORT ..."), or 0.
-int LoggedWebPort(const Subprocess& fedgate) {
-  const std::string log = fedgate.Stderr();
-  const size_t at = log.find(" web=");
-  if (at == std::string::npos) return 0;
-  const size_t end = log.find(' ', at + 5);
-  int port = 0;
-  if (!absl::SimpleAtoi(log.substr(at + 5, end - at - 5), &port)) return 0;
-  return port;
-}
-
-std::string Federate(int port, const std::string& match) {
-  httplib::Client client("127.0.0.1", port);
-  httplib::Params params = {{"match[]", match}};
-  httplib::Result res =
-      client.Get("/federate", params, httplib::Headers{}, httplib::Progress{});
-  if (!res || res->status != 200) return "";
-  return res->body;
-}
 
 // Returns the sample lines of an exposition (without # lines).
 std::set<std::string> SampleLines(const std::string& text) {
@@ -122,13 +60,13 @@ const char kRegistryBody[] =
     "temperature_celsius{instance=\"exposed\",room=\"a\\\"b\"} -1.5e-05\n";
 
 TEST(FederateE2eTest, ScrapesTargetsAndFederatesThem) {
-  FakeTarget registry;
-  FakeTarget proxy;
+  LoopbackTarget registry;
+  LoopbackTarget proxy;
   registry.Serve(200, kRegistryBody);
   proxy.Serve(200,
               "# TYPE request_total counter\n"
               "request_total{direction=\"inbound\"} 1e+06\n");
-  const std::string config_path = TempDir() + "/fedgate.yml";
+  const std::string config_path = TestTempDir() + "/fedgate.yml";
   ASSERT_TRUE(WriteFile(config_path, absl::StrCat("global:\n"
                                                   "  scrape_interval: 1s\n"
                                                   "  external_labels:\n"
@@ -145,16 +83,11 @@ TEST(FederateE2eTest, ScrapesTargetsAndFederatesThem) {
                                                   "    static_configs:\n"
                                                   "      - targets: ['",
                                                   proxy.address(), "']\n")));
-  absl::StatusOr<std::unique_ptr<Subprocess>> fedgate = Subprocess::Start(
-      {kFedgate, "--config.file=" + config_path,
-       "--web.listen-address=127.0.0.1:0", "--grpc.listen-address="},
-      TempDir() + "/fedgate_scrape");
+  absl::StatusOr<FedgateProcess> fedgate =
+      StartFedgate(config_path, TestTempDir() + "/fedgate_scrape");
   ASSERT_TRUE(fedgate.ok()) << fedgate.status();
-  Subprocess& process = **fedgate;
-  int port = 0;
-  ASSERT_TRUE(WaitUntil([&] { return (port = LoggedWebPort(process)) > 0; },
-                        absl::Seconds(30)))
-      << process.Stderr();
+  Subprocess& process = *fedgate->process;
+  const int port = fedgate->web_port;
 
   const std::string reg = registry.address();
   const std::string registry_up =
@@ -163,7 +96,7 @@ TEST(FederateE2eTest, ScrapesTargetsAndFederatesThem) {
   std::string answer;
   ASSERT_TRUE(WaitUntil(
       [&] {
-        answer = Federate(port, "{job=\"registry\"}");
+        answer = FederateText(port, "{job=\"registry\"}");
         return absl::StrContains(answer, registry_up);
       },
       absl::Seconds(30)))
@@ -214,15 +147,15 @@ TEST(FederateE2eTest, ScrapesTargetsAndFederatesThem) {
   std::string all;
   ASSERT_TRUE(WaitUntil(
       [&] {
-        all = Federate(port, "{__name__=~\".+\"}");
+        all = FederateText(port, "{__name__=~\".+\"}");
         return absl::StrContains(all, "request_total{direction=\"inbound\",");
       },
       absl::Seconds(30)))
       << all;
   std::string promtool_output;
   absl::StatusOr<int> promtool =
-      RunWithInput({kPromtool, "check", "metrics"}, all, absl::Seconds(60),
-                   &promtool_output);
+      RunWithInput({kPromtoolBinary, "check", "metrics"}, all,
+                   absl::Seconds(60), &promtool_output);
   ASSERT_TRUE(promtool.ok()) << promtool.status();
   // 0: clean; 3: only lint findings about the targets' own names.
   EXPECT_TRUE(*promtool == 0 || *promtool == 3)
@@ -235,7 +168,7 @@ TEST(FederateE2eTest, ScrapesTargetsAndFederatesThem) {
                  "http_requests_total{code=\"200\",method=\"get\"} 1030\n");
   ASSERT_TRUE(WaitUntil(
       [&] {
-        answer = Federate(port, "{job=\"registry\"}");
+        answer = FederateText(port, "{job=\"registry\"}");
         return absl::StrContains(answer, "} 1030 ") &&
                !absl::StrContains(answer, "rpc_latency_seconds");
       },
@@ -246,17 +179,18 @@ TEST(FederateE2eTest, ScrapesTargetsAndFederatesThem) {
   registry.Serve(500, "boom");
   ASSERT_TRUE(WaitUntil(
       [&] {
-        answer = Federate(port, "{job=\"registry\"}");
+        answer = FederateText(port, "{job=\"registry\"}");
         return absl::StrContains(
             answer, absl::StrCat("up{", t, ",cluster=\"east\"} 0 "));
       },
       absl::Seconds(30)))
       << answer;
   EXPECT_FALSE(absl::StrContains(answer, "http_requests_total")) << answer;
-  EXPECT_TRUE(absl::StrContains(Federate(port, "request_total"), "} 1e+06 "));
+  EXPECT_TRUE(
+      absl::StrContains(FederateText(port, "request_total"), "} 1e+06 "));
 
   // A bad selector is a 400 with Prometheus's text; fedgate keeps serving.
-  httplib::Client client("127.0.0.1", port);
+  httplib::Client client = LoopbackClient(port);
   httplib::Result bad = client.Get("/federate?match[]=up%7Bjob%3Da%7D");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
@@ -274,15 +208,15 @@ TEST(FederateE2eTest, ScrapesTargetsAndFederatesThem) {
 }
 
 TEST(FederateE2eTest, ConfigErrorExitsWithFileAndLine) {
-  const std::string config_path = TempDir() + "/broken.yml";
+  const std::string config_path = TestTempDir() + "/broken.yml";
   ASSERT_TRUE(WriteFile(config_path,
                         "scrape_configs:\n"
                         "  - job_name: a\n"
                         "    scrape_intervall: 5s\n"));
   absl::StatusOr<std::unique_ptr<Subprocess>> fedgate = Subprocess::Start(
-      {kFedgate, "--config.file=" + config_path,
+      {kFedgateBinary, "--config.file=" + config_path,
        "--web.listen-address=127.0.0.1:0", "--grpc.listen-address="},
-      TempDir() + "/fedgate_broken");
+      TestTempDir() + "/fedgate_broken");
   ASSERT_TRUE(fedgate.ok()) << fedgate.status();
   std::optional<int> code = (*fedgate)->WaitFor(absl::Seconds(30));
   ASSERT_TRUE(code.has_value()) << "fedgate did not exit";
@@ -295,9 +229,9 @@ TEST(FederateE2eTest, ConfigErrorExitsWithFileAndLine) {
 
 TEST(FederateE2eTest, DemoPrintsCurlLinesThatReturnEveryDemoTarget) {
   absl::StatusOr<std::unique_ptr<Subprocess>> fedgate =
-      Subprocess::Start({kFedgate, "--web.listen-address=127.0.0.1:0",
+      Subprocess::Start({kFedgateBinary, "--web.listen-address=127.0.0.1:0",
                          "--grpc.listen-address=127.0.0.1:0"},
-                        TempDir() + "/fedgate_demo");
+                        TestTempDir() + "/fedgate_demo");
   ASSERT_TRUE(fedgate.ok()) << fedgate.status();
   Subprocess& process = **fedgate;
   // The first printed curl line, e.g.
@@ -330,7 +264,7 @@ TEST(FederateE2eTest, DemoPrintsCurlLinesThatReturnEveryDemoTarget) {
   std::string all;
   ASSERT_TRUE(WaitUntil(
       [&] {
-        all = Federate(port, "up");
+        all = FederateText(port, "up");
         int up = 0;
         for (const std::string& line : SampleLines(all)) {
           if (absl::EndsWith(SeriesOf(line), "}") &&
@@ -342,7 +276,7 @@ TEST(FederateE2eTest, DemoPrintsCurlLinesThatReturnEveryDemoTarget) {
       },
       absl::Seconds(60)))
       << all;
-  const std::string printed = Federate(port, match);
+  const std::string printed = FederateText(port, match);
   EXPECT_GE(SampleLines(printed).size(), 10u) << printed;
   EXPECT_EQ(process.Stop(), 0) << process.Stderr();
 }

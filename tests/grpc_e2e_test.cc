@@ -9,85 +9,29 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "proto/fedgate.grpc.pb.h"
 #include "proto/health.grpc.pb.h"
 #include "tests/subprocess.h"
+#include "tests/test_processes.h"
 
 namespace fedgate {
 namespace {
 
-constexpr char kFedgate[] = "gateway/fedgate";
 constexpr char kFedgatectl[] = "gateway/fedgatectl";
 using HealthStatus = grpc::health::v1::HealthCheckResponse;
-
-std::string TempDir() {
-  const char* dir = getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
-
-// One loopback target serving a fixed body; `Hold()` makes it answer only
-// after `Release()` (bounded by 60 s).
-class FakeTarget {
- public:
-  explicit FakeTarget(std::string body) : body_(std::move(body)) {
-    server_.Get(
-        "/metrics", [this](const httplib::Request&, httplib::Response& res) {
-          if (held_) {
-            release_.WaitForNotificationWithTimeout(absl::Seconds(60));
-          }
-          res.set_content(body_, "text/plain; version=0.0.4; charset=utf-8");
-        });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~FakeTarget() {
-    if (!release_.HasBeenNotified()) release_.Notify();
-    server_.stop();
-    thread_.join();
-  }
-  void Hold() { held_ = true; }
-  void Release() { release_.Notify(); }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  const std::string body_;
-  std::atomic<bool> held_{false};
-  absl::Notification release_;
-};
-
-// Returns the port fedgate logged as ` <key>=PORT`, or 0.
-int LoggedPort(const Subprocess& fedgate, const std::string& key) {
-  const std::string log = fedgate.Stderr();
-  const std::string needle = absl::StrCat(" ", key, "=");
-  const size_t at = log.find(needle);
-  if (at == std::string::npos) return 0;
-  const size_t start = at + needle.size();
-  size_t end = start;
-  while (end < log.size() && absl::ascii_isdigit(log[end])) ++end;
-  int port = 0;
-  if (!absl::SimpleAtoi(log.substr(start, end - start), &port)) return 0;
-  return port;
-}
 
 const char kRegistryBody[] =
     "# HELP http_requests_total Requests served.\n"
@@ -140,22 +84,15 @@ class Fedgate {
  public:
   // Starts fedgate on `config_yaml` (written to `<name>.yml`).
   void Start(const std::string& name, const std::string& config_yaml) {
-    config_path_ = absl::StrCat(TempDir(), "/", name, ".yml");
+    config_path_ = absl::StrCat(TestTempDir(), "/", name, ".yml");
     ASSERT_TRUE(WriteFile(config_path_, config_yaml));
-    absl::StatusOr<std::unique_ptr<Subprocess>> process =
-        Subprocess::Start({kFedgate, "--config.file=" + config_path_,
-                           "--web.listen-address=127.0.0.1:0",
-                           "--grpc.listen-address=127.0.0.1:0"},
-                          absl::StrCat(TempDir(), "/", name));
-    ASSERT_TRUE(process.ok()) << process.status();
-    process_ = *std::move(process);
-    ASSERT_TRUE(WaitUntil(
-        [&] {
-          return (web_port_ = LoggedPort(*process_, "web")) > 0 &&
-                 (grpc_port_ = LoggedPort(*process_, "grpc")) > 0;
-        },
-        absl::Seconds(30)))
-        << process_->Stderr();
+    absl::StatusOr<FedgateProcess> fedgate =
+        StartFedgate(config_path_, absl::StrCat(TestTempDir(), "/", name),
+                     FedgateGrpc::kOnLoopback);
+    ASSERT_TRUE(fedgate.ok()) << fedgate.status();
+    process_ = std::move(fedgate->process);
+    web_port_ = fedgate->web_port;
+    grpc_port_ = fedgate->grpc_port;
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
                                    grpc::InsecureChannelCredentials());
     stub_ = v1::Fedgate::NewStub(channel_);
@@ -190,9 +127,7 @@ class Fedgate {
     return code.ok() ? *code : -1;
   }
 
-  httplib::Client Http() const {
-    return httplib::Client("127.0.0.1", web_port_);
-  }
+  httplib::Client Http() const { return LoopbackClient(web_port_); }
 
   Subprocess& process() { return *process_; }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
@@ -214,8 +149,8 @@ class Fedgate {
 class GrpcE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    registry_ = new FakeTarget(kRegistryBody);
-    big_ = new FakeTarget(BigBody());
+    registry_ = new LoopbackTarget(kRegistryBody);
+    big_ = new LoopbackTarget(BigBody());
     fedgate_ = new Fedgate();
     fedgate_->Start("grpc_e2e",
                     ConfigYaml(registry_->address(), big_->address()));
@@ -246,13 +181,13 @@ class GrpcE2eTest : public ::testing::Test {
     return families;
   }
 
-  static FakeTarget* registry_;
-  static FakeTarget* big_;
+  static LoopbackTarget* registry_;
+  static LoopbackTarget* big_;
   static Fedgate* fedgate_;
 };
 
-FakeTarget* GrpcE2eTest::registry_ = nullptr;
-FakeTarget* GrpcE2eTest::big_ = nullptr;
+LoopbackTarget* GrpcE2eTest::registry_ = nullptr;
+LoopbackTarget* GrpcE2eTest::big_ = nullptr;
 Fedgate* GrpcE2eTest::fedgate_ = nullptr;
 
 TEST_F(GrpcE2eTest, FederateStreamsTypedFamilies) {
@@ -587,8 +522,8 @@ std::string MetricLine(Fedgate& fedgate, absl::string_view name) {
 }
 
 TEST(GrpcE2eReloadTest, ReloadsThroughGrpcHttpAndSighup) {
-  FakeTarget registry(kRegistryBody);
-  FakeTarget other("other_metric 1\n");
+  LoopbackTarget registry(kRegistryBody);
+  LoopbackTarget other("other_metric 1\n");
   Fedgate fedgate;
   fedgate.Start("grpc_reload", ConfigYaml(registry.address(), ""));
   EXPECT_EQ(MetricLine(fedgate, "fedgate_config_last_reload_successful"),
@@ -667,7 +602,7 @@ TEST(GrpcE2eReloadTest, ReloadsThroughGrpcHttpAndSighup) {
 }
 
 TEST(GrpcE2eHealthTest, NotServingUntilTheFirstScrapesAreIn) {
-  FakeTarget registry(kRegistryBody);
+  LoopbackTarget registry(kRegistryBody);
   // The first scrape cannot finish until released (or until it times out
   // after 5 s, long after the check below).
   registry.Hold();

@@ -5,55 +5,23 @@
 // values for the scraped series, `up` and the scrape_samples_* counts.
 
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <map>
-#include <memory>
 #include <string>
-#include <thread>
-#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "tests/subprocess.h"
+#include "tests/test_processes.h"
 
 namespace fedgate {
 namespace {
-
-constexpr char kFedgate[] = "gateway/fedgate";
-constexpr char kPrometheus[] = "/usr/bin/prometheus";
-
-std::string TempDir() {
-  const char* dir = getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
-
-// Returns a port that was free a moment ago (bound to 127.0.0.1:0, closed).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr = {};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 // What the target exposes: names for keep/drop, labels for labeldrop,
 // labelmap and replace with groups, an exposed `instance` (renamed to
@@ -198,49 +166,8 @@ std::string ConfigYaml(const std::string& target) {
       kRelabelConfigs, kMetricRelabelConfigs);
 }
 
-// The target both scrape.
-class Target {
- public:
-  Target() {
-    server_.Get("/metrics", [](const httplib::Request&,
-                               httplib::Response& res) {
-      res.set_content(kTargetBody, "text/plain; version=0.0.4; charset=utf-8");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~Target() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-};
-
-// Returns the web port fedgate logged ("... web=PORT ..."), or 0.
-int LoggedWebPort(const Subprocess& fedgate) {
-  const std::string log = fedgate.Stderr();
-  const size_t at = log.find(" web=");
-  if (at == std::string::npos) return 0;
-  const size_t end = log.find_first_of(" \n", at + 5);
-  int port = 0;
-  if (!absl::SimpleAtoi(log.substr(at + 5, end - at - 5), &port)) return 0;
-  return port;
-}
-
-std::string Federate(int port) {
-  httplib::Client client("127.0.0.1", port);
-  client.set_read_timeout(5, 0);
-  httplib::Params params = {{"match[]", "{job=~\".+\"}"}};
-  httplib::Result res =
-      client.Get("/federate", params, httplib::Headers{}, httplib::Progress{});
-  if (!res || res->status != 200) return "";
-  return res->body;
-}
+// The selector both federate: every series of every job.
+constexpr char kAllJobs[] = "{job=~\".+\"}";
 
 // Returns `name{l1="v1",...}` with the labels sorted by name, parsed from
 // the series part of a sample line (values keep their escapes).
@@ -295,37 +222,27 @@ std::string Show(const std::map<std::string, std::string>& samples) {
 }
 
 TEST(RelabelDifferentialTest, SameSeriesAsPrometheus) {
-  Target target;
-  const std::string dir = TempDir();
+  LoopbackTarget target(kTargetBody);
+  const std::string dir = TestTempDir();
   const std::string config_path = dir + "/relabel.yml";
   ASSERT_TRUE(WriteFile(config_path, ConfigYaml(target.address())));
 
   // The oracle must accept the configuration as it is.
   std::string check;
   absl::StatusOr<int> checked =
-      RunWithInput({"/usr/bin/promtool", "check", "config", config_path}, "",
+      RunWithInput({kPromtoolBinary, "check", "config", config_path}, "",
                    absl::Seconds(60), &check);
   ASSERT_TRUE(checked.ok()) << checked.status();
   ASSERT_EQ(*checked, 0) << check;
 
-  const int prometheus_port = FreePort();
-  ASSERT_GT(prometheus_port, 0);
-  absl::StatusOr<std::unique_ptr<Subprocess>> prometheus = Subprocess::Start(
-      {kPrometheus, "--config.file=" + config_path,
-       "--storage.tsdb.path=" + dir + "/prometheus-data",
-       absl::StrCat("--web.listen-address=127.0.0.1:", prometheus_port)},
-      dir + "/prometheus");
+  absl::StatusOr<PrometheusProcess> prometheus =
+      StartPrometheus(config_path, dir);
   ASSERT_TRUE(prometheus.ok()) << prometheus.status();
-  absl::StatusOr<std::unique_ptr<Subprocess>> fedgate = Subprocess::Start(
-      {kFedgate, "--config.file=" + config_path,
-       "--web.listen-address=127.0.0.1:0", "--grpc.listen-address="},
-      dir + "/fedgate");
+  const int prometheus_port = prometheus->port;
+  absl::StatusOr<FedgateProcess> fedgate =
+      StartFedgate(config_path, dir + "/fedgate");
   ASSERT_TRUE(fedgate.ok()) << fedgate.status();
-  int fedgate_port = 0;
-  ASSERT_TRUE(
-      WaitUntil([&] { return (fedgate_port = LoggedWebPort(**fedgate)) > 0; },
-                absl::Seconds(30)))
-      << (*fedgate)->Stderr();
+  const int fedgate_port = fedgate->web_port;
 
   // Both have scraped every target (three are active) once the answers
   // agree; give up after a bounded time and show the difference.
@@ -339,13 +256,13 @@ TEST(RelabelDifferentialTest, SameSeriesAsPrometheus) {
   };
   WaitUntil(
       [&] {
-        want = Samples(Federate(prometheus_port));
-        got = Samples(Federate(fedgate_port));
+        want = Samples(FederateText(prometheus_port, kAllJobs));
+        got = Samples(FederateText(fedgate_port, kAllJobs));
         return complete(want) && want == got;
       },
       absl::Seconds(60));
-  ASSERT_TRUE(complete(want)) << Show(want) << (*prometheus)->Stderr();
-  EXPECT_EQ(Show(got), Show(want)) << (*fedgate)->Stderr();
+  ASSERT_TRUE(complete(want)) << Show(want) << prometheus->process->Stderr();
+  EXPECT_EQ(Show(got), Show(want)) << fedgate->process->Stderr();
 
   // The rules did something: spot checks with literal values.
   const std::string t = target.address();
@@ -375,9 +292,7 @@ TEST(RelabelDifferentialTest, SameSeriesAsPrometheus) {
   // The dropped target is listed with its labels from before relabeling
   // (not diffed: 2.42's discoveredLabels can show relabeled values).
   for (int port : {fedgate_port, prometheus_port}) {
-    httplib::Client client("127.0.0.1", port);
-    client.set_read_timeout(5, 0);
-    httplib::Result res = client.Get("/api/v1/targets?state=dropped");
+    httplib::Result res = HttpGet(port, "/api/v1/targets?state=dropped");
     ASSERT_TRUE(res) << port;
     EXPECT_EQ(res->status, 200) << res->body;
     EXPECT_TRUE(absl::StrContains(res->body, "\"droppedTargets\":[{"))
@@ -388,8 +303,8 @@ TEST(RelabelDifferentialTest, SameSeriesAsPrometheus) {
         << res->body;
   }
 
-  (*fedgate)->Stop();
-  (*prometheus)->Stop();
+  fedgate->process->Stop();
+  prometheus->process->Stop();
 }
 
 }  // namespace

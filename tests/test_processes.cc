@@ -1,0 +1,168 @@
+#include "tests/test_processes.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace fedgate {
+namespace {
+
+// Returns the port logged as ` <key>=PORT` in `log`, or 0.
+int LoggedPort(const std::string& log, absl::string_view key) {
+  const std::string needle = absl::StrCat(" ", key, "=");
+  const size_t at = log.find(needle);
+  if (at == std::string::npos) return 0;
+  const size_t start = at + needle.size();
+  size_t end = start;
+  while (end < log.size() && absl::ascii_isdigit(log[end])) ++end;
+  int port = 0;
+  if (!absl::SimpleAtoi(log.substr(start, end - start), &port)) return 0;
+  return port;
+}
+
+}  // namespace
+
+std::string TestTempDir() {
+  const char* dir = getenv("TEST_TMPDIR");
+  return dir != nullptr ? dir : "/tmp";
+}
+
+int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+absl::StatusOr<FedgateProcess> StartFedgate(const std::string& config_path,
+                                            const std::string& output_prefix,
+                                            FedgateGrpc grpc) {
+  const bool with_grpc = grpc == FedgateGrpc::kOnLoopback;
+  absl::StatusOr<std::unique_ptr<Subprocess>> process =
+      Subprocess::Start({kFedgateBinary, "--config.file=" + config_path,
+                         "--web.listen-address=127.0.0.1:0",
+                         with_grpc ? "--grpc.listen-address=127.0.0.1:0"
+                                   : "--grpc.listen-address="},
+                        output_prefix);
+  if (!process.ok()) return process.status();
+  FedgateProcess fedgate;
+  fedgate.process = *std::move(process);
+  const bool logged = WaitUntil(
+      [&] {
+        const std::string log = fedgate.process->Stderr();
+        fedgate.web_port = LoggedPort(log, "web");
+        fedgate.grpc_port = LoggedPort(log, "grpc");
+        return fedgate.web_port > 0 && (!with_grpc || fedgate.grpc_port > 0);
+      },
+      absl::Seconds(30));
+  if (!logged) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("fedgate logged no ports within 30s; stderr:\n",
+                     fedgate.process->Stderr()));
+  }
+  return fedgate;
+}
+
+absl::StatusOr<PrometheusProcess> StartPrometheus(
+    const std::string& config_path, const std::string& dir) {
+  PrometheusProcess prometheus;
+  prometheus.port = FreeLoopbackPort();
+  if (prometheus.port == 0) {
+    return absl::UnavailableError("no free port on 127.0.0.1");
+  }
+  absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(
+      {kPrometheusBinary, "--config.file=" + config_path,
+       "--storage.tsdb.path=" + dir + "/prometheus-data",
+       absl::StrCat("--web.listen-address=127.0.0.1:", prometheus.port)},
+      dir + "/prometheus");
+  if (!process.ok()) return process.status();
+  prometheus.process = *std::move(process);
+  const bool ready = WaitUntil(
+      [&] {
+        httplib::Result res = HttpGet(prometheus.port, "/-/ready");
+        return res && res->status == 200;
+      },
+      absl::Seconds(60));
+  if (!ready) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("prometheus not ready within 60s; stderr:\n",
+                     prometheus.process->Stderr()));
+  }
+  return prometheus;
+}
+
+httplib::Client LoopbackClient(int port) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(10, 0);
+  return client;
+}
+
+httplib::Result HttpGet(int port, const std::string& path_and_query,
+                        const httplib::Headers& headers) {
+  return LoopbackClient(port).Get(path_and_query, headers);
+}
+
+std::string FederateText(int port, const std::string& match) {
+  const httplib::Params params = {{"match[]", match}};
+  httplib::Result res = LoopbackClient(port).Get(
+      "/federate", params, httplib::Headers{}, httplib::Progress{});
+  if (!res || res->status != 200) return "";
+  return res->body;
+}
+
+LoopbackTarget::LoopbackTarget(std::string body) : body_(std::move(body)) {
+  server_.Get(
+      "/metrics", [this](const httplib::Request&, httplib::Response& res) {
+        if (held_) {
+          release_.WaitForNotificationWithTimeout(absl::Seconds(60));
+        }
+        absl::MutexLock lock(&mu_);
+        res.status = status_;
+        res.set_content(body_, "text/plain; version=0.0.4; charset=utf-8");
+      });
+  port_ = server_.bind_to_any_port("127.0.0.1");
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+}
+
+LoopbackTarget::~LoopbackTarget() {
+  Release();
+  server_.stop();
+  thread_.join();
+}
+
+void LoopbackTarget::Serve(int status, std::string body) {
+  absl::MutexLock lock(&mu_);
+  status_ = status;
+  body_ = std::move(body);
+}
+
+void LoopbackTarget::Release() {
+  if (!release_.HasBeenNotified()) release_.Notify();
+}
+
+std::string LoopbackTarget::address() const {
+  return absl::StrCat("127.0.0.1:", port_);
+}
+
+}  // namespace fedgate

@@ -1,0 +1,126 @@
+// tests/test_processes.h
+//
+// The set-up the cross-stage tests share: the real fedgate binary started on
+// a configuration file (its ports read from its log line
+// `msg="Server is ready to receive web requests." web=PORT grpc=PORT`), the
+// real Prometheus 2.42 started in a temp dir and waited for until ready, a
+// loopback scrape target whose body and status the test changes, and GETs
+// from 127.0.0.1. Everything listens on 127.0.0.1, every wait is bounded, and
+// every process is stopped by its PID (`Subprocess`'s destructor). Test code
+// only, never on a hot path.
+//
+// Thread-safety: `LoopbackTarget` is thread-safe (its server thread reads what
+// the test thread sets); the rest is thread-compatible.
+
+#ifndef FEDGATE_TESTS_TEST_PROCESSES_H_
+#define FEDGATE_TESTS_TEST_PROCESSES_H_
+
+#include <httplib.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "tests/subprocess.h"
+
+namespace fedgate {
+
+// The binaries, relative to the runfiles directory or absolute (Debian).
+inline constexpr char kFedgateBinary[] = "gateway/fedgate";
+inline constexpr char kPrometheusBinary[] = "/usr/bin/prometheus";
+inline constexpr char kPromtoolBinary[] = "/usr/bin/promtool";
+
+// Returns the test's scratch directory ($TEST_TMPDIR, else /tmp).
+std::string TestTempDir();
+
+// Returns a port that was free on 127.0.0.1 a moment ago (bound to port 0,
+// then closed), or 0 on error. For programs that cannot listen on port 0 and
+// report the port (Prometheus).
+int FreeLoopbackPort();
+
+// Whether fedgate also opens its gRPC listener.
+enum class FedgateGrpc { kOff, kOnLoopback };
+
+// A running fedgate and the ports it logged.
+struct FedgateProcess {
+  std::unique_ptr<Subprocess> process;
+  int web_port = 0;
+  int grpc_port = 0;  // 0 with FedgateGrpc::kOff.
+};
+
+// Starts fedgate on `config_path` with its web listener (and, with
+// FedgateGrpc::kOnLoopback, its gRPC listener) on 127.0.0.1 port 0, output in
+// `<output_prefix>.stdout` and `.stderr`; waits up to 30 s for the ports in
+// its log line. DeadlineExceeded (with fedgate's stderr) if none came; the
+// process is then stopped.
+absl::StatusOr<FedgateProcess> StartFedgate(
+    const std::string& config_path, const std::string& output_prefix,
+    FedgateGrpc grpc = FedgateGrpc::kOff);
+
+// A running Prometheus and its web port.
+struct PrometheusProcess {
+  std::unique_ptr<Subprocess> process;
+  int port = 0;
+};
+
+// Starts Prometheus 2.42 on `config_path` with its TSDB in
+// `<dir>/prometheus-data`, output in `<dir>/prometheus.stdout` and `.stderr`,
+// listening on a free 127.0.0.1 port; waits up to 60 s until /-/ready answers
+// 200. Unavailable if no free port was found; DeadlineExceeded (with its
+// stderr) if it was not ready in time; the process is then stopped.
+absl::StatusOr<PrometheusProcess> StartPrometheus(
+    const std::string& config_path, const std::string& dir);
+
+// Returns a client for 127.0.0.1:`port` with bounded waits (5 s to connect,
+// 10 s per read).
+httplib::Client LoopbackClient(int port);
+
+// GETs `path_and_query` (already URL-encoded) from 127.0.0.1:`port` with
+// LoopbackClient's bounds.
+httplib::Result HttpGet(int port, const std::string& path_and_query,
+                        const httplib::Headers& headers = {});
+
+// GETs /federate?match[]=`match` (encoded here) from 127.0.0.1:`port`;
+// returns the body of a 200 answer, "" for anything else.
+std::string FederateText(int port, const std::string& match);
+
+// One scrape target on 127.0.0.1 (port 0): GET /metrics answers the status and
+// text-format body last set. `Hold()` makes scrapes wait until `Release()`
+// (60 s at most), e.g. to keep fedgate's first scrape from finishing.
+class LoopbackTarget {
+ public:
+  // Starts serving `body` with status 200 on its own thread.
+  explicit LoopbackTarget(std::string body = "");
+  // Releases held scrapes, stops the server and joins its thread.
+  ~LoopbackTarget();
+  LoopbackTarget(const LoopbackTarget&) = delete;
+  LoopbackTarget& operator=(const LoopbackTarget&) = delete;
+
+  // Makes the next scrapes answer `status` with `body`.
+  void Serve(int status, std::string body) ABSL_LOCKS_EXCLUDED(mu_);
+  // Makes scrapes wait for `Release()`; once released, they never wait again.
+  void Hold() { held_ = true; }
+  void Release();
+
+  // Returns `127.0.0.1:PORT`, as a scrape config's target.
+  std::string address() const;
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::atomic<bool> held_{false};
+  absl::Notification release_;
+  absl::Mutex mu_;
+  int status_ ABSL_GUARDED_BY(mu_) = 200;
+  std::string body_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace fedgate
+
+#endif  // FEDGATE_TESTS_TEST_PROCESSES_H_
