@@ -12,18 +12,12 @@
 // 2.42 reads only text 0.0.4; the OpenMetrics answer is checked by
 // Prometheus's own parser in (1)).
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <zlib.h>
 
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -35,59 +29,10 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "tests/subprocess.h"
+#include "tests/test_processes.h"
 
 namespace fedgate {
 namespace {
-
-constexpr char kFedgate[] = "gateway/fedgate";
-constexpr char kPrometheus[] = "/usr/bin/prometheus";
-constexpr char kPromtool[] = "/usr/bin/promtool";
-
-std::string TempDir() {
-  const char* dir = getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
-
-// Returns a port that was free on 127.0.0.1 a moment ago.
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-// One loopback target with a fixed body.
-class StaticTarget {
- public:
-  explicit StaticTarget(std::string body) : body_(std::move(body)) {
-    server_.Get(
-        "/metrics", [this](const httplib::Request&, httplib::Response& res) {
-          res.set_content(body_, "text/plain; version=0.0.4; charset=utf-8");
-        });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~StaticTarget() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  std::string body_;
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-};
 
 const char kNodeBody[] =
     "# HELP http_requests_total Requests served.\n"
@@ -245,17 +190,6 @@ std::string FederatePath(const std::vector<std::string>& matches) {
   return "/federate?" + httplib::detail::params_to_query_str(params);
 }
 
-// Returns the web port fedgate logged ("... web=PORT ..."), or 0.
-int LoggedWebPort(const Subprocess& fedgate) {
-  const std::string log = fedgate.Stderr();
-  const size_t at = log.find(" web=");
-  if (at == std::string::npos) return 0;
-  const size_t end = log.find_first_of(" \n", at + 5);
-  int port = 0;
-  if (!absl::SimpleAtoi(log.substr(at + 5, end - at - 5), &port)) return 0;
-  return port;
-}
-
 std::string Inflate(const std::string& data, int window_bits) {
   z_stream s{};
   if (inflateInit2(&s, window_bits) != Z_OK) return "";
@@ -290,29 +224,22 @@ std::string ScrapeConfig(const std::string& node, const std::string& proxy) {
 class FederatePrometheusTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    node_ = std::make_unique<StaticTarget>(kNodeBody);
-    proxy_ = std::make_unique<StaticTarget>(kProxyBody);
+    node_ = std::make_unique<LoopbackTarget>(kNodeBody);
+    proxy_ = std::make_unique<LoopbackTarget>(kProxyBody);
     const std::string global =
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
         "scrape_configs:\n";
-    const std::string fedgate_config = TempDir() + "/fedgate.yml";
+    const std::string fedgate_config = TestTempDir() + "/fedgate.yml";
     ASSERT_TRUE(
         WriteFile(fedgate_config,
                   global + ScrapeConfig(node_->address(), proxy_->address())));
-    absl::StatusOr<std::unique_ptr<Subprocess>> fedgate = Subprocess::Start(
-        {kFedgate, "--config.file=" + fedgate_config,
-         "--web.listen-address=127.0.0.1:0", "--grpc.listen-address="},
-        TempDir() + "/fedgate");
+    absl::StatusOr<FedgateProcess> fedgate =
+        StartFedgate(fedgate_config, TestTempDir() + "/fedgate");
     ASSERT_TRUE(fedgate.ok()) << fedgate.status();
-    fedgate_ = *std::move(fedgate);
-    ASSERT_TRUE(WaitUntil(
-        [&] { return (fedgate_port_ = LoggedWebPort(*fedgate_)) > 0; },
-        absl::Seconds(30)))
-        << fedgate_->Stderr();
+    fedgate_ = std::move(fedgate->process);
+    fedgate_port_ = fedgate->web_port;
 
-    prometheus_port_ = FreePort();
-    ASSERT_GT(prometheus_port_, 0);
-    const std::string prometheus_config = TempDir() + "/prometheus.yml";
+    const std::string prometheus_config = TestTempDir() + "/prometheus.yml";
     ASSERT_TRUE(WriteFile(
         prometheus_config,
         absl::StrCat(global, ScrapeConfig(node_->address(), proxy_->address()),
@@ -329,21 +256,11 @@ class FederatePrometheusTest : public ::testing::Test {
                      "']\n"
                      "        labels:\n"
                      "          via: fedgate\n")));
-    absl::StatusOr<std::unique_ptr<Subprocess>> prometheus = Subprocess::Start(
-        {kPrometheus, "--config.file=" + prometheus_config,
-         "--storage.tsdb.path=" + TempDir() + "/prometheus-data",
-         absl::StrCat("--web.listen-address=127.0.0.1:", prometheus_port_)},
-        TempDir() + "/prometheus");
+    absl::StatusOr<PrometheusProcess> prometheus =
+        StartPrometheus(prometheus_config, TestTempDir());
     ASSERT_TRUE(prometheus.ok()) << prometheus.status();
-    prometheus_ = *std::move(prometheus);
-    ASSERT_TRUE(WaitUntil(
-        [&] {
-          httplib::Client client("127.0.0.1", prometheus_port_);
-          httplib::Result res = client.Get("/-/ready");
-          return res && res->status == 200;
-        },
-        absl::Seconds(60)))
-        << prometheus_->Stderr();
+    prometheus_ = std::move(prometheus->process);
+    prometheus_port_ = prometheus->port;
   }
 
   void TearDown() override {
@@ -360,8 +277,8 @@ class FederatePrometheusTest : public ::testing::Test {
             "/api/v1/query?" + httplib::detail::params_to_query_str(params)));
   }
 
-  std::unique_ptr<StaticTarget> node_;
-  std::unique_ptr<StaticTarget> proxy_;
+  std::unique_ptr<LoopbackTarget> node_;
+  std::unique_ptr<LoopbackTarget> proxy_;
   std::unique_ptr<Subprocess> fedgate_;
   std::unique_ptr<Subprocess> prometheus_;
   int fedgate_port_ = 0;
@@ -521,8 +438,8 @@ TEST_F(FederatePrometheusTest, PrometheusFederatesFedgateAndAgreesWithIt) {
       Get(fedgate_port_, FederatePath({"{__name__=~\".+\"}"}));
   std::string promtool_output;
   absl::StatusOr<int> promtool =
-      RunWithInput({kPromtool, "check", "metrics"}, all, absl::Seconds(60),
-                   &promtool_output);
+      RunWithInput({kPromtoolBinary, "check", "metrics"}, all,
+                   absl::Seconds(60), &promtool_output);
   ASSERT_TRUE(promtool.ok()) << promtool.status();
   // 0: clean; 3: only lint findings about the targets' own names.
   EXPECT_TRUE(*promtool == 0 || *promtool == 3)
