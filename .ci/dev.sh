@@ -134,6 +134,15 @@ run_tests() {
   EXTRA_XML_DIR="${work}/extra"
   mkdir -p "${EXTRA_XML_DIR}"
 
+  # Bazel's convenience link named after the checkout's folder (bazel-<folder>) points into the
+  # output base; a second run's `//...` would descend into it and fail to load Bazel's own
+  # packages there. Bazel recreates the link during the build.
+  local workspace_link
+  workspace_link="${REPO_ROOT}/bazel-$(basename "${REPO_ROOT}")"
+  if [[ -L "${workspace_link}" ]]; then
+    rm -f "${workspace_link}"
+  fi
+
   # The test targets `bazel test //...` runs (manual ones are skipped by it, so here too). A
   # target without a result from this run counts as one failed case.
   local query_rc=0
