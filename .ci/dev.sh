@@ -123,6 +123,10 @@ extra_suites() {
   run_suite fuzz.protobuf_parser bash tests/fuzz/run_fuzzers.sh protobuf_parser
   run_suite fuzz.selector_parser bash tests/fuzz/run_fuzzers.sh selector_parser
   run_suite fuzz.config_parser bash tests/fuzz/run_fuzzers.sh config_parser
+  # Every test again under AddressSanitizer + UBSan (.bazelrc --config=asan), in the same output
+  # base (other configuration directory): one case here; the failing targets are in the log.
+  run_suite asan_ubsan bazel test //... --config=asan --keep_going --test_output=errors \
+    --jobs="${JOBS}" --local_test_jobs="${JOBS}"
 }
 # ================================================================================================
 
