@@ -21,6 +21,7 @@
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
 #include "proto/fedgate.grpc.pb.h"
+#include "scraper/protobuf_parser.h"
 
 namespace fedgate {
 namespace {
@@ -86,23 +87,6 @@ std::string Short(absl::Duration d) {
 
 absl::Duration FromProto(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-
-MetricType TextType(dto::MetricType type) {
-  switch (type) {
-    case dto::COUNTER:
-      return MetricType::kCounter;
-    case dto::GAUGE:
-      return MetricType::kGauge;
-    case dto::SUMMARY:
-      return MetricType::kSummary;
-    case dto::HISTOGRAM:
-      return MetricType::kHistogram;
-    case dto::GAUGE_HISTOGRAM:
-      return MetricType::kGaugeHistogram;
-    default:
-      return MetricType::kUntyped;
-  }
 }
 
 std::vector<Label> MetricLabels(const dto::Metric& metric) {
@@ -394,7 +378,7 @@ void AppendFamily(const dto::MetricFamily& family, OutputFormat format,
     return;
   }
   if (family.has_help()) AppendHelpLine(family.name(), family.help(), out);
-  AppendTypeLine(family.name(), TextType(family.type()), out);
+  AppendTypeLine(family.name(), MetricTypeFromProto(family.type()), out);
   for (const dto::Metric& metric : family.metric()) {
     AppendMetricText(family, metric, out);
   }

@@ -67,24 +67,6 @@ double HistogramCount(const dto::Histogram& h) {
   return v != 0 ? v : static_cast<double>(h.sample_count());
 }
 
-MetricType ToMetricType(dto::MetricType t) {
-  switch (t) {
-    case dto::COUNTER:
-      return MetricType::kCounter;
-    case dto::GAUGE:
-      return MetricType::kGauge;
-    case dto::SUMMARY:
-      return MetricType::kSummary;
-    case dto::HISTOGRAM:
-      return MetricType::kHistogram;
-    case dto::GAUGE_HISTOGRAM:
-      return MetricType::kGaugeHistogram;
-    case dto::UNTYPED:
-      break;
-  }
-  return MetricType::kUntyped;
-}
-
 // Returns the value of a MetricFamily.type that is not a known MetricType
 // (kept by protobuf among the unknown fields), if there is one.
 std::optional<uint64_t> UnknownType(const dto::MetricFamily& family) {
@@ -165,7 +147,7 @@ absl::Status ProtobufParser::ReadFamily() {
       return FamilyError(absl::StrCat("unknown metric type for metric ",
                                       GoQuote(name), ": ", *t));
     }
-    type_ = ToMetricType(family_->type());
+    type_ = MetricTypeFromProto(family_->type());
     state_ = State::kHelp;
     return absl::OkStatus();
   }
@@ -340,6 +322,24 @@ void ProtobufParser::GetLabels(std::vector<Label>* labels) const {
     label.value.assign(label_views_[k].second.data(),
                        label_views_[k].second.size());
   }
+}
+
+MetricType MetricTypeFromProto(dto::MetricType t) {
+  switch (t) {
+    case dto::COUNTER:
+      return MetricType::kCounter;
+    case dto::GAUGE:
+      return MetricType::kGauge;
+    case dto::SUMMARY:
+      return MetricType::kSummary;
+    case dto::HISTOGRAM:
+      return MetricType::kHistogram;
+    case dto::GAUGE_HISTOGRAM:
+      return MetricType::kGaugeHistogram;
+    case dto::UNTYPED:
+      break;
+  }
+  return MetricType::kUntyped;
 }
 
 }  // namespace fedgate

@@ -52,13 +52,14 @@
 #include "absl/strings/string_view.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
+#include "proto/metrics.pb.h"
 #include "scraper/exposition_parser.h"
 
-namespace io::prometheus::client {
-class MetricFamily;
-}  // namespace io::prometheus::client
-
 namespace fedgate {
+
+// Returns the family type of a protobuf MetricFamily type (UNTYPED and
+// unknown values are kUntyped).
+MetricType MetricTypeFromProto(io::prometheus::client::MetricType type);
 
 class ProtobufParser final : public ExpositionParser {
  public:
