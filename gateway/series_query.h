@@ -6,8 +6,13 @@
 // scraped TYPE/HELP/UNIT, sorted by family, metric name and labels. Shared by
 // /federate in every format, /api/v1 and the gRPC API, so that they agree.
 //
-// Read hot path: touches every stored series once per selector set; the
-// result holds pointers into the snapshot (no copies of labels).
+// Read hot path. Per batch (one target's scrape), a matcher on a label that
+// every series of the batch carries with one value is decided once for the
+// batch, and `__name__="x"` visits only the series named `x`
+// (ScrapeBatch::Index(), built by the first read of a batch); other matchers
+// are evaluated per series. A narrow selector over 1M series costs ~1-60 ms
+// instead of ~150-300 ms (docs/performance.md). The result holds pointers
+// into the snapshot (no copies of labels).
 //
 // Thread-safety: pure functions over an immutable snapshot; thread-safe.
 

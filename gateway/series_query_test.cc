@@ -81,5 +81,164 @@ TEST(SeriesQueryTest, FirstTargetWinsConflictsAndSelectorsAreOred) {
   EXPECT_TRUE(SelectSeries(snapshot, {}).empty());
 }
 
+// Batches where the per-batch shortcuts must not change the answer: a plain
+// target, an honor_labels-style one (instance differs per series, job missing
+// on one), one metric name only, an empty batch and a cross-target duplicate.
+StoreSnapshot MixedSnapshot() {
+  auto plain = std::make_shared<ScrapeBatch>();
+  plain->metadata = {{"lat", MetricType::kHistogram, "", ""}};
+  plain->samples = {
+      MakeSample({{"__name__", "m1"}, {"instance", "a"}, {"job", "j"}}, 1),
+      MakeSample({{"__name__", "lat_bucket"},
+                  {"instance", "a"},
+                  {"job", "j"},
+                  {"le", "1"}},
+                 2),
+      MakeSample({{"__name__", "m2"}, {"instance", "a"}, {"job", "j"}}, 3),
+      MakeSample({{"__name__", "m1"},
+                  {"instance", "a"},
+                  {"job", "j"},
+                  {"code", "500"}},
+                 4),
+      MakeSample({{"__name__", "up"}, {"instance", "a"}, {"job", "j"}}, 5),
+  };
+  auto honored = std::make_shared<ScrapeBatch>();
+  honored->samples = {
+      MakeSample({{"__name__", "m1"}, {"instance", "x"}, {"job", "j"}}, 11),
+      MakeSample({{"__name__", "m2"}, {"instance", "b"}}, 12),
+      MakeSample({{"__name__", "m1"}, {"instance", "b"}, {"job", "j"}}, 13),
+      // The same label set as plain's first series: plain (lower id) wins.
+      MakeSample({{"__name__", "m1"}, {"instance", "a"}, {"job", "j"}}, 14),
+      MakeSample({{"__name__", "up"}, {"instance", "b"}, {"job", "j"}}, 15),
+  };
+  auto one_name = std::make_shared<ScrapeBatch>();
+  one_name->samples = {
+      MakeSample({{"__name__", "m2"}, {"instance", "c"}, {"job", "k"}}, 21),
+      MakeSample(
+          {{"__name__", "m2"}, {"instance", "c"}, {"job", "k"}, {"le", "1"}},
+          22),
+  };
+  auto empty = std::make_shared<ScrapeBatch>();
+  StoreSnapshot snapshot;
+  snapshot.batches = {{1, plain}, {2, honored}, {3, one_name}, {4, empty}};
+  for (const auto& [id, batch] : snapshot.batches) {
+    snapshot.series_count += batch->samples.size();
+  }
+  return snapshot;
+}
+
+// Returns "family|labels|value|type" per selected series.
+std::vector<std::string> DescribeLabels(
+    const std::vector<SelectedSeries>& rows) {
+  std::vector<std::string> out;
+  for (const SelectedSeries& r : rows) {
+    out.push_back(
+        std::string(r.family) + "|" + r.sample->labels.ToString() + "|" +
+        std::to_string(static_cast<int>(r.sample->value)) + "|" +
+        (r.metadata ? std::string(TextTypeName(r.metadata->type)) : "-"));
+  }
+  return out;
+}
+
+TEST(SeriesQueryTest, NarrowSelectorsOnMixedBatchesSelectWhatAFullScanSelects) {
+  const StoreSnapshot snapshot = MixedSnapshot();
+  const std::vector<std::vector<std::string>> cases = {
+      {"{instance=\"a\"}"},
+      {"{instance=\"b\"}"},
+      {"{instance=\"x\"}"},
+      {"{instance=\"c\"}"},
+      {"{instance=\"nope\"}"},
+      {"{instance!=\"a\"}"},
+      {"{instance=~\"a|x\"}"},
+      {"{instance!~\"a\"}"},
+      {"{instance=~\"b|c\",job=\"\"}"},
+      {"{job=\"j\"}"},
+      {"{job=\"k\",le=\"\"}"},
+      {"{job=\"\",__name__=\"m2\"}"},
+      {"{job!=\"\"}"},
+      {"{code=\"\",job=\"j\"}"},
+      {"{code!=\"500\",instance=\"a\"}"},
+      {"{__name__=\"m1\"}"},
+      {"{__name__=\"m2\"}"},
+      {"{__name__=\"up\"}"},
+      {"{__name__=\"nope\"}"},
+      {"{__name__=\"m1\",instance=\"b\"}"},
+      {"{__name__=\"m1\",__name__=\"m2\"}"},
+      {"{__name__=\"m1\",instance!=\"a\"}"},
+      {"{__name__=~\"m.*\",job=\"j\"}"},
+      {"{__name__!=\"m1\",instance=\"a\"}"},
+      {"{__name__=~\".+\"}"},
+      {"m1", "m2"},
+      {"m1", "{instance=\"b\"}"},
+      {"{__name__=\"m1\"}", "{__name__=\"m1\",job=\"j\"}"},
+      {"{__name__=\"up\",instance=\"b\"}", "{__name__=\"m2\",job=\"k\"}"},
+      {"{instance=\"nope\"}", "{__name__=\"m2\"}"},
+  };
+  // The oracle: every stored series (a regex on the metric name, matched
+  // series by series), then filtered with SelectorMatches one by one.
+  for (SeriesOrder order :
+       {SeriesOrder::kSorted, SeriesOrder::kByFamilyAndName}) {
+    const std::vector<SelectedSeries> all = SelectSeries(
+        snapshot, Parse({"{__name__=~\".*\",instance!=\"\"}"}), order);
+    ASSERT_EQ(all.size(), 11u);
+    for (const std::vector<std::string>& c : cases) {
+      SCOPED_TRACE(c.front() + (c.size() > 1 ? " or " + c.back() : ""));
+      const std::vector<Selector> selectors = Parse(c);
+      std::vector<SelectedSeries> expected;
+      for (const SelectedSeries& row : all) {
+        for (const Selector& selector : selectors) {
+          if (SelectorMatches(selector, row.sample->labels)) {
+            expected.push_back(row);
+            break;
+          }
+        }
+      }
+      const std::vector<SelectedSeries> got =
+          SelectSeries(snapshot, selectors, order);
+      EXPECT_EQ(DescribeLabels(got), DescribeLabels(expected));
+      ASSERT_EQ(got.size(), expected.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].sample, expected[i].sample) << i;
+        EXPECT_EQ(got[i].metadata, expected[i].metadata) << i;
+      }
+    }
+  }
+}
+
+TEST(SeriesQueryTest, TargetLabelDifferingPerSeriesIsMatchedPerSeries) {
+  const StoreSnapshot snapshot = MixedSnapshot();
+  EXPECT_EQ(DescribeLabels(SelectSeries(snapshot, Parse({"{instance=\"b\"}"}))),
+            (std::vector<std::string>{
+                "m1|{__name__=\"m1\", instance=\"b\", job=\"j\"}|13|-",
+                "m2|{__name__=\"m2\", instance=\"b\"}|12|-",
+                "up|{__name__=\"up\", instance=\"b\", job=\"j\"}|15|-",
+            }));
+  EXPECT_EQ(
+      DescribeLabels(SelectSeries(snapshot, Parse({"m1{instance!=\"a\"}"}))),
+      (std::vector<std::string>{
+          "m1|{__name__=\"m1\", instance=\"b\", job=\"j\"}|13|-",
+          "m1|{__name__=\"m1\", instance=\"x\", job=\"j\"}|11|-",
+      }));
+}
+
+TEST(SeriesQueryTest, BatchIndexKeepsOnlyLabelsCommonToEverySample) {
+  const StoreSnapshot snapshot = MixedSnapshot();
+  EXPECT_EQ(snapshot.batches[0].second->Index().common_labels,
+            (Labels{{"instance", "a"}, {"job", "j"}}));
+  EXPECT_EQ(snapshot.batches[1].second->Index().common_labels, Labels());
+  EXPECT_EQ(snapshot.batches[2].second->Index().common_labels,
+            (Labels{{"__name__", "m2"}, {"instance", "c"}, {"job", "k"}}));
+  EXPECT_EQ(snapshot.batches[3].second->Index().common_labels, Labels());
+  EXPECT_EQ(snapshot.batches[0].second->Index().by_name.at("m1"),
+            (std::vector<uint32_t>{0, 3}));
+  // A copy is a plain value: its index is its own.
+  ScrapeBatch copy = *snapshot.batches[0].second;
+  copy.samples.pop_back();
+  copy.samples[0].labels.Set("instance", "z");
+  EXPECT_EQ(copy.Index().common_labels, (Labels{{"job", "j"}}));
+  EXPECT_EQ(snapshot.batches[0].second->Index().common_labels,
+            (Labels{{"instance", "a"}, {"job", "j"}}));
+}
+
 }  // namespace
 }  // namespace fedgate

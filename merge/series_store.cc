@@ -4,6 +4,58 @@
 
 namespace fedgate {
 
+std::unique_ptr<const BatchIndex> BuildBatchIndex(
+    const std::vector<Sample>& samples) {
+  auto index = std::make_unique<BatchIndex>();
+  index->sample_count = samples.size();
+  // The common labels shrink to the pairs each sample also has: a merge of
+  // two name-sorted lists per sample, until nothing is left in common.
+  std::vector<Label> common;
+  if (!samples.empty()) common = samples.front().labels.items();
+  std::vector<uint32_t>* run = nullptr;  // The previous sample's name list.
+  absl::string_view run_name;
+  for (uint32_t i = 0; i < samples.size(); ++i) {
+    const Labels& labels = samples[i].labels;
+    if (i > 0 && !common.empty()) {
+      size_t kept = 0;
+      auto it = labels.begin();
+      for (size_t c = 0; c < common.size(); ++c) {
+        while (it != labels.end() && it->name < common[c].name) ++it;
+        if (it != labels.end() && it->name == common[c].name &&
+            it->value == common[c].value) {
+          if (kept != c) common[kept] = std::move(common[c]);
+          ++kept;
+        }
+      }
+      common.resize(kept);
+    }
+    // Series of one name are usually adjacent: one hash lookup per run.
+    const absl::string_view name = labels.MetricName();
+    if (run == nullptr || name != run_name) {
+      auto found = index->by_name.find(name);
+      if (found == index->by_name.end()) {
+        found =
+            index->by_name.emplace(std::string(name), std::vector<uint32_t>())
+                .first;
+      }
+      run = &found->second;
+      run_name = found->first;
+    }
+    run->push_back(i);
+  }
+  index->common_labels = Labels(std::move(common));
+  return index;
+}
+
+const BatchIndex& LazyBatchIndex::Get(
+    const std::vector<Sample>& samples) const {
+  absl::MutexLock lock(&mu_);
+  if (index_ == nullptr || index_->sample_count != samples.size()) {
+    index_ = BuildBatchIndex(samples);
+  }
+  return *index_;
+}
+
 void SeriesStore::Publish(TargetId target,
                           std::shared_ptr<const ScrapeBatch> batch) {
   // The old batch is released outside the lock: freeing a large scrape is

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -37,12 +38,63 @@ struct Sample {
   int64_t timestamp_ms = 0;
 };
 
+// What all samples of one batch share, and where each metric name is: lets a
+// reader skip a whole batch, or all but a few of its series, for a narrow
+// selector (`{instance="..."}`, `{__name__="x"}`) without matching every
+// stored series.
+struct BatchIndex {
+  // The labels every sample carries with the same value: the target labels,
+  // unless honor_labels or metric relabeling changed them for some series
+  // (then they are simply not common). Empty for an empty batch.
+  Labels common_labels;
+  // Positions in `samples` per metric name, ascending (store order).
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> by_name;
+  size_t sample_count = 0;  // The batch size the index was built for.
+};
+
+// Builds the index of `samples`: O(series x labels), once per batch.
+std::unique_ptr<const BatchIndex> BuildBatchIndex(
+    const std::vector<Sample>& samples);
+
+// Holds the BatchIndex of a batch, built by the first reader that asks for
+// it, so that scrapes pay nothing and readers pay once per scrape. A copy
+// starts empty (it rebuilds for its own samples), so ScrapeBatch stays a
+// plain value.
+//
+// Thread-safety: thread-safe.
+class LazyBatchIndex {
+ public:
+  LazyBatchIndex() = default;
+  LazyBatchIndex(const LazyBatchIndex&) {}
+  LazyBatchIndex& operator=(const LazyBatchIndex&) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    index_ = nullptr;
+    return *this;
+  }
+
+  // Returns the index of `samples`, building it if there is none yet or if
+  // the batch grew or shrank since. The reference stays valid until the
+  // holder is assigned to or destroyed, or `samples` changes size.
+  const BatchIndex& Get(const std::vector<Sample>& samples) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  mutable absl::Mutex mu_;
+  mutable std::unique_ptr<const BatchIndex> index_ ABSL_GUARDED_BY(mu_);
+};
+
 // Everything one scrape of one target produced: the scraped series (after
 // target labels were attached) followed by the synthetic `up` and `scrape_*`
 // series, and the metadata of the scraped families.
 struct ScrapeBatch {
   std::vector<Sample> samples;
   std::vector<FamilyMetadata> metadata;
+  // Read-side cache of Index(); not part of the batch's value.
+  LazyBatchIndex index_cache;
+
+  // Returns the index of `samples`, built on the first call. Call it once
+  // the batch is complete (a published batch is immutable).
+  const BatchIndex& Index() const { return index_cache.Get(samples); }
 };
 
 // An immutable view of the store: every target's latest batch, ordered by
