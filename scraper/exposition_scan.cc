@@ -359,4 +359,25 @@ void UnescapeLabelText(absl::string_view raw, bool quotes, std::string* out) {
   }
 }
 
+void BuildSeriesLabels(absl::string_view metric_name, const LabelViews& views,
+                       std::vector<Label>* labels) {
+  labels->resize(views.size() + 1);
+  Label& name = (*labels)[0];
+  name.name.assign(kMetricNameLabel.data(), kMetricNameLabel.size());
+  name.value.assign(metric_name.data(), metric_name.size());
+  for (size_t k = 0; k < views.size(); ++k) {
+    Label& label = (*labels)[k + 1];
+    label.name.assign(views[k].first.data(), views[k].first.size());
+    UnescapeLabelText(views[k].second, /*quotes=*/true, &label.value);
+  }
+}
+
+std::string QuoteExcerpt(absl::string_view body, size_t at, size_t end) {
+  constexpr size_t kMaxExcerpt = 24;
+  if (end - at <= kMaxExcerpt) return GoQuote(body.substr(at, end - at));
+  std::string quoted = GoQuote(body.substr(at, kMaxExcerpt));
+  quoted.insert(quoted.size() - 1, "...");
+  return quoted;
+}
+
 }  // namespace fedgate

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "merge/labels.h"
 
 namespace fedgate {
 
@@ -68,6 +69,17 @@ int FindNonUniqueLabel(const LabelViews& labels);
 // `quotes`, `\"` unescaped; other backslashes are kept, as Go's
 // strings.Replacer does.
 void UnescapeLabelText(absl::string_view raw, bool quotes, std::string* out);
+
+// Replaces `*labels` with `__name__`=`metric_name` followed by `views`, whose
+// values are unescaped with `\\`, `\n` and `\"` (both text formats' label
+// values). resize() keeps the strings' buffers, so a reused vector rarely
+// allocates.
+void BuildSeriesLabels(absl::string_view metric_name, const LabelViews& views,
+                       std::vector<Label>* labels);
+
+// Returns GoQuote(body[at, end)) for an error message, cut to 24 bytes with
+// `...` when longer.
+std::string QuoteExcerpt(absl::string_view body, size_t at, size_t end);
 
 }  // namespace fedgate
 

@@ -91,11 +91,7 @@ std::string Got(absl::string_view body, size_t at) {
       ++end;
     }
   }
-  constexpr size_t kMaxExcerpt = 24;
-  if (end - at <= kMaxExcerpt) return GoQuote(body.substr(at, end - at));
-  std::string quoted = GoQuote(body.substr(at, kMaxExcerpt));
-  quoted.insert(quoted.size() - 1, "...");
-  return quoted;
+  return QuoteExcerpt(body, at, end);
 }
 
 // Returns Go's int64(ms) for a float64 on amd64: truncation toward zero, and
@@ -492,16 +488,7 @@ absl::Status OpenMetricsParser::ParseSeriesLine(size_t start) {
 }
 
 void OpenMetricsParser::GetLabels(std::vector<Label>* labels) const {
-  labels->resize(label_views_.size() + 1);
-  Label& name = (*labels)[0];
-  name.name.assign(kMetricNameLabel.data(), kMetricNameLabel.size());
-  name.value.assign(metric_name_.data(), metric_name_.size());
-  for (size_t k = 0; k < label_views_.size(); ++k) {
-    Label& label = (*labels)[k + 1];
-    label.name.assign(label_views_[k].first.data(),
-                      label_views_[k].first.size());
-    UnescapeLabelText(label_views_[k].second, /*quotes=*/true, &label.value);
-  }
+  BuildSeriesLabels(metric_name_, label_views_, labels);
 }
 
 std::string OpenMetricsParser::help() const {
