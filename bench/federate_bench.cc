@@ -54,7 +54,7 @@ const char* const kApiBuckets[] = {
 
 Sample MakeSample(std::vector<Label> labels, double value) {
   Sample s;
-  s.labels = Labels(std::move(labels));
+  s.labels = LabelSet::Intern(Labels(std::move(labels)));
   s.value = value;
   s.timestamp_ms = kTimestamp;
   return s;

@@ -171,9 +171,11 @@ std::vector<const Sample*> SelectInWindow(const StoreSnapshot& snapshot,
   return out;
 }
 
-void WriteLabels(JsonWriter& w, const Labels& labels) {
+// `L` is a Labels or a LabelSet.
+template <typename L>
+void WriteLabels(JsonWriter& w, const L& labels) {
   w.BeginObject();
-  for (const Label& l : labels) {
+  for (const auto& l : labels) {
     w.Key(l.name);
     w.String(l.value);
   }
@@ -430,7 +432,7 @@ ApiResponse ApiHandler::Labels(const ApiRequest& request) const {
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   std::set<std::string> names;
   for (const Sample* s : SelectInWindow(*snapshot, *selectors, *start, *end)) {
-    for (const Label& l : s->labels) names.insert(l.name);
+    for (const LabelView l : s->labels) names.insert(std::string(l.name));
   }
   return StringList(names);
 }

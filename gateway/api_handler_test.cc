@@ -25,7 +25,7 @@ constexpr int64_t kScrapeMs = 1795630035000;
 
 Sample MakeSample(Labels labels, double value, int64_t ts = kScrapeMs) {
   Sample s;
-  s.labels = std::move(labels);
+  s.labels = LabelSet::Intern(labels);
   s.value = value;
   s.timestamp_ms = ts;
   return s;

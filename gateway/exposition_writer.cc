@@ -15,6 +15,15 @@ ExternalLabels::ExternalLabels(
 }
 
 absl::Span<const Label> ExternalLabels::For(const Labels& labels) {
+  return ForSet(labels);
+}
+
+absl::Span<const Label> ExternalLabels::For(const LabelSet& labels) {
+  return ForSet(labels);
+}
+
+template <typename L>
+absl::Span<const Label> ExternalLabels::ForSet(const L& labels) {
   uint64_t mask = 0;
   const size_t n = labels_.size();
   // More than 64 external labels do not occur in practice; beyond 64 the

@@ -27,6 +27,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "gateway/series_query.h"
+#include "merge/label_set.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
 
@@ -54,8 +55,12 @@ class ExternalLabels {
   // external label; the result is shared by every series that lacks the same
   // external labels, so nothing is allocated per series in steady state.
   absl::Span<const Label> For(const Labels& labels);
+  absl::Span<const Label> For(const LabelSet& labels);
 
  private:
+  template <typename L>
+  absl::Span<const Label> ForSet(const L& labels);
+
   std::vector<Label> labels_;  // Sorted by name.
   // Appended labels per "which external labels are missing" mask; tiny.
   std::vector<std::pair<uint64_t, std::vector<Label>>> by_mask_;

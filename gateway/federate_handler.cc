@@ -34,9 +34,9 @@ class TextWriter : public ExpositionWriter {
   }
   void AppendSeries(size_t index, std::string* out) override {
     const Sample& sample = *family_.series[index].sample;
-    AppendSampleLine(
-        sample.labels.MetricName(), absl::MakeConstSpan(sample.labels.items()),
-        external_->For(sample.labels), sample.value, sample.timestamp_ms, out);
+    AppendSampleLine(sample.labels.MetricName(), sample.labels,
+                     external_->For(sample.labels), sample.value,
+                     sample.timestamp_ms, out);
   }
   void EndFamily(std::string* out) override {}
   void Finish(std::string* out) override {}

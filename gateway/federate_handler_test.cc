@@ -15,7 +15,7 @@ namespace {
 
 Sample MakeSample(Labels labels, double value, int64_t ts) {
   Sample s;
-  s.labels = std::move(labels);
+  s.labels = LabelSet::Intern(labels);
   s.value = value;
   s.timestamp_ms = ts;
   return s;

@@ -106,8 +106,8 @@ void AppendMetricText(const dto::MetricFamily& family,
   const std::string& name = family.name();
   auto sample = [&](absl::string_view sample_name,
                     const std::vector<Label>& sample_labels, double value) {
-    AppendSampleLine(sample_name, {}, absl::MakeConstSpan(sample_labels), value,
-                     timestamp, out);
+    AppendSampleLine(sample_name, absl::Span<const Label>(),
+                     absl::MakeConstSpan(sample_labels), value, timestamp, out);
   };
   auto with_bound = [&](absl::string_view bound_name, double bound) {
     std::vector<Label> l = labels;

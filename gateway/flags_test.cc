@@ -19,9 +19,9 @@ TEST(FlagsTest, DefaultsWithoutArguments) {
 }
 
 TEST(FlagsTest, AcceptsEqualsAndSeparateValues) {
-  absl::StatusOr<FedgateFlags> flags =
-      ParseFlags({"--config.file=/etc/fedgate.yml", "--web.listen-address",
-                  "127.0.0.1:0", "--grpc.listen-address=", "--log.level=debug"});
+  absl::StatusOr<FedgateFlags> flags = ParseFlags(
+      {"--config.file=/etc/fedgate.yml", "--web.listen-address", "127.0.0.1:0",
+       "--grpc.listen-address=", "--log.level=debug"});
   ASSERT_TRUE(flags.ok()) << flags.status();
   EXPECT_EQ(flags->config_file, "/etc/fedgate.yml");
   EXPECT_EQ(flags->web_listen_address, "127.0.0.1:0");
@@ -50,7 +50,8 @@ TEST(FlagsTest, RejectsBadCommandLines) {
   const Case cases[] = {
       {{"--storage.tsdb.path=x"}, "unknown long flag '--storage.tsdb.path'"},
       {{"--config.file"}, "expected argument for flag '--config.file'"},
-      {{"--log.level=verbose"}, "invalid value \"verbose\" for flag --log.level"},
+      {{"--log.level=verbose"},
+       "invalid value \"verbose\" for flag --log.level"},
       {{"config.yml"}, "unexpected argument \"config.yml\""},
   };
   for (const Case& c : cases) {

@@ -124,11 +124,13 @@ void ForEachMatchingSeries(const StoreSnapshot& snapshot,
   }
 }
 
-void SetLabelSet(const Labels& labels, v1::LabelSet* out) {
-  for (const Label& label : labels) {
+// `L` is a Labels or a LabelSet.
+template <typename L>
+void SetLabelSet(const L& labels, v1::LabelSet* out) {
+  for (const LabelView label : labels) {
     auto* pair = out->add_labels();
-    pair->set_name(label.name);
-    pair->set_value(label.value);
+    pair->set_name(std::string(label.name));
+    pair->set_value(std::string(label.value));
   }
 }
 
@@ -195,13 +197,13 @@ grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
                                            selectors.status().message())));
   }
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
-  auto rows = std::make_shared<std::vector<const Labels*>>();
+  auto rows = std::make_shared<std::vector<const LabelSet*>>();
   for (const SelectedSeries& row : SelectSeries(*snapshot, *selectors)) {
     rows->push_back(&row.sample->labels);
   }
   // /api/v1/series sorts by label set.
   std::sort(rows->begin(), rows->end(),
-            [](const Labels* a, const Labels* b) { return *a < *b; });
+            [](const LabelSet* a, const LabelSet* b) { return *a < *b; });
   auto next = std::make_shared<size_t>(0);
   return new Reactor(context, [snapshot, rows, next](v1::SeriesResponse* out) {
     out->Clear();
@@ -224,9 +226,11 @@ grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(
   }
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   absl::flat_hash_set<absl::string_view> names;
-  ForEachMatchingSeries(*snapshot, *selectors, [&names](const Labels& labels) {
-    for (const Label& label : labels) names.insert(label.name);
-  });
+  ForEachMatchingSeries(*snapshot, *selectors,
+                        [&names](const LabelSet& labels) {
+                          for (const LabelView label : labels)
+                            names.insert(label.name);
+                        });
   std::vector<absl::string_view> sorted(names.begin(), names.end());
   std::sort(sorted.begin(), sorted.end());
   for (absl::string_view name : sorted) response->add_names(std::string(name));
@@ -251,7 +255,7 @@ grpc::ServerUnaryReactor* FedgateGrpcService::LabelValues(
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   absl::flat_hash_set<absl::string_view> values;
   ForEachMatchingSeries(*snapshot, *selectors,
-                        [&values, &name](const Labels& labels) {
+                        [&values, &name](const LabelSet& labels) {
                           absl::string_view value = labels.Get(name);
                           if (!value.empty()) values.insert(value);
                         });

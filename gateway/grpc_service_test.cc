@@ -21,7 +21,7 @@ namespace {
 
 Sample MakeSample(Labels labels, double value) {
   Sample s;
-  s.labels = std::move(labels);
+  s.labels = LabelSet::Intern(labels);
   s.value = value;
   s.timestamp_ms = 1000;
   return s;

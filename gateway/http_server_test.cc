@@ -15,7 +15,8 @@ class HttpServerTest : public ::testing::Test {
   void SetUp() override {
     auto batch = std::make_shared<ScrapeBatch>();
     Sample up;
-    up.labels = Labels{{"__name__", "up"}, {"instance", "t:1"}, {"job", "j"}};
+    up.labels = LabelSet::Intern(
+        Labels{{"__name__", "up"}, {"instance", "t:1"}, {"job", "j"}});
     up.value = 1;
     up.timestamp_ms = 1700000000000;
     batch->samples.push_back(up);

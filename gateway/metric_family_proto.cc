@@ -43,26 +43,26 @@ uint64_t ToCount(double value) {
 
 // Adds the labels of `labels` except __name__ and `skip`, then the external
 // labels the series lacks (federation order).
-void AddLabels(const Labels& labels, absl::string_view skip,
+void AddLabels(const LabelSet& labels, absl::string_view skip,
                ExternalLabels& external, Metric* metric) {
-  for (const Label& label : labels) {
+  for (LabelView label : labels) {
     if (label.name == kMetricNameLabel || label.name == skip) continue;
     auto* pair = metric->add_label();
-    pair->set_name(label.name);
-    pair->set_value(label.value);
+    pair->set_name(std::string(label.name));
+    pair->set_value(std::string(label.value));
   }
-  for (const Label& label : external.For(labels)) {
+  for (LabelView label : external.For(labels)) {
     auto* pair = metric->add_label();
-    pair->set_name(label.name);
-    pair->set_value(label.value);
+    pair->set_name(std::string(label.name));
+    pair->set_value(std::string(label.value));
   }
 }
 
 // Returns the key that groups the samples of one histogram or summary
 // metric: every label except __name__ and `skip`.
-std::string GroupKey(const Labels& labels, absl::string_view skip) {
+std::string GroupKey(const LabelSet& labels, absl::string_view skip) {
   std::string key;
-  for (const Label& label : labels) {
+  for (LabelView label : labels) {
     if (label.name == kMetricNameLabel || label.name == skip) continue;
     absl::StrAppend(&key, label.name, "\xff", label.value, "\xfe");
   }
@@ -122,7 +122,7 @@ bool ConvertGrouped(absl::Span<const SelectedSeries> rows, bool is_histogram,
                    rows.front().metadata);
   absl::flat_hash_map<std::string, int> index;
   for (const SelectedSeries& row : rows) {
-    const Labels& labels = row.sample->labels;
+    const LabelSet& labels = row.sample->labels;
     const absl::string_view metric_name = labels.MetricName();
     const bool is_bound_sample =
         is_histogram ? metric_name == bucket_name : metric_name == name;

@@ -16,7 +16,7 @@ namespace {
 
 Sample MakeSample(Labels labels, double value, int64_t timestamp_ms = 1000) {
   Sample s;
-  s.labels = std::move(labels);
+  s.labels = LabelSet::Intern(labels);
   s.value = value;
   s.timestamp_ms = timestamp_ms;
   return s;

@@ -215,10 +215,10 @@ void AppendMetadata(absl::string_view name, absl::string_view type,
 
 // Compares the label sets of `a` and `b` as Labels' operator< does, ignoring
 // `__name__` and `skip`.
-int CompareLabelsExcept(const Labels& a, const Labels& b,
+int CompareLabelsExcept(const LabelSet& a, const LabelSet& b,
                         absl::string_view skip) {
   auto ia = a.begin(), ib = b.begin();
-  auto skipped = [skip](const Label& l) {
+  auto skipped = [skip](LabelView l) {
     return l.name == kMetricNameLabel || l.name == skip;
   };
   while (true) {
@@ -227,8 +227,8 @@ int CompareLabelsExcept(const Labels& a, const Labels& b,
     if (ia == a.end() || ib == b.end()) {
       return (ia == a.end() ? 0 : 1) - (ib == b.end() ? 0 : 1);
     }
-    if (int c = ia->name.compare(ib->name); c != 0) return c;
-    if (int c = ia->value.compare(ib->value); c != 0) return c;
+    if (int c = (*ia).name.compare((*ib).name); c != 0) return c;
+    if (int c = (*ia).value.compare((*ib).value); c != 0) return c;
     ++ia;
     ++ib;
   }
@@ -278,12 +278,12 @@ void OpenMetricsWriter::BeginFamily(const FamilyView& family,
   absl::flat_hash_map<size_t, uint32_t> first_of;  // hash -> first row
   std::vector<uint32_t> collided;                  // first rows, rare
   for (size_t i = 0; i < n; ++i) {
-    const Labels& labels = family.series[i].sample->labels;
+    const LabelSet& labels = family.series[i].sample->labels;
     const Role role = RoleOf(labels.MetricName(), family.name, type);
     ranks[i] = role == Role::kSum ? 1 : role == Role::kCount ? 2 : 0;
     if (ranks[i] == 0) ParseBound(labels.Get(bound_label), &bounds[i]);
     size_t h = 0;
-    for (const Label& label : labels) {
+    for (LabelView label : labels) {
       if (label.name == kMetricNameLabel || label.name == bound_label) continue;
       h = absl::HashOf(h, label.name, label.value);
     }
@@ -333,19 +333,19 @@ void OpenMetricsWriter::AppendSeries(size_t index, std::string* out) {
 
   out->append(name.data(), name.size());
   bool first = true;
-  for (const Label& label : sample.labels) {
+  for (LabelView label : sample.labels) {
     if (label.value.empty() || label.name == kMetricNameLabel) continue;
     out->push_back(first ? '{' : ',');
     first = false;
-    out->append(label.name);
+    out->append(label.name.data(), label.name.size());
     out->append("=\"", 2);
     AppendEscaped(label.value, out);
     out->push_back('"');
   }
-  for (const Label& label : external_->For(sample.labels)) {
+  for (LabelView label : external_->For(sample.labels)) {
     out->push_back(first ? '{' : ',');
     first = false;
-    out->append(label.name);
+    out->append(label.name.data(), label.name.size());
     out->append("=\"", 2);
     AppendEscaped(label.value, out);
     out->push_back('"');

@@ -28,7 +28,7 @@ std::string WriteFamily(
   std::vector<Sample> samples;
   for (const TestSeries& s : series) {
     Sample sample;
-    sample.labels = s.labels;
+    sample.labels = LabelSet::Intern(s.labels);
     sample.value = s.value;
     sample.timestamp_ms = s.timestamp_ms;
     samples.push_back(std::move(sample));

@@ -52,7 +52,7 @@ void AppendVarint(uint64_t v, std::string* out) {
 // Size of a length-delimited field with a 1-byte tag and `len` bytes.
 size_t FieldSize(size_t len) { return 1 + VarintSize(len) + len; }
 
-size_t LabelPairSize(const Label& label) {
+size_t LabelPairSize(LabelView label) {
   return FieldSize(label.name.size()) + FieldSize(label.value.size());
 }
 
@@ -62,14 +62,14 @@ void AppendBytesField(char tag, absl::string_view bytes, std::string* out) {
   out->append(bytes.data(), bytes.size());
 }
 
-void AppendLabelPair(const Label& label, std::string* out) {
+void AppendLabelPair(LabelView label, std::string* out) {
   out->push_back(kTagMetricLabel);
   AppendVarint(LabelPairSize(label), out);
   AppendBytesField(kTagPairName, label.name, out);
   AppendBytesField(kTagPairValue, label.value, out);
 }
 
-bool IsWritten(const Label& label) {
+bool IsWritten(LabelView label) {
   return !label.value.empty() && label.name != kMetricNameLabel;
 }
 
@@ -167,10 +167,10 @@ int ProtobufWriter::WireType() const {
 
 size_t ProtobufWriter::MetricSize(const Sample& sample) {
   size_t size = 0;
-  for (const Label& label : sample.labels) {
+  for (LabelView label : sample.labels) {
     if (IsWritten(label)) size += FieldSize(LabelPairSize(label));
   }
-  for (const Label& label : external_->For(sample.labels)) {
+  for (LabelView label : external_->For(sample.labels)) {
     size += FieldSize(LabelPairSize(label));
   }
   size += FieldSize(9);  // {value: double}
@@ -293,10 +293,10 @@ void ProtobufWriter::AppendSeries(size_t index, std::string* out) {
     case ProtobufEncoding::kDelimited: {
       out->push_back(kTagFamilyMetric);
       AppendVarint(MetricSize(sample), out);
-      for (const Label& label : sample.labels) {
+      for (LabelView label : sample.labels) {
         if (IsWritten(label)) AppendLabelPair(label, out);
       }
-      for (const Label& label : extra) AppendLabelPair(label, out);
+      for (LabelView label : extra) AppendLabelPair(label, out);
       out->push_back(type == kCounter ? kTagMetricCounter
                      : type == kGauge ? kTagMetricGauge
                                       : kTagMetricUntyped);
@@ -311,17 +311,17 @@ void ProtobufWriter::AppendSeries(size_t index, std::string* out) {
     }
     case ProtobufEncoding::kText: {
       out->append("metric: <\n");
-      auto label_text = [out](const Label& label) {
+      auto label_text = [out](LabelView label) {
         out->append("  label: <\n    name: ");
         AppendQuoted(label.name, out);
         out->append("\n    value: ");
         AppendQuoted(label.value, out);
         out->append("\n  >\n");
       };
-      for (const Label& label : sample.labels) {
+      for (LabelView label : sample.labels) {
         if (IsWritten(label)) label_text(label);
       }
-      for (const Label& label : extra) label_text(label);
+      for (LabelView label : extra) label_text(label);
       out->append("  ");
       out->append(ValueFieldName(type).data(), ValueFieldName(type).size());
       out->append(": <\n    value: ");
@@ -333,17 +333,17 @@ void ProtobufWriter::AppendSeries(size_t index, std::string* out) {
     }
     case ProtobufEncoding::kCompactText: {
       out->append("metric:<");
-      auto label_text = [out](const Label& label) {
+      auto label_text = [out](LabelView label) {
         out->append("label:<name:");
         AppendQuoted(label.name, out);
         out->append(" value:");
         AppendQuoted(label.value, out);
         out->append(" > ");
       };
-      for (const Label& label : sample.labels) {
+      for (LabelView label : sample.labels) {
         if (IsWritten(label)) label_text(label);
       }
-      for (const Label& label : extra) label_text(label);
+      for (LabelView label : extra) label_text(label);
       out->append(ValueFieldName(type).data(), ValueFieldName(type).size());
       out->append(":<value:");
       AppendTextDouble(sample.value, out);

@@ -43,7 +43,7 @@ std::string Write(ProtobufEncoding encoding,
     std::vector<Sample> samples;
     for (const TestSeries& s : family.series) {
       Sample sample;
-      sample.labels = s.labels;
+      sample.labels = LabelSet::Intern(s.labels);
       sample.value = s.value;
       sample.timestamp_ms = s.timestamp_ms;
       samples.push_back(std::move(sample));

@@ -31,22 +31,6 @@ bool BelongsToFamily(absl::string_view name, absl::string_view family,
   }
 }
 
-// A selected label set with its hash, computed once: the set rehashes as it
-// grows, and hashing a label set (~13 labels) is the costliest step of a
-// full dump.
-struct HashedLabels {
-  size_t hash;
-  const Labels* labels;
-};
-struct HashedLabelsHash {
-  size_t operator()(const HashedLabels& l) const { return l.hash; }
-};
-struct HashedLabelsEq {
-  bool operator()(const HashedLabels& a, const HashedLabels& b) const {
-    return a.hash == b.hash && *a.labels == *b.labels;
-  }
-};
-
 }  // namespace
 
 std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
@@ -88,16 +72,13 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
   absl::flat_hash_map<absl::string_view, uint32_t> name_index;
   std::vector<SelectedSeries> rows;
   std::vector<uint32_t> row_name;
-  absl::flat_hash_set<HashedLabels, HashedLabelsHash, HashedLabelsEq> seen;
+  // Label sets are interned: equal sets are one pointer.
+  absl::flat_hash_set<const void*> seen;
   // Only needed when two targets can produce the same label set.
   const bool dedup = snapshot.batches.size() > 1;
   auto take = [&](const Sample& sample) {
     // Two targets with the same final label set: the first one wins.
-    if (dedup &&
-        !seen.insert({absl::Hash<Labels>()(sample.labels), &sample.labels})
-             .second) {
-      return;
-    }
+    if (dedup && !seen.insert(sample.labels.id()).second) return;
     const absl::string_view name = sample.labels.MetricName();
     auto [it, added] =
         name_index.try_emplace(name, static_cast<uint32_t>(names.size()));
@@ -121,7 +102,7 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
   std::vector<BatchPlan> plans(selectors.size());
   std::vector<BatchPlan*> live;
   std::vector<uint32_t> merged;
-  auto plan_matches = [](const BatchPlan& plan, const Labels& labels,
+  auto plan_matches = [](const BatchPlan& plan, const LabelSet& labels,
                          bool name_known) {
     if (!name_known && plan.name_matcher != nullptr &&
         !plan.name_matcher->Matches(labels)) {

@@ -12,7 +12,7 @@ namespace {
 
 Sample MakeSample(Labels labels, double value) {
   Sample s;
-  s.labels = std::move(labels);
+  s.labels = LabelSet::Intern(labels);
   s.value = value;
   return s;
 }
@@ -234,7 +234,9 @@ TEST(SeriesQueryTest, BatchIndexKeepsOnlyLabelsCommonToEverySample) {
   // A copy is a plain value: its index is its own.
   ScrapeBatch copy = *snapshot.batches[0].second;
   copy.samples.pop_back();
-  copy.samples[0].labels.Set("instance", "z");
+  Labels changed = copy.samples[0].labels.ToLabels();
+  changed.Set("instance", "z");
+  copy.samples[0].labels = LabelSet::Intern(changed);
   EXPECT_EQ(copy.Index().common_labels, (Labels{{"job", "j"}}));
   EXPECT_EQ(snapshot.batches[0].second->Index().common_labels,
             (Labels{{"instance", "a"}, {"job", "j"}}));

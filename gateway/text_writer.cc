@@ -51,14 +51,17 @@ void AppendEscaped(absl::string_view text, std::string* out) {
   out->append(run, end - run);
 }
 
-bool IsWritten(const Label& label) {
+// `L` is a Label or a LabelView.
+template <typename L>
+bool IsWritten(const L& label) {
   return !label.value.empty() && label.name != kMetricNameLabel;
 }
 
 // Appends `name="value"`, preceded by `{` for the first label and `,` after.
-void AppendLabel(const Label& label, bool first, std::string* out) {
+template <typename L>
+void AppendLabel(const L& label, bool first, std::string* out) {
   out->push_back(first ? '{' : ',');
-  out->append(label.name);
+  out->append(label.name.data(), label.name.size());
   out->append("=\"", 2);
   AppendEscaped<true>(label.value, out);
   out->push_back('"');
@@ -87,12 +90,15 @@ void AppendTypeLine(absl::string_view family, MetricType type,
   out->push_back('\n');
 }
 
-void AppendSampleLine(absl::string_view name, absl::Span<const Label> labels,
-                      absl::Span<const Label> extra_labels, double value,
-                      std::optional<int64_t> timestamp_ms, std::string* out) {
+namespace {
+
+template <typename LabelRange>
+void AppendSampleLineOf(absl::string_view name, const LabelRange& labels,
+                        absl::Span<const Label> extra_labels, double value,
+                        std::optional<int64_t> timestamp_ms, std::string* out) {
   // Size without escapes: `name{` + `n="v",` per label + `}` + value + ts.
   size_t size = name.size() + 2 + kValueAndTimestampChars;
-  for (const Label& label : labels) {
+  for (const auto& label : labels) {
     size += label.name.size() + label.value.size() + 4;
   }
   for (const Label& label : extra_labels) {
@@ -102,7 +108,7 @@ void AppendSampleLine(absl::string_view name, absl::Span<const Label> labels,
 
   out->append(name.data(), name.size());
   bool first = true;
-  for (const Label& label : labels) {
+  for (const auto& label : labels) {
     if (!IsWritten(label)) continue;
     AppendLabel(label, first, out);
     first = false;
@@ -123,6 +129,20 @@ void AppendSampleLine(absl::string_view name, absl::Span<const Label> labels,
     out->append(buf, r.ptr - buf);
   }
   out->push_back('\n');
+}
+
+}  // namespace
+
+void AppendSampleLine(absl::string_view name, absl::Span<const Label> labels,
+                      absl::Span<const Label> extra_labels, double value,
+                      std::optional<int64_t> timestamp_ms, std::string* out) {
+  AppendSampleLineOf(name, labels, extra_labels, value, timestamp_ms, out);
+}
+
+void AppendSampleLine(absl::string_view name, const LabelSet& labels,
+                      absl::Span<const Label> extra_labels, double value,
+                      std::optional<int64_t> timestamp_ms, std::string* out) {
+  AppendSampleLineOf(name, labels, extra_labels, value, timestamp_ms, out);
 }
 
 }  // namespace fedgate

@@ -21,6 +21,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "merge/label_set.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
 
@@ -45,6 +46,9 @@ void AppendTypeLine(absl::string_view family, MetricType type,
 // when no label is written. Label values escape `\`, `"` and line feed;
 // `value` is formatted by `AppendGoFloat`.
 void AppendSampleLine(absl::string_view name, absl::Span<const Label> labels,
+                      absl::Span<const Label> extra_labels, double value,
+                      std::optional<int64_t> timestamp_ms, std::string* out);
+void AppendSampleLine(absl::string_view name, const LabelSet& labels,
                       absl::Span<const Label> extra_labels, double value,
                       std::optional<int64_t> timestamp_ms, std::string* out);
 

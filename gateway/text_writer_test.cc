@@ -188,7 +188,7 @@ TEST(TextWriterTest, AppendsAfterExistingText) {
   const Labels labels{{"__name__", "up"}, {"job", "j"}};
   const std::vector<Label> extra = {{"instance", ""}};
   AppendSampleLine("up", labels.items(), extra, 1, 5, &out);
-  AppendSampleLine("up", {}, extra, 0, 6, &out);
+  AppendSampleLine("up", absl::Span<const Label>(), extra, 0, 6, &out);
   EXPECT_EQ(out,
             "# TYPE up untyped\n"
             "up{job=\"j\",instance=\"\"} 1 5\n"
@@ -217,7 +217,8 @@ TEST(TextWriterTest, PromtoolAcceptsWrittenExposition) {
                    std::nullopt, &text);
   AppendHelpLine("temperature_celsius", "Temperature.", &text);
   AppendTypeLine("temperature_celsius", MetricType::kGauge, &text);
-  AppendSampleLine("temperature_celsius", {}, {}, -kInf, 1, &text);
+  AppendSampleLine("temperature_celsius", absl::Span<const Label>(), {}, -kInf,
+                   1, &text);
   AppendSampleLine("temperature_celsius", {{"room", "b"}}, {},
                    std::numeric_limits<double>::quiet_NaN(), 2, &text);
   AppendSampleLine("temperature_celsius", {{"room", "c"}}, {}, 1e-300,

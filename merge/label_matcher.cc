@@ -83,4 +83,11 @@ bool SelectorMatches(const Selector& selector, const Labels& labels) {
   return true;
 }
 
+bool SelectorMatches(const Selector& selector, const LabelSet& labels) {
+  for (const LabelMatcher& matcher : selector) {
+    if (!matcher.Matches(labels)) return false;
+  }
+  return true;
+}
+
 }  // namespace fedgate

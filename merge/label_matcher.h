@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "merge/label_set.h"
 #include "merge/labels.h"
 #include "re2/re2.h"
 
@@ -35,6 +36,9 @@ class LabelMatcher {
   bool Matches(absl::string_view value) const;
   // Returns whether the series' label set satisfies this matcher.
   bool Matches(const Labels& labels) const {
+    return Matches(labels.Get(name_));
+  }
+  bool Matches(const LabelSet& labels) const {
     return Matches(labels.Get(name_));
   }
   // Returns whether the matcher accepts the empty string (so it also selects
@@ -66,6 +70,7 @@ using Selector = std::vector<LabelMatcher>;
 
 // Returns whether every matcher of `selector` matches `labels`.
 bool SelectorMatches(const Selector& selector, const Labels& labels);
+bool SelectorMatches(const Selector& selector, const LabelSet& labels);
 
 }  // namespace fedgate
 

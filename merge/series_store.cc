@@ -10,21 +10,23 @@ std::unique_ptr<const BatchIndex> BuildBatchIndex(
   index->sample_count = samples.size();
   // The common labels shrink to the pairs each sample also has: a merge of
   // two name-sorted lists per sample, until nothing is left in common.
-  std::vector<Label> common;
-  if (!samples.empty()) common = samples.front().labels.items();
+  std::vector<LabelView> common;
+  if (!samples.empty()) {
+    common.assign(samples.front().labels.begin(), samples.front().labels.end());
+  }
   std::vector<uint32_t>* run = nullptr;  // The previous sample's name list.
   absl::string_view run_name;
   for (uint32_t i = 0; i < samples.size(); ++i) {
-    const Labels& labels = samples[i].labels;
-    if (i > 0 && !common.empty()) {
+    const LabelSet& labels = samples[i].labels;
+    if (i > 0 && !common.empty() && labels != samples[i - 1].labels) {
       size_t kept = 0;
       auto it = labels.begin();
+      const auto end = labels.end();
       for (size_t c = 0; c < common.size(); ++c) {
-        while (it != labels.end() && it->name < common[c].name) ++it;
-        if (it != labels.end() && it->name == common[c].name &&
-            it->value == common[c].value) {
-          if (kept != c) common[kept] = std::move(common[c]);
-          ++kept;
+        while (it != end && (*it).name < common[c].name) ++it;
+        if (it != end && (*it).name == common[c].name &&
+            (*it).value == common[c].value) {
+          common[kept++] = common[c];
         }
       }
       common.resize(kept);
@@ -43,7 +45,13 @@ std::unique_ptr<const BatchIndex> BuildBatchIndex(
     }
     run->push_back(i);
   }
-  index->common_labels = Labels(std::move(common));
+  std::vector<Label> common_labels;
+  common_labels.reserve(common.size());
+  for (const LabelView label : common) {
+    common_labels.push_back(
+        Label{std::string(label.name), std::string(label.value)});
+  }
+  index->common_labels = Labels(std::move(common_labels));
   return index;
 }
 

@@ -24,6 +24,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "merge/label_set.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
 
@@ -33,7 +34,7 @@ namespace fedgate {
 using TargetId = uint64_t;
 
 struct Sample {
-  Labels labels;  // Includes __name__ and the target labels.
+  LabelSet labels;  // Includes __name__ and the target labels.
   double value = 0;
   int64_t timestamp_ms = 0;
 };

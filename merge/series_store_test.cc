@@ -14,7 +14,8 @@ std::shared_ptr<const ScrapeBatch> BatchOf(int series, double value) {
   auto batch = std::make_shared<ScrapeBatch>();
   for (int i = 0; i < series; ++i) {
     Sample s;
-    s.labels = Labels{{"__name__", "m"}, {"i", std::to_string(i)}};
+    s.labels =
+        LabelSet::Intern(Labels{{"__name__", "m"}, {"i", std::to_string(i)}});
     s.value = value;
     batch->samples.push_back(std::move(s));
   }

@@ -7,15 +7,19 @@
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <functional>
 #include <queue>
+#include <string_view>
 #include <thread>
 #include <tuple>
 #include <utility>
 
-#include "absl/container/node_hash_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "merge/label_set.h"
 #include "merge/relabel.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -29,6 +33,30 @@
 
 namespace fedgate {
 namespace {
+
+// The scrape cache's key for a series line: two independent 64-bit hashes
+// of its raw text (absl's, seeded per process, and libstdc++'s murmur2)
+// instead of the text itself, which is ~330 bytes per series on mesh
+// proxies and would be the largest part of a stored series. The chance that
+// two distinct lines of one target share both is ~n^2/2^129 (1e-29 for
+// 1e5 lines); and since the cache is per target, a collision could only
+// give a sample another series of the same target, never another target's
+// labels.
+struct TextKey {
+  uint64_t a;
+  uint64_t b;
+  friend bool operator==(const TextKey& x, const TextKey& y) {
+    return x.a == y.a && x.b == y.b;
+  }
+};
+struct TextKeyHash {
+  size_t operator()(const TextKey& key) const { return key.a; }
+};
+TextKey TextKeyOf(absl::string_view text) {
+  return TextKey{absl::Hash<absl::string_view>()(text),
+                 std::hash<std::string_view>()(
+                     std::string_view(text.data(), text.size()))};
+}
 
 // Prometheus aligns a scrape's timestamp to its ideal tick when the tick
 // fired at most this late, so consecutive samples are exactly one interval
@@ -285,7 +313,8 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
         metric_relabel_(std::move(metric_relabel)),
         shared_(shared) {
     for (int i = 0; i < kReportSeriesCount; ++i) {
-      report_labels_[i] = target_.ReportLabels(kReportNames[i]);
+      report_labels_[i] =
+          LabelSet::Intern(target_.ReportLabels(kReportNames[i]));
     }
   }
 
@@ -333,7 +362,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // their results, so a loop keeps one chain for its whole life.
   const std::shared_ptr<const RelabelChain> metric_relabel_;
   ScrapeShared* const shared_;
-  std::array<Labels, kReportSeriesCount> report_labels_;
+  std::array<LabelSet, kReportSeriesCount> report_labels_;
 
   mutable absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
@@ -346,21 +375,20 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   absl::Duration last_duration_ ABSL_GUARDED_BY(mu_);
 
   // Scrape state, owned by the scrape in flight (see in_flight_).
-  // The scrape cache. `series_` holds each series' labels (built once, when
-  // the series first appears) and the number of the last scrape that
-  // appended it; `texts_` maps the raw series text to it. Several texts can
-  // name one series (`m{a="1",b="2"}` and `m{b="2",a="1"}`): the second
-  // sample of a series in one scrape is a duplicate. The labels are those
-  // after metric_relabel_configs; a text they drop has no series, so a
-  // steady-state scrape does no relabeling work.
-  using SeriesEntry = std::pair<const Labels, uint64_t>;
+  // The scrape cache. `texts_` maps the raw text of a series line (by a
+  // 128-bit hash, see TextKey) to its interned labels, built once when the
+  // series first appears: after metric_relabel_configs, so a steady-state
+  // scrape does no relabeling work, and a text they drop maps to no labels.
+  // `series_` holds the number of the last scrape that appended each series:
+  // several texts can name one series (`m{a="1",b="2"}` and
+  // `m{b="2",a="1"}`), and the second sample of a series in one scrape is a
+  // duplicate.
   struct CachedText {
-    // Stable: node_hash_map nodes stay put. Null: dropped by relabeling.
-    SeriesEntry* series = nullptr;
+    LabelSet labels;  // Empty: dropped by relabeling.
     uint64_t last_scrape = 0;
   };
-  absl::node_hash_map<Labels, uint64_t> series_;
-  absl::flat_hash_map<std::string, CachedText> texts_;
+  absl::flat_hash_map<LabelSet, uint64_t> series_;
+  absl::flat_hash_map<TextKey, CachedText, TextKeyHash> texts_;
   uint64_t scrapes_ = 0;
   size_t texts_seen_ = 0;   // By the latest scrape.
   size_t series_seen_ = 0;  // By the latest scrape.
@@ -572,11 +600,12 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
         break;
       case ParseEntry::kSeries: {
         ++report.samples_scraped;
-        auto it = texts_.find(parser.series_text());
+        const TextKey key = TextKeyOf(parser.series_text());
+        auto it = texts_.find(key);
         if (it == texts_.end()) {
           parser.GetLabels(&exposed);
           Labels labels = target_.SeriesLabels(std::move(exposed));
-          SeriesEntry* series = nullptr;
+          LabelSet interned;
           // mutateSampleLabels: metric_relabel_configs after honor_labels.
           // An empty result is dropped too, as in Prometheus 2.42.
           if (metric_relabel_->Apply(&labels) && !labels.empty()) {
@@ -584,36 +613,35 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
               return absl::InvalidArgumentError(
                   "missing metric name (__name__ label)");
             }
-            series = &*series_.try_emplace(std::move(labels), 0).first;
+            interned = LabelSet::Intern(labels);
+            series_.try_emplace(interned, 0);
+            // As Prometheus counts it: a new text, not a new label set.
             ++report.series_added;
           }
-          it = texts_
-                   .emplace(std::string(parser.series_text()),
-                            CachedText{series, 0})
-                   .first;
+          it = texts_.emplace(key, CachedText{std::move(interned), 0}).first;
         }
         CachedText& text = it->second;
         if (text.last_scrape != scrape) {
           text.last_scrape = scrape;
           ++texts_seen_;
         }
-        if (text.series == nullptr) {  // Dropped by metric relabeling.
+        if (text.labels.empty()) {  // Dropped by metric relabeling.
           ++report.samples_dropped;
           break;
         }
         ++report.samples_post_relabeling;
-        SeriesEntry& series = *text.series;
-        if (series.second == scrape) {
+        uint64_t& series_scrape = series_.find(text.labels)->second;
+        if (series_scrape == scrape) {
           // The same series twice in one scrape: the first value wins, as
           // the TSDB of Prometheus 2.42 keeps it.
           shared_->metrics.duplicates->Increment();
           break;
         }
-        series.second = scrape;
+        series_scrape = scrape;
         ++series_seen_;
         const std::optional<int64_t> exposed_ms = parser.timestamp_ms();
         batch.samples.push_back(
-            Sample{series.first, parser.value(),
+            Sample{text.labels, parser.value(),
                    target_.honor_timestamps() && exposed_ms.has_value()
                        ? *exposed_ms
                        : timestamp_ms});
@@ -632,7 +660,7 @@ void ScrapeLoop::EvictUnseen() {
     });
   }
   if (series_.size() > series_seen_) {
-    absl::erase_if(series_, [scrape](const SeriesEntry& entry) {
+    absl::erase_if(series_, [scrape](const auto& entry) {
       return entry.second != scrape;
     });
   }

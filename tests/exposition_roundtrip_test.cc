@@ -80,7 +80,7 @@ absl::StatusOr<Scraped> Parse(ExpositionParser& parser) {
       case ParseEntry::kSeries: {
         parser.GetLabels(&labels);
         Sample sample;
-        sample.labels = Labels(labels);
+        sample.labels = LabelSet::Intern(Labels(labels));
         sample.value = parser.value();
         sample.timestamp_ms = parser.timestamp_ms().value_or(0);
         const std::string name(parser.metric_name());
@@ -160,8 +160,10 @@ TEST_P(ExpositionRoundTripTest, TextWriterOutputParsesBack) {
   std::string out;
   for (const Sample& s : scraped_.samples) {
     std::vector<Label> labels;
-    for (const Label& l : s.labels) {
-      if (l.name != kMetricNameLabel) labels.push_back(l);
+    for (const LabelView l : s.labels) {
+      if (l.name != kMetricNameLabel) {
+        labels.push_back(Label{std::string(l.name), std::string(l.value)});
+      }
     }
     AppendSampleLine(s.labels.MetricName(), labels, {}, s.value, std::nullopt,
                      &out);

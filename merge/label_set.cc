@@ -1,0 +1,364 @@
+#include "merge/label_set.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+
+namespace fedgate {
+namespace label_set_internal {
+namespace {
+
+// ---- Symbols
+// -----------------------------------------------------------------
+
+// One interned string: a header and its bytes, allocated together.
+struct SymbolData {
+  uint32_t refs;  // Guarded by the table's mutex.
+  uint32_t size;
+  const char* chars() const { return reinterpret_cast<const char*>(this + 1); }
+  char* chars() { return reinterpret_cast<char*>(this + 1); }
+  absl::string_view text() const { return absl::string_view(chars(), size); }
+};
+
+// Ids index a two-level directory: readers find a symbol with two loads and
+// no lock, and the directory never moves (chunks are added, not resized).
+constexpr int kChunkBits = 12;
+constexpr uint32_t kChunkSize = 1u << kChunkBits;
+constexpr uint32_t kMaxChunks = 1u << 16;  // 2^28 live symbols at most.
+struct Chunk {
+  std::atomic<SymbolData*> slots[kChunkSize] = {};
+};
+std::atomic<Chunk*> g_chunks[kMaxChunks];
+
+class SymbolTable {
+ public:
+  // Returns the id of `text`, adding a reference.
+  uint32_t Ref(absl::string_view text) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = ids_.find(text);
+    if (it != ids_.end()) {
+      SymbolData* data = Data(it->second);
+      ++data->refs;
+      return it->second;
+    }
+    uint32_t id;
+    if (!free_.empty()) {
+      id = free_.back();
+      free_.pop_back();
+    } else {
+      if (next_ == kMaxChunks * kChunkSize) {
+        // 2^28 distinct live names and values would take >10 GiB; memory
+        // runs out long before.
+        std::fprintf(stderr, "fedgate: symbol table full (%u symbols)\n",
+                     next_);
+        std::abort();
+      }
+      id = next_++;
+      if ((id & (kChunkSize - 1)) == 0) {
+        g_chunks[id >> kChunkBits].store(new Chunk(),
+                                         std::memory_order_release);
+      }
+    }
+    void* memory = ::operator new(sizeof(SymbolData) + text.size());
+    auto* data = new (memory) SymbolData{1, static_cast<uint32_t>(text.size())};
+    if (!text.empty()) std::memcpy(data->chars(), text.data(), text.size());
+    Slot(id).store(data, std::memory_order_release);
+    ids_.emplace(data->text(), id);
+    bytes_ += text.size();
+    return id;
+  }
+
+  // Drops a reference of `id`; frees the symbol with the last one.
+  void Unref(uint32_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    SymbolData* data = Data(id);
+    if (--data->refs != 0) return;
+    ids_.erase(data->text());
+    bytes_ -= data->size;
+    Slot(id).store(nullptr, std::memory_order_release);
+    data->~SymbolData();
+    ::operator delete(data);
+    free_.push_back(id);
+  }
+
+  static std::atomic<SymbolData*>& Slot(uint32_t id) {
+    Chunk* chunk = g_chunks[id >> kChunkBits].load(std::memory_order_acquire);
+    return chunk->slots[id & (kChunkSize - 1)];
+  }
+  static SymbolData* Data(uint32_t id) {
+    return Slot(id).load(std::memory_order_acquire);
+  }
+
+  absl::Mutex mu_;
+
+  size_t size() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ids_.size(); }
+  size_t bytes() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return bytes_; }
+
+ private:
+  absl::flat_hash_map<absl::string_view, uint32_t> ids_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> free_ ABSL_GUARDED_BY(mu_);
+  uint32_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+SymbolTable& Symbols() {
+  static SymbolTable* const table = new SymbolTable;
+  return *table;
+}
+
+// ---- Label sets
+// ----------------------------------------------------------------
+
+// The content of a label set, hashed the same way whether it comes from a
+// `Labels` or a representation, so that a lookup by `Labels` finds it.
+struct LabelsContent {
+  const Labels* labels;
+  template <typename H>
+  friend H AbslHashValue(H h, const LabelsContent& c) {
+    for (const Label& label : *c.labels) {
+      h = H::combine(std::move(h), absl::string_view(label.name),
+                     absl::string_view(label.value));
+    }
+    return H::combine(std::move(h), c.labels->size());
+  }
+};
+struct RepContent {
+  const Rep* rep;
+  template <typename H>
+  friend H AbslHashValue(H h, const RepContent& c) {
+    const uint32_t* ids = c.rep->ids();
+    for (size_t i = 0; i < c.rep->size; ++i) {
+      h = H::combine(std::move(h), SymbolText(ids[2 * i]),
+                     SymbolText(ids[2 * i + 1]));
+    }
+    return H::combine(std::move(h), static_cast<size_t>(c.rep->size));
+  }
+};
+
+size_t HashOf(const Labels& labels) {
+  return absl::Hash<LabelsContent>()(LabelsContent{&labels});
+}
+size_t HashOf(const Rep* rep) {
+  return absl::Hash<RepContent>()(RepContent{rep});
+}
+
+bool ContentEquals(const Rep* rep, const Labels& labels) {
+  if (rep->size != labels.size()) return false;
+  const uint32_t* ids = rep->ids();
+  size_t i = 0;
+  for (const Label& label : labels) {
+    if (SymbolText(ids[2 * i]) != label.name ||
+        SymbolText(ids[2 * i + 1]) != label.value) {
+      return false;
+    }
+    ++i;
+  }
+  return true;
+}
+
+// A lookup key: a `Labels` with its hash computed once.
+struct LabelsKey {
+  const Labels* labels;
+  size_t hash;
+};
+
+struct RepHash {
+  using is_transparent = void;
+  size_t operator()(const Rep* rep) const { return HashOf(rep); }
+  size_t operator()(const LabelsKey& key) const { return key.hash; }
+};
+// A representation equals only itself: the table holds one live
+// representation per content, and a dying one is replaced, not matched.
+struct RepEq {
+  using is_transparent = void;
+  bool operator()(const Rep* a, const Rep* b) const { return a == b; }
+  bool operator()(const Rep* a, const LabelsKey& b) const {
+    return ContentEquals(a, *b.labels);
+  }
+  bool operator()(const LabelsKey& a, const Rep* b) const {
+    return ContentEquals(b, *a.labels);
+  }
+};
+
+// Sharded so that parse workers meeting new series do not queue on one lock.
+constexpr int kShardBits = 4;
+struct alignas(64) Shard {
+  absl::Mutex mu;
+  absl::flat_hash_set<Rep*, RepHash, RepEq> reps ABSL_GUARDED_BY(mu);
+};
+
+Shard& ShardFor(size_t hash) {
+  static Shard* const shards = new Shard[1 << kShardBits];
+  return shards[hash >> (sizeof(size_t) * 8 - kShardBits)];
+}
+
+Rep* NewRep(const Labels& labels) {
+  void* memory =
+      ::operator new(sizeof(Rep) + 2 * sizeof(uint32_t) * labels.size());
+  Rep* rep = new (memory) Rep;
+  rep->refs.store(1, std::memory_order_relaxed);
+  rep->size = static_cast<uint16_t>(labels.size());
+  rep->name_pos = rep->size;
+  uint32_t* ids = rep->ids();
+  SymbolTable& symbols = Symbols();
+  absl::MutexLock lock(&symbols.mu_);
+  size_t i = 0;
+  for (const Label& label : labels) {
+    if (label.name == kMetricNameLabel)
+      rep->name_pos = static_cast<uint16_t>(i);
+    ids[2 * i] = symbols.Ref(label.name);
+    ids[2 * i + 1] = symbols.Ref(label.value);
+    ++i;
+  }
+  return rep;
+}
+
+void DeleteRep(Rep* rep) {
+  {
+    SymbolTable& symbols = Symbols();
+    absl::MutexLock lock(&symbols.mu_);
+    const uint32_t* ids = rep->ids();
+    for (size_t i = 0; i < 2 * static_cast<size_t>(rep->size); ++i) {
+      symbols.Unref(ids[i]);
+    }
+  }
+  rep->~Rep();
+  ::operator delete(rep);
+}
+
+}  // namespace
+
+absl::string_view SymbolText(uint32_t id) {
+  return SymbolTable::Data(id)->text();
+}
+
+void Unref(Rep* rep) {
+  if (rep->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // Only the thread that took the count to zero gets here (Intern never
+  // revives a zero count), so `rep` is ours to free. The table may already
+  // hold a newer representation of the same content: erase ours only.
+  const size_t hash = HashOf(rep);
+  Shard& shard = ShardFor(hash);
+  {
+    absl::MutexLock lock(&shard.mu);
+    shard.reps.erase(rep);
+  }
+  DeleteRep(rep);
+}
+
+}  // namespace label_set_internal
+
+using label_set_internal::Rep;
+using label_set_internal::SymbolText;
+
+LabelSet LabelSet::Intern(const Labels& labels) {
+  if (labels.empty()) return LabelSet();
+  if (labels.size() > UINT16_MAX) {
+    // Parsers and label_limit stop far earlier; a label set this large is a
+    // bug in the caller.
+    std::fprintf(stderr, "fedgate: label set of %zu labels\n", labels.size());
+    std::abort();
+  }
+  const label_set_internal::LabelsKey key{&labels,
+                                          label_set_internal::HashOf(labels)};
+  label_set_internal::Shard& shard = label_set_internal::ShardFor(key.hash);
+  absl::MutexLock lock(&shard.mu);
+  auto it = shard.reps.find(key);
+  if (it != shard.reps.end()) {
+    Rep* rep = *it;
+    uint32_t refs = rep->refs.load(std::memory_order_relaxed);
+    while (refs != 0) {
+      if (rep->refs.compare_exchange_weak(refs, refs + 1,
+                                          std::memory_order_relaxed)) {
+        return LabelSet(rep);
+      }
+    }
+    // Its last handle is going away (Unref is waiting for this lock): make
+    // a new one and let Unref free the old one.
+    shard.reps.erase(it);
+  }
+  Rep* rep = label_set_internal::NewRep(labels);
+  shard.reps.insert(rep);
+  return LabelSet(rep);
+}
+
+absl::string_view LabelSet::Get(absl::string_view name) const {
+  if (rep_ == nullptr) return "";
+  const uint32_t* ids = rep_->ids();
+  for (size_t i = 0; i < rep_->size; ++i) {
+    const absl::string_view n = SymbolText(ids[2 * i]);
+    if (n == name) return SymbolText(ids[2 * i + 1]);
+    if (name < n) break;  // Sorted by name.
+  }
+  return "";
+}
+
+absl::string_view LabelSet::MetricName() const {
+  if (rep_ == nullptr || rep_->name_pos == rep_->size) return "";
+  return SymbolText(rep_->ids()[2 * rep_->name_pos + 1]);
+}
+
+size_t LabelSet::size() const { return rep_ == nullptr ? 0 : rep_->size; }
+
+LabelSet::Iterator LabelSet::begin() const {
+  return Iterator(rep_ == nullptr ? nullptr : rep_->ids());
+}
+
+LabelSet::Iterator LabelSet::end() const {
+  return Iterator(rep_ == nullptr ? nullptr : rep_->ids() + 2 * rep_->size);
+}
+
+Labels LabelSet::ToLabels() const {
+  std::vector<Label> labels;
+  labels.reserve(size());
+  for (const LabelView label : *this) {
+    labels.push_back(Label{std::string(label.name), std::string(label.value)});
+  }
+  return Labels(std::move(labels));
+}
+
+std::string LabelSet::ToString() const { return ToLabels().ToString(); }
+
+bool operator<(const LabelSet& a, const LabelSet& b) {
+  if (a.rep_ == b.rep_) return false;
+  LabelSet::Iterator x = a.begin(), xe = a.end();
+  LabelSet::Iterator y = b.begin(), ye = b.end();
+  for (; x != xe && y != ye; ++x, ++y) {
+    const LabelView l = *x;
+    const LabelView r = *y;
+    if (l.name != r.name) return l.name < r.name;
+    if (l.value != r.value) return l.value < r.value;
+  }
+  return a.size() < b.size();
+}
+
+bool SameLabels(const LabelSet& a, const Labels& b) {
+  if (a.empty()) return b.empty();
+  return label_set_internal::ContentEquals(a.rep_, b);
+}
+
+LabelSetStats GetLabelSetStats() {
+  LabelSetStats stats;
+  for (size_t i = 0; i < (1u << label_set_internal::kShardBits); ++i) {
+    label_set_internal::Shard& shard = label_set_internal::ShardFor(
+        i << (sizeof(size_t) * 8 - label_set_internal::kShardBits));
+    absl::MutexLock lock(&shard.mu);
+    stats.label_sets += shard.reps.size();
+  }
+  label_set_internal::SymbolTable& symbols = label_set_internal::Symbols();
+  absl::MutexLock lock(&symbols.mu_);
+  stats.symbols = symbols.size();
+  stats.symbol_bytes = symbols.bytes();
+  return stats;
+}
+
+}  // namespace fedgate

@@ -1,0 +1,189 @@
+// merge/label_set.h
+//
+// Interned, immutable label sets: how the series store holds the identity of
+// every series. A `LabelSet` is an 8-byte handle to a shared representation
+// that stores each label as two 32-bit symbol ids (names and values are
+// interned once per process in a symbol table), so a series with 13 labels
+// costs ~112 bytes however long its label text is, instead of ~900 bytes as a
+// `Labels` vector of strings.
+//
+// Label sets are hash-consed: `LabelSet::Intern` returns the same
+// representation for equal content, whichever target or thread asks. So two
+// handles are equal exactly when they point to the same representation
+// (equality and hashing are a pointer compare), members of a dedup group share
+// their series' memory, and a read can drop duplicate series with a pointer
+// set instead of hashing label text. Symbols and representations are
+// reference counted and freed when the last handle goes, so label churn
+// (pods coming and going for months) does not grow the tables.
+//
+// Cost model: `Intern` (a new series: hash, one lock per shard, one for the
+// symbol table) is the cold path, ~1 µs. Copying a handle (once per sample
+// per scrape) is one atomic increment; reading a label is a lock-free table
+// lookup.
+//
+// `Labels` (merge/labels.h) stays the mutable builder: target labels, the
+// relabel engine and parsers work on it, and the result is interned once.
+//
+// Thread-safety: thread-safe. Handles are values (thread-compatible); the
+// tables behind them are shared and locked internally.
+
+#ifndef FEDGATE_MERGE_LABEL_SET_H_
+#define FEDGATE_MERGE_LABEL_SET_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "merge/labels.h"
+
+namespace fedgate {
+
+// One label of a LabelSet, borrowed: valid while a handle to the set lives.
+// Converts from a `Label`, so that code taking a LabelView serves both.
+struct LabelView {
+  LabelView() = default;
+  LabelView(absl::string_view n, absl::string_view v) : name(n), value(v) {}
+  LabelView(const Label& label)  // NOLINT: implicit on purpose.
+      : name(label.name), value(label.value) {}
+
+  absl::string_view name;
+  absl::string_view value;
+};
+
+namespace label_set_internal {
+// The shared representation: a header followed by `size` (name id, value id)
+// pairs sorted by name. Allocated once per distinct label set.
+struct Rep {
+  std::atomic<uint32_t> refs;
+  uint16_t size;
+  uint16_t name_pos;  // Index of __name__, or `size` when absent.
+
+  const uint32_t* ids() const {
+    return reinterpret_cast<const uint32_t*>(this + 1);
+  }
+  uint32_t* ids() { return reinterpret_cast<uint32_t*>(this + 1); }
+};
+// Returns the text of symbol `id` (lock-free). `id` must be held by a live
+// representation.
+absl::string_view SymbolText(uint32_t id);
+// Drops one reference; frees the representation (and its symbols) with the
+// last one.
+void Unref(Rep* rep);
+}  // namespace label_set_internal
+
+class LabelSet {
+ public:
+  class Iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = LabelView;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = LabelView;
+
+    Iterator(const uint32_t* ids) : ids_(ids) {}  // NOLINT
+    LabelView operator*() const {
+      return LabelView{label_set_internal::SymbolText(ids_[0]),
+                       label_set_internal::SymbolText(ids_[1])};
+    }
+    Iterator& operator++() {
+      ids_ += 2;
+      return *this;
+    }
+    Iterator operator++(int) {
+      Iterator old = *this;
+      ids_ += 2;
+      return old;
+    }
+    friend bool operator==(Iterator a, Iterator b) { return a.ids_ == b.ids_; }
+    friend bool operator!=(Iterator a, Iterator b) { return a.ids_ != b.ids_; }
+
+   private:
+    const uint32_t* ids_;
+  };
+
+  // The empty label set.
+  LabelSet() = default;
+  LabelSet(const LabelSet& other) : rep_(other.rep_) { Ref(); }
+  LabelSet(LabelSet&& other) noexcept : rep_(other.rep_) {
+    other.rep_ = nullptr;
+  }
+  LabelSet& operator=(const LabelSet& other) {
+    LabelSet copy(other);
+    std::swap(rep_, copy.rep_);
+    return *this;
+  }
+  LabelSet& operator=(LabelSet&& other) noexcept {
+    std::swap(rep_, other.rep_);
+    return *this;
+  }
+  ~LabelSet() {
+    if (rep_ != nullptr) label_set_internal::Unref(rep_);
+  }
+
+  // Returns the interned set with the content of `labels`: the same
+  // representation as every other live set with that content.
+  static LabelSet Intern(const Labels& labels);
+
+  // Returns the value of `name`, or "" when the label is absent.
+  absl::string_view Get(absl::string_view name) const;
+  bool Has(absl::string_view name) const { return !Get(name).empty(); }
+  // Returns the metric name (the `__name__` label's value); O(1).
+  absl::string_view MetricName() const;
+
+  size_t size() const;
+  bool empty() const { return rep_ == nullptr; }
+  Iterator begin() const;
+  Iterator end() const;
+
+  // Returns a mutable copy, e.g. to relabel or to serve through the API.
+  Labels ToLabels() const;
+  // Returns the Prometheus string form, e.g. `{__name__="up", job="x"}`.
+  std::string ToString() const;
+
+  // An identity of the content, stable while any handle to it lives: equal
+  // sets have equal ids. For pointer sets on the read path.
+  const void* id() const { return rep_; }
+
+  friend bool operator==(const LabelSet& a, const LabelSet& b) {
+    return a.rep_ == b.rep_;
+  }
+  friend bool operator!=(const LabelSet& a, const LabelSet& b) {
+    return a.rep_ != b.rep_;
+  }
+  // Orders label sets as Prometheus does (labels.Compare), by content.
+  friend bool operator<(const LabelSet& a, const LabelSet& b);
+  friend bool SameLabels(const LabelSet& a, const Labels& b);
+
+  template <typename H>
+  friend H AbslHashValue(H h, const LabelSet& l) {
+    return H::combine(std::move(h), l.rep_);
+  }
+
+ private:
+  explicit LabelSet(label_set_internal::Rep* rep) : rep_(rep) {}
+  void Ref() const {
+    if (rep_ != nullptr) rep_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  label_set_internal::Rep* rep_ = nullptr;
+};
+
+// Returns whether `a` and `b` have the same labels, comparing content.
+bool SameLabels(const LabelSet& a, const Labels& b);
+
+// Counts of the shared tables, for self-metrics and tests.
+struct LabelSetStats {
+  size_t label_sets = 0;  // Distinct live label sets.
+  size_t symbols = 0;     // Distinct live names and values.
+  size_t symbol_bytes = 0;
+};
+LabelSetStats GetLabelSetStats();
+
+}  // namespace fedgate
+
+#endif  // FEDGATE_MERGE_LABEL_SET_H_
