@@ -790,7 +790,7 @@ TEST(ParseConfigTest, RejectsInvalidConfigsWithLocation) {
       // file_sd_configs.
       {"file_sd not a list",
        "scrape_configs:\n  - job_name: a\n    file_sd_configs: 1\n", 3,
-       "field file_sd_configs: cannot unmarshal !!int `1` into a list"},
+       "field file_sd_configs: cannot unmarshal !!str `1` into a list"},
       {"file_sd null entry",
        "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n    -\n", 4,
        "empty or null section in file_sd_configs"},
