@@ -36,6 +36,27 @@ struct StaticConfig {
   int line = 0;  // Where the entry starts in the config file (1-based).
 };
 
+// One `file_sd_configs` entry (Prometheus discovery/file): target groups read
+// from JSON or YAML files, re-read on change and every refresh_interval.
+struct FileSdConfig {
+  // Paths; only the last element may contain `*`. Relative paths are
+  // resolved against the config file's directory at load time.
+  std::vector<std::string> files;
+  absl::Duration refresh_interval = absl::Minutes(5);
+  int line = 0;  // Where the entry starts in the config file (1-based).
+};
+
+// One `dns_sd_configs` entry (Prometheus discovery/dns): targets from DNS
+// records, looked up every refresh_interval.
+struct DnsSdConfig {
+  std::vector<std::string> names;
+  // `SRV`, `A` or `AAAA` (any case, as written in the file).
+  std::string type = "SRV";
+  int port = 0;  // Required unless the type is SRV.
+  absl::Duration refresh_interval = absl::Seconds(30);
+  int line = 0;  // Where the entry starts in the config file (1-based).
+};
+
 struct ScrapeConfig {
   std::string job_name;
   absl::Duration scrape_interval;  // Filled from global when unset.
@@ -46,6 +67,8 @@ struct ScrapeConfig {
   bool honor_labels = false;
   bool honor_timestamps = true;
   std::vector<StaticConfig> static_configs;
+  std::vector<FileSdConfig> file_sd_configs;
+  std::vector<DnsSdConfig> dns_sd_configs;
   // Applied in order to each target's labels before it is scraped.
   std::vector<RelabelConfig> relabel_configs;
   // Applied in order to each scraped series (not to `up` and `scrape_*`).

@@ -110,10 +110,8 @@ constexpr absl::string_view kUnsupportedScrapeFields[] = {
     "digitalocean_sd_configs",
     "docker_sd_configs",
     "dockerswarm_sd_configs",
-    "dns_sd_configs",
     "ec2_sd_configs",
     "eureka_sd_configs",
-    "file_sd_configs",
     "gce_sd_configs",
     "hetzner_sd_configs",
     "http_sd_configs",
@@ -320,6 +318,16 @@ class Loader {
   absl::StatusOr<ParsedScrapeConfig> ParseScrapeConfig(const YAML::Node& node);
   absl::StatusOr<std::vector<StaticConfig>> ParseStaticConfigs(
       const Entry& entry, ParsedScrapeConfig* parsed);
+  absl::StatusOr<std::vector<FileSdConfig>> ParseFileSdConfigs(
+      const Entry& entry);
+  absl::StatusOr<std::vector<DnsSdConfig>> ParseDnsSdConfigs(
+      const Entry& entry);
+  // Returns the items of a `*_sd_configs` list as maps, each with its line;
+  // `what` names the list in errors.
+  absl::StatusOr<std::vector<std::pair<int, std::vector<Entry>>>> SdConfigItems(
+      const Entry& entry, absl::string_view what);
+  absl::StatusOr<std::vector<std::string>> Strings(const Entry& entry) const;
+  absl::StatusOr<int> Int(const Entry& entry) const;
   absl::StatusOr<std::vector<RelabelConfig>> ParseRelabelConfigs(
       const Entry& entry, RelabelKind kind);
   absl::StatusOr<RelabelConfig> ParseRelabelConfig(const YAML::Node& node,
@@ -669,6 +677,14 @@ absl::StatusOr<ParsedScrapeConfig> Loader::ParseScrapeConfig(
           ParseStaticConfigs(field, &parsed);
       s = v.status();
       if (v.ok()) config.static_configs = *std::move(v);
+    } else if (field.name == "file_sd_configs") {
+      absl::StatusOr<std::vector<FileSdConfig>> v = ParseFileSdConfigs(field);
+      s = v.status();
+      if (v.ok()) config.file_sd_configs = *std::move(v);
+    } else if (field.name == "dns_sd_configs") {
+      absl::StatusOr<std::vector<DnsSdConfig>> v = ParseDnsSdConfigs(field);
+      s = v.status();
+      if (v.ok()) config.dns_sd_configs = *std::move(v);
     } else if (field.name == "relabel_configs") {
       absl::StatusOr<std::vector<RelabelConfig>> v =
           ParseRelabelConfigs(field, RelabelKind::kTarget);
@@ -771,6 +787,198 @@ absl::StatusOr<std::vector<StaticConfig>> Loader::ParseStaticConfigs(
     groups.push_back(std::move(group));
   }
   return groups;
+}
+
+absl::StatusOr<std::vector<std::pair<int, std::vector<Entry>>>>
+Loader::SdConfigItems(const Entry& entry, absl::string_view what) {
+  std::vector<std::pair<int, std::vector<Entry>>> items;
+  if (IsNullNode(entry.value)) return items;
+  if (!entry.value.IsSequence()) {
+    return ErrorAt(ValueLine(entry),
+                   absl::StrCat("field ", entry.name, ": cannot unmarshal ",
+                                KindOf(entry.value), " into a list"));
+  }
+  for (const YAML::Node& item : entry.value) {
+    if (IsNullNode(item)) {
+      return ErrorAt(NodeLine(item),
+                     absl::StrCat("empty or null section in ", entry.name));
+    }
+    if (!item.IsMap()) {
+      return ErrorAt(LineOf(item), absl::StrCat("cannot unmarshal ",
+                                                KindOf(item), " into ", what));
+    }
+    absl::StatusOr<std::vector<Entry>> entries =
+        Entries(item, MapKind::kStruct, what);
+    if (!entries.ok()) return entries.status();
+    items.emplace_back(LineOf(item), *std::move(entries));
+  }
+  return items;
+}
+
+absl::StatusOr<std::vector<std::string>> Loader::Strings(
+    const Entry& entry) const {
+  std::vector<std::string> out;
+  if (IsNullNode(entry.value)) return out;
+  if (!entry.value.IsSequence()) {
+    return ErrorAt(ValueLine(entry),
+                   absl::StrCat("field ", entry.name, ": cannot unmarshal ",
+                                KindOf(entry.value), " into []string"));
+  }
+  for (const YAML::Node& item : entry.value) {
+    absl::StatusOr<std::string> s =
+        String(Entry(entry.name, entry.key_line, item));
+    if (!s.ok()) return s.status();
+    out.push_back(*std::move(s));
+  }
+  return out;
+}
+
+absl::StatusOr<int> Loader::Int(const Entry& entry) const {
+  if (IsNullNode(entry.value)) return 0;
+  int v = 0;
+  if (entry.value.IsScalar() && entry.value.Tag() != "!" &&
+      absl::SimpleAtoi(entry.value.Scalar(), &v)) {
+    return v;
+  }
+  return ErrorAt(ValueLine(entry),
+                 absl::StrCat("field ", entry.name, ": cannot unmarshal ",
+                              KindOf(entry.value), " into int"));
+}
+
+namespace {
+
+// Prometheus's patFileSDName,
+// `^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$`: a glob only in the last
+// path element, and a known extension.
+bool IsValidFileSdPath(absl::string_view path) {
+  const size_t star = path.find('*');
+  if (star != absl::string_view::npos &&
+      path.find('/', star) != absl::string_view::npos) {
+    return false;
+  }
+  for (absl::string_view ext :
+       {".json", ".yml", ".yaml", ".JSON", ".YML", ".YAML"}) {
+    if (absl::EndsWith(path, ext)) {
+      // The `.` of the extension must not be the star's own text.
+      return star == absl::string_view::npos || star < path.size() - ext.size();
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<FileSdConfig>> Loader::ParseFileSdConfigs(
+    const Entry& entry) {
+  absl::StatusOr<std::vector<std::pair<int, std::vector<Entry>>>> items =
+      SdConfigItems(entry, "file_sd config");
+  if (!items.ok()) return items.status();
+  // Relative paths are relative to the config file (Prometheus's
+  // SetDirectory); a name without a directory leaves them as they are.
+  const size_t slash = filename_.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? "" : filename_.substr(0, slash + 1);
+  std::vector<FileSdConfig> configs;
+  for (const auto& [line, fields] : *items) {
+    FileSdConfig config;
+    config.line = line;
+    int refresh_line = line;
+    for (const Entry& field : fields) {
+      if (field.name == "files") {
+        absl::StatusOr<std::vector<std::string>> v = Strings(field);
+        if (!v.ok()) return v.status();
+        config.files = *std::move(v);
+      } else if (field.name == "refresh_interval") {
+        absl::StatusOr<absl::Duration> d = Duration(field);
+        if (!d.ok()) return d.status();
+        // Null keeps the default, as yaml.v2 leaves the field alone.
+        if (!IsNullNode(field.value)) config.refresh_interval = *d;
+        refresh_line = field.key_line;
+      } else {
+        return UnknownOrUnsupported(field, "file_sd config",
+                                    /*unsupported=*/false);
+      }
+    }
+    if (config.files.empty()) {
+      return ErrorAt(
+          line,
+          "file service discovery config must contain at least one path name");
+    }
+    for (std::string& path : config.files) {
+      if (!IsValidFileSdPath(path)) {
+        return ErrorAt(line, absl::StrCat("path name ", GoQuote(path),
+                                          " is not valid for file discovery"));
+      }
+      if (!dir.empty() && !absl::StartsWith(path, "/")) {
+        path = absl::StrCat(dir, path);
+      }
+    }
+    // Prometheus 2.42 would panic on a zero ticker; fedgate refuses it.
+    if (config.refresh_interval <= absl::ZeroDuration()) {
+      return ErrorAt(refresh_line, "refresh_interval must be greater than 0");
+    }
+    configs.push_back(std::move(config));
+  }
+  return configs;
+}
+
+absl::StatusOr<std::vector<DnsSdConfig>> Loader::ParseDnsSdConfigs(
+    const Entry& entry) {
+  absl::StatusOr<std::vector<std::pair<int, std::vector<Entry>>>> items =
+      SdConfigItems(entry, "dns_sd config");
+  if (!items.ok()) return items.status();
+  std::vector<DnsSdConfig> configs;
+  for (const auto& [line, fields] : *items) {
+    DnsSdConfig config;
+    config.line = line;
+    int refresh_line = line;
+    int type_line = line;
+    for (const Entry& field : fields) {
+      if (field.name == "names") {
+        absl::StatusOr<std::vector<std::string>> v = Strings(field);
+        if (!v.ok()) return v.status();
+        config.names = *std::move(v);
+      } else if (field.name == "type") {
+        absl::StatusOr<std::string> v = String(field);
+        if (!v.ok()) return v.status();
+        config.type = *std::move(v);
+        type_line = field.key_line;
+      } else if (field.name == "port") {
+        absl::StatusOr<int> v = Int(field);
+        if (!v.ok()) return v.status();
+        config.port = *v;
+      } else if (field.name == "refresh_interval") {
+        absl::StatusOr<absl::Duration> d = Duration(field);
+        if (!d.ok()) return d.status();
+        if (!IsNullNode(field.value)) config.refresh_interval = *d;
+        refresh_line = field.key_line;
+      } else {
+        return UnknownOrUnsupported(field, "dns_sd config",
+                                    /*unsupported=*/false);
+      }
+    }
+    // The checks of dns.SDConfig.UnmarshalYAML, in its order.
+    if (config.names.empty()) {
+      return ErrorAt(line,
+                     "DNS-SD config must contain at least one SRV record name");
+    }
+    const std::string type = absl::AsciiStrToUpper(config.type);
+    if (type == "A" || type == "AAAA") {
+      if (config.port == 0) {
+        return ErrorAt(line,
+                       "a port is required in DNS-SD configs for all record "
+                       "types except SRV");
+      }
+    } else if (type != "SRV") {
+      return ErrorAt(type_line,
+                     absl::StrCat("invalid DNS-SD records type ", config.type));
+    }
+    if (config.refresh_interval <= absl::ZeroDuration()) {
+      return ErrorAt(refresh_line, "refresh_interval must be greater than 0");
+    }
+    configs.push_back(std::move(config));
+  }
+  return configs;
 }
 
 absl::StatusOr<uint64_t> Loader::Uint64(const Entry& entry) const {

@@ -280,6 +280,72 @@ TEST(ParseConfigTest, AcceptsEmptyUnsupportedFields) {
   EXPECT_EQ(config->scrape_configs.size(), 1u);
 }
 
+TEST(ParseConfigTest, ReadsFileSdConfigsWithDefaults) {
+  absl::StatusOr<Config> config = ParseConfig(R"(scrape_configs:
+  - job_name: j
+    file_sd_configs:
+      - files: [targets/*.json, /abs/b.yml]
+      - files: [c.YAML]
+        refresh_interval: 10s
+      - files: [d.yaml]
+        refresh_interval: ~
+)",
+                                              "/etc/fedgate/fedgate.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const std::vector<FileSdConfig>& sd =
+      config->scrape_configs[0].file_sd_configs;
+  ASSERT_EQ(sd.size(), 3u);
+  // Relative paths are relative to the config file's directory.
+  EXPECT_EQ(sd[0].files, (std::vector<std::string>{
+                             "/etc/fedgate/targets/*.json", "/abs/b.yml"}));
+  EXPECT_EQ(sd[0].refresh_interval, absl::Minutes(5));
+  EXPECT_EQ(sd[0].line, 4);
+  EXPECT_EQ(sd[1].files, std::vector<std::string>{"/etc/fedgate/c.YAML"});
+  EXPECT_EQ(sd[1].refresh_interval, absl::Seconds(10));
+  EXPECT_EQ(sd[2].refresh_interval, absl::Minutes(5));
+}
+
+TEST(ParseConfigTest, FileSdPathsWithoutConfigDirectoryStayRelative) {
+  absl::StatusOr<Config> config = ParseConfig(
+      "scrape_configs:\n  - job_name: j\n"
+      "    file_sd_configs: [{files: [t.json]}]\n",
+      "fedgate.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->scrape_configs[0].file_sd_configs[0].files,
+            std::vector<std::string>{"t.json"});
+}
+
+TEST(ParseConfigTest, ReadsDnsSdConfigsWithDefaults) {
+  absl::StatusOr<Config> config = ParseConfig(R"(scrape_configs:
+  - job_name: j
+    dns_sd_configs:
+      - names: [_prometheus._tcp.example.com]
+      - names: [a.example.com, b.example.com]
+        type: aaaa
+        port: 9100
+        refresh_interval: 1m
+  - job_name: k
+)",
+                                              "test.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const std::vector<DnsSdConfig>& sd = config->scrape_configs[0].dns_sd_configs;
+  ASSERT_EQ(sd.size(), 2u);
+  EXPECT_EQ(sd[0].names,
+            std::vector<std::string>{"_prometheus._tcp.example.com"});
+  EXPECT_EQ(sd[0].type, "SRV");
+  EXPECT_EQ(sd[0].port, 0);
+  EXPECT_EQ(sd[0].refresh_interval, absl::Seconds(30));
+  EXPECT_EQ(sd[1].names,
+            (std::vector<std::string>{"a.example.com", "b.example.com"}));
+  EXPECT_EQ(sd[1].type, "aaaa");
+  EXPECT_EQ(sd[1].port, 9100);
+  EXPECT_EQ(sd[1].refresh_interval, absl::Minutes(1));
+  // A scrape config without any targets is valid.
+  EXPECT_TRUE(config->scrape_configs[1].static_configs.empty());
+  EXPECT_TRUE(config->scrape_configs[1].file_sd_configs.empty());
+  EXPECT_TRUE(config->scrape_configs[1].dns_sd_configs.empty());
+}
+
 TEST(ParseConfigTest, ReadsRelabelConfigsWithPrometheusDefaults) {
   absl::StatusOr<Config> config = ParseConfig(R"yaml(scrape_configs:
   - job_name: j
@@ -603,11 +669,11 @@ TEST(ParseConfigTest, RejectsInvalidConfigsWithLocation) {
        "scrape_configs:\n  - job_name: a\n    tls_config:\n"
        "      insecure_skip_verify: true\n",
        3, "field tls_config in scrape config is not supported by fedgate yet"},
-      {"file_sd_configs not supported yet",
-       "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n"
-       "      - files: [t.json]\n",
+      {"consul_sd_configs not supported yet",
+       "scrape_configs:\n  - job_name: a\n    consul_sd_configs:\n"
+       "      - server: localhost:8500\n",
        3,
-       "field file_sd_configs in scrape config is not supported by fedgate "
+       "field consul_sd_configs in scrape config is not supported by fedgate "
        "yet"},
       {"follow_redirects not supported yet",
        "scrape_configs:\n  - job_name: a\n    follow_redirects: true\n", 3,
@@ -720,6 +786,79 @@ TEST(ParseConfigTest, RejectsInvalidConfigsWithLocation) {
       {"merged repeated label",
        "global:\n  external_labels:\n    <<: {a: x}\n    a: y\n", 4,
        "label \"a\" already set in external_labels"},
+
+      // file_sd_configs.
+      {"file_sd not a list",
+       "scrape_configs:\n  - job_name: a\n    file_sd_configs: 1\n", 3,
+       "field file_sd_configs: cannot unmarshal !!str `1` into a list"},
+      {"file_sd null entry",
+       "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n    -\n", 4,
+       "empty or null section in file_sd_configs"},
+      {"file_sd without files",
+       "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n"
+       "    - refresh_interval: 1m\n",
+       4, "file service discovery config must contain at least one path name"},
+      {"file_sd glob in a directory",
+       "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n"
+       "    - files: [sd/*/x.json]\n",
+       4, "path name \"sd/*/x.json\" is not valid for file discovery"},
+      {"file_sd unknown extension",
+       "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n"
+       "    - files: [x.txt]\n",
+       4, "path name \"x.txt\" is not valid for file discovery"},
+      {"file_sd star as extension",
+       "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n"
+       "    - files: [\"x*\"]\n",
+       4, "path name \"x*\" is not valid for file discovery"},
+      {"file_sd files not a list",
+       "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n"
+       "    - files: x.json\n",
+       4, "field files: cannot unmarshal !!str `x.json` into []string"},
+      {"file_sd bad refresh_interval",
+       "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n"
+       "    - files: [x.json]\n      refresh_interval: 1x\n",
+       5, "field refresh_interval: not a valid duration string: \"1x\""},
+      {"file_sd zero refresh_interval",
+       "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n"
+       "    - files: [x.json]\n      refresh_interval: 0s\n",
+       5, "refresh_interval must be greater than 0"},
+      {"file_sd unknown field",
+       "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n"
+       "    - files: [x.json]\n      bogus: 1\n",
+       5, "field bogus not found in file_sd config"},
+
+      // dns_sd_configs.
+      {"dns_sd not a list",
+       "scrape_configs:\n  - job_name: a\n    dns_sd_configs: {}\n", 3,
+       "field dns_sd_configs: cannot unmarshal !!map into a list"},
+      {"dns_sd entry not a map",
+       "scrape_configs:\n  - job_name: a\n    dns_sd_configs: [x]\n", 3,
+       "cannot unmarshal !!str `x` into dns_sd config"},
+      {"dns_sd without names",
+       "scrape_configs:\n  - job_name: a\n    dns_sd_configs:\n"
+       "    - type: SRV\n",
+       4, "DNS-SD config must contain at least one SRV record name"},
+      {"dns_sd A without port",
+       "scrape_configs:\n  - job_name: a\n    dns_sd_configs:\n"
+       "    - names: [x]\n      type: A\n",
+       4,
+       "a port is required in DNS-SD configs for all record types except SRV"},
+      {"dns_sd bad type",
+       "scrape_configs:\n  - job_name: a\n    dns_sd_configs:\n"
+       "    - names: [x]\n      type: TXT\n",
+       5, "invalid DNS-SD records type TXT"},
+      {"dns_sd bad port",
+       "scrape_configs:\n  - job_name: a\n    dns_sd_configs:\n"
+       "    - names: [x]\n      port: http\n",
+       5, "field port: cannot unmarshal !!str `http` into int"},
+      {"dns_sd bad refresh_interval",
+       "scrape_configs:\n  - job_name: a\n    dns_sd_configs:\n"
+       "    - names: [x]\n      refresh_interval: soon\n",
+       5, "field refresh_interval: not a valid duration string: \"soon\""},
+      {"dns_sd unknown field",
+       "scrape_configs:\n  - job_name: a\n    dns_sd_configs:\n"
+       "    - names: [x]\n      server: 1.1.1.1\n",
+       5, "field server not found in dns_sd config"},
 
       // The first error in document order wins.
       {"first error wins",

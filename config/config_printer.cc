@@ -226,6 +226,25 @@ std::string PrintConfigYaml(const Config& config) {
     AppendRelabelConfigs(&out, "relabel_configs", sc.relabel_configs);
     AppendRelabelConfigs(&out, "metric_relabel_configs",
                          sc.metric_relabel_configs);
+    // Prometheus prints the discovery configs sorted by their keys.
+    if (!sc.dns_sd_configs.empty()) out += "  dns_sd_configs:\n";
+    for (const DnsSdConfig& dns : sc.dns_sd_configs) {
+      out += "  - names:\n";
+      for (const std::string& name : dns.names) {
+        absl::StrAppend(&out, "    - ", YamlScalar(name), "\n");
+      }
+      AppendDuration(&out, "    ", "refresh_interval", dns.refresh_interval);
+      absl::StrAppend(&out, "    type: ", YamlScalar(dns.type), "\n");
+      absl::StrAppend(&out, "    port: ", dns.port, "\n");
+    }
+    if (!sc.file_sd_configs.empty()) out += "  file_sd_configs:\n";
+    for (const FileSdConfig& file : sc.file_sd_configs) {
+      out += "  - files:\n";
+      for (const std::string& path : file.files) {
+        absl::StrAppend(&out, "    - ", YamlScalar(path), "\n");
+      }
+      AppendDuration(&out, "    ", "refresh_interval", file.refresh_interval);
+    }
     if (sc.static_configs.empty()) continue;
     out += "  static_configs:\n";
     for (const StaticConfig& st : sc.static_configs) {

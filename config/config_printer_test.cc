@@ -120,6 +120,45 @@ scrape_configs:
             "  enable_http2: true\n");
 }
 
+TEST(ConfigPrinterTest, PrintsDiscoveryConfigsSortedByKey) {
+  absl::StatusOr<Config> config = ParseConfig(R"(
+scrape_configs:
+- job_name: sd
+  static_configs: [{targets: [a:1]}]
+  file_sd_configs: [{files: [/sd/*.json]}]
+  dns_sd_configs: [{names: [x.example.com], type: A, port: 80}]
+)",
+                                              "fedgate.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(PrintConfigYaml(*config),
+            "global:\n"
+            "  scrape_interval: 1m\n"
+            "  scrape_timeout: 10s\n"
+            "  evaluation_interval: 1m\n"
+            "scrape_configs:\n"
+            "- job_name: sd\n"
+            "  honor_timestamps: true\n"
+            "  scrape_interval: 1m\n"
+            "  scrape_timeout: 10s\n"
+            "  metrics_path: /metrics\n"
+            "  scheme: http\n"
+            "  follow_redirects: true\n"
+            "  enable_http2: true\n"
+            "  dns_sd_configs:\n"
+            "  - names:\n"
+            "    - x.example.com\n"
+            "    refresh_interval: 30s\n"
+            "    type: A\n"
+            "    port: 80\n"
+            "  file_sd_configs:\n"
+            "  - files:\n"
+            "    - /sd/*.json\n"
+            "    refresh_interval: 5m\n"
+            "  static_configs:\n"
+            "  - targets:\n"
+            "    - a:1\n");
+}
+
 TEST(ConfigPrinterTest, QuotesScalarsAsYamlV2) {
   struct Case {
     const char* in;

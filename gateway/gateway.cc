@@ -72,8 +72,34 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
       ScrapeManager::Create(scrape_options);
   if (!scraper.ok()) return scraper.status();
   gateway->scraper_ = *std::move(scraper);
-  if (absl::Status s = gateway->scraper_->ApplyConfig(initial); !s.ok()) {
-    return s;
+
+  Gateway* raw = gateway.get();
+  DiscoveryManager::Options discovery_options;
+  discovery_options.on_change = [raw] { raw->ApplyDiscoveredTargets(); };
+  discovery_options.registry = gateway->registry_.get();
+  discovery_options.log =
+      [](absl::string_view msg,
+         const std::vector<std::pair<std::string, std::string>>& fields) {
+        LogFields log_fields;
+        for (const auto& [name, value] : fields) {
+          log_fields.emplace_back(name, value);
+        }
+        Log(LogLevel::kError, msg, log_fields);
+      };
+  absl::StatusOr<std::unique_ptr<DiscoveryManager>> discovery =
+      DiscoveryManager::Create(std::move(discovery_options));
+  if (!discovery.ok()) return discovery.status();
+  {
+    absl::MutexLock lock(&gateway->reload_mu_);
+    gateway->discovery_ = *std::move(discovery);
+    if (absl::Status s = gateway->discovery_->ApplyConfig(*initial); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = gateway->scraper_->ApplyConfig(
+            initial, gateway->discovery_->CurrentTargetSets());
+        !s.ok()) {
+      return s;
+    }
   }
 
   HttpServer::Options http_options;
@@ -81,7 +107,6 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   http_options.store = gateway->store_.get();
   http_options.registry = gateway->registry_.get();
   http_options.external_labels = initial->global.external_labels;
-  Gateway* raw = gateway.get();
   http_options.current_external_labels = [raw] {
     return raw->config()->global.external_labels;
   };
@@ -179,7 +204,13 @@ absl::Status Gateway::Reload() {
   std::shared_ptr<const Config> next;
   if (status.ok()) {
     next = std::make_shared<const Config>(*std::move(config));
-    status = scraper_->ApplyConfig(next);
+    status = discovery_->ApplyConfig(*next);
+    if (status.ok()) {
+      status = scraper_->ApplyConfig(next, discovery_->CurrentTargetSets());
+      // Back to the running configuration's discoverers (kept ones keep
+      // their targets).
+      if (!status.ok()) discovery_->ApplyConfig(*this->config()).IgnoreError();
+    }
   }
   if (!status.ok()) {
     reload_successful_->Set(0);
@@ -201,6 +232,16 @@ absl::Status Gateway::Reload() {
   return absl::OkStatus();
 }
 
+void Gateway::ApplyDiscoveredTargets() {
+  absl::MutexLock lock(&reload_mu_);
+  if (absl::Status s =
+          scraper_->ApplyTargetSets(discovery_->CurrentTargetSets());
+      !s.ok()) {
+    Log(LogLevel::kWarn, "Some discovered targets were skipped",
+        {{"err", std::string(s.message())}});
+  }
+}
+
 void Gateway::Stop() {
   if (!stopping_.HasBeenNotified()) stopping_.Notify();
   if (health_watcher_.joinable()) health_watcher_.join();
@@ -210,6 +251,7 @@ void Gateway::Stop() {
     grpc_.reset();
   }
   if (http_ != nullptr) http_->Stop();
+  if (discovery_ != nullptr) discovery_->Stop();
   if (scraper_ != nullptr) scraper_->Stop();
   demo_.reset();
 }

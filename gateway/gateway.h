@@ -28,6 +28,7 @@
 #include "merge/series_store.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "scraper/discovery_manager.h"
 #include "scraper/scrape_manager.h"
 
 namespace grpc {
@@ -57,6 +58,9 @@ class Gateway {
   // its code as `failed to reload config: <error>` (Prometheus's wording);
   // `fedgate_config_last_reload_successful` shows the outcome.
   absl::Status Reload() ABSL_LOCKS_EXCLUDED(reload_mu_, config_mu_);
+  // Hands the discovered targets to the scrape manager (discovery's
+  // on_change); logs targets that could not be populated.
+  void ApplyDiscoveredTargets() ABSL_LOCKS_EXCLUDED(reload_mu_);
 
   int web_port() const { return http_->port(); }
   int grpc_port() const { return grpc_port_; }
@@ -81,6 +85,9 @@ class Gateway {
   prometheus::Gauge* reload_success_timestamp_ = nullptr;
   std::unique_ptr<SeriesStore> store_;
   std::unique_ptr<ScrapeManager> scraper_;
+  // Started after scraper_, stopped before it; its on_change applies the
+  // discovered targets under reload_mu_.
+  std::unique_ptr<DiscoveryManager> discovery_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<FedgateGrpcService> grpc_service_;
   std::unique_ptr<grpc::Server> grpc_;

@@ -735,8 +735,33 @@ ScrapeManager::~ScrapeManager() { Stop(); }
 
 absl::Status ScrapeManager::ApplyConfig(std::shared_ptr<const Config> config) {
   if (config == nullptr) return absl::InvalidArgumentError("no configuration");
-  // Populate every target first, so that a bad one changes nothing. Each
-  // scrape config's relabel rules are compiled once, here.
+  const TargetSets targets = StaticTargetSets(*config);
+  return ApplyConfig(std::move(config), targets);
+}
+
+absl::Status ScrapeManager::ApplyConfig(std::shared_ptr<const Config> config,
+                                        const TargetSets& targets) {
+  if (config == nullptr) return absl::InvalidArgumentError("no configuration");
+  absl::MutexLock lock(&apply_mu_);
+  return Apply(std::move(config), targets, /*skip_invalid=*/false);
+}
+
+absl::Status ScrapeManager::ApplyTargetSets(const TargetSets& targets) {
+  absl::MutexLock lock(&apply_mu_);
+  if (config_ == nullptr) {
+    return absl::FailedPreconditionError("no configuration applied yet");
+  }
+  return Apply(config_, targets, /*skip_invalid=*/true);
+}
+
+absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
+                                  const TargetSets& target_sets,
+                                  bool skip_invalid) {
+  // Populate every target first, so that a bad one changes nothing (or,
+  // with skip_invalid, is left out). Each scrape config's relabel rules are
+  // compiled once, here.
+  absl::Status first_invalid;
+  size_t invalid_count = 0;
   std::vector<ScrapeTarget> targets;
   std::vector<std::shared_ptr<const RelabelChain>> metric_relabels;
   std::vector<DroppedTarget> dropped;
@@ -753,14 +778,19 @@ absl::Status ScrapeManager::ApplyConfig(std::shared_ptr<const Config> config) {
     }
     auto shared_metric_relabel =
         std::make_shared<const RelabelChain>(*std::move(metric_relabel));
-    for (Labels& discovered : StaticTargetLabels(scrape_config)) {
+    auto groups = target_sets.find(scrape_config.job_name);
+    if (groups == target_sets.end()) continue;
+    for (Labels& discovered : TargetLabelsFromGroups(groups->second)) {
       const std::string address(discovered.Get(kAddressLabel));
       absl::StatusOr<ScrapeTarget> target =
           ScrapeTarget::Create(std::move(discovered), scrape_config, *relabel);
       if (!target.ok()) {
-        return absl::InvalidArgumentError(
+        absl::Status error = absl::InvalidArgumentError(
             absl::StrCat("job \"", scrape_config.job_name, "\": target \"",
                          address, "\": ", target.status().message()));
+        if (!skip_invalid) return error;
+        if (invalid_count++ == 0) first_invalid = std::move(error);
+        continue;
       }
       if (target->dropped()) {
         dropped.push_back(
@@ -817,6 +847,12 @@ absl::Status ScrapeManager::ApplyConfig(std::shared_ptr<const Config> config) {
   shared_->metrics.targets->Set(static_cast<double>(loop_count));
   shared_->metrics.dropped_targets->Set(static_cast<double>(dropped.size()));
   dropped_ = std::move(dropped);
+  config_ = std::move(config);
+  if (invalid_count > 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        invalid_count,
+        " discovered target(s) skipped; first: ", first_invalid.message()));
+  }
   return absl::OkStatus();
 }
 

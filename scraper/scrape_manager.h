@@ -10,8 +10,9 @@
 // A failed scrape (HTTP error, timeout, parse error) publishes only the
 // synthetic series with `up` 0, so the target's other series vanish at once.
 //
-// Called by the gateway: ApplyConfig() at start and on reload, Targets() for
-// /api/v1/targets and gRPC, Stop() at exit.
+// Called by the gateway: ApplyConfig() at start and on reload (with the
+// target sets discovery has so far), ApplyTargetSets() whenever discovery
+// reports a change, Targets() for /api/v1/targets and gRPC, Stop() at exit.
 //
 // Threads, whatever the number of targets: one timer thread that starts due
 // scrapes, the HttpClient's I/O thread, and a pool of parse workers (one
@@ -38,6 +39,7 @@
 #include "config/config.h"
 #include "merge/labels.h"
 #include "merge/series_store.h"
+#include "scraper/discovery.h"
 
 namespace prometheus {
 class Registry;
@@ -97,20 +99,32 @@ class ScrapeManager {
   ScrapeManager(const ScrapeManager&) = delete;
   ScrapeManager& operator=(const ScrapeManager&) = delete;
 
-  // Scrapes the static targets of `config` from now on, after their
-  // relabel_configs (targets they drop are listed by DroppedTargets()); the
-  // series of each target go through its metric_relabel_configs. A target
-  // that is in the previous configuration with the same labels, URL, scrape
-  // settings and metric_relabel_configs keeps its loop (its phase, health
-  // and scrape cache); other previous
+  // Scrapes the targets of `targets` (by job; see TargetSets) under
+  // `config` from now on, after their relabel_configs (targets they drop are
+  // listed by DroppedTargets()); the series of each target go through its
+  // metric_relabel_configs. A target that is in the previous configuration
+  // with the same labels, URL, scrape settings and metric_relabel_configs
+  // keeps its loop (its phase, health and scrape cache); other previous
   // targets stop and their series are removed from the store; new ones
   // start at their phase. Targets with equal labels and URL in one scrape
-  // config share one loop, as in Prometheus. If any target's labels cannot
-  // be populated, nothing changes and the error is InvalidArgument naming
-  // the job and the target, e.g.
-  // `job "node": target "a/b": "a/b:80" is not a valid hostname`.
-  // FailedPrecondition after Stop().
+  // config share one loop, as in Prometheus. Groups of jobs that `config`
+  // does not have are ignored. If any target's labels cannot be populated,
+  // nothing changes and the error is InvalidArgument naming the job and the
+  // target, e.g. `job "node": target "a/b": "a/b:80" is not a valid
+  // hostname`. FailedPrecondition after Stop().
+  absl::Status ApplyConfig(std::shared_ptr<const Config> config,
+                           const TargetSets& targets) ABSL_LOCKS_EXCLUDED(mu_);
+  // As above with the static_configs of `config` as the only targets.
   absl::Status ApplyConfig(std::shared_ptr<const Config> config)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Scrapes the targets of `targets` under the applied configuration, as
+  // ApplyConfig() does, except that a discovered target whose labels
+  // cannot be populated is skipped (as Prometheus skips it) while the others
+  // are applied; the result is then InvalidArgument naming the first such
+  // target and the count, for the caller to log. FailedPrecondition before
+  // the first ApplyConfig() and after Stop().
+  absl::Status ApplyTargetSets(const TargetSets& targets)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Returns the status of every target, ordered by scrape pool, then by
@@ -128,9 +142,16 @@ class ScrapeManager {
 
  private:
   explicit ScrapeManager(std::unique_ptr<ScrapeShared> shared);
+  // Applies `targets` under `config`; see ApplyConfig() and
+  // ApplyTargetSets() for `skip_invalid` false and true.
+  absl::Status Apply(std::shared_ptr<const Config> config,
+                     const TargetSets& targets, bool skip_invalid)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_) ABSL_LOCKS_EXCLUDED(mu_);
 
   std::unique_ptr<ScrapeShared> shared_;
 
+  absl::Mutex apply_mu_;  // Serializes ApplyConfig() and ApplyTargetSets().
+  std::shared_ptr<const Config> config_ ABSL_GUARDED_BY(apply_mu_);
   mutable absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   // Running loops by scrape pool and target hash (Prometheus's identity of

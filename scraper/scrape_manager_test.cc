@@ -23,6 +23,7 @@
 #include "merge/labels.h"
 #include "merge/series_store.h"
 #include "prometheus/registry.h"
+#include "scraper/discovery.h"
 
 namespace fedgate {
 namespace {
@@ -599,6 +600,63 @@ TEST(ScrapeManagerTest, RejectsAConfigWithAnInvalidTarget) {
   // The running configuration is untouched.
   ASSERT_EQ(f.manager->Targets().size(), 1);
   EXPECT_EQ(f.manager->Targets()[0].scrape_pool, "app");
+}
+
+// Target sets of one job: one group with `addresses`.
+TargetSets OneGroup(const std::string& job,
+                    const std::vector<std::string>& addresses) {
+  TargetGroup group;
+  group.source = "file.json:0";
+  group.labels = Labels({{"team", "sd"}});
+  for (const std::string& address : addresses) {
+    group.targets.push_back(Labels({{"__address__", address}}));
+  }
+  return {{job, {group}}};
+}
+
+TEST(ScrapeManagerTest, ApplyTargetSetsKeepsUnchangedTargetsAndRemovesOthers) {
+  TestTarget kept;
+  kept.Set("k 1\n");
+  TestTarget removed;
+  removed.Set("r 1\n");
+  TestTarget added;
+  added.Set("a 1\n");
+  Fixture f;
+  EXPECT_EQ(f.manager->ApplyTargetSets({}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  std::shared_ptr<const Config> config = MakeConfig({Job("app", {})});
+  ASSERT_TRUE(f.manager
+                  ->ApplyConfig(config, OneGroup("app", {kept.address(),
+                                                         removed.address()}))
+                  .ok());
+  ASSERT_NE(f.WaitForBatch(removed.address(),
+                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
+            nullptr);
+  const TargetId kept_id = f.Target(kept.address())->id;
+  EXPECT_EQ(f.Target(kept.address())->labels.Get("team"), "sd");
+
+  // A bad discovered target is skipped; the others are applied.
+  TargetSets next = OneGroup("app", {kept.address(), added.address(), "a/b"});
+  next["unknown-job"] = next["app"];
+  absl::Status s = f.manager->ApplyTargetSets(next);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(std::string(s.message()),
+            "1 discovered target(s) skipped; first: job \"app\": target "
+            "\"a/b\": \"a/b:80\" is not a valid hostname");
+  EXPECT_EQ(f.Target(kept.address())->id, kept_id);
+  EXPECT_FALSE(f.Target(removed.address()).has_value());
+  std::shared_ptr<const StoreSnapshot> snapshot = f.store.Snapshot();
+  for (const auto& [id, batch] : snapshot->batches) {
+    EXPECT_FALSE(Value(*batch, "r").has_value());
+  }
+  ASSERT_NE(f.WaitForBatch(added.address(),
+                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
+            nullptr);
+  EXPECT_EQ(f.manager->Targets().size(), 2);
+
+  // An empty set for the job removes every target.
+  ASSERT_TRUE(f.manager->ApplyTargetSets({{"app", {}}}).ok());
+  EXPECT_TRUE(f.manager->Targets().empty());
 }
 
 TEST(ScrapeManagerTest, DuplicateTargetsShareOneLoop) {
