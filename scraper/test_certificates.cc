@@ -1,6 +1,5 @@
 #include "scraper/test_certificates.h"
 
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -14,12 +13,11 @@ namespace fedgate {
 
 absl::StatusOr<TestCertificates> GenerateTestCertificates(
     const std::string& dir) {
-  mkdir(dir.c_str(), 0700);
   const std::string log = absl::StrCat(dir, "/openssl.log");
   const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1";
   const std::string script = absl::StrCat(
-      "set -e; cd '", dir, "'; exec >'", log, "' 2>&1; ", "openssl req -x509 ",
-      key,
+      "set -e; mkdir -p '", dir, "'; cd '", dir, "'; exec >'", log, "' 2>&1; ",
+      "openssl req -x509 ", key,
       " -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=fedgate-test-ca; ",
       "printf 'subjectAltName=DNS:localhost,DNS:scrape.test\\n' > server.ext; ",
       "openssl req ", key,
