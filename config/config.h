@@ -11,8 +11,11 @@
 #ifndef FEDGATE_CONFIG_CONFIG_H_
 #define FEDGATE_CONFIG_CONFIG_H_
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -27,6 +30,78 @@ struct GlobalConfig {
   absl::Duration evaluation_interval = absl::Minutes(1);
   // Sorted by name; added to /federate output where a series lacks them.
   std::map<std::string, std::string> external_labels;
+};
+
+// `tls_config` (prometheus/common config.TLSConfig as in 2.42). Relative
+// file paths are resolved against the config file's directory at load.
+struct TlsConfig {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  // Verified against the server's certificate and sent as SNI instead of
+  // the target's host; the Host header keeps the target's address.
+  std::string server_name;
+  bool insecure_skip_verify = false;
+  // Go's tls.VersionTLS1x numbers (0x0301 for TLS10 ... 0x0304 for TLS13);
+  // 0 means unset (Go's default minimum, TLS 1.2; no maximum).
+  uint16_t min_version = 0;
+  uint16_t max_version = 0;
+
+  bool empty() const { return *this == TlsConfig(); }
+  friend bool operator==(const TlsConfig& a, const TlsConfig& b) {
+    return std::tie(a.ca_file, a.cert_file, a.key_file, a.server_name,
+                    a.insecure_skip_verify, a.min_version, a.max_version) ==
+           std::tie(b.ca_file, b.cert_file, b.key_file, b.server_name,
+                    b.insecure_skip_verify, b.min_version, b.max_version);
+  }
+};
+
+// `authorization`; `bearer_token` and `bearer_token_file` load into it with
+// type "Bearer", as Prometheus converts them. Sent as
+// `Authorization: <type> <credentials>`; a credentials file is re-read for
+// every scrape (so rotated tokens work), its content trimmed of spaces.
+struct AuthorizationConfig {
+  std::string type = "Bearer";
+  std::string credentials;  // Secret: printed as <secret>, never logged.
+  std::string credentials_file;
+
+  friend bool operator==(const AuthorizationConfig& a,
+                         const AuthorizationConfig& b) {
+    return std::tie(a.type, a.credentials, a.credentials_file) ==
+           std::tie(b.type, b.credentials, b.credentials_file);
+  }
+};
+
+// `basic_auth`. The password file is re-read for every scrape.
+struct BasicAuthConfig {
+  std::string username;
+  std::string password;  // Secret: printed as <secret>, never logged.
+  std::string password_file;
+
+  friend bool operator==(const BasicAuthConfig& a, const BasicAuthConfig& b) {
+    return std::tie(a.username, a.password, a.password_file) ==
+           std::tie(b.username, b.password, b.password_file);
+  }
+};
+
+// The HTTP client settings of a scrape config (prometheus/common
+// config.HTTPClientConfig, the fields fedgate implements).
+struct HttpClientConfig {
+  std::optional<BasicAuthConfig> basic_auth;
+  std::optional<AuthorizationConfig> authorization;
+  std::string proxy_url;  // "" means no proxy (none from the environment).
+  TlsConfig tls_config;
+  bool follow_redirects = true;
+
+  friend bool operator==(const HttpClientConfig& a, const HttpClientConfig& b) {
+    return std::tie(a.basic_auth, a.authorization, a.proxy_url, a.tls_config,
+                    a.follow_redirects) ==
+           std::tie(b.basic_auth, b.authorization, b.proxy_url, b.tls_config,
+                    b.follow_redirects);
+  }
+  friend bool operator!=(const HttpClientConfig& a, const HttpClientConfig& b) {
+    return !(a == b);
+  }
 };
 
 // One `static_configs` entry: targets sharing a set of labels.
@@ -66,6 +141,17 @@ struct ScrapeConfig {
   std::string scheme = "http";  // "http" or "https" once loaded.
   bool honor_labels = false;
   bool honor_timestamps = true;
+  // Query parameters of the scrape URL; each name's first value is also the
+  // target label `__param_<name>`, which relabeling may change.
+  std::map<std::string, std::vector<std::string>> params;
+  // Limits; 0 means none. A scrape that breaks one fails whole (`up` 0).
+  int64_t body_size_limit = 0;  // Bytes after decompression; <= 0: none.
+  uint64_t sample_limit = 0;    // Samples after metric relabeling.
+  uint64_t target_limit = 0;    // Targets of the pool after relabeling.
+  uint64_t label_limit = 0;     // Labels per series (incl. __name__).
+  uint64_t label_name_length_limit = 0;
+  uint64_t label_value_length_limit = 0;
+  HttpClientConfig http_client;
   std::vector<StaticConfig> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
   std::vector<DnsSdConfig> dns_sd_configs;

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdint>
 #include <exception>
+#include <initializer_list>
+#include <limits>
 #include <map>
 #include <new>
 #include <optional>
@@ -69,13 +71,6 @@ constexpr absl::string_view kUnsupportedGlobalFields[] = {
 };
 constexpr absl::string_view kUnsupportedScrapeFields[] = {
     // Scrape behaviour and limits.
-    "params",
-    "body_size_limit",
-    "sample_limit",
-    "target_limit",
-    "label_limit",
-    "label_name_length_limit",
-    "label_value_length_limit",
     "keep_dropped_targets",
     "track_timestamps_staleness",
     "enable_compression",
@@ -91,15 +86,8 @@ constexpr absl::string_view kUnsupportedScrapeFields[] = {
     "metric_name_escaping_scheme",
     "extra_scrape_metrics",
     // HTTP client (prometheus/common config.HTTPClientConfig).
-    "authorization",
-    "basic_auth",
     "oauth2",
-    "bearer_token",
-    "bearer_token_file",
-    "tls_config",
-    "follow_redirects",
     "enable_http2",
-    "proxy_url",
     "no_proxy",
     "proxy_from_environment",
     "proxy_connect_header",
@@ -188,6 +176,79 @@ size_t FirstInvalidUtf8(absl::string_view s) {
   return absl::string_view::npos;
 }
 
+// One unit suffix of alecthomas/units and its multiplier.
+struct UnitScale {
+  absl::string_view suffix;
+  int64_t scale;
+};
+
+// alecthomas/units ParseUnit (what Prometheus's body_size_limit uses):
+// `[-+]?([0-9]*(\.[0-9]*)?[a-zA-Z]+)+`, summed, e.g. `1KiB512B`, `1.5MB`.
+template <size_t N>
+absl::StatusOr<int64_t> ParseUnit(absl::string_view orig,
+                                  const UnitScale (&units)[N]) {
+  const auto invalid = [&] {
+    return absl::InvalidArgumentError(absl::StrCat("units: invalid ", orig));
+  };
+  absl::string_view s = orig;
+  bool negative = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s == "0") return 0;
+  if (s.empty()) return invalid();
+  // Go's leadingInt: digits, failing before int64 overflow.
+  const auto leading_int = [](absl::string_view* rest, int64_t* x) {
+    *x = 0;
+    size_t i = 0;
+    for (; i < rest->size() && absl::ascii_isdigit((*rest)[i]); ++i) {
+      if (*x >= (std::numeric_limits<int64_t>::max() - 10) / 10) return false;
+      *x = *x * 10 + ((*rest)[i] - '0');
+    }
+    rest->remove_prefix(i);
+    return true;
+  };
+  double total = 0;
+  while (!s.empty()) {
+    if (s[0] != '.' && !absl::ascii_isdigit(s[0])) return invalid();
+    int64_t x = 0;
+    size_t before = s.size();
+    if (!leading_int(&s, &x)) return invalid();
+    double g = static_cast<double>(x);
+    const bool pre = before != s.size();
+    bool post = false;
+    if (!s.empty() && s[0] == '.') {
+      s.remove_prefix(1);
+      before = s.size();
+      if (!leading_int(&s, &x)) return invalid();
+      double scale = 1;
+      for (size_t n = before - s.size(); n > 0; --n) scale *= 10;
+      g += static_cast<double>(x) / scale;
+      post = before != s.size();
+    }
+    if (!pre && !post) return invalid();
+    size_t i = 0;
+    while (i < s.size() && s[i] != '.' && !absl::ascii_isdigit(s[i])) ++i;
+    const absl::string_view unit = s.substr(0, i);
+    s.remove_prefix(i);
+    const UnitScale* found = nullptr;
+    for (const UnitScale& u : units) {
+      if (u.suffix == unit) found = &u;
+    }
+    if (found == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("units: unknown unit ", unit, " in ", orig));
+    }
+    total += g * static_cast<double>(found->scale);
+  }
+  if (negative) total = -total;
+  if (total < -9223372036854775808.0 || total >= 9223372036854775808.0) {
+    return absl::InvalidArgumentError("units: overflow parsing unit");
+  }
+  return static_cast<int64_t>(total);
+}
+
 // Returns the 1-based line of `node`, or 0 when yaml-cpp has no position.
 int LineOf(const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
@@ -267,6 +328,14 @@ struct ParsedScrapeConfig {
   int job_name_line = 0;
   int timeout_line = 0;
   int scheme_line = 0;
+  // The HTTP client fields as written, checked together once all are read
+  // (HTTPClientConfig.Validate), and where they are.
+  std::string bearer_token;
+  std::string bearer_token_file;
+  int bearer_token_line = 0;
+  int bearer_token_file_line = 0;
+  int basic_auth_line = 0;
+  int authorization_line = 0;
   // The first static target that looks like a URL, and its line: an error
   // only without relabel_configs, which may rewrite `__address__`.
   std::string url_target;
@@ -332,7 +401,24 @@ class Loader {
       const Entry& entry, RelabelKind kind);
   absl::StatusOr<RelabelConfig> ParseRelabelConfig(const YAML::Node& node,
                                                    RelabelKind kind);
-  absl::StatusOr<uint64_t> Uint64(const Entry& entry) const;
+  absl::StatusOr<uint64_t> Uint64(const Entry& entry,
+                                  absl::string_view go_type = "uint64") const;
+  absl::StatusOr<int64_t> ByteSize(const Entry& entry) const;
+  absl::StatusOr<std::map<std::string, std::vector<std::string>>> Params(
+      const Entry& entry);
+  absl::StatusOr<TlsConfig> ParseTlsConfig(const Entry& entry);
+  absl::StatusOr<AuthorizationConfig> ParseAuthorization(const Entry& entry);
+  absl::StatusOr<BasicAuthConfig> ParseBasicAuth(const Entry& entry);
+  // Returns the entries of the struct-like mapping `entry` names, or an
+  // error naming `go_type` if it is not a mapping.
+  absl::StatusOr<std::vector<Entry>> StructEntries(const Entry& entry,
+                                                   absl::string_view context);
+  // Resolves `path` against the config file's directory (Prometheus's
+  // config.JoinDir): "" and absolute paths are kept.
+  std::string ResolvePath(const std::string& path) const;
+  // HTTPClientConfig.Validate of prometheus/common, as Prometheus 2.42 runs
+  // it: mutual exclusions, then bearer_token(_file) become `authorization`.
+  absl::Status ValidateHttpClient(ParsedScrapeConfig* parsed) const;
   absl::Status FinishScrapeConfigs(const GlobalConfig& global,
                                    std::vector<ParsedScrapeConfig>* parsed);
 
@@ -695,6 +781,77 @@ absl::StatusOr<ParsedScrapeConfig> Loader::ParseScrapeConfig(
           ParseRelabelConfigs(field, RelabelKind::kMetric);
       s = v.status();
       if (v.ok()) config.metric_relabel_configs = *std::move(v);
+    } else if (field.name == "params") {
+      absl::StatusOr<std::map<std::string, std::vector<std::string>>> v =
+          Params(field);
+      s = v.status();
+      if (v.ok()) config.params = *std::move(v);
+    } else if (field.name == "body_size_limit") {
+      absl::StatusOr<int64_t> v = ByteSize(field);
+      s = v.status();
+      if (v.ok()) config.body_size_limit = *v;
+    } else if (field.name == "sample_limit" || field.name == "target_limit" ||
+               field.name == "label_limit" ||
+               field.name == "label_name_length_limit" ||
+               field.name == "label_value_length_limit") {
+      absl::StatusOr<uint64_t> v = Uint64(field, "uint");
+      s = v.status();
+      if (v.ok()) {
+        uint64_t* limit = field.name == "sample_limit"   ? &config.sample_limit
+                          : field.name == "target_limit" ? &config.target_limit
+                          : field.name == "label_limit"  ? &config.label_limit
+                          : field.name == "label_name_length_limit"
+                              ? &config.label_name_length_limit
+                              : &config.label_value_length_limit;
+        *limit = *v;
+      }
+    } else if (field.name == "follow_redirects") {
+      absl::StatusOr<bool> v = Bool(field);
+      s = v.status();
+      if (v.ok()) config.http_client.follow_redirects = *v;
+    } else if (field.name == "proxy_url") {
+      absl::StatusOr<std::string> v = String(field);
+      s = v.status();
+      // url.Parse's one error for a proxy-like string: no scheme before ':'.
+      if (v.ok() && absl::StartsWith(*v, ":")) {
+        s = ErrorAt(
+            ValueLine(field),
+            absl::StrCat("parse ", GoQuote(*v), ": missing protocol scheme"));
+      } else if (v.ok()) {
+        config.http_client.proxy_url = *std::move(v);
+      }
+    } else if (field.name == "tls_config") {
+      absl::StatusOr<TlsConfig> v = ParseTlsConfig(field);
+      s = v.status();
+      if (v.ok()) config.http_client.tls_config = *std::move(v);
+    } else if (field.name == "authorization") {
+      config.http_client.authorization.reset();
+      parsed.authorization_line = 0;
+      if (!IsNullNode(field.value)) {
+        absl::StatusOr<AuthorizationConfig> v = ParseAuthorization(field);
+        s = v.status();
+        if (v.ok()) config.http_client.authorization = *std::move(v);
+        parsed.authorization_line = field.key_line;
+      }
+    } else if (field.name == "basic_auth") {
+      config.http_client.basic_auth.reset();
+      parsed.basic_auth_line = 0;
+      if (!IsNullNode(field.value)) {
+        absl::StatusOr<BasicAuthConfig> v = ParseBasicAuth(field);
+        s = v.status();
+        if (v.ok()) config.http_client.basic_auth = *std::move(v);
+        parsed.basic_auth_line = field.key_line;
+      }
+    } else if (field.name == "bearer_token") {
+      absl::StatusOr<std::string> v = String(field);
+      s = v.status();
+      if (v.ok()) parsed.bearer_token = *std::move(v);
+      parsed.bearer_token_line = field.key_line;
+    } else if (field.name == "bearer_token_file") {
+      absl::StatusOr<std::string> v = String(field);
+      s = v.status();
+      if (v.ok()) parsed.bearer_token_file = ResolvePath(*v);
+      parsed.bearer_token_file_line = field.key_line;
     } else {
       s = UnknownOrUnsupported(field, "scrape config",
                                Contains(kUnsupportedScrapeFields, field.name));
@@ -708,6 +865,7 @@ absl::StatusOr<ParsedScrapeConfig> Loader::ParseScrapeConfig(
         parsed.job_name_line > 0 ? parsed.job_name_line : config.line,
         "job_name is empty");
   }
+  if (absl::Status s = ValidateHttpClient(&parsed); !s.ok()) return s;
   if (config.scheme != "http" && config.scheme != "https") {
     // Prometheus 2.42 accepts any scheme here and fails every scrape later.
     return ErrorAt(
@@ -981,7 +1139,8 @@ absl::StatusOr<std::vector<DnsSdConfig>> Loader::ParseDnsSdConfigs(
   return configs;
 }
 
-absl::StatusOr<uint64_t> Loader::Uint64(const Entry& entry) const {
+absl::StatusOr<uint64_t> Loader::Uint64(const Entry& entry,
+                                        absl::string_view go_type) const {
   if (IsNullNode(entry.value)) return 0;
   if (entry.value.IsScalar() && entry.value.Tag() != "!") {
     absl::string_view s = entry.value.Scalar();
@@ -995,7 +1154,251 @@ absl::StatusOr<uint64_t> Loader::Uint64(const Entry& entry) const {
   }
   return ErrorAt(ValueLine(entry),
                  absl::StrCat("field ", entry.name, ": cannot unmarshal ",
-                              KindOf(entry.value), " into uint64"));
+                              KindOf(entry.value), " into ", go_type));
+}
+
+absl::StatusOr<int64_t> Loader::ByteSize(const Entry& entry) const {
+  if (IsNullNode(entry.value)) return 0;
+  absl::StatusOr<std::string> text = String(entry);
+  if (!text.ok()) return text.status();
+  // units.ParseBase2Bytes: IEC suffixes first, then the old KB/MB ones,
+  // whose error is the one reported.
+  static constexpr UnitScale kIecUnits[] = {
+      {"B", 1},           {"KiB", 1LL << 10}, {"MiB", 1LL << 20},
+      {"GiB", 1LL << 30}, {"TiB", 1LL << 40}, {"PiB", 1LL << 50},
+      {"EiB", 1LL << 60},
+  };
+  static constexpr UnitScale kOldUnits[] = {
+      {"B", 1},          {"KB", 1LL << 10}, {"MB", 1LL << 20},
+      {"GB", 1LL << 30}, {"TB", 1LL << 40}, {"PB", 1LL << 50},
+      {"EB", 1LL << 60},
+  };
+  if (absl::StatusOr<int64_t> n = ParseUnit(*text, kIecUnits); n.ok()) {
+    return *n;
+  }
+  absl::StatusOr<int64_t> n = ParseUnit(*text, kOldUnits);
+  if (!n.ok()) return ErrorAt(ValueLine(entry), n.status().message());
+  return *n;
+}
+
+absl::StatusOr<std::map<std::string, std::vector<std::string>>> Loader::Params(
+    const Entry& entry) {
+  std::map<std::string, std::vector<std::string>> params;
+  if (IsNullNode(entry.value)) return params;
+  if (!entry.value.IsMap()) {
+    return ErrorAt(ValueLine(entry),
+                   absl::StrCat("field params: cannot unmarshal ",
+                                KindOf(entry.value), " into url.Values"));
+  }
+  absl::StatusOr<std::vector<Entry>> entries =
+      Entries(entry.value, MapKind::kLabels, "params");
+  if (!entries.ok()) return entries.status();
+  for (const Entry& param : *entries) {
+    std::vector<std::string>& values = params[param.name];
+    if (IsNullNode(param.value)) continue;
+    if (!param.value.IsSequence()) {
+      return ErrorAt(ValueLine(param),
+                     absl::StrCat("cannot unmarshal ", KindOf(param.value),
+                                  " into []string"));
+    }
+    for (const YAML::Node& item : param.value) {
+      absl::StatusOr<std::string> value =
+          String(Entry(param.name, param.key_line, item));
+      if (!value.ok()) return value.status();
+      values.push_back(*std::move(value));
+    }
+  }
+  return params;
+}
+
+absl::StatusOr<std::vector<Entry>> Loader::StructEntries(
+    const Entry& entry, absl::string_view context) {
+  if (IsNullNode(entry.value)) return std::vector<Entry>();
+  if (!entry.value.IsMap()) {
+    return ErrorAt(ValueLine(entry),
+                   absl::StrCat("field ", entry.name, ": cannot unmarshal ",
+                                KindOf(entry.value), " into ", context));
+  }
+  return Entries(entry.value, MapKind::kStruct, context);
+}
+
+std::string Loader::ResolvePath(const std::string& path) const {
+  if (path.empty() || path[0] == '/') return path;
+  const size_t slash = filename_.rfind('/');
+  if (slash == std::string::npos) return path;
+  return absl::StrCat(absl::string_view(filename_).substr(0, slash + 1), path);
+}
+
+absl::StatusOr<TlsConfig> Loader::ParseTlsConfig(const Entry& entry) {
+  absl::StatusOr<std::vector<Entry>> entries =
+      StructEntries(entry, "tls config");
+  if (!entries.ok()) return entries.status();
+  TlsConfig tls;
+  for (const Entry& field : *entries) {
+    if (field.name == "insecure_skip_verify") {
+      absl::StatusOr<bool> v = Bool(field);
+      if (!v.ok()) return v.status();
+      tls.insecure_skip_verify = *v;
+      continue;
+    }
+    if (field.name != "ca_file" && field.name != "cert_file" &&
+        field.name != "key_file" && field.name != "server_name" &&
+        field.name != "min_version" && field.name != "max_version") {
+      return UnknownOrUnsupported(field, "tls config", /*unsupported=*/false);
+    }
+    absl::StatusOr<std::string> v = String(field);
+    if (!v.ok()) return v.status();
+    if (field.name == "ca_file") {
+      tls.ca_file = ResolvePath(*v);
+    } else if (field.name == "cert_file") {
+      tls.cert_file = ResolvePath(*v);
+    } else if (field.name == "key_file") {
+      tls.key_file = ResolvePath(*v);
+    } else if (field.name == "server_name") {
+      tls.server_name = *std::move(v);
+    } else {
+      uint16_t& version =
+          field.name == "min_version" ? tls.min_version : tls.max_version;
+      version = 0;
+      if (IsNullNode(field.value)) continue;  // Go's zero value: unset.
+      static constexpr std::pair<absl::string_view, uint16_t> kVersions[] = {
+          {"TLS10", 0x0301},
+          {"TLS11", 0x0302},
+          {"TLS12", 0x0303},
+          {"TLS13", 0x0304},
+      };
+      for (const auto& [name, number] : kVersions) {
+        if (*v == name) version = number;
+      }
+      if (version == 0) {
+        return ErrorAt(ValueLine(field),
+                       absl::StrCat("unknown TLS version: ", *v));
+      }
+    }
+  }
+  // promtool's check (Prometheus itself fails every scrape instead).
+  if (!tls.cert_file.empty() && tls.key_file.empty()) {
+    return ErrorAt(entry.key_line,
+                   absl::StrCat("client cert file ", GoQuote(tls.cert_file),
+                                " specified without client key file"));
+  }
+  if (!tls.key_file.empty() && tls.cert_file.empty()) {
+    return ErrorAt(entry.key_line,
+                   absl::StrCat("client key file ", GoQuote(tls.key_file),
+                                " specified without client cert file"));
+  }
+  return tls;
+}
+
+absl::StatusOr<AuthorizationConfig> Loader::ParseAuthorization(
+    const Entry& entry) {
+  absl::StatusOr<std::vector<Entry>> entries =
+      StructEntries(entry, "authorization");
+  if (!entries.ok()) return entries.status();
+  AuthorizationConfig auth;
+  auth.type.clear();  // Defaulted by ValidateHttpClient.
+  for (const Entry& field : *entries) {
+    if (field.name != "type" && field.name != "credentials" &&
+        field.name != "credentials_file") {
+      return UnknownOrUnsupported(field, "authorization",
+                                  /*unsupported=*/false);
+    }
+    absl::StatusOr<std::string> v = String(field);
+    if (!v.ok()) return v.status();
+    if (field.name == "type") {
+      auth.type = *std::move(v);
+    } else if (field.name == "credentials") {
+      auth.credentials = *std::move(v);
+    } else {
+      auth.credentials_file = ResolvePath(*v);
+    }
+  }
+  return auth;
+}
+
+absl::StatusOr<BasicAuthConfig> Loader::ParseBasicAuth(const Entry& entry) {
+  absl::StatusOr<std::vector<Entry>> entries =
+      StructEntries(entry, "basic auth");
+  if (!entries.ok()) return entries.status();
+  BasicAuthConfig auth;
+  for (const Entry& field : *entries) {
+    if (field.name != "username" && field.name != "password" &&
+        field.name != "password_file") {
+      return UnknownOrUnsupported(field, "basic auth", /*unsupported=*/false);
+    }
+    absl::StatusOr<std::string> v = String(field);
+    if (!v.ok()) return v.status();
+    if (field.name == "username") {
+      auth.username = *std::move(v);
+    } else if (field.name == "password") {
+      auth.password = *std::move(v);
+    } else {
+      auth.password_file = ResolvePath(*v);
+    }
+  }
+  return auth;
+}
+
+absl::Status Loader::ValidateHttpClient(ParsedScrapeConfig* parsed) const {
+  HttpClientConfig& http = parsed->config.http_client;
+  const std::string& token = parsed->bearer_token;
+  const std::string& token_file = parsed->bearer_token_file;
+  const bool has_token = !token.empty() || !token_file.empty();
+  // An error points at the later of the fields in conflict.
+  const int token_line =
+      std::max(token.empty() ? 0 : parsed->bearer_token_line,
+               token_file.empty() ? 0 : parsed->bearer_token_file_line);
+  const auto error = [&](std::initializer_list<int> lines,
+                         absl::string_view reason) {
+    return ErrorAt(std::max(lines), reason);
+  };
+  if (!token.empty() && !token_file.empty()) {
+    return error({token_line},
+                 "at most one of bearer_token & bearer_token_file must be "
+                 "configured");
+  }
+  if (http.basic_auth.has_value() && has_token) {
+    return error({parsed->basic_auth_line, token_line},
+                 "at most one of basic_auth, oauth2, bearer_token & "
+                 "bearer_token_file must be configured");
+  }
+  if (http.basic_auth.has_value() && !http.basic_auth->password.empty() &&
+      !http.basic_auth->password_file.empty()) {
+    return error({parsed->basic_auth_line},
+                 "at most one of basic_auth password & password_file must be "
+                 "configured");
+  }
+  if (http.authorization.has_value()) {
+    AuthorizationConfig& auth = *http.authorization;
+    if (has_token) {
+      return error({parsed->authorization_line, token_line},
+                   "authorization is not compatible with bearer_token & "
+                   "bearer_token_file");
+    }
+    if (!auth.credentials.empty() && !auth.credentials_file.empty()) {
+      return error({parsed->authorization_line},
+                   "at most one of authorization credentials & "
+                   "credentials_file must be configured");
+    }
+    auth.type = std::string(absl::StripAsciiWhitespace(auth.type));
+    if (auth.type.empty()) auth.type = "Bearer";
+    if (absl::AsciiStrToLower(auth.type) == "basic") {
+      return error({parsed->authorization_line},
+                   "authorization type cannot be set to \"basic\", use "
+                   "\"basic_auth\" instead");
+    }
+    if (http.basic_auth.has_value()) {
+      return error({parsed->authorization_line, parsed->basic_auth_line},
+                   "at most one of basic_auth, oauth2 & authorization must be "
+                   "configured");
+    }
+  } else if (has_token) {
+    AuthorizationConfig auth;  // Type "Bearer".
+    auth.credentials = token;
+    auth.credentials_file = token_file;
+    http.authorization = std::move(auth);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<RelabelConfig>> Loader::ParseRelabelConfigs(

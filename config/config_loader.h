@@ -6,8 +6,13 @@
 //   - `global`: scrape_interval, scrape_timeout, evaluation_interval,
 //     external_labels;
 //   - `scrape_configs`: job_name, scrape_interval, scrape_timeout,
-//     metrics_path, scheme, honor_labels, honor_timestamps, static_configs,
-//     relabel_configs, metric_relabel_configs (relabel_config.h).
+//     metrics_path, scheme, honor_labels, honor_timestamps, params, the
+//     limits (sample_limit, target_limit, label_limit,
+//     label_name_length_limit, label_value_length_limit, body_size_limit),
+//     the HTTP client (tls_config, authorization, bearer_token(_file),
+//     basic_auth, proxy_url, follow_redirects; relative file paths resolved
+//     against the file's directory), static_configs, relabel_configs,
+//     metric_relabel_configs (relabel_config.h).
 // As in Prometheus, unknown fields are errors. Other Prometheus fields are
 // rejected as "not supported yet" unless empty, so that no setting is ever
 // silently ignored. Called at startup and on reload; not on a hot path.

@@ -2,11 +2,13 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "config/config.h"
 #include "gtest/gtest.h"
@@ -278,6 +280,136 @@ TEST(ParseConfigTest, AcceptsEmptyUnsupportedFields) {
                                               "test.yml");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->scrape_configs.size(), 1u);
+}
+
+TEST(ParseConfigTest, ReadsScrapeLimitsAndParams) {
+  absl::StatusOr<Config> config = ParseConfig(R"(scrape_configs:
+  - job_name: j
+    params:
+      module: [m1, m2]
+      empty: ~
+    sample_limit: 5
+    target_limit: 6
+    label_limit: 7
+    label_name_length_limit: 8
+    label_value_length_limit: 9
+    body_size_limit: 1.5KB
+  - job_name: k
+)",
+                                              "test.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const ScrapeConfig& j = config->scrape_configs[0];
+  EXPECT_EQ(j.params, (std::map<std::string, std::vector<std::string>>{
+                          {"empty", {}}, {"module", {"m1", "m2"}}}));
+  EXPECT_EQ(j.sample_limit, 5u);
+  EXPECT_EQ(j.target_limit, 6u);
+  EXPECT_EQ(j.label_limit, 7u);
+  EXPECT_EQ(j.label_name_length_limit, 8u);
+  EXPECT_EQ(j.label_value_length_limit, 9u);
+  EXPECT_EQ(j.body_size_limit, 1536);
+  const ScrapeConfig& k = config->scrape_configs[1];
+  EXPECT_TRUE(k.params.empty());
+  EXPECT_EQ(k.sample_limit, 0u);
+  EXPECT_EQ(k.body_size_limit, 0);
+}
+
+TEST(ParseConfigTest, ParsesBodySizeLimitLikeUnitsBase2Bytes) {
+  const std::pair<const char*, int64_t> kCases[] = {
+      {"0", 0},
+      {"100B", 100},
+      {"10KB", 10 * 1024},
+      {"10KiB", 10 * 1024},
+      {"10MB", 10 << 20},
+      {"1GiB", int64_t{1} << 30},
+      {"1KiB512B", 1536},
+      {".5KB", 512},
+      {"-1KB", -1024},
+  };
+  for (const auto& [text, bytes] : kCases) {
+    SCOPED_TRACE(text);
+    absl::StatusOr<Config> config = ParseConfig(
+        absl::StrCat(
+            "scrape_configs:\n- job_name: j\n  body_size_limit: ", text, "\n"),
+        "test.yml");
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->scrape_configs[0].body_size_limit, bytes);
+  }
+}
+
+TEST(ParseConfigTest, ReadsHttpClientSettings) {
+  absl::StatusOr<Config> config = ParseConfig(R"(scrape_configs:
+  - job_name: tls
+    scheme: https
+    follow_redirects: false
+    proxy_url: http://proxy:3128
+    tls_config:
+      ca_file: ca.pem
+      cert_file: /abs/client.pem
+      key_file: sub/client.key
+      server_name: example.org
+      insecure_skip_verify: true
+      min_version: TLS12
+      max_version: TLS13
+    authorization:
+      credentials_file: token
+  - job_name: bearer
+    bearer_token: s3cret
+  - job_name: bearer_file
+    bearer_token_file: /var/run/token
+  - job_name: basic
+    basic_auth:
+      username: u
+      password_file: pw
+  - job_name: typed
+    authorization:
+      type: " Token "
+      credentials: abc
+  - job_name: plain
+)",
+                                              "/etc/fedgate/fedgate.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const HttpClientConfig& tls = config->scrape_configs[0].http_client;
+  EXPECT_FALSE(tls.follow_redirects);
+  EXPECT_EQ(tls.proxy_url, "http://proxy:3128");
+  // Relative paths resolve against the config file's directory.
+  EXPECT_EQ(tls.tls_config.ca_file, "/etc/fedgate/ca.pem");
+  EXPECT_EQ(tls.tls_config.cert_file, "/abs/client.pem");
+  EXPECT_EQ(tls.tls_config.key_file, "/etc/fedgate/sub/client.key");
+  EXPECT_EQ(tls.tls_config.server_name, "example.org");
+  EXPECT_TRUE(tls.tls_config.insecure_skip_verify);
+  EXPECT_EQ(tls.tls_config.min_version, 0x0303);
+  EXPECT_EQ(tls.tls_config.max_version, 0x0304);
+  ASSERT_TRUE(tls.authorization.has_value());
+  EXPECT_EQ(tls.authorization->type, "Bearer");
+  EXPECT_EQ(tls.authorization->credentials_file, "/etc/fedgate/token");
+  EXPECT_FALSE(tls.basic_auth.has_value());
+
+  // bearer_token(_file) become `authorization` of type Bearer.
+  const HttpClientConfig& bearer = config->scrape_configs[1].http_client;
+  ASSERT_TRUE(bearer.authorization.has_value());
+  EXPECT_EQ(bearer.authorization->type, "Bearer");
+  EXPECT_EQ(bearer.authorization->credentials, "s3cret");
+  const HttpClientConfig& bearer_file = config->scrape_configs[2].http_client;
+  ASSERT_TRUE(bearer_file.authorization.has_value());
+  EXPECT_EQ(bearer_file.authorization->credentials_file, "/var/run/token");
+
+  const HttpClientConfig& basic = config->scrape_configs[3].http_client;
+  ASSERT_TRUE(basic.basic_auth.has_value());
+  EXPECT_EQ(basic.basic_auth->username, "u");
+  EXPECT_EQ(basic.basic_auth->password_file, "/etc/fedgate/pw");
+  EXPECT_FALSE(basic.authorization.has_value());
+
+  const HttpClientConfig& typed = config->scrape_configs[4].http_client;
+  ASSERT_TRUE(typed.authorization.has_value());
+  EXPECT_EQ(typed.authorization->type, "Token");  // Trimmed.
+  EXPECT_EQ(typed.authorization->credentials, "abc");
+
+  const HttpClientConfig& plain = config->scrape_configs[5].http_client;
+  EXPECT_TRUE(plain.follow_redirects);
+  EXPECT_TRUE(plain.tls_config.empty());
+  EXPECT_FALSE(plain.authorization.has_value());
+  EXPECT_FALSE(plain.basic_auth.has_value());
+  EXPECT_EQ(plain.proxy_url, "");
 }
 
 TEST(ParseConfigTest, ReadsFileSdConfigsWithDefaults) {
@@ -665,20 +797,108 @@ TEST(ParseConfigTest, RejectsInvalidConfigsWithLocation) {
        "scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
        "      action: drop\n",
        4, "field relabel_configs: cannot unmarshal !!map into a list"},
-      {"tls_config not supported yet",
-       "scrape_configs:\n  - job_name: a\n    tls_config:\n"
-       "      insecure_skip_verify: true\n",
-       3, "field tls_config in scrape config is not supported by fedgate yet"},
+      {"oauth2 not supported yet",
+       "scrape_configs:\n  - job_name: a\n    oauth2:\n"
+       "      client_id: x\n",
+       3, "field oauth2 in scrape config is not supported by fedgate yet"},
       {"consul_sd_configs not supported yet",
        "scrape_configs:\n  - job_name: a\n    consul_sd_configs:\n"
        "      - server: localhost:8500\n",
        3,
        "field consul_sd_configs in scrape config is not supported by fedgate "
        "yet"},
-      {"follow_redirects not supported yet",
-       "scrape_configs:\n  - job_name: a\n    follow_redirects: true\n", 3,
-       "field follow_redirects in scrape config is not supported by fedgate "
+      {"enable_http2 not supported yet",
+       "scrape_configs:\n  - job_name: a\n    enable_http2: false\n", 3,
+       "field enable_http2 in scrape config is not supported by fedgate "
        "yet"},
+
+      // Scrape limits and params (Prometheus 2.42 wording).
+      {"negative sample_limit",
+       "scrape_configs:\n  - job_name: a\n    sample_limit: -1\n", 3,
+       "field sample_limit: cannot unmarshal !!str `-1` into uint"},
+      {"text label_limit",
+       "scrape_configs:\n  - job_name: a\n    label_limit: abc\n", 3,
+       "field label_limit: cannot unmarshal !!str `abc` into uint"},
+      {"body_size_limit unknown unit",
+       "scrape_configs:\n  - job_name: a\n    body_size_limit: 10XB\n", 3,
+       "units: unknown unit XB in 10XB"},
+      {"body_size_limit without unit",
+       "scrape_configs:\n  - job_name: a\n    body_size_limit: 10\n", 3,
+       "units: unknown unit  in 10"},
+      {"body_size_limit not a number",
+       "scrape_configs:\n  - job_name: a\n    body_size_limit: MB\n", 3,
+       "units: invalid MB"},
+      {"params value not a list",
+       "scrape_configs:\n  - job_name: a\n    params:\n      a: b\n", 4,
+       "cannot unmarshal !!str `b` into []string"},
+      {"enable_compression is not in 2.42",
+       "scrape_configs:\n  - job_name: a\n    enable_compression: false\n", 3,
+       "field enable_compression in scrape config is not supported by "
+       "fedgate yet"},
+      {"global sample_limit is not in 2.42", "global:\n  sample_limit: 5\n", 2,
+       "field sample_limit in global config is not supported by fedgate yet"},
+
+      // HTTP client (prometheus/common HTTPClientConfig.Validate).
+      {"bearer_token and bearer_token_file",
+       "scrape_configs:\n  - job_name: a\n    bearer_token: x\n"
+       "    bearer_token_file: f\n",
+       4, "at most one of bearer_token & bearer_token_file must be configured"},
+      {"basic_auth and bearer_token",
+       "scrape_configs:\n  - job_name: a\n    bearer_token: x\n"
+       "    basic_auth: {username: u}\n",
+       4,
+       "at most one of basic_auth, oauth2, bearer_token & bearer_token_file "
+       "must be configured"},
+      {"basic_auth password and password_file",
+       "scrape_configs:\n  - job_name: a\n"
+       "    basic_auth: {username: u, password: p, password_file: f}\n",
+       3,
+       "at most one of basic_auth password & password_file must be "
+       "configured"},
+      {"authorization and bearer_token",
+       "scrape_configs:\n  - job_name: a\n"
+       "    authorization: {credentials: a}\n    bearer_token: b\n",
+       4,
+       "authorization is not compatible with bearer_token & bearer_token_file"},
+      {"authorization credentials and credentials_file",
+       "scrape_configs:\n  - job_name: a\n"
+       "    authorization: {credentials: a, credentials_file: b}\n",
+       3,
+       "at most one of authorization credentials & credentials_file must be "
+       "configured"},
+      {"authorization type basic",
+       "scrape_configs:\n  - job_name: a\n"
+       "    authorization: {type: Basic, credentials: a}\n",
+       3,
+       "authorization type cannot be set to \"basic\", use \"basic_auth\" "
+       "instead"},
+      {"authorization and basic_auth",
+       "scrape_configs:\n  - job_name: a\n"
+       "    authorization: {credentials: a}\n    basic_auth: {username: u}\n",
+       4,
+       "at most one of basic_auth, oauth2 & authorization must be configured"},
+      {"basic_auth username_file is not in 2.42",
+       "scrape_configs:\n  - job_name: a\n"
+       "    basic_auth:\n      username_file: f\n",
+       4, "field username_file not found in basic auth"},
+      {"unknown TLS version",
+       "scrape_configs:\n  - job_name: a\n"
+       "    tls_config:\n      min_version: TLS14\n",
+       4, "unknown TLS version: TLS14"},
+      {"inline ca is not in 2.42",
+       "scrape_configs:\n  - job_name: a\n    tls_config:\n      ca: x\n", 4,
+       "field ca not found in tls config"},
+      {"cert_file without key_file",
+       "scrape_configs:\n  - job_name: a\n"
+       "    tls_config:\n      cert_file: /c.pem\n",
+       3, "client cert file \"/c.pem\" specified without client key file"},
+      {"key_file without cert_file",
+       "scrape_configs:\n  - job_name: a\n"
+       "    tls_config:\n      key_file: /k.pem\n",
+       3, "client key file \"/k.pem\" specified without client cert file"},
+      {"proxy_url without scheme",
+       "scrape_configs:\n  - job_name: a\n    proxy_url: \"::bad\"\n", 3,
+       "parse \"::bad\": missing protocol scheme"},
       {"scrape timeout above scrape interval",
        "scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n"
        "    scrape_timeout: 6s\n",

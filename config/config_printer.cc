@@ -1,6 +1,8 @@
 #include "config/config_printer.h"
 
+#include <cstdint>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -186,6 +188,85 @@ void AppendRelabelConfigs(std::string* out, absl::string_view key,
   }
 }
 
+// units.Base2Bytes.String(): `1KiB512B`, `10MiB`.
+std::string Base2BytesString(int64_t n) {
+  static constexpr absl::string_view kPrefixes[] = {"",  "K", "M", "G",
+                                                    "T", "P", "E"};
+  std::string out;
+  for (int i = 0; i < 7; ++i) {
+    if (n % 1024 != 0 || (i == 0 && n == 0)) {
+      out = absl::StrCat(n % 1024, kPrefixes[i], i == 0 ? "B" : "iB", out);
+    }
+    n /= 1024;
+    if (n == 0) break;
+  }
+  return out;
+}
+
+// Go's url.URL.Redacted() for a URL with a password: `http://u:xxxxx@h/`.
+std::string RedactedUrl(absl::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == absl::string_view::npos) return std::string(url);
+  const size_t authority = scheme_end + 3;
+  const size_t end = url.find_first_of("/?#", authority);
+  const absl::string_view host_part = url.substr(
+      authority, end == absl::string_view::npos ? end : end - authority);
+  const size_t at = host_part.rfind('@');
+  if (at == absl::string_view::npos) return std::string(url);
+  const size_t colon = host_part.substr(0, at).find(':');
+  if (colon == absl::string_view::npos) return std::string(url);
+  return absl::StrCat(url.substr(0, authority + colon + 1), "xxxxx",
+                      url.substr(authority + at));
+}
+
+// prometheus/common's HTTPClientConfig fields, in its order (yaml.v2
+// omitempty), secrets as `<secret>`.
+void AppendHttpClientConfig(std::string* out, const HttpClientConfig& http) {
+  if (http.basic_auth.has_value()) {
+    const BasicAuthConfig& b = *http.basic_auth;
+    *out += "  basic_auth:\n";
+    if (!b.username.empty()) AppendString(out, "    ", "username", b.username);
+    if (!b.password.empty()) *out += "    password: <secret>\n";
+    if (!b.password_file.empty()) {
+      AppendString(out, "    ", "password_file", b.password_file);
+    }
+  }
+  if (http.authorization.has_value()) {
+    const AuthorizationConfig& a = *http.authorization;
+    *out += "  authorization:\n";
+    if (!a.type.empty()) AppendString(out, "    ", "type", a.type);
+    if (!a.credentials.empty()) *out += "    credentials: <secret>\n";
+    if (!a.credentials_file.empty()) {
+      AppendString(out, "    ", "credentials_file", a.credentials_file);
+    }
+  }
+  if (!http.proxy_url.empty()) {
+    AppendString(out, "  ", "proxy_url", RedactedUrl(http.proxy_url));
+  }
+  const TlsConfig& t = http.tls_config;
+  if (!t.empty()) {
+    *out += "  tls_config:\n";
+    if (!t.ca_file.empty()) AppendString(out, "    ", "ca_file", t.ca_file);
+    if (!t.cert_file.empty()) {
+      AppendString(out, "    ", "cert_file", t.cert_file);
+    }
+    if (!t.key_file.empty()) AppendString(out, "    ", "key_file", t.key_file);
+    if (!t.server_name.empty()) {
+      AppendString(out, "    ", "server_name", t.server_name);
+    }
+    if (t.insecure_skip_verify) *out += "    insecure_skip_verify: true\n";
+    // 2.42 prints the versions as Go's numbers (771 for TLS12).
+    if (t.min_version != 0) {
+      absl::StrAppend(out, "    min_version: ", t.min_version, "\n");
+    }
+    if (t.max_version != 0) {
+      absl::StrAppend(out, "    max_version: ", t.max_version, "\n");
+    }
+  }
+  absl::StrAppend(out, "  follow_redirects: ",
+                  http.follow_redirects ? "true" : "false", "\n");
+}
+
 }  // namespace
 
 std::string YamlScalar(absl::string_view s) {
@@ -214,14 +295,41 @@ std::string PrintConfigYaml(const Config& config) {
     // yaml.v2 omitempty: false booleans and empty strings are not printed.
     if (sc.honor_labels) out += "  honor_labels: true\n";
     if (sc.honor_timestamps) out += "  honor_timestamps: true\n";
+    if (!sc.params.empty()) {
+      out += "  params:\n";
+      for (const auto& [name, values] : sc.params) {
+        if (values.empty()) {
+          absl::StrAppend(&out, "    ", YamlScalar(name), ": []\n");
+          continue;
+        }
+        absl::StrAppend(&out, "    ", YamlScalar(name), ":\n");
+        for (const std::string& v : values) {
+          absl::StrAppend(&out, "    - ", YamlScalar(v), "\n");
+        }
+      }
+    }
     AppendDuration(&out, "  ", "scrape_interval", sc.scrape_interval);
     AppendDuration(&out, "  ", "scrape_timeout", sc.scrape_timeout);
     if (!sc.metrics_path.empty()) {
       AppendString(&out, "  ", "metrics_path", sc.metrics_path);
     }
     if (!sc.scheme.empty()) AppendString(&out, "  ", "scheme", sc.scheme);
-    // The HTTP client's defaults, which fedgate's client also follows.
-    out += "  follow_redirects: true\n";
+    if (sc.body_size_limit != 0) {
+      absl::StrAppend(&out, "  body_size_limit: ",
+                      Base2BytesString(sc.body_size_limit), "\n");
+    }
+    const std::pair<absl::string_view, uint64_t> limits[] = {
+        {"sample_limit", sc.sample_limit},
+        {"target_limit", sc.target_limit},
+        {"label_limit", sc.label_limit},
+        {"label_name_length_limit", sc.label_name_length_limit},
+        {"label_value_length_limit", sc.label_value_length_limit},
+    };
+    for (const auto& [name, limit] : limits) {
+      if (limit != 0) absl::StrAppend(&out, "  ", name, ": ", limit, "\n");
+    }
+    AppendHttpClientConfig(&out, sc.http_client);
+    // HTTP/2 is negotiated over TLS as Prometheus's client does.
     out += "  enable_http2: true\n";
     AppendRelabelConfigs(&out, "relabel_configs", sc.relabel_configs);
     AppendRelabelConfigs(&out, "metric_relabel_configs",

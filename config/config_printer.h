@@ -6,8 +6,9 @@
 // inherited from global, ...), in Prometheus's field order, with yaml.v2's
 // layout and quoting (plain where plain is unambiguous, `"..."` for strings
 // that would read as another type, `'...'` for strings that plain style
-// cannot carry). Secrets are printed as `<secret>` (Prometheus's
-// config.Secret); fedgate's configuration has no secret field yet.
+// cannot carry). Secrets (bearer tokens, `authorization` credentials,
+// `basic_auth` passwords) are printed as `<secret>` (Prometheus's
+// config.Secret) and a proxy URL's password as `xxxxx`.
 // Called by the /api/v1/status/config handler; not on a hot path.
 //
 // Thread-safety: pure functions; thread-safe.

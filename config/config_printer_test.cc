@@ -1,6 +1,9 @@
 #include "config/config_printer.h"
 
+#include <string>
+
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "config/config_loader.h"
 #include "gtest/gtest.h"
 
@@ -157,6 +160,128 @@ scrape_configs:
             "  static_configs:\n"
             "  - targets:\n"
             "    - a:1\n");
+}
+
+TEST(ConfigPrinterTest, PrintsScrapeLimitsAndHttpClientLikePrometheus) {
+  // The input and the expected output are Prometheus 2.42's
+  // /api/v1/status/config for the same file.
+  absl::StatusOr<Config> config = ParseConfig(R"(scrape_configs:
+- job_name: a
+  params: {module: [m1, m2], x: [y]}
+  sample_limit: 5
+  label_limit: 6
+  label_name_length_limit: 7
+  label_value_length_limit: 8
+  body_size_limit: 1.5KB
+  target_limit: 9
+  follow_redirects: false
+  proxy_url: http://user:pw@p:3128/
+  tls_config: {ca_file: ca.pem, cert_file: c.pem, key_file: k.pem, server_name: sn, insecure_skip_verify: true, min_version: TLS12, max_version: TLS13}
+  authorization: {credentials_file: tok}
+  static_configs: [{targets: ['127.0.0.1:1']}]
+- job_name: b
+  bearer_token: secret
+  basic_auth: null
+  static_configs: [{targets: ['127.0.0.1:1']}]
+- job_name: c
+  basic_auth: {username: u, password: p}
+  body_size_limit: 10MB
+  static_configs: [{targets: ['127.0.0.1:1']}]
+- job_name: e
+  authorization: {type: Token, credentials: xx}
+  static_configs: [{targets: ['127.0.0.1:1']}]
+)",
+                                              "p.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const std::string printed = PrintConfigYaml(*config);
+  EXPECT_EQ(printed, R"(global:
+  scrape_interval: 1m
+  scrape_timeout: 10s
+  evaluation_interval: 1m
+scrape_configs:
+- job_name: a
+  honor_timestamps: true
+  params:
+    module:
+    - m1
+    - m2
+    x:
+    - "y"
+  scrape_interval: 1m
+  scrape_timeout: 10s
+  metrics_path: /metrics
+  scheme: http
+  body_size_limit: 1KiB512B
+  sample_limit: 5
+  target_limit: 9
+  label_limit: 6
+  label_name_length_limit: 7
+  label_value_length_limit: 8
+  authorization:
+    type: Bearer
+    credentials_file: tok
+  proxy_url: http://user:xxxxx@p:3128/
+  tls_config:
+    ca_file: ca.pem
+    cert_file: c.pem
+    key_file: k.pem
+    server_name: sn
+    insecure_skip_verify: true
+    min_version: 771
+    max_version: 772
+  follow_redirects: false
+  enable_http2: true
+  static_configs:
+  - targets:
+    - 127.0.0.1:1
+- job_name: b
+  honor_timestamps: true
+  scrape_interval: 1m
+  scrape_timeout: 10s
+  metrics_path: /metrics
+  scheme: http
+  authorization:
+    type: Bearer
+    credentials: <secret>
+  follow_redirects: true
+  enable_http2: true
+  static_configs:
+  - targets:
+    - 127.0.0.1:1
+- job_name: c
+  honor_timestamps: true
+  scrape_interval: 1m
+  scrape_timeout: 10s
+  metrics_path: /metrics
+  scheme: http
+  body_size_limit: 10MiB
+  basic_auth:
+    username: u
+    password: <secret>
+  follow_redirects: true
+  enable_http2: true
+  static_configs:
+  - targets:
+    - 127.0.0.1:1
+- job_name: e
+  honor_timestamps: true
+  scrape_interval: 1m
+  scrape_timeout: 10s
+  metrics_path: /metrics
+  scheme: http
+  authorization:
+    type: Token
+    credentials: <secret>
+  follow_redirects: true
+  enable_http2: true
+  static_configs:
+  - targets:
+    - 127.0.0.1:1
+)");
+  // No secret appears anywhere in the output.
+  for (const char* secret : {"secret\n", ": p\n", "xx\n", ":pw@"}) {
+    EXPECT_FALSE(absl::StrContains(printed, secret)) << secret;
+  }
 }
 
 TEST(ConfigPrinterTest, QuotesScalarsAsYamlV2) {

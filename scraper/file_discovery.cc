@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -179,10 +180,35 @@ FileDiscoverer::FileDiscoverer(const FileSdConfig& config, int inotify_fd,
 
 FileDiscoverer::~FileDiscoverer() { close(inotify_fd_); }
 
-void FileDiscoverer::DrainEvents() {
+bool FileDiscoverer::DrainEvents() {
   alignas(inotify_event) char buffer[16384];
-  while (read(inotify_fd_, buffer, sizeof(buffer)) > 0) {
+  bool relevant = false;
+  ssize_t got;
+  while ((got = read(inotify_fd_, buffer, sizeof(buffer))) > 0) {
+    for (ssize_t at = 0; at < got;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
+      at += sizeof(inotify_event) + event->len;
+      if (relevant) continue;
+      if ((event->mask &
+           (IN_Q_OVERFLOW | IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) != 0 ||
+          event->len == 0) {
+        relevant = true;
+        continue;
+      }
+      const char* name = event->name;
+      for (const std::string& pattern : patterns_) {
+        const size_t slash = pattern.rfind('/');
+        const std::string base =
+            slash == std::string::npos ? pattern : pattern.substr(slash + 1);
+        // FNM_PERIOD unset: `*` matches a leading dot, as in ListFiles.
+        if (fnmatch(base.c_str(), name, 0) == 0) {
+          relevant = true;
+          break;
+        }
+      }
+    }
   }
+  return relevant;
 }
 
 void FileDiscoverer::WatchDirectories() {
@@ -220,7 +246,9 @@ std::vector<std::string> FileDiscoverer::ListFiles() const {
 }
 
 std::vector<TargetGroup> FileDiscoverer::Refresh(absl::Time now) {
-  DrainEvents();
+  // Called for a readable watch descriptor or a due refresh; unrelated
+  // events change nothing (no groups: no update).
+  if (!DrainEvents() && now < next_refresh_) return {};
   next_refresh_ = now + interval_;
   std::vector<TargetGroup> out;
   std::map<std::string, size_t> counts;

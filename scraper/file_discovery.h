@@ -62,8 +62,12 @@ class FileDiscoverer : public Discoverer {
  private:
   FileDiscoverer(const FileSdConfig& config, int inotify_fd,
                  prometheus::Counter* read_errors, DiscoveryLogger log);
-  // Reads and discards pending inotify events: any event means a re-read.
-  void DrainEvents();
+  // Reads the pending inotify events; returns whether one concerns a file
+  // the patterns match (or a watched directory itself, or the queue
+  // overflowed), which means a re-read. Events for other files in the same
+  // directories are ignored: otherwise a log file written next to the
+  // targets file, on every read error, would make a busy loop.
+  bool DrainEvents();
   void WatchDirectories();
   std::vector<std::string> ListFiles() const;
 

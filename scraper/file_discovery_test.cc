@@ -205,6 +205,30 @@ TEST(FileDiscovererTest, BrokenFileKeepsItsLastGoodGroups) {
   EXPECT_TRUE(groups[1].targets.empty());
 }
 
+TEST(FileDiscovererTest, IgnoresOtherFilesInTheDirectory) {
+  const std::string dir = NewDir("others");
+  Write(dir + "/t.json", R"([{"targets": ["a:1"]}])");
+  Harness h;
+  FileSdConfig config;
+  config.files = {dir + "/t.json"};
+  absl::StatusOr<std::unique_ptr<FileDiscoverer>> d =
+      FileDiscoverer::Create(config, h.errors, h.log);
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ((*d)->Refresh(absl::Now()).size(), 1u);
+  // Broken: one read error. Then a log file written beside it (as when
+  // fedgate logs there) must not make it re-read the broken file again.
+  Write(dir + "/t.json", "[{");
+  ASSERT_TRUE(WaitForEvent(**d));
+  EXPECT_TRUE((*d)->Refresh(absl::Now()).empty());
+  EXPECT_EQ(h.errors->Value(), 1);
+  for (int i = 0; i < 3; ++i) {
+    Write(dir + "/fedgate.log", absl::StrCat("line ", i));
+    ASSERT_TRUE(WaitForEvent(**d));
+    EXPECT_TRUE((*d)->Refresh(absl::Now()).empty());
+  }
+  EXPECT_EQ(h.errors->Value(), 1);
+}
+
 TEST(FileDiscovererTest, WatchesADirectoryCreatedLater) {
   const std::string dir = NewDir("later") + "/sub";
   Harness h;
@@ -219,7 +243,7 @@ TEST(FileDiscovererTest, WatchesADirectoryCreatedLater) {
   // The refresh_interval re-read finds the file once the directory exists.
   mkdir(dir.c_str(), 0755);
   Write(dir + "/x.yaml", "- targets: [x:1]\n");
-  EXPECT_EQ((*d)->Refresh(absl::Now()).size(), 1u);
+  EXPECT_EQ((*d)->Refresh((*d)->NextRefresh()).size(), 1u);
 }
 
 }  // namespace

@@ -1,14 +1,18 @@
 #include "scraper/http_client.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "absl/base/call_once.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -133,6 +137,145 @@ size_t MaxIdleConnections(size_t wanted) {
   return std::max<size_t>(1, std::min<size_t>(wanted, limit.rlim_cur / 2));
 }
 
+// Reads a credentials or password file, trimmed of surrounding whitespace
+// as Prometheus does; the error reads like Go's `open <path>: <errno text>`.
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
+  const auto error = [&path](absl::string_view op, int error_number) {
+    std::string text = std::strerror(error_number);
+    // Go spells errno texts in lower case ("no such file or directory").
+    if (!text.empty()) text[0] = absl::ascii_tolower(text[0]);
+    return absl::UnavailableError(absl::StrCat(op, " ", path, ": ", text));
+  };
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return error("open", errno);
+  std::string contents;
+  char buffer[4096];
+  while (true) {
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int error_number = errno;
+      close(fd);
+      return error("read", error_number);
+    }
+    contents.append(buffer, static_cast<size_t>(n));
+    // A credentials file is small; refuse to hold a huge one in memory.
+    if (contents.size() > (1 << 20)) break;
+  }
+  close(fd);
+  return std::string(absl::StripAsciiWhitespace(contents));
+}
+
+// Returns the `Authorization` header value for `config` ("" for none),
+// reading credentials and password files now (prometheus/common's round
+// trippers read them for every request). Errors name the file, never its
+// content.
+absl::StatusOr<std::string> AuthorizationValue(const HttpClientConfig& config) {
+  if (config.authorization.has_value()) {
+    const AuthorizationConfig& auth = *config.authorization;
+    if (!auth.credentials.empty()) {
+      return absl::StrCat(auth.type, " ", auth.credentials);
+    }
+    if (!auth.credentials_file.empty()) {
+      absl::StatusOr<std::string> credentials =
+          ReadSecretFile(auth.credentials_file);
+      if (!credentials.ok()) {
+        return absl::UnavailableError(absl::StrCat(
+            "unable to read authorization credentials file ",
+            auth.credentials_file, ": ", credentials.status().message()));
+      }
+      return absl::StrCat(auth.type, " ", *credentials);
+    }
+    return std::string();
+  }
+  if (config.basic_auth.has_value()) {
+    const BasicAuthConfig& basic = *config.basic_auth;
+    std::string password =
+        std::string(absl::StripAsciiWhitespace(basic.password));
+    if (!basic.password_file.empty()) {
+      absl::StatusOr<std::string> from_file =
+          ReadSecretFile(basic.password_file);
+      if (!from_file.ok()) {
+        return absl::UnavailableError(absl::StrCat(
+            "unable to read basic auth password file ", basic.password_file,
+            ": ", from_file.status().message()));
+      }
+      password = *std::move(from_file);
+    }
+    return absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(
+                                      basic.username, ":", password)));
+  }
+  return std::string();
+}
+
+// Maps Go's TLS version numbers to curl's minimum and maximum settings.
+long CurlMinTlsVersion(uint16_t version) {
+  switch (version) {
+    case 0x0301:
+      return CURL_SSLVERSION_TLSv1_0;
+    case 0x0302:
+      return CURL_SSLVERSION_TLSv1_1;
+    case 0x0304:
+      return CURL_SSLVERSION_TLSv1_3;
+    default:  // TLS12, and Go's default minimum for clients.
+      return CURL_SSLVERSION_TLSv1_2;
+  }
+}
+long CurlMaxTlsVersion(uint16_t version) {
+  switch (version) {
+    case 0x0301:
+      return CURL_SSLVERSION_MAX_TLSv1_0;
+    case 0x0302:
+      return CURL_SSLVERSION_MAX_TLSv1_1;
+    case 0x0303:
+      return CURL_SSLVERSION_MAX_TLSv1_2;
+    case 0x0304:
+      return CURL_SSLVERSION_MAX_TLSv1_3;
+    default:
+      return CURL_SSLVERSION_MAX_DEFAULT;
+  }
+}
+
+// For a `server_name` that differs from the URL's host: the URL with the
+// host replaced (so curl verifies and sends that name as SNI), the
+// CURLOPT_CONNECT_TO entry that still connects to the real host and port,
+// and the real `host:port` for the Host header (Go sends the URL's host).
+struct ServerNameRoute {
+  std::string url;
+  std::string connect_to;
+  std::string host_header;
+};
+bool RouteForServerName(const std::string& url, const std::string& server_name,
+                        ServerNameRoute* route) {
+  CURLU* u = curl_url();
+  char* host = nullptr;
+  char* port = nullptr;
+  char* explicit_port = nullptr;
+  char* rewritten = nullptr;
+  bool ok =
+      curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK;
+  if (ok) {
+    const bool has_port =
+        curl_url_get(u, CURLUPART_PORT, &explicit_port, 0) == CURLUE_OK;
+    route->host_header =
+        has_port ? absl::StrCat(host, ":", explicit_port) : std::string(host);
+    route->connect_to =
+        absl::StrCat(server_name, ":", port, ":", host, ":", port);
+    ok = curl_url_set(u, CURLUPART_HOST, server_name.c_str(), 0) == CURLUE_OK &&
+         curl_url_get(u, CURLUPART_URL, &rewritten, 0) == CURLUE_OK;
+    if (ok) route->url = rewritten;
+  }
+  curl_free(host);
+  curl_free(port);
+  curl_free(explicit_port);
+  curl_free(rewritten);
+  curl_url_cleanup(u);
+  return ok;
+}
+
 void InitCurlOnce() {
   static absl::once_flag once;
   // Never cleaned up: curl_global_cleanup is not thread-safe, and the
@@ -145,8 +288,13 @@ void InitCurlOnce() {
 struct HttpClient::Transfer {
   HttpRequest request;
   HttpCallback done;
+  // `Authorization` value (secret: never logged), "" for none.
+  std::string authorization;
+  ServerNameRoute route;  // Used when tls_config.server_name is set.
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
+  curl_slist* connect_to = nullptr;
+  bool body_limit_exceeded = false;
   size_t active_index = 0;
   // The last status line seen (redirects and 1xx come first).
   int status_code = 0;
@@ -154,7 +302,10 @@ struct HttpClient::Transfer {
   std::string body;
   char error[CURL_ERROR_SIZE] = {};
 
-  ~Transfer() { curl_slist_free_all(headers); }
+  ~Transfer() {
+    curl_slist_free_all(headers);
+    curl_slist_free_all(connect_to);
+  }
 
   static size_t OnHeader(char* data, size_t size, size_t n, void* self) {
     auto* t = static_cast<Transfer*>(self);
@@ -181,7 +332,15 @@ struct HttpClient::Transfer {
   static size_t OnBody(char* data, size_t size, size_t n, void* self) {
     auto* t = static_cast<Transfer*>(self);
     // Other answers fail the scrape; their bodies are read but not kept.
-    if (t->status_code == 200) t->body.append(data, size * n);
+    if (t->status_code != 200) return size * n;
+    // Prometheus reads at most `limit` bytes and fails when it got that
+    // many; stopping here keeps a huge or gzip-bombed body out of memory.
+    const int64_t limit = t->request.body_size_limit;
+    if (limit > 0 && static_cast<int64_t>(t->body.size() + size * n) >= limit) {
+      t->body_limit_exceeded = true;
+      return 0;  // Aborts the transfer with CURLE_WRITE_ERROR.
+    }
+    t->body.append(data, size * n);
     return size * n;
   }
 };
@@ -210,6 +369,17 @@ void HttpClient::Fetch(HttpRequest request, HttpCallback done) {
   auto transfer = std::make_unique<Transfer>();
   transfer->request = std::move(request);
   transfer->done = std::move(done);
+  if (const HttpClientConfig* config = transfer->request.client_config.get();
+      config != nullptr) {
+    absl::StatusOr<std::string> authorization = AuthorizationValue(*config);
+    if (!authorization.ok()) {
+      transfer->done(absl::UnavailableError(
+          absl::StrCat("Get \"", transfer->request.url,
+                       "\": ", authorization.status().message())));
+      return;
+    }
+    transfer->authorization = *std::move(authorization);
+  }
   {
     absl::MutexLock lock(&mu_);
     if (!shutting_down_) {
@@ -309,8 +479,41 @@ void* HttpClient::SetUpEasy(Transfer* t) {
       t->headers, absl::StrCat("X-Prometheus-Scrape-Timeout-Seconds: ",
                                FormatSeconds(r.timeout))
                       .c_str());
-  curl_easy_setopt(easy, CURLOPT_URL, r.url.c_str());
+  static const HttpClientConfig* const kDefaults = new HttpClientConfig();
+  const HttpClientConfig& config =
+      r.client_config != nullptr ? *r.client_config : *kDefaults;
+  if (!t->authorization.empty()) {
+    t->headers = curl_slist_append(
+        t->headers, absl::StrCat("Authorization: ", t->authorization).c_str());
+  }
+  const TlsConfig& tls = config.tls_config;
+  const char* url = r.url.c_str();
+  if (!tls.server_name.empty() && absl::StartsWithIgnoreCase(r.url, "https:") &&
+      RouteForServerName(r.url, tls.server_name, &t->route)) {
+    url = t->route.url.c_str();
+    t->connect_to = curl_slist_append(nullptr, t->route.connect_to.c_str());
+    curl_easy_setopt(easy, CURLOPT_CONNECT_TO, t->connect_to);
+    t->headers = curl_slist_append(
+        t->headers, absl::StrCat("Host: ", t->route.host_header).c_str());
+  }
+  curl_easy_setopt(easy, CURLOPT_URL, url);
   curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  if (!tls.ca_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_CAINFO, tls.ca_file.c_str());
+  }
+  if (!tls.cert_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_SSLCERT, tls.cert_file.c_str());
+  }
+  if (!tls.key_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_SSLKEY, tls.key_file.c_str());
+  }
+  if (tls.insecure_skip_verify) {
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  curl_easy_setopt(
+      easy, CURLOPT_SSLVERSION,
+      CurlMinTlsVersion(tls.min_version) | CurlMaxTlsVersion(tls.max_version));
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
   // Sends `Accept-Encoding: gzip` and gunzips what comes back.
@@ -320,10 +523,11 @@ void* HttpClient::SetUpEasy(Transfer* t) {
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION,
+                   config.follow_redirects ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);  // Go's limit.
   // "" disables proxies, also those named by http_proxy and friends.
-  curl_easy_setopt(easy, CURLOPT_PROXY, "");
+  curl_easy_setopt(easy, CURLOPT_PROXY, config.proxy_url.c_str());
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(
       easy, CURLOPT_MAXAGE_CONN,
@@ -340,6 +544,10 @@ void* HttpClient::SetUpEasy(Transfer* t) {
 absl::StatusOr<HttpResponse> HttpClient::Outcome(Transfer* t, int curl_code) {
   const std::string& url = t->request.url;
   CURL* easy = t->easy;
+  if (t->body_limit_exceeded) {
+    // Prometheus's errBodySizeLimit, not wrapped in the URL.
+    return absl::ResourceExhaustedError("body size limit exceeded");
+  }
   switch (static_cast<CURLcode>(curl_code)) {
     case CURLE_OK:
       break;

@@ -11,9 +11,16 @@
 // Requests are sent as Prometheus 2.42 sends scrapes (scrape/scrape.go
 // targetScraper): `GET`, `Accept` (2.42's, OpenMetrics first),
 // `Accept-Encoding: gzip` (decoded here), `User-Agent`,
-// `X-Prometheus-Scrape-Timeout-Seconds`; redirects are followed
-// (follow_redirects defaults to true), proxies from the environment are not
-// used (as in 2.42), and the timeout covers the whole transfer.
+// `X-Prometheus-Scrape-Timeout-Seconds`; and with the scrape config's HTTP
+// client settings (config.h HttpClientConfig, as prometheus/common applies
+// them): TLS (CA file, client certificate, server_name, insecure_skip_verify,
+// min/max version), `Authorization` (credentials and password files are
+// re-read for every request, so rotated tokens work), proxy_url (proxies from
+// the environment are never used, as in 2.42) and follow_redirects. The
+// timeout covers the whole transfer. body_size_limit is enforced on the
+// decompressed body as it arrives: the transfer is aborted as soon as the
+// limit is reached, so a huge body or a gzip bomb costs at most the limit in
+// memory. Secrets are never put into error messages.
 //
 // Hot path: one request per scrape; the body is read into one buffer sized
 // from the caller's hint, so a steady target costs one allocation per scrape.
@@ -37,6 +44,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "config/config.h"
 
 namespace fedgate {
 
@@ -57,6 +65,13 @@ struct HttpRequest {
   // Bytes the body is expected to have (e.g. the last scrape's); the buffer
   // is reserved up front so a steady target's body is read without copies.
   size_t body_size_hint = 0;
+  // The decompressed body size at which the transfer is aborted with
+  // ResourceExhausted `body size limit exceeded` (a body of exactly this
+  // size fails too, as in Prometheus); <= 0 means no limit.
+  int64_t body_size_limit = 0;
+  // TLS, authentication, proxy and redirect settings; null means the
+  // defaults (HttpClientConfig()).
+  std::shared_ptr<const HttpClientConfig> client_config;
 };
 
 struct HttpResponse {
@@ -73,6 +88,10 @@ struct HttpResponse {
 //   DeadlineExceeded  `Get "http://h:1/metrics": context deadline exceeded`
 //   Unavailable       `Get "http://h:1/metrics": dial tcp 127.0.0.1:1:
 //                      connect: connection refused`, or curl's message
+//   Unavailable       `Get "http://h:1/metrics": unable to read authorization
+//                      credentials file /t: open /t: no such file or
+//                      directory` (also for basic auth password files)
+//   ResourceExhausted `body size limit exceeded`
 //   Cancelled         the client shut down before the request finished.
 using HttpCallback = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>)>;
 
@@ -99,8 +118,10 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Starts `request`; `done` is called once on the I/O thread when it ends.
-  // After Shutdown() began, `done` is called at once with Cancelled on the
-  // calling thread.
+  // Credentials and password files are read here, on the calling thread; if
+  // one cannot be read, `done` is called at once on the calling thread with
+  // the error. After Shutdown() began, `done` is called at once with
+  // Cancelled on the calling thread.
   void Fetch(HttpRequest request, HttpCallback done) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Aborts the transfers in flight (their callbacks get Cancelled), waits

@@ -2,12 +2,16 @@
 
 #include <zlib.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -16,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "scraper/test_certificates.h"
 
 namespace fedgate {
 namespace {
@@ -320,6 +325,398 @@ TEST(HttpClientTest, RunsManyRequestsAtOnce) {
   EXPECT_THAT(bodies,
               ::testing::UnorderedElementsAre("0", "1", "2", "3", "4", "5"));
   EXPECT_EQ(client->InFlight(), 0);
+}
+
+// Writes `contents` to `path` (replacing it).
+void WriteFile(const std::string& path, absl::string_view contents) {
+  std::ofstream out(path, std::ios::trunc);
+  out << contents;
+}
+
+std::string TempDir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir != nullptr ? dir : "/tmp";
+}
+
+std::shared_ptr<const HttpClientConfig> ClientConfig(
+    HttpClientConfig config = HttpClientConfig()) {
+  return std::make_shared<const HttpClientConfig>(std::move(config));
+}
+
+// An HTTPS server on 127.0.0.1 with the test PKI's server certificate,
+// optionally requiring a client certificate signed by the test CA.
+class TlsTestServer {
+ public:
+  TlsTestServer(const TestCertificates& certs, bool require_client_cert)
+      : server_(certs.server_cert_file.c_str(), certs.server_key_file.c_str(),
+                require_client_cert ? certs.ca_file.c_str() : nullptr) {}
+  ~TlsTestServer() {
+    if (!thread_.joinable()) return;
+    server_.stop();
+    thread_.join();
+  }
+  httplib::SSLServer& server() { return server_; }
+  void Start() {
+    ASSERT_TRUE(server_.is_valid());
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    const absl::Time deadline = absl::Now() + kWait;
+    while (!server_.is_running() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    ASSERT_TRUE(server_.is_running());
+  }
+  std::string Url(absl::string_view host) const {
+    return absl::StrCat("https://", host, ":", port_, "/metrics");
+  }
+
+ private:
+  httplib::SSLServer server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+class HttpClientTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<TestCertificates> certs =
+        GenerateTestCertificates(TempDir() + "/http_client_tls");
+    ASSERT_TRUE(certs.ok()) << certs.status();
+    certs_ = *certs;
+  }
+  TestCertificates certs_;
+};
+
+TEST_F(HttpClientTlsTest, VerifiesTheTargetWithTheCaFile) {
+  TlsTestServer server(certs_, /*require_client_cert=*/false);
+  server.server().Get("/metrics",
+                      [](const httplib::Request&, httplib::Response& res) {
+                        res.set_content("m 1\n", "text/plain");
+                      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+
+  HttpClientConfig with_ca;
+  with_ca.tls_config.ca_file = certs_.ca_file;
+  HttpRequest request;
+  request.url = server.Url("localhost");
+  request.client_config = ClientConfig(with_ca);
+  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->body, "m 1\n");
+
+  // Without the CA the certificate is not trusted.
+  request.client_config = ClientConfig();
+  response = FetchAndWait(*client, request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_TRUE(absl::StartsWith(response.status().message(),
+                               absl::StrCat("Get \"", request.url, "\": ")))
+      << response.status();
+
+  // insecure_skip_verify accepts it anyway, whatever the name.
+  HttpClientConfig insecure;
+  insecure.tls_config.insecure_skip_verify = true;
+  request.url = server.Url("127.0.0.1");
+  request.client_config = ClientConfig(insecure);
+  response = FetchAndWait(*client, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+
+  // min_version above what is possible fails; TLS13 works.
+  HttpClientConfig tls13 = with_ca;
+  tls13.tls_config.min_version = 0x0304;
+  request.url = server.Url("localhost");
+  request.client_config = ClientConfig(tls13);
+  response = FetchAndWait(*client, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+}
+
+TEST_F(HttpClientTlsTest, ServerNameIsVerifiedAndSentAsSni) {
+  TlsTestServer server(certs_, /*require_client_cert=*/false);
+  absl::Mutex mu;
+  std::string host_header;
+  server.server().Get("/metrics",
+                      [&](const httplib::Request& req, httplib::Response& res) {
+                        absl::MutexLock lock(&mu);
+                        host_header = req.get_header_value("Host");
+                        res.set_content("m 1\n", "text/plain");
+                      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+
+  // The certificate is for scrape.test, not for 127.0.0.1.
+  HttpClientConfig config;
+  config.tls_config.ca_file = certs_.ca_file;
+  HttpRequest request;
+  request.url = server.Url("127.0.0.1");
+  request.client_config = ClientConfig(config);
+  EXPECT_FALSE(FetchAndWait(*client, request).ok());
+
+  config.tls_config.server_name = "scrape.test";
+  request.client_config = ClientConfig(config);
+  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  absl::MutexLock lock(&mu);
+  // As Go: the Host header is the URL's host, not the server name.
+  EXPECT_EQ(host_header,
+            absl::StrCat("127.0.0.1:",
+                         request.url.substr(request.url.rfind(':') + 1,
+                                            request.url.find("/metrics") -
+                                                request.url.rfind(':') - 1)));
+}
+
+TEST_F(HttpClientTlsTest, SendsTheClientCertificateForMutualTls) {
+  TlsTestServer server(certs_, /*require_client_cert=*/true);
+  server.server().Get("/metrics",
+                      [](const httplib::Request&, httplib::Response& res) {
+                        res.set_content("m 1\n", "text/plain");
+                      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+
+  HttpClientConfig config;
+  config.tls_config.ca_file = certs_.ca_file;
+  HttpRequest request;
+  request.url = server.Url("localhost");
+  request.client_config = ClientConfig(config);
+  EXPECT_FALSE(FetchAndWait(*client, request).ok());
+
+  config.tls_config.cert_file = certs_.client_cert_file;
+  config.tls_config.key_file = certs_.client_key_file;
+  request.client_config = ClientConfig(config);
+  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->body, "m 1\n");
+}
+
+// Records the Authorization header of each request.
+class AuthRecordingServer {
+ public:
+  AuthRecordingServer() {
+    server_.server().Get("/metrics", [this](const httplib::Request& req,
+                                            httplib::Response& res) {
+      absl::MutexLock lock(&mu_);
+      seen_.push_back(req.get_header_value("Authorization"));
+      res.set_content("m 1\n", "text/plain");
+    });
+    server_.Start();
+  }
+  std::string Url() const { return server_.Url("/metrics"); }
+  std::vector<std::string> seen() {
+    absl::MutexLock lock(&mu_);
+    return seen_;
+  }
+
+ private:
+  TestServer server_;
+  absl::Mutex mu_;
+  std::vector<std::string> seen_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(HttpClientTest, RereadsTheCredentialsFileForEveryRequest) {
+  AuthRecordingServer server;
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+  const std::string token_file = TempDir() + "/token";
+  WriteFile(token_file, "first-token\n");
+  HttpClientConfig config;
+  config.authorization.emplace();
+  config.authorization->credentials_file = token_file;
+  HttpRequest request;
+  request.url = server.Url();
+  request.client_config = ClientConfig(config);
+  ASSERT_TRUE(FetchAndWait(*client, request).ok());
+  WriteFile(token_file, "rotated-token");
+  ASSERT_TRUE(FetchAndWait(*client, request).ok());
+
+  // Inline credentials with a custom type.
+  config.authorization->credentials_file.clear();
+  config.authorization->type = "Token";
+  config.authorization->credentials = "abc";
+  request.client_config = ClientConfig(config);
+  ASSERT_TRUE(FetchAndWait(*client, request).ok());
+  EXPECT_THAT(server.seen(),
+              ::testing::ElementsAre("Bearer first-token",
+                                     "Bearer rotated-token", "Token abc"));
+
+  // A missing file fails the request, naming the file (not its content).
+  config.authorization->credentials.clear();
+  config.authorization->credentials_file = TempDir() + "/missing-token";
+  request.client_config = ClientConfig(config);
+  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().message(),
+            absl::StrCat("Get \"", request.url,
+                         "\": unable to read authorization credentials file ",
+                         TempDir(), "/missing-token: open ", TempDir(),
+                         "/missing-token: no such file or directory"));
+}
+
+TEST(HttpClientTest, SendsBasicAuthWithThePasswordFile) {
+  AuthRecordingServer server;
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+  const std::string password_file = TempDir() + "/password";
+  WriteFile(password_file, "pw1\n");
+  HttpClientConfig config;
+  config.basic_auth.emplace();
+  config.basic_auth->username = "user";
+  config.basic_auth->password_file = password_file;
+  HttpRequest request;
+  request.url = server.Url();
+  request.client_config = ClientConfig(config);
+  ASSERT_TRUE(FetchAndWait(*client, request).ok());
+  WriteFile(password_file, "pw2");
+  ASSERT_TRUE(FetchAndWait(*client, request).ok());
+  // base64("user:pw1"), base64("user:pw2").
+  EXPECT_THAT(server.seen(), ::testing::ElementsAre("Basic dXNlcjpwdzE=",
+                                                    "Basic dXNlcjpwdzI="));
+}
+
+TEST(HttpClientTest, DoesNotFollowRedirectsWhenDisabled) {
+  TestServer server;
+  server.server().Get("/old",
+                      [](const httplib::Request&, httplib::Response& res) {
+                        res.set_redirect("/metrics");
+                      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+  HttpClientConfig config;
+  config.follow_redirects = false;
+  HttpRequest request;
+  request.url = server.Url("/old");
+  request.client_config = ClientConfig(config);
+  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().message(),
+            "server returned HTTP status 302 Found");
+}
+
+TEST(HttpClientTest, SendsRequestsThroughTheProxy) {
+  TestServer proxy;
+  absl::Mutex mu;
+  std::string target;
+  proxy.server().Get(".*",
+                     [&](const httplib::Request& req, httplib::Response& res) {
+                       absl::MutexLock lock(&mu);
+                       target = req.target;
+                       res.set_content("via_proxy 1\n", "text/plain");
+                     });
+  proxy.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+  HttpClientConfig config;
+  config.proxy_url = proxy.Url("");
+  HttpRequest request;
+  request.url = "http://unreachable.test:9100/metrics";
+  request.client_config = ClientConfig(config);
+  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->body, "via_proxy 1\n");
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(target, request.url);  // The absolute form, as proxies get it.
+}
+
+TEST(HttpClientTest, BodySizeLimitStopsAHugeStreamedBodyEarly) {
+  constexpr size_t kChunk = 64 << 10;
+  constexpr size_t kHuge = size_t{1} << 30;  // 1 GiB, never held anywhere.
+  std::atomic<size_t> served{0};
+  TestServer server;
+  server.server().Get(
+      "/metrics", [&](const httplib::Request&, httplib::Response& res) {
+        res.set_chunked_content_provider(
+            "text/plain", [&](size_t offset, httplib::DataSink& sink) {
+              static const std::string chunk = [] {
+                std::string c;
+                while (c.size() + 4 <= kChunk) c += "m 1\n";
+                return c;
+              }();
+              if (offset >= kHuge) {
+                sink.done();
+                return true;
+              }
+              served = offset;
+              return sink.write(chunk.data(), chunk.size());
+            });
+      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+  HttpRequest request;
+  request.url = server.Url("/metrics");
+  request.body_size_limit = 1 << 20;
+  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(response.status().message(), "body size limit exceeded");
+  server.Stop();
+  // The transfer stopped long before the end (socket buffers aside).
+  EXPECT_LT(served.load(), size_t{64} << 20);
+}
+
+TEST(HttpClientTest, BodySizeLimitAppliesToTheDecompressedGzipBomb) {
+  // ~1 MiB of gzip that inflates to 1 GiB of zeros, made in a loop.
+  std::string bomb;
+  {
+    z_stream z = {};
+    deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9,
+                 Z_DEFAULT_STRATEGY);
+    const std::string zeros(1 << 20, '\0');
+    char out[1 << 16];
+    for (int i = 0; i < 1024; ++i) {
+      z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zeros.data()));
+      z.avail_in = zeros.size();
+      const int flush = i == 1023 ? Z_FINISH : Z_NO_FLUSH;
+      do {
+        z.next_out = reinterpret_cast<Bytef*>(out);
+        z.avail_out = sizeof(out);
+        deflate(&z, flush);
+        bomb.append(out, sizeof(out) - z.avail_out);
+      } while (z.avail_out == 0);
+    }
+    deflateEnd(&z);
+  }
+  ASSERT_LT(bomb.size(), size_t{4} << 20);
+  TestServer server;
+  server.server().Get("/metrics",
+                      [&](const httplib::Request&, httplib::Response& res) {
+                        res.set_header("Content-Encoding", "gzip");
+                        res.set_content(bomb, "application/octet-stream");
+                      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+  HttpRequest request;
+  request.url = server.Url("/metrics");
+  request.body_size_limit = 10 << 20;
+  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(response.status().message(), "body size limit exceeded");
+}
+
+TEST(HttpClientTest, ABodyOfExactlyTheLimitFails) {
+  TestServer server;
+  server.server().Get("/metrics",
+                      [](const httplib::Request&, httplib::Response& res) {
+                        res.set_content("m 1\n", "text/plain");  // 4 bytes.
+                      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+  HttpRequest request;
+  request.url = server.Url("/metrics");
+  request.body_size_limit = 4;
+  EXPECT_EQ(FetchAndWait(*client, request).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  request.body_size_limit = 5;
+  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->body, "m 1\n");
 }
 
 TEST(HttpClientTest, ShutdownCancelsRequestsInFlight) {

@@ -18,7 +18,9 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "config/quote.h"
 #include "merge/label_set.h"
 #include "merge/relabel.h"
 #include "prometheus/counter.h"
@@ -103,6 +105,84 @@ std::string LocalFqdn() {
   return fqdn;
 }
 
+// The per-scrape-config settings a loop applies to every scrape: the HTTP
+// client's and the limits checked while appending (target_limit is the
+// pool's, applied by ApplyConfig).
+struct ScrapeSettings {
+  std::shared_ptr<const HttpClientConfig> http;
+  int64_t body_size_limit = 0;
+  uint64_t sample_limit = 0;
+  uint64_t label_limit = 0;
+  uint64_t label_name_length_limit = 0;
+  uint64_t label_value_length_limit = 0;
+
+  explicit ScrapeSettings(const ScrapeConfig& config)
+      : http(std::make_shared<const HttpClientConfig>(config.http_client)),
+        body_size_limit(config.body_size_limit),
+        sample_limit(config.sample_limit),
+        label_limit(config.label_limit),
+        label_name_length_limit(config.label_name_length_limit),
+        label_value_length_limit(config.label_value_length_limit) {}
+
+  friend bool operator==(const ScrapeSettings& a, const ScrapeSettings& b) {
+    return *a.http == *b.http &&
+           std::tie(a.body_size_limit, a.sample_limit, a.label_limit,
+                    a.label_name_length_limit, a.label_value_length_limit) ==
+               std::tie(b.body_size_limit, b.sample_limit, b.label_limit,
+                        b.label_name_length_limit, b.label_value_length_limit);
+  }
+};
+
+// Go's `%.50s`: the first `n` runes of `s`.
+absl::string_view TruncateRunes(absl::string_view s, size_t n) {
+  size_t runes = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (runes == n) return s.substr(0, i);
+      ++runes;
+    }
+  }
+  return s;
+}
+
+// Prometheus 2.42's verifyLabelLimits, with its messages, for the labels of
+// a series new to the scrape cache (after target labels and metric
+// relabeling).
+absl::Status VerifyLabelLimits(const Labels& labels,
+                               const ScrapeSettings& settings) {
+  const absl::string_view metric = TruncateRunes(labels.MetricName(), 50);
+  if (settings.label_limit > 0 && labels.size() > settings.label_limit) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "label_limit exceeded (metric: %s, number of labels: %d, limit: %d)",
+        metric, labels.size(), settings.label_limit));
+  }
+  if (settings.label_name_length_limit == 0 &&
+      settings.label_value_length_limit == 0) {
+    return absl::OkStatus();
+  }
+  for (const Label& label : labels) {
+    const absl::string_view name = label.name;
+    const absl::string_view value = label.value;
+    if (settings.label_name_length_limit > 0 &&
+        name.size() > settings.label_name_length_limit) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "label_name_length_limit exceeded (metric: %s, label name: %s, "
+          "length: %d, limit: %d)",
+          metric, TruncateRunes(name, 50), name.size(),
+          settings.label_name_length_limit));
+    }
+    if (settings.label_value_length_limit > 0 &&
+        value.size() > settings.label_value_length_limit) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "label_value_length_limit exceeded (metric: %s, label name: %s, "
+          "value: %s, length: %d, limit: %d)",
+          metric, TruncateRunes(name, 50), GoQuote(TruncateRunes(value, 50)),
+          value.size(), settings.label_value_length_limit));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 // Self-metrics of scraping. The counters live in the registry, which
@@ -113,6 +193,7 @@ struct ScrapeMetrics {
   prometheus::Counter* http_error = nullptr;
   prometheus::Counter* timeout = nullptr;
   prometheus::Counter* parse_error = nullptr;
+  prometheus::Counter* limit_exceeded = nullptr;
   prometheus::Counter* duplicates = nullptr;
   prometheus::Counter* relabel_dropped = nullptr;
   prometheus::Counter* native_histograms = nullptr;
@@ -139,12 +220,14 @@ struct ScrapeMetrics {
               .Help(
                   "Scrapes finished, by result: success, http_error "
                   "(connect errors and non-200 answers), timeout, "
-                  "parse_error.")
+                  "parse_error, limit_exceeded (sample, label, body size "
+                  "or target limits).")
               .Register(registry);
       success = &scrapes.Add({{"result", "success"}});
       http_error = &scrapes.Add({{"result", "http_error"}});
       timeout = &scrapes.Add({{"result", "timeout"}});
       parse_error = &scrapes.Add({{"result", "parse_error"}});
+      limit_exceeded = &scrapes.Add({{"result", "limit_exceeded"}});
       duplicates = &prometheus::BuildCounter()
                         .Name("fedgate_scrape_duplicate_samples_total")
                         .Help(
@@ -307,10 +390,12 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
  public:
   ScrapeLoop(TargetId id, ScrapeTarget target,
              std::shared_ptr<const RelabelChain> metric_relabel,
+             std::shared_ptr<const ScrapeSettings> settings,
              ScrapeShared* shared)
       : id_(id),
         target_(std::move(target)),
         metric_relabel_(std::move(metric_relabel)),
+        settings_(std::move(settings)),
         shared_(shared) {
     for (int i = 0; i < kReportSeriesCount; ++i) {
       report_labels_[i] =
@@ -321,6 +406,14 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   TargetId id() const { return id_; }
   const ScrapeTarget& target() const { return target_; }
   const RelabelChain& metric_relabel() const { return *metric_relabel_; }
+  const ScrapeSettings& settings() const { return *settings_; }
+
+  // Makes every scrape fail with `error` without contacting the target
+  // (Prometheus's forced error, used for target_limit); "" clears it.
+  void SetForcedError(std::string error) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    forced_error_ = std::move(error);
+  }
 
   // Timer thread: starts the scrape of the tick due at `due`. Returns false
   // once the loop is stopped (no further ticks).
@@ -361,11 +454,13 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // The scrape config's metric_relabel_configs; the scrape cache holds
   // their results, so a loop keeps one chain for its whole life.
   const std::shared_ptr<const RelabelChain> metric_relabel_;
+  const std::shared_ptr<const ScrapeSettings> settings_;
   ScrapeShared* const shared_;
   std::array<LabelSet, kReportSeriesCount> report_labels_;
 
   mutable absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::string forced_error_ ABSL_GUARDED_BY(mu_);  // "" for none.
   // A scrape is running. Whoever sets it owns the scrape state below until
   // it clears it, both under mu_, so that state needs no lock of its own.
   bool in_flight_ ABSL_GUARDED_BY(mu_) = false;
@@ -457,6 +552,7 @@ void ScrapeScheduler::Run() {
 
 bool ScrapeLoop::Tick(absl::Time due) {
   const absl::Time start = absl::Now();
+  std::string forced_error;
   {
     absl::MutexLock lock(&mu_);
     if (stopped_) return false;
@@ -465,6 +561,7 @@ bool ScrapeLoop::Tick(absl::Time due) {
       return true;
     }
     in_flight_ = true;
+    forced_error = forced_error_;
   }
   // Prometheus's timestamp alignment: a tick at most 2ms late is stamped
   // with its ideal time.
@@ -473,11 +570,21 @@ bool ScrapeLoop::Tick(absl::Time due) {
       start - due <= kScrapeTimestampTolerance) {
     timestamp = due;
   }
+  const int64_t timestamp_ms = absl::ToUnixMillis(timestamp);
+  if (!forced_error.empty()) {
+    // Not scraped: the scrape fails as a whole (`up` 0, series gone).
+    shared_->workers->Submit([self = shared_from_this(), start, timestamp_ms,
+                              error = std::move(forced_error)]() mutable {
+      self->Complete(start, timestamp_ms, absl::ResourceExhaustedError(error));
+    });
+    return true;
+  }
   HttpRequest request;
   request.url = target_.url();
   request.timeout = target_.timeout();
   request.body_size_hint = last_body_size_;
-  const int64_t timestamp_ms = absl::ToUnixMillis(timestamp);
+  request.body_size_limit = settings_->body_size_limit;
+  request.client_config = settings_->http;
   ScrapeShared* shared = shared_;
   shared_->http->Fetch(
       std::move(request),
@@ -527,6 +634,8 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
       metrics.timeout->Increment();
     } else if (absl::IsInvalidArgument(error)) {
       metrics.parse_error->Increment();
+    } else if (absl::IsResourceExhausted(error)) {
+      metrics.limit_exceeded->Increment();
     } else {
       metrics.http_error->Increment();
     }
@@ -565,6 +674,10 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
   const std::unique_ptr<ExpositionParser> parser_holder =
       CreateExpositionParser(content_type, body);
   ExpositionParser& parser = *parser_holder;
+  // Set once more samples than sample_limit survived metric relabeling;
+  // parsing goes on so that the report counts every sample, as in
+  // Prometheus, but nothing more is kept.
+  bool sample_limit_exceeded = false;
   std::vector<Label> exposed;
   absl::flat_hash_map<std::string, size_t> family_index;
   auto family = [&](absl::string_view name) -> FamilyMetadata& {
@@ -581,6 +694,9 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
     if (!entry.ok()) return entry.status();
     switch (*entry) {
       case ParseEntry::kEof:
+        if (sample_limit_exceeded) {
+          return absl::ResourceExhaustedError("sample limit exceeded");
+        }
         if (const auto* protobuf = dynamic_cast<const ProtobufParser*>(&parser);
             protobuf != nullptr && protobuf->native_histograms() > 0) {
           shared_->metrics.native_histograms->Increment(
@@ -613,6 +729,12 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
               return absl::InvalidArgumentError(
                   "missing metric name (__name__ label)");
             }
+            // Checked once per new series; a failing one is not cached, so
+            // the next scrape checks it again.
+            if (absl::Status s = VerifyLabelLimits(labels, *settings_);
+                !s.ok()) {
+              return s;
+            }
             interned = LabelSet::Intern(labels);
             series_.try_emplace(interned, 0);
             // As Prometheus counts it: a new text, not a new label set.
@@ -630,6 +752,12 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
           break;
         }
         ++report.samples_post_relabeling;
+        if (settings_->sample_limit > 0 &&
+            static_cast<uint64_t>(report.samples_post_relabeling) >
+                settings_->sample_limit) {
+          sample_limit_exceeded = true;
+          break;
+        }
         uint64_t& series_scrape = series_.find(text.labels)->second;
         if (series_scrape == scrape) {
           // The same series twice in one scrape: the first value wins, as
@@ -764,8 +892,13 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
   size_t invalid_count = 0;
   std::vector<ScrapeTarget> targets;
   std::vector<std::shared_ptr<const RelabelChain>> metric_relabels;
+  std::vector<std::shared_ptr<const ScrapeSettings>> settings;
+  absl::flat_hash_map<std::string, uint64_t> target_limits;
   std::vector<DroppedTarget> dropped;
   for (const ScrapeConfig& scrape_config : config->scrape_configs) {
+    target_limits[scrape_config.job_name] = scrape_config.target_limit;
+    auto scrape_settings =
+        std::make_shared<const ScrapeSettings>(scrape_config);
     absl::StatusOr<RelabelChain> relabel =
         RelabelChain::Compile(scrape_config.relabel_configs);
     absl::StatusOr<RelabelChain> metric_relabel =
@@ -799,6 +932,7 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
       }
       targets.push_back(*std::move(target));
       metric_relabels.push_back(shared_metric_relabel);
+      settings.push_back(scrape_settings);
     }
   }
   const uint64_t jitter_seed =
@@ -824,7 +958,8 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
         if (t.labels() == target.labels() && t.url() == target.url() &&
             t.honor_labels() == target.honor_labels() &&
             t.honor_timestamps() == target.honor_timestamps() &&
-            old->second->metric_relabel() == *metric_relabels[i]) {
+            old->second->metric_relabel() == *metric_relabels[i] &&
+            old->second->settings() == *settings[i]) {
           pool.emplace(target.hash(), std::move(old->second));
           old_pool->second.erase(old);
           ++loop_count;
@@ -835,10 +970,23 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
     const absl::Time first = now + target.FirstScrapeDelay(now, jitter_seed);
     const uint64_t hash = target.hash();
     auto loop = std::make_shared<ScrapeLoop>(next_id_++, std::move(target),
-                                             metric_relabels[i], shared_.get());
+                                             metric_relabels[i], settings[i],
+                                             shared_.get());
     shared_->scheduler->Add(loop, first);
     pool.emplace(hash, std::move(loop));
     ++loop_count;
+  }
+  // target_limit: a pool with more (distinct) targets than its limit fails
+  // every scrape of every target, as Prometheus's forced error does.
+  for (auto& [name, pool] : pools) {
+    const uint64_t limit = target_limits[name];
+    std::string error;
+    if (limit > 0 && pool.size() > limit) {
+      error = absl::StrFormat(
+          "target_limit exceeded (number of targets: %d, limit: %d)",
+          pool.size(), limit);
+    }
+    for (auto& [hash, loop] : pool) loop->SetForcedError(error);
   }
   for (auto& [name, old_pool] : pools_) {
     for (auto& [hash, loop] : old_pool) loop->Stop();

@@ -822,6 +822,160 @@ TEST(ScrapeManagerTest, ChangedMetricRelabelingRebuildsTheScrapeCache) {
             nullptr);
 }
 
+// Returns the last error of the target `instance` once it is down.
+std::string WaitForDownError(Fixture& f, absl::string_view instance) {
+  std::string error;
+  WaitFor([&] {
+    std::optional<TargetStatus> status = f.Target(instance);
+    if (!status.has_value() || status->health != TargetHealth::kDown) {
+      return false;
+    }
+    error = status->last_error;
+    return true;
+  });
+  return error;
+}
+
+TEST(ScrapeManagerTest, SampleLimitCountsAfterMetricRelabeling) {
+  TestTarget over;
+  over.Set("a 1\nb 2\nc 3\n");
+  TestTarget relabeled;
+  relabeled.Set("a 1\nb 2\ndrop_me 3\n");
+  Fixture f;
+  ScrapeConfig job = Job("app", {over.address(), relabeled.address()});
+  job.sample_limit = 2;
+  job.metric_relabel_configs = {
+      Relabel(RelabelAction::kDrop, {"__name__"}, "drop_me")};
+  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+
+  EXPECT_EQ(WaitForDownError(f, over.address()), "sample limit exceeded");
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+      over.address(), [](const ScrapeBatch& b) { return HasUp(b, 0); });
+  ASSERT_NE(batch, nullptr);
+  // Nothing is kept; every sample is still counted, as in Prometheus.
+  EXPECT_FALSE(Value(*batch, "a").has_value());
+  EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), 3);
+  EXPECT_EQ(Value(*batch, "scrape_samples_post_metric_relabeling"), 3);
+
+  batch = f.WaitForBatch(relabeled.address(),
+                         [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(Value(*batch, "b"), 2);
+
+  // Back under the limit: up again.
+  over.Set("a 1\n");
+  batch = f.WaitForBatch(over.address(),
+                         [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(Value(*batch, "a"), 1);
+  EXPECT_GE(f.Counter("fedgate_scrapes_total"), 3);
+}
+
+TEST(ScrapeManagerTest, LabelLimitsFailTheScrapeWithPrometheusMessages) {
+  struct Case {
+    std::string name;
+    uint64_t label_limit = 0;
+    uint64_t name_length = 0;
+    uint64_t value_length = 0;
+    std::string want_error;
+  };
+  // Series labels: __name__, instance, job, and the exposed ones.
+  const std::vector<Case> cases = {
+      {"label_limit", 4, 0, 0,
+       "label_limit exceeded (metric: test_counter_total, number of labels: "
+       "5, limit: 4)"},
+      // Labels are checked in order: `__name__` and `instance` (8 bytes)
+      // pass a limit of 8, `long_name` (9) does not.
+      {"label_name_length_limit", 0, 8, 0,
+       "label_name_length_limit exceeded (metric: test_counter_total, label "
+       "name: long_name, length: 9, limit: 8)"},
+      {"label_value_length_limit", 0, 0, 5,
+       "label_value_length_limit exceeded (metric: test_counter_total, label "
+       "name: __name__, value: \"test_counter_total\", length: 18, limit: 5)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    TestTarget target;
+    target.Set("test_counter_total{a=\"x\",long_name=\"v\"} 1\n");
+    Fixture f;
+    ScrapeConfig job = Job("app", {target.address()});
+    job.label_limit = c.label_limit;
+    job.label_name_length_limit = c.name_length;
+    job.label_value_length_limit = c.value_length;
+    ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+    EXPECT_EQ(WaitForDownError(f, target.address()), c.want_error);
+    std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+        target.address(), [](const ScrapeBatch& b) { return HasUp(b, 0); });
+    ASSERT_NE(batch, nullptr);
+    EXPECT_FALSE(Value(*batch, "test_counter_total").has_value());
+  }
+}
+
+TEST(ScrapeManagerTest, TargetLimitFailsEveryTargetOfThePool) {
+  TestTarget a, b, c;
+  for (TestTarget* t : {&a, &b, &c}) t->Set("m 1\n");
+  TestTarget other;
+  other.Set("m 1\n");
+  Fixture f;
+  ScrapeConfig limited =
+      Job("limited", {a.address(), b.address(), c.address()});
+  limited.target_limit = 2;
+  ASSERT_TRUE(
+      f.manager
+          ->ApplyConfig(MakeConfig({limited, Job("other", {other.address()})}))
+          .ok());
+  for (const TestTarget* t : {&a, &b, &c}) {
+    EXPECT_EQ(WaitForDownError(f, t->address()),
+              "target_limit exceeded (number of targets: 3, limit: 2)");
+  }
+  // Other pools are not affected.
+  ASSERT_NE(f.WaitForBatch(other.address(),
+                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
+            nullptr);
+  // Raising the limit clears the error of the kept loops.
+  limited.target_limit = 3;
+  ASSERT_TRUE(
+      f.manager
+          ->ApplyConfig(MakeConfig({limited, Job("other", {other.address()})}))
+          .ok());
+  for (const TestTarget* t : {&a, &b, &c}) {
+    ASSERT_NE(f.WaitForBatch(t->address(),
+                             [](const ScrapeBatch& b) { return HasUp(b, 1); }),
+              nullptr);
+  }
+}
+
+TEST(ScrapeManagerTest, BodySizeLimitFailsTheScrape) {
+  TestTarget big;
+  big.Set(std::string(4096, '#') + "\nm 1\n");
+  TestTarget small;
+  small.Set("m 1\n");
+  Fixture f;
+  ScrapeConfig job = Job("app", {big.address(), small.address()});
+  job.body_size_limit = 1024;
+  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  EXPECT_EQ(WaitForDownError(f, big.address()), "body size limit exceeded");
+  ASSERT_NE(f.WaitForBatch(small.address(),
+                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
+            nullptr);
+}
+
+TEST(ScrapeManagerTest, ParamsAreSentInTheQuery) {
+  TestTarget target;
+  target.Set("m 1\n");
+  Fixture f;
+  ScrapeConfig job = Job("app", {target.address()});
+  job.params = {{"module", {"a", "b"}}};
+  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  ASSERT_NE(f.WaitForBatch(target.address(),
+                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
+            nullptr);
+  std::optional<TargetStatus> status = f.Target(target.address());
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->scrape_url,
+            absl::StrCat(target.url(), "?module=a&module=b"));
+}
+
 TEST(ScrapeManagerTest, StopRemovesEverySeries) {
   TestTarget app;
   app.Set("m 1\n");

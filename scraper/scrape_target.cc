@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -153,21 +156,36 @@ std::string QueryEscape(absl::string_view s) {
   return out;
 }
 
-// Target.URL(): scheme://address/path?query, where the query holds one value
-// per `__param_<name>` label (sorted by name, as Go's url.Values.Encode).
-std::string BuildUrl(const Labels& labels) {
+// Target.URL(): scheme://address/path?query. The query holds the config's
+// params, where each `__param_<name>` label replaces the first value of its
+// name (or adds the name), encoded as Go's url.Values.Encode (sorted by
+// name, values in order).
+std::string BuildUrl(
+    const Labels& labels,
+    const std::map<std::string, std::vector<std::string>>& params) {
   std::string url =
       absl::StrCat(labels.Get(kSchemeLabel), "://", labels.Get(kAddressLabel));
   const absl::string_view path = labels.Get(kMetricsPathLabel);
   if (!path.empty() && path[0] != '/') url += '/';
   url.append(path.data(), path.size());
-  char separator = '?';
-  for (const Label& l : labels) {  // Sorted, so parameters come out sorted.
+  std::map<std::string, std::vector<std::string>> query = params;
+  for (const Label& l : labels) {
     if (!absl::StartsWith(l.name, kParamLabelPrefix)) continue;
-    absl::StrAppend(&url, absl::string_view(&separator, 1),
-                    QueryEscape(l.name.substr(kParamLabelPrefix.size())), "=",
-                    QueryEscape(l.value));
-    separator = '&';
+    std::vector<std::string>& values =
+        query[std::string(l.name.substr(kParamLabelPrefix.size()))];
+    if (values.empty()) {
+      values.emplace_back(l.value);
+    } else {
+      values[0] = std::string(l.value);
+    }
+  }
+  char separator = '?';
+  for (const auto& [name, values] : query) {
+    for (const std::string& value : values) {
+      absl::StrAppend(&url, absl::string_view(&separator, 1), QueryEscape(name),
+                      "=", QueryEscape(value));
+      separator = '&';
+    }
   }
   return url;
 }
@@ -263,7 +281,13 @@ absl::StatusOr<ScrapeTarget> ScrapeTarget::Create(Labels discovered,
   for (const auto& [name, value] : defaults) {
     if (!discovered.Has(name)) discovered.Set(name, value);
   }
-  // 3. Config params come with a later issue.
+  // 3. Config params: each name's first value as `__param_<name>`, set
+  // even over the target's own label (2.42; 3.x keeps the target's).
+  for (const auto& [name, values] : config.params) {
+    if (!values.empty()) {
+      discovered.Set(absl::StrCat(kParamLabelPrefix, name), values[0]);
+    }
+  }
   // 4. relabel_configs; a dropped target keeps its labels from before.
   Labels labels = discovered;
   if (!relabel.Apply(&labels)) {
@@ -349,7 +373,7 @@ absl::StatusOr<ScrapeTarget> ScrapeTarget::Create(Labels discovered,
     if (!absl::StartsWith(l.name, "__")) public_labels.push_back(l);
   }
   target.public_labels_ = Labels(std::move(public_labels));
-  target.url_ = BuildUrl(labels);
+  target.url_ = BuildUrl(labels, config.params);
   target.interval_ = *interval;
   target.timeout_ = *timeout;
   target.honor_labels_ = config.honor_labels;

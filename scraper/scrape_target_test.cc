@@ -204,6 +204,39 @@ TEST(ScrapeTargetTest, AppliesRelabelConfigsBeforeTheAddressSteps) {
   EXPECT_EQ(target->discovered_labels().Get("__meta_zone"), "z1");
 }
 
+TEST(ScrapeTargetTest, ParamsBecomeLabelsAndTheUrlQuery) {
+  ScrapeConfig config = NodeJob();
+  config.params = {{"module", {"if mib", "ip_mib"}},
+                   {"empty", {}},
+                   {"target", {"10.0.0.9"}}};
+  // The config overrides a target's own __param_ (2.42).
+  absl::StatusOr<ScrapeTarget> target = ScrapeTarget::Create(
+      Labels({{"__address__", "h:1"}, {"__param_target", "mine"}}), config);
+  ASSERT_TRUE(target.ok()) << target.status();
+  EXPECT_EQ(target->labels().Get("__param_module"), "if mib");
+  EXPECT_EQ(target->labels().Get("__param_target"), "10.0.0.9");
+  EXPECT_EQ(target->discovered_labels().Get("__param_module"), "if mib");
+  EXPECT_EQ(target->labels().Get("__param_empty"), "");
+  // Sorted by name, every value, Go's query escaping.
+  EXPECT_EQ(target->url(),
+            "http://h:1/metrics?module=if+mib&module=ip_mib&target=10.0.0.9");
+  // Not public labels.
+  EXPECT_EQ(target->public_labels(),
+            Labels({{"instance", "h:1"}, {"job", "node"}}));
+
+  // Relabeling changes the first value and can add parameters.
+  config.relabel_configs = {
+      Relabel(RelabelAction::kReplace, {}, "(.*)", "__param_module", "snmp"),
+      Relabel(RelabelAction::kReplace, {"__address__"}, "(.*)", "__param_extra",
+              "$1"),
+  };
+  target = ScrapeTarget::Create(Labels({{"__address__", "h:1"}}), config);
+  ASSERT_TRUE(target.ok()) << target.status();
+  EXPECT_EQ(target->url(),
+            "http://h:1/"
+            "metrics?extra=h%3A1&module=snmp&module=ip_mib&target=10.0.0.9");
+}
+
 TEST(ScrapeTargetTest, RelabelConfigsCanDropATarget) {
   ScrapeConfig config = NodeJob();
   config.relabel_configs = {
