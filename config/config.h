@@ -162,9 +162,44 @@ struct ScrapeConfig {
   int line = 0;  // Where the scrape config starts in the config file (1-based).
 };
 
+// fedgate's own `dedup_groups` section (docs/configuration.md): targets of
+// `job_names` whose group key is equal form one dedup group. The key is
+// computed from the target's labels after relabel_configs (including
+// `__address__`) as a relabel `replace` rule computes its value: the values
+// of `source_labels` joined by `separator`, matched by the fully anchored
+// `regex`, expanded into `replacement`. No match or an empty key: the
+// target is in no group.
+struct DedupGroupConfig {
+  std::string name;
+  std::vector<std::string> job_names;
+  std::vector<std::string> source_labels = {"job"};
+  std::string separator = ";";
+  std::string regex = "(.*)";
+  std::string replacement = "$1";
+  // Ignored when comparing the members' series and dropped from the
+  // deduplicated output (not from `up` and `scrape_*`).
+  std::vector<std::string> replica_labels = {"instance"};
+  // How long the leader may go without a successful scrape before another
+  // member takes over; zero: twice the leader's scrape_interval.
+  absl::Duration leader_timeout = absl::ZeroDuration();
+  int line = 0;
+
+  friend bool operator==(const DedupGroupConfig& a, const DedupGroupConfig& b) {
+    return a.name == b.name && a.job_names == b.job_names &&
+           a.source_labels == b.source_labels && a.separator == b.separator &&
+           a.regex == b.regex && a.replacement == b.replacement &&
+           a.replica_labels == b.replica_labels &&
+           a.leader_timeout == b.leader_timeout;
+  }
+  friend bool operator!=(const DedupGroupConfig& a, const DedupGroupConfig& b) {
+    return !(a == b);
+  }
+};
+
 struct Config {
   GlobalConfig global;
   std::vector<ScrapeConfig> scrape_configs;
+  std::vector<DedupGroupConfig> dedup_groups;
   std::string source_path;  // The file it was loaded from ("" if embedded).
 };
 

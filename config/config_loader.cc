@@ -391,6 +391,11 @@ class Loader {
       const Entry& entry);
   absl::StatusOr<std::vector<DnsSdConfig>> ParseDnsSdConfigs(
       const Entry& entry);
+  // fedgate's `dedup_groups`; job names are checked against the scrape
+  // configs once both are read (CheckDedupGroups).
+  absl::StatusOr<std::vector<DedupGroupConfig>> ParseDedupGroups(
+      const Entry& entry);
+  absl::Status CheckDedupGroups(const Config& config) const;
   // Returns the items of a `*_sd_configs` list as maps, each with its line;
   // `what` names the list in errors.
   absl::StatusOr<std::vector<std::pair<int, std::vector<Entry>>>> SdConfigItems(
@@ -1139,6 +1144,125 @@ absl::StatusOr<std::vector<DnsSdConfig>> Loader::ParseDnsSdConfigs(
   return configs;
 }
 
+absl::StatusOr<std::vector<DedupGroupConfig>> Loader::ParseDedupGroups(
+    const Entry& entry) {
+  absl::StatusOr<std::vector<std::pair<int, std::vector<Entry>>>> items =
+      SdConfigItems(entry, "dedup group");
+  if (!items.ok()) return items.status();
+  std::vector<DedupGroupConfig> groups;
+  for (const auto& [line, fields] : *items) {
+    DedupGroupConfig group;
+    group.line = line;
+    auto label_names =
+        [this](const Entry& field) -> absl::StatusOr<std::vector<std::string>> {
+      absl::StatusOr<std::vector<std::string>> names = Strings(field);
+      if (!names.ok()) return names.status();
+      for (const std::string& name : *names) {
+        if (!IsValidLabelName(name)) {
+          return ErrorAt(
+              ValueLine(field),
+              absl::StrCat(GoQuote(name), " is not a valid label name"));
+        }
+      }
+      return names;
+    };
+    for (const Entry& field : fields) {
+      absl::Status s;
+      if (field.name == "name") {
+        absl::StatusOr<std::string> v = String(field);
+        if (!v.ok()) return v.status();
+        group.name = *std::move(v);
+      } else if (field.name == "job_names") {
+        absl::StatusOr<std::vector<std::string>> v = Strings(field);
+        if (!v.ok()) return v.status();
+        group.job_names = *std::move(v);
+      } else if (field.name == "source_labels") {
+        absl::StatusOr<std::vector<std::string>> v = label_names(field);
+        if (!v.ok()) return v.status();
+        group.source_labels = *std::move(v);
+      } else if (field.name == "separator") {
+        absl::StatusOr<std::string> v = String(field);
+        if (!v.ok()) return v.status();
+        if (!IsNullNode(field.value)) group.separator = *std::move(v);
+      } else if (field.name == "regex") {
+        absl::StatusOr<std::string> v = String(field);
+        if (!v.ok()) return v.status();
+        if (!IsNullNode(field.value)) group.regex = *std::move(v);
+        if (absl::Status c = CheckRelabelRegex(group.regex); !c.ok()) {
+          return ErrorAt(ValueLine(field), c.message());
+        }
+      } else if (field.name == "replacement") {
+        absl::StatusOr<std::string> v = String(field);
+        if (!v.ok()) return v.status();
+        if (!IsNullNode(field.value)) group.replacement = *std::move(v);
+      } else if (field.name == "replica_labels") {
+        absl::StatusOr<std::vector<std::string>> v = label_names(field);
+        if (!v.ok()) return v.status();
+        group.replica_labels = *std::move(v);
+        for (const std::string& name : group.replica_labels) {
+          if (name == "__name__") {
+            return ErrorAt(ValueLine(field),
+                           "__name__ cannot be a replica label");
+          }
+        }
+      } else if (field.name == "leader_timeout") {
+        absl::StatusOr<absl::Duration> d = Duration(field);
+        if (!d.ok()) return d.status();
+        group.leader_timeout = *d;
+        if (group.leader_timeout < absl::ZeroDuration()) {
+          return ErrorAt(ValueLine(field),
+                         "leader_timeout must not be negative");
+        }
+      } else {
+        return UnknownOrUnsupported(field, "dedup group",
+                                    /*unsupported=*/false);
+      }
+    }
+    if (group.name.empty()) {
+      return ErrorAt(line, "dedup group without a name");
+    }
+    if (group.job_names.empty()) {
+      return ErrorAt(line, absl::StrCat("dedup group ", GoQuote(group.name),
+                                        " must name at least one job in "
+                                        "job_names"));
+    }
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+absl::Status Loader::CheckDedupGroups(const Config& config) const {
+  absl::flat_hash_map<std::string, const DedupGroupConfig*> names;
+  absl::flat_hash_map<std::string, const DedupGroupConfig*> jobs;
+  for (const DedupGroupConfig& group : config.dedup_groups) {
+    if (!names.try_emplace(group.name, &group).second) {
+      return ErrorAt(group.line, absl::StrCat("found multiple dedup groups "
+                                              "with name ",
+                                              GoQuote(group.name)));
+    }
+    for (const std::string& job : group.job_names) {
+      const bool known = std::any_of(
+          config.scrape_configs.begin(), config.scrape_configs.end(),
+          [&job](const ScrapeConfig& c) { return c.job_name == job; });
+      if (!known) {
+        return ErrorAt(
+            group.line,
+            absl::StrCat("dedup group ", GoQuote(group.name),
+                         ": no scrape config with job name ", GoQuote(job)));
+      }
+      auto [it, added] = jobs.try_emplace(job, &group);
+      if (!added) {
+        return ErrorAt(
+            group.line,
+            absl::StrCat("dedup group ", GoQuote(group.name), ": job ",
+                         GoQuote(job), " is already in dedup group ",
+                         GoQuote(it->second->name)));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<uint64_t> Loader::Uint64(const Entry& entry,
                                         absl::string_view go_type) const {
   if (IsNullNode(entry.value)) return 0;
@@ -1632,6 +1756,11 @@ absl::StatusOr<Config> Loader::Load(absl::string_view yaml) {
       s = ParseGlobal(field, &config.global);
     } else if (field.name == "scrape_configs") {
       s = ParseScrapeConfigs(field, &scrape_configs);
+    } else if (field.name == "dedup_groups") {
+      absl::StatusOr<std::vector<DedupGroupConfig>> groups =
+          ParseDedupGroups(field);
+      if (!groups.ok()) return groups.status();
+      config.dedup_groups = *std::move(groups);
     } else {
       s = UnknownOrUnsupported(
           field, "config", Contains(kUnsupportedTopLevelFields, field.name));
@@ -1646,6 +1775,7 @@ absl::StatusOr<Config> Loader::Load(absl::string_view yaml) {
   for (ParsedScrapeConfig& p : scrape_configs) {
     config.scrape_configs.push_back(std::move(p.config));
   }
+  if (absl::Status s = CheckDedupGroups(config); !s.ok()) return s;
   return config;
 }
 

@@ -278,6 +278,35 @@ std::string YamlScalar(absl::string_view s) {
   return absl::StrCat("'", absl::StrReplaceAll(s, {{"'", "''"}}), "'");
 }
 
+namespace {
+
+// Appends fedgate's `dedup_groups` section, every field (defaults included,
+// so that the effective settings are visible).
+void AppendDedupGroups(std::string* out,
+                       const std::vector<DedupGroupConfig>& groups) {
+  if (groups.empty()) return;
+  *out += "dedup_groups:\n";
+  auto flow = [](const std::vector<std::string>& items) {
+    std::vector<std::string> quoted;
+    for (const std::string& item : items) quoted.push_back(YamlScalar(item));
+    return absl::StrCat("[", absl::StrJoin(quoted, ", "), "]");
+  };
+  for (const DedupGroupConfig& g : groups) {
+    AppendString(out, "- ", "name", g.name);
+    absl::StrAppend(out, "  job_names: ", flow(g.job_names), "\n");
+    absl::StrAppend(out, "  source_labels: ", flow(g.source_labels), "\n");
+    AppendString(out, "  ", "separator", g.separator);
+    AppendString(out, "  ", "regex", g.regex);
+    AppendString(out, "  ", "replacement", g.replacement);
+    absl::StrAppend(out, "  replica_labels: ", flow(g.replica_labels), "\n");
+    if (g.leader_timeout > absl::ZeroDuration()) {
+      AppendDuration(out, "  ", "leader_timeout", g.leader_timeout);
+    }
+  }
+}
+
+}  // namespace
+
 std::string PrintConfigYaml(const Config& config) {
   std::string out = "global:\n";
   AppendDuration(&out, "  ", "scrape_interval", config.global.scrape_interval);
@@ -288,7 +317,10 @@ std::string PrintConfigYaml(const Config& config) {
     out += "  external_labels:\n";
     AppendLabelMap(&out, "    ", config.global.external_labels);
   }
-  if (config.scrape_configs.empty()) return out;
+  if (config.scrape_configs.empty()) {
+    AppendDedupGroups(&out, config.dedup_groups);
+    return out;
+  }
   out += "scrape_configs:\n";
   for (const ScrapeConfig& sc : config.scrape_configs) {
     AppendString(&out, "- ", "job_name", sc.job_name);
@@ -370,6 +402,7 @@ std::string PrintConfigYaml(const Config& config) {
       }
     }
   }
+  AppendDedupGroups(&out, config.dedup_groups);
   return out;
 }
 

@@ -542,6 +542,12 @@ ApiResponse ApiHandler::Targets(const ApiRequest& request) const {
                      return a.scrape_pool < b.scrape_pool;
                    });
   const int web_port = options_.web_port ? options_.web_port() : 0;
+  // Per target: series another group member serves, and series lost to a
+  // conflict with a target outside the group (one pass over the store).
+  MergeStats merge;
+  if (show_active && options_.store != nullptr) {
+    merge = ComputeMergeStats(*options_.store->Snapshot());
+  }
 
   ApiResponse res;
   JsonWriter w(&res.body);
@@ -575,12 +581,20 @@ ApiResponse ApiHandler::Targets(const ApiRequest& request) const {
       w.String(FormatPrometheusDuration(t.scrape_interval));
       w.Key("scrapeTimeout");
       w.String(FormatPrometheusDuration(t.scrape_timeout));
-      // fedgate's own: the target's dedup group and whether it leads it.
-      // Empty/false until dedup groups exist (docs/api.md).
+      // fedgate's own (docs/api.md): the target's dedup group, whether it
+      // leads it, and how many of its series are not served and why.
       w.Key("dedupGroup");
-      w.String("");
+      w.String(t.dedup_group);
       w.Key("dedupLeader");
-      w.Bool(false);
+      w.Bool(t.dedup_leader);
+      MergeStats::PerTarget counts;
+      if (auto it = merge.targets.find(t.id); it != merge.targets.end()) {
+        counts = it->second;
+      }
+      w.Key("deduplicatedSeries");
+      w.Int(static_cast<int64_t>(counts.deduplicated));
+      w.Key("conflictingSeries");
+      w.Int(static_cast<int64_t>(counts.conflicting));
       w.EndObject();
     }
   }

@@ -13,6 +13,7 @@
 #include "config/config_loader.h"
 #include "gateway/grpc_service.h"
 #include "gateway/logger.h"
+#include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 
 namespace fedgate {
@@ -63,7 +64,27 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   gateway->reload_successful_->Set(1);
   gateway->reload_success_timestamp_->Set(
       absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
-  gateway->store_ = std::make_unique<SeriesStore>();
+  prometheus::Counter* failovers =
+      &prometheus::BuildCounter()
+           .Name("fedgate_dedup_failovers_total")
+           .Help("Leader changes in dedup groups away from a leader.")
+           .Register(*gateway->registry_)
+           .Add({});
+  SeriesStore::Options store_options;
+  store_options.on_leader_change = [failovers](const LeaderChange& change) {
+    // Target ids are internal; the group and the reason say what happened.
+    if (change.from == 0) {
+      Log(LogLevel::kInfo, "Dedup group elected a leader",
+          {{"group", change.group}});
+      return;
+    }
+    failovers->Increment();
+    Log(LogLevel::kWarn, "Dedup group leader changed",
+        {{"group", change.group},
+         {"reason", change.reason},
+         {"has_new_leader", change.to != 0 ? "true" : "false"}});
+  };
+  gateway->store_ = std::make_unique<SeriesStore>(std::move(store_options));
 
   ScrapeManager::Options scrape_options;
   scrape_options.store = gateway->store_.get();

@@ -293,8 +293,11 @@ grpc::ServerUnaryReactor* FedgateGrpcService::ListTargets(
     if (auto it = series_count.find(status.id); it != series_count.end()) {
       target->set_series_count(it->second);
     }
-    // Dedup groups do not exist yet: dedup_group stays "" and leader_state
-    // UNSPECIFIED (docs/api.md).
+    target->set_dedup_group(status.dedup_group);
+    if (!status.dedup_group.empty()) {
+      target->set_leader_state(status.dedup_leader ? v1::LEADER_STATE_LEADER
+                                                   : v1::LEADER_STATE_FOLLOWER);
+    }
   }
   return FinishUnary(context, grpc::Status::OK);
 }

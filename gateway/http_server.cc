@@ -48,6 +48,25 @@ absl::Status SplitListenAddress(const std::string& address, std::string* host,
   return absl::OkStatus();
 }
 
+void HttpServer::UpdateMergeGauges() {
+  const SeriesStore::GroupCounts groups = options_.store->Groups();
+  dedup_groups_gauge_->Set(static_cast<double>(groups.groups));
+  dedup_leaders_gauge_->Set(static_cast<double>(groups.leaders));
+  // A full pass over the store (~50 ms per million series): not for every
+  // scrape of /metrics by several Prometheus servers.
+  constexpr absl::Duration kMergeStatsMaxAge = absl::Seconds(5);
+  const int64_t now = absl::GetCurrentTimeNanos();
+  int64_t last = merge_stats_at_ns_.load();
+  if (now - last < absl::ToInt64Nanoseconds(kMergeStatsMaxAge) ||
+      !merge_stats_at_ns_.compare_exchange_strong(last, now)) {
+    return;
+  }
+  const MergeStats stats = ComputeMergeStats(*options_.store->Snapshot());
+  deduplicated_gauge_->Set(static_cast<double>(stats.deduplicated));
+  conflicting_gauge_->Set(static_cast<double>(stats.conflicting));
+  metadata_conflicts_gauge_->Set(static_cast<double>(stats.metadata_conflicts));
+}
+
 HttpServer::HttpServer(Options options)
     : options_(std::move(options)),
       server_(std::make_unique<httplib::Server>()) {
@@ -59,6 +78,29 @@ HttpServer::HttpServer(Options options)
                              "series (up, scrape_*) included.")
                          .Register(*options_.registry)
                          .Add({});
+    auto gauge = [this](const char* name, const char* help) {
+      return &prometheus::BuildGauge()
+                  .Name(name)
+                  .Help(help)
+                  .Register(*options_.registry)
+                  .Add({});
+    };
+    dedup_groups_gauge_ =
+        gauge("fedgate_dedup_groups", "Dedup groups with at least one member.");
+    dedup_leaders_gauge_ =
+        gauge("fedgate_dedup_leaders", "Dedup groups that have a leader.");
+    deduplicated_gauge_ =
+        gauge("fedgate_dedup_deduplicated_series",
+              "Series not served because another member of their dedup group "
+              "serves them.");
+    conflicting_gauge_ =
+        gauge("fedgate_series_conflicts",
+              "Series not served because a target outside their dedup group "
+              "has the same label set and wins.");
+    metadata_conflicts_gauge_ =
+        gauge("fedgate_metadata_conflicts",
+              "Metric families whose TYPE, HELP or UNIT differ between "
+              "targets.");
     auto& requests =
         prometheus::BuildCounter()
             .Name("fedgate_federate_requests_total")
@@ -230,6 +272,7 @@ void HttpServer::RegisterRoutes() {
     }
     if (series_gauge_ != nullptr) {
       series_gauge_->Set(static_cast<double>(options_.store->SeriesCount()));
+      UpdateMergeGauges();
     }
     res.set_content(
         prometheus::TextSerializer().Serialize(options_.registry->Collect()),

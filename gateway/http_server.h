@@ -71,6 +71,15 @@ class HttpServer {
   std::thread thread_;
   int port_ = 0;
   prometheus::Gauge* series_gauge_ = nullptr;
+  // The merge stage's gauges, refreshed by /metrics from the store; the
+  // O(series) merge statistics at most every kMergeStatsMaxAge.
+  void UpdateMergeGauges();
+  prometheus::Gauge* dedup_groups_gauge_ = nullptr;
+  prometheus::Gauge* dedup_leaders_gauge_ = nullptr;
+  prometheus::Gauge* deduplicated_gauge_ = nullptr;
+  prometheus::Gauge* conflicting_gauge_ = nullptr;
+  prometheus::Gauge* metadata_conflicts_gauge_ = nullptr;
+  std::atomic<int64_t> merge_stats_at_ns_{0};
   prometheus::Counter* federate_requests_ok_ = nullptr;
   prometheus::Counter* federate_requests_bad_ = nullptr;
 };

@@ -36,8 +36,9 @@ bool BelongsToFamily(absl::string_view name, absl::string_view family,
 std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
                                          absl::Span<const Selector> selectors,
                                          SeriesOrder order) {
-  // Metadata per family: the first target's (lowest id) wins, so the answer
-  // is deterministic when targets disagree.
+  // Metadata per family: the first target's in snapshot order wins (a dedup
+  // group's leader, else the lowest target id), so the answer is
+  // deterministic when targets disagree.
   absl::flat_hash_map<absl::string_view, const FamilyMetadata*> metadata;
   for (const auto& [id, batch] : snapshot.batches) {
     for (const FamilyMetadata& m : batch->metadata) {
@@ -197,6 +198,36 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
           break;
         }
       }
+    }
+  }
+
+  // Targets that disagree on a family's type can leave a series in a family
+  // whose type it does not fit: `x` in histogram `x` (only x_bucket, x_sum
+  // and x_count are valid there), or `x` without `quantile` in summary `x`.
+  // Such a family would be an invalid exposition, so it is served as
+  // Prometheus serves every family: untyped, one family per metric name.
+  absl::flat_hash_set<absl::string_view> unfit;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const SelectedSeries& row = rows[i];
+    if (row.metadata == nullptr) continue;
+    const absl::string_view name = names[row_name[i]].name;
+    if (name != row.family) continue;
+    const MetricType type = row.metadata->type;
+    if (type == MetricType::kHistogram || type == MetricType::kGaugeHistogram ||
+        (type == MetricType::kSummary && !row.sample->labels.Has("quantile"))) {
+      unfit.insert(row.family);
+    }
+  }
+  if (!unfit.empty()) {
+    for (NameInfo& info : names) {
+      if (unfit.contains(info.family.family)) {
+        info.family.family = info.name;
+        info.family.metadata = nullptr;
+      }
+    }
+    for (size_t i = 0; i < rows.size(); ++i) {
+      rows[i].family = names[row_name[i]].family.family;
+      rows[i].metadata = names[row_name[i]].family.metadata;
     }
   }
 

@@ -1,6 +1,9 @@
 #include "merge/series_store.h"
 
 #include <algorithm>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
 
 namespace fedgate {
 
@@ -69,39 +72,179 @@ void SeriesStore::Publish(TargetId target,
   // The old batch is released outside the lock: freeing a large scrape is
   // not free, and readers should not wait for it.
   std::shared_ptr<const ScrapeBatch> old;
+  std::vector<LeaderChange> changes;
   {
     absl::MutexLock lock(&mu_);
+    if (auto m = members_.find(target); m != members_.end()) {
+      Member& member = m->second;
+      member.up = batch->up;
+      if (batch->up) {
+        member.last_success = std::max(member.last_success, batch->scrape_time);
+      }
+      auto g = groups_.find(member.group);
+      if (g != groups_.end()) {
+        UpdateLeader(g->first, g->second, options_.now(), &changes);
+      }
+    }
     std::shared_ptr<const ScrapeBatch>& slot = batches_[target];
     if (slot != nullptr) series_count_ -= slot->samples.size();
     series_count_ += batch->samples.size();
     old = std::exchange(slot, std::move(batch));
     snapshot_ = nullptr;
   }
+  Notify(changes);
 }
 
 void SeriesStore::Remove(TargetId target) {
   std::shared_ptr<const ScrapeBatch> old;
+  std::vector<LeaderChange> changes;
   {
     absl::MutexLock lock(&mu_);
+    if (auto m = members_.find(target); m != members_.end()) {
+      const std::string group = m->second.group;
+      members_.erase(m);
+      auto g = groups_.find(group);
+      if (g != groups_.end()) {
+        GroupState& state = g->second;
+        state.members.erase(
+            std::remove(state.members.begin(), state.members.end(), target),
+            state.members.end());
+        if (state.members.empty()) {
+          groups_.erase(g);
+        } else {
+          if (state.leader == target) {
+            // A new election among the others; reported as a failover.
+            state.leader = 0;
+            UpdateLeader(group, state, options_.now(), &changes);
+            if (changes.empty()) {
+              changes.push_back(LeaderChange{group, target, 0,
+                                             "leader removed, no healthy "
+                                             "member"});
+            } else {
+              changes.back().from = target;
+              changes.back().reason = "leader removed";
+            }
+            ++failovers_;
+          }
+        }
+      }
+      snapshot_ = nullptr;
+    }
     auto it = batches_.find(target);
-    if (it == batches_.end()) return;
-    series_count_ -= it->second->samples.size();
-    old = std::move(it->second);
-    batches_.erase(it);
-    snapshot_ = nullptr;
+    if (it != batches_.end()) {
+      series_count_ -= it->second->samples.size();
+      old = std::move(it->second);
+      batches_.erase(it);
+      snapshot_ = nullptr;
+    }
   }
+  Notify(changes);
+}
+
+void SeriesStore::Join(TargetId target, DedupMembership membership) {
+  absl::MutexLock lock(&mu_);
+  Member& member = members_[target];
+  member.group = membership.group;
+  GroupState& state = groups_[membership.group];
+  state.members.insert(
+      std::upper_bound(state.members.begin(), state.members.end(), target),
+      target);
+  state.leader_timeout = membership.leader_timeout;
+  snapshot_ = nullptr;
+}
+
+SeriesStore::GroupStatus SeriesStore::Group(TargetId target) const {
+  absl::MutexLock lock(&mu_);
+  GroupStatus status;
+  auto m = members_.find(target);
+  if (m == members_.end()) return status;
+  status.group = m->second.group;
+  auto g = groups_.find(m->second.group);
+  status.leader = g != groups_.end() && g->second.leader == target;
+  return status;
+}
+
+SeriesStore::GroupCounts SeriesStore::Groups() const {
+  absl::MutexLock lock(&mu_);
+  GroupCounts counts;
+  counts.groups = groups_.size();
+  for (const auto& [name, state] : groups_) {
+    if (state.leader != 0) ++counts.leaders;
+  }
+  counts.failovers = failovers_;
+  return counts;
+}
+
+void SeriesStore::UpdateLeader(const std::string& group, GroupState& state,
+                               absl::Time now,
+                               std::vector<LeaderChange>* changes) {
+  auto healthy = [&](TargetId id) {
+    auto m = members_.find(id);
+    return m != members_.end() && m->second.up &&
+           now - m->second.last_success <= state.leader_timeout;
+  };
+  if (state.leader != 0 && healthy(state.leader)) return;  // Sticky.
+  TargetId next = 0;
+  for (TargetId id : state.members) {
+    if (healthy(id)) {
+      next = id;
+      break;
+    }
+  }
+  if (next == 0 || next == state.leader) return;  // Nobody better.
+  LeaderChange change{group, state.leader, next, ""};
+  if (state.leader != 0) {
+    ++failovers_;
+    auto m = members_.find(state.leader);
+    change.reason =
+        m != members_.end() && !m->second.up
+            ? "leader scrape failed"
+            : absl::StrCat("leader not scraped successfully for ",
+                           absl::FormatDuration(state.leader_timeout));
+  }
+  state.leader = next;
+  changes->push_back(std::move(change));
+  snapshot_ = nullptr;
+}
+
+void SeriesStore::Notify(const std::vector<LeaderChange>& changes) const {
+  if (!options_.on_leader_change) return;
+  for (const LeaderChange& change : changes) options_.on_leader_change(change);
 }
 
 std::shared_ptr<const StoreSnapshot> SeriesStore::Snapshot() const {
   absl::MutexLock lock(&mu_);
   if (snapshot_ == nullptr) {
     auto snapshot = std::make_shared<StoreSnapshot>();
-    snapshot->batches.reserve(batches_.size());
+    // (place, rank, id): a group sits at its lowest member id, leader first.
+    struct Key {
+      TargetId place;
+      int rank;
+      TargetId id;
+      bool operator<(const Key& o) const {
+        return std::tie(place, rank, id) < std::tie(o.place, o.rank, o.id);
+      }
+    };
+    std::vector<std::pair<Key, std::shared_ptr<const ScrapeBatch>>> ordered;
+    ordered.reserve(batches_.size());
     for (const auto& [id, batch] : batches_) {
-      snapshot->batches.emplace_back(id, batch);
+      Key key{id, 0, id};
+      if (auto m = members_.find(id); m != members_.end()) {
+        auto g = groups_.find(m->second.group);
+        if (g != groups_.end()) {
+          key.place = g->second.members.front();
+          key.rank = g->second.leader == id ? 0 : 1;
+        }
+        snapshot->groups.emplace(id, m->second.group);
+      }
+      ordered.emplace_back(key, batch);
     }
-    std::sort(snapshot->batches.begin(), snapshot->batches.end(),
+    std::sort(ordered.begin(), ordered.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
+    snapshot->batches.reserve(ordered.size());
+    for (auto& [key, batch] : ordered) {
+      snapshot->batches.emplace_back(key.id, std::move(batch));
+    }
     snapshot->series_count = series_count_;
     snapshot_ = std::move(snapshot);
   }
@@ -111,6 +254,49 @@ std::shared_ptr<const StoreSnapshot> SeriesStore::Snapshot() const {
 size_t SeriesStore::SeriesCount() const {
   absl::MutexLock lock(&mu_);
   return series_count_;
+}
+
+MergeStats ComputeMergeStats(const StoreSnapshot& snapshot) {
+  MergeStats stats;
+  // The first holder of each label set, by snapshot order (the one emitted).
+  absl::flat_hash_map<const void*, TargetId> first;
+  size_t total = 0;
+  for (const auto& [id, batch] : snapshot.batches)
+    total += batch->samples.size();
+  first.reserve(total);
+  auto group_of = [&snapshot](TargetId id) -> const std::string* {
+    auto it = snapshot.groups.find(id);
+    return it == snapshot.groups.end() ? nullptr : &it->second;
+  };
+  // Metadata per family: the first one seen, and whether another differs.
+  absl::flat_hash_map<absl::string_view, std::pair<const FamilyMetadata*, bool>>
+      families;
+  for (const auto& [id, batch] : snapshot.batches) {
+    const std::string* group = group_of(id);
+    MergeStats::PerTarget& mine = stats.targets[id];
+    for (const Sample& sample : batch->samples) {
+      auto [it, added] = first.try_emplace(sample.labels.id(), id);
+      if (added || it->second == id) continue;
+      const std::string* winner = group_of(it->second);
+      if (group != nullptr && winner != nullptr && *group == *winner) {
+        ++mine.deduplicated;
+        ++stats.deduplicated;
+      } else {
+        ++mine.conflicting;
+        ++stats.conflicting;
+      }
+    }
+    for (const FamilyMetadata& m : batch->metadata) {
+      auto [it, added] = families.try_emplace(m.name, &m, false);
+      if (added || it->second.second) continue;
+      const FamilyMetadata& seen = *it->second.first;
+      if (seen.type != m.type || seen.help != m.help || seen.unit != m.unit) {
+        it->second.second = true;
+        ++stats.metadata_conflicts;
+      }
+    }
+  }
+  return stats;
 }
 
 }  // namespace fedgate

@@ -5,6 +5,18 @@
 // batch whole, so a series missing from the latest scrape is gone at once,
 // and readers never see half of a scrape.
 //
+// Dedup groups live here too, so that a leader change and the batch that
+// caused it are published together. Members of a group publish series
+// without their replica labels (the scraper strips them), so equal series
+// of two members are one interned LabelSet. A snapshot lists the group's
+// leader first and the other members after it: a reader that keeps the
+// first copy of each label set (SelectSeries) thereby emits every series of
+// the group once, the leader's value when the leader has it, and the union
+// of the members. The leader is sticky: it changes only when its scrape
+// fails, it leaves, or it has had no successful scrape for the group's
+// leader timeout. Two targets outside one group that produce the same label
+// set are a conflict: the first in snapshot order wins (lowest target id).
+//
 // Hot path: Publish() once per scrape (a pointer swap under a short lock);
 // Snapshot() once per read request (O(targets) pointer copies when something
 // changed since the last snapshot, a pointer copy otherwise).
@@ -16,6 +28,7 @@
 #define FEDGATE_MERGE_SERIES_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -24,6 +37,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "merge/label_set.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
@@ -90,6 +104,9 @@ class LazyBatchIndex {
 struct ScrapeBatch {
   std::vector<Sample> samples;
   std::vector<FamilyMetadata> metadata;
+  // Whether the scrape succeeded, and when it started: leader election.
+  bool up = true;
+  absl::Time scrape_time = absl::InfinitePast();
   // Read-side cache of Index(); not part of the batch's value.
   LazyBatchIndex index_cache;
 
@@ -101,21 +118,84 @@ struct ScrapeBatch {
 // An immutable view of the store: every target's latest batch, ordered by
 // TargetId. Valid as long as the caller holds the pointer.
 struct StoreSnapshot {
+  // Ordered by target id, except that a dedup group's members follow each
+  // other at the place of its lowest id, its leader first.
   std::vector<std::pair<TargetId, std::shared_ptr<const ScrapeBatch>>> batches;
   size_t series_count = 0;
+  // The dedup group of each member target (absent: in no group).
+  absl::flat_hash_map<TargetId, std::string> groups;
 };
+
+// A target's place in a dedup group, set before its first publish.
+struct DedupMembership {
+  std::string group;  // `<dedup group name>/<key>`.
+  absl::Duration leader_timeout = absl::Minutes(1);
+};
+
+// A leader change, reported to SeriesStore::Options::on_leader_change.
+struct LeaderChange {
+  std::string group;
+  TargetId from = 0;  // 0: no leader before (first election).
+  TargetId to = 0;
+  std::string reason;  // Empty for a first election.
+};
+
+// How each target's series fare in the merged view, from one snapshot.
+struct MergeStats {
+  struct PerTarget {
+    // Series of the target not emitted because an earlier member of its
+    // dedup group has them (the leader, usually).
+    size_t deduplicated = 0;
+    // Series not emitted because a target outside its group has the same
+    // label set and comes first.
+    size_t conflicting = 0;
+  };
+  absl::flat_hash_map<TargetId, PerTarget> targets;
+  size_t deduplicated = 0;
+  size_t conflicting = 0;
+  // Families whose TYPE, HELP or UNIT differ between targets.
+  size_t metadata_conflicts = 0;
+};
+
+// Computes MergeStats over `snapshot`: O(series), one pointer-set insert each.
+MergeStats ComputeMergeStats(const StoreSnapshot& snapshot);
 
 class SeriesStore {
  public:
+  struct Options {
+    // Called (outside the store's lock, on the publishing thread) for each
+    // leader change; for logging and counting.
+    std::function<void(const LeaderChange&)> on_leader_change;
+    // The clock leader timeouts are measured with; tests set it.
+    std::function<absl::Time()> now = [] { return absl::Now(); };
+  };
+  struct GroupStatus {
+    std::string group;  // Empty: not in a group.
+    bool leader = false;
+  };
+  struct GroupCounts {
+    size_t groups = 0;       // Groups with at least one member.
+    size_t leaders = 0;      // Groups with a leader.
+    uint64_t failovers = 0;  // Leader changes away from a leader, ever.
+  };
+
   SeriesStore() = default;
+  explicit SeriesStore(Options options) : options_(std::move(options)) {}
   SeriesStore(const SeriesStore&) = delete;
   SeriesStore& operator=(const SeriesStore&) = delete;
 
   // Replaces the batch of `target` with `batch`.
   void Publish(TargetId target, std::shared_ptr<const ScrapeBatch> batch)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // Removes `target` and all its series (the target left discovery).
+  // Removes `target` and all its series (the target left discovery), and
+  // takes it out of its dedup group.
   void Remove(TargetId target) ABSL_LOCKS_EXCLUDED(mu_);
+  // Puts `target` into a dedup group; call before its first Publish.
+  void Join(TargetId target, DedupMembership membership)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Returns the group and leader state of `target`.
+  GroupStatus Group(TargetId target) const ABSL_LOCKS_EXCLUDED(mu_);
+  GroupCounts Groups() const ABSL_LOCKS_EXCLUDED(mu_);
   // Returns an immutable view that stays valid while the caller holds it.
   std::shared_ptr<const StoreSnapshot> Snapshot() const
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -123,9 +203,30 @@ class SeriesStore {
   size_t SeriesCount() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  struct Member {
+    std::string group;
+    bool up = false;  // Its latest scrape succeeded.
+    absl::Time last_success = absl::InfinitePast();
+  };
+  struct GroupState {
+    std::vector<TargetId> members;  // Ascending.
+    TargetId leader = 0;            // 0: none.
+    absl::Duration leader_timeout;
+  };
+  // Re-elects the leader of `group` if it is unhealthy at `now`; appends
+  // the change, if any, to `changes`.
+  void UpdateLeader(const std::string& group, GroupState& state, absl::Time now,
+                    std::vector<LeaderChange>* changes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Notify(const std::vector<LeaderChange>& changes) const;
+
+  const Options options_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<TargetId, std::shared_ptr<const ScrapeBatch>> batches_
       ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<TargetId, Member> members_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, GroupState> groups_ ABSL_GUARDED_BY(mu_);
+  uint64_t failovers_ ABSL_GUARDED_BY(mu_) = 0;
   size_t series_count_ ABSL_GUARDED_BY(mu_) = 0;
   // Rebuilt lazily by Snapshot() after a change.
   mutable std::shared_ptr<const StoreSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);

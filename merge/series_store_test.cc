@@ -73,5 +73,198 @@ TEST(SeriesStoreTest, ReadersNeverSeeHalfAScrape) {
   writer.join();
 }
 
+// A batch of `series` samples of `name`, scraped at `at`, up or not (a
+// failed scrape publishes no series).
+std::shared_ptr<const ScrapeBatch> Scrape(absl::string_view name, int series,
+                                          bool up, absl::Time at,
+                                          double value = 1) {
+  auto batch = std::make_shared<ScrapeBatch>();
+  batch->up = up;
+  batch->scrape_time = at;
+  for (int i = 0; up && i < series; ++i) {
+    Sample s;
+    s.labels =
+        LabelSet::Intern(Labels{{"__name__", name}, {"i", std::to_string(i)}});
+    s.value = value;
+    batch->samples.push_back(std::move(s));
+  }
+  return batch;
+}
+
+std::vector<TargetId> Order(const SeriesStore& store) {
+  std::vector<TargetId> ids;
+  for (const auto& [id, batch] : store.Snapshot()->batches) ids.push_back(id);
+  return ids;
+}
+
+struct Recorder {
+  std::vector<LeaderChange> changes;
+  SeriesStore::Options Options() {
+    SeriesStore::Options o;
+    o.on_leader_change = [this](const LeaderChange& c) {
+      changes.push_back(c);
+    };
+    return o;
+  }
+};
+
+TEST(SeriesStoreDedupTest, FirstHealthyMemberLeadsAndStaysLeader) {
+  Recorder rec;
+  SeriesStore store(rec.Options());
+  const absl::Time now = absl::Now();
+  for (TargetId id : {3, 5, 7}) {
+    store.Join(id, DedupMembership{"k3s/node-a", absl::Minutes(1)});
+  }
+  store.Publish(9, Scrape("other", 1, true, now));  // Not in the group.
+  // 5 succeeds first: it leads, although 3 has the lower id.
+  store.Publish(3, Scrape("m", 2, false, now));
+  store.Publish(5, Scrape("m", 2, true, now));
+  store.Publish(7, Scrape("m", 2, true, now));
+  store.Publish(3, Scrape("m", 2, true, now));
+  EXPECT_TRUE(store.Group(5).leader);
+  EXPECT_FALSE(store.Group(3).leader);
+  EXPECT_EQ(store.Group(3).group, "k3s/node-a");
+  EXPECT_EQ(store.Group(9).group, "");
+  // The group sits at its lowest member id, the leader first.
+  EXPECT_EQ(Order(store), (std::vector<TargetId>{5, 3, 7, 9}));
+  ASSERT_EQ(rec.changes.size(), 1u);
+  EXPECT_EQ(rec.changes[0].from, 0u);
+  EXPECT_EQ(rec.changes[0].to, 5u);
+  EXPECT_EQ(store.Groups().groups, 1u);
+  EXPECT_EQ(store.Groups().leaders, 1u);
+  EXPECT_EQ(store.Groups().failovers, 0u);
+}
+
+TEST(SeriesStoreDedupTest, FailsOverWhenTheLeaderScrapeFailsAndStaysThere) {
+  Recorder rec;
+  SeriesStore store(rec.Options());
+  const absl::Time now = absl::Now();
+  store.Join(1, DedupMembership{"g/x", absl::Minutes(1)});
+  store.Join(2, DedupMembership{"g/x", absl::Minutes(1)});
+  store.Publish(1, Scrape("m", 1, true, now));
+  store.Publish(2, Scrape("m", 1, true, now));
+  ASSERT_TRUE(store.Group(1).leader);
+  store.Publish(1, Scrape("m", 1, false, now));
+  EXPECT_TRUE(store.Group(2).leader);
+  EXPECT_EQ(Order(store), (std::vector<TargetId>{2, 1}));
+  ASSERT_EQ(rec.changes.size(), 2u);
+  EXPECT_EQ(rec.changes[1].from, 1u);
+  EXPECT_EQ(rec.changes[1].to, 2u);
+  EXPECT_EQ(rec.changes[1].reason, "leader scrape failed");
+  // The old leader recovers: the leader is sticky, no flapping back.
+  store.Publish(1, Scrape("m", 1, true, now));
+  EXPECT_TRUE(store.Group(2).leader);
+  EXPECT_EQ(store.Groups().failovers, 1u);
+}
+
+TEST(SeriesStoreDedupTest, FailsOverWhenTheLeaderGoesStale) {
+  Recorder rec;
+  absl::Time now = absl::Now();
+  SeriesStore::Options options = rec.Options();
+  options.now = [&now] { return now; };
+  SeriesStore store(std::move(options));
+  store.Join(1, DedupMembership{"g/x", absl::Seconds(30)});
+  store.Join(2, DedupMembership{"g/x", absl::Seconds(30)});
+  store.Publish(1, Scrape("m", 1, true, now));
+  store.Publish(2, Scrape("m", 1, true, now));
+  ASSERT_TRUE(store.Group(1).leader);
+  // 1 is not scraped any more (stuck); 2 is, 31 s later.
+  now += absl::Seconds(31);
+  store.Publish(2, Scrape("m", 1, true, now));
+  EXPECT_TRUE(store.Group(2).leader);
+  ASSERT_FALSE(rec.changes.empty());
+  EXPECT_EQ(rec.changes.back().reason,
+            "leader not scraped successfully for 30s");
+}
+
+TEST(SeriesStoreDedupTest, RemovingTheLeaderElectsAnother) {
+  Recorder rec;
+  SeriesStore store(rec.Options());
+  const absl::Time now = absl::Now();
+  store.Join(1, DedupMembership{"g/x", absl::Minutes(1)});
+  store.Join(2, DedupMembership{"g/x", absl::Minutes(1)});
+  store.Publish(1, Scrape("m", 1, true, now));
+  store.Publish(2, Scrape("m", 1, true, now));
+  store.Remove(1);
+  EXPECT_TRUE(store.Group(2).leader);
+  EXPECT_EQ(rec.changes.back().reason, "leader removed");
+  EXPECT_EQ(store.Groups().failovers, 1u);
+  store.Remove(2);
+  EXPECT_EQ(store.Groups().groups, 0u);
+  EXPECT_EQ(store.Group(2).group, "");
+}
+
+TEST(SeriesStoreDedupTest, MergeStatsTellDedupFromConflicts) {
+  SeriesStore store;
+  const absl::Time now = absl::Now();
+  store.Join(1, DedupMembership{"g/x", absl::Minutes(1)});
+  store.Join(2, DedupMembership{"g/x", absl::Minutes(1)});
+  store.Publish(1, Scrape("m", 3, true, now));
+  store.Publish(2, Scrape("m", 4, true, now));  // One series only 2 has.
+  store.Publish(3, Scrape("m", 2, true, now));  // Outside: conflicts.
+  const MergeStats stats = ComputeMergeStats(*store.Snapshot());
+  EXPECT_EQ(stats.targets.at(1).deduplicated, 0u);
+  EXPECT_EQ(stats.targets.at(2).deduplicated, 3u);
+  EXPECT_EQ(stats.targets.at(2).conflicting, 0u);
+  EXPECT_EQ(stats.targets.at(3).conflicting, 2u);
+  EXPECT_EQ(stats.deduplicated, 3u);
+  EXPECT_EQ(stats.conflicting, 2u);
+  EXPECT_EQ(stats.metadata_conflicts, 0u);
+}
+
+TEST(SeriesStoreDedupTest, CountsFamiliesWithConflictingMetadata) {
+  SeriesStore store;
+  auto with_type = [](MetricType type, absl::string_view help) {
+    auto batch = std::make_shared<ScrapeBatch>();
+    FamilyMetadata m;
+    m.name = "x";
+    m.type = type;
+    m.help = std::string(help);
+    batch->metadata.push_back(m);
+    return batch;
+  };
+  store.Publish(1, with_type(MetricType::kCounter, "h"));
+  store.Publish(2, with_type(MetricType::kCounter, "h"));
+  EXPECT_EQ(ComputeMergeStats(*store.Snapshot()).metadata_conflicts, 0u);
+  store.Publish(3, with_type(MetricType::kGauge, "h"));
+  store.Publish(4, with_type(MetricType::kCounter, "other help"));
+  EXPECT_EQ(ComputeMergeStats(*store.Snapshot()).metadata_conflicts, 1u);
+}
+
+// Scrapes of group members and reads at once (run under TSan by hand:
+// `bazel test --config=tsan //merge:series_store_test`).
+TEST(SeriesStoreDedupTest, ConcurrentPublishesAndReads) {
+  SeriesStore store;
+  for (TargetId id = 1; id <= 4; ++id) {
+    store.Join(id, DedupMembership{"g/x", absl::Milliseconds(50)});
+  }
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (TargetId id = 1; id <= 4; ++id) {
+    writers.emplace_back([&store, id] {
+      for (int i = 0; i < 300; ++i) {
+        store.Publish(id, Scrape("m", 20, (i + id) % 5 != 0, absl::Now(), i));
+      }
+    });
+  }
+  std::thread reader([&] {
+    while (!stop.load()) {
+      std::shared_ptr<const StoreSnapshot> s = store.Snapshot();
+      const MergeStats stats = ComputeMergeStats(*s);
+      // Equal series of the members are one label set each: at most 20
+      // distinct series are served, whatever the leader.
+      size_t served = 0;
+      for (const auto& [id, batch] : s->batches)
+        served += batch->samples.size();
+      ASSERT_EQ(served - stats.deduplicated, served > 0 ? 20u : 0u);
+      (void)store.Groups();
+    }
+  });
+  for (std::thread& t : writers) t.join();
+  stop = true;
+  reader.join();
+  EXPECT_EQ(store.Groups().groups, 1u);
+}
+
 }  // namespace
 }  // namespace fedgate

@@ -105,6 +105,22 @@ std::string LocalFqdn() {
   return fqdn;
 }
 
+// A target's dedup group (docs/configuration.md, `dedup_groups`): empty
+// `group` when it is in none.
+struct DedupSettings {
+  std::string group;
+  std::vector<std::string> replica_labels;
+  absl::Duration leader_timeout;
+
+  friend bool operator==(const DedupSettings& a, const DedupSettings& b) {
+    return a.group == b.group && a.replica_labels == b.replica_labels &&
+           a.leader_timeout == b.leader_timeout;
+  }
+};
+
+// The label a dedup group's key rule writes (never seen outside Apply).
+constexpr absl::string_view kDedupKeyLabel = "__fedgate_dedup_key__";
+
 // The per-scrape-config settings a loop applies to every scrape: the HTTP
 // client's and the limits checked while appending (target_limit is the
 // pool's, applied by ApplyConfig).
@@ -388,7 +404,7 @@ struct ScrapeShared {
 // is parsed and published on a worker thread.
 class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
  public:
-  ScrapeLoop(TargetId id, ScrapeTarget target,
+  ScrapeLoop(TargetId id, ScrapeTarget target, DedupSettings dedup,
              std::shared_ptr<const RelabelChain> metric_relabel,
              std::shared_ptr<const ScrapeSettings> settings,
              ScrapeShared* shared)
@@ -396,6 +412,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
         target_(std::move(target)),
         metric_relabel_(std::move(metric_relabel)),
         settings_(std::move(settings)),
+        dedup_(std::move(dedup)),
         shared_(shared) {
     for (int i = 0; i < kReportSeriesCount; ++i) {
       report_labels_[i] =
@@ -407,6 +424,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   const ScrapeTarget& target() const { return target_; }
   const RelabelChain& metric_relabel() const { return *metric_relabel_; }
   const ScrapeSettings& settings() const { return *settings_; }
+  const DedupSettings& dedup() const { return dedup_; }
 
   // Makes every scrape fail with `error` without contacting the target
   // (Prometheus's forced error, used for target_limit); "" clears it.
@@ -455,6 +473,9 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // their results, so a loop keeps one chain for its whole life.
   const std::shared_ptr<const RelabelChain> metric_relabel_;
   const std::shared_ptr<const ScrapeSettings> settings_;
+  // Replica labels are stripped from the scraped series of a group member
+  // (in the scrape cache, so once per new series).
+  const DedupSettings dedup_;
   ScrapeShared* const shared_;
   std::array<LabelSet, kReportSeriesCount> report_labels_;
 
@@ -608,6 +629,7 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
   }
   ScrapeMetrics& metrics = shared_->metrics;
   auto batch = std::make_shared<ScrapeBatch>();
+  batch->scrape_time = start;
   batch->samples.reserve(last_sample_count_ + kReportSeriesCount);
   Report report;
   absl::Status error = response.status();
@@ -640,6 +662,7 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
       metrics.http_error->Increment();
     }
   }
+  batch->up = error.ok();
   last_sample_count_ = batch->samples.size();
   const absl::Duration duration = absl::Now() - start;
   const double report_values[kReportSeriesCount] = {
@@ -735,6 +758,9 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
                 !s.ok()) {
               return s;
             }
+            for (const std::string& name : dedup_.replica_labels) {
+              labels.Remove(name);
+            }
             interned = LabelSet::Intern(labels);
             series_.try_emplace(interned, 0);
             // As Prometheus counts it: a new text, not a new label set.
@@ -803,6 +829,9 @@ TargetStatus ScrapeLoop::Status() const {
   status.discovered_labels = target_.discovered_labels();
   status.scrape_interval = target_.interval();
   status.scrape_timeout = target_.timeout();
+  const SeriesStore::GroupStatus group = shared_->store->Group(id_);
+  status.dedup_group = group.group;
+  status.dedup_leader = group.leader;
   absl::MutexLock lock(&mu_);
   status.health = health_;
   status.last_error = last_error_;
@@ -893,7 +922,14 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
   std::vector<ScrapeTarget> targets;
   std::vector<std::shared_ptr<const RelabelChain>> metric_relabels;
   std::vector<std::shared_ptr<const ScrapeSettings>> settings;
+  std::vector<DedupSettings> dedups;
   absl::flat_hash_map<std::string, uint64_t> target_limits;
+  absl::flat_hash_map<absl::string_view, const DedupGroupConfig*> dedup_of_job;
+  for (const DedupGroupConfig& group : config->dedup_groups) {
+    for (const std::string& job : group.job_names) {
+      dedup_of_job.emplace(job, &group);
+    }
+  }
   std::vector<DroppedTarget> dropped;
   for (const ScrapeConfig& scrape_config : config->scrape_configs) {
     target_limits[scrape_config.job_name] = scrape_config.target_limit;
@@ -911,6 +947,26 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
     }
     auto shared_metric_relabel =
         std::make_shared<const RelabelChain>(*std::move(metric_relabel));
+    // The dedup group's key is a relabel `replace` rule's result.
+    const DedupGroupConfig* dedup_group = nullptr;
+    std::optional<RelabelChain> dedup_key;
+    if (auto d = dedup_of_job.find(scrape_config.job_name);
+        d != dedup_of_job.end()) {
+      dedup_group = d->second;
+      RelabelConfig rule;
+      rule.source_labels = dedup_group->source_labels;
+      rule.separator = dedup_group->separator;
+      rule.regex = dedup_group->regex;
+      rule.replacement = dedup_group->replacement;
+      rule.target_label = std::string(kDedupKeyLabel);
+      absl::StatusOr<RelabelChain> chain = RelabelChain::Compile({rule});
+      if (!chain.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("dedup group \"", dedup_group->name,
+                         "\": ", chain.status().message()));
+      }
+      dedup_key.emplace(*std::move(chain));
+    }
     auto groups = target_sets.find(scrape_config.job_name);
     if (groups == target_sets.end()) continue;
     for (Labels& discovered : TargetLabelsFromGroups(groups->second)) {
@@ -930,9 +986,24 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
             DroppedTarget{target->scrape_pool(), target->discovered_labels()});
         continue;
       }
+      DedupSettings dedup;
+      if (dedup_group != nullptr) {
+        Labels labels = target->labels();
+        dedup_key->Apply(&labels);
+        const absl::string_view key = labels.Get(kDedupKeyLabel);
+        if (!key.empty()) {
+          dedup.group = absl::StrCat(dedup_group->name, "/", key);
+          dedup.replica_labels = dedup_group->replica_labels;
+          dedup.leader_timeout =
+              dedup_group->leader_timeout > absl::ZeroDuration()
+                  ? dedup_group->leader_timeout
+                  : 2 * target->interval();
+        }
+      }
       targets.push_back(*std::move(target));
       metric_relabels.push_back(shared_metric_relabel);
       settings.push_back(scrape_settings);
+      dedups.push_back(std::move(dedup));
     }
   }
   const uint64_t jitter_seed =
@@ -959,7 +1030,8 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
             t.honor_labels() == target.honor_labels() &&
             t.honor_timestamps() == target.honor_timestamps() &&
             old->second->metric_relabel() == *metric_relabels[i] &&
-            old->second->settings() == *settings[i]) {
+            old->second->settings() == *settings[i] &&
+            old->second->dedup() == dedups[i]) {
           pool.emplace(target.hash(), std::move(old->second));
           old_pool->second.erase(old);
           ++loop_count;
@@ -969,9 +1041,14 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
     }
     const absl::Time first = now + target.FirstScrapeDelay(now, jitter_seed);
     const uint64_t hash = target.hash();
-    auto loop = std::make_shared<ScrapeLoop>(next_id_++, std::move(target),
-                                             metric_relabels[i], settings[i],
-                                             shared_.get());
+    const TargetId id = next_id_++;
+    if (!dedups[i].group.empty()) {
+      shared_->store->Join(
+          id, DedupMembership{dedups[i].group, dedups[i].leader_timeout});
+    }
+    auto loop = std::make_shared<ScrapeLoop>(
+        id, std::move(target), std::move(dedups[i]), metric_relabels[i],
+        settings[i], shared_.get());
     shared_->scheduler->Add(loop, first);
     pool.emplace(hash, std::move(loop));
     ++loop_count;

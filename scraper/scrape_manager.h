@@ -65,6 +65,8 @@ struct TargetStatus {
   absl::Duration last_scrape_duration;
   absl::Duration scrape_interval;
   absl::Duration scrape_timeout;
+  std::string dedup_group;    // `<name>/<key>`; "" when in no dedup group.
+  bool dedup_leader = false;  // Its series win inside the group.
 };
 
 // What /api/v1/targets shows about a target that relabel_configs dropped.
