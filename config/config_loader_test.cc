@@ -447,6 +447,40 @@ TEST(ParseConfigTest, FileSdPathsWithoutConfigDirectoryStayRelative) {
             std::vector<std::string>{"t.json"});
 }
 
+TEST(ParseConfigTest, ReadsDedupGroupsWithDefaults) {
+  absl::StatusOr<Config> config = ParseConfig(R"(scrape_configs:
+  - job_name: k3s
+  - job_name: apiserver
+  - job_name: agent
+dedup_groups:
+  - name: k3s-registry
+    job_names: [k3s, apiserver]
+    source_labels: [__address__]
+    regex: '(.+):\d+'
+    replica_labels: [instance, job]
+    leader_timeout: 45s
+  - name: ha
+    job_names: [agent]
+)",
+                                              "fedgate.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->dedup_groups.size(), 2u);
+  const DedupGroupConfig& a = config->dedup_groups[0];
+  EXPECT_EQ(a.name, "k3s-registry");
+  EXPECT_EQ(a.job_names, (std::vector<std::string>{"k3s", "apiserver"}));
+  EXPECT_EQ(a.source_labels, std::vector<std::string>{"__address__"});
+  EXPECT_EQ(a.regex, "(.+):\\d+");
+  EXPECT_EQ(a.replacement, "$1");
+  EXPECT_EQ(a.separator, ";");
+  EXPECT_EQ(a.replica_labels, (std::vector<std::string>{"instance", "job"}));
+  EXPECT_EQ(a.leader_timeout, absl::Seconds(45));
+  EXPECT_EQ(a.line, 6);
+  const DedupGroupConfig& b = config->dedup_groups[1];
+  EXPECT_EQ(b.source_labels, std::vector<std::string>{"job"});
+  EXPECT_EQ(b.replica_labels, std::vector<std::string>{"instance"});
+  EXPECT_EQ(b.leader_timeout, absl::ZeroDuration());
+}
+
 TEST(ParseConfigTest, ReadsDnsSdConfigsWithDefaults) {
   absl::StatusOr<Config> config = ParseConfig(R"(scrape_configs:
   - job_name: j
@@ -1079,6 +1113,46 @@ TEST(ParseConfigTest, RejectsInvalidConfigsWithLocation) {
        "scrape_configs:\n  - job_name: a\n    dns_sd_configs:\n"
        "    - names: [x]\n      server: 1.1.1.1\n",
        5, "field server not found in dns_sd config"},
+
+      // dedup_groups (fedgate's own section).
+      {"dedup group without a name",
+       "scrape_configs:\n  - job_name: a\ndedup_groups:\n"
+       "  - job_names: [a]\n",
+       4, "dedup group without a name"},
+      {"dedup group without jobs",
+       "scrape_configs:\n  - job_name: a\ndedup_groups:\n  - name: g\n", 4,
+       "dedup group \"g\" must name at least one job in job_names"},
+      {"dedup group with an unknown job",
+       "scrape_configs:\n  - job_name: a\ndedup_groups:\n"
+       "  - name: g\n    job_names: [b]\n",
+       4, "dedup group \"g\": no scrape config with job name \"b\""},
+      {"job in two dedup groups",
+       "scrape_configs:\n  - job_name: a\ndedup_groups:\n"
+       "  - name: g\n    job_names: [a]\n  - name: h\n    job_names: [a]\n",
+       6, "dedup group \"h\": job \"a\" is already in dedup group \"g\""},
+      {"two dedup groups with one name",
+       "scrape_configs:\n  - job_name: a\n  - job_name: b\ndedup_groups:\n"
+       "  - name: g\n    job_names: [a]\n  - name: g\n    job_names: [b]\n",
+       7, "found multiple dedup groups with name \"g\""},
+      {"dedup group bad regex",
+       "scrape_configs:\n  - job_name: a\ndedup_groups:\n"
+       "  - name: g\n    job_names: [a]\n    regex: '('\n",
+       6, "error parsing regexp: missing closing ): `^(?:()$`"},
+      {"dedup group bad replica label",
+       "scrape_configs:\n  - job_name: a\ndedup_groups:\n"
+       "  - name: g\n    job_names: [a]\n    replica_labels: [a-b]\n",
+       6, "\"a-b\" is not a valid label name"},
+      {"dedup group replica __name__",
+       "scrape_configs:\n  - job_name: a\ndedup_groups:\n"
+       "  - name: g\n    job_names: [a]\n    replica_labels: [__name__]\n",
+       6, "__name__ cannot be a replica label"},
+      {"dedup group unknown field",
+       "scrape_configs:\n  - job_name: a\ndedup_groups:\n"
+       "  - name: g\n    job_names: [a]\n    leader: x\n",
+       6, "field leader not found in dedup group"},
+      {"dedup groups not a list",
+       "scrape_configs:\n  - job_name: a\ndedup_groups: {}\n", 3,
+       "field dedup_groups: cannot unmarshal !!map into a list"},
 
       // The first error in document order wins.
       {"first error wins",

@@ -278,13 +278,15 @@ TEST_F(ApiHandlerTest, TargetsShowActiveTargetsByPool) {
       R"("scrapeUrl":"http://10.0.0.1:1/metrics","globalUrl":"http://10.0.0.1:1/metrics",)"
       R"("lastError":"connection refused","lastScrape":"0001-01-01T00:00:00Z",)"
       R"("lastScrapeDuration":0,"health":"unknown","scrapeInterval":"1m",)"
-      R"("scrapeTimeout":"10s","dedupGroup":"","dedupLeader":false},)"
+      R"("scrapeTimeout":"10s","dedupGroup":"","dedupLeader":false,)"
+      R"("deduplicatedSeries":0,"conflictingSeries":0},)"
       R"({"discoveredLabels":{"__address__":"127.0.0.1:19411","job":"j1"},)"
       R"("labels":{"instance":"127.0.0.1:19411","job":"j1"},"scrapePool":"j1",)"
       R"("scrapeUrl":"http://127.0.0.1:19411/metrics","globalUrl":"http://vm:19411/metrics",)"
       R"("lastError":"","lastScrape":"2026-11-25T18:07:08.540652083Z",)"
       R"("lastScrapeDuration":0.001643227,"health":"up","scrapeInterval":"2s",)"
-      R"("scrapeTimeout":"2s","dedupGroup":"","dedupLeader":false}],)"
+      R"("scrapeTimeout":"2s","dedupGroup":"","dedupLeader":false,)"
+      R"("deduplicatedSeries":0,"conflictingSeries":0}],)"
       R"("droppedTargets":[]}})");
   const std::string empty =
       R"({"status":"success","data":{"activeTargets":[],"droppedTargets":[]}})";

@@ -699,4 +699,15 @@ std::string DemoTargets::ConfigYaml() const {
       absl::StrJoin(ProxyAddresses(), ", ", quoted), "]\n");
 }
 
+std::string DemoTargets::FedgateConfigYaml() const {
+  return absl::StrCat(ConfigYaml(),
+                      "# fedgate's own: the k3s endpoints share one registry, "
+                      "so each series is served once.\n"
+                      "dedup_groups:\n"
+                      "  - name: k3s\n"
+                      "    job_names: [k3s]\n"
+                      "    source_labels: [__address__]\n"
+                      "    regex: '(.+):\\d+'\n");
+}
+
 }  // namespace fedgate

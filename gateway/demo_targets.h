@@ -65,6 +65,10 @@ class DemoTargets {
   // registry, job "linkerd-proxy" with one target per proxy. `promtool check
   // config` accepts it.
   std::string ConfigYaml() const;
+  // Returns ConfigYaml() plus fedgate's `dedup_groups` section that makes
+  // the three k3s endpoints one dedup group (what fedgate runs; Prometheus
+  // has no such section).
+  std::string FedgateConfigYaml() const;
 
   // Returns the "127.0.0.1:port" addresses of the three k3s endpoints.
   std::vector<std::string> K3sAddresses() const;

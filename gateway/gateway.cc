@@ -28,7 +28,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     absl::StatusOr<std::unique_ptr<DemoTargets>> demo = DemoTargets::Start();
     if (!demo.ok()) return demo.status();
     gateway->demo_ = *std::move(demo);
-    config = ParseConfig(gateway->demo_->ConfigYaml(), "<embedded demo>");
+    config =
+        ParseConfig(gateway->demo_->FedgateConfigYaml(), "<embedded demo>");
   } else {
     config = LoadConfigFile(flags.config_file);
   }
@@ -217,7 +218,7 @@ absl::Status Gateway::Reload() {
   absl::MutexLock reload_lock(&reload_mu_);
   absl::StatusOr<Config> config;
   if (config_file_.empty()) {
-    config = ParseConfig(demo_->ConfigYaml(), "<embedded demo>");
+    config = ParseConfig(demo_->FedgateConfigYaml(), "<embedded demo>");
   } else {
     config = LoadConfigFile(config_file_);
   }

@@ -242,5 +242,41 @@ TEST(SeriesQueryTest, BatchIndexKeepsOnlyLabelsCommonToEverySample) {
             (Labels{{"instance", "a"}, {"job", "j"}}));
 }
 
+TEST(SeriesQueryTest, AFamilyItsSeriesDoNotFitIsServedUntyped) {
+  // Target 1 says `lat` is a histogram, target 2 exposes a gauge `lat`:
+  // `lat` in histogram `lat` would not parse, so the family goes untyped,
+  // one family per name; other families keep their types.
+  auto first = std::make_shared<ScrapeBatch>();
+  first->metadata = {{"lat", MetricType::kHistogram, "", ""},
+                     {"ok", MetricType::kCounter, "", ""}};
+  first->samples = {
+      MakeSample({{"__name__", "lat_bucket"}, {"le", "1"}, {"t", "1"}}, 1),
+      MakeSample({{"__name__", "lat_count"}, {"t", "1"}}, 2),
+      MakeSample({{"__name__", "ok"}, {"t", "1"}}, 3),
+  };
+  auto second = std::make_shared<ScrapeBatch>();
+  second->metadata = {{"lat", MetricType::kGauge, "", ""}};
+  second->samples = {MakeSample({{"__name__", "lat"}, {"t", "2"}}, 4)};
+  StoreSnapshot snapshot;
+  snapshot.batches = {{1, first}, {2, second}};
+  EXPECT_EQ(
+      Describe(SelectSeries(snapshot, Parse({"{__name__=~\".+\"}"}))),
+      (std::vector<std::string>{"lat|lat|4|-", "lat_bucket|lat_bucket|1|-",
+                                "lat_count|lat_count|2|-", "ok|ok|3|counter"}));
+}
+
+TEST(SeriesQueryTest, TheFirstBatchInSnapshotOrderWinsALabelSet) {
+  // The store lists a dedup group's leader first: its sample wins.
+  auto leader = std::make_shared<ScrapeBatch>();
+  leader->samples = {MakeSample({{"__name__", "m"}}, 7)};
+  auto follower = std::make_shared<ScrapeBatch>();
+  follower->samples = {MakeSample({{"__name__", "m"}}, 5),
+                       MakeSample({{"__name__", "only_here"}}, 1)};
+  StoreSnapshot snapshot;
+  snapshot.batches = {{9, leader}, {3, follower}};
+  EXPECT_EQ(Describe(SelectSeries(snapshot, Parse({"{__name__=~\".+\"}"}))),
+            (std::vector<std::string>{"m|m|7|-", "only_here|only_here|1|-"}));
+}
+
 }  // namespace
 }  // namespace fedgate

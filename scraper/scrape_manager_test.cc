@@ -586,6 +586,58 @@ TEST(ScrapeManagerTest, ApplyConfigKeepsUnchangedTargetsAndRemovesOthers) {
   EXPECT_EQ(f.manager->Targets().size(), 2);
 }
 
+TEST(ScrapeManagerTest, DedupGroupMembersShareSeriesWithoutReplicaLabels) {
+  TestTarget a;
+  a.Set("shared{x=\"1\"} 1\n");
+  TestTarget b;
+  b.Set("shared{x=\"1\"} 2\nonly_b 1\n");
+  TestTarget other;
+  other.Set("shared{x=\"1\"} 3\n");
+  Fixture f;
+  auto config = std::make_shared<Config>();
+  config->scrape_configs = {Job("reg", {a.address(), b.address()}),
+                            Job("other", {other.address()})};
+  DedupGroupConfig group;
+  group.name = "reg";
+  group.job_names = {"reg"};
+  group.source_labels = {"__address__"};
+  group.regex = "(.+):\\d+";
+  config->dedup_groups = {group};
+  ASSERT_TRUE(f.manager->ApplyConfig(config).ok());
+  for (const TestTarget* t : {&a, &b, &other}) {
+    ASSERT_NE(f.WaitForBatch(
+                  t->address(),
+                  [](const ScrapeBatch& batch) { return HasUp(batch, 1); }),
+              nullptr);
+  }
+  // Members: the group by host, `instance` gone from scraped series but
+  // kept on `up`; the same series of both members is one label set.
+  const std::optional<TargetStatus> ta = f.Target(a.address());
+  const std::optional<TargetStatus> tb = f.Target(b.address());
+  EXPECT_EQ(ta->dedup_group, "reg/127.0.0.1");
+  EXPECT_EQ(tb->dedup_group, "reg/127.0.0.1");
+  EXPECT_NE(ta->dedup_leader, tb->dedup_leader);
+  EXPECT_EQ(f.Target(other.address())->dedup_group, "");
+  std::shared_ptr<const ScrapeBatch> batch_a = f.Batch(a.address());
+  std::shared_ptr<const ScrapeBatch> batch_b = f.Batch(b.address());
+  EXPECT_EQ(batch_a->samples[0].labels.ToString(),
+            R"({__name__="shared", job="reg", x="1"})");
+  EXPECT_EQ(batch_a->samples[0].labels, batch_b->samples[0].labels);
+  EXPECT_EQ(
+      std::string(f.Batch(other.address())->samples[0].labels.Get("instance")),
+      other.address());
+  for (const Sample& s : batch_a->samples) {
+    if (s.labels.MetricName() == "up") {
+      EXPECT_EQ(s.labels.Get("instance"), a.address());
+    }
+  }
+  // Per target: one deduplicated series (the follower's copy of `shared`);
+  // `other` has `shared` with its own instance: no conflict.
+  const MergeStats stats = ComputeMergeStats(*f.store.Snapshot());
+  EXPECT_EQ(stats.deduplicated, 1u);
+  EXPECT_EQ(stats.conflicting, 0u);
+}
+
 TEST(ScrapeManagerTest, RejectsAConfigWithAnInvalidTarget) {
   TestTarget app;
   app.Set("m 1\n");

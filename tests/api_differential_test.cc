@@ -90,8 +90,10 @@ std::string Normalize(std::string body) {
   RE2::GlobalReplace(&body, R"("lastScrapeDuration":[0-9.e-]+)",
                      R"("lastScrapeDuration":D)");
   // fedgate's own target fields (docs/api.md).
-  RE2::GlobalReplace(&body,
-                     R"(,"dedupGroup":"[^"]*","dedupLeader":(true|false))", "");
+  RE2::GlobalReplace(
+      &body,
+      R"(,"dedupGroup":"[^"]*","dedupLeader":(true|false),"deduplicatedSeries":[0-9]+,"conflictingSeries":[0-9]+)",
+      "");
   return body;
 }
 

@@ -1,0 +1,286 @@
+// End-to-end: a dedup group over one shared registry, with the real fedgate
+// binary and the real Prometheus 2.42.
+//
+// Four loopback endpoints form one dedup group (grouped by the host of
+// `__address__`, as the endpoints of one k3s process are): three serve the
+// same shared registry (counters that grow with time, the same body at the
+// same moment), the fourth serves it too plus series of its own. fedgate's
+// /federate must hold each shared series exactly once (without `instance`),
+// and the fourth endpoint's own series too. Then the leader endpoint fails:
+// polled every 50 ms, /federate must keep every shared series exactly once
+// throughout (no gap, no duplicate), another member leads, the failover is
+// counted; and a Prometheus federating fedgate with `honor_labels: true`
+// for the whole run sees no counter reset (`resets()` is 0) and exactly one
+// series per shared counter.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "tests/subprocess.h"
+#include "tests/test_processes.h"
+
+namespace fedgate {
+namespace {
+
+// The shared registry at `ms` milliseconds into the test: monotonic
+// counters, so any two reads are ordered like their times.
+std::string SharedBody(int64_t ms) {
+  return absl::StrCat(
+      "# HELP shared_requests_total Requests.\n"
+      "# TYPE shared_requests_total counter\n"
+      "shared_requests_total{code=\"200\"} ",
+      ms,
+      "\n"
+      "shared_requests_total{code=\"500\"} ",
+      ms / 10,
+      "\n"
+      "# HELP shared_goroutines Goroutines.\n"
+      "# TYPE shared_goroutines gauge\n"
+      "shared_goroutines 42\n");
+}
+
+constexpr char kExtraSeries[] =
+    "# HELP kubelet_only_total Only the fourth endpoint has it.\n"
+    "# TYPE kubelet_only_total counter\n"
+    "kubelet_only_total 7\n";
+
+// Counts the sample lines of `text` that start with `prefix`.
+int CountLines(absl::string_view text, absl::string_view prefix) {
+  int n = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::StartsWith(line, prefix)) ++n;
+  }
+  return n;
+}
+
+// Returns the scrapeUrl of the active target whose dedupLeader is true in a
+// /api/v1/targets answer, or "".
+std::string LeaderUrl(absl::string_view targets_json) {
+  for (absl::string_view target :
+       absl::StrSplit(targets_json, "{\"discoveredLabels\"")) {
+    if (!absl::StrContains(target, "\"dedupLeader\":true")) continue;
+    const size_t at = target.find("\"scrapeUrl\":\"");
+    if (at == absl::string_view::npos) continue;
+    const size_t start = at + 13;
+    return std::string(target.substr(start, target.find('"', start) - start));
+  }
+  return "";
+}
+
+class DedupE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    start_ = absl::Now();
+    for (int i = 0; i < 4; ++i) {
+      targets_.push_back(std::make_unique<LoopbackTarget>());
+    }
+    Refresh();
+    ticker_ = std::thread([this] {
+      while (!stop_.load()) {
+        Refresh();
+        absl::SleepFor(absl::Milliseconds(20));
+      }
+    });
+  }
+
+  void TearDown() override {
+    if (prometheus_ != nullptr) prometheus_->Stop();
+    if (fedgate_ != nullptr) {
+      EXPECT_EQ(fedgate_->Stop(), 0);
+    }
+    stop_ = true;
+    ticker_.join();
+  }
+
+  // Serves the registry as it is now on every endpoint that still works.
+  void Refresh() {
+    const std::string body =
+        SharedBody(absl::ToInt64Milliseconds(absl::Now() - start_));
+    for (int i = 0; i < 4; ++i) {
+      if (failed_[i].load()) {
+        targets_[i]->Serve(500, "down\n");
+      } else {
+        targets_[i]->Serve(200, i == 3 ? body + kExtraSeries : body);
+      }
+    }
+  }
+
+  absl::Time start_;
+  std::vector<std::unique_ptr<LoopbackTarget>> targets_;
+  std::atomic<bool> failed_[4] = {};
+  std::atomic<bool> stop_{false};
+  std::thread ticker_;
+  std::unique_ptr<Subprocess> fedgate_;
+  std::unique_ptr<Subprocess> prometheus_;
+};
+
+TEST_F(DedupE2eTest, OneCopyPerSeriesThroughAFailoverAndNoCounterReset) {
+  const std::string dir = TestTempDir();
+  std::string addresses;
+  for (const auto& t : targets_) {
+    absl::StrAppend(&addresses, addresses.empty() ? "" : ", ", "'",
+                    t->address(), "'");
+  }
+  const std::string fedgate_config = dir + "/fedgate.yml";
+  ASSERT_TRUE(WriteFile(
+      fedgate_config,
+      absl::StrCat("global: {scrape_interval: 500ms, scrape_timeout: 400ms}\n"
+                   "scrape_configs:\n"
+                   "  - job_name: k3s\n"
+                   "    static_configs: [{targets: [",
+                   addresses,
+                   "]}]\n"
+                   "dedup_groups:\n"
+                   "  - name: k3s\n"
+                   "    job_names: [k3s]\n"
+                   "    source_labels: [__address__]\n"
+                   "    regex: '(.+):\\d+'\n")));
+  absl::StatusOr<FedgateProcess> fedgate =
+      StartFedgate(fedgate_config, dir + "/fedgate");
+  ASSERT_TRUE(fedgate.ok()) << fedgate.status();
+  fedgate_ = std::move(fedgate->process);
+  const int port = fedgate->web_port;
+
+  const std::string prometheus_config = dir + "/prometheus.yml";
+  ASSERT_TRUE(WriteFile(
+      prometheus_config,
+      absl::StrCat("global: {scrape_interval: 1s, scrape_timeout: 1s}\n"
+                   "scrape_configs:\n"
+                   "  - job_name: federate\n"
+                   "    honor_labels: true\n"
+                   "    metrics_path: /federate\n"
+                   "    params: {'match[]': ['{job=\"k3s\"}']}\n"
+                   "    static_configs: [{targets: ['127.0.0.1:",
+                   port, "']}]\n")));
+  absl::StatusOr<PrometheusProcess> prometheus =
+      StartPrometheus(prometheus_config, dir);
+  ASSERT_TRUE(prometheus.ok()) << prometheus.status();
+  prometheus_ = std::move(prometheus->process);
+  const int prometheus_port = prometheus->port;
+
+  // Every member scraped: four `up`, each shared series once, the fourth
+  // endpoint's own series once, and no `instance` on the merged series.
+  std::string text;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        text = FederateText(port, "{job=\"k3s\"}");
+        return CountLines(text, "up{") == 4 &&
+               !absl::StrContains(text, "} 0 ") &&
+               CountLines(text, "kubelet_only_total") == 1;
+      },
+      absl::Seconds(20)))
+      << text;
+  EXPECT_EQ(CountLines(text, "shared_requests_total{"), 2) << text;
+  EXPECT_EQ(CountLines(text, "shared_goroutines{"), 1) << text;
+  EXPECT_TRUE(absl::StrContains(
+      text, "shared_requests_total{code=\"200\",job=\"k3s\",instance=\"\"}"))
+      << text;
+  EXPECT_TRUE(absl::StrContains(text, "# TYPE shared_requests_total counter"))
+      << text;
+
+  std::string targets_json;
+  std::string leader;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        httplib::Result res = HttpGet(port, "/api/v1/targets");
+        if (!res) return false;
+        targets_json = res->body;
+        leader = LeaderUrl(targets_json);
+        return !leader.empty();
+      },
+      absl::Seconds(10)))
+      << targets_json;
+  EXPECT_EQ(CountLines(
+                absl::StrReplaceAll(targets_json, {{"\"dedupGroup\":", "\n@"}}),
+                "@\"k3s/127.0.0.1\""),
+            4)
+      << targets_json;
+  int leader_index = -1;
+  for (int i = 0; i < 4; ++i) {
+    if (absl::StrContains(leader, targets_[i]->address())) leader_index = i;
+  }
+  ASSERT_GE(leader_index, 0) << leader;
+
+  // Let Prometheus federate the steady state for a few scrapes.
+  absl::SleepFor(absl::Seconds(3));
+
+  // The leader fails. Every 50 ms for 4 s, every shared series is there
+  // exactly once.
+  failed_[leader_index] = true;
+  const absl::Time until = absl::Now() + absl::Seconds(4);
+  int polls = 0;
+  while (absl::Now() < until) {
+    text = FederateText(port, "{__name__=~\"shared_.*|kubelet_only_total\"}");
+    ASSERT_EQ(CountLines(text, "shared_requests_total{code=\"200\""), 1)
+        << "poll " << polls << ":\n"
+        << text;
+    ASSERT_EQ(CountLines(text, "shared_requests_total{code=\"500\""), 1)
+        << "poll " << polls << ":\n"
+        << text;
+    ASSERT_EQ(CountLines(text, "shared_goroutines{"), 1) << text;
+    // The fourth endpoint's own series stay, once; if it is the one
+    // failing, they leave with its next scrape.
+    const int extra = CountLines(text, "kubelet_only_total{");
+    if (leader_index == 3) {
+      ASSERT_LE(extra, 1) << text;
+    } else {
+      ASSERT_EQ(extra, 1) << text;
+    }
+    ++polls;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_GT(polls, 20);
+
+  // Another member leads; the failover is counted and visible.
+  httplib::Result res = HttpGet(port, "/api/v1/targets");
+  ASSERT_TRUE(res);
+  const std::string new_leader = LeaderUrl(res->body);
+  EXPECT_FALSE(new_leader.empty()) << res->body;
+  EXPECT_NE(new_leader, leader);
+  res = HttpGet(port, "/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_TRUE(absl::StrContains(res->body, "fedgate_dedup_failovers_total 1\n"))
+      << res->body;
+  EXPECT_TRUE(absl::StrContains(res->body, "fedgate_dedup_groups 1\n"));
+  EXPECT_TRUE(absl::StrContains(res->body, "fedgate_dedup_leaders 1\n"));
+
+  // Prometheus saw one series per counter and no reset across the failover.
+  absl::SleepFor(absl::Seconds(2));
+  auto query = [&](const std::string& q) {
+    httplib::Params params = {{"query", q}};
+    httplib::Result r = HttpGet(
+        prometheus_port,
+        "/api/v1/query?" + httplib::detail::params_to_query_str(params));
+    return r ? r->body : std::string();
+  };
+  const std::string count = query("count(shared_requests_total)");
+  EXPECT_TRUE(absl::StrContains(count, "\"2\"]")) << count;
+  const std::string resets = query("resets(shared_requests_total[5m])");
+  EXPECT_EQ(
+      CountLines(absl::StrReplaceAll(resets, {{"\"value\":", "\n@"}}), "@"), 2)
+      << resets;
+  EXPECT_FALSE(absl::StrContains(resets, "\"1\"]")) << resets;
+  EXPECT_EQ(CountLines(absl::StrReplaceAll(resets, {{"\"0\"]", "\n@"}}), "@"),
+            2)
+      << resets;
+  // It federated the counter across the failover: samples from both sides.
+  const std::string samples =
+      query("count_over_time(shared_requests_total{code=\"200\"}[5m])");
+  EXPECT_TRUE(absl::StrContains(samples, "\"value\":")) << samples;
+}
+
+}  // namespace
+}  // namespace fedgate
