@@ -431,22 +431,37 @@ void BM_TextParseLabels(benchmark::State& state) {
 void BM_TextScrapeCacheHit(benchmark::State& state) {
   state.SetLabel(kBodyNames[state.range(0)]);
   const std::string& bytes = g_bodies[state.range(0)]->text;
-  // The previous scrape's cache: raw series text -> series index.
-  absl::flat_hash_map<std::string, int64_t> cache;
+  // The previous scrape's cache, keyed as the scrape loop keys it: raw
+  // series text (its 128-bit hash) -> series index. The parser recognises
+  // known lines through it (SetSeriesTextCache), as in the scrape loop.
+  using Map = absl::flat_hash_map<SeriesTextKey, int64_t, SeriesTextKeyHash>;
+  Map cache;
   {
     TextParser parser(bytes);
     for (;;) {
       absl::StatusOr<ParseEntry> entry = parser.Next();
       if (!entry.ok() || *entry == ParseEntry::kEof) break;
       if (*entry == ParseEntry::kSeries) {
-        cache.try_emplace(std::string(parser.series_text()),
+        cache.try_emplace(SeriesTextKeyOf(parser.series_text()),
                           static_cast<int64_t>(cache.size()));
       }
     }
   }
+  class View final : public SeriesTextCache {
+   public:
+    explicit View(Map* map) : map_(map) {}
+    void* Find(absl::string_view text) const override {
+      auto it = map_->find(SeriesTextKeyOf(text));
+      return it == map_->end() ? nullptr : &it->second;
+    }
+
+   private:
+    Map* const map_;
+  } view(&cache);
   int64_t samples = 0;
   for (auto _ : state) {
     TextParser parser(bytes);
+    parser.SetSeriesTextCache(&view);
     samples = 0;
     int64_t refs = 0;
     double sum = 0;
@@ -455,8 +470,12 @@ void BM_TextScrapeCacheHit(benchmark::State& state) {
       if (!entry.ok() || *entry == ParseEntry::kEof) break;
       if (*entry != ParseEntry::kSeries) continue;
       ++samples;
-      auto it = cache.find(parser.series_text());
-      if (it != cache.end()) refs += it->second;
+      const int64_t* ref = static_cast<const int64_t*>(parser.cached_series());
+      if (ref == nullptr) {
+        auto it = cache.find(SeriesTextKeyOf(parser.series_text()));
+        if (it != cache.end()) ref = &it->second;
+      }
+      if (ref != nullptr) refs += *ref;
       sum += parser.value();
     }
     benchmark::DoNotOptimize(refs);

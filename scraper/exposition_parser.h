@@ -18,10 +18,13 @@
 #define FEDGATE_SCRAPER_EXPOSITION_PARSER_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "merge/labels.h"
@@ -38,9 +41,52 @@ enum class ParseEntry {
   kEof,      // End of the body; Next() keeps returning kEof.
 };
 
+// The scrape cache's key for a series line: two independent 64-bit hashes
+// of its raw text (absl's, seeded per process, and libstdc++'s murmur2)
+// instead of the text itself, which is ~330 bytes per series on mesh
+// proxies and would be the largest part of a stored series. The chance that
+// two distinct lines of one target share both is ~n^2/2^129 (1e-29 for
+// 1e5 lines); and since a scrape cache is per target, a collision could
+// only give a sample another series of the same target, never another
+// target's labels.
+struct SeriesTextKey {
+  uint64_t a;
+  uint64_t b;
+  friend bool operator==(const SeriesTextKey& x, const SeriesTextKey& y) {
+    return x.a == y.a && x.b == y.b;
+  }
+};
+struct SeriesTextKeyHash {
+  size_t operator()(const SeriesTextKey& key) const { return key.a; }
+};
+inline SeriesTextKey SeriesTextKeyOf(absl::string_view text) {
+  return SeriesTextKey{absl::Hash<absl::string_view>()(text),
+                       std::hash<std::string_view>()(
+                           std::string_view(text.data(), text.size()))};
+}
+
+// A scrape cache the parser may consult to recognise a series line from its
+// raw bytes (Prometheus's scrape cache does the same): for a known series
+// text, only the value and timestamp need parsing. Find() returns the
+// caller's entry for `series_text`, or null when the text is unknown.
+class SeriesTextCache {
+ public:
+  virtual ~SeriesTextCache() = default;
+  virtual void* Find(absl::string_view series_text) const = 0;
+};
+
 class ExpositionParser {
  public:
   virtual ~ExpositionParser() = default;
+
+  // Lets the parser skip the label syntax of lines whose series text
+  // `cache` knows (texts it knows were fully parsed before, so the result is
+  // the same). Parsers without such a path ignore it.
+  virtual void SetSeriesTextCache(const SeriesTextCache* cache) {}
+  // kSeries: the cache entry of the series text, when the line was
+  // recognised through the cache; null when it was parsed in full (look it
+  // up yourself then).
+  virtual void* cached_series() const { return nullptr; }
 
   // Advances to the next entry. A syntax error returns InvalidArgument whose
   // message names the position and quotes the offending input; the parser

@@ -36,30 +36,6 @@
 namespace fedgate {
 namespace {
 
-// The scrape cache's key for a series line: two independent 64-bit hashes
-// of its raw text (absl's, seeded per process, and libstdc++'s murmur2)
-// instead of the text itself, which is ~330 bytes per series on mesh
-// proxies and would be the largest part of a stored series. The chance that
-// two distinct lines of one target share both is ~n^2/2^129 (1e-29 for
-// 1e5 lines); and since the cache is per target, a collision could only
-// give a sample another series of the same target, never another target's
-// labels.
-struct TextKey {
-  uint64_t a;
-  uint64_t b;
-  friend bool operator==(const TextKey& x, const TextKey& y) {
-    return x.a == y.a && x.b == y.b;
-  }
-};
-struct TextKeyHash {
-  size_t operator()(const TextKey& key) const { return key.a; }
-};
-TextKey TextKeyOf(absl::string_view text) {
-  return TextKey{absl::Hash<absl::string_view>()(text),
-                 std::hash<std::string_view>()(
-                     std::string_view(text.data(), text.size()))};
-}
-
 // Prometheus aligns a scrape's timestamp to its ideal tick when the tick
 // fired at most this late, so consecutive samples are exactly one interval
 // apart (better compression upstream). Only for intervals above 200ms.
@@ -504,7 +480,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
     uint64_t last_scrape = 0;
   };
   absl::flat_hash_map<LabelSet, uint64_t> series_;
-  absl::flat_hash_map<TextKey, CachedText, TextKeyHash> texts_;
+  absl::flat_hash_map<SeriesTextKey, CachedText, SeriesTextKeyHash> texts_;
   uint64_t scrapes_ = 0;
   size_t texts_seen_ = 0;   // By the latest scrape.
   size_t series_seen_ = 0;  // By the latest scrape.
@@ -697,6 +673,23 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
   const std::unique_ptr<ExpositionParser> parser_holder =
       CreateExpositionParser(content_type, body);
   ExpositionParser& parser = *parser_holder;
+  // Valid for this scrape: Find() hands out entries of texts_, used before
+  // the next insertion can move them.
+  class TextCache final : public SeriesTextCache {
+   public:
+    explicit TextCache(absl::flat_hash_map<SeriesTextKey, CachedText,
+                                           SeriesTextKeyHash>* texts)
+        : texts_(texts) {}
+    void* Find(absl::string_view text) const override {
+      auto it = texts_->find(SeriesTextKeyOf(text));
+      return it == texts_->end() ? nullptr : &it->second;
+    }
+
+   private:
+    absl::flat_hash_map<SeriesTextKey, CachedText, SeriesTextKeyHash>* const
+        texts_;
+  } text_cache(&texts_);
+  parser.SetSeriesTextCache(&text_cache);
   // Set once more samples than sample_limit survived metric relabeling;
   // parsing goes on so that the report counts every sample, as in
   // Prometheus, but nothing more is kept.
@@ -739,9 +732,16 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
         break;
       case ParseEntry::kSeries: {
         ++report.samples_scraped;
-        const TextKey key = TextKeyOf(parser.series_text());
-        auto it = texts_.find(key);
-        if (it == texts_.end()) {
+        // Recognised by the parser through the cache (steady state), or
+        // looked up here.
+        CachedText* cached = static_cast<CachedText*>(parser.cached_series());
+        if (cached == nullptr) {
+          const SeriesTextKey key = SeriesTextKeyOf(parser.series_text());
+          auto it = texts_.find(key);
+          if (it != texts_.end()) cached = &it->second;
+        }
+        if (cached == nullptr) {
+          const SeriesTextKey key = SeriesTextKeyOf(parser.series_text());
           parser.GetLabels(&exposed);
           Labels labels = target_.SeriesLabels(std::move(exposed));
           LabelSet interned;
@@ -766,9 +766,10 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
             // As Prometheus counts it: a new text, not a new label set.
             ++report.series_added;
           }
-          it = texts_.emplace(key, CachedText{std::move(interned), 0}).first;
+          cached = &texts_.emplace(key, CachedText{std::move(interned), 0})
+                        .first->second;
         }
-        CachedText& text = it->second;
+        CachedText& text = *cached;
         if (text.last_scrape != scrape) {
           text.last_scrape = scrape;
           ++texts_seen_;

@@ -440,6 +440,11 @@ absl::StatusOr<ParseEntry> TextParser::Next() {
     }
     line_ = line;
     if (Is(c, kMetricStart)) {
+      if (cache_ != nullptr && i == pos_ && NextCachedSeries()) {
+        return ParseEntry::kSeries;
+      }
+      cached_ = nullptr;
+      labels_pending_ = false;
       label_views_.clear();
       SeriesLine series;
       if (absl::Status s = ParseSeriesLine(cur, i, &label_views_, &series);
@@ -478,8 +483,84 @@ absl::StatusOr<ParseEntry> TextParser::Next() {
   return ParseEntry::kEof;
 }
 
+bool TextParser::NextCachedSeries() {
+  const char* const b = body_.data();
+  const size_t n = body_.size();
+  const char* nl =
+      static_cast<const char*>(std::memchr(b + pos_, '\n', n - pos_));
+  const size_t end = nl == nullptr ? n : static_cast<size_t>(nl - b);
+  const absl::string_view line = body_.substr(pos_, end - pos_);
+  // `<series> <value>` or `<series> <value> <timestamp>`, single spaces:
+  // what every client library writes. Anything else takes the full parser.
+  // (A value token is checked by ParseGoFloat alone: the bytes that would
+  // end it early, blanks, NUL and `{`, are no float syntax either.)
+  auto last_space = [&line](size_t end) -> size_t {
+    const void* p = memrchr(line.data(), ' ', end);
+    return p == nullptr
+               ? 0
+               : static_cast<size_t>(static_cast<const char*>(p) - line.data());
+  };
+  const size_t last = last_space(line.size());
+  if (last == 0) return false;  // No space, or a blank at the line start.
+  double value = 0;
+  std::optional<int64_t> timestamp;
+  absl::string_view text = line.substr(0, last);
+  void* entry = nullptr;
+  const absl::string_view tail = line.substr(last + 1);
+  if (ParseGoFloat(tail, &value).ok()) entry = cache_->Find(text);
+  if (entry == nullptr) {
+    // With a timestamp: the value is the token before.
+    const size_t before = last_space(last);
+    if (before == 0 || tail.empty() || tail.size() > 19) return false;
+    for (char c : tail) {
+      if (c < '0' || c > '9') return false;
+    }
+    const absl::string_view v = line.substr(before + 1, last - before - 1);
+    int64_t ts = 0;
+    if (!ParseGoFloat(v, &value).ok() || !ParseTimestamp(tail, &ts).ok()) {
+      return false;
+    }
+    text = line.substr(0, before);
+    entry = cache_->Find(text);
+    if (entry == nullptr) return false;
+    timestamp = ts;
+  }
+  // A known text was fully parsed before: the same bytes parse the same.
+  // The metric name and labels are found when asked for.
+  series_text_ = text;
+  metric_name_ = absl::string_view();
+  value_ = value;
+  timestamp_ms_ = timestamp;
+  cached_ = entry;
+  labels_pending_ = true;
+  pos_ = nl == nullptr ? n : end + 1;
+  return true;
+}
+
+absl::string_view TextParser::metric_name() const {
+  if (labels_pending_ && metric_name_.empty()) {
+    size_t end = 1;
+    while (end < series_text_.size() && Is(series_text_[end], kMetricChar)) {
+      ++end;
+    }
+    metric_name_ = series_text_.substr(0, end);
+  }
+  return metric_name_;
+}
+
 void TextParser::GetLabels(std::vector<Label>* labels) const {
-  BuildSeriesLabels(metric_name_, label_views_, labels);
+  if (labels_pending_) {
+    // Recognised through the cache: parse the labels now, rarely needed.
+    metric_name();
+    labels_pending_ = false;
+    label_views_.clear();
+    const size_t start =
+        static_cast<size_t>(series_text_.data() - body_.data());
+    const Cursor cur{body_, start, line_};
+    SeriesLine series;
+    ParseSeriesLine(cur, start, &label_views_, &series).IgnoreError();
+  }
+  BuildSeriesLabels(metric_name(), label_views_, labels);
 }
 
 std::string TextParser::help() const {

@@ -41,11 +41,16 @@ class TextParser final : public ExpositionParser {
   // the parser must not be used after an error.
   absl::StatusOr<ParseEntry> Next() override;
 
+  void SetSeriesTextCache(const SeriesTextCache* cache) override {
+    cache_ = cache;
+  }
+  void* cached_series() const override { return cached_; }
+
   // kSeries: the raw bytes of the metric name and label set as exposed
   // (`m{a="1"}`), the key for a scrape cache.
   absl::string_view series_text() const override { return series_text_; }
   // kSeries: the metric name.
-  absl::string_view metric_name() const override { return metric_name_; }
+  absl::string_view metric_name() const override;
   // kSeries: replaces `*labels` with the series' labels in exposition order,
   // `__name__` first, values unescaped. Empty values are kept (callers drop
   // them when building a Labels).
@@ -68,14 +73,24 @@ class TextParser final : public ExpositionParser {
   int line() const { return line_; }
 
  private:
+  // The steady-state path: recognises the line at pos_ (which starts with a
+  // metric name byte) through cache_ and parses only its value and
+  // timestamp. Returns false, changing nothing, when it cannot.
+  bool NextCachedSeries();
+
   // Implementation state; see text_parser.cc.
+  const SeriesTextCache* cache_ = nullptr;
+  void* cached_ = nullptr;
+  // The label views are filled lazily after NextCachedSeries().
+  mutable bool labels_pending_ = false;
   absl::string_view body_;
   size_t pos_ = 0;
   int line_ = 0;
   absl::string_view series_text_;
-  absl::string_view metric_name_;
+  mutable absl::string_view metric_name_;
   // Label name/raw value views of the current series (values still escaped).
-  std::vector<std::pair<absl::string_view, absl::string_view>> label_views_;
+  mutable std::vector<std::pair<absl::string_view, absl::string_view>>
+      label_views_;
   double value_ = 0;
   std::optional<int64_t> timestamp_ms_;
   absl::string_view family_name_;

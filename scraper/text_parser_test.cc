@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -106,16 +107,61 @@ std::string Render(const TextParser& parser, ParseEntry entry) {
   return "?";
 }
 
-// Parses `body` to the end and renders every entry but kEof.
-absl::StatusOr<std::vector<std::string>> ParseAll(absl::string_view body) {
+// A scrape cache that knows a set of series texts.
+class SetCache final : public SeriesTextCache {
+ public:
+  explicit SetCache(std::set<std::string> texts) : texts_(std::move(texts)) {}
+  void* Find(absl::string_view text) const override {
+    auto it = texts_.find(std::string(text));
+    if (it == texts_.end()) return nullptr;
+    ++hits;
+    return const_cast<std::string*>(&*it);
+  }
+  mutable int hits = 0;
+
+ private:
+  std::set<std::string> texts_;
+};
+
+// Parses `body` to the end and renders every entry but kEof; with `cache`,
+// through the steady-state path; adds each series text to `texts`.
+absl::StatusOr<std::vector<std::string>> ParseAll(
+    absl::string_view body, const SeriesTextCache* cache = nullptr,
+    std::set<std::string>* texts = nullptr) {
   TextParser parser(body);
+  parser.SetSeriesTextCache(cache);
   std::vector<std::string> out;
   for (;;) {
     absl::StatusOr<ParseEntry> entry = parser.Next();
     if (!entry.ok()) return entry.status();
     if (*entry == ParseEntry::kEof) return out;
+    if (*entry == ParseEntry::kSeries) {
+      if (texts != nullptr) texts->insert(std::string(parser.series_text()));
+      if (cache != nullptr && parser.cached_series() != nullptr) {
+        // The entry the cache handed out is the one for this text.
+        EXPECT_EQ(*static_cast<const std::string*>(parser.cached_series()),
+                  parser.series_text());
+      }
+    }
     out.push_back(Render(parser, *entry));
   }
+}
+
+// Parses `body` a second time with a cache of the texts the first parse
+// saw (the steady state of a scrape loop): the result, errors included,
+// must be the same. Returns how many lines the cache recognised.
+int ExpectSameThroughTheCache(absl::string_view body) {
+  std::set<std::string> texts;
+  const absl::StatusOr<std::vector<std::string>> first =
+      ParseAll(body, nullptr, &texts);
+  SetCache cache(std::move(texts));
+  const absl::StatusOr<std::vector<std::string>> second =
+      ParseAll(body, &cache);
+  EXPECT_EQ(first.status(), second.status());
+  if (first.ok() && second.ok()) {
+    EXPECT_EQ(*first, *second);
+  }
+  return cache.hits;
 }
 
 struct ValidCase {
@@ -246,6 +292,7 @@ TEST(TextParserTest, AcceptsWhatPrometheusAccepts) {
   };
   for (const ValidCase& c : cases) {
     SCOPED_TRACE(c.name);
+    ExpectSameThroughTheCache(c.body);
     absl::StatusOr<std::vector<std::string>> entries = ParseAll(c.body);
     ASSERT_TRUE(entries.ok()) << entries.status();
     EXPECT_EQ(*entries, c.entries);
@@ -456,6 +503,7 @@ TEST(TextParserTest, RejectsWhatPrometheusRejects) {
   };
   for (const InvalidCase& c : cases) {
     SCOPED_TRACE(c.name);
+    ExpectSameThroughTheCache(c.body);
     absl::StatusOr<std::vector<std::string>> entries = ParseAll(c.body);
     ASSERT_FALSE(entries.ok()) << absl::StrJoin(*entries, "\n");
     EXPECT_EQ(entries.status().code(), absl::StatusCode::kInvalidArgument);
@@ -667,6 +715,67 @@ TEST(TextParserTest, ParsesALinkerdProxyExposition) {
     }
   }
   EXPECT_EQ(le_inf_line, 15);
+}
+
+TEST(TextParserTest, SteadyStateRecognisesKnownLinesFromTheirBytes) {
+  const std::string body =
+      "# TYPE a counter\n"
+      "a{b=\"x y\",c=\"}\"} 1.5\n"
+      "a{b=\"z\"} 2 1700000000000\n"
+      "c 3\n"
+      "d\t4\n"     // A tab: the full parser.
+      "e  5\n"     // Two spaces: the full parser.
+      "c 4 -1\n";  // Known text, bad timestamp: the full error.
+  SetCache cache({"a{b=\"x y\",c=\"}\"}", "a{b=\"z\"}", "c", "d", "e"});
+  TextParser parser(body);
+  parser.SetSeriesTextCache(&cache);
+  ASSERT_EQ(*parser.Next(), ParseEntry::kType);
+  ASSERT_EQ(*parser.Next(), ParseEntry::kSeries);
+  EXPECT_NE(parser.cached_series(), nullptr);
+  EXPECT_EQ(parser.series_text(), "a{b=\"x y\",c=\"}\"}");
+  EXPECT_EQ(parser.metric_name(), "a");
+  EXPECT_EQ(parser.value(), 1.5);
+  EXPECT_FALSE(parser.timestamp_ms().has_value());
+  std::vector<Label> labels;
+  parser.GetLabels(&labels);  // Parsed lazily.
+  ASSERT_EQ(labels.size(), 3u);
+  EXPECT_EQ(labels[1].value, "x y");
+  EXPECT_EQ(labels[2].value, "}");
+  ASSERT_EQ(*parser.Next(), ParseEntry::kSeries);
+  EXPECT_NE(parser.cached_series(), nullptr);
+  EXPECT_EQ(parser.value(), 2);
+  EXPECT_EQ(parser.timestamp_ms(), 1700000000000);
+  ASSERT_EQ(*parser.Next(), ParseEntry::kSeries);
+  EXPECT_NE(parser.cached_series(), nullptr);
+  EXPECT_EQ(parser.series_text(), "c");
+  ASSERT_EQ(*parser.Next(), ParseEntry::kSeries);
+  EXPECT_EQ(parser.cached_series(), nullptr);
+  EXPECT_EQ(parser.series_text(), "d");
+  ASSERT_EQ(*parser.Next(), ParseEntry::kSeries);
+  EXPECT_EQ(parser.cached_series(), nullptr);
+  EXPECT_EQ(parser.value(), 5);
+  absl::StatusOr<ParseEntry> bad = parser.Next();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(absl::StartsWith(bad.status().message(), "line 7, column 5: "))
+      << bad.status();
+  EXPECT_EQ(cache.hits, 3);
+}
+
+TEST(TextParserTest, RealBodiesParseTheSameThroughTheCache) {
+  // A client_golang and a Linkerd-style body, as the scrape loop sees them
+  // from the second scrape on: every line recognised from its bytes.
+  const std::string body =
+      "# HELP go_gc_duration_seconds A summary.\n"
+      "# TYPE go_gc_duration_seconds summary\n"
+      "go_gc_duration_seconds{quantile=\"0\"} 4.1e-05\n"
+      "go_gc_duration_seconds_sum 0.0034\n"
+      "go_gc_duration_seconds_count 41\n"
+      "request_total{direction=\"inbound\",authority=\"web:8080\","
+      "tls=\"true\"} 1027\n"
+      "response_latency_ms_bucket{direction=\"inbound\",le=\"+Inf\"} 7\n"
+      "x NaN\n"
+      "y -Inf 123\n";
+  EXPECT_EQ(ExpectSameThroughTheCache(body), 7);
 }
 
 }  // namespace
