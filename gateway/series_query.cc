@@ -70,24 +70,46 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
     SelectedSeries family;  // family + metadata.
   };
   std::vector<NameInfo> names;
-  absl::flat_hash_map<absl::string_view, uint32_t> name_index;
+  // Keyed by the name's bytes' address: names are interned (LabelSet), so
+  // one name is one address, and hashing a pointer is much cheaper than
+  // hashing the name once per row. The last row's name short-cuts runs of
+  // one name (histogram buckets).
+  absl::flat_hash_map<const char*, uint32_t> name_index;
+  const char* last_name = nullptr;
+  uint32_t last_name_index = 0;
   std::vector<SelectedSeries> rows;
   std::vector<uint32_t> row_name;
   // Label sets are interned: equal sets are one pointer.
   absl::flat_hash_set<const void*> seen;
   // Only needed when two targets can produce the same label set.
   const bool dedup = snapshot.batches.size() > 1;
+  if (selectors.size() == 1 && selectors[0].size() == 1 &&
+      selectors[0][0].type() == MatchType::kRegexMatch &&
+      selectors[0][0].name() == kMetricNameLabel &&
+      (selectors[0][0].value() == ".+" || selectors[0][0].value() == ".*")) {
+    // Everything (`{__name__=~".+"}`, the full dump): size once, not by
+    // doubling.
+    rows.reserve(snapshot.series_count);
+    row_name.reserve(snapshot.series_count);
+    if (dedup) seen.reserve(snapshot.series_count);
+  }
   auto take = [&](const Sample& sample) {
     // Two targets with the same final label set: the first one wins.
     if (dedup && !seen.insert(sample.labels.id()).second) return;
     const absl::string_view name = sample.labels.MetricName();
-    auto [it, added] =
-        name_index.try_emplace(name, static_cast<uint32_t>(names.size()));
-    if (added) names.push_back(NameInfo{name, family_of(name)});
-    SelectedSeries row = names[it->second].family;
+    uint32_t index = last_name_index;
+    if (name.data() != last_name || last_name == nullptr) {
+      auto [it, added] = name_index.try_emplace(
+          name.data(), static_cast<uint32_t>(names.size()));
+      if (added) names.push_back(NameInfo{name, family_of(name)});
+      index = it->second;
+      last_name = name.data();
+      last_name_index = index;
+    }
+    SelectedSeries row = names[index].family;
     row.sample = &sample;
     rows.push_back(row);
-    row_name.push_back(it->second);
+    row_name.push_back(index);
   };
 
   // Per batch, what each selector still has to check per series: a matcher

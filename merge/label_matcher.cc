@@ -48,13 +48,23 @@ bool LabelMatcher::Matches(absl::string_view value) const {
     case MatchType::kNotEqual:
       return value != value_;
     case MatchType::kRegexMatch:
-      return RE2::FullMatch(re2::StringPiece(value.data(), value.size()),
-                            *regex_);
+      return MatchesRegex(value);
     case MatchType::kRegexNoMatch:
-      return !RE2::FullMatch(re2::StringPiece(value.data(), value.size()),
-                             *regex_);
+      return !MatchesRegex(value);
   }
   return false;
+}
+
+bool LabelMatcher::MatchesRegex(absl::string_view value) const {
+  switch (dot_kind_) {
+    case DotKind::kDotStar:
+      return value.find('\n') == absl::string_view::npos;
+    case DotKind::kDotPlus:
+      return !value.empty() && value.find('\n') == absl::string_view::npos;
+    case DotKind::kNone:
+      break;
+  }
+  return RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *regex_);
 }
 
 std::string LabelMatcher::ToString() const {

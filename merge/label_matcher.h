@@ -57,12 +57,22 @@ class LabelMatcher {
       : type_(type),
         name_(std::move(name)),
         value_(std::move(value)),
-        regex_(std::move(regex)) {}
+        regex_(std::move(regex)),
+        dot_kind_(value_ == ".*"   ? DotKind::kDotStar
+                  : value_ == ".+" ? DotKind::kDotPlus
+                                   : DotKind::kNone) {}
+
+  // `.*` and `.+`, the commonest regexes (`{__name__=~".+"}` selects
+  // everything), matched without RE2: any value without a newline (`.`
+  // does not match one), non-empty for `.+`.
+  enum class DotKind { kNone, kDotStar, kDotPlus };
+  bool MatchesRegex(absl::string_view value) const;
 
   MatchType type_;
   std::string name_;
   std::string value_;
   std::shared_ptr<const RE2> regex_;  // Set for the two regex types.
+  DotKind dot_kind_;
 };
 
 // A series selector: all matchers must match (AND).

@@ -34,6 +34,16 @@ TEST(LabelMatcherTest, MatchesLikePrometheus) {
       {"regex no match on match", MatchType::kRegexNoMatch, "5..", "503",
        false},
       {"regex matches empty", MatchType::kRegexMatch, ".*", "", true},
+      // `.*` and `.+` take a path without RE2 that must agree with it.
+      {"dot star any", MatchType::kRegexMatch, ".*", "x y", true},
+      {"dot star not newline", MatchType::kRegexMatch, ".*", "a\nb", false},
+      {"dot plus any", MatchType::kRegexMatch, ".+", "x", true},
+      {"dot plus not empty", MatchType::kRegexMatch, ".+", "", false},
+      {"dot plus not newline", MatchType::kRegexMatch, ".+", "\n", false},
+      {"not dot plus on empty", MatchType::kRegexNoMatch, ".+", "", true},
+      {"not dot star on newline", MatchType::kRegexNoMatch, ".*", "\n", true},
+      {"dot plus is anchored RE2 elsewhere", MatchType::kRegexMatch, ".+x",
+       "ax", true},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
