@@ -131,15 +131,25 @@ struct LabelsContent {
     return H::combine(std::move(h), c.labels->size());
   }
 };
+// Calls `f(name_id, value_id)` for each label of `rep`, in order.
+template <typename F>
+void ForEachId(const Rep* rep, F f) {
+  const uint8_t* p = rep->data();
+  const uint8_t* const end = p + rep->bytes;
+  while (p < end) {
+    uint32_t name, value;
+    p = DecodeId(DecodeId(p, &name), &value);
+    f(name, value);
+  }
+}
+
 struct RepContent {
   const Rep* rep;
   template <typename H>
   friend H AbslHashValue(H h, const RepContent& c) {
-    const uint32_t* ids = c.rep->ids();
-    for (size_t i = 0; i < c.rep->size; ++i) {
-      h = H::combine(std::move(h), SymbolText(ids[2 * i]),
-                     SymbolText(ids[2 * i + 1]));
-    }
+    ForEachId(c.rep, [&h](uint32_t name, uint32_t value) {
+      h = H::combine(std::move(h), SymbolText(name), SymbolText(value));
+    });
     return H::combine(std::move(h), static_cast<size_t>(c.rep->size));
   }
 };
@@ -153,14 +163,13 @@ size_t HashOf(const Rep* rep) {
 
 bool ContentEquals(const Rep* rep, const Labels& labels) {
   if (rep->size != labels.size()) return false;
-  const uint32_t* ids = rep->ids();
-  size_t i = 0;
+  const uint8_t* p = rep->data();
   for (const Label& label : labels) {
-    if (SymbolText(ids[2 * i]) != label.name ||
-        SymbolText(ids[2 * i + 1]) != label.value) {
+    uint32_t name, value;
+    p = DecodeId(DecodeId(p, &name), &value);
+    if (SymbolText(name) != label.name || SymbolText(value) != label.value) {
       return false;
     }
-    ++i;
   }
   return true;
 }
@@ -201,24 +210,41 @@ Shard& ShardFor(size_t hash) {
   return shards[hash >> (sizeof(size_t) * 8 - kShardBits)];
 }
 
+// Appends `id` as a LEB128 varint; returns the byte after it.
+uint8_t* EncodeId(uint32_t id, uint8_t* p) {
+  while (id >= 0x80) {
+    *p++ = static_cast<uint8_t>(id | 0x80);
+    id >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(id);
+  return p;
+}
+
 Rep* NewRep(const Labels& labels) {
-  void* memory =
-      ::operator new(sizeof(Rep) + 2 * sizeof(uint32_t) * labels.size());
+  // Ids first (at most 5 bytes each), then one allocation of the exact size.
+  uint8_t buffer[2 * 5 * LabelSet::kMaxLabels];
+  uint8_t* p = buffer;
+  uint16_t name_at = Rep::kNoName;
+  {
+    SymbolTable& symbols = Symbols();
+    absl::MutexLock lock(&symbols.mu_);
+    for (const Label& label : labels) {
+      p = EncodeId(symbols.Ref(label.name), p);
+      if (label.name == kMetricNameLabel) {
+        name_at = static_cast<uint16_t>(p - buffer);
+      }
+      p = EncodeId(symbols.Ref(label.value), p);
+    }
+  }
+  const size_t bytes = static_cast<size_t>(p - buffer);
+  void* memory = ::operator new(sizeof(Rep) + bytes);
   Rep* rep = new (memory) Rep;
   rep->refs.store(1, std::memory_order_relaxed);
   rep->size = static_cast<uint16_t>(labels.size());
-  rep->name_pos = rep->size;
-  uint32_t* ids = rep->ids();
-  SymbolTable& symbols = Symbols();
-  absl::MutexLock lock(&symbols.mu_);
-  size_t i = 0;
-  for (const Label& label : labels) {
-    if (label.name == kMetricNameLabel)
-      rep->name_pos = static_cast<uint16_t>(i);
-    ids[2 * i] = symbols.Ref(label.name);
-    ids[2 * i + 1] = symbols.Ref(label.value);
-    ++i;
-  }
+  rep->bytes = static_cast<uint16_t>(bytes);
+  rep->name_at = name_at;
+  rep->padding = 0;
+  std::memcpy(rep->data(), buffer, bytes);
   return rep;
 }
 
@@ -226,10 +252,10 @@ void DeleteRep(Rep* rep) {
   {
     SymbolTable& symbols = Symbols();
     absl::MutexLock lock(&symbols.mu_);
-    const uint32_t* ids = rep->ids();
-    for (size_t i = 0; i < 2 * static_cast<size_t>(rep->size); ++i) {
-      symbols.Unref(ids[i]);
-    }
+    ForEachId(rep, [&symbols](uint32_t name, uint32_t value) {
+      symbols.Unref(name);
+      symbols.Unref(value);
+    });
   }
   rep->~Rep();
   ::operator delete(rep);
@@ -262,9 +288,9 @@ using label_set_internal::SymbolText;
 
 LabelSet LabelSet::Intern(const Labels& labels) {
   if (labels.empty()) return LabelSet();
-  if (labels.size() > UINT16_MAX) {
-    // Parsers and label_limit stop far earlier; a label set this large is a
-    // bug in the caller.
+  if (labels.size() > kMaxLabels) {
+    // The scraper fails such a series first (scrape_manager.cc); a larger
+    // set here is a bug in the caller.
     std::fprintf(stderr, "fedgate: label set of %zu labels\n", labels.size());
     std::abort();
   }
@@ -293,28 +319,38 @@ LabelSet LabelSet::Intern(const Labels& labels) {
 
 absl::string_view LabelSet::Get(absl::string_view name) const {
   if (rep_ == nullptr) return "";
-  const uint32_t* ids = rep_->ids();
-  for (size_t i = 0; i < rep_->size; ++i) {
-    const absl::string_view n = SymbolText(ids[2 * i]);
-    if (n == name) return SymbolText(ids[2 * i + 1]);
-    if (name < n) break;  // Sorted by name.
+  const uint8_t* p = rep_->data();
+  const uint8_t* const end = p + rep_->bytes;
+  while (p < end) {
+    uint32_t id;
+    p = label_set_internal::DecodeId(p, &id);
+    const absl::string_view n = SymbolText(id);
+    if (n == name) {
+      label_set_internal::DecodeId(p, &id);
+      return SymbolText(id);
+    }
+    if (name < n) break;   // Sorted by name.
+    while (*p++ & 0x80) {  // Skip the value.
+    }
   }
   return "";
 }
 
 absl::string_view LabelSet::MetricName() const {
-  if (rep_ == nullptr || rep_->name_pos == rep_->size) return "";
-  return SymbolText(rep_->ids()[2 * rep_->name_pos + 1]);
+  if (rep_ == nullptr || rep_->name_at == Rep::kNoName) return "";
+  uint32_t id;
+  label_set_internal::DecodeId(rep_->data() + rep_->name_at, &id);
+  return SymbolText(id);
 }
 
 size_t LabelSet::size() const { return rep_ == nullptr ? 0 : rep_->size; }
 
 LabelSet::Iterator LabelSet::begin() const {
-  return Iterator(rep_ == nullptr ? nullptr : rep_->ids());
+  return Iterator(rep_ == nullptr ? nullptr : rep_->data());
 }
 
 LabelSet::Iterator LabelSet::end() const {
-  return Iterator(rep_ == nullptr ? nullptr : rep_->ids() + 2 * rep_->size);
+  return Iterator(rep_ == nullptr ? nullptr : rep_->data() + rep_->bytes);
 }
 
 Labels LabelSet::ToLabels() const {

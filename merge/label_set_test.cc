@@ -128,5 +128,36 @@ TEST(LabelSetTest, ConcurrentInternAndRelease) {
   EXPECT_EQ(probe.Get("k"), "v1");
 }
 
+TEST(LabelSetTest, ReadsBackLargeSymbolIds) {
+  // Past 2^14 symbols the ids take three bytes each.
+  std::vector<LabelSet> sets;
+  for (int i = 0; i < 20000; ++i) {
+    sets.push_back(LabelSet::Intern(Labels{{"__name__", absl::StrCat("m", i)},
+                                           {"a", absl::StrCat("a", i)},
+                                           {"z", absl::StrCat("z", i)}}));
+  }
+  for (int i : {0, 127, 128, 16383, 16384, 19999}) {
+    const LabelSet& s = sets[i];
+    EXPECT_EQ(s.MetricName(), absl::StrCat("m", i));
+    EXPECT_EQ(s.Get("z"), absl::StrCat("z", i));
+    EXPECT_EQ(s.Get("a"), absl::StrCat("a", i));
+    EXPECT_EQ(s.size(), 3u);
+    EXPECT_EQ(s.ToLabels(), (Labels{{"__name__", absl::StrCat("m", i)},
+                                    {"a", absl::StrCat("a", i)},
+                                    {"z", absl::StrCat("z", i)}}));
+  }
+}
+
+TEST(LabelSetTest, HoldsTheLargestAllowedSet) {
+  std::vector<Label> many;
+  for (size_t i = 0; i < LabelSet::kMaxLabels; ++i) {
+    many.push_back(Label{absl::StrCat("l", i), absl::StrCat("v", i)});
+  }
+  const LabelSet s = LabelSet::Intern(Labels(many));
+  EXPECT_EQ(s.size(), LabelSet::kMaxLabels);
+  EXPECT_EQ(s.Get("l4095"), "v4095");
+  EXPECT_EQ(s.MetricName(), "");
+}
+
 }  // namespace
 }  // namespace fedgate

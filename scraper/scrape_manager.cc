@@ -758,6 +758,12 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
                 !s.ok()) {
               return s;
             }
+            if (labels.size() > LabelSet::kMaxLabels) {
+              return absl::InvalidArgumentError(
+                  absl::StrCat("series with ", labels.size(),
+                               " labels, more than fedgate's limit of ",
+                               LabelSet::kMaxLabels));
+            }
             for (const std::string& name : dedup_.replica_labels) {
               labels.Remove(name);
             }

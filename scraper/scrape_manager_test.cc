@@ -1012,6 +1012,21 @@ TEST(ScrapeManagerTest, BodySizeLimitFailsTheScrape) {
             nullptr);
 }
 
+TEST(ScrapeManagerTest, ASeriesWithTooManyLabelsFailsTheScrape) {
+  std::string line = "m{";
+  for (size_t i = 0; i <= LabelSet::kMaxLabels; ++i) {
+    absl::StrAppend(&line, i == 0 ? "" : ",", "l", i, "=\"v\"");
+  }
+  TestTarget wide;
+  wide.Set(line + "} 1\n");
+  Fixture f;
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {wide.address()})})).ok());
+  EXPECT_EQ(WaitForDownError(f, wide.address()),
+            // 4,097 exposed + __name__, job, instance.
+            "series with 4100 labels, more than fedgate's limit of 4096");
+}
+
 TEST(ScrapeManagerTest, ParamsAreSentInTheQuery) {
   TestTarget target;
   target.Set("m 1\n");
