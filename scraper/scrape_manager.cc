@@ -27,6 +27,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "scraper/exposition_format.h"
 #include "scraper/exposition_parser.h"
@@ -191,6 +192,7 @@ struct ScrapeMetrics {
   prometheus::Counter* relabel_dropped = nullptr;
   prometheus::Counter* native_histograms = nullptr;
   prometheus::Counter* missed_ticks = nullptr;
+  prometheus::Histogram* tick_lateness = nullptr;
   prometheus::Counter* body_bytes = nullptr;
   prometheus::Counter* connections = nullptr;
   prometheus::Gauge* targets = nullptr;
@@ -253,6 +255,16 @@ struct ScrapeMetrics {
                               "previous scrape was still running.")
                           .Register(registry)
                           .Add({});
+      tick_lateness =
+          &prometheus::BuildHistogram()
+               .Name("fedgate_scrape_tick_lateness_seconds")
+               .Help(
+                   "How late each scrape tick started after its scheduled "
+                   "time (drift from the schedule).")
+               .Register(registry)
+               .Add({}, prometheus::Histogram::BucketBoundaries{
+                            0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
+                            0.1, 0.25, 0.5, 1, 2.5, 5, 10});
       body_bytes = &prometheus::BuildCounter()
                         .Name("fedgate_scrape_body_bytes_total")
                         .Help("Bytes of scraped bodies, after decompression.")
@@ -575,6 +587,7 @@ void ScrapeScheduler::Run() {
 
 bool ScrapeLoop::Tick(absl::Time due) {
   const absl::Time start = absl::Now();
+  shared_->metrics.tick_lateness->Observe(absl::ToDoubleSeconds(start - due));
   std::string forced_error;
   {
     absl::MutexLock lock(&mu_);
