@@ -529,6 +529,12 @@ void* HttpClient::SetUpEasy(Transfer* t) {
   // "" disables proxies, also those named by http_proxy and friends.
   curl_easy_setopt(easy, CURLOPT_PROXY, config.proxy_url.c_str());
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  // No DNS cache, as in Prometheus (Go resolves at every dial). libcurl's is
+  // keyed by host and port, so it held one entry per target and walked them
+  // all on every transfer: with 5,000 targets that was a third of fedgate's
+  // CPU (docs/performance.md). Connections are reused, so names are resolved
+  // only when a connection is opened.
+  curl_easy_setopt(easy, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
   curl_easy_setopt(
       easy, CURLOPT_MAXAGE_CONN,
       static_cast<long>(absl::ToInt64Seconds(options_.max_idle_time)));
