@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 
 namespace fedgate {
@@ -65,6 +66,31 @@ const BatchIndex& LazyBatchIndex::Get(
     index_ = BuildBatchIndex(samples);
   }
   return *index_;
+}
+
+std::shared_ptr<const BatchIndex> LazyBatchIndex::Peek() const {
+  absl::MutexLock lock(&mu_);
+  return index_;
+}
+
+void LazyBatchIndex::Adopt(std::shared_ptr<const BatchIndex> index) {
+  absl::MutexLock lock(&mu_);
+  index_ = std::move(index);
+}
+
+void FingerprintBatch(ScrapeBatch& batch) {
+  // Two different mixes of the pointer sequence: a multiply-rotate chain
+  // and absl's hash of the pointers.
+  uint64_t a = 0x9e3779b97f4a7c15ULL ^ batch.samples.size();
+  size_t b = batch.samples.size();
+  for (const Sample& s : batch.samples) {
+    const uint64_t p = reinterpret_cast<uintptr_t>(s.labels.id());
+    a = (a ^ p) * 0xff51afd7ed558ccdULL;
+    a = (a << 29) | (a >> 35);
+    b = absl::Hash<std::pair<size_t, uint64_t>>()({b, p});
+  }
+  batch.fingerprint_a = a;
+  batch.fingerprint_b = b;
 }
 
 void SeriesStore::Publish(TargetId target,

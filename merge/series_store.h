@@ -92,10 +92,15 @@ class LazyBatchIndex {
   // holder is assigned to or destroyed, or `samples` changes size.
   const BatchIndex& Get(const std::vector<Sample>& samples) const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Returns the index if one was built (or adopted), else null.
+  std::shared_ptr<const BatchIndex> Peek() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Adopts `index`, built for a batch with the very same label sets in the
+  // same order (values and timestamps do not matter to an index).
+  void Adopt(std::shared_ptr<const BatchIndex> index) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   mutable absl::Mutex mu_;
-  mutable std::unique_ptr<const BatchIndex> index_ ABSL_GUARDED_BY(mu_);
+  mutable std::shared_ptr<const BatchIndex> index_ ABSL_GUARDED_BY(mu_);
 };
 
 // Everything one scrape of one target produced: the scraped series (after
@@ -106,6 +111,12 @@ struct ScrapeBatch {
   std::vector<FamilyMetadata> metadata;
   // Whether the scrape succeeded, and when it started: leader election.
   bool up = true;
+  // A fingerprint of the sequence of label sets (128 bits), so that a
+  // scrape with the same series in the same order as the previous one (the
+  // steady state) can adopt that batch's index instead of a reader
+  // rebuilding it: see FingerprintBatch.
+  uint64_t fingerprint_a = 0;
+  uint64_t fingerprint_b = 0;
   absl::Time scrape_time = absl::InfinitePast();
   // Read-side cache of Index(); not part of the batch's value.
   LazyBatchIndex index_cache;
@@ -114,6 +125,11 @@ struct ScrapeBatch {
   // the batch is complete (a published batch is immutable).
   const BatchIndex& Index() const { return index_cache.Get(samples); }
 };
+
+// Computes ScrapeBatch::fingerprint_a/_b of `batch`: two independent
+// 64-bit hashes of the label sets' identities in order (a collision of both
+// would need ~2^64 distinct sequences).
+void FingerprintBatch(ScrapeBatch& batch);
 
 // An immutable view of the store: every target's latest batch, ordered by
 // TargetId. Valid as long as the caller holds the pointer.

@@ -266,5 +266,31 @@ TEST(SeriesStoreDedupTest, ConcurrentPublishesAndReads) {
   EXPECT_EQ(store.Groups().groups, 1u);
 }
 
+TEST(SeriesStoreTest, FingerprintsFollowTheLabelSetSequence) {
+  // Identities are stable while a handle lives: keep all of them alive.
+  std::vector<LabelSet> alive;
+  for (int i = 0; i < 5; ++i) {
+    alive.push_back(LabelSet::Intern(
+        Labels{{"__name__", "m"}, {"i", std::to_string(i)}}));
+  }
+  auto make = [](std::vector<int> order, double value) {
+    ScrapeBatch batch;
+    for (int i : order) {
+      Sample s;
+      s.labels =
+          LabelSet::Intern(Labels{{"__name__", "m"}, {"i", std::to_string(i)}});
+      s.value = value;
+      batch.samples.push_back(std::move(s));
+    }
+    FingerprintBatch(batch);
+    return std::make_pair(batch.fingerprint_a, batch.fingerprint_b);
+  };
+  EXPECT_EQ(make({1, 2, 3}, 1), make({1, 2, 3}, 7));  // Values do not count.
+  EXPECT_NE(make({1, 2, 3}, 1), make({1, 3, 2}, 1));
+  EXPECT_NE(make({1, 2, 3}, 1), make({1, 2}, 1));
+  EXPECT_NE(make({1, 2, 3}, 1).first, make({1, 2, 4}, 1).first);
+  EXPECT_NE(make({1, 2, 3}, 1).second, make({1, 2, 4}, 1).second);
+}
+
 }  // namespace
 }  // namespace fedgate

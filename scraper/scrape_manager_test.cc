@@ -1027,6 +1027,32 @@ TEST(ScrapeManagerTest, ASeriesWithTooManyLabelsFailsTheScrape) {
             "series with 4100 labels, more than fedgate's limit of 4096");
 }
 
+TEST(ScrapeManagerTest, ASteadyScrapeAdoptsThePreviousBatchIndex) {
+  TestTarget app;
+  app.Set("a{x=\"1\"} 1\nb 2\n");
+  Fixture f;
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  std::shared_ptr<const ScrapeBatch> first = f.WaitForBatch(
+      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  ASSERT_NE(first, nullptr);
+  const BatchIndex* built = &first->Index();  // A reader builds it.
+  // New values, the same series: the next batch shares the index.
+  app.Set("a{x=\"1\"} 5\nb 6\n");
+  std::shared_ptr<const ScrapeBatch> second = f.WaitForBatch(
+      app.address(), [](const ScrapeBatch& b) { return Value(b, "a") == 5.0; });
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->index_cache.Peek().get(), built);
+  EXPECT_EQ(&second->Index(), built);
+  // A new series: no adoption; the index is built for the new batch.
+  app.Set("a{x=\"1\"} 5\nb 6\nc 7\n");
+  std::shared_ptr<const ScrapeBatch> third = f.WaitForBatch(
+      app.address(), [](const ScrapeBatch& b) { return Value(b, "c") == 7.0; });
+  ASSERT_NE(third, nullptr);
+  EXPECT_EQ(third->index_cache.Peek(), nullptr);
+  EXPECT_EQ(third->Index().by_name.at("c").size(), 1u);
+}
+
 TEST(ScrapeManagerTest, ParamsAreSentInTheQuery) {
   TestTarget target;
   target.Set("m 1\n");
