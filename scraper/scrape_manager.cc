@@ -789,13 +789,13 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
         // Recognised by the parser through the cache (steady state), or
         // looked up here.
         CachedText* cached = static_cast<CachedText*>(parser.cached_series());
+        SeriesTextKey key{};
         if (cached == nullptr) {
-          const SeriesTextKey key = SeriesTextKeyOf(parser.series_text());
+          key = SeriesTextKeyOf(parser.series_text());
           auto it = texts_.find(key);
           if (it != texts_.end()) cached = const_cast<CachedText*>(&*it);
         }
         if (cached == nullptr) {
-          const SeriesTextKey key = SeriesTextKeyOf(parser.series_text());
           parser.GetLabels(&exposed);
           Labels labels = target_.SeriesLabels(std::move(exposed));
           LabelSet interned;
