@@ -2,14 +2,17 @@
 //
 // Selects stored series for a read request: every series of a store snapshot
 // that matches any of the request's selectors (OR), each label set once (the
-// first target in id order wins a conflict), grouped into families with the
-// scraped TYPE/HELP/UNIT, sorted by family, metric name and labels. Shared by
-// /federate in every format, /api/v1 and the gRPC API, so that they agree.
+// first batch in snapshot order wins: a dedup group's leader, else the lowest
+// target id; label sets are interned, so this is a pointer set), grouped into
+// families with the scraped TYPE/HELP/UNIT, sorted by family, metric name and
+// labels. Shared by /federate in every format, /api/v1 and the gRPC API, so
+// that they agree.
 //
 // Read hot path. Per batch (one target's scrape), a matcher on a label that
 // every series of the batch carries with one value is decided once for the
 // batch, and `__name__="x"` visits only the series named `x`
-// (ScrapeBatch::Index(), built by the first read of a batch); other matchers
+// (ScrapeBatch::Index(), built by the first read of a batch, or adopted from
+// the previous batch of a steady target); other matchers
 // are evaluated per series. A narrow selector over 1M series costs ~1-60 ms
 // instead of ~150-300 ms (docs/performance.md). The result holds pointers
 // into the snapshot (no copies of labels).
