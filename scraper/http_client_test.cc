@@ -20,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "scraper/test_bodies.h"
 #include "scraper/test_certificates.h"
 
 namespace fedgate {
@@ -659,27 +660,8 @@ TEST(HttpClientTest, BodySizeLimitStopsAHugeStreamedBodyEarly) {
 }
 
 TEST(HttpClientTest, BodySizeLimitAppliesToTheDecompressedGzipBomb) {
-  // ~1 MiB of gzip that inflates to 1 GiB of zeros, made in a loop.
-  std::string bomb;
-  {
-    z_stream z = {};
-    deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9,
-                 Z_DEFAULT_STRATEGY);
-    const std::string zeros(1 << 20, '\0');
-    char out[1 << 16];
-    for (int i = 0; i < 1024; ++i) {
-      z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zeros.data()));
-      z.avail_in = zeros.size();
-      const int flush = i == 1023 ? Z_FINISH : Z_NO_FLUSH;
-      do {
-        z.next_out = reinterpret_cast<Bytef*>(out);
-        z.avail_out = sizeof(out);
-        deflate(&z, flush);
-        bomb.append(out, sizeof(out) - z.avail_out);
-      } while (z.avail_out == 0);
-    }
-    deflateEnd(&z);
-  }
+  // ~1 MiB of gzip that inflates to 1 GiB of zeros.
+  const std::string bomb = GzipBomb();
   ASSERT_LT(bomb.size(), size_t{4} << 20);
   TestServer server;
   server.server().Get("/metrics",

@@ -14,7 +14,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <fstream>
@@ -35,6 +34,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "re2/re2.h"
+#include "scraper/test_bodies.h"
 #include "scraper/test_certificates.h"
 #include "tests/subprocess.h"
 #include "tests/test_processes.h"
@@ -138,29 +138,6 @@ class ResetServer {
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
-
-// ~1 MiB of gzip that inflates to 1 GiB of zeros, made in a loop.
-std::string GzipBomb() {
-  std::string bomb;
-  z_stream z = {};
-  deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9,
-               Z_DEFAULT_STRATEGY);
-  const std::string zeros(1 << 20, '\0');
-  char out[1 << 16];
-  for (int i = 0; i < 1024; ++i) {
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zeros.data()));
-    z.avail_in = zeros.size();
-    const int flush = i == 1023 ? Z_FINISH : Z_NO_FLUSH;
-    do {
-      z.next_out = reinterpret_cast<Bytef*>(out);
-      z.avail_out = sizeof(out);
-      deflate(&z, flush);
-      bomb.append(out, sizeof(out) - z.avail_out);
-    } while (z.avail_out == 0);
-  }
-  deflateEnd(&z);
-  return bomb;
-}
 
 // Returns the value of `up{job="<job>"}` in /federate, or -1.
 double UpOf(int port, absl::string_view job) {

@@ -1,0 +1,29 @@
+#include "scraper/test_bodies.h"
+
+#include <zlib.h>
+
+namespace fedgate {
+
+std::string GzipBomb() {
+  std::string bomb;
+  z_stream z = {};
+  deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9,
+               Z_DEFAULT_STRATEGY);
+  const std::string zeros(1 << 20, '\0');
+  char out[1 << 16];
+  for (int i = 0; i < 1024; ++i) {
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zeros.data()));
+    z.avail_in = zeros.size();
+    const int flush = i == 1023 ? Z_FINISH : Z_NO_FLUSH;
+    do {
+      z.next_out = reinterpret_cast<Bytef*>(out);
+      z.avail_out = sizeof(out);
+      deflate(&z, flush);
+      bomb.append(out, sizeof(out) - z.avail_out);
+    } while (z.avail_out == 0);
+  }
+  deflateEnd(&z);
+  return bomb;
+}
+
+}  // namespace fedgate
