@@ -1,5 +1,6 @@
 #include "gateway/exposition_writer.h"
 
+#include <type_traits>
 #include <utility>
 
 namespace fedgate {
@@ -9,9 +10,13 @@ ExternalLabels::ExternalLabels(
   // Prometheus adds instance="" to series without an instance label unless
   // an external label says otherwise.
   std::map<std::string, std::string> all = labels;
-  all.try_emplace("instance", "");
+  all.try_emplace(std::string(kInstanceLabel), "");
   labels_.reserve(all.size());
-  for (const auto& [name, value] : all) labels_.push_back(Label{name, value});
+  names_.reserve(all.size());
+  for (const auto& [name, value] : all) {
+    labels_.push_back(Label{name, value});
+    names_.emplace_back(name);
+  }
 }
 
 absl::Span<const Label> ExternalLabels::For(const Labels& labels) {
@@ -29,7 +34,13 @@ absl::Span<const Label> ExternalLabels::ForSet(const L& labels) {
   // More than 64 external labels do not occur in practice; beyond 64 the
   // mask cannot describe the set, so those series use a slow path below.
   for (size_t i = 0; i < n && i < 64; ++i) {
-    if (!labels.Has(labels_[i].name)) mask |= uint64_t{1} << i;
+    bool has;
+    if constexpr (std::is_same_v<L, LabelSet>) {
+      has = labels.Has(names_[i]);
+    } else {
+      has = labels.Has(labels_[i].name);
+    }
+    if (!has) mask |= uint64_t{1} << i;
   }
   if (n <= 64) {
     for (const auto& [m, appended] : by_mask_) {

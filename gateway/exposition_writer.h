@@ -62,6 +62,8 @@ class ExternalLabels {
   absl::Span<const Label> ForSet(const L& labels);
 
   std::vector<Label> labels_;  // Sorted by name.
+  // labels_' names, interned: a lookup in a LabelSet compares ids.
+  std::vector<InternedName> names_;
   // Appended labels per "which external labels are missing" mask; tiny.
   std::vector<std::pair<uint64_t, std::vector<Label>>> by_mask_;
 };

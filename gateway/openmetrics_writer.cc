@@ -9,6 +9,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "gateway/text_writer.h"
 #include "merge/float_format.h"
 
 namespace fedgate {
@@ -335,20 +336,12 @@ void OpenMetricsWriter::AppendSeries(size_t index, std::string* out) {
   bool first = true;
   for (LabelView label : sample.labels) {
     if (label.value.empty() || label.name == kMetricNameLabel) continue;
-    out->push_back(first ? '{' : ',');
+    AppendLabelPair(label, first, out);
     first = false;
-    out->append(label.name.data(), label.name.size());
-    out->append("=\"", 2);
-    AppendEscaped(label.value, out);
-    out->push_back('"');
   }
   for (LabelView label : external_->For(sample.labels)) {
-    out->push_back(first ? '{' : ',');
+    AppendLabelPair(label, first, out);
     first = false;
-    out->append(label.name.data(), label.name.size());
-    out->append("=\"", 2);
-    AppendEscaped(label.value, out);
-    out->push_back('"');
   }
   if (!first) out->push_back('}');
   out->push_back(' ');

@@ -31,44 +31,89 @@ bool BelongsToFamily(absl::string_view name, absl::string_view family,
   }
 }
 
-}  // namespace
+// A distinct metric name of the answer.
+struct NameInfo {
+  absl::string_view name;
+  SelectedSeries family;  // family + metadata; `sample` unused.
+};
 
-std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
-                                         absl::Span<const Selector> selectors,
-                                         SeriesOrder order) {
-  // Metadata per family: the first target's in snapshot order wins (a dedup
-  // group's leader, else the lowest target id), so the answer is
-  // deterministic when targets disagree.
-  absl::flat_hash_map<absl::string_view, const FamilyMetadata*> metadata;
-  for (const auto& [id, batch] : snapshot.batches) {
-    for (const FamilyMetadata& m : batch->metadata) {
-      metadata.try_emplace(m.name, &m);
+constexpr absl::string_view kFamilySuffixes[] = {"_bucket", "_sum", "_count",
+                                                 "_gsum", "_gcount"};
+
+// Sets each name's family and metadata. Metadata per family: the first
+// target's in snapshot order wins (a dedup group's leader, else the lowest
+// target id), so the answer is deterministic when targets disagree.
+void ResolveFamilies(const StoreSnapshot& snapshot,
+                     std::vector<NameInfo>& names) {
+  // The family names the answer can need: each name, and what it is without
+  // a histogram or summary suffix.
+  std::vector<absl::string_view> wanted;
+  for (const NameInfo& info : names) {
+    wanted.push_back(info.name);
+    for (absl::string_view suffix : kFamilySuffixes) {
+      if (absl::EndsWith(info.name, suffix)) {
+        wanted.push_back(info.name.substr(0, info.name.size() - suffix.size()));
+      }
     }
   }
-  auto family_of = [&metadata](absl::string_view name) -> SelectedSeries {
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+
+  absl::flat_hash_map<absl::string_view, const FamilyMetadata*> metadata;
+  // A narrow answer has a few names: comparing them with each batch's
+  // metadata (and stopping once all are found) is far cheaper than hashing
+  // every family of every target. A wide one takes the map of everything.
+  constexpr size_t kFewNames = 16;
+  if (wanted.size() <= kFewNames) {
+    size_t unresolved = wanted.size();
+    std::vector<bool> resolved(wanted.size(), false);
+    for (const auto& [id, batch] : snapshot.batches) {
+      for (const FamilyMetadata& m : batch->metadata) {
+        for (size_t w = 0; w < wanted.size(); ++w) {
+          if (resolved[w] || m.name != wanted[w]) continue;
+          resolved[w] = true;
+          metadata.emplace(wanted[w], &m);
+          --unresolved;
+        }
+      }
+      if (unresolved == 0) break;
+    }
+  } else {
+    for (const auto& [id, batch] : snapshot.batches) {
+      for (const FamilyMetadata& m : batch->metadata) {
+        metadata.try_emplace(m.name, &m);
+      }
+    }
+  }
+
+  for (NameInfo& info : names) {
+    const absl::string_view name = info.name;
+    info.family = SelectedSeries{name, nullptr, nullptr};
     if (auto it = metadata.find(name); it != metadata.end()) {
-      return SelectedSeries{it->first, it->second, nullptr};
+      info.family = SelectedSeries{it->first, it->second, nullptr};
+      continue;
     }
     // Histogram and summary series carry a suffix after the family name.
-    for (absl::string_view suffix :
-         {"_bucket", "_sum", "_count", "_gsum", "_gcount"}) {
+    for (absl::string_view suffix : kFamilySuffixes) {
       if (!absl::EndsWith(name, suffix)) continue;
       absl::string_view base = name.substr(0, name.size() - suffix.size());
       auto it = metadata.find(base);
       if (it != metadata.end() &&
           BelongsToFamily(name, it->first, it->second->type)) {
-        return SelectedSeries{it->first, it->second, nullptr};
+        info.family = SelectedSeries{it->first, it->second, nullptr};
+        break;
       }
     }
-    return SelectedSeries{name, nullptr, nullptr};
-  };
+  }
+}
 
+}  // namespace
+
+std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
+                                         absl::Span<const Selector> selectors,
+                                         SeriesOrder order) {
   // Each selected row with its metric name's index in `names`; the family
   // and metric name are looked up once per distinct name, not per row.
-  struct NameInfo {
-    absl::string_view name;
-    SelectedSeries family;  // family + metadata.
-  };
   std::vector<NameInfo> names;
   // Keyed by the name's bytes' address: names are interned (LabelSet), so
   // one name is one address, and hashing a pointer is much cheaper than
@@ -79,10 +124,11 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
   uint32_t last_name_index = 0;
   std::vector<SelectedSeries> rows;
   std::vector<uint32_t> row_name;
-  // Label sets are interned: equal sets are one pointer.
-  absl::flat_hash_set<const void*> seen;
-  // Only needed when two targets can produce the same label set.
-  const bool dedup = snapshot.batches.size() > 1;
+  // Two targets can produce the same label set (the first one wins). Not
+  // when every batch that can contribute carries a common `instance` of its
+  // own, the usual case: then the check below is skipped.
+  bool may_collide = false;
+  absl::flat_hash_set<absl::string_view> instances;
   if (selectors.size() == 1 && selectors[0].size() == 1 &&
       selectors[0][0].type() == MatchType::kRegexMatch &&
       selectors[0][0].name() == kMetricNameLabel &&
@@ -91,24 +137,19 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
     // doubling.
     rows.reserve(snapshot.series_count);
     row_name.reserve(snapshot.series_count);
-    if (dedup) seen.reserve(snapshot.series_count);
   }
   auto take = [&](const Sample& sample) {
-    // Two targets with the same final label set: the first one wins.
-    if (dedup && !seen.insert(sample.labels.id()).second) return;
     const absl::string_view name = sample.labels.MetricName();
     uint32_t index = last_name_index;
     if (name.data() != last_name || last_name == nullptr) {
       auto [it, added] = name_index.try_emplace(
           name.data(), static_cast<uint32_t>(names.size()));
-      if (added) names.push_back(NameInfo{name, family_of(name)});
+      if (added) names.push_back(NameInfo{name, {}});
       index = it->second;
       last_name = name.data();
       last_name_index = index;
     }
-    SelectedSeries row = names[index].family;
-    row.sample = &sample;
-    rows.push_back(row);
+    rows.push_back(SelectedSeries{{}, nullptr, &sample});
     row_name.push_back(index);
   };
 
@@ -151,6 +192,19 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
   static const BatchIndex* const kNoIndex = new BatchIndex;
   for (const auto& [id, batch] : snapshot.batches) {
     const BatchIndex& index = use_index ? batch->Index() : *kNoIndex;
+    if (!may_collide && snapshot.batches.size() > 1) {
+      // An index built or adopted earlier tells without a new build.
+      std::shared_ptr<const BatchIndex> peeked;
+      const BatchIndex* known = &index;
+      if (!use_index) {
+        peeked = batch->index_cache.Peek();
+        known = peeked.get();
+      }
+      const absl::string_view instance =
+          known == nullptr ? absl::string_view()
+                           : known->common_labels.Get(kInstanceLabel);
+      may_collide = instance.empty() || !instances.insert(instance).second;
+    }
     live.clear();
     bool all_have_candidates = true;
     for (size_t i = 0; i < selectors.size(); ++i) {
@@ -221,6 +275,28 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
         }
       }
     }
+  }
+
+  if (may_collide) {
+    // Label sets are interned: equal sets are one pointer. The first row of
+    // each set (store order) stays.
+    absl::flat_hash_set<const void*> seen;
+    seen.reserve(rows.size());
+    size_t kept = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (!seen.insert(rows[i].sample->labels.id()).second) continue;
+      rows[kept] = rows[i];
+      row_name[kept] = row_name[i];
+      ++kept;
+    }
+    rows.resize(kept);
+    row_name.resize(kept);
+  }
+
+  ResolveFamilies(snapshot, names);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    rows[i].family = names[row_name[i]].family.family;
+    rows[i].metadata = names[row_name[i]].family.metadata;
   }
 
   // Targets that disagree on a family's type can leave a series in a family

@@ -278,5 +278,72 @@ TEST(SeriesQueryTest, TheFirstBatchInSnapshotOrderWinsALabelSet) {
             (std::vector<std::string>{"m|m|7|-", "only_here|only_here|1|-"}));
 }
 
+TEST(SeriesQueryTest, ASetFromTwoTargetsIsServedOnceWithOrWithoutIndexes) {
+  // Both batches carry instance="a" on every series (after honor_labels,
+  // say), so a common instance does not rule collisions out.
+  auto first = std::make_shared<ScrapeBatch>();
+  first->samples = {MakeSample({{"__name__", "m"}, {"instance", "a"}}, 1),
+                    MakeSample({{"__name__", "n"}, {"instance", "a"}}, 2)};
+  auto second = std::make_shared<ScrapeBatch>();
+  second->samples = {MakeSample({{"__name__", "m"}, {"instance", "a"}}, 3)};
+  // Distinct instances: the same names are different series.
+  auto third = std::make_shared<ScrapeBatch>();
+  third->samples = {MakeSample({{"__name__", "m"}, {"instance", "b"}}, 4)};
+  StoreSnapshot snapshot;
+  snapshot.batches = {{1, first}, {2, second}};
+  for (const char* selector : {"m", "{__name__=~\".+\"}", "{instance=\"a\"}"}) {
+    SCOPED_TRACE(selector);
+    const std::vector<SelectedSeries> rows =
+        SelectSeries(snapshot, Parse({selector}));
+    std::vector<double> m_values;
+    for (const SelectedSeries& r : rows) {
+      if (r.sample->labels.MetricName() == "m") {
+        m_values.push_back(r.sample->value);
+      }
+    }
+    EXPECT_EQ(m_values, std::vector<double>{1});
+  }
+  snapshot.batches = {{1, first}, {3, third}};
+  for (const char* selector : {"m", "{__name__=~\".+\"}"}) {
+    SCOPED_TRACE(selector);
+    EXPECT_EQ(SelectSeries(snapshot, Parse({selector})).size(),
+              std::string(selector) == "m" ? 2u : 3u);
+  }
+}
+
+TEST(SeriesQueryTest, ManyNamesTakeMetadataFromTheFirstBatchToo) {
+  // More names than the narrow path compares one by one: the map path must
+  // pick the same (first) batch's metadata.
+  auto first = std::make_shared<ScrapeBatch>();
+  auto second = std::make_shared<ScrapeBatch>();
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "f" + std::to_string(i);
+    first->samples.push_back(
+        MakeSample({{"__name__", name}, {"instance", "a"}}, i));
+    second->samples.push_back(
+        MakeSample({{"__name__", name}, {"instance", "b"}}, i));
+    FamilyMetadata gauge;
+    gauge.name = name;
+    gauge.type = MetricType::kGauge;
+    FamilyMetadata counter = gauge;
+    counter.type = MetricType::kCounter;
+    first->metadata.push_back(gauge);
+    second->metadata.push_back(counter);
+  }
+  StoreSnapshot snapshot;
+  snapshot.batches = {{1, first}, {2, second}};
+  for (const char* selector :
+       {"{__name__=~\"f.*\"}", "f7", "{__name__=~\"f1|f2\"}"}) {
+    SCOPED_TRACE(selector);
+    const std::vector<SelectedSeries> rows =
+        SelectSeries(snapshot, Parse({selector}));
+    ASSERT_FALSE(rows.empty());
+    for (const SelectedSeries& r : rows) {
+      ASSERT_NE(r.metadata, nullptr);
+      EXPECT_EQ(r.metadata->type, MetricType::kGauge);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace fedgate

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cstddef>
+#include <cstring>
 
+#include "absl/container/inlined_vector.h"
 #include "merge/float_format.h"
 
 namespace fedgate {
@@ -57,17 +59,19 @@ bool IsWritten(const L& label) {
   return !label.value.empty() && label.name != kMetricNameLabel;
 }
 
-// Appends `name="value"`, preceded by `{` for the first label and `,` after.
-template <typename L>
-void AppendLabel(const L& label, bool first, std::string* out) {
+}  // namespace
+
+void AppendLabelPair(LabelView label, bool first, std::string* out) {
   out->push_back(first ? '{' : ',');
   out->append(label.name.data(), label.name.size());
   out->append("=\"", 2);
-  AppendEscaped<true>(label.value, out);
+  if (label.plain) {
+    out->append(label.value.data(), label.value.size());
+  } else {
+    AppendEscaped<true>(label.value, out);
+  }
   out->push_back('"');
 }
-
-}  // namespace
 
 void AppendHelpLine(absl::string_view family, absl::string_view help,
                     std::string* out) {
@@ -92,34 +96,85 @@ void AppendTypeLine(absl::string_view family, MetricType type,
 
 namespace {
 
+// Copies `text` to `p`, escaping `\`, `"` and line feed; returns the end.
+char* CopyEscaped(absl::string_view text, char* p) {
+  for (const char c : text) {
+    switch (c) {
+      case '\\':
+        *p++ = '\\';
+        *p++ = '\\';
+        break;
+      case '\n':
+        *p++ = '\\';
+        *p++ = 'n';
+        break;
+      case '"':
+        *p++ = '\\';
+        *p++ = '"';
+        break;
+      default:
+        *p++ = c;
+    }
+  }
+  return p;
+}
+
+char* CopyLabel(LabelView label, bool first, char* p) {
+  *p++ = first ? '{' : ',';
+  std::memcpy(p, label.name.data(), label.name.size());
+  p += label.name.size();
+  *p++ = '=';
+  *p++ = '"';
+  if (label.plain) {
+    std::memcpy(p, label.value.data(), label.value.size());
+    p += label.value.size();
+  } else {
+    p = CopyEscaped(label.value, p);
+  }
+  *p++ = '"';
+  return p;
+}
+
 template <typename LabelRange>
 void AppendSampleLineOf(absl::string_view name, const LabelRange& labels,
                         absl::Span<const Label> extra_labels, double value,
                         std::optional<int64_t> timestamp_ms, std::string* out) {
-  // Size without escapes: `name{` + `n="v",` per label + `}` + value + ts.
-  size_t size = name.size() + 2 + kValueAndTimestampChars;
-  for (const auto& label : labels) {
-    size += label.name.size() + label.value.size() + 4;
-  }
-  for (const Label& label : extra_labels) {
-    size += label.name.size() + label.value.size() + 4;
-  }
-  Reserve(size, out);
-
-  out->append(name.data(), name.size());
-  bool first = true;
-  for (const auto& label : labels) {
+  // The written labels are looked up once (for an interned set, each a
+  // symbol lookup) and measured; the line up to `}` is then copied into room
+  // made in one step, rather than appended piece by piece.
+  absl::InlinedVector<LabelView, 32> written;
+  // `name{` + `n="v",` per label + `}`; a value that may need escapes is
+  // counted at twice its size.
+  size_t size = name.size() + 2;
+  for (const LabelView label : labels) {
     if (!IsWritten(label)) continue;
-    AppendLabel(label, first, out);
+    written.push_back(label);
+    size += label.name.size() + 4 +
+            (label.plain ? label.value.size() : 2 * label.value.size());
+  }
+  for (const Label& label : extra_labels) {
+    size += label.name.size() + 4 + 2 * label.value.size();
+  }
+  const size_t start = out->size();
+  Reserve(size + kValueAndTimestampChars, out);
+  out->resize(start + size);
+  char* const begin = &(*out)[start];
+  char* p = begin;
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  bool first = true;
+  for (const LabelView label : written) {
+    p = CopyLabel(label, first, p);
     first = false;
   }
   for (const Label& label : extra_labels) {
-    AppendLabel(label, first, out);
+    p = CopyLabel(label, first, p);
     first = false;
   }
-  if (!first) out->push_back('}');
+  if (!first) *p++ = '}';
+  *p++ = ' ';
+  out->resize(start + (p - begin));
 
-  out->push_back(' ');
   AppendGoFloat(value, out);
   if (timestamp_ms.has_value()) {
     char buf[24];

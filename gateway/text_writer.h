@@ -45,6 +45,11 @@ void AppendTypeLine(absl::string_view family, MetricType type,
 // filtered by the caller; this is how `instance=""` is written). No braces
 // when no label is written. Label values escape `\`, `"` and line feed;
 // `value` is formatted by `AppendGoFloat`.
+// Appends `{name="value"` (`first`) or `,name="value"`, the value escaped as
+// both text 0.0.4 and OpenMetrics escape label values (`\`, `"`, line feed);
+// a value known to be plain (LabelView::plain) is copied as it is.
+void AppendLabelPair(LabelView label, bool first, std::string* out);
+
 void AppendSampleLine(absl::string_view name, absl::Span<const Label> labels,
                       absl::Span<const Label> extra_labels, double value,
                       std::optional<int64_t> timestamp_ms, std::string* out);

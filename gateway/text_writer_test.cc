@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
@@ -180,6 +182,16 @@ TEST(TextWriterTest, SampleLine) {
     AppendSampleLine("m", c.labels, c.extra_labels, c.value, c.timestamp_ms,
                      &out);
     EXPECT_EQ(out, c.want);
+    // The same line from an interned set, whose labels are in name order and
+    // whose values carry the `plain` bit (copied without an escape scan).
+    if (std::is_sorted(
+            c.labels.begin(), c.labels.end(),
+            [](const Label& a, const Label& b) { return a.name < b.name; })) {
+      std::string from_set = "x";
+      AppendSampleLine("m", LabelSet::Intern(Labels(c.labels)), c.extra_labels,
+                       c.value, c.timestamp_ms, &from_set);
+      EXPECT_EQ(from_set, absl::StrCat("x", c.want));
+    }
   }
 }
 

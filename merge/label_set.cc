@@ -17,29 +17,13 @@
 
 namespace fedgate {
 namespace label_set_internal {
+
+std::atomic<Chunk*> g_chunks[kMaxChunks];
+
 namespace {
 
 // ---- Symbols
 // -----------------------------------------------------------------
-
-// One interned string: a header and its bytes, allocated together.
-struct SymbolData {
-  uint32_t refs;  // Guarded by the table's mutex.
-  uint32_t size;
-  const char* chars() const { return reinterpret_cast<const char*>(this + 1); }
-  char* chars() { return reinterpret_cast<char*>(this + 1); }
-  absl::string_view text() const { return absl::string_view(chars(), size); }
-};
-
-// Ids index a two-level directory: readers find a symbol with two loads and
-// no lock, and the directory never moves (chunks are added, not resized).
-constexpr int kChunkBits = 12;
-constexpr uint32_t kChunkSize = 1u << kChunkBits;
-constexpr uint32_t kMaxChunks = 1u << 16;  // 2^28 live symbols at most.
-struct Chunk {
-  std::atomic<SymbolData*> slots[kChunkSize] = {};
-};
-std::atomic<Chunk*> g_chunks[kMaxChunks];
 
 class SymbolTable {
  public:
@@ -69,8 +53,17 @@ class SymbolTable {
                                          std::memory_order_release);
       }
     }
+    if (text.size() >= (1u << 31)) {
+      // The size field has 31 bits; a 2 GiB label would have needed a body
+      // of more than 2 GiB held in memory first.
+      std::fprintf(stderr, "fedgate: symbol of %zu bytes\n", text.size());
+      std::abort();
+    }
     void* memory = ::operator new(sizeof(SymbolData) + text.size());
-    auto* data = new (memory) SymbolData{1, static_cast<uint32_t>(text.size())};
+    auto* data = new (memory) SymbolData;
+    data->refs = 1;
+    data->size = static_cast<uint32_t>(text.size());
+    data->plain = text.find_first_of("\\\"\n") == absl::string_view::npos;
     if (!text.empty()) std::memcpy(data->chars(), text.data(), text.size());
     Slot(id).store(data, std::memory_order_release);
     ids_.emplace(data->text(), id);
@@ -269,10 +262,6 @@ void DeleteRep(Rep* rep) {
 
 }  // namespace
 
-absl::string_view SymbolText(uint32_t id) {
-  return SymbolTable::Data(id)->text();
-}
-
 void Unref(Rep* rep) {
   if (rep->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   // Only the thread that took the count to zero gets here (Intern never
@@ -340,6 +329,36 @@ absl::string_view LabelSet::Get(absl::string_view name) const {
     }
   }
   return "";
+}
+
+absl::string_view LabelSet::Get(const InternedName& name) const {
+  if (rep_ == nullptr || !name.held_) return "";
+  const uint8_t* p = rep_->data();
+  const uint8_t* const end = p + rep_->bytes;
+  while (p < end) {
+    uint32_t id;
+    p = label_set_internal::DecodeId(p, &id);
+    if (id == name.id_) {
+      label_set_internal::DecodeId(p, &id);
+      return SymbolText(id);
+    }
+    while (*p++ & 0x80) {  // Skip the value.
+    }
+  }
+  return "";
+}
+
+InternedName::InternedName(absl::string_view name) : held_(true) {
+  label_set_internal::SymbolTable& symbols = label_set_internal::Symbols();
+  absl::MutexLock lock(&symbols.mu_);
+  id_ = symbols.Ref(name);
+}
+
+InternedName::~InternedName() {
+  if (!held_) return;
+  label_set_internal::SymbolTable& symbols = label_set_internal::Symbols();
+  absl::MutexLock lock(&symbols.mu_);
+  symbols.Unref(id_);
 }
 
 absl::string_view LabelSet::MetricName() const {

@@ -47,11 +47,17 @@ namespace fedgate {
 struct LabelView {
   LabelView() = default;
   LabelView(absl::string_view n, absl::string_view v) : name(n), value(v) {}
+  LabelView(absl::string_view n, absl::string_view v, bool p)
+      : name(n), value(v), plain(p) {}
   LabelView(const Label& label)  // NOLINT: implicit on purpose.
       : name(label.name), value(label.value) {}
 
   absl::string_view name;
   absl::string_view value;
+  // Known to hold no `\`, `"` or line feed, the characters the exposition
+  // formats escape in label values: writers copy it as it is. False when
+  // unknown (a view of a `Label`).
+  bool plain = false;
 };
 
 namespace label_set_internal {
@@ -85,13 +91,67 @@ inline const uint8_t* DecodeId(const uint8_t* p, uint32_t* id) {
   return p;
 }
 
-// Returns the text of symbol `id` (lock-free). `id` must be held by a live
-// representation.
-absl::string_view SymbolText(uint32_t id);
+// One interned string: a header and its bytes, allocated together.
+struct SymbolData {
+  uint32_t refs;       // Guarded by the symbol table's mutex.
+  uint32_t size : 31;  // Immutable, like `plain` and the bytes.
+  uint32_t plain : 1;  // See LabelView::plain.
+  const char* chars() const { return reinterpret_cast<const char*>(this + 1); }
+  char* chars() { return reinterpret_cast<char*>(this + 1); }
+  absl::string_view text() const { return absl::string_view(chars(), size); }
+};
+
+// Ids index a two-level directory: readers find a symbol with two loads and
+// no lock, and the directory never moves (chunks are added, not resized).
+constexpr int kChunkBits = 12;
+constexpr uint32_t kChunkSize = 1u << kChunkBits;
+constexpr uint32_t kMaxChunks = 1u << 16;  // 2^28 live symbols at most.
+struct Chunk {
+  std::atomic<SymbolData*> slots[kChunkSize] = {};
+};
+extern std::atomic<Chunk*> g_chunks[kMaxChunks];
+
+// Returns symbol `id` (lock-free). `id` must be held by a live
+// representation or an InternedName.
+inline const SymbolData* Symbol(uint32_t id) {
+  const Chunk* chunk =
+      g_chunks[id >> kChunkBits].load(std::memory_order_acquire);
+  return chunk->slots[id & (kChunkSize - 1)].load(std::memory_order_acquire);
+}
+inline absl::string_view SymbolText(uint32_t id) { return Symbol(id)->text(); }
 // Drops one reference; frees the representation (and its symbols) with the
 // last one.
 void Unref(Rep* rep);
 }  // namespace label_set_internal
+
+// A label name held interned while this object lives, for lookups by id
+// (`LabelSet::Get(const InternedName&)`: an integer compare per label instead
+// of a string compare). Move-only.
+class InternedName {
+ public:
+  explicit InternedName(absl::string_view name);
+  InternedName(InternedName&& other) noexcept
+      : id_(other.id_), held_(other.held_) {
+    other.held_ = false;
+  }
+  InternedName& operator=(InternedName&& other) noexcept {
+    std::swap(id_, other.id_);
+    std::swap(held_, other.held_);
+    return *this;
+  }
+  InternedName(const InternedName&) = delete;
+  InternedName& operator=(const InternedName&) = delete;
+  ~InternedName();
+
+  absl::string_view text() const {
+    return held_ ? label_set_internal::SymbolText(id_) : absl::string_view();
+  }
+
+ private:
+  friend class LabelSet;
+  uint32_t id_ = 0;
+  bool held_ = false;
+};
 
 class LabelSet {
  public:
@@ -108,8 +168,10 @@ class LabelSet {
       uint32_t name, value;
       label_set_internal::DecodeId(label_set_internal::DecodeId(p_, &name),
                                    &value);
-      return LabelView{label_set_internal::SymbolText(name),
-                       label_set_internal::SymbolText(value)};
+      const label_set_internal::SymbolData* v =
+          label_set_internal::Symbol(value);
+      return LabelView(label_set_internal::SymbolText(name), v->text(),
+                       v->plain);
     }
     Iterator& operator++() {
       for (int ids = 0; ids < 2; ++ids) {
@@ -161,6 +223,10 @@ class LabelSet {
   // Returns the value of `name`, or "" when the label is absent.
   absl::string_view Get(absl::string_view name) const;
   bool Has(absl::string_view name) const { return !Get(name).empty(); }
+  // The same, by interned name: cheaper when one name is looked up in many
+  // sets.
+  absl::string_view Get(const InternedName& name) const;
+  bool Has(const InternedName& name) const { return !Get(name).empty(); }
   // Returns the metric name (the `__name__` label's value); O(1).
   absl::string_view MetricName() const;
 

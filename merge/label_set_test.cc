@@ -41,6 +41,37 @@ TEST(LabelSetTest, ReadsLabels) {
             (Labels{{"__name__", "http_requests_total"}, {"code", "200"}}));
 }
 
+TEST(LabelSetTest, LooksUpByInternedName) {
+  const LabelSet s = LabelSet::Intern(
+      Labels{{"__name__", "m"}, {"instance", "a:1"}, {"job", "j"}});
+  const InternedName instance("instance");
+  const InternedName absent("not_a_label_anywhere");
+  EXPECT_EQ(instance.text(), "instance");
+  EXPECT_EQ(s.Get(instance), "a:1");
+  EXPECT_TRUE(s.Has(instance));
+  EXPECT_EQ(s.Get(absent), "");
+  EXPECT_FALSE(LabelSet().Has(instance));
+  // A moved-from name holds nothing and finds nothing.
+  InternedName moved("job");
+  InternedName taker = std::move(moved);
+  EXPECT_EQ(s.Get(taker), "j");
+  EXPECT_EQ(s.Get(moved), "");  // NOLINT(bugprone-use-after-move)
+}
+
+TEST(LabelSetTest, MarksValuesThatNeedNoEscaping) {
+  const LabelSet s = LabelSet::Intern(Labels{{"a", "plain value"},
+                                             {"b", "back\\slash"},
+                                             {"c", "quote\""},
+                                             {"d", "line\nfeed"},
+                                             {"e", "tab\tand\xc3\xbc"}});
+  std::vector<std::string> plain;
+  for (const LabelView label : s) {
+    if (label.plain) plain.push_back(std::string(label.name));
+  }
+  EXPECT_EQ(plain, (std::vector<std::string>{"a", "e"}));
+  EXPECT_FALSE(LabelView(Label{"a", "x"}).plain);  // Unknown for a Label.
+}
+
 TEST(LabelSetTest, WithoutMetricName) {
   const LabelSet s = LabelSet::Intern(Labels{{"job", "x"}});
   EXPECT_EQ(s.MetricName(), "");

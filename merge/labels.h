@@ -20,6 +20,7 @@
 namespace fedgate {
 
 inline constexpr absl::string_view kMetricNameLabel = "__name__";
+inline constexpr absl::string_view kInstanceLabel = "instance";
 
 struct Label {
   std::string name;

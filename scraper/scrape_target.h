@@ -39,7 +39,6 @@ inline constexpr absl::string_view kScrapeTimeoutLabel = "__scrape_timeout__";
 inline constexpr absl::string_view kParamLabelPrefix = "__param_";
 inline constexpr absl::string_view kMetaLabelPrefix = "__meta_";
 inline constexpr absl::string_view kJobLabel = "job";
-inline constexpr absl::string_view kInstanceLabel = "instance";
 
 // Returns the discovered label sets of a scrape config's static_configs, in
 // config order: `__address__` from each target plus the entry's labels (the
