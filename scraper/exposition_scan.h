@@ -35,7 +35,15 @@ inline constexpr uint64_t kNormalNaNBits = 0x7ff8000000000001ULL;
 // correctly rounded, underflow to ±0, overflow an error. NaN becomes
 // kNormalNaNBits. Errors carry Go's wording, e.g.
 // `strconv.ParseFloat: parsing "1z": invalid syntax`.
+// Common shapes (`16455`, `2.4117248e+07`) take a one-pass fast path whose
+// results are bit-identical to the general path's.
 absl::Status ParseGoFloat(absl::string_view s, double* value);
+
+namespace exposition_scan_internal {
+// ParseGoFloat without its fast path: the reference the tests compare it
+// against.
+absl::Status ParseGoFloatSlow(absl::string_view s, double* value);
+}  // namespace exposition_scan_internal
 
 // Returns the length of the valid UTF-8 sequence at p[0..len), or 0 if the
 // bytes there are not one (Go's utf8 rules: no overlong forms, no
