@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
+#include "scraper/exposition_parser.h"
 
 namespace fedgate {
 namespace {
@@ -776,6 +777,44 @@ TEST(TextParserTest, RealBodiesParseTheSameThroughTheCache) {
       "x NaN\n"
       "y -Inf 123\n";
   EXPECT_EQ(ExpectSameThroughTheCache(body), 7);
+}
+
+TEST(TextParserTest, SeriesTextKeysTellNearlyEqualTextsApart) {
+  // Every text of up to 2 bytes, and every single-bit change of texts of
+  // each length up to 100 (across the 32-byte steps and the overlapping
+  // tail words of SeriesTextKeyOf): no two keys share either half.
+  std::vector<std::string> texts;
+  texts.emplace_back();
+  for (int c = 0; c < 256; ++c) {
+    texts.emplace_back(1, static_cast<char>(c));
+    for (int d = 0; d < 256; ++d) {
+      texts.push_back({static_cast<char>(c), static_cast<char>(d)});
+    }
+  }
+  for (size_t length = 3; length <= 100; ++length) {
+    std::string base;
+    for (size_t k = 0; k < length; ++k) {
+      base.push_back("m{a=\"1\",b=\"x\"}"[k % 15]);
+    }
+    texts.push_back(base);
+    for (size_t k = 0; k < length; ++k) {
+      for (int bit = 0; bit < 8; ++bit) {
+        std::string text = base;
+        text[k] = static_cast<char>(text[k] ^ (1 << bit));
+        texts.push_back(text);
+      }
+    }
+  }
+  std::set<std::string> distinct(texts.begin(), texts.end());
+  std::set<uint64_t> a;
+  std::set<uint64_t> b;
+  for (const std::string& text : distinct) {
+    const SeriesTextKey key = SeriesTextKeyOf(text);
+    EXPECT_TRUE(a.insert(key.a).second) << text;
+    EXPECT_TRUE(b.insert(key.b).second) << text;
+    EXPECT_TRUE(key == SeriesTextKeyOf(std::string(text)));
+  }
+  EXPECT_GT(a.size(), 100000u);
 }
 
 }  // namespace
