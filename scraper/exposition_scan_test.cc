@@ -1,5 +1,6 @@
 #include "scraper/exposition_scan.h"
 
+#include <cctype>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -155,6 +156,69 @@ TEST(ExpositionScanTest, FloatFastPathMatchesTheGeneralPath) {
     std::string text(random() % 12, ' ');
     for (char& c : text) c = kAlphabet[random() % (sizeof(kAlphabet) - 1)];
     ExpectSameAsSlowPath(text);
+  }
+}
+
+// The byte loops the Skip*Bytes scanners replace.
+bool IsMetricNameByte(unsigned char c) {
+  return std::isalnum(c) != 0 || c == '_' || c == ':';
+}
+bool IsLabelNameByte(unsigned char c) {
+  return std::isalnum(c) != 0 || c == '_';
+}
+bool IsQuotedPlainByte(unsigned char c) {
+  return c < 0x80 && c != '"' && c != '\\' && c != '\n';
+}
+bool IsSampleValueByte(unsigned char c) {
+  return c != 0 && c != '\t' && c != '\n' && c != ' ' && c != '{';
+}
+
+TEST(ExpositionScanTest, ByteScannersStopWhereByteLoopsStop) {
+  struct Scanner {
+    const char* name;
+    size_t (*skip)(const char*, size_t, size_t);
+    bool (*in_class)(unsigned char);
+    char filler;  // A byte of the class.
+  };
+  const Scanner scanners[] = {
+      {"metric name", SkipMetricNameBytes, IsMetricNameByte, 'a'},
+      {"label name", SkipLabelNameBytes, IsLabelNameByte, 'Z'},
+      {"quoted plain", SkipQuotedPlainBytes, IsQuotedPlainByte, '\t'},
+      {"sample value", SkipSampleValueBytes, IsSampleValueByte, '\xff'},
+  };
+  auto reference = [](const Scanner& s, const std::string& text, size_t i,
+                      size_t n) {
+    while (i < n && s.in_class(static_cast<unsigned char>(text[i]))) ++i;
+    return i;
+  };
+  for (const Scanner& scanner : scanners) {
+    SCOPED_TRACE(scanner.name);
+    // Every byte at every position of a 40-byte run of the class, from
+    // every start and with every end.
+    for (int c = 0; c < 256; ++c) {
+      for (size_t at = 0; at < 40; ++at) {
+        std::string text(40, scanner.filler);
+        text[at] = static_cast<char>(c);
+        for (size_t i = 0; i <= 20; ++i) {
+          for (size_t n = i; n <= text.size(); n += 3) {
+            ASSERT_EQ(scanner.skip(text.data(), i, n),
+                      reference(scanner, text, i, n))
+                << "byte " << c << " at " << at << " from " << i << " to " << n;
+          }
+        }
+      }
+    }
+    // Random bytes, mostly of the class.
+    std::mt19937_64 random(7);
+    for (int k = 0; k < 20000; ++k) {
+      std::string text(random() % 70, scanner.filler);
+      for (char& c : text) {
+        if (random() % 8 == 0) c = static_cast<char>(random());
+      }
+      const size_t i = text.empty() ? 0 : random() % text.size();
+      ASSERT_EQ(scanner.skip(text.data(), i, text.size()),
+                reference(scanner, text, i, text.size()));
+    }
   }
 }
 

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -24,6 +25,7 @@
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
 #include "scraper/exposition_parser.h"
+#include "scraper/exposition_scan.h"
 
 namespace fedgate {
 namespace {
@@ -597,6 +599,67 @@ TEST(TextParserTest, ManyLabelsStillFindDuplicates) {
   EXPECT_TRUE(absl::StrContains(entry.status().message(),
                                 "label name \"l57\" is not unique"))
       << entry.status();
+}
+
+TEST(TextParserTest, UniquenessCheckAgreesWithFindNonUniqueLabel) {
+  // The parser checks label-name uniqueness while lexing (through a filter
+  // of names that share buckets often: same length, first and last byte),
+  // and with FindNonUniqueLabel beyond 32 labels. Random label sets around
+  // that limit, with `__name__` and look-alike names, must give its answer.
+  const std::vector<std::string> pool = {
+      "a",   "b",        "axb",     "ayb", "azb",  "code",    "cade", "le",
+      "l_e", "__name__", "__name_", "_",   "verb", "version", "vb",   "ab"};
+  std::mt19937 random(3);
+  for (int trial = 0; trial < 3000; ++trial) {
+    const int count = static_cast<int>(random() % 40);
+    LabelViews names;
+    std::vector<std::string> storage;
+    std::vector<size_t> columns;  // 1-based column of each name.
+    std::string body = "m{";
+    for (int k = 0; k < count; ++k) {
+      // Mostly fresh names, so that long label sets reach the limit.
+      std::string name = random() % 4 == 0
+                             ? pool[random() % pool.size()]
+                             : absl::StrCat("n", random() % 1000, "x");
+      columns.push_back(body.size() + 1);
+      absl::StrAppend(&body, name, "=\"v\",");
+      storage.push_back(std::move(name));
+    }
+    body.append("} 1\n");
+    for (const std::string& name : storage) names.emplace_back(name, "v");
+    SCOPED_TRACE(body);
+    TextParser parser(body);
+    const absl::StatusOr<ParseEntry> entry = parser.Next();
+    const int bad = FindNonUniqueLabel(names);
+    if (bad < 0) {
+      EXPECT_TRUE(entry.ok()) << entry.status();
+    } else {
+      ASSERT_FALSE(entry.ok());
+      // (The quoted line that follows is LineError's, shared by all errors.)
+      EXPECT_TRUE(absl::StartsWith(
+          entry.status().message(),
+          absl::StrCat("line 1, column ", columns[bad], ": label name \"",
+                       storage[bad], "\" is not unique: invalid sample in ")))
+          << entry.status();
+    }
+    ExpectSameThroughTheCache(body);
+  }
+}
+
+TEST(TextParserTest, LineNumbersCountNewlinesInsideLabelValues) {
+  const std::string body = "a{b=\"x\ny\nz\"} 1\nc 2\n\nd{e=\"\n\"} 3\nf{ 4\n";
+  TextParser parser(body);
+  ASSERT_EQ(*parser.Next(), ParseEntry::kSeries);
+  EXPECT_EQ(parser.line(), 1);
+  ASSERT_EQ(*parser.Next(), ParseEntry::kSeries);
+  EXPECT_EQ(parser.line(), 4);
+  ASSERT_EQ(*parser.Next(), ParseEntry::kSeries);
+  EXPECT_EQ(parser.line(), 6);
+  const absl::StatusOr<ParseEntry> bad = parser.Next();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(absl::StartsWith(bad.status().message(), "line 8, column 4: "))
+      << bad.status();
+  ExpectSameThroughTheCache(body);
 }
 
 std::string ReadTestdata(absl::string_view name) {
