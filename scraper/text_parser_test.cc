@@ -646,6 +646,54 @@ TEST(TextParserTest, UniquenessCheckAgreesWithFindNonUniqueLabel) {
   }
 }
 
+TEST(TextParserTest, SimpleLinesParseAsTheGeneralLexerParsesThem) {
+  // Lines of the shape client libraries write take a shortcut past the
+  // lexer's corners; the same line with two spaces before the value never
+  // does. Random lines near that shape must parse the same both ways.
+  const std::vector<std::string> names = {"a",        "b",  "le", "code",
+                                          "__name__", "_x", "x1", "1x"};
+  const std::vector<std::string> values = {
+      "",     "v",        "200",  "a b", "x\\\"y", "x\\ny",
+      "x\ny", "\xc3\xbc", "\xff", "}",   ","};
+  const std::vector<std::string> separators = {",", ",", ",", ", ", " ", ""};
+  const std::vector<std::string> samples = {
+      "1",   "-0",  "2.4117248e+07", "NaN", "+Inf",
+      "0x1", "1_0", "1e999",         "",    "1\t"};
+  const std::vector<std::string> timestamps = {
+      "", "", "0", "1700000000000", "99999999999999999999", "1x"};
+  std::mt19937 random(11);
+  auto pick = [&random](const std::vector<std::string>& from) {
+    return from[random() % from.size()];
+  };
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string series = random() % 2 == 0 ? "m" : "m_total:x";
+    const int count = static_cast<int>(random() % 5);
+    if (count > 0 || random() % 4 == 0) {
+      series.push_back('{');
+      for (int k = 0; k < count; ++k) {
+        absl::StrAppend(&series, pick(names), "=\"", pick(values), "\"");
+        if (k + 1 < count || random() % 4 == 0) {
+          series.append(pick(separators));
+        }
+      }
+      series.push_back('}');
+    }
+    std::string tail = pick(samples);
+    const std::string timestamp = pick(timestamps);
+    if (!timestamp.empty()) absl::StrAppend(&tail, " ", timestamp);
+    const std::string end = random() % 8 == 0 ? "" : "\nz 1\n";
+    const std::string simple = absl::StrCat(series, " ", tail, end);
+    const std::string general = absl::StrCat(series, "  ", tail, end);
+    SCOPED_TRACE(simple);
+    const absl::StatusOr<std::vector<std::string>> a = ParseAll(simple);
+    const absl::StatusOr<std::vector<std::string>> b = ParseAll(general);
+    ASSERT_EQ(a.ok(), b.ok()) << a.status() << " vs " << b.status();
+    if (a.ok()) {
+      EXPECT_EQ(*a, *b);
+    }
+  }
+}
+
 TEST(TextParserTest, LineNumbersCountNewlinesInsideLabelValues) {
   const std::string body = "a{b=\"x\ny\nz\"} 1\nc 2\n\nd{e=\"\n\"} 3\nf{ 4\n";
   TextParser parser(body);
