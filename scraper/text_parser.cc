@@ -23,7 +23,9 @@
 // Cost: one pass; token bodies are scanned with SSE2 (exposition_scan.h), the
 // label-name uniqueness check runs while lexing (a 64-bit filter of names
 // seen, exact comparisons only on a filter hit), and raw newlines in label
-// values are counted on the way for the next line number. Next() allocates
+// values are counted on the way for the next line number. Lines of the shape
+// client libraries write take ParseSimpleSeriesLine() past the corners above;
+// any other line, and any error, the general lexer. Next() allocates
 // nothing (it reuses label_views_) except when a series has more than 64
 // labels (the duplicate check then sorts a copy of the names). Unescaping
 // happens only in GetLabels() and help(). Errors are cold and may rescan
