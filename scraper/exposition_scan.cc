@@ -157,9 +157,86 @@ constexpr double kExactPowersOfTen[] = {
     1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+// Returns 10^scale * mantissa for mantissa < 2^53 and |scale| <= 22: both
+// operands are exact doubles, so the one multiplication or division rounds
+// once and the result is correctly rounded (Clinger's fast path).
+inline double ExactScale(uint64_t mantissa, int64_t scale) {
+  const double m = static_cast<double>(mantissa);
+  return scale >= 0 ? m * kExactPowersOfTen[scale]
+                    : m / kExactPowersOfTen[-scale];
+}
+
+inline bool IsDigit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
+
+// The common shapes of exposed values, `[+-]?d+(.d*)?([eE][+-]?d{1,3})?` with
+// at most 15 digits and a scale within ±22 (`0`, `16455`, `1144.645041`,
+// `2.4117248e+07`), in one pass. Returns false, changing nothing, for
+// anything else, which ParseGoFloatSlow() then decides. Where it returns true
+// the slow path collects the same mantissa (leading zeros add nothing to it)
+// and the same scale and computes ExactScale() from them too, so the result
+// is bit-identical; exposition_scan_test.cc compares both.
+inline bool ParseSimpleDecimal(absl::string_view s, double* value) {
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  bool negative = false;
+  if (p < end && (*p == '-' || *p == '+')) {
+    negative = *p == '-';
+    ++p;
+  }
+  const char* const int_start = p;
+  uint64_t mantissa = 0;
+  // 16 digits or more may wrap `mantissa` but are refused below.
+  while (p < end && IsDigit(*p)) {
+    mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
+    ++p;
+  }
+  if (p == int_start) return false;  // `.5`, `Inf`, `NaN`, junk.
+  int64_t digits = p - int_start;
+  int64_t fraction = 0;
+  if (p < end && *p == '.') {
+    const char* const fraction_start = ++p;
+    while (p < end && IsDigit(*p)) {
+      mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
+      ++p;
+    }
+    fraction = p - fraction_start;
+    digits += fraction;
+  }
+  if (digits > 15) return false;
+  int64_t exponent = 0;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    bool negative_exponent = false;
+    if (p < end && (*p == '+' || *p == '-')) {
+      negative_exponent = *p == '-';
+      ++p;
+    }
+    const char* const exponent_start = p;
+    while (p < end && IsDigit(*p) && p - exponent_start < 3) {
+      exponent = exponent * 10 + (*p - '0');
+      ++p;
+    }
+    if (p == exponent_start) return false;
+    if (negative_exponent) exponent = -exponent;
+  }
+  if (p != end) return false;
+  const int64_t scale = exponent - fraction;
+  if (scale < -22 || scale > 22) return false;
+  const double result = ExactScale(mantissa, scale);
+  *value = negative ? -result : result;
+  return true;
+}
+
 }  // namespace
 
 absl::Status ParseGoFloat(absl::string_view s, double* value) {
+  if (ParseSimpleDecimal(s, value)) return absl::OkStatus();
+  return exposition_scan_internal::ParseGoFloatSlow(s, value);
+}
+
+namespace exposition_scan_internal {
+
+absl::Status ParseGoFloatSlow(absl::string_view s, double* value) {
   for (const char c : s) {
     if (c == 'p' || c == 'P' || c == '_') {
       return absl::InvalidArgumentError("unsupported character in float");
@@ -246,12 +323,7 @@ absl::Status ParseGoFloat(absl::string_view s, double* value) {
   double result;
   const int64_t scale = exponent - point_shift;
   if (!truncated && scale >= -22 && scale <= 22) {
-    result = static_cast<double>(mantissa);
-    if (scale >= 0) {
-      result *= kExactPowersOfTen[scale];
-    } else {
-      result /= kExactPowersOfTen[-scale];
-    }
+    result = ExactScale(mantissa, scale);
   } else {
     const std::from_chars_result r =
         std::from_chars(digits.data(), digits.data() + digits.size(), result,
@@ -272,6 +344,8 @@ absl::Status ParseGoFloat(absl::string_view s, double* value) {
   *value = negative ? -result : result;
   return absl::OkStatus();
 }
+
+}  // namespace exposition_scan_internal
 
 absl::Status LineError(absl::string_view body, size_t line_start, int line,
                        size_t at, absl::string_view reason) {

@@ -18,6 +18,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "merge/labels.h"
@@ -35,7 +39,15 @@ inline constexpr uint64_t kNormalNaNBits = 0x7ff8000000000001ULL;
 // correctly rounded, underflow to ±0, overflow an error. NaN becomes
 // kNormalNaNBits. Errors carry Go's wording, e.g.
 // `strconv.ParseFloat: parsing "1z": invalid syntax`.
+// Common shapes (`16455`, `2.4117248e+07`) take a one-pass fast path whose
+// results are bit-identical to the general path's.
 absl::Status ParseGoFloat(absl::string_view s, double* value);
+
+namespace exposition_scan_internal {
+// ParseGoFloat without its fast path: the reference the tests compare it
+// against.
+absl::Status ParseGoFloatSlow(absl::string_view s, double* value);
+}  // namespace exposition_scan_internal
 
 // Returns the length of the valid UTF-8 sequence at p[0..len), or 0 if the
 // bytes there are not one (Go's utf8 rules: no overlong forms, no
@@ -57,6 +69,138 @@ std::string GoQuote(absl::string_view s);
 // of 100 bytes around the column.
 absl::Status LineError(absl::string_view body, size_t line_start, int line,
                        size_t at, absl::string_view reason);
+
+// Byte scanners for the lexers' token loops. Each returns the offset of the
+// first byte of b[i, n) outside its class, or `n`. Why SSE2:
+// tokens are short (`code`, `"200"`), so a byte loop costs a mispredicted
+// exit per token; one 16-byte compare and a count of trailing zeros finds
+// the end of most tokens without a data-dependent branch. SSE2 is part of
+// x86-64; other targets take the byte loops.
+
+namespace exposition_scan_internal {
+
+#if defined(__SSE2__)
+inline __m128i Load16(const char* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
+// 0xFF in each byte of `v` within [lo, lo + span] (unsigned), else 0.
+inline __m128i InRange(__m128i v, char lo, char span) {
+  const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8(lo));
+  return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(span)), d);
+}
+
+// 0xFF in each byte of `v` that is [a-zA-Z0-9_] (with `colon`, also `:`).
+inline __m128i NameBytes(__m128i v, bool colon) {
+  // Setting 0x20 maps A-Z onto a-z and no other byte into a-z.
+  const __m128i alpha = InRange(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 25);
+  // `:` follows `9`.
+  const __m128i digit = InRange(v, '0', colon ? 10 : 9);
+  const __m128i underscore = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));
+  return _mm_or_si128(_mm_or_si128(alpha, digit), underscore);
+}
+
+// Moves `*i` to the first byte whose bit is set in `stops(window)` (a
+// movemask of a 16-byte window) and returns true; returns false with `*i` at
+// the first window that does not fit before `n`, for the byte loop.
+template <typename Stops>
+inline bool FindInWindows(const char* b, size_t* i, size_t n, Stops stops) {
+  while (*i + 16 <= n) {
+    const unsigned mask = stops(Load16(b + *i));
+    if (mask != 0) {
+      *i += static_cast<size_t>(__builtin_ctz(mask));
+      return true;
+    }
+    *i += 16;
+  }
+  return false;
+}
+#endif
+
+inline bool IsNameByte(char c, bool colon) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_' || (colon && c == ':');
+}
+
+}  // namespace exposition_scan_internal
+
+// [a-zA-Z0-9_:], a metric name byte.
+inline size_t SkipMetricNameBytes(const char* b, size_t i, size_t n) {
+  namespace esi = exposition_scan_internal;
+#if defined(__SSE2__)
+  if (esi::FindInWindows(b, &i, n, [](__m128i v) {
+        return ~static_cast<unsigned>(
+                   _mm_movemask_epi8(esi::NameBytes(v, true))) &
+               0xFFFFu;
+      })) {
+    return i;
+  }
+#endif
+  while (i < n && esi::IsNameByte(b[i], true)) ++i;
+  return i;
+}
+
+// [a-zA-Z0-9_], a label name byte.
+inline size_t SkipLabelNameBytes(const char* b, size_t i, size_t n) {
+  namespace esi = exposition_scan_internal;
+#if defined(__SSE2__)
+  if (esi::FindInWindows(b, &i, n, [](__m128i v) {
+        return ~static_cast<unsigned>(
+                   _mm_movemask_epi8(esi::NameBytes(v, false))) &
+               0xFFFFu;
+      })) {
+    return i;
+  }
+#endif
+  while (i < n && esi::IsNameByte(b[i], false)) ++i;
+  return i;
+}
+
+// Any ASCII byte but `"`, `\` and `\n`: the plain bytes of a text-format
+// label value (which may hold raw newlines; the caller counts them).
+inline size_t SkipQuotedPlainBytes(const char* b, size_t i, size_t n) {
+  namespace esi = exposition_scan_internal;
+#if defined(__SSE2__)
+  if (esi::FindInWindows(b, &i, n, [](__m128i v) {
+        // A byte >= 0x80 has its top bit set already.
+        const __m128i stops = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')), v));
+        return static_cast<unsigned>(_mm_movemask_epi8(stops));
+      })) {
+    return i;
+  }
+#endif
+  while (i < n && static_cast<unsigned char>(b[i]) < 0x80 && b[i] != '"' &&
+         b[i] != '\\' && b[i] != '\n') {
+    ++i;
+  }
+  return i;
+}
+
+// [^\0\t\n {], a text-format sample value byte.
+inline size_t SkipSampleValueBytes(const char* b, size_t i, size_t n) {
+  namespace esi = exposition_scan_internal;
+#if defined(__SSE2__)
+  if (esi::FindInWindows(b, &i, n, [](__m128i v) {
+        // `\t` and `\n` are adjacent: one range check covers both.
+        const __m128i stops =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_setzero_si128()),
+                                      esi::InRange(v, '\t', 1)),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('{'))));
+        return static_cast<unsigned>(_mm_movemask_epi8(stops));
+      })) {
+    return i;
+  }
+#endif
+  while (i < n && b[i] != '\0' && b[i] != '\t' && b[i] != '\n' && b[i] != ' ' &&
+         b[i] != '{') {
+    ++i;
+  }
+  return i;
+}
 
 using LabelViews = std::vector<std::pair<absl::string_view, absl::string_view>>;
 

@@ -87,6 +87,7 @@ class TextParser final : public ExpositionParser {
   size_t pos_ = 0;
   int line_ = 0;
   absl::string_view series_text_;
+  int series_newlines_ = 0;  // Raw newlines inside series_text_.
   mutable absl::string_view metric_name_;
   // Label name/raw value views of the current series (values still escaped).
   mutable std::vector<std::pair<absl::string_view, absl::string_view>>

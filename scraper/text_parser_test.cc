@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -23,6 +24,8 @@
 #include "gtest/gtest.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
+#include "scraper/exposition_parser.h"
+#include "scraper/exposition_scan.h"
 
 namespace fedgate {
 namespace {
@@ -598,6 +601,115 @@ TEST(TextParserTest, ManyLabelsStillFindDuplicates) {
       << entry.status();
 }
 
+TEST(TextParserTest, UniquenessCheckAgreesWithFindNonUniqueLabel) {
+  // The parser checks label-name uniqueness while lexing (through a filter
+  // of names that share buckets often: same length, first and last byte),
+  // and with FindNonUniqueLabel beyond 32 labels. Random label sets around
+  // that limit, with `__name__` and look-alike names, must give its answer.
+  const std::vector<std::string> pool = {
+      "a",   "b",        "axb",     "ayb", "azb",  "code",    "cade", "le",
+      "l_e", "__name__", "__name_", "_",   "verb", "version", "vb",   "ab"};
+  std::mt19937 random(3);
+  for (int trial = 0; trial < 3000; ++trial) {
+    const int count = static_cast<int>(random() % 40);
+    LabelViews names;
+    std::vector<std::string> storage;
+    std::vector<size_t> columns;  // 1-based column of each name.
+    std::string body = "m{";
+    for (int k = 0; k < count; ++k) {
+      // Mostly fresh names, so that long label sets reach the limit.
+      std::string name = random() % 4 == 0
+                             ? pool[random() % pool.size()]
+                             : absl::StrCat("n", random() % 1000, "x");
+      columns.push_back(body.size() + 1);
+      absl::StrAppend(&body, name, "=\"v\",");
+      storage.push_back(std::move(name));
+    }
+    body.append("} 1\n");
+    for (const std::string& name : storage) names.emplace_back(name, "v");
+    SCOPED_TRACE(body);
+    TextParser parser(body);
+    const absl::StatusOr<ParseEntry> entry = parser.Next();
+    const int bad = FindNonUniqueLabel(names);
+    if (bad < 0) {
+      EXPECT_TRUE(entry.ok()) << entry.status();
+    } else {
+      ASSERT_FALSE(entry.ok());
+      // (The quoted line that follows is LineError's, shared by all errors.)
+      EXPECT_TRUE(absl::StartsWith(
+          entry.status().message(),
+          absl::StrCat("line 1, column ", columns[bad], ": label name \"",
+                       storage[bad], "\" is not unique: invalid sample in ")))
+          << entry.status();
+    }
+    ExpectSameThroughTheCache(body);
+  }
+}
+
+TEST(TextParserTest, SimpleLinesParseAsTheGeneralLexerParsesThem) {
+  // Lines of the shape client libraries write take a shortcut past the
+  // lexer's corners; the same line with two spaces before the value never
+  // does. Random lines near that shape must parse the same both ways.
+  const std::vector<std::string> names = {"a",        "b",  "le", "code",
+                                          "__name__", "_x", "x1", "1x"};
+  const std::vector<std::string> values = {
+      "",     "v",        "200",  "a b", "x\\\"y", "x\\ny",
+      "x\ny", "\xc3\xbc", "\xff", "}",   ","};
+  const std::vector<std::string> separators = {",", ",", ",", ", ", " ", ""};
+  const std::vector<std::string> samples = {
+      "1",   "-0",  "2.4117248e+07", "NaN", "+Inf",
+      "0x1", "1_0", "1e999",         "",    "1\t"};
+  const std::vector<std::string> timestamps = {
+      "", "", "0", "1700000000000", "99999999999999999999", "1x"};
+  std::mt19937 random(11);
+  auto pick = [&random](const std::vector<std::string>& from) {
+    return from[random() % from.size()];
+  };
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string series = random() % 2 == 0 ? "m" : "m_total:x";
+    const int count = static_cast<int>(random() % 5);
+    if (count > 0 || random() % 4 == 0) {
+      series.push_back('{');
+      for (int k = 0; k < count; ++k) {
+        absl::StrAppend(&series, pick(names), "=\"", pick(values), "\"");
+        if (k + 1 < count || random() % 4 == 0) {
+          series.append(pick(separators));
+        }
+      }
+      series.push_back('}');
+    }
+    std::string tail = pick(samples);
+    const std::string timestamp = pick(timestamps);
+    if (!timestamp.empty()) absl::StrAppend(&tail, " ", timestamp);
+    const std::string end = random() % 8 == 0 ? "" : "\nz 1\n";
+    const std::string simple = absl::StrCat(series, " ", tail, end);
+    const std::string general = absl::StrCat(series, "  ", tail, end);
+    SCOPED_TRACE(simple);
+    const absl::StatusOr<std::vector<std::string>> a = ParseAll(simple);
+    const absl::StatusOr<std::vector<std::string>> b = ParseAll(general);
+    ASSERT_EQ(a.ok(), b.ok()) << a.status() << " vs " << b.status();
+    if (a.ok()) {
+      EXPECT_EQ(*a, *b);
+    }
+  }
+}
+
+TEST(TextParserTest, LineNumbersCountNewlinesInsideLabelValues) {
+  const std::string body = "a{b=\"x\ny\nz\"} 1\nc 2\n\nd{e=\"\n\"} 3\nf{ 4\n";
+  TextParser parser(body);
+  ASSERT_EQ(*parser.Next(), ParseEntry::kSeries);
+  EXPECT_EQ(parser.line(), 1);
+  ASSERT_EQ(*parser.Next(), ParseEntry::kSeries);
+  EXPECT_EQ(parser.line(), 4);
+  ASSERT_EQ(*parser.Next(), ParseEntry::kSeries);
+  EXPECT_EQ(parser.line(), 6);
+  const absl::StatusOr<ParseEntry> bad = parser.Next();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(absl::StartsWith(bad.status().message(), "line 8, column 4: "))
+      << bad.status();
+  ExpectSameThroughTheCache(body);
+}
+
 std::string ReadTestdata(absl::string_view name) {
   // Bazel runs tests from the workspace root of the runfiles tree.
   std::ifstream in(absl::StrCat("scraper/testdata/exposition/valid/", name),
@@ -776,6 +888,44 @@ TEST(TextParserTest, RealBodiesParseTheSameThroughTheCache) {
       "x NaN\n"
       "y -Inf 123\n";
   EXPECT_EQ(ExpectSameThroughTheCache(body), 7);
+}
+
+TEST(TextParserTest, SeriesTextKeysTellNearlyEqualTextsApart) {
+  // Every text of up to 2 bytes, and every single-bit change of texts of
+  // each length up to 100 (across the 32-byte steps and the overlapping
+  // tail words of SeriesTextKeyOf): no two keys share either half.
+  std::vector<std::string> texts;
+  texts.emplace_back();
+  for (int c = 0; c < 256; ++c) {
+    texts.emplace_back(1, static_cast<char>(c));
+    for (int d = 0; d < 256; ++d) {
+      texts.push_back({static_cast<char>(c), static_cast<char>(d)});
+    }
+  }
+  for (size_t length = 3; length <= 100; ++length) {
+    std::string base;
+    for (size_t k = 0; k < length; ++k) {
+      base.push_back("m{a=\"1\",b=\"x\"}"[k % 15]);
+    }
+    texts.push_back(base);
+    for (size_t k = 0; k < length; ++k) {
+      for (int bit = 0; bit < 8; ++bit) {
+        std::string text = base;
+        text[k] = static_cast<char>(text[k] ^ (1 << bit));
+        texts.push_back(text);
+      }
+    }
+  }
+  std::set<std::string> distinct(texts.begin(), texts.end());
+  std::set<uint64_t> a;
+  std::set<uint64_t> b;
+  for (const std::string& text : distinct) {
+    const SeriesTextKey key = SeriesTextKeyOf(text);
+    EXPECT_TRUE(a.insert(key.a).second) << text;
+    EXPECT_TRUE(b.insert(key.b).second) << text;
+    EXPECT_TRUE(key == SeriesTextKeyOf(std::string(text)));
+  }
+  EXPECT_GT(a.size(), 100000u);
 }
 
 }  // namespace
