@@ -455,6 +455,9 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
                       int64_t timestamp_ms, ScrapeBatch& batch, Report& report);
   // Forgets cached series the latest scrape did not have.
   void EvictUnseen();
+  // Removes the second and later samples of a series from `batch` (a
+  // successful scrape's series, before the synthetic ones), counting them.
+  void DropDuplicateSeries(ScrapeBatch& batch);
 
   const TargetId id_;
   const ScrapeTarget target_;
@@ -485,10 +488,9 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // is 24 bytes) to its interned labels, built once when the
   // series first appears: after metric_relabel_configs, so a steady-state
   // scrape does no relabeling work, and a text they drop maps to no labels.
-  // `series_` holds the number of the last scrape that appended each series:
-  // several texts can name one series (`m{a="1",b="2"}` and
-  // `m{b="2",a="1"}`), and the second sample of a series in one scrape is a
-  // duplicate.
+  // Several texts can name one series (`m{a="1",b="2"}` and
+  // `m{b="2",a="1"}`, or two texts relabeled alike), and the second sample of
+  // a series in one scrape is a duplicate: see DropDuplicateSeries.
   // (The chance that two lines of a target share those 96 bits is
   // ~n^2/2^97: 6e-20 for 1e5 lines; see SeriesTextKey.)
   struct CachedText {
@@ -517,11 +519,12 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   };
   using TextCacheMap =
       absl::flat_hash_set<CachedText, CachedTextHash, CachedTextEq>;
-  absl::flat_hash_map<LabelSet, uint32_t> series_;
   TextCacheMap texts_;
-  uint32_t scrapes_ = 0;    // Wraps after 4e9 scrapes; only equality counts.
-  size_t texts_seen_ = 0;   // By the latest scrape.
-  size_t series_seen_ = 0;  // By the latest scrape.
+  // Whether two cached texts may map to one label set: set when a text is
+  // added, cleared by a successful scrape that had no duplicate series.
+  bool may_alias_ = false;
+  uint32_t scrapes_ = 0;   // Wraps after 4e9 scrapes; only equality counts.
+  size_t texts_seen_ = 0;  // By the latest scrape.
   size_t last_body_size_ = 0;
   // The batch published last (alive while the store holds it), for index
   // adoption in Complete().
@@ -726,7 +729,6 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
                                 Report& report) {
   const uint32_t scrape = ++scrapes_;
   texts_seen_ = 0;
-  series_seen_ = 0;
   const std::unique_ptr<ExpositionParser> parser_holder =
       CreateExpositionParser(content_type, body);
   ExpositionParser& parser = *parser_holder;
@@ -772,6 +774,7 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
           shared_->metrics.native_histograms->Increment(
               protobuf->native_histograms());
         }
+        DropDuplicateSeries(batch);
         return absl::OkStatus();
       case ParseEntry::kComment:
         break;
@@ -822,7 +825,7 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
               labels.Remove(name);
             }
             interned = LabelSet::Intern(labels);
-            series_.try_emplace(interned, 0);
+            may_alias_ = true;
             // As Prometheus counts it: a new text, not a new label set.
             ++report.series_added;
           }
@@ -848,15 +851,6 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
           sample_limit_exceeded = true;
           break;
         }
-        uint32_t& series_scrape = series_.find(text.labels)->second;
-        if (series_scrape == scrape) {
-          // The same series twice in one scrape: the first value wins, as
-          // the TSDB of Prometheus 2.42 keeps it.
-          shared_->metrics.duplicates->Increment();
-          break;
-        }
-        series_scrape = scrape;
-        ++series_seen_;
         const std::optional<int64_t> exposed_ms = parser.timestamp_ms();
         batch.samples.push_back(
             Sample{text.labels, parser.value(),
@@ -869,17 +863,37 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
   }
 }
 
+void ScrapeLoop::DropDuplicateSeries(ScrapeBatch& batch) {
+  // A scrape whose texts were all in the cache, which holds the previous
+  // successful scrape's texts only (EvictUnseen) and was found free of
+  // aliases then, cannot have a duplicate: the steady state pays nothing.
+  // Otherwise one pass over the scrape's label sets (interned: equal sets
+  // are one pointer), in a table that lives for this call only.
+  if (!may_alias_) return;
+  absl::flat_hash_set<const void*> seen;
+  seen.reserve(batch.samples.size());
+  size_t kept = 0;
+  for (size_t i = 0; i < batch.samples.size(); ++i) {
+    // The same series twice in one scrape: the first value wins, as the
+    // TSDB of Prometheus 2.42 keeps it.
+    if (!seen.insert(batch.samples[i].labels.id()).second) continue;
+    if (kept != i) batch.samples[kept] = std::move(batch.samples[i]);
+    ++kept;
+  }
+  const size_t duplicates = batch.samples.size() - kept;
+  batch.samples.resize(kept);
+  if (duplicates > 0) {
+    shared_->metrics.duplicates->Increment(static_cast<double>(duplicates));
+  }
+  may_alias_ = duplicates > 0;
+}
+
 void ScrapeLoop::EvictUnseen() {
   // O(cache) only when something is gone; a steady target skips it.
   const uint32_t scrape = scrapes_;
   if (texts_.size() > texts_seen_) {
     absl::erase_if(texts_, [scrape](const CachedText& entry) {
       return entry.last_scrape != scrape;
-    });
-  }
-  if (series_.size() > series_seen_) {
-    absl::erase_if(series_, [scrape](const auto& entry) {
-      return entry.second != scrape;
     });
   }
 }

@@ -553,6 +553,40 @@ TEST(ScrapeManagerTest, KeepsTheFirstValueOfDuplicateSeries) {
   EXPECT_GE(f.Counter("fedgate_scrape_duplicate_samples_total"), 2);
 }
 
+TEST(ScrapeManagerTest, FindsDuplicatesThatAppearAfterASteadyState) {
+  TestTarget app;
+  app.Set("m{a=\"1\",b=\"2\"} 1\nn 1\n");
+  Fixture f;
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  std::shared_ptr<const ScrapeBatch> first = f.WaitForBatch(
+      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  ASSERT_NE(first, nullptr);
+  // A steady scrape (every text cached, no duplicate check).
+  std::shared_ptr<const ScrapeBatch> steady = f.WaitForBatch(
+      app.address(),
+      [&](const ScrapeBatch& b) { return b.scrape_time > first->scrape_time; });
+  ASSERT_NE(steady, nullptr);
+  EXPECT_EQ(steady->samples.size(), 2 + 5);
+  // A second text of the same series appears; then stays (all cached).
+  app.Set("m{a=\"1\",b=\"2\"} 1\nn 1\nm{b=\"2\",a=\"1\"} 2\n");
+  std::shared_ptr<const ScrapeBatch> aliased =
+      f.WaitForBatch(app.address(), [](const ScrapeBatch& b) {
+        return Value(b, "scrape_samples_scraped") == 3;
+      });
+  ASSERT_NE(aliased, nullptr);
+  std::shared_ptr<const ScrapeBatch> again =
+      f.WaitForBatch(app.address(), [&](const ScrapeBatch& b) {
+        return b.scrape_time > aliased->scrape_time;
+      });
+  ASSERT_NE(again, nullptr);
+  for (const ScrapeBatch* batch : {aliased.get(), again.get()}) {
+    EXPECT_EQ(batch->samples.size(), 2 + 5);
+    EXPECT_EQ(Value(*batch, "m"), 1);
+  }
+  EXPECT_GE(f.Counter("fedgate_scrape_duplicate_samples_total"), 2);
+}
+
 TEST(ScrapeManagerTest, ApplyConfigKeepsUnchangedTargetsAndRemovesOthers) {
   TestTarget kept;
   kept.Set("k 1\n");
