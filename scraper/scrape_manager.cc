@@ -453,8 +453,12 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // the parser `content_type` selects (text, OpenMetrics or protobuf).
   absl::Status Append(absl::string_view body, absl::string_view content_type,
                       int64_t timestamp_ms, ScrapeBatch& batch, Report& report);
-  // Forgets cached series the latest scrape did not have.
-  void EvictUnseen();
+  // Append's parsing part.
+  absl::Status Parse(absl::string_view body, absl::string_view content_type,
+                     int64_t timestamp_ms, ScrapeBatch& batch, Report& report);
+  // After a failed Parse into `batch`: points the cached texts the scrape
+  // did not reach into `batch` too (it becomes the reference batch).
+  void KeepUnseen(ScrapeBatch& batch);
   // Removes the second and later samples of a series from `batch` (a
   // successful scrape's series, before the synthetic ones), counting them.
   void DropDuplicateSeries(ScrapeBatch& batch);
@@ -484,22 +488,33 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
 
   // Scrape state, owned by the scrape in flight (see in_flight_).
   // The scrape cache. `texts_` maps the raw text of a series line (by 96
-  // bits of its SeriesTextKey, stored in the entry itself so that an entry
-  // is 24 bytes) to its interned labels, built once when the
-  // series first appears: after metric_relabel_configs, so a steady-state
-  // scrape does no relabeling work, and a text they drop maps to no labels.
+  // bits of its SeriesTextKey) to the series' interned labels, built once
+  // when the series first appears: after metric_relabel_configs, so a
+  // steady-state scrape does no relabeling work, and a text they drop maps
+  // to no labels. An entry does not hold the labels (8 bytes more per
+  // series, at the table's load ~16): it holds the position of the text's
+  // sample in `reference_`, the batch of the latest scrape that parsed a
+  // body, which holds them anyway. A scrape moves each entry it meets to
+  // its sample's position in the new batch and flips the entry's epoch, so
+  // during a scrape an entry of the current epoch points into the batch
+  // being built and one of the other epoch into `reference_`; after it
+  // (Append) every entry is of the current epoch again and points into the
+  // new batch, which becomes `reference_`.
   // Several texts can name one series (`m{a="1",b="2"}` and
   // `m{b="2",a="1"}`, or two texts relabeled alike), and the second sample of
   // a series in one scrape is a duplicate: see DropDuplicateSeries.
   // (The chance that two lines of a target share those 96 bits is
   // ~n^2/2^97: 6e-20 for 1e5 lines; see SeriesTextKey.)
   struct CachedText {
+    static constexpr uint32_t kDropped = (uint32_t{1} << 31) - 1;
     uint64_t key_a;
     uint32_t key_b;
     // Not part of the key: changed in place (set elements are const).
-    mutable uint32_t last_scrape = 0;
-    mutable LabelSet labels;  // Empty: dropped by relabeling.
+    // The sample's position, or kDropped: dropped by metric relabeling.
+    mutable uint32_t position : 31;
+    mutable uint32_t epoch : 1;
   };
+  static_assert(sizeof(CachedText) == 16);
   struct CachedTextHash {
     using is_transparent = void;
     size_t operator()(const CachedText& t) const { return t.key_a; }
@@ -520,15 +535,17 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   using TextCacheMap =
       absl::flat_hash_set<CachedText, CachedTextHash, CachedTextEq>;
   TextCacheMap texts_;
+  uint32_t epoch_ = 0;  // Of the latest Append.
   // Whether two cached texts may map to one label set: set when a text is
   // added, cleared by a successful scrape that had no duplicate series.
   bool may_alias_ = false;
-  uint32_t scrapes_ = 0;   // Wraps after 4e9 scrapes; only equality counts.
   size_t texts_seen_ = 0;  // By the latest scrape.
   size_t last_body_size_ = 0;
-  // The batch published last (alive while the store holds it), for index
-  // adoption in Complete().
-  std::weak_ptr<const ScrapeBatch> previous_batch_;
+  // The batch the entries of `texts_` point into: the latest published one
+  // after a successful scrape (and for index adoption in Complete()), the
+  // unpublished one of a scrape whose body failed to parse or broke a limit,
+  // and null before the first parsed body.
+  std::shared_ptr<const ScrapeBatch> reference_;
   size_t last_sample_count_ = 0;
 };
 
@@ -667,12 +684,17 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
   }
   if (error.ok()) {
     metrics.success->Increment();
-    EvictUnseen();
   } else {
     // A failed scrape keeps nothing but the synthetic series, so every
     // series of the target vanishes at once (Prometheus: stale markers).
-    batch->samples.clear();
-    batch->metadata.clear();
+    // If a body was parsed, the scrape cache points into the samples
+    // parsed from it: they stay as its reference, unpublished.
+    if (response.ok()) {
+      batch->metadata = {};
+      reference_ = std::move(batch);
+    }
+    batch = std::make_shared<ScrapeBatch>();
+    batch->scrape_time = start;
     if (absl::IsDeadlineExceeded(error)) {
       metrics.timeout->Increment();
     } else if (absl::IsInvalidArgument(error)) {
@@ -684,7 +706,7 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
     }
   }
   batch->up = error.ok();
-  last_sample_count_ = batch->samples.size();
+  if (error.ok()) last_sample_count_ = batch->samples.size();
   const absl::Duration duration = absl::Now() - start;
   const double report_values[kReportSeriesCount] = {
       error.ok() ? 1.0 : 0.0,
@@ -702,7 +724,7 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
   // batch, whose index a reader may have built; adopt it rather than have
   // the next narrow read rebuild it (~100 ns per series).
   FingerprintBatch(*batch);
-  if (std::shared_ptr<const ScrapeBatch> previous = previous_batch_.lock();
+  if (const ScrapeBatch* previous = reference_.get();
       previous != nullptr && previous->fingerprint_a == batch->fingerprint_a &&
       previous->fingerprint_b == batch->fingerprint_b &&
       previous->samples.size() == batch->samples.size()) {
@@ -711,7 +733,7 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
       batch->index_cache.Adopt(std::move(index));
     }
   }
-  previous_batch_ = batch;
+  if (error.ok()) reference_ = batch;
 
   absl::MutexLock lock(&mu_);
   in_flight_ = false;
@@ -727,8 +749,28 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
                                 absl::string_view content_type,
                                 int64_t timestamp_ms, ScrapeBatch& batch,
                                 Report& report) {
-  const uint32_t scrape = ++scrapes_;
+  epoch_ ^= 1;
   texts_seen_ = 0;
+  absl::Status status = Parse(body, content_type, timestamp_ms, batch, report);
+  if (status.ok()) {
+    DropDuplicateSeries(batch);
+    // Texts the scrape did not have are forgotten: O(cache), only when
+    // something is gone (a steady target skips it).
+    if (texts_.size() > texts_seen_) {
+      absl::erase_if(texts_, [epoch = epoch_](const CachedText& entry) {
+        return entry.epoch != epoch;
+      });
+    }
+  } else {
+    KeepUnseen(batch);
+  }
+  return status;
+}
+
+absl::Status ScrapeLoop::Parse(absl::string_view body,
+                               absl::string_view content_type,
+                               int64_t timestamp_ms, ScrapeBatch& batch,
+                               Report& report) {
   const std::unique_ptr<ExpositionParser> parser_holder =
       CreateExpositionParser(content_type, body);
   ExpositionParser& parser = *parser_holder;
@@ -748,7 +790,8 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
   parser.SetSeriesTextCache(&text_cache);
   // Set once more samples than sample_limit survived metric relabeling;
   // parsing goes on so that the report counts every sample, as in
-  // Prometheus, but nothing more is kept.
+  // Prometheus (and the batch, which will not be published, keeps growing:
+  // the scrape cache points into it).
   bool sample_limit_exceeded = false;
   std::vector<Label> exposed;
   absl::flat_hash_map<std::string, size_t> family_index;
@@ -774,7 +817,6 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
           shared_->metrics.native_histograms->Increment(
               protobuf->native_histograms());
         }
-        DropDuplicateSeries(batch);
         return absl::OkStatus();
       case ParseEntry::kComment:
         break;
@@ -789,6 +831,10 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
         break;
       case ParseEntry::kSeries: {
         ++report.samples_scraped;
+        if (batch.samples.size() >= CachedText::kDropped) {
+          return absl::ResourceExhaustedError(absl::StrCat(
+              "more than ", CachedText::kDropped, " samples in one scrape"));
+        }
         // Recognised by the parser through the cache (steady state), or
         // looked up here.
         CachedText* cached = static_cast<CachedText*>(parser.cached_series());
@@ -798,10 +844,10 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
           auto it = texts_.find(key);
           if (it != texts_.end()) cached = const_cast<CachedText*>(&*it);
         }
+        LabelSet interned;  // A new text's labels.
         if (cached == nullptr) {
           parser.GetLabels(&exposed);
           Labels labels = target_.SeriesLabels(std::move(exposed));
-          LabelSet interned;
           // mutateSampleLabels: metric_relabel_configs after honor_labels.
           // An empty result is dropped too, as in Prometheus 2.42.
           if (metric_relabel_->Apply(&labels) && !labels.empty()) {
@@ -829,54 +875,99 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
             // As Prometheus counts it: a new text, not a new label set.
             ++report.series_added;
           }
+          // Inserted as not yet seen in this scrape, its labels in
+          // `interned` instead of the reference batch.
           cached = const_cast<CachedText*>(
               &*texts_
-                    .insert(CachedText{key.a, static_cast<uint32_t>(key.b), 0,
-                                       std::move(interned)})
+                    .insert(
+                        CachedText{key.a, static_cast<uint32_t>(key.b),
+                                   interned.empty() ? CachedText::kDropped : 0,
+                                   epoch_ ^ 1u})
                     .first);
         }
         CachedText& text = *cached;
-        if (text.last_scrape != scrape) {
-          text.last_scrape = scrape;
-          ++texts_seen_;
-        }
-        if (text.labels.empty()) {  // Dropped by metric relabeling.
+        if (text.position == CachedText::kDropped) {
+          if (text.epoch != epoch_) {
+            text.epoch = epoch_;
+            ++texts_seen_;
+          }
           ++report.samples_dropped;
           break;
         }
         ++report.samples_post_relabeling;
+        // Past sample_limit the scrape fails at the end; the samples still
+        // go into the (unpublished) batch, which the cache points into.
         if (settings_->sample_limit > 0 &&
             static_cast<uint64_t>(report.samples_post_relabeling) >
                 settings_->sample_limit) {
           sample_limit_exceeded = true;
-          break;
         }
         const std::optional<int64_t> exposed_ms = parser.timestamp_ms();
+        const int64_t sample_ms =
+            target_.honor_timestamps() && exposed_ms.has_value() ? *exposed_ms
+                                                                 : timestamp_ms;
+        const uint32_t position = static_cast<uint32_t>(batch.samples.size());
+        if (text.epoch == epoch_) {
+          // The text's second line in this scrape: a duplicate series
+          // (DropDuplicateSeries keeps the first).
+          batch.samples.push_back(Sample{batch.samples[text.position].labels,
+                                         parser.value(), sample_ms});
+          break;
+        }
+        // The text's first line in this scrape: its labels move from the
+        // reference batch (or `interned`) to the new one.
         batch.samples.push_back(
-            Sample{text.labels, parser.value(),
-                   target_.honor_timestamps() && exposed_ms.has_value()
-                       ? *exposed_ms
-                       : timestamp_ms});
+            Sample{interned.empty() ? reference_->samples[text.position].labels
+                                    : std::move(interned),
+                   parser.value(), sample_ms});
+        text.position = position;
+        text.epoch = epoch_;
+        ++texts_seen_;
         break;
       }
     }
   }
 }
 
+void ScrapeLoop::KeepUnseen(ScrapeBatch& batch) {
+  // A failed scrape keeps the cache whole, as Prometheus's does: the texts it
+  // did not reach still point into the old reference batch, which the failed
+  // batch replaces; their labels move to the failed batch's end.
+  if (texts_.size() == texts_seen_) return;
+  if (batch.samples.size() + texts_.size() >= CachedText::kDropped) {
+    texts_.clear();  // Cannot happen below 2^31 lines of body.
+    return;
+  }
+  for (const CachedText& text : texts_) {
+    if (text.epoch == epoch_) continue;
+    text.epoch = epoch_;
+    if (text.position == CachedText::kDropped) continue;
+    const uint32_t from = text.position;
+    text.position = static_cast<uint32_t>(batch.samples.size());
+    batch.samples.push_back(Sample{reference_->samples[from].labels, 0, 0});
+  }
+  texts_seen_ = texts_.size();
+}
+
 void ScrapeLoop::DropDuplicateSeries(ScrapeBatch& batch) {
   // A scrape whose texts were all in the cache, which holds the previous
-  // successful scrape's texts only (EvictUnseen) and was found free of
-  // aliases then, cannot have a duplicate: the steady state pays nothing.
+  // successful scrape's texts only (Append) and was found free of aliases
+  // then, cannot have a duplicate: the steady state pays nothing.
   // Otherwise one pass over the scrape's label sets (interned: equal sets
   // are one pointer), in a table that lives for this call only.
   if (!may_alias_) return;
-  absl::flat_hash_set<const void*> seen;
-  seen.reserve(batch.samples.size());
-  size_t kept = 0;
+  // Label set -> its kept sample's position.
+  absl::flat_hash_map<const void*, uint32_t> kept_at;
+  kept_at.reserve(batch.samples.size());
+  std::vector<uint32_t> moved_to(batch.samples.size());
+  uint32_t kept = 0;
   for (size_t i = 0; i < batch.samples.size(); ++i) {
     // The same series twice in one scrape: the first value wins, as the
     // TSDB of Prometheus 2.42 keeps it.
-    if (!seen.insert(batch.samples[i].labels.id()).second) continue;
+    auto [it, inserted] =
+        kept_at.try_emplace(batch.samples[i].labels.id(), kept);
+    moved_to[i] = it->second;
+    if (!inserted) continue;
     if (kept != i) batch.samples[kept] = std::move(batch.samples[i]);
     ++kept;
   }
@@ -884,18 +975,15 @@ void ScrapeLoop::DropDuplicateSeries(ScrapeBatch& batch) {
   batch.samples.resize(kept);
   if (duplicates > 0) {
     shared_->metrics.duplicates->Increment(static_cast<double>(duplicates));
+    // The cache follows its samples; a text whose line was the duplicate
+    // now points to the kept sample of its series (same labels).
+    for (const CachedText& text : texts_) {
+      if (text.position != CachedText::kDropped) {
+        text.position = moved_to[text.position];
+      }
+    }
   }
   may_alias_ = duplicates > 0;
-}
-
-void ScrapeLoop::EvictUnseen() {
-  // O(cache) only when something is gone; a steady target skips it.
-  const uint32_t scrape = scrapes_;
-  if (texts_.size() > texts_seen_) {
-    absl::erase_if(texts_, [scrape](const CachedText& entry) {
-      return entry.last_scrape != scrape;
-    });
-  }
 }
 
 TargetStatus ScrapeLoop::Status() const {

@@ -587,6 +587,110 @@ TEST(ScrapeManagerTest, FindsDuplicatesThatAppearAfterASteadyState) {
   EXPECT_GE(f.Counter("fedgate_scrape_duplicate_samples_total"), 2);
 }
 
+// Returns `batch`'s scraped series (not the synthetic ones) as
+// `labels value`, in batch order, labels without the target's.
+std::vector<std::string> ScrapedSamples(const ScrapeBatch& batch) {
+  std::vector<std::string> out;
+  for (const Sample& s : batch.samples) {
+    if (s.labels.Get("__name__").substr(0, 7) == "scrape_" ||
+        s.labels.MetricName() == "up") {
+      continue;
+    }
+    std::string line(s.labels.MetricName());
+    for (const LabelView& l : s.labels) {
+      if (l.name == "__name__" || l.name == "instance" || l.name == "job") {
+        continue;
+      }
+      absl::StrAppend(&line, " ", l.name, "=", l.value);
+    }
+    absl::StrAppend(&line, " ", s.value);
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+// Waits for a batch of `instance` scraped after `after`, and returns it.
+std::shared_ptr<const ScrapeBatch> NextBatch(
+    const Fixture& f, absl::string_view instance,
+    const std::shared_ptr<const ScrapeBatch>& after) {
+  return f.WaitForBatch(instance, [&](const ScrapeBatch& b) {
+    return after == nullptr || b.scrape_time > after->scrape_time;
+  });
+}
+
+// The scrape cache holds each text's position in the previous batch, not
+// its labels: steady scrapes, duplicates dropped from the middle of a batch,
+// reordered and vanishing texts must all still give every value its own
+// labels.
+TEST(ScrapeManagerTest, CachedTextsKeepTheirLabelsAcrossChangingBodies) {
+  TestTarget app;
+  Fixture f;
+  const std::vector<std::pair<std::string, std::vector<std::string>>> bodies = {
+      {"m{a=\"1\",b=\"2\"} 1\nm{b=\"2\",a=\"1\"} 2\nn 5\nn 6\no 7\n",
+       {"m a=1 b=2 1", "n 5", "o 7"}},
+      {"o 8\nn 9\nm{b=\"2\",a=\"1\"} 3\nm{a=\"1\",b=\"2\"} 4\n",
+       {"o 8", "n 9", "m a=1 b=2 3"}},
+      {"p 1\no 2\n", {"p 1", "o 2"}},
+      {"m{b=\"2\",a=\"1\"} 3\nn 4\no 5\np 6\nq 7\n",
+       {"m a=1 b=2 3", "n 4", "o 5", "p 6", "q 7"}},
+  };
+  app.Set(bodies[0].first);
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  for (const auto& [body, want] : bodies) {
+    SCOPED_TRACE(body);
+    app.Set(body);
+    // The first scrape of the body (after one that may have seen the old
+    // one), then two steady ones.
+    std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+        app.address(),
+        [&](const ScrapeBatch& b) { return ScrapedSamples(b) == want; });
+    ASSERT_NE(batch, nullptr);
+    for (int i = 0; i < 2; ++i) {
+      batch = NextBatch(f, app.address(), batch);
+      ASSERT_NE(batch, nullptr);
+      EXPECT_EQ(ScrapedSamples(*batch), want);
+      EXPECT_EQ(Value(*batch, "scrape_series_added"), 0);
+    }
+  }
+}
+
+// A body that fails to parse, or breaks sample_limit, fails the scrape but
+// keeps the scrape cache, as Prometheus's: the texts it did not reach are not
+// counted in scrape_series_added again when the body is good again.
+TEST(ScrapeManagerTest, FailedScrapesKeepTheScrapeCache) {
+  TestTarget app;
+  const std::string good = "a 1\nb{x=\"1\"} 2\nc 3\nd 4\n";
+  const std::vector<std::string> want = {"a 1", "b x=1 2", "c 3", "d 4"};
+  app.Set(good);
+  Fixture f;
+  ScrapeConfig job = Job("app", {app.address()});
+  job.sample_limit = 4;
+  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+      app.address(),
+      [&](const ScrapeBatch& b) { return ScrapedSamples(b) == want; });
+  ASSERT_NE(batch, nullptr);
+  for (const std::string& broken :
+       {std::string("d 4\nb{x=\"1\"} 2\nz{ 9\n"),              // Parse error.
+        std::string("e 5\nd 4\na 1\nb{x=\"1\"} 2\nc 3\n")}) {  // > limit.
+    SCOPED_TRACE(broken);
+    app.Set(broken);
+    ASSERT_NE(f.WaitForBatch(app.address(),
+                             [](const ScrapeBatch& b) { return HasUp(b, 0); }),
+              nullptr);
+    app.Set(good);
+    batch = f.WaitForBatch(app.address(),
+                           [](const ScrapeBatch& b) { return HasUp(b, 1); });
+    ASSERT_NE(batch, nullptr);
+    EXPECT_EQ(ScrapedSamples(*batch), want);
+    EXPECT_EQ(Value(*batch, "scrape_series_added"), 0);
+    batch = NextBatch(f, app.address(), batch);
+    ASSERT_NE(batch, nullptr);
+    EXPECT_EQ(ScrapedSamples(*batch), want);
+  }
+}
+
 TEST(ScrapeManagerTest, ApplyConfigKeepsUnchangedTargetsAndRemovesOthers) {
   TestTarget kept;
   kept.Set("k 1\n");
