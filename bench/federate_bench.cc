@@ -56,12 +56,12 @@ Sample MakeSample(std::vector<Label> labels, double value) {
   Sample s;
   s.labels = LabelSet::Intern(Labels(std::move(labels)));
   s.value = value;
-  s.timestamp_ms = kTimestamp;
   return s;
 }
 
 std::shared_ptr<const ScrapeBatch> ProxyBatch(int target) {
   auto batch = std::make_shared<ScrapeBatch>();
+  batch->timestamp_ms = kTimestamp;
   batch->metadata = {
       {"request_total", MetricType::kCounter, "Total count of HTTP requests.",
        ""},
@@ -114,6 +114,7 @@ std::shared_ptr<const ScrapeBatch> ProxyBatch(int target) {
 
 std::shared_ptr<const ScrapeBatch> K3sBatch(int target) {
   auto batch = std::make_shared<ScrapeBatch>();
+  batch->timestamp_ms = kTimestamp;
   batch->metadata = {
       {"apiserver_request_duration_seconds", MetricType::kHistogram,
        "Response latency distribution in seconds for each verb, dry run "

@@ -161,7 +161,7 @@ std::vector<const Sample*> SelectInWindow(const StoreSnapshot& snapshot,
                                           int64_t start_ms, int64_t end_ms) {
   std::vector<const Sample*> out;
   for (const SelectedSeries& row : SelectSeries(snapshot, selectors)) {
-    const int64_t t = row.sample->timestamp_ms;
+    const int64_t t = row.timestamp_ms;
     if (t < start_ms || t > end_ms) continue;
     out.push_back(row.sample);
   }

@@ -23,35 +23,32 @@ namespace {
 
 constexpr int64_t kScrapeMs = 1795630035000;
 
-Sample MakeSample(Labels labels, double value, int64_t ts = kScrapeMs) {
-  Sample s;
-  s.labels = LabelSet::Intern(labels);
-  s.value = value;
-  s.timestamp_ms = ts;
-  return s;
+// Appends a sample to `batch`, whose time is that of its first sample.
+void AddSample(ScrapeBatch& batch, Labels labels, double value,
+               int64_t ts = kScrapeMs) {
+  if (batch.samples.empty()) batch.timestamp_ms = ts;
+  batch.Add(LabelSet::Intern(labels), value, ts);
 }
 
 class ApiHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto a = std::make_shared<ScrapeBatch>();
-    a->samples.push_back(MakeSample(
-        Labels{{"__name__", "test_gauge"}, {"a", "x<y>&z"}, {"job", "j1"}},
-        1e21));
-    a->samples.push_back(MakeSample(
+    AddSample(
+        *a, Labels{{"__name__", "test_gauge"}, {"a", "x<y>&z"}, {"job", "j1"}},
+        1e21);
+    AddSample(
+        *a,
         Labels{{"__name__", "test_gauge"}, {"a", "ls\u2028x"}, {"job", "j1"}},
-        -0.0));
-    a->samples.push_back(
-        MakeSample(Labels{{"__name__", "up"}, {"job", "j1"}}, 1));
-    a->samples.push_back(
-        MakeSample(Labels{{"A", "1"}, {"__name__", "a_first"}}, 1e-7));
+        -0.0);
+    AddSample(*a, Labels{{"__name__", "up"}, {"job", "j1"}}, 1);
+    AddSample(*a, Labels{{"A", "1"}, {"__name__", "a_first"}}, 1e-7);
     store_.Publish(1, a);
     auto b = std::make_shared<ScrapeBatch>();
     // The same label set as target 1's `up`: emitted once.
-    b->samples.push_back(
-        MakeSample(Labels{{"__name__", "up"}, {"job", "j1"}}, 0));
-    b->samples.push_back(MakeSample(Labels{{"__name__", "up"}, {"job", "down"}},
-                                    0, kScrapeMs - 3600000));
+    AddSample(*b, Labels{{"__name__", "up"}, {"job", "j1"}}, 0);
+    AddSample(*b, Labels{{"__name__", "up"}, {"job", "down"}}, 0,
+              kScrapeMs - 3600000);
     store_.Publish(2, b);
   }
 
@@ -424,8 +421,8 @@ TEST(ApiStreamTest, LargeAnswersAreStreamedInPiecesAndStopWhenClientLeaves) {
   SeriesStore store;
   auto batch = std::make_shared<ScrapeBatch>();
   for (int i = 0; i < 5000; ++i) {
-    batch->samples.push_back(MakeSample(
-        Labels{{"__name__", "many"}, {"i", absl::StrCat(100000 + i)}}, i));
+    AddSample(*batch,
+              Labels{{"__name__", "many"}, {"i", absl::StrCat(100000 + i)}}, i);
   }
   store.Publish(1, batch);
   ApiOptions options;
@@ -491,10 +488,8 @@ TEST(ApiTimeTest, ParsesFloatSecondsAndRfc3339) {
 TEST(ApiRoutesTest, ServesFormPostsOverHttp) {
   SeriesStore store;
   auto batch = std::make_shared<ScrapeBatch>();
-  batch->samples.push_back(
-      MakeSample(Labels{{"__name__", "up"}, {"job", "j1"}}, 1));
-  batch->samples.push_back(
-      MakeSample(Labels{{"__name__", "a_first"}, {"job", "j1"}}, 1));
+  AddSample(*batch, Labels{{"__name__", "up"}, {"job", "j1"}}, 1);
+  AddSample(*batch, Labels{{"__name__", "a_first"}, {"job", "j1"}}, 1);
   store.Publish(1, batch);
   ApiOptions options;
   options.store = &store;

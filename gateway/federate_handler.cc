@@ -33,10 +33,11 @@ class TextWriter : public ExpositionWriter {
                    out);
   }
   void AppendSeries(size_t index, std::string* out) override {
-    const Sample& sample = *family_.series[index].sample;
+    const SelectedSeries& row = family_.series[index];
+    const Sample& sample = *row.sample;
     AppendSampleLine(sample.labels.MetricName(), sample.labels,
                      external_->For(sample.labels), sample.value,
-                     sample.timestamp_ms, out);
+                     row.timestamp_ms, out);
   }
   void EndFamily(std::string* out) override {}
   void Finish(std::string* out) override {}

@@ -13,18 +13,15 @@
 namespace fedgate {
 namespace {
 
-Sample MakeSample(Labels labels, double value, int64_t ts) {
-  Sample s;
-  s.labels = LabelSet::Intern(labels);
-  s.value = value;
-  s.timestamp_ms = ts;
-  return s;
+Sample MakeSample(Labels labels, double value) {
+  return Sample{LabelSet::Intern(labels), value};
 }
 
 // Two targets: the first has typed families, the second repeats one of the
 // first's series (a conflict) and adds a series without `instance`.
 StoreSnapshot TwoTargets() {
   auto first = std::make_shared<ScrapeBatch>();
+  first->timestamp_ms = 1000;
   first->metadata = {
       {"http_requests_total", MetricType::kCounter, "Total requests.", ""},
       {"latency_seconds", MetricType::kHistogram, "Latency.\nIn seconds.", ""},
@@ -34,34 +31,34 @@ StoreSnapshot TwoTargets() {
                   {"code", "500"},
                   {"instance", "a:1"},
                   {"job", "j"}},
-                 1, 1000),
+                 1),
       MakeSample({{"__name__", "http_requests_total"},
                   {"code", "200"},
                   {"instance", "a:1"},
                   {"job", "j"}},
-                 5, 1000),
+                 5),
       MakeSample({{"__name__", "latency_seconds_bucket"},
                   {"le", "0.5"},
                   {"instance", "a:1"},
                   {"job", "j"}},
-                 2, 1000),
+                 2),
       MakeSample({{"__name__", "latency_seconds_bucket"},
                   {"le", "+Inf"},
                   {"instance", "a:1"},
                   {"job", "j"}},
-                 3, 1000),
+                 3),
       MakeSample({{"__name__", "latency_seconds_sum"},
                   {"instance", "a:1"},
                   {"job", "j"}},
-                 1.5, 1000),
+                 1.5),
       MakeSample({{"__name__", "latency_seconds_count"},
                   {"instance", "a:1"},
                   {"job", "j"}},
-                 3, 1000),
-      MakeSample({{"__name__", "up"}, {"instance", "a:1"}, {"job", "j"}}, 1,
-                 1000),
+                 3),
+      MakeSample({{"__name__", "up"}, {"instance", "a:1"}, {"job", "j"}}, 1),
   };
   auto second = std::make_shared<ScrapeBatch>();
+  second->timestamp_ms = 2000;
   second->metadata = {
       {"http_requests_total", MetricType::kGauge, "Conflicting help.", ""},
   };
@@ -70,8 +67,8 @@ StoreSnapshot TwoTargets() {
                   {"code", "200"},
                   {"instance", "a:1"},
                   {"job", "j"}},
-                 7, 2000),
-      MakeSample({{"__name__", "no_instance"}, {"job", "j"}}, 1e6, 2000),
+                 7),
+      MakeSample({{"__name__", "no_instance"}, {"job", "j"}}, 1e6),
   };
   StoreSnapshot snapshot;
   snapshot.batches = {{1, first}, {2, second}};

@@ -20,11 +20,7 @@ namespace fedgate {
 namespace {
 
 Sample MakeSample(Labels labels, double value) {
-  Sample s;
-  s.labels = LabelSet::Intern(labels);
-  s.value = value;
-  s.timestamp_ms = 1000;
-  return s;
+  return Sample{LabelSet::Intern(labels), value};
 }
 
 // A FedgateGrpcService on a loopback port over a store with two targets.
@@ -32,6 +28,7 @@ class GrpcServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto a = std::make_shared<ScrapeBatch>();
+    a->timestamp_ms = 1000;
     a->metadata = {{"reqs_total", MetricType::kCounter, "Requests.", ""}};
     a->samples = {
         MakeSample(
@@ -39,6 +36,7 @@ class GrpcServiceTest : public ::testing::Test {
         MakeSample({{"__name__", "up"}, {"job", "api"}}, 1),
     };
     auto b = std::make_shared<ScrapeBatch>();
+    b->timestamp_ms = 1000;
     b->samples = {MakeSample({{"__name__", "up"}, {"job", "web"}}, 0)};
     store_.Publish(1, a);
     store_.Publish(2, b);

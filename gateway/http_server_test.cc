@@ -18,7 +18,7 @@ class HttpServerTest : public ::testing::Test {
     up.labels = LabelSet::Intern(
         Labels{{"__name__", "up"}, {"instance", "t:1"}, {"job", "j"}});
     up.value = 1;
-    up.timestamp_ms = 1700000000000;
+    batch->timestamp_ms = 1700000000000;
     batch->samples.push_back(up);
     store_.Publish(1, batch);
 

@@ -103,7 +103,7 @@ bool ConvertSimple(absl::Span<const SelectedSeries> rows, dto::MetricType type,
         metric->mutable_untyped()->set_value(row.sample->value);
         break;
     }
-    metric->set_timestamp_ms(row.sample->timestamp_ms);
+    metric->set_timestamp_ms(row.timestamp_ms);
   }
   return true;
 }
@@ -141,7 +141,7 @@ bool ConvertGrouped(absl::Span<const SelectedSeries> rows, bool is_histogram,
         inserted ? out->add_metric() : out->mutable_metric(it->second);
     if (inserted) AddLabels(labels, skip, external, metric);
     metric->set_timestamp_ms(
-        std::max(metric->timestamp_ms(), row.sample->timestamp_ms));
+        std::max(metric->timestamp_ms(), row.timestamp_ms));
     const double value = row.sample->value;
     if (is_histogram) {
       auto* histogram = metric->mutable_histogram();
@@ -202,7 +202,7 @@ void ConvertUntypedPerName(absl::Span<const SelectedSeries> rows,
     Metric* metric = out->back().add_metric();
     AddLabels(row.sample->labels, "", external, metric);
     metric->mutable_untyped()->set_value(row.sample->value);
-    metric->set_timestamp_ms(row.sample->timestamp_ms);
+    metric->set_timestamp_ms(row.timestamp_ms);
   }
 }
 

@@ -14,12 +14,26 @@
 namespace fedgate {
 namespace {
 
-Sample MakeSample(Labels labels, double value, int64_t timestamp_ms = 1000) {
-  Sample s;
-  s.labels = LabelSet::Intern(labels);
-  s.value = value;
-  s.timestamp_ms = timestamp_ms;
-  return s;
+struct TimedSample {
+  Labels labels;
+  double value;
+  int64_t timestamp_ms;
+};
+
+TimedSample MakeSample(Labels labels, double value,
+                       int64_t timestamp_ms = 1000) {
+  return TimedSample{std::move(labels), value, timestamp_ms};
+}
+
+// Replaces the samples of `batch`, scraped at 1000 unless a sample says
+// otherwise.
+void SetSamples(ScrapeBatch& batch, const std::vector<TimedSample>& samples) {
+  batch.samples.clear();
+  batch.timestamps.clear();
+  batch.timestamp_ms = 1000;
+  for (const TimedSample& s : samples) {
+    batch.Add(LabelSet::Intern(s.labels), s.value, s.timestamp_ms);
+  }
 }
 
 // Streams every series of `batch` and returns the messages in protobuf text
@@ -51,10 +65,12 @@ TEST(MetricFamilyStreamTest, TypesCounterAndGaugeAndAppendsExternalLabels) {
   auto batch = std::make_shared<ScrapeBatch>();
   batch->metadata = {{"reqs_total", MetricType::kCounter, "Requests.", ""},
                      {"temp", MetricType::kGauge, "", ""}};
-  batch->samples = {
-      MakeSample({{"__name__", "reqs_total"}, {"instance", "a:1"}}, 7),
-      MakeSample({{"__name__", "temp"}, {"cluster", "mine"}}, -1.5, 2000),
-  };
+  SetSamples(
+      *batch,
+      {
+          MakeSample({{"__name__", "reqs_total"}, {"instance", "a:1"}}, 7),
+          MakeSample({{"__name__", "temp"}, {"cluster", "mine"}}, -1.5, 2000),
+      });
   EXPECT_EQ(
       StreamAll(batch, {{"cluster", "east"}}),
       (std::vector<std::string>{
@@ -71,13 +87,17 @@ TEST(MetricFamilyStreamTest, TypesCounterAndGaugeAndAppendsExternalLabels) {
 TEST(MetricFamilyStreamTest, GroupsHistogramBucketsByBound) {
   auto batch = std::make_shared<ScrapeBatch>();
   batch->metadata = {{"lat", MetricType::kHistogram, "", ""}};
-  batch->samples = {
-      MakeSample({{"__name__", "lat_bucket"}, {"le", "+Inf"}, {"x", "1"}}, 9),
-      MakeSample({{"__name__", "lat_bucket"}, {"le", "0.5"}, {"x", "1"}}, 4),
-      MakeSample({{"__name__", "lat_bucket"}, {"le", "10"}, {"x", "1"}}, 8),
-      MakeSample({{"__name__", "lat_count"}, {"x", "1"}}, 9),
-      MakeSample({{"__name__", "lat_sum"}, {"x", "1"}}, 2.5, 3000),
-  };
+  SetSamples(
+      *batch,
+      {
+          MakeSample({{"__name__", "lat_bucket"}, {"le", "+Inf"}, {"x", "1"}},
+                     9),
+          MakeSample({{"__name__", "lat_bucket"}, {"le", "0.5"}, {"x", "1"}},
+                     4),
+          MakeSample({{"__name__", "lat_bucket"}, {"le", "10"}, {"x", "1"}}, 8),
+          MakeSample({{"__name__", "lat_count"}, {"x", "1"}}, 9),
+          MakeSample({{"__name__", "lat_sum"}, {"x", "1"}}, 2.5, 3000),
+      });
   EXPECT_EQ(StreamAll(batch, {{"instance", "fed"}}),
             (std::vector<std::string>{
                 "name: \"lat\" type: HISTOGRAM metric { label { name: \"x\" "
@@ -92,12 +112,13 @@ TEST(MetricFamilyStreamTest, GroupsHistogramBucketsByBound) {
 TEST(MetricFamilyStreamTest, GroupsSummaryQuantiles) {
   auto batch = std::make_shared<ScrapeBatch>();
   batch->metadata = {{"rpc", MetricType::kSummary, "RPCs.", ""}};
-  batch->samples = {
-      MakeSample({{"__name__", "rpc"}, {"quantile", "0.9"}}, 3),
-      MakeSample({{"__name__", "rpc"}, {"quantile", "0.5"}}, 1),
-      MakeSample({{"__name__", "rpc_sum"}}, 10),
-      MakeSample({{"__name__", "rpc_count"}}, 5),
-  };
+  SetSamples(*batch,
+             {
+                 MakeSample({{"__name__", "rpc"}, {"quantile", "0.9"}}, 3),
+                 MakeSample({{"__name__", "rpc"}, {"quantile", "0.5"}}, 1),
+                 MakeSample({{"__name__", "rpc_sum"}}, 10),
+                 MakeSample({{"__name__", "rpc_count"}}, 5),
+             });
   EXPECT_EQ(StreamAll(batch),
             (std::vector<std::string>{
                 "name: \"rpc\" help: \"RPCs.\" type: SUMMARY metric { label { "
@@ -111,7 +132,7 @@ TEST(MetricFamilyStreamTest, FallsBackToUntypedFamiliesPerMetricName) {
   const struct {
     const char* name;
     FamilyMetadata metadata;
-    std::vector<Sample> samples;
+    std::vector<TimedSample> samples;
     std::vector<std::string> want;
   } kCases[] = {
       {"histogram bucket without le",
@@ -133,7 +154,7 @@ TEST(MetricFamilyStreamTest, FallsBackToUntypedFamiliesPerMetricName) {
     SCOPED_TRACE(c.name);
     auto batch = std::make_shared<ScrapeBatch>();
     batch->metadata = {c.metadata};
-    batch->samples = c.samples;
+    SetSamples(*batch, c.samples);
     EXPECT_EQ(StreamAll(batch), c.want);
   }
 }
@@ -144,7 +165,8 @@ TEST(MetricFamilyStreamTest, SplitsLargeFamiliesIntoMessages) {
   const int n = 2 * MetricFamilyStream::kMaxMetricsPerMessage + 1;
   for (int i = 0; i < n; ++i) {
     batch->samples.push_back(
-        MakeSample({{"__name__", "g"}, {"i", std::to_string(i)}}, i));
+        {LabelSet::Intern({{"__name__", "g"}, {"i", std::to_string(i)}}),
+         1.0 * i});
   }
   StoreSnapshot snapshot;
   snapshot.batches = {{1, batch}};

@@ -317,8 +317,9 @@ void OpenMetricsWriter::BeginFamily(const FamilyView& family,
 }
 
 void OpenMetricsWriter::AppendSeries(size_t index, std::string* out) {
-  const Sample& sample =
-      *family_.series[order_.empty() ? index : order_[index]].sample;
+  const SelectedSeries& row =
+      family_.series[order_.empty() ? index : order_[index]];
+  const Sample& sample = *row.sample;
   const absl::string_view name = sample.labels.MetricName();
   bool as_count = false;
   if (mode_ == Mode::kUnknownPerName) {
@@ -351,7 +352,7 @@ void OpenMetricsWriter::AppendSeries(size_t index, std::string* out) {
     AppendOpenMetricsFloat(sample.value, out);
   }
   out->push_back(' ');
-  AppendOpenMetricsFloat(static_cast<double>(sample.timestamp_ms) / 1000, out);
+  AppendOpenMetricsFloat(static_cast<double>(row.timestamp_ms) / 1000, out);
   out->push_back('\n');
 }
 

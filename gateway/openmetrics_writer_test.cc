@@ -30,12 +30,12 @@ std::string WriteFamily(
     Sample sample;
     sample.labels = LabelSet::Intern(s.labels);
     sample.value = s.value;
-    sample.timestamp_ms = s.timestamp_ms;
     samples.push_back(std::move(sample));
   }
   std::vector<SelectedSeries> rows;
-  for (const Sample& sample : samples) {
-    rows.push_back(SelectedSeries{family, metadata, &sample});
+  for (size_t i = 0; i < samples.size(); ++i) {
+    rows.push_back(
+        SelectedSeries{family, metadata, &samples[i], series[i].timestamp_ms});
   }
   ExternalLabels external_labels(external);
   OpenMetricsWriter writer(&external_labels);

@@ -165,7 +165,8 @@ int ProtobufWriter::WireType() const {
   }
 }
 
-size_t ProtobufWriter::MetricSize(const Sample& sample) {
+size_t ProtobufWriter::MetricSize(const SelectedSeries& row) {
+  const Sample& sample = *row.sample;
   size_t size = 0;
   for (LabelView label : sample.labels) {
     if (IsWritten(label)) size += FieldSize(LabelPairSize(label));
@@ -174,7 +175,7 @@ size_t ProtobufWriter::MetricSize(const Sample& sample) {
     size += FieldSize(LabelPairSize(label));
   }
   size += FieldSize(9);  // {value: double}
-  size += 1 + VarintSize(static_cast<uint64_t>(sample.timestamp_ms));
+  size += 1 + VarintSize(static_cast<uint64_t>(row.timestamp_ms));
   return size;
 }
 
@@ -207,7 +208,7 @@ void ProtobufWriter::OpenMessage(absl::string_view name, size_t begin,
         size += FieldSize(family_.metadata->unit.size());
       }
       for (size_t i = begin; i < end; ++i) {
-        size += FieldSize(MetricSize(*family_.series[i].sample));
+        size += FieldSize(MetricSize(family_.series[i]));
       }
       AppendVarint(size, out);
       AppendBytesField(kTagFamilyName, name, out);
@@ -274,7 +275,8 @@ void ProtobufWriter::CloseMessage(std::string* out) {
 }
 
 void ProtobufWriter::AppendSeries(size_t index, std::string* out) {
-  const Sample& sample = *family_.series[index].sample;
+  const SelectedSeries& row = family_.series[index];
+  const Sample& sample = *row.sample;
   if (per_name_) {
     const absl::string_view name = sample.labels.MetricName();
     if (!open_ || name != open_name_) {
@@ -292,7 +294,7 @@ void ProtobufWriter::AppendSeries(size_t index, std::string* out) {
   switch (encoding_) {
     case ProtobufEncoding::kDelimited: {
       out->push_back(kTagFamilyMetric);
-      AppendVarint(MetricSize(sample), out);
+      AppendVarint(MetricSize(row), out);
       for (LabelView label : sample.labels) {
         if (IsWritten(label)) AppendLabelPair(label, out);
       }
@@ -306,7 +308,7 @@ void ProtobufWriter::AppendSeries(size_t index, std::string* out) {
       std::memcpy(bytes, &sample.value, 8);  // Little-endian hosts only.
       out->append(bytes, 8);
       out->push_back(kTagMetricTimestamp);
-      AppendVarint(static_cast<uint64_t>(sample.timestamp_ms), out);
+      AppendVarint(static_cast<uint64_t>(row.timestamp_ms), out);
       break;
     }
     case ProtobufEncoding::kText: {
@@ -327,7 +329,7 @@ void ProtobufWriter::AppendSeries(size_t index, std::string* out) {
       out->append(": <\n    value: ");
       AppendTextDouble(sample.value, out);
       out->append("\n  >\n  timestamp_ms: ");
-      AppendInt(sample.timestamp_ms, out);
+      AppendInt(row.timestamp_ms, out);
       out->append("\n>\n");
       break;
     }
@@ -348,7 +350,7 @@ void ProtobufWriter::AppendSeries(size_t index, std::string* out) {
       out->append(":<value:");
       AppendTextDouble(sample.value, out);
       out->append(" > timestamp_ms:");
-      AppendInt(sample.timestamp_ms, out);
+      AppendInt(row.timestamp_ms, out);
       out->append(" > ");
       break;
     }

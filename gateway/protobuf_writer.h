@@ -68,7 +68,7 @@ class ProtobufWriter : public ExpositionWriter {
   void OpenMessage(absl::string_view name, size_t begin, size_t end,
                    bool with_metadata, std::string* out);
   void CloseMessage(std::string* out);
-  size_t MetricSize(const Sample& sample);
+  size_t MetricSize(const SelectedSeries& row);
 
   ProtobufEncoding encoding_;
   ExternalLabels* external_;

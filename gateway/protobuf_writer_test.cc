@@ -45,12 +45,12 @@ std::string Write(ProtobufEncoding encoding,
       Sample sample;
       sample.labels = LabelSet::Intern(s.labels);
       sample.value = s.value;
-      sample.timestamp_ms = s.timestamp_ms;
       samples.push_back(std::move(sample));
     }
     std::vector<SelectedSeries> rows;
-    for (const Sample& sample : samples) {
-      rows.push_back(SelectedSeries{family.name, family.metadata, &sample});
+    for (size_t i = 0; i < samples.size(); ++i) {
+      rows.push_back(SelectedSeries{family.name, family.metadata, &samples[i],
+                                    family.series[i].timestamp_ms});
     }
     writer.BeginFamily(FamilyView{family.name, family.metadata, rows}, &out);
     for (size_t i = 0; i < rows.size(); ++i) writer.AppendSeries(i, &out);

@@ -88,9 +88,9 @@ void ResolveFamilies(const StoreSnapshot& snapshot,
 
   for (NameInfo& info : names) {
     const absl::string_view name = info.name;
-    info.family = SelectedSeries{name, nullptr, nullptr};
+    info.family = SelectedSeries{name, nullptr, nullptr, 0};
     if (auto it = metadata.find(name); it != metadata.end()) {
-      info.family = SelectedSeries{it->first, it->second, nullptr};
+      info.family = SelectedSeries{it->first, it->second, nullptr, 0};
       continue;
     }
     // Histogram and summary series carry a suffix after the family name.
@@ -100,7 +100,7 @@ void ResolveFamilies(const StoreSnapshot& snapshot,
       auto it = metadata.find(base);
       if (it != metadata.end() &&
           BelongsToFamily(name, it->first, it->second->type)) {
-        info.family = SelectedSeries{it->first, it->second, nullptr};
+        info.family = SelectedSeries{it->first, it->second, nullptr, 0};
         break;
       }
     }
@@ -138,7 +138,8 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
     rows.reserve(snapshot.series_count);
     row_name.reserve(snapshot.series_count);
   }
-  auto take = [&](const Sample& sample) {
+  auto take = [&](const ScrapeBatch& batch, size_t i) {
+    const Sample& sample = batch.samples[i];
     const absl::string_view name = sample.labels.MetricName();
     uint32_t index = last_name_index;
     if (name.data() != last_name || last_name == nullptr) {
@@ -149,7 +150,7 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
       last_name = name.data();
       last_name_index = index;
     }
-    rows.push_back(SelectedSeries{{}, nullptr, &sample});
+    rows.push_back(SelectedSeries{{}, nullptr, &sample, batch.TimestampOf(i)});
     row_name.push_back(index);
   };
 
@@ -243,7 +244,7 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
       // One metric name: only its series, already known to have the name.
       for (uint32_t i : *live.front()->candidates) {
         if (plan_matches(*live.front(), samples[i].labels, true)) {
-          take(samples[i]);
+          take(*batch, i);
         }
       }
       continue;
@@ -260,17 +261,17 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
       for (uint32_t i : merged) {
         for (const BatchPlan* plan : live) {
           if (plan_matches(*plan, samples[i].labels, false)) {
-            take(samples[i]);
+            take(*batch, i);
             break;
           }
         }
       }
       continue;
     }
-    for (const Sample& sample : samples) {
+    for (size_t i = 0; i < samples.size(); ++i) {
       for (const BatchPlan* plan : live) {
-        if (plan_matches(*plan, sample.labels, false)) {
-          take(sample);
+        if (plan_matches(*plan, samples[i].labels, false)) {
+          take(*batch, i);
           break;
         }
       }

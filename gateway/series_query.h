@@ -26,6 +26,7 @@
 #ifndef FEDGATE_GATEWAY_SERIES_QUERY_H_
 #define FEDGATE_GATEWAY_SERIES_QUERY_H_
 
+#include <cstdint>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -41,6 +42,7 @@ struct SelectedSeries {
   absl::string_view family;        // The family the series belongs to.
   const FamilyMetadata* metadata;  // Null: nothing scraped (untyped).
   const Sample* sample;
+  int64_t timestamp_ms;  // The sample's (ScrapeBatch::TimestampOf).
 };
 
 // The order of SelectSeries' result.

@@ -47,10 +47,11 @@ namespace fedgate {
 // Identifies one scrape target for the lifetime of the process.
 using TargetId = uint64_t;
 
+// One series' latest value; its timestamp is its batch's
+// (ScrapeBatch::TimestampOf): 16 bytes per stored series.
 struct Sample {
   LabelSet labels;  // Includes __name__ and the target labels.
   double value = 0;
-  int64_t timestamp_ms = 0;
 };
 
 // What all samples of one batch share, and where each metric name is: lets a
@@ -108,6 +109,12 @@ class LazyBatchIndex {
 // series, and the metadata of the scraped families.
 struct ScrapeBatch {
   std::vector<Sample> samples;
+  // The timestamp of every sample (the scrape's), unless `timestamps` is
+  // not empty: then it holds one per sample (a target that exposes its own
+  // timestamps, kept with honor_timestamps), so the common case costs
+  // nothing per sample.
+  int64_t timestamp_ms = 0;
+  std::vector<int64_t> timestamps;
   std::vector<FamilyMetadata> metadata;
   // Whether the scrape succeeded, and when it started: leader election.
   bool up = true;
@@ -124,6 +131,19 @@ struct ScrapeBatch {
   // Returns the index of `samples`, built on the first call. Call it once
   // the batch is complete (a published batch is immutable).
   const BatchIndex& Index() const { return index_cache.Get(samples); }
+
+  int64_t TimestampOf(size_t i) const {
+    return timestamps.empty() ? timestamp_ms : timestamps[i];
+  }
+  // Appends a sample taken at `sample_ms`; the first one whose time is not
+  // the batch's gives every sample its own timestamp.
+  void Add(LabelSet labels, double value, int64_t sample_ms) {
+    if (!timestamps.empty() || sample_ms != timestamp_ms) {
+      if (timestamps.empty()) timestamps.assign(samples.size(), timestamp_ms);
+      timestamps.push_back(sample_ms);
+    }
+    samples.push_back(Sample{std::move(labels), value});
+  }
 };
 
 // Computes ScrapeBatch::fingerprint_a/_b of `batch`: two independent

@@ -22,6 +22,31 @@ std::shared_ptr<const ScrapeBatch> BatchOf(int series, double value) {
   return batch;
 }
 
+TEST(ScrapeBatchTest, SamplesShareTheBatchTimestampUntilOneDiffers) {
+  ScrapeBatch batch;
+  batch.timestamp_ms = 1000;
+  const LabelSet a = LabelSet::Intern(Labels{{"__name__", "a"}});
+  batch.Add(a, 1, 1000);
+  batch.Add(a, 2, 1000);
+  EXPECT_TRUE(batch.timestamps.empty());  // Nothing stored per sample.
+  batch.Add(a, 3, 7);
+  batch.Add(a, 4, 1000);
+  ASSERT_EQ(batch.samples.size(), 4u);
+  EXPECT_EQ(batch.timestamps.size(), 4u);
+  const int64_t want[] = {1000, 1000, 7, 1000};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(batch.TimestampOf(i), want[i]) << i;
+    EXPECT_EQ(batch.samples[i].value, i + 1.0);
+  }
+  // The first sample may differ too.
+  ScrapeBatch first;
+  first.timestamp_ms = 1000;
+  first.Add(a, 1, 5);
+  first.Add(a, 2, 1000);
+  EXPECT_EQ(first.TimestampOf(0), 5);
+  EXPECT_EQ(first.TimestampOf(1), 1000);
+}
+
 TEST(SeriesStoreTest, PublishReplacesATargetsBatchWhole) {
   SeriesStore store;
   store.Publish(2, BatchOf(3, 1));

@@ -668,6 +668,7 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
   ScrapeMetrics& metrics = shared_->metrics;
   auto batch = std::make_shared<ScrapeBatch>();
   batch->scrape_time = start;
+  batch->timestamp_ms = timestamp_ms;
   batch->samples.reserve(last_sample_count_ + kReportSeriesCount);
   Report report;
   absl::Status error = response.status();
@@ -695,6 +696,7 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
     }
     batch = std::make_shared<ScrapeBatch>();
     batch->scrape_time = start;
+    batch->timestamp_ms = timestamp_ms;
     if (absl::IsDeadlineExceeded(error)) {
       metrics.timeout->Increment();
     } else if (absl::IsInvalidArgument(error)) {
@@ -716,8 +718,7 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
       static_cast<double>(report.series_added),
   };
   for (int i = 0; i < kReportSeriesCount; ++i) {
-    batch->samples.push_back(
-        Sample{report_labels_[i], report_values[i], timestamp_ms});
+    batch->Add(report_labels_[i], report_values[i], timestamp_ms);
   }
 
   // The steady state: the same series in the same order as the previous
@@ -910,16 +911,15 @@ absl::Status ScrapeLoop::Parse(absl::string_view body,
         if (text.epoch == epoch_) {
           // The text's second line in this scrape: a duplicate series
           // (DropDuplicateSeries keeps the first).
-          batch.samples.push_back(Sample{batch.samples[text.position].labels,
-                                         parser.value(), sample_ms});
+          batch.Add(batch.samples[text.position].labels, parser.value(),
+                    sample_ms);
           break;
         }
         // The text's first line in this scrape: its labels move from the
         // reference batch (or `interned`) to the new one.
-        batch.samples.push_back(
-            Sample{interned.empty() ? reference_->samples[text.position].labels
-                                    : std::move(interned),
-                   parser.value(), sample_ms});
+        batch.Add(interned.empty() ? reference_->samples[text.position].labels
+                                   : std::move(interned),
+                  parser.value(), sample_ms);
         text.position = position;
         text.epoch = epoch_;
         ++texts_seen_;
@@ -944,7 +944,7 @@ void ScrapeLoop::KeepUnseen(ScrapeBatch& batch) {
     if (text.position == CachedText::kDropped) continue;
     const uint32_t from = text.position;
     text.position = static_cast<uint32_t>(batch.samples.size());
-    batch.samples.push_back(Sample{reference_->samples[from].labels, 0, 0});
+    batch.Add(reference_->samples[from].labels, 0, batch.timestamp_ms);
   }
   texts_seen_ = texts_.size();
 }
@@ -968,11 +968,17 @@ void ScrapeLoop::DropDuplicateSeries(ScrapeBatch& batch) {
         kept_at.try_emplace(batch.samples[i].labels.id(), kept);
     moved_to[i] = it->second;
     if (!inserted) continue;
-    if (kept != i) batch.samples[kept] = std::move(batch.samples[i]);
+    if (kept != i) {
+      batch.samples[kept] = std::move(batch.samples[i]);
+      if (!batch.timestamps.empty()) {
+        batch.timestamps[kept] = batch.timestamps[i];
+      }
+    }
     ++kept;
   }
   const size_t duplicates = batch.samples.size() - kept;
   batch.samples.resize(kept);
+  if (!batch.timestamps.empty()) batch.timestamps.resize(kept);
   if (duplicates > 0) {
     shared_->metrics.duplicates->Increment(static_cast<double>(duplicates));
     // The cache follows its samples; a text whose line was the duplicate

@@ -279,10 +279,9 @@ TEST(ScrapeManagerTest, PublishesScrapedSeriesWithTargetLabels) {
   EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), 2);
   EXPECT_EQ(Value(*batch, "scrape_samples_post_metric_relabeling"), 2);
   EXPECT_GE(*Value(*batch, "scrape_duration_seconds"), 0);
-  // Every sample carries the scrape's timestamp.
-  for (const Sample& s : batch->samples) {
-    EXPECT_EQ(s.timestamp_ms, batch->samples[0].timestamp_ms);
-  }
+  // Every sample carries the scrape's timestamp, stored once.
+  EXPECT_TRUE(batch->timestamps.empty());
+  EXPECT_GT(batch->timestamp_ms, 0);
   ASSERT_EQ(batch->metadata.size(), 1);
   EXPECT_EQ(batch->metadata[0].name, "http_requests_total");
   EXPECT_EQ(batch->metadata[0].type, MetricType::kCounter);
@@ -517,7 +516,9 @@ TEST(ScrapeManagerTest, MergesExposedLabelsPerHonorLabels) {
 
 TEST(ScrapeManagerTest, UsesExposedTimestampsPerHonorTimestamps) {
   TestTarget app;
-  app.Set("m 1 1600000000123\n");
+  // A duplicate (dropped: the first value wins) between a series with a
+  // timestamp and one without.
+  app.Set("m 1 1600000000123\nm 2 1600000000999\nn 3\n");
   for (bool honor : {true, false}) {
     SCOPED_TRACE(honor ? "honor_timestamps" : "scrape time");
     Fixture f;
@@ -527,9 +528,16 @@ TEST(ScrapeManagerTest, UsesExposedTimestampsPerHonorTimestamps) {
     std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
         app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
     ASSERT_NE(batch, nullptr);
-    const int64_t up_ts = batch->samples[1].timestamp_ms;
+    ASSERT_EQ(batch->samples.size(), 2 + 5);
+    EXPECT_EQ(batch->samples[0].value, 1);
+    EXPECT_EQ(batch->samples[1].labels.MetricName(), "n");
+    const int64_t up_ts = batch->TimestampOf(2);
+    EXPECT_EQ(up_ts, batch->timestamp_ms);
     EXPECT_GT(up_ts, 1600000000123);
-    EXPECT_EQ(batch->samples[0].timestamp_ms, honor ? 1600000000123 : up_ts);
+    EXPECT_EQ(batch->TimestampOf(0), honor ? 1600000000123 : up_ts);
+    EXPECT_EQ(batch->TimestampOf(1), up_ts);
+    EXPECT_EQ(batch->TimestampOf(6), up_ts);
+    EXPECT_EQ(batch->timestamps.empty(), !honor);
   }
 }
 

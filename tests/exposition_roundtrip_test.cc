@@ -48,6 +48,7 @@ std::string ReadTestdata(const std::string& name) {
 // A scraped body as the store would hold it: samples with their family.
 struct Scraped {
   std::vector<Sample> samples;
+  std::vector<int64_t> timestamps;    // Per sample.
   std::vector<std::string> families;  // Per sample.
   std::map<std::string, FamilyMetadata> metadata;
 };
@@ -82,7 +83,7 @@ absl::StatusOr<Scraped> Parse(ExpositionParser& parser) {
         Sample sample;
         sample.labels = LabelSet::Intern(Labels(labels));
         sample.value = parser.value();
-        sample.timestamp_ms = parser.timestamp_ms().value_or(0);
+        out.timestamps.push_back(parser.timestamp_ms().value_or(0));
         const std::string name(parser.metric_name());
         out.families.push_back(
             !family.empty() && absl::StartsWith(name, family) ? family : name);
@@ -110,7 +111,7 @@ std::string Write(const Scraped& scraped, ExpositionWriter& writer) {
     rows.push_back(
         SelectedSeries{scraped.families[i],
                        it == scraped.metadata.end() ? nullptr : &it->second,
-                       &scraped.samples[i]});
+                       &scraped.samples[i], scraped.timestamps[i]});
   }
   std::string out;
   size_t begin = 0;
