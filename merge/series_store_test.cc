@@ -295,8 +295,8 @@ TEST(SeriesStoreTest, FingerprintsFollowTheLabelSetSequence) {
   // Identities are stable while a handle lives: keep all of them alive.
   std::vector<LabelSet> alive;
   for (int i = 0; i < 5; ++i) {
-    alive.push_back(LabelSet::Intern(
-        Labels{{"__name__", "m"}, {"i", std::to_string(i)}}));
+    alive.push_back(
+        LabelSet::Intern(Labels{{"__name__", "m"}, {"i", std::to_string(i)}}));
   }
   auto make = [](std::vector<int> order, double value) {
     ScrapeBatch batch;
