@@ -24,10 +24,9 @@ void Reserve(size_t n, std::string* out) {
   }
 }
 
-// Appends `text`, escaping `\` and line feed, and `"` too if `kEscapeQuote`.
-// Runs without escapes are copied in one append.
-template <bool kEscapeQuote>
-void AppendEscaped(absl::string_view text, std::string* out) {
+// Appends HELP text, escaping `\` and line feed. Runs without escapes are
+// copied in one append.
+void AppendHelpEscaped(absl::string_view text, std::string* out) {
   const char* run = text.data();
   const char* const end = text.data() + text.size();
   for (const char* p = run; p < end; ++p) {
@@ -38,10 +37,6 @@ void AppendEscaped(absl::string_view text, std::string* out) {
         break;
       case '\n':
         escaped = "\\n";
-        break;
-      case '"':
-        if (!kEscapeQuote) continue;
-        escaped = "\\\"";
         break;
       default:
         continue;
@@ -58,43 +53,6 @@ template <typename L>
 bool IsWritten(const L& label) {
   return !label.value.empty() && label.name != kMetricNameLabel;
 }
-
-}  // namespace
-
-void AppendLabelPair(LabelView label, bool first, std::string* out) {
-  out->push_back(first ? '{' : ',');
-  out->append(label.name.data(), label.name.size());
-  out->append("=\"", 2);
-  if (label.plain) {
-    out->append(label.value.data(), label.value.size());
-  } else {
-    AppendEscaped<true>(label.value, out);
-  }
-  out->push_back('"');
-}
-
-void AppendHelpLine(absl::string_view family, absl::string_view help,
-                    std::string* out) {
-  Reserve(7 + family.size() + 1 + help.size() + 1, out);
-  out->append("# HELP ", 7);
-  out->append(family.data(), family.size());
-  out->push_back(' ');
-  AppendEscaped<false>(help, out);
-  out->push_back('\n');
-}
-
-void AppendTypeLine(absl::string_view family, MetricType type,
-                    std::string* out) {
-  const absl::string_view type_name = TextTypeName(type);
-  Reserve(7 + family.size() + 1 + type_name.size() + 1, out);
-  out->append("# TYPE ", 7);
-  out->append(family.data(), family.size());
-  out->push_back(' ');
-  out->append(type_name.data(), type_name.size());
-  out->push_back('\n');
-}
-
-namespace {
 
 // Copies `text` to `p`, escaping `\`, `"` and line feed; returns the end.
 char* CopyEscaped(absl::string_view text, char* p) {
@@ -134,6 +92,42 @@ char* CopyLabel(LabelView label, bool first, char* p) {
   *p++ = '"';
   return p;
 }
+}  // namespace
+
+void AppendLabelPair(LabelView label, bool first, std::string* out) {
+  // A value that may need escapes is counted at twice its size.
+  const size_t start = out->size();
+  const size_t bound =
+      label.name.size() + 4 +
+      (label.plain ? label.value.size() : 2 * label.value.size());
+  Reserve(bound, out);
+  out->resize(start + bound);
+  char* const begin = &(*out)[start];
+  out->resize(start + (CopyLabel(label, first, begin) - begin));
+}
+
+void AppendHelpLine(absl::string_view family, absl::string_view help,
+                    std::string* out) {
+  Reserve(7 + family.size() + 1 + help.size() + 1, out);
+  out->append("# HELP ", 7);
+  out->append(family.data(), family.size());
+  out->push_back(' ');
+  AppendHelpEscaped(help, out);
+  out->push_back('\n');
+}
+
+void AppendTypeLine(absl::string_view family, MetricType type,
+                    std::string* out) {
+  const absl::string_view type_name = TextTypeName(type);
+  Reserve(7 + family.size() + 1 + type_name.size() + 1, out);
+  out->append("# TYPE ", 7);
+  out->append(family.data(), family.size());
+  out->push_back(' ');
+  out->append(type_name.data(), type_name.size());
+  out->push_back('\n');
+}
+
+namespace {
 
 template <typename LabelRange>
 void AppendSampleLineOf(absl::string_view name, const LabelRange& labels,

@@ -561,6 +561,15 @@ TEST(ScrapeManagerTest, KeepsTheFirstValueOfDuplicateSeries) {
   EXPECT_GE(f.Counter("fedgate_scrape_duplicate_samples_total"), 2);
 }
 
+// Waits for a batch of `instance` scraped after `after`, and returns it.
+std::shared_ptr<const ScrapeBatch> NextBatch(
+    const Fixture& f, absl::string_view instance,
+    const std::shared_ptr<const ScrapeBatch>& after) {
+  return f.WaitForBatch(instance, [&](const ScrapeBatch& b) {
+    return after == nullptr || b.scrape_time > after->scrape_time;
+  });
+}
+
 TEST(ScrapeManagerTest, FindsDuplicatesThatAppearAfterASteadyState) {
   TestTarget app;
   app.Set("m{a=\"1\",b=\"2\"} 1\nn 1\n");
@@ -571,9 +580,8 @@ TEST(ScrapeManagerTest, FindsDuplicatesThatAppearAfterASteadyState) {
       app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
   ASSERT_NE(first, nullptr);
   // A steady scrape (every text cached, no duplicate check).
-  std::shared_ptr<const ScrapeBatch> steady = f.WaitForBatch(
-      app.address(),
-      [&](const ScrapeBatch& b) { return b.scrape_time > first->scrape_time; });
+  std::shared_ptr<const ScrapeBatch> steady =
+      NextBatch(f, app.address(), first);
   ASSERT_NE(steady, nullptr);
   EXPECT_EQ(steady->samples.size(), 2 + 5);
   // A second text of the same series appears; then stays (all cached).
@@ -584,9 +592,7 @@ TEST(ScrapeManagerTest, FindsDuplicatesThatAppearAfterASteadyState) {
       });
   ASSERT_NE(aliased, nullptr);
   std::shared_ptr<const ScrapeBatch> again =
-      f.WaitForBatch(app.address(), [&](const ScrapeBatch& b) {
-        return b.scrape_time > aliased->scrape_time;
-      });
+      NextBatch(f, app.address(), aliased);
   ASSERT_NE(again, nullptr);
   for (const ScrapeBatch* batch : {aliased.get(), again.get()}) {
     EXPECT_EQ(batch->samples.size(), 2 + 5);
@@ -615,15 +621,6 @@ std::vector<std::string> ScrapedSamples(const ScrapeBatch& batch) {
     out.push_back(std::move(line));
   }
   return out;
-}
-
-// Waits for a batch of `instance` scraped after `after`, and returns it.
-std::shared_ptr<const ScrapeBatch> NextBatch(
-    const Fixture& f, absl::string_view instance,
-    const std::shared_ptr<const ScrapeBatch>& after) {
-  return f.WaitForBatch(instance, [&](const ScrapeBatch& b) {
-    return after == nullptr || b.scrape_time > after->scrape_time;
-  });
 }
 
 // The scrape cache holds each text's position in the previous batch, not
