@@ -8,7 +8,10 @@
 # (kept in /tmp/fedgate-memory-run.K-S), serves them with a private nginx on
 # 127.0.0.1:30000+, runs each binary on the generated prometheus.yml, and
 # after 75 s (5 rounds at 15 s) prints VmRSS, fedgate_series, bytes per series
-# and the CPU cores used over the next 45 s. Every process started here is
+# and the CPU cores used over the next 45 s. With MATCH='<selector>', a
+# /federate request with that match[] is made after the 75 s (three times,
+# before the CPU window), so that the read-side batch indexes a narrow
+# selector builds are part of the RSS. Every process started here is
 # stopped by its PID. Run it on an otherwise idle machine: under CPU
 # contention more scrapes are in flight at once and their bodies add to the
 # RSS (334 instead of 215 bytes per series during a parallel build).
@@ -47,6 +50,11 @@ for bin in "$@"; do
     --grpc.listen-address= > "$W/fedgate.log" 2>&1 &
   PID=$!
   sleep 75
+  if [ -n "${MATCH:-}" ]; then
+    for _ in 1 2 3; do
+      curl -sG "127.0.0.1:$PORT/federate" --data-urlencode "match[]=$MATCH" | wc -l
+    done
+  fi
   a=$(ticks "$PID"); sleep 45; b=$(ticks "$PID")
   rss=$(awk '/VmRSS/ { print $2 }' "/proc/$PID/status")
   series=$(curl -s "127.0.0.1:$PORT/metrics" | awk '/^fedgate_series / { print $2 }')

@@ -162,7 +162,8 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
   struct BatchPlan {
     std::vector<const LabelMatcher*> residual;
     const LabelMatcher* name_matcher = nullptr;
-    const std::vector<uint32_t>* candidates = nullptr;  // Set with the above.
+    // Set with the above: the positions of its name.
+    absl::Span<const uint32_t> candidates;
   };
   std::vector<BatchPlan> plans(selectors.size());
   std::vector<BatchPlan*> live;
@@ -212,7 +213,7 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
       BatchPlan& plan = plans[i];
       plan.residual.clear();
       plan.name_matcher = nullptr;
-      plan.candidates = nullptr;
+      plan.candidates = {};
       bool possible = true;
       for (const LabelMatcher& m : selectors[i]) {
         const absl::string_view common = index.common_labels.Get(m.name());
@@ -223,26 +224,25 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
         }
         if (plan.name_matcher == nullptr && m.type() == MatchType::kEqual &&
             m.name() == kMetricNameLabel && !m.value().empty()) {
-          auto it = index.by_name.find(m.value());
-          if (it == index.by_name.end()) {
+          plan.candidates = index.Positions(m.value());
+          if (plan.candidates.empty()) {
             possible = false;
             break;
           }
           plan.name_matcher = &m;
-          plan.candidates = &it->second;
           continue;
         }
         plan.residual.push_back(&m);
       }
       if (!possible) continue;
       live.push_back(&plan);
-      if (plan.candidates == nullptr) all_have_candidates = false;
+      if (plan.name_matcher == nullptr) all_have_candidates = false;
     }
     if (live.empty()) continue;
     const std::vector<Sample>& samples = batch->samples;
     if (live.size() == 1 && all_have_candidates) {
       // One metric name: only its series, already known to have the name.
-      for (uint32_t i : *live.front()->candidates) {
+      for (uint32_t i : live.front()->candidates) {
         if (plan_matches(*live.front(), samples[i].labels, true)) {
           take(*batch, i);
         }
@@ -253,8 +253,8 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
       // Several names: their positions merged back into store order.
       merged.clear();
       for (const BatchPlan* plan : live) {
-        merged.insert(merged.end(), plan->candidates->begin(),
-                      plan->candidates->end());
+        merged.insert(merged.end(), plan->candidates.begin(),
+                      plan->candidates.end());
       }
       std::sort(merged.begin(), merged.end());
       merged.erase(std::unique(merged.begin(), merged.end()), merged.end());

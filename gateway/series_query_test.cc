@@ -5,10 +5,14 @@
 #include <vector>
 
 #include "gateway/selector_parser.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace fedgate {
 namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
 
 Sample MakeSample(Labels labels, double value) {
   Sample s;
@@ -229,8 +233,14 @@ TEST(SeriesQueryTest, BatchIndexKeepsOnlyLabelsCommonToEverySample) {
   EXPECT_EQ(snapshot.batches[2].second->Index().common_labels,
             (Labels{{"__name__", "m2"}, {"instance", "c"}, {"job", "k"}}));
   EXPECT_EQ(snapshot.batches[3].second->Index().common_labels, Labels());
-  EXPECT_EQ(snapshot.batches[0].second->Index().by_name.at("m1"),
-            (std::vector<uint32_t>{0, 3}));
+  EXPECT_THAT(snapshot.batches[0].second->Index().Positions("m1"),
+              ElementsAre(0, 3));
+  EXPECT_THAT(snapshot.batches[0].second->Index().Positions("lat_bucket"),
+              ElementsAre(1));
+  EXPECT_THAT(snapshot.batches[0].second->Index().Positions("m2"),
+              ElementsAre(2));
+  EXPECT_THAT(snapshot.batches[0].second->Index().Positions("m3"), IsEmpty());
+  EXPECT_EQ(snapshot.batches[0].second->Index().positions.size(), 5u);
   // A copy is a plain value: its index is its own.
   ScrapeBatch copy = *snapshot.batches[0].second;
   copy.samples.pop_back();

@@ -18,7 +18,13 @@ std::unique_ptr<const BatchIndex> BuildBatchIndex(
   if (!samples.empty()) {
     common.assign(samples.front().labels.begin(), samples.front().labels.end());
   }
-  std::vector<uint32_t>* run = nullptr;  // The previous sample's name list.
+  // First pass: each name's count, and each sample's name (an index into
+  // `counts`).
+  absl::flat_hash_map<absl::string_view, uint32_t> first_pass;
+  std::vector<uint32_t> counts;
+  std::vector<uint32_t> name_of(samples.size());
+  uint32_t* run = nullptr;  // The previous sample's name count.
+  uint32_t run_index = 0;
   absl::string_view run_name;
   for (uint32_t i = 0; i < samples.size(); ++i) {
     const LabelSet& labels = samples[i].labels;
@@ -36,18 +42,39 @@ std::unique_ptr<const BatchIndex> BuildBatchIndex(
       common.resize(kept);
     }
     // Series of one name are usually adjacent: one hash lookup per run.
+    // The names are viewed in the batch's symbols while building.
     const absl::string_view name = labels.MetricName();
     if (run == nullptr || name != run_name) {
-      auto found = index->by_name.find(name);
-      if (found == index->by_name.end()) {
-        found =
-            index->by_name.emplace(std::string(name), std::vector<uint32_t>())
-                .first;
-      }
-      run = &found->second;
-      run_name = found->first;
+      auto [found, added] =
+          first_pass.try_emplace(name, static_cast<uint32_t>(counts.size()));
+      if (added) counts.push_back(0);
+      run = &counts[found->second];
+      run_name = name;
+      run_index = found->second;
     }
-    run->push_back(i);
+    ++*run;
+    name_of[i] = run_index;
+  }
+  // Each name's range, and the names copied once into the index.
+  size_t name_bytes = 0;
+  for (const auto& [name, at] : first_pass) name_bytes += name.size();
+  index->names.reserve(name_bytes);
+  std::vector<uint32_t> next(counts.size());
+  uint32_t begin = 0;
+  for (uint32_t k = 0; k < counts.size(); ++k) {
+    next[k] = begin;
+    begin += counts[k];
+  }
+  index->by_name.reserve(first_pass.size());
+  for (const auto& [name, k] : first_pass) {
+    const absl::string_view key(index->names.data() + index->names.size(),
+                                name.size());
+    index->names.append(name.data(), name.size());
+    index->by_name.emplace(key, std::make_pair(next[k], next[k] + counts[k]));
+  }
+  index->positions.resize(samples.size());
+  for (uint32_t i = 0; i < samples.size(); ++i) {
+    index->positions[next[name_of[i]]++] = i;
   }
   std::vector<Label> common_labels;
   common_labels.reserve(common.size());

@@ -1193,7 +1193,7 @@ TEST(ScrapeManagerTest, ASteadyScrapeAdoptsThePreviousBatchIndex) {
       app.address(), [](const ScrapeBatch& b) { return Value(b, "c") == 7.0; });
   ASSERT_NE(third, nullptr);
   EXPECT_EQ(third->index_cache.Peek(), nullptr);
-  EXPECT_EQ(third->Index().by_name.at("c").size(), 1u);
+  EXPECT_EQ(third->Index().Positions("c").size(), 1u);
 }
 
 TEST(ScrapeManagerTest, ParamsAreSentInTheQuery) {
