@@ -162,8 +162,8 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
   struct BatchPlan {
     std::vector<const LabelMatcher*> residual;
     const LabelMatcher* name_matcher = nullptr;
-    // Set with the above: the positions of its name.
-    absl::Span<const uint32_t> candidates;
+    // Set with the above: where its name is.
+    absl::Span<const BatchIndex::Run> candidates;
   };
   std::vector<BatchPlan> plans(selectors.size());
   std::vector<BatchPlan*> live;
@@ -224,7 +224,7 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
         }
         if (plan.name_matcher == nullptr && m.type() == MatchType::kEqual &&
             m.name() == kMetricNameLabel && !m.value().empty()) {
-          plan.candidates = index.Positions(m.value());
+          plan.candidates = index.RunsOf(m.value());
           if (plan.candidates.empty()) {
             possible = false;
             break;
@@ -242,9 +242,11 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
     const std::vector<Sample>& samples = batch->samples;
     if (live.size() == 1 && all_have_candidates) {
       // One metric name: only its series, already known to have the name.
-      for (uint32_t i : live.front()->candidates) {
-        if (plan_matches(*live.front(), samples[i].labels, true)) {
-          take(*batch, i);
+      for (const BatchIndex::Run& run : live.front()->candidates) {
+        for (uint32_t i = run.begin; i < run.end; ++i) {
+          if (plan_matches(*live.front(), samples[i].labels, true)) {
+            take(*batch, i);
+          }
         }
       }
       continue;
@@ -253,8 +255,9 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
       // Several names: their positions merged back into store order.
       merged.clear();
       for (const BatchPlan* plan : live) {
-        merged.insert(merged.end(), plan->candidates.begin(),
-                      plan->candidates.end());
+        for (const BatchIndex::Run& run : plan->candidates) {
+          for (uint32_t i = run.begin; i < run.end; ++i) merged.push_back(i);
+        }
       }
       std::sort(merged.begin(), merged.end());
       merged.erase(std::unique(merged.begin(), merged.end()), merged.end());

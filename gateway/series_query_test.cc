@@ -240,7 +240,7 @@ TEST(SeriesQueryTest, BatchIndexKeepsOnlyLabelsCommonToEverySample) {
   EXPECT_THAT(snapshot.batches[0].second->Index().Positions("m2"),
               ElementsAre(2));
   EXPECT_THAT(snapshot.batches[0].second->Index().Positions("m3"), IsEmpty());
-  EXPECT_EQ(snapshot.batches[0].second->Index().positions.size(), 5u);
+  EXPECT_EQ(snapshot.batches[0].second->Index().runs.size(), 5u);
   // A copy is a plain value: its index is its own.
   ScrapeBatch copy = *snapshot.batches[0].second;
   copy.samples.pop_back();

@@ -18,12 +18,11 @@ std::unique_ptr<const BatchIndex> BuildBatchIndex(
   if (!samples.empty()) {
     common.assign(samples.front().labels.begin(), samples.front().labels.end());
   }
-  // First pass: each name's count, and each sample's name (an index into
-  // `counts`).
+  // First pass: each sample's name (an index into `run_counts`), and the
+  // number of runs of each name.
   absl::flat_hash_map<absl::string_view, uint32_t> first_pass;
-  std::vector<uint32_t> counts;
+  std::vector<uint32_t> run_counts;
   std::vector<uint32_t> name_of(samples.size());
-  uint32_t* run = nullptr;  // The previous sample's name count.
   uint32_t run_index = 0;
   absl::string_view run_name;
   for (uint32_t i = 0; i < samples.size(); ++i) {
@@ -44,37 +43,40 @@ std::unique_ptr<const BatchIndex> BuildBatchIndex(
     // Series of one name are usually adjacent: one hash lookup per run.
     // The names are viewed in the batch's symbols while building.
     const absl::string_view name = labels.MetricName();
-    if (run == nullptr || name != run_name) {
-      auto [found, added] =
-          first_pass.try_emplace(name, static_cast<uint32_t>(counts.size()));
-      if (added) counts.push_back(0);
-      run = &counts[found->second];
+    if (i == 0 || name != run_name) {
+      auto [found, added] = first_pass.try_emplace(
+          name, static_cast<uint32_t>(run_counts.size()));
+      if (added) run_counts.push_back(0);
       run_name = name;
       run_index = found->second;
+      ++run_counts[run_index];
     }
-    ++*run;
     name_of[i] = run_index;
   }
-  // Each name's range, and the names copied once into the index.
+  // Each name's range of runs, and the names copied once into the index.
   size_t name_bytes = 0;
-  for (const auto& [name, at] : first_pass) name_bytes += name.size();
+  for (const auto& [name, k] : first_pass) name_bytes += name.size();
   index->names.reserve(name_bytes);
-  std::vector<uint32_t> next(counts.size());
+  std::vector<uint32_t> next(run_counts.size());
   uint32_t begin = 0;
-  for (uint32_t k = 0; k < counts.size(); ++k) {
+  for (uint32_t k = 0; k < run_counts.size(); ++k) {
     next[k] = begin;
-    begin += counts[k];
+    begin += run_counts[k];
   }
   index->by_name.reserve(first_pass.size());
   for (const auto& [name, k] : first_pass) {
     const absl::string_view key(index->names.data() + index->names.size(),
                                 name.size());
     index->names.append(name.data(), name.size());
-    index->by_name.emplace(key, std::make_pair(next[k], next[k] + counts[k]));
+    index->by_name.emplace(key,
+                           std::make_pair(next[k], next[k] + run_counts[k]));
   }
-  index->positions.resize(samples.size());
-  for (uint32_t i = 0; i < samples.size(); ++i) {
-    index->positions[next[name_of[i]]++] = i;
+  index->runs.resize(begin);
+  for (uint32_t i = 0; i < samples.size();) {
+    uint32_t end = i + 1;
+    while (end < samples.size() && name_of[end] == name_of[i]) ++end;
+    index->runs[next[name_of[i]]++] = BatchIndex::Run{i, end};
+    i = end;
   }
   std::vector<Label> common_labels;
   common_labels.reserve(common.size());

@@ -64,21 +64,36 @@ struct BatchIndex {
   // unless honor_labels or metric relabeling changed them for some series
   // (then they are simply not common). Empty for an empty batch.
   Labels common_labels;
-  // Positions in `samples` grouped by metric name, ascending within a
-  // name (store order); ~4 bytes per series.
-  std::vector<uint32_t> positions;
-  // Metric name -> its [begin, end) in `positions`. The keys view `names`,
+  // A run of adjacent samples of one name: positions [begin, end).
+  struct Run {
+    uint32_t begin;
+    uint32_t end;
+  };
+  // Where each metric name is in `samples`: runs of adjacent samples,
+  // grouped by name, ascending within a name (store order). A family's
+  // series are adjacent in an exposition, and a histogram's buckets of one
+  // label set are one run, so this is well under a byte per series.
+  std::vector<Run> runs;
+  // Metric name -> its [begin, end) in `runs`. The keys view `names`,
   // which holds each name once.
   absl::flat_hash_map<absl::string_view, std::pair<uint32_t, uint32_t>> by_name;
   std::string names;
   size_t sample_count = 0;  // The batch size the index was built for.
 
-  // Returns the positions of the series named `name` (empty: none).
-  absl::Span<const uint32_t> Positions(absl::string_view name) const {
+  // Returns the runs of the series named `name` (empty: none).
+  absl::Span<const Run> RunsOf(absl::string_view name) const {
     auto it = by_name.find(name);
     if (it == by_name.end()) return {};
-    return absl::MakeConstSpan(positions).subspan(
+    return absl::MakeConstSpan(runs).subspan(
         it->second.first, it->second.second - it->second.first);
+  }
+  // Returns the positions of the series named `name`, ascending.
+  std::vector<uint32_t> Positions(absl::string_view name) const {
+    std::vector<uint32_t> out;
+    for (const Run& run : RunsOf(name)) {
+      for (uint32_t i = run.begin; i < run.end; ++i) out.push_back(i);
+    }
+    return out;
   }
 
   BatchIndex() = default;

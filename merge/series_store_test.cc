@@ -47,6 +47,25 @@ TEST(ScrapeBatchTest, SamplesShareTheBatchTimestampUntilOneDiffers) {
   EXPECT_EQ(first.TimestampOf(1), 1000);
 }
 
+TEST(BatchIndexTest, KeepsRunsOfAdjacentSamplesPerName) {
+  std::vector<Sample> samples;
+  int i = 0;
+  for (const char* name : {"a", "a", "b", "a", "c", "c", "a"}) {
+    samples.push_back(
+        Sample{LabelSet::Intern(
+                   Labels{{"__name__", name}, {"i", std::to_string(i++)}}),
+               0});
+  }
+  std::unique_ptr<const BatchIndex> index = BuildBatchIndex(samples);
+  EXPECT_EQ(index->runs.size(), 5u);
+  EXPECT_EQ(index->Positions("a"), (std::vector<uint32_t>{0, 1, 3, 6}));
+  EXPECT_EQ(index->Positions("b"), (std::vector<uint32_t>{2}));
+  EXPECT_EQ(index->Positions("c"), (std::vector<uint32_t>{4, 5}));
+  EXPECT_TRUE(index->Positions("d").empty());
+  EXPECT_EQ(index->names.size(), 3u);  // Each name once.
+  EXPECT_EQ(index->common_labels, Labels());
+}
+
 TEST(SeriesStoreTest, PublishReplacesATargetsBatchWhole) {
   SeriesStore store;
   store.Publish(2, BatchOf(3, 1));
