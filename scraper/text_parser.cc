@@ -505,20 +505,19 @@ bool ParseClassifiedSeriesLine(absl::string_view body, size_t name_start,
     size_t stop = 0;           // The first stop byte.
     uint64_t in_string = 0;    // All ones if the block starts inside a string.
     uint64_t close_carry = 0;  // A closing quote ended the previous block.
+    char tail[64];
     for (;;) {
       if (blocks == kMaxLabelBlocks) {
         return ParseSimpleSeriesLine(body, name_start, labels, out);
       }
       const size_t s = base + 64 * static_cast<size_t>(blocks);
-      LabelBlockMasks m;
-      if (s + 64 <= n) {
-        m = ClassifyLabelBlock(b + s);
-      } else {  // The body's end reads as newlines.
-        char tail[64];
+      const char* block = b + s;
+      if (s + 64 > n) {  // The body's end reads as newlines.
         std::memset(tail, '\n', sizeof(tail));
         if (s < n) std::memcpy(tail, b + s, n - s);
-        m = ClassifyLabelBlock(tail);
+        block = tail;
       }
+      const LabelBlockMasks m = ClassifyLabelBlock(block);
       const uint64_t inside = PrefixXor(m.quote) ^ in_string;
       in_string = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
       const uint64_t opens = m.quote & inside;
