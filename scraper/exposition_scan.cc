@@ -345,6 +345,20 @@ absl::Status ParseGoFloatSlow(absl::string_view s, double* value) {
   return absl::OkStatus();
 }
 
+LabelBlockMasks ClassifyLabelBlockBytes(const char* p) {
+  LabelBlockMasks m;
+  for (int k = 0; k < 64; ++k) {
+    const char c = p[k];
+    const uint64_t bit = uint64_t{1} << k;
+    if (c == '"') m.quote |= bit;
+    if (c == '\\' || c == '\n' || static_cast<unsigned char>(c) >= 0x80) {
+      m.stop |= bit;
+    }
+    if (c != '"' && !IsNameByte(c, /*colon=*/false)) m.non_name |= bit;
+  }
+  return m;
+}
+
 }  // namespace exposition_scan_internal
 
 absl::Status LineError(absl::string_view body, size_t line_start, int line,

@@ -222,6 +222,41 @@ TEST(ExpositionScanTest, ByteScannersStopWhereByteLoopsStop) {
   }
 }
 
+TEST(ExpositionScanTest, LabelBlockMasksMatchTheByteLoop) {
+  auto expect_same = [](const char* p) {
+    const LabelBlockMasks fast = ClassifyLabelBlock(p);
+    const LabelBlockMasks slow =
+        exposition_scan_internal::ClassifyLabelBlockBytes(p);
+    ASSERT_EQ(fast.quote, slow.quote);
+    ASSERT_EQ(fast.stop, slow.stop);
+    ASSERT_EQ(fast.non_name, slow.non_name);
+  };
+  // Every byte at every position of a block of name bytes.
+  for (int c = 0; c < 256; ++c) {
+    for (int at = 0; at < 64; ++at) {
+      std::string block(64, 'a');
+      block[at] = static_cast<char>(c);
+      SCOPED_TRACE(testing::Message() << "byte " << c << " at " << at);
+      expect_same(block.data());
+    }
+  }
+  // Random blocks.
+  std::mt19937_64 random(9);
+  for (int k = 0; k < 20000; ++k) {
+    char block[64];
+    for (char& c : block) c = static_cast<char>(random());
+    expect_same(block);
+  }
+  // The reference itself, on one block.
+  const std::string block =
+      "a=\"x\\\n\xc3\"_,Z9:} \t{" + std::string(64 - 17, '0');
+  const LabelBlockMasks m =
+      exposition_scan_internal::ClassifyLabelBlockBytes(block.data());
+  EXPECT_EQ(m.quote, 0b10000100u);
+  EXPECT_EQ(m.stop, 0b1110000u);
+  EXPECT_EQ(m.non_name, 0b11111001001110010u);
+}
+
 TEST(ExpositionScanTest, QuotesExcerptsUpTo24Bytes) {
   const std::string body = "abc\"def 0123456789012345678901234567890";
   EXPECT_EQ(QuoteExcerpt(body, 0, 7), "\"abc\\\"def\"");

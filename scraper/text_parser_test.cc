@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <random>
 #include <set>
@@ -690,6 +691,65 @@ TEST(TextParserTest, SimpleLinesParseAsTheGeneralLexerParsesThem) {
     ASSERT_EQ(a.ok(), b.ok()) << a.status() << " vs " << b.status();
     if (a.ok()) {
       EXPECT_EQ(*a, *b);
+    }
+  }
+}
+
+TEST(TextParserTest, ClassifiedLabelSetsParseAsTheGeneralLexerParsesThem) {
+  // Label sets of lines of the client shape are checked 64 bytes at a time
+  // (masks of quotes, stop bytes and name bytes), and past 1 KiB token by
+  // token. Random label sets of lengths around the 64-byte blocks, half with
+  // one byte changed to a byte that the masks tell apart, must parse as they
+  // do with two spaces before the value (the general lexer), errors
+  // included. Each body is an allocation of exactly its size, so that ASan
+  // sees a read past its end.
+  const std::string changes =
+      "\"=,{}\\\n\t \0\x80\xc3\xff"
+      "0aZ_:.-"s;
+  const std::string value_bytes = "abcxyz019._:/-=,{} #"s;
+  const std::vector<std::string> pool = {"a", "le", "code", "__name__", "_"};
+  std::mt19937 random(5);
+  auto parse = [](const std::string& body) {
+    std::unique_ptr<char[]> copy(new char[body.size()]);
+    std::memcpy(copy.get(), body.data(), body.size());
+    return ParseAll(absl::string_view(copy.get(), body.size()));
+  };
+  for (int trial = 0; trial < 30000; ++trial) {
+    std::string series = random() % 2 == 0 ? "m" : "apiserver_request_total";
+    series.push_back('{');
+    const int count = static_cast<int>(random() % 8 == 0 ? 30 + random() % 5
+                                                         : 1 + random() % 6);
+    for (int k = 0; k < count; ++k) {
+      std::string name;
+      if (random() % 8 == 0) {
+        name = pool[random() % pool.size()];
+      } else {
+        name = absl::StrCat("l", k, std::string(random() % 12, 'x'));
+      }
+      size_t length = random() % 70;
+      if (random() % 64 == 0) length = 300 + random() % 900;
+      std::string value;
+      for (size_t j = 0; j < length; ++j) {
+        value.push_back(value_bytes[random() % value_bytes.size()]);
+      }
+      absl::StrAppend(&series, name, "=\"", value, "\"");
+      if (k + 1 < count || random() % 4 == 0) series.push_back(',');
+    }
+    series.push_back('}');
+    if (random() % 2 == 0) {
+      series[random() % series.size()] = changes[random() % changes.size()];
+    }
+    std::string tail = random() % 2 == 0 ? "1" : "2.4117248e+07";
+    if (random() % 3 == 0) tail.append(" 1700000000000");
+    const std::string end = random() % 4 == 0 ? "" : "\n";
+    const std::string simple = absl::StrCat(series, " ", tail, end);
+    const std::string general = absl::StrCat(series, "  ", tail, end);
+    SCOPED_TRACE(simple);
+    const absl::StatusOr<std::vector<std::string>> a = parse(simple);
+    const absl::StatusOr<std::vector<std::string>> b = parse(general);
+    ASSERT_EQ(a.ok(), b.ok()) << a.status() << " vs " << b.status();
+    if (a.ok()) {
+      ASSERT_EQ(*a, *b);
     }
   }
 }
