@@ -1,12 +1,16 @@
 // scraper/http_client.h
 //
 // The event-driven HTTP client every scrape goes through: one I/O thread
-// drives all transfers with libcurl's multi interface (curl_multi_poll), so
-// thousands of targets cost one thread and their sockets, not a thread each.
-// Requests are queued from any thread and the I/O thread is woken with
-// curl_multi_wakeup; each request ends with exactly one call of its
-// callback. Connections (and DNS answers) stay in the multi handle's cache
-// and are reused by the next scrape of the same host:port.
+// drives all transfers with libcurl's multi interface, so thousands of
+// targets cost one thread and their sockets, not a thread each. The thread
+// waits in epoll_wait on its own epoll descriptor and drives libcurl with
+// its socket API (CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION,
+// curl_multi_socket_action), so an event touches only the socket and the
+// transfer that are ready, and idle kept connections are not in the wait
+// set at all. Requests are queued from any thread and the I/O thread is
+// woken through an eventfd; each request ends with exactly one call of its
+// callback. Connections stay in libcurl's connection cache and are reused by
+// the next scrape of the same host:port.
 //
 // Requests are sent as Prometheus 2.42 sends scrapes (scrape/scrape.go
 // targetScraper): `GET`, `Accept` (2.42's, OpenMetrics first),
@@ -25,13 +29,17 @@
 // Hot path: one request per scrape; the body is read into one buffer sized
 // from the caller's hint, so a steady target costs one allocation per scrape.
 //
-// Thread-safety: thread-safe. Callbacks run on the I/O thread and must be
-// short (hand the response to another thread); they may call Fetch().
+// Thread-safety: thread-safe. Fetch() and InFlight() may be called from any
+// thread; the curl handles are used only by the I/O thread (and by
+// Shutdown() once that thread has exited). Callbacks run on the I/O thread
+// and must be short (hand the response to another thread); they may call
+// Fetch().
 
 #ifndef FEDGATE_SCRAPER_HTTP_CLIENT_H_
 #define FEDGATE_SCRAPER_HTTP_CLIENT_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -142,6 +150,9 @@ class HttpClient {
   // Adds the queued requests to the multi handle; returns false once
   // shutting down.
   bool StartQueued() ABSL_LOCKS_EXCLUDED(mu_);
+  // Tells curl that socket `fd` (CURL_SOCKET_TIMEOUT: its timers) is ready
+  // with epoll `events`, then finishes the transfers it reports done.
+  void Act(int fd, uint32_t events) ABSL_LOCKS_EXCLUDED(mu_);
   // Ends the active transfer `transfer` with `result`: detaches its easy
   // handle, runs its callback and frees it.
   void Finish(Transfer* transfer, absl::StatusOr<HttpResponse> result)
@@ -150,13 +161,24 @@ class HttpClient {
   absl::StatusOr<HttpResponse> Outcome(Transfer* transfer, int curl_code);
   // Returns an easy handle set up for `transfer` (reused when possible).
   void* SetUpEasy(Transfer* transfer);
+  // Wakes the I/O thread; thread-safe.
+  void Wake();
+  // CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION (see the .cc).
+  static int OnSocket(void* easy, int fd, int what, void* self,
+                      void* socket_data);
+  static int OnTimer(void* multi, long timeout_ms, void* self);
 
   const Options options_;
-  // The multi handle is created before and destroyed after the I/O thread;
-  // in between only the I/O thread uses it, except curl_multi_wakeup(),
-  // which is thread-safe.
+  // The multi handle, the epoll descriptor and the eventfd are created
+  // before and destroyed after the I/O thread; in between only the I/O
+  // thread uses the first two, and other threads only write to `wake_fd_`.
   void* multi_ = nullptr;  // CURLM*; void* keeps curl.h out of this header.
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
   std::thread io_thread_;
+  // Owned by the I/O thread: when curl wants its timers run (steady clock,
+  // ms), or -1 for never.
+  int64_t timer_deadline_ms_ = -1;
 
   // Owned by the I/O thread. A transfer knows its index in `active_`.
   std::vector<std::unique_ptr<Transfer>> active_;
