@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "absl/base/call_once.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -141,16 +142,25 @@ std::string HostPort(CURL* easy) {
   return out;
 }
 
-// Caps `wanted` to half the descriptors the process may open, so that kept
-// connections never starve the rest (the store, the HTTP server, new
-// connects). Raise RLIMIT_NOFILE to keep one connection per target.
+// Caps `wanted` to a sixth of the descriptors the process may open, so that
+// kept connections (at most 5x this in all, see Create) never starve the
+// rest (the store, the HTTP server, new connects). Raise RLIMIT_NOFILE to
+// keep one connection per target.
 size_t MaxIdleConnections(size_t wanted) {
   rlimit limit;
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 ||
       limit.rlim_cur == RLIM_INFINITY) {
-    return wanted;
+    return std::max<size_t>(1, wanted);
   }
-  return std::max<size_t>(1, std::min<size_t>(wanted, limit.rlim_cur / 2));
+  return std::max<size_t>(1, std::min<size_t>(wanted, limit.rlim_cur / 6));
+}
+
+// Returns the `host:port` part of `url` (what lies between `://` and the
+// path), which picks a transfer's pool.
+absl::string_view Authority(absl::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end != absl::string_view::npos) url.remove_prefix(scheme_end + 3);
+  return url.substr(0, url.find_first_of("/?#"));
 }
 
 // Reads a credentials or password file, trimmed of surrounding whitespace
@@ -381,9 +391,20 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(
     return absl::InternalError("curl_multi_init failed");
   }
   client->multi_ = multi;
+  const size_t max_idle =
+      MaxIdleConnections(client->options_.max_idle_connections);
+  // Each pool's share of the limit is at least 4 connections. Host:ports
+  // do not hash evenly, so a pool may keep 3x its share + 8 (libcurl
+  // applies the multi handle's limit to each share's cache): with as many
+  // targets as `max_idle`, the fullest of 1,024 pools then stays below its
+  // limit (Poisson), and in all at most 3 x max_idle + 8 x pools <=
+  // 5 x max_idle connections are kept.
+  const size_t pools = std::clamp<size_t>(client->options_.connection_pools, 1,
+                                          std::max<size_t>(1, max_idle / 4));
+  client->pools_.assign(pools, nullptr);
+  const size_t per_pool = (max_idle + pools - 1) / pools;
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
-                    static_cast<long>(MaxIdleConnections(
-                        client->options_.max_idle_connections)));
+                    static_cast<long>(3 * per_pool + 8));
   curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &HttpClient::OnSocket);
   curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, client.get());
   curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &HttpClient::OnTimer);
@@ -398,6 +419,7 @@ HttpClient::~HttpClient() {
   Shutdown();
   // Here, not in Shutdown(): a client whose Create() failed has no thread.
   if (multi_ != nullptr) curl_multi_cleanup(static_cast<CURLM*>(multi_));
+  for (void* pool : pools_) curl_share_cleanup(static_cast<CURLSH*>(pool));
   if (epoll_fd_ >= 0) close(epoll_fd_);
   if (wake_fd_ >= 0) close(wake_fd_);
 }
@@ -485,10 +507,14 @@ void HttpClient::Shutdown() {
   io_thread_.join();
   for (void* easy : free_easy_) curl_easy_cleanup(static_cast<CURL*>(easy));
   free_easy_.clear();
-  // Closes the kept connections (calling OnSocket, so the epoll descriptor
-  // outlives it).
+  // Calls OnSocket, so the epoll descriptor outlives it.
   curl_multi_cleanup(static_cast<CURLM*>(multi_));
   multi_ = nullptr;
+  // Closes the kept connections; no easy handle uses a pool any more.
+  for (void*& pool : pools_) {
+    curl_share_cleanup(static_cast<CURLSH*>(pool));
+    pool = nullptr;
+  }
 }
 
 size_t HttpClient::InFlight() const {
@@ -574,6 +600,26 @@ bool HttpClient::StartQueued() {
   return true;
 }
 
+void* HttpClient::PoolFor(absl::string_view url) {
+  void*& pool =
+      pools_[absl::Hash<absl::string_view>()(Authority(url)) % pools_.size()];
+  if (pool == nullptr) {
+    CURLSH* share = curl_share_init();
+    // Only connections: no DNS cache (see SetUpEasy), and TLS sessions stay
+    // per easy handle as before. No lock functions: only the I/O thread
+    // uses the pools.
+    if (share != nullptr &&
+        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) !=
+            CURLSHE_OK) {
+      curl_share_cleanup(share);
+      share = nullptr;
+    }
+    // Without a pool (out of memory) the multi handle's own cache is used.
+    pool = share;
+  }
+  return pool;
+}
+
 void* HttpClient::SetUpEasy(Transfer* t) {
   CURL* easy;
   if (free_easy_.empty()) {
@@ -609,6 +655,7 @@ void* HttpClient::SetUpEasy(Transfer* t) {
         t->headers, absl::StrCat("Host: ", t->route.host_header).c_str());
   }
   curl_easy_setopt(easy, CURLOPT_URL, url);
+  curl_easy_setopt(easy, CURLOPT_SHARE, PoolFor(r.url));
   curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
   if (!tls.ca_file.empty()) {
     curl_easy_setopt(easy, CURLOPT_CAINFO, tls.ca_file.c_str());

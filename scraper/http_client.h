@@ -12,6 +12,16 @@
 // callback. Connections stay in libcurl's connection cache and are reused by
 // the next scrape of the same host:port.
 //
+// Kept connections are spread over many small connection caches ("pools",
+// libcurl shares of CURL_LOCK_DATA_CONNECT, created on first use), chosen
+// by the URL's host:port, so a target always finds its connection in the
+// same pool. libcurl 7.88 walks the whole cache a transfer used when that
+// transfer is removed (curl_multi_remove_handle, close_connect_only), and
+// checks every idle connection of it for liveness with a poll() once a
+// second; with one cache of 5,000 idle keep-alive connections that was over
+// a third of fedgate's CPU at 5,000 targets (docs/performance.md). A pool
+// costs about 6 KiB.
+//
 // Requests are sent as Prometheus 2.42 sends scrapes (scrape/scrape.go
 // targetScraper): `GET`, `Accept` (2.42's, OpenMetrics first),
 // `Accept-Encoding: gzip` (decoded here), `User-Agent`,
@@ -107,11 +117,18 @@ class HttpClient {
  public:
   struct Options {
     std::string user_agent = std::string(kDefaultUserAgent);
-    // Idle connections kept for reuse (CURLMOPT_MAXCONNECTS), capped to half
-    // of RLIMIT_NOFILE. At least the number of targets, so that every
-    // target keeps its connection between scrapes; each idle connection
-    // costs a descriptor and a few KiB in curl.
+    // Idle connections kept for reuse, capped to a sixth of RLIMIT_NOFILE.
+    // At least the number of targets, so that every target keeps its
+    // connection between scrapes; each idle connection costs a descriptor
+    // and a few KiB in curl. Host:ports do not hash evenly into the pools,
+    // so each pool keeps up to 3x its share + 8 (CURLMOPT_MAXCONNECTS
+    // applies per pool): at most 5x this in all, reached only with many
+    // more targets than this.
     size_t max_idle_connections = 10000;
+    // Connection caches the kept connections are spread over by host:port;
+    // lowered to max_idle_connections / 4 (a share of at least 4 each), and
+    // at least 1.
+    size_t connection_pools = 1024;
     // A kept connection is not reused after this long idle (Prometheus's
     // transport uses a 5 minute IdleConnTimeout).
     absl::Duration max_idle_time = absl::Minutes(5);
@@ -161,6 +178,8 @@ class HttpClient {
   absl::StatusOr<HttpResponse> Outcome(Transfer* transfer, int curl_code);
   // Returns an easy handle set up for `transfer` (reused when possible).
   void* SetUpEasy(Transfer* transfer);
+  // Returns the pool (CURLSH*) for the host:port of `url`, made on first use.
+  void* PoolFor(absl::string_view url);
   // Wakes the I/O thread; thread-safe.
   void Wake();
   // CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION (see the .cc).
@@ -183,6 +202,7 @@ class HttpClient {
   // Owned by the I/O thread. A transfer knows its index in `active_`.
   std::vector<std::unique_ptr<Transfer>> active_;
   std::vector<void*> free_easy_;  // CURL* handles kept for reuse.
+  std::vector<void*> pools_;      // CURLSH* handles; null until first used.
 
   mutable absl::Mutex mu_;
   std::deque<std::unique_ptr<Transfer>> queue_ ABSL_GUARDED_BY(mu_);
