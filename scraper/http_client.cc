@@ -2,15 +2,20 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
 #include "absl/base/call_once.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -25,9 +30,21 @@ namespace {
 // Easy handles kept for reuse. Scrapes take milliseconds, so even thousands
 // of targets have few transfers at once; a handle holds ~30 KiB of buffers.
 constexpr size_t kMaxFreeEasyHandles = 64;
-// How long curl_multi_poll sleeps when nothing happens; any new request or
+// How long epoll_wait sleeps when no curl timer is due; any new request or
 // Shutdown() wakes it earlier.
 constexpr int kPollTimeoutMs = 1000;
+// Events taken per epoll_wait.
+constexpr int kMaxEvents = 256;
+// The epoll tag of the wake-up eventfd (sockets are tagged with their fd).
+constexpr uint64_t kWakeTag = ~uint64_t{0};
+// No curl timer pending.
+constexpr int64_t kNoDeadline = -1;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // Go's http.StatusText, for status lines without a reason phrase (HTTP/2).
 absl::string_view StatusText(int code) {
@@ -125,16 +142,25 @@ std::string HostPort(CURL* easy) {
   return out;
 }
 
-// Caps `wanted` to half the descriptors the process may open, so that kept
-// connections never starve the rest (the store, the HTTP server, new
-// connects). Raise RLIMIT_NOFILE to keep one connection per target.
+// Caps `wanted` to a sixth of the descriptors the process may open, so that
+// kept connections (at most 5x this in all, see Create) never starve the
+// rest (the store, the HTTP server, new connects). Raise RLIMIT_NOFILE to
+// keep one connection per target.
 size_t MaxIdleConnections(size_t wanted) {
   rlimit limit;
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 ||
       limit.rlim_cur == RLIM_INFINITY) {
-    return wanted;
+    return std::max<size_t>(1, wanted);
   }
-  return std::max<size_t>(1, std::min<size_t>(wanted, limit.rlim_cur / 2));
+  return std::max<size_t>(1, std::min<size_t>(wanted, limit.rlim_cur / 6));
+}
+
+// Returns the `host:port` part of `url` (what lies between `://` and the
+// path), which picks a transfer's pool.
+absl::string_view Authority(absl::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end != absl::string_view::npos) url.remove_prefix(scheme_end + 3);
+  return url.substr(0, url.find_first_of("/?#"));
 }
 
 // Reads a credentials or password file, trimmed of surrounding whitespace
@@ -349,21 +375,98 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(
     Options options) {
   InitCurlOnce();
   std::unique_ptr<HttpClient> client(new HttpClient(std::move(options)));
+  client->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  client->wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_event wake = {};
+  wake.events = EPOLLIN;
+  wake.data.u64 = kWakeTag;
+  if (client->epoll_fd_ < 0 || client->wake_fd_ < 0 ||
+      epoll_ctl(client->epoll_fd_, EPOLL_CTL_ADD, client->wake_fd_, &wake) !=
+          0) {
+    return absl::InternalError(
+        absl::StrCat("cannot set up epoll: ", std::strerror(errno)));
+  }
   CURLM* multi = curl_multi_init();
   if (multi == nullptr) {
     return absl::InternalError("curl_multi_init failed");
   }
-  curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
-                    static_cast<long>(MaxIdleConnections(
-                        client->options_.max_idle_connections)));
   client->multi_ = multi;
+  const size_t max_idle =
+      MaxIdleConnections(client->options_.max_idle_connections);
+  // Each pool's share of the limit is at least 4 connections. Host:ports
+  // do not hash evenly, so a pool may keep 3x its share + 8 (libcurl
+  // applies the multi handle's limit to each share's cache): with as many
+  // targets as `max_idle`, the fullest of 1,024 pools then stays below its
+  // limit (Poisson), and in all at most 3 x max_idle + 8 x pools <=
+  // 5 x max_idle connections are kept.
+  const size_t pools = std::clamp<size_t>(client->options_.connection_pools, 1,
+                                          std::max<size_t>(1, max_idle / 4));
+  client->pools_.assign(pools, nullptr);
+  const size_t per_pool = (max_idle + pools - 1) / pools;
+  curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
+                    static_cast<long>(3 * per_pool + 8));
+  curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &HttpClient::OnSocket);
+  curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, client.get());
+  curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &HttpClient::OnTimer);
+  curl_multi_setopt(multi, CURLMOPT_TIMERDATA, client.get());
   client->io_thread_ = std::thread([c = client.get()] { c->Run(); });
   return client;
 }
 
 HttpClient::HttpClient(Options options) : options_(std::move(options)) {}
 
-HttpClient::~HttpClient() { Shutdown(); }
+HttpClient::~HttpClient() {
+  Shutdown();
+  // Here, not in Shutdown(): a client whose Create() failed has no thread.
+  if (multi_ != nullptr) curl_multi_cleanup(static_cast<CURLM*>(multi_));
+  for (void* pool : pools_) curl_share_cleanup(static_cast<CURLSH*>(pool));
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void HttpClient::Wake() {
+  const uint64_t one = 1;
+  // Fails only with EAGAIN, when the counter is already huge: it still
+  // wakes the thread.
+  [[maybe_unused]] const ssize_t n = write(wake_fd_, &one, sizeof(one));
+}
+
+// Mirrors what curl wants to wait for on `fd` into the epoll set. Kept
+// connections are removed from it while idle.
+int HttpClient::OnSocket(void*, int fd, int what, void* self,
+                         void* socket_data) {
+  auto* client = static_cast<HttpClient*>(self);
+  if (what == CURL_POLL_REMOVE) {
+    // Fails harmlessly if curl has already closed the socket.
+    epoll_ctl(client->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    return 0;
+  }
+  epoll_event event = {};
+  event.events = ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0u) |
+                 ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0u);
+  event.data.u64 = static_cast<uint32_t>(fd);
+  // curl keeps `socket_data` (set below) until it calls with
+  // CURL_POLL_REMOVE, so it tells whether `fd` is in the set already.
+  if (socket_data != nullptr) {
+    epoll_ctl(client->epoll_fd_, EPOLL_CTL_MOD, fd, &event);
+    return 0;
+  }
+  if (epoll_ctl(client->epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0 &&
+      errno == EEXIST) {
+    epoll_ctl(client->epoll_fd_, EPOLL_CTL_MOD, fd, &event);
+  }
+  curl_multi_assign(static_cast<CURLM*>(client->multi_), fd, client);
+  return 0;
+}
+
+// Remembers when curl wants its timers run; Run() does it (curl must not be
+// called back from here).
+int HttpClient::OnTimer(void*, long timeout_ms, void* self) {
+  auto* client = static_cast<HttpClient*>(self);
+  client->timer_deadline_ms_ =
+      timeout_ms < 0 ? kNoDeadline : NowMs() + timeout_ms;
+  return 0;
+}
 
 void HttpClient::Fetch(HttpRequest request, HttpCallback done) {
   auto transfer = std::make_unique<Transfer>();
@@ -391,7 +494,7 @@ void HttpClient::Fetch(HttpRequest request, HttpCallback done) {
     transfer->done(absl::CancelledError("HTTP client is shutting down"));
     return;
   }
-  curl_multi_wakeup(static_cast<CURLM*>(multi_));
+  Wake();
 }
 
 void HttpClient::Shutdown() {
@@ -400,12 +503,18 @@ void HttpClient::Shutdown() {
     shutting_down_ = true;
   }
   if (!io_thread_.joinable()) return;
-  curl_multi_wakeup(static_cast<CURLM*>(multi_));
+  Wake();
   io_thread_.join();
   for (void* easy : free_easy_) curl_easy_cleanup(static_cast<CURL*>(easy));
   free_easy_.clear();
+  // Calls OnSocket, so the epoll descriptor outlives it.
   curl_multi_cleanup(static_cast<CURLM*>(multi_));
   multi_ = nullptr;
+  // Closes the kept connections; no easy handle uses a pool any more.
+  for (void*& pool : pools_) {
+    curl_share_cleanup(static_cast<CURLSH*>(pool));
+    pool = nullptr;
+  }
 }
 
 size_t HttpClient::InFlight() const {
@@ -414,21 +523,31 @@ size_t HttpClient::InFlight() const {
 }
 
 void HttpClient::Run() {
-  CURLM* multi = static_cast<CURLM*>(multi_);
+  epoll_event events[kMaxEvents];
   while (StartQueued()) {
-    int running = 0;
-    curl_multi_perform(multi, &running);
-    int pending = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &pending)) {
-      if (msg->msg != CURLMSG_DONE) continue;
-      Transfer* transfer = nullptr;
-      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &transfer);
-      const CURLcode code = msg->data.result;
-      Finish(transfer, Outcome(transfer, code));
+    int64_t wait_ms = kPollTimeoutMs;
+    if (timer_deadline_ms_ != kNoDeadline) {
+      wait_ms = std::clamp<int64_t>(timer_deadline_ms_ - NowMs(), 0, wait_ms);
     }
-    // Returns when a socket is ready, when curl's own timers (timeouts)
-    // are due, after kPollTimeoutMs, or at once after curl_multi_wakeup().
-    curl_multi_poll(multi, nullptr, 0, kPollTimeoutMs, nullptr);
+    // Returns when a socket is ready, when curl's timers (connect and
+    // transfer timeouts, starting new transfers) are due, after
+    // kPollTimeoutMs, or at once after Wake().
+    const int n =
+        epoll_wait(epoll_fd_, events, kMaxEvents, static_cast<int>(wait_ms));
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.u64 == kWakeTag) {
+        uint64_t count;
+        [[maybe_unused]] const ssize_t r =
+            read(wake_fd_, &count, sizeof(count));
+        continue;
+      }
+      Act(static_cast<int>(events[i].data.u64), events[i].events);
+    }
+    if (timer_deadline_ms_ != kNoDeadline && timer_deadline_ms_ <= NowMs()) {
+      // Cleared first: curl sets the next deadline from inside Act().
+      timer_deadline_ms_ = kNoDeadline;
+      Act(CURL_SOCKET_TIMEOUT, 0);
+    }
   }
   // Shutting down: abort what is in flight, then what is still queued.
   while (!active_.empty()) {
@@ -446,6 +565,24 @@ void HttpClient::Run() {
   }
 }
 
+void HttpClient::Act(int fd, uint32_t events) {
+  CURLM* multi = static_cast<CURLM*>(multi_);
+  int mask = 0;
+  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) mask |= CURL_CSELECT_IN;
+  if ((events & (EPOLLOUT | EPOLLERR)) != 0) mask |= CURL_CSELECT_OUT;
+  if ((events & EPOLLERR) != 0) mask |= CURL_CSELECT_ERR;
+  int running = 0;
+  curl_multi_socket_action(multi, fd, mask, &running);
+  int pending = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi, &pending)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    Transfer* transfer = nullptr;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &transfer);
+    const CURLcode code = msg->data.result;
+    Finish(transfer, Outcome(transfer, code));
+  }
+}
+
 bool HttpClient::StartQueued() {
   std::deque<std::unique_ptr<Transfer>> queued;
   {
@@ -456,10 +593,31 @@ bool HttpClient::StartQueued() {
   for (std::unique_ptr<Transfer>& transfer : queued) {
     transfer->easy = static_cast<CURL*>(SetUpEasy(transfer.get()));
     transfer->active_index = active_.size();
+    // Sets curl's timer to now: Run() starts the transfer next.
     curl_multi_add_handle(static_cast<CURLM*>(multi_), transfer->easy);
     active_.push_back(std::move(transfer));
   }
   return true;
+}
+
+void* HttpClient::PoolFor(absl::string_view url) {
+  void*& pool =
+      pools_[absl::Hash<absl::string_view>()(Authority(url)) % pools_.size()];
+  if (pool == nullptr) {
+    CURLSH* share = curl_share_init();
+    // Only connections: no DNS cache (see SetUpEasy), and TLS sessions stay
+    // per easy handle as before. No lock functions: only the I/O thread
+    // uses the pools.
+    if (share != nullptr &&
+        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) !=
+            CURLSHE_OK) {
+      curl_share_cleanup(share);
+      share = nullptr;
+    }
+    // Without a pool (out of memory) the multi handle's own cache is used.
+    pool = share;
+  }
+  return pool;
 }
 
 void* HttpClient::SetUpEasy(Transfer* t) {
@@ -497,6 +655,7 @@ void* HttpClient::SetUpEasy(Transfer* t) {
         t->headers, absl::StrCat("Host: ", t->route.host_header).c_str());
   }
   curl_easy_setopt(easy, CURLOPT_URL, url);
+  curl_easy_setopt(easy, CURLOPT_SHARE, PoolFor(r.url));
   curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
   if (!tls.ca_file.empty()) {
     curl_easy_setopt(easy, CURLOPT_CAINFO, tls.ca_file.c_str());

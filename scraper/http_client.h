@@ -1,12 +1,26 @@
 // scraper/http_client.h
 //
 // The event-driven HTTP client every scrape goes through: one I/O thread
-// drives all transfers with libcurl's multi interface (curl_multi_poll), so
-// thousands of targets cost one thread and their sockets, not a thread each.
-// Requests are queued from any thread and the I/O thread is woken with
-// curl_multi_wakeup; each request ends with exactly one call of its
-// callback. Connections (and DNS answers) stay in the multi handle's cache
-// and are reused by the next scrape of the same host:port.
+// drives all transfers with libcurl's multi interface, so thousands of
+// targets cost one thread and their sockets, not a thread each. The thread
+// waits in epoll_wait on its own epoll descriptor and drives libcurl with
+// its socket API (CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION,
+// curl_multi_socket_action), so an event touches only the socket and the
+// transfer that are ready, and idle kept connections are not in the wait
+// set at all. Requests are queued from any thread and the I/O thread is
+// woken through an eventfd; each request ends with exactly one call of its
+// callback. Connections stay in libcurl's connection cache and are reused by
+// the next scrape of the same host:port.
+//
+// Kept connections are spread over many small connection caches ("pools",
+// libcurl shares of CURL_LOCK_DATA_CONNECT, created on first use), chosen
+// by the URL's host:port, so a target always finds its connection in the
+// same pool. libcurl 7.88 walks the whole cache a transfer used when that
+// transfer is removed (curl_multi_remove_handle, close_connect_only), and
+// checks every idle connection of it for liveness with a poll() once a
+// second; with one cache of 5,000 idle keep-alive connections that was over
+// a third of fedgate's CPU at 5,000 targets (docs/performance.md). A pool
+// costs about 6 KiB.
 //
 // Requests are sent as Prometheus 2.42 sends scrapes (scrape/scrape.go
 // targetScraper): `GET`, `Accept` (2.42's, OpenMetrics first),
@@ -25,13 +39,17 @@
 // Hot path: one request per scrape; the body is read into one buffer sized
 // from the caller's hint, so a steady target costs one allocation per scrape.
 //
-// Thread-safety: thread-safe. Callbacks run on the I/O thread and must be
-// short (hand the response to another thread); they may call Fetch().
+// Thread-safety: thread-safe. Fetch() and InFlight() may be called from any
+// thread; the curl handles are used only by the I/O thread (and by
+// Shutdown() once that thread has exited). Callbacks run on the I/O thread
+// and must be short (hand the response to another thread); they may call
+// Fetch().
 
 #ifndef FEDGATE_SCRAPER_HTTP_CLIENT_H_
 #define FEDGATE_SCRAPER_HTTP_CLIENT_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -99,11 +117,18 @@ class HttpClient {
  public:
   struct Options {
     std::string user_agent = std::string(kDefaultUserAgent);
-    // Idle connections kept for reuse (CURLMOPT_MAXCONNECTS), capped to half
-    // of RLIMIT_NOFILE. At least the number of targets, so that every
-    // target keeps its connection between scrapes; each idle connection
-    // costs a descriptor and a few KiB in curl.
+    // Idle connections kept for reuse, capped to a sixth of RLIMIT_NOFILE.
+    // At least the number of targets, so that every target keeps its
+    // connection between scrapes; each idle connection costs a descriptor
+    // and a few KiB in curl. Host:ports do not hash evenly into the pools,
+    // so each pool keeps up to 3x its share + 8 (CURLMOPT_MAXCONNECTS
+    // applies per pool): at most 5x this in all, reached only with many
+    // more targets than this.
     size_t max_idle_connections = 10000;
+    // Connection caches the kept connections are spread over by host:port;
+    // lowered to max_idle_connections / 4 (a share of at least 4 each), and
+    // at least 1.
+    size_t connection_pools = 1024;
     // A kept connection is not reused after this long idle (Prometheus's
     // transport uses a 5 minute IdleConnTimeout).
     absl::Duration max_idle_time = absl::Minutes(5);
@@ -142,6 +167,9 @@ class HttpClient {
   // Adds the queued requests to the multi handle; returns false once
   // shutting down.
   bool StartQueued() ABSL_LOCKS_EXCLUDED(mu_);
+  // Tells curl that socket `fd` (CURL_SOCKET_TIMEOUT: its timers) is ready
+  // with epoll `events`, then finishes the transfers it reports done.
+  void Act(int fd, uint32_t events) ABSL_LOCKS_EXCLUDED(mu_);
   // Ends the active transfer `transfer` with `result`: detaches its easy
   // handle, runs its callback and frees it.
   void Finish(Transfer* transfer, absl::StatusOr<HttpResponse> result)
@@ -150,17 +178,31 @@ class HttpClient {
   absl::StatusOr<HttpResponse> Outcome(Transfer* transfer, int curl_code);
   // Returns an easy handle set up for `transfer` (reused when possible).
   void* SetUpEasy(Transfer* transfer);
+  // Returns the pool (CURLSH*) for the host:port of `url`, made on first use.
+  void* PoolFor(absl::string_view url);
+  // Wakes the I/O thread; thread-safe.
+  void Wake();
+  // CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION (see the .cc).
+  static int OnSocket(void* easy, int fd, int what, void* self,
+                      void* socket_data);
+  static int OnTimer(void* multi, long timeout_ms, void* self);
 
   const Options options_;
-  // The multi handle is created before and destroyed after the I/O thread;
-  // in between only the I/O thread uses it, except curl_multi_wakeup(),
-  // which is thread-safe.
+  // The multi handle, the epoll descriptor and the eventfd are created
+  // before and destroyed after the I/O thread; in between only the I/O
+  // thread uses the first two, and other threads only write to `wake_fd_`.
   void* multi_ = nullptr;  // CURLM*; void* keeps curl.h out of this header.
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
   std::thread io_thread_;
+  // Owned by the I/O thread: when curl wants its timers run (steady clock,
+  // ms), or -1 for never.
+  int64_t timer_deadline_ms_ = -1;
 
   // Owned by the I/O thread. A transfer knows its index in `active_`.
   std::vector<std::unique_ptr<Transfer>> active_;
   std::vector<void*> free_easy_;  // CURL* handles kept for reuse.
+  std::vector<void*> pools_;      // CURLSH* handles; null until first used.
 
   mutable absl::Mutex mu_;
   std::deque<std::unique_ptr<Transfer>> queue_ ABSL_GUARDED_BY(mu_);
