@@ -396,7 +396,7 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(
   // Each pool's share of the limit is at least 4 connections. Host:ports
   // do not hash evenly, so a pool may keep 3x its share + 8 (libcurl
   // applies the multi handle's limit to each share's cache): with as many
-  // targets as `max_idle`, the fullest of 1,024 pools then stays below its
+  // targets as `max_idle`, the fullest pool then stays below its
   // limit (Poisson), and in all at most 3 x max_idle + 8 x pools <=
   // 5 x max_idle connections are kept.
   const size_t pools = std::clamp<size_t>(client->options_.connection_pools, 1,
