@@ -242,6 +242,17 @@ bool HasUp(const ScrapeBatch& batch, double up) {
   return Value(batch, "up") == up;
 }
 
+// Scrapes `app` as the only target of job "app"; returns its first batch
+// with `up` 1 (null on timeout or a rejected config).
+std::shared_ptr<const ScrapeBatch> ScrapeApp(Fixture& f,
+                                             const TestTarget& app) {
+  if (!f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok()) {
+    return nullptr;
+  }
+  return f.WaitForBatch(app.address(),
+                        [](const ScrapeBatch& b) { return HasUp(b, 1); });
+}
+
 TEST(ScrapeManagerTest, PublishesScrapedSeriesWithTargetLabels) {
   TestTarget app;
   app.Set(
@@ -432,10 +443,7 @@ TEST(ScrapeManagerTest, DecodesGzipBodies) {
   TestTarget app;
   app.Set("# TYPE m gauge\nm{k=\"v\"} 7\n", 200, TestTarget::Mode::kGzip);
   Fixture f;
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
-  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
-      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  std::shared_ptr<const ScrapeBatch> batch = ScrapeApp(f, app);
   ASSERT_NE(batch, nullptr);
   EXPECT_EQ(Value(*batch, "m"), 7);
 }
@@ -451,10 +459,7 @@ TEST(ScrapeManagerTest, ParsesOpenMetricsByContentTypeKeepingUnits) {
       "# EOF\n",
       200, TestTarget::Mode::kOpenMetrics);
   Fixture f;
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
-  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
-      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  std::shared_ptr<const ScrapeBatch> batch = ScrapeApp(f, app);
   ASSERT_NE(batch, nullptr);
   EXPECT_EQ(Value(*batch, "build_seconds_total"), 7.5);
   // Prometheus 2.42 stores `_created` as a series of its own.
@@ -549,10 +554,7 @@ TEST(ScrapeManagerTest, KeepsTheFirstValueOfDuplicateSeries) {
       "n 5\n"
       "n 6\n");
   Fixture f;
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
-  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
-      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  std::shared_ptr<const ScrapeBatch> batch = ScrapeApp(f, app);
   ASSERT_NE(batch, nullptr);
   EXPECT_EQ(batch->samples.size(), 2 + 5);
   EXPECT_EQ(Value(*batch, "m"), 1);
@@ -574,10 +576,7 @@ TEST(ScrapeManagerTest, FindsDuplicatesThatAppearAfterASteadyState) {
   TestTarget app;
   app.Set("m{a=\"1\",b=\"2\"} 1\nn 1\n");
   Fixture f;
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
-  std::shared_ptr<const ScrapeBatch> first = f.WaitForBatch(
-      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  std::shared_ptr<const ScrapeBatch> first = ScrapeApp(f, app);
   ASSERT_NE(first, nullptr);
   // A steady scrape (every text cached, no duplicate check).
   std::shared_ptr<const ScrapeBatch> steady =
@@ -1174,10 +1173,7 @@ TEST(ScrapeManagerTest, ASteadyScrapeAdoptsThePreviousBatchIndex) {
   TestTarget app;
   app.Set("a{x=\"1\"} 1\nb 2\n");
   Fixture f;
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
-  std::shared_ptr<const ScrapeBatch> first = f.WaitForBatch(
-      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  std::shared_ptr<const ScrapeBatch> first = ScrapeApp(f, app);
   ASSERT_NE(first, nullptr);
   const BatchIndex* built = &first->Index();  // A reader builds it.
   // New values, the same series: the next batch shares the index.
