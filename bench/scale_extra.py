@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Helpers for bench/scale_run.sh (Python 3 standard library only).
 
-  scale_extra.py sample PARENT_PID OUT EVERY
+  scale_extra.py sample PARENT_PID OUT EVERY [GATEWAY_BINARY]
       Every EVERY seconds, until PARENT_PID exits: for each child process of
-      PARENT_PID named prometheus or fedgate, append one line to OUT:
+      PARENT_PID named prometheus or fedgate (or like GATEWAY_BINARY, a copy
+      of fedgate under another name, recorded as fedgate), append one line
+      to OUT:
       epoch pid comm threads rss_kb fds tcp_established tcp_sockets
       (tcp_* count the process's TCP sockets, from /proc/PID/fd and
       /proc/net/tcp{,6}; established = state 01).
@@ -70,13 +72,20 @@ def status(pid):
     return d
 
 
-def cmd_sample(parent, out, every):
+def cmd_sample(parent, out, every, gateway_binary="fedgate"):
     parent = int(parent)
     every = float(every)
+    # /proc/PID/comm holds the first 15 bytes of the executable's name.
+    gateway_comm = os.path.basename(gateway_binary)[:15]
+
+    def name_of(pid):
+        c = comm(pid)
+        return "fedgate" if c == gateway_comm else c
+
     with open(out, "a") as o:
         while os.path.exists("/proc/%d" % parent):
             t0 = time.time()
-            pids = [p for p in children(parent) if comm(p) in NAMES]
+            pids = [p for p in children(parent) if name_of(p) in NAMES]
             if pids:
                 est, all_ = tcp_inodes()
             for p in pids:
@@ -95,7 +104,7 @@ def cmd_sample(parent, out, every):
                     n_est = sum(1 for s in socks if s in est)
                     n_tcp = sum(1 for s in socks if s in all_)
                     o.write("%.1f %d %s %s %s %d %d %d\n" % (
-                        t0, p, comm(p), st.get("Threads", "0"),
+                        t0, p, name_of(p), st.get("Threads", "0"),
                         st.get("VmRSS", "0"), fds, n_est, n_tcp))
                 except OSError:
                     continue
@@ -352,7 +361,7 @@ def cmd_summary(run_dir, k, interval, window, baseline_kb=None):
 
 def main(argv):
     if len(argv) >= 2 and argv[1] == "sample":
-        return cmd_sample(*argv[2:5])
+        return cmd_sample(*argv[2:6])
     if len(argv) >= 2 and argv[1] == "summary":
         return cmd_summary(*argv[2:])
     print(__doc__, file=sys.stderr)

@@ -120,7 +120,7 @@ KEEP_WORKDIR=1 RESULTS_DIR="$OUT/compare" GATEWAY_NAME=fedgate \
   GATEWAY_CMD="$FEDGATE --grpc.listen-address=" \
   bash "$COMPARE" "$K" "$S" "$INTERVAL" "$WINDOW" >"$OUT/compare.table" 2>"$OUT/compare.log" &
 CMP_PID=$!
-python3 "$HERE/scale_extra.py" sample "$CMP_PID" "$OUT/samples.txt" "$SAMPLE_EVERY" &
+python3 "$HERE/scale_extra.py" sample "$CMP_PID" "$OUT/samples.txt" "$SAMPLE_EVERY" "$FEDGATE" &
 SAMPLER_PID=$!
 wait "$CMP_PID"; rc=$?
 CMP_PID=""
