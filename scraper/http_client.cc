@@ -600,9 +600,15 @@ bool HttpClient::StartQueued() {
   return true;
 }
 
-void* HttpClient::PoolFor(absl::string_view url) {
-  void*& pool =
-      pools_[absl::Hash<absl::string_view>()(Authority(url)) % pools_.size()];
+void* HttpClient::PoolFor(const HttpRequest& request) {
+  const double phase = request.schedule_phase;
+  const size_t index =
+      phase >= 0 && phase < 1
+          ? std::min(static_cast<size_t>(phase * pools_.size()),
+                     pools_.size() - 1)
+          : absl::Hash<absl::string_view>()(Authority(request.url)) %
+                pools_.size();
+  void*& pool = pools_[index];
   if (pool == nullptr) {
     CURLSH* share = curl_share_init();
     // Only connections: no DNS cache (see SetUpEasy), and TLS sessions stay
@@ -629,7 +635,9 @@ void* HttpClient::SetUpEasy(Transfer* t) {
     free_easy_.pop_back();
     curl_easy_reset(easy);
   }
-  const HttpRequest& r = t->request;
+  HttpRequest& r = t->request;
+  t->body = std::move(r.body_buffer);
+  t->body.clear();
   t->body.reserve(r.body_size_hint + r.body_size_hint / 16 + 4096);
   t->headers = curl_slist_append(
       t->headers, absl::StrCat("Accept: ", kScrapeAcceptHeader).c_str());
@@ -655,7 +663,7 @@ void* HttpClient::SetUpEasy(Transfer* t) {
         t->headers, absl::StrCat("Host: ", t->route.host_header).c_str());
   }
   curl_easy_setopt(easy, CURLOPT_URL, url);
-  curl_easy_setopt(easy, CURLOPT_SHARE, PoolFor(r.url));
+  curl_easy_setopt(easy, CURLOPT_SHARE, PoolFor(r));
   curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
   if (!tls.ca_file.empty()) {
     curl_easy_setopt(easy, CURLOPT_CAINFO, tls.ca_file.c_str());

@@ -14,13 +14,17 @@
 //
 // Kept connections are spread over many small connection caches ("pools",
 // libcurl shares of CURL_LOCK_DATA_CONNECT, created on first use), chosen
-// by the URL's host:port, so a target always finds its connection in the
-// same pool. libcurl 7.88 walks the whole cache a transfer used when that
-// transfer is removed (curl_multi_remove_handle, close_connect_only), and
-// checks every idle connection of it for liveness with a poll() once a
-// second; with one cache of 5,000 idle keep-alive connections that was over
-// a third of fedgate's CPU at 5,000 targets (docs/performance.md). A pool
-// costs about 6 KiB.
+// by the request's schedule phase, else by the URL's host:port, so a target
+// always finds its connection in the same pool. libcurl 7.88 walks the
+// whole cache a transfer used when that transfer is removed
+// (curl_multi_remove_handle, close_connect_only), and checks every idle
+// connection of it for liveness with a poll() once a second when a transfer
+// starts in it; with one cache of 5,000 idle keep-alive connections that
+// was over a third of fedgate's CPU at 5,000 targets (docs/performance.md).
+// Pools by phase hold targets scraped close together in time, so a pool is
+// busy for a moment per interval and its liveness check runs about once per
+// scrape interval rather than once a second (a poll() per idle connection
+// each time). A pool costs about 6 KiB.
 //
 // Requests are sent as Prometheus 2.42 sends scrapes (scrape/scrape.go
 // targetScraper): `GET`, `Accept` (2.42's, OpenMetrics first),
@@ -90,6 +94,13 @@ struct HttpRequest {
   // TLS, authentication, proxy and redirect settings; null means the
   // defaults (HttpClientConfig()).
   std::shared_ptr<const HttpClientConfig> client_config;
+  // Where in its interval the target is scraped, in [0, 1) (the same for
+  // every scrape of a target); picks the connection pool. Outside [0, 1)
+  // (the default), the pool is picked by the URL's host:port.
+  double schedule_phase = -1;
+  // The buffer the body is read into: its capacity is reused (see
+  // HttpResponse::body); may be empty.
+  std::string body_buffer;
 };
 
 struct HttpResponse {
@@ -180,8 +191,9 @@ class HttpClient {
   absl::StatusOr<HttpResponse> Outcome(Transfer* transfer, int curl_code);
   // Returns an easy handle set up for `transfer` (reused when possible).
   void* SetUpEasy(Transfer* transfer);
-  // Returns the pool (CURLSH*) for the host:port of `url`, made on first use.
-  void* PoolFor(absl::string_view url);
+  // Returns the pool (CURLSH*) for `request` (its schedule phase, else the
+  // host:port of its URL), made on first use.
+  void* PoolFor(const HttpRequest& request);
   // Wakes the I/O thread; thread-safe.
   void Wake();
   // CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION (see the .cc).
