@@ -326,6 +326,7 @@ TEST(SeriesQueryTest, ManyNamesTakeMetadataFromTheFirstBatchToo) {
   // pick the same (first) batch's metadata.
   auto first = std::make_shared<ScrapeBatch>();
   auto second = std::make_shared<ScrapeBatch>();
+  std::vector<FamilyMetadata> gauges, counters;
   for (int i = 0; i < 40; ++i) {
     const std::string name = "f" + std::to_string(i);
     first->samples.push_back(
@@ -337,9 +338,11 @@ TEST(SeriesQueryTest, ManyNamesTakeMetadataFromTheFirstBatchToo) {
     gauge.type = MetricType::kGauge;
     FamilyMetadata counter = gauge;
     counter.type = MetricType::kCounter;
-    first->metadata.push_back(gauge);
-    second->metadata.push_back(counter);
+    gauges.push_back(gauge);
+    counters.push_back(counter);
   }
+  first->metadata = FamilyMetadataList(std::move(gauges));
+  second->metadata = FamilyMetadataList(std::move(counters));
   StoreSnapshot snapshot;
   snapshot.batches = {{1, first}, {2, second}};
   for (const char* selector :

@@ -1,5 +1,8 @@
 #include "merge/metric_metadata.h"
 
+#include <algorithm>
+#include <utility>
+
 namespace fedgate {
 
 absl::string_view TextTypeName(MetricType type) {
@@ -36,6 +39,113 @@ bool ParseTextTypeName(absl::string_view word, MetricType* type) {
     return false;
   }
   return true;
+}
+
+FamilyMetadataList::FamilyMetadataList(std::vector<FamilyMetadata> families)
+    : families_(std::make_shared<const std::vector<FamilyMetadata>>(
+          std::move(families))) {}
+
+const std::vector<FamilyMetadata>& FamilyMetadataList::families() const {
+  static const std::vector<FamilyMetadata>* const kNone =
+      new std::vector<FamilyMetadata>();
+  return families_ != nullptr ? *families_ : *kNone;
+}
+
+FamilyMetadataBuilder::FamilyMetadataBuilder(FamilyMetadataList previous)
+    : previous_(std::move(previous)) {}
+
+void FamilyMetadataBuilder::SetType(absl::string_view family, MetricType type) {
+  if (const FamilyMetadata* p = Matching(family); p != nullptr) {
+    if (p->type == type) {
+      seen_ |= kTypeSeen;
+      return;
+    }
+    Diverge();
+  }
+  Entry(family).type = type;
+}
+
+void FamilyMetadataBuilder::SetHelp(absl::string_view family,
+                                    absl::string_view help) {
+  if (const FamilyMetadata* p = Matching(family); p != nullptr) {
+    if (p->help == help) {
+      seen_ |= kHelpSeen;
+      return;
+    }
+    Diverge();
+  }
+  Entry(family).help.assign(help.data(), help.size());
+}
+
+void FamilyMetadataBuilder::SetUnit(absl::string_view family,
+                                    absl::string_view unit) {
+  if (const FamilyMetadata* p = Matching(family); p != nullptr) {
+    if (p->unit == unit) {
+      seen_ |= kUnitSeen;
+      return;
+    }
+    Diverge();
+  }
+  Entry(family).unit.assign(unit.data(), unit.size());
+}
+
+FamilyMetadataList FamilyMetadataBuilder::Finish() && {
+  if (!diverged_ && CurrentComplete() && matched_ == previous_.size()) {
+    return std::move(previous_);
+  }
+  if (!diverged_) Diverge();
+  if (fresh_.size() == previous_.size() &&
+      std::equal(fresh_.begin(), fresh_.end(), previous_.begin())) {
+    return std::move(previous_);  // Came out the same by another way.
+  }
+  return FamilyMetadataList(std::move(fresh_));
+}
+
+const FamilyMetadata* FamilyMetadataBuilder::Matching(
+    absl::string_view family) {
+  if (diverged_) return nullptr;
+  if (matched_ > 0 && previous_[matched_ - 1].name == family) {
+    return &previous_[matched_ - 1];
+  }
+  if (CurrentComplete() && matched_ < previous_.size() &&
+      previous_[matched_].name == family) {
+    seen_ = 0;
+    return &previous_[matched_++];
+  }
+  Diverge();
+  return nullptr;
+}
+
+bool FamilyMetadataBuilder::CurrentComplete() const {
+  if (matched_ == 0) return true;
+  const FamilyMetadata& p = previous_[matched_ - 1];
+  return (p.type == MetricType::kUntyped || (seen_ & kTypeSeen) != 0) &&
+         (p.help.empty() || (seen_ & kHelpSeen) != 0) &&
+         (p.unit.empty() || (seen_ & kUnitSeen) != 0);
+}
+
+void FamilyMetadataBuilder::Diverge() {
+  diverged_ = true;
+  fresh_.reserve(matched_ + 8);
+  for (size_t i = 0; i + 1 < matched_; ++i) {
+    fresh_.push_back(previous_[i]);
+  }
+  if (matched_ > 0) {
+    // The current family holds only what this scrape said so far.
+    const FamilyMetadata& p = previous_[matched_ - 1];
+    FamilyMetadata& m = fresh_.emplace_back();
+    m.name = p.name;
+    if ((seen_ & kTypeSeen) != 0) m.type = p.type;
+    if ((seen_ & kHelpSeen) != 0) m.help = p.help;
+    if ((seen_ & kUnitSeen) != 0) m.unit = p.unit;
+  }
+  for (size_t i = 0; i < fresh_.size(); ++i) index_.emplace(fresh_[i].name, i);
+}
+
+FamilyMetadata& FamilyMetadataBuilder::Entry(absl::string_view family) {
+  auto [it, inserted] = index_.try_emplace(family, fresh_.size());
+  if (inserted) fresh_.emplace_back().name = std::string(family);
+  return fresh_[it->second];
 }
 
 }  // namespace fedgate

@@ -149,7 +149,7 @@ struct ScrapeBatch {
   // nothing per sample.
   int64_t timestamp_ms = 0;
   std::vector<int64_t> timestamps;
-  std::vector<FamilyMetadata> metadata;
+  FamilyMetadataList metadata;
   // Whether the scrape succeeded, and when it started: leader election.
   bool up = true;
   // A fingerprint of the sequence of label sets (128 bits), so that a

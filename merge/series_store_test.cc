@@ -264,7 +264,7 @@ TEST(SeriesStoreDedupTest, CountsFamiliesWithConflictingMetadata) {
     m.name = "x";
     m.type = type;
     m.help = std::string(help);
-    batch->metadata.push_back(m);
+    batch->metadata = {m};
     return batch;
   };
   store.Publish(1, with_type(MetricType::kCounter, "h"));

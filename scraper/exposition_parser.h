@@ -203,6 +203,12 @@ class ExpositionParser {
   virtual MetricType type() const = 0;
   // kHelp: the help text, unescaped.
   virtual std::string help() const = 0;
+  // kHelp: the same without a copy where it can: a view of the body, or
+  // of `*storage` (where the text is unescaped into) when it has escapes.
+  virtual absl::string_view help_text(std::string* storage) const {
+    *storage = help();
+    return *storage;
+  }
   // kUnit: the unit.
   virtual absl::string_view unit() const = 0;
 };

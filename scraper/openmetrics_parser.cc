@@ -491,6 +491,12 @@ void OpenMetricsParser::GetLabels(std::vector<Label>* labels) const {
   BuildSeriesLabels(metric_name_, label_views_, labels);
 }
 
+absl::string_view OpenMetricsParser::help_text(std::string* storage) const {
+  if (raw_help_.find('\\') == absl::string_view::npos) return raw_help_;
+  UnescapeLabelText(raw_help_, /*quotes=*/true, storage);
+  return *storage;
+}
+
 std::string OpenMetricsParser::help() const {
   std::string text;
   UnescapeLabelText(raw_help_, /*quotes=*/true, &text);

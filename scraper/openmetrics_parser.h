@@ -62,6 +62,7 @@ class OpenMetricsParser final : public ExpositionParser {
   MetricType type() const override { return type_; }
   // kHelp: the text with `\\`, `\"` and `\n` unescaped.
   std::string help() const override;
+  absl::string_view help_text(std::string* storage) const override;
   absl::string_view unit() const override { return unit_; }
 
   // Returns the 1-based line number of the current entry.

@@ -68,9 +68,14 @@ std::string Render(const OpenMetricsParser& parser, ParseEntry entry) {
     case ParseEntry::kType:
       return absl::StrCat("type ", parser.family_name(), " ",
                           static_cast<int>(parser.type()));
-    case ParseEntry::kHelp:
-      return absl::StrCat("help ", parser.family_name(), " \"",
-                          Show(parser.help()), "\"");
+    case ParseEntry::kHelp: {
+      // help_text() must say what help() says, with or without a copy.
+      std::string storage;
+      const std::string help = parser.help();
+      return absl::StrCat(
+          "help ", parser.family_name(), " \"", Show(help), "\"",
+          parser.help_text(&storage) == help ? "" : " (help_text differs)");
+    }
     case ParseEntry::kUnit:
       return absl::StrCat("unit ", parser.family_name(), " \"", parser.unit(),
                           "\"");

@@ -95,6 +95,10 @@ absl::string_view ProtobufParser::family_name() const {
 
 std::string ProtobufParser::help() const { return family_->help(); }
 
+absl::string_view ProtobufParser::help_text(std::string* storage) const {
+  return family_->help();
+}
+
 absl::string_view ProtobufParser::unit() const { return family_->unit(); }
 
 absl::Status ProtobufParser::FamilyError(absl::string_view reason) const {

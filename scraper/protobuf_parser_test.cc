@@ -61,10 +61,13 @@ absl::StatusOr<std::vector<std::string>> ParseAll(absl::string_view body,
       case ParseEntry::kEof:
         if (natives != nullptr) *natives = parser.native_histograms();
         return out;
-      case ParseEntry::kHelp:
+      case ParseEntry::kHelp: {
+        std::string storage;
+        EXPECT_EQ(parser.help_text(&storage), parser.help());
         out.push_back(
             absl::StrCat("help ", parser.family_name(), " ", parser.help()));
         break;
+      }
       case ParseEntry::kType:
         out.push_back(absl::StrCat("type ", parser.family_name(), " ",
                                    TextTypeName(parser.type())));

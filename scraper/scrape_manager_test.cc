@@ -659,6 +659,46 @@ TEST(ScrapeManagerTest, CachedTextsKeepTheirLabelsAcrossChangingBodies) {
   }
 }
 
+// Each scrape's metadata is its body's; a steady body shares one list across
+// scrapes (no copy per scrape), a changed one gets its own.
+TEST(ScrapeManagerTest, MetadataFollowsTheBodyAndIsSharedWhileSteady) {
+  TestTarget app;
+  Fixture f;
+  const std::vector<std::pair<std::string, std::vector<FamilyMetadata>>>
+      bodies = {
+          {"# HELP a A.\n# TYPE a counter\na 1\n# TYPE b gauge\nb 2\n",
+           {{"a", MetricType::kCounter, "A.", ""},
+            {"b", MetricType::kGauge, "", ""}}},
+          {"# HELP a A\\\\2.\n# TYPE a counter\na 1\n# TYPE b gauge\nb 2\n",
+           {{"a", MetricType::kCounter, "A\\2.", ""},
+            {"b", MetricType::kGauge, "", ""}}},
+          {"# TYPE a counter\na 1\n# TYPE b gauge\nb 2\n",
+           {{"a", MetricType::kCounter, "", ""},
+            {"b", MetricType::kGauge, "", ""}}},
+          {"# TYPE b gauge\nb 2\n# TYPE a counter\na 1\n",
+           {{"b", MetricType::kGauge, "", ""},
+            {"a", MetricType::kCounter, "", ""}}},
+          {"b 2\na 1\n", {}},
+      };
+  app.Set(bodies[0].first);
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  for (const auto& [body, want] : bodies) {
+    SCOPED_TRACE(body);
+    app.Set(body);
+    std::shared_ptr<const ScrapeBatch> batch =
+        f.WaitForBatch(app.address(), [&](const ScrapeBatch& b) {
+          return std::vector<FamilyMetadata>(b.metadata.begin(),
+                                             b.metadata.end()) == want;
+        });
+    ASSERT_NE(batch, nullptr);
+    std::shared_ptr<const ScrapeBatch> next =
+        NextBatch(f, app.address(), batch);
+    ASSERT_NE(next, nullptr);
+    EXPECT_TRUE(next->metadata.SharesWith(batch->metadata));
+  }
+}
+
 // A body that fails to parse, or breaks sample_limit, fails the scrape but
 // keeps the scrape cache, as Prometheus's: the texts it did not reach are not
 // counted in scrape_series_added again when the body is good again.

@@ -855,6 +855,12 @@ void TextParser::GetLabels(std::vector<Label>* labels) const {
   BuildSeriesLabels(metric_name(), label_views_, labels);
 }
 
+absl::string_view TextParser::help_text(std::string* storage) const {
+  if (raw_help_.find('\\') == absl::string_view::npos) return raw_help_;
+  UnescapeLabelText(raw_help_, /*quotes=*/false, storage);
+  return *storage;
+}
+
 std::string TextParser::help() const {
   std::string text;
   UnescapeLabelText(raw_help_, /*quotes=*/false, &text);

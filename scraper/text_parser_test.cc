@@ -97,9 +97,14 @@ std::string Render(const TextParser& parser, ParseEntry entry) {
     case ParseEntry::kType:
       return absl::StrCat(line, "type ", parser.family_name(), " ",
                           TextTypeName(parser.type()));
-    case ParseEntry::kHelp:
-      return absl::StrCat(line, "help ", parser.family_name(), " \"",
-                          Show(parser.help()), "\"");
+    case ParseEntry::kHelp: {
+      // help_text() must say what help() says, with or without a copy.
+      std::string storage;
+      const std::string help = parser.help();
+      return absl::StrCat(
+          line, "help ", parser.family_name(), " \"", Show(help), "\"",
+          parser.help_text(&storage) == help ? "" : " (help_text differs)");
+    }
     case ParseEntry::kUnit:
       return absl::StrCat(line, "unit ", parser.family_name(), " ",
                           parser.unit());
