@@ -40,6 +40,10 @@ constexpr uint64_t kWakeTag = ~uint64_t{0};
 // No curl timer pending.
 constexpr int64_t kNoDeadline = -1;
 
+// The client whose I/O thread this is (null on other threads): Fetch() from
+// a callback or timer needs no wake-up.
+thread_local const HttpClient* io_thread_client = nullptr;
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -494,7 +498,37 @@ void HttpClient::Fetch(HttpRequest request, HttpCallback done) {
     transfer->done(absl::CancelledError("HTTP client is shutting down"));
     return;
   }
-  Wake();
+  // On the I/O thread, Run() starts the queue before it waits again.
+  if (io_thread_client != this) Wake();
+}
+
+void HttpClient::SetTimers(Timers* timers) {
+  absl::MutexLock lock(&timers_mu_);
+  timers_ = timers;
+  // The I/O thread asks the new ones when they are due.
+  if (timers != nullptr) Wake();
+}
+
+void HttpClient::RunTimers() {
+  absl::MutexLock lock(&timers_mu_);
+  timers_due_ = timers_ == nullptr ? absl::InfiniteFuture()
+                                   : timers_->RunDue(absl::Now());
+}
+
+int HttpClient::WaitForEvents(void* events, int max_events,
+                              absl::Duration timeout) {
+  auto* out = static_cast<epoll_event*>(events);
+  timeout = std::max(timeout, absl::ZeroDuration());
+  if (have_epoll_pwait2_) {
+    const timespec ts = absl::ToTimespec(timeout);
+    const int n = epoll_pwait2(epoll_fd_, out, max_events, &ts, nullptr);
+    if (n >= 0 || errno != ENOSYS) return n;
+    have_epoll_pwait2_ = false;  // Before Linux 5.11.
+  }
+  // Whole milliseconds, rounded up: never early.
+  return epoll_wait(epoll_fd_, out, max_events,
+                    static_cast<int>(absl::ToInt64Milliseconds(
+                        absl::Ceil(timeout, absl::Milliseconds(1)))));
 }
 
 void HttpClient::Shutdown() {
@@ -523,17 +557,21 @@ size_t HttpClient::InFlight() const {
 }
 
 void HttpClient::Run() {
+  io_thread_client = this;
   epoll_event events[kMaxEvents];
+  RunTimers();
   while (StartQueued()) {
-    int64_t wait_ms = kPollTimeoutMs;
+    absl::Duration wait = absl::Milliseconds(kPollTimeoutMs);
     if (timer_deadline_ms_ != kNoDeadline) {
-      wait_ms = std::clamp<int64_t>(timer_deadline_ms_ - NowMs(), 0, wait_ms);
+      wait = std::min(wait, absl::Milliseconds(timer_deadline_ms_ - NowMs()));
+    }
+    if (timers_due_ != absl::InfiniteFuture()) {
+      wait = std::min(wait, timers_due_ - absl::Now());
     }
     // Returns when a socket is ready, when curl's timers (connect and
-    // transfer timeouts, starting new transfers) are due, after
+    // transfer timeouts, starting new transfers) or ours are due, after
     // kPollTimeoutMs, or at once after Wake().
-    const int n =
-        epoll_wait(epoll_fd_, events, kMaxEvents, static_cast<int>(wait_ms));
+    const int n = WaitForEvents(events, kMaxEvents, wait);
     for (int i = 0; i < n; ++i) {
       if (events[i].data.u64 == kWakeTag) {
         uint64_t count;
@@ -548,6 +586,8 @@ void HttpClient::Run() {
       timer_deadline_ms_ = kNoDeadline;
       Act(CURL_SOCKET_TIMEOUT, 0);
     }
+    // After every wake-up: Wake() may mean that they changed.
+    RunTimers();
   }
   // Shutting down: abort what is in flight, then what is still queued.
   while (!active_.empty()) {

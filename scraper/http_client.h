@@ -40,14 +40,19 @@
 // limit is reached, so a huge body or a gzip bomb costs at most the limit in
 // memory. Secrets are never put into error messages.
 //
-// Hot path: one request per scrape; the body is read into one buffer sized
-// from the caller's hint, so a steady target costs one allocation per scrape.
+// The I/O thread also runs the caller's timers (HttpClient::Timers: the scrape
+// scheduler), so a due scrape is sent from the thread that waits for its
+// answer, without a thread switch or a wake-up in between; epoll_pwait2 waits
+// with nanosecond precision for the earliest of them.
 //
-// Thread-safety: thread-safe. Fetch() and InFlight() may be called from any
-// thread; the curl handles are used only by the I/O thread (and by
-// Shutdown() once that thread has exited). Callbacks run on the I/O thread
-// and must be short (hand the response to another thread); they may call
-// Fetch().
+// Hot path: one request per scrape; the body is read into one buffer sized
+// from the caller's hint (or a recycled one it hands in).
+//
+// Thread-safety: thread-safe. Fetch(), SetTimers(), Wake() and InFlight()
+// may be called from any thread; the curl handles are used only by the I/O
+// thread (and by Shutdown() once that thread has exited). Callbacks and
+// timers run on the I/O thread and must be short (hand the response to
+// another thread); they may call Fetch().
 
 #ifndef FEDGATE_SCRAPER_HTTP_CLIENT_H_
 #define FEDGATE_SCRAPER_HTTP_CLIENT_H_
@@ -126,6 +131,16 @@ using HttpCallback = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>)>;
 
 class HttpClient {
  public:
+  // Work the I/O thread runs between transfers, at times it is told.
+  class Timers {
+   public:
+    virtual ~Timers() = default;
+    // Runs what is due at `now`; returns when it next has something to run
+    // (absl::InfiniteFuture() for nothing). Called on the I/O thread only;
+    // may call Fetch().
+    virtual absl::Time RunDue(absl::Time now) = 0;
+  };
+
   struct Options {
     std::string user_agent = std::string(kDefaultUserAgent);
     // Idle connections kept for reuse, capped to a sixth of RLIMIT_NOFILE.
@@ -170,6 +185,14 @@ class HttpClient {
   // Returns the number of requests queued or in flight.
   size_t InFlight() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Has the I/O thread run `timers` (not owned; null: none) from now on.
+  // Replacing them waits for a RunDue() in progress, so once this returns
+  // the old ones are never called again; not from a timer or callback.
+  void SetTimers(Timers* timers) ABSL_LOCKS_EXCLUDED(timers_mu_);
+  // Wakes the I/O thread, which then asks its timers when they are next
+  // due (call after scheduling something earlier than they said).
+  void Wake();
+
  private:
   struct Transfer;  // One request in flight; defined in http_client.cc.
 
@@ -194,8 +217,11 @@ class HttpClient {
   // Returns the pool (CURLSH*) for `request` (its schedule phase, else the
   // host:port of its URL), made on first use.
   void* PoolFor(const HttpRequest& request);
-  // Wakes the I/O thread; thread-safe.
-  void Wake();
+  // Runs the timers that are due; sets `timers_due_`.
+  void RunTimers() ABSL_LOCKS_EXCLUDED(timers_mu_);
+  // epoll_wait for at most `timeout`, with epoll_pwait2's precision where
+  // the kernel has it.
+  int WaitForEvents(void* events, int max_events, absl::Duration timeout);
   // CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION (see the .cc).
   static int OnSocket(void* easy, int fd, int what, void* self,
                       void* socket_data);
@@ -212,6 +238,13 @@ class HttpClient {
   // Owned by the I/O thread: when curl wants its timers run (steady clock,
   // ms), or -1 for never.
   int64_t timer_deadline_ms_ = -1;
+  // Owned by the I/O thread: when `timers_` are next due.
+  absl::Time timers_due_ = absl::InfiniteFuture();
+  bool have_epoll_pwait2_ = true;  // Until the kernel says ENOSYS.
+
+  // Held by the I/O thread while it runs the timers.
+  absl::Mutex timers_mu_;
+  Timers* timers_ ABSL_GUARDED_BY(timers_mu_) = nullptr;
 
   // Owned by the I/O thread. A transfer knows its index in `active_`.
   std::vector<std::unique_ptr<Transfer>> active_;

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -302,6 +303,104 @@ TEST(HttpClientTest, ReusesConnections) {
   absl::StatusOr<HttpResponse> second = FetchAndWait(*client, request);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->new_connections, 0);
+}
+
+// Timers that run at the times they are given (sorted) and record when.
+class RecordingTimers : public HttpClient::Timers {
+ public:
+  void Schedule(std::vector<absl::Time> due) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    due_ = std::move(due);
+  }
+  // Runs on the I/O thread at each due time.
+  void OnRun(std::function<void()> run) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    run_ = std::move(run);
+  }
+  absl::Time RunDue(absl::Time now) override ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    while (!due_.empty() && due_.front() <= now) {
+      ran_.emplace_back(due_.front(), absl::Now());
+      due_.erase(due_.begin());
+      if (run_) run_();
+    }
+    return due_.empty() ? absl::InfiniteFuture() : due_.front();
+  }
+  // (due, ran) pairs.
+  std::vector<std::pair<absl::Time, absl::Time>> ran() const
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return ran_;
+  }
+  int calls() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<absl::Time> due_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> run_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<absl::Time, absl::Time>> ran_ ABSL_GUARDED_BY(mu_);
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// The I/O thread runs the timers at their times (never early), requests
+// fetched from a timer go out without a wake-up, and once SetTimers()
+// replaced them they are not called again.
+TEST(HttpClientTest, RunsTimersOnTheIoThread) {
+  TestServer server;
+  server.server().Get("/metrics",
+                      [](const httplib::Request&, httplib::Response& res) {
+                        res.set_content("m 1\n", "text/plain");
+                      });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+  RecordingTimers timers;
+  client->SetTimers(&timers);
+
+  absl::Mutex mu;
+  absl::CondVar cv;
+  std::vector<int> statuses;  // Of the requests fetched from the timers.
+  timers.OnRun([&] {
+    HttpRequest request;
+    request.url = server.Url("/metrics");
+    client->Fetch(
+        std::move(request), [&](absl::StatusOr<HttpResponse> response) {
+          absl::MutexLock lock(&mu);
+          statuses.push_back(response.ok() ? response->status_code : -1);
+          cv.SignalAll();
+        });
+  });
+  // Scheduled after the timers said "nothing": Wake() makes the I/O thread
+  // ask again.
+  const absl::Time start = absl::Now();
+  std::vector<absl::Time> due;
+  for (int i = 1; i <= 3; ++i) {
+    due.push_back(start + absl::Milliseconds(30 * i));
+  }
+  timers.Schedule(due);
+  client->Wake();
+  {
+    absl::MutexLock lock(&mu);
+    const absl::Time deadline = absl::Now() + kWait;
+    while (statuses.size() < 3 && !cv.WaitWithDeadline(&mu, deadline)) {
+    }
+    EXPECT_EQ(statuses, std::vector<int>({200, 200, 200}));
+  }
+  const std::vector<std::pair<absl::Time, absl::Time>> ran = timers.ran();
+  ASSERT_EQ(ran.size(), 3u);
+  for (const auto& [when, at] : ran) EXPECT_GE(at, when);
+
+  client->SetTimers(nullptr);
+  const int calls = timers.calls();
+  timers.Schedule({absl::Now()});
+  client->Wake();
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(timers.calls(), calls);
+  EXPECT_EQ(timers.ran().size(), 3u);
 }
 
 TEST(HttpClientTest, RunsManyRequestsAtOnce) {

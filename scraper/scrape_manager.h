@@ -14,9 +14,10 @@
 // target sets discovery has so far), ApplyTargetSets() whenever discovery
 // reports a change, Targets() for /api/v1/targets and gRPC, Stop() at exit.
 //
-// Threads, whatever the number of targets: one timer thread that starts due
-// scrapes, the HttpClient's I/O thread, and a pool of parse workers (one
-// per core) that turn bodies into batches and publish them. Hot path: the
+// Threads, whatever the number of targets: the HttpClient's I/O thread,
+// which also runs the scrape timers (due scrapes are sent from it), and a
+// pool of parse workers (one per core) that turn bodies into batches and
+// publish them. Hot path: the
 // parse workers, over every scraped byte (a scrape cache keyed by the raw
 // series text builds labels only for series new to the target).
 //
@@ -92,8 +93,8 @@ class ScrapeManager {
     std::string user_agent;  // "" means `fedgate/<version>`.
   };
 
-  // Starts the timer thread, the HTTP client and the parse workers; nothing
-  // is scraped until ApplyConfig(). InvalidArgument without a store.
+  // Starts the HTTP client (with the scrape timers) and the parse workers;
+  // nothing is scraped until ApplyConfig(). InvalidArgument without a store.
   static absl::StatusOr<std::unique_ptr<ScrapeManager>> Create(Options options);
   // Stops (see Stop()).
   ~ScrapeManager();
