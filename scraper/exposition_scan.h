@@ -84,10 +84,15 @@ inline __m128i Load16(const char* p) {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
 }
 
-// 0xFF in each byte of `v` within [lo, lo + span] (unsigned), else 0.
+// 0xFF in each byte of `v` within [lo, lo + span] (unsigned, span < 127),
+// else 0. The add moves `lo` to -128, so that one signed compare tells the
+// range apart (an unsigned min and an equality compare took one more
+// instruction and a register copy).
 inline __m128i InRange(__m128i v, char lo, char span) {
-  const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8(lo));
-  return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(span)), d);
+  const __m128i d = _mm_add_epi8(
+      v,
+      _mm_set1_epi8(static_cast<char>(0x80 - static_cast<unsigned char>(lo))));
+  return _mm_cmplt_epi8(d, _mm_set1_epi8(static_cast<char>(-128 + span + 1)));
 }
 
 // 0xFF in each byte of `v` that is [a-zA-Z0-9_] (with `colon`, also `:`).
