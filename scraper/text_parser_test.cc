@@ -927,6 +927,55 @@ TEST(TextParserTest, ClassifiedLinesReuseTheLabelsOfEarlierLines) {
   }
 }
 
+TEST(TextParserTest, ShortIntegerValuesParseAsGoParseFloat) {
+  // Values of up to 7 digits followed by a space or a newline are converted
+  // 8 bytes at a time when 8 bytes are left in the body. Values around those
+  // limits, at every distance from the body's end, must parse as the
+  // general lexer (ParseGoFloat) parses them.
+  const std::vector<std::string> values = {"0",
+                                           "7",
+                                           "00",
+                                           "0000000",
+                                           "00000000",
+                                           "1234567",
+                                           "9999999",
+                                           "12345678",
+                                           "99999999",
+                                           "123456789",
+                                           "0123",
+                                           "1a",
+                                           "12.5",
+                                           "1e3",
+                                           "-1",
+                                           "+1",
+                                           "1_0",
+                                           "9:",
+                                           "1/",
+                                           "1\x80",
+                                           "\xff",
+                                           "1\xfa"
+                                           "2",
+                                           "5{",
+                                           "09"};
+  const std::vector<std::string> tails = {
+      "\n", " 1700000000000\n", "\t\n", "  \n", "", " x\n"};
+  for (const std::string& value : values) {
+    for (const std::string& tail : tails) {
+      for (const char* after : {"", "z 1", "z 1\n", "\nzz 22\n"}) {
+        ExpectShortcutParsesAsGeneral("m", absl::StrCat(value, tail, after));
+        ExpectShortcutParsesAsGeneral("m{a=\"b\"}",
+                                      absl::StrCat(value, tail, after));
+      }
+    }
+  }
+  TextParser parser("m 1234567\nm 0000001 5\n");
+  ASSERT_EQ(*parser.Next(), ParseEntry::kSeries);
+  EXPECT_EQ(parser.value(), 1234567.0);
+  ASSERT_EQ(*parser.Next(), ParseEntry::kSeries);
+  EXPECT_EQ(parser.value(), 1.0);
+  EXPECT_EQ(parser.timestamp_ms(), 5);
+}
+
 TEST(TextParserTest, LineNumbersCountNewlinesInsideLabelValues) {
   const std::string body = "a{b=\"x\ny\nz\"} 1\nc 2\n\nd{e=\"\n\"} 3\nf{ 4\n";
   TextParser parser(body);
