@@ -84,10 +84,15 @@ inline __m128i Load16(const char* p) {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
 }
 
-// 0xFF in each byte of `v` within [lo, lo + span] (unsigned), else 0.
+// 0xFF in each byte of `v` within [lo, lo + span] (unsigned, span < 127),
+// else 0. The add moves `lo` to -128, so that one signed compare tells the
+// range apart (an unsigned min and an equality compare took one more
+// instruction and a register copy).
 inline __m128i InRange(__m128i v, char lo, char span) {
-  const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8(lo));
-  return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(span)), d);
+  const __m128i d = _mm_add_epi8(
+      v,
+      _mm_set1_epi8(static_cast<char>(0x80 - static_cast<unsigned char>(lo))));
+  return _mm_cmplt_epi8(d, _mm_set1_epi8(static_cast<char>(-128 + span + 1)));
 }
 
 // 0xFF in each byte of `v` that is [a-zA-Z0-9_] (with `colon`, also `:`).
@@ -221,8 +226,15 @@ LabelBlockMasks ClassifyLabelBlockBytes(const char* p);
 
 namespace exposition_scan_internal {
 #if defined(__SSE2__)
-// The masks of p[0..16), in the low 16 bits.
-inline LabelBlockMasks ClassifyLabelBytes16(const char* p) {
+// The masks of p[0..16), with name bytes and quotes where LabelBlockMasks
+// has the others (inverted once per block, not per 16 bytes).
+struct LabelBytes16 {
+  unsigned quote;
+  unsigned stop;
+  unsigned name_or_quote;
+};
+
+inline LabelBytes16 ClassifyLabelBytes16(const char* p) {
   const __m128i v = Load16(p);
   const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
   // A byte >= 0x80 has its top bit set already.
@@ -231,12 +243,9 @@ inline LabelBlockMasks ClassifyLabelBytes16(const char* p) {
                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
                    v);
   const __m128i name_or_quote = _mm_or_si128(NameBytes(v, false), quote);
-  LabelBlockMasks m;
-  m.quote = static_cast<unsigned>(_mm_movemask_epi8(quote));
-  m.stop = static_cast<unsigned>(_mm_movemask_epi8(stop));
-  m.non_name =
-      static_cast<unsigned>(_mm_movemask_epi8(name_or_quote)) ^ 0xFFFFu;
-  return m;
+  return {static_cast<unsigned>(_mm_movemask_epi8(quote)),
+          static_cast<unsigned>(_mm_movemask_epi8(stop)),
+          static_cast<unsigned>(_mm_movemask_epi8(name_or_quote))};
 }
 #endif
 }  // namespace exposition_scan_internal
@@ -245,15 +254,18 @@ inline LabelBlockMasks ClassifyLabelBytes16(const char* p) {
 inline LabelBlockMasks ClassifyLabelBlock(const char* p) {
   namespace esi = exposition_scan_internal;
 #if defined(__SSE2__)
-  const LabelBlockMasks m0 = esi::ClassifyLabelBytes16(p);
-  const LabelBlockMasks m1 = esi::ClassifyLabelBytes16(p + 16);
-  const LabelBlockMasks m2 = esi::ClassifyLabelBytes16(p + 32);
-  const LabelBlockMasks m3 = esi::ClassifyLabelBytes16(p + 48);
+  const esi::LabelBytes16 m0 = esi::ClassifyLabelBytes16(p);
+  const esi::LabelBytes16 m1 = esi::ClassifyLabelBytes16(p + 16);
+  const esi::LabelBytes16 m2 = esi::ClassifyLabelBytes16(p + 32);
+  const esi::LabelBytes16 m3 = esi::ClassifyLabelBytes16(p + 48);
+  auto join = [](uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
+    return a | b << 16 | c << 32 | d << 48;
+  };
   LabelBlockMasks m;
-  m.quote = m0.quote | m1.quote << 16 | m2.quote << 32 | m3.quote << 48;
-  m.stop = m0.stop | m1.stop << 16 | m2.stop << 32 | m3.stop << 48;
-  m.non_name =
-      m0.non_name | m1.non_name << 16 | m2.non_name << 32 | m3.non_name << 48;
+  m.quote = join(m0.quote, m1.quote, m2.quote, m3.quote);
+  m.stop = join(m0.stop, m1.stop, m2.stop, m3.stop);
+  m.non_name = ~join(m0.name_or_quote, m1.name_or_quote, m2.name_or_quote,
+                     m3.name_or_quote);
   return m;
 #else
   return esi::ClassifyLabelBlockBytes(p);

@@ -21,13 +21,14 @@
 //    NULs right after a label value's closing quote become part of the value.
 //
 // Cost: one pass; token bodies are scanned with SSE2 (exposition_scan.h), the
-// label-name uniqueness check runs while lexing (a 64-bit filter of names
-// seen, exact comparisons only on a filter hit), and raw newlines in label
-// values are counted on the way for the next line number. Lines of the shape
-// client libraries write take ParseClassifiedSeriesLine() past the corners
-// above, which checks a label set 64 bytes at a time with bitmasks (and
-// hands label sets over 1 KiB to the token-by-token
-// ParseSimpleSeriesLine()); any other line, and any error, the general
+// label-name uniqueness check runs while lexing (a two-word Bloom filter of
+// names seen, exact comparisons only on a filter hit), and raw newlines in
+// label values are counted on the way for the next line number. Lines of the
+// shape client libraries write take ParseClassifiedSeriesLine() past the
+// corners above, which checks a label set 64 bytes at a time with bitmasks
+// (and hands label sets over 1 KiB to the token-by-token
+// ParseSimpleSeriesLine()), and their values of up to 7 digits
+// ParseShortInteger(); any other line, and any error, the general
 // lexer. Next() allocates
 // nothing (it reuses label_views_) except when a series has more than 64
 // labels (the duplicate check then sorts a copy of the names). Unescaping
@@ -174,17 +175,55 @@ struct SeriesLine {
 // labels never make the check quadratic.
 constexpr size_t kMaxLexedUniquenessCheck = 32;
 
-// Returns the bit of a label name in ParseSeriesLine's 64-bit filter of the
-// names seen: from its length and first and last bytes, which tell apart
-// almost all names of one series (`code`, `component`, `le`...). A filter
-// hit (about half of the 10-label lines) costs a few exact comparisons; the
-// filter stays in a register.
-inline uint64_t NameBit(absl::string_view name) {
-  const uint32_t x =
-      static_cast<uint32_t>(name.size()) << 16 |
-      static_cast<uint32_t>(static_cast<unsigned char>(name.back())) << 8 |
-      static_cast<unsigned char>(name[0]);
-  return uint64_t{1} << ((x * 0x9E3779B1u) >> 26);
+constexpr std::array<uint64_t, 64> MakeBitMasks() {
+  std::array<uint64_t, 64> masks{};
+  for (int k = 0; k < 64; ++k) masks[k] = uint64_t{1} << k;
+  return masks;
+}
+
+// kBitMasks[k] is 1 << k.
+constexpr std::array<uint64_t, 64> kBitMasks = MakeBitMasks();
+
+// The label names of one series seen so far, as a Bloom filter of two
+// 64-bit words (one bit in each per name), for the uniqueness check while
+// lexing: a name whose two bits are both set already may repeat an earlier
+// one and is compared with the earlier names exactly. Why two words: with
+// one bit per name in one word, names collide somewhere in about half of the
+// random sets of 10 names (the birthday bound; 73% of those of 13), and a
+// Linkerd proxy's `target_addr` and `srv_group` did in a third of its lines;
+// each hit costs a mispredicted branch and a compare per earlier label. With
+// two words, random sets of 10 names hit in 6% (13 names: 13%). Which bits
+// of the product make the two made no difference on random names; bits
+// 58-63 and 40-45 keep the proxy's 15 names apart in all its lines with
+// NameFilterAdd()'s key and in 98% with WalkLabelQuotes()' (bits 58-63 and
+// 52-57: 76%).
+//
+// Adds the name whose key is `key` to the filter `*seen_a`, `*seen_b`;
+// returns true if it may have been added before. The key must be a function
+// of the name alone (the same name, the same key, wherever it is) that tells
+// the names of a label set apart as far as it can: NameFilterAdd() uses the
+// length and the first two and last bytes, so that names that share a
+// prefix or a suffix (`target_ip`, `target_port`) still differ.
+inline bool FilterAdd(uint64_t key, uint64_t* seen_a, uint64_t* seen_b) {
+  const uint64_t h = key * 0x9E3779B97F4A7C15u;
+  // Masks from a table: shifts by a variable count go through %cl on
+  // x86-64, and two of them kept one of the filter words on the stack.
+  const uint64_t a = kBitMasks[h >> 58];
+  const uint64_t b = kBitMasks[(h >> 40) & 63];
+  const bool hit = ((*seen_a & a) != 0) & ((*seen_b & b) != 0);
+  *seen_a |= a;
+  *seen_b |= b;
+  return hit;
+}
+
+// FilterAdd() with a key of `name` (not empty) alone.
+inline bool NameFilterAdd(absl::string_view name, uint64_t* seen_a,
+                          uint64_t* seen_b) {
+  auto byte = [](char c) { return uint64_t{static_cast<unsigned char>(c)}; };
+  return FilterAdd(uint64_t{name.size()} << 24 | byte(name[0]) << 16 |
+                       byte(name[name.size() > 1 ? 1 : 0]) << 8 |
+                       byte(name.back()),
+                   seen_a, seen_b);
 }
 
 // Parses the sample line whose metric name starts at `name_start`, filling
@@ -203,7 +242,8 @@ absl::Status ParseSeriesLine(const Cursor& cur, size_t name_start,
   // by index. Reported after the value and timestamp, in Prometheus's order.
   int reserved = -1;
   int repeated = -1;
-  uint64_t seen = 0;  // NameBit() of the earlier names.
+  uint64_t seen_a = 0;  // NameFilterAdd() of the earlier names.
+  uint64_t seen_b = 0;
 
   i = cur.SkipBlanks(i);
   if (cur.At(i) == '{') {
@@ -227,17 +267,13 @@ absl::Status ParseSeriesLine(const Cursor& cur, size_t name_start,
         if (reserved < 0 && name == kMetricNameLabel) {
           reserved = static_cast<int>(index);
         }
-        if (repeated < 0) {
-          const uint64_t bit = NameBit(name);
-          if ((seen & bit) != 0) {
-            for (size_t j = 0; j < index; ++j) {
-              if ((*labels)[j].first == name) {
-                repeated = static_cast<int>(index);
-                break;
-              }
+        if (repeated < 0 && NameFilterAdd(name, &seen_a, &seen_b)) {
+          for (size_t j = 0; j < index; ++j) {
+            if ((*labels)[j].first == name) {
+              repeated = static_cast<int>(index);
+              break;
             }
           }
-          seen |= bit;
         }
       }
       i = cur.SkipBlanks(i);
@@ -360,6 +396,43 @@ absl::Status ParseSeriesLine(const Cursor& cur, size_t name_start,
   return absl::OkStatus();
 }
 
+// Parses the sample value at b[start] as ParseGoFloat() does if it is 1 to 7
+// decimal digits (`0`, `909085`: most values of counters and histogram
+// buckets) followed by a space or a newline, and b[start, start + 8) lies in
+// the body `b[0, n)`: returns the offset just past the digits, or 0 (for
+// anything else, changing nothing). Why: the digits are found, checked and
+// converted 8 bytes at a time (SWAR), without the token scan, the call and
+// the loop per digit, whose exit depends on each value's length. The result
+// is the integer's double, as ParseGoFloat()'s (exact: below 2^53).
+inline size_t ParseShortInteger(const char* b, size_t start, size_t n,
+                                double* value) {
+  if (start + 8 > n) return 0;
+  uint64_t w = 0;
+  std::memcpy(&w, b + start, 8);  // Byte k is b[start + k].
+  // Bit 7 of byte k: b[start + k] is no digit. A digit's high nibble is 3
+  // and stays 3 when 6 is added; a carry out of a byte >= 0xFA reaches only
+  // later bytes, which are past a non-digit then.
+  constexpr uint64_t kHigh = 0xF0F0F0F0F0F0F0F0u;
+  constexpr uint64_t kThrees = 0x3030303030303030u;
+  const uint64_t off =
+      ((w & kHigh) ^ kThrees) | (((w + 0x0606060606060606u) & kHigh) ^ kThrees);
+  const uint64_t off_bits =
+      (off | off << 1 | off << 2 | off << 3) & 0x8080808080808080u;
+  if (off_bits == 0) return 0;  // 8 digits or more.
+  const unsigned length = static_cast<unsigned>(__builtin_ctzll(off_bits)) / 8;
+  const char after = b[start + length];
+  if (length == 0 || (after != ' ' && after != '\n')) return 0;
+  // The digits' values, most significant first, moved up to end in byte 7
+  // with zeros (leading zero digits) before them; the shift is 8 to 56.
+  uint64_t v = (w - kThrees) << (8 * (8 - length));
+  v = v * 10 + (v >> 8);  // Byte 2k + 1: the pair of digits 2k, 2k + 1.
+  v = ((v & 0x000000FF000000FFu) * (100 + (uint64_t{1000000} << 32)) +
+       ((v >> 16) & 0x000000FF000000FFu) * (1 + (uint64_t{10000} << 32))) >>
+      32;
+  *value = static_cast<double>(v);
+  return start + length;
+}
+
 // Parses the rest of a sample line of the shape client libraries write,
 // ` value[ timestamp]` and the newline, after a series text that spans
 // body[name_start, i). Returns false if the rest has another shape or does
@@ -373,11 +446,14 @@ bool ParseSimpleSampleTail(absl::string_view body, size_t name_start, size_t i,
   out->series_text = body.substr(name_start, i - name_start);
   if (at(i) != ' ') return false;
   const size_t value_start = ++i;
-  i = SkipSampleValueBytes(b, i, n);
-  if (i == value_start ||
-      !ParseGoFloat(body.substr(value_start, i - value_start), &out->value)
-           .ok()) {
-    return false;
+  i = ParseShortInteger(b, value_start, n, &out->value);
+  if (i == 0) {
+    i = SkipSampleValueBytes(b, value_start, n);
+    if (i == value_start ||
+        !ParseGoFloat(body.substr(value_start, i - value_start), &out->value)
+             .ok()) {
+      return false;
+    }
   }
   out->timestamp_ms.reset();
   if (at(i) == ' ') {
@@ -417,7 +493,8 @@ bool ParseSimpleSeriesLine(absl::string_view body, size_t name_start,
   out->metric_name = body.substr(name_start, i - name_start);
   if (at(i) == '{') {
     ++i;
-    uint64_t seen = 0;  // NameBit() of the earlier names.
+    uint64_t seen_a = 0;  // NameFilterAdd() of the earlier names.
+    uint64_t seen_b = 0;
     for (;;) {
       const size_t label_start = i;
       if (!Is(at(i), kLabelStart)) return false;
@@ -431,13 +508,11 @@ bool ParseSimpleSeriesLine(absl::string_view body, size_t name_start,
           name == kMetricNameLabel) {
         return false;
       }
-      const uint64_t bit = NameBit(name);
-      if ((seen & bit) != 0) {
+      if (NameFilterAdd(name, &seen_a, &seen_b)) {
         for (const auto& earlier : *labels) {
           if (earlier.first == name) return false;
         }
       }
-      seen |= bit;
       auto& label = labels->emplace_back();
       label.first = name;
       label.second = absl::string_view(b + value_start, i - value_start);
@@ -473,12 +548,104 @@ inline uint64_t PrefixXor(uint64_t x) {
   return x;
 }
 
+// Walks the quotes of a label set that starts at b[base]
+// (ParseClassifiedSeriesLine()'s second pass), replacing `*labels` with its
+// labels. quotes[k] is the quote mask of the block at b[base + 64 * k]; the
+// blocks end with the one holding `stop`, followed by a sentinel block of all
+// ones: its quotes lie past `stop`, where the walk fails, and are too many to
+// run out of within a label, so that next_quote() needs no bound (nor a
+// branch per block boundary). Returns the offset of the closing `}`, or 0 if
+// the quotes do not pair up into at most 32 unique labels of the client shape
+// (`*labels` is then unspecified).
+size_t WalkLabelQuotes(const char* b, size_t base, size_t stop,
+                       const uint64_t* quotes, LabelViews* labels) {
+  const uint64_t* next_block = quotes + 1;
+  size_t block_base = base;      // The byte of bit 0 of the walked block.
+  uint64_t pending = quotes[0];  // The quotes not yet walked in it.
+  auto next_quote = [&]() {
+    while (pending == 0) {
+      block_base += 64;
+      pending = *next_block++;
+    }
+    const size_t quote =
+        block_base + static_cast<uint32_t>(__builtin_ctzll(pending));
+    pending &= pending - 1;
+    return quote;
+  };
+  // `*labels` keeps the previous line's labels: overwritten in place,
+  // they cost no size update and no zeroing per label (a vector's
+  // emplace_back() does both).
+  auto* views = labels->data();
+  auto* view = views;  // The next label's.
+  // Up to here without growing `*labels` or passing the label limit.
+  auto* room = views + std::min(labels->size(), kMaxLexedUniquenessCheck);
+  // NameFilterAdd() of the earlier names, in registers.
+  uint64_t seen_a = 0;
+  uint64_t seen_b = 0;
+  size_t name_begin = base;
+  for (;;) {
+    const size_t open = next_quote();
+    const size_t close = next_quote();
+    // Before `stop`, b[close + 1] is in the body (the body's end reads as
+    // a stop byte). (open >= name_begin: `""` or `",="` fail below.)
+    if (close + 1 >= stop || b[open - 1] != '=' ||
+        !Is(b[name_begin], kLabelStart)) {
+      // A comma before the `}` (`{a="1",}`) ends the set too.
+      if (view != views && name_begin < stop && b[name_begin] == '}') {
+        labels->resize(static_cast<size_t>(view - views));
+        return name_begin;
+      }
+      return 0;
+    }
+    const char* const name = b + name_begin;
+    const size_t name_size = open - 1 - name_begin;
+    if (view == room) {
+      const size_t count = static_cast<size_t>(view - views);
+      if (count == kMaxLexedUniquenessCheck) return 0;
+      // More labels than the previous line's.
+      labels->emplace_back();
+      views = labels->data();
+      view = views + count;
+      room = view + 1;
+    }
+    if (name_size == kMetricNameLabel.size() &&
+        std::memcmp(name, kMetricNameLabel.data(), name_size) == 0) {
+      return 0;
+    }
+    // The name's first two and last two bytes, counting the `=` after
+    // it: two loads, where NameFilterAdd() takes three and a select.
+    uint16_t head = 0;
+    uint16_t tail_bytes = 0;
+    std::memcpy(&head, name, 2);
+    std::memcpy(&tail_bytes, b + open - 2, 2);
+    if (FilterAdd(uint64_t{name_size} << 32 | uint64_t{tail_bytes} << 16 | head,
+                  &seen_a, &seen_b)) {
+      for (const auto* earlier = views; earlier != view; ++earlier) {
+        if (earlier->first == absl::string_view(name, name_size)) {
+          return 0;
+        }
+      }
+    }
+    view->first = absl::string_view(name, name_size);
+    view->second = absl::string_view(b + open + 1, close - open - 1);
+    ++view;
+    const char after = b[close + 1];
+    if (after == '}') {
+      labels->resize(static_cast<size_t>(view - views));
+      return close + 1;
+    }
+    if (after != ',') return 0;
+    name_begin = close + 2;
+  }
+}
+
 // Does what ParseSimpleSeriesLine() does, with its contract (same lines, same
-// results), checking the label set 64 bytes at a time. Why: token by token,
-// each token's end is the address of the next token's load, a chain of
-// about 15 cycles per token; the masks of a block (quotes, stop bytes,
-// non-name bytes: exposition_scan.h ClassifyLabelBlock) depend only on its
-// address, and the walk over them chains only a bit clear per quote.
+// results), except that it replaces `*labels` (reusing its entries) instead
+// of appending to an empty vector, checking the label set 64 bytes at a time.
+// Why: token by token, each token's end is the address of the next token's
+// load, a chain of about 15 cycles per token; the masks of a block (quotes,
+// stop bytes, non-name bytes: exposition_scan.h ClassifyLabelBlock) depend only
+// on its address, and the walk over them chains only a bit clear per quote.
 //
 // Two passes over the label set `{...}`:
 //  1. Classify each block up to the first stop byte (`\`, newline,
@@ -499,7 +666,7 @@ bool ParseClassifiedSeriesLine(absl::string_view body, size_t name_start,
   out->metric_name = body.substr(name_start, i - name_start);
   if (at(i) == '{') {
     const size_t base = i + 1;  // The byte of bit 0 of block 0.
-    uint64_t quotes[kMaxLabelBlocks];
+    uint64_t quotes[kMaxLabelBlocks + 1];
     uint64_t unexplained[kMaxLabelBlocks];
     int blocks = 0;
     size_t stop = 0;           // The first stop byte.
@@ -508,6 +675,7 @@ bool ParseClassifiedSeriesLine(absl::string_view body, size_t name_start,
     char tail[64];
     for (;;) {
       if (blocks == kMaxLabelBlocks) {
+        labels->clear();
         return ParseSimpleSeriesLine(body, name_start, labels, out);
       }
       const size_t s = base + 64 * static_cast<size_t>(blocks);
@@ -532,57 +700,9 @@ bool ParseClassifiedSeriesLine(absl::string_view body, size_t name_start,
         break;
       }
     }
-    int block = 0;
-    uint64_t pending = quotes[0];  // The quotes not yet walked in `block`.
-    auto next_quote = [&](size_t* quote) {
-      while (pending == 0) {
-        if (++block == blocks) return false;
-        pending = quotes[block];
-      }
-      *quote = base + 64 * static_cast<size_t>(block) +
-               static_cast<size_t>(__builtin_ctzll(pending));
-      pending &= pending - 1;
-      return true;
-    };
-    uint64_t seen = 0;  // NameBit() of the earlier names.
-    size_t name_begin = base;
-    size_t end = 0;  // The closing `}`.
-    for (;;) {
-      size_t open = 0;
-      size_t close = 0;
-      // (open > name_begin unless b[open - 1] is `{` or `,`.)
-      if (!next_quote(&open) || !next_quote(&close) || b[open - 1] != '=' ||
-          !Is(b[name_begin], kLabelStart)) {
-        return false;
-      }
-      const absl::string_view name(b + name_begin, open - 1 - name_begin);
-      if (labels->size() >= kMaxLexedUniquenessCheck ||
-          name == kMetricNameLabel) {
-        return false;
-      }
-      const uint64_t bit = NameBit(name);
-      if ((seen & bit) != 0) {
-        for (const auto& earlier : *labels) {
-          if (earlier.first == name) return false;
-        }
-      }
-      seen |= bit;
-      auto& label = labels->emplace_back();
-      label.first = name;
-      label.second = absl::string_view(b + open + 1, close - open - 1);
-      const char after = at(close + 1);
-      if (after == '}') {
-        end = close + 1;
-        break;
-      }
-      if (after != ',') return false;
-      name_begin = close + 2;
-      if (at(name_begin) == '}') {
-        end = name_begin;
-        break;
-      }
-    }
-    if (end >= stop) return false;
+    quotes[blocks] = ~uint64_t{0};  // WalkLabelQuotes()'s sentinel.
+    const size_t end = WalkLabelQuotes(b, base, stop, quotes, labels);
+    if (end == 0 || end >= stop) return false;
     const size_t length = end - base;
     for (size_t k = 0; k < length / 64; ++k) {
       if (unexplained[k] != 0) return false;
@@ -592,6 +712,8 @@ bool ParseClassifiedSeriesLine(absl::string_view body, size_t name_start,
       return false;
     }
     i = end + 1;
+  } else {
+    labels->clear();
   }
   return ParseSimpleSampleTail(body, name_start, i, out);
 }
@@ -732,7 +854,6 @@ absl::StatusOr<ParseEntry> TextParser::Next() {
       }
       cached_ = nullptr;
       labels_pending_ = false;
-      label_views_.clear();
       SeriesLine series;
       if (i != pos_ ||
           !ParseClassifiedSeriesLine(body_, i, &label_views_, &series)) {
