@@ -124,14 +124,16 @@ extra_suites() {
   run_suite fuzz.selector_parser bash tests/fuzz/run_fuzzers.sh selector_parser
   run_suite fuzz.config_parser bash tests/fuzz/run_fuzzers.sh config_parser
   # ThreadSanitizer over the concurrent core: interned label sets, the store
-  # with its dedup groups, scrape loops publishing while readers select. (Left
+  # with its dedup groups, scrape loops publishing while readers select, the
+  # HTTP client's I/O thread running the scrape timers. (Left
   # out: the gRPC and HTTP-server tests, as Debian's gRPC is not instrumented,
   # and code waiting with absl::Mutex::Await, whose conditions Debian's
   # uninstrumented Abseil evaluates on other threads, which TSan reports as
   # races on fields only ever touched under the mutex.)
   run_suite tsan bazel test --config=tsan --keep_going --test_output=errors \
     --jobs="${JOBS}" --local_test_jobs="${JOBS}" \
-    //merge/... //scraper:scrape_manager_test //gateway:series_query_test
+    //merge/... //scraper:scrape_manager_test //scraper:http_client_test \
+    //gateway:series_query_test
   # Every test again under AddressSanitizer + UBSan (.bazelrc --config=asan), in the same output
   # base (other configuration directory): one case here; the failing targets are in the log.
   run_suite asan_ubsan bazel test //... --config=asan --keep_going --test_output=errors \

@@ -8,6 +8,13 @@
 // the real ones found with dlsym(RTLD_NEXT), and tell TSan about the
 // acquire/release edges.
 //
+// Abseil's deadlock detector (on in Debian's build) keeps a lock graph
+// guarded by Abseil's own SpinLock, which TSan cannot see either; the
+// memmove()s it does while inserting an edge showed up as races between two
+// threads that each take nested Mutexes. __tsan_default_suppressions() tells
+// TSan to ignore what that library does through intercepted calls, and only
+// that: the detector itself stays on.
+//
 // Thread-safety: as absl::Mutex. Only for sanitizer builds.
 
 #include <dlfcn.h>
@@ -34,6 +41,10 @@ F Real(const char* name) {
 }
 
 }  // namespace
+
+extern "C" const char* __tsan_default_suppressions() {
+  return "called_from_lib:libabsl_graphcycles_internal.so\n";
+}
 
 // Debian builds Abseil with the inline namespace `debian3`.
 #define FEDGATE_ABSL_SYMBOL(name) "_ZN4absl7debian3" name
