@@ -54,39 +54,32 @@ const std::vector<FamilyMetadata>& FamilyMetadataList::families() const {
 FamilyMetadataBuilder::FamilyMetadataBuilder(FamilyMetadataList previous)
     : previous_(std::move(previous)) {}
 
-void FamilyMetadataBuilder::SetType(absl::string_view family, MetricType type) {
+template <typename Field, typename Value>
+void FamilyMetadataBuilder::Set(absl::string_view family,
+                                Field FamilyMetadata::*field, Value value,
+                                SeenField seen) {
   if (const FamilyMetadata* p = Matching(family); p != nullptr) {
-    if (p->type == type) {
-      seen_ |= kTypeSeen;
+    if (p->*field == value) {
+      seen_ |= seen;
       return;
     }
     Diverge();
   }
-  Entry(family).type = type;
+  Entry(family).*field = Field(value);
+}
+
+void FamilyMetadataBuilder::SetType(absl::string_view family, MetricType type) {
+  Set(family, &FamilyMetadata::type, type, kTypeSeen);
 }
 
 void FamilyMetadataBuilder::SetHelp(absl::string_view family,
                                     absl::string_view help) {
-  if (const FamilyMetadata* p = Matching(family); p != nullptr) {
-    if (p->help == help) {
-      seen_ |= kHelpSeen;
-      return;
-    }
-    Diverge();
-  }
-  Entry(family).help.assign(help.data(), help.size());
+  Set(family, &FamilyMetadata::help, help, kHelpSeen);
 }
 
 void FamilyMetadataBuilder::SetUnit(absl::string_view family,
                                     absl::string_view unit) {
-  if (const FamilyMetadata* p = Matching(family); p != nullptr) {
-    if (p->unit == unit) {
-      seen_ |= kUnitSeen;
-      return;
-    }
-    Diverge();
-  }
-  Entry(family).unit.assign(unit.data(), unit.size());
+  Set(family, &FamilyMetadata::unit, unit, kUnitSeen);
 }
 
 FamilyMetadataList FamilyMetadataBuilder::Finish() && {

@@ -106,6 +106,12 @@ class FamilyMetadataBuilder {
  private:
   enum SeenField : uint8_t { kTypeSeen = 1, kHelpSeen = 2, kUnitSeen = 4 };
 
+  // SetType/SetHelp/SetUnit: keeps matching while `value` equals the
+  // previous list's `field` (marking it `seen`), else diverges and sets it.
+  template <typename Field, typename Value>
+  void Set(absl::string_view family, Field FamilyMetadata::*field, Value value,
+           SeenField seen);
+
   // While matching: returns the previous list's entry for `family` (the
   // current one, or the next one once the current one is complete). Else,
   // or if `family` breaks the match, returns null (and stops matching).
