@@ -43,6 +43,11 @@ namespace {
 // apart (better compression upstream). Only for intervals above 200ms.
 constexpr absl::Duration kScrapeTimestampTolerance = absl::Milliseconds(2);
 
+// Bodies up to this size are parsed on the HTTP client's I/O thread as
+// they arrive, larger ones on a parse worker. At ~1 GB/s for parse, relabel
+// cache and store together, 256 KiB holds the I/O thread for about 0.25 ms.
+constexpr size_t kInlineParseMaxBytes = size_t{256} << 10;
+
 // The synthetic series of every scrape, in the order they are appended.
 enum ReportSeries {
   kUp,
@@ -716,7 +721,16 @@ bool ScrapeLoop::Tick(absl::Time due) {
       std::move(request),
       [self = shared_from_this(), shared, start,
        timestamp_ms](absl::StatusOr<HttpResponse> response) mutable {
-        // On the I/O thread: hand over to a worker at once.
+        // On the I/O thread. A failure or a small body is completed here:
+        // handing it to a worker cost more than parsing it (a futex wake
+        // and two context switches per scrape, ~10% of the CPU at 5,000
+        // targets), and the body is still in this core's cache. A large
+        // one goes to a worker, so that the I/O thread keeps serving the
+        // other transfers and timers.
+        if (!response.ok() || response->body.size() <= kInlineParseMaxBytes) {
+          self->Complete(start, timestamp_ms, std::move(response));
+          return;
+        }
         shared->workers->Submit([self = std::move(self), start, timestamp_ms,
                                  response = std::move(response)]() mutable {
           self->Complete(start, timestamp_ms, std::move(response));

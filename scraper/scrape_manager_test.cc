@@ -1194,6 +1194,46 @@ TEST(ScrapeManagerTest, BodySizeLimitFailsTheScrape) {
             nullptr);
 }
 
+// Bodies over 256 KiB are parsed on a worker, smaller ones on the I/O
+// thread: both give the same batches, scrape after scrape.
+TEST(ScrapeManagerTest, LargeAndSmallBodiesAreParsedAlike) {
+  // `n` series of about 100 bytes each, valued `value`.
+  const auto body = [](int n, int value) {
+    std::string out = "# TYPE big_series gauge\n";
+    for (int i = 0; i < n; ++i) {
+      absl::StrAppend(&out, "big_series{index=\"", i, "\",padding=\"",
+                      std::string(60, 'p'), "\"} ", value, "\n");
+    }
+    return out;
+  };
+  TestTarget big;
+  big.Set(body(5000, 1));
+  ASSERT_GT(body(5000, 1).size(), size_t{400} << 10);
+  TestTarget small;
+  small.Set(body(10, 1));
+  Fixture f;
+  ASSERT_TRUE(f.manager
+                  ->ApplyConfig(MakeConfig(
+                      {Job("app", {big.address(), small.address()})}))
+                  .ok());
+  for (int value : {1, 2}) {
+    big.Set(body(5000, value));
+    small.Set(body(10, value));
+    for (const auto& [target, n] :
+         {std::pair<const TestTarget*, int>{&big, 5000}, {&small, 10}}) {
+      const auto done = [value](const ScrapeBatch& b) {
+        return HasUp(b, 1) && Value(b, "big_series") == value;
+      };
+      std::shared_ptr<const ScrapeBatch> batch =
+          f.WaitForBatch(target->address(), done);
+      ASSERT_NE(batch, nullptr) << target->address() << " value " << value;
+      // The series, `up` and the four scrape_* series.
+      EXPECT_EQ(batch->samples.size(), static_cast<size_t>(n) + 5);
+      EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), n);
+    }
+  }
+}
+
 TEST(ScrapeManagerTest, ASeriesWithTooManyLabelsFailsTheScrape) {
   std::string line = "m{";
   for (size_t i = 0; i <= LabelSet::kMaxLabels; ++i) {
