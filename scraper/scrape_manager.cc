@@ -407,8 +407,14 @@ class BodyBufferPool {
 // wake-ups per scrape (~10% of the CPU at 5,000 targets).
 class ScrapeScheduler final : public HttpClient::Timers {
  public:
-  // Runs on `http`'s I/O thread, which must outlive this.
-  explicit ScrapeScheduler(HttpClient* http) : http_(http) {
+  // Runs on `http`'s I/O thread, which must outlive this. Woken for a due
+  // tick, it also starts the ticks due within `early` (ScrapeManager::
+  // Options::early_ticks). Scrapes of 5,000 targets at 15 s are 3 ms apart
+  // on average: starting a quarter of them up to 1 ms early saves as many
+  // wake-ups. Their timestamps stay the ideal tick's (Prometheus's
+  // alignment applies to early ticks too), as does the next tick.
+  ScrapeScheduler(HttpClient* http, absl::Duration early)
+      : http_(http), early_(early) {
     http_->SetTimers(this);
   }
   ~ScrapeScheduler() override { Shutdown(); }
@@ -431,6 +437,7 @@ class ScrapeScheduler final : public HttpClient::Timers {
   };
 
   HttpClient* const http_;
+  const absl::Duration early_;
   absl::Mutex mu_;
   std::priority_queue<Entry> heap_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
@@ -451,9 +458,9 @@ struct ScrapeShared {
 };
 
 // One target's scrape loop. Ticks come from the scrape timers (on the HTTP
-// client's I/O thread); a tick starts
-// an HTTP request unless the previous scrape is still running; the response
-// is parsed and published on a worker thread.
+// client's I/O thread); a tick starts an HTTP request unless the previous
+// scrape is still running; the response is parsed and published on the I/O
+// thread (at most kInlineParseMaxBytes) or a worker thread.
 class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
  public:
   ScrapeLoop(TargetId id, ScrapeTarget target, DedupSettings dedup,
@@ -509,7 +516,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
     int64_t series_added = 0;
   };
 
-  // Worker thread: turns the response into a batch and publishes it.
+  // I/O or worker thread: turns the response into a batch and publishes it.
   void Complete(absl::Time start, int64_t timestamp_ms,
                 absl::StatusOr<HttpResponse> response) ABSL_LOCKS_EXCLUDED(mu_);
   // Parses `body` into `batch` (series with target labels, metadata) with
@@ -641,7 +648,9 @@ absl::Time ScrapeScheduler::RunDue(absl::Time now) {
   {
     absl::MutexLock lock(&mu_);
     if (shutting_down_) return absl::InfiniteFuture();
-    while (!heap_.empty() && heap_.top().due <= now) {
+    // Ticks due within early_ start now: the I/O thread wakes once for
+    // them all.
+    while (!heap_.empty() && heap_.top().due <= now + early_) {
       due_.push_back(heap_.top());
       heap_.pop();
     }
@@ -673,7 +682,9 @@ absl::Time ScrapeScheduler::RunDue(absl::Time now) {
 
 bool ScrapeLoop::Tick(absl::Time due) {
   const absl::Time start = absl::Now();
-  shared_->metrics.tick_lateness->Observe(absl::ToDoubleSeconds(start - due));
+  // A tick started early (ScrapeScheduler) counts as on time.
+  shared_->metrics.tick_lateness->Observe(
+      absl::ToDoubleSeconds(std::max(start - due, absl::ZeroDuration())));
   std::string forced_error;
   {
     absl::MutexLock lock(&mu_);
@@ -1129,7 +1140,8 @@ absl::StatusOr<std::unique_ptr<ScrapeManager>> ScrapeManager::Create(
         std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   }
   shared->workers = std::make_unique<ScrapeWorkerPool>(threads);
-  shared->scheduler = std::make_unique<ScrapeScheduler>(shared->http.get());
+  shared->scheduler = std::make_unique<ScrapeScheduler>(
+      shared->http.get(), std::max(options.early_ticks, absl::ZeroDuration()));
   return std::unique_ptr<ScrapeManager>(new ScrapeManager(std::move(shared)));
 }
 

@@ -15,11 +15,12 @@
 // reports a change, Targets() for /api/v1/targets and gRPC, Stop() at exit.
 //
 // Threads, whatever the number of targets: the HttpClient's I/O thread,
-// which also runs the scrape timers (due scrapes are sent from it), and a
-// pool of parse workers (one per core) that turn bodies into batches and
-// publish them. Hot path: the
-// parse workers, over every scraped byte (a scrape cache keyed by the raw
-// series text builds labels only for series new to the target).
+// which also runs the scrape timers (due scrapes are sent from it) and
+// turns bodies of up to 256 KiB into batches and publishes them as they
+// arrive, and a pool of parse workers (one per core) that do so for larger
+// bodies. Hot path: the parse, over every scraped byte (a scrape cache
+// keyed by the raw series text builds labels only for series new to the
+// target).
 //
 // Thread-safety: thread-safe.
 
@@ -85,8 +86,11 @@ class ScrapeManager {
     SeriesStore* store = nullptr;  // Required; must outlive the manager.
     // Self-metrics (`fedgate_scrape_*`) are registered here; may be null.
     prometheus::Registry* registry = nullptr;
-    // Parse workers; 0 means one per core.
+    // Parse workers (for bodies over 256 KiB); 0 means one per core.
     int parse_threads = 0;
+    // Woken for a due scrape tick, the I/O thread also starts the ticks due
+    // within this much time (their timestamps stay the ideal tick times).
+    absl::Duration early_ticks = absl::Milliseconds(1);
     // The host name mixed into scrape phases (with the external labels);
     // "" means this machine's FQDN, found as Prometheus finds it.
     std::string hostname;

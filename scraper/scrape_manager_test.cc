@@ -162,8 +162,9 @@ std::shared_ptr<const Config> MakeConfig(std::vector<ScrapeConfig> jobs) {
 
 // A manager scraping into its own store, with its own registry.
 struct Fixture {
-  Fixture() {
+  explicit Fixture(absl::Duration early_ticks = absl::Milliseconds(1)) {
     ScrapeManager::Options options;
+    options.early_ticks = early_ticks;
     options.store = &store;
     options.registry = &registry;
     options.hostname = "test-host";
@@ -1232,6 +1233,54 @@ TEST(ScrapeManagerTest, LargeAndSmallBodiesAreParsedAlike) {
       EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), n);
     }
   }
+}
+
+// A tick started early, with an earlier one (Options::early_ticks), keeps
+// its ideal timestamp: a target's timestamps stay exactly intervals apart.
+TEST(ScrapeManagerTest, EarlyTicksKeepTheirIdealTimestamps) {
+  constexpr absl::Duration kEarly = absl::Milliseconds(100);
+  // Six targets in a 300 ms interval: two of them are at most 50 ms apart,
+  // so every round has an early tick.
+  std::vector<std::unique_ptr<TestTarget>> targets;
+  std::vector<std::string> addresses;
+  for (int i = 0; i < 6; ++i) {
+    targets.push_back(std::make_unique<TestTarget>());
+    targets.back()->Set("m 1\n");
+    addresses.push_back(targets.back()->address());
+  }
+  Fixture f(kEarly);
+  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({Job("app", addresses)})).ok());
+  // Per target: timestamp (ms) -> when the scrape started.
+  std::map<TargetId, std::map<int64_t, absl::Time>> seen;
+  WaitFor([&] {
+    std::shared_ptr<const StoreSnapshot> snapshot = f.store.Snapshot();
+    for (const auto& [id, batch] : snapshot->batches) {
+      seen[id][batch->timestamp_ms] = batch->scrape_time;
+    }
+    if (seen.size() < targets.size()) return false;
+    for (const auto& [id, batches] : seen) {
+      if (batches.size() < 5) return false;
+    }
+    return true;
+  });
+  ASSERT_EQ(seen.size(), targets.size());
+  int early = 0;
+  for (const auto& [id, batches] : seen) {
+    ASSERT_GE(batches.size(), 5u) << "target " << id;
+    std::optional<int64_t> first_early;
+    for (const auto& [timestamp_ms, started] : batches) {
+      const absl::Time ideal = absl::FromUnixMillis(timestamp_ms);
+      if (started >= ideal) continue;
+      ++early;
+      EXPECT_LE(ideal - started, kEarly + absl::Milliseconds(1));
+      if (!first_early.has_value()) first_early = timestamp_ms;
+      EXPECT_EQ(
+          (timestamp_ms - *first_early) % absl::ToInt64Milliseconds(kInterval),
+          0)
+          << "target " << id;
+    }
+  }
+  EXPECT_GT(early, 0);
 }
 
 TEST(ScrapeManagerTest, ASeriesWithTooManyLabelsFailsTheScrape) {
