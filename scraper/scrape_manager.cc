@@ -734,7 +734,7 @@ bool ScrapeLoop::Tick(absl::Time due) {
        timestamp_ms](absl::StatusOr<HttpResponse> response) mutable {
         // On the I/O thread. A failure or a small body is completed here:
         // handing it to a worker cost more than parsing it (a futex wake
-        // and two context switches per scrape, ~10% of the CPU at 5,000
+        // and two context switches per scrape, ~15% of the CPU at 5,000
         // targets), and the body is still in this core's cache. A large
         // one goes to a worker, so that the I/O thread keeps serving the
         // other transfers and timers.
