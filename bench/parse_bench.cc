@@ -27,6 +27,7 @@
 //   BM_ProtobufParse       ProtobufParser, as BM_TextParse
 //
 // Run: bazel run -c opt //bench:parse_bench -- [--k3s_body=F --proxy_body=F]
+//        [--text_parser_simd=baseline|avx2]   (default: the CPU's widest)
 
 #include <cstdint>
 #include <cstdio>
@@ -511,6 +512,22 @@ int main(int argc, char** argv) {
       k3s_path = std::string(arg.substr(11));
     } else if (absl::StartsWith(arg, "--proxy_body=")) {
       proxy_path = std::string(arg.substr(13));
+    } else if (absl::StartsWith(arg, "--text_parser_simd=")) {
+      const absl::string_view level = arg.substr(19);
+      fedgate::TextParserSimd simd;
+      if (level == "baseline") {
+        simd = fedgate::TextParserSimd::kBaseline;
+      } else if (level == "avx2") {
+        simd = fedgate::TextParserSimd::kAvx2;
+      } else {
+        std::fprintf(stderr, "--text_parser_simd: baseline or avx2\n");
+        return 2;
+      }
+      if (!fedgate::text_parser_internal::SetActiveSimd(simd)) {
+        std::fprintf(stderr, "--text_parser_simd: this CPU lacks %s\n",
+                     std::string(level).c_str());
+        return 2;
+      }
     } else {
       argv[kept++] = argv[i];
     }

@@ -345,6 +345,39 @@ absl::Status ParseGoFloatSlow(absl::string_view s, double* value) {
   return absl::OkStatus();
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+namespace {
+
+// InRange(v, lo, span)'s two constants: the add and the limit.
+constexpr char RangeShift(char lo) {
+  return static_cast<char>(0x80 - static_cast<unsigned char>(lo));
+}
+constexpr char RangeLimit(char span) {
+  return static_cast<char>(-128 + span + 1);
+}
+
+constexpr LabelBytesConstants32 MakeLabelBytesConstants32() {
+  LabelBytesConstants32 k{};
+  for (int i = 0; i < 32; ++i) {
+    k.quote[i] = '"';
+    k.backslash[i] = '\\';
+    k.newline[i] = '\n';
+    k.underscore[i] = '_';
+    k.lower[i] = 0x20;
+    k.alpha_shift[i] = RangeShift('a');
+    k.alpha_limit[i] = RangeLimit(25);
+    k.digit_shift[i] = RangeShift('0');
+    k.digit_limit[i] = RangeLimit(9);
+  }
+  return k;
+}
+
+}  // namespace
+
+const LabelBytesConstants32 kLabelBytesConstants32 =
+    MakeLabelBytesConstants32();
+#endif
+
 LabelBlockMasks ClassifyLabelBlockBytes(const char* p) {
   LabelBlockMasks m;
   for (int k = 0; k < 64; ++k) {

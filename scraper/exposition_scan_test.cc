@@ -223,13 +223,23 @@ TEST(ExpositionScanTest, ByteScannersStopWhereByteLoopsStop) {
 }
 
 TEST(ExpositionScanTest, LabelBlockMasksMatchTheByteLoop) {
+  // ClassifyLabelBlock() and, where the CPU has AVX2,
+  // ClassifyLabelBlockAvx2().
   auto expect_same = [](const char* p) {
-    const LabelBlockMasks fast = ClassifyLabelBlock(p);
     const LabelBlockMasks slow =
         exposition_scan_internal::ClassifyLabelBlockBytes(p);
+    const LabelBlockMasks fast = ClassifyLabelBlock(p);
     ASSERT_EQ(fast.quote, slow.quote);
     ASSERT_EQ(fast.stop, slow.stop);
     ASSERT_EQ(fast.non_name, slow.non_name);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (CpuHasLabelBlocksAvx2()) {
+      const LabelBlockMasks wide = ClassifyLabelBlockAvx2(p);
+      ASSERT_EQ(wide.quote, slow.quote);
+      ASSERT_EQ(wide.stop, slow.stop);
+      ASSERT_EQ(wide.non_name, slow.non_name);
+    }
+#endif
   };
   // Every byte at every position of a block of name bytes.
   for (int c = 0; c < 256; ++c) {
@@ -255,6 +265,33 @@ TEST(ExpositionScanTest, LabelBlockMasksMatchTheByteLoop) {
   EXPECT_EQ(m.quote, 0b10000100u);
   EXPECT_EQ(m.stop, 0b1110000u);
   EXPECT_EQ(m.non_name, 0b11111001001110010u);
+}
+
+TEST(ExpositionScanTest, PrefixXorsMatchTheBitLoop) {
+  auto slow = [](uint64_t x) {
+    uint64_t out = 0;
+    bool odd = false;
+    for (int k = 0; k < 64; ++k) {
+      odd ^= ((x >> k) & 1) != 0;
+      if (odd) out |= uint64_t{1} << k;
+    }
+    return out;
+  };
+  std::mt19937_64 random(3);
+  std::vector<uint64_t> words = {0, 1, uint64_t{1} << 63, ~uint64_t{0},
+                                 0x8000000000000001u};
+  for (int k = 0; k < 10000; ++k) words.push_back(random() & random());
+  for (const uint64_t x : words) {
+    SCOPED_TRACE(x);
+    ASSERT_EQ(PrefixXor(x), slow(x));
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (CpuHasLabelBlocksAvx2()) {
+      ASSERT_EQ(PrefixXorClmul(x), slow(x));
+    }
+#endif
+  }
+  // Quotes at 2 and 5: bytes 2-4 are inside the string.
+  EXPECT_EQ(PrefixXor(0b100100), 0b011100u);
 }
 
 TEST(ExpositionScanTest, QuotesExcerptsUpTo24Bytes) {

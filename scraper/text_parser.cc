@@ -26,19 +26,20 @@
 // label values are counted on the way for the next line number. Lines of the
 // shape client libraries write take ParseClassifiedSeriesLine() past the
 // corners above, which checks a label set 64 bytes at a time with bitmasks
-// (and hands label sets over 1 KiB to the token-by-token
-// ParseSimpleSeriesLine()), and their values of up to 7 digits
-// ParseShortInteger(); any other line, and any error, the general
-// lexer. Next() allocates
-// nothing (it reuses label_views_) except when a series has more than 64
-// labels (the duplicate check then sorts a copy of the names). Unescaping
-// happens only in GetLabels() and help(). Errors are cold and may rescan
-// their line.
+// (SSE2, or AVX2 with BMI and PCLMULQDQ where the CPU has them: a second
+// copy compiled with target attributes, picked once per process), and hands
+// label sets over 1 KiB to the token-by-token ParseSimpleSeriesLine(), and
+// their values of up to 7 digits ParseShortInteger(); any other line, and
+// any error, the general lexer. Next() allocates nothing (it reuses
+// label_views_) except when a series has more than 64 labels (the duplicate
+// check then sorts a copy of the names). Unescaping happens only in
+// GetLabels() and help(). Errors are cold and may rescan their line.
 
 #include "scraper/text_parser.h"
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -49,6 +50,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/base/casts.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
@@ -536,18 +538,6 @@ bool ParseSimpleSeriesLine(absl::string_view body, size_t name_start,
 // label sets take ParseSimpleSeriesLine().
 constexpr int kMaxLabelBlocks = 16;
 
-// Returns `x` with bit k the xor of its bits 0..k. Of a block's quote mask:
-// the bytes inside strings, opening quotes included, closing ones not.
-inline uint64_t PrefixXor(uint64_t x) {
-  x ^= x << 1;
-  x ^= x << 2;
-  x ^= x << 4;
-  x ^= x << 8;
-  x ^= x << 16;
-  x ^= x << 32;
-  return x;
-}
-
 // Walks the quotes of a label set that starts at b[base]
 // (ParseClassifiedSeriesLine()'s second pass), replacing `*labels` with its
 // labels. quotes[k] is the quote mask of the block at b[base + 64 * k]; the
@@ -557,8 +547,9 @@ inline uint64_t PrefixXor(uint64_t x) {
 // branch per block boundary). Returns the offset of the closing `}`, or 0 if
 // the quotes do not pair up into at most 32 unique labels of the client shape
 // (`*labels` is then unspecified).
-size_t WalkLabelQuotes(const char* b, size_t base, size_t stop,
-                       const uint64_t* quotes, LabelViews* labels) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t WalkLabelQuotes(
+    const char* b, size_t base, size_t stop, const uint64_t* quotes,
+    LabelViews* labels) {
   const uint64_t* next_block = quotes + 1;
   size_t block_base = base;      // The byte of bit 0 of the walked block.
   uint64_t pending = quotes[0];  // The quotes not yet walked in it.
@@ -657,8 +648,14 @@ size_t WalkLabelQuotes(const char* b, size_t base, size_t stop,
 //     name that starts with [a-zA-Z_]; each closing quote is followed by
 //     `,` or `}` (`,}` ends it too). The label set is valid if it ends
 //     before the first stop byte and none of its bytes is unexplained.
-bool ParseClassifiedSeriesLine(absl::string_view body, size_t name_start,
-                               LabelViews* labels, SeriesLine* out) {
+//
+// Compiled twice, with each LabelBlocks below: `Classify` is
+// ClassifyLabelBlock() and `PrefixXor` PrefixXor() in some instruction set.
+// Always inlined, so that the whole walk of each copy gets its instructions.
+template <typename LabelBlocks>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ParseClassifiedSeriesLine(
+    absl::string_view body, size_t name_start, LabelViews* labels,
+    SeriesLine* out) {
   const char* const b = body.data();
   const size_t n = body.size();
   auto at = [b, n](size_t i) { return i < n ? b[i] : '\n'; };
@@ -685,8 +682,8 @@ bool ParseClassifiedSeriesLine(absl::string_view body, size_t name_start,
         if (s < n) std::memcpy(tail, b + s, n - s);
         block = tail;
       }
-      const LabelBlockMasks m = ClassifyLabelBlock(block);
-      const uint64_t inside = PrefixXor(m.quote) ^ in_string;
+      const LabelBlockMasks m = LabelBlocks::Classify(block);
+      const uint64_t inside = LabelBlocks::PrefixXor(m.quote) ^ in_string;
       in_string = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
       const uint64_t opens = m.quote & inside;
       const uint64_t closes = m.quote & ~inside;
@@ -716,6 +713,65 @@ bool ParseClassifiedSeriesLine(absl::string_view body, size_t name_start,
     labels->clear();
   }
   return ParseSimpleSampleTail(body, name_start, i, out);
+}
+
+struct BaselineLabelBlocks {
+  static LabelBlockMasks Classify(const char* p) {
+    return ClassifyLabelBlock(p);
+  }
+  static uint64_t PrefixXor(uint64_t x) { return fedgate::PrefixXor(x); }
+};
+
+bool ParseClassifiedSeriesLineBaseline(absl::string_view body,
+                                       size_t name_start, LabelViews* labels,
+                                       SeriesLine* out) {
+  return ParseClassifiedSeriesLine<BaselineLabelBlocks>(body, name_start,
+                                                        labels, out);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+struct Avx2LabelBlocks {
+  __attribute__((target("avx2"))) static LabelBlockMasks Classify(
+      const char* p) {
+    return ClassifyLabelBlockAvx2(p);
+  }
+  __attribute__((target("pclmul"))) static uint64_t PrefixXor(uint64_t x) {
+    return PrefixXorClmul(x);
+  }
+};
+
+// The walk compiled for AVX2 CPUs: besides the wider masks, BMI1 and BMI2
+// clear and count bits and shift by variable counts in one instruction each.
+__attribute__((target("avx2,bmi,bmi2,pclmul"))) bool
+ParseClassifiedSeriesLineAvx2(absl::string_view body, size_t name_start,
+                              LabelViews* labels, SeriesLine* out) {
+  return ParseClassifiedSeriesLine<Avx2LabelBlocks>(body, name_start, labels,
+                                                    out);
+}
+
+TextParserSimd WidestSimd() {
+  return CpuHasLabelBlocksAvx2() ? TextParserSimd::kAvx2
+                                 : TextParserSimd::kBaseline;
+}
+#else
+TextParserSimd WidestSimd() { return TextParserSimd::kBaseline; }
+#endif
+
+// ParseClassifiedSeriesLine() with the instructions of `simd`.
+inline bool ParseClassifiedSeriesLine(TextParserSimd simd,
+                                      absl::string_view body, size_t name_start,
+                                      LabelViews* labels, SeriesLine* out) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (simd == TextParserSimd::kAvx2) {
+    return ParseClassifiedSeriesLineAvx2(body, name_start, labels, out);
+  }
+#endif
+  return ParseClassifiedSeriesLineBaseline(body, name_start, labels, out);
+}
+
+std::atomic<TextParserSimd>& ActiveSimdLevel() {
+  static std::atomic<TextParserSimd> level{WidestSimd()};
+  return level;
 }
 
 // The fields of a `#` line.
@@ -828,7 +884,24 @@ absl::Status ParseHashLine(const Cursor& cur, size_t hash, HashLine* out) {
 
 }  // namespace
 
-TextParser::TextParser(absl::string_view body) : body_(body) {}
+namespace text_parser_internal {
+
+TextParserSimd ActiveSimd() {
+  return ActiveSimdLevel().load(std::memory_order_relaxed);
+}
+
+bool SetActiveSimd(TextParserSimd simd) {
+  if (simd == TextParserSimd::kAvx2 && WidestSimd() != TextParserSimd::kAvx2) {
+    return false;
+  }
+  ActiveSimdLevel().store(simd, std::memory_order_relaxed);
+  return true;
+}
+
+}  // namespace text_parser_internal
+
+TextParser::TextParser(absl::string_view body)
+    : simd_(text_parser_internal::ActiveSimd()), body_(body) {}
 
 absl::StatusOr<ParseEntry> TextParser::Next() {
   const size_t n = body_.size();
@@ -856,7 +929,7 @@ absl::StatusOr<ParseEntry> TextParser::Next() {
       labels_pending_ = false;
       SeriesLine series;
       if (i != pos_ ||
-          !ParseClassifiedSeriesLine(body_, i, &label_views_, &series)) {
+          !ParseClassifiedSeriesLine(simd_, body_, i, &label_views_, &series)) {
         label_views_.clear();
         if (absl::Status s = ParseSeriesLine(cur, i, &label_views_, &series);
             !s.ok()) {

@@ -29,6 +29,23 @@
 
 namespace fedgate {
 
+// The instructions the text parser checks label sets of the client shape
+// with, 64 bytes at a time (text_parser.cc ParseClassifiedSeriesLine): SSE2,
+// which every x86-64 CPU has (other CPUs: a byte loop), or AVX2 with BMI1,
+// BMI2 and PCLMULQDQ, which take about a fifth fewer instructions per
+// sample. Each process uses the widest its CPU has. Results are the same.
+enum class TextParserSimd { kBaseline, kAvx2 };
+
+namespace text_parser_internal {
+// Returns the level parsers constructed from now on use.
+TextParserSimd ActiveSimd();
+// Makes parsers constructed from now on use `simd` and returns true, or
+// returns false (changing nothing) if the CPU does not have it. For tests,
+// benchmarks and fuzzers, which compare the levels; not thread-safe with
+// parsers being constructed on other threads.
+bool SetActiveSimd(TextParserSimd simd);
+}  // namespace text_parser_internal
+
 // Implements ExpositionParser; `final`, so that callers holding a TextParser
 // (benchmarks, tests) call its accessors without virtual dispatch.
 class TextParser final : public ExpositionParser {
@@ -80,6 +97,7 @@ class TextParser final : public ExpositionParser {
   bool NextCachedSeries();
 
   // Implementation state; see text_parser.cc.
+  const TextParserSimd simd_;
   const SeriesTextCache* cache_ = nullptr;
   void* cached_ = nullptr;
   // The label views are filled lazily after NextCachedSeries().

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -30,6 +31,35 @@
 
 namespace fedgate {
 namespace {
+
+// BUILD.bazel runs this file twice, the second time with
+// FEDGATE_TEST_TEXT_PARSER_SIMD=baseline: set before any test runs.
+const bool kBaselineRun = [] {
+  const char* level = std::getenv("FEDGATE_TEST_TEXT_PARSER_SIMD");
+  if (level == nullptr || absl::string_view(level) != "baseline") {
+    return false;
+  }
+  text_parser_internal::SetActiveSimd(TextParserSimd::kBaseline);
+  return true;
+}();
+
+TEST(TextParserTest, RunsWithTheInstructionsOfItsRun) {
+  // Each process takes the CPU's widest level; the baseline run, and only
+  // it, takes the baseline (so that both are tested on CPUs with AVX2).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  const bool avx2 = CpuHasLabelBlocksAvx2();
+#else
+  const bool avx2 = false;
+#endif
+  EXPECT_EQ(text_parser_internal::ActiveSimd(),
+            avx2 && !kBaselineRun ? TextParserSimd::kAvx2
+                                  : TextParserSimd::kBaseline);
+  // A level the CPU lacks is refused; the baseline is always there.
+  const TextParserSimd before = text_parser_internal::ActiveSimd();
+  EXPECT_EQ(text_parser_internal::SetActiveSimd(TextParserSimd::kAvx2), avx2);
+  EXPECT_TRUE(text_parser_internal::SetActiveSimd(TextParserSimd::kBaseline));
+  EXPECT_TRUE(text_parser_internal::SetActiveSimd(before));
+}
 
 using std::string_literals::operator""s;  // For bodies with NUL bytes.
 

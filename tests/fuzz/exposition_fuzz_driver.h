@@ -11,11 +11,15 @@
 #ifndef FEDGATE_TESTS_FUZZ_EXPOSITION_FUZZ_DRIVER_H_
 #define FEDGATE_TESTS_FUZZ_EXPOSITION_FUZZ_DRIVER_H_
 
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "merge/labels.h"
 #include "scraper/exposition_parser.h"
@@ -28,9 +32,14 @@ inline void FuzzCheck(bool condition) {
 }
 
 // Parses to the end; returns the number of series. With
-// `views_in_body`, checks that series_text() points into `body`.
+// `views_in_body`, checks that series_text() points into `body`. With
+// `transcript`, appends every entry's kind and accessors, and the error, to
+// it (for fuzz targets that compare two ways of parsing the same input).
 inline int DriveExpositionParser(ExpositionParser& parser,
-                                 absl::string_view body, bool views_in_body) {
+                                 absl::string_view body, bool views_in_body,
+                                 std::string* transcript = nullptr) {
+  std::string scratch;
+  std::string& out = transcript != nullptr ? *transcript : scratch;
   std::vector<Label> labels;
   int series = 0;
   // Each entry consumes at least one byte, or is a protobuf sample (bounded
@@ -41,7 +50,13 @@ inline int DriveExpositionParser(ExpositionParser& parser,
     absl::StatusOr<ParseEntry> entry = parser.Next();
     if (!entry.ok()) {
       FuzzCheck(!entry.status().message().empty());
+      if (transcript != nullptr) {
+        absl::StrAppend(&out, "error ", entry.status().message(), "\n");
+      }
       return series;
+    }
+    if (transcript != nullptr) {
+      absl::StrAppend(&out, static_cast<int>(*entry), " ");
     }
     switch (*entry) {
       case ParseEntry::kEof:
@@ -58,24 +73,42 @@ inline int DriveExpositionParser(ExpositionParser& parser,
           FuzzCheck(text.data() >= body.data() &&
                     text.data() + text.size() <= body.data() + body.size());
         }
-        (void)parser.value();
-        (void)parser.timestamp_ms();
+        const double value = parser.value();
+        const std::optional<int64_t> timestamp = parser.timestamp_ms();
+        if (transcript != nullptr) {
+          uint64_t bits = 0;
+          std::memcpy(&bits, &value, sizeof(bits));
+          absl::StrAppend(&out, text, " ", bits, " ",
+                          timestamp.has_value() ? *timestamp : -1, " ",
+                          timestamp.has_value());
+          for (const Label& label : labels) {
+            absl::StrAppend(&out, " ", label.name, "=", label.value);
+          }
+        }
         break;
       }
       case ParseEntry::kType:
-        (void)parser.type();
         FuzzCheck(!parser.family_name().empty());
+        if (transcript != nullptr) {
+          absl::StrAppend(&out, parser.family_name(), " ",
+                          static_cast<int>(parser.type()));
+        }
         break;
       case ParseEntry::kHelp:
-        (void)parser.help();
         FuzzCheck(!parser.family_name().empty());
+        if (transcript != nullptr) {
+          absl::StrAppend(&out, parser.family_name(), " ", parser.help());
+        } else {
+          (void)parser.help();
+        }
         break;
       case ParseEntry::kUnit:
-        (void)parser.unit();
+        absl::StrAppend(&out, parser.unit());
         break;
       case ParseEntry::kComment:
         break;
     }
+    if (transcript != nullptr) out.push_back('\n');
   }
   FuzzCheck(false);  // Did not terminate.
   return series;
