@@ -589,7 +589,9 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t WalkLabelQuotes(
       return 0;
     }
     const char* const name = b + name_begin;
-    const size_t name_size = open - 1 - name_begin;
+    // 32 bits (a label set here is at most 1 KiB): a string_view's length
+    // then needs no check against its maximum (two instructions per view).
+    const uint32_t name_size = static_cast<uint32_t>(open - 1 - name_begin);
     if (view == room) {
       const size_t count = static_cast<size_t>(view - views);
       if (count == kMaxLexedUniquenessCheck) return 0;
@@ -618,7 +620,8 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t WalkLabelQuotes(
       }
     }
     view->first = absl::string_view(name, name_size);
-    view->second = absl::string_view(b + open + 1, close - open - 1);
+    view->second = absl::string_view(b + open + 1,
+                                     static_cast<uint32_t>(close - open - 1));
     ++view;
     const char after = b[close + 1];
     if (after == '}') {
