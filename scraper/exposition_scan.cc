@@ -345,7 +345,7 @@ absl::Status ParseGoFloatSlow(absl::string_view s, double* value) {
   return absl::OkStatus();
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__SSE2__)
 namespace {
 
 // InRange(v, lo, span)'s two constants: the add and the limit.
@@ -356,8 +356,8 @@ constexpr char RangeLimit(char span) {
   return static_cast<char>(-128 + span + 1);
 }
 
-constexpr LabelBytesConstants32 MakeLabelBytesConstants32() {
-  LabelBytesConstants32 k{};
+constexpr LabelBytesConstants MakeLabelBytesConstants() {
+  LabelBytesConstants k{};
   for (int i = 0; i < 32; ++i) {
     k.quote[i] = '"';
     k.backslash[i] = '\\';
@@ -368,14 +368,14 @@ constexpr LabelBytesConstants32 MakeLabelBytesConstants32() {
     k.alpha_limit[i] = RangeLimit(25);
     k.digit_shift[i] = RangeShift('0');
     k.digit_limit[i] = RangeLimit(9);
+    k.digit_colon_limit[i] = RangeLimit(10);
   }
   return k;
 }
 
 }  // namespace
 
-const LabelBytesConstants32 kLabelBytesConstants32 =
-    MakeLabelBytesConstants32();
+const LabelBytesConstants kLabelBytesConstants = MakeLabelBytesConstants();
 #endif
 
 LabelBlockMasks ClassifyLabelBlockBytes(const char* p) {

@@ -98,13 +98,39 @@ inline __m128i InRange(__m128i v, char lo, char span) {
   return _mm_cmplt_epi8(d, _mm_set1_epi8(static_cast<char>(-128 + span + 1)));
 }
 
-// 0xFF in each byte of `v` that is [a-zA-Z0-9_] (with `colon`, also `:`).
+// The byte constants of NameBytes() and of the AVX2 label-block masks
+// (ClassifyLabelBytes32()), 32 copies of each. Defined in
+// exposition_scan.cc, out of the compiler's sight, so that loops read them
+// from memory or keep them in registers: in code compiled for AVX2, GCC 12
+// rebuilds each known constant where it is used from an immediate (mov,
+// vmovd, vpbroadcastb), 40 instructions per 64-byte label block.
+struct LabelBytesConstants {
+  alignas(32) char quote[32];       // `"`
+  alignas(32) char backslash[32];   // `\`
+  alignas(32) char newline[32];     // `\n`
+  alignas(32) char underscore[32];  // `_`
+  alignas(32) char lower[32];       // 0x20: OR maps A-Z onto a-z.
+  // InRange(): the add that moves `a` and `0` to -128, and the limits
+  // (digit_colon_limit: `0` to `:`, which follows `9`).
+  alignas(32) char alpha_shift[32];
+  alignas(32) char alpha_limit[32];
+  alignas(32) char digit_shift[32];
+  alignas(32) char digit_limit[32];
+  alignas(32) char digit_colon_limit[32];
+};
+extern const LabelBytesConstants kLabelBytesConstants;
+
+// 0xFF in each byte of `v` that is [a-zA-Z0-9_] (with `colon`, also `:`):
+// InRange(v | 0x20, 'a', 25), InRange(v, '0', colon ? 10 : 9) and `_`.
 inline __m128i NameBytes(__m128i v, bool colon) {
-  // Setting 0x20 maps A-Z onto a-z and no other byte into a-z.
-  const __m128i alpha = InRange(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 25);
-  // `:` follows `9`.
-  const __m128i digit = InRange(v, '0', colon ? 10 : 9);
-  const __m128i underscore = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));
+  const LabelBytesConstants& k = kLabelBytesConstants;
+  const __m128i alpha = _mm_cmplt_epi8(
+      _mm_add_epi8(_mm_or_si128(v, Load16(k.lower)), Load16(k.alpha_shift)),
+      Load16(k.alpha_limit));
+  const __m128i digit =
+      _mm_cmplt_epi8(_mm_add_epi8(v, Load16(k.digit_shift)),
+                     Load16(colon ? k.digit_colon_limit : k.digit_limit));
+  const __m128i underscore = _mm_cmpeq_epi8(v, Load16(k.underscore));
   return _mm_or_si128(_mm_or_si128(alpha, digit), underscore);
 }
 
@@ -312,24 +338,6 @@ inline bool CpuHasLabelBlocksAvx2() {
 }
 
 namespace exposition_scan_internal {
-// The byte constants of ClassifyLabelBytes32(), 32 copies of each. Defined
-// in exposition_scan.cc, out of the compiler's sight, so that the block
-// loop reads them from memory or keeps them in registers: GCC 12 rebuilt
-// each known constant inside the loop from an immediate (mov, vmovd,
-// vpbroadcastb), 40 instructions per 64-byte block.
-struct LabelBytesConstants32 {
-  alignas(32) char quote[32];       // `"`
-  alignas(32) char backslash[32];   // `\`
-  alignas(32) char newline[32];     // `\n`
-  alignas(32) char underscore[32];  // `_`
-  alignas(32) char lower[32];       // 0x20: OR maps A-Z onto a-z.
-  // InRange(): the add that moves `a` and `0` to -128, and the limits.
-  alignas(32) char alpha_shift[32];
-  alignas(32) char alpha_limit[32];
-  alignas(32) char digit_shift[32];
-  alignas(32) char digit_limit[32];
-};
-extern const LabelBytesConstants32 kLabelBytesConstants32;
 
 __attribute__((target("avx2"))) inline __m256i Load32(const char* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
@@ -338,7 +346,7 @@ __attribute__((target("avx2"))) inline __m256i Load32(const char* p) {
 // ClassifyLabelBytes16() for p[0..32).
 __attribute__((target("avx2"))) inline LabelBytes32 ClassifyLabelBytes32(
     const char* p) {
-  const LabelBytesConstants32& k = kLabelBytesConstants32;
+  const LabelBytesConstants& k = kLabelBytesConstants;
   const __m256i v = Load32(p);
   const __m256i quote = _mm256_cmpeq_epi8(v, Load32(k.quote));
   // A byte >= 0x80 has its top bit set already.
