@@ -330,11 +330,12 @@ inline uint64_t PrefixXor(uint64_t x) {
 // else in the binary needs the CPU to have AVX2).
 //
 // Returns whether the CPU (and the OS, which must save the AVX state) has
-// AVX2, BMI1, BMI2 and PCLMULQDQ: Intel since Haswell (2013), AMD since
-// Excavator (2015).
+// AVX2, BMI1, BMI2, PCLMULQDQ and POPCNT: Intel since Haswell (2013), AMD
+// since Excavator (2015).
 inline bool CpuHasLabelBlocksAvx2() {
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
-         __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("pclmul");
+         __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("pclmul") &&
+         __builtin_cpu_supports("popcnt");
 }
 
 namespace exposition_scan_internal {

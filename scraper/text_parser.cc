@@ -200,22 +200,38 @@ constexpr std::array<uint64_t, 64> kBitMasks = MakeBitMasks();
 // NameFilterAdd()'s key and in 98% with WalkLabelQuotes()' (bits 58-63 and
 // 52-57: 76%).
 //
-// Adds the name whose key is `key` to the filter `*seen_a`, `*seen_b`;
-// returns true if it may have been added before. The key must be a function
-// of the name alone (the same name, the same key, wherever it is) that tells
-// the names of a label set apart as far as it can: NameFilterAdd() uses the
-// length and the first two and last bytes, so that names that share a
-// prefix or a suffix (`target_ip`, `target_port`) still differ.
-inline bool FilterAdd(uint64_t key, uint64_t* seen_a, uint64_t* seen_b) {
+// FilterAdd() adds the name whose key is `key` to the filter `*seen_a`,
+// `*seen_b` and returns true if it may have been added before; FilterMark()
+// only adds it, leaving the test to SurelyUniqueNames() once per label set.
+// The key must be a function of the name alone (the same name, the same
+// key, wherever it is) that tells the names of a label set apart as far as
+// it can: NameFilterAdd() uses the length and the first two and last bytes,
+// so that names that share a prefix or a suffix (`target_ip`,
+// `target_port`) still differ.
+inline void FilterMark(uint64_t key, uint64_t* seen_a, uint64_t* seen_b) {
   const uint64_t h = key * 0x9E3779B97F4A7C15u;
   // Masks from a table: shifts by a variable count go through %cl on
   // x86-64, and two of them kept one of the filter words on the stack.
-  const uint64_t a = kBitMasks[h >> 58];
-  const uint64_t b = kBitMasks[(h >> 40) & 63];
+  *seen_a |= kBitMasks[h >> 58];
+  *seen_b |= kBitMasks[(h >> 40) & 63];
+}
+
+inline bool FilterAdd(uint64_t key, uint64_t* seen_a, uint64_t* seen_b) {
+  uint64_t a = 0;
+  uint64_t b = 0;
+  FilterMark(key, &a, &b);
   const bool hit = ((*seen_a & a) != 0) & ((*seen_b & b) != 0);
   *seen_a |= a;
   *seen_b |= b;
   return hit;
+}
+
+// Returns true if FilterMark() of `count` names set `count` bits in either
+// word: then no two names share a key, so no name repeats (a repeated name
+// sets its bit again). False says nothing: two names may share a bit.
+inline bool SurelyUniqueNames(size_t count, uint64_t seen_a, uint64_t seen_b) {
+  return static_cast<size_t>(__builtin_popcountll(seen_a)) == count ||
+         static_cast<size_t>(__builtin_popcountll(seen_b)) == count;
 }
 
 // FilterAdd() with a key of `name` (not empty) alone.
@@ -570,9 +586,23 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t WalkLabelQuotes(
   auto* view = views;  // The next label's.
   // Up to here without growing `*labels` or passing the label limit.
   auto* room = views + std::min(labels->size(), kMaxLexedUniquenessCheck);
-  // NameFilterAdd() of the earlier names, in registers.
+  // FilterMark() of the names, in registers.
   uint64_t seen_a = 0;
   uint64_t seen_b = 0;
+  // Ends the label set at `end` (its `}`) unless a name repeats: a test
+  // once per line, not one per label (a filter test and its branch).
+  auto finish = [&](size_t end) -> size_t {
+    const size_t count = static_cast<size_t>(view - views);
+    if (!SurelyUniqueNames(count, seen_a, seen_b)) {
+      for (size_t i = 1; i < count; ++i) {
+        for (size_t j = 0; j < i; ++j) {
+          if (views[i].first == views[j].first) return 0;
+        }
+      }
+    }
+    labels->resize(count);
+    return end;
+  };
   size_t name_begin = base;
   for (;;) {
     const size_t open = next_quote();
@@ -583,8 +613,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t WalkLabelQuotes(
         !Is(b[name_begin], kLabelStart)) {
       // A comma before the `}` (`{a="1",}`) ends the set too.
       if (view != views && name_begin < stop && b[name_begin] == '}') {
-        labels->resize(static_cast<size_t>(view - views));
-        return name_begin;
+        return finish(name_begin);
       }
       return 0;
     }
@@ -611,23 +640,14 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t WalkLabelQuotes(
     uint16_t tail_bytes = 0;
     std::memcpy(&head, name, 2);
     std::memcpy(&tail_bytes, b + open - 2, 2);
-    if (FilterAdd(uint64_t{name_size} << 32 | uint64_t{tail_bytes} << 16 | head,
-                  &seen_a, &seen_b)) {
-      for (const auto* earlier = views; earlier != view; ++earlier) {
-        if (earlier->first == absl::string_view(name, name_size)) {
-          return 0;
-        }
-      }
-    }
+    FilterMark(uint64_t{name_size} << 32 | uint64_t{tail_bytes} << 16 | head,
+               &seen_a, &seen_b);
     view->first = absl::string_view(name, name_size);
     view->second = absl::string_view(b + open + 1,
                                      static_cast<uint32_t>(close - open - 1));
     ++view;
     const char after = b[close + 1];
-    if (after == '}') {
-      labels->resize(static_cast<size_t>(view - views));
-      return close + 1;
-    }
+    if (after == '}') return finish(close + 1);
     if (after != ',') return 0;
     name_begin = close + 2;
   }
@@ -745,7 +765,7 @@ struct Avx2LabelBlocks {
 
 // The walk compiled for AVX2 CPUs: besides the wider masks, BMI1 and BMI2
 // clear and count bits and shift by variable counts in one instruction each.
-__attribute__((target("avx2,bmi,bmi2,pclmul"))) bool
+__attribute__((target("avx2,bmi,bmi2,pclmul,popcnt"))) bool
 ParseClassifiedSeriesLineAvx2(absl::string_view body, size_t name_start,
                               LabelViews* labels, SeriesLine* out) {
   return ParseClassifiedSeriesLine<Avx2LabelBlocks>(body, name_start, labels,
