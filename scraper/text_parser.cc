@@ -691,7 +691,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ParseClassifiedSeriesLine(
     int blocks = 0;
     size_t stop = 0;           // The first stop byte.
     uint64_t in_string = 0;    // All ones if the block starts inside a string.
-    uint64_t close_carry = 0;  // A closing quote ended the previous block.
+    uint64_t quote_carry = 0;  // A quote ended the previous block.
     char tail[64];
     for (;;) {
       if (blocks == kMaxLabelBlocks) {
@@ -708,12 +708,13 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ParseClassifiedSeriesLine(
       const LabelBlockMasks m = LabelBlocks::Classify(block);
       const uint64_t inside = LabelBlocks::PrefixXor(m.quote) ^ in_string;
       in_string = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
-      const uint64_t opens = m.quote & inside;
-      const uint64_t closes = m.quote & ~inside;
-      unexplained[blocks] =
-          m.non_name & ~inside & ~(opens >> 1) & ~((closes << 1) | close_carry);
-      if (blocks > 0) unexplained[blocks - 1] &= ~(opens << 63);
-      close_carry = closes >> 63;
+      // Right before or after any quote: the bytes right after an opening
+      // quote and right before a closing one are inside the string or a
+      // quote, so opening and closing quotes need no telling apart.
+      unexplained[blocks] = m.non_name & ~inside & ~(m.quote >> 1) &
+                            ~((m.quote << 1) | quote_carry);
+      if (blocks > 0) unexplained[blocks - 1] &= ~(m.quote << 63);
+      quote_carry = m.quote >> 63;
       quotes[blocks++] = m.quote;
       if (m.stop != 0) {
         stop = s + static_cast<size_t>(__builtin_ctzll(m.stop));
