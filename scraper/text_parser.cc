@@ -451,20 +451,16 @@ inline size_t ParseShortInteger(const char* b, size_t start, size_t n,
   return start + length;
 }
 
-// Parses the rest of a sample line of the shape client libraries write,
-// ` value[ timestamp]` and the newline, after a series text that spans
-// body[name_start, i). Returns false if the rest has another shape or does
-// not parse.
-bool ParseSimpleSampleTail(absl::string_view body, size_t name_start, size_t i,
-                           SeriesLine* out) {
+// ParseSimpleSampleTail() from the value on, which starts at
+// body[value_start]; not inlined, so that the common case there takes no
+// call and saves no registers.
+ABSL_ATTRIBUTE_NOINLINE bool ParseSampleValueAndTimestamp(
+    absl::string_view body, size_t value_start, SeriesLine* out) {
   const char* const b = body.data();
   const size_t n = body.size();
   // The end of the body reads as a newline, as in Cursor::At().
   auto at = [b, n](size_t i) { return i < n ? b[i] : '\n'; };
-  out->series_text = body.substr(name_start, i - name_start);
-  if (at(i) != ' ') return false;
-  const size_t value_start = ++i;
-  i = ParseShortInteger(b, value_start, n, &out->value);
+  size_t i = ParseShortInteger(b, value_start, n, &out->value);
   if (i == 0) {
     i = SkipSampleValueBytes(b, value_start, n);
     if (i == value_start ||
@@ -488,6 +484,28 @@ bool ParseSimpleSampleTail(absl::string_view body, size_t name_start, size_t i,
   out->newlines = 0;
   out->end = std::min(i + 1, n);
   return true;
+}
+
+// Parses the rest of a sample line of the shape client libraries write,
+// ` value[ timestamp]` and the newline, after a series text that spans
+// body[name_start, i). Returns false if the rest has another shape or does
+// not parse. Inlined: a value of up to 7 digits followed by the newline,
+// most lines, is done here.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ParseSimpleSampleTail(
+    absl::string_view body, size_t name_start, size_t i, SeriesLine* out) {
+  const char* const b = body.data();
+  const size_t n = body.size();
+  out->series_text = body.substr(name_start, i - name_start);
+  if (i >= n || b[i] != ' ') return false;
+  // ParseShortInteger() reads 8 bytes from i + 1, so `end` is in the body.
+  const size_t end = ParseShortInteger(b, i + 1, n, &out->value);
+  if (end != 0 && b[end] == '\n') {
+    out->timestamp_ms.reset();
+    out->newlines = 0;
+    out->end = end + 1;
+    return true;
+  }
+  return ParseSampleValueAndTimestamp(body, i + 1, out);
 }
 
 // Parses the sample line starting at `name_start` (a metric name byte at the
