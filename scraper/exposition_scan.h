@@ -333,6 +333,9 @@ inline uint64_t PrefixXor(uint64_t x) {
 // AVX2, BMI1, BMI2, PCLMULQDQ and POPCNT: Intel since Haswell (2013), AMD
 // since Excavator (2015).
 inline bool CpuHasLabelBlocksAvx2() {
+  // The detection runs as a constructor of libgcc; callers may run in other
+  // constructors (tests' globals), so make sure it ran.
+  __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
          __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("pclmul") &&
          __builtin_cpu_supports("popcnt");
