@@ -78,54 +78,6 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-std::string GoQuote(absl::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(s.size() + 2);
-  out.push_back('"');
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = p[i];
-    if (c >= 0x80) {
-      const size_t n = Utf8SequenceLength(p + i, s.size() - i);
-      if (n > 0) {
-        out.append(s.data() + i, n);
-        i += n;
-        continue;
-      }
-    }
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7F) {
-          out.append("\\x");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-    ++i;
-  }
-  out.push_back('"');
-  return out;
-}
-
 namespace {
 
 // Lines longer than this are quoted in error messages as a window around the

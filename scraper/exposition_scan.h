@@ -2,9 +2,9 @@
 //
 // Byte-level pieces shared by the text-based exposition parsers (text 0.0.4
 // in text_parser.cc, OpenMetrics 1.0 in openmetrics_parser.cc): Go's
-// strconv.ParseFloat as Prometheus's parsers call it, Go's utf8.Valid and %q
-// quoting, the "line N, column M: reason in "line"" error shape, and the
-// TSDB's label-uniqueness check.
+// strconv.ParseFloat as Prometheus's parsers call it, Go's utf8.Valid, the
+// "line N, column M: reason in "line"" error shape, and the TSDB's
+// label-uniqueness check. Go's %q quoting is config/quote.h's GoQuote().
 //
 // Hot path: ParseGoFloat and IsValidUtf8 run per sample; the rest is cold
 // (errors). Thread-safety: pure functions; thread-safe.
@@ -27,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "config/quote.h"  // GoQuote(), for the parsers' error messages.
 #include "merge/labels.h"
 
 namespace fedgate {
@@ -60,10 +61,6 @@ size_t Utf8SequenceLength(const unsigned char* p, size_t len);
 // Returns whether `s` is valid UTF-8 (Go's utf8.ValidString); 8 ASCII bytes
 // per step.
 bool IsValidUtf8(absl::string_view s);
-
-// Returns `s` double-quoted with Go's %q escapes for quotes, backslashes,
-// control bytes and invalid UTF-8, so messages stay on one line.
-std::string GoQuote(absl::string_view s);
 
 // Returns InvalidArgument "line L, column C: <reason> in "<line text>"" for
 // the byte at offset `at` of `body`, where `line_start` is the offset of the
