@@ -6,6 +6,7 @@
 #include <grpcpp/server_builder.h>
 
 #include <chrono>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,7 @@
 #include "gateway/logger.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
+#include "scraper/text_parser.h"
 
 namespace fedgate {
 
@@ -44,9 +46,13 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   gateway->registry_ = std::make_shared<prometheus::Registry>();
   prometheus::BuildGauge()
       .Name("fedgate_build_info")
-      .Help("A metric with a constant '1' value labeled by fedgate's version.")
+      .Help(
+          "A metric with a constant '1' value labeled by fedgate's version "
+          "and the instructions its text parser checks label sets with.")
       .Register(*gateway->registry_)
-      .Add({{"version", "0.1.0"}})
+      .Add({{"version", "0.1.0"},
+            {"text_parser_simd", std::string(TextParserSimdName(
+                                     text_parser_internal::ActiveSimd()))}})
       .Set(1);
   gateway->reload_successful_ =
       &prometheus::BuildGauge()

@@ -926,6 +926,10 @@ absl::Status ParseHashLine(const Cursor& cur, size_t hash, HashLine* out) {
 
 }  // namespace
 
+absl::string_view TextParserSimdName(TextParserSimd simd) {
+  return simd == TextParserSimd::kAvx2 ? "avx2" : "baseline";
+}
+
 namespace text_parser_internal {
 
 TextParserSimd ActiveSimd() {

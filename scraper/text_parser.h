@@ -37,6 +37,9 @@ namespace fedgate {
 // sample. Each process uses the widest its CPU has. Results are the same.
 enum class TextParserSimd { kBaseline, kAvx2 };
 
+// Returns "baseline" or "avx2" (fedgate_build_info's text_parser_simd label).
+absl::string_view TextParserSimdName(TextParserSimd simd);
+
 namespace text_parser_internal {
 // Returns the level parsers constructed from now on use.
 TextParserSimd ActiveSimd();

@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "proto/fedgate.grpc.pb.h"
 #include "proto/health.grpc.pb.h"
+#include "scraper/text_parser.h"
 #include "tests/subprocess.h"
 #include "tests/test_processes.h"
 
@@ -508,13 +509,16 @@ TEST_F(GrpcE2eTest, FedgatectlGoldenOutputs) {
             "running, and is --grpc.listen-address set?)\n");
 }
 
+// Returns the first line of fedgate's /metrics for the metric `name` (with
+// or without labels), or "".
 std::string MetricLine(Fedgate& fedgate, absl::string_view name) {
   httplib::Client http = fedgate.Http();
   httplib::Result res = http.Get("/metrics");
   if (!res) return "";
   for (absl::string_view line :
        absl::StrSplit(res->body, '\n', absl::SkipEmpty())) {
-    if (absl::StartsWith(line, absl::StrCat(name, " "))) {
+    if (absl::StartsWith(line, absl::StrCat(name, " ")) ||
+        absl::StartsWith(line, absl::StrCat(name, "{"))) {
       return std::string(line);
     }
   }
@@ -528,6 +532,12 @@ TEST(GrpcE2eReloadTest, ReloadsThroughGrpcHttpAndSighup) {
   fedgate.Start("grpc_reload", ConfigYaml(registry.address(), ""));
   EXPECT_EQ(MetricLine(fedgate, "fedgate_config_last_reload_successful"),
             "fedgate_config_last_reload_successful 1");
+  // The build info names the text parser's instructions: the widest the CPU
+  // has, as in this process (same CPU).
+  EXPECT_EQ(MetricLine(fedgate, "fedgate_build_info"),
+            absl::StrCat("fedgate_build_info{text_parser_simd=\"",
+                         TextParserSimdName(text_parser_internal::ActiveSimd()),
+                         "\",version=\"0.1.0\"} 1"));
 
   auto pools = [&fedgate] {
     grpc::ClientContext context;
