@@ -95,6 +95,15 @@ class TextParser final : public ExpositionParser {
   int line() const { return line_; }
 
  private:
+  // Next() of a line at pos_ that starts with a metric name byte, through
+  // NextCachedSeries() or the client-shape shortcut (text_parser.cc
+  // ParseClassifiedSeriesLine). Returns false when neither takes the line,
+  // leaving only label_views_ changed (NextEntry() then rebuilds it).
+  bool NextShapedSeries();
+  // Next() in full: blank lines, comments, HELP, TYPE, errors, and series
+  // lines the shortcuts do not take (`shortcuts_failed`: the line at pos_
+  // is one; NextShapedSeries() tried them).
+  absl::StatusOr<ParseEntry> NextEntry(bool shortcuts_failed);
   // The steady-state path: recognises the line at pos_ (which starts with a
   // metric name byte) through cache_ and parses only its value and
   // timestamp. Returns false, changing nothing, when it cannot.
