@@ -41,6 +41,7 @@ enum class TextParserSimd { kBaseline, kAvx2 };
 absl::string_view TextParserSimdName(TextParserSimd simd);
 
 namespace text_parser_internal {
+struct SeriesLine;  // text_parser.cc
 // Returns the level parsers constructed from now on use.
 TextParserSimd ActiveSimd();
 // Makes parsers constructed from now on use `simd` and returns true, or
@@ -95,11 +96,14 @@ class TextParser final : public ExpositionParser {
   int line() const { return line_; }
 
  private:
-  // Next() of a line at pos_ that starts with a metric name byte, through
-  // NextCachedSeries() or the client-shape shortcut (text_parser.cc
-  // ParseClassifiedSeriesLine). Returns false when neither takes the line,
-  // leaving only label_views_ changed (NextEntry() then rebuilds it).
-  bool NextShapedSeries();
+  // Next() of a line at pos_ that starts with a metric name byte and is
+  // numbered `line`, through NextCachedSeries() or the client-shape shortcut
+  // (text_parser.cc ParseClassifiedSeriesLine). Returns false when neither
+  // takes the line, leaving only label_views_ changed (NextEntry() then
+  // rebuilds it).
+  bool NextShapedSeries(int line);
+  // Makes `series` (just parsed, ending the entry) the current entry.
+  void TakeSeries(const text_parser_internal::SeriesLine& series);
   // Next() in full: blank lines, comments, HELP, TYPE, errors, and series
   // lines the shortcuts do not take (`shortcuts_failed`: the line at pos_
   // is one; NextShapedSeries() tried them).
