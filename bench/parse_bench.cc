@@ -514,16 +514,17 @@ int main(int argc, char** argv) {
       proxy_path = std::string(arg.substr(13));
     } else if (absl::StartsWith(arg, "--text_parser_simd=")) {
       const absl::string_view level = arg.substr(19);
-      fedgate::TextParserSimd simd;
-      if (level == "baseline") {
-        simd = fedgate::TextParserSimd::kBaseline;
-      } else if (level == "avx2") {
-        simd = fedgate::TextParserSimd::kAvx2;
-      } else {
+      std::optional<fedgate::TextParserSimd> simd;
+      for (const fedgate::TextParserSimd s :
+           {fedgate::TextParserSimd::kBaseline,
+            fedgate::TextParserSimd::kAvx2}) {
+        if (fedgate::TextParserSimdName(s) == level) simd = s;
+      }
+      if (!simd.has_value()) {
         std::fprintf(stderr, "--text_parser_simd: baseline or avx2\n");
         return 2;
       }
-      if (!fedgate::text_parser_internal::SetActiveSimd(simd)) {
+      if (!fedgate::text_parser_internal::SetActiveSimd(*simd)) {
         std::fprintf(stderr, "--text_parser_simd: this CPU lacks %s\n",
                      std::string(level).c_str());
         return 2;

@@ -40,6 +40,7 @@ inline int DriveExpositionParser(ExpositionParser& parser,
                                  std::string* transcript = nullptr) {
   std::string scratch;
   std::string& out = transcript != nullptr ? *transcript : scratch;
+  out.clear();
   std::vector<Label> labels;
   int series = 0;
   // Each entry consumes at least one byte, or is a protobuf sample (bounded
@@ -50,14 +51,10 @@ inline int DriveExpositionParser(ExpositionParser& parser,
     absl::StatusOr<ParseEntry> entry = parser.Next();
     if (!entry.ok()) {
       FuzzCheck(!entry.status().message().empty());
-      if (transcript != nullptr) {
-        absl::StrAppend(&out, "error ", entry.status().message(), "\n");
-      }
+      absl::StrAppend(&out, "error ", entry.status().message(), "\n");
       return series;
     }
-    if (transcript != nullptr) {
-      absl::StrAppend(&out, static_cast<int>(*entry), " ");
-    }
+    absl::StrAppend(&out, static_cast<int>(*entry), " ");
     switch (*entry) {
       case ParseEntry::kEof:
         FuzzCheck(parser.Next().ok());
@@ -75,32 +72,24 @@ inline int DriveExpositionParser(ExpositionParser& parser,
         }
         const double value = parser.value();
         const std::optional<int64_t> timestamp = parser.timestamp_ms();
-        if (transcript != nullptr) {
-          uint64_t bits = 0;
-          std::memcpy(&bits, &value, sizeof(bits));
-          absl::StrAppend(&out, text, " ", bits, " ",
-                          timestamp.has_value() ? *timestamp : -1, " ",
-                          timestamp.has_value());
-          for (const Label& label : labels) {
-            absl::StrAppend(&out, " ", label.name, "=", label.value);
-          }
+        uint64_t bits = 0;
+        std::memcpy(&bits, &value, sizeof(bits));
+        absl::StrAppend(&out, text, " ", bits, " ",
+                        timestamp.has_value() ? *timestamp : -1, " ",
+                        timestamp.has_value());
+        for (const Label& label : labels) {
+          absl::StrAppend(&out, " ", label.name, "=", label.value);
         }
         break;
       }
       case ParseEntry::kType:
         FuzzCheck(!parser.family_name().empty());
-        if (transcript != nullptr) {
-          absl::StrAppend(&out, parser.family_name(), " ",
-                          static_cast<int>(parser.type()));
-        }
+        absl::StrAppend(&out, parser.family_name(), " ",
+                        static_cast<int>(parser.type()));
         break;
       case ParseEntry::kHelp:
         FuzzCheck(!parser.family_name().empty());
-        if (transcript != nullptr) {
-          absl::StrAppend(&out, parser.family_name(), " ", parser.help());
-        } else {
-          (void)parser.help();
-        }
+        absl::StrAppend(&out, parser.family_name(), " ", parser.help());
         break;
       case ParseEntry::kUnit:
         absl::StrAppend(&out, parser.unit());
@@ -108,7 +97,7 @@ inline int DriveExpositionParser(ExpositionParser& parser,
       case ParseEntry::kComment:
         break;
     }
-    if (transcript != nullptr) out.push_back('\n');
+    out.push_back('\n');
   }
   FuzzCheck(false);  // Did not terminate.
   return series;
