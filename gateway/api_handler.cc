@@ -1,6 +1,5 @@
 #include "gateway/api_handler.h"
 
-#include <httplib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -169,6 +168,40 @@ std::vector<const Sample*> SelectInWindow(const StoreSnapshot& snapshot,
     return a->labels < b->labels;
   });
   return out;
+}
+
+// A JSON answer with one value per selected sample, written piece by piece
+// as the connection takes it (rows selected beforehand, on the caller's
+// thread). `rows` point into `snapshot`, which the body keeps alive.
+BodyChunks JsonRowsBody(
+    std::shared_ptr<const StoreSnapshot> snapshot,
+    std::vector<const Sample*> rows,
+    absl::AnyInvocable<void(JsonWriter&)> begin,
+    absl::AnyInvocable<void(JsonWriter&, const Sample&)> row,
+    absl::AnyInvocable<void(JsonWriter&)> end) {
+  struct State {
+    std::shared_ptr<const StoreSnapshot> snapshot;
+    std::vector<const Sample*> rows;
+    size_t next = 0;
+    std::string buf;
+    JsonWriter writer{&buf};
+  };
+  auto state = std::make_unique<State>();
+  state->snapshot = std::move(snapshot);
+  state->rows = std::move(rows);
+  begin(state->writer);
+  return [state = std::move(state), row = std::move(row),
+          end = std::move(end)](std::string* out) mutable {
+    while (state->next < state->rows.size() &&
+           state->buf.size() < kChunkBytes) {
+      row(state->writer, *state->rows[state->next++]);
+    }
+    const bool more = state->next < state->rows.size();
+    if (!more) end(state->writer);
+    out->append(state->buf);
+    state->buf.clear();
+    return more;
+  };
 }
 
 // `L` is a Labels or a LabelSet.
@@ -398,24 +431,20 @@ ApiResponse ApiHandler::Series(const ApiRequest& request) const {
     return InvalidParam("match[]", selectors.status().message());
   }
   ApiResponse res;
-  res.stream = [snapshot = options_.store->Snapshot(),
-                selectors = *std::move(selectors), start = *start,
-                end = *end](const ApiChunkSink& sink) {
-    std::string buf;
-    JsonWriter w(&buf);
-    BeginSuccess(w);
-    w.BeginArray();
-    for (const Sample* s : SelectInWindow(*snapshot, selectors, start, end)) {
-      WriteLabels(w, s->labels);
-      if (buf.size() >= kChunkBytes) {
-        if (!sink(buf)) return false;
-        buf.clear();
-      }
-    }
-    w.EndArray();
-    w.EndObject();
-    return sink(buf);
-  };
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  std::vector<const Sample*> rows =
+      SelectInWindow(*snapshot, *selectors, *start, *end);
+  res.body_chunks = JsonRowsBody(
+      std::move(snapshot), std::move(rows),
+      [](JsonWriter& w) {
+        BeginSuccess(w);
+        w.BeginArray();
+      },
+      [](JsonWriter& w, const Sample& s) { WriteLabels(w, s.labels); },
+      [](JsonWriter& w) {
+        w.EndArray();
+        w.EndObject();
+      });
   return res;
 }
 
@@ -496,35 +525,33 @@ ApiResponse ApiHandler::Query(const ApiRequest& request) const {
                               "at least one non-empty matcher"));
   }
   ApiResponse res;
-  res.stream = [snapshot = options_.store->Snapshot(),
-                selectors = std::vector<Selector>{*std::move(selector)},
-                time = *time](const ApiChunkSink& sink) {
-    std::string buf;
-    JsonWriter w(&buf);
-    BeginSuccess(w);
-    w.BeginObject();
-    w.Key("resultType");
-    w.String("vector");
-    w.Key("result");
-    w.BeginArray();
-    for (const Sample* s :
-         SelectInWindow(*snapshot, selectors, time - kLookbackMs, time)) {
-      w.BeginObject();
-      w.Key("metric");
-      WriteLabels(w, s->labels);
-      w.Key("value");
-      w.SamplePair(time, s->value);
-      w.EndObject();
-      if (buf.size() >= kChunkBytes) {
-        if (!sink(buf)) return false;
-        buf.clear();
-      }
-    }
-    w.EndArray();
-    w.EndObject();
-    w.EndObject();
-    return sink(buf);
-  };
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  const Selector selectors[] = {*std::move(selector)};
+  std::vector<const Sample*> rows =
+      SelectInWindow(*snapshot, selectors, *time - kLookbackMs, *time);
+  res.body_chunks = JsonRowsBody(
+      std::move(snapshot), std::move(rows),
+      [](JsonWriter& w) {
+        BeginSuccess(w);
+        w.BeginObject();
+        w.Key("resultType");
+        w.String("vector");
+        w.Key("result");
+        w.BeginArray();
+      },
+      [time = *time](JsonWriter& w, const Sample& s) {
+        w.BeginObject();
+        w.Key("metric");
+        WriteLabels(w, s.labels);
+        w.Key("value");
+        w.SamplePair(time, s.value);
+        w.EndObject();
+      },
+      [](JsonWriter& w) {
+        w.EndArray();
+        w.EndObject();
+        w.EndObject();
+      });
   return res;
 }
 
@@ -658,67 +685,6 @@ ApiResponse ApiHandler::StatusBuildInfo() const {
   w.EndObject();
   w.EndObject();
   return res;
-}
-
-void RegisterApiRoutes(httplib::Server* server,
-                       std::shared_ptr<const ApiHandler> handler,
-                       std::function<bool()> ready) {
-  auto serve = [handler, ready](const httplib::Request& req,
-                                httplib::Response& res) {
-    if (ready && !ready()) {
-      res.status = 503;
-      res.set_content("Service Unavailable", std::string(kTextPlain));
-      return;
-    }
-    ApiRequest request;
-    request.method = req.method;
-    request.path = req.path.substr(kApiPrefix.size());
-    request.origin = req.get_header_value("Origin");
-    // Go's r.Form: a url-encoded body's values come before the URL's.
-    if ((req.method == "POST" || req.method == "PUT" ||
-         req.method == "PATCH") &&
-        absl::StartsWith(req.get_header_value("Content-Type"),
-                         "application/x-www-form-urlencoded")) {
-      httplib::Params body;
-      httplib::detail::parse_query_text(req.body, body);
-      for (const auto& [k, v] : body) request.form.emplace_back(k, v);
-    }
-    for (const auto& [k, v] : req.params) {
-      request.form.emplace_back(k, v);
-      request.query.emplace_back(k, v);
-    }
-    ApiResponse answer = handler->Handle(request);
-    res.status = answer.status;
-    if (!answer.allow.empty()) res.set_header("Allow", answer.allow);
-    for (const auto& [name, value] : answer.headers) {
-      res.set_header(name, value);
-    }
-    if (answer.content_type != kJson) {
-      res.set_header("X-Content-Type-Options", "nosniff");
-    }
-    if (answer.status == 204) return;
-    if (answer.stream) {
-      res.set_chunked_content_provider(
-          answer.content_type,
-          [stream = std::move(answer.stream)](size_t, httplib::DataSink& sink) {
-            const bool complete = stream([&sink](absl::string_view chunk) {
-              return sink.is_writable() &&
-                     sink.write(chunk.data(), chunk.size());
-            });
-            if (complete) sink.done();
-            return complete;
-          });
-      return;
-    }
-    res.set_content(std::move(answer.body), answer.content_type);
-  };
-  const std::string pattern = absl::StrCat(kApiPrefix, "/.*");
-  server->Get(pattern, serve);  // Also HEAD, which the handler refuses.
-  server->Post(pattern, serve);
-  server->Put(pattern, serve);
-  server->Patch(pattern, serve);
-  server->Delete(pattern, serve);
-  server->Options(pattern, serve);
 }
 
 }  // namespace fedgate

@@ -14,14 +14,14 @@
 // with an Origin header gets Prometheus's CORS headers (any origin allowed,
 // the default of --web.cors.origin).
 //
-// The handler is independent of the HTTP library: the server turns a request
-// into an ApiRequest and writes the ApiResponse back (RegisterApiRoutes does
-// that for cpp-httplib). fedgate keeps only the latest sample of each series,
+// The handler is independent of the HTTP library: the server
+// (http_server.h) turns a request into an ApiRequest and writes the
+// ApiResponse back. fedgate keeps only the latest sample of each series,
 // so `start`/`end`/`time` select among latest samples (docs/api.md).
 //
-// Called once per request on a server pool thread. /series and /query touch
-// every stored series once (SelectSeries) and stream their answer in 64 KiB
-// pieces (memory: one pointer per selected series plus one piece).
+// Called once per request on a server worker thread. /series and /query
+// touch every stored series once (SelectSeries) and hand their answer out in
+// 64 KiB pieces (memory: one pointer per selected series plus one piece).
 //
 // Thread-safety: thread-safe (const methods over immutable snapshots).
 
@@ -38,12 +38,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "config/config.h"
+#include "gateway/response_body.h"
 #include "merge/series_store.h"
 #include "scraper/scrape_manager.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace fedgate {
 
@@ -59,10 +56,6 @@ struct ApiRequest {
   std::string origin;  // The Origin header, "" when absent (CORS).
 };
 
-// Receives a streamed answer in pieces of about 64 KiB; returns false when
-// the client went away, which stops the work.
-using ApiChunkSink = std::function<bool(absl::string_view chunk)>;
-
 struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -71,8 +64,8 @@ struct ApiResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   // Set instead of `body` for answers that can be large (/series, /query):
-  // writes the body to the sink; returns false when the sink gave up.
-  std::function<bool(const ApiChunkSink& sink)> stream;
+  // the rows are selected by Handle(), the JSON written as it is sent.
+  BodyChunks body_chunks;
 };
 
 // What /api/v1/status/buildinfo reports, in Prometheus's field names.
@@ -130,13 +123,6 @@ class ApiHandler {
 // fractional seconds. Returns milliseconds since the epoch, or
 // InvalidArgument `cannot parse "abc" to a valid timestamp`.
 absl::StatusOr<int64_t> ParseApiTime(absl::string_view s);
-
-// Registers every /api/v1 route (all methods, plus the 404 and 405 answers)
-// on `server`. Requests are answered by `handler` while `ready` returns true
-// (null: always), else with 503 `Service Unavailable`.
-void RegisterApiRoutes(httplib::Server* server,
-                       std::shared_ptr<const ApiHandler> handler,
-                       std::function<bool()> ready);
 
 }  // namespace fedgate
 

@@ -85,40 +85,91 @@ absl::StatusOr<FederateParams> ParseFederateParams(
   return params;
 }
 
+namespace {
+
+// The answer as a resumable walk over the selected rows: each Next() call
+// writes whole series until the piece reaches kChunkBytes, then returns.
+class FederationStream {
+ public:
+  FederationStream(std::shared_ptr<const StoreSnapshot> snapshot,
+                   const FederateParams& params,
+                   const std::map<std::string, std::string>& external_labels,
+                   ExpositionFormat format)
+      : snapshot_(std::move(snapshot)),
+        rows_(SelectSeries(*snapshot_, params.selectors,
+                           SeriesOrder::kByFamilyAndName)),
+        external_(external_labels),
+        writer_(MakeWriter(format, &external_)) {}
+
+  // Appends the next piece to `out`; returns false with the last one.
+  bool Next(std::string* out) {
+    const absl::Span<const SelectedSeries> all(rows_);
+    const size_t limit = out->size() + kChunkBytes;
+    while (out->size() < limit) {
+      if (next_series_ == family_.series.size()) {  // Between families.
+        if (!family_.series.empty()) {
+          writer_->EndFamily(out);
+          family_.series = {};
+        }
+        if (begin_ == all.size()) {
+          writer_->Finish(out);
+          return false;
+        }
+        size_t end = begin_ + 1;
+        while (end < all.size() && all[end].family == all[begin_].family) {
+          ++end;
+        }
+        family_.name = all[begin_].family;
+        family_.metadata = all[begin_].metadata;
+        family_.series = all.subspan(begin_, end - begin_);
+        next_series_ = 0;
+        begin_ = end;
+        writer_->BeginFamily(family_, out);
+      }
+      writer_->AppendSeries(next_series_++, out);
+    }
+    return true;
+  }
+
+ private:
+  std::shared_ptr<const StoreSnapshot> snapshot_;
+  const std::vector<SelectedSeries> rows_;
+  ExternalLabels external_;
+  std::unique_ptr<ExpositionWriter> writer_;
+  size_t begin_ = 0;  // The first row of the family after the current one.
+  FamilyView family_;
+  size_t next_series_ = 0;  // In family_.
+};
+
+}  // namespace
+
+BodyChunks FederationBody(
+    std::shared_ptr<const StoreSnapshot> snapshot, const FederateParams& params,
+    const std::map<std::string, std::string>& external_labels,
+    ExpositionFormat format) {
+  auto stream = std::make_unique<FederationStream>(std::move(snapshot), params,
+                                                   external_labels, format);
+  return [stream = std::move(stream)](std::string* out) {
+    return stream->Next(out);
+  };
+}
+
 bool WriteFederation(const StoreSnapshot& snapshot,
                      const FederateParams& params,
                      const std::map<std::string, std::string>& external_labels,
                      ExpositionFormat format, const ChunkSink& sink) {
-  const std::vector<SelectedSeries> rows =
-      SelectSeries(snapshot, params.selectors, SeriesOrder::kByFamilyAndName);
-  ExternalLabels external(external_labels);
-  std::unique_ptr<ExpositionWriter> writer = MakeWriter(format, &external);
-
+  // The snapshot outlives this call: borrow it without owning it.
+  FederationStream stream(std::shared_ptr<const StoreSnapshot>(
+                              &snapshot, [](const StoreSnapshot*) {}),
+                          params, external_labels, format);
   std::string buffer;
   buffer.reserve(kChunkBytes + 4096);
-  const absl::Span<const SelectedSeries> all(rows);
-  size_t begin = 0;
-  while (begin < all.size()) {
-    size_t end = begin + 1;
-    while (end < all.size() && all[end].family == all[begin].family) ++end;
-    FamilyView family;
-    family.name = all[begin].family;
-    family.metadata = all[begin].metadata;
-    family.series = all.subspan(begin, end - begin);
-    writer->BeginFamily(family, &buffer);
-    for (size_t i = 0; i < family.series.size(); ++i) {
-      writer->AppendSeries(i, &buffer);
-      if (buffer.size() >= kChunkBytes) {
-        if (!sink(buffer)) return false;
-        buffer.clear();
-      }
-    }
-    writer->EndFamily(&buffer);
-    begin = end;
+  while (true) {
+    buffer.clear();
+    const bool more = stream.Next(&buffer);
+    if (!more) return buffer.empty() || sink(buffer);
+    if (!sink(buffer)) return false;
   }
-  writer->Finish(&buffer);
-  if (!buffer.empty()) return sink(buffer);
-  return true;
 }
 
 }  // namespace fedgate

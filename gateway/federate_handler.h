@@ -18,12 +18,14 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "gateway/content_negotiation.h"
+#include "gateway/response_body.h"
 #include "merge/label_matcher.h"
 #include "merge/series_store.h"
 
@@ -46,6 +48,15 @@ absl::StatusOr<FederateParams> ParseFederateParams(
 // Receives the answer in pieces of about 64 KiB; returns false when the
 // client went away, which stops the work.
 using ChunkSink = std::function<bool(absl::string_view chunk)>;
+
+// Returns the federation answer for `snapshot` in `format`, produced piece by
+// piece (about 64 KiB each) as the connection takes them: the rows are
+// selected and sorted at once, the text is written on demand, so a slow
+// reader costs no thread and at most one piece of memory.
+BodyChunks FederationBody(
+    std::shared_ptr<const StoreSnapshot> snapshot, const FederateParams& params,
+    const std::map<std::string, std::string>& external_labels,
+    ExpositionFormat format);
 
 // Writes the federation answer for `snapshot` in `format` to `sink`, in
 // chunks of about 64 KiB. Returns false when the sink gave up (the rest of

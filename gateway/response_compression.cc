@@ -49,4 +49,22 @@ void ResponseCompressor::Finish(std::string* out) {
   Run(absl::string_view(), Z_FINISH, out);
 }
 
+BodyChunks CompressedBody(BodyChunks body,
+                          std::unique_ptr<ResponseCompressor> compressor) {
+  return [body = std::move(body), compressor = std::move(compressor),
+          plain = std::string()](std::string* out) mutable {
+    const size_t before = out->size();
+    while (true) {
+      plain.clear();
+      const bool more = body(&plain);
+      compressor->Compress(plain, out);
+      if (!more) {
+        compressor->Finish(out);
+        return false;
+      }
+      if (out->size() > before) return true;
+    }
+  };
+}
+
 }  // namespace fedgate

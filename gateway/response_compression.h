@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "gateway/content_negotiation.h"
+#include "gateway/response_body.h"
 
 namespace fedgate {
 
@@ -54,6 +55,11 @@ class ResponseCompressor {
   z_stream stream_{};
   bool initialized_ = false;
 };
+
+// Returns `body` compressed by `compressor`, piece by piece: each piece
+// holds what zlib emitted for one or more pieces of `body`.
+BodyChunks CompressedBody(BodyChunks body,
+                          std::unique_ptr<ResponseCompressor> compressor);
 
 }  // namespace fedgate
 
