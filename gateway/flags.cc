@@ -3,9 +3,11 @@
 #include <functional>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "config/duration.h"
 
 namespace fedgate {
 namespace {
@@ -47,6 +49,28 @@ const std::vector<FlagSpec>& Specs() {
       {"grpc.listen-address",
        [](absl::string_view v, FedgateFlags* f) {
          f->grpc_listen_address = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"web.max-connections",
+       [](absl::string_view v, FedgateFlags* f) {
+         if (!absl::SimpleAtoi(v, &f->web_max_connections) ||
+             f->web_max_connections < 1) {
+           return absl::InvalidArgumentError(absl::StrCat(
+               "invalid value \"", v,
+               "\" for flag --web.max-connections: want a positive integer"));
+         }
+         return absl::OkStatus();
+       }},
+      {"web.read-timeout",
+       [](absl::string_view v, FedgateFlags* f) {
+         absl::StatusOr<absl::Duration> d = ParsePrometheusDuration(v);
+         if (!d.ok() || *d < absl::Seconds(1)) {
+           return absl::InvalidArgumentError(absl::StrCat(
+               "invalid value \"", v,
+               "\" for flag --web.read-timeout: want a duration of at least "
+               "1s, such as 30s or 5m"));
+         }
+         f->web_read_timeout = *d;
          return absl::OkStatus();
        }},
       {"log.level", SetLogLevel},
@@ -115,6 +139,14 @@ std::string FlagsUsage() {
       "  --grpc.listen-address=ADDR Address for the gRPC API; empty turns it\n"
       "                             off. Default: ",
       defaults.grpc_listen_address,
+      "\n"
+      "  --web.max-connections=N    HTTP connections open at once; more wait\n"
+      "                             to be accepted. Default: ",
+      defaults.web_max_connections,
+      "\n"
+      "  --web.read-timeout=DUR     Close an HTTP connection that sends and\n"
+      "                             receives nothing for this long. Default: ",
+      FormatPrometheusDuration(defaults.web_read_timeout),
       "\n"
       "  --log.level=LEVEL          debug, info, warn or error. Default: "
       "info\n");

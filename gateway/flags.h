@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace fedgate {
 
@@ -26,6 +27,11 @@ struct FedgateFlags {
   std::string web_listen_address = "0.0.0.0:9099";
   // Empty: no gRPC server.
   std::string grpc_listen_address = "0.0.0.0:9098";
+  // HTTP connections open at once; more wait to be accepted (Prometheus's
+  // flag and default).
+  int web_max_connections = 512;
+  // A connection that sends and receives nothing this long is closed.
+  absl::Duration web_read_timeout = absl::Seconds(30);
   LogLevel log_level = LogLevel::kInfo;
   bool help = false;
 };

@@ -15,18 +15,23 @@ TEST(FlagsTest, DefaultsWithoutArguments) {
   EXPECT_EQ(flags->web_listen_address, "0.0.0.0:9099");
   EXPECT_EQ(flags->grpc_listen_address, "0.0.0.0:9098");
   EXPECT_EQ(flags->log_level, LogLevel::kInfo);
+  EXPECT_EQ(flags->web_max_connections, 512);
+  EXPECT_EQ(flags->web_read_timeout, absl::Seconds(30));
   EXPECT_FALSE(flags->help);
 }
 
 TEST(FlagsTest, AcceptsEqualsAndSeparateValues) {
-  absl::StatusOr<FedgateFlags> flags = ParseFlags(
-      {"--config.file=/etc/fedgate.yml", "--web.listen-address", "127.0.0.1:0",
-       "--grpc.listen-address=", "--log.level=debug"});
+  absl::StatusOr<FedgateFlags> flags =
+      ParseFlags({"--config.file=/etc/fedgate.yml", "--web.listen-address",
+                  "127.0.0.1:0", "--grpc.listen-address=", "--log.level=debug",
+                  "--web.max-connections=64", "--web.read-timeout=2m"});
   ASSERT_TRUE(flags.ok()) << flags.status();
   EXPECT_EQ(flags->config_file, "/etc/fedgate.yml");
   EXPECT_EQ(flags->web_listen_address, "127.0.0.1:0");
   EXPECT_EQ(flags->grpc_listen_address, "");
   EXPECT_EQ(flags->log_level, LogLevel::kDebug);
+  EXPECT_EQ(flags->web_max_connections, 64);
+  EXPECT_EQ(flags->web_read_timeout, absl::Minutes(2));
 }
 
 TEST(FlagsTest, HelpIsRecognised) {
@@ -36,8 +41,9 @@ TEST(FlagsTest, HelpIsRecognised) {
     EXPECT_TRUE(flags->help) << arg;
   }
   const std::string usage = FlagsUsage();
-  for (const char* flag : {"--config.file", "--web.listen-address",
-                           "--grpc.listen-address", "--log.level"}) {
+  for (const char* flag :
+       {"--config.file", "--web.listen-address", "--grpc.listen-address",
+        "--log.level", "--web.max-connections", "--web.read-timeout"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
   }
 }
@@ -53,6 +59,10 @@ TEST(FlagsTest, RejectsBadCommandLines) {
       {{"--log.level=verbose"},
        "invalid value \"verbose\" for flag --log.level"},
       {{"config.yml"}, "unexpected argument \"config.yml\""},
+      {{"--web.max-connections=0"},
+       "invalid value \"0\" for flag --web.max-connections"},
+      {{"--web.read-timeout=500ms"},
+       "invalid value \"500ms\" for flag --web.read-timeout"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.args[0]);

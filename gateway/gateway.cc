@@ -132,6 +132,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
 
   HttpServer::Options http_options;
   http_options.listen_address = flags.web_listen_address;
+  http_options.limits.max_connections =
+      static_cast<size_t>(flags.web_max_connections);
+  http_options.limits.read_timeout = flags.web_read_timeout;
   http_options.store = gateway->store_.get();
   http_options.registry = gateway->registry_.get();
   http_options.external_labels = initial->global.external_labels;

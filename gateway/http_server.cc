@@ -1,31 +1,212 @@
 #include "gateway/http_server.h"
 
-#include <httplib.h>
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <optional>
 #include <utility>
-#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "gateway/content_negotiation.h"
 #include "gateway/federate_handler.h"
+#include "gateway/logger.h"
 #include "gateway/response_compression.h"
-#include "prometheus/counter.h"
 #include "prometheus/text_serializer.h"
 
 namespace fedgate {
 namespace {
 
-void PlainError(httplib::Response& res, int status, absl::string_view body) {
-  res.status = status;
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_content(std::string(body), "text/plain; charset=utf-8");
+constexpr size_t kPieceBytes = 64 * 1024;
+constexpr absl::string_view kApiPrefix = "/api/v1";
+
+HttpServer::Reply PlainReply(int status, std::string body) {
+  HttpServer::Reply reply;
+  reply.status = status;
+  reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  reply.body = std::move(body);
+  return reply;
+}
+
+HttpServer::Reply MethodNotAllowed(const char* allow) {
+  HttpServer::Reply reply = PlainReply(405, "Method Not Allowed\n");
+  reply.headers.emplace_back("Allow", allow);
+  return reply;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string DecodeComponent(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+               HexValue(s[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// The body of a chunked answer as libmicrohttpd pulls it: one piece of
+// BodyChunks at a time, copied out as the socket takes it.
+struct BodySource {
+  BodyChunks chunks;
+  std::string piece;
+  size_t offset = 0;
+  bool ended = false;
+};
+
+ssize_t ReadBody(void* cls, uint64_t /*pos*/, char* buf, size_t max) {
+  auto* source = static_cast<BodySource*>(cls);
+  while (source->offset == source->piece.size()) {
+    if (source->ended) return MHD_CONTENT_READER_END_OF_STREAM;
+    source->piece.clear();
+    source->offset = 0;
+    source->ended = !source->chunks(&source->piece);
+  }
+  const size_t n = std::min(max, source->piece.size() - source->offset);
+  std::memcpy(buf, source->piece.data() + source->offset, n);
+  source->offset += n;
+  return static_cast<ssize_t>(n);
+}
+
+void FreeBody(void* cls) { delete static_cast<BodySource*>(cls); }
+
+bool QueueReply(MHD_Connection* connection, const std::string& method,
+                HttpServer::Reply reply) {
+  MHD_Response* response;
+  if (reply.chunks) {
+    auto* source = new BodySource{std::move(reply.chunks)};
+    response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, kPieceBytes,
+                                                 &ReadBody, source, &FreeBody);
+    if (response == nullptr) {
+      delete source;
+      return false;
+    }
+  } else {
+    response = MHD_create_response_from_buffer(
+        reply.body.size(), reply.body.data(), MHD_RESPMEM_MUST_COPY);
+    if (response == nullptr) return false;
+  }
+  if (!reply.content_type.empty() && reply.status != 204) {
+    MHD_add_response_header(response, "Content-Type",
+                            reply.content_type.c_str());
+  }
+  for (const auto& [name, value] : reply.headers) {
+    MHD_add_response_header(response, name.c_str(), value.c_str());
+  }
+  (void)method;
+  const MHD_Result queued = MHD_queue_response(
+      connection, static_cast<unsigned>(reply.status), response);
+  MHD_destroy_response(response);
+  return queued == MHD_YES;
+}
+
+// libmicrohttpd's messages (malformed requests, limits, socket errors):
+// debug lines, as a hostile client must not fill the log.
+void LogLibraryMessage(void* /*cls*/, const char* format, va_list args) {
+  char text[512];
+  vsnprintf(text, sizeof(text), format, args);
+  std::string message(text);
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  Log(LogLevel::kDebug, "HTTP server", {{"detail", message}});
 }
 
 }  // namespace
+
+// The state of one request between the calls of the access handler.
+struct HttpServer::Pending {
+  HttpServer::Request request;
+  bool started = false;
+  bool keep_body = false;
+  size_t body_bytes = 0;      // Read so far.
+  size_t buffered_bytes = 0;  // Of them, counted in buffered_body_bytes_.
+  bool dispatched = false;
+  absl::Mutex mu;
+  std::optional<HttpServer::Reply> reply ABSL_GUARDED_BY(mu);
+};
+
+// libmicrohttpd's callbacks.
+struct HttpServerCallbacks {
+  static MHD_Result Access(void* cls, MHD_Connection* connection,
+                           const char* url, const char* method,
+                           const char* /*version*/, const char* upload_data,
+                           size_t* upload_data_size, void** req_cls) {
+    auto* server = static_cast<HttpServer*>(cls);
+    auto* pending = static_cast<HttpServer::Pending*>(*req_cls);
+    if (pending == nullptr) {  // The URI callback always sets it.
+      pending = new HttpServer::Pending;
+      *req_cls = pending;
+    }
+    return server->Access(connection, url, method, upload_data,
+                          upload_data_size, pending)
+               ? MHD_YES
+               : MHD_NO;
+  }
+
+  // Called first, with the raw request target: the query is parsed from it
+  // with ParseUrlEncoded (one decoder for the URL and for form bodies).
+  static void* Uri(void* /*cls*/, const char* uri, MHD_Connection* connection) {
+    auto* pending = new HttpServer::Pending;
+    pending->request.connection = connection;
+    absl::string_view target(uri);
+    const size_t question = target.find('?');
+    if (question != absl::string_view::npos) {
+      pending->request.query = ParseUrlEncoded(target.substr(question + 1));
+    }
+    return pending;
+  }
+
+  static void Completed(void* cls, MHD_Connection* /*connection*/,
+                        void** req_cls, MHD_RequestTerminationCode /*code*/) {
+    auto* server = static_cast<HttpServer*>(cls);
+    auto* pending = static_cast<HttpServer::Pending*>(*req_cls);
+    if (pending == nullptr) return;
+    server->buffered_body_bytes_ -= pending->buffered_bytes;
+    delete pending;
+    *req_cls = nullptr;
+  }
+};
+
+std::vector<std::pair<std::string, std::string>> ParseUrlEncoded(
+    absl::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (absl::string_view pair : absl::StrSplit(text, '&')) {
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    if (eq == absl::string_view::npos) {
+      out.emplace_back(DecodeComponent(pair), "");
+    } else {
+      out.emplace_back(DecodeComponent(pair.substr(0, eq)),
+                       DecodeComponent(pair.substr(eq + 1)));
+    }
+  }
+  return out;
+}
 
 absl::Status SplitListenAddress(const std::string& address, std::string* host,
                                 int* port) {
@@ -48,6 +229,12 @@ absl::Status SplitListenAddress(const std::string& address, std::string* host,
   return absl::OkStatus();
 }
 
+std::string HttpServer::Request::Header(const char* name) const {
+  const char* value =
+      MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
 void HttpServer::UpdateMergeGauges() {
   const SeriesStore::GroupCounts groups = options_.store->Groups();
   dedup_groups_gauge_->Set(static_cast<double>(groups.groups));
@@ -67,17 +254,8 @@ void HttpServer::UpdateMergeGauges() {
   metadata_conflicts_gauge_->Set(static_cast<double>(stats.metadata_conflicts));
 }
 
-HttpServer::HttpServer(Options options)
-    : options_(std::move(options)),
-      server_(std::make_unique<httplib::Server>()) {
+HttpServer::HttpServer(Options options) : options_(std::move(options)) {
   if (options_.registry != nullptr) {
-    series_gauge_ = &prometheus::BuildGauge()
-                         .Name("fedgate_series")
-                         .Help(
-                             "Series held in the store, synthetic "
-                             "series (up, scrape_*) included.")
-                         .Register(*options_.registry)
-                         .Add({});
     auto gauge = [this](const char* name, const char* help) {
       return &prometheus::BuildGauge()
                   .Name(name)
@@ -85,6 +263,11 @@ HttpServer::HttpServer(Options options)
                   .Register(*options_.registry)
                   .Add({});
     };
+    series_gauge_ = gauge("fedgate_series",
+                          "Series held in the store, synthetic series (up, "
+                          "scrape_*) included.");
+    connections_gauge_ = gauge("fedgate_http_connections",
+                               "Open connections to the HTTP server.");
     dedup_groups_gauge_ =
         gauge("fedgate_dedup_groups", "Dedup groups with at least one member.");
     dedup_leaders_gauge_ =
@@ -108,10 +291,22 @@ HttpServer::HttpServer(Options options)
             .Register(*options_.registry);
     federate_requests_ok_ = &requests.Add({{"result", "ok"}});
     federate_requests_bad_ = &requests.Add({{"result", "bad_request"}});
+    refused_ = &prometheus::BuildCounter()
+                    .Name("fedgate_http_requests_refused_total")
+                    .Help(
+                        "HTTP requests refused by a limit, by reason "
+                        "(body_too_large, bodies_in_memory).")
+                    .Register(*options_.registry);
+    refused_->Add({{"reason", "body_too_large"}});
+    refused_->Add({{"reason", "bodies_in_memory"}});
   }
 }
 
 HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Refuse(const char* reason) {
+  if (refused_ != nullptr) refused_->Add({{"reason", reason}}).Increment();
+}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
   std::string host;
@@ -120,170 +315,300 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
       !s.ok()) {
     return s;
   }
-  std::unique_ptr<HttpServer> server(new HttpServer(std::move(options)));
-  server->RegisterRoutes();
-  // cpp-httplib sets SO_REUSEPORT by default, which would let a second
-  // fedgate bind the same port and silently take half of the connections.
-  server->server_->set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  if (port == 0) {
-    port = server->server_->bind_to_any_port(host);
-    if (port < 0) port = 0;
-  } else if (!server->server_->bind_to_port(host, port)) {
-    port = 0;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* resolved = nullptr;
+  const std::string service = std::to_string(port);
+  if (const int rc =
+          getaddrinfo(host.c_str(), service.c_str(), &hints, &resolved);
+      rc != 0 || resolved == nullptr) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on \"",
+                                               options.listen_address,
+                                               "\": ", gai_strerror(rc)));
   }
-  if (port == 0) {
+  sockaddr_storage address{};
+  std::memcpy(&address, resolved->ai_addr,
+              std::min<size_t>(resolved->ai_addrlen, sizeof(address)));
+  const bool v6 = resolved->ai_family == AF_INET6;
+  freeaddrinfo(resolved);
+
+  std::unique_ptr<HttpServer> server(new HttpServer(std::move(options)));
+  HttpServer* raw = server.get();
+  const HttpLimits& limits = raw->options_.limits;
+  ApiOptions api = raw->options_.api;
+  api.store = raw->options_.store;
+  api.web_port = [raw] { return raw->port_; };
+  raw->api_ = std::make_shared<const ApiHandler>(std::move(api));
+  raw->workers_ = std::make_unique<WorkerPool>(limits.workers);
+
+  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                       MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+  if (v6) flags |= MHD_USE_IPv6;
+  const unsigned int timeout_s = static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(limits.read_timeout)));
+  // The connection's memory holds the request line and headers, then the
+  // answer's headers and one piece of its body.
+  const size_t connection_memory = limits.max_header_bytes + 2 * kPieceBytes;
+  raw->daemon_ = MHD_start_daemon(
+      flags, static_cast<uint16_t>(port), nullptr, nullptr,
+      &HttpServerCallbacks::Access, raw, MHD_OPTION_SOCK_ADDR,
+      reinterpret_cast<const sockaddr*>(&address),
+      MHD_OPTION_LISTENING_ADDRESS_REUSE, 0u, MHD_OPTION_THREAD_POOL_SIZE,
+      // One thread is no pool (and a warning on stderr): 0 says "none".
+      static_cast<unsigned int>(limits.event_threads > 1 ? limits.event_threads
+                                                         : 0),
+      MHD_OPTION_CONNECTION_LIMIT,
+      static_cast<unsigned int>(limits.max_connections),
+      MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory,
+      MHD_OPTION_URI_LOG_CALLBACK, &HttpServerCallbacks::Uri, raw,
+      MHD_OPTION_NOTIFY_COMPLETED, &HttpServerCallbacks::Completed, raw,
+      MHD_OPTION_EXTERNAL_LOGGER, &LogLibraryMessage, raw, MHD_OPTION_END);
+  if (raw->daemon_ == nullptr) {
     return absl::UnavailableError(
-        absl::StrCat("cannot listen on \"", server->options_.listen_address,
+        absl::StrCat("cannot listen on \"", raw->options_.listen_address,
                      "\": address in use or not available"));
   }
-  server->port_ = port;
-  httplib::Server* raw = server->server_.get();
-  server->thread_ = std::thread([raw] { raw->listen_after_bind(); });
-  // stop() is a no-op until the accept loop runs, so Stop() right after
-  // Start() would hang in join(); wait (bounded) for the loop.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!raw->is_running() && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  const MHD_DaemonInfo* info =
+      MHD_get_daemon_info(raw->daemon_, MHD_DAEMON_INFO_BIND_PORT);
+  raw->port_ = info != nullptr ? info->port : port;
   return server;
 }
 
 void HttpServer::Stop() {
-  if (server_ != nullptr) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (daemon_ == nullptr) return;
+  // Requests being computed resume their connections when they finish; only
+  // then may the daemon stop.
+  workers_->Shutdown();
+  MHD_stop_daemon(daemon_);
+  daemon_ = nullptr;
 }
 
-void HttpServer::RegisterRoutes() {
-  httplib::Server& s = *server_;
-
-  s.Get("/federate", [this](const httplib::Request& req,
-                            httplib::Response& res) {
-    std::vector<std::string> matches;
-    const size_t n = req.get_param_value_count("match[]");
-    for (size_t i = 0; i < n; ++i) {
-      matches.push_back(req.get_param_value("match[]", i));
+bool HttpServer::Access(MHD_Connection* connection, const char* url,
+                        const char* method, const char* upload_data,
+                        size_t* upload_data_size, Pending* pending) {
+  const HttpLimits& limits = options_.limits;
+  Request& request = pending->request;
+  if (!pending->started) {  // The headers are in; nothing of the body yet.
+    pending->started = true;
+    request.connection = connection;
+    request.method = method;
+    request.path = url;
+    const std::string declared = request.Header("Content-Length");
+    uint64_t length = 0;
+    if (!declared.empty() && absl::SimpleAtoi(declared, &length) &&
+        length > limits.max_body_bytes) {
+      Refuse("body_too_large");
+      // Answered before the body is read; libmicrohttpd then closes the
+      // connection instead of reading the body.
+      return QueueReply(
+          connection, request.method,
+          PlainReply(413, absl::StrCat("request body larger than ",
+                                       limits.max_body_bytes, " bytes\n")));
     }
-    absl::StatusOr<FederateParams> params = ParseFederateParams(matches);
-    if (!params.ok()) {
-      if (federate_requests_bad_ != nullptr)
-        federate_requests_bad_->Increment();
-      PlainError(res, 400, absl::StrCat(params.status().message(), "\n"));
-      return;
-    }
-    if (federate_requests_ok_ != nullptr) federate_requests_ok_->Increment();
-    // Format and compression as Prometheus negotiates them
-    // (content_negotiation.h).
-    const ExpositionFormat format =
-        NegotiateFormat(req.get_header_value("Accept"));
-    const ContentEncoding encoding =
-        NegotiateEncoding(req.get_header_value("Accept-Encoding"));
-    // cpp-httplib compresses text/* answers on its own, choosing `br` or any
-    // token containing `gzip` (Prometheus: only an exact `gzip`/`deflate`
-    // token). Without the header it leaves the stream to us. The server owns
-    // a non-const Request, so dropping the header here is well defined.
-    const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
-    if (encoding != ContentEncoding::kIdentity) {
-      res.set_header("Content-Encoding",
-                     std::string(ContentEncodingName(encoding)));
-    }
-    auto shared_params = std::make_shared<FederateParams>(*std::move(params));
-    std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
-    // The external labels of the configuration running now (reloads change
-    // them).
-    auto external_labels =
-        std::make_shared<const std::map<std::string, std::string>>(
-            options_.current_external_labels
-                ? options_.current_external_labels()
-                : options_.external_labels);
-    res.set_chunked_content_provider(
-        std::string(ContentTypeOf(format)),
-        [snapshot, shared_params, external_labels, format, encoding](
-            size_t, httplib::DataSink& sink) {
-          // A failed write means the client went away: WriteFederation
-          // stops at its next 64 KiB chunk.
-          auto write = [&sink](absl::string_view chunk) {
-            return sink.is_writable() && sink.write(chunk.data(), chunk.size());
-          };
-          bool complete;
-          if (encoding == ContentEncoding::kIdentity) {
-            complete = WriteFederation(*snapshot, *shared_params,
-                                       *external_labels, format, write);
-          } else {
-            absl::StatusOr<std::unique_ptr<ResponseCompressor>> compressor =
-                ResponseCompressor::Create(encoding);
-            if (!compressor.ok()) return false;
-            std::string compressed;
-            complete = WriteFederation(
-                *snapshot, *shared_params, *external_labels, format,
-                [&](absl::string_view chunk) {
-                  compressed.clear();
-                  (*compressor)->Compress(chunk, &compressed);
-                  return compressed.empty() || write(compressed);
-                });
-            if (complete) {
-              compressed.clear();
-              (*compressor)->Finish(&compressed);
-              complete = write(compressed);
-            }
-          }
-          if (complete) sink.done();
-          return complete;
-        });
-  });
-  auto method_not_allowed = [](const httplib::Request&,
-                               httplib::Response& res) {
-    res.set_header("Allow", "GET, OPTIONS");
-    PlainError(res, 405, "Method Not Allowed\n");
-  };
-  s.Post("/federate", method_not_allowed);
-  s.Put("/federate", method_not_allowed);
-  s.Delete("/federate", method_not_allowed);
-
-  s.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("fedgate is Healthy.\n", "text/plain; charset=utf-8");
-  });
-  s.Get("/-/ready", [this](const httplib::Request&, httplib::Response& res) {
-    if (options_.ready && !options_.ready()) {
-      PlainError(res, 503, "Service Unavailable");
-      return;
-    }
-    res.set_content("fedgate is Ready.\n", "text/plain; charset=utf-8");
-  });
-  if (options_.reload) {
-    // As Prometheus: POST or PUT reloads; 500 with the error on failure.
-    auto reload = [this](const httplib::Request&, httplib::Response& res) {
-      if (absl::Status s = options_.reload(); !s.ok()) {
-        PlainError(res, 500, absl::StrCat(s.message(), "\n"));
-      }
-    };
-    s.Post("/-/reload", reload);
-    s.Put("/-/reload", reload);
-    s.Get("/-/reload", [](const httplib::Request&, httplib::Response& res) {
-      PlainError(res, 405, "Only POST or PUT requests allowed\n");
-    });
+    pending->keep_body = (request.method == "POST" || request.method == "PUT" ||
+                          request.method == "PATCH") &&
+                         absl::StartsWith(request.path, kApiPrefix) &&
+                         absl::StartsWith(request.Header("Content-Type"),
+                                          "application/x-www-form-urlencoded");
+    return true;
   }
-  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    if (options_.registry == nullptr) {
-      res.set_content("", std::string(kTextContentType));
-      return;
+  if (*upload_data_size != 0) {
+    const size_t size = *upload_data_size;
+    *upload_data_size = 0;
+    pending->body_bytes += size;
+    if (pending->body_bytes > limits.max_body_bytes) {
+      // A chunked body past the limit: the connection is closed, the rest
+      // of the body is never read.
+      Refuse("body_too_large");
+      return false;
     }
-    if (series_gauge_ != nullptr) {
-      series_gauge_->Set(static_cast<double>(options_.store->SeriesCount()));
-      UpdateMergeGauges();
+    if (pending->keep_body) {
+      if (buffered_body_bytes_.fetch_add(size) + size >
+          limits.max_buffered_body_bytes) {
+        buffered_body_bytes_ -= size;
+        Refuse("bodies_in_memory");
+        return false;
+      }
+      pending->buffered_bytes += size;
+      request.body.append(upload_data, size);
     }
-    res.set_content(
-        prometheus::TextSerializer().Serialize(options_.registry->Collect()),
-        std::string(kTextContentType));
+    return true;
+  }
+  // The whole request is in.
+  if (pending->dispatched) {  // Resumed by the worker: the answer is ready.
+    std::optional<Reply> reply;
+    {
+      absl::MutexLock lock(&pending->mu);
+      reply = std::move(pending->reply);
+    }
+    if (!reply.has_value()) return false;
+    return QueueReply(connection, request.method, *std::move(reply));
+  }
+  Reply reply;
+  if (AnswerInline(request, &reply)) {
+    return QueueReply(connection, request.method, std::move(reply));
+  }
+  pending->dispatched = true;
+  MHD_suspend_connection(connection);
+  workers_->Submit([this, pending, connection] {
+    Reply computed = Compute(pending->request);
+    {
+      absl::MutexLock lock(&pending->mu);
+      pending->reply = std::move(computed);
+    }
+    MHD_resume_connection(connection);
   });
+  return true;
+}
 
-  ApiOptions api = options_.api;
-  api.store = options_.store;
-  api.web_port = [this] { return port_; };
-  RegisterApiRoutes(&s, std::make_shared<const ApiHandler>(std::move(api)),
-                    options_.ready);
+bool HttpServer::AnswerInline(const Request& request, Reply* reply) {
+  const std::string& path = request.path;
+  const std::string& method = request.method;
+  const bool get = method == "GET" || method == "HEAD";
+  if (path == "/-/healthy") {
+    *reply = get ? PlainReply(200, "fedgate is Healthy.\n")
+                 : MethodNotAllowed("GET, HEAD");
+    return true;
+  }
+  if (path == "/-/ready") {
+    if (!get) {
+      *reply = MethodNotAllowed("GET, HEAD");
+    } else if (options_.ready && !options_.ready()) {
+      *reply = PlainReply(503, "Service Unavailable");
+    } else {
+      *reply = PlainReply(200, "fedgate is Ready.\n");
+    }
+    return true;
+  }
+  if (path == "/federate") {
+    if (get) return false;
+    *reply = MethodNotAllowed("GET, OPTIONS");
+    return true;
+  }
+  if (path == "/metrics") {
+    if (get) return false;
+    *reply = MethodNotAllowed("GET, HEAD");
+    return true;
+  }
+  if (path == "/-/reload" && options_.reload) {
+    // As Prometheus: POST or PUT reloads.
+    if (method == "POST" || method == "PUT") return false;
+    *reply = PlainReply(405, "Only POST or PUT requests allowed\n");
+    return true;
+  }
+  if (path == kApiPrefix ||
+      absl::StartsWith(path, absl::StrCat(kApiPrefix, "/"))) {
+    if (options_.ready && !options_.ready()) {
+      *reply = PlainReply(503, "Service Unavailable");
+      return true;
+    }
+    return false;
+  }
+  *reply = PlainReply(404, "404 page not found\n");
+  return true;
+}
+
+HttpServer::Reply HttpServer::Compute(const Request& request) {
+  if (request.path == "/federate") return Federate(request);
+  if (request.path == "/metrics") return Metrics();
+  if (request.path == "/-/reload") {
+    if (absl::Status s = options_.reload(); !s.ok()) {
+      return PlainReply(500, absl::StrCat(s.message(), "\n"));
+    }
+    return PlainReply(200, "");
+  }
+  return Api(request);
+}
+
+HttpServer::Reply HttpServer::Federate(const Request& request) {
+  std::vector<std::string> matches;
+  for (const auto& [name, value] : request.query) {
+    if (name == "match[]") matches.push_back(value);
+  }
+  absl::StatusOr<FederateParams> params = ParseFederateParams(matches);
+  if (!params.ok()) {
+    if (federate_requests_bad_ != nullptr) federate_requests_bad_->Increment();
+    return PlainReply(400, absl::StrCat(params.status().message(), "\n"));
+  }
+  if (federate_requests_ok_ != nullptr) federate_requests_ok_->Increment();
+  // Format and compression as Prometheus negotiates them
+  // (content_negotiation.h).
+  const ExpositionFormat format = NegotiateFormat(request.Header("Accept"));
+  const ContentEncoding encoding =
+      NegotiateEncoding(request.Header("Accept-Encoding"));
+  // The external labels of the configuration running now (reloads change
+  // them).
+  const std::map<std::string, std::string> external_labels =
+      options_.current_external_labels ? options_.current_external_labels()
+                                       : options_.external_labels;
+  Reply reply;
+  reply.content_type = std::string(ContentTypeOf(format));
+  // The rows are selected here, on the worker; the text is written as the
+  // client reads it.
+  reply.chunks = FederationBody(options_.store->Snapshot(), *params,
+                                external_labels, format);
+  if (encoding != ContentEncoding::kIdentity) {
+    absl::StatusOr<std::unique_ptr<ResponseCompressor>> compressor =
+        ResponseCompressor::Create(encoding);
+    if (!compressor.ok()) {
+      return PlainReply(500, absl::StrCat(compressor.status().message(), "\n"));
+    }
+    reply.chunks =
+        CompressedBody(std::move(reply.chunks), *std::move(compressor));
+    reply.headers.emplace_back("Content-Encoding",
+                               std::string(ContentEncodingName(encoding)));
+  }
+  return reply;
+}
+
+HttpServer::Reply HttpServer::Metrics() {
+  Reply reply;
+  reply.content_type = std::string(kTextContentType);
+  if (options_.registry == nullptr) return reply;
+  if (series_gauge_ != nullptr) {
+    series_gauge_->Set(static_cast<double>(options_.store->SeriesCount()));
+    UpdateMergeGauges();
+  }
+  if (connections_gauge_ != nullptr && daemon_ != nullptr) {
+    const MHD_DaemonInfo* info =
+        MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    if (info != nullptr) {
+      connections_gauge_->Set(static_cast<double>(info->num_connections));
+    }
+  }
+  reply.body =
+      prometheus::TextSerializer().Serialize(options_.registry->Collect());
+  return reply;
+}
+
+HttpServer::Reply HttpServer::Api(const Request& request) {
+  ApiRequest api_request;
+  api_request.method = request.method;
+  api_request.path = request.path.substr(kApiPrefix.size());
+  api_request.origin = request.Header("Origin");
+  // Go's r.Form: a url-encoded body's values come before the URL's.
+  if (!request.body.empty()) api_request.form = ParseUrlEncoded(request.body);
+  for (const auto& [k, v] : request.query) {
+    api_request.form.emplace_back(k, v);
+    api_request.query.emplace_back(k, v);
+  }
+  ApiResponse answer = api_->Handle(api_request);
+  Reply reply;
+  reply.status = answer.status;
+  reply.content_type = std::move(answer.content_type);
+  if (!answer.allow.empty()) reply.headers.emplace_back("Allow", answer.allow);
+  for (auto& header : answer.headers)
+    reply.headers.push_back(std::move(header));
+  if (reply.content_type != "application/json") {
+    reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  }
+  if (answer.status == 204) return reply;
+  reply.body = std::move(answer.body);
+  reply.chunks = std::move(answer.body_chunks);
+  return reply;
 }
 
 }  // namespace fedgate

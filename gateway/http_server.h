@@ -1,31 +1,49 @@
 // gateway/http_server.h
 //
-// fedgate's HTTP front door (cpp-httplib): /federate, /metrics (self-metrics),
-// /-/healthy, /-/ready, /-/reload and the /api/v1/* API (api_handler.h).
+// fedgate's HTTP front door: /federate, /metrics (self-metrics), /-/healthy,
+// /-/ready, /-/reload and the /api/v1/* API (api_handler.h), on
+// libmicrohttpd's event loops.
 //
-// Threading: cpp-httplib serves each connection on a pool thread; handlers
-// read the store through immutable snapshots and never block scrapes.
+// Why event loops: a connection costs a thread only while its request is
+// computed, never while it is idle, sends its headers slowly or reads its
+// answer slowly. The probes (/-/healthy, /-/ready) are answered on the event
+// loop itself; every request that touches the store or the configuration
+// runs on a small worker pool, and its answer is produced piece by piece as
+// the client takes it (response_body.h). So idle or slow clients cannot
+// starve the probes (docs/reliability.md has the figures).
+//
+// Every request is bounded (Limits): the URL and headers, the body (a
+// declared Content-Length over the limit is refused before a byte of the
+// body is read; a chunked body is cut at the limit), the bodies held in
+// memory at once, the open connections and their inactivity.
+//
 // Thread-safety: Start()/Stop() from one thread; handlers are thread-safe.
 
 #ifndef FEDGATE_GATEWAY_HTTP_SERVER_H_
 #define FEDGATE_GATEWAY_HTTP_SERVER_H_
 
 #include <atomic>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "gateway/api_handler.h"
+#include "gateway/response_body.h"
 #include "merge/series_store.h"
+#include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "scraper/worker_pool.h"
 
-namespace httplib {
-class Server;
-}
+struct MHD_Daemon;
+struct MHD_Connection;
 
 namespace fedgate {
 
@@ -33,10 +51,42 @@ namespace fedgate {
 absl::Status SplitListenAddress(const std::string& address, std::string* host,
                                 int* port);
 
+// Parses an application/x-www-form-urlencoded text (a URL query or a form
+// body) into name/value pairs in order: `+` is a space, `%XX` a byte; a
+// malformed escape is kept as it is.
+std::vector<std::pair<std::string, std::string>> ParseUrlEncoded(
+    absl::string_view text);
+
+// What protects the server from its clients (docs/reliability.md).
+struct HttpLimits {
+  // Open connections at once; more are closed as they are accepted
+  // (--web.max-connections, Prometheus's default).
+  size_t max_connections = 512;
+  // A connection that sends and receives nothing for this long is closed:
+  // idle keep-alive connections, and clients that stall while sending
+  // their request (--web.read-timeout). Whole seconds, at least one.
+  absl::Duration read_timeout = absl::Seconds(30);
+  // The request line and headers (Go's http.DefaultMaxHeaderBytes, which
+  // Prometheus uses): long `match[]` lists fit in the URL.
+  size_t max_header_bytes = 1 << 20;
+  // One request's body (Go's limit for url-encoded forms, as Prometheus
+  // parses them). Only /api/v1 form bodies are kept; other bodies are read
+  // and dropped.
+  size_t max_body_bytes = 10 << 20;
+  // The form bodies held in memory by all requests at once; a request whose
+  // body would pass it gets 503.
+  size_t max_buffered_body_bytes = 64 << 20;
+  // Threads that compute answers (/federate, /api/v1, /metrics, reload).
+  int workers = 4;
+  // Event-loop threads (they also write the answers out).
+  int event_threads = 2;
+};
+
 class HttpServer {
  public:
   struct Options {
     std::string listen_address;  // `host:port`; port 0 picks a free port.
+    HttpLimits limits;
     SeriesStore* store = nullptr;
     prometheus::Registry* registry = nullptr;
     std::map<std::string, std::string> external_labels;
@@ -52,6 +102,26 @@ class HttpServer {
     ApiOptions api;
   };
 
+  // One request, as the routes see it.
+  struct Request {
+    std::string method;
+    std::string path;  // URL-decoded, without the query.
+    std::vector<std::pair<std::string, std::string>> query;
+    std::string body;  // Kept for /api/v1 form posts only.
+    MHD_Connection* connection = nullptr;
+    // Returns the value of header `name` (any case), "" when absent.
+    std::string Header(const char* name) const;
+  };
+
+  // One answer: `body`, or `chunks` produced as the client reads.
+  struct Reply {
+    int status = 200;
+    std::string content_type = "text/plain; charset=utf-8";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    BodyChunks chunks;
+  };
+
   // Binds the address and starts serving. Fails with Unavailable when the
   // address cannot be bound.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(Options options);
@@ -59,21 +129,41 @@ class HttpServer {
 
   // Returns the bound port.
   int port() const { return port_; }
-  // Stops serving and joins the listener thread.
+  // Stops serving: finishes the requests being computed, closes every
+  // connection and joins the threads.
   void Stop();
 
  private:
+  struct Pending;
+  friend struct HttpServerCallbacks;
   explicit HttpServer(Options options);
-  void RegisterRoutes();
+
+  // Handles one call of libmicrohttpd's access handler; returns whether the
+  // connection lives on.
+  bool Access(MHD_Connection* connection, const char* url, const char* method,
+              const char* upload_data, size_t* upload_data_size,
+              Pending* pending);
+  // Answers on the event loop, or returns false for a request that a worker
+  // must answer (Compute()).
+  bool AnswerInline(const Request& request, Reply* reply);
+  Reply Compute(const Request& request);
+  Reply Federate(const Request& request);
+  Reply Metrics();
+  Reply Api(const Request& request);
+  void UpdateMergeGauges();
+  void Refuse(const char* reason);
 
   Options options_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::shared_ptr<const ApiHandler> api_;
+  std::unique_ptr<WorkerPool> workers_;
+  MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
+  std::atomic<size_t> buffered_body_bytes_{0};
+
   prometheus::Gauge* series_gauge_ = nullptr;
+  prometheus::Gauge* connections_gauge_ = nullptr;
   // The merge stage's gauges, refreshed by /metrics from the store; the
   // O(series) merge statistics at most every kMergeStatsMaxAge.
-  void UpdateMergeGauges();
   prometheus::Gauge* dedup_groups_gauge_ = nullptr;
   prometheus::Gauge* dedup_leaders_gauge_ = nullptr;
   prometheus::Gauge* deduplicated_gauge_ = nullptr;
@@ -82,6 +172,7 @@ class HttpServer {
   std::atomic<int64_t> merge_stats_at_ns_{0};
   prometheus::Counter* federate_requests_ok_ = nullptr;
   prometheus::Counter* federate_requests_bad_ = nullptr;
+  prometheus::Family<prometheus::Counter>* refused_ = nullptr;
 };
 
 }  // namespace fedgate

@@ -1,18 +1,82 @@
 #include "gateway/http_server.h"
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace fedgate {
 namespace {
 
+// A raw client connection to 127.0.0.1:port; closed on destruction.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+        0) {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~RawConnection() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+  // Sends all of `data`; false when the peer closed or reset.
+  bool Send(absl::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+  // Reads until the peer closes or `timeout_ms` passes without data.
+  // Returns what was read; `closed` tells whether the peer closed.
+  std::string ReadUntilClosed(int timeout_ms, bool* closed) {
+    std::string out;
+    *closed = false;
+    char buf[65536];
+    while (true) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, timeout_ms) <= 0) return out;
+      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) {
+        *closed = true;
+        return out;
+      }
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 class HttpServerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { StartServer(HttpLimits()); }
+
+  void StartServer(const HttpLimits& limits) {
+    client_ = nullptr;
+    server_ = nullptr;
+    store_ = std::make_unique<SeriesStore>();
+    registry_ = std::make_unique<prometheus::Registry>();
     auto batch = std::make_shared<ScrapeBatch>();
     Sample up;
     up.labels = LabelSet::Intern(
@@ -20,14 +84,19 @@ class HttpServerTest : public ::testing::Test {
     up.value = 1;
     batch->timestamp_ms = 1700000000000;
     batch->samples.push_back(up);
-    store_.Publish(1, batch);
+    store_->Publish(1, batch);
 
     HttpServer::Options options;
     options.listen_address = "127.0.0.1:0";
-    options.store = &store_;
-    options.registry = &registry_;
+    options.limits = limits;
+    options.store = store_.get();
+    options.registry = registry_.get();
     options.external_labels = {{"cluster", "c1"}};
-    options.ready = [this] { return ready_; };
+    options.ready = [this] { return ready_.load(); };
+    options.reload = [this] {
+      ++reloads_;
+      return absl::OkStatus();
+    };
     absl::StatusOr<std::unique_ptr<HttpServer>> server =
         HttpServer::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
@@ -35,9 +104,10 @@ class HttpServerTest : public ::testing::Test {
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
   }
 
-  SeriesStore store_;
-  prometheus::Registry registry_;
-  bool ready_ = true;
+  std::unique_ptr<SeriesStore> store_;
+  std::unique_ptr<prometheus::Registry> registry_;
+  std::atomic<bool> ready_{true};
+  std::atomic<int> reloads_{0};
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<httplib::Client> client_;
 };
@@ -111,6 +181,230 @@ TEST_F(HttpServerTest, SelfMetricsCountSeriesAndRequests) {
                 "fedgate_federate_requests_total{result=\"bad_request\"} 1"),
             std::string::npos)
       << res->body;
+}
+
+TEST_F(HttpServerTest, ServesApiFormPosts) {
+  // Body and URL values are both used, as Go's r.Form.
+  httplib::Result res =
+      client_->Post("/api/v1/series?match%5B%5D=up", "match%5B%5D=up",
+                    "application/x-www-form-urlencoded");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(
+      res->body,
+      R"({"status":"success","data":[{"__name__":"up","instance":"t:1","job":"j"}]})");
+
+  httplib::Result options_res = client_->Options("/api/v1/anything");
+  ASSERT_TRUE(options_res);
+  EXPECT_EQ(options_res->status, 204);
+  httplib::Result missing = client_->Get("/api/v1/nope");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->body, "404 page not found\n");
+  httplib::Result put = client_->Put("/api/v1/labels", "", "text/plain");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 405);
+  EXPECT_EQ(put->get_header_value("Allow"), "GET, OPTIONS, POST");
+}
+
+TEST_F(HttpServerTest, UnknownPathsAnswerWithABody) {
+  httplib::Result res = client_->Get("/nope");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(res->body, "404 page not found\n");
+}
+
+// What `curl -X POST` sends: no body and no Content-Length.
+TEST_F(HttpServerTest, ReloadAcceptsAPostWithoutContentLength) {
+  RawConnection c(server_->port());
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.Send(
+      "POST /-/reload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  bool closed = false;
+  const std::string answer = c.ReadUntilClosed(10000, &closed);
+  EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 200")) << answer;
+  EXPECT_EQ(reloads_.load(), 1);
+}
+
+TEST_F(HttpServerTest, DeclaredBodyOverTheLimitIsRefusedBeforeItIsRead) {
+  RawConnection c(server_->port());
+  ASSERT_TRUE(c.ok());
+  // 4 GiB declared, none of it sent: the answer comes at once.
+  ASSERT_TRUE(
+      c.Send("POST /-/healthy HTTP/1.1\r\nHost: x\r\nContent-Length: "
+             "4294967296\r\n\r\n"));
+  bool closed = false;
+  const std::string answer = c.ReadUntilClosed(10000, &closed);
+  EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 413")) << answer;
+  EXPECT_TRUE(absl::StrContains(answer, "request body larger than 10485760"))
+      << answer;
+  EXPECT_TRUE(closed);
+  httplib::Result metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_TRUE(absl::StrContains(
+      metrics->body,
+      "fedgate_http_requests_refused_total{reason=\"body_too_large\"} 1"))
+      << metrics->body;
+}
+
+TEST_F(HttpServerTest, ChunkedBodyIsCutAtTheLimit) {
+  HttpLimits limits;
+  limits.max_body_bytes = 4096;
+  StartServer(limits);
+  RawConnection c(server_->port());
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(
+      c.Send("POST /api/v1/series HTTP/1.1\r\nHost: x\r\nContent-Type: "
+             "application/x-www-form-urlencoded\r\nTransfer-Encoding: "
+             "chunked\r\n\r\n"));
+  const std::string chunk =
+      absl::StrCat("400\r\n", std::string(1024, 'a'), "\r\n");
+  // The server closes the connection past 4 KiB: sends start failing well
+  // before 64 MiB are out.
+  int sent = 0;
+  while (sent < 65536 && c.Send(chunk)) ++sent;
+  EXPECT_LT(sent, 65536);
+  httplib::Result healthy = client_->Get("/-/healthy");
+  ASSERT_TRUE(healthy);
+  EXPECT_EQ(healthy->status, 200);
+}
+
+TEST_F(HttpServerTest, BodiesHeldInMemoryAreBounded) {
+  HttpLimits limits;
+  limits.max_body_bytes = 1 << 20;
+  limits.max_buffered_body_bytes = 1 << 20;
+  StartServer(limits);
+  // Two requests each sending most of their allowed body, neither finished:
+  // whichever passes the budget is refused and its connection closed.
+  const std::string head =
+      "POST /api/v1/series HTTP/1.1\r\nHost: x\r\nContent-Type: "
+      "application/x-www-form-urlencoded\r\nContent-Length: 1000000\r\n\r\n";
+  RawConnection first(server_->port());
+  ASSERT_TRUE(first.Send(head));
+  first.Send(std::string(700000, 'a'));
+  RawConnection second(server_->port());
+  ASSERT_TRUE(second.Send(head));
+  second.Send(std::string(700000, 'b'));
+  bool refused = false;
+  for (int i = 0; i < 200 && !refused; ++i) {  // The server reads async.
+    httplib::Result metrics = client_->Get("/metrics");
+    ASSERT_TRUE(metrics);
+    refused = absl::StrContains(
+        metrics->body,
+        "fedgate_http_requests_refused_total{reason=\"bodies_in_memory\"} 1");
+    if (!refused) usleep(50000);
+  }
+  EXPECT_TRUE(refused);
+  bool first_closed = false;
+  bool second_closed = false;
+  first.ReadUntilClosed(100, &first_closed);
+  second.ReadUntilClosed(100, &second_closed);
+  EXPECT_NE(first_closed, second_closed);
+}
+
+TEST_F(HttpServerTest, LongMatchListsFitInTheUrl) {
+  std::string target = "/federate?match%5B%5D=up";
+  while (target.size() < 200000) {
+    absl::StrAppend(&target, "&match%5B%5D=up%7Bjob%3D%22j", target.size(),
+                    "%22%7D");
+  }
+  httplib::Result res = client_->Get(target);
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_TRUE(absl::StrContains(res->body, "up{instance=\"t:1\""));
+}
+
+// The probes stay answered whatever the other clients do: hundreds of idle
+// connections, clients that send half a request, and large answers nobody
+// reads (each would hold a thread of a thread-per-connection server).
+TEST_F(HttpServerTest, ProbesAnswerWhileOtherClientsHoldConnections) {
+  auto batch = std::make_shared<ScrapeBatch>();
+  batch->timestamp_ms = 1700000000000;
+  for (int i = 0; i < 20000; ++i) {
+    Sample s;
+    s.labels = LabelSet::Intern(Labels{{"__name__", "many_series"},
+                                       {"i", absl::StrCat(i)},
+                                       {"pad", std::string(100, 'p')}});
+    s.value = i;
+    batch->samples.push_back(s);
+  }
+  store_->Publish(2, batch);
+
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 400; ++i) {  // Idle.
+    held.push_back(std::make_unique<RawConnection>(server_->port()));
+    ASSERT_TRUE(held.back()->ok());
+  }
+  for (int i = 0; i < 50; ++i) {  // Half a request.
+    held.push_back(std::make_unique<RawConnection>(server_->port()));
+    ASSERT_TRUE(held.back()->Send("GET /federate?match[]=up HTTP/1.1\r\n"));
+  }
+  for (int i = 0; i < 50; ++i) {  // A 2.5 MB answer, never read.
+    held.push_back(std::make_unique<RawConnection>(server_->port()));
+    ASSERT_TRUE(held.back()->Send(
+        "GET /federate?match[]=many_series HTTP/1.1\r\nHost: x\r\n\r\n"));
+  }
+  httplib::Client probe("127.0.0.1", server_->port());
+  probe.set_connection_timeout(5);
+  probe.set_read_timeout(5);
+  for (int i = 0; i < 10; ++i) {
+    httplib::Result healthy = probe.Get("/-/healthy");
+    ASSERT_TRUE(healthy) << httplib::to_string(healthy.error());
+    EXPECT_EQ(healthy->status, 200);
+    httplib::Result small = probe.Get("/federate?match[]=up");
+    ASSERT_TRUE(small) << httplib::to_string(small.error());
+    EXPECT_EQ(small->status, 200);
+  }
+}
+
+// As Prometheus's --web.max-connections: past the limit, new connections
+// wait to be accepted until a slot frees.
+TEST_F(HttpServerTest, ConnectionsPastTheLimitWaitForAFreeSlot) {
+  HttpLimits limits;
+  limits.max_connections = 8;
+  limits.event_threads = 1;
+  StartServer(limits);
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 8; ++i) {
+    held.push_back(std::make_unique<RawConnection>(server_->port()));
+    ASSERT_TRUE(
+        held.back()->Send("GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"));
+  }
+  bool closed = false;
+  for (auto& c : held) {  // All eight are served (and kept alive).
+    EXPECT_TRUE(
+        absl::StartsWith(c->ReadUntilClosed(200, &closed), "HTTP/1.1 200"));
+  }
+  RawConnection extra(server_->port());
+  ASSERT_TRUE(extra.Send(
+      "GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(extra.ReadUntilClosed(300, &closed), "");
+  EXPECT_FALSE(closed);
+  held.clear();
+  const std::string answer = extra.ReadUntilClosed(10000, &closed);
+  EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 200")) << answer;
+}
+
+TEST_F(HttpServerTest, IdleConnectionsAreClosedAfterTheReadTimeout) {
+  HttpLimits limits;
+  limits.read_timeout = absl::Seconds(1);
+  StartServer(limits);
+  RawConnection idle(server_->port());
+  ASSERT_TRUE(idle.Send("GET /-/healthy HTTP/1.1\r\n"));  // Then nothing.
+  bool closed = false;
+  idle.ReadUntilClosed(30000, &closed);
+  EXPECT_TRUE(closed);
+}
+
+TEST(ParseUrlEncodedTest, DecodesAsGoDoes) {
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(
+      ParseUrlEncoded("match%5B%5D=up%7Bjob%3D%22a+b%22%7D&x=&y&&z=%zz"),
+      (Pairs{
+          {"match[]", "up{job=\"a b\"}"}, {"x", ""}, {"y", ""}, {"z", "%zz"}}));
+  EXPECT_EQ(ParseUrlEncoded(""), Pairs{});
+  EXPECT_EQ(ParseUrlEncoded("a=%4"), (Pairs{{"a", "%4"}}));
 }
 
 TEST(SplitListenAddressTest, AcceptsPrometheusForms) {
