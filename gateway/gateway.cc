@@ -1,5 +1,6 @@
 #include "gateway/gateway.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server.h>
@@ -174,6 +175,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
+    // gRPC sets SO_REUSEPORT by default, which would let a second fedgate
+    // bind the same port and silently take half of the calls; as for HTTP,
+    // a port in use fails the start instead.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     builder.AddListeningPort(flags.grpc_listen_address,
                              grpc::InsecureServerCredentials(),
                              &gateway->grpc_port_);

@@ -1,7 +1,8 @@
 // End-to-end: the real fedgate binary scrapes loopback targets and answers a
 // real gRPC client (fedgate.v1 and grpc.health.v1) and the real fedgatectl:
 // every method, errors with the same text as HTTP, a stream cancelled
-// mid-way, deadlines, reload (gRPC, HTTP, SIGHUP) and health transitions.
+// mid-way, deadlines, reload (gRPC, HTTP, SIGHUP), health transitions and a
+// second fedgate on a gRPC port in use.
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -134,6 +135,7 @@ class Fedgate {
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   v1::Fedgate::Stub& stub() { return *stub_; }
   const std::string& config_path() const { return config_path_; }
+  int grpc_port() const { return grpc_port_; }
 
  private:
   std::string config_path_;
@@ -633,6 +635,43 @@ TEST(GrpcE2eHealthTest, NotServingUntilTheFirstScrapesAreIn) {
   // Shutting down: NOT_SERVING or unreachable, never SERVING again.
   fedgate.process().Stop();
   EXPECT_NE(fedgate.Health(), HealthStatus::SERVING);
+}
+
+TEST(GrpcE2eListenTest, SecondFedgateOnTheSameGrpcPortExitsWithStatus1) {
+  LoopbackTarget registry(kRegistryBody);
+  Fedgate first;
+  first.Start("grpc_listen_first", ConfigYaml(registry.address(), ""));
+  ASSERT_TRUE(WaitUntil([&] { return first.Health() == HealthStatus::SERVING; },
+                        absl::Seconds(30)))
+      << first.process().Stderr();
+
+  // The first fedgate's gRPC listener is a gRPC server with its default
+  // options (SO_REUSEPORT unless told otherwise), the case where a second
+  // process could bind the same port and take half of the calls.
+  const std::string grpc_address =
+      absl::StrCat("127.0.0.1:", first.grpc_port());
+  absl::StatusOr<std::unique_ptr<Subprocess>> second =
+      Subprocess::Start({kFedgateBinary, "--config.file=" + first.config_path(),
+                         "--web.listen-address=127.0.0.1:0",
+                         "--grpc.listen-address=" + grpc_address},
+                        absl::StrCat(TestTempDir(), "/grpc_listen_second"));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*second)->WaitFor(absl::Seconds(30)), 1) << (*second)->Stderr();
+  EXPECT_TRUE(absl::StrContains(
+      (*second)->Stderr(),
+      absl::StrCat("cannot listen on \\\"", grpc_address,
+                   "\\\" for gRPC: address in use or not available")))
+      << (*second)->Stderr();
+
+  EXPECT_EQ(first.Health(), HealthStatus::SERVING);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+  v1::ListTargetsResponse response;
+  grpc::Status status =
+      first.stub().ListTargets(&context, v1::ListTargetsRequest(), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.targets_size(), 1);
 }
 
 }  // namespace
