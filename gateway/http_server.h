@@ -74,7 +74,7 @@ struct HttpLimits {
   // and dropped.
   size_t max_body_bytes = 10 << 20;
   // The form bodies held in memory by all requests at once; a request whose
-  // body would pass it gets 503.
+  // body would pass it is refused (its connection is closed).
   size_t max_buffered_body_bytes = 64 << 20;
   // Threads that compute answers (/federate, /api/v1, /metrics, reload).
   int workers = 4;
