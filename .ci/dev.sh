@@ -117,12 +117,13 @@ run_suite() {
 # Suites beyond `bazel test //...` go here, one `run_suite NAME COMMAND...` line each (a short
 # fuzz run, a sanitizer pass, ...). Each one adds its test case(s) to the final count.
 extra_suites() {
-  # libFuzzer (clang-14, ASan+UBSan), 25 s per target from its seed corpus (~2.5 min in all).
+  # libFuzzer (clang-14, ASan+UBSan), 25 s per target from its seed corpus (~3 min in all).
   run_suite fuzz.text_parser bash tests/fuzz/run_fuzzers.sh text_parser
   run_suite fuzz.openmetrics_parser bash tests/fuzz/run_fuzzers.sh openmetrics_parser
   run_suite fuzz.protobuf_parser bash tests/fuzz/run_fuzzers.sh protobuf_parser
   run_suite fuzz.selector_parser bash tests/fuzz/run_fuzzers.sh selector_parser
   run_suite fuzz.config_parser bash tests/fuzz/run_fuzzers.sh config_parser
+  run_suite fuzz.url_form bash tests/fuzz/run_fuzzers.sh url_form
   # ThreadSanitizer over the concurrent core: interned label sets, the store
   # with its dedup groups, scrape loops publishing while readers select, the
   # HTTP client's I/O thread running the scrape timers. (Left

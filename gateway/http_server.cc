@@ -16,13 +16,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gateway/content_negotiation.h"
 #include "gateway/federate_handler.h"
 #include "gateway/logger.h"
 #include "gateway/response_compression.h"
+#include "gateway/url_form.h"
 #include "prometheus/text_serializer.h"
 
 namespace fedgate {
@@ -43,32 +43,6 @@ HttpServer::Reply MethodNotAllowed(const char* allow) {
   HttpServer::Reply reply = PlainReply(405, "Method Not Allowed\n");
   reply.headers.emplace_back("Allow", allow);
   return reply;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string DecodeComponent(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
-               HexValue(s[i + 2]) >= 0) {
-      out.push_back(
-          static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
 }
 
 // The body of a chunked answer as libmicrohttpd pulls it: one piece of
@@ -191,22 +165,6 @@ struct HttpServerCallbacks {
     *req_cls = nullptr;
   }
 };
-
-std::vector<std::pair<std::string, std::string>> ParseUrlEncoded(
-    absl::string_view text) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (absl::string_view pair : absl::StrSplit(text, '&')) {
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    if (eq == absl::string_view::npos) {
-      out.emplace_back(DecodeComponent(pair), "");
-    } else {
-      out.emplace_back(DecodeComponent(pair.substr(0, eq)),
-                       DecodeComponent(pair.substr(eq + 1)));
-    }
-  }
-  return out;
-}
 
 absl::Status SplitListenAddress(const std::string& address, std::string* host,
                                 int* port) {

@@ -51,12 +51,6 @@ namespace fedgate {
 absl::Status SplitListenAddress(const std::string& address, std::string* host,
                                 int* port);
 
-// Parses an application/x-www-form-urlencoded text (a URL query or a form
-// body) into name/value pairs in order: `+` is a space, `%XX` a byte; a
-// malformed escape is kept as it is.
-std::vector<std::pair<std::string, std::string>> ParseUrlEncoded(
-    absl::string_view text);
-
 // What protects the server from its clients (docs/reliability.md).
 struct HttpLimits {
   // Open connections at once; more are closed as they are accepted

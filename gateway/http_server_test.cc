@@ -397,16 +397,6 @@ TEST_F(HttpServerTest, IdleConnectionsAreClosedAfterTheReadTimeout) {
   EXPECT_TRUE(closed);
 }
 
-TEST(ParseUrlEncodedTest, DecodesAsGoDoes) {
-  using Pairs = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(
-      ParseUrlEncoded("match%5B%5D=up%7Bjob%3D%22a+b%22%7D&x=&y&&z=%zz"),
-      (Pairs{
-          {"match[]", "up{job=\"a b\"}"}, {"x", ""}, {"y", ""}, {"z", "%zz"}}));
-  EXPECT_EQ(ParseUrlEncoded(""), Pairs{});
-  EXPECT_EQ(ParseUrlEncoded("a=%4"), (Pairs{{"a", "%4"}}));
-}
-
 TEST(SplitListenAddressTest, AcceptsPrometheusForms) {
   struct Case {
     std::string address;

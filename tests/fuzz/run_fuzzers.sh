@@ -6,7 +6,7 @@
 # non-zero on the first crash, leak, sanitizer report or timeout; the
 # reproducer is left in the scratch directory, whose path is printed.
 #
-#   bash tests/fuzz/run_fuzzers.sh [TARGET...]     # default: all five
+#   bash tests/fuzz/run_fuzzers.sh [TARGET...]     # default: all of them
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -16,7 +16,7 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-25}"
 OUTPUT_BASE="${FUZZ_OUTPUT_BASE:-${HOME}/.cache/fedgate-bazel-fuzz}"
 TARGETS=("$@")
 if ((${#TARGETS[@]} == 0)); then
-  TARGETS=(text_parser openmetrics_parser protobuf_parser selector_parser config_parser)
+  TARGETS=(text_parser openmetrics_parser protobuf_parser selector_parser config_parser url_form)
 fi
 
 labels=()
