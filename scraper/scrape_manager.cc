@@ -562,6 +562,12 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // the parser `content_type` selects (text, OpenMetrics or protobuf).
   absl::Status Append(absl::string_view body, absl::string_view content_type,
                       int64_t timestamp_ms, ScrapeBatch& batch, Report& report);
+  // Returns in `labels` those of the series `parser` is on, a text new to
+  // the scrape cache: target labels, then metric_relabel_configs, checked
+  // as Prometheus 2.42 checks them (metric name, label limits) and against
+  // LabelSet::kMaxLabels; empty when relabeling dropped it.
+  absl::Status NewSeriesLabels(ExpositionParser& parser,
+                               std::vector<Label>& exposed, Labels& labels);
   // Append's parsing part.
   absl::Status Parse(absl::string_view body, absl::string_view content_type,
                      int64_t timestamp_ms, ScrapeBatch& batch, Report& report);
@@ -914,6 +920,33 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
   return status;
 }
 
+absl::Status ScrapeLoop::NewSeriesLabels(ExpositionParser& parser,
+                                         std::vector<Label>& exposed,
+                                         Labels& labels) {
+  parser.GetLabels(&exposed);
+  labels = target_.SeriesLabels(std::move(exposed));
+  // mutateSampleLabels: metric_relabel_configs after honor_labels. An empty
+  // result is dropped too, as in Prometheus 2.42.
+  if (!metric_relabel_->Apply(&labels) || labels.empty()) {
+    labels = Labels();
+    return absl::OkStatus();
+  }
+  if (!labels.Has(kMetricNameLabel)) {
+    return absl::InvalidArgumentError("missing metric name (__name__ label)");
+  }
+  // Checked once per new series; a failing one is not cached, so the next
+  // scrape checks it again.
+  if (absl::Status s = VerifyLabelLimits(labels, *settings_); !s.ok()) {
+    return s;
+  }
+  if (labels.size() > LabelSet::kMaxLabels) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "series with ", labels.size(), " labels, more than fedgate's limit of ",
+        LabelSet::kMaxLabels));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ScrapeLoop::Parse(absl::string_view body,
                                absl::string_view content_type,
                                int64_t timestamp_ms, ScrapeBatch& batch,
@@ -935,10 +968,12 @@ absl::Status ScrapeLoop::Parse(absl::string_view body,
     TextCacheMap* const texts_;
   } text_cache(&texts_);
   parser.SetSeriesTextCache(&text_cache);
-  // Set once more samples than sample_limit survived metric relabeling;
-  // parsing goes on so that the report counts every sample, as in
-  // Prometheus (and the batch, which will not be published, keeps growing:
-  // the scrape cache points into it).
+  // Set once more samples than sample_limit survived metric relabeling.
+  // Parsing goes on so that the report counts every sample, as Prometheus
+  // does, but nothing more is built: the scrape fails, so its batch is never
+  // published and the series past the limit would only be thrown away (a
+  // target exposing 1M series with a limit of 10,000 cost ~300 MB in label
+  // sets, cache entries and samples; now it costs its body).
   bool sample_limit_exceeded = false;
   std::vector<Label> exposed;
   FamilyMetadataBuilder metadata(metadata_);
@@ -984,29 +1019,36 @@ absl::Status ScrapeLoop::Parse(absl::string_view body,
           auto it = texts_.find(key);
           if (it != texts_.end()) cached = const_cast<CachedText*>(&*it);
         }
+        // A new text's labels, after relabeling; empty if it is dropped.
+        Labels labels;
+        if (cached == nullptr) {
+          if (absl::Status s = NewSeriesLabels(parser, exposed, labels);
+              !s.ok()) {
+            return s;
+          }
+        }
+        const bool dropped = cached != nullptr
+                                 ? cached->position == CachedText::kDropped
+                                 : labels.empty();
+        if (!dropped) {
+          ++report.samples_post_relabeling;
+          if (settings_->sample_limit > 0 &&
+              static_cast<uint64_t>(report.samples_post_relabeling) >
+                  settings_->sample_limit) {
+            sample_limit_exceeded = true;
+          }
+        }
+        if (sample_limit_exceeded) {
+          // Only counted: no label set, cache entry or sample (the texts the
+          // cache has are kept by KeepUnseen, as after a parse error). A new
+          // text counts as added, as it did before the limit.
+          if (dropped) ++report.samples_dropped;
+          if (cached == nullptr && !dropped) ++report.series_added;
+          break;
+        }
         LabelSet interned;  // A new text's labels.
         if (cached == nullptr) {
-          parser.GetLabels(&exposed);
-          Labels labels = target_.SeriesLabels(std::move(exposed));
-          // mutateSampleLabels: metric_relabel_configs after honor_labels.
-          // An empty result is dropped too, as in Prometheus 2.42.
-          if (metric_relabel_->Apply(&labels) && !labels.empty()) {
-            if (!labels.Has(kMetricNameLabel)) {
-              return absl::InvalidArgumentError(
-                  "missing metric name (__name__ label)");
-            }
-            // Checked once per new series; a failing one is not cached, so
-            // the next scrape checks it again.
-            if (absl::Status s = VerifyLabelLimits(labels, *settings_);
-                !s.ok()) {
-              return s;
-            }
-            if (labels.size() > LabelSet::kMaxLabels) {
-              return absl::InvalidArgumentError(
-                  absl::StrCat("series with ", labels.size(),
-                               " labels, more than fedgate's limit of ",
-                               LabelSet::kMaxLabels));
-            }
+          if (!dropped) {
             for (const std::string& name : dedup_.replica_labels) {
               labels.Remove(name);
             }
@@ -1033,14 +1075,6 @@ absl::Status ScrapeLoop::Parse(absl::string_view body,
           }
           ++report.samples_dropped;
           break;
-        }
-        ++report.samples_post_relabeling;
-        // Past sample_limit the scrape fails at the end; the samples still
-        // go into the (unpublished) batch, which the cache points into.
-        if (settings_->sample_limit > 0 &&
-            static_cast<uint64_t>(report.samples_post_relabeling) >
-                settings_->sample_limit) {
-          sample_limit_exceeded = true;
         }
         const std::optional<int64_t> exposed_ms = parser.timestamp_ms();
         const int64_t sample_ms =

@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "merge/label_set.h"
 #include "merge/labels.h"
 #include "merge/series_store.h"
 #include "prometheus/registry.h"
@@ -1108,6 +1109,38 @@ TEST(ScrapeManagerTest, SampleLimitCountsAfterMetricRelabeling) {
   ASSERT_NE(batch, nullptr);
   EXPECT_EQ(Value(*batch, "a"), 1);
   EXPECT_GE(f.Counter("fedgate_scrapes_total"), 3);
+}
+
+// Past sample_limit the rest of the body is only counted: no label set is
+// interned for it (nor cached, nor appended to the unpublished batch), so a
+// hostile target costs its body, not its series.
+TEST(ScrapeManagerTest, BuildsNothingPastTheSampleLimit) {
+  constexpr int kSeries = 5000;
+  std::string body;
+  for (int i = 0; i < kSeries; ++i) {
+    absl::StrAppend(&body, "hostile_series{i=\"", i, "\"} 1\n");
+  }
+  TestTarget hostile;
+  hostile.Set(body);
+  Fixture f;
+  const size_t live_before = GetLabelSetStats().label_sets;
+  ScrapeConfig job = Job("app", {hostile.address()});
+  job.sample_limit = 10;
+  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+
+  EXPECT_EQ(WaitForDownError(f, hostile.address()), "sample limit exceeded");
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+      hostile.address(), [](const ScrapeBatch& b) { return HasUp(b, 0); });
+  ASSERT_NE(batch, nullptr);
+  // A second failed scrape, which meets the first one's cache.
+  batch = NextBatch(f, hostile.address(), batch);
+  ASSERT_NE(batch, nullptr);
+  EXPECT_TRUE(HasUp(*batch, 0));
+  EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), kSeries);
+  EXPECT_EQ(Value(*batch, "scrape_samples_post_metric_relabeling"), kSeries);
+  // The 10 samples under the limit and the 5 synthetic series, far from
+  // the 5,000 label sets the body has.
+  EXPECT_LT(GetLabelSetStats().label_sets, live_before + 100);
 }
 
 TEST(ScrapeManagerTest, LabelLimitsFailTheScrapeWithPrometheusMessages) {
