@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "scraper/monotonic_clock.h"
 
 namespace fedgate {
 namespace {
@@ -516,8 +517,13 @@ void HttpClient::SetTimers(Timers* timers) {
 
 void HttpClient::RunTimers() {
   absl::MutexLock lock(&timers_mu_);
-  timers_due_ = timers_ == nullptr ? absl::InfiniteFuture()
-                                   : timers_->RunDue(absl::Now());
+  if (timers_ == nullptr) {
+    timers_due_ = absl::InfiniteFuture();
+    return;
+  }
+  // The clock is read after RunDue(): never early.
+  const absl::Duration wait = timers_->RunDue();
+  timers_due_ = MonotonicNow() + wait;
 }
 
 int HttpClient::WaitForEvents(void* events, int max_events,
@@ -571,7 +577,7 @@ void HttpClient::Run() {
       wait = std::min(wait, absl::Milliseconds(timer_deadline_ms_ - NowMs()));
     }
     if (timers_due_ != absl::InfiniteFuture()) {
-      wait = std::min(wait, timers_due_ - absl::Now());
+      wait = std::min(wait, timers_due_ - MonotonicNow());
     }
     // Returns when a socket is ready, when curl's timers (connect and
     // transfer timeouts, starting new transfers) or ours are due, after
@@ -730,8 +736,12 @@ void* HttpClient::SetUpEasy(Transfer* t) {
   curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
   // Sends `Accept-Encoding: gzip` and gunzips what comes back.
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "gzip");
+  // Whole milliseconds, rounded up and at least 1: curl reads 0 as "no
+  // timeout", which a sub-millisecond (or non-positive) timeout must not be.
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(r.timeout)));
+                   static_cast<long>(std::max<int64_t>(
+                       1, absl::ToInt64Milliseconds(
+                              absl::Ceil(r.timeout, absl::Milliseconds(1))))));
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");

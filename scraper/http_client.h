@@ -135,10 +135,13 @@ class HttpClient {
   class Timers {
    public:
     virtual ~Timers() = default;
-    // Runs what is due at `now`; returns when it next has something to run
-    // (absl::InfiniteFuture() for nothing). Called on the I/O thread only;
+    // Runs what is due now, by the timers' own clock; returns how long
+    // until they next have something to run (absl::InfiniteDuration() for
+    // nothing; zero or less for at once). A wait rather than a time, so the
+    // I/O thread needs no clock in common with them: it waits on the
+    // monotonic clock (monotonic_clock.h). Called on the I/O thread only;
     // may call Fetch().
-    virtual absl::Time RunDue(absl::Time now) = 0;
+    virtual absl::Duration RunDue() = 0;
   };
 
   struct Options {
@@ -238,7 +241,7 @@ class HttpClient {
   // Owned by the I/O thread: when curl wants its timers run (steady clock,
   // ms), or -1 for never.
   int64_t timer_deadline_ms_ = -1;
-  // Owned by the I/O thread: when `timers_` are next due.
+  // Owned by the I/O thread: when `timers_` are next due (MonotonicNow()).
   absl::Time timers_due_ = absl::InfiniteFuture();
   bool have_epoll_pwait2_ = true;  // Until the kernel says ENOSYS.
 

@@ -317,15 +317,16 @@ class RecordingTimers : public HttpClient::Timers {
     absl::MutexLock lock(&mu_);
     run_ = std::move(run);
   }
-  absl::Time RunDue(absl::Time now) override ABSL_LOCKS_EXCLUDED(mu_) {
+  absl::Duration RunDue() override ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     ++calls_;
+    const absl::Time now = absl::Now();
     while (!due_.empty() && due_.front() <= now) {
       ran_.emplace_back(due_.front(), absl::Now());
       due_.erase(due_.begin());
       if (run_) run_();
     }
-    return due_.empty() ? absl::InfiniteFuture() : due_.front();
+    return due_.empty() ? absl::InfiniteDuration() : due_.front() - absl::Now();
   }
   // (due, ran) pairs.
   std::vector<std::pair<absl::Time, absl::Time>> ran() const

@@ -32,6 +32,7 @@
 #include "scraper/exposition_format.h"
 #include "scraper/exposition_parser.h"
 #include "scraper/http_client.h"
+#include "scraper/monotonic_clock.h"
 #include "scraper/protobuf_parser.h"
 #include "scraper/scrape_target.h"
 
@@ -180,6 +181,25 @@ absl::Status VerifyLabelLimits(const Labels& labels,
     }
   }
   return absl::OkStatus();
+}
+
+// Returns the first tick of the schedule `due` + k * `interval` (k >= 1)
+// that is after `now`: one interval after `due` normally; when the process
+// stood still for longer (SIGSTOP, CPU throttling, a suspended VM), the
+// ticks missed meanwhile are skipped, as Go's ticker drops them, and the
+// target keeps its phase. A non-positive interval (never configured) or an
+// infinite `now` gives `due` + `interval`.
+absl::Time NextScrapeTick(absl::Time due, absl::Duration interval,
+                          absl::Time now) {
+  const absl::Time next = due + interval;
+  if (next > now || interval <= absl::ZeroDuration() ||
+      now == absl::InfiniteFuture()) {
+    return next;
+  }
+  absl::Duration remainder;
+  const int64_t missed = absl::IDivDuration(now - next, interval, &remainder);
+  // Duration arithmetic saturates: no overflow for any `now`.
+  return next + interval * missed + interval;
 }
 
 }  // namespace
@@ -413,24 +433,35 @@ class ScrapeScheduler final : public HttpClient::Timers {
   // on average: starting a quarter of them up to 1 ms early saves as many
   // wake-ups. Their timestamps stay the ideal tick's (Prometheus's
   // alignment applies to early ticks too), as does the next tick.
-  ScrapeScheduler(HttpClient* http, absl::Duration early)
-      : http_(http), early_(early) {
+  //
+  // Due times are on `clock` (ScrapeManager::Options::clock, monotonic), so
+  // a wall clock set back does not stop the scrapes, nor one set forward
+  // burst them. A tick's ideal wall-clock time (its sample timestamp when
+  // on time) is its due time plus the offset of the wall clock from
+  // `clock`, which is constant, so a target's aligned timestamps are exactly
+  // one interval apart, until the wall clock steps; then it is taken again.
+  ScrapeScheduler(HttpClient* http, absl::Duration early,
+                  std::function<absl::Time()> clock)
+      : http_(http),
+        early_(early),
+        clock_(std::move(clock)),
+        wall_offset_(absl::Now() - clock_()) {
     http_->SetTimers(this);
   }
   ~ScrapeScheduler() override { Shutdown(); }
 
-  // Schedules `loop`'s next tick at `due`.
-  void Add(std::shared_ptr<ScrapeLoop> loop, absl::Time due)
+  // Schedules `loop`'s first tick `delay` from now.
+  void Add(std::shared_ptr<ScrapeLoop> loop, absl::Duration delay)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Stops the ticks (waits for ticks being run) and drops every scheduled
   // one. Idempotent.
   void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
-  absl::Time RunDue(absl::Time now) override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Duration RunDue() override ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Entry {
-    absl::Time due;
+    absl::Time due;  // On clock_.
     std::shared_ptr<ScrapeLoop> loop;
     // Orders the heap earliest first.
     bool operator<(const Entry& other) const { return due > other.due; }
@@ -438,16 +469,21 @@ class ScrapeScheduler final : public HttpClient::Timers {
 
   HttpClient* const http_;
   const absl::Duration early_;
+  const std::function<absl::Time()> clock_;
   absl::Mutex mu_;
   std::priority_queue<Entry> heap_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<Entry> due_;  // RunDue()'s, kept for its capacity.
+  // Owned by the I/O thread (RunDue()).
+  std::vector<Entry> due_;      // RunDue()'s, kept for its capacity.
+  absl::Duration wall_offset_;  // absl::Now() - clock_().
 };
 
 // What the manager and every loop share. Declared before the loops, which
 // point to it, and destroyed after them.
 struct ScrapeShared {
   SeriesStore* store = nullptr;
+  // The scheduling and duration clock (ScrapeManager::Options::clock).
+  std::function<absl::Time()> clock;
   std::string hostname;
   std::unique_ptr<prometheus::Registry> own_registry;  // When none is given.
   ScrapeMetrics metrics;
@@ -492,9 +528,10 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
     forced_error_ = std::move(error);
   }
 
-  // I/O thread (scrape timers): starts the scrape of the tick due at `due`.
+  // I/O thread (scrape timers): starts the scrape of the tick due at `due`
+  // (on ScrapeShared::clock), whose ideal wall-clock time is `ideal`.
   // Returns false once the loop is stopped (no further ticks).
-  bool Tick(absl::Time due) ABSL_LOCKS_EXCLUDED(mu_);
+  bool Tick(absl::Time due, absl::Time ideal) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Stops the loop: a scrape in flight is not published, and the target's
   // series leave the store.
@@ -517,12 +554,20 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   };
 
   // I/O or worker thread: turns the response into a batch and publishes it.
-  void Complete(absl::Time start, int64_t timestamp_ms,
+  // `start` is the wall-clock time the scrape started, `clock_start` the
+  // same on ScrapeShared::clock (for its duration).
+  void Complete(absl::Time start, absl::Time clock_start, int64_t timestamp_ms,
                 absl::StatusOr<HttpResponse> response) ABSL_LOCKS_EXCLUDED(mu_);
   // Parses `body` into `batch` (series with target labels, metadata) with
   // the parser `content_type` selects (text, OpenMetrics or protobuf).
   absl::Status Append(absl::string_view body, absl::string_view content_type,
                       int64_t timestamp_ms, ScrapeBatch& batch, Report& report);
+  // Returns in `labels` those of the series `parser` is on, a text new to
+  // the scrape cache: target labels, then metric_relabel_configs, checked
+  // as Prometheus 2.42 checks them (metric name, label limits) and against
+  // LabelSet::kMaxLabels; empty when relabeling dropped it.
+  absl::Status NewSeriesLabels(ExpositionParser& parser,
+                               std::vector<Label>& exposed, Labels& labels);
   // Append's parsing part.
   absl::Status Parse(absl::string_view body, absl::string_view content_type,
                      int64_t timestamp_ms, ScrapeBatch& batch, Report& report);
@@ -622,7 +667,9 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   size_t last_sample_count_ = 0;
 };
 
-void ScrapeScheduler::Add(std::shared_ptr<ScrapeLoop> loop, absl::Time due) {
+void ScrapeScheduler::Add(std::shared_ptr<ScrapeLoop> loop,
+                          absl::Duration delay) {
+  const absl::Time due = clock_() + delay;
   bool earliest;
   {
     absl::MutexLock lock(&mu_);
@@ -644,10 +691,17 @@ void ScrapeScheduler::Shutdown() {
   heap_ = {};
 }
 
-absl::Time ScrapeScheduler::RunDue(absl::Time now) {
+absl::Duration ScrapeScheduler::RunDue() {
+  const absl::Time now = clock_();
+  // The wall clock stepped (or the process stood still between the two
+  // reads): ideal times follow it from here.
+  if (const absl::Duration offset = absl::Now() - now;
+      absl::AbsDuration(offset - wall_offset_) > kScrapeTimestampTolerance) {
+    wall_offset_ = offset;
+  }
   {
     absl::MutexLock lock(&mu_);
-    if (shutting_down_) return absl::InfiniteFuture();
+    if (shutting_down_) return absl::InfiniteDuration();
     // Ticks due within early_ start now: the I/O thread wakes once for
     // them all.
     while (!heap_.empty() && heap_.top().due <= now + early_) {
@@ -656,19 +710,12 @@ absl::Time ScrapeScheduler::RunDue(absl::Time now) {
     }
   }
   for (Entry& entry : due_) {
-    if (!entry.loop->Tick(entry.due)) {  // Stopped: dropped.
-      entry.loop = nullptr;
+    if (!entry.loop->Tick(entry.due, entry.due + wall_offset_)) {
+      entry.loop = nullptr;  // Stopped: dropped.
       continue;
     }
-    // The next tick keeps the phase; ticks already past (the process was
-    // stalled) are skipped, as Go's ticker drops them.
-    const absl::Duration interval = entry.loop->target().interval();
-    absl::Time next = entry.due + interval;
-    if (const absl::Time later = absl::Now(); next <= later) {
-      next += interval * absl::IDivDuration(later - next, interval, nullptr);
-      next += interval;
-    }
-    entry.due = next;
+    entry.due =
+        NextScrapeTick(entry.due, entry.loop->target().interval(), clock_());
   }
   absl::MutexLock lock(&mu_);
   if (!shutting_down_) {
@@ -677,14 +724,17 @@ absl::Time ScrapeScheduler::RunDue(absl::Time now) {
     }
   }
   due_.clear();
-  return heap_.empty() ? absl::InfiniteFuture() : heap_.top().due;
+  return heap_.empty() ? absl::InfiniteDuration() : heap_.top().due - clock_();
 }
 
-bool ScrapeLoop::Tick(absl::Time due) {
+bool ScrapeLoop::Tick(absl::Time due, absl::Time ideal) {
+  const absl::Time clock_start = shared_->clock();
   const absl::Time start = absl::Now();
-  // A tick started early (ScrapeScheduler) counts as on time.
+  // On the monotonic clock: a stepped wall clock makes no tick late or
+  // early. A tick started early (ScrapeScheduler) counts as on time.
+  const absl::Duration lateness = clock_start - due;
   shared_->metrics.tick_lateness->Observe(
-      absl::ToDoubleSeconds(std::max(start - due, absl::ZeroDuration())));
+      absl::ToDoubleSeconds(std::max(lateness, absl::ZeroDuration())));
   std::string forced_error;
   {
     absl::MutexLock lock(&mu_);
@@ -700,15 +750,17 @@ bool ScrapeLoop::Tick(absl::Time due) {
   // with its ideal time.
   absl::Time timestamp = start;
   if (target_.interval() > 100 * kScrapeTimestampTolerance &&
-      start - due <= kScrapeTimestampTolerance) {
-    timestamp = due;
+      lateness <= kScrapeTimestampTolerance) {
+    timestamp = ideal;
   }
   const int64_t timestamp_ms = absl::ToUnixMillis(timestamp);
   if (!forced_error.empty()) {
     // Not scraped: the scrape fails as a whole (`up` 0, series gone).
-    shared_->workers->Submit([self = shared_from_this(), start, timestamp_ms,
+    shared_->workers->Submit([self = shared_from_this(), start, clock_start,
+                              timestamp_ms,
                               error = std::move(forced_error)]() mutable {
-      self->Complete(start, timestamp_ms, absl::ResourceExhaustedError(error));
+      self->Complete(start, clock_start, timestamp_ms,
+                     absl::ResourceExhaustedError(error));
     });
     return true;
   }
@@ -719,18 +771,20 @@ bool ScrapeLoop::Tick(absl::Time due) {
   request.body_buffer = shared_->bodies.Take(last_body_size_);
   request.body_size_limit = settings_->body_size_limit;
   request.client_config = settings_->http;
-  // The tick's place in the interval is the target's (the offset from its
-  // hash): the HTTP client pools connections of targets scraped together.
+  // The tick's place in the interval is the target's (its due times keep
+  // their phase): the HTTP client pools connections of targets scraped
+  // together.
   const int64_t interval_ns = absl::ToInt64Nanoseconds(target_.interval());
   if (interval_ns > 0) {
+    int64_t phase_ns = absl::ToUnixNanos(due) % interval_ns;
+    if (phase_ns < 0) phase_ns += interval_ns;
     request.schedule_phase =
-        static_cast<double>(absl::ToUnixNanos(due) % interval_ns) /
-        static_cast<double>(interval_ns);
+        static_cast<double>(phase_ns) / static_cast<double>(interval_ns);
   }
   ScrapeShared* shared = shared_;
   shared_->http->Fetch(
       std::move(request),
-      [self = shared_from_this(), shared, start,
+      [self = shared_from_this(), shared, start, clock_start,
        timestamp_ms](absl::StatusOr<HttpResponse> response) mutable {
         // On the I/O thread. A failure or a small body is completed here:
         // handing it to a worker cost more than parsing it (a futex wake
@@ -739,18 +793,20 @@ bool ScrapeLoop::Tick(absl::Time due) {
         // one goes to a worker, so that the I/O thread keeps serving the
         // other transfers and timers.
         if (!response.ok() || response->body.size() <= kInlineParseMaxBytes) {
-          self->Complete(start, timestamp_ms, std::move(response));
+          self->Complete(start, clock_start, timestamp_ms, std::move(response));
           return;
         }
-        shared->workers->Submit([self = std::move(self), start, timestamp_ms,
+        shared->workers->Submit([self = std::move(self), start, clock_start,
+                                 timestamp_ms,
                                  response = std::move(response)]() mutable {
-          self->Complete(start, timestamp_ms, std::move(response));
+          self->Complete(start, clock_start, timestamp_ms, std::move(response));
         });
       });
   return true;
 }
 
-void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
+void ScrapeLoop::Complete(absl::Time start, absl::Time clock_start,
+                          int64_t timestamp_ms,
                           absl::StatusOr<HttpResponse> response) {
   if (absl::IsCancelled(response.status())) {  // Shutting down.
     absl::MutexLock lock(&mu_);
@@ -802,7 +858,9 @@ void ScrapeLoop::Complete(absl::Time start, int64_t timestamp_ms,
   }
   batch->up = error.ok();
   if (error.ok()) last_sample_count_ = batch->samples.size();
-  const absl::Duration duration = absl::Now() - start;
+  // Monotonic: a wall clock set meanwhile makes no negative duration.
+  const absl::Duration duration =
+      std::max(shared_->clock() - clock_start, absl::ZeroDuration());
   const double report_values[kReportSeriesCount] = {
       error.ok() ? 1.0 : 0.0,
       absl::ToDoubleSeconds(duration),
@@ -862,6 +920,33 @@ absl::Status ScrapeLoop::Append(absl::string_view body,
   return status;
 }
 
+absl::Status ScrapeLoop::NewSeriesLabels(ExpositionParser& parser,
+                                         std::vector<Label>& exposed,
+                                         Labels& labels) {
+  parser.GetLabels(&exposed);
+  labels = target_.SeriesLabels(std::move(exposed));
+  // mutateSampleLabels: metric_relabel_configs after honor_labels. An empty
+  // result is dropped too, as in Prometheus 2.42.
+  if (!metric_relabel_->Apply(&labels) || labels.empty()) {
+    labels = Labels();
+    return absl::OkStatus();
+  }
+  if (!labels.Has(kMetricNameLabel)) {
+    return absl::InvalidArgumentError("missing metric name (__name__ label)");
+  }
+  // Checked once per new series; a failing one is not cached, so the next
+  // scrape checks it again.
+  if (absl::Status s = VerifyLabelLimits(labels, *settings_); !s.ok()) {
+    return s;
+  }
+  if (labels.size() > LabelSet::kMaxLabels) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "series with ", labels.size(), " labels, more than fedgate's limit of ",
+        LabelSet::kMaxLabels));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ScrapeLoop::Parse(absl::string_view body,
                                absl::string_view content_type,
                                int64_t timestamp_ms, ScrapeBatch& batch,
@@ -883,10 +968,12 @@ absl::Status ScrapeLoop::Parse(absl::string_view body,
     TextCacheMap* const texts_;
   } text_cache(&texts_);
   parser.SetSeriesTextCache(&text_cache);
-  // Set once more samples than sample_limit survived metric relabeling;
-  // parsing goes on so that the report counts every sample, as in
-  // Prometheus (and the batch, which will not be published, keeps growing:
-  // the scrape cache points into it).
+  // Set once more samples than sample_limit survived metric relabeling.
+  // Parsing goes on so that the report counts every sample, as Prometheus
+  // does, but nothing more is built: the scrape fails, so its batch is never
+  // published and the series past the limit would only be thrown away (a
+  // target exposing 1M series with a limit of 10,000 cost ~300 MB in label
+  // sets, cache entries and samples; now it costs its body).
   bool sample_limit_exceeded = false;
   std::vector<Label> exposed;
   FamilyMetadataBuilder metadata(metadata_);
@@ -932,29 +1019,36 @@ absl::Status ScrapeLoop::Parse(absl::string_view body,
           auto it = texts_.find(key);
           if (it != texts_.end()) cached = const_cast<CachedText*>(&*it);
         }
+        // A new text's labels, after relabeling; empty if it is dropped.
+        Labels labels;
+        if (cached == nullptr) {
+          if (absl::Status s = NewSeriesLabels(parser, exposed, labels);
+              !s.ok()) {
+            return s;
+          }
+        }
+        const bool dropped = cached != nullptr
+                                 ? cached->position == CachedText::kDropped
+                                 : labels.empty();
+        if (!dropped) {
+          ++report.samples_post_relabeling;
+          if (settings_->sample_limit > 0 &&
+              static_cast<uint64_t>(report.samples_post_relabeling) >
+                  settings_->sample_limit) {
+            sample_limit_exceeded = true;
+          }
+        }
+        if (sample_limit_exceeded) {
+          // Only counted: no label set, cache entry or sample (the texts the
+          // cache has are kept by KeepUnseen, as after a parse error). A new
+          // text counts as added, as it did before the limit.
+          if (dropped) ++report.samples_dropped;
+          if (cached == nullptr && !dropped) ++report.series_added;
+          break;
+        }
         LabelSet interned;  // A new text's labels.
         if (cached == nullptr) {
-          parser.GetLabels(&exposed);
-          Labels labels = target_.SeriesLabels(std::move(exposed));
-          // mutateSampleLabels: metric_relabel_configs after honor_labels.
-          // An empty result is dropped too, as in Prometheus 2.42.
-          if (metric_relabel_->Apply(&labels) && !labels.empty()) {
-            if (!labels.Has(kMetricNameLabel)) {
-              return absl::InvalidArgumentError(
-                  "missing metric name (__name__ label)");
-            }
-            // Checked once per new series; a failing one is not cached, so
-            // the next scrape checks it again.
-            if (absl::Status s = VerifyLabelLimits(labels, *settings_);
-                !s.ok()) {
-              return s;
-            }
-            if (labels.size() > LabelSet::kMaxLabels) {
-              return absl::InvalidArgumentError(
-                  absl::StrCat("series with ", labels.size(),
-                               " labels, more than fedgate's limit of ",
-                               LabelSet::kMaxLabels));
-            }
+          if (!dropped) {
             for (const std::string& name : dedup_.replica_labels) {
               labels.Remove(name);
             }
@@ -981,14 +1075,6 @@ absl::Status ScrapeLoop::Parse(absl::string_view body,
           }
           ++report.samples_dropped;
           break;
-        }
-        ++report.samples_post_relabeling;
-        // Past sample_limit the scrape fails at the end; the samples still
-        // go into the (unpublished) batch, which the cache points into.
-        if (settings_->sample_limit > 0 &&
-            static_cast<uint64_t>(report.samples_post_relabeling) >
-                settings_->sample_limit) {
-          sample_limit_exceeded = true;
         }
         const std::optional<int64_t> exposed_ms = parser.timestamp_ms();
         const int64_t sample_ms =
@@ -1118,6 +1204,9 @@ absl::StatusOr<std::unique_ptr<ScrapeManager>> ScrapeManager::Create(
   }
   auto shared = std::make_unique<ScrapeShared>();
   shared->store = options.store;
+  shared->clock = options.clock != nullptr
+                      ? std::move(options.clock)
+                      : std::function<absl::Time()>(&MonotonicNow);
   shared->hostname =
       options.hostname.empty() ? LocalFqdn() : std::move(options.hostname);
   prometheus::Registry* registry = options.registry;
@@ -1141,7 +1230,8 @@ absl::StatusOr<std::unique_ptr<ScrapeManager>> ScrapeManager::Create(
   }
   shared->workers = std::make_unique<ScrapeWorkerPool>(threads);
   shared->scheduler = std::make_unique<ScrapeScheduler>(
-      shared->http.get(), std::max(options.early_ticks, absl::ZeroDuration()));
+      shared->http.get(), std::max(options.early_ticks, absl::ZeroDuration()),
+      shared->clock);
   return std::unique_ptr<ScrapeManager>(new ScrapeManager(std::move(shared)));
 }
 
@@ -1299,7 +1389,10 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
         }
       }
     }
-    const absl::Time first = now + target.FirstScrapeDelay(now, jitter_seed);
+    // The phase is the wall clock's, as in Prometheus; the ticks then
+    // follow the scheduler's (monotonic) clock.
+    const absl::Duration first_delay =
+        target.FirstScrapeDelay(now, jitter_seed);
     const uint64_t hash = target.hash();
     const TargetId id = next_id_++;
     if (!dedups[i].group.empty()) {
@@ -1309,7 +1402,7 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
     auto loop = std::make_shared<ScrapeLoop>(
         id, std::move(target), std::move(dedups[i]), metric_relabels[i],
         settings[i], shared_.get());
-    shared_->scheduler->Add(loop, first);
+    shared_->scheduler->Add(loop, first_delay);
     pool.emplace(hash, std::move(loop));
     ++loop_count;
   }

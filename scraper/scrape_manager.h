@@ -27,6 +27,7 @@
 #ifndef FEDGATE_SCRAPER_SCRAPE_MANAGER_H_
 #define FEDGATE_SCRAPER_SCRAPE_MANAGER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -95,6 +96,12 @@ class ScrapeManager {
     // "" means this machine's FQDN, found as Prometheus finds it.
     std::string hostname;
     std::string user_agent;  // "" means `fedgate/<version>`.
+    // The clock scrape ticks are scheduled and scrape durations measured by;
+    // null means MonotonicNow() (scraper/monotonic_clock.h), which never
+    // steps. Sample timestamps, `last_scrape` and the phases of first
+    // scrapes always come from the wall clock (absl::Now()), as in
+    // Prometheus. Tests inject a clock that jumps.
+    std::function<absl::Time()> clock;
   };
 
   // Starts the HTTP client (with the scrape timers) and the parse workers;

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,10 +21,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "merge/label_set.h"
 #include "merge/labels.h"
 #include "merge/series_store.h"
 #include "prometheus/registry.h"
 #include "scraper/discovery.h"
+#include "scraper/monotonic_clock.h"
 
 namespace fedgate {
 namespace {
@@ -162,9 +165,11 @@ std::shared_ptr<const Config> MakeConfig(std::vector<ScrapeConfig> jobs) {
 
 // A manager scraping into its own store, with its own registry.
 struct Fixture {
-  explicit Fixture(absl::Duration early_ticks = absl::Milliseconds(1)) {
+  explicit Fixture(absl::Duration early_ticks = absl::Milliseconds(1),
+                   std::function<absl::Time()> clock = nullptr) {
     ScrapeManager::Options options;
     options.early_ticks = early_ticks;
+    options.clock = std::move(clock);
     options.store = &store;
     options.registry = &registry;
     options.hostname = "test-host";
@@ -1106,6 +1111,38 @@ TEST(ScrapeManagerTest, SampleLimitCountsAfterMetricRelabeling) {
   EXPECT_GE(f.Counter("fedgate_scrapes_total"), 3);
 }
 
+// Past sample_limit the rest of the body is only counted: no label set is
+// interned for it (nor cached, nor appended to the unpublished batch), so a
+// hostile target costs its body, not its series.
+TEST(ScrapeManagerTest, BuildsNothingPastTheSampleLimit) {
+  constexpr int kSeries = 5000;
+  std::string body;
+  for (int i = 0; i < kSeries; ++i) {
+    absl::StrAppend(&body, "hostile_series{i=\"", i, "\"} 1\n");
+  }
+  TestTarget hostile;
+  hostile.Set(body);
+  Fixture f;
+  const size_t live_before = GetLabelSetStats().label_sets;
+  ScrapeConfig job = Job("app", {hostile.address()});
+  job.sample_limit = 10;
+  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+
+  EXPECT_EQ(WaitForDownError(f, hostile.address()), "sample limit exceeded");
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+      hostile.address(), [](const ScrapeBatch& b) { return HasUp(b, 0); });
+  ASSERT_NE(batch, nullptr);
+  // A second failed scrape, which meets the first one's cache.
+  batch = NextBatch(f, hostile.address(), batch);
+  ASSERT_NE(batch, nullptr);
+  EXPECT_TRUE(HasUp(*batch, 0));
+  EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), kSeries);
+  EXPECT_EQ(Value(*batch, "scrape_samples_post_metric_relabeling"), kSeries);
+  // The 10 samples under the limit and the 5 synthetic series, far from
+  // the 5,000 label sets the body has.
+  EXPECT_LT(GetLabelSetStats().label_sets, live_before + 100);
+}
+
 TEST(ScrapeManagerTest, LabelLimitsFailTheScrapeWithPrometheusMessages) {
   struct Case {
     std::string name;
@@ -1281,6 +1318,53 @@ TEST(ScrapeManagerTest, EarlyTicksKeepTheirIdealTimestamps) {
     }
   }
   EXPECT_GT(early, 0);
+}
+
+// Returns how many observations of the histogram family `name` were above
+// `bound` (one of its bucket boundaries).
+uint64_t HistogramCountAbove(Fixture& f, absl::string_view name, double bound) {
+  for (const prometheus::MetricFamily& family : f.registry.Collect()) {
+    if (family.name != name || family.metric.empty()) continue;
+    const prometheus::ClientMetric::Histogram& h = family.metric[0].histogram;
+    for (const prometheus::ClientMetric::Bucket& b : h.bucket) {
+      if (b.upper_bound == bound) return h.sample_count - b.cumulative_count;
+    }
+  }
+  return 0;
+}
+
+// The scheduling clock jumps 100 intervals (30 s) ahead, as when the process
+// is stopped (SIGSTOP) or throttled for that long: the tick due then runs
+// once, the 99 ticks missed meanwhile are skipped (not run in a burst), and
+// the target goes on being scraped at its interval, with wall-clock
+// timestamps.
+TEST(ScrapeManagerTest, SkipsTheTicksMissedWhileTheClockJumpedAhead) {
+  TestTarget app;
+  app.Set("m 1\n");
+  std::atomic<int64_t> jump_ns{0};
+  Fixture f(absl::Milliseconds(1), [&jump_ns] {
+    return MonotonicNow() + absl::Nanoseconds(jump_ns.load());
+  });
+  std::shared_ptr<const ScrapeBatch> batch = ScrapeApp(f, app);
+  ASSERT_NE(batch, nullptr);
+  constexpr double kLate = 10;  // Seconds; a bucket boundary.
+  EXPECT_EQ(
+      HistogramCountAbove(f, "fedgate_scrape_tick_lateness_seconds", kLate),
+      0u);
+
+  jump_ns.store(absl::ToInt64Nanoseconds(100 * kInterval));
+  for (int i = 0; i < 3; ++i) {
+    batch = NextBatch(f, app.address(), batch);
+    ASSERT_NE(batch, nullptr) << "no scrape after the jump, round " << i;
+    EXPECT_TRUE(HasUp(*batch, 1));
+    EXPECT_LT(absl::FromUnixMillis(batch->timestamp_ms),
+              absl::Now() + absl::Seconds(5))
+        << "timestamps stay on the wall clock";
+  }
+  // Only the tick due at the jump ran that late.
+  EXPECT_EQ(
+      HistogramCountAbove(f, "fedgate_scrape_tick_lateness_seconds", kLate),
+      1u);
 }
 
 TEST(ScrapeManagerTest, ASeriesWithTooManyLabelsFailsTheScrape) {
