@@ -35,6 +35,7 @@
 #include "scraper/monotonic_clock.h"
 #include "scraper/protobuf_parser.h"
 #include "scraper/scrape_target.h"
+#include "scraper/worker_pool.h"
 
 namespace fedgate {
 namespace {
@@ -320,55 +321,6 @@ struct ScrapeMetrics {
   }
 };
 
-// A fixed set of threads running tasks in FIFO order: the parse workers.
-class ScrapeWorkerPool {
- public:
-  explicit ScrapeWorkerPool(int threads) {
-    for (int i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] { Run(); });
-    }
-  }
-  ~ScrapeWorkerPool() { Shutdown(); }
-
-  void Submit(absl::AnyInvocable<void()> task) ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    tasks_.push_back(std::move(task));
-    cv_.Signal();
-  }
-
-  // Runs the tasks still queued, then joins the threads.
-  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_) {
-    {
-      absl::MutexLock lock(&mu_);
-      shutting_down_ = true;
-      cv_.SignalAll();
-    }
-    for (std::thread& t : threads_) t.join();
-    threads_.clear();
-  }
-
- private:
-  void Run() ABSL_LOCKS_EXCLUDED(mu_) {
-    while (true) {
-      absl::AnyInvocable<void()> task;
-      {
-        absl::MutexLock lock(&mu_);
-        while (tasks_.empty() && !shutting_down_) cv_.Wait(&mu_);
-        if (tasks_.empty()) return;  // Shutting down and drained.
-        task = std::move(tasks_.front());
-        tasks_.pop_front();
-      }
-      task();
-    }
-  }
-
-  absl::Mutex mu_;
-  absl::CondVar cv_;
-  std::deque<absl::AnyInvocable<void()>> tasks_ ABSL_GUARDED_BY(mu_);
-  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> threads_;
-};
-
 // Body buffers recycled between scrapes: a scrape reads its body into a
 // buffer taken here and gives it back once parsed. Without it every scrape
 // allocated its body (tens of KiB) on the I/O thread and freed it on a
@@ -489,7 +441,7 @@ struct ScrapeShared {
   ScrapeMetrics metrics;
   std::unique_ptr<HttpClient> http;
   BodyBufferPool bodies;
-  std::unique_ptr<ScrapeWorkerPool> workers;
+  std::unique_ptr<WorkerPool> workers;  // The parse workers.
   std::unique_ptr<ScrapeScheduler> scheduler;
 };
 
@@ -1228,7 +1180,7 @@ absl::StatusOr<std::unique_ptr<ScrapeManager>> ScrapeManager::Create(
     threads =
         std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   }
-  shared->workers = std::make_unique<ScrapeWorkerPool>(threads);
+  shared->workers = std::make_unique<WorkerPool>(threads);
   shared->scheduler = std::make_unique<ScrapeScheduler>(
       shared->http.get(), std::max(options.early_ticks, absl::ZeroDuration()),
       shared->clock);
