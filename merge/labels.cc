@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "config/quote.h"
 
 namespace fedgate {
 namespace {
@@ -66,7 +67,7 @@ std::string Labels::ToString() const {
   std::string out = "{";
   for (size_t i = 0; i < labels_.size(); ++i) {
     if (i > 0) out += ", ";
-    absl::StrAppend(&out, labels_[i].name, "=\"", labels_[i].value, "\"");
+    absl::StrAppend(&out, labels_[i].name, "=", GoQuote(labels_[i].value));
   }
   out += "}";
   return out;

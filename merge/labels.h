@@ -58,7 +58,8 @@ class Labels {
   std::vector<Label>::const_iterator begin() const { return labels_.begin(); }
   std::vector<Label>::const_iterator end() const { return labels_.end(); }
 
-  // Returns the Prometheus string form, e.g. `{__name__="up", job="x"}`.
+  // Returns the Prometheus string form (labels.String()), values quoted as
+  // Go's strconv.Quote: `{__name__="up", job="x\"y"}`.
   std::string ToString() const;
 
   friend bool operator==(const Labels& a, const Labels& b) {

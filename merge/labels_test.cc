@@ -32,6 +32,8 @@ TEST(LabelsTest, SetInsertsReplacesAndRemoves) {
   labels.Set("b", "");
   labels.Remove("missing");
   EXPECT_EQ(labels.ToString(), "{a=\"1\", c=\"3\"}");
+  EXPECT_EQ(Labels({{"__name__", "n-bad"}, {"q", "a\"b\\\n"}}).ToString(),
+            "{__name__=\"n-bad\", q=\"a\\\"b\\\\\\n\"}");
 }
 
 TEST(LabelsTest, OrdersLikePrometheusLabelsCompare) {

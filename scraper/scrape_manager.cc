@@ -31,6 +31,7 @@
 #include "prometheus/registry.h"
 #include "scraper/exposition_format.h"
 #include "scraper/exposition_parser.h"
+#include "scraper/exposition_scan.h"
 #include "scraper/http_client.h"
 #include "scraper/monotonic_clock.h"
 #include "scraper/protobuf_parser.h"
@@ -885,6 +886,16 @@ absl::Status ScrapeLoop::NewSeriesLabels(ExpositionParser& parser,
   }
   if (!labels.Has(kMetricNameLabel)) {
     return absl::InvalidArgumentError("missing metric name (__name__ label)");
+  }
+  // Relabeling (or honor_labels) can make names the exposition formats
+  // cannot carry: the scrape fails, as in Prometheus 2.42 (lset.IsValid()),
+  // instead of serving a line that breaks the upstream's whole scrape.
+  for (const Label& label : labels) {
+    if (!IsValidLabelName(label.name) || !IsValidUtf8(label.value) ||
+        (label.name == kMetricNameLabel && !IsValidMetricName(label.value))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid metric name or label names: ", labels.ToString()));
+    }
   }
   // Checked once per new series; a failing one is not cached, so the next
   // scrape checks it again.

@@ -399,13 +399,21 @@ absl::Duration ScrapeTarget::FirstScrapeDelay(absl::Time now,
 }
 
 Labels ScrapeTarget::SeriesLabels(std::vector<Label> exposed) const {
-  Labels series(std::move(exposed));
   if (honor_labels_) {
+    // Prometheus's lset.Has(): a label exposed with an empty value is there,
+    // so the target's label is not attached, and the empty label is then
+    // dropped: `instance=""` is how a target says "no instance".
+    const size_t exposed_count = exposed.size();
     for (const Label& l : public_labels_) {
-      if (!series.Has(l.name)) series.Set(l.name, l.value);
+      const auto exposed_end = exposed.begin() + exposed_count;
+      if (std::none_of(exposed.begin(), exposed_end,
+                       [&l](const Label& e) { return e.name == l.name; })) {
+        exposed.push_back(l);
+      }
     }
-    return series;
+    return Labels(std::move(exposed));
   }
+  Labels series(std::move(exposed));
   const Labels exposed_labels = series;
   std::vector<Label> conflicts;
   for (const Label& l : public_labels_) {

@@ -389,6 +389,11 @@ TEST(ScrapeTargetTest, MergesExposedLabelsAsMutateSampleLabels) {
        Labels({{"__address__", "h:1"}}),
        {{"__name__", "m"}, {"job", "exp-job"}},
        Labels({{"__name__", "m"}, {"instance", "h:1"}, {"job", "exp-job"}})},
+      {"honor_labels: an empty exposed value removes the label",
+       true,
+       Labels({{"__address__", "h:1"}}),
+       {{"__name__", "m"}, {"instance", ""}, {"a", "1"}},
+       Labels({{"__name__", "m"}, {"a", "1"}, {"job", "node"}})},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

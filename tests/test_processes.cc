@@ -9,10 +9,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "gtest/gtest.h"
 
 namespace fedgate {
 namespace {
@@ -123,11 +125,31 @@ httplib::Result HttpGet(int port, const std::string& path_and_query,
   return LoopbackClient(port).Get(path_and_query, headers);
 }
 
+absl::Status PromtoolCheckMetrics(const std::string& text) {
+  std::string output;
+  absl::StatusOr<int> exit_code = RunWithInput(
+      {kPromtoolBinary, "check", "metrics"}, text, absl::Seconds(60), &output);
+  if (!exit_code.ok()) return exit_code.status();
+  // 3: lint findings only (missing HELP, counter names), not errors.
+  if ((*exit_code != 0 && *exit_code != 3) ||
+      absl::StrContains(output, "error")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "promtool check metrics exited ", *exit_code, ": ", output));
+  }
+  return absl::OkStatus();
+}
+
 std::string FederateText(int port, const std::string& match) {
   const httplib::Params params = {{"match[]", match}};
   httplib::Result res = LoopbackClient(port).Get(
       "/federate", params, httplib::Headers{}, httplib::Progress{});
   if (!res || res->status != 200) return "";
+  if (!res->body.empty()) {
+    absl::Status checked = PromtoolCheckMetrics(res->body);
+    EXPECT_TRUE(checked.ok())
+        << checked << "\nthe answer to match[]=" << match << ":\n"
+        << res->body;
+  }
   return res->body;
 }
 

@@ -85,8 +85,14 @@ httplib::Client LoopbackClient(int port);
 httplib::Result HttpGet(int port, const std::string& path_and_query,
                         const httplib::Headers& headers = {});
 
+// Runs `promtool check metrics` on `text`: InvalidArgument with promtool's
+// output if it finds an error (lint findings alone pass).
+absl::Status PromtoolCheckMetrics(const std::string& text);
+
 // GETs /federate?match[]=`match` (encoded here) from 127.0.0.1:`port`;
-// returns the body of a 200 answer, "" for anything else.
+// returns the body of a 200 answer, "" for anything else. Every non-empty
+// answer must pass PromtoolCheckMetrics (a test failure otherwise): nothing
+// fedgate serves may break an upstream's scrape.
 std::string FederateText(int port, const std::string& match);
 
 // One scrape target on 127.0.0.1 (port 0): GET /metrics answers the status and
