@@ -306,24 +306,33 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
   if (v6) flags |= MHD_USE_IPv6;
   const unsigned int timeout_s = static_cast<unsigned int>(
       std::max<int64_t>(1, absl::ToInt64Seconds(limits.read_timeout)));
-  // The connection's memory holds the request line and headers, then the
-  // answer's headers and one piece of its body.
-  const size_t connection_memory = limits.max_header_bytes + 2 * kPieceBytes;
+  // The connection's memory holds the request line and headers (a request
+  // that does not fit gets 414 or 431), libmicrohttpd's entry for each query
+  // parameter (a URL of 1,700 `match[]` took 100 KiB more), then the
+  // answer's headers and the buffer its body is written from.
+  const size_t connection_memory = 4 * limits.max_header_bytes;
+  // One event thread is no pool: the option is left out (any value of it,
+  // 0 too, makes libmicrohttpd print a warning).
+  MHD_OptionItem pool[] = {
+      {MHD_OPTION_THREAD_POOL_SIZE, limits.event_threads, nullptr},
+      {MHD_OPTION_END, 0, nullptr}};
+  if (limits.event_threads <= 1) pool[0] = pool[1];
+  // Without MHD_OPTION_LISTENING_ADDRESS_REUSE the socket gets SO_REUSEADDR
+  // only: a restart binds despite connections in TIME_WAIT, but a port
+  // another process listens on stays an error (no SO_REUSEPORT; passing the
+  // option as 0 would drop SO_REUSEADDR too).
   raw->daemon_ = MHD_start_daemon(
       flags, static_cast<uint16_t>(port), nullptr, nullptr,
-      &HttpServerCallbacks::Access, raw, MHD_OPTION_SOCK_ADDR,
-      reinterpret_cast<const sockaddr*>(&address),
-      MHD_OPTION_LISTENING_ADDRESS_REUSE, 0u, MHD_OPTION_THREAD_POOL_SIZE,
-      // One thread is no pool (and a warning on stderr): 0 says "none".
-      static_cast<unsigned int>(limits.event_threads > 1 ? limits.event_threads
-                                                         : 0),
+      &HttpServerCallbacks::Access, raw, MHD_OPTION_EXTERNAL_LOGGER,
+      &LogLibraryMessage, raw, MHD_OPTION_SOCK_ADDR,
+      reinterpret_cast<const sockaddr*>(&address), MHD_OPTION_ARRAY, pool,
       MHD_OPTION_CONNECTION_LIMIT,
       static_cast<unsigned int>(limits.max_connections),
       MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory,
       MHD_OPTION_URI_LOG_CALLBACK, &HttpServerCallbacks::Uri, raw,
       MHD_OPTION_NOTIFY_COMPLETED, &HttpServerCallbacks::Completed, raw,
-      MHD_OPTION_EXTERNAL_LOGGER, &LogLibraryMessage, raw, MHD_OPTION_END);
+      MHD_OPTION_END);
   if (raw->daemon_ == nullptr) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on \"", raw->options_.listen_address,
