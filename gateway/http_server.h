@@ -63,7 +63,7 @@ struct HttpLimits {
   // The request line and headers: `match[]` lists of about 60,000
   // characters fit in the URL (Prometheus, through Go, allows 1 MiB). Each
   // connection reserves four times this (http_server.cc); a new connection
-  // cost 7 ms with 4 MiB reserved against 1.0-1.3 ms with 256 KiB.
+  // cost 7 ms with 1.1 MiB reserved against 1.0-1.3 ms with 256 KiB.
   size_t max_header_bytes = 64 << 10;
   // One request's body (Go's limit for url-encoded forms, as Prometheus
   // parses them). Only /api/v1 form bodies are kept; other bodies are read
