@@ -225,6 +225,15 @@ TEST_F(HttpServerTest, ReloadAcceptsAPostWithoutContentLength) {
   const std::string answer = c.ReadUntilClosed(10000, &closed);
   EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 200")) << answer;
   EXPECT_EQ(reloads_.load(), 1);
+
+  RawConnection query(server_->port());
+  ASSERT_TRUE(query.Send(
+      "POST /api/v1/query?query=up HTTP/1.1\r\nHost: x\r\nConnection: "
+      "close\r\n\r\n"));
+  const std::string query_answer = query.ReadUntilClosed(10000, &closed);
+  EXPECT_TRUE(absl::StartsWith(query_answer, "HTTP/1.1 200")) << query_answer;
+  EXPECT_TRUE(absl::StrContains(query_answer, "\"resultType\":\"vector\""))
+      << query_answer;
 }
 
 TEST_F(HttpServerTest, DeclaredBodyOverTheLimitIsRefusedBeforeItIsRead) {
