@@ -24,12 +24,25 @@
 #include <vector>
 
 #include "absl/numeric/int128.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
 
 namespace fedgate {
+
+// An error that Prometheus 2.42's parsers let through and its storage rejects
+// when the parsed sample is appended (a repeated label name, `__name__`
+// inside the braces): the scrape fails as after a parse error, but the
+// sample counts in `scrape_samples_scraped`, and the message is the
+// storage's, without a position. Parsers return such errors with this code.
+inline absl::Status SampleRejectedError(absl::string_view message) {
+  return absl::FailedPreconditionError(message);
+}
+inline bool IsSampleRejected(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kFailedPrecondition;
+}
 
 enum class ParseEntry {
   kSeries,   // A sample.

@@ -480,9 +480,8 @@ absl::Status OpenMetricsParser::ParseSeriesLine(size_t start) {
   // repeated label name fails the scrape.
   if (const int k = FindNonUniqueLabel(label_views_); k >= 0) {
     const absl::string_view name = label_views_[k].first;
-    return Error(start, static_cast<size_t>(name.data() - b.data()),
-                 absl::StrCat("label name ", GoQuote(name),
-                              " is not unique: invalid sample"));
+    return SampleRejectedError(absl::StrCat("label name ", GoQuote(name),
+                                            " is not unique: invalid sample"));
   }
   return absl::OkStatus();
 }

@@ -943,7 +943,11 @@ absl::Status ScrapeLoop::Parse(absl::string_view body,
   std::string help_storage;
   while (true) {
     absl::StatusOr<ParseEntry> entry = parser.Next();
-    if (!entry.ok()) return entry.status();
+    if (!entry.ok()) {
+      // Parsed, then refused where Prometheus stores it: counted there.
+      if (IsSampleRejected(entry.status())) ++report.samples_scraped;
+      return entry.status();
+    }
     switch (*entry) {
       case ParseEntry::kEof:
         batch.metadata = std::move(metadata).Finish();

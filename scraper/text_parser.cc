@@ -416,10 +416,8 @@ absl::Status ParseSeriesLine(const Cursor& cur, size_t name_start,
                     : (reserved >= 0 ? reserved : repeated);
   if (k >= 0) {
     const absl::string_view name = (*labels)[k].first;
-    return cur.Error(static_cast<size_t>(name.data() - body.data()),
-                     absl::StrCat("label name ", GoQuote(name),
-                                  " is not unique: invalid "
-                                  "sample"));
+    return SampleRejectedError(absl::StrCat("label name ", GoQuote(name),
+                                            " is not unique: invalid sample"));
   }
   return absl::OkStatus();
 }

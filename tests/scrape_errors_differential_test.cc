@@ -4,8 +4,9 @@
 // last error (/api/v1/targets), on its `up`, `scrape_samples_scraped` and
 // `scrape_samples_post_metric_relabeling`, and on the series they serve
 // (/api/v1/series). Cases: metric relabeling that writes an invalid metric
-// name or label name, and `honor_labels: true` with an exposed
-// `instance=""`.
+// name or label name, `honor_labels: true` with an exposed `instance=""`,
+// and bodies whose errors Prometheus finds only when it appends the sample
+// (duplicate label names, `__name__` given as a label).
 
 #include <httplib.h>
 
@@ -44,6 +45,8 @@ const Case kCases[] = {
      "    regex: pod_label_(.+)\n"},
     {"honor_empty_instance", "with_empty{instance=\"\",a=\"1\"} 1\nwithout 2\n",
      "  honor_labels: true\n"},
+    {"body_duplicate_label", "first 1\ndup{x=\"1\",x=\"2\"} 1\nlast 3\n", ""},
+    {"body_name_label", "first 1\nbad{__name__=\"b\"} 2\nlast 3\n", ""},
 };
 
 // Returns `body` with what legitimately differs between two servers (times,
