@@ -60,10 +60,8 @@ struct SampleWindow {
   bool Contains(int64_t t) const { return t >= min_ms && t <= max_ms; }
 };
 
-// Prometheus's default --query.lookback-delta.
-inline constexpr int64_t kLookbackDeltaMs = 5 * 60 * 1000;
-
-// Returns the window of an instant read at `now_ms`: [now - 5m, now], both
+// Returns the window of an instant read at `now_ms` (kLookbackDeltaMs, in
+// merge/series_store.h): [now - 5m, now], both
 // ends inclusive as in Prometheus 2.42 (web/federate.go queries
 // [now - lookback, now] and takes the newest sample at or before now;
 // promql's vectorSelectorSingle drops a sample only if t < now - lookback).
