@@ -36,11 +36,6 @@ constexpr absl::string_view kTextPlain = "text/plain; charset=utf-8";
 constexpr int64_t kMinTimeMs = -9223309901257974000;
 constexpr int64_t kMaxTimeMs = 9223309901257974999;
 
-// The query lookback: an instant query sees a series whose latest sample is
-// at most 5m older than the query time (Prometheus's default
-// --query.lookback-delta).
-constexpr int64_t kLookbackMs = 5 * 60 * 1000;
-
 // Streamed answers are handed to the sink in pieces of about this size.
 constexpr size_t kChunkBytes = 64 * 1024;
 
@@ -159,9 +154,9 @@ std::vector<const Sample*> SelectInWindow(const StoreSnapshot& snapshot,
                                           absl::Span<const Selector> selectors,
                                           int64_t start_ms, int64_t end_ms) {
   std::vector<const Sample*> out;
-  for (const SelectedSeries& row : SelectSeries(snapshot, selectors)) {
-    const int64_t t = row.timestamp_ms;
-    if (t < start_ms || t > end_ms) continue;
+  for (const SelectedSeries& row :
+       SelectSeries(snapshot, selectors, SeriesOrder::kSorted,
+                    SampleWindow{start_ms, end_ms})) {
     out.push_back(row.sample);
   }
   std::sort(out.begin(), out.end(), [](const Sample* a, const Sample* b) {
@@ -528,7 +523,7 @@ ApiResponse ApiHandler::Query(const ApiRequest& request) const {
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   const Selector selectors[] = {*std::move(selector)};
   std::vector<const Sample*> rows =
-      SelectInWindow(*snapshot, selectors, *time - kLookbackMs, *time);
+      SelectInWindow(*snapshot, selectors, *time - kLookbackDeltaMs, *time);
   res.body_chunks = JsonRowsBody(
       std::move(snapshot), std::move(rows),
       [](JsonWriter& w) {

@@ -92,7 +92,8 @@ struct ApiOptions {
   std::string hostname;
   // Returns fedgate's own web port (a target on it is fedgate itself).
   std::function<int()> web_port;
-  // Returns the current time (the default `time` of /query); null: now.
+  // Returns the current time (the default `time` of /query, and the time
+  // /federate reads at); null: now.
   std::function<absl::Time()> now;
 };
 

@@ -97,7 +97,7 @@ class FederationStream {
                    ExpositionFormat format)
       : snapshot_(std::move(snapshot)),
         rows_(SelectSeries(*snapshot_, params.selectors,
-                           SeriesOrder::kByFamilyAndName)),
+                           SeriesOrder::kByFamilyAndName, params.window)),
         external_(external_labels),
         writer_(MakeWriter(format, &external_)) {}
 

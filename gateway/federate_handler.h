@@ -26,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "gateway/content_negotiation.h"
 #include "gateway/response_body.h"
+#include "gateway/series_query.h"
 #include "merge/label_matcher.h"
 #include "merge/series_store.h"
 
@@ -36,6 +37,11 @@ inline constexpr absl::string_view kTextContentType =
 
 struct FederateParams {
   std::vector<Selector> selectors;  // OR-ed.
+  // The samples the answer may hold: the server sets LookbackWindow(now),
+  // so that a series is served only if its sample lies in [now - 5m, now]
+  // (an exposed timestamp can be older or in the future). The default, all,
+  // is for callers that pass a snapshot of their own.
+  SampleWindow window;
 };
 
 // Parses the values of the `match[]` parameters. Fails with InvalidArgument:

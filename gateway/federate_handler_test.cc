@@ -91,6 +91,35 @@ std::string Federate(const StoreSnapshot& snapshot,
   return out;
 }
 
+TEST(FederateHandlerTest, WritesOnlySamplesOfTheParamsWindow) {
+  // The first target's samples are at 1000 ms, the second's at 2000 ms.
+  absl::StatusOr<FederateParams> params =
+      ParseFederateParams({"{__name__=~\"no_instance|up\"}"});
+  ASSERT_TRUE(params.ok()) << params.status();
+  params->window = LookbackWindow(1000 + kLookbackDeltaMs);
+  std::string out;
+  EXPECT_TRUE(WriteFederation(TwoTargets(), *params, {},
+                              [&out](absl::string_view chunk) {
+                                out.append(chunk.data(), chunk.size());
+                                return true;
+                              }));
+  EXPECT_EQ(out,
+            "# TYPE no_instance untyped\n"
+            "no_instance{job=\"j\",instance=\"\"} 1e+06 2000\n"
+            "# TYPE up untyped\n"
+            "up{instance=\"a:1\",job=\"j\"} 1 1000\n");
+  out.clear();
+  params->window = LookbackWindow(1001 + kLookbackDeltaMs);
+  EXPECT_TRUE(WriteFederation(TwoTargets(), *params, {},
+                              [&out](absl::string_view chunk) {
+                                out.append(chunk.data(), chunk.size());
+                                return true;
+                              }));
+  EXPECT_EQ(out,
+            "# TYPE no_instance untyped\n"
+            "no_instance{job=\"j\",instance=\"\"} 1e+06 2000\n");
+}
+
 TEST(FederateHandlerTest, WritesFamiliesWithMetadataAndExternalLabels) {
   EXPECT_EQ(
       Federate(TwoTargets(), {"{job=\"j\"}"}, {{"zone", "eu"}}),

@@ -166,10 +166,13 @@ FedgateGrpcService::Federate(grpc::CallbackServerContext* context,
                                                    request->match().end()));
   if (!params.ok())
     return Reactor::Failed(context, ToGrpcStatus(params.status()));
+  // As /federate: each series' sample in [now - 5m, now].
+  const absl::Time now = options_.now ? options_.now() : absl::Now();
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   std::shared_ptr<const Config> config = options_.config();
   auto stream = std::make_shared<MetricFamilyStream>(
-      SelectSeries(*snapshot, params->selectors),
+      SelectSeries(*snapshot, params->selectors, SeriesOrder::kSorted,
+                   LookbackWindow(absl::ToUnixMillis(now))),
       config->global.external_labels);
   // The snapshot stays alive as long as the stream that points into it.
   return new Reactor(

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "config/config.h"
 #include "merge/series_store.h"
 #include "proto/fedgate.grpc.pb.h"
@@ -57,6 +58,9 @@ class FedgateGrpcService final : public v1::Fedgate::CallbackService {
     std::function<std::vector<TargetStatus>()> targets;
     // Reloads the configuration (Gateway::Reload()).
     std::function<absl::Status()> reload;
+    // Returns the time Federate reads at (its lookback window, as
+    // /federate's); null: now.
+    std::function<absl::Time()> now;
   };
 
   explicit FedgateGrpcService(Options options);

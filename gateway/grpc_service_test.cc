@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "config/config_loader.h"
 #include "gateway/federate_handler.h"
 #include "gtest/gtest.h"
@@ -61,6 +62,7 @@ class GrpcServiceTest : public ::testing::Test {
       return std::vector<TargetStatus>{t};
     };
     options.reload = [this] { return reload_result_; };
+    options.now = [this] { return now_; };
     service_ = std::make_unique<FedgateGrpcService>(std::move(options));
 
     grpc::ServerBuilder builder;
@@ -81,6 +83,8 @@ class GrpcServiceTest : public ::testing::Test {
   SeriesStore store_;
   std::shared_ptr<const Config> config_;
   absl::Status reload_result_;
+  // The time Federate reads at; the samples are at 1000 ms.
+  absl::Time now_ = absl::FromUnixMillis(1000);
   std::unique_ptr<FedgateGrpcService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::Fedgate::Stub> stub_;
@@ -130,6 +134,43 @@ TEST_F(GrpcServiceTest, FederateStreamsTypedFamiliesWithExternalLabels) {
                      "reqs_total 0 1 code=200 job=api cluster=east instance=",
                      "up 3 1 job=api cluster=east instance=",
                  }));
+}
+
+// Returns the names of the families Federate answers for `match`.
+std::vector<std::string> FederatedNames(v1::Fedgate::Stub& stub,
+                                        const std::string& match) {
+  grpc::ClientContext context;
+  v1::FederateRequest request;
+  request.add_match(match);
+  auto reader = stub.Federate(&context, request);
+  std::vector<std::string> names;
+  io::prometheus::client::MetricFamily family;
+  while (reader->Read(&family)) names.push_back(family.name());
+  grpc::Status status = reader->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return names;
+}
+
+TEST_F(GrpcServiceTest, FederateServesSamplesOfTheLookbackWindowOnly) {
+  now_ = absl::FromUnixMillis(1000) + absl::Minutes(5);
+  EXPECT_EQ(FederatedNames(*stub_, "{job=\"api\"}"),
+            (std::vector<std::string>{"reqs_total", "up"}));
+  now_ += absl::Milliseconds(1);  // The samples are now too old.
+  EXPECT_TRUE(FederatedNames(*stub_, "{job=\"api\"}").empty());
+  now_ = absl::FromUnixMillis(999);  // The samples are in the future.
+  EXPECT_TRUE(FederatedNames(*stub_, "{job=\"api\"}").empty());
+
+  // Series, as /api/v1/series without start and end, lists them anyway.
+  grpc::ClientContext context;
+  v1::SeriesRequest request;
+  request.add_match("{job=\"api\"}");
+  auto reader = stub_->Series(&context, request);
+  size_t series = 0;
+  v1::SeriesResponse response;
+  while (reader->Read(&response)) series += response.series_size();
+  grpc::Status status = reader->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(series, 2u);
 }
 
 TEST_F(GrpcServiceTest, RequestErrorsAreInvalidArgumentWithHttpText) {

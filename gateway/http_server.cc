@@ -501,6 +501,9 @@ HttpServer::Reply HttpServer::Federate(const Request& request) {
     return PlainReply(400, absl::StrCat(params.status().message(), "\n"));
   }
   if (federate_requests_ok_ != nullptr) federate_requests_ok_->Increment();
+  // Prometheus's lookback: each series' sample in [now - 5m, now].
+  params->window = LookbackWindow(
+      absl::ToUnixMillis(options_.api.now ? options_.api.now() : absl::Now()));
   // Format and compression as Prometheus negotiates them
   // (content_negotiation.h).
   const ExpositionFormat format = NegotiateFormat(request.Header("Accept"));

@@ -93,6 +93,8 @@ class HttpServerTest : public ::testing::Test {
     options.registry = registry_.get();
     options.external_labels = {{"cluster", "c1"}};
     options.ready = [this] { return ready_.load(); };
+    // The time /federate reads at: the samples' own.
+    options.api.now = [] { return absl::FromUnixMillis(1700000000000); };
     options.reload = [this] {
       ++reloads_;
       return absl::OkStatus();

@@ -111,7 +111,8 @@ void ResolveFamilies(const StoreSnapshot& snapshot,
 
 std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
                                          absl::Span<const Selector> selectors,
-                                         SeriesOrder order) {
+                                         SeriesOrder order,
+                                         SampleWindow window) {
   // Each selected row with its metric name's index in `names`; the family
   // and metric name are looked up once per distinct name, not per row.
   std::vector<NameInfo> names;
@@ -139,6 +140,10 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
     row_name.reserve(snapshot.series_count);
   }
   auto take = [&](const ScrapeBatch& batch, size_t i) {
+    // Before the check for equal label sets: an out-of-window copy must not
+    // hide another target's in-window one.
+    const int64_t timestamp_ms = batch.TimestampOf(i);
+    if (!window.Contains(timestamp_ms)) return;
     const Sample& sample = batch.samples[i];
     const absl::string_view name = sample.labels.MetricName();
     uint32_t index = last_name_index;
@@ -150,7 +155,7 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
       last_name = name.data();
       last_name_index = index;
     }
-    rows.push_back(SelectedSeries{{}, nullptr, &sample, batch.TimestampOf(i)});
+    rows.push_back(SelectedSeries{{}, nullptr, &sample, timestamp_ms});
     row_name.push_back(index);
   };
 
@@ -193,6 +198,10 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
   }
   static const BatchIndex* const kNoIndex = new BatchIndex;
   for (const auto& [id, batch] : snapshot.batches) {
+    // A batch of one timestamp (no exposed ones) is in or out as a whole.
+    if (batch->timestamps.empty() && !window.Contains(batch->timestamp_ms)) {
+      continue;
+    }
     const BatchIndex& index = use_index ? batch->Index() : *kNoIndex;
     if (!may_collide && snapshot.batches.size() > 1) {
       // An index built or adopted earlier tells without a new build.

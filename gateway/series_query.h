@@ -21,12 +21,18 @@
 // (docs/performance.md). The result holds pointers into the snapshot (no copies
 // of labels).
 //
+// A read sees a series only if its sample lies in the read's SampleWindow:
+// Prometheus answers an instant read at `now` (/federate, /api/v1/query)
+// with each series' newest sample in [now - 5m, now], so a sample exposed
+// with an old or a future timestamp is not served.
+//
 // Thread-safety: pure functions over an immutable snapshot; thread-safe.
 
 #ifndef FEDGATE_GATEWAY_SERIES_QUERY_H_
 #define FEDGATE_GATEWAY_SERIES_QUERY_H_
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -45,6 +51,24 @@ struct SelectedSeries {
   int64_t timestamp_ms;  // The sample's (ScrapeBatch::TimestampOf).
 };
 
+// The sample timestamps a read may see, [min_ms, max_ms], both inclusive.
+// The default admits every sample.
+struct SampleWindow {
+  int64_t min_ms = std::numeric_limits<int64_t>::min();
+  int64_t max_ms = std::numeric_limits<int64_t>::max();
+
+  bool Contains(int64_t t) const { return t >= min_ms && t <= max_ms; }
+};
+
+// Returns the window of an instant read at `now_ms` (kLookbackDeltaMs, in
+// merge/series_store.h): [now - 5m, now], both
+// ends inclusive as in Prometheus 2.42 (web/federate.go queries
+// [now - lookback, now] and takes the newest sample at or before now;
+// promql's vectorSelectorSingle drops a sample only if t < now - lookback).
+inline SampleWindow LookbackWindow(int64_t now_ms) {
+  return SampleWindow{now_ms - kLookbackDeltaMs, now_ms};
+}
+
 // The order of SelectSeries' result.
 enum class SeriesOrder {
   // By (family, metric name, labels).
@@ -56,11 +80,12 @@ enum class SeriesOrder {
   kByFamilyAndName,
 };
 
-// Returns the series of `snapshot` that match any of `selectors`, each label
-// set once, in `order`: each family contiguous either way.
+// Returns the series of `snapshot` that match any of `selectors` and whose
+// sample lies in `window`, each label set once, in `order`: each family
+// contiguous either way.
 std::vector<SelectedSeries> SelectSeries(
     const StoreSnapshot& snapshot, absl::Span<const Selector> selectors,
-    SeriesOrder order = SeriesOrder::kSorted);
+    SeriesOrder order = SeriesOrder::kSorted, SampleWindow window = {});
 
 }  // namespace fedgate
 

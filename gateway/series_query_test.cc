@@ -358,5 +358,61 @@ TEST(SeriesQueryTest, ManyNamesTakeMetadataFromTheFirstBatchToo) {
   }
 }
 
+TEST(SeriesQueryTest, TheWindowKeepsSamplesOfTheLookbackBothEndsIncluded) {
+  // A target exposing its own timestamps: one sample per case, read at
+  // now = 1,000,000 ms, whose lookback window is [700,000, 1,000,000].
+  auto batch = std::make_shared<ScrapeBatch>();
+  batch->timestamp_ms = 1'000'000;
+  batch->Add(LabelSet::Intern({{"__name__", "ten_minutes_old"}}), 1, 400'000);
+  batch->Add(LabelSet::Intern({{"__name__", "just_too_old"}}), 2, 699'999);
+  batch->Add(LabelSet::Intern({{"__name__", "five_minutes_old"}}), 3, 700'000);
+  batch->Add(LabelSet::Intern({{"__name__", "now"}}), 4, 1'000'000);
+  batch->Add(LabelSet::Intern({{"__name__", "future"}}), 5, 1'000'001);
+  StoreSnapshot snapshot;
+  snapshot.batches = {{1, batch}};
+  const std::vector<Selector> all = Parse({"{__name__=~\".+\"}"});
+  EXPECT_EQ(Describe(SelectSeries(snapshot, all, SeriesOrder::kSorted,
+                                  LookbackWindow(1'000'000))),
+            (std::vector<std::string>{"five_minutes_old|five_minutes_old|3|-",
+                                      "now|now|4|-"}));
+  // The default window admits every sample.
+  EXPECT_EQ(SelectSeries(snapshot, all).size(), 5u);
+  // A narrow selector, which reads the batch index, is windowed too.
+  EXPECT_THAT(SelectSeries(snapshot, Parse({"future"}), SeriesOrder::kSorted,
+                           LookbackWindow(1'000'000)),
+              IsEmpty());
+}
+
+TEST(SeriesQueryTest, ABatchOutsideTheWindowIsSkippedWhole) {
+  auto old_batch = std::make_shared<ScrapeBatch>();
+  old_batch->timestamp_ms = 100'000;
+  old_batch->samples = {MakeSample({{"__name__", "m"}, {"t", "old"}}, 1)};
+  auto new_batch = std::make_shared<ScrapeBatch>();
+  new_batch->timestamp_ms = 900'000;
+  new_batch->samples = {MakeSample({{"__name__", "m"}, {"t", "new"}}, 2)};
+  StoreSnapshot snapshot;
+  snapshot.batches = {{1, old_batch}, {2, new_batch}};
+  EXPECT_EQ(Describe(SelectSeries(snapshot, Parse({"m"}), SeriesOrder::kSorted,
+                                  LookbackWindow(1'000'000))),
+            (std::vector<std::string>{"m|m|2|-"}));
+}
+
+TEST(SeriesQueryTest, AnOutOfWindowCopyDoesNotHideAnInWindowOne) {
+  // Two targets outside a dedup group with the same label set: the first
+  // one's sample is too old, so the second one's is served.
+  const LabelSet labels = LabelSet::Intern({{"__name__", "m"}});
+  auto first = std::make_shared<ScrapeBatch>();
+  first->timestamp_ms = 1'000'000;
+  first->Add(labels, 1, 10'000);
+  auto second = std::make_shared<ScrapeBatch>();
+  second->timestamp_ms = 1'000'000;
+  second->Add(labels, 2, 1'000'000);
+  StoreSnapshot snapshot;
+  snapshot.batches = {{1, first}, {2, second}};
+  EXPECT_EQ(Describe(SelectSeries(snapshot, Parse({"m"}), SeriesOrder::kSorted,
+                                  LookbackWindow(1'000'000))),
+            (std::vector<std::string>{"m|m|2|-"}));
+}
+
 }  // namespace
 }  // namespace fedgate

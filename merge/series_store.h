@@ -45,6 +45,10 @@
 
 namespace fedgate {
 
+// Prometheus's default --query.lookback-delta: an instant read at `now` sees
+// a series' newest sample in [now - 5m, now].
+inline constexpr int64_t kLookbackDeltaMs = 5 * 60 * 1000;
+
 // Identifies one scrape target for the lifetime of the process.
 using TargetId = uint64_t;
 

@@ -530,6 +530,10 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // Removes the second and later samples of a series from `batch` (a
   // successful scrape's series, before the synthetic ones), counting them.
   void DropDuplicateSeries(ScrapeBatch& batch);
+  // Appends to `batch` (before its synthetic series) the samples of
+  // `published_` that carry a timestamp of their own, are not in `batch`,
+  // and can still be read (not older than the lookback before the scrape).
+  void KeepTimestampedSeries(ScrapeBatch& batch) const;
 
   const TargetId id_;
   const ScrapeTarget target_;
@@ -614,6 +618,8 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // unpublished one of a scrape whose body failed to parse or broke a limit,
   // and null before the first parsed body.
   std::shared_ptr<const ScrapeBatch> reference_;
+  // The latest batch given to the store (null before the first).
+  std::shared_ptr<const ScrapeBatch> published_;
   // The metadata of the latest successful scrape: the next one shares it
   // if its families come out the same.
   FamilyMetadataList metadata_;
@@ -809,6 +815,12 @@ void ScrapeLoop::Complete(absl::Time start, absl::Time clock_start,
       metrics.http_error->Increment();
     }
   }
+  // A series exposed with a timestamp of its own gets no staleness marker
+  // in Prometheus, neither when it leaves the body nor when a scrape fails
+  // (scrape.go tracks staleness only for samples without one): it is read
+  // with its last sample until that sample is older than the lookback.
+  // The store holds the latest batch only, so the batch carries it on.
+  KeepTimestampedSeries(*batch);
   batch->up = error.ok();
   if (error.ok()) last_sample_count_ = batch->samples.size();
   // Monotonic: a wall clock set meanwhile makes no negative duration.
@@ -839,6 +851,7 @@ void ScrapeLoop::Complete(absl::Time start, absl::Time clock_start,
     }
   }
   if (error.ok()) reference_ = batch;
+  published_ = batch;  // Unless stopped, which makes it moot.
 
   absl::MutexLock lock(&mu_);
   in_flight_ = false;
@@ -848,6 +861,32 @@ void ScrapeLoop::Complete(absl::Time start, absl::Time clock_start,
   last_scrape_ = start;
   last_duration_ = duration;
   shared_->store->Publish(id_, std::move(batch));
+}
+
+void ScrapeLoop::KeepTimestampedSeries(ScrapeBatch& batch) const {
+  // Only a target that exposes timestamps (kept with honor_timestamps) has
+  // per-sample ones: every other target pays one test per scrape.
+  if (published_ == nullptr || published_->timestamps.empty()) return;
+  const ScrapeBatch& previous = *published_;
+  const int64_t oldest = batch.timestamp_ms - kLookbackDeltaMs;
+  // The label sets of `batch` (interned: one pointer each), built when a
+  // candidate is found.
+  absl::flat_hash_set<const void*> present;
+  bool built = false;
+  for (size_t i = 0; i < previous.samples.size(); ++i) {
+    const int64_t t = previous.timestamps[i];
+    // A sample at its scrape's time had no timestamp of its own (or was
+    // exposed with exactly that one: then it vanishes at once).
+    if (t == previous.timestamp_ms || t < oldest) continue;
+    if (!built) {
+      present.reserve(batch.samples.size());
+      for (const Sample& s : batch.samples) present.insert(s.labels.id());
+      built = true;
+    }
+    const Sample& sample = previous.samples[i];
+    if (present.contains(sample.labels.id())) continue;
+    batch.Add(sample.labels, sample.value, t);
+  }
 }
 
 absl::Status ScrapeLoop::Append(absl::string_view body,

@@ -445,6 +445,56 @@ TEST(ScrapeManagerTest, SeriesVanishWhenGoneFromTheBody) {
   EXPECT_EQ(Value(*batch, "up"), 1);
 }
 
+TEST(ScrapeManagerTest, TimestampedSeriesStayUntilOlderThanTheLookback) {
+  // Prometheus writes no staleness marker for a series exposed with a
+  // timestamp: it stays readable until its sample is 5m old.
+  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+  const int64_t recent_ms = now_ms - 1000;
+  TestTarget app;
+  app.Set(absl::StrCat("a 1\nrecent 2 ", recent_ms, "\nold 3 ",
+                       now_ms - 10 * 60 * 1000, "\n"));
+  Fixture f;
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  ASSERT_NE(f.WaitForBatch(app.address(),
+                           [](const ScrapeBatch& b) {
+                             return Value(b, "old").has_value();
+                           }),
+            nullptr);
+
+  // Gone from the body: `a` (no timestamp) at once, `old` too (older than
+  // the lookback), `recent` stays with its sample.
+  app.Set("a 4\n");
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
+      app.address(), [](const ScrapeBatch& b) { return Value(b, "a") == 4; });
+  ASSERT_NE(batch, nullptr);
+  EXPECT_FALSE(Value(*batch, "old").has_value());
+  EXPECT_EQ(batch->samples[0].labels.MetricName(), "a");
+  ASSERT_EQ(Value(*batch, "recent"), 2);
+  EXPECT_EQ(batch->samples[1].labels.MetricName(), "recent");
+  EXPECT_EQ(batch->TimestampOf(1), recent_ms);
+  EXPECT_EQ(Value(*batch, "up"), 1);
+
+  // A failed scrape keeps it too, and takes `a` away.
+  app.Set("a 4\n", 503);
+  batch = f.WaitForBatch(app.address(),
+                         [](const ScrapeBatch& b) { return HasUp(b, 0); });
+  ASSERT_NE(batch, nullptr);
+  EXPECT_FALSE(Value(*batch, "a").has_value());
+  ASSERT_EQ(Value(*batch, "recent"), 2);
+  EXPECT_EQ(batch->samples[0].labels.MetricName(), "recent");
+  EXPECT_EQ(batch->TimestampOf(0), recent_ms);
+
+  // Exposed again, it takes the new sample.
+  app.Set(absl::StrCat("recent 5 ", recent_ms + 1, "\n"));
+  batch = f.WaitForBatch(app.address(), [](const ScrapeBatch& b) {
+    return Value(b, "recent") == 5;
+  });
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(batch->samples.size(), 1 + 5);
+  EXPECT_EQ(batch->TimestampOf(0), recent_ms + 1);
+}
+
 TEST(ScrapeManagerTest, DecodesGzipBodies) {
   TestTarget app;
   app.Set("# TYPE m gauge\nm{k=\"v\"} 7\n", 200, TestTarget::Mode::kGzip);
