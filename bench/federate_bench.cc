@@ -324,7 +324,7 @@ void BM_FederateAllTextGzip(benchmark::State& state) {
 BENCHMARK(BM_FederateAllTextGzip)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 // The zlib level's cost (--web.compression-level): CPU per answer and bytes
-// on the wire, level 1 (fedgate's former level) against 6 (the default,
+// on the wire, level 1 (fastest) against 6 (the default,
 // Go's, which Prometheus uses) and 9.
 void BM_FederateAllTextGzipLevel(benchmark::State& state) {
   RunFederate(state, kAll, ExpositionFormat::kText, ContentEncoding::kGzip,
