@@ -92,12 +92,15 @@ struct HttpClientConfig {
   std::string proxy_url;  // "" means no proxy (none from the environment).
   TlsConfig tls_config;
   bool follow_redirects = true;
+  // HTTP/2 where an https target offers it (ALPN); plain http stays on
+  // HTTP/1.1, as Go's transport. false: HTTP/1.1 always.
+  bool enable_http2 = true;
 
   friend bool operator==(const HttpClientConfig& a, const HttpClientConfig& b) {
     return std::tie(a.basic_auth, a.authorization, a.proxy_url, a.tls_config,
-                    a.follow_redirects) ==
+                    a.follow_redirects, a.enable_http2) ==
            std::tie(b.basic_auth, b.authorization, b.proxy_url, b.tls_config,
-                    b.follow_redirects);
+                    b.follow_redirects, b.enable_http2);
   }
   friend bool operator!=(const HttpClientConfig& a, const HttpClientConfig& b) {
     return !(a == b);

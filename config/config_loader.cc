@@ -87,7 +87,6 @@ constexpr absl::string_view kUnsupportedScrapeFields[] = {
     "extra_scrape_metrics",
     // HTTP client (prometheus/common config.HTTPClientConfig).
     "oauth2",
-    "enable_http2",
     "no_proxy",
     "proxy_from_environment",
     "proxy_connect_header",
@@ -814,6 +813,10 @@ absl::StatusOr<ParsedScrapeConfig> Loader::ParseScrapeConfig(
       absl::StatusOr<bool> v = Bool(field);
       s = v.status();
       if (v.ok()) config.http_client.follow_redirects = *v;
+    } else if (field.name == "enable_http2") {
+      absl::StatusOr<bool> v = Bool(field);
+      s = v.status();
+      if (v.ok()) config.http_client.enable_http2 = *v;
     } else if (field.name == "proxy_url") {
       absl::StatusOr<std::string> v = String(field);
       s = v.status();

@@ -341,6 +341,7 @@ TEST(ParseConfigTest, ReadsHttpClientSettings) {
   - job_name: tls
     scheme: https
     follow_redirects: false
+    enable_http2: false
     proxy_url: http://proxy:3128
     tls_config:
       ca_file: ca.pem
@@ -370,6 +371,7 @@ TEST(ParseConfigTest, ReadsHttpClientSettings) {
   ASSERT_TRUE(config.ok()) << config.status();
   const HttpClientConfig& tls = config->scrape_configs[0].http_client;
   EXPECT_FALSE(tls.follow_redirects);
+  EXPECT_FALSE(tls.enable_http2);
   EXPECT_EQ(tls.proxy_url, "http://proxy:3128");
   // Relative paths resolve against the config file's directory.
   EXPECT_EQ(tls.tls_config.ca_file, "/etc/fedgate/ca.pem");
@@ -406,6 +408,7 @@ TEST(ParseConfigTest, ReadsHttpClientSettings) {
 
   const HttpClientConfig& plain = config->scrape_configs[5].http_client;
   EXPECT_TRUE(plain.follow_redirects);
+  EXPECT_TRUE(plain.enable_http2);
   EXPECT_TRUE(plain.tls_config.empty());
   EXPECT_FALSE(plain.authorization.has_value());
   EXPECT_FALSE(plain.basic_auth.has_value());
@@ -841,10 +844,9 @@ TEST(ParseConfigTest, RejectsInvalidConfigsWithLocation) {
        3,
        "field consul_sd_configs in scrape config is not supported by fedgate "
        "yet"},
-      {"enable_http2 not supported yet",
-       "scrape_configs:\n  - job_name: a\n    enable_http2: false\n", 3,
-       "field enable_http2 in scrape config is not supported by fedgate "
-       "yet"},
+      {"enable_http2 not a bool",
+       "scrape_configs:\n  - job_name: a\n    enable_http2: maybe\n", 3,
+       "field enable_http2: cannot unmarshal !!str `maybe` into bool"},
 
       // Scrape limits and params (Prometheus 2.42 wording).
       {"negative sample_limit",

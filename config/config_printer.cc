@@ -361,8 +361,8 @@ std::string PrintConfigYaml(const Config& config) {
       if (limit != 0) absl::StrAppend(&out, "  ", name, ": ", limit, "\n");
     }
     AppendHttpClientConfig(&out, sc.http_client);
-    // HTTP/2 is negotiated over TLS as Prometheus's client does.
-    out += "  enable_http2: true\n";
+    absl::StrAppend(&out, "  enable_http2: ",
+                    sc.http_client.enable_http2 ? "true" : "false", "\n");
     AppendRelabelConfigs(&out, "relabel_configs", sc.relabel_configs);
     AppendRelabelConfigs(&out, "metric_relabel_configs",
                          sc.metric_relabel_configs);

@@ -80,6 +80,10 @@ absl::StatusOr<FederateParams> ParseFederateParams(
   for (const std::string& value : match_values) {
     absl::StatusOr<Selector> selector = ParseSelector(value);
     if (!selector.ok()) return selector.status();
+    // `{}` selects nothing in Prometheus 2.42: its index intersects the
+    // postings of no matcher, which is empty. Here an empty selector would
+    // match every series, so it is left out.
+    if (selector->empty()) continue;
     params.selectors.push_back(*std::move(selector));
   }
   return params;

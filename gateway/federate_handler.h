@@ -36,7 +36,8 @@ inline constexpr absl::string_view kTextContentType =
     "text/plain; version=0.0.4; charset=utf-8";
 
 struct FederateParams {
-  std::vector<Selector> selectors;  // OR-ed.
+  // OR-ed; never an empty selector (`{}` selects nothing, as in Prometheus).
+  std::vector<Selector> selectors;
   // The samples the answer may hold: the server sets LookbackWindow(now),
   // so that a series is served only if its sample lies in [now - 5m, now]
   // (an exposed timestamp can be older or in the future). The default, all,
@@ -47,7 +48,8 @@ struct FederateParams {
 // Parses the values of the `match[]` parameters. Fails with InvalidArgument:
 // Prometheus's parse error text for a bad selector (the first one wins), or
 // `no match[] parameter provided` when there is none (where Prometheus
-// silently answers nothing; see docs/api.md).
+// silently answers nothing; see docs/api.md). A selector without matchers
+// (`{}`) is left out: it selects nothing, as in Prometheus 2.42.
 absl::StatusOr<FederateParams> ParseFederateParams(
     const std::vector<std::string>& match_values);
 

@@ -163,6 +163,14 @@ TEST(FederateHandlerTest, NoMatchingSeriesIsAnEmptyAnswer) {
   EXPECT_EQ(Federate(TwoTargets(), {"{job=\"other\"}"}, {}), "");
 }
 
+// Prometheus's index selects no series for a selector without matchers.
+TEST(FederateHandlerTest, SelectorWithoutMatchersSelectsNothing) {
+  EXPECT_EQ(Federate(TwoTargets(), {"{}"}, {}), "");
+  EXPECT_EQ(Federate(TwoTargets(), {"{}", "up"}, {}),
+            "# TYPE up untyped\n"
+            "up{instance=\"a:1\",job=\"j\"} 1 1000\n");
+}
+
 TEST(FederateHandlerTest, StopsWhenTheClientGoesAway) {
   absl::StatusOr<FederateParams> params = ParseFederateParams({"{job=\"j\"}"});
   ASSERT_TRUE(params.ok()) << params.status();

@@ -73,6 +73,17 @@ const std::vector<FlagSpec>& Specs() {
          f->web_read_timeout = *d;
          return absl::OkStatus();
        }},
+      {"web.compression-level",
+       [](absl::string_view v, FedgateFlags* f) {
+         if (!absl::SimpleAtoi(v, &f->web_compression_level) ||
+             f->web_compression_level < 1 || f->web_compression_level > 9) {
+           return absl::InvalidArgumentError(absl::StrCat(
+               "invalid value \"", v,
+               "\" for flag --web.compression-level: want an integer from 1 "
+               "(fastest) to 9 (smallest)"));
+         }
+         return absl::OkStatus();
+       }},
       {"log.level", SetLogLevel},
   };
   return *specs;
@@ -148,6 +159,11 @@ std::string FlagsUsage() {
       "                             receives nothing for this long. Default: ",
       FormatPrometheusDuration(defaults.web_read_timeout),
       "\n"
+      "  --web.compression-level=N  zlib level of gzip/deflate /federate\n"
+      "                             answers, 1 (fastest) to 9 (smallest).\n"
+      "                             Default: ",
+      defaults.web_compression_level,
+      " (Go's default, as Prometheus)\n"
       "  --log.level=LEVEL          debug, info, warn or error. Default: "
       "info\n");
 }

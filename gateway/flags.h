@@ -32,6 +32,9 @@ struct FedgateFlags {
   int web_max_connections = 512;
   // A connection that sends and receives nothing this long is closed.
   absl::Duration web_read_timeout = absl::Seconds(30);
+  // zlib level of compressed /federate answers, 1 (fastest) to 9 (smallest);
+  // 6 is Go's default, as Prometheus compresses.
+  int web_compression_level = 6;
   LogLevel log_level = LogLevel::kInfo;
   bool help = false;
 };

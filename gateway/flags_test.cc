@@ -17,6 +17,7 @@ TEST(FlagsTest, DefaultsWithoutArguments) {
   EXPECT_EQ(flags->log_level, LogLevel::kInfo);
   EXPECT_EQ(flags->web_max_connections, 512);
   EXPECT_EQ(flags->web_read_timeout, absl::Seconds(30));
+  EXPECT_EQ(flags->web_compression_level, 6);
   EXPECT_FALSE(flags->help);
 }
 
@@ -24,7 +25,8 @@ TEST(FlagsTest, AcceptsEqualsAndSeparateValues) {
   absl::StatusOr<FedgateFlags> flags =
       ParseFlags({"--config.file=/etc/fedgate.yml", "--web.listen-address",
                   "127.0.0.1:0", "--grpc.listen-address=", "--log.level=debug",
-                  "--web.max-connections=64", "--web.read-timeout=2m"});
+                  "--web.max-connections=64", "--web.read-timeout=2m",
+                  "--web.compression-level", "1"});
   ASSERT_TRUE(flags.ok()) << flags.status();
   EXPECT_EQ(flags->config_file, "/etc/fedgate.yml");
   EXPECT_EQ(flags->web_listen_address, "127.0.0.1:0");
@@ -32,6 +34,7 @@ TEST(FlagsTest, AcceptsEqualsAndSeparateValues) {
   EXPECT_EQ(flags->log_level, LogLevel::kDebug);
   EXPECT_EQ(flags->web_max_connections, 64);
   EXPECT_EQ(flags->web_read_timeout, absl::Minutes(2));
+  EXPECT_EQ(flags->web_compression_level, 1);
 }
 
 TEST(FlagsTest, HelpIsRecognised) {
@@ -43,7 +46,8 @@ TEST(FlagsTest, HelpIsRecognised) {
   const std::string usage = FlagsUsage();
   for (const char* flag :
        {"--config.file", "--web.listen-address", "--grpc.listen-address",
-        "--log.level", "--web.max-connections", "--web.read-timeout"}) {
+        "--log.level", "--web.max-connections", "--web.read-timeout",
+        "--web.compression-level"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
   }
 }
@@ -63,6 +67,12 @@ TEST(FlagsTest, RejectsBadCommandLines) {
        "invalid value \"0\" for flag --web.max-connections"},
       {{"--web.read-timeout=500ms"},
        "invalid value \"500ms\" for flag --web.read-timeout"},
+      {{"--web.compression-level=0"},
+       "invalid value \"0\" for flag --web.compression-level"},
+      {{"--web.compression-level=10"},
+       "invalid value \"10\" for flag --web.compression-level"},
+      {{"--web.compression-level=fast"},
+       "invalid value \"fast\" for flag --web.compression-level"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.args[0]);

@@ -136,6 +136,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   http_options.limits.max_connections =
       static_cast<size_t>(flags.web_max_connections);
   http_options.limits.read_timeout = flags.web_read_timeout;
+  http_options.compression_level = flags.web_compression_level;
   http_options.store = gateway->store_.get();
   http_options.registry = gateway->registry_.get();
   http_options.external_labels = initial->global.external_labels;

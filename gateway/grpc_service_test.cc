@@ -173,6 +173,37 @@ TEST_F(GrpcServiceTest, FederateServesSamplesOfTheLookbackWindowOnly) {
   EXPECT_EQ(series, 2u);
 }
 
+// As HTTP /federate (Prometheus 2.42): a selector without matchers selects
+// no series, so the stream ends at once with OK.
+TEST_F(GrpcServiceTest, FederateOfSelectorWithoutMatchersIsEmpty) {
+  for (const std::vector<std::string>& match :
+       {std::vector<std::string>{"{}"},
+        std::vector<std::string>{"{}", "{job=\"web\"}"}}) {
+    SCOPED_TRACE(absl::StrJoin(match, " "));
+    grpc::ClientContext context;
+    v1::FederateRequest request;
+    for (const std::string& m : match) request.add_match(m);
+    auto reader = stub_->Federate(&context, request);
+    std::vector<std::string> got;
+    io::prometheus::client::MetricFamily family;
+    while (reader->Read(&family)) {
+      for (const auto& metric : family.metric()) {
+        std::string line = family.name();
+        for (const auto& label : metric.label()) {
+          absl::StrAppend(&line, " ", label.name(), "=", label.value());
+        }
+        got.push_back(line);
+      }
+    }
+    grpc::Status status = reader->Finish();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(got, match.size() == 1
+                       ? std::vector<std::string>{}
+                       : std::vector<std::string>{
+                             "up job=web cluster=east instance="});
+  }
+}
+
 TEST_F(GrpcServiceTest, RequestErrorsAreInvalidArgumentWithHttpText) {
   // The /federate 400 body is ParseFederateParams' message.
   absl::StatusOr<FederateParams> http = ParseFederateParams({"up{"});

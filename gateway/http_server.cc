@@ -522,7 +522,7 @@ HttpServer::Reply HttpServer::Federate(const Request& request) {
                                 external_labels, format);
   if (encoding != ContentEncoding::kIdentity) {
     absl::StatusOr<std::unique_ptr<ResponseCompressor>> compressor =
-        ResponseCompressor::Create(encoding);
+        ResponseCompressor::Create(encoding, options_.compression_level);
     if (!compressor.ok()) {
       return PlainReply(500, absl::StrCat(compressor.status().message(), "\n"));
     }

@@ -36,6 +36,7 @@
 #include "absl/time/time.h"
 #include "gateway/api_handler.h"
 #include "gateway/response_body.h"
+#include "gateway/response_compression.h"
 #include "merge/series_store.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -96,6 +97,9 @@ class HttpServer {
     // What /api/v1 serves besides the store (targets, configuration, build
     // info); the server fills in `api.store` and `api.web_port`.
     ApiOptions api;
+    // zlib level (1-9) of gzip and deflate /federate answers
+    // (--web.compression-level; response_compression.h has the costs).
+    int compression_level = kDefaultCompressionLevel;
   };
 
   // One request, as the routes see it.

@@ -2,12 +2,18 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 namespace fedgate {
 
 absl::StatusOr<std::unique_ptr<ResponseCompressor>> ResponseCompressor::Create(
     ContentEncoding encoding, int level) {
   if (encoding == ContentEncoding::kIdentity) {
     return absl::InvalidArgumentError("no compression requested");
+  }
+  if (level < 1 || level > 9) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("compression level ", level, " is not in 1-9"));
   }
   std::unique_ptr<ResponseCompressor> compressor(new ResponseCompressor());
   // windowBits 15 + 16 writes a gzip header and trailer; 15 alone the zlib

@@ -748,6 +748,11 @@ void* HttpClient::SetUpEasy(Transfer* t) {
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION,
                    config.follow_redirects ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);  // Go's limit.
+  // enable_http2 as prometheus/common applies it: HTTP/2 only when TLS
+  // negotiates it (no h2c), else HTTP/1.1.
+  curl_easy_setopt(
+      easy, CURLOPT_HTTP_VERSION,
+      config.enable_http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
   // "" disables proxies, also those named by http_proxy and friends.
   curl_easy_setopt(easy, CURLOPT_PROXY, config.proxy_url.c_str());
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);

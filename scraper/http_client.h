@@ -34,7 +34,8 @@
 // them): TLS (CA file, client certificate, server_name, insecure_skip_verify,
 // min/max version), `Authorization` (credentials and password files are
 // re-read for every request, so rotated tokens work), proxy_url (proxies from
-// the environment are never used, as in 2.42) and follow_redirects. The
+// the environment are never used, as in 2.42), follow_redirects and
+// enable_http2 (HTTP/2 over TLS only when offered, as Go's transport). The
 // timeout covers the whole transfer. body_size_limit is enforced on the
 // decompressed body as it arrives: the transfer is aborted as soon as the
 // limit is reached, so a huge body or a gzip bomb costs at most the limit in

@@ -716,6 +716,35 @@ TEST(HttpClientTest, DoesNotFollowRedirectsWhenDisabled) {
             "server returned HTTP status 302 Found");
 }
 
+// enable_http2 as Go's transport: HTTP/2 only when TLS negotiates it, never
+// an `Upgrade: h2c` on plain http; false keeps every request on HTTP/1.1.
+TEST(HttpClientTest, PlainHttpStaysOnHttp11WithOrWithoutHttp2) {
+  TestServer server;
+  absl::Mutex mu;
+  std::vector<std::string> seen;
+  server.server().Get("/metrics", [&](const httplib::Request& req,
+                                      httplib::Response& res) {
+    absl::MutexLock lock(&mu);
+    seen.push_back(req.version + " upgrade=" + req.get_header_value("Upgrade"));
+    res.set_content("up 1\n", "text/plain");
+  });
+  server.Start();
+  std::unique_ptr<HttpClient> client = NewClient();
+  ASSERT_NE(client, nullptr);
+  for (bool enable_http2 : {true, false}) {
+    HttpClientConfig config;
+    config.enable_http2 = enable_http2;
+    HttpRequest request;
+    request.url = server.Url("/metrics");
+    request.client_config = ClientConfig(config);
+    absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+    ASSERT_TRUE(response.ok()) << response.status();
+  }
+  absl::MutexLock lock(&mu);
+  EXPECT_THAT(seen,
+              ::testing::ElementsAre("HTTP/1.1 upgrade=", "HTTP/1.1 upgrade="));
+}
+
 TEST(HttpClientTest, SendsRequestsThroughTheProxy) {
   TestServer proxy;
   absl::Mutex mu;

@@ -7,12 +7,16 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "re2/re2.h"
 #include "tests/subprocess.h"
@@ -332,6 +336,50 @@ TEST_F(ApiDifferentialTest, CorsHeadersForRequestsWithOrigin) {
                 cors(prometheus_port_, method, path));
     }
   }
+}
+
+// The sample lines of a text /federate answer without their values and
+// timestamps, which differ by when each server scraped.
+std::vector<std::string> FederatedSeries(const std::string& body) {
+  std::vector<std::string> series;
+  for (absl::string_view line : absl::StrSplit(body, '\n', absl::SkipEmpty())) {
+    if (absl::StartsWith(line, "#")) continue;
+    line = line.substr(0, line.rfind(' '));                // Timestamp.
+    series.emplace_back(line.substr(0, line.rfind(' ')));  // Value.
+  }
+  std::sort(series.begin(), series.end());
+  return series;
+}
+
+// `{}` has no matcher: Prometheus's index selects no series for it (the
+// intersection of no postings lists), so /federate answers 200 and nothing,
+// while /api/v1/series and /api/v1/query refuse it.
+TEST_F(ApiDifferentialTest, SelectorWithoutMatchers) {
+  for (const char* path :
+       {"/federate?match%5B%5D=%7B%7D", "/federate?match%5B%5D=%7B%20%7D"}) {
+    SCOPED_TRACE(path);
+    const Answer want = Request(prometheus_port_, "GET", path);
+    const Answer got = Request(fedgate_port_, "GET", path);
+    EXPECT_EQ(want.status, 200) << want;
+    EXPECT_EQ(want.body, "") << want;
+    EXPECT_EQ(got.status, want.status) << got;
+    EXPECT_EQ(got.body, want.body) << got;
+  }
+  // Beside another selector, `{}` adds nothing.
+  const char kWithUp[] = "/federate?match%5B%5D=%7B%7D&match%5B%5D=up";
+  const Answer want = Request(prometheus_port_, "GET", kWithUp);
+  const Answer got = Request(fedgate_port_, "GET", kWithUp);
+  ASSERT_EQ(want.status, 200) << want;
+  ASSERT_EQ(got.status, 200) << got;
+  EXPECT_EQ(FederatedSeries(got.body), FederatedSeries(want.body)) << got;
+  EXPECT_EQ(FederatedSeries(want.body).size(), 2u) << want;
+
+  ExpectSame("GET", "/api/v1/series?match%5B%5D=%7B%7D");
+  ExpectSame("GET", "/api/v1/series?match%5B%5D=%7B%7D&match%5B%5D=up");
+  ExpectSame("GET", "/api/v1/labels?match%5B%5D=%7B%7D");
+  ExpectSame("GET", "/api/v1/label/job/values?match%5B%5D=%7B%7D");
+  ExpectSame("GET", "/api/v1/query?query=%7B%7D");
+  ExpectSame("GET", "/api/v1/query?query=%20%7B%7D");
 }
 
 // A documented difference: fedgate answers only plain selectors.

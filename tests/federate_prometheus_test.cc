@@ -15,6 +15,8 @@
 #include <httplib.h>
 #include <zlib.h>
 
+#include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "tests/subprocess.h"
@@ -438,6 +441,138 @@ TEST_F(FederatePrometheusTest, PrometheusFederatesFedgateAndAgreesWithIt) {
       Get(fedgate_port_, FederatePath({"{__name__=~\".+\"}"}));
   const absl::Status checked = PromtoolCheckMetrics(all);
   EXPECT_TRUE(checked.ok()) << checked << all;
+}
+
+// A mesh proxy's body of `series` series in Linkerd's shapes (request and
+// response counters per destination, latency histograms of 26 buckets): the
+// repetitive text that federation moves in bulk.
+std::string ProxyTargetBody(int series) {
+  static const char* const kBuckets[] = {
+      "1",     "2",     "3",     "4",     "5",    "10",   "20",
+      "30",    "40",    "50",    "100",   "200",  "300",  "400",
+      "500",   "1000",  "2000",  "3000",  "4000", "5000", "10000",
+      "20000", "30000", "40000", "50000", "+Inf"};
+  std::string body =
+      "# HELP request_total Total count of HTTP requests.\n"
+      "# TYPE request_total counter\n";
+  int written = 0;
+  uint64_t v = 12345;
+  auto next_value = [&v] {
+    v = v * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (v >> 40) % 100000;
+  };
+  std::string latency =
+      "# HELP response_latency_ms Elapsed times between a request's headers "
+      "being received and its response stream completing\n"
+      "# TYPE response_latency_ms histogram\n";
+  for (int dst = 0; written < series; ++dst) {
+    const std::string labels = absl::StrCat(
+        "authority=\"svc-", dst, ".ns-", dst % 7,
+        ".svc.cluster.local:8080\",direction=\"outbound\",dst_deployment="
+        "\"svc-",
+        dst, "\",dst_namespace=\"ns-", dst % 7, "\",dst_pod=\"svc-", dst,
+        "-7d9f8b6c5d-x2k4q\",tls=\"true\"");
+    absl::StrAppend(&body, "request_total{", labels, "} ", next_value(), "\n");
+    ++written;
+    uint64_t count = 0;
+    for (const char* le : kBuckets) {
+      count += next_value() % 50;
+      absl::StrAppend(&latency, "response_latency_ms_bucket{", labels,
+                      ",status_code=\"200\",le=\"", le, "\"} ", count, "\n");
+    }
+    absl::StrAppend(&latency, "response_latency_ms_sum{", labels,
+                    ",status_code=\"200\"} ", count * 17, "\n",
+                    "response_latency_ms_count{", labels,
+                    ",status_code=\"200\"} ", count, "\n");
+    written += 28;
+  }
+  return body + latency;
+}
+
+// Lines of `text` that are samples.
+size_t SampleLines(const std::string& text) {
+  size_t n = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    if (!absl::StartsWith(line, "#")) ++n;
+  }
+  return n;
+}
+
+// A gzip answer of fedgate's is no more than 10% larger than Prometheus's
+// (Go's default level) for the same series and the same request: what an
+// upstream federation job transfers from each.
+TEST(FederatePrometheusSizeTest, GzipAnswerWithinTenPercentOfPrometheus) {
+  LoopbackTarget proxy(ProxyTargetBody(20000));
+  const std::string config = absl::StrCat(
+      "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+      "scrape_configs:\n"
+      "  - job_name: proxy\n"
+      "    static_configs:\n"
+      "      - targets: ['",
+      proxy.address(), "']\n");
+  // Its own directory: Prometheus's TSDB is not shared with other tests.
+  const std::string dir = TestTempDir() + "/size";
+  ASSERT_TRUE(std::filesystem::create_directories(dir) ||
+              std::filesystem::is_directory(dir));
+  ASSERT_TRUE(WriteFile(dir + "/size.yml", config));
+  absl::StatusOr<FedgateProcess> fedgate =
+      StartFedgate(dir + "/size.yml", dir + "/fedgate");
+  ASSERT_TRUE(fedgate.ok()) << fedgate.status();
+  absl::StatusOr<PrometheusProcess> prometheus =
+      StartPrometheus(dir + "/size.yml", dir);
+  ASSERT_TRUE(prometheus.ok()) << prometheus.status();
+
+  const std::string path = FederatePath({"{job=\"proxy\"}"});
+  // Both hold every series of the target, and its 5 synthetic series (`up`,
+  // `scrape_*`).
+  const size_t want_series = SampleLines(ProxyTargetBody(20000)) + 5;
+  for (int port : {fedgate->web_port, prometheus->port}) {
+    ASSERT_TRUE(
+        WaitUntil([&] { return SampleLines(Get(port, path)) == want_series; },
+                  absl::Seconds(60)))
+        << port;
+  }
+  // An upstream Prometheus's request: fedgate answers OpenMetrics,
+  // Prometheus text; the text answer is compared as well.
+  const std::string upstream_accept =
+      "application/openmetrics-text;version=1.0.0,application/"
+      "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,"
+      "*/*;q=0.1";
+  auto gzip_answer = [&](int port, const std::string& accept) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(30, 0);
+    client.set_decompress(false);
+    httplib::Headers headers = {{"Accept-Encoding", "gzip"}};
+    if (!accept.empty()) headers.emplace("Accept", accept);
+    httplib::Result res = client.Get(path.c_str(), headers);
+    if (!res || res->status != 200 ||
+        res->get_header_value("Content-Encoding") != "gzip") {
+      return std::string();
+    }
+    return res->body;
+  };
+  const std::string prometheus_gzip =
+      gzip_answer(prometheus->port, upstream_accept);
+  ASSERT_FALSE(prometheus_gzip.empty());
+  EXPECT_EQ(SampleLines(Inflate(prometheus_gzip, 31)), want_series);
+  for (const std::string& accept : {upstream_accept, std::string()}) {
+    SCOPED_TRACE(accept);
+    const std::string fedgate_gzip = gzip_answer(fedgate->web_port, accept);
+    ASSERT_FALSE(fedgate_gzip.empty());
+    EXPECT_EQ(SampleLines(Inflate(fedgate_gzip, 31)), want_series);
+    // The sizes, in test.xml.
+    ::testing::Test::RecordProperty(accept.empty()
+                                        ? "fedgate_text_gzip_bytes"
+                                        : "fedgate_upstream_gzip_bytes",
+                                    static_cast<int>(fedgate_gzip.size()));
+    ::testing::Test::RecordProperty("prometheus_gzip_bytes",
+                                    static_cast<int>(prometheus_gzip.size()));
+    EXPECT_LE(fedgate_gzip.size() * 10, prometheus_gzip.size() * 11)
+        << "fedgate " << fedgate_gzip.size() << " bytes, Prometheus "
+        << prometheus_gzip.size();
+  }
+  prometheus->process->Stop();
+  EXPECT_EQ(fedgate->process->Stop(), 0);
 }
 
 }  // namespace
