@@ -220,6 +220,10 @@ struct MergeStats {
     // Series not emitted because a target outside its group has the same
     // label set and comes first.
     size_t conflicting = 0;
+    // The first of those series in the target's batch, and the target that
+    // serves it: what a caller logs (the store itself never logs).
+    LabelSet first_conflict;
+    TargetId conflict_winner = 0;
   };
   absl::flat_hash_map<TargetId, PerTarget> targets;
   size_t deduplicated = 0;

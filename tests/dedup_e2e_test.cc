@@ -18,7 +18,8 @@
 // cannot drift: two nodes (127.0.0.1 and 127.0.0.2), three endpoints each
 // serving the node's registry, put in place of the example's addresses. Both
 // nodes' series must be served, told apart by `instance` (the group key), with
-// no conflict.
+// no conflict; and groups whose series collide anyway (the group key turned
+// off) are logged once per losing target.
 
 #include <atomic>
 #include <map>
@@ -393,14 +394,17 @@ class DedupDocsExampleTest : public ::testing::Test {
         extra);
   }
 
-  // Starts fedgate on `config`; returns its web port, 0 on failure.
+  // Starts fedgate on `config`, its files named after the test (a second
+  // test must not read the first one's log); returns its web port, 0 on
+  // failure.
   int Start(const std::string& config) {
-    const std::string dir = TestTempDir();
-    const std::string path = dir + "/fedgate-docs.yml";
-    if (!WriteFile(path, config)) return 0;
-    stderr_path_ = dir + "/fedgate-docs.stderr";
+    const std::string prefix = absl::StrCat(
+        TestTempDir(), "/",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    if (!WriteFile(prefix + ".yml", config)) return 0;
+    stderr_path_ = prefix + ".stderr";
     absl::StatusOr<FedgateProcess> fedgate =
-        StartFedgate(path, dir + "/fedgate-docs");
+        StartFedgate(prefix + ".yml", prefix);
     EXPECT_TRUE(fedgate.ok()) << fedgate.status();
     if (!fedgate.ok()) return 0;
     fedgate_ = std::move(fedgate->process);
@@ -480,6 +484,45 @@ TEST_F(DedupDocsExampleTest, ServesEveryNodeOnceAndTellsThemApartByInstance) {
       absl::StrContains(res->body, "fedgate_dedup_deduplicated_series 8\n"))
       << res->body;
   EXPECT_TRUE(absl::StrContains(res->body, "fedgate_dedup_groups 2\n"))
+      << res->body;
+}
+
+TEST_F(DedupDocsExampleTest, GroupsThatCollideAnywayAreLoggedOncePerTarget) {
+  // Without the group key, both nodes' series are the same label sets: the
+  // first node's win, each endpoint of the second is logged once.
+  absl::StatusOr<std::string> config = ExampleConfig("    group_label: ''\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const int port = Start(*config);
+  ASSERT_NE(port, 0);
+
+  std::string log;
+  auto conflict_lines = [&] {
+    log = ReadFileOrEmpty(stderr_path_);
+    return CountLines(
+        absl::StrReplaceAll(log, {{"msg=\"Series conflict", "\n@"}}), "@");
+  };
+  ASSERT_TRUE(
+      WaitUntil([&] { return conflict_lines() >= 3; }, absl::Seconds(30)))
+      << log;
+  // Still once per target after more scrapes and checks.
+  absl::SleepFor(absl::Seconds(7));
+  EXPECT_EQ(conflict_lines(), 3) << log;
+  for (int i = 3; i < 6; ++i) {
+    EXPECT_EQ(
+        CountLines(
+            absl::StrReplaceAll(
+                log, {{absl::StrCat("target=http://", targets_[i]->address()),
+                       "\n@"}}),
+            "@"),
+        1)
+        << targets_[i]->address() << "\n"
+        << log;
+  }
+  EXPECT_TRUE(absl::StrContains(log, "dedup_group=k3s/127.0.0.2")) << log;
+  httplib::Result res = HttpGet(port, "/metrics");
+  ASSERT_TRUE(res) << httplib::to_string(res.error()) << "\n"
+                   << ReadFileOrEmpty(stderr_path_);
+  EXPECT_TRUE(absl::StrContains(res->body, "fedgate_series_conflicts 6\n"))
       << res->body;
 }
 
