@@ -182,6 +182,10 @@ struct DedupGroupConfig {
   // Ignored when comparing the members' series and dropped from the
   // deduplicated output (not from `up` and `scrape_*`).
   std::vector<std::string> replica_labels = {"instance"};
+  // The label that carries the group key on the deduplicated output (set
+  // after the replica labels are dropped), so that the series of two groups
+  // stay distinct and `by (instance)` still tells the groups apart; "": none.
+  std::string group_label = "instance";
   // How long the leader may go without a successful scrape before another
   // member takes over; zero: twice the leader's scrape_interval.
   absl::Duration leader_timeout = absl::ZeroDuration();
@@ -192,6 +196,7 @@ struct DedupGroupConfig {
            a.source_labels == b.source_labels && a.separator == b.separator &&
            a.regex == b.regex && a.replacement == b.replacement &&
            a.replica_labels == b.replica_labels &&
+           a.group_label == b.group_label &&
            a.leader_timeout == b.leader_timeout;
   }
   friend bool operator!=(const DedupGroupConfig& a, const DedupGroupConfig& b) {

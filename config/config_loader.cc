@@ -1208,6 +1208,19 @@ absl::StatusOr<std::vector<DedupGroupConfig>> Loader::ParseDedupGroups(
                            "__name__ cannot be a replica label");
           }
         }
+      } else if (field.name == "group_label") {
+        absl::StatusOr<std::string> v = String(field);
+        if (!v.ok()) return v.status();
+        if (!IsNullNode(field.value)) group.group_label = *std::move(v);
+        if (!group.group_label.empty() &&
+            !IsValidLabelName(group.group_label)) {
+          return ErrorAt(ValueLine(field),
+                         absl::StrCat(GoQuote(group.group_label),
+                                      " is not a valid label name"));
+        }
+        if (group.group_label == "__name__") {
+          return ErrorAt(ValueLine(field), "__name__ cannot be a group label");
+        }
       } else if (field.name == "leader_timeout") {
         absl::StatusOr<absl::Duration> d = Duration(field);
         if (!d.ok()) return d.status();

@@ -455,19 +455,24 @@ TEST(ParseConfigTest, ReadsDedupGroupsWithDefaults) {
   - job_name: k3s
   - job_name: apiserver
   - job_name: agent
+  - job_name: other
 dedup_groups:
   - name: k3s-registry
     job_names: [k3s, apiserver]
     source_labels: [__address__]
     regex: '(.+):\d+'
     replica_labels: [instance, job]
+    group_label: node
     leader_timeout: 45s
   - name: ha
     job_names: [agent]
+  - name: plain
+    job_names: [other]
+    group_label: ''
 )",
                                               "fedgate.yml");
   ASSERT_TRUE(config.ok()) << config.status();
-  ASSERT_EQ(config->dedup_groups.size(), 2u);
+  ASSERT_EQ(config->dedup_groups.size(), 3u);
   const DedupGroupConfig& a = config->dedup_groups[0];
   EXPECT_EQ(a.name, "k3s-registry");
   EXPECT_EQ(a.job_names, (std::vector<std::string>{"k3s", "apiserver"}));
@@ -476,12 +481,16 @@ dedup_groups:
   EXPECT_EQ(a.replacement, "$1");
   EXPECT_EQ(a.separator, ";");
   EXPECT_EQ(a.replica_labels, (std::vector<std::string>{"instance", "job"}));
+  EXPECT_EQ(a.group_label, "node");
   EXPECT_EQ(a.leader_timeout, absl::Seconds(45));
-  EXPECT_EQ(a.line, 6);
+  EXPECT_EQ(a.line, 7);
   const DedupGroupConfig& b = config->dedup_groups[1];
   EXPECT_EQ(b.source_labels, std::vector<std::string>{"job"});
   EXPECT_EQ(b.replica_labels, std::vector<std::string>{"instance"});
+  EXPECT_EQ(b.group_label, "instance");
   EXPECT_EQ(b.leader_timeout, absl::ZeroDuration());
+  // The group key can be left off the output.
+  EXPECT_EQ(config->dedup_groups[2].group_label, "");
 }
 
 TEST(ParseConfigTest, ReadsDnsSdConfigsWithDefaults) {
@@ -1148,6 +1157,14 @@ TEST(ParseConfigTest, RejectsInvalidConfigsWithLocation) {
        "scrape_configs:\n  - job_name: a\ndedup_groups:\n"
        "  - name: g\n    job_names: [a]\n    replica_labels: [__name__]\n",
        6, "__name__ cannot be a replica label"},
+      {"dedup group bad group label",
+       "scrape_configs:\n  - job_name: a\ndedup_groups:\n"
+       "  - name: g\n    job_names: [a]\n    group_label: a-b\n",
+       6, "\"a-b\" is not a valid label name"},
+      {"dedup group label __name__",
+       "scrape_configs:\n  - job_name: a\ndedup_groups:\n"
+       "  - name: g\n    job_names: [a]\n    group_label: __name__\n",
+       6, "__name__ cannot be a group label"},
       {"dedup group unknown field",
        "scrape_configs:\n  - job_name: a\ndedup_groups:\n"
        "  - name: g\n    job_names: [a]\n    leader: x\n",

@@ -299,6 +299,7 @@ void AppendDedupGroups(std::string* out,
     AppendString(out, "  ", "regex", g.regex);
     AppendString(out, "  ", "replacement", g.replacement);
     absl::StrAppend(out, "  replica_labels: ", flow(g.replica_labels), "\n");
+    AppendString(out, "  ", "group_label", g.group_label);
     if (g.leader_timeout > absl::ZeroDuration()) {
       AppendDuration(out, "  ", "leader_timeout", g.leader_timeout);
     }

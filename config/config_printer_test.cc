@@ -123,6 +123,37 @@ scrape_configs:
             "  enable_http2: true\n");
 }
 
+TEST(ConfigPrinterTest, PrintsDedupGroupsWithTheirGroupLabel) {
+  absl::StatusOr<Config> config = ParseConfig(R"(
+scrape_configs:
+- job_name: a
+- job_name: b
+dedup_groups:
+- name: a
+  job_names: [a]
+- name: b
+  job_names: [b]
+  group_label: ''
+)",
+                                              "fedgate.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const std::string yaml = PrintConfigYaml(*config);
+  EXPECT_TRUE(absl::StrContains(yaml,
+                                "- name: a\n"
+                                "  job_names: [a]\n"
+                                "  source_labels: [job]\n"
+                                "  separator: ;\n"
+                                "  regex: (.*)\n"
+                                "  replacement: $1\n"
+                                "  replica_labels: [instance]\n"
+                                "  group_label: instance\n"))
+      << yaml;
+  EXPECT_TRUE(absl::StrContains(yaml,
+                                "  replica_labels: [instance]\n"
+                                "  group_label: \"\"\n"))
+      << yaml;
+}
+
 TEST(ConfigPrinterTest, PrintsDiscoveryConfigsSortedByKey) {
   absl::StatusOr<Config> config = ParseConfig(R"(
 scrape_configs:

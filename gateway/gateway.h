@@ -74,6 +74,10 @@ class Gateway {
   // Sets the gRPC health status to SERVING once every target of the
   // configuration applied at start has been scraped at least once.
   void WatchFirstScrapes();
+  // Every kConflictCheckInterval until Stop(), finds the targets whose
+  // series lose to another target's (outside their dedup group) and logs
+  // each such target once, with one of its series and the target serving it.
+  void WatchConflicts();
 
   std::string config_file_;  // "" in demo mode.
   std::unique_ptr<DemoTargets> demo_;
@@ -94,6 +98,7 @@ class Gateway {
   int grpc_port_ = 0;
   absl::Notification stopping_;
   std::thread health_watcher_;
+  std::thread conflict_watcher_;
 };
 
 }  // namespace fedgate

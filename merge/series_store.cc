@@ -337,7 +337,10 @@ MergeStats ComputeMergeStats(const StoreSnapshot& snapshot) {
         ++mine.deduplicated;
         ++stats.deduplicated;
       } else {
-        ++mine.conflicting;
+        if (mine.conflicting++ == 0) {
+          mine.first_conflict = sample.labels;
+          mine.conflict_winner = it->second;
+        }
         ++stats.conflicting;
       }
     }

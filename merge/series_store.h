@@ -7,8 +7,9 @@
 //
 // Dedup groups live here too, so that a leader change and the batch that
 // caused it are published together. Members of a group publish series
-// without their replica labels (the scraper strips them), so equal series
-// of two members are one interned LabelSet. A snapshot lists the group's
+// without their replica labels and with the group key in the group label
+// (the scraper sets them), so equal series of two members are one interned
+// LabelSet and those of two groups are not. A snapshot lists the group's
 // leader first and the other members after it: a reader that keeps the
 // first copy of each label set (SelectSeries) thereby emits every series of
 // the group once, the leader's value when the leader has it, and the union
@@ -223,6 +224,10 @@ struct MergeStats {
     // Series not emitted because a target outside its group has the same
     // label set and comes first.
     size_t conflicting = 0;
+    // The first of those series in the target's batch, and the target that
+    // serves it: what a caller logs (the store itself never logs).
+    LabelSet first_conflict;
+    TargetId conflict_winner = 0;
   };
   absl::flat_hash_map<TargetId, PerTarget> targets;
   size_t deduplicated = 0;

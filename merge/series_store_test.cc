@@ -254,6 +254,31 @@ TEST(SeriesStoreDedupTest, MergeStatsTellDedupFromConflicts) {
   EXPECT_EQ(stats.deduplicated, 3u);
   EXPECT_EQ(stats.conflicting, 2u);
   EXPECT_EQ(stats.metadata_conflicts, 0u);
+  // What the caller logs: the first lost series and who serves it.
+  EXPECT_EQ(stats.targets.at(3).first_conflict.ToString(),
+            R"({__name__="m", i="0"})");
+  EXPECT_EQ(stats.targets.at(3).conflict_winner, 1u);
+  EXPECT_EQ(stats.targets.at(2).conflict_winner, 0u);
+  EXPECT_TRUE(stats.targets.at(2).first_conflict.empty());
+}
+
+TEST(SeriesStoreDedupTest, MergeStatsTellConflictsBetweenTwoGroups) {
+  SeriesStore store;
+  const absl::Time now = absl::Now();
+  store.Join(1, DedupMembership{"g/a", absl::Minutes(1)});
+  store.Join(2, DedupMembership{"g/a", absl::Minutes(1)});
+  store.Join(3, DedupMembership{"g/b", absl::Minutes(1)});
+  store.Join(4, DedupMembership{"g/b", absl::Minutes(1)});
+  for (TargetId id : {1, 2, 3, 4}) store.Publish(id, Scrape("m", 2, true, now));
+  const MergeStats stats = ComputeMergeStats(*store.Snapshot());
+  // Group a comes first; each member of b loses both series to it.
+  EXPECT_EQ(stats.targets.at(2).deduplicated, 2u);
+  EXPECT_EQ(stats.targets.at(3).conflicting, 2u);
+  EXPECT_EQ(stats.targets.at(4).conflicting, 2u);
+  EXPECT_EQ(stats.targets.at(4).deduplicated, 0u);
+  EXPECT_NE(stats.targets.at(3).conflict_winner, 0u);
+  EXPECT_LE(stats.targets.at(3).conflict_winner, 2u);
+  EXPECT_EQ(stats.conflicting, 4u);
 }
 
 TEST(SeriesStoreDedupTest, CountsFamiliesWithConflictingMetadata) {

@@ -96,10 +96,15 @@ std::string LocalFqdn() {
 struct DedupSettings {
   std::string group;
   std::vector<std::string> replica_labels;
+  // Set to `key` on every scraped series once the replica labels are gone
+  // (DedupGroupConfig::group_label); "": none.
+  std::string group_label;
+  std::string key;
   absl::Duration leader_timeout;
 
   friend bool operator==(const DedupSettings& a, const DedupSettings& b) {
     return a.group == b.group && a.replica_labels == b.replica_labels &&
+           a.group_label == b.group_label && a.key == b.key &&
            a.leader_timeout == b.leader_timeout;
   }
 };
@@ -1055,8 +1060,14 @@ absl::Status ScrapeLoop::Parse(absl::string_view body,
         LabelSet interned;  // A new text's labels.
         if (cached == nullptr) {
           if (!dropped) {
+            // A dedup group member's series: the same in every member once
+            // the replica labels are gone, and the group's own (its key)
+            // among the other groups'.
             for (const std::string& name : dedup_.replica_labels) {
               labels.Remove(name);
+            }
+            if (!dedup_.group_label.empty()) {
+              labels.Set(dedup_.group_label, dedup_.key);
             }
             interned = LabelSet::Intern(labels);
             may_alias_ = true;
@@ -1350,6 +1361,8 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
         if (!key.empty()) {
           dedup.group = absl::StrCat(dedup_group->name, "/", key);
           dedup.replica_labels = dedup_group->replica_labels;
+          dedup.group_label = dedup_group->group_label;
+          dedup.key = std::string(key);
           dedup.leader_timeout =
               dedup_group->leader_timeout > absl::ZeroDuration()
                   ? dedup_group->leader_timeout

@@ -824,7 +824,7 @@ TEST(ScrapeManagerTest, ApplyConfigKeepsUnchangedTargetsAndRemovesOthers) {
   EXPECT_EQ(f.manager->Targets().size(), 2);
 }
 
-TEST(ScrapeManagerTest, DedupGroupMembersShareSeriesWithoutReplicaLabels) {
+TEST(ScrapeManagerTest, DedupGroupMembersShareSeriesWithTheGroupKey) {
   TestTarget a;
   a.Set("shared{x=\"1\"} 1\n");
   TestTarget b;
@@ -848,8 +848,9 @@ TEST(ScrapeManagerTest, DedupGroupMembersShareSeriesWithoutReplicaLabels) {
                   [](const ScrapeBatch& batch) { return HasUp(batch, 1); }),
               nullptr);
   }
-  // Members: the group by host, `instance` gone from scraped series but
-  // kept on `up`; the same series of both members is one label set.
+  // Members: the group by host, `instance` the group key on scraped series
+  // but the endpoint on `up`; the same series of both members is one label
+  // set.
   const std::optional<TargetStatus> ta = f.Target(a.address());
   const std::optional<TargetStatus> tb = f.Target(b.address());
   EXPECT_EQ(ta->dedup_group, "reg/127.0.0.1");
@@ -859,7 +860,7 @@ TEST(ScrapeManagerTest, DedupGroupMembersShareSeriesWithoutReplicaLabels) {
   std::shared_ptr<const ScrapeBatch> batch_a = f.Batch(a.address());
   std::shared_ptr<const ScrapeBatch> batch_b = f.Batch(b.address());
   EXPECT_EQ(batch_a->samples[0].labels.ToString(),
-            R"({__name__="shared", job="reg", x="1"})");
+            R"({__name__="shared", instance="127.0.0.1", job="reg", x="1"})");
   EXPECT_EQ(batch_a->samples[0].labels, batch_b->samples[0].labels);
   EXPECT_EQ(
       std::string(f.Batch(other.address())->samples[0].labels.Get("instance")),
@@ -874,6 +875,38 @@ TEST(ScrapeManagerTest, DedupGroupMembersShareSeriesWithoutReplicaLabels) {
   const MergeStats stats = ComputeMergeStats(*f.store.Snapshot());
   EXPECT_EQ(stats.deduplicated, 1u);
   EXPECT_EQ(stats.conflicting, 0u);
+}
+
+TEST(ScrapeManagerTest, DedupGroupLabelNamesTheKeyLabelOrIsOff) {
+  TestTarget a;
+  a.Set("shared{x=\"1\"} 1\n");
+  TestTarget b;
+  b.Set("shared{x=\"1\"} 2\n");
+  Fixture f;
+  auto config = std::make_shared<Config>();
+  config->scrape_configs = {Job("a", {a.address()}), Job("b", {b.address()})};
+  DedupGroupConfig node;  // Key: the host, in `node`.
+  node.name = "a";
+  node.job_names = {"a"};
+  node.source_labels = {"__address__"};
+  node.regex = "(.+):\\d+";
+  node.group_label = "node";
+  DedupGroupConfig off;  // Key: the job, not on the series.
+  off.name = "b";
+  off.job_names = {"b"};
+  off.group_label = "";
+  config->dedup_groups = {node, off};
+  ASSERT_TRUE(f.manager->ApplyConfig(config).ok());
+  for (const TestTarget* t : {&a, &b}) {
+    ASSERT_NE(f.WaitForBatch(
+                  t->address(),
+                  [](const ScrapeBatch& batch) { return HasUp(batch, 1); }),
+              nullptr);
+  }
+  EXPECT_EQ(f.Batch(a.address())->samples[0].labels.ToString(),
+            R"({__name__="shared", job="a", node="127.0.0.1", x="1"})");
+  EXPECT_EQ(f.Batch(b.address())->samples[0].labels.ToString(),
+            R"({__name__="shared", job="b", x="1"})");
 }
 
 TEST(ScrapeManagerTest, RejectsAConfigWithAnInvalidTarget) {

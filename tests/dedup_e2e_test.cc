@@ -5,13 +5,21 @@
 // `__address__`, as the endpoints of one k3s process are): three serve the
 // same shared registry (counters that grow with time, the same body at the
 // same moment), the fourth serves it too plus series of its own. fedgate's
-// /federate must hold each shared series exactly once (without `instance`),
-// and the fourth endpoint's own series too. Then the leader endpoint fails:
-// polled every 50 ms, /federate must keep every shared series exactly once
-// throughout (no gap, no duplicate), another member leads, the failover is
-// counted; and a Prometheus federating fedgate with `honor_labels: true`
-// for the whole run sees no counter reset (`resets()` is 0) and exactly one
-// series per shared counter.
+// /federate must hold each shared series exactly once (its `instance` the
+// group key, the host), and the fourth endpoint's own series too. Then the
+// leader endpoint fails: polled every 50 ms, /federate must keep every shared
+// series exactly once throughout (no gap, no duplicate), another member
+// leads, the failover is counted; and a Prometheus federating fedgate with
+// `honor_labels: true` for the whole run sees no counter reset (`resets()` is
+// 0) and exactly one series per shared counter.
+//
+// The k3s example of docs/configuration.md, read from the manual at test time
+// (the YAML block after `<!-- example: dedup-k3s ... -->`) so that the two
+// cannot drift: two nodes (127.0.0.1 and 127.0.0.2), three endpoints each
+// serving the node's registry, put in place of the example's addresses. Both
+// nodes' series must be served, told apart by `instance` (the group key), with
+// no conflict; and groups whose series collide anyway (the group key turned
+// off) are logged once per losing target.
 
 #include <atomic>
 #include <map>
@@ -20,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -184,7 +193,8 @@ TEST_F(DedupE2eTest, OneCopyPerSeriesThroughAFailoverAndNoCounterReset) {
   const int prometheus_port = prometheus->port;
 
   // Every member scraped: four `up`, each shared series once, the fourth
-  // endpoint's own series once, and no `instance` on the merged series.
+  // endpoint's own series once, and the group key as the merged series'
+  // `instance`.
   std::string text;
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -197,7 +207,8 @@ TEST_F(DedupE2eTest, OneCopyPerSeriesThroughAFailoverAndNoCounterReset) {
   EXPECT_EQ(CountLines(text, "shared_requests_total{"), 2) << text;
   EXPECT_EQ(CountLines(text, "shared_goroutines{"), 1) << text;
   EXPECT_TRUE(absl::StrContains(
-      text, "shared_requests_total{code=\"200\",job=\"k3s\",instance=\"\"}"))
+      text,
+      "shared_requests_total{code=\"200\",instance=\"127.0.0.1\",job=\"k3s\"}"))
       << text;
   EXPECT_TRUE(absl::StrContains(text, "# TYPE shared_requests_total counter"))
       << text;
@@ -291,6 +302,228 @@ TEST_F(DedupE2eTest, OneCopyPerSeriesThroughAFailoverAndNoCounterReset) {
   const std::string samples =
       query("count_over_time(shared_requests_total{code=\"200\"}[5m])");
   EXPECT_TRUE(absl::StrContains(samples, "\"value\":")) << samples;
+}
+
+// The YAML block of docs/configuration.md that follows `marker`.
+absl::StatusOr<std::string> DocsExample(absl::string_view marker) {
+  const std::string file = ReadFileOrEmpty("docs/configuration.md");
+  const absl::string_view docs = file;
+  const size_t at = docs.find(marker);
+  if (at == absl::string_view::npos) {
+    return absl::NotFoundError(
+        absl::StrCat("no ", marker, " in docs/configuration.md"));
+  }
+  constexpr absl::string_view kOpen = "```yaml\n";
+  const size_t begin = docs.find(kOpen, at);
+  if (begin == absl::string_view::npos) {
+    return absl::NotFoundError(absl::StrCat("no yaml block after ", marker));
+  }
+  const size_t end = docs.find("```", begin + kOpen.size());
+  if (end == absl::string_view::npos) {
+    return absl::NotFoundError(
+        absl::StrCat("unterminated block after ", marker));
+  }
+  return std::string(
+      docs.substr(begin + kOpen.size(), end - begin - kOpen.size()));
+}
+
+// One node's registry: the same series on each of its endpoints, values
+// that tell the nodes apart.
+std::string NodeBody(int node) {
+  return absl::StrCat(
+      "# HELP go_goroutines Number of goroutines that currently exist.\n"
+      "# TYPE go_goroutines gauge\n"
+      "go_goroutines ",
+      node == 0 ? 93 : 57,
+      "\n"
+      "# HELP apiserver_request_total Counter of apiserver requests.\n"
+      "# TYPE apiserver_request_total counter\n"
+      "apiserver_request_total{code=\"200\",verb=\"GET\"} ",
+      node == 0 ? 1200 : 800, "\n");
+}
+
+// Returns the lines of `text` that start with `prefix`.
+std::vector<std::string> Lines(absl::string_view text,
+                               absl::string_view prefix) {
+  std::vector<std::string> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::StartsWith(line, prefix)) out.emplace_back(line);
+  }
+  return out;
+}
+
+// The docs' k3s example on two loopback nodes of three endpoints each.
+class DedupDocsExampleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int node = 0; node < 2; ++node) {
+      for (int endpoint = 0; endpoint < 3; ++endpoint) {
+        targets_.push_back(std::make_unique<LoopbackTarget>(
+            NodeBody(node), node == 0 ? "127.0.0.1" : "127.0.0.2"));
+      }
+    }
+  }
+
+  void TearDown() override {
+    if (fedgate_ != nullptr) {
+      EXPECT_EQ(fedgate_->Stop(), 0);
+    }
+  }
+
+  // Returns the docs' example with the loopback endpoints in place of its
+  // addresses (node 10.0.0.5 -> 127.0.0.1, 10.0.0.6 -> 127.0.0.2, ports in
+  // order), `extra` appended to the dedup group, and a fast scrape interval.
+  absl::StatusOr<std::string> ExampleConfig(absl::string_view extra = "") {
+    absl::StatusOr<std::string> example =
+        DocsExample("<!-- example: dedup-k3s");
+    if (!example.ok()) return example.status();
+    std::string yaml = *example;
+    const char* const documented[] = {"'10.0.0.5:6443'",  "'10.0.0.5:10250'",
+                                      "'10.0.0.5:10249'", "'10.0.0.6:6443'",
+                                      "'10.0.0.6:10250'", "'10.0.0.6:10249'"};
+    for (int i = 0; i < 6; ++i) {
+      if (absl::StrReplaceAll(
+              {{documented[i], absl::StrCat("'", targets_[i]->address(), "'")}},
+              &yaml) != 1) {
+        return absl::NotFoundError(
+            absl::StrCat(documented[i], " not once in the example:\n", yaml));
+      }
+    }
+    return absl::StrCat(
+        "global: {scrape_interval: 500ms, scrape_timeout: 400ms}\n", yaml,
+        extra);
+  }
+
+  // Starts fedgate on `config`, its files named after the test (a second
+  // test must not read the first one's log); returns its web port, 0 on
+  // failure.
+  int Start(const std::string& config) {
+    const std::string prefix = absl::StrCat(
+        TestTempDir(), "/",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    if (!WriteFile(prefix + ".yml", config)) return 0;
+    stderr_path_ = prefix + ".stderr";
+    absl::StatusOr<FedgateProcess> fedgate =
+        StartFedgate(prefix + ".yml", prefix);
+    EXPECT_TRUE(fedgate.ok()) << fedgate.status();
+    if (!fedgate.ok()) return 0;
+    fedgate_ = std::move(fedgate->process);
+    return fedgate->web_port;
+  }
+
+  std::vector<std::unique_ptr<LoopbackTarget>> targets_;
+  std::unique_ptr<Subprocess> fedgate_;
+  std::string stderr_path_;
+};
+
+TEST_F(DedupDocsExampleTest, ServesEveryNodeOnceAndTellsThemApartByInstance) {
+  absl::StatusOr<std::string> config = ExampleConfig();
+  ASSERT_TRUE(config.ok()) << config.status();
+  const int port = Start(*config);
+  ASSERT_NE(port, 0);
+
+  std::string text;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        text = FederateText(port, "{job=\"k3s\"}");
+        return CountUp(text, "1") == 6;
+      },
+      absl::Seconds(20)))
+      << text;
+  // Each node's series once, its `instance` the node (the group key).
+  const std::vector<std::string> goroutines = Lines(text, "go_goroutines{");
+  ASSERT_EQ(goroutines.size(), 2u) << text;
+  int node_a = 0, node_b = 0;
+  for (const std::string& line : goroutines) {
+    if (absl::StrContains(line, "instance=\"127.0.0.1\"") &&
+        absl::StrContains(line, "} 93 ")) {
+      ++node_a;
+    }
+    if (absl::StrContains(line, "instance=\"127.0.0.2\"") &&
+        absl::StrContains(line, "} 57 ")) {
+      ++node_b;
+    }
+  }
+  EXPECT_EQ(node_a, 1) << text;
+  EXPECT_EQ(node_b, 1) << text;
+  const std::vector<std::string> requests =
+      Lines(text, "apiserver_request_total{");
+  ASSERT_EQ(requests.size(), 2u) << text;
+  EXPECT_TRUE(absl::StrContains(requests[0] + requests[1],
+                                "instance=\"127.0.0.1\",job=\"k3s\""))
+      << text;
+  EXPECT_TRUE(absl::StrContains(requests[0] + requests[1],
+                                "instance=\"127.0.0.2\",job=\"k3s\""))
+      << text;
+  // `up` keeps each endpoint's own instance.
+  for (const auto& t : targets_) {
+    EXPECT_TRUE(absl::StrContains(
+        text, absl::StrCat("instance=\"", t->address(), "\"")))
+        << t->address() << "\n"
+        << text;
+  }
+
+  // Two groups of three, no conflict anywhere.
+  httplib::Result res = HttpGet(port, "/api/v1/targets");
+  ASSERT_TRUE(res);
+  const std::string groups =
+      absl::StrReplaceAll(res->body, {{"\"dedupGroup\":", "\n@"}});
+  EXPECT_EQ(CountLines(groups, "@\"k3s/127.0.0.1\""), 3) << res->body;
+  EXPECT_EQ(CountLines(groups, "@\"k3s/127.0.0.2\""), 3) << res->body;
+  EXPECT_EQ(CountLines(absl::StrReplaceAll(
+                           res->body, {{"\"conflictingSeries\":0", "\n@"}}),
+                       "@"),
+            6)
+      << res->body;
+  res = HttpGet(port, "/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_TRUE(absl::StrContains(res->body, "fedgate_series_conflicts 0\n"))
+      << res->body;
+  // Two followers per node with two series each.
+  EXPECT_TRUE(
+      absl::StrContains(res->body, "fedgate_dedup_deduplicated_series 8\n"))
+      << res->body;
+  EXPECT_TRUE(absl::StrContains(res->body, "fedgate_dedup_groups 2\n"))
+      << res->body;
+}
+
+TEST_F(DedupDocsExampleTest, GroupsThatCollideAnywayAreLoggedOncePerTarget) {
+  // Without the group key, both nodes' series are the same label sets: the
+  // first node's win, each endpoint of the second is logged once.
+  absl::StatusOr<std::string> config = ExampleConfig("    group_label: ''\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const int port = Start(*config);
+  ASSERT_NE(port, 0);
+
+  std::string log;
+  auto conflict_lines = [&] {
+    log = ReadFileOrEmpty(stderr_path_);
+    return CountLines(
+        absl::StrReplaceAll(log, {{"msg=\"Series conflict", "\n@"}}), "@");
+  };
+  ASSERT_TRUE(
+      WaitUntil([&] { return conflict_lines() >= 3; }, absl::Seconds(30)))
+      << log;
+  // Still once per target after more scrapes and checks.
+  absl::SleepFor(absl::Seconds(7));
+  EXPECT_EQ(conflict_lines(), 3) << log;
+  for (int i = 3; i < 6; ++i) {
+    EXPECT_EQ(
+        CountLines(
+            absl::StrReplaceAll(
+                log, {{absl::StrCat("target=http://", targets_[i]->address()),
+                       "\n@"}}),
+            "@"),
+        1)
+        << targets_[i]->address() << "\n"
+        << log;
+  }
+  EXPECT_TRUE(absl::StrContains(log, "dedup_group=k3s/127.0.0.2")) << log;
+  httplib::Result res = HttpGet(port, "/metrics");
+  ASSERT_TRUE(res) << httplib::to_string(res.error()) << "\n"
+                   << ReadFileOrEmpty(stderr_path_);
+  EXPECT_TRUE(absl::StrContains(res->body, "fedgate_series_conflicts 6\n"))
+      << res->body;
 }
 
 }  // namespace

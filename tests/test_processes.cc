@@ -153,7 +153,8 @@ std::string FederateText(int port, const std::string& match) {
   return res->body;
 }
 
-LoopbackTarget::LoopbackTarget(std::string body) : body_(std::move(body)) {
+LoopbackTarget::LoopbackTarget(std::string body, std::string host)
+    : host_(std::move(host)), body_(std::move(body)) {
   server_.Get(
       "/metrics", [this](const httplib::Request&, httplib::Response& res) {
         if (held_) {
@@ -163,7 +164,7 @@ LoopbackTarget::LoopbackTarget(std::string body) : body_(std::move(body)) {
         res.status = status_;
         res.set_content(body_, "text/plain; version=0.0.4; charset=utf-8");
       });
-  port_ = server_.bind_to_any_port("127.0.0.1");
+  port_ = server_.bind_to_any_port(host_);
   thread_ = std::thread([this] { server_.listen_after_bind(); });
 }
 
@@ -184,7 +185,7 @@ void LoopbackTarget::Release() {
 }
 
 std::string LoopbackTarget::address() const {
-  return absl::StrCat("127.0.0.1:", port_);
+  return absl::StrCat(host_, ":", port_);
 }
 
 }  // namespace fedgate

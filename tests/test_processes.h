@@ -95,13 +95,16 @@ absl::Status PromtoolCheckMetrics(const std::string& text);
 // fedgate serves may break an upstream's scrape.
 std::string FederateText(int port, const std::string& match);
 
-// One scrape target on 127.0.0.1 (port 0): GET /metrics answers the status and
-// text-format body last set. `Hold()` makes scrapes wait until `Release()`
-// (60 s at most), e.g. to keep fedgate's first scrape from finishing.
+// One scrape target on a loopback address (127.0.0.1 unless given; any
+// 127.0.0.0/8 address, e.g. 127.0.0.2 as a second node), port 0: GET /metrics
+// answers the status and text-format body last set. `Hold()` makes scrapes wait
+// until `Release()` (60 s at most), e.g. to keep fedgate's first scrape from
+// finishing.
 class LoopbackTarget {
  public:
   // Starts serving `body` with status 200 on its own thread.
-  explicit LoopbackTarget(std::string body = "");
+  explicit LoopbackTarget(std::string body = "",
+                          std::string host = "127.0.0.1");
   // Releases held scrapes, stops the server and joins its thread.
   ~LoopbackTarget();
   LoopbackTarget(const LoopbackTarget&) = delete;
@@ -113,12 +116,13 @@ class LoopbackTarget {
   void Hold() { held_ = true; }
   void Release();
 
-  // Returns `127.0.0.1:PORT`, as a scrape config's target.
+  // Returns `HOST:PORT`, as a scrape config's target.
   std::string address() const;
 
  private:
   httplib::Server server_;
   std::thread thread_;
+  std::string host_;
   int port_ = 0;
   std::atomic<bool> held_{false};
   absl::Notification release_;
