@@ -297,7 +297,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
   const HttpLimits& limits = raw->options_.limits;
   ApiOptions api = raw->options_.api;
   api.store = raw->options_.store;
-  api.web_port = [raw] { return raw->port_; };
+  api.web_port = [raw] { return raw->port_.load(); };
   raw->api_ = std::make_shared<const ApiHandler>(std::move(api));
   raw->workers_ = std::make_unique<WorkerPool>(limits.workers);
 
@@ -321,7 +321,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
   // only: a restart binds despite connections in TIME_WAIT, but a port
   // another process listens on stays an error (no SO_REUSEPORT; passing the
   // option as 0 would drop SO_REUSEADDR too).
-  raw->daemon_ = MHD_start_daemon(
+  MHD_Daemon* daemon = MHD_start_daemon(
       flags, static_cast<uint16_t>(port), nullptr, nullptr,
       &HttpServerCallbacks::Access, raw, MHD_OPTION_EXTERNAL_LOGGER,
       &LogLibraryMessage, raw, MHD_OPTION_SOCK_ADDR,
@@ -333,24 +333,25 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
       MHD_OPTION_URI_LOG_CALLBACK, &HttpServerCallbacks::Uri, raw,
       MHD_OPTION_NOTIFY_COMPLETED, &HttpServerCallbacks::Completed, raw,
       MHD_OPTION_END);
-  if (raw->daemon_ == nullptr) {
+  if (daemon == nullptr) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on \"", raw->options_.listen_address,
                      "\": address in use or not available"));
   }
   const MHD_DaemonInfo* info =
-      MHD_get_daemon_info(raw->daemon_, MHD_DAEMON_INFO_BIND_PORT);
-  raw->port_ = info != nullptr ? info->port : port;
+      MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+  raw->port_.store(info != nullptr ? info->port : port);
+  raw->daemon_.store(daemon);
   return server;
 }
 
 void HttpServer::Stop() {
-  if (daemon_ == nullptr) return;
+  MHD_Daemon* const daemon = daemon_.exchange(nullptr);
+  if (daemon == nullptr) return;
   // Requests being computed resume their connections when they finish; only
   // then may the daemon stop.
   workers_->Shutdown();
-  MHD_stop_daemon(daemon_);
-  daemon_ = nullptr;
+  MHD_stop_daemon(daemon);
 }
 
 bool HttpServer::Access(MHD_Connection* connection, const char* url,
@@ -542,9 +543,10 @@ HttpServer::Reply HttpServer::Metrics() {
     series_gauge_->Set(static_cast<double>(options_.store->SeriesCount()));
     UpdateMergeGauges();
   }
-  if (connections_gauge_ != nullptr && daemon_ != nullptr) {
+  if (MHD_Daemon* const daemon = daemon_.load();
+      connections_gauge_ != nullptr && daemon != nullptr) {
     const MHD_DaemonInfo* info =
-        MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     if (info != nullptr) {
       connections_gauge_->Set(static_cast<double>(info->num_connections));
     }

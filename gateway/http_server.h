@@ -128,7 +128,7 @@ class HttpServer {
   ~HttpServer();
 
   // Returns the bound port.
-  int port() const { return port_; }
+  int port() const { return port_.load(); }
   // Stops serving: finishes the requests being computed, closes every
   // connection and joins the threads.
   void Stop();
@@ -156,8 +156,9 @@ class HttpServer {
   Options options_;
   std::shared_ptr<const ApiHandler> api_;
   std::unique_ptr<WorkerPool> workers_;
-  MHD_Daemon* daemon_ = nullptr;
-  int port_ = 0;
+  // Set by Start() once the daemon runs: requests may already read them.
+  std::atomic<MHD_Daemon*> daemon_{nullptr};
+  std::atomic<int> port_{0};
   std::atomic<size_t> buffered_body_bytes_{0};
 
   prometheus::Gauge* series_gauge_ = nullptr;
