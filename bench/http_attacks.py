@@ -21,8 +21,6 @@ starts is stopped by its PID, also on error. Prints one table row per attack.
 """
 
 import argparse
-import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -31,19 +29,7 @@ import threading
 import time
 import urllib.request
 
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from fedgate_process import free_port, memory_mib, stop
 
 
 def get(port, path, timeout):
@@ -92,6 +78,19 @@ class Probe:
                 f"max {lat[-1] * 1000:.1f} ms")
 
 
+def probe_while_clients_run(port, n, client, stop_clients, seconds, join_timeout):
+    """Runs `client` on `n` threads for `seconds` while probing; returns the Probe."""
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(n)]
+    for t in threads:
+        t.start()
+    with Probe(port) as p:
+        time.sleep(seconds)
+    stop_clients.set()
+    for t in threads:
+        t.join(timeout=join_timeout)
+    return p
+
+
 def attack_idle(port, pid, n, seconds):
     socks = []
     for _ in range(n):
@@ -111,50 +110,36 @@ def attack_idle(port, pid, n, seconds):
 
 
 def attack_reconnect(port, pid, seconds):
-    stop = threading.Event()
+    stop_clients = threading.Event()
 
     def client():
-        while not stop.is_set():
+        while not stop_clients.is_set():
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                    while not stop.is_set():
+                    while not stop_clients.is_set():
                         try:
                             if s.recv(1) == b"":
                                 break
                         except socket.timeout:
                             continue
             except OSError:
-                stop.wait(0.05)
+                stop_clients.wait(0.05)
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(12)]
-    for t in threads:
-        t.start()
-    with Probe(port) as p:
-        time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join(timeout=5)
+    p = probe_while_clients_run(port, 12, client, stop_clients, seconds, 5)
     return "12 reconnecting: " + p.summary()
 
 
 def attack_federate(port, pid, seconds):
-    stop = threading.Event()
+    stop_clients = threading.Event()
     done = [0]
 
     def client():
-        while not stop.is_set():
+        while not stop_clients.is_set():
             ok, _ = get(port, "/federate?match%5B%5D=%7B__name__%3D~%22.%2B%22%7D", timeout=60)
             if ok:
                 done[0] += 1
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(50)]
-    for t in threads:
-        t.start()
-    with Probe(port) as p:
-        time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join(timeout=70)
+    p = probe_while_clients_run(port, 50, client, stop_clients, seconds, 70)
     return f"50 full /federate ({done[0]} answers): " + p.summary()
 
 
@@ -174,7 +159,7 @@ def attack_slowread(port, pid, seconds):
 
 
 def attack_body(port, pid, seconds):
-    before = rss_kib(pid)
+    before = memory_mib(pid)["VmRSS"]
     peak = before
     sent = 0
     chunk = b"%x\r\n" % (1 << 20) + b"a" * (1 << 20) + b"\r\n"
@@ -188,12 +173,12 @@ def attack_body(port, pid, seconds):
                     s.sendall(chunk)
                     sent += 1 << 20
                     if sent % (64 << 20) == 0:
-                        peak = max(peak, rss_kib(pid))
+                        peak = max(peak, memory_mib(pid)["VmRSS"])
             except OSError:
                 pass
-        peak = max(peak, rss_kib(pid))
+        peak = max(peak, memory_mib(pid)["VmRSS"])
     return (f"chunked body: {sent >> 20} MiB accepted before close, RSS "
-            f"{before // 1024} -> peak {peak // 1024} MiB; " + p.summary())
+            f"{before} -> peak {peak} MiB; " + p.summary())
 
 
 def attack_declared(port, pid, seconds):
@@ -242,15 +227,9 @@ def main():
             time.sleep(1)
         alive = proc.poll() is None
         print(f"{'after':10} fedgate {'alive' if alive else 'exited'}, RSS "
-              f"{rss_kib(proc.pid) // 1024 if alive else 0} MiB")
+              f"{memory_mib(proc.pid)['VmRSS'] if alive else 0} MiB")
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop(proc)
 
 
 if __name__ == "__main__":

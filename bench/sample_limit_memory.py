@@ -19,29 +19,13 @@ import argparse
 import http.server
 import json
 import os
-import signal
-import socket
 import subprocess
 import tempfile
 import threading
 import time
 import urllib.request
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def status(pid):
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0]) // 1024
-    return out
+from fedgate_process import free_port, memory_mib, stop
 
 
 def failed_scrapes_seen(port):
@@ -101,15 +85,10 @@ def main():
             while not failed_scrapes_seen(port) and time.monotonic() < deadline:
                 time.sleep(0.5)
             time.sleep(2 * (args.scrapes - 1))  # The next failed scrapes.
-            s = status(proc.pid)
+            s = memory_mib(proc.pid)
             print(f"{binary}: VmRSS {s['VmRSS']} MiB, peak VmHWM {s['VmHWM']} MiB")
         finally:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+            stop(proc)
     server.shutdown()
 
 
