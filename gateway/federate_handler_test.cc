@@ -78,10 +78,12 @@ StoreSnapshot TwoTargets() {
 
 std::string Federate(const StoreSnapshot& snapshot,
                      const std::vector<std::string>& matches,
-                     const std::map<std::string, std::string>& external) {
+                     const std::map<std::string, std::string>& external,
+                     SampleWindow window = SampleWindow()) {
   absl::StatusOr<FederateParams> params = ParseFederateParams(matches);
   EXPECT_TRUE(params.ok()) << params.status();
   if (!params.ok()) return "";
+  params->window = window;
   std::string out;
   EXPECT_TRUE(WriteFederation(snapshot, *params, external,
                               [&out](absl::string_view chunk) {
@@ -93,29 +95,15 @@ std::string Federate(const StoreSnapshot& snapshot,
 
 TEST(FederateHandlerTest, WritesOnlySamplesOfTheParamsWindow) {
   // The first target's samples are at 1000 ms, the second's at 2000 ms.
-  absl::StatusOr<FederateParams> params =
-      ParseFederateParams({"{__name__=~\"no_instance|up\"}"});
-  ASSERT_TRUE(params.ok()) << params.status();
-  params->window = LookbackWindow(1000 + kLookbackDeltaMs);
-  std::string out;
-  EXPECT_TRUE(WriteFederation(TwoTargets(), *params, {},
-                              [&out](absl::string_view chunk) {
-                                out.append(chunk.data(), chunk.size());
-                                return true;
-                              }));
-  EXPECT_EQ(out,
+  const std::vector<std::string> match = {"{__name__=~\"no_instance|up\"}"};
+  EXPECT_EQ(Federate(TwoTargets(), match, {},
+                     LookbackWindow(1000 + kLookbackDeltaMs)),
             "# TYPE no_instance untyped\n"
             "no_instance{job=\"j\",instance=\"\"} 1e+06 2000\n"
             "# TYPE up untyped\n"
             "up{instance=\"a:1\",job=\"j\"} 1 1000\n");
-  out.clear();
-  params->window = LookbackWindow(1001 + kLookbackDeltaMs);
-  EXPECT_TRUE(WriteFederation(TwoTargets(), *params, {},
-                              [&out](absl::string_view chunk) {
-                                out.append(chunk.data(), chunk.size());
-                                return true;
-                              }));
-  EXPECT_EQ(out,
+  EXPECT_EQ(Federate(TwoTargets(), match, {},
+                     LookbackWindow(1001 + kLookbackDeltaMs)),
             "# TYPE no_instance untyped\n"
             "no_instance{job=\"j\",instance=\"\"} 1e+06 2000\n");
 }
