@@ -32,9 +32,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gateway/content_negotiation.h"
 #include "gateway/federate_handler.h"
-#include "gateway/response_compression.h"
+#include "gateway/writers/content_negotiation.h"
+#include "gateway/writers/response_compression.h"
 #include "merge/series_store.h"
 
 namespace fedgate {
@@ -54,7 +54,7 @@ const char* const kApiBuckets[] = {
 
 Sample MakeSample(std::vector<Label> labels, double value) {
   Sample s;
-  s.labels = LabelSet::Intern(Labels(std::move(labels)));
+  s.labels = InternedLabels::Intern(Labels(std::move(labels)));
   s.value = value;
   return s;
 }

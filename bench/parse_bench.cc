@@ -6,8 +6,9 @@
 //     request histograms, etcd, rest client, workqueue);
 //   * proxy: Linkerd proxies (request_total, response_total,
 //     response_latency_ms histograms with many labels).
-// By default the bodies are fedgate's demo targets (gateway/demo_targets.h:
-// one k3s registry, 100 proxies concatenated); --k3s_body=FILE and
+// By default the bodies are fedgate's demo targets
+// (gateway/demo/demo_targets.h: one k3s registry, 100 proxies concatenated);
+// --k3s_body=FILE and
 // --proxy_body=FILE take bodies written by shared/bench/gen_targets.py
 // instead (see docs/performance.md). OpenMetrics and protobuf bodies are
 // converted from the same text bodies, so the three formats carry the same
@@ -49,16 +50,16 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
-#include "gateway/demo_targets.h"
+#include "gateway/demo/demo_targets.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "merge/float_format.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
 #include "proto/metrics.pb.h"
-#include "scraper/openmetrics_parser.h"
-#include "scraper/protobuf_parser.h"
-#include "scraper/text_parser.h"
+#include "scraper/exposition/openmetrics_parser.h"
+#include "scraper/exposition/protobuf_parser.h"
+#include "scraper/exposition/text_parser.h"
 
 namespace fedgate {
 namespace {

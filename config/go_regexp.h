@@ -5,7 +5,7 @@
 // `error parsing regexp: missing closing ): `^(?:()$``. RE2 and Go's
 // regexp/syntax are siblings, but RE2 also accepts `\C` and encoded
 // surrogates, and words its errors differently. Used at config load
-// (relabel rules) and for selector matchers (merge/label_matcher.h).
+// (relabel rules) and for selector matchers (merge/query/label_matcher.h).
 //
 // Thread-safety: pure function; the returned RE2 is immutable and shareable.
 

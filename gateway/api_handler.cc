@@ -18,10 +18,10 @@
 #include "config/config_printer.h"
 #include "config/duration.h"
 #include "config/quote.h"
-#include "gateway/json_writer.h"
-#include "gateway/selector_parser.h"
-#include "gateway/series_query.h"
+#include "gateway/writers/json_writer.h"
 #include "merge/labels.h"
+#include "merge/query/selector_parser.h"
+#include "merge/query/series_query.h"
 
 namespace fedgate {
 namespace {
@@ -199,7 +199,7 @@ BodyChunks JsonRowsBody(
   };
 }
 
-// `L` is a Labels or a LabelSet.
+// `L` is a Labels or a InternedLabels.
 template <typename L>
 void WriteLabels(JsonWriter& w, const L& labels) {
   w.BeginObject();

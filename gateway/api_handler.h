@@ -38,7 +38,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "config/config.h"
-#include "gateway/response_body.h"
+#include "gateway/writers/response_body.h"
 #include "merge/series_store.h"
 #include "scraper/scrape_manager.h"
 

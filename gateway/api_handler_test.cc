@@ -23,7 +23,7 @@ constexpr int64_t kScrapeMs = 1795630035000;
 void AddSample(ScrapeBatch& batch, Labels labels, double value,
                int64_t ts = kScrapeMs) {
   if (batch.samples.empty()) batch.timestamp_ms = ts;
-  batch.Add(LabelSet::Intern(labels), value, ts);
+  batch.Add(InternedLabels::Intern(labels), value, ts);
 }
 
 class ApiHandlerTest : public ::testing::Test {

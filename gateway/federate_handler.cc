@@ -4,12 +4,12 @@
 #include <utility>
 
 #include "absl/types/span.h"
-#include "gateway/exposition_writer.h"
-#include "gateway/openmetrics_writer.h"
-#include "gateway/protobuf_writer.h"
-#include "gateway/selector_parser.h"
-#include "gateway/series_query.h"
-#include "gateway/text_writer.h"
+#include "gateway/writers/exposition_writer.h"
+#include "gateway/writers/openmetrics_writer.h"
+#include "gateway/writers/protobuf_writer.h"
+#include "gateway/writers/text_writer.h"
+#include "merge/query/selector_parser.h"
+#include "merge/query/series_query.h"
 
 namespace fedgate {
 namespace {

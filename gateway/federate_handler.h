@@ -24,10 +24,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "gateway/content_negotiation.h"
-#include "gateway/response_body.h"
-#include "gateway/series_query.h"
-#include "merge/label_matcher.h"
+#include "gateway/writers/content_negotiation.h"
+#include "gateway/writers/response_body.h"
+#include "merge/query/label_matcher.h"
+#include "merge/query/series_query.h"
 #include "merge/series_store.h"
 
 namespace fedgate {

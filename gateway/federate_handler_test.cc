@@ -14,7 +14,7 @@ namespace fedgate {
 namespace {
 
 Sample MakeSample(Labels labels, double value) {
-  return Sample{LabelSet::Intern(labels), value};
+  return Sample{InternedLabels::Intern(labels), value};
 }
 
 // Two targets: the first has typed families, the second repeats one of the

@@ -21,7 +21,7 @@
 #include "gateway/logger.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
-#include "scraper/text_parser.h"
+#include "scraper/exposition/text_parser.h"
 
 namespace fedgate {
 

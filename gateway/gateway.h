@@ -22,13 +22,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "config/config.h"
-#include "gateway/demo_targets.h"
+#include "gateway/demo/demo_targets.h"
 #include "gateway/flags.h"
 #include "gateway/http_server.h"
 #include "merge/series_store.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
-#include "scraper/discovery_manager.h"
+#include "scraper/discovery/discovery_manager.h"
 #include "scraper/scrape_manager.h"
 
 namespace grpc {

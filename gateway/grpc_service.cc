@@ -13,9 +13,9 @@
 #include "config/config_printer.h"
 #include "config/quote.h"
 #include "gateway/federate_handler.h"
-#include "gateway/metric_family_proto.h"
-#include "gateway/selector_parser.h"
-#include "gateway/series_query.h"
+#include "gateway/writers/metric_family_proto.h"
+#include "merge/query/selector_parser.h"
+#include "merge/query/series_query.h"
 
 namespace fedgate {
 namespace {
@@ -124,9 +124,9 @@ void ForEachMatchingSeries(const StoreSnapshot& snapshot,
   }
 }
 
-// `L` is a Labels or a LabelSet.
+// `L` is a Labels or a InternedLabels.
 template <typename L>
-void SetLabelSet(const L& labels, v1::LabelSet* out) {
+void SetLabelSet(const L& labels, v1::InternedLabels* out) {
   for (const LabelView label : labels) {
     auto* pair = out->add_labels();
     pair->set_name(std::string(label.name));
@@ -200,13 +200,14 @@ grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
                                            selectors.status().message())));
   }
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
-  auto rows = std::make_shared<std::vector<const LabelSet*>>();
+  auto rows = std::make_shared<std::vector<const InternedLabels*>>();
   for (const SelectedSeries& row : SelectSeries(*snapshot, *selectors)) {
     rows->push_back(&row.sample->labels);
   }
   // /api/v1/series sorts by label set.
-  std::sort(rows->begin(), rows->end(),
-            [](const LabelSet* a, const LabelSet* b) { return *a < *b; });
+  std::sort(
+      rows->begin(), rows->end(),
+      [](const InternedLabels* a, const InternedLabels* b) { return *a < *b; });
   auto next = std::make_shared<size_t>(0);
   return new Reactor(context, [snapshot, rows, next](v1::SeriesResponse* out) {
     out->Clear();
@@ -230,7 +231,7 @@ grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   absl::flat_hash_set<absl::string_view> names;
   ForEachMatchingSeries(*snapshot, *selectors,
-                        [&names](const LabelSet& labels) {
+                        [&names](const InternedLabels& labels) {
                           for (const LabelView label : labels)
                             names.insert(label.name);
                         });
@@ -258,7 +259,7 @@ grpc::ServerUnaryReactor* FedgateGrpcService::LabelValues(
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   absl::flat_hash_set<absl::string_view> values;
   ForEachMatchingSeries(*snapshot, *selectors,
-                        [&values, &name](const LabelSet& labels) {
+                        [&values, &name](const InternedLabels& labels) {
                           absl::string_view value = labels.Get(name);
                           if (!value.empty()) values.insert(value);
                         });

@@ -21,7 +21,7 @@ namespace fedgate {
 namespace {
 
 Sample MakeSample(Labels labels, double value) {
-  return Sample{LabelSet::Intern(labels), value};
+  return Sample{InternedLabels::Intern(labels), value};
 }
 
 // A FedgateGrpcService on a loopback port over a store with two targets.
@@ -265,7 +265,7 @@ TEST_F(GrpcServiceTest, SeriesFollowsApiV1Rules) {
     std::string got;
     v1::SeriesResponse batch;
     while (reader->Read(&batch)) {
-      for (const v1::LabelSet& set : batch.series()) {
+      for (const v1::InternedLabels& set : batch.series()) {
         std::string name;
         std::vector<std::string> labels;
         for (const auto& l : set.labels()) {

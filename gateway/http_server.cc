@@ -18,11 +18,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "gateway/content_negotiation.h"
 #include "gateway/federate_handler.h"
 #include "gateway/logger.h"
-#include "gateway/response_compression.h"
 #include "gateway/url_form.h"
+#include "gateway/writers/content_negotiation.h"
+#include "gateway/writers/response_compression.h"
 #include "prometheus/text_serializer.h"
 
 namespace fedgate {

@@ -79,7 +79,7 @@ class HttpServerTest : public ::testing::Test {
     registry_ = std::make_unique<prometheus::Registry>();
     auto batch = std::make_shared<ScrapeBatch>();
     Sample up;
-    up.labels = LabelSet::Intern(
+    up.labels = InternedLabels::Intern(
         Labels{{"__name__", "up"}, {"instance", "t:1"}, {"job", "j"}});
     up.value = 1;
     batch->timestamp_ms = 1700000000000;
@@ -345,9 +345,9 @@ TEST_F(HttpServerTest, ProbesAnswerWhileOtherClientsHoldConnections) {
   batch->timestamp_ms = 1700000000000;
   for (int i = 0; i < 20000; ++i) {
     Sample s;
-    s.labels = LabelSet::Intern(Labels{{"__name__", "many_series"},
-                                       {"i", absl::StrCat(i)},
-                                       {"pad", std::string(100, 'p')}});
+    s.labels = InternedLabels::Intern(Labels{{"__name__", "many_series"},
+                                             {"i", absl::StrCat(i)},
+                                             {"pad", std::string(100, 'p')}});
     s.value = i;
     batch->samples.push_back(s);
   }

@@ -26,7 +26,7 @@ std::unique_ptr<const BatchIndex> BuildBatchIndex(
   uint32_t run_index = 0;
   absl::string_view run_name;
   for (uint32_t i = 0; i < samples.size(); ++i) {
-    const LabelSet& labels = samples[i].labels;
+    const InternedLabels& labels = samples[i].labels;
     if (i > 0 && !common.empty() && labels != samples[i - 1].labels) {
       size_t kept = 0;
       auto it = labels.begin();

@@ -9,7 +9,7 @@
 // caused it are published together. Members of a group publish series
 // without their replica labels and with the group key in the group label
 // (the scraper sets them), so equal series of two members are one interned
-// LabelSet and those of two groups are not. A snapshot lists the group's
+// InternedLabels and those of two groups are not. A snapshot lists the group's
 // leader first and the other members after it: a reader that keeps the
 // first copy of each label set (SelectSeries) thereby emits every series of
 // the group once, the leader's value when the leader has it, and the union
@@ -40,7 +40,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "merge/label_set.h"
+#include "merge/interned_labels.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
 
@@ -56,7 +56,7 @@ using TargetId = uint64_t;
 // One series' latest value; its timestamp is its batch's
 // (ScrapeBatch::TimestampOf): 16 bytes per stored series.
 struct Sample {
-  LabelSet labels;  // Includes __name__ and the target labels.
+  InternedLabels labels;  // Includes __name__ and the target labels.
   double value = 0;
 };
 
@@ -176,7 +176,7 @@ struct ScrapeBatch {
   }
   // Appends a sample taken at `sample_ms`; the first one whose time is not
   // the batch's gives every sample its own timestamp.
-  void Add(LabelSet labels, double value, int64_t sample_ms) {
+  void Add(InternedLabels labels, double value, int64_t sample_ms) {
     if (!timestamps.empty() || sample_ms != timestamp_ms) {
       if (timestamps.empty()) timestamps.assign(samples.size(), timestamp_ms);
       timestamps.push_back(sample_ms);
@@ -226,7 +226,7 @@ struct MergeStats {
     size_t conflicting = 0;
     // The first of those series in the target's batch, and the target that
     // serves it: what a caller logs (the store itself never logs).
-    LabelSet first_conflict;
+    InternedLabels first_conflict;
     TargetId conflict_winner = 0;
   };
   absl::flat_hash_map<TargetId, PerTarget> targets;

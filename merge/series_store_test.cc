@@ -14,8 +14,8 @@ std::shared_ptr<const ScrapeBatch> BatchOf(int series, double value) {
   auto batch = std::make_shared<ScrapeBatch>();
   for (int i = 0; i < series; ++i) {
     Sample s;
-    s.labels =
-        LabelSet::Intern(Labels{{"__name__", "m"}, {"i", std::to_string(i)}});
+    s.labels = InternedLabels::Intern(
+        Labels{{"__name__", "m"}, {"i", std::to_string(i)}});
     s.value = value;
     batch->samples.push_back(std::move(s));
   }
@@ -25,7 +25,7 @@ std::shared_ptr<const ScrapeBatch> BatchOf(int series, double value) {
 TEST(ScrapeBatchTest, SamplesShareTheBatchTimestampUntilOneDiffers) {
   ScrapeBatch batch;
   batch.timestamp_ms = 1000;
-  const LabelSet a = LabelSet::Intern(Labels{{"__name__", "a"}});
+  const InternedLabels a = InternedLabels::Intern(Labels{{"__name__", "a"}});
   batch.Add(a, 1, 1000);
   batch.Add(a, 2, 1000);
   EXPECT_TRUE(batch.timestamps.empty());  // Nothing stored per sample.
@@ -52,7 +52,7 @@ TEST(BatchIndexTest, KeepsRunsOfAdjacentSamplesPerName) {
   int i = 0;
   for (const char* name : {"a", "a", "b", "a", "c", "c", "a"}) {
     samples.push_back(
-        Sample{LabelSet::Intern(
+        Sample{InternedLabels::Intern(
                    Labels{{"__name__", name}, {"i", std::to_string(i++)}}),
                0});
   }
@@ -127,8 +127,8 @@ std::shared_ptr<const ScrapeBatch> Scrape(absl::string_view name, int series,
   batch->scrape_time = at;
   for (int i = 0; up && i < series; ++i) {
     Sample s;
-    s.labels =
-        LabelSet::Intern(Labels{{"__name__", name}, {"i", std::to_string(i)}});
+    s.labels = InternedLabels::Intern(
+        Labels{{"__name__", name}, {"i", std::to_string(i)}});
     s.value = value;
     batch->samples.push_back(std::move(s));
   }
@@ -337,17 +337,17 @@ TEST(SeriesStoreDedupTest, ConcurrentPublishesAndReads) {
 
 TEST(SeriesStoreTest, FingerprintsFollowTheLabelSetSequence) {
   // Identities are stable while a handle lives: keep all of them alive.
-  std::vector<LabelSet> alive;
+  std::vector<InternedLabels> alive;
   for (int i = 0; i < 5; ++i) {
-    alive.push_back(
-        LabelSet::Intern(Labels{{"__name__", "m"}, {"i", std::to_string(i)}}));
+    alive.push_back(InternedLabels::Intern(
+        Labels{{"__name__", "m"}, {"i", std::to_string(i)}}));
   }
   auto make = [](std::vector<int> order, double value) {
     ScrapeBatch batch;
     for (int i : order) {
       Sample s;
-      s.labels =
-          LabelSet::Intern(Labels{{"__name__", "m"}, {"i", std::to_string(i)}});
+      s.labels = InternedLabels::Intern(
+          Labels{{"__name__", "m"}, {"i", std::to_string(i)}});
       s.value = value;
       batch.samples.push_back(std::move(s));
     }

@@ -22,19 +22,19 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "config/quote.h"
-#include "merge/label_set.h"
+#include "merge/interned_labels.h"
 #include "merge/relabel.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
-#include "scraper/exposition_format.h"
-#include "scraper/exposition_parser.h"
-#include "scraper/exposition_scan.h"
+#include "scraper/exposition/exposition_format.h"
+#include "scraper/exposition/exposition_parser.h"
+#include "scraper/exposition/exposition_scan.h"
+#include "scraper/exposition/protobuf_parser.h"
 #include "scraper/http_client.h"
 #include "scraper/monotonic_clock.h"
-#include "scraper/protobuf_parser.h"
 #include "scraper/scrape_target.h"
 #include "scraper/worker_pool.h"
 
@@ -469,7 +469,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
         shared_(shared) {
     for (int i = 0; i < kReportSeriesCount; ++i) {
       report_labels_[i] =
-          LabelSet::Intern(target_.ReportLabels(kReportNames[i]));
+          InternedLabels::Intern(target_.ReportLabels(kReportNames[i]));
     }
   }
 
@@ -523,7 +523,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // Returns in `labels` those of the series `parser` is on, a text new to
   // the scrape cache: target labels, then metric_relabel_configs, checked
   // as Prometheus 2.42 checks them (metric name, label limits) and against
-  // LabelSet::kMaxLabels; empty when relabeling dropped it.
+  // InternedLabels::kMaxLabels; empty when relabeling dropped it.
   absl::Status NewSeriesLabels(ExpositionParser& parser,
                                std::vector<Label>& exposed, Labels& labels);
   // Append's parsing part.
@@ -550,7 +550,7 @@ class ScrapeLoop : public std::enable_shared_from_this<ScrapeLoop> {
   // (in the scrape cache, so once per new series).
   const DedupSettings dedup_;
   ScrapeShared* const shared_;
-  std::array<LabelSet, kReportSeriesCount> report_labels_;
+  std::array<InternedLabels, kReportSeriesCount> report_labels_;
 
   mutable absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
@@ -946,10 +946,10 @@ absl::Status ScrapeLoop::NewSeriesLabels(ExpositionParser& parser,
   if (absl::Status s = VerifyLabelLimits(labels, *settings_); !s.ok()) {
     return s;
   }
-  if (labels.size() > LabelSet::kMaxLabels) {
+  if (labels.size() > InternedLabels::kMaxLabels) {
     return absl::InvalidArgumentError(absl::StrCat(
         "series with ", labels.size(), " labels, more than fedgate's limit of ",
-        LabelSet::kMaxLabels));
+        InternedLabels::kMaxLabels));
   }
   return absl::OkStatus();
 }
@@ -1057,7 +1057,7 @@ absl::Status ScrapeLoop::Parse(absl::string_view body,
           if (cached == nullptr && !dropped) ++report.series_added;
           break;
         }
-        LabelSet interned;  // A new text's labels.
+        InternedLabels interned;  // A new text's labels.
         if (cached == nullptr) {
           if (!dropped) {
             // A dedup group member's series: the same in every member once
@@ -1069,7 +1069,7 @@ absl::Status ScrapeLoop::Parse(absl::string_view body,
             if (!dedup_.group_label.empty()) {
               labels.Set(dedup_.group_label, dedup_.key);
             }
-            interned = LabelSet::Intern(labels);
+            interned = InternedLabels::Intern(labels);
             may_alias_ = true;
             // As Prometheus counts it: a new text, not a new label set.
             ++report.series_added;

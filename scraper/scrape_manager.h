@@ -42,7 +42,7 @@
 #include "config/config.h"
 #include "merge/labels.h"
 #include "merge/series_store.h"
-#include "scraper/discovery.h"
+#include "scraper/discovery/discovery.h"
 
 namespace prometheus {
 class Registry;

@@ -21,11 +21,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
-#include "merge/label_set.h"
+#include "merge/interned_labels.h"
 #include "merge/labels.h"
 #include "merge/series_store.h"
 #include "prometheus/registry.h"
-#include "scraper/discovery.h"
+#include "scraper/discovery/discovery.h"
 #include "scraper/monotonic_clock.h"
 
 namespace fedgate {
@@ -1206,7 +1206,7 @@ TEST(ScrapeManagerTest, BuildsNothingPastTheSampleLimit) {
   TestTarget hostile;
   hostile.Set(body);
   Fixture f;
-  const size_t live_before = GetLabelSetStats().label_sets;
+  const size_t live_before = GetInternedLabelsStats().label_sets;
   ScrapeConfig job = Job("app", {hostile.address()});
   job.sample_limit = 10;
   ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
@@ -1223,7 +1223,7 @@ TEST(ScrapeManagerTest, BuildsNothingPastTheSampleLimit) {
   EXPECT_EQ(Value(*batch, "scrape_samples_post_metric_relabeling"), kSeries);
   // The 10 samples under the limit and the 5 synthetic series, far from
   // the 5,000 label sets the body has.
-  EXPECT_LT(GetLabelSetStats().label_sets, live_before + 100);
+  EXPECT_LT(GetInternedLabelsStats().label_sets, live_before + 100);
 }
 
 TEST(ScrapeManagerTest, LabelLimitsFailTheScrapeWithPrometheusMessages) {
@@ -1452,7 +1452,7 @@ TEST(ScrapeManagerTest, SkipsTheTicksMissedWhileTheClockJumpedAhead) {
 
 TEST(ScrapeManagerTest, ASeriesWithTooManyLabelsFailsTheScrape) {
   std::string line = "m{";
-  for (size_t i = 0; i <= LabelSet::kMaxLabels; ++i) {
+  for (size_t i = 0; i <= InternedLabels::kMaxLabels; ++i) {
     absl::StrAppend(&line, i == 0 ? "" : ",", "l", i, "=\"v\"");
   }
   TestTarget wide;

@@ -1,8 +1,8 @@
 // tests/exposition_roundtrip_test.cc
 //
 // Round trips across the scrape and serve stages: a text body is parsed
-// (scraper/text_parser.h), written by /federate's writers in each format
-// (gateway/: text 0.0.4, OpenMetrics 1.0, delimited protobuf) and parsed
+// (scraper/exposition/text_parser.h), written by /federate's writers in each
+// format (gateway/: text 0.0.4, OpenMetrics 1.0, delimited protobuf) and parsed
 // back with the matching scraper parser; every series must come back with
 // the same labels and the same value.
 
@@ -22,24 +22,24 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "gateway/exposition_writer.h"
-#include "gateway/openmetrics_writer.h"
-#include "gateway/protobuf_writer.h"
-#include "gateway/series_query.h"
-#include "gateway/text_writer.h"
+#include "gateway/writers/exposition_writer.h"
+#include "gateway/writers/openmetrics_writer.h"
+#include "gateway/writers/protobuf_writer.h"
+#include "gateway/writers/text_writer.h"
 #include "gtest/gtest.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
+#include "merge/query/series_query.h"
 #include "merge/series_store.h"
-#include "scraper/exposition_format.h"
-#include "scraper/exposition_parser.h"
-#include "scraper/text_parser.h"
+#include "scraper/exposition/exposition_format.h"
+#include "scraper/exposition/exposition_parser.h"
+#include "scraper/exposition/text_parser.h"
 
 namespace fedgate {
 namespace {
 
 std::string ReadTestdata(const std::string& name) {
-  std::ifstream in("scraper/testdata/exposition/valid/" + name,
+  std::ifstream in("scraper/exposition/testdata/exposition/valid/" + name,
                    std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)),
                      std::istreambuf_iterator<char>());
@@ -81,7 +81,7 @@ absl::StatusOr<Scraped> Parse(ExpositionParser& parser) {
       case ParseEntry::kSeries: {
         parser.GetLabels(&labels);
         Sample sample;
-        sample.labels = LabelSet::Intern(Labels(labels));
+        sample.labels = InternedLabels::Intern(Labels(labels));
         sample.value = parser.value();
         out.timestamps.push_back(parser.timestamp_ms().value_or(0));
         const std::string name(parser.metric_name());

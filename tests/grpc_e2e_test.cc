@@ -25,14 +25,14 @@
 #include "gtest/gtest.h"
 #include "proto/fedgate.grpc.pb.h"
 #include "proto/health.grpc.pb.h"
-#include "scraper/text_parser.h"
+#include "scraper/exposition/text_parser.h"
 #include "tests/subprocess.h"
 #include "tests/test_processes.h"
 
 namespace fedgate {
 namespace {
 
-constexpr char kFedgatectl[] = "gateway/fedgatectl";
+constexpr char kFedgatectl[] = "gateway/cli/fedgatectl";
 using HealthStatus = grpc::health::v1::HealthCheckResponse;
 
 const char kRegistryBody[] =

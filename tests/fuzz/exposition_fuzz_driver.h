@@ -22,7 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "merge/labels.h"
-#include "scraper/exposition_parser.h"
+#include "scraper/exposition/exposition_parser.h"
 
 namespace fedgate {
 

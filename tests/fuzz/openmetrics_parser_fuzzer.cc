@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
-#include "scraper/openmetrics_parser.h"
+#include "scraper/exposition/openmetrics_parser.h"
 #include "tests/fuzz/exposition_fuzz_driver.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -7,7 +7,7 @@
 
 #include "absl/strings/string_view.h"
 #include "google/protobuf/stubs/logging.h"
-#include "scraper/protobuf_parser.h"
+#include "scraper/exposition/protobuf_parser.h"
 #include "tests/fuzz/exposition_fuzz_driver.h"
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {

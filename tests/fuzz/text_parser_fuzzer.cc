@@ -10,8 +10,8 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "scraper/exposition_scan.h"
-#include "scraper/text_parser.h"
+#include "scraper/exposition/exposition_scan.h"
+#include "scraper/exposition/text_parser.h"
 #include "tests/fuzz/exposition_fuzz_driver.h"
 
 namespace {

@@ -1,0 +1,304 @@
+#include "gateway/writers/json_writer.h"
+
+#include <cassert>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <system_error>
+
+namespace fedgate {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Returns the length of the valid UTF-8 sequence at the start of `s` (as Go's
+// utf8.DecodeRuneInString accepts it: no overlong forms, no surrogates,
+// nothing above U+10FFFF), or 0 when the first byte does not start one.
+// `*rune` receives the code point.
+size_t DecodeUtf8(const unsigned char* s, size_t n, uint32_t* rune) {
+  const unsigned char c = s[0];
+  if (c < 0x80) {
+    *rune = c;
+    return 1;
+  }
+  size_t len;
+  uint32_t r;
+  unsigned char lo = 0x80, hi = 0xBF;  // Range of the second byte.
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+    r = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    r = c & 0x0F;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;  // No surrogates.
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    r = c & 0x07;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (n < len) return 0;
+  if (s[1] < lo || s[1] > hi) return 0;
+  r = (r << 6) | (s[1] & 0x3F);
+  for (size_t i = 2; i < len; ++i) {
+    if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+    r = (r << 6) | (s[i] & 0x3F);
+  }
+  *rune = r;
+  return len;
+}
+
+void AppendUnicodeEscape(uint32_t r, std::string* out) {
+  const char buf[6] = {'\\',
+                       'u',
+                       kHex[(r >> 12) & 0xF],
+                       kHex[(r >> 8) & 0xF],
+                       kHex[(r >> 4) & 0xF],
+                       kHex[r & 0xF]};
+  out->append(buf, sizeof(buf));
+}
+
+// Appends `v` (finite, non-zero or zero) with Go's shortest digits, in 'f'
+// layout when `fixed`, else in 'e' layout ("d.ddde±XX").
+void AppendShortest(double v, bool fixed, std::string* out) {
+  char sci[40];
+  const std::to_chars_result r =
+      std::to_chars(sci, sci + sizeof(sci), v, std::chars_format::scientific);
+  const char* const end = r.ptr;
+  if (!fixed) {
+    // to_chars writes the exponent like Go's 'e': a sign, at least 2 digits.
+    out->append(sci, end - sci);
+    return;
+  }
+  const char* p = sci;
+  const bool negative = *p == '-';
+  if (negative) ++p;
+  const char* const e = static_cast<const char*>(std::memchr(p, 'e', end - p));
+  int exp = 0;
+  {
+    const char* q = e + 1;
+    const bool exp_negative = *q == '-';
+    ++q;
+    for (; q < end; ++q) exp = exp * 10 + (*q - '0');
+    if (exp_negative) exp = -exp;
+  }
+  char digits[20];
+  int nd = 0;
+  for (const char* q = p; q < e; ++q) {
+    if (*q != '.') digits[nd++] = *q;
+  }
+  if (nd == 1 && digits[0] == '0') nd = 0;  // Zero: no significant digit.
+  const int dp = nd == 0 ? 1 : exp + 1;     // Digits before the point.
+  if (negative) out->push_back('-');
+  if (dp > 0) {
+    for (int i = 0; i < dp; ++i) out->push_back(i < nd ? digits[i] : '0');
+  } else {
+    out->push_back('0');
+  }
+  if (nd > dp) {
+    out->push_back('.');
+    for (int i = dp; i < nd; ++i) out->push_back(i < 0 ? '0' : digits[i]);
+  }
+}
+
+// Go's choice between 'f' and 'e' in encoding/json and jsonutil.
+bool UseFixed(double v) {
+  const double abs = std::fabs(v);
+  return abs == 0 || (abs >= 1e-6 && abs < 1e21);
+}
+
+}  // namespace
+
+void AppendJsonString(absl::string_view s, std::string* out) {
+  out->push_back('"');
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t start = 0;  // First byte not yet copied.
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' &&
+          c != '&') {
+        ++i;
+        continue;
+      }
+      out->append(s.data() + start, i - start);
+      switch (c) {
+        case '"':
+          out->append("\\\"");
+          break;
+        case '\\':
+          out->append("\\\\");
+          break;
+        case '\n':
+          out->append("\\n");
+          break;
+        case '\r':
+          out->append("\\r");
+          break;
+        case '\t':
+          out->append("\\t");
+          break;
+        default:  // Other controls and the HTML characters.
+          AppendUnicodeEscape(c, out);
+      }
+      ++i;
+      start = i;
+      continue;
+    }
+    uint32_t rune = 0;
+    const size_t len = DecodeUtf8(p + i, n - i, &rune);
+    if (len == 0) {
+      out->append(s.data() + start, i - start);
+      out->append("\\ufffd");
+      ++i;
+      start = i;
+      continue;
+    }
+    if (rune == 0x2028 || rune == 0x2029) {
+      out->append(s.data() + start, i - start);
+      AppendUnicodeEscape(rune, out);
+      i += len;
+      start = i;
+      continue;
+    }
+    i += len;
+  }
+  out->append(s.data() + start, n - start);
+  out->push_back('"');
+}
+
+void AppendJsonFloat(double v, std::string* out) {
+  if (std::isnan(v) || std::isinf(v)) {
+    out->append("null");
+    return;
+  }
+  const bool fixed = UseFixed(v);
+  const size_t before = out->size();
+  AppendShortest(v, fixed, out);
+  if (!fixed) {
+    // encoding/json cleans up e-09 to e-9 (only negative exponents).
+    std::string& b = *out;
+    const size_t n = b.size();
+    if (n - before >= 4 && b[n - 4] == 'e' && b[n - 3] == '-' &&
+        b[n - 2] == '0') {
+      b[n - 2] = b[n - 1];
+      b.resize(n - 1);
+    }
+  }
+}
+
+void AppendJsonTimestamp(int64_t ms, std::string* out) {
+  uint64_t t = static_cast<uint64_t>(ms);
+  if (ms < 0) {
+    out->push_back('-');
+    t = 0 - t;  // Also right for INT64_MIN.
+  }
+  out->append(std::to_string(t / 1000));
+  const unsigned fraction = static_cast<unsigned>(t % 1000);
+  if (fraction != 0) {
+    out->push_back('.');
+    if (fraction < 100) out->push_back('0');
+    if (fraction < 10) out->push_back('0');
+    out->append(std::to_string(fraction));
+  }
+}
+
+void AppendJsonSampleValue(double v, std::string* out) {
+  out->push_back('"');
+  if (std::isnan(v)) {
+    out->append("NaN");
+  } else if (std::isinf(v)) {
+    out->append(v > 0 ? "+Inf" : "-Inf");
+  } else {
+    AppendShortest(v, UseFixed(v), out);
+  }
+  out->push_back('"');
+}
+
+void JsonWriter::BeforeValue() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!has_element_.empty()) {
+    if (has_element_.back()) out_->push_back(',');
+    has_element_.back() = true;
+  }
+}
+
+void JsonWriter::BeginObject() {
+  BeforeValue();
+  out_->push_back('{');
+  has_element_.push_back(false);
+}
+
+void JsonWriter::EndObject() {
+  assert(!has_element_.empty());
+  has_element_.pop_back();
+  out_->push_back('}');
+}
+
+void JsonWriter::BeginArray() {
+  BeforeValue();
+  out_->push_back('[');
+  has_element_.push_back(false);
+}
+
+void JsonWriter::EndArray() {
+  assert(!has_element_.empty());
+  has_element_.pop_back();
+  out_->push_back(']');
+}
+
+void JsonWriter::Key(absl::string_view key) {
+  BeforeValue();
+  AppendJsonString(key, out_);
+  out_->push_back(':');
+  after_key_ = true;
+}
+
+void JsonWriter::String(absl::string_view s) {
+  BeforeValue();
+  AppendJsonString(s, out_);
+}
+
+void JsonWriter::Bool(bool b) {
+  BeforeValue();
+  out_->append(b ? "true" : "false");
+}
+
+void JsonWriter::Int(int64_t i) {
+  BeforeValue();
+  out_->append(std::to_string(i));
+}
+
+void JsonWriter::Float(double v) {
+  BeforeValue();
+  AppendJsonFloat(v, out_);
+}
+
+void JsonWriter::Null() {
+  BeforeValue();
+  out_->append("null");
+}
+
+void JsonWriter::Raw(absl::string_view json) {
+  BeforeValue();
+  out_->append(json.data(), json.size());
+}
+
+void JsonWriter::SamplePair(int64_t timestamp_ms, double value) {
+  BeforeValue();
+  out_->push_back('[');
+  AppendJsonTimestamp(timestamp_ms, out_);
+  out_->push_back(',');
+  AppendJsonSampleValue(value, out_);
+  out_->push_back(']');
+}
+
+}  // namespace fedgate

@@ -1,0 +1,87 @@
+// merge/query/label_matcher.h
+//
+// One matcher of a series selector (`job="x"`, `code=~"5.."`), with its regex
+// compiled once and fully anchored as Prometheus 2.42 anchors it
+// (`^(?:re)$`). Produced by the selector parser (gateway/), evaluated against
+// stored series by the store and the query code.
+//
+// Thread-safety: immutable after Create(); safe to share across threads.
+
+#ifndef FEDGATE_MERGE_QUERY_LABEL_MATCHER_H_
+#define FEDGATE_MERGE_QUERY_LABEL_MATCHER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "merge/interned_labels.h"
+#include "merge/labels.h"
+#include "re2/re2.h"
+
+namespace fedgate {
+
+enum class MatchType { kEqual, kNotEqual, kRegexMatch, kRegexNoMatch };
+
+class LabelMatcher {
+ public:
+  // Builds a matcher; fails with InvalidArgument and Go's regexp error wording
+  // (`error parsing regexp: missing closing ): `^(?:()$``) for a bad regex.
+  static absl::StatusOr<LabelMatcher> Create(MatchType type,
+                                             absl::string_view name,
+                                             absl::string_view value);
+
+  // Returns whether a label value (empty when the label is absent) matches.
+  bool Matches(absl::string_view value) const;
+  // Returns whether the series' label set satisfies this matcher.
+  bool Matches(const Labels& labels) const {
+    return Matches(labels.Get(name_));
+  }
+  bool Matches(const InternedLabels& labels) const {
+    return Matches(labels.Get(name_));
+  }
+  // Returns whether the matcher accepts the empty string (so it also selects
+  // series without the label).
+  bool MatchesEmpty() const { return Matches(absl::string_view()); }
+
+  MatchType type() const { return type_; }
+  const std::string& name() const { return name_; }
+  const std::string& value() const { return value_; }
+  // Returns the matcher as PromQL prints it: `job="x"`, `a=~"b.*"`.
+  std::string ToString() const;
+
+ private:
+  LabelMatcher(MatchType type, std::string name, std::string value,
+               std::shared_ptr<const RE2> regex)
+      : type_(type),
+        name_(std::move(name)),
+        value_(std::move(value)),
+        regex_(std::move(regex)),
+        dot_kind_(value_ == ".*"   ? DotKind::kDotStar
+                  : value_ == ".+" ? DotKind::kDotPlus
+                                   : DotKind::kNone) {}
+
+  // `.*` and `.+`, the commonest regexes (`{__name__=~".+"}` selects
+  // everything), matched without RE2: any value without a newline (`.`
+  // does not match one), non-empty for `.+`.
+  enum class DotKind { kNone, kDotStar, kDotPlus };
+  bool MatchesRegex(absl::string_view value) const;
+
+  MatchType type_;
+  std::string name_;
+  std::string value_;
+  std::shared_ptr<const RE2> regex_;  // Set for the two regex types.
+  DotKind dot_kind_;
+};
+
+// A series selector: all matchers must match (AND).
+using Selector = std::vector<LabelMatcher>;
+
+// Returns whether every matcher of `selector` matches `labels`.
+bool SelectorMatches(const Selector& selector, const Labels& labels);
+bool SelectorMatches(const Selector& selector, const InternedLabels& labels);
+
+}  // namespace fedgate
+
+#endif  // FEDGATE_MERGE_QUERY_LABEL_MATCHER_H_

@@ -1,0 +1,347 @@
+#include "scraper/discovery/discovery_manager.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/registry.h"
+#include "scraper/discovery/file_discovery.h"
+
+namespace fedgate {
+
+// One discoverer of one job, and the groups it reported last.
+struct DiscoveryProvider {
+  std::string job;
+  // The discoverer's kind and configuration as text: equal keys of one job
+  // mean an equal discoverer, which a reload keeps.
+  std::string key;
+  std::unique_ptr<Discoverer> discoverer;  // Used by one loop thread.
+  bool blocking = false;
+  // By source; empty groups are not kept. Guarded by the manager's mu_.
+  std::map<std::string, TargetGroup> groups;
+  bool removed = false;  // Guarded by the manager's mu_.
+};
+
+// A thread that refreshes the providers of one kind when their timers are
+// due or their watch descriptors are readable.
+class DiscoveryLoop {
+ public:
+  DiscoveryLoop(DiscoveryManager* manager, bool blocking, int wake_fd)
+      : manager_(manager), blocking_(blocking), wake_fd_(wake_fd) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~DiscoveryLoop() {
+    Wake();
+    thread_.join();
+    close(wake_fd_);
+  }
+  // Makes the loop look at its providers again (new ones, or stopping).
+  void Wake() {
+    const uint64_t one = 1;
+    ssize_t written = write(wake_fd_, &one, sizeof(one));
+    (void)written;  // The counter saturating still wakes the loop.
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      std::vector<std::shared_ptr<DiscoveryProvider>> providers =
+          manager_->Providers(blocking_);
+      {
+        absl::MutexLock lock(&manager_->mu_);
+        if (manager_->stopping_) return;
+      }
+      std::vector<pollfd> fds = {{wake_fd_, POLLIN, 0}};
+      absl::Time next = absl::InfiniteFuture();
+      for (const auto& p : providers) {
+        fds.push_back({p->discoverer->WatchFd(), POLLIN, 0});
+        next = std::min(next, p->discoverer->NextRefresh());
+      }
+      // Wake at least every minute: a timer far away is re-read cheaply.
+      const absl::Duration wait = std::clamp(
+          next - absl::Now(), absl::ZeroDuration(), absl::Minutes(1));
+      const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(
+          wait + absl::Milliseconds(1) - absl::Nanoseconds(1)));
+      if (poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) {
+        return;  // Cannot happen with valid descriptors.
+      }
+      if (fds[0].revents != 0) {
+        uint64_t count = 0;
+        ssize_t got = read(wake_fd_, &count, sizeof(count));
+        (void)got;
+      }
+      const absl::Time now = absl::Now();
+      for (size_t i = 0; i < providers.size(); ++i) {
+        DiscoveryProvider& p = *providers[i];
+        if (fds[i + 1].revents == 0 && p.discoverer->NextRefresh() > now) {
+          continue;
+        }
+        manager_->Store(p, p.discoverer->Refresh(now));
+      }
+    }
+  }
+
+  DiscoveryManager* const manager_;
+  const bool blocking_;
+  const int wake_fd_;
+  std::thread thread_;
+};
+
+namespace {
+
+std::string DurationKey(absl::Duration d) {
+  return absl::StrCat(absl::ToInt64Nanoseconds(d));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DiscoveryManager>> DiscoveryManager::Create(
+    Options options) {
+  if (!options.on_change) {
+    return absl::InvalidArgumentError("DiscoveryManager needs on_change");
+  }
+  std::unique_ptr<DiscoveryManager> manager(
+      new DiscoveryManager(std::move(options)));
+  if (manager->options_.registry != nullptr) {
+    try {
+      prometheus::Registry& r = *manager->options_.registry;
+      manager->file_read_errors_ =
+          &prometheus::BuildCounter()
+               .Name("fedgate_sd_file_read_errors_total")
+               .Help("The number of file_sd read errors.")
+               .Register(r)
+               .Add({});
+      manager->dns_metrics_.lookups =
+          &prometheus::BuildCounter()
+               .Name("fedgate_sd_dns_lookups_total")
+               .Help("The number of dns_sd lookups.")
+               .Register(r)
+               .Add({});
+      manager->dns_metrics_.failures =
+          &prometheus::BuildCounter()
+               .Name("fedgate_sd_dns_lookup_failures_total")
+               .Help("The number of dns_sd lookup failures.")
+               .Register(r)
+               .Add({});
+      manager->updates_ =
+          &prometheus::BuildCounter()
+               .Name("fedgate_sd_updates_total")
+               .Help(
+                   "Target set changes handed from discovery to the scrape "
+                   "manager.")
+               .Register(r)
+               .Add({});
+    } catch (const std::exception& e) {
+      return absl::InternalError(
+          absl::StrCat("cannot register discovery metrics: ", e.what()));
+    }
+  }
+  for (bool blocking : {false, true}) {
+    const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) {
+      return absl::InternalError(
+          absl::StrCat("cannot create an eventfd: ", strerror(errno)));
+    }
+    (blocking ? manager->lookup_loop_ : manager->watch_loop_) =
+        std::make_unique<DiscoveryLoop>(manager.get(), blocking, fd);
+  }
+  DiscoveryManager* raw = manager.get();
+  manager->sender_ = std::thread([raw] { raw->RunSender(); });
+  return manager;
+}
+
+DiscoveryManager::DiscoveryManager(Options options)
+    : options_(std::move(options)) {}
+
+DiscoveryManager::~DiscoveryManager() { Stop(); }
+
+absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
+  absl::MutexLock apply_lock(&apply_mu_);
+  std::vector<std::shared_ptr<DiscoveryProvider>> old;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      return absl::FailedPreconditionError("the discovery manager is stopped");
+    }
+    old = providers_;
+  }
+  // Reuse equal providers; create the others.
+  std::vector<std::shared_ptr<DiscoveryProvider>> next;
+  std::vector<std::shared_ptr<DiscoveryProvider>> fresh;
+  const auto add = [&](const std::string& job, std::string key,
+                       auto make) -> absl::Status {
+    for (auto& o : old) {
+      if (o != nullptr && o->job == job && o->key == key) {
+        next.push_back(std::move(o));
+        return absl::OkStatus();
+      }
+    }
+    absl::StatusOr<std::unique_ptr<Discoverer>> discoverer = make();
+    if (!discoverer.ok()) return discoverer.status();
+    auto p = std::make_shared<DiscoveryProvider>();
+    p->job = job;
+    p->key = std::move(key);
+    p->discoverer = *std::move(discoverer);
+    p->blocking = p->discoverer->MayBlock();
+    next.push_back(p);
+    fresh.push_back(std::move(p));
+    return absl::OkStatus();
+  };
+  std::vector<std::string> jobs;
+  for (const ScrapeConfig& sc : config.scrape_configs) {
+    jobs.push_back(sc.job_name);
+    std::vector<TargetGroup> static_groups = StaticTargetGroups(sc);
+    if (!static_groups.empty()) {
+      std::string key = "static";
+      for (const TargetGroup& g : static_groups) {
+        absl::StrAppend(&key, "|", g.labels.ToString(), "|");
+        for (const Labels& t : g.targets) absl::StrAppend(&key, t.ToString());
+      }
+      absl::Status s = add(sc.job_name, std::move(key), [&] {
+        return absl::StatusOr<std::unique_ptr<Discoverer>>(
+            std::make_unique<StaticDiscoverer>(static_groups));
+      });
+      if (!s.ok()) return s;
+    }
+    for (const FileSdConfig& file : sc.file_sd_configs) {
+      const std::string key =
+          absl::StrCat("file|", absl::StrJoin(file.files, "\n"), "|",
+                       DurationKey(file.refresh_interval));
+      absl::Status s = add(sc.job_name, key, [&] {
+        absl::StatusOr<std::unique_ptr<FileDiscoverer>> d =
+            FileDiscoverer::Create(file, file_read_errors_, options_.log);
+        if (!d.ok())
+          return absl::StatusOr<std::unique_ptr<Discoverer>>(d.status());
+        return absl::StatusOr<std::unique_ptr<Discoverer>>(*std::move(d));
+      });
+      if (!s.ok()) return s;
+    }
+    for (const DnsSdConfig& dns : sc.dns_sd_configs) {
+      const std::string key =
+          absl::StrCat("dns|", absl::StrJoin(dns.names, "\n"), "|", dns.type,
+                       "|", dns.port, "|", DurationKey(dns.refresh_interval));
+      absl::Status s = add(sc.job_name, key, [&] {
+        absl::StatusOr<std::unique_ptr<DnsDiscoverer>> d =
+            DnsDiscoverer::Create(dns, options_.dns, dns_metrics_,
+                                  options_.log);
+        if (!d.ok())
+          return absl::StatusOr<std::unique_ptr<Discoverer>>(d.status());
+        return absl::StatusOr<std::unique_ptr<Discoverer>>(*std::move(d));
+      });
+      if (!s.ok()) return s;
+    }
+  }
+  // New providers that do not block are read now, before anyone sees them.
+  for (auto& p : fresh) {
+    if (p->blocking) continue;
+    std::vector<TargetGroup> groups = p->discoverer->Refresh(absl::Now());
+    for (TargetGroup& g : groups) {
+      if (!g.targets.empty()) p->groups[g.source] = std::move(g);
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& o : old) {
+      if (o != nullptr) o->removed = true;
+    }
+    providers_ = std::move(next);
+    jobs_ = std::move(jobs);
+  }
+  watch_loop_->Wake();
+  lookup_loop_->Wake();
+  return absl::OkStatus();
+}
+
+TargetSets DiscoveryManager::CurrentTargetSets() const {
+  absl::MutexLock lock(&mu_);
+  TargetSets sets;
+  for (const std::string& job : jobs_) sets[job];
+  for (const auto& p : providers_) {
+    std::vector<TargetGroup>& groups = sets[p->job];
+    for (const auto& [source, group] : p->groups) groups.push_back(group);
+  }
+  return sets;
+}
+
+std::vector<std::shared_ptr<DiscoveryProvider>> DiscoveryManager::Providers(
+    bool blocking) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::shared_ptr<DiscoveryProvider>> out;
+  for (const auto& p : providers_) {
+    if (p->blocking == blocking) out.push_back(p);
+  }
+  return out;
+}
+
+void DiscoveryManager::Store(DiscoveryProvider& provider,
+                             std::vector<TargetGroup> groups) {
+  absl::MutexLock lock(&mu_);
+  if (provider.removed) return;
+  bool changed = false;
+  for (TargetGroup& group : groups) {
+    auto it = provider.groups.find(group.source);
+    if (group.targets.empty()) {
+      if (it != provider.groups.end()) {
+        provider.groups.erase(it);
+        changed = true;
+      }
+    } else if (it == provider.groups.end() || it->second != group) {
+      std::string source = group.source;
+      provider.groups[std::move(source)] = std::move(group);
+      changed = true;
+    }
+  }
+  if (changed) dirty_ = true;
+}
+
+void DiscoveryManager::RunSender() {
+  absl::Time last_send = absl::InfinitePast();
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    const auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return dirty_ || stopping_;
+    };
+    mu_.Await(absl::Condition(&ready));
+    if (stopping_) return;
+    // Debounce: at most one notification per update_interval.
+    const absl::Time due = last_send + options_.update_interval;
+    const auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_;
+    };
+    if (mu_.AwaitWithDeadline(absl::Condition(&stopping), due)) return;
+    dirty_ = false;
+    last_send = absl::Now();
+    mu_.Unlock();
+    if (updates_ != nullptr) updates_->Increment();
+    options_.on_change();
+    mu_.Lock();
+  }
+}
+
+void DiscoveryManager::Stop() {
+  absl::MutexLock apply_lock(&apply_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (sender_.joinable()) sender_.join();
+  watch_loop_.reset();
+  lookup_loop_.reset();
+  absl::MutexLock lock(&mu_);
+  providers_.clear();
+}
+
+}  // namespace fedgate
