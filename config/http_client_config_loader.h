@@ -36,8 +36,13 @@ bool IsUnsupportedHttpClientField(absl::string_view name);
 //
 //   HttpClientConfigLoader http(reader);
 //   for (const YamlEntry& field : *entries) {
-//     if (field.name == "job_name") { ... }
-//     else if (absl::StatusOr<bool> read = http.ReadField(field); ...)
+//     if (field.name == "job_name") {
+//       ...  // The section's own fields.
+//     } else {
+//       absl::StatusOr<bool> read = http.ReadField(field);
+//       if (!read.ok()) return read.status();
+//       if (!*read) return reader.UnknownOrUnsupported(field, ...);
+//     }
 //   }
 //   absl::StatusOr<HttpClientConfig> client = std::move(http).Finish();
 class HttpClientConfigLoader {
