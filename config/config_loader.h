@@ -10,12 +10,18 @@
 //     limits (sample_limit, target_limit, label_limit,
 //     label_name_length_limit, label_value_length_limit, body_size_limit),
 //     the HTTP client (tls_config, authorization, bearer_token(_file),
-//     basic_auth, proxy_url, follow_redirects; relative file paths resolved
-//     against the file's directory), static_configs, relabel_configs,
-//     metric_relabel_configs (relabel_config.h).
+//     basic_auth, proxy_url, follow_redirects, enable_http2; relative file
+//     paths resolved against the file's directory), static_configs,
+//     file_sd_configs, dns_sd_configs, relabel_configs,
+//     metric_relabel_configs (relabel_config.h);
+//   - `dedup_groups`, fedgate's own: name, job_names, source_labels,
+//     separator, regex, replacement, replica_labels, group_label,
+//     leader_timeout.
 // As in Prometheus, unknown fields are errors. Other Prometheus fields are
 // rejected as "not supported yet" unless empty, so that no setting is ever
 // silently ignored. Called at startup and on reload; not on a hot path.
+// This file holds the top level, `global` and the whole-document checks;
+// each other section has its own internal loader (config/README.md).
 //
 // Every error is InvalidArgument (except file I/O errors) and names its
 // location: `<file>:<line>: <reason>`, e.g.

@@ -1,0 +1,278 @@
+#include "config/http_client_config_loader.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/algorithm/container.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "config/config.h"
+#include "config/quote.h"
+#include "config/yaml_reader.h"
+
+namespace fedgate {
+namespace {
+
+// The fields of prometheus/common config.HTTPClientConfig that fedgate does
+// not implement yet.
+constexpr absl::string_view kUnsupportedHttpClientFields[] = {
+    "oauth2",
+    "no_proxy",
+    "proxy_from_environment",
+    "proxy_connect_header",
+    "http_headers",
+};
+
+}  // namespace
+
+bool IsUnsupportedHttpClientField(absl::string_view name) {
+  return absl::c_linear_search(kUnsupportedHttpClientFields, name);
+}
+
+absl::StatusOr<bool> HttpClientConfigLoader::ReadField(const YamlEntry& field) {
+  absl::Status s;
+  if (field.name == "follow_redirects") {
+    absl::StatusOr<bool> v = reader_.Bool(field);
+    s = v.status();
+    if (v.ok()) config_.follow_redirects = *v;
+  } else if (field.name == "enable_http2") {
+    absl::StatusOr<bool> v = reader_.Bool(field);
+    s = v.status();
+    if (v.ok()) config_.enable_http2 = *v;
+  } else if (field.name == "proxy_url") {
+    absl::StatusOr<std::string> v = reader_.String(field);
+    s = v.status();
+    // url.Parse's one error for a proxy-like string: no scheme before ':'.
+    if (v.ok() && absl::StartsWith(*v, ":")) {
+      s = reader_.ErrorAt(
+          reader_.ValueLine(field),
+          absl::StrCat("parse ", GoQuote(*v), ": missing protocol scheme"));
+    } else if (v.ok()) {
+      config_.proxy_url = *std::move(v);
+    }
+  } else if (field.name == "tls_config") {
+    absl::StatusOr<TlsConfig> v = ParseTlsConfig(field);
+    s = v.status();
+    if (v.ok()) config_.tls_config = *std::move(v);
+  } else if (field.name == "authorization") {
+    config_.authorization.reset();
+    authorization_line_ = 0;
+    if (!YamlReader::IsNullNode(field.value)) {
+      absl::StatusOr<AuthorizationConfig> v = ParseAuthorization(field);
+      s = v.status();
+      if (v.ok()) config_.authorization = *std::move(v);
+      authorization_line_ = field.key_line;
+    }
+  } else if (field.name == "basic_auth") {
+    config_.basic_auth.reset();
+    basic_auth_line_ = 0;
+    if (!YamlReader::IsNullNode(field.value)) {
+      absl::StatusOr<BasicAuthConfig> v = ParseBasicAuth(field);
+      s = v.status();
+      if (v.ok()) config_.basic_auth = *std::move(v);
+      basic_auth_line_ = field.key_line;
+    }
+  } else if (field.name == "bearer_token") {
+    absl::StatusOr<std::string> v = reader_.String(field);
+    s = v.status();
+    if (v.ok()) bearer_token_ = *std::move(v);
+    bearer_token_line_ = field.key_line;
+  } else if (field.name == "bearer_token_file") {
+    absl::StatusOr<std::string> v = reader_.String(field);
+    s = v.status();
+    if (v.ok()) bearer_token_file_ = reader_.ResolvePath(*v);
+    bearer_token_file_line_ = field.key_line;
+  } else {
+    return false;
+  }
+  if (!s.ok()) return s;
+  return true;
+}
+
+absl::StatusOr<TlsConfig> HttpClientConfigLoader::ParseTlsConfig(
+    const YamlEntry& entry) {
+  absl::StatusOr<std::vector<YamlEntry>> entries =
+      reader_.StructEntries(entry, "tls config");
+  if (!entries.ok()) return entries.status();
+  TlsConfig tls;
+  for (const YamlEntry& field : *entries) {
+    if (field.name == "insecure_skip_verify") {
+      absl::StatusOr<bool> v = reader_.Bool(field);
+      if (!v.ok()) return v.status();
+      tls.insecure_skip_verify = *v;
+      continue;
+    }
+    if (field.name != "ca_file" && field.name != "cert_file" &&
+        field.name != "key_file" && field.name != "server_name" &&
+        field.name != "min_version" && field.name != "max_version") {
+      return reader_.UnknownOrUnsupported(field, "tls config",
+                                          /*unsupported=*/false);
+    }
+    absl::StatusOr<std::string> v = reader_.String(field);
+    if (!v.ok()) return v.status();
+    if (field.name == "ca_file") {
+      tls.ca_file = reader_.ResolvePath(*v);
+    } else if (field.name == "cert_file") {
+      tls.cert_file = reader_.ResolvePath(*v);
+    } else if (field.name == "key_file") {
+      tls.key_file = reader_.ResolvePath(*v);
+    } else if (field.name == "server_name") {
+      tls.server_name = *std::move(v);
+    } else {
+      uint16_t& version =
+          field.name == "min_version" ? tls.min_version : tls.max_version;
+      version = 0;
+      if (YamlReader::IsNullNode(field.value))
+        continue;  // Go's zero value: unset.
+      static constexpr std::pair<absl::string_view, uint16_t> kVersions[] = {
+          {"TLS10", 0x0301},
+          {"TLS11", 0x0302},
+          {"TLS12", 0x0303},
+          {"TLS13", 0x0304},
+      };
+      for (const auto& [name, number] : kVersions) {
+        if (*v == name) version = number;
+      }
+      if (version == 0) {
+        return reader_.ErrorAt(reader_.ValueLine(field),
+                               absl::StrCat("unknown TLS version: ", *v));
+      }
+    }
+  }
+  // promtool's check (Prometheus itself fails every scrape instead).
+  if (!tls.cert_file.empty() && tls.key_file.empty()) {
+    return reader_.ErrorAt(
+        entry.key_line,
+        absl::StrCat("client cert file ", GoQuote(tls.cert_file),
+                     " specified without client key file"));
+  }
+  if (!tls.key_file.empty() && tls.cert_file.empty()) {
+    return reader_.ErrorAt(
+        entry.key_line, absl::StrCat("client key file ", GoQuote(tls.key_file),
+                                     " specified without client cert file"));
+  }
+  return tls;
+}
+
+absl::StatusOr<AuthorizationConfig> HttpClientConfigLoader::ParseAuthorization(
+    const YamlEntry& entry) {
+  absl::StatusOr<std::vector<YamlEntry>> entries =
+      reader_.StructEntries(entry, "authorization");
+  if (!entries.ok()) return entries.status();
+  AuthorizationConfig auth;
+  auth.type.clear();  // Defaulted by Finish().
+  for (const YamlEntry& field : *entries) {
+    if (field.name != "type" && field.name != "credentials" &&
+        field.name != "credentials_file") {
+      return reader_.UnknownOrUnsupported(field, "authorization",
+                                          /*unsupported=*/false);
+    }
+    absl::StatusOr<std::string> v = reader_.String(field);
+    if (!v.ok()) return v.status();
+    if (field.name == "type") {
+      auth.type = *std::move(v);
+    } else if (field.name == "credentials") {
+      auth.credentials = *std::move(v);
+    } else {
+      auth.credentials_file = reader_.ResolvePath(*v);
+    }
+  }
+  return auth;
+}
+
+absl::StatusOr<BasicAuthConfig> HttpClientConfigLoader::ParseBasicAuth(
+    const YamlEntry& entry) {
+  absl::StatusOr<std::vector<YamlEntry>> entries =
+      reader_.StructEntries(entry, "basic auth");
+  if (!entries.ok()) return entries.status();
+  BasicAuthConfig auth;
+  for (const YamlEntry& field : *entries) {
+    if (field.name != "username" && field.name != "password" &&
+        field.name != "password_file") {
+      return reader_.UnknownOrUnsupported(field, "basic auth",
+                                          /*unsupported=*/false);
+    }
+    absl::StatusOr<std::string> v = reader_.String(field);
+    if (!v.ok()) return v.status();
+    if (field.name == "username") {
+      auth.username = *std::move(v);
+    } else if (field.name == "password") {
+      auth.password = *std::move(v);
+    } else {
+      auth.password_file = reader_.ResolvePath(*v);
+    }
+  }
+  return auth;
+}
+
+absl::StatusOr<HttpClientConfig> HttpClientConfigLoader::Finish() && {
+  HttpClientConfig& http = config_;
+  const std::string& token = bearer_token_;
+  const std::string& token_file = bearer_token_file_;
+  const bool has_token = !token.empty() || !token_file.empty();
+  // An error points at the later of the fields in conflict.
+  const int token_line =
+      std::max(token.empty() ? 0 : bearer_token_line_,
+               token_file.empty() ? 0 : bearer_token_file_line_);
+  const auto error = [&](std::initializer_list<int> lines,
+                         absl::string_view reason) {
+    return reader_.ErrorAt(std::max(lines), reason);
+  };
+  if (!token.empty() && !token_file.empty()) {
+    return error({token_line},
+                 "at most one of bearer_token & bearer_token_file must be "
+                 "configured");
+  }
+  if (http.basic_auth.has_value() && has_token) {
+    return error({basic_auth_line_, token_line},
+                 "at most one of basic_auth, oauth2, bearer_token & "
+                 "bearer_token_file must be configured");
+  }
+  if (http.basic_auth.has_value() && !http.basic_auth->password.empty() &&
+      !http.basic_auth->password_file.empty()) {
+    return error({basic_auth_line_},
+                 "at most one of basic_auth password & password_file must be "
+                 "configured");
+  }
+  if (http.authorization.has_value()) {
+    AuthorizationConfig& auth = *http.authorization;
+    if (has_token) {
+      return error({authorization_line_, token_line},
+                   "authorization is not compatible with bearer_token & "
+                   "bearer_token_file");
+    }
+    if (!auth.credentials.empty() && !auth.credentials_file.empty()) {
+      return error({authorization_line_},
+                   "at most one of authorization credentials & "
+                   "credentials_file must be configured");
+    }
+    auth.type = std::string(absl::StripAsciiWhitespace(auth.type));
+    if (auth.type.empty()) auth.type = "Bearer";
+    if (absl::AsciiStrToLower(auth.type) == "basic") {
+      return error({authorization_line_},
+                   "authorization type cannot be set to \"basic\", use "
+                   "\"basic_auth\" instead");
+    }
+    if (http.basic_auth.has_value()) {
+      return error({authorization_line_, basic_auth_line_},
+                   "at most one of basic_auth, oauth2 & authorization must be "
+                   "configured");
+    }
+  } else if (has_token) {
+    AuthorizationConfig auth;  // Type "Bearer".
+    auth.credentials = token;
+    auth.credentials_file = token_file;
+    http.authorization = std::move(auth);
+  }
+  return std::move(config_);
+}
+
+}  // namespace fedgate

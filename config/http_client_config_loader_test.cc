@@ -1,0 +1,143 @@
+#include "config/http_client_config_loader.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "config/config.h"
+#include "config/yaml_reader.h"
+#include "gtest/gtest.h"
+#include "yaml-cpp/yaml.h"
+
+namespace fedgate {
+namespace {
+
+// Feeds every top-level field of `text` to an HttpClientConfigLoader, as a
+// section loader does, and returns the validated client. A field the loader
+// does not take is an error here.
+absl::StatusOr<HttpClientConfig> LoadHttpClient(const std::string& text) {
+  YamlReader reader(text, "/etc/fedgate/fedgate.yml");
+  absl::StatusOr<YAML::Node> root = reader.ParseRoot();
+  if (!root.ok()) return root.status();
+  absl::StatusOr<std::vector<YamlEntry>> entries =
+      reader.Entries(*root, YamlMapKind::kStruct, "scrape config");
+  if (!entries.ok()) return entries.status();
+  HttpClientConfigLoader http(reader);
+  for (const YamlEntry& field : *entries) {
+    absl::StatusOr<bool> read = http.ReadField(field);
+    if (!read.ok()) return read.status();
+    if (!*read) return absl::NotFoundError(field.name);
+  }
+  return std::move(http).Finish();
+}
+
+TEST(HttpClientConfigLoaderTest, ReadsEveryFieldAndResolvesPaths) {
+  absl::StatusOr<HttpClientConfig> http = LoadHttpClient(
+      "follow_redirects: false\n"
+      "enable_http2: false\n"
+      "proxy_url: http://proxy:3128\n"
+      "tls_config:\n"
+      "  ca_file: ca.pem\n"
+      "  server_name: node\n"
+      "  min_version: TLS13\n"
+      "basic_auth:\n"
+      "  username: u\n"
+      "  password_file: /run/secret\n");
+  ASSERT_TRUE(http.ok()) << http.status();
+  EXPECT_FALSE(http->follow_redirects);
+  EXPECT_FALSE(http->enable_http2);
+  EXPECT_EQ(http->proxy_url, "http://proxy:3128");
+  EXPECT_EQ(http->tls_config.ca_file, "/etc/fedgate/ca.pem");
+  EXPECT_EQ(http->tls_config.server_name, "node");
+  EXPECT_EQ(http->tls_config.min_version, 0x0304);
+  ASSERT_TRUE(http->basic_auth.has_value());
+  EXPECT_EQ(http->basic_auth->username, "u");
+  EXPECT_EQ(http->basic_auth->password_file, "/run/secret");
+  EXPECT_FALSE(http->authorization.has_value());
+}
+
+TEST(HttpClientConfigLoaderTest, BearerTokenFileBecomesBearerAuthorization) {
+  absl::StatusOr<HttpClientConfig> http =
+      LoadHttpClient("bearer_token_file: token\n");
+  ASSERT_TRUE(http.ok()) << http.status();
+  ASSERT_TRUE(http->authorization.has_value());
+  EXPECT_EQ(http->authorization->type, "Bearer");
+  EXPECT_EQ(http->authorization->credentials_file, "/etc/fedgate/token");
+}
+
+TEST(HttpClientConfigLoaderTest, AuthorizationTypeDefaultsToBearer) {
+  absl::StatusOr<HttpClientConfig> http =
+      LoadHttpClient("authorization:\n  credentials: secret\n");
+  ASSERT_TRUE(http.ok()) << http.status();
+  ASSERT_TRUE(http->authorization.has_value());
+  EXPECT_EQ(http->authorization->type, "Bearer");
+  EXPECT_EQ(http->authorization->credentials, "secret");
+}
+
+TEST(HttpClientConfigLoaderTest, ReadFieldLeavesOtherFieldsToTheCaller) {
+  const std::string text = "job_name: node\n";
+  YamlReader reader(text, "f.yml");
+  absl::StatusOr<YAML::Node> root = reader.ParseRoot();
+  ASSERT_TRUE(root.ok()) << root.status();
+  absl::StatusOr<std::vector<YamlEntry>> entries =
+      reader.Entries(*root, YamlMapKind::kStruct, "scrape config");
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 1u);
+  HttpClientConfigLoader http(reader);
+  absl::StatusOr<bool> read = http.ReadField((*entries)[0]);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_FALSE(*read);
+}
+
+TEST(HttpClientConfigLoaderTest, ConflictPointsAtTheLaterField) {
+  absl::StatusOr<HttpClientConfig> http = LoadHttpClient(
+      "basic_auth:\n"
+      "  username: u\n"
+      "bearer_token: t\n");
+  ASSERT_FALSE(http.ok());
+  EXPECT_EQ(http.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(http.status().message(),
+            "/etc/fedgate/fedgate.yml:3: at most one of basic_auth, oauth2, "
+            "bearer_token & bearer_token_file must be configured");
+}
+
+TEST(HttpClientConfigLoaderTest, FieldErrorsNameTheirLine) {
+  struct Case {
+    const char* name;
+    const char* yaml;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"UnknownTlsVersion", "tls_config:\n  min_version: TLS9\n",
+       "/etc/fedgate/fedgate.yml:2: unknown TLS version: TLS9"},
+      {"CertWithoutKey", "tls_config:\n  cert_file: /c.pem\n",
+       "/etc/fedgate/fedgate.yml:1: client cert file \"/c.pem\" specified "
+       "without client key file"},
+      {"UnknownTlsField", "tls_config:\n  nope: 1\n",
+       "/etc/fedgate/fedgate.yml:2: field nope not found in tls config"},
+      {"ProxyWithoutScheme", "proxy_url: \":3128\"\n",
+       "/etc/fedgate/fedgate.yml:1: parse \":3128\": missing protocol "
+       "scheme"},
+      {"BasicAuthorizationType", "authorization:\n  type: Basic\n",
+       "/etc/fedgate/fedgate.yml:1: authorization type cannot be set to "
+       "\"basic\", use \"basic_auth\" instead"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<HttpClientConfig> http = LoadHttpClient(c.yaml);
+    ASSERT_FALSE(http.ok());
+    EXPECT_EQ(http.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(http.status().message(), c.message);
+  }
+}
+
+TEST(HttpClientConfigLoaderTest, UnsupportedFieldsArePrometheusHttpFields) {
+  EXPECT_TRUE(IsUnsupportedHttpClientField("oauth2"));
+  EXPECT_TRUE(IsUnsupportedHttpClientField("http_headers"));
+  EXPECT_FALSE(IsUnsupportedHttpClientField("tls_config"));
+  EXPECT_FALSE(IsUnsupportedHttpClientField("job_name"));
+}
+
+}  // namespace
+}  // namespace fedgate

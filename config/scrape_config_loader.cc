@@ -1,0 +1,241 @@
+#include "config/scrape_config_loader.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/algorithm/container.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "config/config.h"
+#include "config/discovery_config_loader.h"
+#include "config/http_client_config_loader.h"
+#include "config/quote.h"
+#include "config/relabel_config.h"
+#include "config/relabel_config_loader.h"
+#include "config/yaml_reader.h"
+
+namespace fedgate {
+namespace {
+
+// Prometheus's scrape config fields that fedgate does not implement yet
+// (HTTP client ones: IsUnsupportedHttpClientField). They are accepted only
+// when empty (null, "", [] or {}), so that no setting is ever ignored.
+constexpr absl::string_view kUnsupportedScrapeFields[] = {
+    // Scrape behaviour and limits.
+    "keep_dropped_targets",
+    "track_timestamps_staleness",
+    "enable_compression",
+    "scrape_protocols",
+    "fallback_scrape_protocol",
+    "scrape_classic_histograms",
+    "scrape_native_histograms",
+    "always_scrape_classic_histograms",
+    "convert_classic_histograms_to_nhcb",
+    "native_histogram_bucket_limit",
+    "native_histogram_min_bucket_factor",
+    "metric_name_validation_scheme",
+    "metric_name_escaping_scheme",
+    "extra_scrape_metrics",
+    // Service discovery other than static, file and DNS.
+    "azure_sd_configs",
+    "consul_sd_configs",
+    "digitalocean_sd_configs",
+    "docker_sd_configs",
+    "dockerswarm_sd_configs",
+    "ec2_sd_configs",
+    "eureka_sd_configs",
+    "gce_sd_configs",
+    "hetzner_sd_configs",
+    "http_sd_configs",
+    "ionos_sd_configs",
+    "kubernetes_sd_configs",
+    "kuma_sd_configs",
+    "lightsail_sd_configs",
+    "linode_sd_configs",
+    "marathon_sd_configs",
+    "nerve_sd_configs",
+    "nomad_sd_configs",
+    "openstack_sd_configs",
+    "ovhcloud_sd_configs",
+    "puppetdb_sd_configs",
+    "scaleway_sd_configs",
+    "serverset_sd_configs",
+    "stackit_sd_configs",
+    "triton_sd_configs",
+    "uyuni_sd_configs",
+    "vultr_sd_configs",
+};
+
+absl::StatusOr<ParsedScrapeConfig> ParseScrapeConfig(YamlReader& reader,
+                                                     const YAML::Node& node) {
+  if (YamlReader::IsNullNode(node)) {
+    return reader.ErrorAt(reader.NodeLine(node),
+                          "empty or null scrape config section");
+  }
+  if (!node.IsMap()) {
+    return reader.ErrorAt(
+        YamlReader::LineOf(node),
+        absl::StrCat("cannot unmarshal ", YamlReader::KindOf(node),
+                     " into scrape config"));
+  }
+  ParsedScrapeConfig parsed;
+  ScrapeConfig& config = parsed.config;
+  int scheme_line = 0;
+  // The first static target that looks like a URL, checked once
+  // relabel_configs is known.
+  UrlLikeStaticTarget url_target;
+  HttpClientConfigLoader http(reader);
+  config.line = YamlReader::LineOf(node);
+  absl::StatusOr<std::vector<YamlEntry>> entries =
+      reader.Entries(node, YamlMapKind::kStruct, "scrape config");
+  if (!entries.ok()) return entries.status();
+  for (const YamlEntry& field : *entries) {
+    absl::Status s;
+    if (field.name == "job_name") {
+      absl::StatusOr<std::string> v = reader.String(field);
+      s = v.status();
+      if (v.ok()) config.job_name = *std::move(v);
+      parsed.job_name_line = field.key_line;
+    } else if (field.name == "scrape_interval") {
+      absl::StatusOr<absl::Duration> d = reader.Duration(field);
+      s = d.status();
+      if (d.ok()) config.scrape_interval = *d;
+    } else if (field.name == "scrape_timeout") {
+      absl::StatusOr<absl::Duration> d = reader.Duration(field);
+      s = d.status();
+      if (d.ok()) config.scrape_timeout = *d;
+      parsed.timeout_line = field.key_line;
+    } else if (field.name == "metrics_path") {
+      absl::StatusOr<std::string> v = reader.String(field);
+      s = v.status();
+      if (v.ok()) config.metrics_path = *std::move(v);
+    } else if (field.name == "scheme") {
+      absl::StatusOr<std::string> v = reader.String(field);
+      s = v.status();
+      if (v.ok()) config.scheme = *std::move(v);
+      scheme_line = field.key_line;
+    } else if (field.name == "honor_labels") {
+      absl::StatusOr<bool> v = reader.Bool(field);
+      s = v.status();
+      if (v.ok()) config.honor_labels = *v;
+    } else if (field.name == "honor_timestamps") {
+      absl::StatusOr<bool> v = reader.Bool(field);
+      s = v.status();
+      if (v.ok()) config.honor_timestamps = *v;
+    } else if (field.name == "static_configs") {
+      absl::StatusOr<std::vector<StaticConfig>> v =
+          ParseStaticConfigs(reader, field, &url_target);
+      s = v.status();
+      if (v.ok()) config.static_configs = *std::move(v);
+    } else if (field.name == "file_sd_configs") {
+      absl::StatusOr<std::vector<FileSdConfig>> v =
+          ParseFileSdConfigs(reader, field);
+      s = v.status();
+      if (v.ok()) config.file_sd_configs = *std::move(v);
+    } else if (field.name == "dns_sd_configs") {
+      absl::StatusOr<std::vector<DnsSdConfig>> v =
+          ParseDnsSdConfigs(reader, field);
+      s = v.status();
+      if (v.ok()) config.dns_sd_configs = *std::move(v);
+    } else if (field.name == "relabel_configs") {
+      absl::StatusOr<std::vector<RelabelConfig>> v =
+          ParseRelabelConfigs(reader, field, RelabelListKind::kTarget);
+      s = v.status();
+      if (v.ok()) config.relabel_configs = *std::move(v);
+    } else if (field.name == "metric_relabel_configs") {
+      absl::StatusOr<std::vector<RelabelConfig>> v =
+          ParseRelabelConfigs(reader, field, RelabelListKind::kMetric);
+      s = v.status();
+      if (v.ok()) config.metric_relabel_configs = *std::move(v);
+    } else if (field.name == "params") {
+      absl::StatusOr<std::map<std::string, std::vector<std::string>>> v =
+          reader.Params(field);
+      s = v.status();
+      if (v.ok()) config.params = *std::move(v);
+    } else if (field.name == "body_size_limit") {
+      absl::StatusOr<int64_t> v = reader.ByteSize(field);
+      s = v.status();
+      if (v.ok()) config.body_size_limit = *v;
+    } else if (field.name == "sample_limit" || field.name == "target_limit" ||
+               field.name == "label_limit" ||
+               field.name == "label_name_length_limit" ||
+               field.name == "label_value_length_limit") {
+      absl::StatusOr<uint64_t> v = reader.Uint64(field, "uint");
+      s = v.status();
+      if (v.ok()) {
+        uint64_t* limit = field.name == "sample_limit"   ? &config.sample_limit
+                          : field.name == "target_limit" ? &config.target_limit
+                          : field.name == "label_limit"  ? &config.label_limit
+                          : field.name == "label_name_length_limit"
+                              ? &config.label_name_length_limit
+                              : &config.label_value_length_limit;
+        *limit = *v;
+      }
+    } else {
+      absl::StatusOr<bool> read = http.ReadField(field);
+      if (!read.ok()) {
+        s = read.status();
+      } else if (!*read) {
+        s = reader.UnknownOrUnsupported(
+            field, "scrape config",
+            absl::c_linear_search(kUnsupportedScrapeFields, field.name) ||
+                IsUnsupportedHttpClientField(field.name));
+      }
+    }
+    if (!s.ok()) return s;
+  }
+
+  // The checks of ScrapeConfig.UnmarshalYAML, in its order.
+  if (config.job_name.empty()) {
+    return reader.ErrorAt(
+        parsed.job_name_line > 0 ? parsed.job_name_line : config.line,
+        "job_name is empty");
+  }
+  absl::StatusOr<HttpClientConfig> http_client = std::move(http).Finish();
+  if (!http_client.ok()) return http_client.status();
+  config.http_client = *std::move(http_client);
+  if (config.scheme != "http" && config.scheme != "https") {
+    // Prometheus 2.42 accepts any scheme here and fails every scrape later.
+    return reader.ErrorAt(
+        scheme_line,
+        absl::StrCat("scheme ", GoQuote(config.scheme),
+                     " is not supported for scrape config with job name ",
+                     GoQuote(config.job_name), ": use \"http\" or \"https\""));
+  }
+  // checkStaticTargets: only without relabel_configs, as in Prometheus
+  // (the target is checked again once relabeled).
+  if (config.relabel_configs.empty() && url_target.line > 0) {
+    return reader.ErrorAt(
+        url_target.line,
+        absl::StrCat(GoQuote(url_target.address), " is not a valid hostname"));
+  }
+  return parsed;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ParsedScrapeConfig>> ParseScrapeConfigs(
+    YamlReader& reader, const YamlEntry& entry) {
+  std::vector<ParsedScrapeConfig> out;
+  if (YamlReader::IsNullNode(entry.value)) return out;
+  if (!entry.value.IsSequence()) {
+    return reader.ErrorAt(
+        reader.ValueLine(entry),
+        absl::StrCat("field scrape_configs: cannot unmarshal ",
+                     YamlReader::KindOf(entry.value), " into a list"));
+  }
+  for (const YAML::Node& item : entry.value) {
+    absl::StatusOr<ParsedScrapeConfig> parsed = ParseScrapeConfig(reader, item);
+    if (!parsed.ok()) return parsed.status();
+    out.push_back(*std::move(parsed));
+  }
+  return out;
+}
+
+}  // namespace fedgate

@@ -1,0 +1,297 @@
+#include "config/yaml_reader.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "yaml-cpp/yaml.h"
+
+namespace fedgate {
+namespace {
+
+// Parses the reader's document and returns its top-level entries.
+std::vector<YamlEntry> TopEntries(YamlReader& reader) {
+  absl::StatusOr<YAML::Node> root = reader.ParseRoot();
+  EXPECT_TRUE(root.ok()) << root.status();
+  if (!root.ok()) return {};
+  absl::StatusOr<std::vector<YamlEntry>> entries =
+      reader.Entries(*root, YamlMapKind::kStruct, "config");
+  EXPECT_TRUE(entries.ok()) << entries.status();
+  if (!entries.ok()) return {};
+  return *std::move(entries);
+}
+
+TEST(YamlReaderTest, ErrorAtNamesFileAndLine) {
+  const YamlReader reader("", "fedgate.yml");
+  EXPECT_EQ(reader.ErrorAt(7, "bad").message(), "fedgate.yml:7: bad");
+  EXPECT_EQ(reader.ErrorAt(0, "bad").message(), "fedgate.yml: bad");
+  EXPECT_EQ(reader.ErrorAt(7, "bad").code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(YamlReaderTest, ErrorAtWithoutFilenameNamesTheLine) {
+  const YamlReader reader("", "");
+  EXPECT_EQ(reader.ErrorAt(3, "bad").message(), "line 3: bad");
+  EXPECT_EQ(reader.ErrorAt(0, "bad").message(), "bad");
+}
+
+TEST(YamlReaderTest, ParseRootRejectsInvalidUtf8WithItsLine) {
+  const std::string text = "a: 1\nb: \xff\n";
+  const YamlReader reader(text, "f.yml");
+  absl::StatusOr<YAML::Node> root = reader.ParseRoot();
+  ASSERT_FALSE(root.ok());
+  EXPECT_EQ(root.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(root.status().message(),
+            "f.yml:2: invalid YAML: invalid UTF-8 byte 0xff");
+}
+
+TEST(YamlReaderTest, ParseRootReportsYamlSyntaxErrors) {
+  const std::string text = "a: [1, 2\n";
+  const YamlReader reader(text, "f.yml");
+  absl::StatusOr<YAML::Node> root = reader.ParseRoot();
+  ASSERT_FALSE(root.ok());
+  EXPECT_EQ(root.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(
+      absl::string_view(root.status().message()).find("invalid YAML: ") !=
+      absl::string_view::npos)
+      << root.status();
+}
+
+TEST(YamlReaderTest, EntriesKeepDocumentOrderAndLines) {
+  const std::string text = "b: 1\na: 2\n";
+  YamlReader reader(text, "f.yml");
+  std::vector<YamlEntry> entries = TopEntries(reader);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].name, "b");
+  EXPECT_EQ(entries[0].key_line, 1);
+  EXPECT_EQ(entries[1].name, "a");
+  EXPECT_EQ(entries[1].key_line, 2);
+}
+
+TEST(YamlReaderTest, EntriesRejectRepeatedField) {
+  const std::string text = "a: 1\na: 2\n";
+  YamlReader reader(text, "f.yml");
+  absl::StatusOr<YAML::Node> root = reader.ParseRoot();
+  ASSERT_TRUE(root.ok()) << root.status();
+  absl::StatusOr<std::vector<YamlEntry>> entries =
+      reader.Entries(*root, YamlMapKind::kStruct, "config");
+  ASSERT_FALSE(entries.ok());
+  EXPECT_EQ(entries.status().message(),
+            "f.yml:2: field a already set in config");
+}
+
+TEST(YamlReaderTest, EntriesRejectRepeatedLabel) {
+  const std::string text = "a: 1\na: 2\n";
+  YamlReader reader(text, "f.yml");
+  absl::StatusOr<YAML::Node> root = reader.ParseRoot();
+  ASSERT_TRUE(root.ok()) << root.status();
+  absl::StatusOr<std::vector<YamlEntry>> entries =
+      reader.Entries(*root, YamlMapKind::kLabels, "external_labels");
+  ASSERT_FALSE(entries.ok());
+  EXPECT_EQ(entries.status().message(),
+            "f.yml:2: label \"a\" already set in external_labels");
+}
+
+TEST(YamlReaderTest, MergeKeyIsOverriddenByExplicitField) {
+  const std::string text =
+      "base: &base {x: 1, y: 2}\n"
+      "item:\n"
+      "  <<: *base\n"
+      "  y: 3\n";
+  YamlReader reader(text, "f.yml");
+  std::vector<YamlEntry> top = TopEntries(reader);
+  ASSERT_EQ(top.size(), 2u);
+  absl::StatusOr<std::vector<YamlEntry>> item =
+      reader.StructEntries(top[1], "item");
+  ASSERT_TRUE(item.ok()) << item.status();
+  std::map<std::string, std::string> values;
+  for (const YamlEntry& e : *item) {
+    absl::StatusOr<std::string> v = reader.String(e);
+    ASSERT_TRUE(v.ok()) << v.status();
+    values[e.name] = *v;
+  }
+  EXPECT_EQ(values,
+            (std::map<std::string, std::string>{{"x", "1"}, {"y", "3"}}));
+}
+
+TEST(YamlReaderTest, MergeOfScalarIsAnError) {
+  const std::string text = "<<: 1\n";
+  YamlReader reader(text, "f.yml");
+  absl::StatusOr<YAML::Node> root = reader.ParseRoot();
+  ASSERT_TRUE(root.ok()) << root.status();
+  absl::StatusOr<std::vector<YamlEntry>> entries =
+      reader.Entries(*root, YamlMapKind::kStruct, "config");
+  ASSERT_FALSE(entries.ok());
+  EXPECT_EQ(entries.status().message(),
+            "f.yml:1: map merge requires map or sequence of maps as the "
+            "value");
+}
+
+TEST(YamlReaderTest, UnknownFieldIsNotFound) {
+  const std::string text = "nope: 1\n";
+  YamlReader reader(text, "f.yml");
+  std::vector<YamlEntry> entries = TopEntries(reader);
+  ASSERT_EQ(entries.size(), 1u);
+  absl::Status s =
+      reader.UnknownOrUnsupported(entries[0], "config", /*unsupported=*/false);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "f.yml:1: field nope not found in config");
+}
+
+TEST(YamlReaderTest, UnsupportedFieldIsAcceptedOnlyWhenEmpty) {
+  const std::string text = "empty: []\nset: [1]\n";
+  YamlReader reader(text, "f.yml");
+  std::vector<YamlEntry> entries = TopEntries(reader);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_TRUE(
+      reader.UnknownOrUnsupported(entries[0], "config", /*unsupported=*/true)
+          .ok());
+  absl::Status s =
+      reader.UnknownOrUnsupported(entries[1], "config", /*unsupported=*/true);
+  EXPECT_EQ(s.message(),
+            "f.yml:2: field set in config is not supported by fedgate yet");
+}
+
+TEST(YamlReaderTest, TypedReadersReadScalars) {
+  const std::string text =
+      "s: text\n"
+      "b: yes\n"
+      "d: 1m30s\n"
+      "i: 53\n"
+      "u: 0x10\n"
+      "size: 1KiB512B\n"
+      "list: [a, b]\n"
+      "null_string:\n";
+  YamlReader reader(text, "f.yml");
+  std::vector<YamlEntry> e = TopEntries(reader);
+  ASSERT_EQ(e.size(), 8u);
+
+  absl::StatusOr<std::string> s = reader.String(e[0]);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(*s, "text");
+  absl::StatusOr<bool> b = reader.Bool(e[1]);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_TRUE(*b);
+  absl::StatusOr<absl::Duration> d = reader.Duration(e[2]);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(*d, absl::Seconds(90));
+  absl::StatusOr<int> i = reader.Int(e[3]);
+  ASSERT_TRUE(i.ok()) << i.status();
+  EXPECT_EQ(*i, 53);
+  absl::StatusOr<uint64_t> u = reader.Uint64(e[4]);
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(*u, 16u);
+  absl::StatusOr<int64_t> size = reader.ByteSize(e[5]);
+  ASSERT_TRUE(size.ok()) << size.status();
+  EXPECT_EQ(*size, 1536);
+  absl::StatusOr<std::vector<std::string>> list = reader.Strings(e[6]);
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(*list, (std::vector<std::string>{"a", "b"}));
+  absl::StatusOr<std::string> null_string = reader.String(e[7]);
+  ASSERT_TRUE(null_string.ok()) << null_string.status();
+  EXPECT_EQ(*null_string, "");
+}
+
+TEST(YamlReaderTest, TypedReadersUseYamlV2Wording) {
+  const std::string text =
+      "b: \"true\"\n"
+      "i: [1]\n"
+      "u: -1\n"
+      "s: {a: 1}\n";
+  YamlReader reader(text, "f.yml");
+  std::vector<YamlEntry> e = TopEntries(reader);
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_EQ(reader.Bool(e[0]).status().message(),
+            "f.yml:1: field b: cannot unmarshal !!str `true` into bool");
+  EXPECT_EQ(reader.Int(e[1]).status().message(),
+            "f.yml:2: field i: cannot unmarshal !!seq into int");
+  EXPECT_EQ(reader.Uint64(e[2], "uint").status().message(),
+            "f.yml:3: field u: cannot unmarshal !!str `-1` into uint");
+  EXPECT_EQ(reader.String(e[3]).status().message(),
+            "f.yml:4: field s: cannot unmarshal !!map into string");
+}
+
+TEST(YamlReaderTest, LabelSetRejectsInvalidLabelName) {
+  const std::string text = "labels:\n  ok: a\n  1x: b\n";
+  YamlReader reader(text, "f.yml");
+  std::vector<YamlEntry> e = TopEntries(reader);
+  ASSERT_EQ(e.size(), 1u);
+  absl::StatusOr<std::map<std::string, std::string>> labels =
+      reader.LabelSet(e[0]);
+  ASSERT_FALSE(labels.ok());
+  EXPECT_EQ(labels.status().message(),
+            "f.yml:3: \"1x\" is not a valid label name");
+}
+
+TEST(YamlReaderTest, ParamsReadListsOfValues) {
+  const std::string text = "params:\n  module: [http_2xx, tcp]\n  empty:\n";
+  YamlReader reader(text, "f.yml");
+  std::vector<YamlEntry> e = TopEntries(reader);
+  ASSERT_EQ(e.size(), 1u);
+  absl::StatusOr<std::map<std::string, std::vector<std::string>>> params =
+      reader.Params(e[0]);
+  ASSERT_TRUE(params.ok()) << params.status();
+  EXPECT_EQ(*params, (std::map<std::string, std::vector<std::string>>{
+                         {"empty", {}}, {"module", {"http_2xx", "tcp"}}}));
+}
+
+TEST(YamlReaderTest, StructListItemsGivesEachItemWithItsLine) {
+  const std::string text =
+      "items:\n"
+      "  - a: 1\n"
+      "  - b: 2\n"
+      "    c: 3\n";
+  YamlReader reader(text, "f.yml");
+  std::vector<YamlEntry> e = TopEntries(reader);
+  ASSERT_EQ(e.size(), 1u);
+  absl::StatusOr<std::vector<YamlListItem>> items =
+      reader.StructListItems(e[0], "item");
+  ASSERT_TRUE(items.ok()) << items.status();
+  ASSERT_EQ(items->size(), 2u);
+  EXPECT_EQ((*items)[0].line, 2);
+  ASSERT_EQ((*items)[0].entries.size(), 1u);
+  EXPECT_EQ((*items)[0].entries[0].name, "a");
+  EXPECT_EQ((*items)[1].line, 3);
+  EXPECT_EQ((*items)[1].entries.size(), 2u);
+}
+
+TEST(YamlReaderTest, StructListItemsRejectsNullAndScalarItems) {
+  const std::string text =
+      "items:\n"
+      "  -\n"
+      "others:\n"
+      "  - x\n";
+  YamlReader reader(text, "f.yml");
+  std::vector<YamlEntry> e = TopEntries(reader);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(reader.StructListItems(e[0], "item").status().message(),
+            "f.yml:2: empty or null section in items");
+  EXPECT_EQ(reader.StructListItems(e[1], "other").status().message(),
+            "f.yml:4: cannot unmarshal !!str `x` into other");
+}
+
+TEST(YamlReaderTest, NullValueIsBlamedOnItsKeyLine) {
+  const std::string text = "a:\n\n\nb: 1\n";
+  YamlReader reader(text, "f.yml");
+  std::vector<YamlEntry> e = TopEntries(reader);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(reader.ValueLine(e[0]), 1);
+}
+
+TEST(YamlReaderTest, ResolvePathJoinsTheConfigDirectory) {
+  const YamlReader reader("", "/etc/fedgate/fedgate.yml");
+  EXPECT_EQ(reader.ResolvePath("ca.pem"), "/etc/fedgate/ca.pem");
+  EXPECT_EQ(reader.ResolvePath("/abs/ca.pem"), "/abs/ca.pem");
+  EXPECT_EQ(reader.ResolvePath(""), "");
+  const YamlReader bare("", "fedgate.yml");
+  EXPECT_EQ(bare.ResolvePath("ca.pem"), "ca.pem");
+}
+
+}  // namespace
+}  // namespace fedgate
