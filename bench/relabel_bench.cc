@@ -30,38 +30,28 @@ namespace {
 
 constexpr int kSeries = 2000;
 
-RelabelConfig Rule(RelabelAction action, std::vector<std::string> sources,
-                   std::string regex, std::string target = "",
-                   std::string replacement = "$1", uint64_t modulus = 0) {
-  RelabelConfig config;
-  config.action = action;
-  config.source_labels = std::move(sources);
-  config.regex = std::move(regex);
-  config.target_label = std::move(target);
-  config.replacement = std::move(replacement);
-  config.modulus = modulus;
-  return config;
-}
-
 // A chain of the kind users copy from Prometheus configs: drop noisy
 // families, strip high-cardinality labels, derive labels with groups,
 // shard, normalise case.
 std::vector<RelabelConfig> TenRules() {
   using A = RelabelAction;
   return {
-      Rule(A::kDrop, {"__name__"}, "go_gc_.*|process_.*"),
-      Rule(A::kLabelDrop, {}, "pod_template_hash|controller_revision_hash"),
-      Rule(A::kReplace, {"status_code"}, "(\\d)\\d\\d", "status_class",
-           "${1}xx"),
-      Rule(A::kReplace, {"authority"}, "([^.]+)\\.([^.]+)\\.svc.*", "dst",
-           "$2/$1"),
-      Rule(A::kLabelMap, {}, "label_(.+)", "", "k8s_$1"),
-      Rule(A::kHashMod, {"pod"}, "(.*)", "shard", "$1", 4),
-      Rule(A::kLowercase, {"direction"}, "(.*)", "direction"),
-      Rule(A::kReplace, {"namespace", "pod"}, "(.*);(.*)", "workload", "$1/$2"),
-      Rule(A::kDrop, {"le"}, "0\\.001|0\\.002"),
-      Rule(A::kKeep, {"__name__"},
-           "request_total|response_total|response_latency_ms_.*|tcp_.*"),
+      MakeRelabelConfig(A::kDrop, {"__name__"}, "go_gc_.*|process_.*"),
+      MakeRelabelConfig(A::kLabelDrop, {},
+                        "pod_template_hash|controller_revision_hash"),
+      MakeRelabelConfig(A::kReplace, {"status_code"}, "(\\d)\\d\\d",
+                        "status_class", "${1}xx"),
+      MakeRelabelConfig(A::kReplace, {"authority"}, "([^.]+)\\.([^.]+)\\.svc.*",
+                        "dst", "$2/$1"),
+      MakeRelabelConfig(A::kLabelMap, {}, "label_(.+)", "", "k8s_$1"),
+      MakeRelabelConfig(A::kHashMod, {"pod"}, "(.*)", "shard", "$1", ";", 4),
+      MakeRelabelConfig(A::kLowercase, {"direction"}, "(.*)", "direction"),
+      MakeRelabelConfig(A::kReplace, {"namespace", "pod"}, "(.*);(.*)",
+                        "workload", "$1/$2"),
+      MakeRelabelConfig(A::kDrop, {"le"}, "0\\.001|0\\.002"),
+      MakeRelabelConfig(
+          A::kKeep, {"__name__"},
+          "request_total|response_total|response_latency_ms_.*|tcp_.*"),
   };
 }
 

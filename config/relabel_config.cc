@@ -1,6 +1,8 @@
 #include "config/relabel_config.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -49,6 +51,22 @@ absl::StatusOr<RelabelAction> ParseRelabelAction(absl::string_view name) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown relabel action ", GoQuote(name)));
+}
+
+RelabelConfig MakeRelabelConfig(RelabelAction action,
+                                std::vector<std::string> source_labels,
+                                std::string regex, std::string target_label,
+                                std::string replacement, std::string separator,
+                                uint64_t modulus) {
+  RelabelConfig config;
+  config.action = action;
+  config.source_labels = std::move(source_labels);
+  config.regex = std::move(regex);
+  config.target_label = std::move(target_label);
+  config.replacement = std::move(replacement);
+  config.separator = std::move(separator);
+  config.modulus = modulus;
+  return config;
 }
 
 std::string AnchoredRelabelRegex(absl::string_view regex) {

@@ -73,6 +73,16 @@ struct RelabelConfig {
 };
 
 // Returns the pattern Prometheus 2.42 compiles for `regex`: `^(?:regex)$`.
+// Builds a rule in code the way a config file writes one: the fields a rule
+// sets, every other one at its default. For tests, benchmarks and the demo.
+RelabelConfig MakeRelabelConfig(RelabelAction action,
+                                std::vector<std::string> source_labels,
+                                std::string regex = "(.*)",
+                                std::string target_label = "",
+                                std::string replacement = "$1",
+                                std::string separator = ";",
+                                uint64_t modulus = 0);
+
 std::string AnchoredRelabelRegex(absl::string_view regex);
 
 // Returns OK if AnchoredRelabelRegex(regex) compiles, else InvalidArgument

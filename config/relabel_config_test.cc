@@ -127,5 +127,20 @@ TEST(RelabelConfigTest, ChecksTargetLabelTemplates) {
   }
 }
 
+TEST(RelabelConfigTest, MakeRelabelConfigKeepsTheDefaultsOfTheFieldsNotGiven) {
+  RelabelConfig rule = MakeRelabelConfig(RelabelAction::kKeep, {"job"}, "node");
+  RelabelConfig expected;
+  expected.action = RelabelAction::kKeep;
+  expected.source_labels = {"job"};
+  expected.regex = "node";
+  EXPECT_EQ(rule, expected);
+  EXPECT_EQ(rule.separator, ";");
+  EXPECT_EQ(rule.replacement, "$1");
+  EXPECT_EQ(MakeRelabelConfig(RelabelAction::kHashMod, {"a"}, "(.*)", "s", "$1",
+                              "/", 3)
+                .modulus,
+            3u);
+}
+
 }  // namespace
 }  // namespace fedgate

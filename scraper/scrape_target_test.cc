@@ -160,30 +160,20 @@ TEST(ScrapeTargetTest, KeepsDiscoveredLabelsWithConfigDefaults) {
                     {"job", "node"}}));
 }
 
-RelabelConfig Relabel(RelabelAction action, std::vector<std::string> sources,
-                      std::string regex, std::string target = "",
-                      std::string replacement = "$1", uint64_t modulus = 0) {
-  RelabelConfig config;
-  config.action = action;
-  config.source_labels = std::move(sources);
-  config.regex = std::move(regex);
-  config.target_label = std::move(target);
-  config.replacement = std::move(replacement);
-  config.modulus = modulus;
-  return config;
-}
-
 TEST(ScrapeTargetTest, AppliesRelabelConfigsBeforeTheAddressSteps) {
   ScrapeConfig config = NodeJob();
   config.relabel_configs = {
       // Sees the address before the default port is added (2.42).
-      Relabel(RelabelAction::kHashMod, {"__address__"}, "(.*)", "__tmp_shard",
-              "$1", 7),
-      Relabel(RelabelAction::kReplace, {"__tmp_shard"}, "(.*)", "shard"),
-      Relabel(RelabelAction::kLabelMap, {}, "__meta_(.+)", "", "meta_$1"),
-      Relabel(RelabelAction::kUppercase, {"job"}, "(.*)", "job_upper"),
-      Relabel(RelabelAction::kReplace, {"__meta_path"}, "(.*)",
-              "__metrics_path__"),
+      MakeRelabelConfig(RelabelAction::kHashMod, {"__address__"}, "(.*)",
+                        "__tmp_shard", "$1", ";", 7),
+      MakeRelabelConfig(RelabelAction::kReplace, {"__tmp_shard"}, "(.*)",
+                        "shard"),
+      MakeRelabelConfig(RelabelAction::kLabelMap, {}, "__meta_(.+)", "",
+                        "meta_$1"),
+      MakeRelabelConfig(RelabelAction::kUppercase, {"job"}, "(.*)",
+                        "job_upper"),
+      MakeRelabelConfig(RelabelAction::kReplace, {"__meta_path"}, "(.*)",
+                        "__metrics_path__"),
   };
   absl::StatusOr<ScrapeTarget> target =
       ScrapeTarget::Create(Labels({{"__address__", "10.0.0.1"},
@@ -226,9 +216,10 @@ TEST(ScrapeTargetTest, ParamsBecomeLabelsAndTheUrlQuery) {
 
   // Relabeling changes the first value and can add parameters.
   config.relabel_configs = {
-      Relabel(RelabelAction::kReplace, {}, "(.*)", "__param_module", "snmp"),
-      Relabel(RelabelAction::kReplace, {"__address__"}, "(.*)", "__param_extra",
-              "$1"),
+      MakeRelabelConfig(RelabelAction::kReplace, {}, "(.*)", "__param_module",
+                        "snmp"),
+      MakeRelabelConfig(RelabelAction::kReplace, {"__address__"}, "(.*)",
+                        "__param_extra", "$1"),
   };
   target = ScrapeTarget::Create(Labels({{"__address__", "h:1"}}), config);
   ASSERT_TRUE(target.ok()) << target.status();
@@ -239,8 +230,8 @@ TEST(ScrapeTargetTest, ParamsBecomeLabelsAndTheUrlQuery) {
 
 TEST(ScrapeTargetTest, RelabelConfigsCanDropATarget) {
   ScrapeConfig config = NodeJob();
-  config.relabel_configs = {
-      Relabel(RelabelAction::kKeep, {"__meta_namespace"}, "kube-system")};
+  config.relabel_configs = {MakeRelabelConfig(
+      RelabelAction::kKeep, {"__meta_namespace"}, "kube-system")};
   absl::StatusOr<ScrapeTarget> target = ScrapeTarget::Create(
       Labels({{"__address__", "a:1"}, {"__meta_namespace", "default"}}),
       config);
@@ -253,15 +244,16 @@ TEST(ScrapeTargetTest, RelabelConfigsCanDropATarget) {
 
 TEST(ScrapeTargetTest, RelabeledAddressIsCheckedAfterRelabeling) {
   ScrapeConfig config = NodeJob();
-  config.relabel_configs = {Relabel(RelabelAction::kReplace, {"__address__"},
-                                    "http://([^/]+)/.*", "__address__")};
+  config.relabel_configs = {
+      MakeRelabelConfig(RelabelAction::kReplace, {"__address__"},
+                        "http://([^/]+)/.*", "__address__")};
   absl::StatusOr<ScrapeTarget> fixed = ScrapeTarget::Create(
       Labels({{"__address__", "http://h:9/metrics"}}), config);
   ASSERT_TRUE(fixed.ok()) << fixed.status();
   EXPECT_EQ(fixed->url(), "http://h:9/metrics");
 
   config.relabel_configs = {
-      Relabel(RelabelAction::kLabelDrop, {}, "__address__")};
+      MakeRelabelConfig(RelabelAction::kLabelDrop, {}, "__address__")};
   absl::StatusOr<ScrapeTarget> none =
       ScrapeTarget::Create(Labels({{"__address__", "h:9"}}), config);
   EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
