@@ -26,4 +26,22 @@ std::string GzipBomb() {
   return bomb;
 }
 
+std::string Inflate(absl::string_view data, int window_bits) {
+  z_stream s{};
+  if (inflateInit2(&s, window_bits) != Z_OK) return "";
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  s.avail_in = static_cast<uInt>(data.size());
+  std::string out;
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    char buf[16384];
+    s.next_out = reinterpret_cast<Bytef*>(buf);
+    s.avail_out = sizeof(buf);
+    rc = inflate(&s, Z_NO_FLUSH);
+    out.append(buf, sizeof(buf) - s.avail_out);
+  }
+  inflateEnd(&s);
+  return out;
+}
+
 }  // namespace fedgate

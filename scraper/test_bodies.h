@@ -1,7 +1,8 @@
 // scraper/test_bodies.h
 //
-// Test-only scrape bodies that are costly to write by hand, shared by the
-// HTTP client's tests and the end-to-end fault tests.
+// Test-only bodies: scrape bodies that are costly to write by hand, shared by
+// the HTTP client's tests and the end-to-end fault tests, and the inflating of
+// compressed answers for the tests that check them.
 //
 // Thread-safety: pure functions; thread-safe.
 
@@ -10,11 +11,18 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 namespace fedgate {
 
 // Returns ~1 MiB of gzip (one member, RFC 1952) that inflates to 1 GiB of
 // zero bytes: a gzip bomb, made in a loop so that the 1 GiB never exists.
 std::string GzipBomb();
+
+// Inflates `data` with zlib's `window_bits` (31: gzip, 15: zlib/deflate,
+// -15: raw deflate). Returns what inflated before the first error, so a
+// corrupt or truncated stream shows as a short or empty result.
+std::string Inflate(absl::string_view data, int window_bits);
 
 }  // namespace fedgate
 

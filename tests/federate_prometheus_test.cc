@@ -13,7 +13,6 @@
 // Prometheus's own parser in (1)).
 
 #include <httplib.h>
-#include <zlib.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -31,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "scraper/test_bodies.h"
 #include "tests/subprocess.h"
 #include "tests/test_processes.h"
 
@@ -191,24 +191,6 @@ std::string FederatePath(const std::vector<std::string>& matches) {
   httplib::Params params;
   for (const std::string& m : matches) params.emplace("match[]", m);
   return "/federate?" + httplib::detail::params_to_query_str(params);
-}
-
-std::string Inflate(const std::string& data, int window_bits) {
-  z_stream s{};
-  if (inflateInit2(&s, window_bits) != Z_OK) return "";
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  s.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    char buf[16384];
-    s.next_out = reinterpret_cast<Bytef*>(buf);
-    s.avail_out = sizeof(buf);
-    rc = inflate(&s, Z_NO_FLUSH);
-    out.append(buf, sizeof(buf) - s.avail_out);
-  }
-  inflateEnd(&s);
-  return rc == Z_STREAM_END ? out : "";
 }
 
 std::string ScrapeConfig(const std::string& node, const std::string& proxy) {

@@ -7,29 +7,10 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "scraper/test_bodies.h"
 
 namespace fedgate {
 namespace {
-
-// Inflates `data` with `window_bits` (31: gzip only, 15: zlib only).
-std::string Inflate(const std::string& data, int window_bits) {
-  z_stream s{};
-  EXPECT_EQ(inflateInit2(&s, window_bits), Z_OK);
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  s.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    char buf[16384];
-    s.next_out = reinterpret_cast<Bytef*>(buf);
-    s.avail_out = sizeof(buf);
-    rc = inflate(&s, Z_NO_FLUSH);
-    out.append(buf, sizeof(buf) - s.avail_out);
-  }
-  EXPECT_EQ(rc, Z_STREAM_END);
-  inflateEnd(&s);
-  return out;
-}
 
 TEST(ResponseCompressionTest, ChunksRoundTripInBothFormats) {
   std::string input;
