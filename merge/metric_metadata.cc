@@ -5,40 +5,66 @@
 
 namespace fedgate {
 
-absl::string_view TextTypeName(MetricType type) {
-  switch (type) {
-    case MetricType::kCounter:
-      return "counter";
-    case MetricType::kGauge:
-      return "gauge";
-    case MetricType::kHistogram:
-    case MetricType::kGaugeHistogram:
-      return "histogram";
-    case MetricType::kSummary:
-      return "summary";
-    case MetricType::kUntyped:
-    case MetricType::kInfo:
-    case MetricType::kStateset:
-      return "untyped";
+namespace {
+
+// Every type with its spelling in each format. Parsing takes the first row
+// with the word, so the types a format can name come before those it folds
+// (histogram before gaugehistogram, untyped before info and stateset).
+struct MetricTypeSpelling {
+  MetricType type;
+  absl::string_view text;
+  absl::string_view openmetrics;
+};
+
+constexpr MetricTypeSpelling kSpellings[] = {
+    {MetricType::kCounter, "counter", "counter"},
+    {MetricType::kGauge, "gauge", "gauge"},
+    {MetricType::kHistogram, "histogram", "histogram"},
+    {MetricType::kGaugeHistogram, "histogram", "gaugehistogram"},
+    {MetricType::kSummary, "summary", "summary"},
+    {MetricType::kUntyped, "untyped", "unknown"},
+    {MetricType::kInfo, "untyped", "info"},
+    {MetricType::kStateset, "untyped", "stateset"},
+};
+
+constexpr size_t kUntypedRow = 5;
+static_assert(kSpellings[kUntypedRow].type == MetricType::kUntyped);
+
+const MetricTypeSpelling& SpellingOf(MetricType type) {
+  for (const MetricTypeSpelling& s : kSpellings) {
+    if (s.type == type) return s;
   }
-  return "untyped";
+  return kSpellings[kUntypedRow];  // Not reached for a valid MetricType.
+}
+
+bool ParseTypeName(absl::string_view word,
+                   absl::string_view MetricTypeSpelling::*format,
+                   MetricType* type) {
+  for (const MetricTypeSpelling& s : kSpellings) {
+    if (s.*format == word) {
+      *type = s.type;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::string_view TextTypeName(MetricType type) {
+  return SpellingOf(type).text;
 }
 
 bool ParseTextTypeName(absl::string_view word, MetricType* type) {
-  if (word == "counter") {
-    *type = MetricType::kCounter;
-  } else if (word == "gauge") {
-    *type = MetricType::kGauge;
-  } else if (word == "histogram") {
-    *type = MetricType::kHistogram;
-  } else if (word == "summary") {
-    *type = MetricType::kSummary;
-  } else if (word == "untyped") {
-    *type = MetricType::kUntyped;
-  } else {
-    return false;
-  }
-  return true;
+  return ParseTypeName(word, &MetricTypeSpelling::text, type);
+}
+
+absl::string_view OpenMetricsTypeName(MetricType type) {
+  return SpellingOf(type).openmetrics;
+}
+
+bool ParseOpenMetricsTypeName(absl::string_view word, MetricType* type) {
+  return ParseTypeName(word, &MetricTypeSpelling::openmetrics, type);
 }
 
 FamilyMetadataList::FamilyMetadataList(std::vector<FamilyMetadata> families)

@@ -45,6 +45,13 @@ absl::string_view TextTypeName(MetricType type);
 // Parses a text-format TYPE word; returns false for an unknown word.
 bool ParseTextTypeName(absl::string_view word, MetricType* type);
 
+// Returns the OpenMetrics 1.0 spelling (`counter`, `gaugehistogram`, `info`,
+// `stateset`, `unknown` for untyped, ...).
+absl::string_view OpenMetricsTypeName(MetricType type);
+
+// Parses an OpenMetrics TYPE word; returns false for an unknown word.
+bool ParseOpenMetricsTypeName(absl::string_view word, MetricType* type);
+
 struct FamilyMetadata {
   std::string name;  // The family name (without _bucket/_sum/_count...).
   MetricType type = MetricType::kUntyped;

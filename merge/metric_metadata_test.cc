@@ -93,6 +93,30 @@ std::vector<FamilyMetadata> Contents(const FamilyMetadataList& list) {
   return std::vector<FamilyMetadata>(list.begin(), list.end());
 }
 
+TEST(MetricMetadataTest, OpenMetricsTypeNamesRoundTrip) {
+  const std::pair<MetricType, absl::string_view> kCases[] = {
+      {MetricType::kCounter, "counter"},
+      {MetricType::kGauge, "gauge"},
+      {MetricType::kHistogram, "histogram"},
+      {MetricType::kGaugeHistogram, "gaugehistogram"},
+      {MetricType::kSummary, "summary"},
+      {MetricType::kInfo, "info"},
+      {MetricType::kStateset, "stateset"},
+      {MetricType::kUntyped, "unknown"},
+  };
+  for (const auto& [type, word] : kCases) {
+    EXPECT_EQ(OpenMetricsTypeName(type), word);
+    MetricType parsed = MetricType::kCounter;
+    ASSERT_TRUE(ParseOpenMetricsTypeName(word, &parsed)) << word;
+    EXPECT_EQ(parsed, type) << word;
+  }
+  MetricType parsed;
+  EXPECT_FALSE(ParseOpenMetricsTypeName("untyped", &parsed));
+  EXPECT_FALSE(ParseOpenMetricsTypeName("Counter", &parsed));
+  EXPECT_FALSE(ParseTextTypeName("unknown", &parsed));
+  EXPECT_FALSE(ParseTextTypeName("gaugehistogram", &parsed));
+}
+
 TEST(FamilyMetadataBuilderTest, SharesThePreviousListWhenNothingChanged) {
   const std::vector<MetadataEntry> scrape = {
       {MetadataEntry::kHelp, "a", MetricType::kUntyped, "A things."},

@@ -165,28 +165,6 @@ bool FitsType(const FamilyView& family, absl::string_view* short_name) {
   return false;
 }
 
-absl::string_view OpenMetricsTypeName(MetricType type) {
-  switch (type) {
-    case MetricType::kCounter:
-      return "counter";
-    case MetricType::kGauge:
-      return "gauge";
-    case MetricType::kHistogram:
-      return "histogram";
-    case MetricType::kGaugeHistogram:
-      return "gaugehistogram";
-    case MetricType::kSummary:
-      return "summary";
-    case MetricType::kInfo:
-      return "info";
-    case MetricType::kStateset:
-      return "stateset";
-    case MetricType::kUntyped:
-      return "unknown";
-  }
-  return "unknown";
-}
-
 // Appends the HELP, TYPE and UNIT lines of a family named `name`.
 void AppendMetadata(absl::string_view name, absl::string_view type,
                     const FamilyMetadata* metadata, std::string* out) {
