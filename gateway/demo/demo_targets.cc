@@ -15,7 +15,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "gateway/writers/text_writer.h"
 #include "merge/float_format.h"
+#include "merge/interned_labels.h"
 
 namespace fedgate {
 namespace {
@@ -65,28 +67,10 @@ using LabelPairs =
 // an empty list.
 void AppendLabels(LabelPairs labels, std::string* out) {
   if (labels.size() == 0) return;
-  out->push_back('{');
   bool first = true;
   for (const auto& [name, value] : labels) {
-    if (!first) out->push_back(',');
+    AppendLabelPair(LabelView(name, value), first, out);
     first = false;
-    absl::StrAppend(out, name, "=\"");
-    for (char c : value) {
-      switch (c) {
-        case '\\':
-          out->append("\\\\");
-          break;
-        case '"':
-          out->append("\\\"");
-          break;
-        case '\n':
-          out->append("\\n");
-          break;
-        default:
-          out->push_back(c);
-      }
-    }
-    out->push_back('"');
   }
   out->push_back('}');
 }

@@ -15,33 +15,6 @@
 namespace fedgate {
 namespace {
 
-// Appends `text`, escaping `\`, `"` and line feed (OpenMetrics label values
-// and HELP alike).
-void AppendEscaped(absl::string_view text, std::string* out) {
-  const char* run = text.data();
-  const char* const end = text.data() + text.size();
-  for (const char* p = run; p < end; ++p) {
-    const char* escaped;
-    switch (*p) {
-      case '\\':
-        escaped = "\\\\";
-        break;
-      case '\n':
-        escaped = "\\n";
-        break;
-      case '"':
-        escaped = "\\\"";
-        break;
-      default:
-        continue;
-    }
-    out->append(run, p - run);
-    out->append(escaped, 2);
-    run = p + 1;
-  }
-  out->append(run, end - run);
-}
-
 void AppendUint(uint64_t v, std::string* out) {
   char buf[24];
   const std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), v);
@@ -172,7 +145,7 @@ void AppendMetadata(absl::string_view name, absl::string_view type,
     out->append("# HELP ");
     out->append(name.data(), name.size());
     out->push_back(' ');
-    AppendEscaped(metadata->help, out);
+    AppendEscapedText(metadata->help, /*escape_quotes=*/true, out);
     out->push_back('\n');
   }
   out->append("# TYPE ");

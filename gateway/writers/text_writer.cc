@@ -24,30 +24,6 @@ void Reserve(size_t n, std::string* out) {
   }
 }
 
-// Appends HELP text, escaping `\` and line feed. Runs without escapes are
-// copied in one append.
-void AppendHelpEscaped(absl::string_view text, std::string* out) {
-  const char* run = text.data();
-  const char* const end = text.data() + text.size();
-  for (const char* p = run; p < end; ++p) {
-    const char* escaped;
-    switch (*p) {
-      case '\\':
-        escaped = "\\\\";
-        break;
-      case '\n':
-        escaped = "\\n";
-        break;
-      default:
-        continue;
-    }
-    out->append(run, p - run);
-    out->append(escaped, 2);
-    run = p + 1;
-  }
-  out->append(run, end - run);
-}
-
 // `L` is a Label or a LabelView.
 template <typename L>
 bool IsWritten(const L& label) {
@@ -94,6 +70,28 @@ char* CopyLabel(LabelView label, bool first, char* p) {
 }
 }  // namespace
 
+void AppendEscapedText(absl::string_view text, bool escape_quotes,
+                       std::string* out) {
+  const char* run = text.data();
+  const char* const end = text.data() + text.size();
+  for (const char* p = run; p < end; ++p) {
+    const char* escaped;
+    if (*p == '\\') {
+      escaped = "\\\\";
+    } else if (*p == '\n') {
+      escaped = "\\n";
+    } else if (*p == '"' && escape_quotes) {
+      escaped = "\\\"";
+    } else {
+      continue;
+    }
+    out->append(run, p - run);
+    out->append(escaped, 2);
+    run = p + 1;
+  }
+  out->append(run, end - run);
+}
+
 void AppendLabelPair(LabelView label, bool first, std::string* out) {
   // A value that may need escapes is counted at twice its size.
   const size_t start = out->size();
@@ -112,7 +110,7 @@ void AppendHelpLine(absl::string_view family, absl::string_view help,
   out->append("# HELP ", 7);
   out->append(family.data(), family.size());
   out->push_back(' ');
-  AppendHelpEscaped(help, out);
+  AppendEscapedText(help, /*escape_quotes=*/false, out);
   out->push_back('\n');
 }
 

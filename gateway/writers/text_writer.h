@@ -45,6 +45,12 @@ void AppendTypeLine(absl::string_view family, MetricType type,
 // filtered by the caller; this is how `instance=""` is written). No braces
 // when no label is written. Label values escape `\`, `"` and line feed;
 // `value` is formatted by `AppendGoFloat`.
+// Appends `text` with the text formats' escapes: `\` and line feed, and `"`
+// when `escape_quotes` (label values; OpenMetrics HELP). Text 0.0.4 HELP
+// leaves `"` as it is. Runs without escapes are copied in one append.
+void AppendEscapedText(absl::string_view text, bool escape_quotes,
+                       std::string* out);
+
 // Appends `{name="value"` (`first`) or `,name="value"`, the value escaped as
 // both text 0.0.4 and OpenMetrics escape label values (`\`, `"`, line feed);
 // a value known to be plain (LabelView::plain) is copied as it is.

@@ -24,6 +24,18 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+TEST(TextWriterTest, AppendEscapedTextEscapesQuotesOnlyWhenAsked) {
+  std::string help;
+  AppendEscapedText("a\\b\n\"c\"", /*escape_quotes=*/false, &help);
+  EXPECT_EQ(help, "a\\\\b\\n\"c\"");
+  std::string value = "x=";
+  AppendEscapedText("a\\b\n\"c\"", /*escape_quotes=*/true, &value);
+  EXPECT_EQ(value, "x=a\\\\b\\n\\\"c\\\"");
+  std::string plain;
+  AppendEscapedText("plain text", /*escape_quotes=*/true, &plain);
+  EXPECT_EQ(plain, "plain text");
+}
+
 TEST(TextWriterTest, HelpLineEscapesOnlyBackslashAndLineFeed) {
   struct HelpCase {
     const char* name;
