@@ -216,15 +216,15 @@ absl::StatusOr<Config> ParseConfigDocument(absl::string_view yaml,
     if (field.name == "global") {
       s = ParseGlobal(reader, field, &config.global);
     } else if (field.name == "scrape_configs") {
-      absl::StatusOr<std::vector<ParsedScrapeConfig>> parsed =
-          ParseScrapeConfigs(reader, field);
-      if (!parsed.ok()) return parsed.status();
-      scrape_configs = *std::move(parsed);
+      if (absl::Status s =
+              Store(ParseScrapeConfigs(reader, field), &scrape_configs);
+          !s.ok())
+        return s;
     } else if (field.name == "dedup_groups") {
-      absl::StatusOr<std::vector<DedupGroupConfig>> groups =
-          ParseDedupGroups(reader, field);
-      if (!groups.ok()) return groups.status();
-      config.dedup_groups = *std::move(groups);
+      if (absl::Status s =
+              Store(ParseDedupGroups(reader, field), &config.dedup_groups);
+          !s.ok())
+        return s;
     } else {
       s = reader.UnknownOrUnsupported(
           field, "config",

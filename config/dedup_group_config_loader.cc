@@ -40,38 +40,38 @@ absl::StatusOr<std::vector<DedupGroupConfig>> ParseDedupGroups(
     };
     for (const YamlEntry& field : fields) {
       if (field.name == "name") {
-        absl::StatusOr<std::string> v = reader.String(field);
-        if (!v.ok()) return v.status();
-        group.name = *std::move(v);
+        if (absl::Status s = Store(reader.String(field), &group.name); !s.ok())
+          return s;
       } else if (field.name == "job_names") {
-        absl::StatusOr<std::vector<std::string>> v = reader.Strings(field);
-        if (!v.ok()) return v.status();
-        group.job_names = *std::move(v);
+        if (absl::Status s = Store(reader.Strings(field), &group.job_names);
+            !s.ok())
+          return s;
       } else if (field.name == "source_labels") {
-        absl::StatusOr<std::vector<std::string>> v = label_names(field);
-        if (!v.ok()) return v.status();
-        group.source_labels = *std::move(v);
+        if (absl::Status s = Store(label_names(field), &group.source_labels);
+            !s.ok())
+          return s;
       } else if (field.name == "separator") {
-        absl::StatusOr<std::string> v = reader.String(field);
-        if (!v.ok()) return v.status();
-        if (!YamlReader::IsNullNode(field.value))
-          group.separator = *std::move(v);
+        if (absl::Status s =
+                StoreUnlessNull(field, reader.String(field), &group.separator);
+            !s.ok())
+          return s;
       } else if (field.name == "regex") {
-        absl::StatusOr<std::string> v = reader.String(field);
-        if (!v.ok()) return v.status();
-        if (!YamlReader::IsNullNode(field.value)) group.regex = *std::move(v);
+        if (absl::Status s =
+                StoreUnlessNull(field, reader.String(field), &group.regex);
+            !s.ok())
+          return s;
         if (absl::Status c = CheckRelabelRegex(group.regex); !c.ok()) {
           return reader.ErrorAt(reader.ValueLine(field), c.message());
         }
       } else if (field.name == "replacement") {
-        absl::StatusOr<std::string> v = reader.String(field);
-        if (!v.ok()) return v.status();
-        if (!YamlReader::IsNullNode(field.value))
-          group.replacement = *std::move(v);
+        if (absl::Status s = StoreUnlessNull(field, reader.String(field),
+                                             &group.replacement);
+            !s.ok())
+          return s;
       } else if (field.name == "replica_labels") {
-        absl::StatusOr<std::vector<std::string>> v = label_names(field);
-        if (!v.ok()) return v.status();
-        group.replica_labels = *std::move(v);
+        if (absl::Status s = Store(label_names(field), &group.replica_labels);
+            !s.ok())
+          return s;
         for (const std::string& name : group.replica_labels) {
           if (name == "__name__") {
             return reader.ErrorAt(reader.ValueLine(field),
@@ -79,10 +79,10 @@ absl::StatusOr<std::vector<DedupGroupConfig>> ParseDedupGroups(
           }
         }
       } else if (field.name == "group_label") {
-        absl::StatusOr<std::string> v = reader.String(field);
-        if (!v.ok()) return v.status();
-        if (!YamlReader::IsNullNode(field.value))
-          group.group_label = *std::move(v);
+        if (absl::Status s = StoreUnlessNull(field, reader.String(field),
+                                             &group.group_label);
+            !s.ok())
+          return s;
         if (!group.group_label.empty() &&
             !IsValidLegacyLabelName(group.group_label)) {
           return reader.ErrorAt(reader.ValueLine(field),
@@ -94,9 +94,10 @@ absl::StatusOr<std::vector<DedupGroupConfig>> ParseDedupGroups(
                                 "__name__ cannot be a group label");
         }
       } else if (field.name == "leader_timeout") {
-        absl::StatusOr<absl::Duration> d = reader.Duration(field);
-        if (!d.ok()) return d.status();
-        group.leader_timeout = *d;
+        if (absl::Status s =
+                Store(reader.Duration(field), &group.leader_timeout);
+            !s.ok())
+          return s;
         if (group.leader_timeout < absl::ZeroDuration()) {
           return reader.ErrorAt(reader.ValueLine(field),
                                 "leader_timeout must not be negative");

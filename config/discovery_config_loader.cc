@@ -95,10 +95,9 @@ absl::StatusOr<std::vector<StaticConfig>> ParseStaticConfigs(
           group.targets.push_back(*std::move(address));
         }
       } else if (field.name == "labels") {
-        absl::StatusOr<std::map<std::string, std::string>> labels =
-            reader.LabelSet(field);
-        if (!labels.ok()) return labels.status();
-        group.labels = *std::move(labels);
+        if (absl::Status s = Store(reader.LabelSet(field), &group.labels);
+            !s.ok())
+          return s;
       } else {
         return reader.UnknownOrUnsupported(field, "static config",
                                            /*unsupported=*/false);
@@ -121,9 +120,9 @@ absl::StatusOr<std::vector<FileSdConfig>> ParseFileSdConfigs(
     int refresh_line = line;
     for (const YamlEntry& field : fields) {
       if (field.name == "files") {
-        absl::StatusOr<std::vector<std::string>> v = reader.Strings(field);
-        if (!v.ok()) return v.status();
-        config.files = *std::move(v);
+        if (absl::Status s = Store(reader.Strings(field), &config.files);
+            !s.ok())
+          return s;
       } else if (field.name == "refresh_interval") {
         absl::StatusOr<absl::Duration> d = reader.Duration(field);
         if (!d.ok()) return d.status();
@@ -173,22 +172,21 @@ absl::StatusOr<std::vector<DnsSdConfig>> ParseDnsSdConfigs(
     int type_line = line;
     for (const YamlEntry& field : fields) {
       if (field.name == "names") {
-        absl::StatusOr<std::vector<std::string>> v = reader.Strings(field);
-        if (!v.ok()) return v.status();
-        config.names = *std::move(v);
+        if (absl::Status s = Store(reader.Strings(field), &config.names);
+            !s.ok())
+          return s;
       } else if (field.name == "type") {
-        absl::StatusOr<std::string> v = reader.String(field);
-        if (!v.ok()) return v.status();
-        config.type = *std::move(v);
+        if (absl::Status s = Store(reader.String(field), &config.type); !s.ok())
+          return s;
         type_line = field.key_line;
       } else if (field.name == "port") {
-        absl::StatusOr<int> v = reader.Int(field);
-        if (!v.ok()) return v.status();
-        config.port = *v;
+        if (absl::Status s = Store(reader.Int(field), &config.port); !s.ok())
+          return s;
       } else if (field.name == "refresh_interval") {
-        absl::StatusOr<absl::Duration> d = reader.Duration(field);
-        if (!d.ok()) return d.status();
-        if (!YamlReader::IsNullNode(field.value)) config.refresh_interval = *d;
+        if (absl::Status s = StoreUnlessNull(field, reader.Duration(field),
+                                             &config.refresh_interval);
+            !s.ok())
+          return s;
         refresh_line = field.key_line;
       } else {
         return reader.UnknownOrUnsupported(field, "dns_sd config",

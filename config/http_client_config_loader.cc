@@ -105,9 +105,10 @@ absl::StatusOr<TlsConfig> HttpClientConfigLoader::ParseTlsConfig(
   TlsConfig tls;
   for (const YamlEntry& field : *entries) {
     if (field.name == "insecure_skip_verify") {
-      absl::StatusOr<bool> v = reader_.Bool(field);
-      if (!v.ok()) return v.status();
-      tls.insecure_skip_verify = *v;
+      if (absl::Status s =
+              Store(reader_.Bool(field), &tls.insecure_skip_verify);
+          !s.ok())
+        return s;
       continue;
     }
     if (field.name != "ca_file" && field.name != "cert_file" &&

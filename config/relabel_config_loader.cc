@@ -73,9 +73,8 @@ absl::StatusOr<RelabelConfig> ParseRelabelConfig(YamlReader& reader,
       continue;
     }
     if (field.name == "modulus") {
-      absl::StatusOr<uint64_t> v = reader.Uint64(field);
-      if (!v.ok()) return v.status();
-      rule.modulus = *v;
+      if (absl::Status s = Store(reader.Uint64(field), &rule.modulus); !s.ok())
+        return s;
       continue;
     }
     if (field.name != "separator" && field.name != "regex" &&

@@ -197,9 +197,9 @@ absl::StatusOr<ParsedScrapeConfig> ParseScrapeConfig(YamlReader& reader,
         parsed.job_name_line > 0 ? parsed.job_name_line : config.line,
         "job_name is empty");
   }
-  absl::StatusOr<HttpClientConfig> http_client = std::move(http).Finish();
-  if (!http_client.ok()) return http_client.status();
-  config.http_client = *std::move(http_client);
+  if (absl::Status s = Store(std::move(http).Finish(), &config.http_client);
+      !s.ok())
+    return s;
   if (config.scheme != "http" && config.scheme != "https") {
     // Prometheus 2.42 accepts any scheme here and fails every scrape later.
     return reader.ErrorAt(

@@ -165,6 +165,25 @@ class YamlReader {
   int64_t merged_entries_ = 0;
 };
 
+// Stores an ok `value` in `*field`, or returns its error: how a section
+// loader reads one field, `Store(reader.Strings(entry), &config.files)`.
+template <typename T, typename Field>
+absl::Status Store(absl::StatusOr<T> value, Field* field) {
+  if (!value.ok()) return value.status();
+  *field = *std::move(value);
+  return absl::OkStatus();
+}
+
+// Like Store, but a null `entry` leaves `*field` at its default, as yaml.v2
+// leaves a Go struct field whose value is null.
+template <typename T, typename Field>
+absl::Status StoreUnlessNull(const YamlEntry& entry, absl::StatusOr<T> value,
+                             Field* field) {
+  if (!value.ok()) return value.status();
+  if (!YamlReader::IsNullNode(entry.value)) *field = *std::move(value);
+  return absl::OkStatus();
+}
+
 }  // namespace fedgate
 
 #endif  // FEDGATE_CONFIG_YAML_READER_H_
