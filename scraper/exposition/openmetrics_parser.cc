@@ -41,6 +41,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "scraper/exposition/exposition_scan.h"
+#include "scraper/exposition/help_text.h"
 
 namespace fedgate {
 namespace {
@@ -491,15 +492,12 @@ void OpenMetricsParser::GetLabels(std::vector<Label>* labels) const {
 }
 
 absl::string_view OpenMetricsParser::help_text(std::string* storage) const {
-  if (raw_help_.find('\\') == absl::string_view::npos) return raw_help_;
-  UnescapeLabelText(raw_help_, /*quotes=*/true, storage);
-  return *storage;
+  return UnescapeHelpText(raw_help_, /*quotes=*/true, storage);
 }
 
 std::string OpenMetricsParser::help() const {
-  std::string text;
-  UnescapeLabelText(raw_help_, /*quotes=*/true, &text);
-  return text;
+  std::string storage;
+  return std::string(UnescapeHelpText(raw_help_, /*quotes=*/true, &storage));
 }
 
 }  // namespace fedgate

@@ -30,7 +30,7 @@
 namespace fedgate {
 
 // The instructions the text parser checks label sets of the client shape
-// with, 64 bytes at a time (text_parser.cc ParseClassifiedSeriesLine): SSE2,
+// with, 64 bytes at a time (text_series_shortcut.h): SSE2,
 // which every x86-64 CPU has (other CPUs: a byte loop), or AVX2 with BMI1,
 // BMI2, PCLMULQDQ and POPCNT (exposition_scan.h CpuHasLabelBlocksAvx2),
 // which take a fifth (k3s) to a quarter (mesh proxy) fewer instructions per
@@ -41,7 +41,7 @@ enum class TextParserSimd { kBaseline, kAvx2 };
 absl::string_view TextParserSimdName(TextParserSimd simd);
 
 namespace text_parser_internal {
-struct SeriesLine;  // text_parser.cc
+struct SeriesLine;  // text_lexer.h
 // Returns the level parsers constructed from now on use.
 TextParserSimd ActiveSimd();
 // Makes parsers constructed from now on use `simd` and returns true, or
@@ -98,7 +98,7 @@ class TextParser final : public ExpositionParser {
  private:
   // Next() of a line at pos_ that starts with a metric name byte and is
   // numbered `line`, through NextCachedSeries() or the client-shape shortcut
-  // (text_parser.cc ParseClassifiedSeriesLine). Returns false when neither
+  // (text_series_shortcut.h). Returns false when neither
   // takes the line, leaving only label_views_ changed (NextEntry() then
   // rebuilds it).
   bool NextShapedSeries(int line);
