@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "config/utf8.h"
 
 namespace fedgate {
 namespace {
@@ -48,43 +49,6 @@ absl::string_view GoRegexpErrorCode(RE2::ErrorCode code) {
 absl::Status RegexpError(absl::string_view code, absl::string_view expr) {
   return absl::InvalidArgumentError(
       absl::StrCat("error parsing regexp: ", code, ": `", expr, "`"));
-}
-
-// Returns the offset of the first byte that Go's UTF-8 decoder rejects
-// (invalid, overlong, surrogate or > U+10FFFF), or npos.
-size_t FirstInvalidUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // Range of the second byte.
-    if (b >= 0xC2 && b <= 0xDF) {
-      len = 2;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      len = 3;
-      if (b == 0xE0) lo = 0xA0;
-      if (b == 0xED) hi = 0x9F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      len = 4;
-      if (b == 0xF0) lo = 0x90;
-      if (b == 0xF4) hi = 0x8F;
-    } else {
-      return i;
-    }
-    if (i + len > s.size()) return i;
-    const unsigned char b1 = static_cast<unsigned char>(s[i + 1]);
-    if (b1 < lo || b1 > hi) return i;
-    for (size_t k = 2; k < len; ++k) {
-      const unsigned char bk = static_cast<unsigned char>(s[i + k]);
-      if (bk < 0x80 || bk > 0xBF) return i;
-    }
-    i += len;
-  }
-  return absl::string_view::npos;
 }
 
 // Returns whether `re` uses `\C` (any byte) outside `\Q...\E`: RE2 accepts

@@ -1,17 +1,32 @@
 #include "config/label_name.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
 
 namespace fedgate {
+namespace {
 
-bool IsValidLegacyLabelName(absl::string_view name) {
+// Returns whether `name` is non-empty, starts with a letter, `_` or (when
+// `colon`) `:`, and continues with those or digits.
+bool IsValidName(absl::string_view name, bool colon) {
   if (name.empty()) return false;
-  if (!absl::ascii_isalpha(name[0]) && name[0] != '_') return false;
-  for (char c : name) {
-    if (!absl::ascii_isalnum(c) && c != '_') return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       c == '_' || (colon && c == ':');
+    const bool digit = c >= '0' && c <= '9';
+    if (!(alpha || (i > 0 && digit))) return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool IsValidLabelName(absl::string_view name) {
+  return IsValidName(name, /*colon=*/false);
+}
+
+bool IsValidMetricName(absl::string_view name) {
+  return IsValidName(name, /*colon=*/true);
 }
 
 }  // namespace fedgate

@@ -17,9 +17,11 @@
 #include "absl/time/clock.h"
 #include "config/config_printer.h"
 #include "config/duration.h"
+#include "config/label_name.h"
 #include "config/quote.h"
 #include "gateway/writers/json_writer.h"
 #include "merge/labels.h"
+#include "merge/query/match_params.h"
 #include "merge/query/selector_parser.h"
 #include "merge/query/series_query.h"
 
@@ -129,23 +131,11 @@ absl::StatusOr<int64_t> TimeParam(const ApiRequest& request,
   return t;
 }
 
-// parseMatchersParam: parses every selector first (the first parse error
-// wins), then applies the non-empty-matcher rule.
+// The `match[]` values of `request`, parsed by merge/query/match_params.h.
 absl::StatusOr<std::vector<Selector>> MatchersParam(
     const std::vector<std::string>& values) {
-  std::vector<Selector> selectors;
-  for (const std::string& v : values) {
-    absl::StatusOr<Selector> s = ParseSelector(v);
-    if (!s.ok()) return s.status();
-    selectors.push_back(*std::move(s));
-  }
-  for (const Selector& s : selectors) {
-    if (!HasNonEmptyMatcher(s)) {
-      return absl::InvalidArgumentError(
-          "match[] must contain at least one non-empty matcher");
-    }
-  }
-  return selectors;
+  const std::vector<absl::string_view> views(values.begin(), values.end());
+  return ParseMatchParams(views);
 }
 
 // The selected series whose latest sample lies in [start_ms, end_ms],

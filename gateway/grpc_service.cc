@@ -11,10 +11,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "config/config_printer.h"
+#include "config/label_name.h"
 #include "config/quote.h"
 #include "gateway/federate_handler.h"
 #include "gateway/writers/metric_family_proto.h"
-#include "merge/query/selector_parser.h"
+#include "merge/query/match_params.h"
 #include "merge/query/series_query.h"
 
 namespace fedgate {
@@ -89,22 +90,11 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
 }
 
 // Parses the selectors of /api/v1/series, /labels and /label/<name>/values
-// (Prometheus's parseMatchersParam): each must have a matcher that does not
-// match the empty string.
+// as the HTTP API does (merge/query/match_params.h).
 absl::StatusOr<std::vector<Selector>> ParseMatchers(
     const google::protobuf::RepeatedPtrField<std::string>& matches) {
-  std::vector<Selector> selectors;
-  selectors.reserve(matches.size());
-  for (const std::string& match : matches) {
-    absl::StatusOr<Selector> selector = ParseSelector(match);
-    if (!selector.ok()) return selector.status();
-    if (!HasNonEmptyMatcher(*selector)) {
-      return absl::InvalidArgumentError(
-          "match[] must contain at least one non-empty matcher");
-    }
-    selectors.push_back(*std::move(selector));
-  }
-  return selectors;
+  const std::vector<absl::string_view> values(matches.begin(), matches.end());
+  return ParseMatchParams(values);
 }
 
 // Calls `visit` with the labels of every series that matches `selectors`

@@ -251,6 +251,13 @@ TEST_F(GrpcServiceTest, SeriesFollowsApiV1Rules) {
        grpc::StatusCode::INVALID_ARGUMENT,
        absl::StrCat("invalid parameter \"match[]\": ",
                     ParseFederateParams({"up{job=}"}).status().message())},
+      // Prometheus 2.42 parses every selector before it checks any for a
+      // non-empty matcher: the later parse error wins.
+      {"parse error after empty selector",
+       {"{job=~\".*\"}", "up{job=}"},
+       grpc::StatusCode::INVALID_ARGUMENT,
+       absl::StrCat("invalid parameter \"match[]\": ",
+                    ParseFederateParams({"up{job=}"}).status().message())},
       {"two selectors",
        {"up", "reqs_total"},
        grpc::StatusCode::OK,

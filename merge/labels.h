@@ -3,8 +3,11 @@
 // Label sets: the identity of a series. A `Labels` value is a vector of
 // (name, value) pairs sorted by name, without empty values (an empty value is
 // the same as an absent label, as in Prometheus), and with the metric name
-// stored as the `__name__` label. Used by every stage: target labels in the
-// scraper, series in the store, matchers and writers in the gateway.
+// stored as the `__name__` label. Used by the stages above config/: target
+// labels and relabeling in the scraper, series in the store, matchers in
+// merge/query/, writers in the gateway. The name rules (IsValidLabelName,
+// IsValidMetricName) are config/label_name.h's, included here for the
+// callers that check the names of a label set.
 //
 // Thread-safety: value types; thread-compatible.
 
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "config/label_name.h"  // IsValidLabelName(), IsValidMetricName().
 
 namespace fedgate {
 
@@ -81,11 +85,6 @@ class Labels {
  private:
   std::vector<Label> labels_;
 };
-
-// Returns whether `name` is a valid label name: [a-zA-Z_][a-zA-Z0-9_]*.
-bool IsValidLabelName(absl::string_view name);
-// Returns whether `name` is a valid metric name: [a-zA-Z_:][a-zA-Z0-9_:]*.
-bool IsValidMetricName(absl::string_view name);
 
 }  // namespace fedgate
 

@@ -55,24 +55,5 @@ TEST(LabelsTest, EqualSetsHashEqual) {
   EXPECT_NE(x, (Labels{{"a", "1"}}));
 }
 
-TEST(LabelsTest, ValidatesNames) {
-  struct Case {
-    const char* name;
-    bool label;
-    bool metric;
-  };
-  const Case cases[] = {
-      {"job", true, true},   {"_x1", true, true},   {"a:b", false, true},
-      {":a", false, true},   {"1a", false, false},  {"", false, false},
-      {"a-b", false, false}, {"a.b", false, false}, {"__name__", true, true},
-      {"é", false, false},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    EXPECT_EQ(IsValidLabelName(c.name), c.label);
-    EXPECT_EQ(IsValidMetricName(c.name), c.metric);
-  }
-}
-
 }  // namespace
 }  // namespace fedgate

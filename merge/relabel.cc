@@ -18,7 +18,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "config/go_regexp.h"
+#include "config/label_name.h"
 #include "config/relabel_config.h"
+#include "config/utf8.h"
 #include "merge/labels.h"
 #include "re2/re2.h"
 
@@ -31,65 +33,9 @@ re2::StringPiece Sp(absl::string_view s) {
   return re2::StringPiece(s.data(), s.size());
 }
 
-constexpr char32_t kRuneError = 0xFFFD;
-
-// Decodes the UTF-8 rune at the start of `s` as Go's
-// utf8.DecodeRuneInString does: invalid or truncated input gives
-// (U+FFFD, 1); an empty input gives (U+FFFD, 0).
-std::pair<char32_t, size_t> DecodeRune(absl::string_view s) {
-  if (s.empty()) return {kRuneError, 0};
-  const auto b = [&s](size_t i) { return static_cast<uint8_t>(s[i]); };
-  const uint8_t b0 = b(0);
-  if (b0 < 0x80) return {b0, 1};
-  size_t n;
-  char32_t cp;
-  uint8_t lo = 0x80, hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-    cp = b0 & 0x1F;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    cp = b0 & 0x0F;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    cp = b0 & 0x07;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return {kRuneError, 1};
-  }
-  if (s.size() < n || b(1) < lo || b(1) > hi) return {kRuneError, 1};
-  cp = (cp << 6) | (b(1) & 0x3F);
-  for (size_t i = 2; i < n; ++i) {
-    if (b(i) < 0x80 || b(i) > 0xBF) return {kRuneError, 1};
-    cp = (cp << 6) | (b(i) & 0x3F);
-  }
-  return {cp, n};
-}
-
-void AppendRune(char32_t r, std::string* out) {
-  if (r < 0x80) {
-    out->push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
-}
-
 // Go's unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' (the name
 // characters of an expansion template).
-bool IsTemplateNameRune(char32_t r, absl::string_view encoded) {
+bool IsTemplateNameRune(int32_t r, absl::string_view encoded) {
   if (r < 0x80) return absl::ascii_isalnum(r) || r == '_';
   if (r == kRuneError) return false;
   static const RE2* const kLetterOrDigit = new RE2(R"([\p{L}\p{Nd}])");
@@ -110,14 +56,15 @@ std::string ChangeCase(absl::string_view s, bool upper) {
   std::string out;
   out.reserve(s.size());
   while (!s.empty()) {
-    auto [r, n] = DecodeRune(s);
-    s.remove_prefix(n);
+    const DecodedRune decoded = DecodeRune(s);
+    s.remove_prefix(decoded.width);
+    int32_t r = decoded.rune;
     if (kUtf8 != static_cast<locale_t>(nullptr)) {
-      r = static_cast<char32_t>(upper ? towupper_l(r, kUtf8)
-                                      : towlower_l(r, kUtf8));
+      r = static_cast<int32_t>(upper ? towupper_l(r, kUtf8)
+                                     : towlower_l(r, kUtf8));
     } else if (r < 0x80) {
-      r = static_cast<char32_t>(upper ? absl::ascii_toupper(r)
-                                      : absl::ascii_tolower(r));
+      r = upper ? absl::ascii_toupper(static_cast<char>(r))
+                : absl::ascii_tolower(static_cast<char>(r));
     }
     AppendRune(r, &out);
   }
@@ -171,9 +118,9 @@ RelabelRule::Template RelabelRule::ParseTemplate(absl::string_view text) const {
     if (brace) rest.remove_prefix(1);
     size_t i = 0;
     while (i < rest.size()) {
-      const auto [r, n] = DecodeRune(rest.substr(i));
-      if (!IsTemplateNameRune(r, rest.substr(i, n))) break;
-      i += n;
+      const DecodedRune r = DecodeRune(rest.substr(i));
+      if (!IsTemplateNameRune(r.rune, rest.substr(i, r.width))) break;
+      i += r.width;
     }
     const absl::string_view name = rest.substr(0, i);
     if (name.empty() || (brace && (i >= rest.size() || rest[i] != '}'))) {
@@ -246,7 +193,7 @@ std::string RelabelRule::ReplaceAll(absl::string_view src) const {
       Expand(replacement_, views, &out);
     }
     last_match_end = end;
-    const size_t width = DecodeRune(src.substr(search_pos)).second;
+    const size_t width = DecodeRune(src.substr(search_pos)).width;
     if (search_pos + width > end) {
       search_pos += width;
     } else if (search_pos + 1 > end) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "config/duration.h"
 #include "config/quote.h"
+#include "config/utf8.h"
 
 namespace fedgate {
 namespace {
@@ -188,43 +189,6 @@ std::string BuildUrl(
     }
   }
   return url;
-}
-
-// Returns whether `s` is valid UTF-8 (model.LabelValue.IsValid).
-bool IsValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = s[i];
-    int len;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c >> 5) == 0x6) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if ((c >> 4) == 0xe) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if ((c >> 3) == 0x1e) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (int k = 1; k < len; ++k) {
-      const unsigned char cc = s[i + k];
-      if ((cc >> 6) != 0x2) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 }  // namespace

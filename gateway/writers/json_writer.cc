@@ -6,50 +6,12 @@
 #include <cstring>
 #include <system_error>
 
+#include "config/utf8.h"
+
 namespace fedgate {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-
-// Returns the length of the valid UTF-8 sequence at the start of `s` (as Go's
-// utf8.DecodeRuneInString accepts it: no overlong forms, no surrogates,
-// nothing above U+10FFFF), or 0 when the first byte does not start one.
-// `*rune` receives the code point.
-size_t DecodeUtf8(const unsigned char* s, size_t n, uint32_t* rune) {
-  const unsigned char c = s[0];
-  if (c < 0x80) {
-    *rune = c;
-    return 1;
-  }
-  size_t len;
-  uint32_t r;
-  unsigned char lo = 0x80, hi = 0xBF;  // Range of the second byte.
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-    r = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    r = c & 0x0F;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;  // No surrogates.
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    r = c & 0x07;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (n < len) return 0;
-  if (s[1] < lo || s[1] > hi) return 0;
-  r = (r << 6) | (s[1] & 0x3F);
-  for (size_t i = 2; i < len; ++i) {
-    if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-    r = (r << 6) | (s[i] & 0x3F);
-  }
-  *rune = r;
-  return len;
-}
 
 void AppendUnicodeEscape(uint32_t r, std::string* out) {
   const char buf[6] = {'\\',
@@ -150,9 +112,10 @@ void AppendJsonString(absl::string_view s, std::string* out) {
       start = i;
       continue;
     }
-    uint32_t rune = 0;
-    const size_t len = DecodeUtf8(p + i, n - i, &rune);
-    if (len == 0) {
+    const DecodedRune decoded = DecodeRune(s.substr(i));
+    const uint32_t rune = static_cast<uint32_t>(decoded.rune);
+    const size_t len = decoded.width;
+    if (rune == kRuneError && len == 1) {
       out->append(s.data() + start, i - start);
       out->append("\\ufffd");
       ++i;

@@ -2,8 +2,10 @@
 //
 // One matcher of a series selector (`job="x"`, `code=~"5.."`), with its regex
 // compiled once and fully anchored as Prometheus 2.42 anchors it
-// (`^(?:re)$`). Produced by the selector parser (gateway/), evaluated against
-// stored series by the store and the query code.
+// (`^(?:re)$`). Produced by the selector parser (merge/query/selector_parser.h)
+// from `match[]` parameters; evaluated by merge/query/series_query.h against
+// every series of a store snapshot for /federate, /api/v1 and gRPC, so
+// Matches() is on the per-series path (`.*` and `.+` skip RE2).
 //
 // Thread-safety: immutable after Create(); safe to share across threads.
 

@@ -23,61 +23,6 @@
 
 namespace fedgate {
 
-size_t Utf8SequenceLength(const unsigned char* p, size_t len) {
-  const unsigned char c = p[0];
-  if (c < 0x80) return 1;
-  size_t need;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    need = 1;
-  } else if (c == 0xE0) {
-    need = 2;
-    lo = 0xA0;
-  } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-    need = 2;
-  } else if (c == 0xED) {
-    need = 2;
-    hi = 0x9F;
-  } else if (c == 0xF0) {
-    need = 3;
-    lo = 0x90;
-  } else if (c >= 0xF1 && c <= 0xF3) {
-    need = 3;
-  } else if (c == 0xF4) {
-    need = 3;
-    hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (len - 1 < need) return 0;
-  if (p[1] < lo || p[1] > hi) return 0;
-  for (size_t k = 2; k <= need; ++k) {
-    if ((p[k] & 0xC0) != 0x80) return 0;
-  }
-  return need + 1;
-}
-
-bool IsValidUtf8(absl::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t len = s.size();
-  size_t i = 0;
-  while (i < len) {
-    if (i + 8 <= len) {
-      uint64_t word;
-      std::memcpy(&word, p + i, sizeof(word));
-      if ((word & 0x8080808080808080ULL) == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    const size_t n = Utf8SequenceLength(p + i, len - i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
 namespace {
 
 // Lines longer than this are quoted in error messages as a window around the

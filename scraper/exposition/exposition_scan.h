@@ -2,12 +2,15 @@
 //
 // Byte-level pieces shared by the text-based exposition parsers (text 0.0.4
 // in text_parser.cc, OpenMetrics 1.0 in openmetrics_parser.cc): Go's
-// strconv.ParseFloat as Prometheus's parsers call it, Go's utf8.Valid, the
+// strconv.ParseFloat as Prometheus's parsers call it, the
 // "line N, column M: reason in "line"" error shape, and the TSDB's
-// label-uniqueness check. Go's %q quoting is config/quote.h's GoQuote().
+// label-uniqueness check. Go's utf8.ValidString is config/utf8.h's
+// IsValidUtf8() and Go's %q quoting config/quote.h's GoQuote(); both are
+// included here for the parsers.
 //
-// Hot path: ParseGoFloat and IsValidUtf8 run per sample; the rest is cold
-// (errors). Thread-safety: pure functions; thread-safe.
+// Hot path: ParseGoFloat runs per sample (IsValidUtf8 per non-ASCII label
+// value); the rest is cold (errors). Thread-safety: pure functions;
+// thread-safe.
 
 #ifndef FEDGATE_SCRAPER_EXPOSITION_EXPOSITION_SCAN_H_
 #define FEDGATE_SCRAPER_EXPOSITION_EXPOSITION_SCAN_H_
@@ -28,6 +31,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "config/quote.h"  // GoQuote(), for the parsers' error messages.
+#include "config/utf8.h"   // IsValidUtf8(), for label values and help.
 #include "merge/labels.h"
 
 namespace fedgate {
@@ -52,15 +56,6 @@ namespace exposition_scan_internal {
 // against.
 absl::Status ParseGoFloatSlow(absl::string_view s, double* value);
 }  // namespace exposition_scan_internal
-
-// Returns the length of the valid UTF-8 sequence at p[0..len), or 0 if the
-// bytes there are not one (Go's utf8 rules: no overlong forms, no
-// surrogates, nothing above U+10FFFF).
-size_t Utf8SequenceLength(const unsigned char* p, size_t len);
-
-// Returns whether `s` is valid UTF-8 (Go's utf8.ValidString); 8 ASCII bytes
-// per step.
-bool IsValidUtf8(absl::string_view s);
 
 // Returns InvalidArgument "line L, column C: <reason> in "<line text>"" for
 // the byte at offset `at` of `body`, where `line_start` is the offset of the
