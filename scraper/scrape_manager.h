@@ -14,6 +14,9 @@
 // target sets discovery has so far), ApplyTargetSets() whenever discovery
 // reports a change, Targets() for /api/v1/targets and gRPC, Stop() at exit.
 //
+// Inside: the shared ScrapeContext (scrape_context.h), the scheduler
+// (scrape_scheduler.h) and one ScrapeLoop (scrape_loop.h) per target.
+//
 // Threads, whatever the number of targets: the HttpClient's I/O thread,
 // which also runs the scrape timers (due scrapes are sent from it) and
 // turns bodies of up to 256 KiB into batches and publishes them as they
@@ -43,66 +46,19 @@
 #include "merge/labels.h"
 #include "merge/series_store.h"
 #include "scraper/discovery/discovery.h"
-
-namespace prometheus {
-class Registry;
-}  // namespace prometheus
+#include "scraper/scrape_context.h"
+#include "scraper/target_status.h"
 
 namespace fedgate {
 
-enum class TargetHealth { kUnknown, kUp, kDown };
-
-// Returns `unknown`, `up` or `down`, as /api/v1/targets spells health.
-absl::string_view TargetHealthName(TargetHealth health);
-
-// What /api/v1/targets shows about one target.
-struct TargetStatus {
-  TargetId id = 0;          // The target's key in the SeriesStore.
-  std::string scrape_pool;  // The job_name of its scrape config.
-  std::string scrape_url;
-  Labels labels;             // Public labels (attached to its series).
-  Labels discovered_labels;  // Before relabeling, incl. `__` labels.
-  TargetHealth health = TargetHealth::kUnknown;   // Unknown until scraped.
-  std::string last_error;                         // "" after a success.
-  absl::Time last_scrape = absl::InfinitePast();  // Start of the last scrape.
-  absl::Duration last_scrape_duration;
-  absl::Duration scrape_interval;
-  absl::Duration scrape_timeout;
-  std::string dedup_group;    // `<name>/<key>`; "" when in no dedup group.
-  bool dedup_leader = false;  // Its series win inside the group.
-};
-
-// What /api/v1/targets shows about a target that relabel_configs dropped.
-struct DroppedTarget {
-  std::string scrape_pool;   // The job_name of its scrape config.
-  Labels discovered_labels;  // Before relabeling, incl. `__` labels.
-};
-
-class ScrapeLoop;     // One target's scrape state; in scrape_manager.cc.
-struct ScrapeShared;  // What every loop uses; in scrape_manager.cc.
+class ScrapeLoop;      // One target's scrape loop; scrape_loop.h.
+struct PlannedTarget;  // A populated target; in scrape_manager.cc.
 
 class ScrapeManager {
  public:
-  struct Options {
-    SeriesStore* store = nullptr;  // Required; must outlive the manager.
-    // Self-metrics (`fedgate_scrape_*`) are registered here; may be null.
-    prometheus::Registry* registry = nullptr;
-    // Parse workers (for bodies over 256 KiB); 0 means one per core.
-    int parse_threads = 0;
-    // Woken for a due scrape tick, the I/O thread also starts the ticks due
-    // within this much time (their timestamps stay the ideal tick times).
-    absl::Duration early_ticks = absl::Milliseconds(1);
-    // The host name mixed into scrape phases (with the external labels);
-    // "" means this machine's FQDN, found as Prometheus finds it.
-    std::string hostname;
-    std::string user_agent;  // "" means `fedgate/<version>`.
-    // The clock scrape ticks are scheduled and scrape durations measured by;
-    // null means MonotonicNow() (scraper/monotonic_clock.h), which never
-    // steps. Sample timestamps, `last_scrape` and the phases of first
-    // scrapes always come from the wall clock (absl::Now()), as in
-    // Prometheus. Tests inject a clock that jumps.
-    std::function<absl::Time()> clock;
-  };
+  // See ScrapeContext::Options: the store, the self-metrics' registry,
+  // parse threads, early ticks, host name, user agent and clock.
+  using Options = ScrapeContext::Options;
 
   // Starts the HTTP client (with the scrape timers) and the parse workers;
   // nothing is scraped until ApplyConfig(). InvalidArgument without a store.
@@ -155,24 +111,31 @@ class ScrapeManager {
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  explicit ScrapeManager(std::unique_ptr<ScrapeShared> shared);
+  // Running loops by scrape pool and target hash (Prometheus's identity of
+  // a target inside its pool).
+  using Pools = absl::flat_hash_map<
+      std::string, absl::flat_hash_map<uint64_t, std::shared_ptr<ScrapeLoop>>>;
+
+  explicit ScrapeManager(std::unique_ptr<ScrapeContext> context);
   // Applies `targets` under `config`; see ApplyConfig() and
   // ApplyTargetSets() for `skip_invalid` false and true.
   absl::Status Apply(std::shared_ptr<const Config> config,
                      const TargetSets& targets, bool skip_invalid)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Apply()'s step under mu_: the loops of `targets`, each a running loop
+  // whose target is unchanged (taken out of pools_) or a new one, started
+  // at its phase; `loop_count` is set to their number.
+  Pools KeepOrStartLoops(std::vector<PlannedTarget>& targets,
+                         uint64_t jitter_seed, size_t& loop_count)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  std::unique_ptr<ScrapeShared> shared_;
+  std::unique_ptr<ScrapeContext> context_;
 
   absl::Mutex apply_mu_;  // Serializes ApplyConfig() and ApplyTargetSets().
   std::shared_ptr<const Config> config_ ABSL_GUARDED_BY(apply_mu_);
   mutable absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-  // Running loops by scrape pool and target hash (Prometheus's identity of
-  // a target inside its pool).
-  absl::flat_hash_map<
-      std::string, absl::flat_hash_map<uint64_t, std::shared_ptr<ScrapeLoop>>>
-      pools_ ABSL_GUARDED_BY(mu_);
+  Pools pools_ ABSL_GUARDED_BY(mu_);
   TargetId next_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::vector<DroppedTarget> dropped_ ABSL_GUARDED_BY(mu_);
 };

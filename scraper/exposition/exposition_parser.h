@@ -44,6 +44,14 @@ inline bool IsSampleRejected(const absl::Status& status) {
   return status.code() == absl::StatusCode::kFailedPrecondition;
 }
 
+// What a parser counts over a body, for the scraper's self-metrics; read once
+// the parser has returned kEof.
+struct ParserStatistics {
+  // Native histograms flattened to their classic series (protobuf only; see
+  // protobuf_parser.h): fedgate_scrape_native_histograms_flattened_total.
+  int native_histograms = 0;
+};
+
 enum class ParseEntry {
   kSeries,   // A sample.
   kType,     // `# TYPE name type`
@@ -224,6 +232,10 @@ class ExpositionParser {
   }
   // kUnit: the unit.
   virtual absl::string_view unit() const = 0;
+
+  // Returns what the parser counted so far; all zero for formats that count
+  // nothing (text, OpenMetrics).
+  virtual ParserStatistics statistics() const { return {}; }
 };
 
 }  // namespace fedgate

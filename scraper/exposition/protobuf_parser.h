@@ -84,6 +84,12 @@ class ProtobufParser final : public ExpositionParser {
   // Returns the number of native histograms met so far (flattened to their
   // classic series; their exponential buckets are dropped).
   int native_histograms() const { return native_histograms_; }
+  // The native histograms met so far (native_histograms()).
+  ParserStatistics statistics() const override {
+    ParserStatistics statistics;
+    statistics.native_histograms = native_histograms_;
+    return statistics;
+  }
 
  private:
   enum class State { kFamily, kHelp, kType, kUnit, kSeries, kEof };

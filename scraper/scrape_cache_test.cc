@@ -1,0 +1,190 @@
+#include "scraper/scrape_cache.h"
+
+#include <memory>
+
+#include "gtest/gtest.h"
+#include "merge/interned_labels.h"
+#include "merge/labels.h"
+#include "merge/metric_metadata.h"
+#include "merge/series_store.h"
+#include "scraper/exposition/exposition_parser.h"
+
+namespace fedgate {
+namespace {
+
+constexpr int64_t kTimestampMs = 1000;
+
+InternedLabels Series(absl::string_view name) {
+  return InternedLabels::Intern(Labels({{"__name__", name}}));
+}
+
+std::shared_ptr<ScrapeBatch> NewBatch() {
+  auto batch = std::make_shared<ScrapeBatch>();
+  batch->timestamp_ms = kTimestampMs;
+  return batch;
+}
+
+// Appends the line `text` with `value` as the scrape loop does: a known
+// text's labels come from the cache, a new one gets `labels` (empty: the
+// relabeling dropped it).
+void AppendLine(ScrapeCache& cache, absl::string_view text, double value,
+                InternedLabels labels, ScrapeBatch& batch) {
+  const SeriesTextKey key = SeriesTextKeyOf(text);
+  ScrapeCache::Entry* entry = cache.Find(key);
+  if (entry == nullptr) {
+    entry = cache.Insert(key, /*dropped=*/labels.empty());
+  } else {
+    labels = InternedLabels();
+  }
+  if (entry->dropped()) {
+    cache.SeeDropped(*entry);
+    return;
+  }
+  cache.AppendSample(*entry, std::move(labels), value, kTimestampMs, batch);
+}
+
+TEST(ScrapeCacheTest, UnknownTextMisses) {
+  ScrapeCache cache;
+  EXPECT_EQ(cache.Find(SeriesTextKeyOf("a 1")), nullptr);
+  EXPECT_EQ(cache.Find(absl::string_view("a")), nullptr);
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(cache.reference(), nullptr);
+}
+
+TEST(ScrapeCacheTest, KnownTextHitsAndReusesLabelsOfReference) {
+  ScrapeCache cache;
+  cache.BeginScrape();
+  auto first = NewBatch();
+  AppendLine(cache, "a", 1, Series("a"), *first);
+  EXPECT_EQ(cache.FinishScrape(*first), 0u);
+  cache.SetReference(first);
+
+  cache.BeginScrape();
+  ScrapeCache::Entry* entry = cache.Find(SeriesTextKeyOf("a"));
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(cache.Find(absl::string_view("a")), entry);
+  EXPECT_FALSE(entry->dropped());
+  auto second = NewBatch();
+  cache.AppendSample(*entry, InternedLabels(), 2, kTimestampMs, *second);
+  EXPECT_EQ(cache.FinishScrape(*second), 0u);
+  ASSERT_EQ(second->samples.size(), 1u);
+  EXPECT_EQ(second->samples[0].labels.id(), Series("a").id());
+  EXPECT_EQ(second->samples[0].value, 2);
+}
+
+TEST(ScrapeCacheTest, DroppedTextStaysCachedWithoutSamples) {
+  ScrapeCache cache;
+  for (int scrape = 0; scrape < 2; ++scrape) {
+    cache.BeginScrape();
+    auto batch = NewBatch();
+    AppendLine(cache, "dropped", 1, InternedLabels(), *batch);
+    EXPECT_EQ(cache.FinishScrape(*batch), 0u);
+    cache.SetReference(batch);
+    EXPECT_TRUE(batch->samples.empty());
+    ScrapeCache::Entry* entry = cache.Find(SeriesTextKeyOf("dropped"));
+    ASSERT_NE(entry, nullptr);
+    EXPECT_TRUE(entry->dropped());
+  }
+}
+
+TEST(ScrapeCacheTest, TextMissingFromSuccessfulScrapeIsForgotten) {
+  ScrapeCache cache;
+  cache.BeginScrape();
+  auto first = NewBatch();
+  AppendLine(cache, "a", 1, Series("a"), *first);
+  AppendLine(cache, "b", 1, Series("b"), *first);
+  AppendLine(cache, "c", 1, InternedLabels(), *first);
+  cache.FinishScrape(*first);
+  cache.SetReference(first);
+  EXPECT_EQ(cache.size(), 3u);
+
+  cache.BeginScrape();
+  auto second = NewBatch();
+  AppendLine(cache, "b", 2, Series("b"), *second);
+  cache.FinishScrape(*second);
+  cache.SetReference(second);
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.Find(SeriesTextKeyOf("a")), nullptr);
+  EXPECT_EQ(cache.Find(SeriesTextKeyOf("c")), nullptr);
+  ASSERT_NE(cache.Find(SeriesTextKeyOf("b")), nullptr);
+  ASSERT_EQ(second->samples.size(), 1u);
+  EXPECT_EQ(second->samples[0].labels.id(), Series("b").id());
+}
+
+TEST(ScrapeCacheTest, FailedScrapeKeepsUnseenTextsInItsBatch) {
+  ScrapeCache cache;
+  cache.BeginScrape();
+  auto first = NewBatch();
+  AppendLine(cache, "a", 1, Series("a"), *first);
+  AppendLine(cache, "b", 1, Series("b"), *first);
+  cache.FinishScrape(*first);
+  cache.SetReference(first);
+
+  // The body breaks off after `a`.
+  cache.BeginScrape();
+  auto failed = NewBatch();
+  AppendLine(cache, "a", 2, Series("a"), *failed);
+  cache.FinishFailedScrape(*failed);
+  cache.SetReference(failed);
+  EXPECT_EQ(cache.size(), 2u);
+  ASSERT_EQ(failed->samples.size(), 2u);
+  EXPECT_EQ(failed->samples[1].labels.id(), Series("b").id());
+
+  cache.BeginScrape();
+  auto third = NewBatch();
+  AppendLine(cache, "b", 3, Series("unused"), *third);
+  cache.FinishScrape(*third);
+  ASSERT_EQ(third->samples.size(), 1u);
+  EXPECT_EQ(third->samples[0].labels.id(), Series("b").id());
+  EXPECT_EQ(third->samples[0].value, 3);
+}
+
+TEST(ScrapeCacheTest, TwoTextsOfOneSeriesKeepFirstValue) {
+  ScrapeCache cache;
+  cache.BeginScrape();
+  auto first = NewBatch();
+  AppendLine(cache, "m{a=\"1\",b=\"2\"}", 1, Series("m"), *first);
+  AppendLine(cache, "other", 5, Series("other"), *first);
+  AppendLine(cache, "m{b=\"2\",a=\"1\"}", 2, Series("m"), *first);
+  EXPECT_EQ(cache.FinishScrape(*first), 1u);
+  cache.SetReference(first);
+  ASSERT_EQ(first->samples.size(), 2u);
+  EXPECT_EQ(first->samples[0].labels.id(), Series("m").id());
+  EXPECT_EQ(first->samples[0].value, 1);
+  EXPECT_EQ(first->samples[1].labels.id(), Series("other").id());
+
+  // Both texts still name the series, through its kept sample.
+  cache.BeginScrape();
+  auto second = NewBatch();
+  AppendLine(cache, "m{b=\"2\",a=\"1\"}", 7, InternedLabels(), *second);
+  AppendLine(cache, "other", 8, InternedLabels(), *second);
+  EXPECT_EQ(cache.FinishScrape(*second), 0u);
+  ASSERT_EQ(second->samples.size(), 2u);
+  EXPECT_EQ(second->samples[0].labels.id(), Series("m").id());
+  EXPECT_EQ(second->samples[1].labels.id(), Series("other").id());
+}
+
+TEST(ScrapeCacheTest, SameNewTextTwiceKeepsFirstValue) {
+  ScrapeCache cache;
+  cache.BeginScrape();
+  auto batch = NewBatch();
+  AppendLine(cache, "a", 1, Series("a"), *batch);
+  AppendLine(cache, "a", 2, Series("a"), *batch);
+  EXPECT_EQ(cache.FinishScrape(*batch), 1u);
+  ASSERT_EQ(batch->samples.size(), 1u);
+  EXPECT_EQ(batch->samples[0].value, 1);
+}
+
+TEST(ScrapeCacheTest, KeepsMetadataOfLatestSuccessfulScrape) {
+  ScrapeCache cache;
+  cache.BeginScrape();
+  auto batch = NewBatch();
+  FamilyMetadataBuilder builder(cache.metadata());
+  builder.SetType("a", MetricType::kCounter);
+  batch->metadata = std::move(builder).Finish();
+  cache.FinishScrape(*batch);
+  EXPECT_TRUE(cache.metadata().SharesWith(batch->metadata));
+}
+
+}  // namespace
+}  // namespace fedgate

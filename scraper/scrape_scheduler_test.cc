@@ -1,0 +1,96 @@
+#include "scraper/scrape_scheduler.h"
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "scraper/http_client.h"
+#include "scraper/monotonic_clock.h"
+
+namespace fedgate {
+namespace {
+
+TEST(NextScrapeTickTest, Table) {
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  const absl::Duration interval = absl::Seconds(15);
+  struct Case {
+    const char* name;
+    absl::Time due;
+    absl::Duration interval;
+    absl::Time now;
+    absl::Time want;
+  };
+  const Case cases[] = {
+      {"OnTimeIsOneIntervalLater", t0, interval, t0, t0 + interval},
+      {"SlightlyLateIsOneIntervalLater", t0, interval, t0 + absl::Seconds(3),
+       t0 + interval},
+      {"NowOnNextTickSkipsIt", t0, interval, t0 + interval, t0 + 2 * interval},
+      {"StoodStillSkipsMissedTicksKeepingPhase", t0, interval,
+       t0 + absl::Seconds(100), t0 + absl::Seconds(105)},
+      {"NonPositiveIntervalAddsIt", t0, absl::ZeroDuration(),
+       t0 + absl::Seconds(100), t0},
+      {"InfiniteNowIsOneIntervalLater", t0, interval, absl::InfiniteFuture(),
+       t0 + interval},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(NextScrapeTick(c.due, c.interval, c.now), c.want);
+  }
+}
+
+// Counts its ticks; stops after `stop_after` of them.
+class FakeTicker final : public ScrapeTicker {
+ public:
+  FakeTicker(absl::Duration interval, int stop_after)
+      : interval_(interval), stop_after_(stop_after) {}
+
+  bool Tick(absl::Time due, absl::Time ideal) override {
+    const int tick = ++ticks_;
+    if (tick == stop_after_) stopped_.Notify();
+    return tick < stop_after_;
+  }
+  absl::Duration interval() const override { return interval_; }
+
+  int ticks() const { return ticks_; }
+  bool WaitStopped() {
+    return stopped_.WaitForNotificationWithTimeout(absl::Seconds(30));
+  }
+
+ private:
+  const absl::Duration interval_;
+  const int stop_after_;
+  std::atomic<int> ticks_{0};
+  absl::Notification stopped_;
+};
+
+TEST(ScrapeSchedulerTest, TicksEveryIntervalUntilLoopStops) {
+  absl::StatusOr<std::unique_ptr<HttpClient>> http =
+      HttpClient::Create(HttpClient::Options());
+  ASSERT_TRUE(http.ok()) << http.status();
+  ScrapeScheduler scheduler(http->get(), absl::ZeroDuration(), &MonotonicNow);
+  auto ticker = std::make_shared<FakeTicker>(absl::Milliseconds(5), 3);
+  scheduler.Add(ticker, absl::ZeroDuration());
+  ASSERT_TRUE(ticker->WaitStopped());
+  scheduler.Shutdown();
+  EXPECT_EQ(ticker->ticks(), 3);
+}
+
+TEST(ScrapeSchedulerTest, ShutdownDropsScheduledTicks) {
+  absl::StatusOr<std::unique_ptr<HttpClient>> http =
+      HttpClient::Create(HttpClient::Options());
+  ASSERT_TRUE(http.ok()) << http.status();
+  ScrapeScheduler scheduler(http->get(), absl::ZeroDuration(), &MonotonicNow);
+  auto ticker = std::make_shared<FakeTicker>(absl::Hours(1), 1);
+  scheduler.Add(ticker, absl::Hours(1));
+  scheduler.Shutdown();
+  scheduler.Add(ticker, absl::ZeroDuration());  // Ignored after Shutdown().
+  EXPECT_EQ(ticker->ticks(), 0);
+  EXPECT_EQ(ticker.use_count(), 1);  // The scheduler let go of it.
+}
+
+}  // namespace
+}  // namespace fedgate
