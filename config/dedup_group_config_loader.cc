@@ -30,7 +30,7 @@ absl::StatusOr<std::vector<DedupGroupConfig>> ParseDedupGroups(
       absl::StatusOr<std::vector<std::string>> names = reader.Strings(field);
       if (!names.ok()) return names.status();
       for (const std::string& name : *names) {
-        if (!IsValidLegacyLabelName(name)) {
+        if (!IsValidLabelName(name)) {
           return reader.ErrorAt(
               reader.ValueLine(field),
               absl::StrCat(GoQuote(name), " is not a valid label name"));
@@ -84,7 +84,7 @@ absl::StatusOr<std::vector<DedupGroupConfig>> ParseDedupGroups(
             !s.ok())
           return s;
         if (!group.group_label.empty() &&
-            !IsValidLegacyLabelName(group.group_label)) {
+            !IsValidLabelName(group.group_label)) {
           return reader.ErrorAt(reader.ValueLine(field),
                                 absl::StrCat(GoQuote(group.group_label),
                                              " is not a valid label name"));

@@ -23,12 +23,6 @@ bool IsValidLabelName(absl::string_view name);
 // Returns whether `name` is a valid metric name, `^[a-zA-Z_:][a-zA-Z0-9_:]*$`.
 bool IsValidMetricName(absl::string_view name);
 
-// Returns IsValidLabelName(name); the name the config section loaders use
-// (2.42 has only this "legacy" rule).
-inline bool IsValidLegacyLabelName(absl::string_view name) {
-  return IsValidLabelName(name);
-}
-
 }  // namespace fedgate
 
 #endif  // FEDGATE_CONFIG_LABEL_NAME_H_

@@ -6,18 +6,18 @@ namespace fedgate {
 namespace {
 
 TEST(LabelNameTest, AcceptsLettersDigitsAndUnderscores) {
-  EXPECT_TRUE(IsValidLegacyLabelName("job"));
-  EXPECT_TRUE(IsValidLegacyLabelName("_private"));
-  EXPECT_TRUE(IsValidLegacyLabelName("__name__"));
-  EXPECT_TRUE(IsValidLegacyLabelName("Label_9"));
+  EXPECT_TRUE(IsValidLabelName("job"));
+  EXPECT_TRUE(IsValidLabelName("_private"));
+  EXPECT_TRUE(IsValidLabelName("__name__"));
+  EXPECT_TRUE(IsValidLabelName("Label_9"));
 }
 
 TEST(LabelNameTest, RejectsEmptyLeadingDigitAndOtherCharacters) {
-  EXPECT_FALSE(IsValidLegacyLabelName(""));
-  EXPECT_FALSE(IsValidLegacyLabelName("1x"));
-  EXPECT_FALSE(IsValidLegacyLabelName("a-b"));
-  EXPECT_FALSE(IsValidLegacyLabelName("a.b"));
-  EXPECT_FALSE(IsValidLegacyLabelName("gr\xC3\xBC\xC3\x9F"));
+  EXPECT_FALSE(IsValidLabelName(""));
+  EXPECT_FALSE(IsValidLabelName("1x"));
+  EXPECT_FALSE(IsValidLabelName("a-b"));
+  EXPECT_FALSE(IsValidLabelName("a.b"));
+  EXPECT_FALSE(IsValidLabelName("gr\xC3\xBC\xC3\x9F"));
 }
 
 TEST(LabelNameTest, ValidatesLabelAndMetricNames) {

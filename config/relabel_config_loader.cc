@@ -62,8 +62,7 @@ absl::StatusOr<RelabelConfig> ParseRelabelConfig(YamlReader& reader,
         if (!name.ok()) return name.status();
         // A null item is "" in Prometheus and passes; any other must be a
         // label name.
-        if (!YamlReader::IsNullNode(name_node) &&
-            !IsValidLegacyLabelName(*name)) {
+        if (!YamlReader::IsNullNode(name_node) && !IsValidLabelName(*name)) {
           return reader.ErrorAt(
               reader.ValueLine(name_entry),
               absl::StrCat(GoQuote(*name), " is not a valid label name"));
@@ -149,8 +148,7 @@ absl::StatusOr<RelabelConfig> ParseRelabelConfig(YamlReader& reader,
                               " is invalid 'replacement' for ", name,
                               " action"));
   }
-  if (a == RelabelAction::kHashMod &&
-      !IsValidLegacyLabelName(rule.target_label)) {
+  if (a == RelabelAction::kHashMod && !IsValidLabelName(rule.target_label)) {
     return error(absl::StrCat(GoQuote(rule.target_label),
                               " is invalid 'target_label' for ", name,
                               " action"));

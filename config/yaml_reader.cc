@@ -23,6 +23,7 @@
 #include "config/duration.h"
 #include "config/label_name.h"
 #include "config/quote.h"
+#include "config/utf8.h"
 #include "yaml-cpp/yaml.h"
 
 namespace fedgate {
@@ -34,41 +35,6 @@ namespace {
 constexpr int64_t kMaxMergedEntries = 100000;
 
 constexpr absl::string_view kBom = "\xef\xbb\xbf";
-
-// Returns the offset of the first byte of `s` that does not start a valid
-// UTF-8 sequence (overlong forms, surrogates and values above U+10FFFF are
-// invalid), or npos when all of `s` is valid.
-size_t FirstInvalidUtf8(absl::string_view s) {
-  const auto byte = [&s](size_t i) { return static_cast<uint8_t>(s[i]); };
-  size_t i = 0;
-  while (i < s.size()) {
-    const uint8_t b0 = byte(i);
-    size_t n;
-    uint8_t lo = 0x80, hi = 0xBF;  // Allowed range of the second byte.
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
-      n = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      n = 3;
-      if (b0 == 0xE0) lo = 0xA0;
-      if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      n = 4;
-      if (b0 == 0xF0) lo = 0x90;
-      if (b0 == 0xF4) hi = 0x8F;
-    } else {
-      return i;
-    }
-    if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return i;
-    for (size_t k = 2; k < n; ++k) {
-      if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return i;
-    }
-    i += n;
-  }
-  return absl::string_view::npos;
-}
 
 // One unit suffix of alecthomas/units and its multiplier.
 struct UnitScale {
@@ -406,7 +372,7 @@ absl::StatusOr<std::map<std::string, std::string>> YamlReader::LabelSet(
       Entries(entry.value, YamlMapKind::kLabels, entry.name);
   if (!entries.ok()) return entries.status();
   for (const YamlEntry& label : *entries) {
-    if (!IsValidLegacyLabelName(label.name)) {
+    if (!IsValidLabelName(label.name)) {
       return ErrorAt(
           label.key_line,
           absl::StrCat(GoQuote(label.name), " is not a valid label name"));

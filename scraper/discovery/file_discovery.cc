@@ -16,25 +16,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "config/label_name.h"
 #include "config/quote.h"
 #include "scraper/scrape_target.h"
 #include "yaml-cpp/yaml.h"
 
 namespace fedgate {
 namespace {
-
-// model.LabelName.IsValid: [a-zA-Z_][a-zA-Z0-9_]*.
-bool IsValidLabelName(absl::string_view name) {
-  if (name.empty()) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    if (!(absl::ascii_isalpha(c) || c == '_' ||
-          (i > 0 && absl::ascii_isdigit(c)))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::string Kind(const YAML::Node& node) {
   switch (node.Type()) {
