@@ -325,6 +325,11 @@ inline bool SameName(absl::string_view a, absl::string_view b) {
 
 }  // namespace
 
+std::string NonUniqueLabelMessage(absl::string_view name) {
+  return absl::StrCat("label name ", GoQuote(name),
+                      " is not unique: invalid sample");
+}
+
 int FindNonUniqueLabel(const LabelViews& labels) {
   const int n = static_cast<int>(labels.size());
   for (int k = 0; k < n; ++k) {

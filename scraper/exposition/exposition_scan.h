@@ -392,6 +392,9 @@ using LabelViews = std::vector<std::pair<absl::string_view, absl::string_view>>;
 // `label name "b" is not unique: invalid sample`.
 int FindNonUniqueLabel(const LabelViews& labels);
 
+// Returns that rejection's message for the label name `name`.
+std::string NonUniqueLabelMessage(absl::string_view name);
+
 // Appends `raw` to `*out` (after clearing it) with `\\`, `\n` and, if
 // `quotes`, `\"` unescaped; other backslashes are kept, as Go's
 // strings.Replacer does.

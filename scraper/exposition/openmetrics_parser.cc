@@ -105,26 +105,6 @@ int64_t GoInt64(double ms) {
   return static_cast<int64_t>(ms);
 }
 
-bool ParseOpenMetricsType(absl::string_view word, MetricType* type) {
-  static constexpr std::pair<absl::string_view, MetricType> kTypes[] = {
-      {"counter", MetricType::kCounter},
-      {"gauge", MetricType::kGauge},
-      {"histogram", MetricType::kHistogram},
-      {"gaugehistogram", MetricType::kGaugeHistogram},
-      {"summary", MetricType::kSummary},
-      {"info", MetricType::kInfo},
-      {"stateset", MetricType::kStateset},
-      {"unknown", MetricType::kUntyped},
-  };
-  for (const auto& [name, t] : kTypes) {
-    if (word == name) {
-      *type = t;
-      return true;
-    }
-  }
-  return false;
-}
-
 size_t SkipNuls(absl::string_view body, size_t i) {
   while (i < body.size() && body[i] == '\0') ++i;
   return i;
@@ -236,7 +216,7 @@ absl::Status OpenMetricsParser::ParseMetadataLine(size_t start,
   const absl::string_view text = b.substr(i + 1, eol - i - 1);
   switch (*entry) {
     case ParseEntry::kType:
-      if (!ParseOpenMetricsType(text, &type_)) {
+      if (!ParseOpenMetricsTypeName(text, &type_)) {
         return Error(start, i + 1,
                      absl::StrCat("invalid metric type ", GoQuote(text)));
       }
@@ -481,8 +461,7 @@ absl::Status OpenMetricsParser::ParseSeriesLine(size_t start) {
   // repeated label name fails the scrape.
   if (const int k = FindNonUniqueLabel(label_views_); k >= 0) {
     const absl::string_view name = label_views_[k].first;
-    return SampleRejectedError(absl::StrCat("label name ", GoQuote(name),
-                                            " is not unique: invalid sample"));
+    return SampleRejectedError(NonUniqueLabelMessage(name));
   }
   return absl::OkStatus();
 }

@@ -260,9 +260,7 @@ absl::Status ProtobufParser::UpdateSeries() {
     label_views_.emplace_back(magic_name_, magic_value_);
   }
   if (const int k = FindNonUniqueLabel(label_views_); k >= 0) {
-    return FamilyError(absl::StrCat("label name ",
-                                    GoQuote(label_views_[k].first),
-                                    " is not unique: invalid sample"));
+    return FamilyError(NonUniqueLabelMessage(label_views_[k].first));
   }
   return absl::OkStatus();
 }

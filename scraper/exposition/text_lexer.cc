@@ -219,8 +219,7 @@ absl::Status ParseSeriesLine(const Cursor& cur, size_t name_start,
                     : (reserved >= 0 ? reserved : repeated);
   if (k >= 0) {
     const absl::string_view name = (*labels)[k].first;
-    return SampleRejectedError(absl::StrCat("label name ", GoQuote(name),
-                                            " is not unique: invalid sample"));
+    return SampleRejectedError(NonUniqueLabelMessage(name));
   }
   return absl::OkStatus();
 }
