@@ -23,7 +23,7 @@
 //                          new: the first scrape of a target)
 //   BM_TextScrapeCacheHit  ... + a hash lookup of series_text() in a map of
 //                          the previous scrape's series, as the scrape loop's
-//                          cache does (scraper/scrape_manager.cc `texts_`)
+//                          cache does (scraper/scrape_cache.h)
 //   BM_OpenMetricsParse    OpenMetricsParser, as BM_TextParse
 //   BM_ProtobufParse       ProtobufParser, as BM_TextParse
 //

@@ -8,7 +8,7 @@
 //   BM_RelabelChainCold     copy + RelabelChain::Apply: a series new to the
 //                           scrape cache (first scrape, or after a reload)
 //   BM_RelabelChainWarm     a scrape-cache hit: one hash lookup of the raw
-//                           series text, as scraper/scrape_manager.cc does;
+//                           series text, as scraper/scrape_cache.h does;
 //                           no regex work at all
 // items_per_second = series per second.
 //

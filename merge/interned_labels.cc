@@ -284,7 +284,7 @@ using interned_labels_internal::SymbolText;
 InternedLabels InternedLabels::Intern(const Labels& labels) {
   if (labels.empty()) return InternedLabels();
   if (labels.size() > kMaxLabels) {
-    // The scraper fails such a series first (scrape_manager.cc); a larger
+    // The scraper fails such a series first (scrape_loop.cc); a larger
     // set here is a bug in the caller.
     std::fprintf(stderr, "fedgate: label set of %zu labels\n", labels.size());
     std::abort();
