@@ -134,7 +134,7 @@ extra_suites() {
   run_suite tsan bazel test --config=tsan --keep_going --test_output=errors \
     --jobs="${JOBS}" --local_test_jobs="${JOBS}" \
     //merge/... //scraper:scrape_manager_test //scraper:http_client_test //scraper:worker_pool_test \
-    //merge/query:series_query_test
+    //merge:series_query_test
   # Every test again under AddressSanitizer + UBSan (.bazelrc --config=asan), in the same output
   # base (other configuration directory): one case here; the failing targets are in the log.
   run_suite asan_ubsan bazel test //... --config=asan --keep_going --test_output=errors \

@@ -32,7 +32,7 @@
 namespace fedgate {
 namespace {
 
-constexpr char kFedgatectl[] = "gateway/cli/fedgatectl";
+constexpr char kFedgatectl[] = "gateway/fedgatectl";
 using HealthStatus = grpc::health::v1::HealthCheckResponse;
 
 const char kRegistryBody[] =
