@@ -124,6 +124,8 @@ extra_suites() {
   run_suite fuzz.selector_parser bash tests/fuzz/run_fuzzers.sh selector_parser
   run_suite fuzz.config_parser bash tests/fuzz/run_fuzzers.sh config_parser
   run_suite fuzz.url_form bash tests/fuzz/run_fuzzers.sh url_form
+  # docs/architecture.md names every room of the tree, and only rooms that exist.
+  run_suite docs.architecture python3 tests/architecture_doc_check.py
   # ThreadSanitizer over the concurrent core: interned label sets, the store
   # with its dedup groups, scrape loops publishing while readers select, the
   # HTTP client's I/O thread running the scrape timers. (Left
@@ -133,8 +135,9 @@ extra_suites() {
   # races on fields only ever touched under the mutex.)
   run_suite tsan bazel test --config=tsan --keep_going --test_output=errors \
     --jobs="${JOBS}" --local_test_jobs="${JOBS}" \
-    //merge/... //scraper:scrape_manager_test //scraper:http_client_test //scraper:worker_pool_test \
-    //merge:series_query_test
+    //merge/... //scraper:scrape_manager_test //scraper:scrape_loop_test \
+    //scraper:scrape_cache_test //scraper:scrape_scheduler_test //scraper:scrape_context_test \
+    //scraper:http_client_test //scraper:worker_pool_test
   # Every test again under AddressSanitizer + UBSan (.bazelrc --config=asan), in the same output
   # base (other configuration directory): one case here; the failing targets are in the log.
   run_suite asan_ubsan bazel test //... --config=asan --keep_going --test_output=errors \
