@@ -1,10 +1,6 @@
 #include "config/config_loader.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <exception>
 #include <map>
 #include <new>
@@ -22,6 +18,7 @@
 #include "absl/time/time.h"
 #include "config/config.h"
 #include "config/dedup_group_config_loader.h"
+#include "config/file_contents.h"
 #include "config/quote.h"
 #include "config/scrape_config_loader.h"
 #include "config/yaml_reader.h"
@@ -265,27 +262,13 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml,
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
-  const auto read_error = [&path](int error_number) {
-    return absl::ErrnoToStatus(error_number,
-                               absl::StrCat("reading config file ", path));
-  };
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return read_error(errno);
-  std::string contents;
-  char buffer[1 << 16];
-  while (true) {
-    const ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int error_number = errno;
-      close(fd);
-      return read_error(error_number);
-    }
-    contents.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  return ParseConfig(contents, path);
+  absl::StatusOr<std::string> contents =
+      ReadFileContents(path, [&path](absl::string_view, int error_number) {
+        return absl::ErrnoToStatus(error_number,
+                                   absl::StrCat("reading config file ", path));
+      });
+  if (!contents.ok()) return contents.status();
+  return ParseConfig(*contents, path);
 }
 
 }  // namespace fedgate

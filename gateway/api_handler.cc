@@ -28,8 +28,6 @@
 namespace fedgate {
 namespace {
 
-constexpr absl::string_view kApiPrefix = "/api/v1";
-constexpr absl::string_view kJson = "application/json";
 constexpr absl::string_view kTextPlain = "text/plain; charset=utf-8";
 
 // Prometheus's minTime/maxTime (the default start/end) in milliseconds:

@@ -74,7 +74,8 @@ bool QueueReply(MHD_Connection* connection, const std::string& method,
                 HttpServer::Reply reply) {
   MHD_Response* response;
   if (reply.chunks) {
-    auto* source = new BodySource{std::move(reply.chunks)};
+    auto* source = new BodySource;
+    source->chunks = std::move(reply.chunks);
     response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, kPieceBytes,
                                                  &ReadBody, source, &FreeBody);
     if (response == nullptr) {

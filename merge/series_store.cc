@@ -234,6 +234,7 @@ void SeriesStore::UpdateLeader(const std::string& group, GroupState& state,
                                absl::Time now,
                                std::vector<LeaderChange>* changes) {
   auto healthy = [&](TargetId id) {
+    mu_.AssertHeld();  // For the thread-safety analysis: held by the caller.
     auto m = members_.find(id);
     return m != members_.end() && m->second.up &&
            now - m->second.last_success <= state.leader_timeout;

@@ -258,7 +258,7 @@ class SeriesStore {
     uint64_t failovers = 0;  // Leader changes away from a leader, ever.
   };
 
-  SeriesStore() = default;
+  SeriesStore() : SeriesStore(Options()) {}
   explicit SeriesStore(Options options) : options_(std::move(options)) {}
   SeriesStore(const SeriesStore&) = delete;
   SeriesStore& operator=(const SeriesStore&) = delete;

@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "config/file_contents.h"
 #include "scraper/monotonic_clock.h"
 
 namespace fedgate {
@@ -182,25 +183,11 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
     if (!text.empty()) text[0] = absl::ascii_tolower(text[0]);
     return absl::UnavailableError(absl::StrCat(op, " ", path, ": ", text));
   };
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return error("open", errno);
-  std::string contents;
-  char buffer[4096];
-  while (true) {
-    const ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int error_number = errno;
-      close(fd);
-      return error("read", error_number);
-    }
-    contents.append(buffer, static_cast<size_t>(n));
-    // A credentials file is small; refuse to hold a huge one in memory.
-    if (contents.size() > (1 << 20)) break;
-  }
-  close(fd);
-  return std::string(absl::StripAsciiWhitespace(contents));
+  // A credentials file is small; refuse to hold a huge one in memory.
+  absl::StatusOr<std::string> contents =
+      ReadFileContents(path, error, /*max_bytes=*/1 << 20);
+  if (!contents.ok()) return contents.status();
+  return std::string(absl::StripAsciiWhitespace(*contents));
 }
 
 // Returns the `Authorization` header value for `config` ("" for none),

@@ -697,7 +697,10 @@ TEST(ScrapeManagerTest, CachedTextsKeepTheirLabelsAcrossChangingBodies) {
   app.Set(bodies[0].first);
   ASSERT_TRUE(
       f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
-  for (const auto& [body, want] : bodies) {
+  // Not a structured binding: C++17 lambdas cannot capture one (clang).
+  for (const auto& body_and_want : bodies) {
+    const auto& body = body_and_want.first;
+    const auto& want = body_and_want.second;
     SCOPED_TRACE(body);
     app.Set(body);
     // The first scrape of the body (after one that may have seen the old
@@ -739,7 +742,10 @@ TEST(ScrapeManagerTest, MetadataFollowsTheBodyAndIsSharedWhileSteady) {
   app.Set(bodies[0].first);
   ASSERT_TRUE(
       f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
-  for (const auto& [body, want] : bodies) {
+  // Not a structured binding: C++17 lambdas cannot capture one (clang).
+  for (const auto& body_and_want : bodies) {
+    const auto& body = body_and_want.first;
+    const auto& want = body_and_want.second;
     SCOPED_TRACE(body);
     app.Set(body);
     std::shared_ptr<const ScrapeBatch> batch =

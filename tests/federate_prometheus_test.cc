@@ -138,7 +138,7 @@ SeriesMap ParseVectorJson(const std::string& json) {
           out->push_back('\n');
         } else if (c == 'u') {
           int code = 0;
-          absl::SimpleHexAtoi(json.substr(pos + 2, 4), &code);
+          if (!absl::SimpleHexAtoi(json.substr(pos + 2, 4), &code)) code = 0;
           out->push_back(static_cast<char>(code));  // ASCII only here.
           pos += 4;
         } else {
@@ -171,7 +171,7 @@ SeriesMap ParseVectorJson(const std::string& json) {
     if (value == "NaN") {
       v = std::nan("");
     } else {
-      absl::SimpleAtod(value, &v);
+      if (!absl::SimpleAtod(value, &v)) v = std::nan("");
     }
     series[Canonical(name, labels)] = v;
   }

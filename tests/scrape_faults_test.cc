@@ -164,7 +164,7 @@ std::string JsonUnescape(absl::string_view s) {
     const char c = s[++i];
     if (c == 'u' && i + 4 < s.size()) {
       int code = 0;
-      absl::SimpleHexAtoi(s.substr(i + 1, 4), &code);
+      if (!absl::SimpleHexAtoi(s.substr(i + 1, 4), &code)) code = 0;
       out += static_cast<char>(code);
       i += 4;
     } else if (c == 'n') {

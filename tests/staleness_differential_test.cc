@@ -121,8 +121,9 @@ class StalenessDifferentialTest : public ::testing::Test {
     for (const auto& [name, port] :
          {std::pair<const char*, int>{"Prometheus", prometheus_port_},
           std::pair<const char*, int>{"fedgate", fedgate_port_}}) {
-      if (!WaitUntil([&] { return condition(FederateLines(port)); },
-                     absl::Seconds(60))) {
+      if (!WaitUntil(
+              [&, port = port] { return condition(FederateLines(port)); },
+              absl::Seconds(60))) {
         ADD_FAILURE() << name << ": " << FederateLines(port);
         return false;
       }
