@@ -1,6 +1,7 @@
 #include "gateway/flags.h"
 
 #include <functional>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -12,16 +13,15 @@
 namespace fedgate {
 namespace {
 
+constexpr std::pair<LogLevel, absl::string_view> kLogLevelNames[] = {
+    {LogLevel::kDebug, "debug"},
+    {LogLevel::kInfo, "info"},
+    {LogLevel::kWarn, "warn"},
+    {LogLevel::kError, "error"},
+};
+
 absl::Status SetLogLevel(absl::string_view value, FedgateFlags* flags) {
-  if (value == "debug") {
-    flags->log_level = LogLevel::kDebug;
-  } else if (value == "info") {
-    flags->log_level = LogLevel::kInfo;
-  } else if (value == "warn") {
-    flags->log_level = LogLevel::kWarn;
-  } else if (value == "error") {
-    flags->log_level = LogLevel::kError;
-  } else {
+  if (!ParseLogLevel(value, &flags->log_level)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "invalid value \"", value,
         "\" for flag --log.level: must be one of debug, info, warn, error"));
@@ -90,6 +90,23 @@ const std::vector<FlagSpec>& Specs() {
 }
 
 }  // namespace
+
+absl::string_view LogLevelName(LogLevel level) {
+  for (const auto& [l, name] : kLogLevelNames) {
+    if (l == level) return name;
+  }
+  return "info";
+}
+
+bool ParseLogLevel(absl::string_view name, LogLevel* level) {
+  for (const auto& [l, n] : kLogLevelNames) {
+    if (n == name) {
+      *level = l;
+      return true;
+    }
+  }
+  return false;
+}
 
 absl::StatusOr<FedgateFlags> ParseFlags(const std::vector<std::string>& args) {
   FedgateFlags flags;

@@ -14,11 +14,18 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace fedgate {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+// Returns the name `--log.level` takes and log lines show (`debug`, `info`,
+// `warn`, `error`).
+absl::string_view LogLevelName(LogLevel level);
+// Sets `*level` from its name; returns false for any other word.
+bool ParseLogLevel(absl::string_view name, LogLevel* level);
 
 struct FedgateFlags {
   // Empty: run the embedded demo (demo targets on 127.0.0.1 and a config

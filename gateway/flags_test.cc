@@ -8,6 +8,19 @@
 namespace fedgate {
 namespace {
 
+TEST(FlagsTest, LogLevelNamesRoundTrip) {
+  for (LogLevel level :
+       {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+    LogLevel parsed =
+        level == LogLevel::kInfo ? LogLevel::kDebug : LogLevel::kInfo;
+    ASSERT_TRUE(ParseLogLevel(LogLevelName(level), &parsed));
+    EXPECT_EQ(parsed, level);
+  }
+  LogLevel parsed;
+  EXPECT_FALSE(ParseLogLevel("warning", &parsed));
+  EXPECT_FALSE(ParseLogLevel("INFO", &parsed));
+}
+
 TEST(FlagsTest, DefaultsWithoutArguments) {
   absl::StatusOr<FedgateFlags> flags = ParseFlags({});
   ASSERT_TRUE(flags.ok()) << flags.status();

@@ -13,20 +13,6 @@ namespace {
 
 std::atomic<int> min_level{static_cast<int>(LogLevel::kInfo)};
 
-absl::string_view LevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "info";
-}
-
 void AppendValue(absl::string_view value, std::string* out) {
   bool quote = value.empty();
   for (char c : value) {
@@ -69,7 +55,7 @@ void SetLogLevel(LogLevel level) { min_level = static_cast<int>(level); }
 std::string FormatLogLine(LogLevel level, absl::string_view timestamp,
                           absl::string_view msg, const LogFields& fields) {
   std::string line =
-      absl::StrCat("ts=", timestamp, " level=", LevelName(level), " msg=");
+      absl::StrCat("ts=", timestamp, " level=", LogLevelName(level), " msg=");
   AppendValue(msg, &line);
   for (const auto& [key, value] : fields) {
     absl::StrAppend(&line, " ", key, "=");
