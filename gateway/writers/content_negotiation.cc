@@ -161,23 +161,29 @@ absl::string_view ContentTypeOf(ExpositionFormat format) {
   return "text/plain; version=0.0.4; charset=utf-8";
 }
 
+namespace {
+
+// The encodings fedgate compresses with, by their Content-Encoding token.
+constexpr std::pair<ContentEncoding, absl::string_view> kEncodingNames[] = {
+    {ContentEncoding::kGzip, "gzip"},
+    {ContentEncoding::kDeflate, "deflate"},
+};
+
+}  // namespace
+
 ContentEncoding NegotiateEncoding(absl::string_view accept_encoding) {
   for (absl::string_view token : absl::StrSplit(accept_encoding, ',')) {
     token = absl::StripAsciiWhitespace(token);
-    if (token == "gzip") return ContentEncoding::kGzip;
-    if (token == "deflate") return ContentEncoding::kDeflate;
+    for (const auto& [encoding, name] : kEncodingNames) {
+      if (token == name) return encoding;
+    }
   }
   return ContentEncoding::kIdentity;
 }
 
 absl::string_view ContentEncodingName(ContentEncoding encoding) {
-  switch (encoding) {
-    case ContentEncoding::kGzip:
-      return "gzip";
-    case ContentEncoding::kDeflate:
-      return "deflate";
-    case ContentEncoding::kIdentity:
-      return "";
+  for (const auto& [e, name] : kEncodingNames) {
+    if (e == encoding) return name;
   }
   return "";
 }
