@@ -12,8 +12,65 @@ namespace {
 // Longest shortest-round-trip scientific form of a double:
 // "-2.2250738585072014e-308" is 24 characters.
 constexpr int kMaxScientificChars = 24;
-// Longest plain form (exponent in [-4, 5]): sign, "0.0000", 17 digits.
-constexpr int kMaxFixedChars = 1 + 6 + 17;
+// Longest 'f' layout a caller asks for: JSON's, up to 1e21 (21 digits before
+// the point) and down to 1e-6 ("0.00000" and 17 digits), with a sign.
+constexpr int kMaxFixedChars = 1 + 7 + 21 + 17;
+
+// A finite double in Go's shortest digits, as std::to_chars writes it in
+// scientific form without a precision: the shortest digits that round-trip
+// (closest to `v` on ties), the same digits as Go's shortest mode, already
+// laid out like Go's %e: "d[.ddd]e±XX[X]".
+struct ShortestDigits {
+  char text[kMaxScientificChars + 8];
+  const char* end;       // End of `text`.
+  const char* digits;    // The first digit (past the sign).
+  const char* exponent;  // The 'e'.
+  bool negative;
+  int exp;  // Decimal exponent of the first digit.
+};
+
+inline void ToShortestDigits(double v, ShortestDigits* s) {
+  const std::to_chars_result r = std::to_chars(
+      s->text, s->text + sizeof(s->text), v, std::chars_format::scientific);
+  // Cannot fail: the buffer fits every double.
+  s->end = r.ptr;
+  const char* p = s->text;
+  s->negative = *p == '-';
+  if (s->negative) ++p;
+  s->digits = p;
+  s->exponent = static_cast<const char*>(std::memchr(p, 'e', s->end - p));
+  int exp = 0;
+  const char* q = s->exponent + 1;
+  const bool exp_negative = *q == '-';
+  ++q;  // to_chars always writes the exponent sign.
+  for (; q < s->end; ++q) exp = exp * 10 + (*q - '0');
+  s->exp = exp_negative ? -exp : exp;
+}
+
+// Appends `s` in Go's 'f' layout (fmtF with prec = max(nd - dp, 0)).
+inline void AppendFixedLayout(const ShortestDigits& s, std::string* out) {
+  char digits[20];
+  int nd = 0;
+  for (const char* q = s.digits; q < s.exponent; ++q) {
+    if (*q != '.') digits[nd++] = *q;
+  }
+  if (nd == 1 && digits[0] == '0') nd = 0;  // Zero: no significant digit.
+  const int dp = nd == 0 ? 1 : s.exp + 1;   // Digits before the point.
+
+  char buf[kMaxFixedChars + 8];
+  char* w = buf;
+  if (s.negative) *w++ = '-';
+  if (dp > 0) {
+    for (int i = 0; i < dp; ++i) *w++ = i < nd ? digits[i] : '0';
+  } else {
+    *w++ = '0';
+  }
+  if (nd > dp) {
+    *w++ = '.';
+    for (int i = dp; i < nd; ++i) *w++ = i < 0 ? '0' : digits[i];
+  }
+  out->append(buf, w - buf);
+}
 
 }  // namespace
 
@@ -32,57 +89,24 @@ void AppendGoFloat(double v, std::string* out) {
     out->append(v > 0 ? "+Inf" : "-Inf");
     return;
   }
-
-  // std::to_chars in scientific form without a precision yields the shortest
-  // digits that round-trip (closest to `v` on ties), the same digits as Go's
-  // shortest mode, already laid out like Go's %e: "d[.ddd]e±XX[X]".
-  char sci[kMaxScientificChars + 8];
-  const std::to_chars_result r =
-      std::to_chars(sci, sci + sizeof(sci), v, std::chars_format::scientific);
-  // Cannot fail: the buffer fits every double.
-  const char* const end = r.ptr;
-
-  const char* p = sci;
-  const bool negative = *p == '-';
-  if (negative) ++p;
-  const char* const e = static_cast<const char*>(std::memchr(p, 'e', end - p));
-
-  // Decimal exponent of the first digit.
-  int exp = 0;
-  {
-    const char* q = e + 1;
-    const bool exp_negative = *q == '-';
-    ++q;  // to_chars always writes the exponent sign.
-    for (; q < end; ++q) exp = exp * 10 + (*q - '0');
-    if (exp_negative) exp = -exp;
-  }
-
-  if (exp < -4 || exp >= 6) {
-    out->append(sci, end - sci);
-    return;
-  }
-
-  // Plain decimal (Go's fmtF with prec = max(nd - dp, 0)).
-  char digits[20];
-  int nd = 0;
-  for (const char* q = p; q < e; ++q) {
-    if (*q != '.') digits[nd++] = *q;
-  }
-  const int dp = exp + 1;  // Digits before the decimal point.
-
-  char buf[kMaxFixedChars + 8];
-  char* w = buf;
-  if (negative) *w++ = '-';
-  if (dp > 0) {
-    for (int i = 0; i < dp; ++i) *w++ = i < nd ? digits[i] : '0';
+  ShortestDigits s;
+  ToShortestDigits(v, &s);
+  // 'g' with the shortest precision: a fixed 6, not the digit count.
+  if (s.exp < -4 || s.exp >= 6) {
+    out->append(s.text, s.end - s.text);
   } else {
-    *w++ = '0';
+    AppendFixedLayout(s, out);
   }
-  if (nd > dp) {
-    *w++ = '.';
-    for (int i = dp; i < nd; ++i) *w++ = i < 0 ? '0' : digits[i];
+}
+
+void AppendGoFloatLayout(double v, bool fixed, std::string* out) {
+  ShortestDigits s;
+  ToShortestDigits(v, &s);
+  if (fixed) {
+    AppendFixedLayout(s, out);
+  } else {
+    out->append(s.text, s.end - s.text);
   }
-  out->append(buf, w - buf);
 }
 
 std::string FormatGoFloat(double v) {

@@ -26,6 +26,12 @@ namespace fedgate {
 // Appends `v` to `out` formatted as Prometheus's text format writes it.
 void AppendGoFloat(double v, std::string* out);
 
+// Appends finite `v` with Go's shortest digits in the 'f' layout when `fixed`
+// (`strconv.FormatFloat(v, 'f', -1, 64)`), else in the 'e' layout
+// ("d.ddde±XX"), for formats that choose the layout themselves (JSON). Zero
+// is "0" or "-0" ('f') as strconv writes it.
+void AppendGoFloatLayout(double v, bool fixed, std::string* out);
+
 // Returns `v` formatted as Prometheus's text format writes it.
 std::string FormatGoFloat(double v);
 

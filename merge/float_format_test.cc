@@ -140,5 +140,29 @@ TEST(FloatFormatTest, RandomDoublesRoundTripInGoLayout) {
   }
 }
 
+TEST(FloatFormatTest, LayoutChosenByTheCallerAsStrconvWritesIt) {
+  struct Case {
+    double v;
+    bool fixed;
+    const char* want;
+  };
+  const Case kCases[] = {
+      {1e20, true, "100000000000000000000"},
+      {123456789.125, true, "123456789.125"},
+      {0.000001, true, "0.000001"},
+      {-2.5e-5, true, "-0.000025"},
+      {0.0, true, "0"},
+      {-0.0, true, "-0"},
+      {1e21, false, "1e+21"},
+      {1.5e-7, false, "1.5e-07"},
+      {-123.0, false, "-1.23e+02"},
+  };
+  for (const Case& c : kCases) {
+    std::string out = "x";
+    AppendGoFloatLayout(c.v, c.fixed, &out);
+    EXPECT_EQ(out, std::string("x") + c.want) << c.v;
+  }
+}
+
 }  // namespace
 }  // namespace fedgate

@@ -1,12 +1,11 @@
 #include "gateway/writers/json_writer.h"
 
 #include <cassert>
-#include <charconv>
 #include <cmath>
 #include <cstring>
-#include <system_error>
 
 #include "config/utf8.h"
+#include "merge/float_format.h"
 
 namespace fedgate {
 namespace {
@@ -21,49 +20,6 @@ void AppendUnicodeEscape(uint32_t r, std::string* out) {
                        kHex[(r >> 4) & 0xF],
                        kHex[r & 0xF]};
   out->append(buf, sizeof(buf));
-}
-
-// Appends `v` (finite, non-zero or zero) with Go's shortest digits, in 'f'
-// layout when `fixed`, else in 'e' layout ("d.ddde±XX").
-void AppendShortest(double v, bool fixed, std::string* out) {
-  char sci[40];
-  const std::to_chars_result r =
-      std::to_chars(sci, sci + sizeof(sci), v, std::chars_format::scientific);
-  const char* const end = r.ptr;
-  if (!fixed) {
-    // to_chars writes the exponent like Go's 'e': a sign, at least 2 digits.
-    out->append(sci, end - sci);
-    return;
-  }
-  const char* p = sci;
-  const bool negative = *p == '-';
-  if (negative) ++p;
-  const char* const e = static_cast<const char*>(std::memchr(p, 'e', end - p));
-  int exp = 0;
-  {
-    const char* q = e + 1;
-    const bool exp_negative = *q == '-';
-    ++q;
-    for (; q < end; ++q) exp = exp * 10 + (*q - '0');
-    if (exp_negative) exp = -exp;
-  }
-  char digits[20];
-  int nd = 0;
-  for (const char* q = p; q < e; ++q) {
-    if (*q != '.') digits[nd++] = *q;
-  }
-  if (nd == 1 && digits[0] == '0') nd = 0;  // Zero: no significant digit.
-  const int dp = nd == 0 ? 1 : exp + 1;     // Digits before the point.
-  if (negative) out->push_back('-');
-  if (dp > 0) {
-    for (int i = 0; i < dp; ++i) out->push_back(i < nd ? digits[i] : '0');
-  } else {
-    out->push_back('0');
-  }
-  if (nd > dp) {
-    out->push_back('.');
-    for (int i = dp; i < nd; ++i) out->push_back(i < 0 ? '0' : digits[i]);
-  }
 }
 
 // Go's choice between 'f' and 'e' in encoding/json and jsonutil.
@@ -142,7 +98,7 @@ void AppendJsonFloat(double v, std::string* out) {
   }
   const bool fixed = UseFixed(v);
   const size_t before = out->size();
-  AppendShortest(v, fixed, out);
+  AppendGoFloatLayout(v, fixed, out);
   if (!fixed) {
     // encoding/json cleans up e-09 to e-9 (only negative exponents).
     std::string& b = *out;
@@ -178,7 +134,7 @@ void AppendJsonSampleValue(double v, std::string* out) {
   } else if (std::isinf(v)) {
     out->append(v > 0 ? "+Inf" : "-Inf");
   } else {
-    AppendShortest(v, UseFixed(v), out);
+    AppendGoFloatLayout(v, UseFixed(v), out);
   }
   out->push_back('"');
 }
