@@ -1,7 +1,5 @@
 #include "scraper/scrape_manager.h"
 
-#include <zlib.h>
-
 #include <atomic>
 #include <functional>
 #include <map>
@@ -27,6 +25,7 @@
 #include "prometheus/registry.h"
 #include "scraper/discovery/discovery.h"
 #include "scraper/monotonic_clock.h"
+#include "scraper/test_bodies.h"
 
 namespace fedgate {
 namespace {
@@ -49,21 +48,6 @@ bool WaitFor(const std::function<bool()>& done) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   return done();
-}
-
-std::string Gzip(absl::string_view data) {
-  z_stream z = {};
-  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-               Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, data.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = data.size();
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = out.size();
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
 }
 
 // A scrape target on 127.0.0.1: serves `/metrics` with the body, status and

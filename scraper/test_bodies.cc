@@ -26,6 +26,22 @@ std::string GzipBomb() {
   return bomb;
 }
 
+std::string Gzip(absl::string_view data) {
+  z_stream z = {};
+  // 15 + 16: a gzip header and trailer around the deflate stream.
+  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+               Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, data.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = data.size();
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = out.size();
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
 std::string Inflate(absl::string_view data, int window_bits) {
   z_stream s{};
   if (inflateInit2(&s, window_bits) != Z_OK) return "";

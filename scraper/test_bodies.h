@@ -19,6 +19,10 @@ namespace fedgate {
 // zero bytes: a gzip bomb, made in a loop so that the 1 GiB never exists.
 std::string GzipBomb();
 
+// Returns `data` gzipped (one member, default level), as a target serving
+// `Content-Encoding: gzip` sends it.
+std::string Gzip(absl::string_view data);
+
 // Inflates `data` with zlib's `window_bits` (31: gzip, 15: zlib/deflate,
 // -15: raw deflate). Returns what inflated before the first error, so a
 // corrupt or truncated stream shows as a short or empty result.
