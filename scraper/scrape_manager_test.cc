@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "config/config.h"
+#include "config/relabel_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
@@ -983,18 +984,6 @@ TEST(ScrapeManagerTest, DuplicateTargetsShareOneLoop) {
   EXPECT_EQ(f.manager->Targets().size(), 1);
 }
 
-RelabelConfig Relabel(RelabelAction action, std::vector<std::string> sources,
-                      std::string regex, std::string target = "",
-                      std::string replacement = "$1") {
-  RelabelConfig config;
-  config.action = action;
-  config.source_labels = std::move(sources);
-  config.regex = std::move(regex);
-  config.target_label = std::move(target);
-  config.replacement = std::move(replacement);
-  return config;
-}
-
 TEST(ScrapeManagerTest, MetricRelabelingAppliesToScrapedSeriesOnly) {
   TestTarget app;
   app.Set(
@@ -1005,12 +994,12 @@ TEST(ScrapeManagerTest, MetricRelabelingAppliesToScrapedSeriesOnly) {
   ScrapeConfig job = Job("app", {app.address()});
   job.metric_relabel_configs = {
       // Runs after the target labels are attached: it sees `job`.
-      Relabel(RelabelAction::kReplace, {"job", "code"}, "app;(.)00", "class",
-              "${1}xx"),
-      Relabel(RelabelAction::kDrop, {"__name__"}, "go_.*"),
-      Relabel(RelabelAction::kLabelDrop, {}, "path"),
+      MakeRelabelConfig(RelabelAction::kReplace, {"job", "code"}, "app;(.)00",
+                        "class", "${1}xx"),
+      MakeRelabelConfig(RelabelAction::kDrop, {"__name__"}, "go_.*"),
+      MakeRelabelConfig(RelabelAction::kLabelDrop, {}, "path"),
       // Would drop up and scrape_* if it applied to them.
-      Relabel(RelabelAction::kKeep, {"__name__"}, "http_.*"),
+      MakeRelabelConfig(RelabelAction::kKeep, {"__name__"}, "http_.*"),
   };
   ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
 
@@ -1051,7 +1040,7 @@ TEST(ScrapeManagerTest, MetricRelabelingWithoutMetricNameFailsTheScrape) {
   Fixture f;
   ScrapeConfig job = Job("app", {app.address()});
   job.metric_relabel_configs = {
-      Relabel(RelabelAction::kLabelDrop, {}, "__name__")};
+      MakeRelabelConfig(RelabelAction::kLabelDrop, {}, "__name__")};
   ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
   ASSERT_NE(f.WaitForBatch(app.address(),
                            [](const ScrapeBatch& b) { return HasUp(b, 0); }),
@@ -1066,7 +1055,8 @@ TEST(ScrapeManagerTest, MetricRelabelingToAnEmptySetDropsTheSeries) {
   app.Set("m 1\n");
   Fixture f;
   ScrapeConfig job = Job("app", {app.address()});
-  job.metric_relabel_configs = {Relabel(RelabelAction::kLabelKeep, {}, "none")};
+  job.metric_relabel_configs = {
+      MakeRelabelConfig(RelabelAction::kLabelKeep, {}, "none")};
   ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
   std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
       app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
@@ -1083,9 +1073,11 @@ TEST(ScrapeManagerTest, RelabelConfigsDropAndRewriteTargets) {
   ScrapeConfig job = Job("app", {app.address(), "10.0.0.1:9", "10.0.0.2:9"},
                          {{"env", "prod"}});
   job.relabel_configs = {
-      Relabel(RelabelAction::kDrop, {"__address__"}, "10\\.0\\.0\\.2:.*"),
-      Relabel(RelabelAction::kKeep, {"__address__"}, "127\\..*"),
-      Relabel(RelabelAction::kReplace, {"env"}, "(.*)", "stage", "${1}-1"),
+      MakeRelabelConfig(RelabelAction::kDrop, {"__address__"},
+                        "10\\.0\\.0\\.2:.*"),
+      MakeRelabelConfig(RelabelAction::kKeep, {"__address__"}, "127\\..*"),
+      MakeRelabelConfig(RelabelAction::kReplace, {"env"}, "(.*)", "stage",
+                        "${1}-1"),
   };
   ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
   std::vector<TargetStatus> targets = f.manager->Targets();
@@ -1116,7 +1108,7 @@ TEST(ScrapeManagerTest, ChangedMetricRelabelingRebuildsTheScrapeCache) {
   Fixture f;
   ScrapeConfig job = Job("app", {app.address()});
   job.metric_relabel_configs = {
-      Relabel(RelabelAction::kDrop, {"__name__"}, "a")};
+      MakeRelabelConfig(RelabelAction::kDrop, {"__name__"}, "a")};
   ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
   ASSERT_NE(f.WaitForBatch(app.address(),
                            [](const ScrapeBatch& b) {
@@ -1125,7 +1117,7 @@ TEST(ScrapeManagerTest, ChangedMetricRelabelingRebuildsTheScrapeCache) {
                            }),
             nullptr);
   job.metric_relabel_configs = {
-      Relabel(RelabelAction::kDrop, {"__name__"}, "b")};
+      MakeRelabelConfig(RelabelAction::kDrop, {"__name__"}, "b")};
   ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
   ASSERT_NE(f.WaitForBatch(app.address(),
                            [](const ScrapeBatch& b) {
@@ -1158,7 +1150,7 @@ TEST(ScrapeManagerTest, SampleLimitCountsAfterMetricRelabeling) {
   ScrapeConfig job = Job("app", {over.address(), relabeled.address()});
   job.sample_limit = 2;
   job.metric_relabel_configs = {
-      Relabel(RelabelAction::kDrop, {"__name__"}, "drop_me")};
+      MakeRelabelConfig(RelabelAction::kDrop, {"__name__"}, "drop_me")};
   ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
 
   EXPECT_EQ(WaitForDownError(f, over.address()), "sample limit exceeded");
