@@ -397,7 +397,12 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
     if (pending->keep_body) {
       if (buffered_body_bytes_.fetch_add(size) + size >
           limits.max_buffered_body_bytes) {
-        buffered_body_bytes_ -= size;
+        // The request is dropped: its part of the budget is given back now,
+        // not when libmicrohttpd completes the closed connection, so that a
+        // request arriving meanwhile is not refused for it.
+        buffered_body_bytes_ -= size + pending->buffered_bytes;
+        pending->buffered_bytes = 0;
+        request.body = std::string();
         Refuse("bodies_in_memory");
         return false;
       }

@@ -288,6 +288,8 @@ TEST_F(HttpServerTest, BodiesHeldInMemoryAreBounded) {
   StartServer(limits);
   // Two requests each sending most of their allowed body, neither finished:
   // whichever passes the budget is refused and its connection closed.
+  // (When their last pieces arrive at once, both may be refused: the budget
+  // holds either way.)
   const std::string head =
       "POST /api/v1/series HTTP/1.1\r\nHost: x\r\nContent-Type: "
       "application/x-www-form-urlencoded\r\nContent-Length: 1000000\r\n\r\n";
@@ -301,9 +303,14 @@ TEST_F(HttpServerTest, BodiesHeldInMemoryAreBounded) {
   for (int i = 0; i < 200 && !refused; ++i) {  // The server reads async.
     httplib::Result metrics = client_->Get("/metrics");
     ASSERT_TRUE(metrics);
+    // 1, or 2 when both were refused; never 0.
     refused = absl::StrContains(
-        metrics->body,
-        "fedgate_http_requests_refused_total{reason=\"bodies_in_memory\"} 1");
+                  metrics->body,
+                  "fedgate_http_requests_refused_total{reason=\"bodies_in_"
+                  "memory\"} 1\n") ||
+              absl::StrContains(metrics->body,
+                                "fedgate_http_requests_refused_total{reason="
+                                "\"bodies_in_memory\"} 2\n");
     if (!refused) usleep(50000);
   }
   EXPECT_TRUE(refused);
@@ -311,7 +318,7 @@ TEST_F(HttpServerTest, BodiesHeldInMemoryAreBounded) {
   bool second_closed = false;
   first.ReadUntilClosed(100, &first_closed);
   second.ReadUntilClosed(100, &second_closed);
-  EXPECT_NE(first_closed, second_closed);
+  EXPECT_TRUE(first_closed || second_closed);
 }
 
 TEST_F(HttpServerTest, LongMatchListsFitInTheUrl) {
