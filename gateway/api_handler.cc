@@ -431,19 +431,38 @@ ApiResponse ApiHandler::Series(const ApiRequest& request) const {
   return res;
 }
 
-ApiResponse ApiHandler::Labels(const ApiRequest& request) const {
+bool ApiHandler::SelectForLabels(const ApiRequest& request, LabelRows* rows,
+                                 ApiResponse* error) const {
   absl::StatusOr<int64_t> start = TimeParam(request, "start", kMinTimeMs);
-  if (!start.ok()) return InvalidParam("start", start.status().message());
+  if (!start.ok()) {
+    *error = InvalidParam("start", start.status().message());
+    return false;
+  }
   absl::StatusOr<int64_t> end = TimeParam(request, "end", kMaxTimeMs);
-  if (!end.ok()) return InvalidParam("end", end.status().message());
+  if (!end.ok()) {
+    *error = InvalidParam("end", end.status().message());
+    return false;
+  }
   absl::StatusOr<std::vector<Selector>> selectors =
       MatchersParam(FormValues(request.form, "match[]"));
   // Here Prometheus returns the raw error, without `invalid parameter`.
-  if (!selectors.ok()) return BadData(selectors.status().message());
+  if (!selectors.ok()) {
+    *error = BadData(selectors.status().message());
+    return false;
+  }
   if (selectors->empty()) selectors->push_back(Selector());  // All series.
-  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  rows->snapshot = options_.store->Snapshot();
+  rows->samples = SelectInWindow(*rows->snapshot, *selectors, *start, *end);
+  return true;
+}
+
+ApiResponse ApiHandler::Labels(const ApiRequest& request) const {
+  LabelRows rows;
+  if (ApiResponse error; !SelectForLabels(request, &rows, &error)) {
+    return error;
+  }
   std::set<std::string> names;
-  for (const Sample* s : SelectInWindow(*snapshot, *selectors, *start, *end)) {
+  for (const Sample* s : rows.samples) {
     for (const LabelView l : s->labels) names.insert(std::string(l.name));
   }
   return StringList(names);
@@ -454,17 +473,12 @@ ApiResponse ApiHandler::LabelValues(const ApiRequest& request,
   if (!IsValidLabelName(name)) {
     return BadData(absl::StrCat("invalid label name: ", GoQuote(name)));
   }
-  absl::StatusOr<int64_t> start = TimeParam(request, "start", kMinTimeMs);
-  if (!start.ok()) return InvalidParam("start", start.status().message());
-  absl::StatusOr<int64_t> end = TimeParam(request, "end", kMaxTimeMs);
-  if (!end.ok()) return InvalidParam("end", end.status().message());
-  absl::StatusOr<std::vector<Selector>> selectors =
-      MatchersParam(FormValues(request.form, "match[]"));
-  if (!selectors.ok()) return BadData(selectors.status().message());
-  if (selectors->empty()) selectors->push_back(Selector());
-  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  LabelRows rows;
+  if (ApiResponse error; !SelectForLabels(request, &rows, &error)) {
+    return error;
+  }
   std::set<std::string> values;
-  for (const Sample* s : SelectInWindow(*snapshot, *selectors, *start, *end)) {
+  for (const Sample* s : rows.samples) {
     absl::string_view v = s->labels.Get(name);
     if (!v.empty()) values.insert(std::string(v));
   }

@@ -108,6 +108,16 @@ class ApiHandler {
   // Answers `request` without the CORS headers.
   ApiResponse Dispatch(const ApiRequest& request) const;
   ApiResponse Series(const ApiRequest& request) const;
+  // The series /api/v1/labels and /label/<name>/values read.
+  struct LabelRows {
+    std::shared_ptr<const StoreSnapshot> snapshot;  // Keeps `samples` alive.
+    std::vector<const Sample*> samples;
+  };
+  // Parses start, end and match[] (none: every series) as Prometheus does
+  // and selects the series of that window from one snapshot into `*rows`;
+  // returns false with the error answer in `*error` for a bad parameter.
+  bool SelectForLabels(const ApiRequest& request, LabelRows* rows,
+                       ApiResponse* error) const;
   ApiResponse Labels(const ApiRequest& request) const;
   ApiResponse LabelValues(const ApiRequest& request,
                           absl::string_view name) const;
