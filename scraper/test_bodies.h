@@ -1,8 +1,9 @@
 // scraper/test_bodies.h
 //
-// Test-only bodies: scrape bodies that are costly to write by hand, shared by
-// the HTTP client's tests and the end-to-end fault tests, and the inflating of
-// compressed answers for the tests that check them.
+// Test-only bodies: scrape bodies that are costly to write by hand (a gzip
+// bomb, gzipped bodies), shared by the HTTP client's, the scrape manager's and
+// the end-to-end fault tests, and the inflating of compressed answers for the
+// tests that check them.
 //
 // Thread-safety: pure functions; thread-safe.
 
