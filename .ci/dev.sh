@@ -22,7 +22,7 @@ readonly PACKAGES=(
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libabsl-dev libcpp-httplib-dev libbrotli-dev libre2-dev libmicrohttpd-dev
   libbenchmark-dev libgtest-dev libgmock-dev
-  libssl-dev zlib1g-dev libcurl4-openssl-dev libyaml-cpp-dev prometheus-cpp-dev
+  libssl-dev zlib1g-dev libcurl4-openssl-dev libyaml-cpp-dev prometheus-cpp-dev rapidjson-dev
   prometheus
   clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format
   curl python3 openssl ca-certificates g++
