@@ -135,6 +135,56 @@ struct DnsSdConfig {
   int line = 0;  // Where the entry starts in the config file (1-based).
 };
 
+// One `selectors` entry of a kubernetes_sd_configs entry: the label and
+// field selectors sent with the lists and watches of `role`'s resource.
+struct KubernetesSelectorConfig {
+  std::string role;
+  std::string label;
+  std::string field;
+
+  friend bool operator==(const KubernetesSelectorConfig& a,
+                         const KubernetesSelectorConfig& b) {
+    return std::tie(a.role, a.label, a.field) ==
+           std::tie(b.role, b.label, b.field);
+  }
+};
+
+// One `kubernetes_sd_configs` entry (Prometheus 2.42 discovery/kubernetes):
+// targets from the Kubernetes API's objects of `role`, listed and watched.
+// Without api_server and kubeconfig_file, the in-cluster configuration
+// (service account token, CA, KUBERNETES_SERVICE_HOST/PORT) is used.
+struct KubernetesSdConfig {
+  // `pod`, `service`, `endpoints`, `endpointslice`, `node` or `ingress`.
+  std::string role;
+  std::string api_server;  // A URL, or "" for in-cluster or kubeconfig.
+  // A kubeconfig file (resolved against the config file's directory).
+  std::string kubeconfig_file;
+  // How the API server is reached when api_server is set.
+  HttpClientConfig http_client;
+  // `namespaces`: names to watch (all when empty and not own_namespace).
+  std::vector<std::string> namespaces;
+  bool own_namespace = false;
+  std::vector<KubernetesSelectorConfig> selectors;
+  // `attach_metadata: {node: true}`.
+  bool attach_node_metadata = false;
+  int line = 0;  // Where the entry starts in the config file (1-based).
+
+  // Equal settings (the line aside) share one discoverer's watches.
+  friend bool operator==(const KubernetesSdConfig& a,
+                         const KubernetesSdConfig& b) {
+    return std::tie(a.role, a.api_server, a.kubeconfig_file, a.http_client,
+                    a.namespaces, a.own_namespace, a.selectors,
+                    a.attach_node_metadata) ==
+           std::tie(b.role, b.api_server, b.kubeconfig_file, b.http_client,
+                    b.namespaces, b.own_namespace, b.selectors,
+                    b.attach_node_metadata);
+  }
+  friend bool operator!=(const KubernetesSdConfig& a,
+                         const KubernetesSdConfig& b) {
+    return !(a == b);
+  }
+};
+
 struct ScrapeConfig {
   std::string job_name;
   absl::Duration scrape_interval;  // Filled from global when unset.
@@ -158,6 +208,7 @@ struct ScrapeConfig {
   std::vector<StaticConfig> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
   std::vector<DnsSdConfig> dns_sd_configs;
+  std::vector<KubernetesSdConfig> kubernetes_sd_configs;
   // Applied in order to each target's labels before it is scraped.
   std::vector<RelabelConfig> relabel_configs;
   // Applied in order to each scraped series (not to `up` and `scrape_*`).

@@ -275,7 +275,7 @@ TEST(ParseConfigTest, AcceptsEmptyUnsupportedFields) {
   - job_name: j
     tls_config: {}
     bearer_token: ""
-    kubernetes_sd_configs: ~
+    consul_sd_configs: ~
 )",
                                               "test.yml");
   ASSERT_TRUE(config.ok()) << config.status();

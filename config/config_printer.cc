@@ -219,52 +219,57 @@ std::string RedactedUrl(absl::string_view url) {
                       url.substr(authority + at));
 }
 
-// prometheus/common's HTTPClientConfig fields, in its order (yaml.v2
-// omitempty), secrets as `<secret>`.
-void AppendHttpClientConfig(std::string* out, const HttpClientConfig& http) {
+// prometheus/common's HTTPClientConfig fields at `indent`, in its order
+// (yaml.v2 omitempty), secrets as `<secret>`.
+void AppendHttpClientConfig(std::string* out, absl::string_view indent,
+                            const HttpClientConfig& http) {
+  const std::string in2 = absl::StrCat(indent, "  ");
   if (http.basic_auth.has_value()) {
     const BasicAuthConfig& b = *http.basic_auth;
-    *out += "  basic_auth:\n";
-    if (!b.username.empty()) AppendString(out, "    ", "username", b.username);
-    if (!b.password.empty()) *out += "    password: <secret>\n";
+    absl::StrAppend(out, indent, "basic_auth:\n");
+    if (!b.username.empty()) AppendString(out, in2, "username", b.username);
+    if (!b.password.empty()) absl::StrAppend(out, in2, "password: <secret>\n");
     if (!b.password_file.empty()) {
-      AppendString(out, "    ", "password_file", b.password_file);
+      AppendString(out, in2, "password_file", b.password_file);
     }
   }
   if (http.authorization.has_value()) {
     const AuthorizationConfig& a = *http.authorization;
-    *out += "  authorization:\n";
-    if (!a.type.empty()) AppendString(out, "    ", "type", a.type);
-    if (!a.credentials.empty()) *out += "    credentials: <secret>\n";
+    absl::StrAppend(out, indent, "authorization:\n");
+    if (!a.type.empty()) AppendString(out, in2, "type", a.type);
+    if (!a.credentials.empty())
+      absl::StrAppend(out, in2, "credentials: <secret>\n");
     if (!a.credentials_file.empty()) {
-      AppendString(out, "    ", "credentials_file", a.credentials_file);
+      AppendString(out, in2, "credentials_file", a.credentials_file);
     }
   }
   if (!http.proxy_url.empty()) {
-    AppendString(out, "  ", "proxy_url", RedactedUrl(http.proxy_url));
+    AppendString(out, indent, "proxy_url", RedactedUrl(http.proxy_url));
   }
   const TlsConfig& t = http.tls_config;
   if (!t.empty()) {
-    *out += "  tls_config:\n";
-    if (!t.ca_file.empty()) AppendString(out, "    ", "ca_file", t.ca_file);
+    absl::StrAppend(out, indent, "tls_config:\n");
+    if (!t.ca_file.empty()) AppendString(out, in2, "ca_file", t.ca_file);
     if (!t.cert_file.empty()) {
-      AppendString(out, "    ", "cert_file", t.cert_file);
+      AppendString(out, in2, "cert_file", t.cert_file);
     }
-    if (!t.key_file.empty()) AppendString(out, "    ", "key_file", t.key_file);
+    if (!t.key_file.empty()) AppendString(out, in2, "key_file", t.key_file);
     if (!t.server_name.empty()) {
-      AppendString(out, "    ", "server_name", t.server_name);
+      AppendString(out, in2, "server_name", t.server_name);
     }
-    if (t.insecure_skip_verify) *out += "    insecure_skip_verify: true\n";
+    if (t.insecure_skip_verify)
+      absl::StrAppend(out, in2, "insecure_skip_verify: true\n");
     // 2.42 prints the versions as Go's numbers (771 for TLS12).
     if (t.min_version != 0) {
-      absl::StrAppend(out, "    min_version: ", t.min_version, "\n");
+      absl::StrAppend(out, in2, "min_version: ", t.min_version, "\n");
     }
     if (t.max_version != 0) {
-      absl::StrAppend(out, "    max_version: ", t.max_version, "\n");
+      absl::StrAppend(out, in2, "max_version: ", t.max_version, "\n");
     }
   }
-  absl::StrAppend(out, "  follow_redirects: ",
-                  http.follow_redirects ? "true" : "false", "\n");
+  absl::StrAppend(out, indent, "follow_redirects: ",
+                  http.follow_redirects ? "true" : "false", "\n", indent,
+                  "enable_http2: ", http.enable_http2 ? "true" : "false", "\n");
 }
 
 }  // namespace
@@ -303,6 +308,69 @@ void AppendDedupGroups(std::string* out,
     if (g.leader_timeout > absl::ZeroDuration()) {
       AppendDuration(out, "  ", "leader_timeout", g.leader_timeout);
     }
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// A list of strings at `indent`: `[]` when empty, as yaml.v2 prints a nil
+// slice without omitempty.
+void AppendStringList(std::string* out, absl::string_view indent,
+                      absl::string_view key,
+                      const std::vector<std::string>& items) {
+  if (items.empty()) {
+    absl::StrAppend(out, indent, key, ": []\n");
+    return;
+  }
+  absl::StrAppend(out, indent, key, ":\n");
+  for (const std::string& item : items) {
+    absl::StrAppend(out, indent, "- ", YamlScalar(item), "\n");
+  }
+}
+
+// kubernetes_sd_configs as 2.42's SDConfig marshals: api_server (omitempty),
+// role, kubeconfig_file (always), the HTTP client fields, then namespaces,
+// selectors and attach_metadata when not empty.
+void AppendKubernetesSdConfigs(std::string* out,
+                               const std::vector<KubernetesSdConfig>& configs) {
+  if (configs.empty()) return;
+  *out += "  kubernetes_sd_configs:\n";
+  for (const KubernetesSdConfig& k : configs) {
+    std::string item;
+    if (!k.api_server.empty()) {
+      AppendString(&item, "    ", "api_server", RedactedUrl(k.api_server));
+    }
+    AppendString(&item, "    ", "role", k.role);
+    AppendString(&item, "    ", "kubeconfig_file", k.kubeconfig_file);
+    AppendHttpClientConfig(&item, "    ", k.http_client);
+    if (!k.namespaces.empty() || k.own_namespace) {
+      absl::StrAppend(&item, "    namespaces:\n      own_namespace: ",
+                      k.own_namespace ? "true" : "false", "\n");
+      AppendStringList(&item, "      ", "names", k.namespaces);
+    }
+    if (!k.selectors.empty()) item += "    selectors:\n";
+    for (const KubernetesSelectorConfig& selector : k.selectors) {
+      std::string fields;
+      if (!selector.role.empty()) {
+        AppendString(&fields, "      ", "role", selector.role);
+      }
+      if (!selector.label.empty()) {
+        AppendString(&fields, "      ", "label", selector.label);
+      }
+      if (!selector.field.empty()) {
+        AppendString(&fields, "      ", "field", selector.field);
+      }
+      if (fields.empty()) fields = "      {}\n";
+      fields[4] = '-';
+      item += fields;
+    }
+    if (k.attach_node_metadata) {
+      item += "    attach_metadata:\n      node: true\n";
+    }
+    item[2] = '-';  // The first line starts the sequence item.
+    *out += item;
   }
 }
 
@@ -361,9 +429,7 @@ std::string PrintConfigYaml(const Config& config) {
     for (const auto& [name, limit] : limits) {
       if (limit != 0) absl::StrAppend(&out, "  ", name, ": ", limit, "\n");
     }
-    AppendHttpClientConfig(&out, sc.http_client);
-    absl::StrAppend(&out, "  enable_http2: ",
-                    sc.http_client.enable_http2 ? "true" : "false", "\n");
+    AppendHttpClientConfig(&out, "  ", sc.http_client);
     AppendRelabelConfigs(&out, "relabel_configs", sc.relabel_configs);
     AppendRelabelConfigs(&out, "metric_relabel_configs",
                          sc.metric_relabel_configs);
@@ -386,6 +452,7 @@ std::string PrintConfigYaml(const Config& config) {
       }
       AppendDuration(&out, "    ", "refresh_interval", file.refresh_interval);
     }
+    AppendKubernetesSdConfigs(&out, sc.kubernetes_sd_configs);
     if (sc.static_configs.empty()) continue;
     out += "  static_configs:\n";
     for (const StaticConfig& st : sc.static_configs) {

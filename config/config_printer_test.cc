@@ -161,6 +161,14 @@ scrape_configs:
   static_configs: [{targets: [a:1]}]
   file_sd_configs: [{files: [/sd/*.json]}]
   dns_sd_configs: [{names: [x.example.com], type: A, port: 80}]
+  kubernetes_sd_configs:
+  - role: endpoints
+    api_server: https://127.0.0.1:6443
+    authorization: {credentials: s3cret}
+    namespaces: {names: [default]}
+    selectors: [{role: service, label: app=web}, {role: pod}]
+    attach_metadata: {node: true}
+  - role: node
 )",
                                               "fedgate.yml");
   ASSERT_TRUE(config.ok()) << config.status();
@@ -188,6 +196,29 @@ scrape_configs:
             "  - files:\n"
             "    - /sd/*.json\n"
             "    refresh_interval: 5m\n"
+            "  kubernetes_sd_configs:\n"
+            "  - api_server: https://127.0.0.1:6443\n"
+            "    role: endpoints\n"
+            "    kubeconfig_file: \"\"\n"
+            "    authorization:\n"
+            "      type: Bearer\n"
+            "      credentials: <secret>\n"
+            "    follow_redirects: true\n"
+            "    enable_http2: true\n"
+            "    namespaces:\n"
+            "      own_namespace: false\n"
+            "      names:\n"
+            "      - default\n"
+            "    selectors:\n"
+            "    - role: service\n"
+            "      label: app=web\n"
+            "    - role: pod\n"
+            "    attach_metadata:\n"
+            "      node: true\n"
+            "  - role: node\n"
+            "    kubeconfig_file: \"\"\n"
+            "    follow_redirects: true\n"
+            "    enable_http2: true\n"
             "  static_configs:\n"
             "  - targets:\n"
             "    - a:1\n");

@@ -5,14 +5,18 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "config/config.h"
+#include "config/http_client_config_loader.h"
+#include "config/kubernetes_selector.h"
 #include "config/quote.h"
 #include "config/yaml_reader.h"
 
@@ -214,6 +218,240 @@ absl::StatusOr<std::vector<DnsSdConfig>> ParseDnsSdConfigs(
       return reader.ErrorAt(refresh_line,
                             "refresh_interval must be greater than 0");
     }
+    configs.push_back(std::move(config));
+  }
+  return configs;
+}
+
+namespace {
+
+// The roles whose selectors each SD role accepts (2.42's allowedSelectors),
+// in its order for the error message.
+std::vector<absl::string_view> AllowedSelectorRoles(absl::string_view role) {
+  if (role == "endpoints") return {"pod", "service", "endpoints"};
+  if (role == "endpointslice") return {"pod", "service", "endpointslice"};
+  return {role};
+}
+
+bool IsKubernetesRole(absl::string_view role) {
+  for (absl::string_view r :
+       {"pod", "service", "endpoints", "endpointslice", "node", "ingress"}) {
+    if (role == r) return true;
+  }
+  return false;
+}
+
+// Reads a Kubernetes SD role (`role` of the entry or of a selector).
+absl::Status ReadKubernetesRole(YamlReader& reader, const YamlEntry& field,
+                                std::string* role) {
+  if (absl::Status s = Store(reader.String(field), role); !s.ok()) return s;
+  if (!IsKubernetesRole(*role)) {
+    return reader.ErrorAt(
+        reader.ValueLine(field),
+        absl::StrCat("unknown Kubernetes SD role ", GoQuote(*role)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseNamespaces(YamlReader& reader, const YamlEntry& entry,
+                             KubernetesSdConfig* config) {
+  absl::StatusOr<std::vector<YamlEntry>> fields =
+      reader.StructEntries(entry, "namespaces");
+  if (!fields.ok()) return fields.status();
+  // yaml.v2 resets the struct for each mapping it reads.
+  config->namespaces.clear();
+  config->own_namespace = false;
+  for (const YamlEntry& field : *fields) {
+    absl::Status s;
+    if (field.name == "names") {
+      s = Store(reader.Strings(field), &config->namespaces);
+    } else if (field.name == "own_namespace") {
+      s = Store(reader.Bool(field), &config->own_namespace);
+    } else {
+      s = reader.UnknownOrUnsupported(field, "namespaces",
+                                      /*unsupported=*/false);
+    }
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseSelectors(YamlReader& reader, const YamlEntry& entry,
+                            KubernetesSdConfig* config, int* line) {
+  absl::StatusOr<std::vector<YamlListItem>> items =
+      reader.StructListItems(entry, "selector");
+  if (!items.ok()) return items.status();
+  config->selectors.clear();
+  *line = entry.key_line;
+  for (const auto& [item_line, fields] : *items) {
+    KubernetesSelectorConfig selector;
+    for (const YamlEntry& field : fields) {
+      absl::Status s;
+      if (field.name == "role") {
+        s = ReadKubernetesRole(reader, field, &selector.role);
+      } else if (field.name == "label") {
+        s = Store(reader.String(field), &selector.label);
+      } else if (field.name == "field") {
+        s = Store(reader.String(field), &selector.field);
+      } else {
+        s = reader.UnknownOrUnsupported(field, "selector",
+                                        /*unsupported=*/false);
+      }
+      if (!s.ok()) return s;
+    }
+    config->selectors.push_back(std::move(selector));
+  }
+  return absl::OkStatus();
+}
+
+// The checks of 2.42's SDConfig.UnmarshalYAML after the fields are read, in
+// its order; errors at the entry's line, or at `selectors_line`.
+absl::Status CheckKubernetesSdConfig(YamlReader& reader,
+                                     const KubernetesSdConfig& config,
+                                     int selectors_line) {
+  const int line = config.line;
+  if (config.role.empty()) {
+    return reader.ErrorAt(line,
+                          "role missing (one of: pod, service, endpoints, "
+                          "endpointslice, node, ingress)");
+  }
+  const bool custom_http = config.http_client != HttpClientConfig();
+  const bool api_server = !config.api_server.empty();
+  const bool kubeconfig = !config.kubeconfig_file.empty();
+  if (api_server && kubeconfig) {
+    return reader.ErrorAt(
+        line, "cannot use 'kubeconfig_file' and 'api_server' simultaneously");
+  }
+  if (kubeconfig && custom_http) {
+    return reader.ErrorAt(line,
+                          "cannot use a custom HTTP client configuration "
+                          "together with 'kubeconfig_file'");
+  }
+  if (!api_server && custom_http) {
+    return reader.ErrorAt(line,
+                          "to use custom HTTP client configuration please "
+                          "provide the 'api_server' URL explicitly");
+  }
+  if (api_server && config.own_namespace) {
+    return reader.ErrorAt(line,
+                          "cannot use 'api_server' and "
+                          "'namespaces.own_namespace' simultaneously");
+  }
+  if (kubeconfig && config.own_namespace) {
+    return reader.ErrorAt(line,
+                          "cannot use 'kubeconfig_file' and "
+                          "'namespaces.own_namespace' simultaneously");
+  }
+  std::vector<std::string> seen;
+  for (const KubernetesSelectorConfig& selector : config.selectors) {
+    if (absl::c_linear_search(seen, selector.role)) {
+      return reader.ErrorAt(
+          selectors_line,
+          absl::StrCat("duplicated selector role: ", selector.role));
+    }
+    seen.push_back(selector.role);
+    const std::vector<absl::string_view> allowed =
+        AllowedSelectorRoles(config.role);
+    if (!absl::c_linear_search(allowed, selector.role)) {
+      return reader.ErrorAt(
+          selectors_line,
+          absl::StrCat(config.role, " role supports only ",
+                       absl::StrJoin(allowed, ", "), " selectors"));
+    }
+    if (absl::Status s = ParseKubernetesFieldSelector(selector.field).status();
+        !s.ok()) {
+      return reader.ErrorAt(selectors_line, s.message());
+    }
+    if (absl::Status s = ParseKubernetesLabelSelector(selector.label).status();
+        !s.ok()) {
+      return reader.ErrorAt(selectors_line, s.message());
+    }
+  }
+  return absl::OkStatus();
+}
+
+// An api_server URL fedgate can reach: http or https with a host.
+bool IsApiServerUrl(absl::string_view url) {
+  for (absl::string_view scheme : {"http://", "https://"}) {
+    if (absl::StartsWithIgnoreCase(url, scheme)) {
+      const absl::string_view rest = url.substr(scheme.size());
+      return !rest.empty() && rest[0] != '/' && rest[0] != '?';
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<KubernetesSdConfig>> ParseKubernetesSdConfigs(
+    YamlReader& reader, const YamlEntry& entry) {
+  absl::StatusOr<std::vector<YamlListItem>> items =
+      reader.StructListItems(entry, "kubernetes_sd config");
+  if (!items.ok()) return items.status();
+  std::vector<KubernetesSdConfig> configs;
+  for (const auto& [line, fields] : *items) {
+    KubernetesSdConfig config;
+    config.line = line;
+    int selectors_line = line;
+    HttpClientConfigLoader http(reader);
+    for (const YamlEntry& field : fields) {
+      absl::Status s;
+      if (field.name == "role") {
+        s = ReadKubernetesRole(reader, field, &config.role);
+      } else if (field.name == "api_server") {
+        s = Store(reader.String(field), &config.api_server);
+        if (s.ok() && !config.api_server.empty() &&
+            !IsApiServerUrl(config.api_server)) {
+          s = reader.ErrorAt(
+              reader.ValueLine(field),
+              absl::StrCat("api_server ", GoQuote(config.api_server),
+                           " is not an http or https URL with a host"));
+        }
+      } else if (field.name == "kubeconfig_file") {
+        s = Store(reader.String(field), &config.kubeconfig_file);
+        if (s.ok() && !config.kubeconfig_file.empty()) {
+          config.kubeconfig_file = reader.ResolvePath(config.kubeconfig_file);
+        }
+      } else if (field.name == "namespaces") {
+        s = ParseNamespaces(reader, field, &config);
+      } else if (field.name == "selectors") {
+        s = ParseSelectors(reader, field, &config, &selectors_line);
+      } else if (field.name == "attach_metadata") {
+        absl::StatusOr<std::vector<YamlEntry>> attach =
+            reader.StructEntries(field, "attach_metadata");
+        s = attach.status();
+        config.attach_node_metadata = false;
+        for (size_t i = 0; s.ok() && i < attach->size(); ++i) {
+          const YamlEntry& f = (*attach)[i];
+          s = f.name == "node"
+                  ? Store(reader.Bool(f), &config.attach_node_metadata)
+                  : reader.UnknownOrUnsupported(f, "attach_metadata",
+                                                /*unsupported=*/false);
+        }
+      } else {
+        absl::StatusOr<bool> read = http.ReadField(field);
+        s = read.status();
+        if (read.ok() && !*read) {
+          s = reader.UnknownOrUnsupported(
+              field, "kubernetes_sd config",
+              IsUnsupportedHttpClientField(field.name));
+        }
+      }
+      if (!s.ok()) return s;
+    }
+    if (config.role.empty()) {
+      // 2.42 checks the role before the HTTP client.
+      if (absl::Status s = CheckKubernetesSdConfig(reader, config, line);
+          !s.ok())
+        return s;
+    }
+    if (absl::Status s = Store(std::move(http).Finish(), &config.http_client);
+        !s.ok())
+      return s;
+    if (absl::Status s =
+            CheckKubernetesSdConfig(reader, config, selectors_line);
+        !s.ok())
+      return s;
     configs.push_back(std::move(config));
   }
   return configs;

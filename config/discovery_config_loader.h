@@ -2,11 +2,12 @@
 //
 // Internal to config/: loads a scrape config's target discovery sections,
 // with Prometheus 2.42's fields, defaults and checks: `static_configs`,
-// `file_sd_configs` (discovery/file) and `dns_sd_configs` (discovery/dns).
-// The scrape config loader calls these with the entry of the section; a new
-// `*_sd_configs` section goes here, reading its list with
-// YamlReader::StructListItems and any HTTP client fields with
-// HttpClientConfigLoader. Called at config load only; not on a hot path.
+// `file_sd_configs` (discovery/file), `dns_sd_configs` (discovery/dns) and
+// `kubernetes_sd_configs` (discovery/kubernetes). The scrape config loader
+// calls these with the entry of the section; a new `*_sd_configs` section
+// goes here, reading its list with YamlReader::StructListItems and any HTTP
+// client fields with HttpClientConfigLoader. Called at config load only; not on
+// a hot path.
 //
 // Thread-safety: pure functions over the caller's reader; thread-compatible.
 
@@ -46,6 +47,14 @@ absl::StatusOr<std::vector<FileSdConfig>> ParseFileSdConfigs(
 // Loads `dns_sd_configs`: at least one name; type SRV, A or AAAA (any case),
 // a port for A and AAAA; refresh_interval greater than 0.
 absl::StatusOr<std::vector<DnsSdConfig>> ParseDnsSdConfigs(
+    YamlReader& reader, const YamlEntry& entry);
+
+// Loads `kubernetes_sd_configs`: a known role; the HTTP client fields
+// (HttpClientConfigLoader), allowed only with api_server; api_server,
+// kubeconfig_file and namespaces.own_namespace exclusive as 2.42 has them;
+// selectors one per role, of the roles the SD role watches, each label and
+// field selector valid (kubernetes_selector.h). Checks in 2.42's order.
+absl::StatusOr<std::vector<KubernetesSdConfig>> ParseKubernetesSdConfigs(
     YamlReader& reader, const YamlEntry& entry);
 
 }  // namespace fedgate

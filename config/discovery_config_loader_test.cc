@@ -108,5 +108,104 @@ TEST(DiscoveryConfigLoaderTest, DnsSdDefaultsToSrv) {
   EXPECT_EQ((*configs)[0].refresh_interval, absl::Seconds(30));
 }
 
+TEST(DiscoveryConfigLoaderTest, KubernetesSdConfigsReadEveryField) {
+  const std::string text =
+      "kubernetes_sd_configs:\n"
+      "  - role: endpoints\n"
+      "    api_server: https://127.0.0.1:6443\n"
+      "    bearer_token_file: token\n"
+      "    tls_config: {ca_file: ca.pem}\n"
+      "    namespaces:\n"
+      "      names: [default, kube-system]\n"
+      "    selectors:\n"
+      "      - role: pod\n"
+      "        label: app=web\n"
+      "      - role: endpoints\n"
+      "        field: metadata.name=api\n"
+      "    attach_metadata: {node: true}\n"
+      "  - role: pod\n"
+      "    kubeconfig_file: kube/config\n";
+  YamlReader reader(text, "/etc/fedgate/f.yml");
+  absl::StatusOr<std::vector<KubernetesSdConfig>> configs =
+      ParseKubernetesSdConfigs(reader, OnlyEntry(reader));
+  ASSERT_TRUE(configs.ok()) << configs.status();
+  ASSERT_EQ(configs->size(), 2u);
+  const KubernetesSdConfig& e = (*configs)[0];
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.role, "endpoints");
+  EXPECT_EQ(e.api_server, "https://127.0.0.1:6443");
+  ASSERT_TRUE(e.http_client.authorization.has_value());
+  EXPECT_EQ(e.http_client.authorization->credentials_file,
+            "/etc/fedgate/token");
+  EXPECT_EQ(e.http_client.tls_config.ca_file, "/etc/fedgate/ca.pem");
+  EXPECT_EQ(e.namespaces, (std::vector<std::string>{"default", "kube-system"}));
+  EXPECT_FALSE(e.own_namespace);
+  ASSERT_EQ(e.selectors.size(), 2u);
+  EXPECT_EQ(e.selectors[0].role, "pod");
+  EXPECT_EQ(e.selectors[0].label, "app=web");
+  EXPECT_EQ(e.selectors[1].field, "metadata.name=api");
+  EXPECT_TRUE(e.attach_node_metadata);
+  EXPECT_EQ((*configs)[1].kubeconfig_file, "/etc/fedgate/kube/config");
+  EXPECT_EQ((*configs)[1].http_client, HttpClientConfig());
+}
+
+TEST(DiscoveryConfigLoaderTest, KubernetesSdConfigsAreCheckedAsPrometheus) {
+  // Prometheus 2.42's SDConfig.UnmarshalYAML checks, with the line fedgate
+  // points at.
+  const std::pair<std::string, std::string> cases[] = {
+      {"- api_server: http://127.0.0.1:1\n",
+       "f.yml:2: role missing (one of: pod, service, endpoints, "
+       "endpointslice, node, ingress)"},
+      {"- role: pods\n", "f.yml:2: unknown Kubernetes SD role \"pods\""},
+      {"- role: pod\n  api_server: http://127.0.0.1:1\n"
+       "  kubeconfig_file: k\n",
+       "f.yml:2: cannot use 'kubeconfig_file' and 'api_server' "
+       "simultaneously"},
+      {"- role: pod\n  kubeconfig_file: k\n  bearer_token: t\n",
+       "f.yml:2: cannot use a custom HTTP client configuration together "
+       "with 'kubeconfig_file'"},
+      {"- role: pod\n  follow_redirects: false\n",
+       "f.yml:2: to use custom HTTP client configuration please provide the "
+       "'api_server' URL explicitly"},
+      {"- role: pod\n  api_server: http://127.0.0.1:1\n"
+       "  namespaces: {own_namespace: true}\n",
+       "f.yml:2: cannot use 'api_server' and 'namespaces.own_namespace' "
+       "simultaneously"},
+      {"- role: pod\n  kubeconfig_file: k\n"
+       "  namespaces: {own_namespace: true}\n",
+       "f.yml:2: cannot use 'kubeconfig_file' and 'namespaces.own_namespace' "
+       "simultaneously"},
+      {"- role: pod\n  selectors:\n  - role: pod\n  - role: pod\n",
+       "f.yml:3: duplicated selector role: pod"},
+      {"- role: endpoints\n  selectors:\n  - role: node\n",
+       "f.yml:3: endpoints role supports only pod, service, endpoints "
+       "selectors"},
+      {"- role: pod\n  selectors:\n  - {role: pod, label: 'a in b'}\n",
+       "f.yml:3: invalid label selector \"a in b\": the values of 'in' and "
+       "'notin' must be in parentheses"},
+      {"- role: pod\n  selectors:\n  - {role: pod, field: nonsense}\n",
+       "f.yml:3: invalid field selector \"nonsense\": cannot understand "
+       "\"nonsense\""},
+      {"- role: pod\n  api_server: 127.0.0.1:6443\n",
+       "f.yml:3: api_server \"127.0.0.1:6443\" is not an http or https URL "
+       "with a host"},
+      {"- role: pod\n  namespaces: {name: [a]}\n", "field name not found"},
+      {"- role: pod\n  attach_metadata: {nodes: true}\n",
+       "field nodes not found"},
+      {"- role: pod\n  api_server: http://127.0.0.1:1\n"
+       "  bearer_token: a\n  bearer_token_file: b\n",
+       "at most one of bearer_token & bearer_token_file must be configured"},
+  };
+  for (const auto& [list, want] : cases) {
+    const std::string text = "kubernetes_sd_configs:\n" + list;
+    YamlReader reader(text, "f.yml");
+    absl::StatusOr<std::vector<KubernetesSdConfig>> configs =
+        ParseKubernetesSdConfigs(reader, OnlyEntry(reader));
+    ASSERT_FALSE(configs.ok()) << list;
+    EXPECT_NE(configs.status().message().find(want), std::string::npos)
+        << list << "\n got: " << configs.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace fedgate

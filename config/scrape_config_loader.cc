@@ -42,7 +42,7 @@ constexpr absl::string_view kUnsupportedScrapeFields[] = {
     "metric_name_validation_scheme",
     "metric_name_escaping_scheme",
     "extra_scrape_metrics",
-    // Service discovery other than static, file and DNS.
+    // Service discovery other than static, file, DNS and Kubernetes.
     "azure_sd_configs",
     "consul_sd_configs",
     "digitalocean_sd_configs",
@@ -54,7 +54,6 @@ constexpr absl::string_view kUnsupportedScrapeFields[] = {
     "hetzner_sd_configs",
     "http_sd_configs",
     "ionos_sd_configs",
-    "kubernetes_sd_configs",
     "kuma_sd_configs",
     "lightsail_sd_configs",
     "linode_sd_configs",
@@ -143,6 +142,11 @@ absl::StatusOr<ParsedScrapeConfig> ParseScrapeConfig(YamlReader& reader,
           ParseDnsSdConfigs(reader, field);
       s = v.status();
       if (v.ok()) config.dns_sd_configs = *std::move(v);
+    } else if (field.name == "kubernetes_sd_configs") {
+      absl::StatusOr<std::vector<KubernetesSdConfig>> v =
+          ParseKubernetesSdConfigs(reader, field);
+      s = v.status();
+      if (v.ok()) config.kubernetes_sd_configs = *std::move(v);
     } else if (field.name == "relabel_configs") {
       absl::StatusOr<std::vector<RelabelConfig>> v =
           ParseRelabelConfigs(reader, field, RelabelListKind::kTarget);
