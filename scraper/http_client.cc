@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "scraper/curl_request_options.h"
 #include "scraper/monotonic_clock.h"
 #include "scraper/request_authorization.h"
 
@@ -174,73 +175,6 @@ absl::string_view Authority(absl::string_view url) {
   return url.substr(0, url.find_first_of("/?#"));
 }
 
-// Maps Go's TLS version numbers to curl's minimum and maximum settings.
-long CurlMinTlsVersion(uint16_t version) {
-  switch (version) {
-    case 0x0301:
-      return CURL_SSLVERSION_TLSv1_0;
-    case 0x0302:
-      return CURL_SSLVERSION_TLSv1_1;
-    case 0x0304:
-      return CURL_SSLVERSION_TLSv1_3;
-    default:  // TLS12, and Go's default minimum for clients.
-      return CURL_SSLVERSION_TLSv1_2;
-  }
-}
-long CurlMaxTlsVersion(uint16_t version) {
-  switch (version) {
-    case 0x0301:
-      return CURL_SSLVERSION_MAX_TLSv1_0;
-    case 0x0302:
-      return CURL_SSLVERSION_MAX_TLSv1_1;
-    case 0x0303:
-      return CURL_SSLVERSION_MAX_TLSv1_2;
-    case 0x0304:
-      return CURL_SSLVERSION_MAX_TLSv1_3;
-    default:
-      return CURL_SSLVERSION_MAX_DEFAULT;
-  }
-}
-
-// For a `server_name` that differs from the URL's host: the URL with the
-// host replaced (so curl verifies and sends that name as SNI), the
-// CURLOPT_CONNECT_TO entry that still connects to the real host and port,
-// and the real `host:port` for the Host header (Go sends the URL's host).
-struct ServerNameRoute {
-  std::string url;
-  std::string connect_to;
-  std::string host_header;
-};
-bool RouteForServerName(const std::string& url, const std::string& server_name,
-                        ServerNameRoute* route) {
-  CURLU* u = curl_url();
-  char* host = nullptr;
-  char* port = nullptr;
-  char* explicit_port = nullptr;
-  char* rewritten = nullptr;
-  bool ok =
-      curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK;
-  if (ok) {
-    const bool has_port =
-        curl_url_get(u, CURLUPART_PORT, &explicit_port, 0) == CURLUE_OK;
-    route->host_header =
-        has_port ? absl::StrCat(host, ":", explicit_port) : std::string(host);
-    route->connect_to =
-        absl::StrCat(server_name, ":", port, ":", host, ":", port);
-    ok = curl_url_set(u, CURLUPART_HOST, server_name.c_str(), 0) == CURLUE_OK &&
-         curl_url_get(u, CURLUPART_URL, &rewritten, 0) == CURLUE_OK;
-    if (ok) route->url = rewritten;
-  }
-  curl_free(host);
-  curl_free(port);
-  curl_free(explicit_port);
-  curl_free(rewritten);
-  curl_url_cleanup(u);
-  return ok;
-}
-
 void InitCurlOnce() {
   static absl::once_flag once;
   // Never cleaned up: curl_global_cleanup is not thread-safe, and the
@@ -255,10 +189,8 @@ struct HttpClient::Transfer {
   HttpCallback done;
   // `Authorization` value (secret: never logged), "" for none.
   std::string authorization;
-  ServerNameRoute route;  // Used when tls_config.server_name is set.
   CURL* easy = nullptr;
-  curl_slist* headers = nullptr;
-  curl_slist* connect_to = nullptr;
+  CurlRequestOptions options;  // URL, headers, TLS... while it runs.
   bool body_limit_exceeded = false;
   size_t active_index = 0;
   // The last status line seen (redirects and 1xx come first).
@@ -267,30 +199,11 @@ struct HttpClient::Transfer {
   std::string body;
   char error[CURL_ERROR_SIZE] = {};
 
-  ~Transfer() {
-    curl_slist_free_all(headers);
-    curl_slist_free_all(connect_to);
-  }
-
   static size_t OnHeader(char* data, size_t size, size_t n, void* self) {
     auto* t = static_cast<Transfer*>(self);
-    absl::string_view line(data, size * n);
-    if (absl::StartsWith(line, "HTTP/")) {
-      // `HTTP/1.1 500 Internal Server Error\r\n`, or `HTTP/2 500 \r\n`.
-      line = absl::StripTrailingAsciiWhitespace(line);
-      const size_t sp = line.find(' ');
-      absl::string_view rest =
-          sp == absl::string_view::npos ? "" : line.substr(sp + 1);
-      const size_t sp2 = rest.find(' ');
-      int code = 0;
-      if (absl::SimpleAtoi(rest.substr(0, sp2), &code)) {
-        t->status_code = code;
-        t->reason =
-            sp2 == absl::string_view::npos
-                ? ""
-                : std::string(absl::StripAsciiWhitespace(rest.substr(sp2 + 1)));
-      }
-    }
+    // Redirects and 1xx come first: the last status line is the answer's.
+    ParseHttpStatusLine(absl::string_view(data, size * n), &t->status_code,
+                        &t->reason);
     return size * n;
   }
 
@@ -619,49 +532,18 @@ void* HttpClient::SetUpEasy(Transfer* t) {
   t->body = std::move(r.body_buffer);
   t->body.clear();
   t->body.reserve(r.body_size_hint + r.body_size_hint / 16 + 4096);
-  t->headers = curl_slist_append(
-      t->headers, absl::StrCat("Accept: ", kScrapeAcceptHeader).c_str());
-  t->headers = curl_slist_append(
-      t->headers, absl::StrCat("X-Prometheus-Scrape-Timeout-Seconds: ",
-                               FormatSeconds(r.timeout))
-                      .c_str());
+  t->options.AddHeader(absl::StrCat("Accept: ", kScrapeAcceptHeader));
+  t->options.AddHeader(absl::StrCat("X-Prometheus-Scrape-Timeout-Seconds: ",
+                                    FormatSeconds(r.timeout)));
   static const HttpClientConfig* const kDefaults = new HttpClientConfig();
   const HttpClientConfig& config =
       r.client_config != nullptr ? *r.client_config : *kDefaults;
   if (!t->authorization.empty()) {
-    t->headers = curl_slist_append(
-        t->headers, absl::StrCat("Authorization: ", t->authorization).c_str());
+    t->options.AddHeader(absl::StrCat("Authorization: ", t->authorization));
   }
-  const TlsConfig& tls = config.tls_config;
-  const char* url = r.url.c_str();
-  if (!tls.server_name.empty() && absl::StartsWithIgnoreCase(r.url, "https:") &&
-      RouteForServerName(r.url, tls.server_name, &t->route)) {
-    url = t->route.url.c_str();
-    t->connect_to = curl_slist_append(nullptr, t->route.connect_to.c_str());
-    curl_easy_setopt(easy, CURLOPT_CONNECT_TO, t->connect_to);
-    t->headers = curl_slist_append(
-        t->headers, absl::StrCat("Host: ", t->route.host_header).c_str());
-  }
-  curl_easy_setopt(easy, CURLOPT_URL, url);
+  t->options.Apply(easy, r.url, config);
   curl_easy_setopt(easy, CURLOPT_SHARE, PoolFor(r));
   curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-  if (!tls.ca_file.empty()) {
-    curl_easy_setopt(easy, CURLOPT_CAINFO, tls.ca_file.c_str());
-  }
-  if (!tls.cert_file.empty()) {
-    curl_easy_setopt(easy, CURLOPT_SSLCERT, tls.cert_file.c_str());
-  }
-  if (!tls.key_file.empty()) {
-    curl_easy_setopt(easy, CURLOPT_SSLKEY, tls.key_file.c_str());
-  }
-  if (tls.insecure_skip_verify) {
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  curl_easy_setopt(
-      easy, CURLOPT_SSLVERSION,
-      CurlMinTlsVersion(tls.min_version) | CurlMaxTlsVersion(tls.max_version));
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
   // Sends `Accept-Encoding: gzip` and gunzips what comes back.
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "gzip");
@@ -671,20 +553,6 @@ void* HttpClient::SetUpEasy(Transfer* t) {
                    static_cast<long>(std::max<int64_t>(
                        1, absl::ToInt64Milliseconds(
                               absl::Ceil(r.timeout, absl::Milliseconds(1))))));
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION,
-                   config.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);  // Go's limit.
-  // enable_http2 as prometheus/common applies it: HTTP/2 only when TLS
-  // negotiates it (no h2c), else HTTP/1.1.
-  curl_easy_setopt(
-      easy, CURLOPT_HTTP_VERSION,
-      config.enable_http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
-  // "" disables proxies, also those named by http_proxy and friends.
-  curl_easy_setopt(easy, CURLOPT_PROXY, config.proxy_url.c_str());
-  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
   // No DNS cache, as in Prometheus (Go resolves at every dial). libcurl's is
   // keyed by host and port, so it held one entry per target and walked them
