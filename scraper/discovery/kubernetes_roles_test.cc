@@ -475,14 +475,14 @@ TEST(KubernetesRolesTest, WrongObjectTypeForRoleSendsNoGroup) {
 TEST(KubernetesRolesTest, IPv6AddressesAreBracketed) {
   auto eps = ParseText(KubernetesResource::kEndpoints, "v1", R"({
       "metadata": {"name": "v6", "namespace": "prod"},
-      "subsets": [{"addresses": [{"ip": "::1"}],
+      "subsets": [{"addresses": [{"ip": "::ffff:127.0.0.1"}],
                    "ports": [{"port": 8080, "protocol": "TCP"}]}]})");
   ASSERT_TRUE(eps.ok()) << eps.status();
   EmptyLookup lookup;
   TargetGroup group =
       BuildKubernetesGroup(KubernetesResource::kEndpoints, **eps, lookup, {});
   ASSERT_EQ(group.targets.size(), 1u);
-  EXPECT_EQ(group.targets[0].Get("__address__"), "[::1]:8080");
+  EXPECT_EQ(group.targets[0].Get("__address__"), "[::ffff:127.0.0.1]:8080");
 }
 
 }  // namespace
