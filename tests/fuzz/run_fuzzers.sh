@@ -16,7 +16,8 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-25}"
 OUTPUT_BASE="${FUZZ_OUTPUT_BASE:-${HOME}/.cache/fedgate-bazel-fuzz}"
 TARGETS=("$@")
 if ((${#TARGETS[@]} == 0)); then
-  TARGETS=(text_parser openmetrics_parser protobuf_parser selector_parser config_parser url_form)
+  TARGETS=(text_parser openmetrics_parser protobuf_parser selector_parser config_parser url_form
+    kubernetes_objects)
 fi
 
 labels=()

@@ -1,0 +1,579 @@
+// scraper/discovery/kubernetes_objects.cc
+
+#include "scraper/discovery/kubernetes_objects.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace fedgate {
+namespace {
+
+using rapidjson::Value;
+
+absl::string_view TypeName(const Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType:
+      return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType:
+      return "a boolean";
+    case rapidjson::kObjectType:
+      return "an object";
+    case rapidjson::kArrayType:
+      return "an array";
+    case rapidjson::kStringType:
+      return "a string";
+    case rapidjson::kNumberType:
+      return "a number";
+  }
+  return "a value";
+}
+
+absl::string_view Str(const Value& v) {
+  return absl::string_view(v.GetString(), v.GetStringLength());
+}
+
+// Reads fields of one object, keeping the first error. Absent and null
+// members leave their defaults, as Go's encoding/json does; a member of the
+// wrong type is an error naming its path (`spec.containers[0].ports`).
+class FieldReader {
+ public:
+  explicit FieldReader(absl::string_view kind) : kind_(kind) {}
+
+  bool ok() const { return status_.ok(); }
+  absl::Status status() const { return status_; }
+
+  void Fail(absl::string_view path, absl::string_view what) {
+    if (status_.ok()) {
+      status_ = absl::InvalidArgumentError(
+          absl::StrCat("invalid Kubernetes ", kind_, ": ", path, ": ", what));
+    }
+  }
+
+  // Returns member `key` of `obj`, or null when it is absent or null.
+  const Value* Member(const Value& obj, const char* key) {
+    if (!ok() || !obj.IsObject()) return nullptr;
+    auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
+    return &it->value;
+  }
+
+  const Value* Object(const Value& obj, const char* key,
+                      absl::string_view path) {
+    const Value* v = Member(obj, key);
+    if (v != nullptr && !v->IsObject()) {
+      Fail(Path(path, key),
+           absl::StrCat("expected an object, got ", TypeName(*v)));
+      return nullptr;
+    }
+    return v;
+  }
+
+  const Value* Array(const Value& obj, const char* key,
+                     absl::string_view path) {
+    const Value* v = Member(obj, key);
+    if (v != nullptr && !v->IsArray()) {
+      Fail(Path(path, key),
+           absl::StrCat("expected an array, got ", TypeName(*v)));
+      return nullptr;
+    }
+    return v;
+  }
+
+  // Calls `f(element, element_path)` for each element of array `key`, which
+  // must be objects.
+  template <typename F>
+  void ForEachObject(const Value& obj, const char* key, absl::string_view path,
+                     F f) {
+    const Value* array = Array(obj, key, path);
+    if (array == nullptr) return;
+    for (rapidjson::SizeType i = 0; i < array->Size() && ok(); ++i) {
+      const Value& e = (*array)[i];
+      std::string element_path = absl::StrCat(Path(path, key), "[", i, "]");
+      if (!e.IsObject()) {
+        Fail(element_path,
+             absl::StrCat("expected an object, got ", TypeName(e)));
+        return;
+      }
+      f(e, element_path);
+    }
+  }
+
+  void String(const Value& obj, const char* key, absl::string_view path,
+              std::string* out) {
+    const Value* v = Member(obj, key);
+    if (v == nullptr) return;
+    if (!v->IsString()) {
+      Fail(Path(path, key),
+           absl::StrCat("expected a string, got ", TypeName(*v)));
+      return;
+    }
+    out->assign(v->GetString(), v->GetStringLength());
+  }
+
+  void OptionalString(const Value& obj, const char* key, absl::string_view path,
+                      std::optional<std::string>* out) {
+    const Value* v = Member(obj, key);
+    if (v == nullptr) return;
+    if (!v->IsString()) {
+      Fail(Path(path, key),
+           absl::StrCat("expected a string, got ", TypeName(*v)));
+      return;
+    }
+    out->emplace(v->GetString(), v->GetStringLength());
+  }
+
+  void Int32(const Value& obj, const char* key, absl::string_view path,
+             int32_t* out) {
+    const Value* v = Member(obj, key);
+    if (v == nullptr) return;
+    if (!v->IsInt()) {
+      Fail(Path(path, key),
+           absl::StrCat("expected a 32-bit integer, got ", TypeName(*v)));
+      return;
+    }
+    *out = v->GetInt();
+  }
+
+  void OptionalInt32(const Value& obj, const char* key, absl::string_view path,
+                     std::optional<int32_t>* out) {
+    int32_t n = 0;
+    if (Member(obj, key) == nullptr) return;
+    Int32(obj, key, path, &n);
+    if (ok()) *out = n;
+  }
+
+  void OptionalBool(const Value& obj, const char* key, absl::string_view path,
+                    std::optional<bool>* out) {
+    const Value* v = Member(obj, key);
+    if (v == nullptr) return;
+    if (!v->IsBool()) {
+      Fail(Path(path, key),
+           absl::StrCat("expected a boolean, got ", TypeName(*v)));
+      return;
+    }
+    *out = v->GetBool();
+  }
+
+  void StringArray(const Value& obj, const char* key, absl::string_view path,
+                   std::vector<std::string>* out) {
+    const Value* array = Array(obj, key, path);
+    if (array == nullptr) return;
+    out->reserve(out->size() + array->Size());
+    for (rapidjson::SizeType i = 0; i < array->Size(); ++i) {
+      const Value& e = (*array)[i];
+      if (!e.IsString()) {
+        Fail(absl::StrCat(Path(path, key), "[", i, "]"),
+             absl::StrCat("expected a string, got ", TypeName(e)));
+        return;
+      }
+      out->emplace_back(e.GetString(), e.GetStringLength());
+    }
+  }
+
+  // Reads a map[string]string, sorted by key.
+  void StringMap(const Value& obj, const char* key, absl::string_view path,
+                 std::vector<std::pair<std::string, std::string>>* out) {
+    const Value* map = Object(obj, key, path);
+    if (map == nullptr) return;
+    out->reserve(map->MemberCount());
+    for (auto it = map->MemberBegin(); it != map->MemberEnd(); ++it) {
+      if (!it->value.IsString()) {
+        Fail(absl::StrCat(Path(path, key), ".", Str(it->name)),
+             absl::StrCat("expected a string, got ", TypeName(it->value)));
+        return;
+      }
+      out->emplace_back(std::string(Str(it->name)),
+                        std::string(Str(it->value)));
+    }
+    // A JSON object with a repeated key decodes in Go to its last value.
+    std::stable_sort(
+        out->begin(), out->end(),
+        [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::pair<std::string, std::string>> unique;
+    for (auto& kv : *out) {
+      if (!unique.empty() && unique.back().first == kv.first) {
+        unique.back().second = std::move(kv.second);
+      } else {
+        unique.push_back(std::move(kv));
+      }
+    }
+    *out = std::move(unique);
+  }
+
+  static std::string Path(absl::string_view path, absl::string_view key) {
+    return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
+  }
+
+ private:
+  absl::string_view kind_;
+  absl::Status status_;
+};
+
+void ReadMetadata(FieldReader& r, const Value& object, KubernetesObject& out) {
+  const Value* meta = r.Object(object, "metadata", "");
+  if (!r.ok()) return;
+  if (meta == nullptr) {
+    r.Fail("metadata", "missing");
+    return;
+  }
+  r.String(*meta, "name", "metadata", &out.name);
+  r.String(*meta, "namespace", "metadata", &out.namespace_name);
+  r.String(*meta, "resourceVersion", "metadata", &out.resource_version);
+  r.String(*meta, "uid", "metadata", &out.uid);
+  r.StringMap(*meta, "labels", "metadata", &out.labels);
+  r.StringMap(*meta, "annotations", "metadata", &out.annotations);
+  r.ForEachObject(*meta, "ownerReferences", "metadata",
+                  [&](const Value& ref, absl::string_view path) {
+                    std::optional<bool> controller;
+                    r.OptionalBool(ref, "controller", path, &controller);
+                    std::string kind, name;
+                    r.String(ref, "kind", path, &kind);
+                    r.String(ref, "name", path, &name);
+                    if (controller.value_or(false) && !out.has_controller) {
+                      out.has_controller = true;
+                      out.controller_kind = std::move(kind);
+                      out.controller_name = std::move(name);
+                    }
+                  });
+  if (r.ok() && out.name.empty()) r.Fail("metadata.name", "missing");
+}
+
+void ReadObjectReference(FieldReader& r, const Value& obj,
+                         absl::string_view path,
+                         std::optional<KubernetesObjectReference>* out) {
+  const Value* ref = r.Object(obj, "targetRef", path);
+  if (ref == nullptr) return;
+  std::string ref_path = FieldReader::Path(path, "targetRef");
+  KubernetesObjectReference result;
+  r.String(*ref, "kind", ref_path, &result.kind);
+  r.String(*ref, "namespace", ref_path, &result.namespace_name);
+  r.String(*ref, "name", ref_path, &result.name);
+  *out = std::move(result);
+}
+
+// ---- Pod ----
+
+void ReadContainers(FieldReader& r, const Value& spec, const char* key,
+                    std::vector<KubernetesContainer>* out) {
+  r.ForEachObject(
+      spec, key, "spec", [&](const Value& c, absl::string_view path) {
+        KubernetesContainer container;
+        r.String(c, "name", path, &container.name);
+        r.String(c, "image", path, &container.image);
+        r.ForEachObject(
+            c, "ports", path, [&](const Value& p, absl::string_view port_path) {
+              KubernetesContainerPort port;
+              r.String(p, "name", port_path, &port.name);
+              r.Int32(p, "containerPort", port_path, &port.container_port);
+              r.String(p, "protocol", port_path, &port.protocol);
+              container.ports.push_back(std::move(port));
+            });
+        out->push_back(std::move(container));
+      });
+}
+
+// Sets each container's ID from the first status of its name.
+void ReadContainerIds(FieldReader& r, const Value& status, const char* key,
+                      std::vector<KubernetesContainer>* containers) {
+  std::vector<std::pair<std::string, std::string>> ids;  // name, containerID
+  r.ForEachObject(status, key, "status",
+                  [&](const Value& s, absl::string_view path) {
+                    std::string name, id;
+                    r.String(s, "name", path, &name);
+                    r.String(s, "containerID", path, &id);
+                    ids.emplace_back(std::move(name), std::move(id));
+                  });
+  for (KubernetesContainer& c : *containers) {
+    for (const auto& [name, id] : ids) {
+      if (name == c.name) {
+        c.container_id = id;
+        break;
+      }
+    }
+  }
+}
+
+std::shared_ptr<Pod> ParsePod(FieldReader& r, const Value& object) {
+  auto pod = std::make_shared<Pod>();
+  ReadMetadata(r, object, *pod);
+  if (const Value* spec = r.Object(object, "spec", "")) {
+    r.String(*spec, "nodeName", "spec", &pod->node_name);
+    ReadContainers(r, *spec, "containers", &pod->containers);
+    ReadContainers(r, *spec, "initContainers", &pod->init_containers);
+  }
+  pod->ready = "unknown";
+  if (const Value* status = r.Object(object, "status", "")) {
+    r.String(*status, "podIP", "status", &pod->pod_ip);
+    r.String(*status, "hostIP", "status", &pod->host_ip);
+    r.String(*status, "phase", "status", &pod->phase);
+    bool found_ready = false;
+    r.ForEachObject(*status, "conditions", "status",
+                    [&](const Value& c, absl::string_view path) {
+                      std::string type, value;
+                      r.String(c, "type", path, &type);
+                      r.String(c, "status", path, &value);
+                      if (type == "Ready" && !found_ready) {
+                        found_ready = true;
+                        pod->ready = absl::AsciiStrToLower(value);
+                      }
+                    });
+    ReadContainerIds(r, *status, "containerStatuses", &pod->containers);
+    ReadContainerIds(r, *status, "initContainerStatuses",
+                     &pod->init_containers);
+  }
+  return pod;
+}
+
+// ---- Service ----
+
+std::shared_ptr<Service> ParseService(FieldReader& r, const Value& object) {
+  auto svc = std::make_shared<Service>();
+  ReadMetadata(r, object, *svc);
+  if (const Value* spec = r.Object(object, "spec", "")) {
+    r.String(*spec, "type", "spec", &svc->type);
+    r.String(*spec, "clusterIP", "spec", &svc->cluster_ip);
+    r.String(*spec, "externalName", "spec", &svc->external_name);
+    r.String(*spec, "loadBalancerIP", "spec", &svc->load_balancer_ip);
+    r.ForEachObject(*spec, "ports", "spec",
+                    [&](const Value& p, absl::string_view path) {
+                      KubernetesServicePort port;
+                      r.String(p, "name", path, &port.name);
+                      r.Int32(p, "port", path, &port.port);
+                      r.String(p, "protocol", path, &port.protocol);
+                      svc->ports.push_back(std::move(port));
+                    });
+  }
+  return svc;
+}
+
+// ---- Endpoints ----
+
+void ReadEndpointAddresses(FieldReader& r, const Value& subset, const char* key,
+                           absl::string_view path,
+                           std::vector<KubernetesEndpointAddress>* out) {
+  r.ForEachObject(
+      subset, key, path, [&](const Value& a, absl::string_view address_path) {
+        KubernetesEndpointAddress address;
+        r.String(a, "ip", address_path, &address.ip);
+        r.String(a, "hostname", address_path, &address.hostname);
+        r.OptionalString(a, "nodeName", address_path, &address.node_name);
+        ReadObjectReference(r, a, address_path, &address.target_ref);
+        out->push_back(std::move(address));
+      });
+}
+
+std::shared_ptr<Endpoints> ParseEndpoints(FieldReader& r, const Value& object) {
+  auto eps = std::make_shared<Endpoints>();
+  ReadMetadata(r, object, *eps);
+  r.ForEachObject(
+      object, "subsets", "", [&](const Value& s, absl::string_view path) {
+        KubernetesEndpointSubset subset;
+        ReadEndpointAddresses(r, s, "addresses", path, &subset.addresses);
+        ReadEndpointAddresses(r, s, "notReadyAddresses", path,
+                              &subset.not_ready_addresses);
+        r.ForEachObject(s, "ports", path,
+                        [&](const Value& p, absl::string_view port_path) {
+                          KubernetesEndpointPort port;
+                          r.String(p, "name", port_path, &port.name);
+                          r.Int32(p, "port", port_path, &port.port);
+                          r.String(p, "protocol", port_path, &port.protocol);
+                          subset.ports.push_back(std::move(port));
+                        });
+        eps->subsets.push_back(std::move(subset));
+      });
+  return eps;
+}
+
+// ---- EndpointSlice ----
+
+std::shared_ptr<EndpointSlice> ParseEndpointSlice(FieldReader& r,
+                                                  const Value& object,
+                                                  bool v1beta1) {
+  auto slice = std::make_shared<EndpointSlice>();
+  slice->v1beta1 = v1beta1;
+  ReadMetadata(r, object, *slice);
+  r.String(object, "addressType", "", &slice->address_type);
+  r.ForEachObject(
+      object, "endpoints", "", [&](const Value& e, absl::string_view path) {
+        KubernetesSliceEndpoint endpoint;
+        r.StringArray(e, "addresses", path, &endpoint.addresses);
+        r.OptionalString(e, "hostname", path, &endpoint.hostname);
+        r.OptionalString(e, "nodeName", path, &endpoint.node_name);
+        if (const Value* c = r.Object(e, "conditions", path)) {
+          std::string cpath = FieldReader::Path(path, "conditions");
+          r.OptionalBool(*c, "ready", cpath, &endpoint.ready);
+          r.OptionalBool(*c, "serving", cpath, &endpoint.serving);
+          r.OptionalBool(*c, "terminating", cpath, &endpoint.terminating);
+        }
+        ReadObjectReference(r, e, path, &endpoint.target_ref);
+        r.StringMap(e, v1beta1 ? "topology" : "deprecatedTopology", path,
+                    &endpoint.topology);
+        slice->endpoints.push_back(std::move(endpoint));
+      });
+  r.ForEachObject(
+      object, "ports", "", [&](const Value& p, absl::string_view path) {
+        KubernetesSlicePort port;
+        r.OptionalString(p, "name", path, &port.name);
+        r.OptionalInt32(p, "port", path, &port.port);
+        r.OptionalString(p, "protocol", path, &port.protocol);
+        r.OptionalString(p, "appProtocol", path, &port.app_protocol);
+        slice->ports.push_back(std::move(port));
+      });
+  return slice;
+}
+
+// ---- Node ----
+
+std::shared_ptr<Node> ParseNode(FieldReader& r, const Value& object) {
+  auto node = std::make_shared<Node>();
+  ReadMetadata(r, object, *node);
+  if (const Value* spec = r.Object(object, "spec", "")) {
+    r.String(*spec, "providerID", "spec", &node->provider_id);
+  }
+  if (const Value* status = r.Object(object, "status", "")) {
+    r.ForEachObject(*status, "addresses", "status",
+                    [&](const Value& a, absl::string_view path) {
+                      KubernetesNodeAddress address;
+                      r.String(a, "type", path, &address.type);
+                      r.String(a, "address", path, &address.address);
+                      node->addresses.push_back(std::move(address));
+                    });
+    if (const Value* daemon = r.Object(*status, "daemonEndpoints", "status")) {
+      if (const Value* kubelet =
+              r.Object(*daemon, "kubeletEndpoint", "status.daemonEndpoints")) {
+        r.Int32(*kubelet, "Port", "status.daemonEndpoints.kubeletEndpoint",
+                &node->kubelet_port);
+      }
+    }
+  }
+  return node;
+}
+
+// ---- Ingress ----
+
+std::shared_ptr<Ingress> ParseIngress(FieldReader& r, const Value& object,
+                                      bool v1beta1) {
+  auto ingress = std::make_shared<Ingress>();
+  ingress->v1beta1 = v1beta1;
+  ReadMetadata(r, object, *ingress);
+  const Value* spec = r.Object(object, "spec", "");
+  if (spec == nullptr) return ingress;
+  r.OptionalString(*spec, "ingressClassName", "spec",
+                   &ingress->ingress_class_name);
+  r.ForEachObject(*spec, "tls", "spec",
+                  [&](const Value& t, absl::string_view path) {
+                    r.StringArray(t, "hosts", path, &ingress->tls_hosts);
+                  });
+  r.ForEachObject(
+      *spec, "rules", "spec", [&](const Value& rule, absl::string_view path) {
+        KubernetesIngressRule out;
+        r.String(rule, "host", path, &out.host);
+        if (const Value* http = r.Object(rule, "http", path)) {
+          out.has_http = true;
+          std::string http_path = FieldReader::Path(path, "http");
+          r.ForEachObject(*http, "paths", http_path,
+                          [&](const Value& p, absl::string_view p_path) {
+                            std::string value;
+                            r.String(p, "path", p_path, &value);
+                            out.paths.push_back(std::move(value));
+                          });
+        }
+        ingress->rules.push_back(std::move(out));
+      });
+  return ingress;
+}
+
+struct KindInfo {
+  absl::string_view kind;
+  absl::string_view description;
+};
+
+KindInfo KindOf(KubernetesResource resource) {
+  switch (resource) {
+    case KubernetesResource::kPod:
+      return {"Pod", "pod"};
+    case KubernetesResource::kService:
+      return {"Service", "service"};
+    case KubernetesResource::kEndpoints:
+      return {"Endpoints", "endpoints"};
+    case KubernetesResource::kEndpointSlice:
+      return {"EndpointSlice", "endpointslice"};
+    case KubernetesResource::kNode:
+      return {"Node", "node"};
+    case KubernetesResource::kIngress:
+      return {"Ingress", "ingress"};
+  }
+  return {"", ""};
+}
+
+}  // namespace
+
+absl::string_view KubernetesResourceName(KubernetesResource r) {
+  return KindOf(r).description;
+}
+
+std::optional<KubernetesResource> ParseKubernetesRole(absl::string_view role) {
+  for (KubernetesResource r :
+       {KubernetesResource::kPod, KubernetesResource::kService,
+        KubernetesResource::kEndpoints, KubernetesResource::kEndpointSlice,
+        KubernetesResource::kNode, KubernetesResource::kIngress}) {
+    if (KubernetesResourceName(r) == role) return r;
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<std::shared_ptr<const KubernetesObject>> ParseKubernetesObject(
+    KubernetesResource resource, absl::string_view api_version,
+    const rapidjson::Value& object) {
+  const KindInfo info = KindOf(resource);
+  FieldReader r(info.description);
+  if (!object.IsObject()) {
+    r.Fail("object",
+           absl::StrCat("expected an object, got ", TypeName(object)));
+    return r.status();
+  }
+  std::string kind, version;
+  r.String(object, "kind", "", &kind);
+  r.String(object, "apiVersion", "", &version);
+  if (!r.ok()) return r.status();
+  if (!kind.empty() && kind != info.kind) {
+    r.Fail("kind",
+           absl::StrCat("expected \"", info.kind, "\", got \"", kind, "\""));
+    return r.status();
+  }
+  if (version.empty()) version = std::string(api_version);
+  const bool v1beta1 = absl::EndsWith(version, "/v1beta1");
+
+  std::shared_ptr<const KubernetesObject> parsed;
+  switch (resource) {
+    case KubernetesResource::kPod:
+      parsed = ParsePod(r, object);
+      break;
+    case KubernetesResource::kService:
+      parsed = ParseService(r, object);
+      break;
+    case KubernetesResource::kEndpoints:
+      parsed = ParseEndpoints(r, object);
+      break;
+    case KubernetesResource::kEndpointSlice:
+      parsed = ParseEndpointSlice(r, object, v1beta1);
+      break;
+    case KubernetesResource::kNode:
+      parsed = ParseNode(r, object);
+      break;
+    case KubernetesResource::kIngress:
+      parsed = ParseIngress(r, object, v1beta1);
+      break;
+  }
+  if (!r.ok()) return r.status();
+  return parsed;
+}
+
+}  // namespace fedgate
