@@ -18,6 +18,7 @@
 #include "prometheus/family.h"
 #include "prometheus/registry.h"
 #include "scraper/discovery/file_discovery.h"
+#include "scraper/discovery/kubernetes_discovery.h"
 
 namespace fedgate {
 
@@ -105,6 +106,33 @@ std::string DurationKey(absl::Duration d) {
   return absl::StrCat(absl::ToInt64Nanoseconds(d));
 }
 
+// Every setting of a kubernetes_sd_configs entry, secrets included, so that
+// a changed credential makes a new discoverer.
+std::string KubernetesKey(const KubernetesSdConfig& k) {
+  const HttpClientConfig& h = k.http_client;
+  const TlsConfig& t = h.tls_config;
+  std::string key = absl::StrCat(
+      "kubernetes|", k.role, "|", k.api_server, "|", k.kubeconfig_file, "|",
+      absl::StrJoin(k.namespaces, ","), "|", k.own_namespace, "|",
+      k.attach_node_metadata, "|", h.proxy_url, "|", h.follow_redirects,
+      h.enable_http2, "|", t.ca_file, "|", t.cert_file, "|", t.key_file, "|",
+      t.server_name, "|", t.insecure_skip_verify, t.min_version, "-",
+      t.max_version);
+  for (const KubernetesSelectorConfig& s : k.selectors) {
+    absl::StrAppend(&key, "|", s.role, "\n", s.label, "\n", s.field);
+  }
+  if (h.authorization.has_value()) {
+    absl::StrAppend(&key, "|a", h.authorization->type, "\n",
+                    h.authorization->credentials, "\n",
+                    h.authorization->credentials_file);
+  }
+  if (h.basic_auth.has_value()) {
+    absl::StrAppend(&key, "|b", h.basic_auth->username, "\n",
+                    h.basic_auth->password, "\n", h.basic_auth->password_file);
+  }
+  return key;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DiscoveryManager>> DiscoveryManager::Create(
@@ -135,6 +163,14 @@ absl::StatusOr<std::unique_ptr<DiscoveryManager>> DiscoveryManager::Create(
                .Help("The number of dns_sd lookup failures.")
                .Register(r)
                .Add({});
+      KubernetesInformerPool::Options pool;
+      pool.registry = &r;
+      pool.log = manager->options_.log;
+      pool.timings = manager->options_.kubernetes_timings;
+      absl::StatusOr<std::unique_ptr<KubernetesInformerPool>> informers =
+          KubernetesInformerPool::Create(std::move(pool));
+      if (!informers.ok()) return informers.status();
+      manager->kubernetes_informers_ = *std::move(informers);
       manager->updates_ =
           &prometheus::BuildCounter()
                .Name("fedgate_sd_updates_total")
@@ -147,6 +183,15 @@ absl::StatusOr<std::unique_ptr<DiscoveryManager>> DiscoveryManager::Create(
       return absl::InternalError(
           absl::StrCat("cannot register discovery metrics: ", e.what()));
     }
+  }
+  if (manager->kubernetes_informers_ == nullptr) {
+    KubernetesInformerPool::Options pool;
+    pool.log = manager->options_.log;
+    pool.timings = manager->options_.kubernetes_timings;
+    absl::StatusOr<std::unique_ptr<KubernetesInformerPool>> informers =
+        KubernetesInformerPool::Create(std::move(pool));
+    if (!informers.ok()) return informers.status();
+    manager->kubernetes_informers_ = *std::move(informers);
   }
   for (bool blocking : {false, true}) {
     const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -238,6 +283,26 @@ absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
                                   options_.log);
         if (!d.ok())
           return absl::StatusOr<std::unique_ptr<Discoverer>>(d.status());
+        return absl::StatusOr<std::unique_ptr<Discoverer>>(*std::move(d));
+      });
+      if (!s.ok()) return s;
+    }
+    for (const KubernetesSdConfig& k : sc.kubernetes_sd_configs) {
+      absl::Status s = add(sc.job_name, KubernetesKey(k), [&] {
+        absl::StatusOr<std::unique_ptr<KubernetesDiscoverer>> d =
+            KubernetesDiscoverer::Create(k, options_.kubernetes_env,
+                                         *kubernetes_informers_);
+        if (!d.ok()) {
+          // As Prometheus: logged, and this entry discovers nothing.
+          if (options_.log) {
+            options_.log("Cannot create service discovery",
+                         {{"err", std::string(d.status().message())},
+                          {"type", "kubernetes"},
+                          {"config", sc.job_name}});
+          }
+          return absl::StatusOr<std::unique_ptr<Discoverer>>(
+              std::make_unique<StaticDiscoverer>(std::vector<TargetGroup>()));
+        }
         return absl::StatusOr<std::unique_ptr<Discoverer>>(*std::move(d));
       });
       if (!s.ok()) return s;

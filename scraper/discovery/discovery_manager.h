@@ -1,12 +1,12 @@
 // scraper/discovery/discovery_manager.h
 //
 // Runs the discoverers of every scrape config (static_configs,
-// file_sd_configs, dns_sd_configs), keeps the latest group per discoverer
-// and source, and tells its owner when the targets changed, at most once
-// per `update_interval` (Prometheus's discovery manager sends at most every
-// 5 s; fedgate's default is 500 ms so that a file change reaches the scrape
-// manager within a second). The owner then reads CurrentTargetSets() and
-// applies it (ScrapeManager::ApplyTargetSets()).
+// file_sd_configs, dns_sd_configs, kubernetes_sd_configs), keeps the latest
+// group per discoverer and source, and tells its owner when the targets
+// changed, at most once per `update_interval` (Prometheus's discovery manager
+// sends at most every 5 s; fedgate's default is 500 ms so that a file change
+// reaches the scrape manager within a second). The owner then reads
+// CurrentTargetSets() and applies it (ScrapeManager::ApplyTargetSets()).
 //
 // Threads, whatever the number of scrape configs and discoverers: a watch
 // loop (poll() over inotify and other watch descriptors plus timers) for
@@ -18,8 +18,12 @@
 // refreshed by the lookup loop right away.
 //
 // Self-metrics: `fedgate_sd_file_read_errors_total`,
-// `fedgate_sd_dns_lookups_total`, `fedgate_sd_dns_lookup_failures_total`
-// and `fedgate_sd_updates_total` (on_change calls).
+// `fedgate_sd_dns_lookups_total`, `fedgate_sd_dns_lookup_failures_total`,
+// the `fedgate_sd_kubernetes_*` family (kubernetes_informer.h) and
+// `fedgate_sd_updates_total` (on_change calls). A kubernetes_sd_configs
+// entry that cannot start (no in-cluster configuration, a broken
+// kubeconfig) is logged ("Cannot create service discovery") and discovers
+// nothing; the rest of the configuration applies, as in Prometheus.
 //
 // Thread-safety: thread-safe. `on_change` runs on the sender thread with no
 // lock of the manager held, so it may call CurrentTargetSets().
@@ -41,6 +45,8 @@
 #include "config/config.h"
 #include "scraper/discovery/discovery.h"
 #include "scraper/discovery/dns_discovery.h"
+#include "scraper/discovery/kubernetes_api.h"
+#include "scraper/discovery/kubernetes_informer.h"
 
 namespace prometheus {
 class Counter;
@@ -66,6 +72,11 @@ class DiscoveryManager {
     prometheus::Registry* registry = nullptr;
     // How DNS lookups reach a server (tests point it at their own).
     DnsResolverOptions dns;
+    // Where kubernetes_sd_configs without api_server find the in-cluster
+    // configuration, and the informers' timings (tests shorten them).
+    KubernetesEnvironment kubernetes_env =
+        KubernetesEnvironment::FromProcess("");
+    KubernetesInformerTimings kubernetes_timings;
   };
 
   // Starts the loop and sender threads; no discoverer runs before
@@ -110,6 +121,8 @@ class DiscoveryManager {
   prometheus::Counter* file_read_errors_ = nullptr;
   DnsDiscoveryMetrics dns_metrics_;
   prometheus::Counter* updates_ = nullptr;
+  // Shares list-watches among kubernetes_sd_configs; outlives providers_.
+  std::unique_ptr<KubernetesInformerPool> kubernetes_informers_;
 
   std::unique_ptr<DiscoveryLoop> watch_loop_;
   std::unique_ptr<DiscoveryLoop> lookup_loop_;
