@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/substitute.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "config/config_loader.h"
@@ -84,14 +86,16 @@ class KubernetesDiscoveryTest : public ::testing::Test {
  protected:
   // A manager whose informers retry fast; `env` for in-cluster cases.
   std::unique_ptr<DiscoveryManager> NewManager(
-      KubernetesEnvironment env = KubernetesEnvironment()) {
+      KubernetesEnvironment env = KubernetesEnvironment(),
+      absl::Duration backoff_initial = absl::Milliseconds(50),
+      absl::Duration backoff_max = absl::Milliseconds(400)) {
     DiscoveryManager::Options options;
     options.on_change = [] {};
     options.update_interval = absl::Milliseconds(20);
     options.registry = &registry_;
     options.kubernetes_env = std::move(env);
-    options.kubernetes_timings.backoff_initial = absl::Milliseconds(50);
-    options.kubernetes_timings.backoff_max = absl::Milliseconds(400);
+    options.kubernetes_timings.backoff_initial = backoff_initial;
+    options.kubernetes_timings.backoff_max = backoff_max;
     options.kubernetes_timings.page_size = 2;  // Lists come in pages.
     options.log =
         [this](absl::string_view msg,
@@ -243,6 +247,239 @@ TEST_F(KubernetesDiscoveryTest, GoldenCasesThroughTheApiServer) {
   EXPECT_GE(compared, cases->size());
   std::printf("%zu golden cases, %zu groups with targets compared\n",
               cases->size(), compared);
+}
+
+// A pod with one container port, as the API serves it.
+std::string PodJson(absl::string_view name, absl::string_view ip) {
+  return absl::Substitute(R"({"apiVersion":"v1","kind":"Pod",
+    "metadata":{"name":"$0","namespace":"default","uid":"uid-$0",
+      "labels":{"app":"web"}},
+    "spec":{"nodeName":"n1","containers":[{"name":"c","image":"i",
+      "ports":[{"name":"metrics","containerPort":9100,"protocol":"TCP"}]}]},
+    "status":{"phase":"Running","podIP":"$1","hostIP":"127.0.0.1",
+      "conditions":[{"type":"Ready","status":"True"}]}})",
+                          name, ip);
+}
+
+// The `__address__` of every target of `job`, sorted.
+std::vector<std::string> Addresses(const DiscoveryManager& manager,
+                                   const std::string& job) {
+  std::vector<std::string> out;
+  const TargetSets sets = manager.CurrentTargetSets();
+  auto it = sets.find(job);
+  if (it == sets.end()) return out;
+  for (const Labels& labels : TargetLabelsFromGroups(it->second)) {
+    out.emplace_back(labels.Get("__address__"));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Config PodJobs(const std::string& api_server, int jobs) {
+  std::string yaml = "scrape_configs:\n";
+  for (int i = 0; i < jobs; ++i) {
+    absl::StrAppend(&yaml, "  - job_name: pods", i, "\n",
+                    "    kubernetes_sd_configs:\n"
+                    "      - role: pod\n        api_server: ",
+                    api_server, "\n");
+  }
+  absl::StatusOr<Config> config = ParseConfig(yaml, "pods.yml");
+  EXPECT_TRUE(config.ok()) << config.status();
+  return config.ok() ? *config : Config();
+}
+
+TEST_F(KubernetesDiscoveryTest, WatchFaultsKeepTheTargetsAndRecover) {
+  absl::StatusOr<std::unique_ptr<KubernetesTestServer>> server =
+      KubernetesTestServer::Start({});
+  ASSERT_TRUE(server.ok()) << server.status();
+  KubernetesTestServer& api = **server;
+  ASSERT_TRUE(api.Create(PodJson("a", "127.0.0.11")).ok());
+  ASSERT_TRUE(api.Create(PodJson("b", "127.0.0.12")).ok());
+  std::unique_ptr<DiscoveryManager> manager = NewManager();
+  ASSERT_TRUE(manager->ApplyConfig(PodJobs(api.url(), 1)).ok());
+  using V = std::vector<std::string>;
+  ASSERT_TRUE(WaitFor([&] {
+    return Addresses(*manager, "pods0") ==
+           V{"127.0.0.11:9100", "127.0.0.12:9100"};
+  }));
+
+  // 410 Gone: the informer lists again and sees what happened meanwhile.
+  api.ExpireWatches();
+  ASSERT_TRUE(api.Create(PodJson("c", "127.0.0.13")).ok());
+  ASSERT_TRUE(
+      WaitFor([&] { return Addresses(*manager, "pods0").size() == 3; }));
+  EXPECT_TRUE(WaitFor([&] {
+    return Metric(
+               R"(fedgate_sd_kubernetes_watch_restarts_total{reason="expired"})") >=
+           1;
+  }));
+
+  // A stream cut in the middle: watched again from the last version.
+  ASSERT_TRUE(WaitFor([&] { return api.OpenWatches() == 1; }));
+  api.DropWatches();
+  ASSERT_TRUE(api.Delete("Pod", "default", "a").ok());
+  ASSERT_TRUE(WaitFor([&] {
+    return Addresses(*manager, "pods0") ==
+           V{"127.0.0.12:9100", "127.0.0.13:9100"};
+  }));
+
+  // The API away: the last known targets stay, the failures are counted
+  // and logged, and what changed meanwhile arrives once it is back.
+  ASSERT_TRUE(api.SetAvailable(false).ok());
+  api.DropWatches();
+  ASSERT_TRUE(api.Create(PodJson("d", "127.0.0.14")).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    return Metric(
+               R"(fedgate_sd_kubernetes_requests_total{code="503",verb="list"})") >=
+           2;
+  }));
+  EXPECT_EQ(Addresses(*manager, "pods0"),
+            (V{"127.0.0.12:9100", "127.0.0.13:9100"}));
+  const std::vector<std::string> logs = Logs();
+  EXPECT_TRUE(std::any_of(logs.begin(), logs.end(), [](const std::string& l) {
+    return absl::StrContains(l, "Failed to list objects role=pod") &&
+           absl::StrContains(l, "503");
+  })) << absl::StrJoin(logs, "\n");
+  ASSERT_TRUE(api.SetAvailable(true).ok());
+  EXPECT_TRUE(WaitFor([&] {
+    return Addresses(*manager, "pods0") ==
+           V{"127.0.0.12:9100", "127.0.0.13:9100", "127.0.0.14:9100"};
+  }));
+  EXPECT_EQ(Metric(R"(fedgate_sd_kubernetes_objects{role="pod"})"), 3);
+  manager->Stop();
+}
+
+TEST_F(KubernetesDiscoveryTest, EqualConfigsShareOneListWatch) {
+  absl::StatusOr<std::unique_ptr<KubernetesTestServer>> server =
+      KubernetesTestServer::Start({});
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE((*server)->Create(PodJson("a", "127.0.0.11")).ok());
+  std::unique_ptr<DiscoveryManager> manager = NewManager();
+  ASSERT_TRUE(manager->ApplyConfig(PodJobs((*server)->url(), 3)).ok());
+  for (const char* job : {"pods0", "pods1", "pods2"}) {
+    EXPECT_TRUE(WaitFor([&] {
+      return Addresses(*manager, job) ==
+             std::vector<std::string>{"127.0.0.11:9100"};
+    })) << job;
+  }
+  EXPECT_EQ((*server)->OpenWatches(), 1);
+  int lists = 0;
+  for (const auto& r : (*server)->Requests()) lists += r.watch ? 0 : 1;
+  EXPECT_EQ(lists, 1);
+  // A reload that keeps the configs keeps the watch.
+  ASSERT_TRUE(manager->ApplyConfig(PodJobs((*server)->url(), 2)).ok());
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ((*server)->OpenWatches(), 1);
+  EXPECT_EQ((*server)->Requests().size(), 2u);
+  // Without any config left, the watch ends.
+  ASSERT_TRUE(manager->ApplyConfig(Config()).ok());
+  EXPECT_TRUE(WaitFor([&] { return (*server)->OpenWatches() == 0; }));
+  manager->Stop();
+}
+
+TEST_F(KubernetesDiscoveryTest, InClusterTokenIsReadAgainWhenItRotates) {
+  absl::StatusOr<TestCertificates> certs =
+      GenerateTestCertificates(NewDir("kubernetes_rotation_pki"));
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  KubernetesTestServer::Options options;
+  options.cert_file = certs->server_cert_file;
+  options.key_file = certs->server_key_file;
+  options.bearer_token = "token-1";
+  absl::StatusOr<std::unique_ptr<KubernetesTestServer>> server =
+      KubernetesTestServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  KubernetesTestServer& api = **server;
+  ASSERT_TRUE(api.Create(PodJson("a", "127.0.0.11")).ok());
+  const std::string sa = NewDir("sa_rotation");
+  WriteFile(sa + "/token", "token-1");
+  std::ifstream ca(certs->ca_file);
+  WriteFile(sa + "/ca.crt",
+            std::string(std::istreambuf_iterator<char>(ca), {}));
+  KubernetesEnvironment env;
+  env.service_account_dir = sa;
+  env.service_host = "localhost";
+  env.service_port = absl::StrCat(api.port());
+  std::unique_ptr<DiscoveryManager> manager = NewManager(env);
+  absl::StatusOr<Config> config = ParseConfig(
+      "scrape_configs:\n  - job_name: k\n"
+      "    kubernetes_sd_configs: [{role: pod}]\n",
+      "k.yml");
+  ASSERT_TRUE(config.ok());
+  ASSERT_TRUE(manager->ApplyConfig(*config).ok());
+  ASSERT_TRUE(WaitFor([&] { return Addresses(*manager, "k").size() == 1; }));
+
+  // The token rotates (a projected token expires): the server accepts only
+  // the new one, and the next request reads it from the file.
+  WriteFile(sa + "/token", "token-2\n");
+  api.SetBearerToken("token-2");
+  api.ExpireWatches();
+  ASSERT_TRUE(api.Create(PodJson("b", "127.0.0.12")).ok());
+  EXPECT_TRUE(WaitFor([&] { return Addresses(*manager, "k").size() == 2; }));
+  for (const auto& r : api.Requests()) {
+    EXPECT_TRUE(r.authorization == "Bearer token-1" ||
+                r.authorization == "Bearer token-2")
+        << r.authorization;
+  }
+  EXPECT_EQ(api.Requests().back().authorization, "Bearer token-2");
+  manager->Stop();
+}
+
+TEST_F(KubernetesDiscoveryTest, WithoutAClusterTheEntryIsLoggedAndEmpty) {
+  KubernetesEnvironment env;  // No KUBERNETES_SERVICE_HOST.
+  std::unique_ptr<DiscoveryManager> manager = NewManager(env);
+  absl::StatusOr<Config> config = ParseConfig(
+      "scrape_configs:\n  - job_name: k\n"
+      "    kubernetes_sd_configs: [{role: node}]\n"
+      "    static_configs: [{targets: ['127.0.0.1:1']}]\n",
+      "k.yml");
+  ASSERT_TRUE(config.ok());
+  ASSERT_TRUE(manager->ApplyConfig(*config).ok());
+  EXPECT_EQ(Addresses(*manager, "k"), std::vector<std::string>{"127.0.0.1:1"});
+  const std::vector<std::string> logs = Logs();
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_EQ(logs[0],
+            "Cannot create service discovery err=unable to load in-cluster "
+            "configuration, KUBERNETES_SERVICE_HOST and "
+            "KUBERNETES_SERVICE_PORT must be defined type=kubernetes "
+            "config=k");
+  manager->Stop();
+}
+
+// Run as its own test target (it takes over a minute): the API server is
+// gone for 60 s, connections refused, with the production backoff capped
+// at 5 s so that the return is seen within seconds.
+TEST_F(KubernetesDiscoveryTest, ApiDownForAMinute) {
+  absl::StatusOr<std::unique_ptr<KubernetesTestServer>> server =
+      KubernetesTestServer::Start({});
+  ASSERT_TRUE(server.ok()) << server.status();
+  KubernetesTestServer& api = **server;
+  ASSERT_TRUE(api.Create(PodJson("a", "127.0.0.11")).ok());
+  std::unique_ptr<DiscoveryManager> manager = NewManager(
+      KubernetesEnvironment(), absl::Milliseconds(800), absl::Seconds(5));
+  ASSERT_TRUE(manager->ApplyConfig(PodJobs(api.url(), 1)).ok());
+  ASSERT_TRUE(
+      WaitFor([&] { return Addresses(*manager, "pods0").size() == 1; }));
+
+  ASSERT_TRUE(
+      api.SetAvailable(false, KubernetesTestServer::Outage::kConnectionRefused)
+          .ok());
+  const absl::Time back = absl::Now() + absl::Seconds(60);
+  while (absl::Now() < back) {
+    EXPECT_EQ(Addresses(*manager, "pods0"),
+              std::vector<std::string>{"127.0.0.11:9100"});
+    absl::SleepFor(absl::Seconds(1));
+  }
+  const double failed_lists = Metric(
+      R"(fedgate_sd_kubernetes_requests_total{code="error",verb="list"})");
+  // Backoff: from 0.8 s doubling to 5 s (with jitter) over a minute is at
+  // least 7 attempts and at most about 30.
+  EXPECT_GE(failed_lists, 7);
+  EXPECT_LE(failed_lists, 40);
+  ASSERT_TRUE(api.Create(PodJson("b", "127.0.0.12")).ok());
+  ASSERT_TRUE(api.SetAvailable(true).ok());
+  EXPECT_TRUE(WaitFor([&] { return Addresses(*manager, "pods0").size() == 2; },
+                      absl::Seconds(15)));
+  manager->Stop();
 }
 
 }  // namespace
