@@ -3,7 +3,6 @@
 #include "scraper/discovery/kubernetes_objects.h"
 
 #include <algorithm>
-#include <limits>
 #include <utility>
 
 #include "absl/status/status.h"
