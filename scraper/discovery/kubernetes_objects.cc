@@ -3,7 +3,6 @@
 #include "scraper/discovery/kubernetes_objects.h"
 
 #include <algorithm>
-#include <limits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -196,15 +195,16 @@ class FieldReader {
     std::stable_sort(
         out->begin(), out->end(),
         [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<std::pair<std::string, std::string>> unique;
-    for (auto& kv : *out) {
-      if (!unique.empty() && unique.back().first == kv.first) {
-        unique.back().second = std::move(kv.second);
+    size_t kept = 0;
+    for (size_t i = 0; i < out->size(); ++i) {
+      if (kept > 0 && (*out)[kept - 1].first == (*out)[i].first) {
+        (*out)[kept - 1].second = std::move((*out)[i].second);
       } else {
-        unique.push_back(std::move(kv));
+        if (kept != i) (*out)[kept] = std::move((*out)[i]);
+        ++kept;
       }
     }
-    *out = std::move(unique);
+    out->resize(kept);
   }
 
   static std::string Path(absl::string_view path, absl::string_view key) {

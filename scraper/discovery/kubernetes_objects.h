@@ -4,8 +4,8 @@
 // Endpoints, EndpointSlice v1/v1beta1, Node, Ingress v1/v1beta1), parsed from
 // the API's JSON into compact structs that keep only the fields Prometheus
 // 2.42's discovery reads: no raw JSON, no status fields nobody looks at. A
-// 10,000-pod store of these costs a few MiB (about 600 bytes per one-container
-// pod with a handful of labels).
+// one-container pod with 5 labels and 3 annotations takes about 2 KB, so a
+// 10,000-pod store is about 19 MiB (measured with mallinfo2).
 //
 // Called by the Kubernetes discoverer for every list item and watch event;
 // kubernetes_roles.h turns the parsed objects into target groups. Not a hot
