@@ -412,7 +412,7 @@ absl::StatusOr<KubernetesResponse> KubernetesApiClient::Perform(
 
 std::string KubernetesStatusMessage(absl::string_view body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (!doc.HasParseError() && doc.IsObject()) {
     auto it = doc.FindMember("message");
     if (it != doc.MemberEnd() && it->value.IsString()) {

@@ -92,7 +92,7 @@ std::string MetadataString(const rapidjson::Value& object, const char* field) {
 // utilversion.ParseSemantic reads it; false when it does not parse.
 bool ParseServerVersion(absl::string_view body, int* major, int* minor) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (doc.HasParseError() || !doc.IsObject()) return false;
   auto v = doc.FindMember("gitVersion");
   if (v == doc.MemberEnd() || !v->value.IsString()) return false;
@@ -309,7 +309,7 @@ bool KubernetesInformer::List() {
       return false;
     }
     rapidjson::Document doc;
-    doc.ParseInsitu(r->body.data());
+    doc.ParseInsitu<rapidjson::kParseIterativeFlag>(r->body.data());
     if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("items") ||
         !doc["items"].IsArray()) {
       Log("Failed to list objects", "the answer is not a list");
@@ -385,7 +385,7 @@ bool KubernetesInformer::Watch(bool* failed) {
       [&](absl::string_view line) {
         if (line.empty()) return true;
         rapidjson::Document event;
-        event.Parse(line.data(), line.size());
+        event.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
         if (event.HasParseError() || !event.IsObject() ||
             !event.HasMember("type") || !event["type"].IsString() ||
             !event.HasMember("object") || !event["object"].IsObject()) {
