@@ -11,32 +11,28 @@
 namespace fedgate {
 namespace {
 
-// Maps Go's TLS version numbers to curl's minimum and maximum settings.
-long CurlMinTlsVersion(uint16_t version) {
-  switch (version) {
-    case 0x0301:
-      return CURL_SSLVERSION_TLSv1_0;
-    case 0x0302:
-      return CURL_SSLVERSION_TLSv1_1;
-    case 0x0304:
-      return CURL_SSLVERSION_TLSv1_3;
-    default:  // TLS12, and Go's default minimum for clients.
-      return CURL_SSLVERSION_TLSv1_2;
+// Go's TLS version numbers and curl's minimum and maximum settings for
+// them; an unset minimum is Go's client default, TLS 1.2, and an unset
+// maximum is none.
+struct TlsVersion {
+  uint16_t go;
+  long curl_min;
+  long curl_max;
+};
+constexpr TlsVersion kTlsVersions[] = {
+    {0x0301, CURL_SSLVERSION_TLSv1_0, CURL_SSLVERSION_MAX_TLSv1_0},
+    {0x0302, CURL_SSLVERSION_TLSv1_1, CURL_SSLVERSION_MAX_TLSv1_1},
+    {0x0303, CURL_SSLVERSION_TLSv1_2, CURL_SSLVERSION_MAX_TLSv1_2},
+    {0x0304, CURL_SSLVERSION_TLSv1_3, CURL_SSLVERSION_MAX_TLSv1_3},
+};
+long CurlTlsVersions(uint16_t min, uint16_t max) {
+  long curl_min = CURL_SSLVERSION_TLSv1_2;
+  long curl_max = CURL_SSLVERSION_MAX_DEFAULT;
+  for (const TlsVersion& v : kTlsVersions) {
+    if (v.go == min) curl_min = v.curl_min;
+    if (v.go == max) curl_max = v.curl_max;
   }
-}
-long CurlMaxTlsVersion(uint16_t version) {
-  switch (version) {
-    case 0x0301:
-      return CURL_SSLVERSION_MAX_TLSv1_0;
-    case 0x0302:
-      return CURL_SSLVERSION_MAX_TLSv1_1;
-    case 0x0303:
-      return CURL_SSLVERSION_MAX_TLSv1_2;
-    case 0x0304:
-      return CURL_SSLVERSION_MAX_TLSv1_3;
-    default:
-      return CURL_SSLVERSION_MAX_DEFAULT;
-  }
+  return curl_min | curl_max;
 }
 
 // For a `server_name` that differs from the URL's host: the URL with the
@@ -115,9 +111,8 @@ void CurlRequestOptions::Apply(CURL* easy, const std::string& url,
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
   }
-  curl_easy_setopt(
-      easy, CURLOPT_SSLVERSION,
-      CurlMinTlsVersion(tls.min_version) | CurlMaxTlsVersion(tls.max_version));
+  curl_easy_setopt(easy, CURLOPT_SSLVERSION,
+                   CurlTlsVersions(tls.min_version, tls.max_version));
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");

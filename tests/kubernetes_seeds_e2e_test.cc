@@ -9,6 +9,8 @@
 
 #include <sys/stat.h>
 
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -32,57 +34,9 @@
 namespace fedgate {
 namespace {
 
-// The jobs as the seeds write them (Antrea: docs/prometheus-integration.md;
-// Linkerd: "Exporting Metrics", with {{.Namespace}} replaced as its text
-// says), indented into scrape_configs. `<job discovery>` stands for each
-// job's discovery section: the seeds' kubernetes_sd_configs for fedgate
-// (below), file_sd_configs for Prometheus.
-constexpr char kSeedJobs[] = R"yaml(
-- job_name: 'antrea-controllers'
-<antrea-controllers discovery>
-  scheme: https
-  tls_config:
-    ca_file: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt
-    insecure_skip_verify: true
-  bearer_token_file: /var/run/secrets/kubernetes.io/serviceaccount/token
-  relabel_configs:
-  - source_labels: [__meta_kubernetes_namespace, __meta_kubernetes_pod_container_name]
-    action: keep
-    regex: kube-system;antrea-controller
-  - source_labels: [__meta_kubernetes_pod_node_name, __meta_kubernetes_pod_name]
-    target_label: instance
-
-- job_name: 'antrea-agents'
-<antrea-agents discovery>
-  scheme: https
-  tls_config:
-    ca_file: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt
-    insecure_skip_verify: true
-  bearer_token_file: /var/run/secrets/kubernetes.io/serviceaccount/token
-  relabel_configs:
-  - source_labels: [__meta_kubernetes_namespace, __meta_kubernetes_pod_container_name]
-    action: keep
-    regex: kube-system;antrea-agent
-  - source_labels: [__meta_kubernetes_pod_node_name, __meta_kubernetes_pod_name]
-    target_label: instance
-
-- job_name: 'linkerd'
-<linkerd discovery>
-
-  relabel_configs:
-  - source_labels:
-    - __meta_kubernetes_pod_container_name
-    action: keep
-    regex: ^prometheus$
-
-  honor_labels: true
-  metrics_path: '/federate'
-
-  params:
-    'match[]':
-      - '{job="linkerd-proxy"}'
-      - '{job="linkerd-controller"}'
-)yaml";
+// The seed jobs (tests/testdata/kubernetes_seed_jobs.yml says where they
+// come from), with `<job discovery>` in place of each job's discovery.
+constexpr char kSeedJobsFile[] = "tests/testdata/kubernetes_seed_jobs.yml";
 
 // The seeds' discovery sections, with `api_server: $0` added.
 constexpr char kAntreaControllersSd[] = R"yaml(  kubernetes_sd_configs:
@@ -103,14 +57,17 @@ constexpr const char* kSeedJobNames[] = {"antrea-controllers", "antrea-agents",
 // The scrape config file of the seed jobs with `discovery` (by job) in
 // place of their discovery sections.
 std::string ConfigFile(const std::vector<std::string>& discovery) {
-  std::string jobs = kSeedJobs;
+  std::ifstream in(kSeedJobsFile);
+  std::string jobs(std::istreambuf_iterator<char>(in), {});
+  EXPECT_TRUE(absl::StrContains(jobs, "job_name: 'linkerd'")) << kSeedJobsFile;
   for (size_t i = 0; i < discovery.size(); ++i) {
     jobs = absl::StrReplaceAll(
-        jobs,
-        {{absl::StrCat("<", kSeedJobNames[i], " discovery>"), discovery[i]}});
+        jobs, {{absl::StrCat("<", kSeedJobNames[i], " discovery>"),
+                absl::StrCat("  ", absl::StrReplaceAll(discovery[i],
+                                                       {{"\n", "\n  "}}))}});
   }
-  return absl::StrCat("global:\n  scrape_interval: 1s\nscrape_configs:",
-                      absl::StrReplaceAll(jobs, {{"\n", "\n  "}}), "\n");
+  return absl::StrCat("global:\n  scrape_interval: 1s\nscrape_configs:\n",
+                      jobs);
 }
 
 // One container: name, and its ports as "name:number" ("" for none).

@@ -163,14 +163,6 @@ absl::StatusOr<std::unique_ptr<DiscoveryManager>> DiscoveryManager::Create(
                .Help("The number of dns_sd lookup failures.")
                .Register(r)
                .Add({});
-      KubernetesInformerPool::Options pool;
-      pool.registry = &r;
-      pool.log = manager->options_.log;
-      pool.timings = manager->options_.kubernetes_timings;
-      absl::StatusOr<std::unique_ptr<KubernetesInformerPool>> informers =
-          KubernetesInformerPool::Create(std::move(pool));
-      if (!informers.ok()) return informers.status();
-      manager->kubernetes_informers_ = *std::move(informers);
       manager->updates_ =
           &prometheus::BuildCounter()
                .Name("fedgate_sd_updates_total")
@@ -184,8 +176,9 @@ absl::StatusOr<std::unique_ptr<DiscoveryManager>> DiscoveryManager::Create(
           absl::StrCat("cannot register discovery metrics: ", e.what()));
     }
   }
-  if (manager->kubernetes_informers_ == nullptr) {
+  {
     KubernetesInformerPool::Options pool;
+    pool.registry = manager->options_.registry;
     pool.log = manager->options_.log;
     pool.timings = manager->options_.kubernetes_timings;
     absl::StatusOr<std::unique_ptr<KubernetesInformerPool>> informers =

@@ -30,33 +30,11 @@
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 #include "scraper/discovery/discovery.h"
+#include "scraper/discovery/kubernetes_golden.h"
 #include "scraper/discovery/kubernetes_objects.h"
 
 namespace fedgate {
 namespace {
-
-constexpr absl::string_view kTestdataDir =
-    "scraper/discovery/testdata/kubernetes";
-
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-std::vector<std::string> GoldenFiles() {
-  std::vector<std::string> files;
-  std::error_code ec;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(std::string(kTestdataDir), ec)) {
-    if (entry.path().extension() == ".json") {
-      files.push_back(entry.path().string());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
 
 std::optional<KubernetesResource> ResourceOfKind(absl::string_view kind) {
   if (kind == "Pod") return KubernetesResource::kPod;
@@ -66,13 +44,6 @@ std::optional<KubernetesResource> ResourceOfKind(absl::string_view kind) {
   if (kind == "Node") return KubernetesResource::kNode;
   if (kind == "Ingress") return KubernetesResource::kIngress;
   return std::nullopt;
-}
-
-std::string StringMember(const rapidjson::Value& v, const char* key) {
-  if (!v.IsObject()) return "";
-  auto it = v.FindMember(key);
-  if (it == v.MemberEnd() || !it->value.IsString()) return "";
-  return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
 std::string Key(absl::string_view ns, absl::string_view name) {
@@ -112,83 +83,49 @@ class FakeStores : public KubernetesLookup {
   std::map<KubernetesResource, Store> stores_;
 };
 
-Labels LabelsFromJson(const rapidjson::Value& v) {
-  std::vector<Label> labels;
-  for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
-    labels.push_back(Label{it->name.GetString(), it->value.GetString()});
-  }
-  return Labels(std::move(labels));
-}
-
-std::string GroupString(const TargetGroup& g) {
-  std::vector<std::string> targets;
-  for (const Labels& t : g.targets) targets.push_back(t.ToString());
-  return absl::StrCat("labels ", g.labels.ToString(), "\n  targets [\n    ",
-                      absl::StrJoin(targets, "\n    "), "\n  ]");
-}
-
 class GoldenCase {
  public:
-  explicit GoldenCase(const rapidjson::Document& doc) : doc_(doc) {}
+  explicit GoldenCase(const KubernetesGoldenCase& c) : c_(c) {}
 
   void Run() {
-    std::optional<KubernetesResource> role =
-        ParseKubernetesRole(StringMember(doc_, "role"));
+    std::optional<KubernetesResource> role = ParseKubernetesRole(c_.role);
     ASSERT_TRUE(role.has_value()) << "bad role";
     role_ = *role;
-    options_.attach_node_metadata = doc_["attach_metadata_node"].GetBool();
-    for (const auto& ns : doc_["namespaces"].GetArray()) {
-      namespaces_.insert(ns.GetString());
-    }
-    own_namespace_ = StringMember(doc_, "own_namespace");
-    if (!own_namespace_.empty()) namespaces_.insert(own_namespace_);
+    options_.attach_node_metadata = c_.attach_node_metadata;
+    namespaces_.insert(c_.namespaces.begin(), c_.namespaces.end());
+    if (!c_.own_namespace.empty()) namespaces_.insert(c_.own_namespace);
     versions_[KubernetesResource::kEndpointSlice] = "discovery.k8s.io/v1";
     versions_[KubernetesResource::kIngress] = "networking.k8s.io/v1";
-    if (doc_.HasMember("api_versions")) {
-      const rapidjson::Value& v = doc_["api_versions"];
-      for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
-        std::optional<KubernetesResource> r =
-            ParseKubernetesRole(it->name.GetString());
-        ASSERT_TRUE(r.has_value()) << it->name.GetString();
-        versions_[*r] = it->value.GetString();
-      }
+    for (const auto& [name, version] : c_.api_versions) {
+      std::optional<KubernetesResource> r = ParseKubernetesRole(name);
+      ASSERT_TRUE(r.has_value()) << name;
+      versions_[*r] = version;
     }
 
     // The informers' initial lists, then one build per object of the role.
-    for (const auto& object : doc_["initial"].GetArray()) {
-      ASSERT_NO_FATAL_FAILURE(Apply("ADDED", object, /*rebuild=*/false));
+    for (const KubernetesGoldenEvent& e : c_.initial) {
+      ASSERT_NO_FATAL_FAILURE(Apply(e, /*rebuild=*/false));
     }
     for (const auto& [key, object] : stores_.Of(role_)) {
       Rebuild(key);
     }
-    for (const auto& event : doc_["events"].GetArray()) {
-      ASSERT_NO_FATAL_FAILURE(Apply(StringMember(event, "type"),
-                                    event["object"], /*rebuild=*/true));
+    for (const KubernetesGoldenEvent& e : c_.events) {
+      ASSERT_NO_FATAL_FAILURE(Apply(e, /*rebuild=*/true));
     }
 
-    const rapidjson::Value& expected = doc_["expected"];
-    std::set<std::string> expected_sources;
-    for (auto it = expected.MemberBegin(); it != expected.MemberEnd(); ++it) {
-      const std::string source = it->name.GetString();
-      expected_sources.insert(source);
-      TargetGroup want;
-      want.source = source;
-      want.labels = LabelsFromJson(it->value["labels"]);
-      for (const auto& t : it->value["targets"].GetArray()) {
-        want.targets.push_back(LabelsFromJson(t));
-      }
+    for (const auto& [source, want] : c_.expected) {
       auto got = sent_.find(source);
       if (got == sent_.end()) {
         ADD_FAILURE() << "no group sent for " << source;
         continue;
       }
       EXPECT_EQ(got->second, want)
-          << source << "\n got: " << GroupString(got->second)
-          << "\nwant: " << GroupString(want);
+          << source << "\n got: " << TargetGroupString(got->second)
+          << "\nwant: " << TargetGroupString(want);
     }
     for (const auto& [source, group] : sent_) {
-      EXPECT_TRUE(expected_sources.count(source) > 0)
-          << "unexpected group " << source << ": " << GroupString(group);
+      EXPECT_TRUE(c_.expected.count(source) > 0)
+          << "unexpected group " << source << ": " << TargetGroupString(group);
     }
   }
 
@@ -198,26 +135,25 @@ class GoldenCase {
     return namespaces_.count(std::string(ns)) > 0;
   }
 
-  void Apply(absl::string_view type, const rapidjson::Value& object,
-             bool rebuild) {
-    std::optional<KubernetesResource> r =
-        ResourceOfKind(StringMember(object, "kind"));
+  void Apply(const KubernetesGoldenEvent& e, bool rebuild) {
+    std::optional<KubernetesResource> r = ResourceOfKind(e.kind);
     ASSERT_TRUE(r.has_value()) << "no kind";
-    const std::string version = StringMember(object, "apiVersion");
     auto wanted = versions_.find(*r);
     // An informer lists one group version; objects written through another
     // (2.42's tests do that) never reach it.
-    if (wanted != versions_.end() && wanted->second != version) return;
+    if (wanted != versions_.end() && wanted->second != e.api_version) return;
+    rapidjson::Document object;
+    object.Parse(e.json.data(), e.json.size());
     absl::StatusOr<std::shared_ptr<const KubernetesObject>> parsed =
-        ParseKubernetesObject(*r, version, object);
+        ParseKubernetesObject(*r, e.api_version, object);
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     const KubernetesObject& o = **parsed;
     if (!Watched(*r, o.namespace_name)) return;
     const std::string key = Key(o.namespace_name, o.name);
-    if (type == "DELETED") {
+    if (e.type == "DELETED") {
       stores_.Of(*r).erase(key);
     } else {
-      ASSERT_TRUE(type == "ADDED" || type == "MODIFIED") << type;
+      ASSERT_TRUE(e.type == "ADDED" || e.type == "MODIFIED") << e.type;
       stores_.Of(*r)[key] = *parsed;
     }
     if (!rebuild) return;
@@ -268,7 +204,7 @@ class GoldenCase {
     sent_[source] = *std::move(group);
   }
 
-  const rapidjson::Document& doc_;
+  const KubernetesGoldenCase& c_;
   KubernetesResource role_ = KubernetesResource::kPod;
   KubernetesRoleOptions options_;
   std::set<std::string> namespaces_;
@@ -279,23 +215,16 @@ class GoldenCase {
 };
 
 TEST(KubernetesRolesTest, GoldenCasesFromPrometheus) {
-  const std::vector<std::string> files = GoldenFiles();
-  ASSERT_FALSE(files.empty()) << "no golden files in " << kTestdataDir;
+  absl::StatusOr<std::vector<KubernetesGoldenCase>> cases =
+      LoadKubernetesGoldenCases();
+  ASSERT_TRUE(cases.ok()) << cases.status();
   std::map<std::string, int> per_role;
-  for (const std::string& path : files) {
-    SCOPED_TRACE(path);
-    const std::string text = ReadWholeFile(path);
-    rapidjson::Document doc;
-    doc.Parse(text.data(), text.size());
-    ASSERT_FALSE(doc.HasParseError())
-        << rapidjson::GetParseError_En(doc.GetParseError()) << " at "
-        << doc.GetErrorOffset();
-    const std::string name = StringMember(doc, "name");
-    const std::string role = StringMember(doc, "role");
-    EXPECT_EQ(std::filesystem::path(path).filename().string(),
-              absl::StrCat(role, "_", name, ".json"));
-    GoldenCase(doc).Run();
-    ++per_role[role];
+  for (const KubernetesGoldenCase& c : *cases) {
+    SCOPED_TRACE(c.file);
+    EXPECT_EQ(std::filesystem::path(c.file).filename().string(),
+              absl::StrCat(c.role, "_", c.name, ".json"));
+    GoldenCase(c).Run();
+    ++per_role[c.role];
   }
   for (absl::string_view role :
        {"pod", "service", "endpoints", "endpointslice", "node", "ingress"}) {
@@ -331,14 +260,26 @@ void CollectIpv4(const rapidjson::Value& v, std::vector<std::string>& out) {
 }
 
 TEST(KubernetesRolesTest, GoldenCasesUseOnlyLoopbackAddresses) {
-  for (const std::string& path : GoldenFiles()) {
-    SCOPED_TRACE(path);
-    const std::string text = ReadWholeFile(path);
-    rapidjson::Document doc;
-    doc.Parse(text.data(), text.size());
-    ASSERT_FALSE(doc.HasParseError());
+  absl::StatusOr<std::vector<KubernetesGoldenCase>> cases =
+      LoadKubernetesGoldenCases();
+  ASSERT_TRUE(cases.ok()) << cases.status();
+  for (const KubernetesGoldenCase& c : *cases) {
+    SCOPED_TRACE(c.file);
     std::vector<std::string> ips;
-    CollectIpv4(doc, ips);
+    for (const auto* events : {&c.initial, &c.events}) {
+      for (const KubernetesGoldenEvent& e : *events) {
+        rapidjson::Document doc;
+        doc.Parse(e.json.data(), e.json.size());
+        CollectIpv4(doc, ips);
+      }
+    }
+    for (const auto& [source, group] : c.expected) {
+      for (const Labels& t : group.targets) {
+        rapidjson::Document doc;
+        doc.SetString(t.ToString().c_str(), doc.GetAllocator());
+        CollectIpv4(doc, ips);
+      }
+    }
     for (const std::string& ip : ips) {
       EXPECT_TRUE(absl::StartsWith(ip, "127.")) << ip;
     }
