@@ -187,7 +187,8 @@ class KubernetesTestServer {
   // Returns the number of watch streams open now.
   int OpenWatches() const ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Internal types, declared here for the .cc file's helpers.
+  // Internal types: defined in kubernetes_test_server_objects.h (what is
+  // stored) and kubernetes_test_server.cc (serving).
   struct Resource;
   struct StoredObject;
   struct Event;
