@@ -1,6 +1,7 @@
 #include "scraper/discovery/kubernetes_test_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <deque>
@@ -22,6 +23,8 @@ namespace fedgate {
 // a keep-alive connection between requests), so 64 open watches leave 64
 // threads for lists and everything else.
 constexpr int kServerThreads = 128;
+// Connections waiting for accept(): more than watches and lists open at once.
+constexpr int kListenBacklog = 512;
 // Idle keep-alive connections are closed after this many seconds: stopping
 // the server waits for them.
 constexpr int kKeepAliveSeconds = 1;
@@ -159,6 +162,16 @@ absl::Status KubernetesTestServer::Listen() {
   server->new_task_queue = [] {
     return new httplib::ThreadPool(kServerThreads);
   };
+  // httplib listens with a backlog of 5, so 64 watches connecting at once
+  // would wait for SYN retransmissions (1 s, 3 s, 7 s...). Its socket
+  // options hook sees the listening socket before bind(); a second listen()
+  // after the bind widens the backlog.
+  auto listen_fd = std::make_shared<int>(-1);
+  server->set_socket_options([listen_fd](int fd) {
+    const int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    *listen_fd = fd;
+  });
   server->set_keep_alive_max_count(1000000);
   server->set_keep_alive_timeout(kKeepAliveSeconds);
   const auto serve = [this](const httplib::Request& req,
@@ -176,6 +189,7 @@ absl::Status KubernetesTestServer::Listen() {
     return absl::UnavailableError(
         absl::StrCat("cannot bind 127.0.0.1:", port_, " again"));
   }
+  if (*listen_fd >= 0) listen(*listen_fd, kListenBacklog);
   httplib::Server* raw = server.get();
   listener_ = std::thread([raw] { raw->listen_after_bind(); });
   // stop() is a no-op until the accept loop runs: wait for it (bounded).
