@@ -1,25 +1,20 @@
 #include "scraper/discovery/kubernetes_test_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <deque>
 #include <functional>
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "rapidjson/document.h"
-#include "rapidjson/error/en.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
+#include "scraper/discovery/kubernetes_test_server_objects.h"
 #include "scraper/discovery/kubernetes_test_server_selectors.h"
 
 namespace fedgate {
@@ -28,6 +23,8 @@ namespace fedgate {
 // a keep-alive connection between requests), so 64 open watches leave 64
 // threads for lists and everything else.
 constexpr int kServerThreads = 128;
+// Connections waiting for accept(): more than watches and lists open at once.
+constexpr int kListenBacklog = 512;
 // Idle keep-alive connections are closed after this many seconds: stopping
 // the server waits for them.
 constexpr int kKeepAliveSeconds = 1;
@@ -35,41 +32,6 @@ constexpr int kKeepAliveSeconds = 1;
 constexpr absl::Duration kWatchPoll = absl::Milliseconds(100);
 // The real server compresses lists from this size on (and nothing else).
 constexpr size_t kGzipThresholdBytes = 128 * 1024;
-
-struct KubernetesTestServer::Resource {
-  const char* kind;
-  const char* plural;
-  const char* group;  // "" for the core group.
-  std::vector<std::string> versions;
-  bool namespaced;
-  // What follows "metadata" in a BOOKMARK object: the Go zero value of the
-  // kind as the API server serializes it.
-  const char* bookmark_rest;
-};
-
-struct KubernetesTestServer::StoredObject {
-  const Resource* resource = nullptr;
-  std::string api_version;
-  std::string ns;
-  std::string name;
-  std::string key;  // etcd's: NS/NAME, or NAME for cluster-scoped kinds.
-  uint64_t rv = 0;
-  // kind, apiVersion, metadata (with resourceVersion), then the rest as
-  // given.
-  rapidjson::Document doc;
-  std::map<std::string, std::string> labels;
-  std::map<std::string, std::string> fields;  // Field selector values.
-};
-
-struct KubernetesTestServer::Event {
-  enum class Type { kAdded, kModified, kDeleted };
-  Type type;
-  uint64_t rv;
-  // The object written; for kDeleted its last state (printed with `rv`).
-  std::shared_ptr<const StoredObject> object;
-  // The state before a kModified, for selectors the object leaves.
-  std::shared_ptr<const StoredObject> previous;
-};
 
 struct KubernetesTestServer::Watch {
   enum class End { kNone, kClean, kCut };
@@ -82,6 +44,9 @@ struct KubernetesTestServer::Watch {
   std::vector<FieldRequirement> fields;
   bool bookmarks = false;
   absl::Time deadline = absl::InfiniteFuture();
+  // Events up to this resourceVersion are not for this watch (one asked
+  // from a resourceVersion newer than the current one).
+  uint64_t from_rv = 0;
 
   absl::Mutex mu;
   absl::CondVar cv;
@@ -119,126 +84,13 @@ using Resource = KubernetesTestServer::Resource;
 using StoredObject = KubernetesTestServer::StoredObject;
 using Event = KubernetesTestServer::Event;
 using Answer = KubernetesTestServer::Answer;
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-const std::vector<Resource>& Resources() {
-  static const auto* resources = new std::vector<Resource>{
-      {"Pod",
-       "pods",
-       "",
-       {"v1"},
-       true,
-       R"("spec":{"containers":null},"status":{})"},
-      {"Service",
-       "services",
-       "",
-       {"v1"},
-       true,
-       R"("spec":{},"status":{"loadBalancer":{}})"},
-      {"Endpoints", "endpoints", "", {"v1"}, true, ""},
-      {"Node",
-       "nodes",
-       "",
-       {"v1"},
-       false,
-       R"("spec":{},"status":{"daemonEndpoints":{"kubeletEndpoint":{"Port":0}},)"
-       R"("nodeInfo":{"machineID":"","systemUUID":"","bootID":"",)"
-       R"("kernelVersion":"","osImage":"","containerRuntimeVersion":"",)"
-       R"("kubeletVersion":"","kubeProxyVersion":"","operatingSystem":"",)"
-       R"("architecture":""}})"},
-      {"EndpointSlice",
-       "endpointslices",
-       "discovery.k8s.io",
-       {"v1", "v1beta1"},
-       true,
-       R"("addressType":"","endpoints":null,"ports":null)"},
-      {"Ingress",
-       "ingresses",
-       "networking.k8s.io",
-       {"v1", "v1beta1"},
-       true,
-       R"("spec":{},"status":{"loadBalancer":{}})"},
-  };
-  return *resources;
-}
-
-const Resource* ResourceByKind(absl::string_view kind) {
-  for (const Resource& r : Resources()) {
-    if (kind == r.kind) return &r;
-  }
-  return nullptr;
-}
-
-std::string ApiVersion(const Resource& r, absl::string_view version) {
-  if (*r.group == '\0') return std::string(version);
-  return absl::StrCat(r.group, "/", version);
-}
-
-bool ServedUnder(const Resource& r, absl::string_view api_version) {
-  for (const std::string& v : r.versions) {
-    if (ApiVersion(r, v) == api_version) return true;
-  }
-  return false;
-}
-
-// "pods", "endpointslices.discovery.k8s.io": the resource in messages.
-std::string QualifiedResource(const Resource& r) {
-  if (*r.group == '\0') return r.plural;
-  return absl::StrCat(r.plural, ".", r.group);
-}
-
-// Go's encoding/json escapes <, > and & (and U+2028, U+2029) in strings;
-// outside strings JSON has none of them.
-std::string GoJson(std::string json) {
-  std::string out;
-  out.reserve(json.size());
-  for (size_t i = 0; i < json.size(); ++i) {
-    const char c = json[i];
-    if (c == '<') {
-      out += "\\u003c";
-    } else if (c == '>') {
-      out += "\\u003e";
-    } else if (c == '&') {
-      out += "\\u0026";
-    } else if (c == '\xe2' && i + 2 < json.size() && json[i + 1] == '\x80' &&
-               (json[i + 2] == '\xa8' || json[i + 2] == '\xa9')) {
-      out += json[i + 2] == '\xa8' ? "\\u2028" : "\\u2029";
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::string Quote(absl::string_view s) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  return GoJson(buffer.GetString());
-}
-
-// A Status object; `details` is a JSON object or "", `list_meta` JSON
-// members without braces.
-std::string StatusJson(int code, absl::string_view reason,
-                       absl::string_view message,
-                       absl::string_view details = "",
-                       absl::string_view list_meta = "") {
-  std::string json =
-      absl::StrCat(R"({"kind":"Status","apiVersion":"v1","metadata":{)",
-                   list_meta, R"(},"status":"Failure","message":)",
-                   Quote(message), R"(,"reason":)", Quote(reason));
-  if (!details.empty()) absl::StrAppend(&json, R"(,"details":)", details);
-  absl::StrAppend(&json, R"(,"code":)", code, "}");
-  return json;
-}
 
 Answer StatusAnswer(int code, absl::string_view reason,
                     absl::string_view message, absl::string_view details = "",
                     absl::string_view list_meta = "") {
   Answer answer;
   answer.status = code;
-  answer.body = StatusJson(code, reason, message, details, list_meta);
+  answer.body = KubernetesStatusJson(code, reason, message, details, list_meta);
   return answer;
 }
 
@@ -266,198 +118,6 @@ bool QueryBool(const httplib::Request& req, const char* name) {
   if (!req.has_param(name)) return false;
   const std::string v = req.get_param_value(name);
   return v != "0" && !absl::EqualsIgnoreCase(v, "false");
-}
-
-const rapidjson::Value* Member(const rapidjson::Value& object,
-                               absl::string_view name) {
-  if (!object.IsObject()) return nullptr;
-  const auto it = object.FindMember(
-      rapidjson::Value(rapidjson::StringRef(name.data(), name.size())));
-  return it == object.MemberEnd() ? nullptr : &it->value;
-}
-
-std::string StringAt(const rapidjson::Value& object,
-                     std::initializer_list<absl::string_view> path) {
-  const rapidjson::Value* v = &object;
-  for (absl::string_view name : path) {
-    v = Member(*v, name);
-    if (v == nullptr) return "";
-  }
-  return v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : "";
-}
-
-// The values the field selectors of the object's kind read.
-std::map<std::string, std::string> SelectableFields(const StoredObject& o) {
-  std::map<std::string, std::string> fields = {{"metadata.name", o.name}};
-  const absl::string_view kind = o.resource->kind;
-  if (o.resource->namespaced) fields["metadata.namespace"] = o.ns;
-  if (kind == "Pod") {
-    for (const char* path :
-         {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
-          "spec.serviceAccountName", "status.phase", "status.podIP",
-          "status.nominatedNodeName"}) {
-      const std::vector<absl::string_view> parts = absl::StrSplit(path, '.');
-      fields[path] = StringAt(o.doc, {parts[0], parts[1]});
-    }
-  } else if (kind == "Node") {
-    const rapidjson::Value* spec = Member(o.doc, "spec");
-    const rapidjson::Value* u =
-        spec == nullptr ? nullptr : Member(*spec, "unschedulable");
-    fields["spec.unschedulable"] =
-        u != nullptr && u->IsBool() && u->GetBool() ? "true" : "false";
-  }
-  return fields;
-}
-
-// Writes `o` with metadata.resourceVersion `rv`; list items go without kind
-// and apiVersion, as the real API writes them.
-std::string ObjectJson(const StoredObject& o, bool with_type, uint64_t rv) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
-  for (const auto& m : o.doc.GetObject()) {
-    const absl::string_view name(m.name.GetString(), m.name.GetStringLength());
-    if (!with_type && (name == "kind" || name == "apiVersion")) continue;
-    m.name.Accept(w);
-    if (name != "metadata") {
-      m.value.Accept(w);
-      continue;
-    }
-    w.StartObject();
-    for (const auto& meta : m.value.GetObject()) {
-      meta.name.Accept(w);
-      if (absl::string_view(meta.name.GetString()) == "resourceVersion") {
-        w.String(absl::StrCat(rv));
-      } else {
-        meta.value.Accept(w);
-      }
-    }
-    w.EndObject();
-  }
-  w.EndObject();
-  return GoJson(buffer.GetString());
-}
-
-const char* EventTypeName(Event::Type type) {
-  switch (type) {
-    case Event::Type::kAdded:
-      return "ADDED";
-    case Event::Type::kModified:
-      return "MODIFIED";
-    case Event::Type::kDeleted:
-      return "DELETED";
-  }
-  return "";
-}
-
-std::string EventLine(Event::Type type, const StoredObject& o, uint64_t rv) {
-  return absl::StrCat(R"({"type":")", EventTypeName(type), R"(","object":)",
-                      ObjectJson(o, true, rv), "}\n");
-}
-
-std::string ExpiredLine(uint64_t asked, uint64_t compacted) {
-  return absl::StrCat(R"({"type":"ERROR","object":)",
-                      StatusJson(410, "Expired",
-                                 absl::StrCat("too old resource version: ",
-                                              asked, " (", compacted, ")")),
-                      "}\n");
-}
-
-std::string BookmarkLine(const Resource& r, absl::string_view api_version,
-                         uint64_t rv) {
-  std::string line = absl::StrCat(R"({"type":"BOOKMARK","object":{"kind":")",
-                                  r.kind, R"(","apiVersion":")", api_version,
-                                  R"(","metadata":{"resourceVersion":")", rv,
-                                  R"(","creationTimestamp":null})");
-  if (*r.bookmark_rest != '\0') absl::StrAppend(&line, ",", r.bookmark_rest);
-  absl::StrAppend(&line, "}}\n");
-  return line;
-}
-
-// A continue token as etcd's storage layer makes it: base64url (no padding)
-// of {"v":"meta.k8s.io/v1","rv":RV,"start":"KEY\u0000"}, KEY relative to
-// the list's key prefix.
-std::string ContinueToken(int64_t rv, absl::string_view start) {
-  const std::string json = absl::StrCat(R"({"v":"meta.k8s.io/v1","rv":)", rv,
-                                        R"(,"start":)", Quote(start), "}");
-  return absl::WebSafeBase64Escape(json);
-}
-
-absl::Status DecodeContinue(absl::string_view token, int64_t* rv,
-                            std::string* start) {
-  std::string json;
-  if (!absl::WebSafeBase64Unescape(token, &json)) {
-    return absl::InvalidArgumentError(
-        "invalid continue token: continue key is not valid");
-  }
-  rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    return absl::InvalidArgumentError(
-        "invalid continue token: continue key is not valid");
-  }
-  if (StringAt(doc, {"v"}) != "meta.k8s.io/v1") {
-    return absl::InvalidArgumentError(
-        "invalid continue token: continue key is not valid: server does not "
-        "recognize this encoded version");
-  }
-  const rapidjson::Value* v = Member(doc, "rv");
-  if (v == nullptr || !v->IsInt64() || v->GetInt64() == 0) {
-    return absl::InvalidArgumentError(
-        "invalid continue token: continue key is not valid: incorrect encoded "
-        "start resourceVersion (version meta.k8s.io/v1)");
-  }
-  *rv = v->GetInt64();
-  *start = StringAt(doc, {"start"});
-  if (start->empty()) {
-    return absl::InvalidArgumentError(
-        "invalid continue token: continue key is not valid: encoded start key "
-        "empty (version meta.k8s.io/v1)");
-  }
-  return absl::OkStatus();
-}
-
-// A v4-shaped UUID, distinct per object and stable for a run.
-std::string MakeUid(uint64_t n, absl::string_view key) {
-  const uint64_t h = std::hash<std::string>()(std::string(key)) ^ (n << 20);
-  return absl::StrFormat(
-      "%08x-%04x-4%03x-8%03x-%012x", static_cast<uint32_t>(h >> 32),
-      static_cast<uint32_t>(h >> 16) & 0xffff,
-      static_cast<uint32_t>(h >> 4) & 0xfff, static_cast<uint32_t>(n) & 0xfff,
-      (h ^ (n * 0x9e3779b97f4a7c15u)) & 0xffffffffffffu);
-}
-
-// ObjectMeta's fields in the order Go serializes them.
-const char* const kMetadataOrder[] = {"name",
-                                      "generateName",
-                                      "namespace",
-                                      "selfLink",
-                                      "uid",
-                                      "resourceVersion",
-                                      "generation",
-                                      "creationTimestamp",
-                                      "deletionTimestamp",
-                                      "deletionGracePeriodSeconds",
-                                      "labels",
-                                      "annotations",
-                                      "ownerReferences",
-                                      "finalizers",
-                                      "managedFields"};
-
-// Copies `in` into `out` with its keys sorted (Go maps print sorted).
-void SortedCopy(const rapidjson::Value& in, rapidjson::Value* out,
-                rapidjson::Document::AllocatorType& a) {
-  std::vector<const rapidjson::Value::Member*> members;
-  for (const auto& m : in.GetObject()) members.push_back(&m);
-  std::sort(members.begin(), members.end(), [](const auto* x, const auto* y) {
-    return std::string(x->name.GetString(), x->name.GetStringLength()) <
-           std::string(y->name.GetString(), y->name.GetStringLength());
-  });
-  out->SetObject();
-  for (const auto* m : members) {
-    out->AddMember(rapidjson::Value(m->name, a), rapidjson::Value(m->value, a),
-                   a);
-  }
 }
 
 bool IsBearer(absl::string_view header, absl::string_view token) {
@@ -502,6 +162,16 @@ absl::Status KubernetesTestServer::Listen() {
   server->new_task_queue = [] {
     return new httplib::ThreadPool(kServerThreads);
   };
+  // httplib listens with a backlog of 5, so 64 watches connecting at once
+  // would wait for SYN retransmissions (1 s, 3 s, 7 s...). Its socket
+  // options hook sees the listening socket before bind(); a second listen()
+  // after the bind widens the backlog.
+  auto listen_fd = std::make_shared<int>(-1);
+  server->set_socket_options([listen_fd](int fd) {
+    const int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    *listen_fd = fd;
+  });
   server->set_keep_alive_max_count(1000000);
   server->set_keep_alive_timeout(kKeepAliveSeconds);
   const auto serve = [this](const httplib::Request& req,
@@ -519,6 +189,7 @@ absl::Status KubernetesTestServer::Listen() {
     return absl::UnavailableError(
         absl::StrCat("cannot bind 127.0.0.1:", port_, " again"));
   }
+  if (*listen_fd >= 0) listen(*listen_fd, kListenBacklog);
   httplib::Server* raw = server.get();
   listener_ = std::thread([raw] { raw->listen_after_bind(); });
   // stop() is a no-op until the accept loop runs: wait for it (bounded).
@@ -620,136 +291,29 @@ absl::Status KubernetesTestServer::Apply(absl::string_view json) {
 
 absl::Status KubernetesTestServer::Write(absl::string_view json, bool create,
                                          bool update) {
-  rapidjson::Document in;
-  in.Parse(json.data(), json.size());
-  if (in.HasParseError()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON at offset ", in.GetErrorOffset(), ": ",
-                     rapidjson::GetParseError_En(in.GetParseError())));
-  }
-  if (!in.IsObject()) {
-    return absl::InvalidArgumentError("the object is not a JSON object");
-  }
-  const std::string kind = StringAt(in, {"kind"});
-  const std::string api_version = StringAt(in, {"apiVersion"});
-  const Resource* resource = ResourceByKind(kind);
-  if (resource == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("kind \"", kind, "\" is not served"));
-  }
-  if (!ServedUnder(*resource, api_version)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("kind ", kind, " is not served under apiVersion \"",
-                     api_version, "\""));
-  }
-  const rapidjson::Value* metadata = Member(in, "metadata");
-  if (metadata == nullptr || !metadata->IsObject()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kind, " has no metadata object"));
-  }
-  auto object = std::make_shared<StoredObject>();
-  object->resource = resource;
-  object->api_version = api_version;
-  object->name = StringAt(*metadata, {"name"});
-  object->ns = StringAt(*metadata, {"namespace"});
-  if (object->name.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kind, " has no metadata.name"));
-  }
-  if (resource->namespaced && object->ns.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kind, " \"", object->name, "\" has no metadata.namespace"));
-  }
-  if (!resource->namespaced && !object->ns.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kind, " \"", object->name, "\" is cluster-scoped: no namespace"));
-  }
-  object->key = resource->namespaced
-                    ? absl::StrCat(object->ns, "/", object->name)
-                    : object->name;
-  if (const rapidjson::Value* labels = Member(*metadata, "labels")) {
-    if (!labels->IsObject()) {
-      return absl::InvalidArgumentError("metadata.labels is not an object");
-    }
-    for (const auto& m : labels->GetObject()) {
-      if (!m.value.IsString()) {
-        return absl::InvalidArgumentError("a label value is not a string");
-      }
-      object->labels[m.name.GetString()] = m.value.GetString();
-    }
-  }
+  absl::StatusOr<std::shared_ptr<StoredObject>> parsed =
+      ParseKubernetesObject(json);
+  if (!parsed.ok()) return parsed.status();
+  std::shared_ptr<StoredObject> object = *std::move(parsed);
+  const Resource& resource = *object->resource;
 
   absl::MutexLock lock(&mu_);
-  auto& objects = objects_[kind];
+  auto& objects = objects_[resource.kind];
   const auto existing = objects.find(object->key);
   if (existing != objects.end() && !update) {
-    return absl::AlreadyExistsError(absl::StrCat(QualifiedResource(*resource),
-                                                 " \"", object->name,
-                                                 "\" already exists"));
+    return absl::AlreadyExistsError(
+        absl::StrCat(KubernetesQualifiedResource(resource), " \"", object->name,
+                     "\" already exists"));
   }
   if (existing == objects.end() && !create) {
-    return absl::NotFoundError(absl::StrCat(QualifiedResource(*resource), " \"",
-                                            object->name, "\" not found"));
+    return absl::NotFoundError(
+        absl::StrCat(KubernetesQualifiedResource(resource), " \"", object->name,
+                     "\" not found"));
   }
   const std::shared_ptr<const StoredObject> previous =
       existing == objects.end() ? nullptr : existing->second;
-  object->rv = ++resource_version_;
-
-  // kind, apiVersion, metadata in Go's order, then the rest as given.
-  rapidjson::Document& doc = object->doc;
-  auto& a = doc.GetAllocator();
-  doc.SetObject();
-  doc.AddMember("kind", rapidjson::Value(kind.c_str(), a), a);
-  doc.AddMember("apiVersion", rapidjson::Value(api_version.c_str(), a), a);
-  rapidjson::Value meta(rapidjson::kObjectType);
-  for (const char* field : kMetadataOrder) {
-    const absl::string_view name = field;
-    rapidjson::Value value;
-    if (name == "resourceVersion") {
-      value.SetString(absl::StrCat(object->rv).c_str(), a);
-    } else if (const rapidjson::Value* given = Member(*metadata, name)) {
-      if ((name == "labels" || name == "annotations") && given->IsObject()) {
-        SortedCopy(*given, &value, a);
-      } else {
-        value.CopyFrom(*given, a);
-      }
-    } else if (name == "uid" || name == "creationTimestamp") {
-      const std::string kept =
-          previous == nullptr
-              ? ""
-              : StringAt(*Member(previous->doc, "metadata"), {name});
-      if (!kept.empty()) {
-        value.SetString(kept.c_str(), a);
-      } else if (name == "uid") {
-        value.SetString(MakeUid(++uid_counter_, object->key).c_str(), a);
-      } else {
-        value.SetString(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(),
-                                         absl::UTCTimeZone())
-                            .c_str(),
-                        a);
-      }
-    } else {
-      continue;
-    }
-    meta.AddMember(rapidjson::Value(field, a), value, a);
-  }
-  for (const auto& m : metadata->GetObject()) {
-    const absl::string_view name = m.name.GetString();
-    if (std::find(std::begin(kMetadataOrder), std::end(kMetadataOrder), name) !=
-        std::end(kMetadataOrder)) {
-      continue;
-    }
-    meta.AddMember(rapidjson::Value(m.name, a), rapidjson::Value(m.value, a),
-                   a);
-  }
-  doc.AddMember("metadata", meta, a);
-  for (const auto& m : in.GetObject()) {
-    const absl::string_view name = m.name.GetString();
-    if (name == "kind" || name == "apiVersion" || name == "metadata") continue;
-    doc.AddMember(rapidjson::Value(m.name, a), rapidjson::Value(m.value, a), a);
-  }
-  object->fields = SelectableFields(*object);
-
+  StoreKubernetesObject(++resource_version_, previous.get(), ++uid_counter_,
+                        object.get());
   objects[object->key] = object;
   Event event;
   event.type =
@@ -764,7 +328,7 @@ absl::Status KubernetesTestServer::Write(absl::string_view json, bool create,
 absl::Status KubernetesTestServer::Delete(absl::string_view kind,
                                           absl::string_view ns,
                                           absl::string_view name) {
-  const Resource* resource = ResourceByKind(kind);
+  const Resource* resource = KubernetesResourceByKind(kind);
   if (resource == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("kind \"", kind, "\" is not served"));
@@ -775,8 +339,8 @@ absl::Status KubernetesTestServer::Delete(absl::string_view kind,
   auto& objects = objects_[std::string(kind)];
   const auto it = objects.find(key);
   if (it == objects.end()) {
-    return absl::NotFoundError(absl::StrCat(QualifiedResource(*resource), " \"",
-                                            name, "\" not found"));
+    return absl::NotFoundError(absl::StrCat(
+        KubernetesQualifiedResource(*resource), " \"", name, "\" not found"));
   }
   Event event;
   event.type = Event::Type::kDeleted;
@@ -805,13 +369,16 @@ std::string LineFor(const KubernetesTestServer::Watch& w, const Event& e) {
   switch (e.type) {
     case Event::Type::kAdded:
     case Event::Type::kDeleted:
-      return now ? EventLine(e.type, *e.object, e.rv) : "";
+      return now ? KubernetesEventLine(e.type, *e.object, e.rv) : "";
     case Event::Type::kModified:
       if (now) {
-        return EventLine(before ? Event::Type::kModified : Event::Type::kAdded,
-                         *e.object, e.rv);
+        return KubernetesEventLine(
+            before ? Event::Type::kModified : Event::Type::kAdded, *e.object,
+            e.rv);
       }
-      return before ? EventLine(Event::Type::kDeleted, *e.previous, e.rv) : "";
+      return before
+                 ? KubernetesEventLine(Event::Type::kDeleted, *e.previous, e.rv)
+                 : "";
   }
   return "";
 }
@@ -822,6 +389,7 @@ void KubernetesTestServer::Publish(Event event) {
   auto shared = std::make_shared<const Event>(std::move(event));
   history_.push_back(shared);
   for (const std::shared_ptr<Watch>& watch : watches_) {
+    if (shared->rv <= watch->from_rv) continue;
     std::string line = LineFor(*watch, *shared);
     absl::MutexLock lock(&watch->mu);
     if (watch->end != Watch::End::kNone) continue;
@@ -861,7 +429,7 @@ void KubernetesTestServer::ExpireWatches() {
   for (const std::shared_ptr<Watch>& watch : watches_) {
     absl::MutexLock watch_lock(&watch->mu);
     if (watch->end != Watch::End::kNone) continue;
-    watch->lines.push_back(ExpiredLine(watch->last_rv, compacted_));
+    watch->lines.push_back(KubernetesExpiredLine(watch->last_rv, compacted_));
     watch->end = Watch::End::kClean;
     watch->cv.SignalAll();
   }
@@ -875,8 +443,8 @@ void KubernetesTestServer::SendBookmarks() {
     if (!watch->bookmarks) continue;
     absl::MutexLock watch_lock(&watch->mu);
     if (watch->end != Watch::End::kNone) continue;
-    watch->lines.push_back(
-        BookmarkLine(*watch->resource, watch->api_version, resource_version_));
+    watch->lines.push_back(KubernetesBookmarkLine(
+        *watch->resource, watch->api_version, resource_version_));
     watch->last_rv = resource_version_;
     watch->cv.SignalAll();
   }
@@ -938,12 +506,13 @@ void KubernetesTestServer::Serve(const httplib::Request& req,
     const std::vector<std::string> numbers = absl::StrSplit(
         absl::StripPrefix(options_.git_version, "v"), absl::MaxSplits('.', 2));
     answer.body = absl::StrCat(
-        R"({"major":)", Quote(numbers[0]), R"(,"minor":)",
-        Quote(numbers.size() > 1 ? numbers[1] : ""), R"(,"gitVersion":)",
-        Quote(options_.git_version), R"(,"gitCommit":)",
-        Quote(options_.git_commit), R"(,"gitTreeState":"clean","buildDate":)",
-        Quote(options_.build_date), R"(,"goVersion":)",
-        Quote(options_.go_version),
+        R"({"major":)", KubernetesJsonString(numbers[0]), R"(,"minor":)",
+        KubernetesJsonString(numbers.size() > 1 ? numbers[1] : ""),
+        R"(,"gitVersion":)", KubernetesJsonString(options_.git_version),
+        R"(,"gitCommit":)", KubernetesJsonString(options_.git_commit),
+        R"(,"gitTreeState":"clean","buildDate":)",
+        KubernetesJsonString(options_.build_date), R"(,"goVersion":)",
+        KubernetesJsonString(options_.go_version),
         R"(,"compiler":"gc","platform":"linux/amd64"})");
   } else {
     // /api/v1/REST or /apis/GROUP/VERSION/REST; REST is [namespaces/NS/]
@@ -968,7 +537,7 @@ void KubernetesTestServer::Serve(const httplib::Request& req,
     }
     const Resource* resource = nullptr;
     if (rest > 0 && segments.size() > rest && segments.size() <= rest + 2) {
-      for (const Resource& r : Resources()) {
+      for (const Resource& r : KubernetesTestResources()) {
         if (segments[rest] == r.plural && group == r.group &&
             std::find(r.versions.begin(), r.versions.end(), version) !=
                 r.versions.end() &&
@@ -1004,8 +573,8 @@ KubernetesTestServer::Answer KubernetesTestServer::ServeResource(
   {
     const std::vector<std::string> segments =
         absl::StrSplit(req.path, '/', absl::SkipEmpty());
-    params.api_version =
-        ApiVersion(resource, segments[0] == "api" ? segments[1] : segments[2]);
+    params.api_version = KubernetesApiVersion(
+        resource, segments[0] == "api" ? segments[1] : segments[2]);
   }
   params.ns = std::string(ns);
   params.name = std::string(name);
@@ -1024,8 +593,9 @@ KubernetesTestServer::Answer KubernetesTestServer::ServeResource(
     if (!req.has_param(name)) continue;
     int64_t value;
     if (!absl::SimpleAtoi(req.get_param_value(name), &value)) {
-      return BadRequest(absl::StrCat("invalid ", name, ": ",
-                                     Quote(req.get_param_value(name))));
+      return BadRequest(
+          absl::StrCat("invalid ", name, ": ",
+                       KubernetesJsonString(req.get_param_value(name))));
     }
     (absl::string_view(name) == "limit" ? params.limit
                                         : params.timeout_seconds) =
@@ -1042,8 +612,9 @@ KubernetesTestServer::Answer KubernetesTestServer::ServeResource(
   if (!params.resource_version.empty()) {
     uint64_t unused;
     if (!absl::SimpleAtoi(params.resource_version, &unused)) {
-      return BadRequest(absl::StrCat("invalid resource version: ",
-                                     Quote(params.resource_version)));
+      return BadRequest(
+          absl::StrCat("invalid resource version: ",
+                       KubernetesJsonString(params.resource_version)));
     }
   }
 
@@ -1064,18 +635,21 @@ KubernetesTestServer::Answer KubernetesTestServer::ServeResource(
       if (it != kind->second.end() &&
           it->second->api_version == params.api_version) {
         Answer answer;
-        answer.body = ObjectJson(*it->second, true, it->second->rv);
+        answer.body = KubernetesObjectJson(*it->second, true, it->second->rv);
         return answer;
       }
     }
-    std::string details = absl::StrCat(R"({"name":)", Quote(name));
+    std::string details =
+        absl::StrCat(R"({"name":)", KubernetesJsonString(name));
     if (resource.group[0] != '\0') {
-      absl::StrAppend(&details, R"(,"group":)", Quote(resource.group));
+      absl::StrAppend(&details, R"(,"group":)",
+                      KubernetesJsonString(resource.group));
     }
-    absl::StrAppend(&details, R"(,"kind":)", Quote(resource.plural), "}");
+    absl::StrAppend(&details, R"(,"kind":)",
+                    KubernetesJsonString(resource.plural), "}");
     return StatusAnswer(404, "NotFound",
-                        absl::StrCat(QualifiedResource(resource), " ",
-                                     Quote(name), " not found"),
+                        absl::StrCat(KubernetesQualifiedResource(resource), " ",
+                                     KubernetesJsonString(name), " not found"),
                         details);
   }
   return List(resource, params);
@@ -1103,8 +677,8 @@ KubernetesTestServer::Answer KubernetesTestServer::List(
     }
     int64_t token_rv = 0;
     std::string token_start;
-    if (absl::Status s =
-            DecodeContinue(params.continue_token, &token_rv, &token_start);
+    if (absl::Status s = DecodeKubernetesContinueToken(params.continue_token,
+                                                       &token_rv, &token_start);
         !s.ok()) {
       return BadRequest(s.message());
     }
@@ -1119,8 +693,9 @@ KubernetesTestServer::Answer KubernetesTestServer::List(
           "were created, modified, or deleted between the time the first "
           "chunk was returned and now may show up in the list.",
           "",
-          absl::StrCat(R"("continue":)",
-                       Quote(ContinueToken(-1, token_start))));
+          absl::StrCat(
+              R"("continue":)",
+              KubernetesJsonString(KubernetesContinueToken(-1, token_start))));
     }
     if (token_rv > 0) at = static_cast<uint64_t>(token_rv);
     start = prefix + token_start;
@@ -1166,14 +741,15 @@ KubernetesTestServer::Answer KubernetesTestServer::List(
       continue;
     }
     if (count++ > 0) items += ",";
-    items += ObjectJson(o, false, o.rv);
+    items += KubernetesObjectJson(o, false, o.rv);
   }
   std::string list_meta = absl::StrCat(R"("resourceVersion":")", at, R"(")");
   if (more) {
     const std::string next =
         absl::StrCat(last_key.substr(prefix.size()), std::string(1, '\0'));
     absl::StrAppend(&list_meta, R"(,"continue":)",
-                    Quote(ContinueToken(static_cast<int64_t>(at), next)));
+                    KubernetesJsonString(KubernetesContinueToken(
+                        static_cast<int64_t>(at), next)));
     if (!params.has_selectors) {
       absl::StrAppend(&list_meta, R"(,"remainingItemCount":)",
                       in_range - count);
@@ -1202,13 +778,14 @@ void KubernetesTestServer::StartWatch(const Resource& resource,
   if (params.timeout_seconds > 0) {
     watch->deadline = absl::Now() + absl::Seconds(params.timeout_seconds);
   }
+  uint64_t rv = 0;
+  if (!params.resource_version.empty()) {
+    (void)absl::SimpleAtoi(params.resource_version, &rv);
+  }
+  watch->from_rv = rv;
   {
     absl::MutexLock lock(&mu_);
     absl::MutexLock watch_lock(&watch->mu);
-    uint64_t rv = 0;
-    if (!params.resource_version.empty()) {
-      (void)absl::SimpleAtoi(params.resource_version, &rv);
-    }
     if (rv == 0) {
       // Synthetic ADDED events for the current state, then what follows.
       const auto kind = objects_.find(resource.kind);
@@ -1216,13 +793,13 @@ void KubernetesTestServer::StartWatch(const Resource& resource,
         for (const auto& [key, object] : kind->second) {
           if (Selects(*watch, *object)) {
             watch->lines.push_back(
-                EventLine(Event::Type::kAdded, *object, object->rv));
+                KubernetesEventLine(Event::Type::kAdded, *object, object->rv));
           }
         }
       }
       watch->last_rv = resource_version_;
     } else if (rv < compacted_) {
-      watch->lines.push_back(ExpiredLine(rv, compacted_));
+      watch->lines.push_back(KubernetesExpiredLine(rv, compacted_));
       watch->end = Watch::End::kClean;
     } else {
       watch->last_rv = rv;

@@ -24,11 +24,13 @@
 //
 // What differs from a real server, on purpose: objects are written by the
 // test through Create/Update/Apply/Delete (no validation beyond kind,
-// apiVersion, name and namespace; metadata.resourceVersion given by the test
-// is ignored, never a conflict); a list with resourceVersion N and no limit
-// answers at once (the real cache waits up to 3 s for a newer N before its
-// 504); answers are gzip-compressed only when they are lists over 128 KiB
-// and the client accepts gzip, as the real server does, never brotli.
+// apiVersion, name and namespace, and no defaulting: a field the test leaves
+// out, such as spec.restartPolicy, is absent and selects as ""; a given
+// metadata.resourceVersion is ignored, never a conflict); a list with
+// resourceVersion N and no limit answers at once (the real cache waits up to
+// three seconds for a newer N before its 504); answers are gzip-compressed only
+// when they are lists over 128 KiB and the client accepts gzip, as the real
+// server does, never brotli.
 //
 // Called by scraper/discovery tests (and the discovery end-to-end tests);
 // test code only.
@@ -187,7 +189,8 @@ class KubernetesTestServer {
   // Returns the number of watch streams open now.
   int OpenWatches() const ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Internal types, declared here for the .cc file's helpers.
+  // Internal types: defined in kubernetes_test_server_objects.h (what is
+  // stored) and kubernetes_test_server.cc (serving).
   struct Resource;
   struct StoredObject;
   struct Event;

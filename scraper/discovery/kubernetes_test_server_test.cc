@@ -402,6 +402,48 @@ TEST_F(KubernetesTestServerTest, ContinueOlderThanTheCompactionIsExpired) {
             "The resourceVersion for the provided list is too old.");
 }
 
+TEST_F(KubernetesTestServerTest, ListResourceVersionFollowsTheWatchCache) {
+  ASSERT_TRUE(server_->Create(Pod("a", "p1")).ok());
+  ASSERT_TRUE(server_->Create(Pod("a", "p2")).ok());
+  server_->ExpireWatches();
+  // Without limit, an old resourceVersion is served from the cache: now.
+  int status;
+  rapidjson::Document list = GetJson("/api/v1/pods?resourceVersion=1", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_THAT(ItemNames(list), ElementsAre("a/p1", "a/p2"));
+  EXPECT_EQ(Str(list["metadata"]["resourceVersion"]), "3");
+  // resourceVersion=0 ignores limit.
+  list = GetJson("/api/v1/pods?resourceVersion=0&limit=1", &status);
+  EXPECT_THAT(ItemNames(list), ElementsAre("a/p1", "a/p2"));
+  // Newer than the current one.
+  httplib::Result result = Get("/api/v1/pods?resourceVersion=9");
+  ASSERT_TRUE(result) << result.error();
+  EXPECT_EQ(result->status, 504);
+  EXPECT_EQ(result->body,
+            R"({"kind":"Status","apiVersion":"v1","metadata":{},)"
+            R"("status":"Failure","message":"Timeout: Too large resource )"
+            R"(version: 9, current: 3","reason":"Timeout","details":{)"
+            R"("causes":[{"reason":"ResourceVersionTooLarge","message":)"
+            R"("Too large resource version"}],"retryAfterSeconds":1},)"
+            R"("code":504})");
+}
+
+TEST_F(KubernetesTestServerTest, OnlyListsOver128KiBAreGzipped) {
+  ASSERT_TRUE(server_->Create(Pod("a", "p")).ok());
+  httplib::Result small =
+      Get("/api/v1/pods", {{"Accept-Encoding", "gzip, br"}});
+  ASSERT_TRUE(small) << small.error();
+  EXPECT_FALSE(small->has_header("Content-Encoding"));
+  for (int i = 0; i < 600; ++i) {
+    ASSERT_TRUE(server_->Create(Pod("b", absl::StrCat("pod-", i))).ok());
+  }
+  httplib::Result large =
+      Get("/api/v1/pods", {{"Accept-Encoding", "gzip, br"}});
+  ASSERT_TRUE(large) << large.error();
+  EXPECT_EQ(large->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(ItemNames(ParseJson(large->body)).size(), 601u);
+}
+
 TEST_F(KubernetesTestServerTest, LabelSelectorsSupportEveryOperator) {
   ASSERT_TRUE(
       server_->Create(Pod("a", "web", R"({"app":"web","tier":"1"})")).ok());
