@@ -481,7 +481,8 @@ TEST_F(KubernetesTestServerTest, LabelSelectorsSupportEveryOperator) {
   EXPECT_EQ(status, 400);
   EXPECT_EQ(Str(bad["reason"]), "BadRequest");
   EXPECT_EQ(Str(bad["message"]),
-            "unable to parse requirement: found 'web' expected: '('");
+            "invalid label selector \"app in web\": the values of 'in' and "
+            "'notin' must be in parentheses");
 }
 
 TEST_F(KubernetesTestServerTest, FieldSelectorsSupportTheRealFieldLabels) {
