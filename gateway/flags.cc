@@ -85,6 +85,11 @@ const std::vector<FlagSpec>& Specs() {
          return absl::OkStatus();
        }},
       {"log.level", SetLogLevel},
+      {"discovery.kubernetes.service-account-dir",
+       [](absl::string_view v, FedgateFlags* f) {
+         f->kubernetes_service_account_dir = std::string(v);
+         return absl::OkStatus();
+       }},
   };
   return *specs;
 }
@@ -182,7 +187,12 @@ std::string FlagsUsage() {
       defaults.web_compression_level,
       " (Go's default, as Prometheus)\n"
       "  --log.level=LEVEL          debug, info, warn or error. Default: "
-      "info\n");
+      "info\n"
+      "  --discovery.kubernetes.service-account-dir=DIR\n"
+      "                             Where kubernetes_sd_configs without\n"
+      "                             api_server read the service account\n"
+      "                             (token, ca.crt, namespace). Default: ",
+      defaults.kubernetes_service_account_dir, "\n");
 }
 
 }  // namespace fedgate

@@ -43,6 +43,10 @@ struct FedgateFlags {
   // 6 is Go's default, as Prometheus compresses.
   int web_compression_level = 6;
   LogLevel log_level = LogLevel::kInfo;
+  // Where kubernetes_sd_configs without api_server read the in-cluster
+  // service account (token, ca.crt, namespace).
+  std::string kubernetes_service_account_dir =
+      "/var/run/secrets/kubernetes.io/serviceaccount";
   bool help = false;
 };
 

@@ -110,6 +110,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   DiscoveryManager::Options discovery_options;
   discovery_options.on_change = [raw] { raw->ApplyDiscoveredTargets(); };
   discovery_options.registry = gateway->registry_.get();
+  discovery_options.kubernetes_env =
+      KubernetesEnvironment::FromProcess(flags.kubernetes_service_account_dir);
   discovery_options.log =
       [](absl::string_view msg,
          const std::vector<std::pair<std::string, std::string>>& fields) {
