@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "config/quote.h"
 #include "config/utf8.h"
 #include "merge/float_format.h"
 
@@ -45,24 +46,9 @@ void AppendJsonString(absl::string_view s, std::string* out) {
         continue;
       }
       out->append(s.data() + start, i - start);
-      switch (c) {
-        case '"':
-          out->append("\\\"");
-          break;
-        case '\\':
-          out->append("\\\\");
-          break;
-        case '\n':
-          out->append("\\n");
-          break;
-        case '\r':
-          out->append("\\r");
-          break;
-        case '\t':
-          out->append("\\t");
-          break;
-        default:  // Other controls and the HTML characters.
-          AppendUnicodeEscape(c, out);
+      // Other controls and the HTML characters as \u00XX.
+      if (!AppendShortEscape(static_cast<char>(c), out)) {
+        AppendUnicodeEscape(c, out);
       }
       ++i;
       start = i;
