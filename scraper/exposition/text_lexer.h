@@ -139,6 +139,16 @@ struct SeriesLine {
   size_t end = 0;  // Offset just past the line.
 };
 
+// Sets out->metric_name to the metric name at `name_start` (whose first byte
+// the caller checked) and returns the offset just past it.
+inline size_t TakeMetricName(absl::string_view body, size_t name_start,
+                             SeriesLine* out) {
+  const size_t end =
+      SkipMetricNameBytes(body.data(), name_start + 1, body.size());
+  out->metric_name = body.substr(name_start, end - name_start);
+  return end;
+}
+
 // Up to this many labels, the parsers check label-name uniqueness while
 // lexing; beyond, FindNonUniqueLabel() (which sorts) does, so that many
 // labels never make the check quadratic.
