@@ -46,22 +46,17 @@
 namespace fedgate {
 namespace {
 
-constexpr uint8_t kMetricStart = 1 << 0;  // [a-zA-Z_:]
-constexpr uint8_t kMetricChar = 1 << 1;   // [a-zA-Z0-9_:]
-constexpr uint8_t kLabelStart = 1 << 2;   // [a-zA-Z_]
-constexpr uint8_t kLabelChar = 1 << 3;    // [a-zA-Z0-9_]
-constexpr uint8_t kTokenChar = 1 << 4;    // [^ \n\0], value/timestamp bytes
-constexpr uint8_t kQuotedPlain = 1 << 5;  // ASCII but `"`, `\`, `\n`, NUL
+// Byte classes: the name bits of exposition_scan.h (kMetricStart,
+// kMetricChar, kLabelStart, kLabelChar) and two of the OpenMetrics lexer.
+// [^ \n\0], value and timestamp bytes.
+constexpr uint8_t kTokenChar = 1 << kFirstFreeByteClass;
+// ASCII but `"`, `\`, `\n` and NUL.
+constexpr uint8_t kQuotedPlain = 1 << (kFirstFreeByteClass + 1);
 
 constexpr std::array<uint8_t, 256> MakeByteClasses() {
   std::array<uint8_t, 256> t{};
   for (int c = 0; c < 256; ++c) {
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    const bool digit = c >= '0' && c <= '9';
-    uint8_t f = 0;
-    if (alpha || c == '_' || c == ':') f |= kMetricStart | kMetricChar;
-    if (digit) f |= kMetricChar | kLabelChar;
-    if (alpha || c == '_') f |= kLabelStart | kLabelChar;
+    uint8_t f = NameByteClasses(c);
     if (c != ' ' && c != '\n' && c != 0) f |= kTokenChar;
     if (c < 0x80 && c != '"' && c != '\\' && c != '\n' && c != 0) {
       f |= kQuotedPlain;

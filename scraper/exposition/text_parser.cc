@@ -39,8 +39,6 @@ using text_parser_internal::Cursor;
 using text_parser_internal::Got;
 using text_parser_internal::HashLine;
 using text_parser_internal::Is;
-using text_parser_internal::kMetricChar;
-using text_parser_internal::kMetricStart;
 using text_parser_internal::ParseClassifiedSeriesLineBaseline;
 using text_parser_internal::ParseHashLine;
 using text_parser_internal::ParseSeriesLine;
