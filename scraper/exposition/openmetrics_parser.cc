@@ -471,7 +471,7 @@ absl::string_view OpenMetricsParser::help_text(std::string* storage) const {
 
 std::string OpenMetricsParser::help() const {
   std::string storage;
-  return std::string(UnescapeHelpText(raw_help_, /*quotes=*/true, &storage));
+  return std::string(help_text(&storage));
 }
 
 }  // namespace fedgate

@@ -285,7 +285,7 @@ absl::string_view TextParser::help_text(std::string* storage) const {
 
 std::string TextParser::help() const {
   std::string storage;
-  return std::string(UnescapeHelpText(raw_help_, /*quotes=*/false, &storage));
+  return std::string(help_text(&storage));
 }
 
 }  // namespace fedgate
