@@ -469,9 +469,4 @@ absl::string_view OpenMetricsParser::help_text(std::string* storage) const {
   return UnescapeHelpText(raw_help_, /*quotes=*/true, storage);
 }
 
-std::string OpenMetricsParser::help() const {
-  std::string storage;
-  return std::string(help_text(&storage));
-}
-
 }  // namespace fedgate

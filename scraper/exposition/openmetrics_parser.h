@@ -61,7 +61,6 @@ class OpenMetricsParser final : public ExpositionParser {
   // stateset or unknown (kUntyped).
   MetricType type() const override { return type_; }
   // kHelp: the text with `\\`, `\"` and `\n` unescaped.
-  std::string help() const override;
   absl::string_view help_text(std::string* storage) const override;
   absl::string_view unit() const override { return unit_; }
 

@@ -283,9 +283,4 @@ absl::string_view TextParser::help_text(std::string* storage) const {
   return UnescapeHelpText(raw_help_, /*quotes=*/false, storage);
 }
 
-std::string TextParser::help() const {
-  std::string storage;
-  return std::string(help_text(&storage));
-}
-
 }  // namespace fedgate
