@@ -497,12 +497,9 @@ YamlReader::Params(const YamlEntry& entry) {
                      absl::StrCat("cannot unmarshal ", KindOf(param.value),
                                   " into []string"));
     }
-    for (const YAML::Node& item : param.value) {
-      absl::StatusOr<std::string> value =
-          String(YamlEntry(param.name, param.key_line, item));
-      if (!value.ok()) return value.status();
-      values.push_back(*std::move(value));
-    }
+    absl::StatusOr<std::vector<std::string>> strings = Strings(param);
+    if (!strings.ok()) return strings.status();
+    values = *std::move(strings);
   }
   return params;
 }
