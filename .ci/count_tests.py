@@ -48,6 +48,20 @@ class Tally:
         self.failed += 1
         self.failures.append(what)
 
+    def add_xml(self, path, where, unreadable):
+        """Adds the cases of one JUnit XML file; returns its failed cases, or None
+        (one failure `where: unreadable`) if it cannot be read."""
+        counted = count_xml(path)
+        if counted is None:
+            self.fail(f"{where}: {unreadable}")
+            return None
+        passed, skipped, failed = counted
+        self.passed += passed
+        self.skipped += skipped
+        for case in failed:
+            self.fail(f"{where}: {case}")
+        return failed
+
 
 def count_xml(path):
     """Returns (passed, skipped, [failed case names]) of one JUnit XML file, or None."""
@@ -126,15 +140,9 @@ def count_target(tally, label, shard_results, testlogs):
         where = label if len(shard_results) == 1 else f"{label} (run {key[0]}, shard {key[1]})"
         if xml_path is None:
             xml_path = testlogs_xml(testlogs, label)
-        counted = count_xml(xml_path)
-        if counted is None:
-            tally.fail(f"{where}: {status}, no readable test.xml")
+        failed = tally.add_xml(xml_path, where, f"{status}, no readable test.xml")
+        if failed is None:
             continue
-        passed, skipped, failed = counted
-        tally.passed += passed
-        tally.skipped += skipped
-        for case in failed:
-            tally.fail(f"{where}: {case}")
         if status not in PASSING_STATUSES and not failed:
             tally.fail(f"{where}: {status} although every test case in test.xml passed")
 
@@ -166,15 +174,7 @@ def main():
         for name in sorted(os.listdir(args.extra_xml_dir)):
             if not name.endswith(".xml"):
                 continue
-            counted = count_xml(os.path.join(args.extra_xml_dir, name))
-            if counted is None:
-                tally.fail(f"{name}: unreadable JUnit XML")
-                continue
-            passed, skipped, failed = counted
-            tally.passed += passed
-            tally.skipped += skipped
-            for case in failed:
-                tally.fail(f"{name}: {case}")
+            tally.add_xml(os.path.join(args.extra_xml_dir, name), name, "unreadable JUnit XML")
 
     # Exit 3: some tests failed (counted above); 4: no test targets at all.
     if args.bazel_exit not in (0, 3, 4) and tally.failed == 0:

@@ -323,6 +323,30 @@ size_t UnquoteEscape(absl::string_view s, char quote, std::string* out) {
 
 }  // namespace
 
+bool AppendShortEscape(char c, std::string* out) {
+  char letter;
+  switch (c) {
+    case '"':
+    case '\\':
+      letter = c;
+      break;
+    case '\n':
+      letter = 'n';
+      break;
+    case '\r':
+      letter = 'r';
+      break;
+    case '\t':
+      letter = 't';
+      break;
+    default:
+      return false;
+  }
+  const char escape[2] = {'\\', letter};
+  out->append(escape, 2);
+  return true;
+}
+
 bool IsGoPrint(int32_t r) {
   if (!IsValidRune(r)) return false;
   if (r <= 0xFF) {

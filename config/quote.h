@@ -41,6 +41,13 @@ std::string GoUnicodeRune(int32_t r);
 // symbols and U+0020.
 bool IsGoPrint(int32_t r);
 
+// Appends the two-byte backslash escape of `c` if it has one that Go's
+// strconv.Quote, encoding/json and golang/protobuf's text format all write
+// (`\"` `\\` `\n` `\r` `\t`) and returns true; returns false, appending
+// nothing, for every other byte. Used by the writers whose formats differ
+// only in the other bytes (JSON, protobuf text, log lines).
+bool AppendShortEscape(char c, std::string* out);
+
 // Returns the value of a quoted literal as Prometheus's strutil.Unquote
 // decodes it (Go's strconv.Unquote, except that '...' may hold any number of
 // runes): "..." and '...' with Go's escapes, `...` raw. Returns nullopt when

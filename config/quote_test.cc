@@ -8,6 +8,18 @@
 namespace fedgate {
 namespace {
 
+TEST(AppendShortEscapeTest, EscapesTheFiveBytesWithTwoByteEscapes) {
+  std::string out;
+  for (const char c : std::string("\"\\\n\r\t")) {
+    EXPECT_TRUE(AppendShortEscape(c, &out)) << static_cast<int>(c);
+  }
+  EXPECT_EQ(out, R"(\"\\\n\r\t)");
+  for (const char c : std::string("a '\a\v\x7f\xff\0", 8)) {
+    EXPECT_FALSE(AppendShortEscape(c, &out)) << static_cast<int>(c);
+  }
+  EXPECT_EQ(out, R"(\"\\\n\r\t)");
+}
+
 TEST(GoQuoteTest, QuotesLikeGoStrconvQuote) {
   // Expected values from Go's strconv.Quote (and promtool 2.42 messages).
   const struct {

@@ -240,6 +240,13 @@ absl::StatusOr<std::vector<YamlEntry>> YamlReader::Entries(
   return live;
 }
 
+absl::Status YamlReader::UnmarshalError(const YamlEntry& entry,
+                                        absl::string_view go_type) const {
+  return ErrorAt(ValueLine(entry),
+                 absl::StrCat("field ", entry.name, ": cannot unmarshal ",
+                              KindOf(entry.value), " into ", go_type));
+}
+
 absl::Status YamlReader::AddEntry(YamlEntry entry, YamlMapKind kind,
                                   absl::string_view context, bool merged,
                                   EntrySet* set) const {
@@ -319,9 +326,7 @@ absl::Status YamlReader::UnknownOrUnsupported(const YamlEntry& entry,
 absl::StatusOr<std::string> YamlReader::String(const YamlEntry& entry) const {
   if (IsNullNode(entry.value)) return std::string();
   if (!entry.value.IsScalar()) {
-    return ErrorAt(ValueLine(entry),
-                   absl::StrCat("field ", entry.name, ": cannot unmarshal ",
-                                KindOf(entry.value), " into string"));
+    return UnmarshalError(entry, "string");
   }
   return entry.value.Scalar();
 }
@@ -340,9 +345,7 @@ absl::StatusOr<bool> YamlReader::Bool(const YamlEntry& entry) const {
       if (s == f) return false;
     }
   }
-  return ErrorAt(ValueLine(entry),
-                 absl::StrCat("field ", entry.name, ": cannot unmarshal ",
-                              KindOf(entry.value), " into bool"));
+  return UnmarshalError(entry, "bool");
 }
 
 absl::StatusOr<absl::Duration> YamlReader::Duration(
@@ -364,9 +367,7 @@ absl::StatusOr<std::map<std::string, std::string>> YamlReader::LabelSet(
   std::map<std::string, std::string> labels;
   if (IsNullNode(entry.value)) return labels;
   if (!entry.value.IsMap()) {
-    return ErrorAt(ValueLine(entry),
-                   absl::StrCat("field ", entry.name, ": cannot unmarshal ",
-                                KindOf(entry.value), " into a label set"));
+    return UnmarshalError(entry, "a label set");
   }
   absl::StatusOr<std::vector<YamlEntry>> entries =
       Entries(entry.value, YamlMapKind::kLabels, entry.name);
@@ -391,9 +392,7 @@ absl::StatusOr<std::vector<YamlListItem>> YamlReader::StructListItems(
   std::vector<YamlListItem> items;
   if (IsNullNode(entry.value)) return items;
   if (!entry.value.IsSequence()) {
-    return ErrorAt(ValueLine(entry),
-                   absl::StrCat("field ", entry.name, ": cannot unmarshal ",
-                                KindOf(entry.value), " into a list"));
+    return UnmarshalError(entry, "a list");
   }
   for (const YAML::Node& item : entry.value) {
     if (IsNullNode(item)) {
@@ -417,9 +416,7 @@ absl::StatusOr<std::vector<std::string>> YamlReader::Strings(
   std::vector<std::string> out;
   if (IsNullNode(entry.value)) return out;
   if (!entry.value.IsSequence()) {
-    return ErrorAt(ValueLine(entry),
-                   absl::StrCat("field ", entry.name, ": cannot unmarshal ",
-                                KindOf(entry.value), " into []string"));
+    return UnmarshalError(entry, "[]string");
   }
   for (const YAML::Node& item : entry.value) {
     absl::StatusOr<std::string> s =
@@ -437,9 +434,7 @@ absl::StatusOr<int> YamlReader::Int(const YamlEntry& entry) const {
       absl::SimpleAtoi(entry.value.Scalar(), &v)) {
     return v;
   }
-  return ErrorAt(ValueLine(entry),
-                 absl::StrCat("field ", entry.name, ": cannot unmarshal ",
-                              KindOf(entry.value), " into int"));
+  return UnmarshalError(entry, "int");
 }
 
 absl::StatusOr<uint64_t> YamlReader::Uint64(const YamlEntry& entry,
@@ -455,9 +450,7 @@ absl::StatusOr<uint64_t> YamlReader::Uint64(const YamlEntry& entry,
       return v;
     }
   }
-  return ErrorAt(ValueLine(entry),
-                 absl::StrCat("field ", entry.name, ": cannot unmarshal ",
-                              KindOf(entry.value), " into ", go_type));
+  return UnmarshalError(entry, go_type);
 }
 
 absl::StatusOr<int64_t> YamlReader::ByteSize(const YamlEntry& entry) const {
@@ -504,12 +497,9 @@ YamlReader::Params(const YamlEntry& entry) {
                      absl::StrCat("cannot unmarshal ", KindOf(param.value),
                                   " into []string"));
     }
-    for (const YAML::Node& item : param.value) {
-      absl::StatusOr<std::string> value =
-          String(YamlEntry(param.name, param.key_line, item));
-      if (!value.ok()) return value.status();
-      values.push_back(*std::move(value));
-    }
+    absl::StatusOr<std::vector<std::string>> strings = Strings(param);
+    if (!strings.ok()) return strings.status();
+    values = *std::move(strings);
   }
   return params;
 }
@@ -518,9 +508,7 @@ absl::StatusOr<std::vector<YamlEntry>> YamlReader::StructEntries(
     const YamlEntry& entry, absl::string_view context) {
   if (IsNullNode(entry.value)) return std::vector<YamlEntry>();
   if (!entry.value.IsMap()) {
-    return ErrorAt(ValueLine(entry),
-                   absl::StrCat("field ", entry.name, ": cannot unmarshal ",
-                                KindOf(entry.value), " into ", context));
+    return UnmarshalError(entry, context);
   }
   return Entries(entry.value, YamlMapKind::kStruct, context);
 }

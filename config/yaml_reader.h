@@ -152,6 +152,11 @@ class YamlReader {
   // The keys of one mapping while it is being read.
   struct EntrySet;
 
+  // Returns yaml.v2's error for `entry`'s value, which cannot be read as the
+  // Go type `go_type`: `f.yml:3: field x: cannot unmarshal !!seq into int`.
+  absl::Status UnmarshalError(const YamlEntry& entry,
+                              absl::string_view go_type) const;
+
   absl::Status AddEntry(YamlEntry entry, YamlMapKind kind,
                         absl::string_view context, bool merged,
                         EntrySet* set) const;

@@ -2,7 +2,9 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,7 +29,31 @@ std::vector<YamlEntry> TopEntries(YamlReader& reader) {
   return *std::move(entries);
 }
 
-TEST(YamlReaderTest, ErrorAtNamesFileAndLine) {
+// Reads documents as `f.yml`; the reader of the last Read() is reader_.
+class YamlReaderTest : public ::testing::Test {
+ protected:
+  // Reads `text` and returns its top-level entries.
+  std::vector<YamlEntry> Read(std::string text) {
+    text_ = std::move(text);
+    reader_ = std::make_unique<YamlReader>(text_, "f.yml");
+    return TopEntries(*reader_);
+  }
+
+  // Returns the error of reading the top level of `text` as a `kind` map
+  // named `what` (OK if there is none).
+  static absl::Status EntriesError(const std::string& text, YamlMapKind kind,
+                                   absl::string_view what) {
+    YamlReader reader(text, "f.yml");
+    absl::StatusOr<YAML::Node> root = reader.ParseRoot();
+    if (!root.ok()) return root.status();
+    return reader.Entries(*root, kind, what).status();
+  }
+
+  std::string text_;
+  std::unique_ptr<YamlReader> reader_;
+};
+
+TEST_F(YamlReaderTest, ErrorAtNamesFileAndLine) {
   const YamlReader reader("", "fedgate.yml");
   EXPECT_EQ(reader.ErrorAt(7, "bad").message(), "fedgate.yml:7: bad");
   EXPECT_EQ(reader.ErrorAt(0, "bad").message(), "fedgate.yml: bad");
@@ -35,13 +61,13 @@ TEST(YamlReaderTest, ErrorAtNamesFileAndLine) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST(YamlReaderTest, ErrorAtWithoutFilenameNamesTheLine) {
+TEST_F(YamlReaderTest, ErrorAtWithoutFilenameNamesTheLine) {
   const YamlReader reader("", "");
   EXPECT_EQ(reader.ErrorAt(3, "bad").message(), "line 3: bad");
   EXPECT_EQ(reader.ErrorAt(0, "bad").message(), "bad");
 }
 
-TEST(YamlReaderTest, ParseRootRejectsInvalidUtf8WithItsLine) {
+TEST_F(YamlReaderTest, ParseRootRejectsInvalidUtf8WithItsLine) {
   const std::string text = "a: 1\nb: \xff\n";
   const YamlReader reader(text, "f.yml");
   absl::StatusOr<YAML::Node> root = reader.ParseRoot();
@@ -51,7 +77,7 @@ TEST(YamlReaderTest, ParseRootRejectsInvalidUtf8WithItsLine) {
             "f.yml:2: invalid YAML: invalid UTF-8 byte 0xff");
 }
 
-TEST(YamlReaderTest, ParseRootReportsYamlSyntaxErrors) {
+TEST_F(YamlReaderTest, ParseRootReportsYamlSyntaxErrors) {
   const std::string text = "a: [1, 2\n";
   const YamlReader reader(text, "f.yml");
   absl::StatusOr<YAML::Node> root = reader.ParseRoot();
@@ -63,10 +89,8 @@ TEST(YamlReaderTest, ParseRootReportsYamlSyntaxErrors) {
       << root.status();
 }
 
-TEST(YamlReaderTest, EntriesKeepDocumentOrderAndLines) {
-  const std::string text = "b: 1\na: 2\n";
-  YamlReader reader(text, "f.yml");
-  std::vector<YamlEntry> entries = TopEntries(reader);
+TEST_F(YamlReaderTest, EntriesKeepDocumentOrderAndLines) {
+  std::vector<YamlEntry> entries = Read("b: 1\na: 2\n");
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].name, "b");
   EXPECT_EQ(entries[0].key_line, 1);
@@ -74,45 +98,32 @@ TEST(YamlReaderTest, EntriesKeepDocumentOrderAndLines) {
   EXPECT_EQ(entries[1].key_line, 2);
 }
 
-TEST(YamlReaderTest, EntriesRejectRepeatedField) {
-  const std::string text = "a: 1\na: 2\n";
-  YamlReader reader(text, "f.yml");
-  absl::StatusOr<YAML::Node> root = reader.ParseRoot();
-  ASSERT_TRUE(root.ok()) << root.status();
-  absl::StatusOr<std::vector<YamlEntry>> entries =
-      reader.Entries(*root, YamlMapKind::kStruct, "config");
-  ASSERT_FALSE(entries.ok());
-  EXPECT_EQ(entries.status().message(),
-            "f.yml:2: field a already set in config");
+TEST_F(YamlReaderTest, EntriesRejectRepeatedField) {
+  EXPECT_EQ(
+      EntriesError("a: 1\na: 2\n", YamlMapKind::kStruct, "config").message(),
+      "f.yml:2: field a already set in config");
 }
 
-TEST(YamlReaderTest, EntriesRejectRepeatedLabel) {
-  const std::string text = "a: 1\na: 2\n";
-  YamlReader reader(text, "f.yml");
-  absl::StatusOr<YAML::Node> root = reader.ParseRoot();
-  ASSERT_TRUE(root.ok()) << root.status();
-  absl::StatusOr<std::vector<YamlEntry>> entries =
-      reader.Entries(*root, YamlMapKind::kLabels, "external_labels");
-  ASSERT_FALSE(entries.ok());
-  EXPECT_EQ(entries.status().message(),
-            "f.yml:2: label \"a\" already set in external_labels");
+TEST_F(YamlReaderTest, EntriesRejectRepeatedLabel) {
+  EXPECT_EQ(
+      EntriesError("a: 1\na: 2\n", YamlMapKind::kLabels, "external_labels")
+          .message(),
+      "f.yml:2: label \"a\" already set in external_labels");
 }
 
-TEST(YamlReaderTest, MergeKeyIsOverriddenByExplicitField) {
-  const std::string text =
+TEST_F(YamlReaderTest, MergeKeyIsOverriddenByExplicitField) {
+  std::vector<YamlEntry> top = Read(
       "base: &base {x: 1, y: 2}\n"
       "item:\n"
       "  <<: *base\n"
-      "  y: 3\n";
-  YamlReader reader(text, "f.yml");
-  std::vector<YamlEntry> top = TopEntries(reader);
+      "  y: 3\n");
   ASSERT_EQ(top.size(), 2u);
   absl::StatusOr<std::vector<YamlEntry>> item =
-      reader.StructEntries(top[1], "item");
+      reader_->StructEntries(top[1], "item");
   ASSERT_TRUE(item.ok()) << item.status();
   std::map<std::string, std::string> values;
   for (const YamlEntry& e : *item) {
-    absl::StatusOr<std::string> v = reader.String(e);
+    absl::StatusOr<std::string> v = reader_->String(e);
     ASSERT_TRUE(v.ok()) << v.status();
     values[e.name] = *v;
   }
@@ -120,46 +131,35 @@ TEST(YamlReaderTest, MergeKeyIsOverriddenByExplicitField) {
             (std::map<std::string, std::string>{{"x", "1"}, {"y", "3"}}));
 }
 
-TEST(YamlReaderTest, MergeOfScalarIsAnError) {
-  const std::string text = "<<: 1\n";
-  YamlReader reader(text, "f.yml");
-  absl::StatusOr<YAML::Node> root = reader.ParseRoot();
-  ASSERT_TRUE(root.ok()) << root.status();
-  absl::StatusOr<std::vector<YamlEntry>> entries =
-      reader.Entries(*root, YamlMapKind::kStruct, "config");
-  ASSERT_FALSE(entries.ok());
-  EXPECT_EQ(entries.status().message(),
+TEST_F(YamlReaderTest, MergeOfScalarIsAnError) {
+  EXPECT_EQ(EntriesError("<<: 1\n", YamlMapKind::kStruct, "config").message(),
             "f.yml:1: map merge requires map or sequence of maps as the "
             "value");
 }
 
-TEST(YamlReaderTest, UnknownFieldIsNotFound) {
-  const std::string text = "nope: 1\n";
-  YamlReader reader(text, "f.yml");
-  std::vector<YamlEntry> entries = TopEntries(reader);
+TEST_F(YamlReaderTest, UnknownFieldIsNotFound) {
+  std::vector<YamlEntry> entries = Read("nope: 1\n");
   ASSERT_EQ(entries.size(), 1u);
-  absl::Status s =
-      reader.UnknownOrUnsupported(entries[0], "config", /*unsupported=*/false);
+  absl::Status s = reader_->UnknownOrUnsupported(entries[0], "config",
+                                                 /*unsupported=*/false);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "f.yml:1: field nope not found in config");
 }
 
-TEST(YamlReaderTest, UnsupportedFieldIsAcceptedOnlyWhenEmpty) {
-  const std::string text = "empty: []\nset: [1]\n";
-  YamlReader reader(text, "f.yml");
-  std::vector<YamlEntry> entries = TopEntries(reader);
+TEST_F(YamlReaderTest, UnsupportedFieldIsAcceptedOnlyWhenEmpty) {
+  std::vector<YamlEntry> entries = Read("empty: []\nset: [1]\n");
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_TRUE(
-      reader.UnknownOrUnsupported(entries[0], "config", /*unsupported=*/true)
+      reader_->UnknownOrUnsupported(entries[0], "config", /*unsupported=*/true)
           .ok());
   absl::Status s =
-      reader.UnknownOrUnsupported(entries[1], "config", /*unsupported=*/true);
+      reader_->UnknownOrUnsupported(entries[1], "config", /*unsupported=*/true);
   EXPECT_EQ(s.message(),
             "f.yml:2: field set in config is not supported by fedgate yet");
 }
 
-TEST(YamlReaderTest, TypedReadersReadScalars) {
-  const std::string text =
+TEST_F(YamlReaderTest, TypedReadersReadScalars) {
+  std::vector<YamlEntry> e = Read(
       "s: text\n"
       "b: yes\n"
       "d: 1m30s\n"
@@ -167,91 +167,82 @@ TEST(YamlReaderTest, TypedReadersReadScalars) {
       "u: 0x10\n"
       "size: 1KiB512B\n"
       "list: [a, b]\n"
-      "null_string:\n";
-  YamlReader reader(text, "f.yml");
-  std::vector<YamlEntry> e = TopEntries(reader);
+      "null_string:\n");
   ASSERT_EQ(e.size(), 8u);
 
-  absl::StatusOr<std::string> s = reader.String(e[0]);
+  absl::StatusOr<std::string> s = reader_->String(e[0]);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(*s, "text");
-  absl::StatusOr<bool> b = reader.Bool(e[1]);
+  absl::StatusOr<bool> b = reader_->Bool(e[1]);
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_TRUE(*b);
-  absl::StatusOr<absl::Duration> d = reader.Duration(e[2]);
+  absl::StatusOr<absl::Duration> d = reader_->Duration(e[2]);
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(*d, absl::Seconds(90));
-  absl::StatusOr<int> i = reader.Int(e[3]);
+  absl::StatusOr<int> i = reader_->Int(e[3]);
   ASSERT_TRUE(i.ok()) << i.status();
   EXPECT_EQ(*i, 53);
-  absl::StatusOr<uint64_t> u = reader.Uint64(e[4]);
+  absl::StatusOr<uint64_t> u = reader_->Uint64(e[4]);
   ASSERT_TRUE(u.ok()) << u.status();
   EXPECT_EQ(*u, 16u);
-  absl::StatusOr<int64_t> size = reader.ByteSize(e[5]);
+  absl::StatusOr<int64_t> size = reader_->ByteSize(e[5]);
   ASSERT_TRUE(size.ok()) << size.status();
   EXPECT_EQ(*size, 1536);
-  absl::StatusOr<std::vector<std::string>> list = reader.Strings(e[6]);
+  absl::StatusOr<std::vector<std::string>> list = reader_->Strings(e[6]);
   ASSERT_TRUE(list.ok()) << list.status();
   EXPECT_EQ(*list, (std::vector<std::string>{"a", "b"}));
-  absl::StatusOr<std::string> null_string = reader.String(e[7]);
+  absl::StatusOr<std::string> null_string = reader_->String(e[7]);
   ASSERT_TRUE(null_string.ok()) << null_string.status();
   EXPECT_EQ(*null_string, "");
 }
 
-TEST(YamlReaderTest, TypedReadersUseYamlV2Wording) {
-  const std::string text =
+TEST_F(YamlReaderTest, TypedReadersUseYamlV2Wording) {
+  std::vector<YamlEntry> e = Read(
       "b: \"true\"\n"
       "i: [1]\n"
       "u: -1\n"
-      "s: {a: 1}\n";
-  YamlReader reader(text, "f.yml");
-  std::vector<YamlEntry> e = TopEntries(reader);
+      "s: {a: 1}\n");
   ASSERT_EQ(e.size(), 4u);
-  EXPECT_EQ(reader.Bool(e[0]).status().message(),
+  EXPECT_EQ(reader_->Bool(e[0]).status().message(),
             "f.yml:1: field b: cannot unmarshal !!str `true` into bool");
-  EXPECT_EQ(reader.Int(e[1]).status().message(),
+  EXPECT_EQ(reader_->Int(e[1]).status().message(),
             "f.yml:2: field i: cannot unmarshal !!seq into int");
-  EXPECT_EQ(reader.Uint64(e[2], "uint").status().message(),
+  EXPECT_EQ(reader_->Uint64(e[2], "uint").status().message(),
             "f.yml:3: field u: cannot unmarshal !!str `-1` into uint");
-  EXPECT_EQ(reader.String(e[3]).status().message(),
+  EXPECT_EQ(reader_->String(e[3]).status().message(),
             "f.yml:4: field s: cannot unmarshal !!map into string");
 }
 
-TEST(YamlReaderTest, LabelSetRejectsInvalidLabelName) {
-  const std::string text = "labels:\n  ok: a\n  1x: b\n";
-  YamlReader reader(text, "f.yml");
-  std::vector<YamlEntry> e = TopEntries(reader);
+TEST_F(YamlReaderTest, LabelSetRejectsInvalidLabelName) {
+  std::vector<YamlEntry> e = Read("labels:\n  ok: a\n  1x: b\n");
   ASSERT_EQ(e.size(), 1u);
   absl::StatusOr<std::map<std::string, std::string>> labels =
-      reader.LabelSet(e[0]);
+      reader_->LabelSet(e[0]);
   ASSERT_FALSE(labels.ok());
   EXPECT_EQ(labels.status().message(),
             "f.yml:3: \"1x\" is not a valid label name");
 }
 
-TEST(YamlReaderTest, ParamsReadListsOfValues) {
-  const std::string text = "params:\n  module: [http_2xx, tcp]\n  empty:\n";
-  YamlReader reader(text, "f.yml");
-  std::vector<YamlEntry> e = TopEntries(reader);
+TEST_F(YamlReaderTest, ParamsReadListsOfValues) {
+  std::vector<YamlEntry> e =
+      Read("params:\n  module: [http_2xx, tcp]\n  empty:\n");
   ASSERT_EQ(e.size(), 1u);
   absl::StatusOr<std::map<std::string, std::vector<std::string>>> params =
-      reader.Params(e[0]);
+      reader_->Params(e[0]);
   ASSERT_TRUE(params.ok()) << params.status();
   EXPECT_EQ(*params, (std::map<std::string, std::vector<std::string>>{
                          {"empty", {}}, {"module", {"http_2xx", "tcp"}}}));
 }
 
-TEST(YamlReaderTest, StructListItemsGivesEachItemWithItsLine) {
-  const std::string text =
+TEST_F(YamlReaderTest, StructListItemsGivesEachItemWithItsLine) {
+  std::vector<YamlEntry> e = Read(
       "items:\n"
       "  - a: 1\n"
       "  - b: 2\n"
-      "    c: 3\n";
-  YamlReader reader(text, "f.yml");
-  std::vector<YamlEntry> e = TopEntries(reader);
+      "    c: 3\n");
   ASSERT_EQ(e.size(), 1u);
   absl::StatusOr<std::vector<YamlListItem>> items =
-      reader.StructListItems(e[0], "item");
+      reader_->StructListItems(e[0], "item");
   ASSERT_TRUE(items.ok()) << items.status();
   ASSERT_EQ(items->size(), 2u);
   EXPECT_EQ((*items)[0].line, 2);
@@ -261,30 +252,26 @@ TEST(YamlReaderTest, StructListItemsGivesEachItemWithItsLine) {
   EXPECT_EQ((*items)[1].entries.size(), 2u);
 }
 
-TEST(YamlReaderTest, StructListItemsRejectsNullAndScalarItems) {
-  const std::string text =
+TEST_F(YamlReaderTest, StructListItemsRejectsNullAndScalarItems) {
+  std::vector<YamlEntry> e = Read(
       "items:\n"
       "  -\n"
       "others:\n"
-      "  - x\n";
-  YamlReader reader(text, "f.yml");
-  std::vector<YamlEntry> e = TopEntries(reader);
+      "  - x\n");
   ASSERT_EQ(e.size(), 2u);
-  EXPECT_EQ(reader.StructListItems(e[0], "item").status().message(),
+  EXPECT_EQ(reader_->StructListItems(e[0], "item").status().message(),
             "f.yml:2: empty or null section in items");
-  EXPECT_EQ(reader.StructListItems(e[1], "other").status().message(),
+  EXPECT_EQ(reader_->StructListItems(e[1], "other").status().message(),
             "f.yml:4: cannot unmarshal !!str `x` into other");
 }
 
-TEST(YamlReaderTest, NullValueIsBlamedOnItsKeyLine) {
-  const std::string text = "a:\n\n\nb: 1\n";
-  YamlReader reader(text, "f.yml");
-  std::vector<YamlEntry> e = TopEntries(reader);
+TEST_F(YamlReaderTest, NullValueIsBlamedOnItsKeyLine) {
+  std::vector<YamlEntry> e = Read("a:\n\n\nb: 1\n");
   ASSERT_EQ(e.size(), 2u);
-  EXPECT_EQ(reader.ValueLine(e[0]), 1);
+  EXPECT_EQ(reader_->ValueLine(e[0]), 1);
 }
 
-TEST(YamlReaderTest, ResolvePathJoinsTheConfigDirectory) {
+TEST_F(YamlReaderTest, ResolvePathJoinsTheConfigDirectory) {
   const YamlReader reader("", "/etc/fedgate/fedgate.yml");
   EXPECT_EQ(reader.ResolvePath("ca.pem"), "/etc/fedgate/ca.pem");
   EXPECT_EQ(reader.ResolvePath("/abs/ca.pem"), "/abs/ca.pem");

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <set>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -667,18 +668,16 @@ ApiResponse ApiHandler::StatusBuildInfo() const {
   JsonWriter w(&res.body);
   BeginSuccess(w);
   w.BeginObject();
-  w.Key("version");
-  w.String(b.version);
-  w.Key("revision");
-  w.String(b.revision);
-  w.Key("branch");
-  w.String(b.branch);
-  w.Key("buildUser");
-  w.String(b.build_user);
-  w.Key("buildDate");
-  w.String(b.build_date);
-  w.Key("goVersion");
-  w.String(b.go_version);
+  // Prometheus's order and names.
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"version", &b.version},      {"revision", &b.revision},
+      {"branch", &b.branch},        {"buildUser", &b.build_user},
+      {"buildDate", &b.build_date}, {"goVersion", &b.go_version},
+  };
+  for (const auto& [key, value] : fields) {
+    w.Key(key);
+    w.String(*value);
+  }
   w.EndObject();
   w.EndObject();
   return res;

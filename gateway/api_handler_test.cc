@@ -76,6 +76,27 @@ class ApiHandlerTest : public ::testing::Test {
     return res;
   }
 
+  // A request form and the message of the 400 `bad_data` answer it gets.
+  struct BadDataCase {
+    const char* name;
+    std::vector<std::pair<std::string, std::string>> form;
+    const char* error;
+  };
+
+  // GETs `path` with each case's form and expects its 400 bad_data answer.
+  void ExpectBadData(const std::string& path,
+                     const std::vector<BadDataCase>& cases) {
+    for (const BadDataCase& c : cases) {
+      SCOPED_TRACE(c.name);
+      ApiResponse res = Get(path, c.form);
+      EXPECT_EQ(res.status, 400);
+      EXPECT_EQ(
+          res.body,
+          std::string(R"({"status":"error","errorType":"bad_data","error":")") +
+              c.error + "\"}");
+    }
+  }
+
   SeriesStore store_;
   std::vector<TargetStatus> targets_;
   std::vector<DroppedTarget> dropped_;
@@ -111,42 +132,30 @@ TEST_F(ApiHandlerTest, SeriesHonoursTheTimeWindow) {
 }
 
 TEST_F(ApiHandlerTest, SeriesErrorsAreThoseOfPrometheus) {
-  struct Case {
-    const char* name;
-    std::vector<std::pair<std::string, std::string>> form;
-    const char* error;
-  };
-  const Case cases[] = {
-      {"no match", {}, "no match[] parameter provided"},
-      {"bad start",
-       {{"match[]", "up"}, {"start", "abc"}},
-       R"(invalid parameter \"start\": Invalid time value for 'start': )"
-       R"(cannot parse \"abc\" to a valid timestamp)"},
-      {"bad end",
-       {{"match[]", "up"}, {"end", "1x"}},
-       R"(invalid parameter \"end\": Invalid time value for 'end': )"
-       R"(cannot parse \"1x\" to a valid timestamp)"},
-      {"parse error",
-       {{"match[]", "-"}},
-       R"(invalid parameter \"match[]\": 1:1: parse error: unexpected \u003cop:-\u003e)"},
-      {"empty matchers",
-       {{"match[]", "{a=\"\"}"}},
-       R"(invalid parameter \"match[]\": match[] must contain at least one )"
-       R"(non-empty matcher)"},
-      {"parse error wins over empty matchers",
-       {{"match[]", "{a=\"\"}"}, {"match[]", "up{"}},
-       R"(invalid parameter \"match[]\": 1:4: parse error: unexpected end )"
-       R"(of input inside braces)"},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    ApiResponse res = Get("/series", c.form);
-    EXPECT_EQ(res.status, 400);
-    EXPECT_EQ(
-        res.body,
-        std::string(R"({"status":"error","errorType":"bad_data","error":")") +
-            c.error + "\"}");
-  }
+  ExpectBadData(
+      "/series",
+      {
+          {"no match", {}, "no match[] parameter provided"},
+          {"bad start",
+           {{"match[]", "up"}, {"start", "abc"}},
+           R"(invalid parameter \"start\": Invalid time value for 'start': )"
+           R"(cannot parse \"abc\" to a valid timestamp)"},
+          {"bad end",
+           {{"match[]", "up"}, {"end", "1x"}},
+           R"(invalid parameter \"end\": Invalid time value for 'end': )"
+           R"(cannot parse \"1x\" to a valid timestamp)"},
+          {"parse error",
+           {{"match[]", "-"}},
+           R"(invalid parameter \"match[]\": 1:1: parse error: unexpected \u003cop:-\u003e)"},
+          {"empty matchers",
+           {{"match[]", "{a=\"\"}"}},
+           R"(invalid parameter \"match[]\": match[] must contain at least one )"
+           R"(non-empty matcher)"},
+          {"parse error wins over empty matchers",
+           {{"match[]", "{a=\"\"}"}, {"match[]", "up{"}},
+           R"(invalid parameter \"match[]\": 1:4: parse error: unexpected end )"
+           R"(of input inside braces)"},
+      });
 }
 
 TEST_F(ApiHandlerTest, LabelsAreSortedNames) {
@@ -205,38 +214,26 @@ TEST_F(ApiHandlerTest, QueryAnswersSelectorsAsVector) {
 }
 
 TEST_F(ApiHandlerTest, QueryErrors) {
-  struct Case {
-    const char* name;
-    std::vector<std::pair<std::string, std::string>> form;
-    const char* error;
-  };
-  const Case cases[] = {
-      {"no query",
-       {},
-       R"(invalid parameter \"query\": 1:1: parse error: no expression found in input)"},
-      {"empty matchers",
-       {{"query", "{job=~\".*\"}"}},
-       R"(invalid parameter \"query\": 1:1: parse error: vector selector must )"
-       R"(contain at least one non-empty matcher)"},
-      {"bad time",
-       {{"query", "up"}, {"time", "abc"}},
-       R"(invalid parameter \"time\": Invalid time value for 'time': cannot )"
-       R"(parse \"abc\" to a valid timestamp)"},
-      {"not a selector",
-       {{"query", "sum(up)"}},
-       R"(invalid parameter \"query\": fedgate answers only series selectors )"
-       R"(such as up{job=\"node\"} (no functions, operators, ranges or )"
-       R"(modifiers): 1:4: parse error: unexpected \"(\")"},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    ApiResponse res = Get("/query", c.form);
-    EXPECT_EQ(res.status, 400);
-    EXPECT_EQ(
-        res.body,
-        std::string(R"({"status":"error","errorType":"bad_data","error":")") +
-            c.error + "\"}");
-  }
+  ExpectBadData(
+      "/query",
+      {
+          {"no query",
+           {},
+           R"(invalid parameter \"query\": 1:1: parse error: no expression found in input)"},
+          {"empty matchers",
+           {{"query", "{job=~\".*\"}"}},
+           R"(invalid parameter \"query\": 1:1: parse error: vector selector must )"
+           R"(contain at least one non-empty matcher)"},
+          {"bad time",
+           {{"query", "up"}, {"time", "abc"}},
+           R"(invalid parameter \"time\": Invalid time value for 'time': cannot )"
+           R"(parse \"abc\" to a valid timestamp)"},
+          {"not a selector",
+           {{"query", "sum(up)"}},
+           R"(invalid parameter \"query\": fedgate answers only series selectors )"
+           R"(such as up{job=\"node\"} (no functions, operators, ranges or )"
+           R"(modifiers): 1:4: parse error: unexpected \"(\")"},
+      });
 }
 
 TEST_F(ApiHandlerTest, TargetsShowActiveTargetsByPool) {

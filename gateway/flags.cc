@@ -34,23 +34,20 @@ struct FlagSpec {
   std::function<absl::Status(absl::string_view, FedgateFlags*)> set;
 };
 
+// Returns the setter of a flag that takes any string into `field`.
+std::function<absl::Status(absl::string_view, FedgateFlags*)> StringFlag(
+    std::string FedgateFlags::*field) {
+  return [field](absl::string_view v, FedgateFlags* f) {
+    f->*field = std::string(v);
+    return absl::OkStatus();
+  };
+}
+
 const std::vector<FlagSpec>& Specs() {
   static const auto* const specs = new std::vector<FlagSpec>{
-      {"config.file",
-       [](absl::string_view v, FedgateFlags* f) {
-         f->config_file = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"web.listen-address",
-       [](absl::string_view v, FedgateFlags* f) {
-         f->web_listen_address = std::string(v);
-         return absl::OkStatus();
-       }},
-      {"grpc.listen-address",
-       [](absl::string_view v, FedgateFlags* f) {
-         f->grpc_listen_address = std::string(v);
-         return absl::OkStatus();
-       }},
+      {"config.file", StringFlag(&FedgateFlags::config_file)},
+      {"web.listen-address", StringFlag(&FedgateFlags::web_listen_address)},
+      {"grpc.listen-address", StringFlag(&FedgateFlags::grpc_listen_address)},
       {"web.max-connections",
        [](absl::string_view v, FedgateFlags* f) {
          if (!absl::SimpleAtoi(v, &f->web_max_connections) ||

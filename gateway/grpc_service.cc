@@ -114,6 +114,30 @@ void ForEachMatchingSeries(const StoreSnapshot& snapshot,
   }
 }
 
+using StringSet = absl::flat_hash_set<absl::string_view>;
+
+// Parses `matches`, lets `collect` add strings of the labels of every
+// matching series (of every stored series when there is no match[]) to a
+// StringSet, and passes them to `add` in order. Returns the parse error, with
+// nothing added. Used by LabelNames and LabelValues.
+template <typename Collect, typename Add>
+absl::Status AddSortedStrings(
+    const SeriesStore& store,
+    const google::protobuf::RepeatedPtrField<std::string>& matches,
+    const Collect& collect, const Add& add) {
+  absl::StatusOr<std::vector<Selector>> selectors = ParseMatchers(matches);
+  if (!selectors.ok()) return selectors.status();
+  std::shared_ptr<const StoreSnapshot> snapshot = store.Snapshot();
+  StringSet strings;
+  ForEachMatchingSeries(
+      *snapshot, *selectors,
+      [&](const InternedLabels& labels) { collect(labels, strings); });
+  std::vector<absl::string_view> sorted(strings.begin(), strings.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (absl::string_view s : sorted) add(std::string(s));
+  return absl::OkStatus();
+}
+
 // `L` is a Labels or a InternedLabels.
 template <typename L>
 void SetLabelSet(const L& labels, v1::InternedLabels* out) {
@@ -213,22 +237,13 @@ grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
 grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(
     grpc::CallbackServerContext* context, const v1::LabelNamesRequest* request,
     v1::LabelNamesResponse* response) {
-  absl::StatusOr<std::vector<Selector>> selectors =
-      ParseMatchers(request->match());
-  if (!selectors.ok()) {
-    return FinishUnary(context, ToGrpcStatus(selectors.status()));
-  }
-  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
-  absl::flat_hash_set<absl::string_view> names;
-  ForEachMatchingSeries(*snapshot, *selectors,
-                        [&names](const InternedLabels& labels) {
-                          for (const LabelView label : labels)
-                            names.insert(label.name);
-                        });
-  std::vector<absl::string_view> sorted(names.begin(), names.end());
-  std::sort(sorted.begin(), sorted.end());
-  for (absl::string_view name : sorted) response->add_names(std::string(name));
-  return FinishUnary(context, grpc::Status::OK);
+  const absl::Status status = AddSortedStrings(
+      *options_.store, request->match(),
+      [](const InternedLabels& labels, StringSet& names) {
+        for (const LabelView label : labels) names.insert(label.name);
+      },
+      [response](std::string name) { response->add_names(std::move(name)); });
+  return FinishUnary(context, ToGrpcStatus(status));
 }
 
 grpc::ServerUnaryReactor* FedgateGrpcService::LabelValues(
@@ -241,24 +256,16 @@ grpc::ServerUnaryReactor* FedgateGrpcService::LabelValues(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                      absl::StrCat("invalid label name: ", GoQuote(name))));
   }
-  absl::StatusOr<std::vector<Selector>> selectors =
-      ParseMatchers(request->match());
-  if (!selectors.ok()) {
-    return FinishUnary(context, ToGrpcStatus(selectors.status()));
-  }
-  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
-  absl::flat_hash_set<absl::string_view> values;
-  ForEachMatchingSeries(*snapshot, *selectors,
-                        [&values, &name](const InternedLabels& labels) {
-                          absl::string_view value = labels.Get(name);
-                          if (!value.empty()) values.insert(value);
-                        });
-  std::vector<absl::string_view> sorted(values.begin(), values.end());
-  std::sort(sorted.begin(), sorted.end());
-  for (absl::string_view value : sorted) {
-    response->add_values(std::string(value));
-  }
-  return FinishUnary(context, grpc::Status::OK);
+  const absl::Status status = AddSortedStrings(
+      *options_.store, request->match(),
+      [&name](const InternedLabels& labels, StringSet& values) {
+        absl::string_view value = labels.Get(name);
+        if (!value.empty()) values.insert(value);
+      },
+      [response](std::string value) {
+        response->add_values(std::move(value));
+      });
+  return FinishUnary(context, ToGrpcStatus(status));
 }
 
 grpc::ServerUnaryReactor* FedgateGrpcService::ListTargets(

@@ -106,6 +106,22 @@ class HttpServerTest : public ::testing::Test {
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
   }
 
+  // Expects an answer with `status` and `body`.
+  static void ExpectAnswer(const httplib::Result& res, int status,
+                           const std::string& body) {
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, status);
+    EXPECT_EQ(res->body, body);
+  }
+
+  // Expects a 405 answer whose Allow header is `allow`.
+  static void ExpectMethodNotAllowed(const httplib::Result& res,
+                                     const std::string& allow) {
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 405);
+    EXPECT_EQ(res->get_header_value("Allow"), allow);
+  }
+
   std::unique_ptr<SeriesStore> store_;
   std::unique_ptr<prometheus::Registry> registry_;
   std::atomic<bool> ready_{true};
@@ -133,15 +149,10 @@ TEST_F(HttpServerTest, FederateRejectsBadAndMissingSelectors) {
   EXPECT_EQ(bad->body, "1:8: parse error: unterminated quoted string\n");
   EXPECT_EQ(bad->get_header_value("Content-Type"), "text/plain; charset=utf-8");
 
-  httplib::Result none = client_->Get("/federate");
-  ASSERT_TRUE(none);
-  EXPECT_EQ(none->status, 400);
-  EXPECT_EQ(none->body, "no match[] parameter provided\n");
-
-  httplib::Result post = client_->Post("/federate", "", "text/plain");
-  ASSERT_TRUE(post);
-  EXPECT_EQ(post->status, 405);
-  EXPECT_EQ(post->get_header_value("Allow"), "GET, OPTIONS");
+  ExpectAnswer(client_->Get("/federate"), 400,
+               "no match[] parameter provided\n");
+  ExpectMethodNotAllowed(client_->Post("/federate", "", "text/plain"),
+                         "GET, OPTIONS");
 }
 
 TEST_F(HttpServerTest, FederateCompressesWhenAsked) {
@@ -200,21 +211,13 @@ TEST_F(HttpServerTest, ServesApiFormPosts) {
   httplib::Result options_res = client_->Options("/api/v1/anything");
   ASSERT_TRUE(options_res);
   EXPECT_EQ(options_res->status, 204);
-  httplib::Result missing = client_->Get("/api/v1/nope");
-  ASSERT_TRUE(missing);
-  EXPECT_EQ(missing->status, 404);
-  EXPECT_EQ(missing->body, "404 page not found\n");
-  httplib::Result put = client_->Put("/api/v1/labels", "", "text/plain");
-  ASSERT_TRUE(put);
-  EXPECT_EQ(put->status, 405);
-  EXPECT_EQ(put->get_header_value("Allow"), "GET, OPTIONS, POST");
+  ExpectAnswer(client_->Get("/api/v1/nope"), 404, "404 page not found\n");
+  ExpectMethodNotAllowed(client_->Put("/api/v1/labels", "", "text/plain"),
+                         "GET, OPTIONS, POST");
 }
 
 TEST_F(HttpServerTest, UnknownPathsAnswerWithABody) {
-  httplib::Result res = client_->Get("/nope");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 404);
-  EXPECT_EQ(res->body, "404 page not found\n");
+  ExpectAnswer(client_->Get("/nope"), 404, "404 page not found\n");
 }
 
 // What `curl -X POST` sends: no body and no Content-Length.
@@ -449,17 +452,21 @@ TEST(SplitListenAddressTest, AcceptsPrometheusForms) {
   EXPECT_FALSE(SplitListenAddress("a:99999", &host, &port).ok());
 }
 
+// Options for a server of `store` on 127.0.0.1:`port` (0: any free port).
+HttpServer::Options LoopbackOptions(SeriesStore* store, int port = 0) {
+  HttpServer::Options options;
+  options.listen_address = absl::StrCat("127.0.0.1:", port);
+  options.store = store;
+  return options;
+}
+
 TEST(HttpServerStartTest, BusyPortIsUnavailable) {
   SeriesStore store;
-  HttpServer::Options options;
-  options.listen_address = "127.0.0.1:0";
-  options.store = &store;
   absl::StatusOr<std::unique_ptr<HttpServer>> first =
-      HttpServer::Start(options);
+      HttpServer::Start(LoopbackOptions(&store));
   ASSERT_TRUE(first.ok()) << first.status();
-  options.listen_address = "127.0.0.1:" + std::to_string((*first)->port());
   absl::StatusOr<std::unique_ptr<HttpServer>> second =
-      HttpServer::Start(options);
+      HttpServer::Start(LoopbackOptions(&store, (*first)->port()));
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
 }
@@ -468,11 +475,8 @@ TEST(HttpServerStartTest, BusyPortIsUnavailable) {
 // connections the previous one closed are still in TIME_WAIT.
 TEST(HttpServerStartTest, RestartBindsDespiteClosedConnections) {
   SeriesStore store;
-  HttpServer::Options options;
-  options.listen_address = "127.0.0.1:0";
-  options.store = &store;
   absl::StatusOr<std::unique_ptr<HttpServer>> first =
-      HttpServer::Start(options);
+      HttpServer::Start(LoopbackOptions(&store));
   ASSERT_TRUE(first.ok()) << first.status();
   const int port = (*first)->port();
   for (int i = 0; i < 3; ++i) {  // The server closes: TIME_WAIT on its side.
@@ -484,9 +488,8 @@ TEST(HttpServerStartTest, RestartBindsDespiteClosedConnections) {
         absl::StartsWith(c.ReadUntilClosed(10000, &closed), "HTTP/1.1 200"));
   }
   (*first)->Stop();
-  options.listen_address = absl::StrCat("127.0.0.1:", port);
   absl::StatusOr<std::unique_ptr<HttpServer>> second =
-      HttpServer::Start(options);
+      HttpServer::Start(LoopbackOptions(&store, port));
   EXPECT_TRUE(second.ok()) << second.status();
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "config/quote.h"
 
 namespace fedgate {
 namespace {
@@ -28,22 +29,8 @@ void AppendValue(absl::string_view value, std::string* out) {
   }
   out->push_back('"');
   for (char c : value) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        out->push_back(c);
-    }
+    // A carriage return stays as it is (quoted).
+    if (c == '\r' || !AppendShortEscape(c, out)) out->push_back(c);
   }
   out->push_back('"');
 }

@@ -179,14 +179,21 @@ TEST(SeriesStoreDedupTest, FirstHealthyMemberLeadsAndStaysLeader) {
   EXPECT_EQ(store.Groups().failovers, 0u);
 }
 
+// Joins targets 1 and 2 to the dedup group "g/x" (failover after
+// `failover`) and publishes the same series `m` from both at `now`: 1 leads.
+void JoinTwoWithTheSameSeries(SeriesStore& store, absl::Duration failover,
+                              absl::Time now) {
+  store.Join(1, DedupMembership{"g/x", failover});
+  store.Join(2, DedupMembership{"g/x", failover});
+  store.Publish(1, Scrape("m", 1, true, now));
+  store.Publish(2, Scrape("m", 1, true, now));
+}
+
 TEST(SeriesStoreDedupTest, FailsOverWhenTheLeaderScrapeFailsAndStaysThere) {
   Recorder rec;
   SeriesStore store(rec.Options());
   const absl::Time now = absl::Now();
-  store.Join(1, DedupMembership{"g/x", absl::Minutes(1)});
-  store.Join(2, DedupMembership{"g/x", absl::Minutes(1)});
-  store.Publish(1, Scrape("m", 1, true, now));
-  store.Publish(2, Scrape("m", 1, true, now));
+  JoinTwoWithTheSameSeries(store, absl::Minutes(1), now);
   ASSERT_TRUE(store.Group(1).leader);
   store.Publish(1, Scrape("m", 1, false, now));
   EXPECT_TRUE(store.Group(2).leader);
@@ -207,10 +214,7 @@ TEST(SeriesStoreDedupTest, FailsOverWhenTheLeaderGoesStale) {
   SeriesStore::Options options = rec.Options();
   options.now = [&now] { return now; };
   SeriesStore store(std::move(options));
-  store.Join(1, DedupMembership{"g/x", absl::Seconds(30)});
-  store.Join(2, DedupMembership{"g/x", absl::Seconds(30)});
-  store.Publish(1, Scrape("m", 1, true, now));
-  store.Publish(2, Scrape("m", 1, true, now));
+  JoinTwoWithTheSameSeries(store, absl::Seconds(30), now);
   ASSERT_TRUE(store.Group(1).leader);
   // 1 is not scraped any more (stuck); 2 is, 31 s later.
   now += absl::Seconds(31);
@@ -225,10 +229,7 @@ TEST(SeriesStoreDedupTest, RemovingTheLeaderElectsAnother) {
   Recorder rec;
   SeriesStore store(rec.Options());
   const absl::Time now = absl::Now();
-  store.Join(1, DedupMembership{"g/x", absl::Minutes(1)});
-  store.Join(2, DedupMembership{"g/x", absl::Minutes(1)});
-  store.Publish(1, Scrape("m", 1, true, now));
-  store.Publish(2, Scrape("m", 1, true, now));
+  JoinTwoWithTheSameSeries(store, absl::Minutes(1), now);
   store.Remove(1);
   EXPECT_TRUE(store.Group(2).leader);
   EXPECT_EQ(rec.changes.back().reason, "leader removed");

@@ -18,14 +18,6 @@
 namespace fedgate {
 namespace {
 
-ScrapeConfig JobConfig() {
-  ScrapeConfig config;
-  config.job_name = "node";
-  config.scrape_interval = absl::Seconds(15);
-  config.scrape_timeout = absl::Seconds(10);
-  return config;
-}
-
 std::unique_ptr<ScrapeContext> NewContext(SeriesStore* store) {
   ScrapeContext::Options options;
   options.store = store;
@@ -37,8 +29,12 @@ std::unique_ptr<ScrapeContext> NewContext(SeriesStore* store) {
   return context.ok() ? *std::move(context) : nullptr;
 }
 
+// A loop (id 7) of job "node" (15 s interval, 10 s timeout).
 std::shared_ptr<ScrapeLoop> NewLoop(ScrapeContext* context) {
-  const ScrapeConfig config = JobConfig();
+  ScrapeConfig config;
+  config.job_name = "node";
+  config.scrape_interval = absl::Seconds(15);
+  config.scrape_timeout = absl::Seconds(10);
   // Port 1 on loopback: nothing is ever scraped there.
   absl::StatusOr<ScrapeTarget> target = ScrapeTarget::Create(
       Labels({{"__address__", "127.0.0.1:1"}}), config, RelabelChain());
@@ -49,43 +45,45 @@ std::shared_ptr<ScrapeLoop> NewLoop(ScrapeContext* context) {
       std::make_shared<const ScrapeSettings>(config), context);
 }
 
-TEST(ScrapeLoopTest, IntervalIsTargets) {
-  SeriesStore store;
-  std::unique_ptr<ScrapeContext> context = NewContext(&store);
-  ASSERT_NE(context, nullptr);
-  std::shared_ptr<ScrapeLoop> loop = NewLoop(context.get());
-  EXPECT_EQ(loop->interval(), absl::Seconds(15));
-  const TargetStatus status = loop->Status();
+// The loop of NewLoop() on a context of its own, with a store of its own.
+class ScrapeLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    context_ = NewContext(&store_);
+    ASSERT_NE(context_, nullptr);
+    loop_ = NewLoop(context_.get());
+  }
+
+  SeriesStore store_;
+  std::unique_ptr<ScrapeContext> context_;
+  std::shared_ptr<ScrapeLoop> loop_;
+};
+
+TEST_F(ScrapeLoopTest, IntervalIsTargets) {
+  EXPECT_EQ(loop_->interval(), absl::Seconds(15));
+  const TargetStatus status = loop_->Status();
   EXPECT_EQ(status.id, 7u);
   EXPECT_EQ(status.scrape_pool, "node");
   EXPECT_EQ(status.health, TargetHealth::kUnknown);
-  loop->Stop();
+  loop_->Stop();
 }
 
-TEST(ScrapeLoopTest, ForcedErrorFailsScrapeWithoutContactingTarget) {
-  SeriesStore store;
-  std::unique_ptr<ScrapeContext> context = NewContext(&store);
-  ASSERT_NE(context, nullptr);
-  std::shared_ptr<ScrapeLoop> loop = NewLoop(context.get());
-  loop->SetForcedError("target_limit exceeded");
-  ASSERT_TRUE(loop->Tick(context->clock(), absl::Now()));
+TEST_F(ScrapeLoopTest, ForcedErrorFailsScrapeWithoutContactingTarget) {
+  loop_->SetForcedError("target_limit exceeded");
+  ASSERT_TRUE(loop_->Tick(context_->clock(), absl::Now()));
   // Completed on a parse worker: drained by its shutdown.
-  context->workers->Shutdown();
-  const TargetStatus status = loop->Status();
+  context_->workers->Shutdown();
+  const TargetStatus status = loop_->Status();
   EXPECT_EQ(status.health, TargetHealth::kDown);
   EXPECT_EQ(status.last_error, "target_limit exceeded");
-  EXPECT_EQ(context->metrics.limit_exceeded->Value(), 1);
-  EXPECT_EQ(context->metrics.body_bytes->Value(), 0);
-  loop->Stop();
+  EXPECT_EQ(context_->metrics.limit_exceeded->Value(), 1);
+  EXPECT_EQ(context_->metrics.body_bytes->Value(), 0);
+  loop_->Stop();
 }
 
-TEST(ScrapeLoopTest, StoppedLoopTakesNoMoreTicks) {
-  SeriesStore store;
-  std::unique_ptr<ScrapeContext> context = NewContext(&store);
-  ASSERT_NE(context, nullptr);
-  std::shared_ptr<ScrapeLoop> loop = NewLoop(context.get());
-  loop->Stop();
-  EXPECT_FALSE(loop->Tick(context->clock(), absl::Now()));
+TEST_F(ScrapeLoopTest, StoppedLoopTakesNoMoreTicks) {
+  loop_->Stop();
+  EXPECT_FALSE(loop_->Tick(context_->clock(), absl::Now()));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "scraper/scrape_metrics.h"
 
 #include <exception>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "prometheus/counter.h"
@@ -10,16 +11,33 @@
 #include "prometheus/registry.h"
 
 namespace fedgate {
+namespace {
+
+// Registers the unlabeled counter `name` and returns it.
+prometheus::Counter* AddCounter(prometheus::Registry& registry,
+                                const std::string& name,
+                                const std::string& help) {
+  return &prometheus::BuildCounter()
+              .Name(name)
+              .Help(help)
+              .Register(registry)
+              .Add({});
+}
+
+// Registers the unlabeled gauge `name` and returns it.
+prometheus::Gauge* AddGauge(prometheus::Registry& registry,
+                            const std::string& name, const std::string& help) {
+  return &prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add(
+      {});
+}
+
+}  // namespace
 
 absl::Status ScrapeMetrics::Register(prometheus::Registry& registry) {
   try {
-    samples = &prometheus::BuildCounter()
-                   .Name("fedgate_scrape_samples_total")
-                   .Help(
-                       "Samples parsed from scraped bodies (not counting "
-                       "up and scrape_* series).")
-                   .Register(registry)
-                   .Add({});
+    samples = AddCounter(registry, "fedgate_scrape_samples_total",
+                         "Samples parsed from scraped bodies (not counting "
+                         "up and scrape_* series).");
     auto& scrapes =
         prometheus::BuildCounter()
             .Name("fedgate_scrapes_total")
@@ -34,38 +52,22 @@ absl::Status ScrapeMetrics::Register(prometheus::Registry& registry) {
     timeout = &scrapes.Add({{"result", "timeout"}});
     parse_error = &scrapes.Add({{"result", "parse_error"}});
     limit_exceeded = &scrapes.Add({{"result", "limit_exceeded"}});
-    duplicates = &prometheus::BuildCounter()
-                      .Name("fedgate_scrape_duplicate_samples_total")
-                      .Help(
-                          "Samples dropped because an earlier sample of "
-                          "the same scrape had the same labels (the "
-                          "first value wins).")
-                      .Register(registry)
-                      .Add({});
-    relabel_dropped =
-        &prometheus::BuildCounter()
-             .Name("fedgate_scrape_samples_dropped_by_relabeling_total")
-             .Help(
-                 "Scraped samples that metric_relabel_configs dropped (each "
-                 "scrape counts its own).")
-             .Register(registry)
-             .Add({});
+    duplicates = AddCounter(registry, "fedgate_scrape_duplicate_samples_total",
+                            "Samples dropped because an earlier sample of "
+                            "the same scrape had the same labels (the "
+                            "first value wins).");
+    relabel_dropped = AddCounter(
+        registry, "fedgate_scrape_samples_dropped_by_relabeling_total",
+        "Scraped samples that metric_relabel_configs dropped (each "
+        "scrape counts its own).");
     native_histograms =
-        &prometheus::BuildCounter()
-             .Name("fedgate_scrape_native_histograms_flattened_total")
-             .Help(
-                 "Native histograms in protobuf scrapes kept only as their "
-                 "_count, _sum and classic buckets (their exponential "
-                 "buckets are dropped).")
-             .Register(registry)
-             .Add({});
-    missed_ticks = &prometheus::BuildCounter()
-                        .Name("fedgate_scrape_missed_ticks_total")
-                        .Help(
-                            "Scrapes not started because the target's "
-                            "previous scrape was still running.")
-                        .Register(registry)
-                        .Add({});
+        AddCounter(registry, "fedgate_scrape_native_histograms_flattened_total",
+                   "Native histograms in protobuf scrapes kept only as their "
+                   "_count, _sum and classic buckets (their exponential "
+                   "buckets are dropped).");
+    missed_ticks = AddCounter(registry, "fedgate_scrape_missed_ticks_total",
+                              "Scrapes not started because the target's "
+                              "previous scrape was still running.");
     tick_lateness =
         &prometheus::BuildHistogram()
              .Name("fedgate_scrape_tick_lateness_seconds")
@@ -76,28 +78,16 @@ absl::Status ScrapeMetrics::Register(prometheus::Registry& registry) {
              .Add({}, prometheus::Histogram::BucketBoundaries{
                           0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1,
                           0.25, 0.5, 1, 2.5, 5, 10});
-    body_bytes = &prometheus::BuildCounter()
-                      .Name("fedgate_scrape_body_bytes_total")
-                      .Help("Bytes of scraped bodies, after decompression.")
-                      .Register(registry)
-                      .Add({});
-    connections = &prometheus::BuildCounter()
-                       .Name("fedgate_scrape_connections_opened_total")
-                       .Help(
-                           "Connections opened to targets (kept-alive "
-                           "connections are reused between scrapes).")
-                       .Register(registry)
-                       .Add({});
-    targets = &prometheus::BuildGauge()
-                   .Name("fedgate_scrape_targets")
-                   .Help("Targets being scraped.")
-                   .Register(registry)
-                   .Add({});
-    dropped_targets = &prometheus::BuildGauge()
-                           .Name("fedgate_scrape_dropped_targets")
-                           .Help("Targets that relabel_configs dropped.")
-                           .Register(registry)
-                           .Add({});
+    body_bytes = AddCounter(registry, "fedgate_scrape_body_bytes_total",
+                            "Bytes of scraped bodies, after decompression.");
+    connections =
+        AddCounter(registry, "fedgate_scrape_connections_opened_total",
+                   "Connections opened to targets (kept-alive "
+                   "connections are reused between scrapes).");
+    targets =
+        AddGauge(registry, "fedgate_scrape_targets", "Targets being scraped.");
+    dropped_targets = AddGauge(registry, "fedgate_scrape_dropped_targets",
+                               "Targets that relabel_configs dropped.");
   } catch (const std::exception& e) {
     return absl::InternalError(
         absl::StrCat("registering scrape metrics: ", e.what()));

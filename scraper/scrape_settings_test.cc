@@ -38,11 +38,17 @@ TEST(ScrapeSettingsTest, TargetLimitIsNotASetting) {
   EXPECT_TRUE(ScrapeSettings(base) == ScrapeSettings(other));
 }
 
-TEST(DedupKeyRuleTest, TargetsWithKeyJoinGroupNamedAfterIt) {
+// The dedup group "api" keyed by the `cluster` label.
+DedupGroupConfig ApiGroupByCluster() {
   DedupGroupConfig group;
   group.name = "api";
   group.source_labels = {"cluster"};
-  absl::StatusOr<DedupKeyRule> rule = DedupKeyRule::Compile(group);
+  return group;
+}
+
+TEST(DedupKeyRuleTest, TargetsWithKeyJoinGroupNamedAfterIt) {
+  absl::StatusOr<DedupKeyRule> rule =
+      DedupKeyRule::Compile(ApiGroupByCluster());
   ASSERT_TRUE(rule.ok()) << rule.status();
   const DedupSettings dedup = rule->SettingsFor(
       Labels({{"cluster", "eu"}, {"instance", "a:80"}}), absl::Seconds(15));
@@ -65,10 +71,8 @@ TEST(DedupKeyRuleTest, ConfiguredLeaderTimeoutWins) {
 }
 
 TEST(DedupKeyRuleTest, EmptyKeyMeansNoGroup) {
-  DedupGroupConfig group;
-  group.name = "api";
-  group.source_labels = {"cluster"};
-  absl::StatusOr<DedupKeyRule> rule = DedupKeyRule::Compile(group);
+  absl::StatusOr<DedupKeyRule> rule =
+      DedupKeyRule::Compile(ApiGroupByCluster());
   ASSERT_TRUE(rule.ok()) << rule.status();
   const DedupSettings dedup =
       rule->SettingsFor(Labels({{"job", "a"}}), absl::Seconds(15));

@@ -191,6 +191,22 @@ std::string BuildUrl(
   return url;
 }
 
+// Parses the scrape `what` ("interval" or "timeout") of a target's labels
+// with Prometheus's messages; 0 is refused.
+absl::StatusOr<absl::Duration> ParseScrapeDuration(absl::string_view text,
+                                                   absl::string_view what) {
+  absl::StatusOr<absl::Duration> d = ParsePrometheusDuration(text);
+  if (!d.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "error parsing scrape ", what, ": ", d.status().message()));
+  }
+  if (*d == absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scrape ", what, " cannot be 0"));
+  }
+  return d;
+}
+
 }  // namespace
 
 std::vector<Labels> StaticTargetLabels(const ScrapeConfig& config) {
@@ -286,24 +302,12 @@ absl::StatusOr<ScrapeTarget> ScrapeTarget::Create(Labels discovered,
   // 7. Interval and timeout, from the labels (a target may override them).
   const absl::string_view interval_text = labels.Get(kScrapeIntervalLabel);
   absl::StatusOr<absl::Duration> interval =
-      ParsePrometheusDuration(interval_text);
-  if (!interval.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "error parsing scrape interval: ", interval.status().message()));
-  }
-  if (*interval == absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("scrape interval cannot be 0");
-  }
+      ParseScrapeDuration(interval_text, "interval");
+  if (!interval.ok()) return interval.status();
   const absl::string_view timeout_text = labels.Get(kScrapeTimeoutLabel);
   absl::StatusOr<absl::Duration> timeout =
-      ParsePrometheusDuration(timeout_text);
-  if (!timeout.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "error parsing scrape timeout: ", timeout.status().message()));
-  }
-  if (*timeout == absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("scrape timeout cannot be 0");
-  }
+      ParseScrapeDuration(timeout_text, "timeout");
+  if (!timeout.ok()) return timeout.status();
   if (*timeout > *interval) {
     return absl::InvalidArgumentError(absl::StrCat(
         "scrape timeout cannot be greater than scrape interval (",

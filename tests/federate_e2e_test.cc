@@ -44,17 +44,7 @@ std::set<std::string> SeriesOfAll(const std::string& text) {
   return series;
 }
 
-const char kRegistryBody[] =
-    "# HELP http_requests_total Requests served.\n"
-    "# TYPE http_requests_total counter\n"
-    "http_requests_total{code=\"200\",method=\"get\"} 1027\n"
-    "http_requests_total{code=\"500\",method=\"get\"} 3\n"
-    "# HELP rpc_latency_seconds RPC latency.\n"
-    "# TYPE rpc_latency_seconds histogram\n"
-    "rpc_latency_seconds_bucket{le=\"0.1\"} 5\n"
-    "rpc_latency_seconds_bucket{le=\"+Inf\"} 7\n"
-    "rpc_latency_seconds_sum 1.25\n"
-    "rpc_latency_seconds_count 7\n"
+const char kTemperatureText[] =
     "# HELP temperature_celsius Current temperature.\n"
     "# TYPE temperature_celsius gauge\n"
     "temperature_celsius{instance=\"exposed\",room=\"a\\\"b\"} -1.5e-05\n";
@@ -62,27 +52,21 @@ const char kRegistryBody[] =
 TEST(FederateE2eTest, ScrapesTargetsAndFederatesThem) {
   LoopbackTarget registry;
   LoopbackTarget proxy;
-  registry.Serve(200, kRegistryBody);
+  registry.Serve(200, absl::StrCat(kRequestsAndLatencyText, kTemperatureText));
   proxy.Serve(200,
               "# TYPE request_total counter\n"
               "request_total{direction=\"inbound\"} 1e+06\n");
   const std::string config_path = TestTempDir() + "/fedgate.yml";
-  ASSERT_TRUE(WriteFile(config_path, absl::StrCat("global:\n"
-                                                  "  scrape_interval: 1s\n"
-                                                  "  external_labels:\n"
-                                                  "    cluster: east\n"
-                                                  "scrape_configs:\n"
-                                                  "  - job_name: registry\n"
-                                                  "    static_configs:\n"
-                                                  "      - targets: ['",
-                                                  registry.address(),
-                                                  "']\n"
-                                                  "        labels:\n"
-                                                  "          team: core\n"
-                                                  "  - job_name: proxy\n"
-                                                  "    static_configs:\n"
-                                                  "      - targets: ['",
-                                                  proxy.address(), "']\n")));
+  ASSERT_TRUE(WriteFile(
+      config_path, absl::StrCat("global:\n"
+                                "  scrape_interval: 1s\n"
+                                "  external_labels:\n"
+                                "    cluster: east\n"
+                                "scrape_configs:\n",
+                                StaticScrapeJob("registry", registry.address()),
+                                "        labels:\n"
+                                "          team: core\n",
+                                StaticScrapeJob("proxy", proxy.address()))));
   absl::StatusOr<FedgateProcess> fedgate =
       StartFedgate(config_path, TestTempDir() + "/fedgate_scrape");
   ASSERT_TRUE(fedgate.ok()) << fedgate.status();

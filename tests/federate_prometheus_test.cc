@@ -37,17 +37,8 @@
 namespace fedgate {
 namespace {
 
-const char kNodeBody[] =
-    "# HELP http_requests_total Requests served.\n"
-    "# TYPE http_requests_total counter\n"
-    "http_requests_total{code=\"200\",method=\"get\"} 1027\n"
-    "http_requests_total{code=\"500\",method=\"get\"} 3\n"
-    "# HELP rpc_latency_seconds RPC latency.\n"
-    "# TYPE rpc_latency_seconds histogram\n"
-    "rpc_latency_seconds_bucket{le=\"0.1\"} 5\n"
-    "rpc_latency_seconds_bucket{le=\"+Inf\"} 7\n"
-    "rpc_latency_seconds_sum 1.25\n"
-    "rpc_latency_seconds_count 7\n"
+// Served by the node target after kRequestsAndLatencyText.
+const char kNodeBodyTail[] =
     "# HELP temperature_celsius Current \\\\ temperature.\n"
     "# TYPE temperature_celsius gauge\n"
     "temperature_celsius{room=\"a\\\"b\\\\c\\nd\"} -1.5e-05\n"
@@ -194,22 +185,15 @@ std::string FederatePath(const std::vector<std::string>& matches) {
 }
 
 std::string ScrapeConfig(const std::string& node, const std::string& proxy) {
-  return absl::StrCat(
-      "  - job_name: node\n"
-      "    static_configs:\n"
-      "      - targets: ['",
-      node,
-      "']\n"
-      "  - job_name: proxy\n"
-      "    static_configs:\n"
-      "      - targets: ['",
-      proxy, "']\n");
+  return absl::StrCat(StaticScrapeJob("node", node),
+                      StaticScrapeJob("proxy", proxy));
 }
 
 class FederatePrometheusTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    node_ = std::make_unique<LoopbackTarget>(kNodeBody);
+    node_ = std::make_unique<LoopbackTarget>(
+        absl::StrCat(kRequestsAndLatencyText, kNodeBodyTail));
     proxy_ = std::make_unique<LoopbackTarget>(kProxyBody);
     const std::string global =
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
@@ -487,11 +471,8 @@ TEST(FederatePrometheusSizeTest, GzipAnswerWithinTenPercentOfPrometheus) {
   LoopbackTarget proxy(ProxyTargetBody(20000));
   const std::string config = absl::StrCat(
       "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-      "scrape_configs:\n"
-      "  - job_name: proxy\n"
-      "    static_configs:\n"
-      "      - targets: ['",
-      proxy.address(), "']\n");
+      "scrape_configs:\n",
+      StaticScrapeJob("proxy", proxy.address()));
   // Its own directory: Prometheus's TSDB is not shared with other tests.
   const std::string dir = TestTempDir() + "/size";
   ASSERT_TRUE(std::filesystem::create_directories(dir) ||

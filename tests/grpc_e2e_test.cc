@@ -66,18 +66,9 @@ std::string ConfigYaml(const std::string& registry, const std::string& big) {
       "  scrape_interval: 1s\n"
       "  external_labels:\n"
       "    cluster: east\n"
-      "scrape_configs:\n"
-      "  - job_name: registry\n"
-      "    static_configs:\n"
-      "      - targets: ['",
-      registry, "']\n");
-  if (!big.empty()) {
-    absl::StrAppend(&yaml,
-                    "  - job_name: big\n"
-                    "    static_configs:\n"
-                    "      - targets: ['",
-                    big, "']\n");
-  }
+      "scrape_configs:\n",
+      StaticScrapeJob("registry", registry));
+  if (!big.empty()) absl::StrAppend(&yaml, StaticScrapeJob("big", big));
   return yaml;
 }
 

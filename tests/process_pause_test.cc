@@ -47,12 +47,11 @@ TEST(ProcessPauseTest, KeepsScrapingAfterSigstopLongerThanAnInterval) {
   const std::string dir = TestTempDir() + "/process_pause";
   mkdir(dir.c_str(), 0755);
   const std::string config_path = dir + "/fedgate.yml";
-  ASSERT_TRUE(WriteFile(config_path, absl::StrCat("scrape_configs:\n"
-                                                  "  - job_name: pause\n"
-                                                  "    scrape_interval: 1s\n"
-                                                  "    static_configs:\n"
-                                                  "      - targets: ['",
-                                                  target.address(), "']\n")));
+  ASSERT_TRUE(WriteFile(
+      config_path, absl::StrCat("global:\n"
+                                "  scrape_interval: 1s\n"
+                                "scrape_configs:\n",
+                                StaticScrapeJob("pause", target.address()))));
   absl::StatusOr<FedgateProcess> fedgate =
       StartFedgate(config_path, dir + "/fedgate");
   ASSERT_TRUE(fedgate.ok()) << fedgate.status();

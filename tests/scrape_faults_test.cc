@@ -91,6 +91,22 @@ class Serving {
   absl::Notification release_;
 };
 
+// Makes `server` answer GET `path` with `body` (text/plain) when `accept`
+// takes the request, and with status `refusal` and no body otherwise.
+void ServeIfAccepted(httplib::Server& server, const std::string& path,
+                     std::function<bool(const httplib::Request&)> accept,
+                     int refusal, std::string body) {
+  server.Get(path,
+             [accept = std::move(accept), refusal, body = std::move(body)](
+                 const httplib::Request& req, httplib::Response& res) {
+               if (!accept(req)) {
+                 res.status = refusal;
+                 return;
+               }
+               res.set_content(body, "text/plain");
+             });
+}
+
 // Accepts connections and resets each one (SO_LINGER 0) after reading the
 // request: fedgate sees `connection reset by peer`.
 class ResetServer {
@@ -234,27 +250,23 @@ TEST(ScrapeFaultsTest, BadTargetsAreDownWithPrometheusErrorsGoodOnesStayUp) {
   mtls.Start();
 
   Serving<httplib::Server> basic;
-  basic.server().Get(
-      "/metrics", [](const httplib::Request& req, httplib::Response& res) {
+  ServeIfAccepted(
+      basic.server(), "/metrics",
+      [](const httplib::Request& req) {
         // base64("user:pw")
-        if (req.get_header_value("Authorization") != "Basic dXNlcjpwdw==") {
-          res.status = 401;
-          return;
-        }
-        res.set_content("basic_metric 1\n", "text/plain");
-      });
+        return req.get_header_value("Authorization") == "Basic dXNlcjpwdw==";
+      },
+      401, "basic_metric 1\n");
   basic.Start();
 
   Serving<httplib::Server> params;
-  params.server().Get("/probe",
-                      [](const httplib::Request& req, httplib::Response& res) {
-                        if (req.get_param_value("module") != "snmp" ||
-                            req.get_param_value("module", 1) != "if_mib") {
-                          res.status = 400;
-                          return;
-                        }
-                        res.set_content("probe_success 1\n", "text/plain");
-                      });
+  ServeIfAccepted(
+      params.server(), "/probe",
+      [](const httplib::Request& req) {
+        return req.get_param_value("module") == "snmp" &&
+               req.get_param_value("module", 1) == "if_mib";
+      },
+      400, "probe_success 1\n");
   params.Start();
 
   // Bad targets.

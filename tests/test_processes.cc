@@ -39,6 +39,15 @@ std::string TestTempDir() {
   return dir != nullptr ? dir : "/tmp";
 }
 
+std::string StaticScrapeJob(absl::string_view job_name,
+                            absl::string_view address) {
+  return absl::StrCat("  - job_name: ", job_name,
+                      "\n"
+                      "    static_configs:\n"
+                      "      - targets: ['",
+                      address, "']\n");
+}
+
 int FreeLoopbackPort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return 0;

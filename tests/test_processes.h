@@ -24,6 +24,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "tests/subprocess.h"
@@ -42,6 +43,27 @@ std::string TestTempDir();
 // then closed), or 0 on error. For programs that cannot listen on port 0 and
 // report the port (Prometheus).
 int FreeLoopbackPort();
+
+// The counter and histogram families that the federation tests' targets serve
+// first, in the text format: `http_requests_total` (two series) and
+// `rpc_latency_seconds` (two buckets), with HELP and TYPE.
+inline constexpr char kRequestsAndLatencyText[] =
+    "# HELP http_requests_total Requests served.\n"
+    "# TYPE http_requests_total counter\n"
+    "http_requests_total{code=\"200\",method=\"get\"} 1027\n"
+    "http_requests_total{code=\"500\",method=\"get\"} 3\n"
+    "# HELP rpc_latency_seconds RPC latency.\n"
+    "# TYPE rpc_latency_seconds histogram\n"
+    "rpc_latency_seconds_bucket{le=\"0.1\"} 5\n"
+    "rpc_latency_seconds_bucket{le=\"+Inf\"} 7\n"
+    "rpc_latency_seconds_sum 1.25\n"
+    "rpc_latency_seconds_count 7\n";
+
+// Returns one `scrape_configs:` entry in YAML: the job `job_name` with the one
+// static target `address` (`HOST:PORT`). Its last line is the `targets:` line,
+// so a caller may append the group's `labels:` (at 8 spaces).
+std::string StaticScrapeJob(absl::string_view job_name,
+                            absl::string_view address);
 
 // Whether fedgate also opens its gRPC listener.
 enum class FedgateGrpc { kOff, kOnLoopback };

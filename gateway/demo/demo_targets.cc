@@ -405,16 +405,22 @@ std::string RenderProxy(int index, int proxies, double uptime,
   const std::pair<absl::string_view, absl::string_view> pod = {"pod",
                                                                self.name};
 
-  const std::string inbound = Labels({{"direction", "inbound"},
-                                      {"authority", self.service},
-                                      {"target_addr", self.addr},
-                                      {"tls", "true"},
-                                      {"client_id", client.identity},
-                                      {"srv_kind", "default"},
-                                      {"srv_name", "all-unauthenticated"},
-                                      ns,
-                                      deployment,
-                                      pod});
+  // The labels of inbound series; `source` is the HTTP authority or the TCP
+  // peer.
+  auto inbound_labels =
+      [&](std::pair<absl::string_view, absl::string_view> source) {
+        return Labels({{"direction", "inbound"},
+                       source,
+                       {"target_addr", self.addr},
+                       {"tls", "true"},
+                       {"client_id", client.identity},
+                       {"srv_kind", "default"},
+                       {"srv_name", "all-unauthenticated"},
+                       ns,
+                       deployment,
+                       pod});
+      };
+  const std::string inbound = inbound_labels({"authority", self.service});
   const std::string outbound =
       Labels({{"direction", "outbound"},
               {"authority", dst.service},
@@ -475,16 +481,7 @@ std::string RenderProxy(int index, int proxies, double uptime,
   AppendSample("response_total", with_status(outbound, "200", "success"),
                outbound_ok, &out);
 
-  const std::string tcp_inbound = Labels({{"direction", "inbound"},
-                                          {"peer", "src"},
-                                          {"target_addr", self.addr},
-                                          {"tls", "true"},
-                                          {"client_id", client.identity},
-                                          {"srv_kind", "default"},
-                                          {"srv_name", "all-unauthenticated"},
-                                          ns,
-                                          deployment,
-                                          pod});
+  const std::string tcp_inbound = inbound_labels({"peer", "src"});
   const std::string tcp_outbound =
       Labels({{"direction", "outbound"},
               {"peer", "dst"},

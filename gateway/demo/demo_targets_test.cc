@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -43,13 +44,6 @@ class FakeClock {
   mutable absl::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
 };
-
-DemoTargetsOptions OptionsWith(FakeClock* clock, int proxies = 4) {
-  DemoTargetsOptions options;
-  options.proxies = proxies;
-  options.clock = [clock] { return clock->Now(); };
-  return options;
-}
 
 struct Fetched {
   int status = 0;
@@ -131,14 +125,29 @@ std::vector<std::string> CumulativeFamilies(absl::string_view body) {
   return out;
 }
 
-TEST(DemoTargetsTest, ServesOnLoopbackPorts) {
-  FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
-  absl::StatusOr<std::unique_ptr<DemoTargets>> targets =
-      DemoTargets::Start(OptionsWith(&clock, 3));
-  ASSERT_TRUE(targets.ok()) << targets.status();
+// Demo targets whose clock the test moves; it starts at 1700000000 s.
+class DemoTargetsOnFakeClockTest : public ::testing::Test {
+ protected:
+  // Starts the targets with `proxies` proxies on clock_.
+  void Start(int proxies = 4) {
+    DemoTargetsOptions options;
+    options.proxies = proxies;
+    options.clock = [this] { return clock_.Now(); };
+    absl::StatusOr<std::unique_ptr<DemoTargets>> targets =
+        DemoTargets::Start(std::move(options));
+    ASSERT_TRUE(targets.ok()) << targets.status();
+    targets_ = std::move(*targets);
+  }
 
-  std::vector<std::string> k3s = (*targets)->K3sAddresses();
-  std::vector<std::string> proxies = (*targets)->ProxyAddresses();
+  FakeClock clock_{absl::FromUnixSeconds(1'700'000'000)};
+  std::unique_ptr<DemoTargets> targets_;
+};
+
+TEST_F(DemoTargetsOnFakeClockTest, ServesOnLoopbackPorts) {
+  ASSERT_NO_FATAL_FAILURE(Start(3));
+
+  std::vector<std::string> k3s = targets_->K3sAddresses();
+  std::vector<std::string> proxies = targets_->ProxyAddresses();
   EXPECT_EQ(k3s.size(), 3u);
   EXPECT_EQ(proxies.size(), 3u);
   for (const std::vector<std::string>* addresses : {&k3s, &proxies}) {
@@ -152,21 +161,18 @@ TEST(DemoTargetsTest, ServesOnLoopbackPorts) {
   }
 }
 
-TEST(DemoTargetsTest, K3sEndpointsServeIdenticalBodies) {
-  FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
-  absl::StatusOr<std::unique_ptr<DemoTargets>> targets =
-      DemoTargets::Start(OptionsWith(&clock));
-  ASSERT_TRUE(targets.ok()) << targets.status();
-  clock.Advance(absl::Seconds(42));
+TEST_F(DemoTargetsOnFakeClockTest, K3sEndpointsServeIdenticalBodies) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  clock_.Advance(absl::Seconds(42));
 
   std::vector<std::string> bodies;
-  for (const std::string& address : (*targets)->K3sAddresses()) {
+  for (const std::string& address : targets_->K3sAddresses()) {
     bodies.push_back(FetchMetrics(address));
   }
   ASSERT_EQ(bodies.size(), 3u);
   EXPECT_EQ(bodies[0], bodies[1]);
   EXPECT_EQ(bodies[0], bodies[2]);
-  EXPECT_EQ(bodies[0], (*targets)->K3sBody(clock.Now()));
+  EXPECT_EQ(bodies[0], targets_->K3sBody(clock_.Now()));
   EXPECT_TRUE(
       absl::StrContains(bodies[0], "# TYPE apiserver_request_total counter\n"));
   EXPECT_TRUE(absl::StrContains(
@@ -181,15 +187,12 @@ TEST(DemoTargetsTest, K3sEndpointsServeIdenticalBodies) {
   EXPECT_TRUE(absl::StrContains(bodies[0], "\ngo_goroutines "));
 }
 
-TEST(DemoTargetsTest, K3sFamiliesAreSortedByName) {
-  FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
-  absl::StatusOr<std::unique_ptr<DemoTargets>> targets =
-      DemoTargets::Start(OptionsWith(&clock, 1));
-  ASSERT_TRUE(targets.ok()) << targets.status();
+TEST_F(DemoTargetsOnFakeClockTest, K3sFamiliesAreSortedByName) {
+  ASSERT_NO_FATAL_FAILURE(Start(1));
 
   std::vector<std::string> names;
   for (absl::string_view line :
-       absl::StrSplit((*targets)->K3sBody(clock.Now()), '\n')) {
+       absl::StrSplit(targets_->K3sBody(clock_.Now()), '\n')) {
     if (absl::StartsWith(line, "# TYPE ")) {
       names.push_back(std::string(
           std::vector<absl::string_view>(absl::StrSplit(line, ' '))[2]));
@@ -199,15 +202,12 @@ TEST(DemoTargetsTest, K3sFamiliesAreSortedByName) {
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
 }
 
-TEST(DemoTargetsTest, ProxiesServeDistinctPods) {
-  FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
-  absl::StatusOr<std::unique_ptr<DemoTargets>> targets =
-      DemoTargets::Start(OptionsWith(&clock, 6));
-  ASSERT_TRUE(targets.ok()) << targets.status();
+TEST_F(DemoTargetsOnFakeClockTest, ProxiesServeDistinctPods) {
+  ASSERT_NO_FATAL_FAILURE(Start(6));
 
   std::vector<std::string> bodies;
   std::vector<std::string> pods;
-  for (const std::string& address : (*targets)->ProxyAddresses()) {
+  for (const std::string& address : targets_->ProxyAddresses()) {
     std::string body = FetchMetrics(address);
     size_t at = body.find(",pod=\"");
     ASSERT_NE(at, std::string::npos) << body;
@@ -235,13 +235,10 @@ TEST(DemoTargetsTest, ProxiesServeDistinctPods) {
   EXPECT_TRUE(absl::StartsWith(pods[1], "emoji-")) << pods[1];
 }
 
-TEST(DemoTargetsTest, CountersGrowWithTime) {
-  FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
-  absl::StatusOr<std::unique_ptr<DemoTargets>> targets =
-      DemoTargets::Start(OptionsWith(&clock, 2));
-  ASSERT_TRUE(targets.ok()) << targets.status();
-  std::vector<std::string> addresses = (*targets)->K3sAddresses();
-  for (const std::string& proxy : (*targets)->ProxyAddresses()) {
+TEST_F(DemoTargetsOnFakeClockTest, CountersGrowWithTime) {
+  ASSERT_NO_FATAL_FAILURE(Start(2));
+  std::vector<std::string> addresses = targets_->K3sAddresses();
+  for (const std::string& proxy : targets_->ProxyAddresses()) {
     addresses.push_back(proxy);
   }
 
@@ -249,7 +246,7 @@ TEST(DemoTargetsTest, CountersGrowWithTime) {
   for (const std::string& address : addresses) {
     before.push_back(FetchMetrics(address));
   }
-  clock.Advance(absl::Seconds(30));
+  clock_.Advance(absl::Seconds(30));
   for (size_t i = 0; i < addresses.size(); ++i) {
     SCOPED_TRACE(addresses[i]);
     std::string after = FetchMetrics(addresses[i]);
@@ -276,27 +273,21 @@ TEST(DemoTargetsTest, CountersGrowWithTime) {
   EXPECT_NEAR(k3s[pods_get] - Samples(before[0])[pods_get], 75, 1);
 }
 
-TEST(DemoTargetsTest, CountersNeverGoBackWhenTheClockDoes) {
-  FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
-  absl::StatusOr<std::unique_ptr<DemoTargets>> targets =
-      DemoTargets::Start(OptionsWith(&clock, 1));
-  ASSERT_TRUE(targets.ok()) << targets.status();
-  const std::string address = (*targets)->ProxyAddresses()[0];
+TEST_F(DemoTargetsOnFakeClockTest, CountersNeverGoBackWhenTheClockDoes) {
+  ASSERT_NO_FATAL_FAILURE(Start(1));
+  const std::string address = targets_->ProxyAddresses()[0];
 
-  clock.Advance(absl::Seconds(60));
+  clock_.Advance(absl::Seconds(60));
   std::string later = FetchMetrics(address);
-  clock.Advance(absl::Seconds(-30));
+  clock_.Advance(absl::Seconds(-30));
   EXPECT_EQ(FetchMetrics(address), later);
 }
 
-TEST(DemoTargetsTest, BodiesPassPromtoolCheckMetrics) {
-  FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
-  absl::StatusOr<std::unique_ptr<DemoTargets>> targets =
-      DemoTargets::Start(OptionsWith(&clock));
-  ASSERT_TRUE(targets.ok()) << targets.status();
-  clock.Advance(absl::Hours(5));
-  std::vector<std::string> addresses = (*targets)->K3sAddresses();
-  for (const std::string& proxy : (*targets)->ProxyAddresses()) {
+TEST_F(DemoTargetsOnFakeClockTest, BodiesPassPromtoolCheckMetrics) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  clock_.Advance(absl::Hours(5));
+  std::vector<std::string> addresses = targets_->K3sAddresses();
+  for (const std::string& proxy : targets_->ProxyAddresses()) {
     addresses.push_back(proxy);
   }
 

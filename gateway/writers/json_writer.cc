@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "config/quote.h"
 #include "config/utf8.h"
 #include "merge/float_format.h"
 
@@ -45,24 +46,9 @@ void AppendJsonString(absl::string_view s, std::string* out) {
         continue;
       }
       out->append(s.data() + start, i - start);
-      switch (c) {
-        case '"':
-          out->append("\\\"");
-          break;
-        case '\\':
-          out->append("\\\\");
-          break;
-        case '\n':
-          out->append("\\n");
-          break;
-        case '\r':
-          out->append("\\r");
-          break;
-        case '\t':
-          out->append("\\t");
-          break;
-        default:  // Other controls and the HTML characters.
-          AppendUnicodeEscape(c, out);
+      // Other controls and the HTML characters as \u00XX.
+      if (!AppendShortEscape(static_cast<char>(c), out)) {
+        AppendUnicodeEscape(c, out);
       }
       ++i;
       start = i;
@@ -150,29 +136,25 @@ void JsonWriter::BeforeValue() {
   }
 }
 
-void JsonWriter::BeginObject() {
+void JsonWriter::Open(char bracket) {
   BeforeValue();
-  out_->push_back('{');
+  out_->push_back(bracket);
   has_element_.push_back(false);
 }
 
-void JsonWriter::EndObject() {
+void JsonWriter::Close(char bracket) {
   assert(!has_element_.empty());
   has_element_.pop_back();
-  out_->push_back('}');
+  out_->push_back(bracket);
 }
 
-void JsonWriter::BeginArray() {
-  BeforeValue();
-  out_->push_back('[');
-  has_element_.push_back(false);
-}
+void JsonWriter::BeginObject() { Open('{'); }
 
-void JsonWriter::EndArray() {
-  assert(!has_element_.empty());
-  has_element_.pop_back();
-  out_->push_back(']');
-}
+void JsonWriter::EndObject() { Close('}'); }
+
+void JsonWriter::BeginArray() { Open('['); }
+
+void JsonWriter::EndArray() { Close(']'); }
 
 void JsonWriter::Key(absl::string_view key) {
   BeforeValue();

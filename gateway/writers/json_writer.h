@@ -88,6 +88,10 @@ class JsonWriter {
  private:
   // Writes the comma before a value or key when it is not the first.
   void BeforeValue();
+  // Begins an object or array with `bracket` (`{` or `[`).
+  void Open(char bracket);
+  // Ends the innermost object or array with `bracket` (`}` or `]`).
+  void Close(char bracket);
 
   std::string* out_;
   // Per open container: whether it already holds an element.

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/writers/test_families.h"
 #include "gtest/gtest.h"
 #include "merge/series_store.h"
 
@@ -14,38 +15,14 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-struct TestSeries {
-  Labels labels;
-  double value;
-  int64_t timestamp_ms;
-};
-
 // Writes one family (rows in the given order) plus the end of the answer.
 std::string WriteFamily(
     absl::string_view family, const FamilyMetadata* metadata,
     const std::vector<TestSeries>& series,
     const std::map<std::string, std::string>& external = {}) {
-  std::vector<Sample> samples;
-  for (const TestSeries& s : series) {
-    Sample sample;
-    sample.labels = InternedLabels::Intern(s.labels);
-    sample.value = s.value;
-    samples.push_back(std::move(sample));
-  }
-  std::vector<SelectedSeries> rows;
-  for (size_t i = 0; i < samples.size(); ++i) {
-    rows.push_back(
-        SelectedSeries{family, metadata, &samples[i], series[i].timestamp_ms});
-  }
   ExternalLabels external_labels(external);
   OpenMetricsWriter writer(&external_labels);
-  std::string out;
-  FamilyView view{family, metadata, rows};
-  writer.BeginFamily(view, &out);
-  for (size_t i = 0; i < rows.size(); ++i) writer.AppendSeries(i, &out);
-  writer.EndFamily(&out);
-  writer.Finish(&out);
-  return out;
+  return WriteTestFamilies(writer, {TestFamily{family, metadata, series}});
 }
 
 TEST(OpenMetricsWriterTest, FloatsAlwaysHaveADotOrAnExponent) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "config/quote.h"
 #include "merge/float_format.h"
 
 namespace fedgate {
@@ -79,31 +80,14 @@ void AppendQuoted(absl::string_view s, std::string* out) {
   out->push_back('"');
   for (const char ch : s) {
     const unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      default:
-        if (c >= 0x20 && c < 0x7f) {
-          out->push_back(ch);
-        } else {
-          const char octal[4] = {'\\', static_cast<char>('0' + (c >> 6)),
-                                 static_cast<char>('0' + ((c >> 3) & 7)),
-                                 static_cast<char>('0' + (c & 7))};
-          out->append(octal, 4);
-        }
+    if (AppendShortEscape(ch, out)) continue;
+    if (c >= 0x20 && c < 0x7f) {
+      out->push_back(ch);
+    } else {
+      const char octal[4] = {'\\', static_cast<char>('0' + (c >> 6)),
+                             static_cast<char>('0' + ((c >> 3) & 7)),
+                             static_cast<char>('0' + (c & 7))};
+      out->append(octal, 4);
     }
   }
   out->push_back('"');

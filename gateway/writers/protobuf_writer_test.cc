@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/writers/test_families.h"
 #include "gtest/gtest.h"
 #include "merge/series_store.h"
 #include "proto/metrics.pb.h"
@@ -21,43 +22,12 @@ using ::io::prometheus::client::MetricType;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-struct TestSeries {
-  Labels labels;
-  double value;
-  int64_t timestamp_ms;
-};
-
-struct TestFamily {
-  absl::string_view name;
-  const FamilyMetadata* metadata;
-  std::vector<TestSeries> series;
-};
-
 std::string Write(ProtobufEncoding encoding,
                   const std::vector<TestFamily>& families,
                   const std::map<std::string, std::string>& external = {}) {
   ExternalLabels external_labels(external);
   ProtobufWriter writer(encoding, &external_labels);
-  std::string out;
-  for (const TestFamily& family : families) {
-    std::vector<Sample> samples;
-    for (const TestSeries& s : family.series) {
-      Sample sample;
-      sample.labels = InternedLabels::Intern(s.labels);
-      sample.value = s.value;
-      samples.push_back(std::move(sample));
-    }
-    std::vector<SelectedSeries> rows;
-    for (size_t i = 0; i < samples.size(); ++i) {
-      rows.push_back(SelectedSeries{family.name, family.metadata, &samples[i],
-                                    family.series[i].timestamp_ms});
-    }
-    writer.BeginFamily(FamilyView{family.name, family.metadata, rows}, &out);
-    for (size_t i = 0; i < rows.size(); ++i) writer.AppendSeries(i, &out);
-    writer.EndFamily(&out);
-  }
-  writer.Finish(&out);
-  return out;
+  return WriteTestFamilies(writer, families);
 }
 
 // Splits a delimited answer into its messages; fails the test on bad framing.

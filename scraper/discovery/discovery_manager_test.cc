@@ -20,21 +20,10 @@
 #include "merge/labels.h"
 #include "prometheus/registry.h"
 #include "scraper/discovery/dns_test_server.h"
+#include "scraper/discovery/test_sd_files.h"
 
 namespace fedgate {
 namespace {
-
-std::string NewDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
-  mkdir(dir.c_str(), 0755);
-  return dir;
-}
-
-void WriteAndRename(const std::string& path, const std::string& content) {
-  std::ofstream(path + ".tmp", std::ios::binary | std::ios::trunc) << content;
-  std::rename((path + ".tmp").c_str(), path.c_str());
-}
 
 // The addresses of a job's targets, in order.
 std::vector<std::string> Addresses(const TargetSets& sets,
@@ -66,7 +55,7 @@ TEST(DiscoveryManagerTest, RequiresOnChange) {
 }
 
 TEST(DiscoveryManagerTest, StaticAndFileTargetsAreThereAtOnceAndFollowFiles) {
-  const std::string dir = NewDir("manager_files");
+  const std::string dir = NewTestDir("manager_files");
   WriteAndRename(dir + "/t.json", R"([{"targets": ["f:1"]}])");
   std::atomic<int> changes{0};
   prometheus::Registry registry;

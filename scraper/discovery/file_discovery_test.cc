@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -21,27 +22,10 @@
 #include "merge/labels.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
+#include "scraper/discovery/test_sd_files.h"
 
 namespace fedgate {
 namespace {
-
-// A fresh directory under $TEST_TMPDIR.
-std::string NewDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
-  mkdir(dir.c_str(), 0755);
-  return dir;
-}
-
-void Write(const std::string& path, const std::string& content) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
-}
-
-// Writes a temporary file and renames it over `path` (atomic, as tools do).
-void WriteAndRename(const std::string& path, const std::string& content) {
-  Write(path + ".tmp", content);
-  std::rename((path + ".tmp").c_str(), path.c_str());
-}
 
 TEST(ParseFileSdContentTest, ReadsJsonAndYamlGroups) {
   const char* kJson = R"([
@@ -118,6 +102,14 @@ struct Harness {
              const std::vector<std::pair<std::string, std::string>>& fields) {
         logged.push_back(absl::StrCat(msg, " ", fields[0].second));
       };
+
+  // Creates a discoverer of `files` that counts and logs into this harness.
+  absl::StatusOr<std::unique_ptr<FileDiscoverer>> Watch(
+      std::vector<std::string> files) {
+    FileSdConfig config;
+    config.files = std::move(files);
+    return FileDiscoverer::Create(config, errors, log);
+  }
 };
 
 // Waits (at most 5 s) until the discoverer's watch descriptor is readable.
@@ -134,10 +126,10 @@ bool WaitForEvent(const FileDiscoverer& d) {
 }
 
 TEST(FileDiscovererTest, GlobsFollowsChangesAndRemovesDeletedFiles) {
-  const std::string dir = NewDir("globs");
-  Write(dir + "/a.json", R"([{"targets": ["a:1"]}])");
-  Write(dir + "/b.yml", "- targets: [b:1]\n- targets: [b:2]\n");
-  Write(dir + "/c.txt", "ignored");
+  const std::string dir = NewTestDir("globs");
+  WriteTestFile(dir + "/a.json", R"([{"targets": ["a:1"]}])");
+  WriteTestFile(dir + "/b.yml", "- targets: [b:1]\n- targets: [b:2]\n");
+  WriteTestFile(dir + "/c.txt", "ignored");
   Harness h;
   FileSdConfig config;
   config.files = {dir + "/*.json", dir + "/*.yml"};
@@ -163,7 +155,7 @@ TEST(FileDiscovererTest, GlobsFollowsChangesAndRemovesDeletedFiles) {
   EXPECT_EQ(groups[0].targets[0].Get("__address__"), "a:9");
 
   // b.yml loses a group, a.json is deleted: empty groups for both sources.
-  Write(dir + "/b.yml", "- targets: [b:1]\n");
+  WriteTestFile(dir + "/b.yml", "- targets: [b:1]\n");
   std::remove((dir + "/a.json").c_str());
   ASSERT_TRUE(WaitForEvent(**d));
   groups = (*d)->Refresh(absl::Now());
@@ -177,17 +169,16 @@ TEST(FileDiscovererTest, GlobsFollowsChangesAndRemovesDeletedFiles) {
 }
 
 TEST(FileDiscovererTest, BrokenFileKeepsItsLastGoodGroups) {
-  const std::string dir = NewDir("broken");
-  Write(dir + "/t.json", R"([{"targets": ["a:1"]}, {"targets": ["a:2"]}])");
+  const std::string dir = NewTestDir("broken");
+  WriteTestFile(dir + "/t.json",
+                R"([{"targets": ["a:1"]}, {"targets": ["a:2"]}])");
   Harness h;
-  FileSdConfig config;
-  config.files = {dir + "/t.json"};
   absl::StatusOr<std::unique_ptr<FileDiscoverer>> d =
-      FileDiscoverer::Create(config, h.errors, h.log);
+      h.Watch({dir + "/t.json"});
   ASSERT_TRUE(d.ok()) << d.status();
   ASSERT_EQ((*d)->Refresh(absl::Now()).size(), 2u);
 
-  Write(dir + "/t.json", R"([{"targets": ["a:1"], "oops": 1}])");
+  WriteTestFile(dir + "/t.json", R"([{"targets": ["a:1"], "oops": 1}])");
   ASSERT_TRUE(WaitForEvent(**d));
   // Nothing for the broken file: no update, no deletion.
   EXPECT_TRUE((*d)->Refresh(absl::Now()).empty());
@@ -196,7 +187,7 @@ TEST(FileDiscovererTest, BrokenFileKeepsItsLastGoodGroups) {
   EXPECT_EQ(h.logged[0], "Error reading file " + dir + "/t.json");
 
   // Fixed with one group: the second source is removed.
-  Write(dir + "/t.json", R"([{"targets": ["a:3"]}])");
+  WriteTestFile(dir + "/t.json", R"([{"targets": ["a:3"]}])");
   ASSERT_TRUE(WaitForEvent(**d));
   std::vector<TargetGroup> groups = (*d)->Refresh(absl::Now());
   ASSERT_EQ(groups.size(), 2u);
@@ -206,23 +197,21 @@ TEST(FileDiscovererTest, BrokenFileKeepsItsLastGoodGroups) {
 }
 
 TEST(FileDiscovererTest, IgnoresOtherFilesInTheDirectory) {
-  const std::string dir = NewDir("others");
-  Write(dir + "/t.json", R"([{"targets": ["a:1"]}])");
+  const std::string dir = NewTestDir("others");
+  WriteTestFile(dir + "/t.json", R"([{"targets": ["a:1"]}])");
   Harness h;
-  FileSdConfig config;
-  config.files = {dir + "/t.json"};
   absl::StatusOr<std::unique_ptr<FileDiscoverer>> d =
-      FileDiscoverer::Create(config, h.errors, h.log);
+      h.Watch({dir + "/t.json"});
   ASSERT_TRUE(d.ok()) << d.status();
   ASSERT_EQ((*d)->Refresh(absl::Now()).size(), 1u);
   // Broken: one read error. Then a log file written beside it (as when
   // fedgate logs there) must not make it re-read the broken file again.
-  Write(dir + "/t.json", "[{");
+  WriteTestFile(dir + "/t.json", "[{");
   ASSERT_TRUE(WaitForEvent(**d));
   EXPECT_TRUE((*d)->Refresh(absl::Now()).empty());
   EXPECT_EQ(h.errors->Value(), 1);
   for (int i = 0; i < 3; ++i) {
-    Write(dir + "/fedgate.log", absl::StrCat("line ", i));
+    WriteTestFile(dir + "/fedgate.log", absl::StrCat("line ", i));
     ASSERT_TRUE(WaitForEvent(**d));
     EXPECT_TRUE((*d)->Refresh(absl::Now()).empty());
   }
@@ -230,19 +219,17 @@ TEST(FileDiscovererTest, IgnoresOtherFilesInTheDirectory) {
 }
 
 TEST(FileDiscovererTest, WatchesADirectoryCreatedLater) {
-  const std::string dir = NewDir("later") + "/sub";
+  const std::string dir = NewTestDir("later") + "/sub";
   Harness h;
-  FileSdConfig config;
-  config.files = {dir + "/*.yaml"};
   absl::StatusOr<std::unique_ptr<FileDiscoverer>> d =
-      FileDiscoverer::Create(config, h.errors, h.log);
+      h.Watch({dir + "/*.yaml"});
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_TRUE((*d)->Refresh(absl::Now()).empty());
   ASSERT_EQ(h.logged.size(), 1u);  // The watch could not be added.
   EXPECT_TRUE(absl::StartsWith(h.logged[0], "Error adding file watch"));
   // The refresh_interval re-read finds the file once the directory exists.
   mkdir(dir.c_str(), 0755);
-  Write(dir + "/x.yaml", "- targets: [x:1]\n");
+  WriteTestFile(dir + "/x.yaml", "- targets: [x:1]\n");
   EXPECT_EQ((*d)->Refresh((*d)->NextRefresh()).size(), 1u);
 }
 

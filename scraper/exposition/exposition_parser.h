@@ -222,13 +222,14 @@ class ExpositionParser {
   virtual absl::string_view family_name() const = 0;
   // kType: the declared type.
   virtual MetricType type() const = 0;
-  // kHelp: the help text, unescaped.
-  virtual std::string help() const = 0;
-  // kHelp: the same without a copy where it can: a view of the body, or
-  // of `*storage` (where the text is unescaped into) when it has escapes.
-  virtual absl::string_view help_text(std::string* storage) const {
-    *storage = help();
-    return *storage;
+  // kHelp: the help text, unescaped, without a copy where it can: a view of
+  // the body, or of `*storage` (where the text is unescaped into) when it has
+  // escapes.
+  virtual absl::string_view help_text(std::string* storage) const = 0;
+  // kHelp: help_text() as a copy.
+  std::string help() const {
+    std::string storage;
+    return std::string(help_text(&storage));
   }
   // kUnit: the unit.
   virtual absl::string_view unit() const = 0;

@@ -36,6 +36,26 @@
 
 namespace fedgate {
 
+// The name bits of the byte class tables that the text lexer (text_lexer.h)
+// and the OpenMetrics parser build at compile time; each adds its own bits
+// from kFirstFreeByteClass up.
+inline constexpr uint8_t kMetricStart = 1 << 0;  // [a-zA-Z_:]
+inline constexpr uint8_t kMetricChar = 1 << 1;   // [a-zA-Z0-9_:]
+inline constexpr uint8_t kLabelStart = 1 << 2;   // [a-zA-Z_]
+inline constexpr uint8_t kLabelChar = 1 << 3;    // [a-zA-Z0-9_]
+inline constexpr int kFirstFreeByteClass = 4;
+
+// Returns the name bits of byte `c` (0 to 255).
+constexpr uint8_t NameByteClasses(int c) {
+  const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  const bool digit = c >= '0' && c <= '9';
+  uint8_t f = 0;
+  if (alpha || c == '_' || c == ':') f |= kMetricStart | kMetricChar;
+  if (digit) f |= kMetricChar | kLabelChar;
+  if (alpha || c == '_') f |= kLabelStart | kLabelChar;
+  return f;
+}
+
 // The normal NaN Prometheus stores for any exposed NaN (value.NormalNaN), so
 // that an exposed value can never carry the staleness marker's bit pattern.
 inline constexpr uint64_t kNormalNaNBits = 0x7ff8000000000001ULL;

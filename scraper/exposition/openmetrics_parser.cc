@@ -46,22 +46,17 @@
 namespace fedgate {
 namespace {
 
-constexpr uint8_t kMetricStart = 1 << 0;  // [a-zA-Z_:]
-constexpr uint8_t kMetricChar = 1 << 1;   // [a-zA-Z0-9_:]
-constexpr uint8_t kLabelStart = 1 << 2;   // [a-zA-Z_]
-constexpr uint8_t kLabelChar = 1 << 3;    // [a-zA-Z0-9_]
-constexpr uint8_t kTokenChar = 1 << 4;    // [^ \n\0], value/timestamp bytes
-constexpr uint8_t kQuotedPlain = 1 << 5;  // ASCII but `"`, `\`, `\n`, NUL
+// Byte classes: the name bits of exposition_scan.h (kMetricStart,
+// kMetricChar, kLabelStart, kLabelChar) and two of the OpenMetrics lexer.
+// [^ \n\0], value and timestamp bytes.
+constexpr uint8_t kTokenChar = 1 << kFirstFreeByteClass;
+// ASCII but `"`, `\`, `\n` and NUL.
+constexpr uint8_t kQuotedPlain = 1 << (kFirstFreeByteClass + 1);
 
 constexpr std::array<uint8_t, 256> MakeByteClasses() {
   std::array<uint8_t, 256> t{};
   for (int c = 0; c < 256; ++c) {
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    const bool digit = c >= '0' && c <= '9';
-    uint8_t f = 0;
-    if (alpha || c == '_' || c == ':') f |= kMetricStart | kMetricChar;
-    if (digit) f |= kMetricChar | kLabelChar;
-    if (alpha || c == '_') f |= kLabelStart | kLabelChar;
+    uint8_t f = NameByteClasses(c);
     if (c != ' ' && c != '\n' && c != 0) f |= kTokenChar;
     if (c < 0x80 && c != '"' && c != '\\' && c != '\n' && c != 0) {
       f |= kQuotedPlain;
@@ -332,6 +327,20 @@ absl::Status OpenMetricsParser::ParseLabelSet(size_t line_start, size_t* pos,
   }
 }
 
+absl::Status OpenMetricsParser::ParseFloatToken(
+    size_t line_start, size_t at, absl::string_view timestamp_error,
+    size_t* end, double* value) const {
+  *end = TokenEnd(body_, at);
+  if (absl::Status s = ParseGoFloat(body_.substr(at, *end - at), value);
+      !s.ok()) {
+    return Error(line_start, at, s.message());
+  }
+  if (!timestamp_error.empty() && (std::isnan(*value) || std::isinf(*value))) {
+    return Error(line_start, at, timestamp_error);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status OpenMetricsParser::ParseExemplar(size_t line_start, size_t i) {
   const absl::string_view b = body_;
   // `i` is at the `{` of ` # {`.
@@ -353,25 +362,22 @@ absl::Status OpenMetricsParser::ParseExemplar(size_t line_start, size_t i) {
         line_start, i,
         absl::StrCat("expected value after exemplar labels, got ", Got(b, i)));
   }
-  size_t end = TokenEnd(b, i + 1);
+  size_t end;
   double value;
-  if (absl::Status s = ParseGoFloat(b.substr(i + 1, end - i - 1), &value);
+  if (absl::Status s = ParseFloatToken(line_start, i + 1, "", &end, &value);
       !s.ok()) {
-    return Error(line_start, i + 1, s.message());
+    return s;
   }
   i = end;
   if (i >= b.size()) {
     return Error(line_start, i, "data does not end with # EOF");
   }
   if (b[i] == ' ' && i + 1 < b.size() && Is(b[i + 1], kTokenChar)) {
-    end = TokenEnd(b, i + 1);
     double ts;
-    if (absl::Status s = ParseGoFloat(b.substr(i + 1, end - i - 1), &ts);
+    if (absl::Status s = ParseFloatToken(
+            line_start, i + 1, "invalid exemplar timestamp", &end, &ts);
         !s.ok()) {
-      return Error(line_start, i + 1, s.message());
-    }
-    if (std::isnan(ts) || std::isinf(ts)) {
-      return Error(line_start, i + 1, "invalid exemplar timestamp");
+      return s;
     }
     i = end;
     if (i >= b.size() || b[i] != '\n') {
@@ -411,10 +417,10 @@ absl::Status OpenMetricsParser::ParseSeriesLine(size_t start) {
     return Error(start, i,
                  absl::StrCat("expected value after metric, got ", Got(b, i)));
   }
-  size_t end = TokenEnd(b, i + 1);
-  if (absl::Status s = ParseGoFloat(b.substr(i + 1, end - i - 1), &value_);
+  size_t end;
+  if (absl::Status s = ParseFloatToken(start, i + 1, "", &end, &value_);
       !s.ok()) {
-    return Error(start, i + 1, s.message());
+    return s;
   }
   i = end;
   timestamp_ms_.reset();
@@ -430,14 +436,11 @@ absl::Status OpenMetricsParser::ParseSeriesLine(size_t start) {
   } else if (exemplar_at(i)) {
     result = ParseExemplar(start, i + 3);
   } else if (b[i] == ' ' && i + 1 < n && Is(b[i + 1], kTokenChar)) {
-    end = TokenEnd(b, i + 1);
     double ts;
-    if (absl::Status s = ParseGoFloat(b.substr(i + 1, end - i - 1), &ts);
+    if (absl::Status s =
+            ParseFloatToken(start, i + 1, "invalid timestamp", &end, &ts);
         !s.ok()) {
-      return Error(start, i + 1, s.message());
-    }
-    if (std::isnan(ts) || std::isinf(ts)) {
-      return Error(start, i + 1, "invalid timestamp");
+      return s;
     }
     timestamp_ms_ = GoInt64(ts * 1000);
     i = end;
@@ -472,11 +475,6 @@ void OpenMetricsParser::GetLabels(std::vector<Label>* labels) const {
 
 absl::string_view OpenMetricsParser::help_text(std::string* storage) const {
   return UnescapeHelpText(raw_help_, /*quotes=*/true, storage);
-}
-
-std::string OpenMetricsParser::help() const {
-  std::string storage;
-  return std::string(UnescapeHelpText(raw_help_, /*quotes=*/true, &storage));
 }
 
 }  // namespace fedgate

@@ -61,7 +61,6 @@ class OpenMetricsParser final : public ExpositionParser {
   // stateset or unknown (kUntyped).
   MetricType type() const override { return type_; }
   // kHelp: the text with `\\`, `\"` and `\n` unescaped.
-  std::string help() const override;
   absl::string_view help_text(std::string* storage) const override;
   absl::string_view unit() const override { return unit_; }
 
@@ -77,6 +76,12 @@ class OpenMetricsParser final : public ExpositionParser {
       size_t line_start, size_t* i, bool exemplar,
       std::vector<std::pair<absl::string_view, absl::string_view>>* labels);
   absl::Status ParseExemplar(size_t line_start, size_t i);
+  // Parses the value or timestamp token at `at` with ParseGoFloat() and sets
+  // `*end` just past it; a timestamp (`timestamp_error` not empty) that is
+  // NaN or infinite is refused with that reason.
+  absl::Status ParseFloatToken(size_t line_start, size_t at,
+                               absl::string_view timestamp_error, size_t* end,
+                               double* value) const;
   absl::Status Error(size_t line_start, size_t at,
                      absl::string_view reason) const;
 

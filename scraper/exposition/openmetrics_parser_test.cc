@@ -1,7 +1,5 @@
 #include "scraper/exposition/openmetrics_parser.h"
 
-#include <charconv>
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,19 +14,12 @@
 #include "gtest/gtest.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
+#include "scraper/exposition/test_values.h"
 
 namespace fedgate {
 namespace {
 
 using std::string_literals::operator""s;  // For bodies with NUL bytes.
-
-std::string FormatValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[64];
-  const std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, r.ptr);
-}
 
 std::string Show(absl::string_view s) {
   std::string out;
@@ -58,7 +49,7 @@ std::string Render(const OpenMetricsParser& parser, ParseEntry entry) {
       }
       std::string out = absl::StrCat("series ", Show(parser.series_text()),
                                      " [", absl::StrJoin(parts, " "), "] ",
-                                     FormatValue(parser.value()));
+                                     FormatTestValue(parser.value()));
       if (parser.timestamp_ms().has_value()) {
         absl::StrAppend(&out, " @", *parser.timestamp_ms());
       }

@@ -93,8 +93,6 @@ absl::string_view ProtobufParser::family_name() const {
   return family_->name();
 }
 
-std::string ProtobufParser::help() const { return family_->help(); }
-
 absl::string_view ProtobufParser::help_text(std::string* storage) const {
   return family_->help();
 }

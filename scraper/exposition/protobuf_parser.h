@@ -77,7 +77,6 @@ class ProtobufParser final : public ExpositionParser {
 
   absl::string_view family_name() const override;
   MetricType type() const override { return type_; }
-  std::string help() const override;
   absl::string_view help_text(std::string* storage) const override;
   absl::string_view unit() const override;
 

@@ -1,7 +1,5 @@
 #include "scraper/exposition/protobuf_parser.h"
 
-#include <charconv>
-#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -20,6 +18,7 @@
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
 #include "proto/metrics.pb.h"
+#include "scraper/exposition/test_values.h"
 
 namespace fedgate {
 namespace {
@@ -38,14 +37,6 @@ std::string Delimited(const std::vector<dto::MetricFamily>& families) {
     }
   }
   return out;
-}
-
-std::string FormatValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[64];
-  const std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, r.ptr);
 }
 
 // Renders entries like `series a_bucket{x="1",le="0.5"} 3 @7`, with the
@@ -91,7 +82,7 @@ absl::StatusOr<std::vector<std::string>> ParseAll(absl::string_view body,
         std::string line = absl::StrCat("series ", labels[0].value);
         if (!parts.empty())
           absl::StrAppend(&line, "{", absl::StrJoin(parts, ","), "}");
-        absl::StrAppend(&line, " ", FormatValue(parser.value()));
+        absl::StrAppend(&line, " ", FormatTestValue(parser.value()));
         if (parser.timestamp_ms().has_value()) {
           absl::StrAppend(&line, " @", *parser.timestamp_ms());
         }

@@ -64,8 +64,7 @@ absl::Status ParseSeriesLine(const Cursor& cur, size_t name_start,
   const absl::string_view body = cur.body;
   const size_t n = body.size();
   const char* const b = body.data();
-  size_t i = SkipMetricNameBytes(b, name_start + 1, n);
-  out->metric_name = body.substr(name_start, i - name_start);
+  size_t i = TakeMetricName(body, name_start, out);
   size_t series_end = i;
   out->newlines = 0;
   // Label-name uniqueness (FindNonUniqueLabel's rule), found while lexing:

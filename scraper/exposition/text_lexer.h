@@ -37,26 +37,19 @@
 namespace fedgate {
 namespace text_parser_internal {
 
-// Byte classes of the lexer, as bit flags in one table (token bodies are
-// scanned 16 bytes at a time by exposition_scan.h's Skip*Bytes).
-inline constexpr uint8_t kMetricStart = 1 << 0;  // [a-zA-Z_:]
-inline constexpr uint8_t kMetricChar = 1 << 1;   // [a-zA-Z0-9_:]
-inline constexpr uint8_t kLabelStart = 1 << 2;   // [a-zA-Z_]
-inline constexpr uint8_t kValueChar = 1 << 4;    // [^\0\t\n {], a value byte
+// Byte classes of the lexer, as bit flags in one table: the name bits of
+// exposition_scan.h (kMetricStart, kMetricChar, kLabelStart) and kValueChar
+// (token bodies are scanned 16 bytes at a time by exposition_scan.h's
+// Skip*Bytes). kValueChar is [^\0\t\n {], a value byte.
+inline constexpr uint8_t kValueChar = 1 << kFirstFreeByteClass;
 
 constexpr std::array<uint8_t, 256> MakeTextByteClasses() {
   std::array<uint8_t, 256> t{};
   for (int c = 0; c < 256; ++c) {
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    const bool digit = c >= '0' && c <= '9';
-    uint8_t f = 0;
-    if (alpha || c == '_' || c == ':') f |= kMetricStart | kMetricChar;
-    if (digit) f |= kMetricChar;
-    if (alpha || c == '_') f |= kLabelStart;
+    t[c] = NameByteClasses(c);
     if (c != 0 && c != '\t' && c != '\n' && c != ' ' && c != '{') {
-      f |= kValueChar;
+      t[c] |= kValueChar;
     }
-    t[c] = f;
   }
   return t;
 }
@@ -138,6 +131,16 @@ struct SeriesLine {
   std::optional<int64_t> timestamp_ms;
   size_t end = 0;  // Offset just past the line.
 };
+
+// Sets out->metric_name to the metric name at `name_start` (whose first byte
+// the caller checked) and returns the offset just past it.
+inline size_t TakeMetricName(absl::string_view body, size_t name_start,
+                             SeriesLine* out) {
+  const size_t end =
+      SkipMetricNameBytes(body.data(), name_start + 1, body.size());
+  out->metric_name = body.substr(name_start, end - name_start);
+  return end;
+}
 
 // Up to this many labels, the parsers check label-name uniqueness while
 // lexing; beyond, FindNonUniqueLabel() (which sorts) does, so that many

@@ -27,11 +27,7 @@ TEST(TextLexerTest, ParsesTheCornersOfASeriesLine) {
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(line.metric_name, "m");
   EXPECT_EQ(line.series_text, "m { a = \"x\ny\"  b=\"2\" }");
-  ASSERT_EQ(labels.size(), 2u);
-  EXPECT_EQ(labels[0].first, "a");
-  EXPECT_EQ(labels[0].second, "x\ny");
-  EXPECT_EQ(labels[1].first, "b");
-  EXPECT_EQ(labels[1].second, "2");
+  EXPECT_EQ(labels, (LabelViews{{"a", "x\ny"}, {"b", "2"}}));
   EXPECT_EQ(line.newlines, 1);
   EXPECT_EQ(line.value, 1.5);
   EXPECT_EQ(line.timestamp_ms, 17);

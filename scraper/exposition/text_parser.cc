@@ -39,8 +39,6 @@ using text_parser_internal::Cursor;
 using text_parser_internal::Got;
 using text_parser_internal::HashLine;
 using text_parser_internal::Is;
-using text_parser_internal::kMetricChar;
-using text_parser_internal::kMetricStart;
 using text_parser_internal::ParseClassifiedSeriesLineBaseline;
 using text_parser_internal::ParseHashLine;
 using text_parser_internal::ParseSeriesLine;
@@ -283,11 +281,6 @@ void TextParser::GetLabels(std::vector<Label>* labels) const {
 
 absl::string_view TextParser::help_text(std::string* storage) const {
   return UnescapeHelpText(raw_help_, /*quotes=*/false, storage);
-}
-
-std::string TextParser::help() const {
-  std::string storage;
-  return std::string(UnescapeHelpText(raw_help_, /*quotes=*/false, &storage));
 }
 
 }  // namespace fedgate

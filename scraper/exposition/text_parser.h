@@ -87,7 +87,6 @@ class TextParser final : public ExpositionParser {
   // kType: the declared type.
   MetricType type() const override { return type_; }
   // kHelp: the help text, unescaped (`\\` and `\n`).
-  std::string help() const override;
   absl::string_view help_text(std::string* storage) const override;
   // The text format has no units: always empty.
   absl::string_view unit() const override { return {}; }

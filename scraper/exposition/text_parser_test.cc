@@ -1,7 +1,6 @@
 #include "scraper/exposition/text_parser.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -28,6 +27,7 @@
 #include "merge/metric_metadata.h"
 #include "scraper/exposition/exposition_parser.h"
 #include "scraper/exposition/exposition_scan.h"
+#include "scraper/exposition/test_values.h"
 
 namespace fedgate {
 namespace {
@@ -62,16 +62,6 @@ TEST(TextParserTest, RunsWithTheInstructionsOfItsRun) {
 }
 
 using std::string_literals::operator""s;  // For bodies with NUL bytes.
-
-// Formats a sample value: NaN, +Inf, -Inf, -0, or the shortest round trip.
-std::string FormatValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == 0 && std::signbit(v)) return "-0";
-  char buf[64];
-  const std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, r.ptr);
-}
 
 // Returns `s` with control bytes spelled out (`<LF>`, `<TAB>`, `<NUL>`,
 // `<x01>`) and everything else, quotes and backslashes included, as is.
@@ -118,7 +108,7 @@ std::string Render(const TextParser& parser, ParseEntry entry) {
       }
       std::string out = absl::StrCat(
           line, "series ", Show(parser.series_text()), " [",
-          absl::StrJoin(parts, " "), "] ", FormatValue(parser.value()));
+          absl::StrJoin(parts, " "), "] ", FormatTestValue(parser.value()));
       if (parser.timestamp_ms().has_value()) {
         absl::StrAppend(&out, " @", *parser.timestamp_ms());
       }
@@ -390,7 +380,7 @@ TEST(TextParserTest, ParsesValuesLikeGoParseFloat) {
     ASSERT_EQ(*entry, ParseEntry::kSeries);
     EXPECT_EQ(absl::bit_cast<uint64_t>(parser.value()),
               absl::bit_cast<uint64_t>(c.want))
-        << FormatValue(parser.value()) << " != " << FormatValue(c.want);
+        << FormatTestValue(parser.value()) << " != " << FormatTestValue(c.want);
   }
 }
 

@@ -142,8 +142,7 @@ bool ParseSimpleSeriesLine(absl::string_view body, size_t name_start,
   const size_t n = body.size();
   // The end of the body reads as a newline, as in Cursor::At().
   auto at = [b, n](size_t i) { return i < n ? b[i] : '\n'; };
-  size_t i = SkipMetricNameBytes(b, name_start + 1, n);
-  out->metric_name = body.substr(name_start, i - name_start);
+  size_t i = TakeMetricName(body, name_start, out);
   if (at(i) == '{') {
     ++i;
     uint64_t seen_a = 0;  // NameFilterAdd() of the earlier names.
@@ -317,8 +316,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ParseClassifiedSeriesLine(
   const char* const b = body.data();
   const size_t n = body.size();
   auto at = [b, n](size_t i) { return i < n ? b[i] : '\n'; };
-  size_t i = SkipMetricNameBytes(b, name_start + 1, n);
-  out->metric_name = body.substr(name_start, i - name_start);
+  size_t i = TakeMetricName(body, name_start, out);
   if (at(i) == '{') {
     const size_t base = i + 1;  // The byte of bit 0 of block 0.
     uint64_t quotes[kMaxLabelBlocks + 1];

@@ -40,11 +40,7 @@ TEST(TextSeriesShortcutTest, TakesLinesOfTheClientShape) {
     EXPECT_EQ(line.metric_name, "http_requests_total");
     EXPECT_EQ(line.series_text,
               "http_requests_total{code=\"200\",method=\"get\",}");
-    ASSERT_EQ(labels.size(), 2u);
-    EXPECT_EQ(labels[0].first, "code");
-    EXPECT_EQ(labels[0].second, "200");
-    EXPECT_EQ(labels[1].first, "method");
-    EXPECT_EQ(labels[1].second, "get");
+    EXPECT_EQ(labels, (LabelViews{{"code", "200"}, {"method", "get"}}));
     EXPECT_EQ(line.value, 1027);
     EXPECT_EQ(line.timestamp_ms, 1700000000000);
     EXPECT_EQ(body.substr(line.end), "z 1\n");
