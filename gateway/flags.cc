@@ -83,10 +83,7 @@ const std::vector<FlagSpec>& Specs() {
        }},
       {"log.level", SetLogLevel},
       {"discovery.kubernetes.service-account-dir",
-       [](absl::string_view v, FedgateFlags* f) {
-         f->kubernetes_service_account_dir = std::string(v);
-         return absl::OkStatus();
-       }},
+       StringFlag(&FedgateFlags::kubernetes_service_account_dir)},
   };
   return *specs;
 }

@@ -31,6 +31,8 @@ TEST(FlagsTest, DefaultsWithoutArguments) {
   EXPECT_EQ(flags->web_max_connections, 512);
   EXPECT_EQ(flags->web_read_timeout, absl::Seconds(30));
   EXPECT_EQ(flags->web_compression_level, 6);
+  EXPECT_EQ(flags->kubernetes_service_account_dir,
+            "/var/run/secrets/kubernetes.io/serviceaccount");
   EXPECT_FALSE(flags->help);
 }
 
@@ -39,7 +41,8 @@ TEST(FlagsTest, AcceptsEqualsAndSeparateValues) {
       ParseFlags({"--config.file=/etc/fedgate.yml", "--web.listen-address",
                   "127.0.0.1:0", "--grpc.listen-address=", "--log.level=debug",
                   "--web.max-connections=64", "--web.read-timeout=2m",
-                  "--web.compression-level", "1"});
+                  "--web.compression-level", "1",
+                  "--discovery.kubernetes.service-account-dir=/sa"});
   ASSERT_TRUE(flags.ok()) << flags.status();
   EXPECT_EQ(flags->config_file, "/etc/fedgate.yml");
   EXPECT_EQ(flags->web_listen_address, "127.0.0.1:0");
@@ -48,6 +51,7 @@ TEST(FlagsTest, AcceptsEqualsAndSeparateValues) {
   EXPECT_EQ(flags->web_max_connections, 64);
   EXPECT_EQ(flags->web_read_timeout, absl::Minutes(2));
   EXPECT_EQ(flags->web_compression_level, 1);
+  EXPECT_EQ(flags->kubernetes_service_account_dir, "/sa");
 }
 
 TEST(FlagsTest, HelpIsRecognised) {

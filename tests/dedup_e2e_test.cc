@@ -306,29 +306,6 @@ TEST_F(DedupE2eTest, OneCopyPerSeriesThroughAFailoverAndNoCounterReset) {
   EXPECT_TRUE(absl::StrContains(samples, "\"value\":")) << samples;
 }
 
-// The YAML block of docs/configuration.md that follows `marker`.
-absl::StatusOr<std::string> DocsExample(absl::string_view marker) {
-  const std::string file = ReadFileOrEmpty("docs/configuration.md");
-  const absl::string_view docs = file;
-  const size_t at = docs.find(marker);
-  if (at == absl::string_view::npos) {
-    return absl::NotFoundError(
-        absl::StrCat("no ", marker, " in docs/configuration.md"));
-  }
-  constexpr absl::string_view kOpen = "```yaml\n";
-  const size_t begin = docs.find(kOpen, at);
-  if (begin == absl::string_view::npos) {
-    return absl::NotFoundError(absl::StrCat("no yaml block after ", marker));
-  }
-  const size_t end = docs.find("```", begin + kOpen.size());
-  if (end == absl::string_view::npos) {
-    return absl::NotFoundError(
-        absl::StrCat("unterminated block after ", marker));
-  }
-  return std::string(
-      docs.substr(begin + kOpen.size(), end - begin - kOpen.size()));
-}
-
 // One node's registry: the same series on each of its endpoints, values
 // that tell the nodes apart.
 std::string NodeBody(int node) {

@@ -7,6 +7,7 @@
 // (its Debian build has no Kubernetes discovery) with the same rules, and
 // both must end with the same target labels.
 
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -327,6 +328,106 @@ TEST(KubernetesSeedsE2eTest, SeedJobsDiscoverAndRelabelAsPrometheus) {
       },
       absl::Seconds(60));
   EXPECT_EQ(Show(got), Show(want)) << prometheus->process->Stderr();
+}
+
+// A pod that asks to be scraped with the usual annotations.
+std::string AnnotatedPodJson(const std::string& ns, const std::string& name,
+                             const std::string& ip, const std::string& path,
+                             const std::string& port) {
+  return absl::Substitute(
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"$1",
+        "namespace":"$0","uid":"uid-$1","annotations":{
+          "prometheus.io/scrape":"true","prometheus.io/path":"$3",
+          "prometheus.io/port":"$4"}},
+        "spec":{"nodeName":"node-a","containers":[{"name":"app","image":"a",
+          "ports":[{"name":"http","containerPort":8080,"protocol":"TCP"}]}]},
+        "status":{"phase":"Running","podIP":"$2","hostIP":"127.0.0.1"}})",
+      ns, name, ip, path, port);
+}
+
+// The example of docs/configuration.md as written, in-cluster: the API
+// server over TLS with the service account's CA and token, found through
+// KUBERNETES_SERVICE_HOST/PORT and the service account folder.
+TEST(KubernetesSeedsE2eTest, DocsExampleScrapesAnnotatedPodsInCluster) {
+  absl::StatusOr<std::string> example =
+      DocsExample("<!-- example: kubernetes pods -->");
+  ASSERT_TRUE(example.ok()) << example.status();
+  const std::string dir = TestTempDir() + "/kubernetes_docs_example";
+  mkdir(dir.c_str(), 0755);
+  absl::StatusOr<TestCertificates> certs =
+      GenerateTestCertificates(dir + "/pki");
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  KubernetesTestServer::Options options;
+  options.cert_file = certs->server_cert_file;
+  options.key_file = certs->server_key_file;
+  options.url_host = "localhost";
+  options.bearer_token = "in-cluster-token";
+  absl::StatusOr<std::unique_ptr<KubernetesTestServer>> api =
+      KubernetesTestServer::Start(options);
+  ASSERT_TRUE(api.ok()) << api.status();
+  for (const std::string& pod :
+       {AnnotatedPodJson("default", "web-1", "127.20.0.1", "/stats", "9102"),
+        AnnotatedPodJson("shop", "cart-1", "127.20.0.2", "/metrics", "9000"),
+        AnnotatedPodJson("other", "ignored-1", "127.20.0.3", "/m", "1"),
+        PodJson("default", "plain-1", "node-a", "127.20.0.4",
+                {{"plain", {"http:8080"}}})}) {
+    ASSERT_TRUE((*api)->Create(pod).ok()) << pod;
+  }
+  const std::string sa = dir + "/serviceaccount";
+  mkdir(sa.c_str(), 0755);
+  ASSERT_TRUE(WriteFile(sa + "/token", "in-cluster-token\n"));
+  ASSERT_TRUE(WriteFile(sa + "/ca.crt", ReadFileOrEmpty(certs->ca_file)));
+  ASSERT_TRUE(WriteFile(sa + "/namespace", "monitoring"));
+  setenv("KUBERNETES_SERVICE_HOST", "localhost", 1);
+  setenv("KUBERNETES_SERVICE_PORT", absl::StrCat((*api)->port()).c_str(), 1);
+  const std::string config_path = dir + "/fedgate.yml";
+  ASSERT_TRUE(WriteFile(config_path, *example));
+  absl::StatusOr<FedgateProcess> fedgate =
+      StartFedgate(config_path, dir + "/fedgate", FedgateGrpc::kOff,
+                   {"--discovery.kubernetes.service-account-dir=" + sa});
+  unsetenv("KUBERNETES_SERVICE_HOST");
+  unsetenv("KUBERNETES_SERVICE_PORT");
+  ASSERT_TRUE(fedgate.ok()) << fedgate.status();
+
+  // The annotated pods of default and shop, at their annotated port and
+  // path, with namespace and pod labels.
+  const std::vector<std::string> want = {
+      "127.20.0.1:9102 namespace=default pod=web-1",
+      "127.20.0.2:9000 namespace=shop pod=cart-1",
+  };
+  std::vector<std::string> got;
+  WaitUntil(
+      [&] {
+        got.clear();
+        for (const auto& [job, targets] :
+             Targets(fedgate->web_port, /*active=*/true)) {
+          for (const Target& t : targets) {
+            auto label = [&](const char* name) {
+              auto it = t.labels.find(name);
+              return it == t.labels.end() ? std::string() : it->second;
+            };
+            got.push_back(absl::StrCat(label("instance"),
+                                       " namespace=", label("namespace"),
+                                       " pod=", label("pod")));
+          }
+        }
+        std::sort(got.begin(), got.end());
+        return got == want;
+      },
+      absl::Seconds(30));
+  ASSERT_EQ(got, want) << fedgate->process->Stderr();
+  // The scrape URL carries the annotated path.
+  httplib::Result res = HttpGet(fedgate->web_port, "/api/v1/targets");
+  ASSERT_TRUE(res);
+  EXPECT_TRUE(absl::StrContains(
+      res->body, "\"scrapeUrl\":\"http://127.20.0.1:9102/stats\""))
+      << res->body;
+  EXPECT_TRUE(absl::StrContains(
+      res->body, "\"scrapeUrl\":\"http://127.20.0.2:9000/metrics\""))
+      << res->body;
+  for (const auto& r : (*api)->Requests()) {
+    EXPECT_EQ(r.authorization, "Bearer in-cluster-token") << r.path;
+  }
 }
 
 }  // namespace

@@ -65,16 +65,18 @@ int FreeLoopbackPort() {
   return port;
 }
 
-absl::StatusOr<FedgateProcess> StartFedgate(const std::string& config_path,
-                                            const std::string& output_prefix,
-                                            FedgateGrpc grpc) {
+absl::StatusOr<FedgateProcess> StartFedgate(
+    const std::string& config_path, const std::string& output_prefix,
+    FedgateGrpc grpc, const std::vector<std::string>& extra_flags) {
   const bool with_grpc = grpc == FedgateGrpc::kOnLoopback;
+  std::vector<std::string> argv = {
+      kFedgateBinary, "--config.file=" + config_path,
+      "--web.listen-address=127.0.0.1:0",
+      with_grpc ? "--grpc.listen-address=127.0.0.1:0"
+                : "--grpc.listen-address="};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   absl::StatusOr<std::unique_ptr<Subprocess>> process =
-      Subprocess::Start({kFedgateBinary, "--config.file=" + config_path,
-                         "--web.listen-address=127.0.0.1:0",
-                         with_grpc ? "--grpc.listen-address=127.0.0.1:0"
-                                   : "--grpc.listen-address="},
-                        output_prefix);
+      Subprocess::Start(argv, output_prefix);
   if (!process.ok()) return process.status();
   FedgateProcess fedgate;
   fedgate.process = *std::move(process);
@@ -195,6 +197,28 @@ void LoopbackTarget::Release() {
 
 std::string LoopbackTarget::address() const {
   return absl::StrCat(host_, ":", port_);
+}
+
+absl::StatusOr<std::string> DocsExample(absl::string_view marker) {
+  const std::string file = ReadFileOrEmpty("docs/configuration.md");
+  const absl::string_view docs = file;
+  const size_t at = docs.find(marker);
+  if (at == absl::string_view::npos) {
+    return absl::NotFoundError(
+        absl::StrCat("no ", marker, " in docs/configuration.md"));
+  }
+  constexpr absl::string_view kOpen = "```yaml\n";
+  const size_t begin = docs.find(kOpen, at);
+  if (begin == absl::string_view::npos) {
+    return absl::NotFoundError(absl::StrCat("no yaml block after ", marker));
+  }
+  const size_t end = docs.find("```", begin + kOpen.size());
+  if (end == absl::string_view::npos) {
+    return absl::NotFoundError(
+        absl::StrCat("unterminated block after ", marker));
+  }
+  return std::string(
+      docs.substr(begin + kOpen.size(), end - begin - kOpen.size()));
 }
 
 }  // namespace fedgate

@@ -80,9 +80,15 @@ struct FedgateProcess {
 // `<output_prefix>.stdout` and `.stderr`; waits up to 30 s for the ports in
 // its log line. DeadlineExceeded (with fedgate's stderr) if none came; the
 // process is then stopped.
+// `extra_flags` are added to the command line.
 absl::StatusOr<FedgateProcess> StartFedgate(
     const std::string& config_path, const std::string& output_prefix,
-    FedgateGrpc grpc = FedgateGrpc::kOff);
+    FedgateGrpc grpc = FedgateGrpc::kOff,
+    const std::vector<std::string>& extra_flags = {});
+
+// Returns the YAML block of docs/configuration.md that follows `marker` (an
+// HTML comment such as `<!-- example: dedup-k3s -->`), as users copy it.
+absl::StatusOr<std::string> DocsExample(absl::string_view marker);
 
 // A running Prometheus and its web port.
 struct PrometheusProcess {
