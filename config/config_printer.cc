@@ -353,14 +353,10 @@ void AppendKubernetesSdConfigs(std::string* out,
     if (!k.selectors.empty()) item += "    selectors:\n";
     for (const KubernetesSelectorConfig& selector : k.selectors) {
       std::string fields;
-      if (!selector.role.empty()) {
-        AppendString(&fields, "      ", "role", selector.role);
-      }
-      if (!selector.label.empty()) {
-        AppendString(&fields, "      ", "label", selector.label);
-      }
-      if (!selector.field.empty()) {
-        AppendString(&fields, "      ", "field", selector.field);
+      for (const auto& [key, value] : {std::pair{"role", &selector.role},
+                                       std::pair{"label", &selector.label},
+                                       std::pair{"field", &selector.field}}) {
+        if (!value->empty()) AppendString(&fields, "      ", key, *value);
       }
       if (fields.empty()) fields = "      {}\n";
       fields[4] = '-';

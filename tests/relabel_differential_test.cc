@@ -228,12 +228,8 @@ TEST(RelabelDifferentialTest, SameSeriesAsPrometheus) {
   ASSERT_TRUE(WriteFile(config_path, ConfigYaml(target.address())));
 
   // The oracle must accept the configuration as it is.
-  std::string check;
-  absl::StatusOr<int> checked =
-      RunWithInput({kPromtoolBinary, "check", "config", config_path}, "",
-                   absl::Seconds(60), &check);
-  ASSERT_TRUE(checked.ok()) << checked.status();
-  ASSERT_EQ(*checked, 0) << check;
+  const absl::Status checked = PromtoolCheckConfig(config_path);
+  ASSERT_TRUE(checked.ok()) << checked;
 
   absl::StatusOr<PrometheusProcess> prometheus =
       StartPrometheus(config_path, dir);

@@ -150,6 +150,19 @@ absl::Status PromtoolCheckMetrics(const std::string& text) {
   return absl::OkStatus();
 }
 
+absl::Status PromtoolCheckConfig(const std::string& path) {
+  std::string output;
+  absl::StatusOr<int> exit_code =
+      RunWithInput({kPromtoolBinary, "check", "config", path}, "",
+                   absl::Seconds(60), &output);
+  if (!exit_code.ok()) return exit_code.status();
+  if (*exit_code != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "promtool check config exited ", *exit_code, ": ", output));
+  }
+  return absl::OkStatus();
+}
+
 std::string FederateText(int port, const std::string& match) {
   const httplib::Params params = {{"match[]", match}};
   httplib::Result res = LoopbackClient(port).Get(

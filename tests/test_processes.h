@@ -117,6 +117,11 @@ httplib::Result HttpGet(int port, const std::string& path_and_query,
 // output if it finds an error (lint findings alone pass).
 absl::Status PromtoolCheckMetrics(const std::string& text);
 
+// Runs `promtool check config` on the file at `path`: InvalidArgument with
+// promtool's output unless it accepts it (the oracle must take a test's
+// configuration as it is).
+absl::Status PromtoolCheckConfig(const std::string& path);
+
 // GETs /federate?match[]=`match` (encoded here) from 127.0.0.1:`port`;
 // returns the body of a 200 answer, "" for anything else. Every non-empty
 // answer must pass PromtoolCheckMetrics (a test failure otherwise): nothing

@@ -33,21 +33,11 @@
 #include "scraper/discovery/discovery_manager.h"
 #include "scraper/discovery/kubernetes_golden.h"
 #include "scraper/discovery/kubernetes_test_server.h"
+#include "scraper/discovery/test_sd_files.h"
 #include "scraper/test_certificates.h"
 
 namespace fedgate {
 namespace {
-
-std::string NewDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
-  mkdir(dir.c_str(), 0755);
-  return dir;
-}
-
-void WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
-}
 
 // Polls (every 10 ms, until `timeout`) until `done` holds.
 bool WaitFor(const std::function<bool()>& done,
@@ -149,7 +139,7 @@ TEST_F(KubernetesDiscoveryTest, GoldenCasesThroughTheApiServer) {
       LoadKubernetesGoldenCases();
   ASSERT_TRUE(cases.ok()) << cases.status();
   absl::StatusOr<TestCertificates> certs =
-      GenerateTestCertificates(NewDir("kubernetes_golden_pki"));
+      GenerateTestCertificates(NewTestDir("kubernetes_golden_pki"));
   ASSERT_TRUE(certs.ok()) << certs.status();
   size_t compared = 0;  // Groups with targets that had to match.
   for (const KubernetesGoldenCase& c : *cases) {
@@ -172,12 +162,12 @@ TEST_F(KubernetesDiscoveryTest, GoldenCasesThroughTheApiServer) {
     }
     KubernetesEnvironment env;
     if (in_cluster) {
-      const std::string sa = NewDir(absl::StrCat("sa_", c.name));
-      WriteFile(sa + "/token", "golden-token\n");
-      WriteFile(sa + "/namespace", c.own_namespace);
+      const std::string sa = NewTestDir(absl::StrCat("sa_", c.name));
+      WriteTestFile(sa + "/token", "golden-token\n");
+      WriteTestFile(sa + "/namespace", c.own_namespace);
       std::ifstream ca(certs->ca_file);
-      WriteFile(sa + "/ca.crt",
-                std::string(std::istreambuf_iterator<char>(ca), {}));
+      WriteTestFile(sa + "/ca.crt",
+                    std::string(std::istreambuf_iterator<char>(ca), {}));
       server_options.cert_file = certs->server_cert_file;
       server_options.key_file = certs->server_key_file;
       server_options.bearer_token = "golden-token";
@@ -379,7 +369,7 @@ TEST_F(KubernetesDiscoveryTest, EqualConfigsShareOneListWatch) {
 
 TEST_F(KubernetesDiscoveryTest, InClusterTokenIsReadAgainWhenItRotates) {
   absl::StatusOr<TestCertificates> certs =
-      GenerateTestCertificates(NewDir("kubernetes_rotation_pki"));
+      GenerateTestCertificates(NewTestDir("kubernetes_rotation_pki"));
   ASSERT_TRUE(certs.ok()) << certs.status();
   KubernetesTestServer::Options options;
   options.cert_file = certs->server_cert_file;
@@ -390,11 +380,11 @@ TEST_F(KubernetesDiscoveryTest, InClusterTokenIsReadAgainWhenItRotates) {
   ASSERT_TRUE(server.ok()) << server.status();
   KubernetesTestServer& api = **server;
   ASSERT_TRUE(api.Create(PodJson("a", "127.0.0.11")).ok());
-  const std::string sa = NewDir("sa_rotation");
-  WriteFile(sa + "/token", "token-1");
+  const std::string sa = NewTestDir("sa_rotation");
+  WriteTestFile(sa + "/token", "token-1");
   std::ifstream ca(certs->ca_file);
-  WriteFile(sa + "/ca.crt",
-            std::string(std::istreambuf_iterator<char>(ca), {}));
+  WriteTestFile(sa + "/ca.crt",
+                std::string(std::istreambuf_iterator<char>(ca), {}));
   KubernetesEnvironment env;
   env.service_account_dir = sa;
   env.service_host = "localhost";
@@ -410,7 +400,7 @@ TEST_F(KubernetesDiscoveryTest, InClusterTokenIsReadAgainWhenItRotates) {
 
   // The token rotates (a projected token expires): the server accepts only
   // the new one, and the next request reads it from the file.
-  WriteFile(sa + "/token", "token-2\n");
+  WriteTestFile(sa + "/token", "token-2\n");
   api.SetBearerToken("token-2");
   api.ExpireWatches();
   ASSERT_TRUE(api.Create(PodJson("b", "127.0.0.12")).ok());

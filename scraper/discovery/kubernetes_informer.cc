@@ -192,26 +192,18 @@ bool KubernetesInformer::Sleep(absl::Duration d) {
 }
 
 std::string KubernetesInformer::Path() const {
+  static constexpr std::pair<KubernetesResource, absl::string_view> kPlurals[] =
+      {
+          {KubernetesResource::kPod, "pods"},
+          {KubernetesResource::kService, "services"},
+          {KubernetesResource::kEndpoints, "endpoints"},
+          {KubernetesResource::kEndpointSlice, "endpointslices"},
+          {KubernetesResource::kNode, "nodes"},
+          {KubernetesResource::kIngress, "ingresses"},
+      };
   absl::string_view plural;
-  switch (spec_.resource) {
-    case KubernetesResource::kPod:
-      plural = "pods";
-      break;
-    case KubernetesResource::kService:
-      plural = "services";
-      break;
-    case KubernetesResource::kEndpoints:
-      plural = "endpoints";
-      break;
-    case KubernetesResource::kEndpointSlice:
-      plural = "endpointslices";
-      break;
-    case KubernetesResource::kNode:
-      plural = "nodes";
-      break;
-    case KubernetesResource::kIngress:
-      plural = "ingresses";
-      break;
+  for (const auto& [resource, name] : kPlurals) {
+    if (resource == spec_.resource) plural = name;
   }
   const std::string group = api_version_ == "v1"
                                 ? std::string("/api/v1")

@@ -63,26 +63,27 @@ class FieldReader {
     return &it->value;
   }
 
-  const Value* Object(const Value& obj, const char* key,
-                      absl::string_view path) {
+  // Member `key` when it is of the type `is` checks; null when absent, and
+  // a failure naming `what` (`an object`) when of another type.
+  const Value* Typed(const Value& obj, const char* key, absl::string_view path,
+                     bool (Value::*is)() const, absl::string_view what) {
     const Value* v = Member(obj, key);
-    if (v != nullptr && !v->IsObject()) {
+    if (v != nullptr && !(v->*is)()) {
       Fail(Path(path, key),
-           absl::StrCat("expected an object, got ", TypeName(*v)));
+           absl::StrCat("expected ", what, ", got ", TypeName(*v)));
       return nullptr;
     }
     return v;
   }
 
+  const Value* Object(const Value& obj, const char* key,
+                      absl::string_view path) {
+    return Typed(obj, key, path, &Value::IsObject, "an object");
+  }
+
   const Value* Array(const Value& obj, const char* key,
                      absl::string_view path) {
-    const Value* v = Member(obj, key);
-    if (v != nullptr && !v->IsArray()) {
-      Fail(Path(path, key),
-           absl::StrCat("expected an array, got ", TypeName(*v)));
-      return nullptr;
-    }
-    return v;
+    return Typed(obj, key, path, &Value::IsArray, "an array");
   }
 
   // Calls `f(element, element_path)` for each element of array `key`, which
@@ -106,58 +107,32 @@ class FieldReader {
 
   void String(const Value& obj, const char* key, absl::string_view path,
               std::string* out) {
-    const Value* v = Member(obj, key);
-    if (v == nullptr) return;
-    if (!v->IsString()) {
-      Fail(Path(path, key),
-           absl::StrCat("expected a string, got ", TypeName(*v)));
-      return;
-    }
-    out->assign(v->GetString(), v->GetStringLength());
+    const Value* v = Typed(obj, key, path, &Value::IsString, "a string");
+    if (v != nullptr) out->assign(v->GetString(), v->GetStringLength());
   }
 
   void OptionalString(const Value& obj, const char* key, absl::string_view path,
                       std::optional<std::string>* out) {
-    const Value* v = Member(obj, key);
-    if (v == nullptr) return;
-    if (!v->IsString()) {
-      Fail(Path(path, key),
-           absl::StrCat("expected a string, got ", TypeName(*v)));
-      return;
-    }
-    out->emplace(v->GetString(), v->GetStringLength());
+    const Value* v = Typed(obj, key, path, &Value::IsString, "a string");
+    if (v != nullptr) out->emplace(v->GetString(), v->GetStringLength());
   }
 
   void Int32(const Value& obj, const char* key, absl::string_view path,
              int32_t* out) {
-    const Value* v = Member(obj, key);
-    if (v == nullptr) return;
-    if (!v->IsInt()) {
-      Fail(Path(path, key),
-           absl::StrCat("expected a 32-bit integer, got ", TypeName(*v)));
-      return;
-    }
-    *out = v->GetInt();
+    const Value* v = Typed(obj, key, path, &Value::IsInt, "a 32-bit integer");
+    if (v != nullptr) *out = v->GetInt();
   }
 
   void OptionalInt32(const Value& obj, const char* key, absl::string_view path,
                      std::optional<int32_t>* out) {
-    int32_t n = 0;
-    if (Member(obj, key) == nullptr) return;
-    Int32(obj, key, path, &n);
-    if (ok()) *out = n;
+    const Value* v = Typed(obj, key, path, &Value::IsInt, "a 32-bit integer");
+    if (v != nullptr) *out = v->GetInt();
   }
 
   void OptionalBool(const Value& obj, const char* key, absl::string_view path,
                     std::optional<bool>* out) {
-    const Value* v = Member(obj, key);
-    if (v == nullptr) return;
-    if (!v->IsBool()) {
-      Fail(Path(path, key),
-           absl::StrCat("expected a boolean, got ", TypeName(*v)));
-      return;
-    }
-    *out = v->GetBool();
+    const Value* v = Typed(obj, key, path, &Value::IsBool, "a boolean");
+    if (v != nullptr) *out = v->GetBool();
   }
 
   void StringArray(const Value& obj, const char* key, absl::string_view path,
