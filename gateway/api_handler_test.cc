@@ -241,8 +241,8 @@ TEST_F(ApiHandlerTest, TargetsShowActiveTargetsByPool) {
   up.scrape_pool = "j1";
   up.scrape_url = "http://127.0.0.1:19411/metrics";
   up.labels = Labels{{"instance", "127.0.0.1:19411"}, {"job", "j1"}};
-  up.discovered_labels =
-      Labels{{"__address__", "127.0.0.1:19411"}, {"job", "j1"}};
+  up.discovered_labels = InternedLabels::Intern(
+      Labels{{"__address__", "127.0.0.1:19411"}, {"job", "j1"}});
   up.health = TargetHealth::kUp;
   up.last_scrape = absl::FromUnixNanos(1795630028540652083);
   up.last_scrape_duration = absl::Nanoseconds(1643227);
@@ -252,7 +252,8 @@ TEST_F(ApiHandlerTest, TargetsShowActiveTargetsByPool) {
   down.scrape_pool = "down";
   down.scrape_url = "http://10.0.0.1:1/metrics";
   down.labels = Labels{{"instance", "10.0.0.1:1"}, {"job", "down"}};
-  down.discovered_labels = Labels{{"__address__", "10.0.0.1:1"}};
+  down.discovered_labels =
+      InternedLabels::Intern(Labels{{"__address__", "10.0.0.1:1"}});
   down.last_error = "connection refused";
   down.scrape_interval = absl::Minutes(1);
   down.scrape_timeout = absl::Seconds(10);
@@ -282,8 +283,10 @@ TEST_F(ApiHandlerTest, TargetsShowActiveTargetsByPool) {
   EXPECT_EQ(Get("/targets", {{"state", "bogus"}}).body, empty);
   EXPECT_EQ(Get("/targets", {{"state", "Active"}, {"scrapePool", "nope"}}).body,
             empty);
-  dropped_ = {DroppedTarget{"j1", Labels{{"__address__", "drop:1"}}},
-              DroppedTarget{"a", Labels{{"__address__", "a:1"}}}};
+  dropped_ = {
+      DroppedTarget{"j1",
+                    InternedLabels::Intern(Labels{{"__address__", "drop:1"}})},
+      DroppedTarget{"a", InternedLabels::Intern(Labels{{"__address__", "a:1"}})}};
   EXPECT_EQ(Get("/targets", {{"state", "dropped"}}).body,
             R"({"status":"success","data":{"activeTargets":[],)"
             R"("droppedTargets":[{"discoveredLabels":{"__address__":"a:1"}},)"

@@ -5,6 +5,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -338,6 +339,11 @@ void Gateway::ApplyDiscoveredTargets() {
     Log(LogLevel::kWarn, "Some discovered targets were skipped",
         {{"err", std::string(s.message())}});
   }
+  // Applying copies every discovered label set once; with thousands of
+  // Kubernetes targets that is tens of MiB, which glibc would otherwise keep
+  // after they are freed. Giving it back takes a few milliseconds, at most
+  // once per discovery update.
+  malloc_trim(0);
 }
 
 void Gateway::Stop() {

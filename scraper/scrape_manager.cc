@@ -77,29 +77,36 @@ absl::StatusOr<CompiledJob> CompileJob(const ScrapeConfig& config,
 absl::Status PlanJob(const ScrapeConfig& config, const CompiledJob& job,
                      const std::vector<TargetGroup>& groups, bool skip_invalid,
                      TargetPlan& plan) {
-  for (Labels& discovered : TargetLabelsFromGroups(groups)) {
-    const std::string address(discovered.Get(kAddressLabel));
-    absl::StatusOr<ScrapeTarget> target =
-        ScrapeTarget::Create(std::move(discovered), config, job.relabel);
-    if (!target.ok()) {
-      absl::Status error = absl::InvalidArgumentError(
-          absl::StrCat("job \"", config.job_name, "\": target \"", address,
-                       "\": ", target.status().message()));
-      if (!skip_invalid) return error;
-      if (plan.invalid_count++ == 0) plan.first_invalid = std::move(error);
-      continue;
+  // One target's labels at a time: thousands of discovered targets are
+  // never all spelled out at once.
+  for (const TargetGroup& group : groups) {
+    for (const Labels& group_target : group.targets) {
+      Labels discovered = TargetLabels(group, group_target);
+      const std::string address(discovered.Get(kAddressLabel));
+      absl::StatusOr<ScrapeTarget> target =
+          ScrapeTarget::Create(std::move(discovered), config, job.relabel);
+      if (!target.ok()) {
+        absl::Status error = absl::InvalidArgumentError(
+            absl::StrCat("job \"", config.job_name, "\": target \"", address,
+                         "\": ", target.status().message()));
+        if (!skip_invalid) return error;
+        if (plan.invalid_count++ == 0) plan.first_invalid = std::move(error);
+        continue;
+      }
+      if (target->dropped()) {
+        plan.dropped.push_back(
+            DroppedTarget{target->scrape_pool(), target->discovered_labels()});
+        continue;
+      }
+      DedupSettings dedup;
+      if (job.dedup_key.has_value()) {
+        dedup =
+            job.dedup_key->SettingsFor(target->labels(), target->interval());
+      }
+      plan.targets.push_back(PlannedTarget{*std::move(target),
+                                           job.metric_relabel, job.settings,
+                                           std::move(dedup)});
     }
-    if (target->dropped()) {
-      plan.dropped.push_back(
-          DroppedTarget{target->scrape_pool(), target->discovered_labels()});
-      continue;
-    }
-    DedupSettings dedup;
-    if (job.dedup_key.has_value()) {
-      dedup = job.dedup_key->SettingsFor(target->labels(), target->interval());
-    }
-    plan.targets.push_back(PlannedTarget{*std::move(target), job.metric_relabel,
-                                         job.settings, std::move(dedup)});
   }
   return absl::OkStatus();
 }

@@ -268,12 +268,17 @@ absl::StatusOr<ScrapeTarget> ScrapeTarget::Create(Labels discovered,
       discovered.Set(absl::StrCat(kParamLabelPrefix, name), values[0]);
     }
   }
+  // Kept interned (the label text of a pod's targets is shared).
+  if (discovered.size() > InternedLabels::kMaxLabels) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("more than ", InternedLabels::kMaxLabels, " labels"));
+  }
   // 4. relabel_configs; a dropped target keeps its labels from before.
   Labels labels = discovered;
   if (!relabel.Apply(&labels)) {
     ScrapeTarget target;
     target.scrape_pool_ = config.job_name;
-    target.discovered_labels_ = std::move(discovered);
+    target.discovered_labels_ = InternedLabels::Intern(discovered);
     target.dropped_ = true;
     return target;
   }
@@ -335,7 +340,7 @@ absl::StatusOr<ScrapeTarget> ScrapeTarget::Create(Labels discovered,
 
   ScrapeTarget target;
   target.scrape_pool_ = config.job_name;
-  target.discovered_labels_ = std::move(discovered);
+  target.discovered_labels_ = InternedLabels::Intern(discovered);
   std::vector<Label> public_labels;
   for (const Label& l : labels) {
     if (!absl::StartsWith(l.name, "__")) public_labels.push_back(l);

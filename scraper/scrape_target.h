@@ -25,6 +25,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "config/config.h"
+#include "merge/interned_labels.h"
 #include "merge/labels.h"
 #include "merge/relabel.h"
 
@@ -88,7 +89,8 @@ class ScrapeTarget {
   const Labels& labels() const { return labels_; }
   // Returns the labels as discovered plus the scrape config's defaults,
   // before relabeling (`discoveredLabels` in /api/v1/targets).
-  const Labels& discovered_labels() const { return discovered_labels_; }
+  // Interned: every target of a pod shares its label text.
+  const InternedLabels& discovered_labels() const { return discovered_labels_; }
   // Returns the labels attached to every series of the target: those whose
   // names do not start with `__`.
   const Labels& public_labels() const { return public_labels_; }
@@ -130,7 +132,7 @@ class ScrapeTarget {
 
   std::string scrape_pool_;
   Labels labels_;
-  Labels discovered_labels_;
+  InternedLabels discovered_labels_;
   Labels public_labels_;
   std::string url_;
   absl::Duration interval_;

@@ -150,7 +150,7 @@ TEST(ScrapeTargetTest, KeepsDiscoveredLabelsWithConfigDefaults) {
   absl::StatusOr<ScrapeTarget> target = ScrapeTarget::Create(
       Labels({{"__address__", "10.0.0.1"}, {"__meta_x", "y"}}), NodeJob());
   ASSERT_TRUE(target.ok()) << target.status();
-  EXPECT_EQ(target->discovered_labels(),
+  EXPECT_EQ(target->discovered_labels().ToLabels(),
             Labels({{"__address__", "10.0.0.1"},
                     {"__meta_x", "y"},
                     {"__metrics_path__", "/metrics"},

@@ -13,6 +13,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "merge/interned_labels.h"
 #include "merge/labels.h"
 #include "merge/series_store.h"
 
@@ -29,7 +30,7 @@ struct TargetStatus {
   std::string scrape_pool;  // The job_name of its scrape config.
   std::string scrape_url;
   Labels labels;             // Public labels (attached to its series).
-  Labels discovered_labels;  // Before relabeling, incl. `__` labels.
+  InternedLabels discovered_labels;  // Before relabeling, incl. `__`.
   TargetHealth health = TargetHealth::kUnknown;   // Unknown until scraped.
   std::string last_error;                         // "" after a success.
   absl::Time last_scrape = absl::InfinitePast();  // Start of the last scrape.
@@ -43,7 +44,7 @@ struct TargetStatus {
 // What /api/v1/targets shows about a target that relabel_configs dropped.
 struct DroppedTarget {
   std::string scrape_pool;   // The job_name of its scrape config.
-  Labels discovered_labels;  // Before relabeling, incl. `__` labels.
+  InternedLabels discovered_labels;  // Before relabeling, incl. `__`.
 };
 
 }  // namespace fedgate

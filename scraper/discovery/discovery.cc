@@ -8,16 +8,22 @@
 
 namespace fedgate {
 
+Labels TargetLabels(const TargetGroup& group, const Labels& target) {
+  std::vector<Label> items;
+  items.reserve(target.size() + group.labels.size());
+  items.insert(items.end(), target.begin(), target.end());
+  for (const Label& label : group.labels) {
+    if (!target.Has(label.name)) items.push_back(label);
+  }
+  return Labels(std::move(items));
+}
+
 std::vector<Labels> TargetLabelsFromGroups(
     const std::vector<TargetGroup>& groups) {
   std::vector<Labels> out;
   for (const TargetGroup& group : groups) {
     for (const Labels& target : group.targets) {
-      Labels labels = target;
-      for (const Label& label : group.labels) {
-        if (!target.Has(label.name)) labels.Set(label.name, label.value);
-      }
-      out.push_back(std::move(labels));
+      out.push_back(TargetLabels(group, target));
     }
   }
   return out;

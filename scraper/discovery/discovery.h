@@ -57,6 +57,10 @@ struct TargetGroup {
 // configuration that has no entry (or an empty one) has no targets.
 using TargetSets = std::map<std::string, std::vector<TargetGroup>>;
 
+// Returns the discovered labels of `target` of `group`: its own labels plus
+// its group's (the target's own win, as in Prometheus's TargetsFromGroup).
+Labels TargetLabels(const TargetGroup& group, const Labels& target);
+
 // Returns the discovered label sets of `groups`, in order: each target's
 // labels plus its group's labels (the target's own win, as in Prometheus's
 // TargetsFromGroup).

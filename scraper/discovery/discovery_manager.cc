@@ -9,11 +9,13 @@
 #include <cstring>
 #include <exception>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "merge/interned_labels.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/registry.h"
@@ -21,6 +23,18 @@
 #include "scraper/discovery/kubernetes_discovery.h"
 
 namespace fedgate {
+
+// A group as the manager keeps it: its label sets interned, so that the
+// groups of thousands of pods share their label names and values (pod
+// labels and annotations repeat in every target of a pod).
+struct StoredGroup {
+  InternedLabels labels;
+  std::vector<InternedLabels> targets;
+
+  friend bool operator==(const StoredGroup& a, const StoredGroup& b) {
+    return a.labels == b.labels && a.targets == b.targets;
+  }
+};
 
 // One discoverer of one job, and the groups it reported last.
 struct DiscoveryProvider {
@@ -31,7 +45,7 @@ struct DiscoveryProvider {
   std::unique_ptr<Discoverer> discoverer;  // Used by one loop thread.
   bool blocking = false;
   // By source; empty groups are not kept. Guarded by the manager's mu_.
-  std::map<std::string, TargetGroup> groups;
+  std::map<std::string, StoredGroup> groups;
   bool removed = false;  // Guarded by the manager's mu_.
 };
 
@@ -101,6 +115,36 @@ class DiscoveryLoop {
 };
 
 namespace {
+
+// Whether every label set of `group` can be interned.
+bool FitsInterned(const TargetGroup& group) {
+  if (group.labels.size() > InternedLabels::kMaxLabels) return false;
+  for (const Labels& t : group.targets) {
+    if (t.size() > InternedLabels::kMaxLabels) return false;
+  }
+  return true;
+}
+
+StoredGroup Intern(const TargetGroup& group) {
+  StoredGroup stored;
+  stored.labels = InternedLabels::Intern(group.labels);
+  stored.targets.reserve(group.targets.size());
+  for (const Labels& t : group.targets) {
+    stored.targets.push_back(InternedLabels::Intern(t));
+  }
+  return stored;
+}
+
+TargetGroup Load(const std::string& source, const StoredGroup& stored) {
+  TargetGroup group;
+  group.source = source;
+  group.labels = stored.labels.ToLabels();
+  group.targets.reserve(stored.targets.size());
+  for (const InternedLabels& t : stored.targets) {
+    group.targets.push_back(t.ToLabels());
+  }
+  return group;
+}
 
 std::string DurationKey(absl::Duration d) {
   return absl::StrCat(absl::ToInt64Nanoseconds(d));
@@ -306,7 +350,9 @@ absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
     if (p->blocking) continue;
     std::vector<TargetGroup> groups = p->discoverer->Refresh(absl::Now());
     for (TargetGroup& g : groups) {
-      if (!g.targets.empty()) p->groups[g.source] = std::move(g);
+      if (!g.targets.empty() && FitsInterned(g)) {
+        p->groups[g.source] = Intern(g);
+      }
     }
   }
   {
@@ -328,7 +374,9 @@ TargetSets DiscoveryManager::CurrentTargetSets() const {
   for (const std::string& job : jobs_) sets[job];
   for (const auto& p : providers_) {
     std::vector<TargetGroup>& groups = sets[p->job];
-    for (const auto& [source, group] : p->groups) groups.push_back(group);
+    for (const auto& [source, group] : p->groups) {
+      groups.push_back(Load(source, group));
+    }
   }
   return sets;
 }
@@ -345,19 +393,34 @@ std::vector<std::shared_ptr<DiscoveryProvider>> DiscoveryManager::Providers(
 
 void DiscoveryManager::Store(DiscoveryProvider& provider,
                              std::vector<TargetGroup> groups) {
+  // Interned outside the lock (about a microsecond per label set).
+  std::vector<std::pair<std::string, std::optional<StoredGroup>>> stored;
+  stored.reserve(groups.size());
+  for (const TargetGroup& group : groups) {
+    if (!FitsInterned(group)) {
+      if (options_.log) {
+        options_.log("Skipping a target group with too many labels",
+                     {{"source", group.source}, {"job", provider.job}});
+      }
+      continue;
+    }
+    stored.emplace_back(group.source,
+                        group.targets.empty()
+                            ? std::nullopt
+                            : std::optional<StoredGroup>(Intern(group)));
+  }
   absl::MutexLock lock(&mu_);
   if (provider.removed) return;
   bool changed = false;
-  for (TargetGroup& group : groups) {
-    auto it = provider.groups.find(group.source);
-    if (group.targets.empty()) {
+  for (auto& [source, group] : stored) {
+    auto it = provider.groups.find(source);
+    if (!group.has_value()) {
       if (it != provider.groups.end()) {
         provider.groups.erase(it);
         changed = true;
       }
-    } else if (it == provider.groups.end() || it->second != group) {
-      std::string source = group.source;
-      provider.groups[std::move(source)] = std::move(group);
+    } else if (it == provider.groups.end() || !(it->second == *group)) {
+      provider.groups[source] = *std::move(group);
       changed = true;
     }
   }

@@ -191,12 +191,13 @@ std::vector<TargetGroup> KubernetesDiscoverer::Refresh(absl::Time) {
   }
   if (nodes_ != nullptr && !nodes_->synced()) return {};
 
-  std::set<std::string> keys;
+  std::set<std::string>& keys = pending_;
   std::set<std::pair<std::string, std::string>> services;
   std::set<std::string> nodes;
   {
     absl::MutexLock lock(&mu_);
-    keys.swap(changed_);
+    keys.merge(changed_);
+    changed_.clear();
     services.swap(services_changed_);
     nodes.swap(nodes_changed_);
   }
@@ -217,8 +218,12 @@ std::vector<TargetGroup> KubernetesDiscoverer::Refresh(absl::Time) {
   }
   built_ = true;
 
+  // At most kMaxGroupsPerRefresh groups at a time, so that the first list
+  // of a large cluster is never spelled out whole: the rest follows at once
+  // through the next Refresh().
   std::vector<TargetGroup> groups;
-  for (const std::string& key : keys) {
+  while (!keys.empty() && groups.size() < kMaxGroupsPerRefresh) {
+    const std::string key = std::move(keys.extract(keys.begin()).value());
     const size_t slash = key.find('/');
     const absl::string_view ns = absl::string_view(key).substr(0, slash);
     const absl::string_view name = absl::string_view(key).substr(slash + 1);
@@ -235,6 +240,7 @@ std::vector<TargetGroup> KubernetesDiscoverer::Refresh(absl::Time) {
         TryBuildKubernetesGroup(role_, *object, *this, options_);
     if (group.has_value()) groups.push_back(*std::move(group));
   }
+  if (!keys.empty()) Wake();
   return groups;
 }
 

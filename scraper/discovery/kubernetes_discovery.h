@@ -92,6 +92,9 @@ class KubernetesDiscoverer : public Discoverer,
   std::vector<std::shared_ptr<KubernetesInformer>> pods_;
   std::shared_ptr<KubernetesInformer> nodes_;
   bool built_ = false;  // Refresh() thread only.
+  // Objects whose groups are still to be built; Refresh() thread only.
+  std::set<std::string> pending_;
+  static constexpr size_t kMaxGroupsPerRefresh = 1000;
 
   absl::Mutex mu_;
   // "namespace/name" of primary objects, namespaces and names of services,
