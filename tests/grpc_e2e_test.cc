@@ -345,7 +345,7 @@ TEST_F(GrpcE2eTest, CancelledStreamStopsAndTheServerCarriesOn) {
 
 TEST_F(GrpcE2eTest, DeadlinesExpire) {
   // Starts the Federate call of the big job's series on `context`.
-  auto federate_big = [this](grpc::ClientContext& context) {
+  auto federate_big = [](grpc::ClientContext& context) {
     v1::FederateRequest request;
     request.add_match("{job=\"big\"}");
     return fedgate_->stub().Federate(&context, request);
