@@ -113,11 +113,18 @@ TEST(ToGrpcStatusTest, KeepsCodeAndMessage) {
   }
 }
 
+// Returns a Federate or Series request for the selectors `match`.
+template <typename Request>
+Request RequestFor(const std::vector<std::string>& match) {
+  Request request;
+  for (const std::string& m : match) request.add_match(m);
+  return request;
+}
+
 TEST_F(GrpcServiceTest, FederateStreamsTypedFamiliesWithExternalLabels) {
   grpc::ClientContext context;
-  v1::FederateRequest request;
-  request.add_match("{job=\"api\"}");
-  auto reader = stub_->Federate(&context, request);
+  auto reader = stub_->Federate(
+      &context, RequestFor<v1::FederateRequest>({"{job=\"api\"}"}));
   std::vector<std::string> got;
   io::prometheus::client::MetricFamily family;
   while (reader->Read(&family)) {
@@ -140,9 +147,8 @@ TEST_F(GrpcServiceTest, FederateStreamsTypedFamiliesWithExternalLabels) {
 std::vector<std::string> FederatedNames(v1::Fedgate::Stub& stub,
                                         const std::string& match) {
   grpc::ClientContext context;
-  v1::FederateRequest request;
-  request.add_match(match);
-  auto reader = stub.Federate(&context, request);
+  auto reader =
+      stub.Federate(&context, RequestFor<v1::FederateRequest>({match}));
   std::vector<std::string> names;
   io::prometheus::client::MetricFamily family;
   while (reader->Read(&family)) names.push_back(family.name());
@@ -162,9 +168,8 @@ TEST_F(GrpcServiceTest, FederateServesSamplesOfTheLookbackWindowOnly) {
 
   // Series, as /api/v1/series without start and end, lists them anyway.
   grpc::ClientContext context;
-  v1::SeriesRequest request;
-  request.add_match("{job=\"api\"}");
-  auto reader = stub_->Series(&context, request);
+  auto reader =
+      stub_->Series(&context, RequestFor<v1::SeriesRequest>({"{job=\"api\"}"}));
   size_t series = 0;
   v1::SeriesResponse response;
   while (reader->Read(&response)) series += response.series_size();
@@ -181,9 +186,8 @@ TEST_F(GrpcServiceTest, FederateOfSelectorWithoutMatchersIsEmpty) {
         std::vector<std::string>{"{}", "{job=\"web\"}"}}) {
     SCOPED_TRACE(absl::StrJoin(match, " "));
     grpc::ClientContext context;
-    v1::FederateRequest request;
-    for (const std::string& m : match) request.add_match(m);
-    auto reader = stub_->Federate(&context, request);
+    auto reader =
+        stub_->Federate(&context, RequestFor<v1::FederateRequest>(match));
     std::vector<std::string> got;
     io::prometheus::client::MetricFamily family;
     while (reader->Read(&family)) {
@@ -219,9 +223,8 @@ TEST_F(GrpcServiceTest, RequestErrorsAreInvalidArgumentWithHttpText) {
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.name);
     grpc::ClientContext context;
-    v1::FederateRequest request;
-    for (const std::string& m : c.match) request.add_match(m);
-    auto reader = stub_->Federate(&context, request);
+    auto reader =
+        stub_->Federate(&context, RequestFor<v1::FederateRequest>(c.match));
     io::prometheus::client::MetricFamily family;
     EXPECT_FALSE(reader->Read(&family));
     grpc::Status status = reader->Finish();
@@ -266,9 +269,8 @@ TEST_F(GrpcServiceTest, SeriesFollowsApiV1Rules) {
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.name);
     grpc::ClientContext context;
-    v1::SeriesRequest request;
-    for (const std::string& m : c.match) request.add_match(m);
-    auto reader = stub_->Series(&context, request);
+    auto reader =
+        stub_->Series(&context, RequestFor<v1::SeriesRequest>(c.match));
     std::string got;
     v1::SeriesResponse batch;
     while (reader->Read(&batch)) {
@@ -375,9 +377,8 @@ TEST_F(GrpcServiceTest, CancelledStreamEnds) {
   }
   store_.Publish(3, big);
   grpc::ClientContext context;
-  v1::FederateRequest request;
-  request.add_match("{pad!=\"\"}");
-  auto reader = stub_->Federate(&context, request);
+  auto reader = stub_->Federate(
+      &context, RequestFor<v1::FederateRequest>({"{pad!=\"\"}"}));
   io::prometheus::client::MetricFamily family;
   ASSERT_TRUE(reader->Read(&family));
   context.TryCancel();

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -67,11 +68,21 @@ class FakeTicker final : public ScrapeTicker {
   absl::Notification stopped_;
 };
 
-TEST(ScrapeSchedulerTest, TicksEveryIntervalUntilLoopStops) {
-  absl::StatusOr<std::unique_ptr<HttpClient>> http =
-      HttpClient::Create(HttpClient::Options());
-  ASSERT_TRUE(http.ok()) << http.status();
-  ScrapeScheduler scheduler(http->get(), absl::ZeroDuration(), &MonotonicNow);
+// The schedulers under test run on the I/O thread of http_.
+class ScrapeSchedulerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<HttpClient>> http =
+        HttpClient::Create(HttpClient::Options());
+    ASSERT_TRUE(http.ok()) << http.status();
+    http_ = *std::move(http);
+  }
+
+  std::unique_ptr<HttpClient> http_;
+};
+
+TEST_F(ScrapeSchedulerTest, TicksEveryIntervalUntilLoopStops) {
+  ScrapeScheduler scheduler(http_.get(), absl::ZeroDuration(), &MonotonicNow);
   auto ticker = std::make_shared<FakeTicker>(absl::Milliseconds(5), 3);
   scheduler.Add(ticker, absl::ZeroDuration());
   ASSERT_TRUE(ticker->WaitStopped());
@@ -79,11 +90,8 @@ TEST(ScrapeSchedulerTest, TicksEveryIntervalUntilLoopStops) {
   EXPECT_EQ(ticker->ticks(), 3);
 }
 
-TEST(ScrapeSchedulerTest, ShutdownDropsScheduledTicks) {
-  absl::StatusOr<std::unique_ptr<HttpClient>> http =
-      HttpClient::Create(HttpClient::Options());
-  ASSERT_TRUE(http.ok()) << http.status();
-  ScrapeScheduler scheduler(http->get(), absl::ZeroDuration(), &MonotonicNow);
+TEST_F(ScrapeSchedulerTest, ShutdownDropsScheduledTicks) {
+  ScrapeScheduler scheduler(http_.get(), absl::ZeroDuration(), &MonotonicNow);
   auto ticker = std::make_shared<FakeTicker>(absl::Hours(1), 1);
   scheduler.Add(ticker, absl::Hours(1));
   scheduler.Shutdown();

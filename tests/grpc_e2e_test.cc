@@ -344,15 +344,19 @@ TEST_F(GrpcE2eTest, CancelledStreamStopsAndTheServerCarriesOn) {
 }
 
 TEST_F(GrpcE2eTest, DeadlinesExpire) {
+  // Starts the Federate call of the big job's series on `context`.
+  auto federate_big = [](grpc::ClientContext& context) {
+    v1::FederateRequest request;
+    request.add_match("{job=\"big\"}");
+    return fedgate_->stub().Federate(&context, request);
+  };
   {
     // Expires long before the 5 MB answer can have been sent (the full
     // stream takes ~100 ms on loopback).
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::milliseconds(1));
-    v1::FederateRequest request;
-    request.add_match("{job=\"big\"}");
-    auto reader = fedgate_->stub().Federate(&context, request);
+    auto reader = federate_big(context);
     io::prometheus::client::MetricFamily family;
     while (reader->Read(&family)) {
     }
@@ -365,9 +369,7 @@ TEST_F(GrpcE2eTest, DeadlinesExpire) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::milliseconds(500));
-    v1::FederateRequest request;
-    request.add_match("{job=\"big\"}");
-    auto reader = fedgate_->stub().Federate(&context, request);
+    auto reader = federate_big(context);
     io::prometheus::client::MetricFamily family;
     ASSERT_TRUE(reader->Read(&family));
     // The slow client: stop reading until the deadline has passed.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <functional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -30,6 +31,17 @@ int LoggedPort(const std::string& log, absl::string_view key) {
   int port = 0;
   if (!absl::SimpleAtoi(log.substr(start, end - start), &port)) return 0;
   return port;
+}
+
+// Waits up to `timeout` for `done` while `process` starts: DeadlineExceeded
+// "<what> within <timeout>; stderr:\n<its stderr>" if it never held.
+absl::Status AwaitStartup(const Subprocess& process, absl::string_view what,
+                          absl::Duration timeout,
+                          const std::function<bool()>& done) {
+  if (WaitUntil(done, timeout)) return absl::OkStatus();
+  return absl::DeadlineExceededError(
+      absl::StrCat(what, " within ", absl::FormatDuration(timeout),
+                   "; stderr:\n", process.Stderr()));
 }
 
 }  // namespace
@@ -80,19 +92,14 @@ absl::StatusOr<FedgateProcess> StartFedgate(
   if (!process.ok()) return process.status();
   FedgateProcess fedgate;
   fedgate.process = *std::move(process);
-  const bool logged = WaitUntil(
-      [&] {
+  const absl::Status started = AwaitStartup(
+      *fedgate.process, "fedgate logged no ports", absl::Seconds(30), [&] {
         const std::string log = fedgate.process->Stderr();
         fedgate.web_port = LoggedPort(log, "web");
         fedgate.grpc_port = LoggedPort(log, "grpc");
         return fedgate.web_port > 0 && (!with_grpc || fedgate.grpc_port > 0);
-      },
-      absl::Seconds(30));
-  if (!logged) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("fedgate logged no ports within 30s; stderr:\n",
-                     fedgate.process->Stderr()));
-  }
+      });
+  if (!started.ok()) return started;
   return fedgate;
 }
 
@@ -110,17 +117,12 @@ absl::StatusOr<PrometheusProcess> StartPrometheus(
       dir + "/prometheus");
   if (!process.ok()) return process.status();
   prometheus.process = *std::move(process);
-  const bool ready = WaitUntil(
-      [&] {
+  const absl::Status ready = AwaitStartup(
+      *prometheus.process, "prometheus not ready", absl::Seconds(60), [&] {
         httplib::Result res = HttpGet(prometheus.port, "/-/ready");
         return res && res->status == 200;
-      },
-      absl::Seconds(60));
-  if (!ready) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("prometheus not ready within 60s; stderr:\n",
-                     prometheus.process->Stderr()));
-  }
+      });
+  if (!ready.ok()) return ready;
   return prometheus;
 }
 

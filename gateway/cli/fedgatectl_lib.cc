@@ -199,6 +199,14 @@ int Failed(const FedgatectlArgs& args, const grpc::Status& status,
   return kFedgatectlServerError;
 }
 
+// Returns a Series or Federate request for the selectors `matches`.
+template <typename Request>
+Request WithMatches(const std::vector<std::string>& matches) {
+  Request request;
+  for (const std::string& m : matches) request.add_match(m);
+  return request;
+}
+
 }  // namespace
 
 absl::StatusOr<FedgatectlArgs> ParseFedgatectlArgs(
@@ -426,10 +434,8 @@ int RunFedgatectl(const FedgatectlArgs& args,
     status = stub->GetConfig(&context, v1::GetConfigRequest(), &response);
     if (status.ok()) out(FormatConfig(response, args.output));
   } else if (c == "series") {
-    v1::SeriesRequest request;
-    for (const std::string& m : args.args) request.add_match(m);
     std::unique_ptr<grpc::ClientReader<v1::SeriesResponse>> reader =
-        stub->Series(&context, request);
+        stub->Series(&context, WithMatches<v1::SeriesRequest>(args.args));
     std::vector<v1::InternedLabels> series;
     v1::SeriesResponse batch;
     while (reader->Read(&batch)) {
@@ -440,10 +446,8 @@ int RunFedgatectl(const FedgatectlArgs& args,
     status = reader->Finish();
     if (status.ok()) out(FormatSeries(series, args.output));
   } else if (c == "federate") {
-    v1::FederateRequest request;
-    for (const std::string& m : args.args) request.add_match(m);
     std::unique_ptr<grpc::ClientReader<dto::MetricFamily>> reader =
-        stub->Federate(&context, request);
+        stub->Federate(&context, WithMatches<v1::FederateRequest>(args.args));
     // Printed as it streams in: memory stays at one family.
     dto::MetricFamily family;
     std::string text;

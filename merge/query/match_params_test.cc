@@ -27,32 +27,33 @@ TEST(ParseMatchParamsTest, NoValuesGiveNoSelectors) {
   EXPECT_TRUE(selectors->empty());
 }
 
+// Returns the error of parsing `values` (OK if they parse).
+absl::Status ParseError(const std::vector<absl::string_view>& values) {
+  return ParseMatchParams(values).status();
+}
+
 TEST(ParseMatchParamsTest, ReportsTheFirstParseError) {
-  const std::vector<absl::string_view> values = {"up", "a{", "b-"};
-  absl::StatusOr<std::vector<Selector>> selectors = ParseMatchParams(values);
-  ASSERT_FALSE(selectors.ok());
-  EXPECT_EQ(selectors.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(selectors.status().message(),
+  const absl::Status s = ParseError({"up", "a{", "b-"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
             "1:3: parse error: unexpected end of input inside braces");
 }
 
 TEST(ParseMatchParamsTest, RejectsSelectorsOfOnlyEmptyMatchers) {
-  const std::vector<absl::string_view> values = {"up", R"({job=~".*"})"};
-  absl::StatusOr<std::vector<Selector>> selectors = ParseMatchParams(values);
-  ASSERT_FALSE(selectors.ok());
-  EXPECT_EQ(selectors.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(selectors.status().message(),
-            "match[] must contain at least one non-empty matcher");
+  const absl::Status s = ParseError({"up", R"({job=~".*"})"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "match[] must contain at least one non-empty matcher");
 }
 
 // parseMatchersParam parses all selectors before it checks any for a
 // non-empty matcher, so a later parse error wins over an earlier empty
 // selector. (The gRPC service once checked each selector as it parsed it.)
 TEST(ParseMatchParamsTest, ParseErrorWinsOverEarlierEmptySelector) {
-  const std::vector<absl::string_view> values = {R"({job=""})", "a{"};
-  absl::StatusOr<std::vector<Selector>> selectors = ParseMatchParams(values);
-  ASSERT_FALSE(selectors.ok());
-  EXPECT_EQ(selectors.status().message(),
+  const absl::Status s = ParseError({R"({job=""})", "a{"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(),
             "1:3: parse error: unexpected end of input inside braces");
 }
 
