@@ -432,21 +432,21 @@ std::string PrintConfigYaml(const Config& config) {
     // Prometheus prints the discovery configs sorted by their keys.
     if (!sc.dns_sd_configs.empty()) out += "  dns_sd_configs:\n";
     for (const DnsSdConfig& dns : sc.dns_sd_configs) {
-      out += "  - names:\n";
-      for (const std::string& name : dns.names) {
-        absl::StrAppend(&out, "    - ", YamlScalar(name), "\n");
-      }
-      AppendDuration(&out, "    ", "refresh_interval", dns.refresh_interval);
-      absl::StrAppend(&out, "    type: ", YamlScalar(dns.type), "\n");
-      absl::StrAppend(&out, "    port: ", dns.port, "\n");
+      std::string item;
+      AppendStringList(&item, "    ", "names", dns.names);
+      AppendDuration(&item, "    ", "refresh_interval", dns.refresh_interval);
+      absl::StrAppend(&item, "    type: ", YamlScalar(dns.type), "\n");
+      absl::StrAppend(&item, "    port: ", dns.port, "\n");
+      item[2] = '-';
+      out += item;
     }
     if (!sc.file_sd_configs.empty()) out += "  file_sd_configs:\n";
     for (const FileSdConfig& file : sc.file_sd_configs) {
-      out += "  - files:\n";
-      for (const std::string& path : file.files) {
-        absl::StrAppend(&out, "    - ", YamlScalar(path), "\n");
-      }
-      AppendDuration(&out, "    ", "refresh_interval", file.refresh_interval);
+      std::string item;
+      AppendStringList(&item, "    ", "files", file.files);
+      AppendDuration(&item, "    ", "refresh_interval", file.refresh_interval);
+      item[2] = '-';
+      out += item;
     }
     AppendKubernetesSdConfigs(&out, sc.kubernetes_sd_configs);
     if (sc.static_configs.empty()) continue;

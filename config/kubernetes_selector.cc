@@ -290,6 +290,30 @@ std::vector<std::string> SplitTerms(absl::string_view text) {
   return terms;
 }
 
+// Whether a label whose value is `*v` (null: absent) satisfies `r`.
+bool Satisfies(const KubernetesLabelRequirement& r, const std::string* v) {
+  switch (r.op) {
+    case Op::kEquals:
+    case Op::kIn:
+      return v != nullptr && absl::c_linear_search(r.values, *v);
+    case Op::kNotEquals:
+    case Op::kNotIn:
+      return v == nullptr || !absl::c_linear_search(r.values, *v);
+    case Op::kExists:
+      return v != nullptr;
+    case Op::kDoesNotExist:
+      return v == nullptr;
+    case Op::kGreaterThan:
+    case Op::kLessThan: {
+      int64_t have, bound;
+      return v != nullptr && absl::SimpleAtoi(*v, &have) &&
+             absl::SimpleAtoi(r.values[0], &bound) &&
+             (r.op == Op::kGreaterThan ? have > bound : have < bound);
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<KubernetesLabelRequirement>>
@@ -353,47 +377,18 @@ ParseKubernetesFieldSelector(absl::string_view text) {
 bool MatchesLabelSelector(
     const std::vector<KubernetesLabelRequirement>& requirements,
     const KubernetesValueLookup& lookup) {
-  for (const KubernetesLabelRequirement& r : requirements) {
-    const std::string* v = lookup(r.key);
-    bool ok = false;
-    switch (r.op) {
-      case Op::kEquals:
-      case Op::kIn:
-        ok = v != nullptr && absl::c_linear_search(r.values, *v);
-        break;
-      case Op::kNotEquals:
-      case Op::kNotIn:
-        ok = v == nullptr || !absl::c_linear_search(r.values, *v);
-        break;
-      case Op::kExists:
-        ok = v != nullptr;
-        break;
-      case Op::kDoesNotExist:
-        ok = v == nullptr;
-        break;
-      case Op::kGreaterThan:
-      case Op::kLessThan: {
-        int64_t have, bound;
-        ok = v != nullptr && absl::SimpleAtoi(*v, &have) &&
-             absl::SimpleAtoi(r.values[0], &bound) &&
-             (r.op == Op::kGreaterThan ? have > bound : have < bound);
-        break;
-      }
-    }
-    if (!ok) return false;
-  }
-  return true;
+  return absl::c_all_of(requirements, [&](const KubernetesLabelRequirement& r) {
+    return Satisfies(r, lookup(r.key));
+  });
 }
 
 bool MatchesFieldSelector(
     const std::vector<KubernetesFieldRequirement>& requirements,
     const KubernetesValueLookup& lookup) {
-  for (const KubernetesFieldRequirement& r : requirements) {
+  return absl::c_all_of(requirements, [&](const KubernetesFieldRequirement& r) {
     const std::string* v = lookup(r.field);
-    const bool equal = (v != nullptr ? *v : std::string()) == r.value;
-    if (equal != r.equals) return false;
-  }
-  return true;
+    return (absl::string_view(v != nullptr ? *v : "") == r.value) == r.equals;
+  });
 }
 
 }  // namespace fedgate

@@ -127,6 +127,13 @@ void CurlRequestOptions::Apply(CURL* easy, const std::string& url,
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
 }
 
+size_t HttpStatusLine::OnHeader(char* data, size_t size, size_t n, void* self) {
+  auto* status = static_cast<HttpStatusLine*>(self);
+  ParseHttpStatusLine(absl::string_view(data, size * n), &status->code,
+                      &status->reason);
+  return size * n;
+}
+
 bool ParseHttpStatusLine(absl::string_view line, int* code,
                          std::string* reason) {
   if (!absl::StartsWith(line, "HTTP/")) return false;

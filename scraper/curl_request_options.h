@@ -55,6 +55,17 @@ class CurlRequestOptions {
   std::string url_;  // The URL curl is given (rerouted for server_name).
 };
 
+// The status line of a transfer's answer, filled by its header callback:
+//   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &HttpStatusLine::OnHeader);
+//   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &status_line);
+// Redirects and 1xx answers come first: the last status line is the answer's.
+struct HttpStatusLine {
+  int code = 0;
+  std::string reason;
+
+  static size_t OnHeader(char* data, size_t size, size_t n, void* self);
+};
+
 // Reads a status line (`HTTP/1.1 500 Internal Server Error`, `HTTP/2 500 `)
 // from a header callback's line: its code and reason. Returns false for any
 // other header line.

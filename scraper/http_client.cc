@@ -194,23 +194,14 @@ struct HttpClient::Transfer {
   bool body_limit_exceeded = false;
   size_t active_index = 0;
   // The last status line seen (redirects and 1xx come first).
-  int status_code = 0;
-  std::string reason;
+  HttpStatusLine status;
   std::string body;
   char error[CURL_ERROR_SIZE] = {};
-
-  static size_t OnHeader(char* data, size_t size, size_t n, void* self) {
-    auto* t = static_cast<Transfer*>(self);
-    // Redirects and 1xx come first: the last status line is the answer's.
-    ParseHttpStatusLine(absl::string_view(data, size * n), &t->status_code,
-                        &t->reason);
-    return size * n;
-  }
 
   static size_t OnBody(char* data, size_t size, size_t n, void* self) {
     auto* t = static_cast<Transfer*>(self);
     // Other answers fail the scrape; their bodies are read but not kept.
-    if (t->status_code != 200) return size * n;
+    if (t->status.code != 200) return size * n;
     // Prometheus reads at most `limit` bytes and fails when it got that
     // many; stopping here keeps a huge or gzip-bombed body out of memory.
     const int64_t limit = t->request.body_size_limit;
@@ -563,8 +554,8 @@ void* HttpClient::SetUpEasy(Transfer* t) {
   curl_easy_setopt(
       easy, CURLOPT_MAXAGE_CONN,
       static_cast<long>(absl::ToInt64Seconds(options_.max_idle_time)));
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &HttpStatusLine::OnHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t->status);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
@@ -609,8 +600,8 @@ absl::StatusOr<HttpResponse> HttpClient::Outcome(Transfer* t, int curl_code) {
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
   if (code != 200) {
     const absl::string_view reason =
-        t->status_code == code && !t->reason.empty()
-            ? absl::string_view(t->reason)
+        t->status.code == code && !t->status.reason.empty()
+            ? absl::string_view(t->status.reason)
             : StatusText(code);
     return absl::UnavailableError(absl::StrCat("server returned HTTP status ",
                                                code, reason.empty() ? "" : " ",

@@ -194,6 +194,25 @@ std::map<std::string, std::vector<std::string>> ActiveLabels(int port) {
   return out;
 }
 
+// The values of `names` of every active target, joined by spaces, by job
+// and sorted.
+std::map<std::string, std::vector<std::string>> LabelValues(
+    int port, const std::vector<std::string>& names) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [job, targets] : Targets(port, /*active=*/true)) {
+    for (const Target& t : targets) {
+      std::vector<std::string> values;
+      for (const std::string& name : names) {
+        auto it = t.labels.find(name);
+        values.push_back(it == t.labels.end() ? "" : it->second);
+      }
+      out[job].push_back(absl::StrJoin(values, " "));
+    }
+    std::sort(out[job].begin(), out[job].end());
+  }
+  return out;
+}
+
 std::string Show(const std::map<std::string, std::vector<std::string>>& m) {
   std::string out;
   for (const auto& [job, labels] : m) {
@@ -257,15 +276,7 @@ TEST(KubernetesSeedsE2eTest, SeedJobsDiscoverAndRelabelAsPrometheus) {
   std::map<std::string, std::vector<std::string>> instances;
   WaitUntil(
       [&] {
-        instances.clear();
-        for (const auto& [job, targets] :
-             Targets(fedgate->web_port, /*active=*/true)) {
-          for (const Target& t : targets) {
-            auto it = t.labels.find("instance");
-            instances[job].push_back(it == t.labels.end() ? "" : it->second);
-          }
-          std::sort(instances[job].begin(), instances[job].end());
-        }
+        instances = LabelValues(fedgate->web_port, {"instance"});
         return instances == want_instances;
       },
       absl::Seconds(30));
@@ -387,31 +398,17 @@ TEST(KubernetesSeedsE2eTest, DocsExampleScrapesAnnotatedPodsInCluster) {
 
   // The annotated pods of default and shop, at their annotated port and
   // path, with namespace and pod labels.
-  const std::vector<std::string> want = {
-      "127.20.0.1:9102 namespace=default pod=web-1",
-      "127.20.0.2:9000 namespace=shop pod=cart-1",
-  };
-  std::vector<std::string> got;
+  const std::map<std::string, std::vector<std::string>> want = {
+      {"kubernetes-pods",
+       {"127.20.0.1:9102 default web-1", "127.20.0.2:9000 shop cart-1"}}};
+  std::map<std::string, std::vector<std::string>> got;
   WaitUntil(
       [&] {
-        got.clear();
-        for (const auto& [job, targets] :
-             Targets(fedgate->web_port, /*active=*/true)) {
-          for (const Target& t : targets) {
-            auto label = [&](const char* name) {
-              auto it = t.labels.find(name);
-              return it == t.labels.end() ? std::string() : it->second;
-            };
-            got.push_back(absl::StrCat(label("instance"),
-                                       " namespace=", label("namespace"),
-                                       " pod=", label("pod")));
-          }
-        }
-        std::sort(got.begin(), got.end());
+        got = LabelValues(fedgate->web_port, {"instance", "namespace", "pod"});
         return got == want;
       },
       absl::Seconds(30));
-  ASSERT_EQ(got, want) << fedgate->process->Stderr();
+  ASSERT_EQ(got, want) << Show(got) << fedgate->process->Stderr();
   // The scrape URL carries the annotated path.
   httplib::Result res = HttpGet(fedgate->web_port, "/api/v1/targets");
   ASSERT_TRUE(res);

@@ -214,8 +214,7 @@ absl::StatusOr<KubernetesApiServer> ResolveKubernetesApiServer(
 
 struct KubernetesApiClient::Transfer {
   KubernetesApiClient* client = nullptr;
-  int status = 0;
-  std::string reason;
+  HttpStatusLine status;
   std::string body;  // A GET's body, or a failed stream's.
   size_t max_body = 0;
   bool too_large = false;
@@ -225,17 +224,10 @@ struct KubernetesApiClient::Transfer {
   bool stopped_by_caller = false;
   char error[CURL_ERROR_SIZE] = {};
 
-  static size_t OnHeader(char* data, size_t size, size_t n, void* self) {
-    auto* t = static_cast<Transfer*>(self);
-    ParseHttpStatusLine(absl::string_view(data, size * n), &t->status,
-                        &t->reason);
-    return size * n;
-  }
-
   static size_t OnBody(char* data, size_t size, size_t n, void* self) {
     auto* t = static_cast<Transfer*>(self);
     const absl::string_view chunk(data, size * n);
-    if (t->on_line == nullptr || t->status != 200) {
+    if (t->on_line == nullptr || t->status.code != 200) {
       if (t->body.size() + chunk.size() > t->max_body) {
         t->too_large = true;
         return 0;
@@ -366,8 +358,8 @@ absl::StatusOr<KubernetesResponse> KubernetesApiClient::Perform(
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    std::min<long>(timeout_ms, 30000));
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &HttpStatusLine::OnHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t.status);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
@@ -389,14 +381,14 @@ absl::StatusOr<KubernetesResponse> KubernetesApiClient::Perform(
     cancelled = cancelled_;
   }
   if (cancelled) return absl::CancelledError("discovery stopped");
-  if (t.stopped_by_caller) return KubernetesResponse{t.status, ""};
+  if (t.stopped_by_caller) return KubernetesResponse{t.status.code, ""};
   if (t.too_large) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "Get \"", url, "\": answer larger than ", t.max_body, " bytes"));
   }
   if (code == CURLE_OPERATION_TIMEDOUT) {
     // A watch ends at its own timeout; that is the end of its stream.
-    if (t.on_line != nullptr && t.status == 200) {
+    if (t.on_line != nullptr && t.status.code == 200) {
       return KubernetesResponse{200, ""};
     }
     return absl::DeadlineExceededError(
@@ -407,7 +399,7 @@ absl::StatusOr<KubernetesResponse> KubernetesApiClient::Perform(
         "Get \"", url,
         "\": ", t.error[0] != '\0' ? t.error : curl_easy_strerror(code)));
   }
-  return KubernetesResponse{t.status, std::move(t.body)};
+  return KubernetesResponse{t.status.code, std::move(t.body)};
 }
 
 std::string KubernetesStatusMessage(absl::string_view body) {

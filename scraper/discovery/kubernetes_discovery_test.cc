@@ -278,13 +278,24 @@ Config PodJobs(const std::string& api_server, int jobs) {
   return config.ok() ? *config : Config();
 }
 
-TEST_F(KubernetesDiscoveryTest, WatchFaultsKeepTheTargetsAndRecover) {
+// A test API server on HTTP serving pods `a` (127.0.0.11) and, when asked,
+// `b` (127.0.0.12).
+std::unique_ptr<KubernetesTestServer> ServePods(bool with_b) {
   absl::StatusOr<std::unique_ptr<KubernetesTestServer>> server =
       KubernetesTestServer::Start({});
-  ASSERT_TRUE(server.ok()) << server.status();
-  KubernetesTestServer& api = **server;
-  ASSERT_TRUE(api.Create(PodJson("a", "127.0.0.11")).ok());
-  ASSERT_TRUE(api.Create(PodJson("b", "127.0.0.12")).ok());
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return nullptr;
+  EXPECT_TRUE((*server)->Create(PodJson("a", "127.0.0.11")).ok());
+  if (with_b) {
+    EXPECT_TRUE((*server)->Create(PodJson("b", "127.0.0.12")).ok());
+  }
+  return *std::move(server);
+}
+
+TEST_F(KubernetesDiscoveryTest, WatchFaultsKeepTheTargetsAndRecover) {
+  std::unique_ptr<KubernetesTestServer> server = ServePods(/*with_b=*/true);
+  ASSERT_NE(server, nullptr);
+  KubernetesTestServer& api = *server;
   std::unique_ptr<DiscoveryManager> manager = NewManager();
   ASSERT_TRUE(manager->ApplyConfig(PodJobs(api.url(), 1)).ok());
   using V = std::vector<std::string>;
@@ -340,30 +351,28 @@ TEST_F(KubernetesDiscoveryTest, WatchFaultsKeepTheTargetsAndRecover) {
 }
 
 TEST_F(KubernetesDiscoveryTest, EqualConfigsShareOneListWatch) {
-  absl::StatusOr<std::unique_ptr<KubernetesTestServer>> server =
-      KubernetesTestServer::Start({});
-  ASSERT_TRUE(server.ok()) << server.status();
-  ASSERT_TRUE((*server)->Create(PodJson("a", "127.0.0.11")).ok());
+  std::unique_ptr<KubernetesTestServer> server = ServePods(/*with_b=*/false);
+  ASSERT_NE(server, nullptr);
   std::unique_ptr<DiscoveryManager> manager = NewManager();
-  ASSERT_TRUE(manager->ApplyConfig(PodJobs((*server)->url(), 3)).ok());
+  ASSERT_TRUE(manager->ApplyConfig(PodJobs(server->url(), 3)).ok());
   for (const char* job : {"pods0", "pods1", "pods2"}) {
     EXPECT_TRUE(WaitFor([&] {
       return Addresses(*manager, job) ==
              std::vector<std::string>{"127.0.0.11:9100"};
     })) << job;
   }
-  EXPECT_EQ((*server)->OpenWatches(), 1);
+  EXPECT_EQ(server->OpenWatches(), 1);
   int lists = 0;
-  for (const auto& r : (*server)->Requests()) lists += r.watch ? 0 : 1;
+  for (const auto& r : server->Requests()) lists += r.watch ? 0 : 1;
   EXPECT_EQ(lists, 1);
   // A reload that keeps the configs keeps the watch.
-  ASSERT_TRUE(manager->ApplyConfig(PodJobs((*server)->url(), 2)).ok());
+  ASSERT_TRUE(manager->ApplyConfig(PodJobs(server->url(), 2)).ok());
   absl::SleepFor(absl::Milliseconds(100));
-  EXPECT_EQ((*server)->OpenWatches(), 1);
-  EXPECT_EQ((*server)->Requests().size(), 2u);
+  EXPECT_EQ(server->OpenWatches(), 1);
+  EXPECT_EQ(server->Requests().size(), 2u);
   // Without any config left, the watch ends.
   ASSERT_TRUE(manager->ApplyConfig(Config()).ok());
-  EXPECT_TRUE(WaitFor([&] { return (*server)->OpenWatches() == 0; }));
+  EXPECT_TRUE(WaitFor([&] { return server->OpenWatches() == 0; }));
   manager->Stop();
 }
 
@@ -439,11 +448,9 @@ TEST_F(KubernetesDiscoveryTest, WithoutAClusterTheEntryIsLoggedAndEmpty) {
 // gone for 60 s, connections refused, with the production backoff capped
 // at 5 s so that the return is seen within seconds.
 TEST_F(KubernetesDiscoveryTest, ApiDownForAMinute) {
-  absl::StatusOr<std::unique_ptr<KubernetesTestServer>> server =
-      KubernetesTestServer::Start({});
-  ASSERT_TRUE(server.ok()) << server.status();
-  KubernetesTestServer& api = **server;
-  ASSERT_TRUE(api.Create(PodJson("a", "127.0.0.11")).ok());
+  std::unique_ptr<KubernetesTestServer> server = ServePods(/*with_b=*/false);
+  ASSERT_NE(server, nullptr);
+  KubernetesTestServer& api = *server;
   std::unique_ptr<DiscoveryManager> manager = NewManager(
       KubernetesEnvironment(), absl::Milliseconds(800), absl::Seconds(5));
   ASSERT_TRUE(manager->ApplyConfig(PodJobs(api.url(), 1)).ok());
