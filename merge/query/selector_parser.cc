@@ -376,29 +376,16 @@ class Lexer {
   std::string CheckEscape(int32_t quote) {
     Rune c = Advance();
     if (c.value == quote) return "";
+    // \a \b \f \n \r \t \v \\ stand alone.
+    if (c.value > 0 && c.value < 0x80 &&
+        absl::string_view("abfnrtv\\").find(static_cast<char>(c.value)) !=
+            absl::string_view::npos) {
+      return "";
+    }
     int digits = 0;
     uint32_t base = 0;
     uint32_t max = 0;
     switch (c.value) {
-      case 'a':
-      case 'b':
-      case 'f':
-      case 'n':
-      case 'r':
-      case 't':
-      case 'v':
-      case '\\':
-        return "";
-      case '0':
-      case '1':
-      case '2':
-      case '3':
-      case '4':
-      case '5':
-      case '6':
-      case '7':
-        digits = 3, base = 8, max = 255;
-        break;
       case 'x':
         c = Advance();
         digits = 2, base = 16, max = 255;
@@ -414,7 +401,11 @@ class Lexer {
       case kEndOfInput:
         return "escape sequence not terminated";
       default:
-        return absl::StrCat("unknown escape sequence ", GoUnicodeRune(c.value));
+        if (c.value < '0' || c.value > '7') {
+          return absl::StrCat("unknown escape sequence ",
+                              GoUnicodeRune(c.value));
+        }
+        digits = 3, base = 8, max = 255;  // \NNN octal.
     }
     uint32_t value = 0;
     while (digits > 0) {
