@@ -185,32 +185,29 @@ class LabelParser {
       return r;
     }
     t = lexer_.Next(&word_);
-    switch (t) {
-      case Token::kIn:
-      case Token::kNotIn:
-        r.op = t == Token::kIn ? Op::kIn : Op::kNotIn;
-        if (absl::Status s = ValueSet(&r.values); !s.ok()) return s;
-        if (r.values.empty()) {
-          return Error("the values of 'in' and 'notin' cannot be empty");
-        }
-        return r;
-      case Token::kEquals:
-      case Token::kDoubleEq:
-        r.op = Op::kEquals;
-        break;
-      case Token::kNotEquals:
-        r.op = Op::kNotEquals;
-        break;
-      case Token::kGreater:
-        r.op = Op::kGreaterThan;
-        break;
-      case Token::kLess:
-        r.op = Op::kLessThan;
-        break;
-      default:
-        return Error(
-            absl::StrCat("expected an operator after ", GoQuote(r.key)));
+    if (t == Token::kIn || t == Token::kNotIn) {
+      r.op = t == Token::kIn ? Op::kIn : Op::kNotIn;
+      if (absl::Status s = ValueSet(&r.values); !s.ok()) return s;
+      if (r.values.empty()) {
+        return Error("the values of 'in' and 'notin' cannot be empty");
+      }
+      return r;
     }
+    // The operators that take one value.
+    static constexpr std::pair<Token, Op> kOperators[] = {
+        {Token::kEquals, Op::kEquals},
+        {Token::kDoubleEq, Op::kEquals},
+        {Token::kNotEquals, Op::kNotEquals},
+        {Token::kGreater, Op::kGreaterThan},
+        {Token::kLess, Op::kLessThan},
+    };
+    const auto op = absl::c_find_if(
+        kOperators,
+        [t](const std::pair<Token, Op>& o) { return o.first == t; });
+    if (op == std::end(kOperators)) {
+      return Error(absl::StrCat("expected an operator after ", GoQuote(r.key)));
+    }
+    r.op = op->second;
     // One value, possibly empty (`k=` ends at `,` or the end).
     std::string value;
     const Token v = lexer_.Peek();
