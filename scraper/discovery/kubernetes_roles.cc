@@ -195,6 +195,13 @@ TargetGroup BuildServiceGroup(const Service& svc) {
 
 // ---- endpoints and endpointslice: the pods behind the addresses ----
 
+std::shared_ptr<const Pod> ResolvePodRef(
+    const std::optional<KubernetesObjectReference>& ref,
+    const KubernetesLookup& lookup) {
+  if (!ref.has_value() || ref->kind != "Pod") return nullptr;
+  return lookup.FindPod(ref->namespace_name, ref->name);
+}
+
 // A pod an endpoint address resolved to, with the ports that made targets.
 // 2.42 keeps these in a Go map and walks it in random order for the extra
 // container-port targets; fedgate walks them in the order first seen.
@@ -214,6 +221,19 @@ class SeenPods {
     }
     pods_.push_back(SeenPod{std::move(pod), {}});
     return pods_.back();
+  }
+  // Adds to `t` the labels of an address's node (with attach_metadata.node)
+  // and of the pod it refers to; returns that pod's entry, or null when the
+  // address is not a known pod's (valid until the next call).
+  SeenPod* AddLabels(LabelList& t, const std::optional<std::string>& node_name,
+                     const std::optional<KubernetesObjectReference>& ref,
+                     const KubernetesLookup& lookup,
+                     const KubernetesRoleOptions& options) {
+    if (options.attach_node_metadata) AddNodeLabels(t, node_name, lookup);
+    std::shared_ptr<const Pod> pod = ResolvePodRef(ref, lookup);
+    if (pod == nullptr) return nullptr;
+    t.Merge(PodLabels(*pod));
+    return &Get(std::move(pod));
   }
   // Appends a target per container port of a seen pod that no endpoint port
   // covered.
@@ -248,13 +268,6 @@ class SeenPods {
   std::vector<SeenPod> pods_;
 };
 
-std::shared_ptr<const Pod> ResolvePodRef(
-    const std::optional<KubernetesObjectReference>& ref,
-    const KubernetesLookup& lookup) {
-  if (!ref.has_value() || ref->kind != "Pod") return nullptr;
-  return lookup.FindPod(ref->namespace_name, ref->name);
-}
-
 // Sets the container labels of the first port of each container that
 // matches `port` (a later container overrides an earlier one, as in 2.42).
 void SetMatchingContainerLabels(LabelList& t, const Pod& pod, int32_t port,
@@ -275,17 +288,25 @@ void SetMatchingContainerLabels(LabelList& t, const Pod& pod, int32_t port,
   }
 }
 
+// The group of `object` of `role` with no targets yet, and the labels every
+// namespaced group starts with: the namespace and `<name_label>`.
+TargetGroup EmptyGroup(KubernetesResource role, const KubernetesObject& object,
+                       absl::string_view name_label, LabelList& group) {
+  TargetGroup tg;
+  tg.source = KubernetesGroupSource(role, object.namespace_name, object.name);
+  group.Set(kNamespaceLabel, object.namespace_name);
+  group.Set(name_label, object.name);
+  return tg;
+}
+
 // ---- endpoints ----
 
 TargetGroup BuildEndpointsGroup(const Endpoints& eps,
                                 const KubernetesLookup& lookup,
                                 const KubernetesRoleOptions& options) {
-  TargetGroup tg;
-  tg.source = KubernetesGroupSource(KubernetesResource::kEndpoints,
-                                    eps.namespace_name, eps.name);
   LabelList group;
-  group.Set(kNamespaceLabel, eps.namespace_name);
-  group.Set("__meta_kubernetes_endpoints_name", eps.name);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kEndpoints, eps,
+                              "__meta_kubernetes_endpoints_name", group);
   if (std::shared_ptr<const Service> svc =
           lookup.FindService(eps.namespace_name, eps.name)) {
     group.Merge(ServiceLabels(*svc));
@@ -313,19 +334,16 @@ TargetGroup BuildEndpointsGroup(const Endpoints& eps,
     if (!addr.hostname.empty()) {
       t.Set("__meta_kubernetes_endpoint_hostname", addr.hostname);
     }
-    if (options.attach_node_metadata) {
-      AddNodeLabels(t, addr.node_name, lookup);
-    }
-    std::shared_ptr<const Pod> pod = ResolvePodRef(addr.target_ref, lookup);
-    if (pod == nullptr) {
+    SeenPod* seen = seen_pods.AddLabels(t, addr.node_name, addr.target_ref,
+                                        lookup, options);
+    if (seen == nullptr) {
       tg.targets.push_back(std::move(t).Build());
       return;
     }
-    SeenPod& seen = seen_pods.Get(pod);
-    t.Merge(PodLabels(*pod));
-    SetMatchingContainerLabels(t, *pod, port.port, port.protocol,
+    const Pod& pod = *seen->pod;
+    SetMatchingContainerLabels(t, pod, port.port, port.protocol,
                                /*use_endpoint_protocol=*/true);
-    seen.ports.push_back(port.port);
+    seen->ports.push_back(port.port);
     tg.targets.push_back(std::move(t).Build());
   };
 
@@ -358,12 +376,9 @@ const std::string* FindLabel(const KubernetesObject& object,
 TargetGroup BuildEndpointSliceGroup(const EndpointSlice& slice,
                                     const KubernetesLookup& lookup,
                                     const KubernetesRoleOptions& options) {
-  TargetGroup tg;
-  tg.source = KubernetesGroupSource(KubernetesResource::kEndpointSlice,
-                                    slice.namespace_name, slice.name);
   LabelList group;
-  group.Set(kNamespaceLabel, slice.namespace_name);
-  group.Set("__meta_kubernetes_endpointslice_name", slice.name);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kEndpointSlice, slice,
+                              "__meta_kubernetes_endpointslice_name", group);
   group.Set("__meta_kubernetes_endpointslice_address_type", slice.address_type);
   if (const std::string* service = FindLabel(slice, kServiceNameLabel)) {
     if (std::shared_ptr<const Service> svc =
@@ -427,21 +442,18 @@ TargetGroup BuildEndpointSliceGroup(const EndpointSlice& slice,
                 name),
             "true");
     }
-    if (options.attach_node_metadata) {
-      AddNodeLabels(t, ep.node_name, lookup);
-    }
-    std::shared_ptr<const Pod> pod = ResolvePodRef(ep.target_ref, lookup);
-    if (pod == nullptr) {
+    SeenPod* seen =
+        seen_pods.AddLabels(t, ep.node_name, ep.target_ref, lookup, options);
+    if (seen == nullptr) {
       tg.targets.push_back(std::move(t).Build());
       return;
     }
-    SeenPod& seen = seen_pods.Get(pod);
-    t.Merge(PodLabels(*pod));
+    const Pod& pod = *seen->pod;
     if (port.port.has_value()) {
-      SetMatchingContainerLabels(t, *pod, *port.port, "",
+      SetMatchingContainerLabels(t, pod, *port.port, "",
                                  /*use_endpoint_protocol=*/false);
     }
-    seen.ports.push_back(port.port);
+    seen->ports.push_back(port.port);
     tg.targets.push_back(std::move(t).Build());
   };
 
@@ -516,12 +528,9 @@ bool MatchesHostnamePattern(absl::string_view pattern, absl::string_view host) {
 }
 
 TargetGroup BuildIngressGroup(const Ingress& ingress) {
-  TargetGroup tg;
-  tg.source = KubernetesGroupSource(KubernetesResource::kIngress,
-                                    ingress.namespace_name, ingress.name);
   LabelList group;
-  group.Set("__meta_kubernetes_ingress_name", ingress.name);
-  group.Set(kNamespaceLabel, ingress.namespace_name);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kIngress, ingress,
+                              "__meta_kubernetes_ingress_name", group);
   if (ingress.ingress_class_name.has_value()) {
     group.Set("__meta_kubernetes_ingress_class_name",
               *ingress.ingress_class_name);
@@ -594,40 +603,37 @@ std::string KubernetesGroupSource(KubernetesResource role, absl::string_view ns,
   return "";
 }
 
+// The group `build` makes of `object` as a T, or nullopt when it is not one.
+template <typename T, typename Build>
+std::optional<TargetGroup> BuildAs(const KubernetesObject& object,
+                                   Build build) {
+  const auto* typed = dynamic_cast<const T*>(&object);
+  if (typed == nullptr) return std::nullopt;
+  return build(*typed);
+}
+
 std::optional<TargetGroup> TryBuildKubernetesGroup(
     KubernetesResource role, const KubernetesObject& object,
     const KubernetesLookup& lookup, const KubernetesRoleOptions& options) {
   switch (role) {
     case KubernetesResource::kPod:
-      if (const auto* pod = dynamic_cast<const Pod*>(&object)) {
-        return BuildPodGroup(*pod, lookup, options);
-      }
-      break;
+      return BuildAs<Pod>(object, [&](const Pod& pod) {
+        return BuildPodGroup(pod, lookup, options);
+      });
     case KubernetesResource::kService:
-      if (const auto* svc = dynamic_cast<const Service*>(&object)) {
-        return BuildServiceGroup(*svc);
-      }
-      break;
+      return BuildAs<Service>(object, BuildServiceGroup);
     case KubernetesResource::kEndpoints:
-      if (const auto* eps = dynamic_cast<const Endpoints*>(&object)) {
-        return BuildEndpointsGroup(*eps, lookup, options);
-      }
-      break;
+      return BuildAs<Endpoints>(object, [&](const Endpoints& eps) {
+        return BuildEndpointsGroup(eps, lookup, options);
+      });
     case KubernetesResource::kEndpointSlice:
-      if (const auto* slice = dynamic_cast<const EndpointSlice*>(&object)) {
-        return BuildEndpointSliceGroup(*slice, lookup, options);
-      }
-      break;
+      return BuildAs<EndpointSlice>(object, [&](const EndpointSlice& slice) {
+        return BuildEndpointSliceGroup(slice, lookup, options);
+      });
     case KubernetesResource::kNode:
-      if (const auto* node = dynamic_cast<const Node*>(&object)) {
-        return BuildNodeGroup(*node);
-      }
-      break;
+      return BuildAs<Node>(object, BuildNodeGroup);
     case KubernetesResource::kIngress:
-      if (const auto* ingress = dynamic_cast<const Ingress*>(&object)) {
-        return BuildIngressGroup(*ingress);
-      }
-      break;
+      return BuildAs<Ingress>(object, BuildIngressGroup);
   }
   return std::nullopt;
 }
