@@ -29,6 +29,15 @@ YamlEntry OnlyEntry(YamlReader& reader) {
   return (*entries)[0];
 }
 
+// Reads `text` (a document with one section key) as `filename` with
+// `parse`, one of the section loaders.
+template <typename Parse>
+auto ParseSection(const std::string& text, absl::string_view filename,
+                  Parse parse) {
+  YamlReader reader(text, filename);
+  return parse(reader, OnlyEntry(reader));
+}
+
 TEST(DiscoveryConfigLoaderTest, StaticConfigsRecordTheFirstUrlLikeTarget) {
   const std::string text =
       "static_configs:\n"
@@ -56,10 +65,8 @@ TEST(DiscoveryConfigLoaderTest, FileSdPathsAreResolvedAgainstTheConfigFile) {
       "file_sd_configs:\n"
       "  - files: [targets/*.json, /abs/t.yml]\n"
       "    refresh_interval: 1m\n";
-  YamlReader reader(text, "/etc/fedgate/fedgate.yml");
-  const YamlEntry entry = OnlyEntry(reader);
   absl::StatusOr<std::vector<FileSdConfig>> configs =
-      ParseFileSdConfigs(reader, entry);
+      ParseSection(text, "/etc/fedgate/fedgate.yml", ParseFileSdConfigs);
   ASSERT_TRUE(configs.ok()) << configs.status();
   ASSERT_EQ(configs->size(), 1u);
   EXPECT_EQ(
@@ -70,10 +77,8 @@ TEST(DiscoveryConfigLoaderTest, FileSdPathsAreResolvedAgainstTheConfigFile) {
 
 TEST(DiscoveryConfigLoaderTest, FileSdRejectsGlobInDirectory) {
   const std::string text = "file_sd_configs:\n  - files: [a*/t.json]\n";
-  YamlReader reader(text, "f.yml");
-  const YamlEntry entry = OnlyEntry(reader);
   absl::StatusOr<std::vector<FileSdConfig>> configs =
-      ParseFileSdConfigs(reader, entry);
+      ParseSection(text, "f.yml", ParseFileSdConfigs);
   ASSERT_FALSE(configs.ok());
   EXPECT_EQ(configs.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(configs.status().message(),
@@ -86,10 +91,8 @@ TEST(DiscoveryConfigLoaderTest, DnsSdARecordsNeedAPort) {
       "dns_sd_configs:\n"
       "  - names: [db.example]\n"
       "    type: a\n";
-  YamlReader reader(text, "f.yml");
-  const YamlEntry entry = OnlyEntry(reader);
   absl::StatusOr<std::vector<DnsSdConfig>> configs =
-      ParseDnsSdConfigs(reader, entry);
+      ParseSection(text, "f.yml", ParseDnsSdConfigs);
   ASSERT_FALSE(configs.ok());
   EXPECT_EQ(configs.status().message(),
             "f.yml:2: a port is required in DNS-SD configs for all record "
@@ -98,10 +101,8 @@ TEST(DiscoveryConfigLoaderTest, DnsSdARecordsNeedAPort) {
 
 TEST(DiscoveryConfigLoaderTest, DnsSdDefaultsToSrv) {
   const std::string text = "dns_sd_configs:\n  - names: [_node._tcp.example]\n";
-  YamlReader reader(text, "f.yml");
-  const YamlEntry entry = OnlyEntry(reader);
   absl::StatusOr<std::vector<DnsSdConfig>> configs =
-      ParseDnsSdConfigs(reader, entry);
+      ParseSection(text, "f.yml", ParseDnsSdConfigs);
   ASSERT_TRUE(configs.ok()) << configs.status();
   ASSERT_EQ(configs->size(), 1u);
   EXPECT_EQ((*configs)[0].type, "SRV");
@@ -125,9 +126,8 @@ TEST(DiscoveryConfigLoaderTest, KubernetesSdConfigsReadEveryField) {
       "    attach_metadata: {node: true}\n"
       "  - role: pod\n"
       "    kubeconfig_file: kube/config\n";
-  YamlReader reader(text, "/etc/fedgate/f.yml");
   absl::StatusOr<std::vector<KubernetesSdConfig>> configs =
-      ParseKubernetesSdConfigs(reader, OnlyEntry(reader));
+      ParseSection(text, "/etc/fedgate/f.yml", ParseKubernetesSdConfigs);
   ASSERT_TRUE(configs.ok()) << configs.status();
   ASSERT_EQ(configs->size(), 2u);
   const KubernetesSdConfig& e = (*configs)[0];
@@ -198,9 +198,8 @@ TEST(DiscoveryConfigLoaderTest, KubernetesSdConfigsAreCheckedAsPrometheus) {
   };
   for (const auto& [list, want] : cases) {
     const std::string text = "kubernetes_sd_configs:\n" + list;
-    YamlReader reader(text, "f.yml");
     absl::StatusOr<std::vector<KubernetesSdConfig>> configs =
-        ParseKubernetesSdConfigs(reader, OnlyEntry(reader));
+        ParseSection(text, "f.yml", ParseKubernetesSdConfigs);
     ASSERT_FALSE(configs.ok()) << list;
     EXPECT_NE(configs.status().message().find(want), std::string::npos)
         << list << "\n got: " << configs.status().message();

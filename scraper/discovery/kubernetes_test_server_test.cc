@@ -802,17 +802,24 @@ TEST(KubernetesTestServerTlsTest, ServesHttpsWithTheTestCa) {
   EXPECT_THAT(watch.Next(), HasSubstr(R"({"type":"ADDED")"));
 }
 
+// Opens `n` pod watches on `server` and waits until it has them all.
+std::vector<std::unique_ptr<WatchStream>> OpenWatches(
+    const KubernetesTestServer& server, int n) {
+  std::vector<std::unique_ptr<WatchStream>> watches;
+  for (int i = 0; i < n; ++i) {
+    watches.push_back(std::make_unique<WatchStream>(
+        server.url(), "/api/v1/pods?watch=true&resourceVersion=1"));
+  }
+  EXPECT_TRUE(WaitFor([&] { return server.OpenWatches() == n; }));
+  return watches;
+}
+
 TEST(KubernetesTestServerLifetimeTest, DestructorCutsOpenWatches) {
   absl::StatusOr<std::unique_ptr<KubernetesTestServer>> server =
       KubernetesTestServer::Start({});
   ASSERT_TRUE(server.ok()) << server.status();
-  std::vector<std::unique_ptr<WatchStream>> watches;
-  for (int i = 0; i < 3; ++i) {
-    watches.push_back(std::make_unique<WatchStream>(
-        (*server)->url(), "/api/v1/pods?watch=true&resourceVersion=1"));
-  }
-  KubernetesTestServer* raw = server->get();
-  ASSERT_TRUE(WaitFor([&] { return raw->OpenWatches() == 3; }));
+  std::vector<std::unique_ptr<WatchStream>> watches = OpenWatches(**server, 3);
+  ASSERT_EQ((*server)->OpenWatches(), 3);
   server->reset();
   for (const auto& watch : watches) {
     httplib::Error error;
@@ -825,13 +832,9 @@ TEST(KubernetesTestServerLoadTest, SixtyFourWatchesDoNotStarveAList) {
   absl::StatusOr<std::unique_ptr<KubernetesTestServer>> server =
       KubernetesTestServer::Start({});
   ASSERT_TRUE(server.ok()) << server.status();
-  std::vector<std::unique_ptr<WatchStream>> watches;
-  for (int i = 0; i < 64; ++i) {
-    watches.push_back(std::make_unique<WatchStream>(
-        (*server)->url(), "/api/v1/pods?watch=true&resourceVersion=1"));
-  }
+  std::vector<std::unique_ptr<WatchStream>> watches = OpenWatches(**server, 64);
   KubernetesTestServer* raw = server->get();
-  ASSERT_TRUE(WaitFor([&] { return raw->OpenWatches() == 64; }));
+  ASSERT_EQ(raw->OpenWatches(), 64);
   httplib::Client client(raw->url());
   client.set_read_timeout(20, 0);
   httplib::Result result = client.Get("/api/v1/pods");
