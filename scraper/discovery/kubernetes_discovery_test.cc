@@ -22,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/substitute.h"
 #include "absl/synchronization/mutex.h"
@@ -373,6 +374,56 @@ TEST_F(KubernetesDiscoveryTest, EqualConfigsShareOneListWatch) {
   // Without any config left, the watch ends.
   ASSERT_TRUE(manager->ApplyConfig(Config()).ok());
   EXPECT_TRUE(WaitFor([&] { return server->OpenWatches() == 0; }));
+  manager->Stop();
+}
+
+TEST_F(KubernetesDiscoveryTest, SelectorsGoToTheApiServer) {
+  std::unique_ptr<KubernetesTestServer> server = ServePods(/*with_b=*/true);
+  ASSERT_NE(server, nullptr);
+  // `a` and `b` both carry app=web; only `b` is on node n2.
+  std::string b = PodJson("b", "127.0.0.12");
+  b = absl::StrReplaceAll(b, {{R"("nodeName":"n1")", R"("nodeName":"n2")"}});
+  ASSERT_TRUE(server->Update(b).ok());
+  ASSERT_TRUE(server
+                  ->Create(absl::StrReplaceAll(
+                      PodJson("c", "127.0.0.13"),
+                      {{R"("app":"web")", R"("app":"db")"},
+                       {R"("nodeName":"n1")", R"("nodeName":"n2")"}}))
+                  .ok());
+  absl::StatusOr<Config> config =
+      ParseConfig(absl::Substitute("scrape_configs:\n  - job_name: k\n"
+                                   "    kubernetes_sd_configs:\n"
+                                   "      - role: pod\n        api_server: $0\n"
+                                   "        selectors:\n"
+                                   "          - role: pod\n"
+                                   "            label: app in (web, api)\n"
+                                   "            field: spec.nodeName=n2\n",
+                                   server->url()),
+                  "k.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  std::unique_ptr<DiscoveryManager> manager = NewManager();
+  ASSERT_TRUE(manager->ApplyConfig(*config).ok());
+  EXPECT_TRUE(WaitFor([&] {
+    return Addresses(*manager, "k") ==
+           std::vector<std::string>{"127.0.0.12:9100"};
+  })) << absl::StrJoin(Addresses(*manager, "k"), ",");
+  for (const auto& r : server->Requests()) {
+    EXPECT_TRUE(absl::StrContains(
+        r.query, "labelSelector=app%20in%20%28web%2C%20api%29"))
+        << r.query;
+    EXPECT_TRUE(absl::StrContains(r.query, "fieldSelector=spec.nodeName%3Dn2"))
+        << r.query;
+  }
+  // A pod that comes to match is added through the watch.
+  ASSERT_TRUE(server
+                  ->Update(absl::StrReplaceAll(
+                      PodJson("c", "127.0.0.13"),
+                      {{R"("nodeName":"n1")", R"("nodeName":"n2")"}}))
+                  .ok());
+  EXPECT_TRUE(WaitFor([&] {
+    return Addresses(*manager, "k") ==
+           std::vector<std::string>{"127.0.0.12:9100", "127.0.0.13:9100"};
+  }));
   manager->Stop();
 }
 
