@@ -40,9 +40,7 @@ bool IsUnsupportedHttpClientField(absl::string_view name) {
 absl::StatusOr<bool> HttpClientConfigLoader::ReadField(const YamlEntry& field) {
   absl::Status s;
   if (field.name == "follow_redirects") {
-    absl::StatusOr<bool> v = reader_.Bool(field);
-    s = v.status();
-    if (v.ok()) config_.follow_redirects = *v;
+    s = Store(reader_.Bool(field), &config_.follow_redirects);
   } else if (field.name == "enable_http2") {
     absl::StatusOr<bool> v = reader_.Bool(field);
     s = v.status();
@@ -59,25 +57,19 @@ absl::StatusOr<bool> HttpClientConfigLoader::ReadField(const YamlEntry& field) {
       config_.proxy_url = *std::move(v);
     }
   } else if (field.name == "tls_config") {
-    absl::StatusOr<TlsConfig> v = ParseTlsConfig(field);
-    s = v.status();
-    if (v.ok()) config_.tls_config = *std::move(v);
+    s = Store(ParseTlsConfig(field), &config_.tls_config);
   } else if (field.name == "authorization") {
     config_.authorization.reset();
     authorization_line_ = 0;
     if (!YamlReader::IsNullNode(field.value)) {
-      absl::StatusOr<AuthorizationConfig> v = ParseAuthorization(field);
-      s = v.status();
-      if (v.ok()) config_.authorization = *std::move(v);
+      s = Store(ParseAuthorization(field), &config_.authorization);
       authorization_line_ = field.key_line;
     }
   } else if (field.name == "basic_auth") {
     config_.basic_auth.reset();
     basic_auth_line_ = 0;
     if (!YamlReader::IsNullNode(field.value)) {
-      absl::StatusOr<BasicAuthConfig> v = ParseBasicAuth(field);
-      s = v.status();
-      if (v.ok()) config_.basic_auth = *std::move(v);
+      s = Store(ParseBasicAuth(field), &config_.basic_auth);
       basic_auth_line_ = field.key_line;
     }
   } else if (field.name == "bearer_token") {

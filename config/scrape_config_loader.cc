@@ -97,75 +97,42 @@ absl::StatusOr<ParsedScrapeConfig> ParseScrapeConfig(YamlReader& reader,
   for (const YamlEntry& field : *entries) {
     absl::Status s;
     if (field.name == "job_name") {
-      absl::StatusOr<std::string> v = reader.String(field);
-      s = v.status();
-      if (v.ok()) config.job_name = *std::move(v);
+      s = Store(reader.String(field), &config.job_name);
       parsed.job_name_line = field.key_line;
     } else if (field.name == "scrape_interval") {
-      absl::StatusOr<absl::Duration> d = reader.Duration(field);
-      s = d.status();
-      if (d.ok()) config.scrape_interval = *d;
+      s = Store(reader.Duration(field), &config.scrape_interval);
     } else if (field.name == "scrape_timeout") {
-      absl::StatusOr<absl::Duration> d = reader.Duration(field);
-      s = d.status();
-      if (d.ok()) config.scrape_timeout = *d;
+      s = Store(reader.Duration(field), &config.scrape_timeout);
       parsed.timeout_line = field.key_line;
     } else if (field.name == "metrics_path") {
-      absl::StatusOr<std::string> v = reader.String(field);
-      s = v.status();
-      if (v.ok()) config.metrics_path = *std::move(v);
+      s = Store(reader.String(field), &config.metrics_path);
     } else if (field.name == "scheme") {
-      absl::StatusOr<std::string> v = reader.String(field);
-      s = v.status();
-      if (v.ok()) config.scheme = *std::move(v);
+      s = Store(reader.String(field), &config.scheme);
       scheme_line = field.key_line;
     } else if (field.name == "honor_labels") {
-      absl::StatusOr<bool> v = reader.Bool(field);
-      s = v.status();
-      if (v.ok()) config.honor_labels = *v;
+      s = Store(reader.Bool(field), &config.honor_labels);
     } else if (field.name == "honor_timestamps") {
-      absl::StatusOr<bool> v = reader.Bool(field);
-      s = v.status();
-      if (v.ok()) config.honor_timestamps = *v;
+      s = Store(reader.Bool(field), &config.honor_timestamps);
     } else if (field.name == "static_configs") {
-      absl::StatusOr<std::vector<StaticConfig>> v =
-          ParseStaticConfigs(reader, field, &url_target);
-      s = v.status();
-      if (v.ok()) config.static_configs = *std::move(v);
+      s = Store(ParseStaticConfigs(reader, field, &url_target),
+                &config.static_configs);
     } else if (field.name == "file_sd_configs") {
-      absl::StatusOr<std::vector<FileSdConfig>> v =
-          ParseFileSdConfigs(reader, field);
-      s = v.status();
-      if (v.ok()) config.file_sd_configs = *std::move(v);
+      s = Store(ParseFileSdConfigs(reader, field), &config.file_sd_configs);
     } else if (field.name == "dns_sd_configs") {
-      absl::StatusOr<std::vector<DnsSdConfig>> v =
-          ParseDnsSdConfigs(reader, field);
-      s = v.status();
-      if (v.ok()) config.dns_sd_configs = *std::move(v);
+      s = Store(ParseDnsSdConfigs(reader, field), &config.dns_sd_configs);
     } else if (field.name == "kubernetes_sd_configs") {
-      absl::StatusOr<std::vector<KubernetesSdConfig>> v =
-          ParseKubernetesSdConfigs(reader, field);
-      s = v.status();
-      if (v.ok()) config.kubernetes_sd_configs = *std::move(v);
+      s = Store(ParseKubernetesSdConfigs(reader, field),
+                &config.kubernetes_sd_configs);
     } else if (field.name == "relabel_configs") {
-      absl::StatusOr<std::vector<RelabelConfig>> v =
-          ParseRelabelConfigs(reader, field, RelabelListKind::kTarget);
-      s = v.status();
-      if (v.ok()) config.relabel_configs = *std::move(v);
+      s = Store(ParseRelabelConfigs(reader, field, RelabelListKind::kTarget),
+                &config.relabel_configs);
     } else if (field.name == "metric_relabel_configs") {
-      absl::StatusOr<std::vector<RelabelConfig>> v =
-          ParseRelabelConfigs(reader, field, RelabelListKind::kMetric);
-      s = v.status();
-      if (v.ok()) config.metric_relabel_configs = *std::move(v);
+      s = Store(ParseRelabelConfigs(reader, field, RelabelListKind::kMetric),
+                &config.metric_relabel_configs);
     } else if (field.name == "params") {
-      absl::StatusOr<std::map<std::string, std::vector<std::string>>> v =
-          reader.Params(field);
-      s = v.status();
-      if (v.ok()) config.params = *std::move(v);
+      s = Store(reader.Params(field), &config.params);
     } else if (field.name == "body_size_limit") {
-      absl::StatusOr<int64_t> v = reader.ByteSize(field);
-      s = v.status();
-      if (v.ok()) config.body_size_limit = *v;
+      s = Store(reader.ByteSize(field), &config.body_size_limit);
     } else if (field.name == "sample_limit" || field.name == "target_limit" ||
                field.name == "label_limit" ||
                field.name == "label_name_length_limit" ||
