@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/base/call_once.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -74,6 +75,11 @@ bool RouteForServerName(const std::string& url, const std::string& server_name,
 }
 
 }  // namespace
+
+void InitCurlOnce() {
+  static absl::once_flag once;
+  absl::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
 
 CurlRequestOptions::~CurlRequestOptions() {
   curl_slist_free_all(headers_);

@@ -27,6 +27,11 @@
 
 namespace fedgate {
 
+// Initializes libcurl for the process once (curl_global_init); every
+// client calls it before its first handle. Never cleaned up:
+// curl_global_cleanup is not thread-safe, and clients live until exit.
+void InitCurlOnce();
+
 // The libcurl options of one request, and what they point at while the
 // transfer runs (curl keeps pointers to the header lists).
 class CurlRequestOptions {

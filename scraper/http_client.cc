@@ -14,7 +14,6 @@
 #include <cstring>
 #include <utility>
 
-#include "absl/base/call_once.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -173,13 +172,6 @@ absl::string_view Authority(absl::string_view url) {
   const size_t scheme_end = url.find("://");
   if (scheme_end != absl::string_view::npos) url.remove_prefix(scheme_end + 3);
   return url.substr(0, url.find_first_of("/?#"));
-}
-
-void InitCurlOnce() {
-  static absl::once_flag once;
-  // Never cleaned up: curl_global_cleanup is not thread-safe, and the
-  // process keeps its client until exit.
-  absl::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 }  // namespace

@@ -286,8 +286,7 @@ struct KubernetesApiClient::Transfer {
 
 KubernetesApiClient::KubernetesApiClient(KubernetesApiServer server)
     : server_(std::move(server)) {
-  static const bool initialized = curl_global_init(CURL_GLOBAL_DEFAULT) == 0;
-  (void)initialized;
+  InitCurlOnce();
   easy_ = curl_easy_init();
 }
 

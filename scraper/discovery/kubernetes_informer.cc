@@ -104,6 +104,12 @@ bool ParseServerVersion(absl::string_view body, int* major, int* minor) {
          absl::SimpleAtoi(parts[1], minor);
 }
 
+// The informer thread's random numbers (watch timeouts, backoff jitter).
+std::mt19937_64& Random() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  return rng;
+}
+
 // The selectors of a list or watch request, as query parameters.
 std::string SelectorQuery(const KubernetesWatchSpec& spec) {
   std::string q;
@@ -361,11 +367,10 @@ bool KubernetesInformer::List() {
 
 bool KubernetesInformer::Watch(bool* failed) {
   *failed = false;
-  static thread_local std::mt19937_64 rng(std::random_device{}());
   const int64_t base =
       std::max<int64_t>(1, absl::ToInt64Seconds(timings_.watch_timeout));
   const int64_t timeout_s =
-      std::uniform_int_distribution<int64_t>(base, 2 * base - 1)(rng);
+      std::uniform_int_distribution<int64_t>(base, 2 * base - 1)(Random());
   const std::string query =
       absl::StrCat("?watch=true&allowWatchBookmarks=true&resourceVersion=",
                    QueryEscape(resource_version_),
@@ -452,10 +457,10 @@ bool KubernetesInformer::Watch(bool* failed) {
 
 void KubernetesInformer::Run() {
   absl::Duration backoff = timings_.backoff_initial;
-  static thread_local std::mt19937_64 rng(std::random_device{}());
   // Waits the backoff with up to 100% jitter, doubling it up to the max.
   const auto back_off = [&]() {
-    const double jitter = std::uniform_real_distribution<double>(1, 2)(rng);
+    const double jitter =
+        std::uniform_real_distribution<double>(1, 2)(Random());
     const absl::Duration wait = backoff * jitter;
     backoff = std::min(backoff * 2, timings_.backoff_max);
     return Sleep(wait);
