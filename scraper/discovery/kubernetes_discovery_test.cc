@@ -306,6 +306,9 @@ TEST_F(KubernetesDiscoveryTest, WatchFaultsKeepTheTargetsAndRecover) {
   }));
 
   // 410 Gone: the informer lists again and sees what happened meanwhile.
+  // The watch must be open first: one opened after the compaction starts
+  // at the compacted version itself, which is not too old.
+  ASSERT_TRUE(WaitFor([&] { return api.OpenWatches() == 1; }));
   api.ExpireWatches();
   ASSERT_TRUE(api.Create(PodJson("c", "127.0.0.13")).ok());
   ASSERT_TRUE(
