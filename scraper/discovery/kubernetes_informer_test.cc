@@ -125,7 +125,7 @@ TEST_F(KubernetesInformerTest, ListsInPagesThenWatchesEveryChange) {
       recorder.Events(),
       (std::vector<std::string>{"synced", "update n1", "delete n2", "add n9"}));
   ASSERT_NE(informer->Find("", "n1"), nullptr);
-  EXPECT_EQ(informer->Find("", "n1")->labels[0].second, "b");
+  EXPECT_EQ(informer->Find("", "n1")->labels.entries()[0].second, "b");
   EXPECT_EQ(informer->Find("", "n2"), nullptr);
   informer->RemoveListener(&recorder);
 }

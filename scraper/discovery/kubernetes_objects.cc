@@ -5,10 +5,14 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 
 namespace fedgate {
 namespace {
@@ -151,35 +155,37 @@ class FieldReader {
     }
   }
 
-  // Reads a map[string]string, sorted by key.
+  // Reads a map[string]string, sorted by key, into `*interned`.
   void StringMap(const Value& obj, const char* key, absl::string_view path,
-                 std::vector<std::pair<std::string, std::string>>* out) {
+                 KubernetesStringMap* interned) {
     const Value* map = Object(obj, key, path);
     if (map == nullptr) return;
-    out->reserve(map->MemberCount());
+    KubernetesStringMap::Entries entries;
+    entries.reserve(map->MemberCount());
     for (auto it = map->MemberBegin(); it != map->MemberEnd(); ++it) {
       if (!it->value.IsString()) {
         Fail(absl::StrCat(Path(path, key), ".", Str(it->name)),
              absl::StrCat("expected a string, got ", TypeName(it->value)));
         return;
       }
-      out->emplace_back(std::string(Str(it->name)),
-                        std::string(Str(it->value)));
+      entries.emplace_back(std::string(Str(it->name)),
+                           std::string(Str(it->value)));
     }
     // A JSON object with a repeated key decodes in Go to its last value.
     std::stable_sort(
-        out->begin(), out->end(),
+        entries.begin(), entries.end(),
         [](const auto& a, const auto& b) { return a.first < b.first; });
     size_t kept = 0;
-    for (size_t i = 0; i < out->size(); ++i) {
-      if (kept > 0 && (*out)[kept - 1].first == (*out)[i].first) {
-        (*out)[kept - 1].second = std::move((*out)[i].second);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (kept > 0 && entries[kept - 1].first == entries[i].first) {
+        entries[kept - 1].second = std::move(entries[i].second);
       } else {
-        if (kept != i) (*out)[kept] = std::move((*out)[i]);
+        if (kept != i) entries[kept] = std::move(entries[i]);
         ++kept;
       }
     }
-    out->resize(kept);
+    entries.resize(kept);
+    *interned = KubernetesStringMap::Intern(std::move(entries));
   }
 
   static std::string Path(absl::string_view path, absl::string_view key) {
@@ -488,7 +494,72 @@ KindInfo KindOf(KubernetesResource resource) {
   return {"", ""};
 }
 
+// The live KubernetesStringMaps by hash of their entries. A map's deleter
+// drops its (then expired) entry, so the table holds only live maps.
+struct StringMapTable {
+  absl::Mutex mu;
+  absl::flat_hash_map<
+      size_t, std::vector<std::weak_ptr<const KubernetesStringMap::Entries>>>
+      by_hash ABSL_GUARDED_BY(mu);
+};
+
+StringMapTable& StringMaps() {
+  static StringMapTable* const table = new StringMapTable;
+  return *table;
+}
+
+void ForgetStringMap(size_t hash) {
+  StringMapTable& table = StringMaps();
+  absl::MutexLock lock(&table.mu);
+  auto it = table.by_hash.find(hash);
+  if (it == table.by_hash.end()) return;
+  auto& bucket = it->second;
+  bucket.erase(std::remove_if(bucket.begin(), bucket.end(),
+                              [](const auto& weak) { return weak.expired(); }),
+               bucket.end());
+  if (bucket.empty()) table.by_hash.erase(it);
+}
+
 }  // namespace
+
+KubernetesStringMap KubernetesStringMap::Intern(Entries entries) {
+  if (entries.empty()) return KubernetesStringMap();
+  const size_t hash = absl::Hash<Entries>{}(entries);
+  // Maps found on the way, released after the lock: a last reference
+  // dropped here would run the deleter, which takes the lock.
+  std::vector<std::shared_ptr<const Entries>> seen;
+  StringMapTable& table = StringMaps();
+  absl::MutexLock lock(&table.mu);
+  auto& bucket = table.by_hash[hash];
+  for (const auto& weak : bucket) {
+    std::shared_ptr<const Entries> live = weak.lock();
+    if (live != nullptr && *live == entries) {
+      return KubernetesStringMap(std::move(live));
+    }
+    seen.push_back(std::move(live));
+  }
+  std::shared_ptr<const Entries> made(new Entries(std::move(entries)),
+                                      [hash](const Entries* e) {
+                                        delete e;
+                                        ForgetStringMap(hash);
+                                      });
+  bucket.push_back(made);
+  return KubernetesStringMap(std::move(made));
+}
+
+const KubernetesStringMap::Entries& KubernetesStringMap::entries() const {
+  static const Entries* const kEmpty = new Entries;
+  return entries_ == nullptr ? *kEmpty : *entries_;
+}
+
+const std::string* KubernetesStringMap::Find(absl::string_view key) const {
+  const Entries& e = entries();
+  auto it = std::lower_bound(
+      e.begin(), e.end(), key,
+      [](const auto& entry, absl::string_view k) { return entry.first < k; });
+  if (it == e.end() || it->first != key) return nullptr;
+  return &it->second;
+}
 
 absl::string_view KubernetesResourceName(KubernetesResource r) {
   return KindOf(r).description;

@@ -4,10 +4,13 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/substitute.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 
@@ -84,8 +87,8 @@ TEST(KubernetesObjectsTest, ParsesPodWatchObject) {
   EXPECT_EQ(pod->namespace_name, "prod");
   EXPECT_EQ(pod->uid, "u-1");
   EXPECT_EQ(pod->resource_version, "42");
-  EXPECT_EQ(pod->labels, (Pairs{{"a", "1"}, {"b", "2"}}));
-  EXPECT_EQ(pod->annotations, (Pairs{{"x/y", "z"}}));
+  EXPECT_EQ(pod->labels.entries(), (Pairs{{"a", "1"}, {"b", "2"}}));
+  EXPECT_EQ(pod->annotations.entries(), (Pairs{{"x/y", "z"}}));
   EXPECT_TRUE(pod->has_controller);
   EXPECT_EQ(pod->controller_kind, "StatefulSet");
   EXPECT_EQ(pod->controller_name, "web");
@@ -143,7 +146,7 @@ TEST(KubernetesObjectsTest, ParsesEndpointSliceV1AndV1beta1) {
   EXPECT_EQ(ep.node_name, std::optional<std::string>("n1"));
   ASSERT_TRUE(ep.target_ref.has_value());
   EXPECT_EQ(ep.target_ref->name, "p");
-  EXPECT_EQ(ep.topology, (Pairs{{"v1", "yes"}}));
+  EXPECT_EQ(ep.topology.entries(), (Pairs{{"v1", "yes"}}));
   ASSERT_EQ(v1->ports.size(), 2u);
   EXPECT_EQ(v1->ports[0].port, std::optional<int32_t>(80));
   EXPECT_EQ(v1->ports[0].app_protocol, std::optional<std::string>("http"));
@@ -154,7 +157,8 @@ TEST(KubernetesObjectsTest, ParsesEndpointSliceV1AndV1beta1) {
                                          "discovery.k8s.io/v1beta1", json));
   ASSERT_NE(v1beta1, nullptr);
   EXPECT_TRUE(v1beta1->v1beta1);
-  EXPECT_EQ(v1beta1->endpoints[0].topology, (Pairs{{"v1beta1", "yes"}}));
+  EXPECT_EQ(v1beta1->endpoints[0].topology.entries(),
+            (Pairs{{"v1beta1", "yes"}}));
 }
 
 TEST(KubernetesObjectsTest, ObjectApiVersionWinsOverInformerVersion) {
@@ -232,7 +236,62 @@ TEST(KubernetesObjectsTest, RepeatedMapKeyKeepsLastValue) {
                            R"({"metadata": {"name": "p",
                                "labels": {"a": "1", "b": "x", "a": "2"}}})"));
   ASSERT_NE(pod, nullptr);
-  EXPECT_EQ(pod->labels, (Pairs{{"a", "2"}, {"b", "x"}}));
+  EXPECT_EQ(pod->labels.entries(), (Pairs{{"a", "2"}, {"b", "x"}}));
+}
+
+TEST(KubernetesObjectsTest, EqualMapsAreHeldOnce) {
+  // Replicas carry their template's labels and annotations: one copy.
+  const char* kReplica = R"({"metadata": {"name": "$0",
+      "labels": {"app": "web", "empty": ""},
+      "annotations": {"big": "$1"}}})";
+  const std::string big(1024, 'x');
+  auto a = As<Pod>(Parse(KubernetesResource::kPod, "v1",
+                         absl::Substitute(kReplica, "a", big)));
+  auto b = As<Pod>(Parse(KubernetesResource::kPod, "v1",
+                         absl::Substitute(kReplica, "b", big)));
+  auto c = As<Pod>(Parse(KubernetesResource::kPod, "v1",
+                         absl::Substitute(kReplica, "c", "other")));
+  ASSERT_TRUE(a != nullptr && b != nullptr && c != nullptr);
+  EXPECT_EQ(&a->labels.entries(), &b->labels.entries());
+  EXPECT_EQ(&a->annotations.entries(), &b->annotations.entries());
+  EXPECT_EQ(&a->labels.entries(), &c->labels.entries());
+  EXPECT_NE(&a->annotations.entries(), &c->annotations.entries());
+  // An empty value is kept: the label is present.
+  ASSERT_NE(a->labels.Find("empty"), nullptr);
+  EXPECT_EQ(*a->labels.Find("empty"), "");
+  EXPECT_EQ(a->labels.Find("absent"), nullptr);
+  EXPECT_EQ(*a->labels.Find("app"), "web");
+
+  // Once every holder is gone, the same content is made anew (the table
+  // keeps no dead maps) and still shared from then on.
+  a.reset();
+  b.reset();
+  auto d = As<Pod>(Parse(KubernetesResource::kPod, "v1",
+                         absl::Substitute(kReplica, "d", big)));
+  auto e = As<Pod>(Parse(KubernetesResource::kPod, "v1",
+                         absl::Substitute(kReplica, "e", big)));
+  ASSERT_TRUE(d != nullptr && e != nullptr);
+  EXPECT_EQ(d->annotations.entries().at(0).second, big);
+  EXPECT_EQ(&d->annotations.entries(), &e->annotations.entries());
+}
+
+TEST(KubernetesObjectsTest, StringMapsInternFromManyThreads) {
+  std::vector<std::thread> threads;
+  std::vector<KubernetesStringMap> maps(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([i, &maps] {
+      for (int round = 0; round < 2000; ++round) {
+        // Maps made and dropped while other threads intern the same.
+        KubernetesStringMap m = KubernetesStringMap::Intern(
+            {{"k", absl::StrCat(round % 7)}, {"z", "1"}});
+        if (round == 1999) maps[i] = m;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const KubernetesStringMap& m : maps) EXPECT_EQ(m, maps[0]);
+  EXPECT_EQ(maps[0].entries(),
+            (KubernetesStringMap::Entries{{"k", "4"}, {"z", "1"}}));
 }
 
 TEST(KubernetesObjectsTest, MalformedObjectsAreInvalidArgument) {

@@ -32,9 +32,8 @@ class LabelList {
   }
   // Adds `<prefix>label_<name>` and `<prefix>labelpresent_<name>` per entry
   // (or annotation/annotationpresent).
-  void SetMapLabels(
-      absl::string_view prefix, absl::string_view what,
-      const std::vector<std::pair<std::string, std::string>>& entries) {
+  void SetMapLabels(absl::string_view prefix, absl::string_view what,
+                    const KubernetesStringMap& entries) {
     for (const auto& [key, value] : entries) {
       const std::string name = SanitizeKubernetesLabelName(key);
       Set(absl::StrCat(prefix, what, "_", name), value);
@@ -365,14 +364,6 @@ TargetGroup BuildEndpointsGroup(const Endpoints& eps,
 
 constexpr absl::string_view kServiceNameLabel = "kubernetes.io/service-name";
 
-const std::string* FindLabel(const KubernetesObject& object,
-                             absl::string_view name) {
-  for (const auto& [key, value] : object.labels) {
-    if (key == name) return &value;
-  }
-  return nullptr;
-}
-
 TargetGroup BuildEndpointSliceGroup(const EndpointSlice& slice,
                                     const KubernetesLookup& lookup,
                                     const KubernetesRoleOptions& options) {
@@ -380,7 +371,7 @@ TargetGroup BuildEndpointSliceGroup(const EndpointSlice& slice,
   TargetGroup tg = EmptyGroup(KubernetesResource::kEndpointSlice, slice,
                               "__meta_kubernetes_endpointslice_name", group);
   group.Set("__meta_kubernetes_endpointslice_address_type", slice.address_type);
-  if (const std::string* service = FindLabel(slice, kServiceNameLabel)) {
+  if (const std::string* service = slice.labels.Find(kServiceNameLabel)) {
     if (std::shared_ptr<const Service> svc =
             lookup.FindService(slice.namespace_name, *service)) {
       group.Merge(ServiceLabels(*svc));
@@ -696,7 +687,7 @@ std::string ReferencedServiceName(KubernetesResource role,
     case KubernetesResource::kEndpoints:
       return object.name;
     case KubernetesResource::kEndpointSlice:
-      if (const std::string* name = FindLabel(object, kServiceNameLabel)) {
+      if (const std::string* name = object.labels.Find(kServiceNameLabel)) {
         return *name;
       }
       return "";
