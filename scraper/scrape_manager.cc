@@ -75,12 +75,12 @@ absl::StatusOr<CompiledJob> CompileJob(const ScrapeConfig& config,
 // labels cannot be populated is an InvalidArgument error, or with
 // `skip_invalid` is left out and counted.
 absl::Status PlanJob(const ScrapeConfig& config, const CompiledJob& job,
-                     const std::vector<TargetGroup>& groups, bool skip_invalid,
-                     TargetPlan& plan) {
+                     const std::vector<InternedTargetGroup>& groups,
+                     bool skip_invalid, TargetPlan& plan) {
   // One target's labels at a time: thousands of discovered targets are
   // never all spelled out at once.
-  for (const TargetGroup& group : groups) {
-    for (const Labels& group_target : group.targets) {
+  for (const InternedTargetGroup& group : groups) {
+    for (const InternedLabels& group_target : group.targets) {
       Labels discovered = TargetLabels(group, group_target);
       const std::string address(discovered.Get(kAddressLabel));
       absl::StatusOr<ScrapeTarget> target =
@@ -114,7 +114,7 @@ absl::Status PlanJob(const ScrapeConfig& config, const CompiledJob& job,
 // Populates every target of `config` in `target_sets`, compiling each
 // scrape config's rules once; see PlanJob().
 absl::StatusOr<TargetPlan> PlanTargets(const Config& config,
-                                       const TargetSets& target_sets,
+                                       const InternedTargetSets& target_sets,
                                        bool skip_invalid) {
   absl::flat_hash_map<absl::string_view, const DedupGroupConfig*> dedup_of_job;
   for (const DedupGroupConfig& group : config.dedup_groups) {
@@ -196,12 +196,21 @@ absl::Status ScrapeManager::ApplyConfig(std::shared_ptr<const Config> config) {
 
 absl::Status ScrapeManager::ApplyConfig(std::shared_ptr<const Config> config,
                                         const TargetSets& targets) {
+  return ApplyConfig(std::move(config), InternTargetSets(targets));
+}
+
+absl::Status ScrapeManager::ApplyConfig(std::shared_ptr<const Config> config,
+                                        const InternedTargetSets& targets) {
   if (config == nullptr) return absl::InvalidArgumentError("no configuration");
   absl::MutexLock lock(&apply_mu_);
   return Apply(std::move(config), targets, /*skip_invalid=*/false);
 }
 
 absl::Status ScrapeManager::ApplyTargetSets(const TargetSets& targets) {
+  return ApplyTargetSets(InternTargetSets(targets));
+}
+
+absl::Status ScrapeManager::ApplyTargetSets(const InternedTargetSets& targets) {
   absl::MutexLock lock(&apply_mu_);
   if (config_ == nullptr) {
     return absl::FailedPreconditionError("no configuration applied yet");
@@ -210,7 +219,7 @@ absl::Status ScrapeManager::ApplyTargetSets(const TargetSets& targets) {
 }
 
 absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
-                                  const TargetSets& target_sets,
+                                  const InternedTargetSets& target_sets,
                                   bool skip_invalid) {
   // Populate every target first, so that a bad one changes nothing (or,
   // with skip_invalid, is left out).

@@ -83,6 +83,9 @@ class ScrapeManager {
   // target, e.g. `job "node": target "a/b": "a/b:80" is not a valid
   // hostname`. FailedPrecondition after Stop().
   absl::Status ApplyConfig(std::shared_ptr<const Config> config,
+                           const InternedTargetSets& targets)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status ApplyConfig(std::shared_ptr<const Config> config,
                            const TargetSets& targets) ABSL_LOCKS_EXCLUDED(mu_);
   // As above with the static_configs of `config` as the only targets.
   absl::Status ApplyConfig(std::shared_ptr<const Config> config)
@@ -94,6 +97,8 @@ class ScrapeManager {
   // are applied; the result is then InvalidArgument naming the first such
   // target and the count, for the caller to log. FailedPrecondition before
   // the first ApplyConfig() and after Stop().
+  absl::Status ApplyTargetSets(const InternedTargetSets& targets)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status ApplyTargetSets(const TargetSets& targets)
       ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -120,7 +125,7 @@ class ScrapeManager {
   // Applies `targets` under `config`; see ApplyConfig() and
   // ApplyTargetSets() for `skip_invalid` false and true.
   absl::Status Apply(std::shared_ptr<const Config> config,
-                     const TargetSets& targets, bool skip_invalid)
+                     const InternedTargetSets& targets, bool skip_invalid)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   // Apply()'s step under mu_: the loops of `targets`, each a running loop
   // whose target is unchanged (taken out of pools_) or a new one, started

@@ -936,7 +936,7 @@ TEST(ScrapeManagerTest, ApplyTargetSetsKeepsUnchangedTargetsAndRemovesOthers) {
   TestTarget added;
   added.Set("a 1\n");
   Fixture f;
-  EXPECT_EQ(f.manager->ApplyTargetSets({}).code(),
+  EXPECT_EQ(f.manager->ApplyTargetSets(TargetSets{}).code(),
             absl::StatusCode::kFailedPrecondition);
   std::shared_ptr<const Config> config = MakeConfig({Job("app", {})});
   ASSERT_TRUE(f.manager
@@ -969,7 +969,7 @@ TEST(ScrapeManagerTest, ApplyTargetSetsKeepsUnchangedTargetsAndRemovesOthers) {
   EXPECT_EQ(f.manager->Targets().size(), 2);
 
   // An empty set for the job removes every target.
-  ASSERT_TRUE(f.manager->ApplyTargetSets({{"app", {}}}).ok());
+  ASSERT_TRUE(f.manager->ApplyTargetSets(TargetSets{{"app", {}}}).ok());
   EXPECT_TRUE(f.manager->Targets().empty());
 }
 

@@ -29,6 +29,64 @@ std::vector<Labels> TargetLabelsFromGroups(
   return out;
 }
 
+InternedTargetGroup InternedTargetGroup::Intern(const TargetGroup& group) {
+  InternedTargetGroup interned;
+  interned.source = group.source;
+  interned.labels = InternedLabels::Intern(group.labels);
+  interned.targets.reserve(group.targets.size());
+  for (const Labels& t : group.targets) {
+    interned.targets.push_back(InternedLabels::Intern(t));
+  }
+  return interned;
+}
+
+TargetGroup InternedTargetGroup::ToTargetGroup() const {
+  TargetGroup group;
+  group.source = source;
+  group.labels = labels.ToLabels();
+  group.targets.reserve(targets.size());
+  for (const InternedLabels& t : targets) group.targets.push_back(t.ToLabels());
+  return group;
+}
+
+InternedTargetSets InternTargetSets(const TargetSets& sets) {
+  InternedTargetSets interned;
+  for (const auto& [job, groups] : sets) {
+    std::vector<InternedTargetGroup>& out = interned[job];
+    out.reserve(groups.size());
+    for (const TargetGroup& g : groups) {
+      out.push_back(InternedTargetGroup::Intern(g));
+    }
+  }
+  return interned;
+}
+
+Labels TargetLabels(const InternedTargetGroup& group,
+                    const InternedLabels& target) {
+  std::vector<Label> items;
+  items.reserve(target.size() + group.labels.size());
+  for (const LabelView l : target) {
+    items.push_back(Label{std::string(l.name), std::string(l.value)});
+  }
+  for (const LabelView l : group.labels) {
+    if (!target.Has(l.name)) {
+      items.push_back(Label{std::string(l.name), std::string(l.value)});
+    }
+  }
+  return Labels(std::move(items));
+}
+
+std::vector<Labels> TargetLabelsFromGroups(
+    const std::vector<InternedTargetGroup>& groups) {
+  std::vector<Labels> out;
+  for (const InternedTargetGroup& group : groups) {
+    for (const InternedLabels& target : group.targets) {
+      out.push_back(TargetLabels(group, target));
+    }
+  }
+  return out;
+}
+
 std::vector<TargetGroup> StaticTargetGroups(const ScrapeConfig& config) {
   std::vector<TargetGroup> groups;
   for (size_t i = 0; i < config.static_configs.size(); ++i) {

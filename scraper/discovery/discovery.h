@@ -15,9 +15,9 @@
 //
 // Not a hot path: everything here runs once per discovery event.
 //
-// Thread-safety: TargetGroup and TargetSets are values. A Discoverer is owned
-// by one thread at a time (the manager's loop): its methods are not called
-// concurrently.
+// Thread-safety: TargetGroup, InternedTargetGroup and their sets are values. A
+// Discoverer is owned by one thread at a time (the manager's loop): its methods
+// are not called concurrently.
 
 #ifndef FEDGATE_SCRAPER_DISCOVERY_DISCOVERY_H_
 #define FEDGATE_SCRAPER_DISCOVERY_DISCOVERY_H_
@@ -32,6 +32,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "config/config.h"
+#include "merge/interned_labels.h"
 #include "merge/labels.h"
 
 namespace fedgate {
@@ -66,6 +67,43 @@ Labels TargetLabels(const TargetGroup& group, const Labels& target);
 // TargetsFromGroup).
 std::vector<Labels> TargetLabelsFromGroups(
     const std::vector<TargetGroup>& groups);
+
+// A TargetGroup with its label sets interned (merge/interned_labels.h): how
+// the discovery manager keeps groups and hands them to the scrape manager.
+// The groups of thousands of pods share their label text (a pod's labels
+// and annotations repeat in each of its targets, a workload's in each of its
+// pods), and a scrape manager that reads them one target at a time never
+// spells all of them out at once.
+struct InternedTargetGroup {
+  std::vector<InternedLabels> targets;
+  InternedLabels labels;
+  std::string source;
+
+  static InternedTargetGroup Intern(const TargetGroup& group);
+  TargetGroup ToTargetGroup() const;
+
+  friend bool operator==(const InternedTargetGroup& a,
+                         const InternedTargetGroup& b) {
+    return a.source == b.source && a.labels == b.labels &&
+           a.targets == b.targets;
+  }
+  friend bool operator!=(const InternedTargetGroup& a,
+                         const InternedTargetGroup& b) {
+    return !(a == b);
+  }
+};
+
+// TargetSets, interned.
+using InternedTargetSets =
+    std::map<std::string, std::vector<InternedTargetGroup>>;
+
+InternedTargetSets InternTargetSets(const TargetSets& sets);
+
+// TargetLabels() and TargetLabelsFromGroups() of interned groups.
+Labels TargetLabels(const InternedTargetGroup& group,
+                    const InternedLabels& target);
+std::vector<Labels> TargetLabelsFromGroups(
+    const std::vector<InternedTargetGroup>& groups);
 
 // Returns the groups of a scrape config's static_configs, in config order,
 // with sources "0", "1"... as Prometheus's static provider names them.

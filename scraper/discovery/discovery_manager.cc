@@ -24,18 +24,6 @@
 
 namespace fedgate {
 
-// A group as the manager keeps it: its label sets interned, so that the
-// groups of thousands of pods share their label names and values (pod
-// labels and annotations repeat in every target of a pod).
-struct StoredGroup {
-  InternedLabels labels;
-  std::vector<InternedLabels> targets;
-
-  friend bool operator==(const StoredGroup& a, const StoredGroup& b) {
-    return a.labels == b.labels && a.targets == b.targets;
-  }
-};
-
 // One discoverer of one job, and the groups it reported last.
 struct DiscoveryProvider {
   std::string job;
@@ -45,7 +33,7 @@ struct DiscoveryProvider {
   std::unique_ptr<Discoverer> discoverer;  // Used by one loop thread.
   bool blocking = false;
   // By source; empty groups are not kept. Guarded by the manager's mu_.
-  std::map<std::string, StoredGroup> groups;
+  std::map<std::string, InternedTargetGroup> groups;
   bool removed = false;  // Guarded by the manager's mu_.
 };
 
@@ -123,27 +111,6 @@ bool FitsInterned(const TargetGroup& group) {
     if (t.size() > InternedLabels::kMaxLabels) return false;
   }
   return true;
-}
-
-StoredGroup Intern(const TargetGroup& group) {
-  StoredGroup stored;
-  stored.labels = InternedLabels::Intern(group.labels);
-  stored.targets.reserve(group.targets.size());
-  for (const Labels& t : group.targets) {
-    stored.targets.push_back(InternedLabels::Intern(t));
-  }
-  return stored;
-}
-
-TargetGroup Load(const std::string& source, const StoredGroup& stored) {
-  TargetGroup group;
-  group.source = source;
-  group.labels = stored.labels.ToLabels();
-  group.targets.reserve(stored.targets.size());
-  for (const InternedLabels& t : stored.targets) {
-    group.targets.push_back(t.ToLabels());
-  }
-  return group;
 }
 
 std::string DurationKey(absl::Duration d) {
@@ -351,7 +318,7 @@ absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
     std::vector<TargetGroup> groups = p->discoverer->Refresh(absl::Now());
     for (TargetGroup& g : groups) {
       if (!g.targets.empty() && FitsInterned(g)) {
-        p->groups[g.source] = Intern(g);
+        p->groups[g.source] = InternedTargetGroup::Intern(g);
       }
     }
   }
@@ -368,15 +335,13 @@ absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
   return absl::OkStatus();
 }
 
-TargetSets DiscoveryManager::CurrentTargetSets() const {
+InternedTargetSets DiscoveryManager::CurrentTargetSets() const {
   absl::MutexLock lock(&mu_);
-  TargetSets sets;
+  InternedTargetSets sets;
   for (const std::string& job : jobs_) sets[job];
   for (const auto& p : providers_) {
-    std::vector<TargetGroup>& groups = sets[p->job];
-    for (const auto& [source, group] : p->groups) {
-      groups.push_back(Load(source, group));
-    }
+    std::vector<InternedTargetGroup>& groups = sets[p->job];
+    for (const auto& [source, group] : p->groups) groups.push_back(group);
   }
   return sets;
 }
@@ -394,7 +359,8 @@ std::vector<std::shared_ptr<DiscoveryProvider>> DiscoveryManager::Providers(
 void DiscoveryManager::Store(DiscoveryProvider& provider,
                              std::vector<TargetGroup> groups) {
   // Interned outside the lock (about a microsecond per label set).
-  std::vector<std::pair<std::string, std::optional<StoredGroup>>> stored;
+  std::vector<std::pair<std::string, std::optional<InternedTargetGroup>>>
+      stored;
   stored.reserve(groups.size());
   for (const TargetGroup& group : groups) {
     if (!FitsInterned(group)) {
@@ -407,7 +373,8 @@ void DiscoveryManager::Store(DiscoveryProvider& provider,
     stored.emplace_back(group.source,
                         group.targets.empty()
                             ? std::nullopt
-                            : std::optional<StoredGroup>(Intern(group)));
+                            : std::optional<InternedTargetGroup>(
+                                  InternedTargetGroup::Intern(group)));
   }
   absl::MutexLock lock(&mu_);
   if (provider.removed) return;

@@ -97,8 +97,8 @@ class DiscoveryManager {
 
   // Returns the targets discovered so far: every job of the applied
   // configuration (in config order of its discoverers, then by source),
-  // without empty groups.
-  TargetSets CurrentTargetSets() const ABSL_LOCKS_EXCLUDED(mu_);
+  // without empty groups. A copy of handles: the label text stays shared.
+  InternedTargetSets CurrentTargetSets() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Stops the threads (waiting for a lookup in flight, at most the
   // resolver's timeout). No on_change call starts afterwards. Idempotent.

@@ -26,7 +26,7 @@ namespace fedgate {
 namespace {
 
 // The addresses of a job's targets, in order.
-std::vector<std::string> Addresses(const TargetSets& sets,
+std::vector<std::string> Addresses(const InternedTargetSets& sets,
                                    const std::string& job) {
   std::vector<std::string> out;
   auto it = sets.find(job);
@@ -75,7 +75,7 @@ TEST(DiscoveryManagerTest, StaticAndFileTargetsAreThereAtOnceAndFollowFiles) {
                   "test.yml");
   ASSERT_TRUE(config.ok()) << config.status();
   ASSERT_TRUE((*manager)->ApplyConfig(*config).ok());
-  TargetSets sets = (*manager)->CurrentTargetSets();
+  InternedTargetSets sets = (*manager)->CurrentTargetSets();
   EXPECT_EQ(Addresses(sets, "j"), (std::vector<std::string>{"s:1", "f:1"}));
   ASSERT_EQ(sets.count("empty"), 1u);
   EXPECT_TRUE(sets["empty"].empty());
@@ -126,7 +126,7 @@ TEST(DiscoveryManagerTest, ReloadKeepsUnchangedDiscoverersAndDropsOthers) {
       "test.yml");
   ASSERT_TRUE(more.ok()) << more.status();
   ASSERT_TRUE((*manager)->ApplyConfig(*more).ok());
-  TargetSets sets = (*manager)->CurrentTargetSets();
+  InternedTargetSets sets = (*manager)->CurrentTargetSets();
   EXPECT_EQ(Addresses(sets, "d"), std::vector<std::string>{"10.0.0.1:80"});
   EXPECT_EQ(Addresses(sets, "s"), std::vector<std::string>{"s:1"});
   EXPECT_EQ((*dns)->queries(), queries);

@@ -55,10 +55,12 @@ bool WaitFor(const std::function<bool()>& done,
 std::map<std::string, TargetGroup> Groups(const DiscoveryManager& manager,
                                           const std::string& job) {
   std::map<std::string, TargetGroup> out;
-  const TargetSets sets = manager.CurrentTargetSets();
+  const InternedTargetSets sets = manager.CurrentTargetSets();
   auto it = sets.find(job);
   if (it == sets.end()) return out;
-  for (const TargetGroup& g : it->second) out[g.source] = g;
+  for (const InternedTargetGroup& g : it->second) {
+    out[g.source] = g.ToTargetGroup();
+  }
   return out;
 }
 
@@ -256,7 +258,7 @@ std::string PodJson(absl::string_view name, absl::string_view ip) {
 std::vector<std::string> Addresses(const DiscoveryManager& manager,
                                    const std::string& job) {
   std::vector<std::string> out;
-  const TargetSets sets = manager.CurrentTargetSets();
+  const InternedTargetSets sets = manager.CurrentTargetSets();
   auto it = sets.find(job);
   if (it == sets.end()) return out;
   for (const Labels& labels : TargetLabelsFromGroups(it->second)) {
