@@ -319,16 +319,22 @@ absl::StatusOr<ScrapeTarget> ScrapeTarget::Create(Labels discovered,
         GoQuote(timeout_text), " > ", GoQuote(interval_text), ")"));
   }
 
-  // 8-9. No `__meta_*` labels; `instance` defaults to the address.
-  std::vector<Label> items = labels.items();
-  items.erase(std::remove_if(items.begin(), items.end(),
-                             [](const Label& l) {
-                               return absl::StartsWith(l.name,
-                                                       kMetaLabelPrefix);
-                             }),
-              items.end());
+  // 8-9. No `__meta_*` labels; `instance` defaults to the address. Built
+  // at its final size: the target keeps these labels as long as it lives,
+  // and a discovered pod's target had dozens of `__meta_*` labels.
+  const auto is_meta = [](const Label& l) {
+    return absl::StartsWith(l.name, kMetaLabelPrefix);
+  };
+  std::vector<Label> items;
+  items.reserve(labels.size() + 1 -
+                std::count_if(labels.begin(), labels.end(), is_meta));
+  for (const Label& l : labels) {
+    if (!is_meta(l)) items.push_back(l);
+  }
+  if (!labels.Has(kInstanceLabel)) {
+    items.push_back(Label{std::string(kInstanceLabel), address});
+  }
   labels = Labels(std::move(items));
-  if (!labels.Has(kInstanceLabel)) labels.Set(kInstanceLabel, address);
 
   // 10. Valid UTF-8 values only.
   for (const Label& l : labels) {
