@@ -48,6 +48,36 @@ TEST(DiscoveryTest, TargetLabelsWinOverGroupLabels) {
             Labels({{"__address__", "b:1"}, {"zone", "z0"}, {"env", "prod"}}));
 }
 
+TEST(DiscoveryTest, InternedGroupsKeepContentAndShareIt) {
+  TargetGroup group;
+  group.source = "pods/a";
+  group.targets = {Labels({{"__address__", "a:1"}, {"zone", "z1"}}),
+                   Labels({{"__address__", "b:1"}})};
+  group.labels = Labels({{"zone", "z0"}, {"env", "prod"}});
+  const InternedTargetGroup interned = InternedTargetGroup::Intern(group);
+  EXPECT_EQ(interned.source, "pods/a");
+  EXPECT_EQ(interned.ToTargetGroup(), group);
+  // The same labels as TargetLabels() of the group, target labels winning.
+  EXPECT_EQ(TargetLabelsFromGroups({interned}),
+            TargetLabelsFromGroups({group}));
+  EXPECT_EQ(TargetLabels(interned, interned.targets[0]),
+            Labels({{"__address__", "a:1"}, {"zone", "z1"}, {"env", "prod"}}));
+  // Equal groups share their representations: equality is a pointer
+  // compare, and a copy of a set of groups copies handles only.
+  EXPECT_EQ(InternedTargetGroup::Intern(group), interned);
+  TargetGroup other = group;
+  other.targets.pop_back();
+  EXPECT_NE(InternedTargetGroup::Intern(other), interned);
+
+  TargetSets sets = {{"j", {group, other}}, {"empty", {}}};
+  InternedTargetSets interned_sets = InternTargetSets(sets);
+  ASSERT_EQ(interned_sets.size(), 2u);
+  EXPECT_TRUE(interned_sets["empty"].empty());
+  ASSERT_EQ(interned_sets["j"].size(), 2u);
+  EXPECT_EQ(interned_sets["j"][0], interned);
+  EXPECT_EQ(interned_sets["j"][1].ToTargetGroup(), other);
+}
+
 TEST(StaticDiscovererTest, ReturnsItsGroupsOnce) {
   TargetGroup group;
   group.source = "0";
