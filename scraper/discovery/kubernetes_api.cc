@@ -215,7 +215,8 @@ absl::StatusOr<KubernetesApiServer> ResolveKubernetesApiServer(
 struct KubernetesApiClient::Transfer {
   KubernetesApiClient* client = nullptr;
   HttpStatusLine status;
-  std::string body;  // A GET's body, or a failed stream's.
+  std::string body;  // A GET's or POST's answer, or a failed stream's.
+  const std::string* post = nullptr;  // A POST's JSON body.
   size_t max_body = 0;
   bool too_large = false;
   // Streams: the partial line, and the caller's line handler.
@@ -309,6 +310,15 @@ absl::StatusOr<KubernetesResponse> KubernetesApiClient::Get(
   return Perform(path_and_query, timeout, t);
 }
 
+absl::StatusOr<KubernetesResponse> KubernetesApiClient::Post(
+    absl::string_view path, const std::string& json, absl::Duration timeout,
+    size_t max_body) {
+  Transfer t;
+  t.max_body = max_body;
+  t.post = &json;
+  return Perform(path, timeout, t);
+}
+
 absl::StatusOr<KubernetesResponse> KubernetesApiClient::Stream(
     absl::string_view path_and_query, absl::Duration timeout,
     absl::FunctionRef<bool(absl::string_view line)> on_line) {
@@ -327,15 +337,18 @@ absl::StatusOr<KubernetesResponse> KubernetesApiClient::Perform(
   CURL* easy = static_cast<CURL*>(easy_);
   if (easy == nullptr) return absl::InternalError("curl_easy_init failed");
   const std::string url = absl::StrCat(server_.url, path_and_query);
+  // As Go's url.Error spells the failed request: `Get "https://..."`.
+  const absl::string_view method = t.post != nullptr ? "Post" : "Get";
   absl::StatusOr<std::string> authorization = AuthorizationValue(server_.http);
   if (!authorization.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("Get \"", url, "\": ", authorization.status().message()));
+    return absl::UnavailableError(absl::StrCat(
+        method, " \"", url, "\": ", authorization.status().message()));
   }
   t.client = this;
   curl_easy_reset(easy);  // Keeps the connection.
   CurlRequestOptions options;
   options.AddHeader("Accept: application/json");
+  if (t.post != nullptr) options.AddHeader("Content-Type: application/json");
   if (!authorization->empty()) {
     options.AddHeader(absl::StrCat("Authorization: ", *authorization));
   }
@@ -348,7 +361,14 @@ absl::StatusOr<KubernetesResponse> KubernetesApiClient::Perform(
   blob(CURLOPT_CAINFO_BLOB, server_.ca_pem);
   blob(CURLOPT_SSLCERT_BLOB, server_.cert_pem);
   blob(CURLOPT_SSLKEY_BLOB, server_.key_pem);
-  curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  if (t.post != nullptr) {
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t.post->data());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(t.post->size()));
+  } else {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  }
   curl_easy_setopt(easy, CURLOPT_USERAGENT,
                    std::string(kDefaultUserAgent).c_str());
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "gzip");
@@ -383,7 +403,7 @@ absl::StatusOr<KubernetesResponse> KubernetesApiClient::Perform(
   if (t.stopped_by_caller) return KubernetesResponse{t.status.code, ""};
   if (t.too_large) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        "Get \"", url, "\": answer larger than ", t.max_body, " bytes"));
+        method, " \"", url, "\": answer larger than ", t.max_body, " bytes"));
   }
   if (code == CURLE_OPERATION_TIMEDOUT) {
     // A watch ends at its own timeout; that is the end of its stream.
@@ -391,11 +411,11 @@ absl::StatusOr<KubernetesResponse> KubernetesApiClient::Perform(
       return KubernetesResponse{200, ""};
     }
     return absl::DeadlineExceededError(
-        absl::StrCat("Get \"", url, "\": context deadline exceeded"));
+        absl::StrCat(method, " \"", url, "\": context deadline exceeded"));
   }
   if (code != CURLE_OK) {
     return absl::UnavailableError(absl::StrCat(
-        "Get \"", url,
+        method, " \"", url,
         "\": ", t.error[0] != '\0' ? t.error : curl_easy_strerror(code)));
   }
   return KubernetesResponse{t.status.code, std::move(t.body)};

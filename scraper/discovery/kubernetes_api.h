@@ -20,7 +20,8 @@
 //   /var/run/secrets/kubernetes.io/serviceaccount unless the environment
 //   says otherwise (tests).
 //
-// KubernetesApiClient sends GETs (lists, /version) and watch streams with
+// KubernetesApiClient sends GETs (lists, /version), watch streams and POSTs
+// (the reviews of serving authentication, gateway/) with
 // libcurl's easy interface on the caller's thread; the informer thread owns
 // one client and its kept connection. Cancel() from another thread ends a
 // request in progress at once (its socket is shut down).
@@ -112,6 +113,13 @@ class KubernetesApiClient {
   absl::StatusOr<KubernetesResponse> Get(absl::string_view path_and_query,
                                          absl::Duration timeout,
                                          size_t max_body = 512 << 20);
+
+  // POSTs `json` to `path` (a review: TokenReview, SubjectAccessReview)
+  // with `Content-Type: application/json`; answers and errors as Get().
+  absl::StatusOr<KubernetesResponse> Post(absl::string_view path,
+                                          const std::string& json,
+                                          absl::Duration timeout,
+                                          size_t max_body = 1 << 20);
 
   // GETs a watch stream and calls `on_line` with each line as it arrives
   // (without its `\n`; a line over 64 MiB fails the stream). Returns when

@@ -174,6 +174,52 @@ TEST(KubernetesApiTest, GetsStreamsAndCancels) {
       absl::IsCancelled(client.Get("/version", absl::Seconds(1)).status()));
 }
 
+TEST(KubernetesApiTest, PostsJsonReviews) {
+  absl::StatusOr<std::unique_ptr<KubernetesTestServer>> api =
+      KubernetesTestServer::Start({});
+  ASSERT_TRUE(api.ok()) << api.status();
+  std::string received, content_type;
+  (*api)->Handle("POST", "/apis/authentication.k8s.io/v1/tokenreviews",
+                 [&](const KubernetesTestServer::Request& request,
+                     absl::string_view body) {
+                   received = std::string(body);
+                   KubernetesTestServer::Reply reply;
+                   reply.status = 201;
+                   reply.body = R"({"status":{"authenticated":true}})";
+                   return reply;
+                 });
+  KubernetesApiServer server;
+  server.url = (*api)->url();
+  KubernetesApiClient client(server);
+  const std::string review = R"({"kind":"TokenReview","spec":{"token":"t"}})";
+  absl::StatusOr<KubernetesResponse> r = client.Post(
+      "/apis/authentication.k8s.io/v1/tokenreviews", review, absl::Seconds(10));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(r->body, R"({"status":{"authenticated":true}})");
+  EXPECT_EQ(received, review);
+  const std::vector<KubernetesTestServer::Request> requests =
+      (*api)->Requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "POST");
+
+  // The same kept connection serves a GET afterwards.
+  absl::StatusOr<KubernetesResponse> version =
+      client.Get("/version", absl::Seconds(10));
+  ASSERT_TRUE(version.ok()) << version.status();
+  EXPECT_EQ(version->status, 200);
+  EXPECT_EQ((*api)->Requests().back().method, "GET");
+
+  KubernetesApiServer down;
+  down.url = "http://127.0.0.1:1";
+  KubernetesApiClient unreachable(down);
+  r = unreachable.Post("/apis/x", review, absl::Seconds(5));
+  EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  EXPECT_TRUE(absl::StartsWith(r.status().message(),
+                               "Post \"http://127.0.0.1:1/apis/x\": "))
+      << r.status();
+}
+
 TEST(KubernetesApiTest, TransportErrorsNameTheUrlNeverTheToken) {
   KubernetesApiServer server;
   server.url = "http://127.0.0.1:1";
