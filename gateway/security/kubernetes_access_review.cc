@@ -1,0 +1,375 @@
+#include "gateway/security/kubernetes_access_review.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "rapidjson/document.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace fedgate {
+namespace {
+
+constexpr absl::string_view kTokenReviewPath =
+    "/apis/authentication.k8s.io/v1/tokenreviews";
+constexpr absl::string_view kAccessReviewPath =
+    "/apis/authorization.k8s.io/v1/subjectaccessreviews";
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void WriteString(JsonWriter& w, absl::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+// Returns the string member `key` of `object`, "" when absent or not one.
+std::string StringMember(const rapidjson::Value& object, const char* key) {
+  if (!object.IsObject()) return "";
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsString()) return "";
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+bool BoolMember(const rapidjson::Value& object, const char* key) {
+  if (!object.IsObject()) return false;
+  auto it = object.FindMember(key);
+  return it != object.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
+std::vector<std::string> StringArray(const rapidjson::Value& value) {
+  std::vector<std::string> out;
+  if (!value.IsArray()) return out;
+  for (const rapidjson::Value& v : value.GetArray()) {
+    if (v.IsString()) out.emplace_back(v.GetString(), v.GetStringLength());
+  }
+  return out;
+}
+
+// Stores `entry` at `key` in `cache`, which holds at most `max` entries:
+// past it, the expired ones go first, then any one.
+template <typename Entry>
+void StoreBounded(absl::flat_hash_map<std::string, Entry>& cache, size_t max,
+                  const std::string& key, Entry entry) {
+  if (cache.size() >= max && !cache.contains(key)) {
+    const absl::Time now = absl::Now();
+    for (auto it = cache.begin(); it != cache.end();) {
+      if (it->second.expires <= now) {
+        cache.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    if (cache.size() >= max) cache.erase(cache.begin());
+  }
+  cache[key] = std::move(entry);
+}
+
+// Appends `s` to `key` so that no two sequences of strings give one key.
+void AppendKeyPart(std::string* key, absl::string_view s) {
+  absl::StrAppend(key, s.size(), ":", s, ";");
+}
+
+}  // namespace
+
+KubernetesAccessReviewer::KubernetesAccessReviewer(
+    KubernetesAccessReviewOptions options)
+    : options_(std::move(options)) {
+  unsigned char salt[32];
+  if (RAND_bytes(salt, sizeof(salt)) != 1) {
+    // Unsalted digests are still digests: no token is kept in the clear.
+    std::fill(std::begin(salt), std::end(salt), 0);
+  }
+  salt_.assign(reinterpret_cast<const char*>(salt), sizeof(salt));
+}
+
+absl::string_view KubernetesAccessReviewer::VerbOf(
+    absl::string_view http_method) {
+  if (http_method == "GET") return "get";
+  if (http_method == "POST") return "create";
+  if (http_method == "PUT") return "update";
+  if (http_method == "PATCH") return "patch";
+  if (http_method == "DELETE") return "delete";
+  return "*";
+}
+
+std::string KubernetesAccessReviewer::TokenKey(absl::string_view token) const {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  EVP_DigestUpdate(ctx, salt_.data(), salt_.size());
+  EVP_DigestUpdate(ctx, token.data(), token.size());
+  EVP_DigestFinal_ex(ctx, digest, &size);
+  EVP_MD_CTX_free(ctx);
+  return std::string(reinterpret_cast<const char*>(digest), size);
+}
+
+std::string KubernetesAccessReviewer::Post(absl::string_view path,
+                                           const std::string& json,
+                                           std::string* unavailable) {
+  std::unique_ptr<KubernetesApiClient> client;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!idle_clients_.empty()) {
+      client = std::move(idle_clients_.back());
+      idle_clients_.pop_back();
+    }
+  }
+  if (client == nullptr) {
+    client = std::make_unique<KubernetesApiClient>(options_.server);
+  }
+  absl::StatusOr<KubernetesResponse> r =
+      client->Post(path, json, options_.timeout);
+  {
+    absl::MutexLock lock(&mu_);
+    idle_clients_.push_back(std::move(client));
+  }
+  if (!r.ok()) {
+    *unavailable = std::string(r.status().message());
+    return "";
+  }
+  if (r->status != 200 && r->status != 201) {
+    *unavailable = absl::StrCat("server returned HTTP status ", r->status, ": ",
+                                KubernetesStatusMessage(r->body));
+    return "";
+  }
+  return std::move(r->body);
+}
+
+KubernetesAccessReviewer::Authentication KubernetesAccessReviewer::ReviewToken(
+    absl::string_view token, std::string* unavailable) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("apiVersion");
+  w.String("authentication.k8s.io/v1");
+  w.Key("kind");
+  w.String("TokenReview");
+  w.Key("spec");
+  w.StartObject();
+  w.Key("token");
+  WriteString(w, token);
+  if (!options_.audiences.empty()) {
+    w.Key("audiences");
+    w.StartArray();
+    for (const std::string& a : options_.audiences) WriteString(w, a);
+    w.EndArray();
+  }
+  w.EndObject();
+  w.EndObject();
+  const std::string body =
+      Post(kTokenReviewPath, std::string(buffer.GetString(), buffer.GetSize()),
+           unavailable);
+  Authentication result;
+  if (!unavailable->empty()) return result;
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("status") ||
+      !doc["status"].IsObject()) {
+    *unavailable = "TokenReview answer without a status";
+    return result;
+  }
+  const rapidjson::Value& status = doc["status"];
+  result.error = StringMember(status, "error");
+  if (!BoolMember(status, "authenticated")) return result;
+  if (!options_.audiences.empty()) {
+    // As the delegating authenticator: the token must be for one of ours.
+    auto it = status.FindMember("audiences");
+    const std::vector<std::string> granted = it == status.MemberEnd()
+                                                 ? std::vector<std::string>()
+                                                 : StringArray(it->value);
+    bool ours = false;
+    for (const std::string& a : granted) {
+      ours = ours ||
+             std::find(options_.audiences.begin(), options_.audiences.end(),
+                       a) != options_.audiences.end();
+    }
+    if (!ours) {
+      result.error = "token audiences do not match";
+      return result;
+    }
+  }
+  auto user = status.FindMember("user");
+  if (user == status.MemberEnd() || !user->value.IsObject()) {
+    result.error = "TokenReview answer without a user";
+    return result;
+  }
+  result.authenticated = true;
+  result.user.name = StringMember(user->value, "username");
+  result.user.uid = StringMember(user->value, "uid");
+  auto groups = user->value.FindMember("groups");
+  if (groups != user->value.MemberEnd()) {
+    result.user.groups = StringArray(groups->value);
+  }
+  auto extra = user->value.FindMember("extra");
+  if (extra != user->value.MemberEnd() && extra->value.IsObject()) {
+    for (auto it = extra->value.MemberBegin(); it != extra->value.MemberEnd();
+         ++it) {
+      result.user.extra.emplace_back(
+          std::string(it->name.GetString(), it->name.GetStringLength()),
+          StringArray(it->value));
+    }
+    std::sort(result.user.extra.begin(), result.user.extra.end());
+  }
+  return result;
+}
+
+KubernetesAccessReviewer::Authorization KubernetesAccessReviewer::ReviewAccess(
+    const User& user, absl::string_view verb, absl::string_view path,
+    std::string* unavailable) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("apiVersion");
+  w.String("authorization.k8s.io/v1");
+  w.Key("kind");
+  w.String("SubjectAccessReview");
+  w.Key("spec");
+  w.StartObject();
+  w.Key("nonResourceAttributes");
+  w.StartObject();
+  w.Key("path");
+  WriteString(w, path);
+  w.Key("verb");
+  WriteString(w, verb);
+  w.EndObject();
+  w.Key("user");
+  WriteString(w, user.name);
+  if (!user.uid.empty()) {
+    w.Key("uid");
+    WriteString(w, user.uid);
+  }
+  w.Key("groups");
+  w.StartArray();
+  for (const std::string& g : user.groups) WriteString(w, g);
+  w.EndArray();
+  if (!user.extra.empty()) {
+    w.Key("extra");
+    w.StartObject();
+    for (const auto& [key, values] : user.extra) {
+      WriteString(w, key);
+      w.StartArray();
+      for (const std::string& v : values) WriteString(w, v);
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  w.EndObject();
+  const std::string body =
+      Post(kAccessReviewPath, std::string(buffer.GetString(), buffer.GetSize()),
+           unavailable);
+  Authorization result;
+  if (!unavailable->empty()) return result;
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("status") ||
+      !doc["status"].IsObject()) {
+    *unavailable = "SubjectAccessReview answer without a status";
+    return result;
+  }
+  const rapidjson::Value& status = doc["status"];
+  // `denied` wins over `allowed`; neither set means no opinion: denied.
+  result.allowed =
+      BoolMember(status, "allowed") && !BoolMember(status, "denied");
+  result.reason = StringMember(status, "reason");
+  const std::string error = StringMember(status, "evaluationError");
+  if (!result.allowed && result.reason.empty()) result.reason = error;
+  return result;
+}
+
+AccessReview KubernetesAccessReviewer::Review(absl::string_view token,
+                                              absl::string_view http_method,
+                                              absl::string_view path) {
+  AccessReview review;
+  if (token.empty()) {
+    review.decision = AccessDecision::kUnauthenticated;
+    review.reason = "no bearer token";
+    return review;
+  }
+  const std::string token_key = TokenKey(token);
+  std::optional<Authentication> authentication;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = tokens_.find(token_key);
+    if (it != tokens_.end() && it->second.expires > absl::Now()) {
+      authentication = it->second;
+    }
+  }
+  if (!authentication.has_value()) {
+    std::string unavailable;
+    Authentication fresh = ReviewToken(token, &unavailable);
+    if (!unavailable.empty()) {
+      review.decision = AccessDecision::kUnavailable;
+      review.reason = absl::StrCat("TokenReview failed: ", unavailable);
+      return review;
+    }
+    fresh.expires =
+        absl::Now() + (fresh.authenticated ? options_.authenticated_ttl
+                                           : options_.unauthenticated_ttl);
+    absl::MutexLock lock(&mu_);
+    StoreBounded(tokens_, options_.max_cached, token_key, fresh);
+    authentication = std::move(fresh);
+  }
+  if (!authentication->authenticated) {
+    review.decision = AccessDecision::kUnauthenticated;
+    review.reason = authentication->error.empty()
+                        ? "the token is not authenticated"
+                        : authentication->error;
+    return review;
+  }
+  const User& user = authentication->user;
+  review.user = user.name;
+  const absl::string_view verb = VerbOf(http_method);
+  std::string access_key;
+  AppendKeyPart(&access_key, user.name);
+  AppendKeyPart(&access_key, user.uid);
+  for (const std::string& g : user.groups) AppendKeyPart(&access_key, g);
+  AppendKeyPart(&access_key, "");
+  for (const auto& [key, values] : user.extra) {
+    AppendKeyPart(&access_key, key);
+    for (const std::string& v : values) AppendKeyPart(&access_key, v);
+    AppendKeyPart(&access_key, "");
+  }
+  AppendKeyPart(&access_key, verb);
+  AppendKeyPart(&access_key, path);
+  std::optional<Authorization> authorization;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = accesses_.find(access_key);
+    if (it != accesses_.end() && it->second.expires > absl::Now()) {
+      authorization = it->second;
+    }
+  }
+  if (!authorization.has_value()) {
+    std::string unavailable;
+    Authorization fresh = ReviewAccess(user, verb, path, &unavailable);
+    if (!unavailable.empty()) {
+      review.decision = AccessDecision::kUnavailable;
+      review.reason = absl::StrCat("SubjectAccessReview failed: ", unavailable);
+      return review;
+    }
+    fresh.expires = absl::Now() + (fresh.allowed ? options_.allowed_ttl
+                                                 : options_.denied_ttl);
+    absl::MutexLock lock(&mu_);
+    StoreBounded(accesses_, options_.max_cached, access_key, fresh);
+    authorization = std::move(fresh);
+  }
+  if (authorization->allowed) {
+    review.decision = AccessDecision::kAllowed;
+    return review;
+  }
+  review.decision = AccessDecision::kForbidden;
+  review.reason =
+      authorization->reason.empty()
+          ? absl::StrCat("user \"", user.name, "\" may not ", verb, " ", path)
+          : authorization->reason;
+  return review;
+}
+
+}  // namespace fedgate
