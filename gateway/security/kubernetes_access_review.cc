@@ -27,6 +27,18 @@ void WriteString(JsonWriter& w, absl::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
+// Opens a review object: `{"apiVersion":..,"kind":..,"spec":{`; the
+// caller writes the spec and closes both objects.
+void StartReview(JsonWriter& w, const char* api_version, const char* kind) {
+  w.StartObject();
+  w.Key("apiVersion");
+  w.String(api_version);
+  w.Key("kind");
+  w.String(kind);
+  w.Key("spec");
+  w.StartObject();
+}
+
 // Returns the string member `key` of `object`, "" when absent or not one.
 std::string StringMember(const rapidjson::Value& object, const char* key) {
   if (!object.IsObject()) return "";
@@ -109,9 +121,11 @@ std::string KubernetesAccessReviewer::TokenKey(absl::string_view token) const {
   return std::string(reinterpret_cast<const char*>(digest), size);
 }
 
-std::string KubernetesAccessReviewer::Post(absl::string_view path,
-                                           const std::string& json,
-                                           std::string* unavailable) {
+bool KubernetesAccessReviewer::PostReview(absl::string_view path,
+                                          absl::string_view kind,
+                                          const rapidjson::StringBuffer& review,
+                                          rapidjson::Document* answer,
+                                          std::string* unavailable) {
   std::unique_ptr<KubernetesApiClient> client;
   {
     absl::MutexLock lock(&mu_);
@@ -124,34 +138,35 @@ std::string KubernetesAccessReviewer::Post(absl::string_view path,
     client = std::make_unique<KubernetesApiClient>(options_.server);
   }
   absl::StatusOr<KubernetesResponse> r =
-      client->Post(path, json, options_.timeout);
+      client->Post(path, std::string(review.GetString(), review.GetSize()),
+                   options_.timeout);
   {
     absl::MutexLock lock(&mu_);
     idle_clients_.push_back(std::move(client));
   }
   if (!r.ok()) {
     *unavailable = std::string(r.status().message());
-    return "";
+    return false;
   }
   if (r->status != 200 && r->status != 201) {
     *unavailable = absl::StrCat("server returned HTTP status ", r->status, ": ",
                                 KubernetesStatusMessage(r->body));
-    return "";
+    return false;
   }
-  return std::move(r->body);
+  answer->Parse<rapidjson::kParseIterativeFlag>(r->body.data(), r->body.size());
+  if (answer->HasParseError() || !answer->IsObject() ||
+      !answer->HasMember("status") || !(*answer)["status"].IsObject()) {
+    *unavailable = absl::StrCat(kind, " answer without a status");
+    return false;
+  }
+  return true;
 }
 
 KubernetesAccessReviewer::Authentication KubernetesAccessReviewer::ReviewToken(
     absl::string_view token, std::string* unavailable) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
-  w.StartObject();
-  w.Key("apiVersion");
-  w.String("authentication.k8s.io/v1");
-  w.Key("kind");
-  w.String("TokenReview");
-  w.Key("spec");
-  w.StartObject();
+  StartReview(w, "authentication.k8s.io/v1", "TokenReview");
   w.Key("token");
   WriteString(w, token);
   if (!options_.audiences.empty()) {
@@ -162,16 +177,9 @@ KubernetesAccessReviewer::Authentication KubernetesAccessReviewer::ReviewToken(
   }
   w.EndObject();
   w.EndObject();
-  const std::string body =
-      Post(kTokenReviewPath, std::string(buffer.GetString(), buffer.GetSize()),
-           unavailable);
   Authentication result;
-  if (!unavailable->empty()) return result;
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("status") ||
-      !doc["status"].IsObject()) {
-    *unavailable = "TokenReview answer without a status";
+  if (!PostReview(kTokenReviewPath, "TokenReview", buffer, &doc, unavailable)) {
     return result;
   }
   const rapidjson::Value& status = doc["status"];
@@ -224,13 +232,7 @@ KubernetesAccessReviewer::Authorization KubernetesAccessReviewer::ReviewAccess(
     std::string* unavailable) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
-  w.StartObject();
-  w.Key("apiVersion");
-  w.String("authorization.k8s.io/v1");
-  w.Key("kind");
-  w.String("SubjectAccessReview");
-  w.Key("spec");
-  w.StartObject();
+  StartReview(w, "authorization.k8s.io/v1", "SubjectAccessReview");
   w.Key("nonResourceAttributes");
   w.StartObject();
   w.Key("path");
@@ -261,16 +263,10 @@ KubernetesAccessReviewer::Authorization KubernetesAccessReviewer::ReviewAccess(
   }
   w.EndObject();
   w.EndObject();
-  const std::string body =
-      Post(kAccessReviewPath, std::string(buffer.GetString(), buffer.GetSize()),
-           unavailable);
   Authorization result;
-  if (!unavailable->empty()) return result;
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("status") ||
-      !doc["status"].IsObject()) {
-    *unavailable = "SubjectAccessReview answer without a status";
+  if (!PostReview(kAccessReviewPath, "SubjectAccessReview", buffer, &doc,
+                  unavailable)) {
     return result;
   }
   const rapidjson::Value& status = doc["status"];

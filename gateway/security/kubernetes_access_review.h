@@ -44,6 +44,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "rapidjson/document.h"
+#include "rapidjson/stringbuffer.h"
 #include "scraper/discovery/kubernetes_api.h"
 
 namespace fedgate {
@@ -120,10 +122,13 @@ class KubernetesAccessReviewer {
   Authentication ReviewToken(absl::string_view token, std::string* unavailable);
   Authorization ReviewAccess(const User& user, absl::string_view verb,
                              absl::string_view path, std::string* unavailable);
-  // POSTs `json` to `path` on a pooled client; the answer's body when the
-  // status is 200 or 201, else `*unavailable` says why.
-  std::string Post(absl::string_view path, const std::string& json,
-                   std::string* unavailable) ABSL_LOCKS_EXCLUDED(mu_);
+  // POSTs `review` (a `kind` object) to `path` on a pooled client and parses
+  // the answer into `*answer`. False, with `*unavailable` saying why, unless
+  // the status is 200 or 201 and the answer has a `status` object.
+  bool PostReview(absl::string_view path, absl::string_view kind,
+                  const rapidjson::StringBuffer& review,
+                  rapidjson::Document* answer, std::string* unavailable)
+      ABSL_LOCKS_EXCLUDED(mu_);
   std::string TokenKey(absl::string_view token) const;
 
   const KubernetesAccessReviewOptions options_;

@@ -18,15 +18,25 @@ Labels TargetLabels(const TargetGroup& group, const Labels& target) {
   return Labels(std::move(items));
 }
 
-std::vector<Labels> TargetLabelsFromGroups(
-    const std::vector<TargetGroup>& groups) {
+namespace {
+
+// TargetLabelsFromGroups() of plain and interned groups alike.
+template <typename Group>
+std::vector<Labels> LabelsOfGroups(const std::vector<Group>& groups) {
   std::vector<Labels> out;
-  for (const TargetGroup& group : groups) {
-    for (const Labels& target : group.targets) {
+  for (const Group& group : groups) {
+    for (const auto& target : group.targets) {
       out.push_back(TargetLabels(group, target));
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<Labels> TargetLabelsFromGroups(
+    const std::vector<TargetGroup>& groups) {
+  return LabelsOfGroups(groups);
 }
 
 InternedTargetGroup InternedTargetGroup::Intern(const TargetGroup& group) {
@@ -78,13 +88,7 @@ Labels TargetLabels(const InternedTargetGroup& group,
 
 std::vector<Labels> TargetLabelsFromGroups(
     const std::vector<InternedTargetGroup>& groups) {
-  std::vector<Labels> out;
-  for (const InternedTargetGroup& group : groups) {
-    for (const InternedLabels& target : group.targets) {
-      out.push_back(TargetLabels(group, target));
-    }
-  }
-  return out;
+  return LabelsOfGroups(groups);
 }
 
 std::vector<TargetGroup> StaticTargetGroups(const ScrapeConfig& config) {
