@@ -6,10 +6,13 @@
 // SIGTERM refuses new connections but lets a large /federate answer that is
 // being read finish whole, then exits 0; at --web.shutdown-timeout an answer
 // still unread is cut and the exit is still 0; POST /-/quit and /-/reload
-// answer 403 without --web.enable-lifecycle and stop or reload with it;
+// answer 403 without --web.enable-lifecycle and stop or reload with it; a
+// gRPC Federate stream in progress at SIGTERM ends whole while new calls
+// fail;
 // --web.cors.origin decides which origins get Access-Control-Allow-Origin.
 
 #include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -17,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +34,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "proto/fedgate.grpc.pb.h"
 #include "tests/subprocess.h"
 #include "tests/test_processes.h"
 
@@ -152,13 +157,13 @@ int ReadyStatus(int port) {
 // Starts fedgate on `config_yaml` (written to `<name>.yml`) with
 // `extra_flags`, or fails the test.
 FedgateProcess Start(const std::string& name, const std::string& config_yaml,
-                     const std::vector<std::string>& extra_flags = {}) {
+                     const std::vector<std::string>& extra_flags = {},
+                     FedgateGrpc grpc = FedgateGrpc::kOff) {
   const std::string config_path =
       absl::StrCat(TestTempDir(), "/", name, ".yml");
   EXPECT_TRUE(WriteFile(config_path, config_yaml));
-  absl::StatusOr<FedgateProcess> fedgate =
-      StartFedgate(config_path, absl::StrCat(TestTempDir(), "/", name),
-                   FedgateGrpc::kOff, extra_flags);
+  absl::StatusOr<FedgateProcess> fedgate = StartFedgate(
+      config_path, absl::StrCat(TestTempDir(), "/", name), grpc, extra_flags);
   EXPECT_TRUE(fedgate.ok()) << fedgate.status();
   if (!fedgate.ok()) return FedgateProcess();
   return *std::move(fedgate);
@@ -224,6 +229,55 @@ TEST(LifecycleE2eTest, SigtermFinishesAFederateAnswerInProgressAndExitsZero) {
       << fedgate.process->Stderr();
   EXPECT_TRUE(absl::StrContains(fedgate.process->Stderr(),
                                 "msg=\"Received signal, exiting gracefully\""))
+      << fedgate.process->Stderr();
+}
+
+TEST(LifecycleE2eTest, SigtermFinishesAGrpcStreamInProgress) {
+  LoopbackTarget big(BigBody());
+  FedgateProcess fedgate = Start("sigterm_grpc", ConfigYaml(big.address()), {},
+                                 FedgateGrpc::kOnLoopback);
+  ASSERT_NE(fedgate.process, nullptr);
+  ASSERT_TRUE(WaitUntil([&] { return ReadyStatus(fedgate.web_port) == 200; },
+                        absl::Seconds(60)))
+      << fedgate.process->Stderr();
+  const std::string address = absl::StrCat("127.0.0.1:", fedgate.grpc_port);
+  std::unique_ptr<v1::Fedgate::Stub> stub = v1::Fedgate::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(120));
+  v1::FederateRequest request;
+  request.add_match("big_series");
+  auto reader = stub->Federate(&context, request);
+  io::prometheus::client::MetricFamily family;
+  ASSERT_TRUE(reader->Read(&family));  // The stream has begun.
+  int metrics = family.metric_size();
+
+  ASSERT_EQ(kill(fedgate.process->pid(), SIGTERM), 0);
+  // A new call on a new connection fails once the listener is closed.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        grpc::ChannelArguments args;
+        args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // No reuse.
+        std::unique_ptr<v1::Fedgate::Stub> fresh =
+            v1::Fedgate::NewStub(grpc::CreateCustomChannel(
+                address, grpc::InsecureChannelCredentials(), args));
+        grpc::ClientContext probe;
+        probe.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(2));
+        v1::ListTargetsResponse targets;
+        return !fresh->ListTargets(&probe, v1::ListTargetsRequest(), &targets)
+                    .ok();
+      },
+      absl::Seconds(30)));
+  EXPECT_FALSE(fedgate.process->WaitFor(absl::ZeroDuration()).has_value());
+
+  // The stream in progress ends whole and OK.
+  while (reader->Read(&family)) metrics += family.metric_size();
+  grpc::Status status = reader->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(metrics, kBigSeries);
+  EXPECT_EQ(fedgate.process->WaitFor(absl::Seconds(60)), 0)
       << fedgate.process->Stderr();
 }
 
