@@ -346,39 +346,48 @@ ApiHandler::ApiHandler(ApiOptions options) : options_(std::move(options)) {
 }
 
 ApiResponse ApiHandler::Handle(const ApiRequest& request) const {
-  ApiResponse res = Dispatch(request);
-  // httputil.SetCORS, applied by Prometheus to every routed API answer (not
-  // to the router's own 404/405).
-  if (!request.origin.empty() && res.allow.empty() &&
-      !(res.status == 404 && res.content_type == kTextPlain)) {
-    res.headers = {
-        {"Access-Control-Allow-Headers",
-         "Accept, Authorization, Content-Type, Origin"},
-        {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
-        {"Access-Control-Expose-Headers", "Date"},
-        {"Vary", "Origin"},
-        {"Access-Control-Allow-Origin", "*"},
-    };
+  // Prometheus's router answers an unknown path (404) and a method the path
+  // does not take (405) itself; every routed handler, OPTIONS included, is
+  // wrapped in testReady, then httputil.SetCORS.
+  if (request.method != "OPTIONS") {
+    const ApiRoute route = MatchRoute(request.path);
+    if (route.kind == ApiRoute::kUnknown) {
+      return PlainText(404, "404 page not found\n");
+    }
+    if (std::find(route.methods.begin(), route.methods.end(), request.method) ==
+        route.methods.end()) {
+      std::vector<absl::string_view> allow = route.methods;
+      allow.push_back("OPTIONS");
+      std::sort(allow.begin(), allow.end());
+      ApiResponse res = PlainText(405, "Method Not Allowed\n");
+      res.allow = absl::StrJoin(allow, ", ");
+      return res;
+    }
+  }
+  if (options_.ready && !options_.ready()) {
+    return PlainText(503, "Service Unavailable");
+  }
+  // OPTIONS answers every path below /api/v1 (the CORS preflight).
+  ApiResponse res =
+      request.method == "OPTIONS" ? PlainText(204, "") : Dispatch(request);
+  if (request.origin.empty()) return res;
+  res.headers = {
+      {"Access-Control-Allow-Headers",
+       "Accept, Authorization, Content-Type, Origin"},
+      {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+      {"Access-Control-Expose-Headers", "Date"},
+      {"Vary", "Origin"},
+  };
+  if (options_.cors_origin == nullptr) {
+    res.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  } else if (RE2::FullMatch(request.origin, *options_.cors_origin)) {
+    res.headers.emplace_back("Access-Control-Allow-Origin", request.origin);
   }
   return res;
 }
 
 ApiResponse ApiHandler::Dispatch(const ApiRequest& request) const {
-  // OPTIONS answers every path below /api/v1 (the CORS preflight).
-  if (request.method == "OPTIONS") return PlainText(204, "");
   const ApiRoute route = MatchRoute(request.path);
-  if (route.kind == ApiRoute::kUnknown) {
-    return PlainText(404, "404 page not found\n");
-  }
-  if (std::find(route.methods.begin(), route.methods.end(), request.method) ==
-      route.methods.end()) {
-    std::vector<absl::string_view> allow = route.methods;
-    allow.push_back("OPTIONS");
-    std::sort(allow.begin(), allow.end());
-    ApiResponse res = PlainText(405, "Method Not Allowed\n");
-    res.allow = absl::StrJoin(allow, ", ");
-    return res;
-  }
   switch (route.kind) {
     case ApiRoute::kQuery:
       return Query(request);

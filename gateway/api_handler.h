@@ -10,9 +10,11 @@
 //   /api/v1/status/config     GET
 //   /api/v1/status/buildinfo  GET
 // Every /api/v1 path answers OPTIONS with 204; an unknown path is 404
-// `404 page not found`; a known path with another method is 405. A request
-// with an Origin header gets Prometheus's CORS headers (any origin allowed,
-// the default of --web.cors.origin).
+// `404 page not found`; a known path with another method is 405. While
+// fedgate is not ready, every other request is 503 `Service Unavailable`
+// (Prometheus's testReady). A request with an Origin header gets Prometheus's
+// CORS headers; `Access-Control-Allow-Origin` only for an origin that
+// --web.cors.origin matches.
 //
 // The handler is independent of the HTTP library: the server
 // (http_server.h) turns a request into an ApiRequest and writes the
@@ -40,6 +42,7 @@
 #include "config/config.h"
 #include "gateway/writers/response_body.h"
 #include "merge/series_store.h"
+#include "re2/re2.h"
 #include "scraper/scrape_manager.h"
 
 namespace fedgate {
@@ -95,6 +98,11 @@ struct ApiOptions {
   // Returns the current time (the default `time` of /query, and the time
   // /federate reads at); null: now.
   std::function<absl::Time()> now;
+  // Returns whether fedgate is ready; null: always.
+  std::function<bool()> ready;
+  // --web.cors.origin, anchored as Prometheus compiles it (`^(?:re)$`);
+  // null: `.*`, answered with `Access-Control-Allow-Origin: *`.
+  std::shared_ptr<const RE2> cors_origin;
 };
 
 class ApiHandler {
@@ -105,7 +113,8 @@ class ApiHandler {
   ApiResponse Handle(const ApiRequest& request) const;
 
  private:
-  // Answers `request` without the CORS headers.
+  // Answers a request whose path is routed and whose method the route
+  // takes, without the CORS headers.
   ApiResponse Dispatch(const ApiRequest& request) const;
   ApiResponse Series(const ApiRequest& request) const;
   // The series /api/v1/labels and /label/<name>/values read.

@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "config/config.h"
+#include "config/go_regexp.h"
+#include "config/relabel_config.h"
 #include "gtest/gtest.h"
 #include "merge/labels.h"
 #include "merge/series_store.h"
@@ -283,10 +285,10 @@ TEST_F(ApiHandlerTest, TargetsShowActiveTargetsByPool) {
   EXPECT_EQ(Get("/targets", {{"state", "bogus"}}).body, empty);
   EXPECT_EQ(Get("/targets", {{"state", "Active"}, {"scrapePool", "nope"}}).body,
             empty);
-  dropped_ = {
-      DroppedTarget{"j1",
-                    InternedLabels::Intern(Labels{{"__address__", "drop:1"}})},
-      DroppedTarget{"a", InternedLabels::Intern(Labels{{"__address__", "a:1"}})}};
+  dropped_ = {DroppedTarget{"j1", InternedLabels::Intern(
+                                      Labels{{"__address__", "drop:1"}})},
+              DroppedTarget{
+                  "a", InternedLabels::Intern(Labels{{"__address__", "a:1"}})}};
   EXPECT_EQ(Get("/targets", {{"state", "dropped"}}).body,
             R"({"status":"success","data":{"activeTargets":[],)"
             R"("droppedTargets":[{"discoveredLabels":{"__address__":"a:1"}},)"
@@ -409,6 +411,94 @@ TEST_F(ApiHandlerTest, CorsHeadersWhenOriginIsSent) {
   request.path = "/labels";
   request.method = "PUT";
   EXPECT_TRUE(handler.Handle(request).headers.empty());
+}
+
+TEST_F(ApiHandlerTest, CorsAllowsOnlyOriginsTheRegexMatchesWhole) {
+  // --web.cors.origin='https?://grafana\.example', compiled as Prometheus
+  // anchors it.
+  absl::StatusOr<std::shared_ptr<const RE2>> regex =
+      CompileGoRegexp(AnchoredRelabelRegex(R"(https?://grafana\.example)"));
+  ASSERT_TRUE(regex.ok()) << regex.status();
+  ApiOptions options;
+  options.store = &store_;
+  options.hostname = "vm";
+  options.cors_origin = *regex;
+  ApiHandler handler(std::move(options));
+  const std::vector<std::pair<std::string, std::string>> cors = {
+      {"Access-Control-Allow-Headers",
+       "Accept, Authorization, Content-Type, Origin"},
+      {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+      {"Access-Control-Expose-Headers", "Date"},
+      {"Vary", "Origin"},
+  };
+  struct Case {
+    const char* origin;
+    bool allowed;
+  };
+  const Case cases[] = {
+      {"https://grafana.example", true},
+      {"http://grafana.example", true},
+      // Anchored at both ends: a prefix or a suffix match is no match.
+      {"https://grafana.example.evil", false},
+      {"https://evil/https://grafana.example", false},
+      {"https://grafanaxexample", false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.origin);
+    ApiRequest request;
+    request.method = "GET";
+    request.path = "/labels";
+    request.origin = c.origin;
+    std::vector<std::pair<std::string, std::string>> want = cors;
+    // Prometheus sets the other CORS headers for any origin, and echoes the
+    // origin only when it matches.
+    if (c.allowed) want.emplace_back("Access-Control-Allow-Origin", c.origin);
+    EXPECT_EQ(handler.Handle(request).headers, want);
+    request.method = "OPTIONS";
+    EXPECT_EQ(handler.Handle(request).headers, want);
+  }
+}
+
+TEST_F(ApiHandlerTest, NotReadyAnswers503ToRoutedRequestsOnly) {
+  bool ready = false;
+  ApiOptions options;
+  options.store = &store_;
+  options.hostname = "vm";
+  options.ready = [&ready] { return ready; };
+  ApiHandler handler(std::move(options));
+  struct Case {
+    const char* method;
+    const char* path;
+    int status;
+    std::string body;
+  };
+  // As Prometheus's testReady, which wraps every route but not the router's
+  // own 404 and 405.
+  const Case cases[] = {
+      {"GET", "/labels", 503, "Service Unavailable"},
+      {"POST", "/series", 503, "Service Unavailable"},
+      {"GET", "/status/buildinfo", 503, "Service Unavailable"},
+      {"OPTIONS", "/anything", 503, "Service Unavailable"},
+      {"GET", "/nope", 404, "404 page not found\n"},
+      {"PUT", "/labels", 405, "Method Not Allowed\n"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::StrCat(c.method, " ", c.path));
+    ApiRequest request;
+    request.method = c.method;
+    request.path = c.path;
+    request.origin = "http://grafana.example";
+    ApiResponse res = handler.Handle(request);
+    EXPECT_EQ(res.status, c.status);
+    EXPECT_EQ(res.body, c.body);
+    EXPECT_EQ(res.content_type, "text/plain; charset=utf-8");
+    EXPECT_TRUE(res.headers.empty());  // No CORS headers on these.
+  }
+  ready = true;
+  ApiRequest request;
+  request.method = "GET";
+  request.path = "/labels";
+  EXPECT_EQ(handler.Handle(request).status, 200);
 }
 
 TEST(ApiStreamTest, LargeAnswersAreWrittenInPieces) {

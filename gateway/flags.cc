@@ -9,6 +9,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "config/duration.h"
+#include "config/go_regexp.h"
+#include "config/relabel_config.h"
 
 namespace fedgate {
 namespace {
@@ -32,6 +34,9 @@ absl::Status SetLogLevel(absl::string_view value, FedgateFlags* flags) {
 struct FlagSpec {
   absl::string_view name;
   std::function<absl::Status(absl::string_view, FedgateFlags*)> set;
+  // A switch, as kingpin's bool flags: `--name` is true, `--no-name` false,
+  // `--name=true|false` as written; it never takes the next argument.
+  bool is_switch = false;
 };
 
 // Returns the setter of a flag that takes any string into `field`.
@@ -39,6 +44,20 @@ std::function<absl::Status(absl::string_view, FedgateFlags*)> StringFlag(
     std::string FedgateFlags::*field) {
   return [field](absl::string_view v, FedgateFlags* f) {
     f->*field = std::string(v);
+    return absl::OkStatus();
+  };
+}
+
+// Returns the setter of a switch that sets `field`.
+std::function<absl::Status(absl::string_view, FedgateFlags*)> SwitchFlag(
+    absl::string_view name, bool FedgateFlags::*field) {
+  return [name, field](absl::string_view v, FedgateFlags* f) {
+    if (v != "true" && v != "false") {
+      return absl::InvalidArgumentError(absl::StrCat("invalid value \"", v,
+                                                     "\" for flag --", name,
+                                                     ": want true or false"));
+    }
+    f->*field = v == "true";
     return absl::OkStatus();
   };
 }
@@ -79,6 +98,35 @@ const std::vector<FlagSpec>& Specs() {
                "\" for flag --web.compression-level: want an integer from 1 "
                "(fastest) to 9 (smallest)"));
          }
+         return absl::OkStatus();
+       }},
+      {"web.enable-lifecycle",
+       SwitchFlag("web.enable-lifecycle", &FedgateFlags::web_enable_lifecycle),
+       /*is_switch=*/true},
+      {"web.cors.origin",
+       [](absl::string_view v, FedgateFlags* f) {
+         // Anchored as Prometheus's compileCORSRegexString (relabel.NewRegexp).
+         if (absl::Status s = CompileGoRegexp(AnchoredRelabelRegex(v)).status();
+             !s.ok()) {
+           return absl::InvalidArgumentError(absl::StrCat(
+               "invalid value \"", v,
+               "\" for flag --web.cors.origin: could not compile CORS regex "
+               "string: ",
+               s.message()));
+         }
+         f->web_cors_origin = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"web.shutdown-timeout",
+       [](absl::string_view v, FedgateFlags* f) {
+         absl::StatusOr<absl::Duration> d = ParsePrometheusDuration(v);
+         if (!d.ok()) {
+           return absl::InvalidArgumentError(
+               absl::StrCat("invalid value \"", v,
+                            "\" for flag --web.shutdown-timeout: want a "
+                            "duration such as 25s or 1m"));
+         }
+         f->web_shutdown_timeout = *d;
          return absl::OkStatus();
        }},
       {"log.level", SetLogLevel},
@@ -131,11 +179,25 @@ absl::StatusOr<FedgateFlags> ParseFlags(const std::vector<std::string>& args) {
     for (const FlagSpec& s : Specs()) {
       if (s.name == name) spec = &s;
     }
+    if (spec == nullptr && !has_value &&
+        absl::ConsumePrefix(&name, "no-")) {  // `--no-web.enable-lifecycle`
+      for (const FlagSpec& s : Specs()) {
+        if (s.is_switch && s.name == name) spec = &s;
+      }
+      if (spec != nullptr) {
+        value = "false";
+        has_value = true;
+      } else {
+        name = arg;
+      }
+    }
     if (spec == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown long flag '--", name, "' (see --help)"));
     }
-    if (!has_value) {
+    if (!has_value && spec->is_switch) {
+      value = "true";
+    } else if (!has_value) {
       if (i + 1 >= args.size()) {
         return absl::InvalidArgumentError(
             absl::StrCat("expected argument for flag '--", name, "'"));
@@ -180,6 +242,22 @@ std::string FlagsUsage() {
       "                             Default: ",
       defaults.web_compression_level,
       " (Go's default, as Prometheus)\n"
+      "  --web.enable-lifecycle     Enable shutdown and reload via HTTP\n"
+      "                             (POST /-/quit, /-/reload) and gRPC "
+      "Reload.\n"
+      "                             Default: off (SIGHUP still reloads)\n"
+      "  --web.cors.origin=REGEX    Regex for CORS origin. It is fully\n"
+      "                             anchored. Example:\n"
+      "                             'https?://(domain1|domain2)\\.com'.\n"
+      "                             Default: ",
+      defaults.web_cors_origin,
+      "\n"
+      "  --web.shutdown-timeout=DUR On SIGTERM, SIGINT or /-/quit, how long\n"
+      "                             answers and gRPC calls in progress may\n"
+      "                             take to finish before they are cut.\n"
+      "                             Default: ",
+      FormatPrometheusDuration(defaults.web_shutdown_timeout),
+      "\n"
       "  --log.level=LEVEL          debug, info, warn or error. Default: "
       "info\n"
       "  --discovery.kubernetes.service-account-dir=DIR\n"

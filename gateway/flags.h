@@ -42,6 +42,16 @@ struct FedgateFlags {
   // zlib level of compressed /federate answers, 1 (fastest) to 9 (smallest);
   // 6 is Go's default, as Prometheus compresses.
   int web_compression_level = 6;
+  // Whether POST/PUT /-/reload and /-/quit and the gRPC Reload act; off,
+  // they are refused (Prometheus's flag and default). SIGHUP always reloads.
+  bool web_enable_lifecycle = false;
+  // The origins whose browser scripts may read /api/v1 answers: a regex,
+  // fully anchored, as Prometheus's --web.cors.origin.
+  std::string web_cors_origin = ".*";
+  // How long a stop (SIGTERM, SIGINT, /-/quit) lets answers and gRPC calls
+  // in progress finish before it cuts them: 25s ends before Kubernetes'
+  // default grace period of 30s sends SIGKILL.
+  absl::Duration web_shutdown_timeout = absl::Seconds(25);
   LogLevel log_level = LogLevel::kInfo;
   // Where kubernetes_sd_configs without api_server read the in-cluster
   // service account (token, ca.crt, namespace).
@@ -51,7 +61,7 @@ struct FedgateFlags {
 };
 
 // Parses argv (without argv[0]). Fails with InvalidArgument naming the flag
-// for an unknown flag, a missing value or a bad log level.
+// for an unknown flag, a missing value or a bad value.
 absl::StatusOr<FedgateFlags> ParseFlags(const std::vector<std::string>& args);
 
 // Returns the `--help` text.

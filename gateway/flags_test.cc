@@ -31,6 +31,9 @@ TEST(FlagsTest, DefaultsWithoutArguments) {
   EXPECT_EQ(flags->web_max_connections, 512);
   EXPECT_EQ(flags->web_read_timeout, absl::Seconds(30));
   EXPECT_EQ(flags->web_compression_level, 6);
+  EXPECT_FALSE(flags->web_enable_lifecycle);
+  EXPECT_EQ(flags->web_cors_origin, ".*");
+  EXPECT_EQ(flags->web_shutdown_timeout, absl::Seconds(25));
   EXPECT_EQ(flags->kubernetes_service_account_dir,
             "/var/run/secrets/kubernetes.io/serviceaccount");
   EXPECT_FALSE(flags->help);
@@ -54,6 +57,37 @@ TEST(FlagsTest, AcceptsEqualsAndSeparateValues) {
   EXPECT_EQ(flags->kubernetes_service_account_dir, "/sa");
 }
 
+TEST(FlagsTest, LifecycleCorsAndShutdownFlags) {
+  absl::StatusOr<FedgateFlags> flags = ParseFlags(
+      {"--web.enable-lifecycle", "--web.cors.origin",
+       "https?://(grafana|prom)\\.example", "--web.shutdown-timeout=1m"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_TRUE(flags->web_enable_lifecycle);
+  EXPECT_EQ(flags->web_cors_origin, "https?://(grafana|prom)\\.example");
+  EXPECT_EQ(flags->web_shutdown_timeout, absl::Minutes(1));
+
+  // A switch never takes the next argument; kingpin's `--no-` turns it off.
+  struct Case {
+    std::vector<std::string> args;
+    bool enabled;
+  };
+  const Case cases[] = {
+      {{"--web.enable-lifecycle=true"}, true},
+      {{"--web.enable-lifecycle=false"}, false},
+      {{"--web.enable-lifecycle", "--no-web.enable-lifecycle"}, false},
+      {{"--no-web.enable-lifecycle", "--web.enable-lifecycle"}, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.args.back());
+    flags = ParseFlags(c.args);
+    ASSERT_TRUE(flags.ok()) << flags.status();
+    EXPECT_EQ(flags->web_enable_lifecycle, c.enabled);
+  }
+  flags = ParseFlags({"--web.shutdown-timeout=0s"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->web_shutdown_timeout, absl::ZeroDuration());
+}
+
 TEST(FlagsTest, HelpIsRecognised) {
   for (const char* arg : {"-h", "--help"}) {
     absl::StatusOr<FedgateFlags> flags = ParseFlags({arg});
@@ -64,7 +98,8 @@ TEST(FlagsTest, HelpIsRecognised) {
   for (const char* flag :
        {"--config.file", "--web.listen-address", "--grpc.listen-address",
         "--log.level", "--web.max-connections", "--web.read-timeout",
-        "--web.compression-level"}) {
+        "--web.compression-level", "--web.enable-lifecycle",
+        "--web.cors.origin", "--web.shutdown-timeout"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
   }
 }
@@ -90,6 +125,19 @@ TEST(FlagsTest, RejectsBadCommandLines) {
        "invalid value \"10\" for flag --web.compression-level"},
       {{"--web.compression-level=fast"},
        "invalid value \"fast\" for flag --web.compression-level"},
+      {{"--web.enable-lifecycle=yes"},
+       "invalid value \"yes\" for flag --web.enable-lifecycle: want true or "
+       "false"},
+      {{"--web.enable-lifecycle", "true"}, "unexpected argument \"true\""},
+      {{"--no-web.listen-address"},
+       "unknown long flag '--no-web.listen-address'"},
+      {{"--web.cors.origin=(grafana"},
+       "invalid value \"(grafana\" for flag --web.cors.origin: could not "
+       "compile CORS regex string: error parsing regexp: missing closing ): "},
+      {{"--web.shutdown-timeout=soon"},
+       "invalid value \"soon\" for flag --web.shutdown-timeout"},
+      {{"--web.shutdown-timeout"},
+       "expected argument for flag '--web.shutdown-timeout'"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.args[0]);

@@ -6,6 +6,8 @@
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 #include <malloc.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -18,6 +20,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "config/config_loader.h"
+#include "config/duration.h"
+#include "config/go_regexp.h"
+#include "config/relabel_config.h"
 #include "gateway/grpc_service.h"
 #include "gateway/logger.h"
 #include "prometheus/counter.h"
@@ -30,6 +35,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     const FedgateFlags& flags) {
   std::unique_ptr<Gateway> gateway(new Gateway());
   gateway->config_file_ = flags.config_file;
+  gateway->shutdown_timeout_ = flags.web_shutdown_timeout;
 
   absl::StatusOr<Config> config;
   if (flags.config_file.empty()) {
@@ -150,8 +156,17 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   http_options.current_external_labels = [raw] {
     return raw->config()->global.external_labels;
   };
-  http_options.ready = [] { return true; };
+  http_options.ready = [raw] { return raw->Ready(); };
+  http_options.enable_lifecycle = flags.web_enable_lifecycle;
   http_options.reload = [raw] { return raw->Reload(); };
+  http_options.quit = [raw] { raw->RequestQuit(); };
+  if (flags.web_cors_origin != ".*") {  // `.*` answers `*` (httputil.SetCORS).
+    // Checked by ParseFlags with the same call.
+    absl::StatusOr<std::shared_ptr<const RE2>> cors =
+        CompileGoRegexp(AnchoredRelabelRegex(flags.web_cors_origin));
+    if (!cors.ok()) return cors.status();
+    http_options.api.cors_origin = *std::move(cors);
+  }
   ScrapeManager* targets_source = gateway->scraper_.get();
   http_options.api.targets = [targets_source] {
     return targets_source->Targets();
@@ -173,7 +188,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     service_options.config = [raw] { return raw->config(); };
     ScrapeManager* scraper = gateway->scraper_.get();
     service_options.targets = [scraper] { return scraper->Targets(); };
-    service_options.reload = [raw] { return raw->Reload(); };
+    if (flags.web_enable_lifecycle) {
+      service_options.reload = [raw] { return raw->Reload(); };
+    }
     gateway->grpc_service_ =
         std::make_unique<FedgateGrpcService>(std::move(service_options));
 
@@ -204,8 +221,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
         gateway->grpc_->GetHealthCheckService();
     health->SetServingStatus(false);
     health->SetServingStatus(kFedgateGrpcServiceName, false);
-    gateway->health_watcher_ = std::thread([raw] { raw->WatchFirstScrapes(); });
   }
+  gateway->health_watcher_ = std::thread([raw] { raw->WatchFirstScrapes(); });
   gateway->conflict_watcher_ = std::thread([raw] { raw->WatchConflicts(); });
   return gateway;
 }
@@ -229,10 +246,14 @@ void Gateway::WatchFirstScrapes() {
       }
     }
     if (!all_scraped) continue;
-    grpc::HealthCheckServiceInterface* health = grpc_->GetHealthCheckService();
-    health->SetServingStatus(true);
-    health->SetServingStatus(kFedgateGrpcServiceName, true);
-    Log(LogLevel::kInfo, "First scrapes done, gRPC health is SERVING");
+    first_scrapes_done_ = true;
+    if (grpc_ != nullptr) {
+      grpc::HealthCheckServiceInterface* health =
+          grpc_->GetHealthCheckService();
+      health->SetServingStatus(true);
+      health->SetServingStatus(kFedgateGrpcServiceName, true);
+    }
+    Log(LogLevel::kInfo, "First scrapes done, fedgate is ready");
     return;
   }
 }
@@ -346,16 +367,41 @@ void Gateway::ApplyDiscoveredTargets() {
   malloc_trim(0);
 }
 
+bool Gateway::Ready() const {
+  return first_scrapes_done_.load() && !stopping_.HasBeenNotified();
+}
+
+void Gateway::RequestQuit() {
+  quit_requested_ = true;
+  kill(getpid(), SIGTERM);
+}
+
 void Gateway::Stop() {
+  // Not ready from here on: /-/ready and the gRPC health service say so to
+  // the probes still connected.
   if (!stopping_.HasBeenNotified()) stopping_.Notify();
   if (health_watcher_.joinable()) health_watcher_.join();
   if (conflict_watcher_.joinable()) conflict_watcher_.join();
+  const absl::Time deadline = absl::Now() + shutdown_timeout_;
+  if (http_ != nullptr) http_->BeginShutdown();
   if (grpc_ != nullptr) {
-    // Calls still running after 5 s (a stalled stream) are cancelled.
-    grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::HealthCheckServiceInterface* health = grpc_->GetHealthCheckService();
+    health->SetServingStatus(false);
+    health->SetServingStatus(kFedgateGrpcServiceName, false);
+    // New calls are refused at once; streams still running at the deadline
+    // (a stalled client) are cancelled.
+    grpc_->Shutdown(absl::ToChronoTime(deadline));
     grpc_.reset();
   }
-  if (http_ != nullptr) http_->Stop();
+  if (http_ != nullptr) {
+    if (!http_->AwaitRequestsDone(deadline)) {
+      Log(LogLevel::kWarn,
+          "Shutdown timeout reached, closing the HTTP answers still in "
+          "progress",
+          {{"timeout", FormatPrometheusDuration(shutdown_timeout_)}});
+    }
+    http_->Stop();
+  }
   if (discovery_ != nullptr) discovery_->Stop();
   if (scraper_ != nullptr) scraper_->Stop();
   demo_.reset();

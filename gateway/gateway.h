@@ -4,7 +4,9 @@
 // embedded demo), wires the series store, the scrape manager, the HTTP server
 // and the gRPC server, and stops them in reverse order. main.cc only parses
 // flags, calls Start(), waits for a signal and calls Stop(); SIGHUP,
-// POST /-/reload and the gRPC Reload call Reload().
+// POST /-/reload and the gRPC Reload call Reload() (the last two only with
+// --web.enable-lifecycle). Ready() is the one notion of readiness that
+// /-/ready, /federate, /api/v1 and the gRPC health service report.
 //
 // Thread-safety: Start()/Stop() from one thread; Reload() and config() are
 // thread-safe (reloads are serialized).
@@ -12,6 +14,7 @@
 #ifndef FEDGATE_GATEWAY_GATEWAY_H_
 #define FEDGATE_GATEWAY_GATEWAY_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -48,8 +51,18 @@ class Gateway {
       const FedgateFlags& flags);
   ~Gateway();
 
-  // Stops serving and scraping; idempotent.
+  // Stops gracefully; idempotent. Readiness goes false first; then the
+  // listeners refuse new connections and calls while the answers and gRPC
+  // calls in progress may finish, for --web.shutdown-timeout at most; what
+  // is left at the deadline is cut. Then scraping stops.
   void Stop();
+
+  // Returns whether fedgate is ready: the configuration is loaded and every
+  // target it had at start has been scraped once, up or down; false again
+  // from the moment Stop() begins.
+  bool Ready() const;
+  // Returns whether POST /-/quit asked the process to stop.
+  bool quit_requested() const { return quit_requested_.load(); }
 
   // Re-reads --config.file (re-applies the embedded demo config when there
   // is none) and applies it to the scrape manager, which changes nothing if
@@ -71,9 +84,13 @@ class Gateway {
 
  private:
   Gateway() = default;
-  // Sets the gRPC health status to SERVING once every target of the
-  // configuration applied at start has been scraped at least once.
+  // Marks fedgate ready (and the gRPC health status SERVING) once every
+  // target of the configuration applied at start has been scraped at least
+  // once.
   void WatchFirstScrapes();
+  // POST /-/quit: raises SIGTERM, which main.cc waits for, so that every
+  // stop takes the same path.
+  void RequestQuit();
   // Every kConflictCheckInterval until Stop(), finds the targets whose
   // series lose to another target's (outside their dedup group) and logs
   // each such target once, with one of its series and the target serving it.
@@ -96,6 +113,9 @@ class Gateway {
   std::unique_ptr<FedgateGrpcService> grpc_service_;
   std::unique_ptr<grpc::Server> grpc_;
   int grpc_port_ = 0;
+  absl::Duration shutdown_timeout_ = absl::Seconds(25);
+  std::atomic<bool> first_scrapes_done_{false};
+  std::atomic<bool> quit_requested_{false};
   absl::Notification stopping_;
   std::thread health_watcher_;
   std::thread conflict_watcher_;

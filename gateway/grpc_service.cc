@@ -308,6 +308,11 @@ grpc::ServerUnaryReactor* FedgateGrpcService::Reload(
     v1::ReloadResponse* response) {
   // Reloading reads a file and applies it to the scrape manager: tens of
   // milliseconds, rare, so it runs on the gRPC thread.
+  if (!options_.reload) {
+    return FinishUnary(context,
+                       grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                    kLifecycleDisabledMessage));
+  }
   if (absl::Status s = options_.reload(); !s.ok()) {
     return FinishUnary(context, ToGrpcStatus(s));
   }

@@ -45,6 +45,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 inline constexpr int kGrpcMaxReceiveMessageBytes = 4 * 1024 * 1024;
 inline constexpr int kGrpcMaxSendMessageBytes = 16 * 1024 * 1024;
 
+// What Reload answers, with PERMISSION_DENIED, when fedgate runs without
+// --web.enable-lifecycle: Prometheus's 403 text for /-/reload, and the way out.
+inline constexpr char kLifecycleDisabledMessage[] =
+    "Lifecycle API is not enabled. Start fedgate with --web.enable-lifecycle "
+    "to reload by gRPC or HTTP; SIGHUP always reloads.";
+
 // The name under which the health service reports the API's status.
 inline constexpr char kFedgateGrpcServiceName[] = "fedgate.v1.Fedgate";
 
@@ -56,7 +62,9 @@ class FedgateGrpcService final : public v1::Fedgate::CallbackService {
     std::function<std::shared_ptr<const Config>()> config;
     // Returns the status of every target (ScrapeManager::Targets()).
     std::function<std::vector<TargetStatus>()> targets;
-    // Reloads the configuration (Gateway::Reload()).
+    // Reloads the configuration (Gateway::Reload()); unset without
+    // --web.enable-lifecycle: Reload is PERMISSION_DENIED
+    // (kLifecycleDisabledMessage).
     std::function<absl::Status()> reload;
     // Returns the time Federate reads at (its lookback window, as
     // /federate's); null: now.

@@ -342,6 +342,32 @@ TEST_F(GrpcServiceTest, ListTargetsCountsSeries) {
   EXPECT_EQ(t.leader_state(), v1::LEADER_STATE_UNSPECIFIED);
 }
 
+TEST(GrpcServiceLifecycleTest, ReloadIsPermissionDeniedWithoutTheSwitch) {
+  SeriesStore store;
+  FedgateGrpcService::Options options;
+  options.store = &store;  // No `reload`: --web.enable-lifecycle is off.
+  FedgateGrpcService service(std::move(options));
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<v1::Fedgate::Stub> stub = v1::Fedgate::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                          grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::ReloadResponse response;
+  grpc::Status status = stub->Reload(&context, v1::ReloadRequest(), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(),
+            "Lifecycle API is not enabled. Start fedgate with "
+            "--web.enable-lifecycle to reload by gRPC or HTTP; SIGHUP always "
+            "reloads.");
+  server->Shutdown();
+}
+
 TEST_F(GrpcServiceTest, ReloadReturnsTheReloadError) {
   reload_result_ = absl::InvalidArgumentError(
       "failed to reload config: fedgate.yml:3: unknown field");

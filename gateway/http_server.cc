@@ -4,6 +4,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdarg>
@@ -136,6 +137,7 @@ struct HttpServerCallbacks {
     if (pending == nullptr) {  // The URI callback always sets it.
       pending = new HttpServer::Pending;
       *req_cls = pending;
+      server->RequestStarted();
     }
     return server->Access(connection, url, method, upload_data,
                           upload_data_size, pending)
@@ -145,7 +147,8 @@ struct HttpServerCallbacks {
 
   // Called first, with the raw request target: the query is parsed from it
   // with ParseUrlEncoded (one decoder for the URL and for form bodies).
-  static void* Uri(void* /*cls*/, const char* uri, MHD_Connection* connection) {
+  static void* Uri(void* cls, const char* uri, MHD_Connection* connection) {
+    static_cast<HttpServer*>(cls)->RequestStarted();
     auto* pending = new HttpServer::Pending;
     pending->request.connection = connection;
     absl::string_view target(uri);
@@ -164,6 +167,7 @@ struct HttpServerCallbacks {
     server->buffered_body_bytes_ -= pending->buffered_bytes;
     delete pending;
     *req_cls = nullptr;
+    server->RequestCompleted();
   }
 };
 
@@ -299,6 +303,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
   ApiOptions api = raw->options_.api;
   api.store = raw->options_.store;
   api.web_port = [raw] { return raw->port_.load(); };
+  api.ready = raw->options_.ready;
   raw->api_ = std::make_shared<const ApiHandler>(std::move(api));
   raw->workers_ = std::make_unique<WorkerPool>(limits.workers);
 
@@ -346,6 +351,36 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
   return server;
 }
 
+void HttpServer::BeginShutdown() {
+  MHD_Daemon* const daemon = daemon_.load();
+  if (daemon == nullptr || shutting_down_.exchange(true)) return;
+  // libmicrohttpd stops polling the socket; shutting it down makes the
+  // kernel refuse new connections (and reset those not yet accepted) at
+  // once, where an open socket would queue them unanswered until the stop.
+  const MHD_socket socket = MHD_quiesce_daemon(daemon);
+  if (socket == MHD_INVALID_SOCKET) return;
+  quiesced_socket_ = socket;
+  shutdown(socket, SHUT_RDWR);
+}
+
+bool HttpServer::AwaitRequestsDone(absl::Time deadline) {
+  absl::MutexLock lock(&requests_mu_);
+  auto none = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(requests_mu_) {
+    return open_requests_ == 0;
+  };
+  return requests_mu_.AwaitWithDeadline(absl::Condition(&none), deadline);
+}
+
+void HttpServer::RequestStarted() {
+  absl::MutexLock lock(&requests_mu_);
+  ++open_requests_;
+}
+
+void HttpServer::RequestCompleted() {
+  absl::MutexLock lock(&requests_mu_);
+  --open_requests_;
+}
+
 void HttpServer::Stop() {
   MHD_Daemon* const daemon = daemon_.exchange(nullptr);
   if (daemon == nullptr) return;
@@ -353,6 +388,14 @@ void HttpServer::Stop() {
   // then may the daemon stop.
   workers_->Shutdown();
   MHD_stop_daemon(daemon);
+  if (quiesced_socket_ >= 0) close(quiesced_socket_);
+  quiesced_socket_ = -1;
+}
+
+bool HttpServer::Queue(MHD_Connection* connection, const std::string& method,
+                       Reply reply) {
+  if (shutting_down_.load()) reply.headers.emplace_back("Connection", "close");
+  return QueueReply(connection, method, std::move(reply));
 }
 
 bool HttpServer::Access(MHD_Connection* connection, const char* url,
@@ -372,7 +415,7 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
       Refuse("body_too_large");
       // Answered before the body is read; libmicrohttpd then closes the
       // connection instead of reading the body.
-      return QueueReply(
+      return Queue(
           connection, request.method,
           PlainReply(413, absl::StrCat("request body larger than ",
                                        limits.max_body_bytes, " bytes\n")));
@@ -419,11 +462,11 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
       reply = std::move(pending->reply);
     }
     if (!reply.has_value()) return false;
-    return QueueReply(connection, request.method, *std::move(reply));
+    return Queue(connection, request.method, *std::move(reply));
   }
   Reply reply;
   if (AnswerInline(request, &reply)) {
-    return QueueReply(connection, request.method, std::move(reply));
+    return Queue(connection, request.method, std::move(reply));
   }
   pending->dispatched = true;
   MHD_suspend_connection(connection);
@@ -458,8 +501,13 @@ bool HttpServer::AnswerInline(const Request& request, Reply* reply) {
     return true;
   }
   if (path == "/federate") {
-    if (get) return false;
-    *reply = MethodNotAllowed("GET, OPTIONS");
+    if (!get) {
+      *reply = MethodNotAllowed("GET, OPTIONS");
+    } else if (options_.ready && !options_.ready()) {
+      *reply = PlainReply(503, "Service Unavailable");
+    } else {
+      return false;
+    }
     return true;
   }
   if (path == "/metrics") {
@@ -467,19 +515,27 @@ bool HttpServer::AnswerInline(const Request& request, Reply* reply) {
     *reply = MethodNotAllowed("GET, HEAD");
     return true;
   }
-  if (path == "/-/reload" && options_.reload) {
-    // As Prometheus: POST or PUT reloads.
-    if (method == "POST" || method == "PUT") return false;
-    *reply = PlainReply(405, "Only POST or PUT requests allowed\n");
+  // The lifecycle API, with Prometheus's answers (web.go): POST or PUT, and
+  // only with --web.enable-lifecycle.
+  if ((path == "/-/reload" && options_.reload) ||
+      (path == "/-/quit" && options_.quit)) {
+    if (method != "POST" && method != "PUT") {
+      *reply = PlainReply(405, "Only POST or PUT requests allowed");
+    } else if (!options_.enable_lifecycle) {
+      *reply = PlainReply(403, "Lifecycle API is not enabled.");
+    } else if (path == "/-/reload") {
+      return false;  // Reloading reads files: on a worker.
+    } else if (quit_requested_.exchange(true)) {
+      *reply = PlainReply(200, "Termination already in progress.");
+    } else {
+      options_.quit();
+      *reply = PlainReply(200, "Requesting termination... Goodbye!");
+    }
     return true;
   }
   if (path == kApiPrefix ||
       absl::StartsWith(path, absl::StrCat(kApiPrefix, "/"))) {
-    if (options_.ready && !options_.ready()) {
-      *reply = PlainReply(503, "Service Unavailable");
-      return true;
-    }
-    return false;
+    return false;  // Readiness is checked after routing (api_handler.h).
   }
   *reply = PlainReply(404, "404 page not found\n");
   return true;

@@ -17,7 +17,12 @@
 // body is read; a chunked body is cut at the limit), the bodies held in
 // memory at once, the open connections and their inactivity.
 //
-// Thread-safety: Start()/Stop() from one thread; handlers are thread-safe.
+// A graceful stop (BeginShutdown(), AwaitRequestsDone(), Stop()) refuses new
+// connections at once, lets the answers in progress finish until a deadline
+// and cuts the rest.
+//
+// Thread-safety: Start(), BeginShutdown(), AwaitRequestsDone() and Stop() from
+// one thread; handlers are thread-safe.
 
 #ifndef FEDGATE_GATEWAY_HTTP_SERVER_H_
 #define FEDGATE_GATEWAY_HTTP_SERVER_H_
@@ -31,8 +36,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/api_handler.h"
 #include "gateway/writers/response_body.h"
@@ -90,10 +97,17 @@ class HttpServer {
     // Returns the external labels of the running configuration (they change
     // on reload); when unset, `external_labels` is used.
     std::function<std::map<std::string, std::string>()> current_external_labels;
-    // Returns whether fedgate is ready (config applied).
+    // Returns whether fedgate is ready. While it is not, /-/ready, /federate
+    // and routed /api/v1 requests answer 503, as Prometheus's testReady.
     std::function<bool()> ready;
+    // Whether POST/PUT /-/reload and /-/quit act (--web.enable-lifecycle);
+    // when false they answer 403 `Lifecycle API is not enabled.`.
+    bool enable_lifecycle = false;
     // Reloads the configuration for POST/PUT /-/reload; unset: 404.
     std::function<absl::Status()> reload;
+    // Asks the process to stop, for the first POST/PUT /-/quit; must not
+    // block (the stop runs elsewhere). Unset: 404.
+    std::function<void()> quit;
     // What /api/v1 serves besides the store (targets, configuration, build
     // info); the server fills in `api.store` and `api.web_port`.
     ApiOptions api;
@@ -129,8 +143,15 @@ class HttpServer {
 
   // Returns the bound port.
   int port() const { return port_.load(); }
+  // Begins a graceful stop: closes the listening socket (new connections are
+  // refused) and closes each connection after its current answer; answers in
+  // progress go on. Idempotent; a no-op once stopped.
+  void BeginShutdown();
+  // Waits until every request received so far has been answered (or its
+  // client has gone), but not past `deadline`. Returns whether none is left.
+  bool AwaitRequestsDone(absl::Time deadline) ABSL_LOCKS_EXCLUDED(requests_mu_);
   // Stops serving: finishes the requests being computed, closes every
-  // connection and joins the threads.
+  // connection (cutting answers still being sent) and joins the threads.
   void Stop();
 
  private:
@@ -152,6 +173,13 @@ class HttpServer {
   Reply Api(const Request& request);
   void UpdateMergeGauges();
   void Refuse(const char* reason);
+  // Queues `reply` on `connection`, asking to close the connection after it
+  // once a shutdown has begun.
+  bool Queue(MHD_Connection* connection, const std::string& method,
+             Reply reply);
+  // Counts a request from its request line until libmicrohttpd completes it.
+  void RequestStarted() ABSL_LOCKS_EXCLUDED(requests_mu_);
+  void RequestCompleted() ABSL_LOCKS_EXCLUDED(requests_mu_);
 
   Options options_;
   std::shared_ptr<const ApiHandler> api_;
@@ -160,6 +188,14 @@ class HttpServer {
   std::atomic<MHD_Daemon*> daemon_{nullptr};
   std::atomic<int> port_{0};
   std::atomic<size_t> buffered_body_bytes_{0};
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> quit_requested_{false};
+  // The listening socket once BeginShutdown() took it from libmicrohttpd:
+  // shut down at once, closed only after the daemon stops (its threads may
+  // still hold it).
+  int quiesced_socket_ = -1;
+  absl::Mutex requests_mu_;
+  int64_t open_requests_ ABSL_GUARDED_BY(requests_mu_) = 0;
 
   prometheus::Gauge* series_gauge_ = nullptr;
   prometheus::Gauge* connections_gauge_ = nullptr;

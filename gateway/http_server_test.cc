@@ -13,7 +13,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "merge/interned_labels.h"
+#include "merge/labels.h"
 
 namespace fedgate {
 namespace {
@@ -23,6 +26,11 @@ class RawConnection {
  public:
   explicit RawConnection(int port) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    // A fixed receive buffer (no autotuning, which grows to 32 MiB here):
+    // what the client does not read stays with the server.
+    const int receive_buffer = 64 << 10;
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer,
+               sizeof(receive_buffer));
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port));
@@ -45,6 +53,20 @@ class RawConnection {
       data.remove_prefix(static_cast<size_t>(n));
     }
     return true;
+  }
+  // Reads until what was read contains `marker`, the peer closes or
+  // `timeout_ms` passes without data; returns what was read.
+  std::string ReadUntil(absl::string_view marker, int timeout_ms) {
+    std::string out;
+    char buf[65536];
+    while (!absl::StrContains(out, marker)) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, timeout_ms) <= 0) return out;
+      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) return out;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
   }
   // Reads until the peer closes or `timeout_ms` passes without data.
   // Returns what was read; `closed` tells whether the peer closed.
@@ -95,15 +117,37 @@ class HttpServerTest : public ::testing::Test {
     options.ready = [this] { return ready_.load(); };
     // The time /federate reads at: the samples' own.
     options.api.now = [] { return absl::FromUnixMillis(1700000000000); };
+    options.enable_lifecycle = enable_lifecycle_;
     options.reload = [this] {
       ++reloads_;
       return absl::OkStatus();
     };
+    options.quit = [this] { ++quits_; };
     absl::StatusOr<std::unique_ptr<HttpServer>> server =
         HttpServer::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  }
+
+  // Publishes 50,000 series `big{i="<n>",instance="t:2",pad="x..."}`:
+  // about 10 MB of /federate text, more than twice what the socket buffers
+  // (up to 4 MiB sent, and RawConnection's 64 KiB) take while the client
+  // does not read.
+  void PublishBigTarget() {
+    auto batch = std::make_shared<ScrapeBatch>();
+    batch->timestamp_ms = 1700000000000;
+    const std::string pad(150, 'x');
+    for (int i = 0; i < 50000; ++i) {
+      Sample sample;
+      sample.labels = InternedLabels::Intern(Labels{{"__name__", "big"},
+                                                    {"i", absl::StrCat(i)},
+                                                    {"instance", "t:2"},
+                                                    {"pad", pad}});
+      sample.value = i;
+      batch->samples.push_back(sample);
+    }
+    store_->Publish(2, batch);
   }
 
   // Expects an answer with `status` and `body`.
@@ -126,6 +170,8 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<prometheus::Registry> registry_;
   std::atomic<bool> ready_{true};
   std::atomic<int> reloads_{0};
+  bool enable_lifecycle_ = true;  // Read by StartServer().
+  std::atomic<int> quits_{0};
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<httplib::Client> client_;
 };
@@ -177,6 +223,97 @@ TEST_F(HttpServerTest, HealthAndReadiness) {
   ASSERT_TRUE(not_ready);
   EXPECT_EQ(not_ready->status, 503);
   EXPECT_EQ(not_ready->body, "Service Unavailable");
+  // As Prometheus's testReady: /federate and the routed API wait for
+  // readiness; /metrics, /-/healthy and the router's 404 do not.
+  ExpectAnswer(client_->Get("/federate?match[]=up"), 503,
+               "Service Unavailable");
+  ExpectAnswer(client_->Get("/api/v1/labels"), 503, "Service Unavailable");
+  ExpectAnswer(client_->Get("/api/v1/nope"), 404, "404 page not found\n");
+  httplib::Result metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  ExpectAnswer(client_->Get("/-/healthy"), 200, "fedgate is Healthy.\n");
+}
+
+TEST_F(HttpServerTest, LifecycleApiIsRefusedUnlessEnabled) {
+  enable_lifecycle_ = false;
+  StartServer(HttpLimits());
+  for (const char* path : {"/-/reload", "/-/quit"}) {
+    SCOPED_TRACE(path);
+    ExpectAnswer(client_->Post(path, "", "text/plain"), 403,
+                 "Lifecycle API is not enabled.");
+    ExpectAnswer(client_->Put(path, "", "text/plain"), 403,
+                 "Lifecycle API is not enabled.");
+    ExpectAnswer(client_->Get(path), 405, "Only POST or PUT requests allowed");
+  }
+  EXPECT_EQ(reloads_.load(), 0);
+  EXPECT_EQ(quits_.load(), 0);
+}
+
+TEST_F(HttpServerTest, QuitAsksOnceAndSaysGoodbye) {
+  ExpectAnswer(client_->Get("/-/quit"), 405,
+               "Only POST or PUT requests allowed");
+  EXPECT_EQ(quits_.load(), 0);
+  ExpectAnswer(client_->Post("/-/quit", "", "text/plain"), 200,
+               "Requesting termination... Goodbye!");
+  EXPECT_EQ(quits_.load(), 1);
+  ExpectAnswer(client_->Put("/-/quit", "", "text/plain"), 200,
+               "Termination already in progress.");
+  EXPECT_EQ(quits_.load(), 1);
+}
+
+TEST_F(HttpServerTest, ShutdownRefusesConnectionsAndFinishesAnswers) {
+  PublishBigTarget();
+
+  RawConnection idle(server_->port());
+  ASSERT_TRUE(idle.ok());
+  ASSERT_TRUE(idle.Send("GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(
+      absl::StartsWith(idle.ReadUntil("Healthy.\n", 10000), "HTTP/1.1 200"));
+  RawConnection reader(server_->port());
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE(
+      reader.Send("GET /federate?match[]=big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  // The answer has started: its headers are in.
+  const std::string head = reader.ReadUntil("\r\n\r\n", 10000);
+  ASSERT_TRUE(absl::StartsWith(head, "HTTP/1.1 200")) << head;
+
+  server_->BeginShutdown();
+  EXPECT_FALSE(RawConnection(server_->port()).ok());
+  EXPECT_FALSE(
+      server_->AwaitRequestsDone(absl::Now() + absl::Milliseconds(50)));
+  // A kept-alive connection is still answered, then closed.
+  ASSERT_TRUE(idle.Send("GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"));
+  bool closed = false;
+  const std::string ready = idle.ReadUntilClosed(10000, &closed);
+  EXPECT_TRUE(absl::StrContains(ready, "Connection: close")) << ready;
+  EXPECT_TRUE(closed);
+
+  // The answer in progress ends whole: every series, then the last chunk.
+  const std::string body = reader.ReadUntil("\r\n0\r\n\r\n", 10000);
+  EXPECT_TRUE(absl::EndsWith(body, "\r\n0\r\n\r\n"));
+  EXPECT_TRUE(absl::StrContains(body, "big{i=\"49999\",instance=\"t:2\""));
+  EXPECT_TRUE(server_->AwaitRequestsDone(absl::Now() + absl::Seconds(10)));
+  server_->Stop();
+}
+
+TEST_F(HttpServerTest, StopCutsAnswersStillBeingSentAtTheDeadline) {
+  PublishBigTarget();
+  RawConnection reader(server_->port());
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE(
+      reader.Send("GET /federate?match[]=big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(
+      absl::StartsWith(reader.ReadUntil("\r\n\r\n", 10000), "HTTP/1.1 200"));
+  server_->BeginShutdown();
+  // The client never reads: the deadline passes with the answer unsent.
+  EXPECT_FALSE(
+      server_->AwaitRequestsDone(absl::Now() + absl::Milliseconds(200)));
+  server_->Stop();
+  bool closed = false;
+  const std::string rest = reader.ReadUntilClosed(10000, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_FALSE(absl::EndsWith(rest, "\r\n0\r\n\r\n"));
 }
 
 TEST_F(HttpServerTest, SelfMetricsCountSeriesAndRequests) {

@@ -1,9 +1,10 @@
 // gateway/main.cc
 //
 // The fedgate binary: parses flags, starts the Gateway, and runs until
-// SIGINT or SIGTERM; SIGHUP reloads the configuration. Exit codes: 0 after a
-// clean stop, 1 for a configuration or start-up error, 2 for a bad command
-// line.
+// SIGINT or SIGTERM (POST /-/quit raises SIGTERM); SIGHUP reloads the
+// configuration. Exit codes: 0 after a clean stop (answers cut at
+// --web.shutdown-timeout included), 1 for a configuration or start-up error,
+// 2 for a bad command line.
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -99,9 +100,16 @@ int main(int argc, char** argv) {
     // failure.
     (void)(*gateway)->Reload();
   }
-  fedgate::Log(
-      fedgate::LogLevel::kWarn, "Received signal, exiting gracefully",
-      {{"signal", signal_number == SIGINT ? "interrupt" : "terminated"}});
+  if ((*gateway)->quit_requested()) {
+    // Prometheus's words for /-/quit.
+    fedgate::Log(fedgate::LogLevel::kWarn,
+                 "Received termination request via web service, exiting "
+                 "gracefully...");
+  } else {
+    fedgate::Log(
+        fedgate::LogLevel::kWarn, "Received signal, exiting gracefully",
+        {{"signal", signal_number == SIGINT ? "interrupt" : "terminated"}});
+  }
   (*gateway)->Stop();
   fedgate::Log(fedgate::LogLevel::kInfo, "See you next time!");
   return 0;

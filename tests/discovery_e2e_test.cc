@@ -59,7 +59,8 @@ TEST(DiscoveryE2eTest, FollowsFileSdEditsAndReloads) {
       "      - files: ['sd/*.json']\n";  // Relative to the config file.
   ASSERT_TRUE(WriteFile(config_path, config));
   absl::StatusOr<FedgateProcess> fedgate =
-      StartFedgate(config_path, dir + "/fedgate");
+      StartFedgate(config_path, dir + "/fedgate", FedgateGrpc::kOff,
+                   {"--web.enable-lifecycle"});  // For POST /-/reload.
   ASSERT_TRUE(fedgate.ok()) << fedgate.status();
   const int port = fedgate->web_port;
   const auto federate = [&] { return FederateText(port, "{job=\"sd\"}"); };

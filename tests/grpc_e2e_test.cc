@@ -75,13 +75,15 @@ std::string ConfigYaml(const std::string& registry, const std::string& big) {
 // A running fedgate with a gRPC channel to it.
 class Fedgate {
  public:
-  // Starts fedgate on `config_yaml` (written to `<name>.yml`).
-  void Start(const std::string& name, const std::string& config_yaml) {
+  // Starts fedgate on `config_yaml` (written to `<name>.yml`) with
+  // `extra_flags`.
+  void Start(const std::string& name, const std::string& config_yaml,
+             const std::vector<std::string>& extra_flags = {}) {
     config_path_ = absl::StrCat(TestTempDir(), "/", name, ".yml");
     ASSERT_TRUE(WriteFile(config_path_, config_yaml));
     absl::StatusOr<FedgateProcess> fedgate =
         StartFedgate(config_path_, absl::StrCat(TestTempDir(), "/", name),
-                     FedgateGrpc::kOnLoopback);
+                     FedgateGrpc::kOnLoopback, extra_flags);
     ASSERT_TRUE(fedgate.ok()) << fedgate.status();
     process_ = std::move(fedgate->process);
     web_port_ = fedgate->web_port;
@@ -524,7 +526,8 @@ TEST(GrpcE2eReloadTest, ReloadsThroughGrpcHttpAndSighup) {
   LoopbackTarget registry(kRegistryBody);
   LoopbackTarget other("other_metric 1\n");
   Fedgate fedgate;
-  fedgate.Start("grpc_reload", ConfigYaml(registry.address(), ""));
+  fedgate.Start("grpc_reload", ConfigYaml(registry.address(), ""),
+                {"--web.enable-lifecycle"});
   EXPECT_EQ(MetricLine(fedgate, "fedgate_config_last_reload_successful"),
             "fedgate_config_last_reload_successful 1");
   // The build info names the text parser's instructions: the widest the CPU
@@ -579,7 +582,7 @@ TEST(GrpcE2eReloadTest, ReloadsThroughGrpcHttpAndSighup) {
   res = http.Get("/-/reload");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 405);
-  EXPECT_EQ(res->body, "Only POST or PUT requests allowed\n");
+  EXPECT_EQ(res->body, "Only POST or PUT requests allowed");
   EXPECT_EQ(MetricLine(fedgate, "fedgate_config_last_reload_successful"),
             "fedgate_config_last_reload_successful 0");
   EXPECT_EQ(pools(), "big registry ");
@@ -604,6 +607,41 @@ TEST(GrpcE2eReloadTest, ReloadsThroughGrpcHttpAndSighup) {
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(fedgate.Ctl({"reload"}, &out), 0);
   EXPECT_EQ(out, "Configuration reloaded.\n");
+}
+
+TEST(GrpcE2eReloadTest, RefusedWithoutTheLifecycleSwitch) {
+  LoopbackTarget registry(kRegistryBody);
+  Fedgate fedgate;
+  fedgate.Start("grpc_reload_off", ConfigYaml(registry.address(), ""));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  v1::ReloadResponse response;
+  grpc::Status status =
+      fedgate.stub().Reload(&context, v1::ReloadRequest(), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(
+      absl::StartsWith(status.error_message(), "Lifecycle API is not enabled."))
+      << status.error_message();
+  std::string out;
+  EXPECT_EQ(fedgate.Ctl({"reload"}, &out), 1);
+  EXPECT_TRUE(
+      absl::StartsWith(out, "fedgatectl: error: Lifecycle API is not enabled."))
+      << out;
+  httplib::Client http = fedgate.Http();
+  httplib::Result res = http.Post("/-/reload");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+  EXPECT_EQ(res->body, "Lifecycle API is not enabled.");
+  // SIGHUP reloads regardless.
+  ASSERT_EQ(kill(fedgate.process().pid(), SIGHUP), 0);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return absl::StrContains(fedgate.process().Stderr(),
+                                 "Completed loading of configuration file");
+      },
+      absl::Seconds(30)))
+      << fedgate.process().Stderr();
 }
 
 TEST(GrpcE2eHealthTest, NotServingUntilTheFirstScrapesAreIn) {

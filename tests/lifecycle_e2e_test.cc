@@ -1,0 +1,438 @@
+// tests/lifecycle_e2e_test.cc
+//
+// End-to-end: the real fedgate binary's lifecycle over loopback. /-/ready
+// stays 503 until every target has been scraped once (a target that hangs
+// until the scrape timeout included) and is 503 again once a stop begins;
+// SIGTERM refuses new connections but lets a large /federate answer that is
+// being read finish whole, then exits 0; at --web.shutdown-timeout an answer
+// still unread is cut and the exit is still 0; POST /-/quit and /-/reload
+// answer 403 without --web.enable-lifecycle and stop or reload with it; a
+// gRPC Federate stream in progress at SIGTERM ends whole while new calls
+// fail;
+// --web.cors.origin decides which origins get Access-Control-Allow-Origin.
+
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "proto/fedgate.grpc.pb.h"
+#include "tests/subprocess.h"
+#include "tests/test_processes.h"
+
+namespace fedgate {
+namespace {
+
+// The series of the large target: `big_series{i="<n>",pad="x..."} <n>`,
+// about 150 bytes each in /federate: 150,000 of them are 22 MB, far more than
+// the socket buffers hold (4 MiB sent, and the reader's 64 KiB), so the
+// answer stays in progress while the client does not read.
+constexpr int kBigSeries = 150000;
+
+std::string BigBody() {
+  std::string body = "# TYPE big_series gauge\n";
+  const std::string pad(100, 'x');
+  for (int i = 0; i < kBigSeries; ++i) {
+    absl::StrAppend(&body, "big_series{i=\"", i, "\",pad=\"", pad, "\"} ", i,
+                    "\n");
+  }
+  return body;
+}
+
+// A scrape interval long enough that the 150,000-series target is not parsed
+// over and over on a shared machine, and a timeout within it.
+std::string ConfigYaml(const std::string& big_address) {
+  return absl::StrCat(
+      "global:\n"
+      "  scrape_interval: 5s\n"
+      "  scrape_timeout: 5s\n"
+      "scrape_configs:\n",
+      StaticScrapeJob("big", big_address));
+}
+
+// A raw client connection to 127.0.0.1:`port`, so that the test decides when
+// the answer is read; closed on destruction.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    // A fixed receive buffer (no autotuning, which grows to 32 MiB here):
+    // what the client does not read stays with the server.
+    const int receive_buffer = 64 << 10;
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer,
+               sizeof(receive_buffer));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+        0) {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~RawConnection() {
+    if (fd_ >= 0) close(fd_);
+  }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool ok() const { return fd_ >= 0; }
+  bool Send(absl::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+  // Reads into `*out` until it contains `marker`, the peer closes, or
+  // `timeout` passes without data; returns whether it contains `marker`.
+  bool ReadUntil(absl::string_view marker, absl::Duration timeout,
+                 std::string* out) {
+    char buf[65536];
+    while (!absl::StrContains(*out, marker)) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <=
+          0) {
+        return false;
+      }
+      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) return false;
+      out->append(buf, static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Decodes a chunked HTTP body; returns nullopt unless it is well formed and
+// ends with the last chunk.
+std::optional<std::string> DecodeChunked(absl::string_view in) {
+  std::string out;
+  while (true) {
+    const size_t eol = in.find("\r\n");
+    if (eol == absl::string_view::npos) return std::nullopt;
+    uint64_t size = 0;
+    if (!absl::SimpleHexAtoi(in.substr(0, eol), &size)) return std::nullopt;
+    in.remove_prefix(eol + 2);
+    if (size == 0) {
+      if (in == "\r\n") return out;
+      return std::nullopt;
+    }
+    if (in.size() < size + 2 || in.substr(size, 2) != "\r\n") {
+      return std::nullopt;
+    }
+    out.append(in.data(), size);
+    in.remove_prefix(size + 2);
+  }
+}
+
+// Returns the status of GET /-/ready on 127.0.0.1:`port`, 0 without answer.
+int ReadyStatus(int port) {
+  httplib::Result res = HttpGet(port, "/-/ready");
+  return res ? res->status : 0;
+}
+
+// Starts fedgate on `config_yaml` (written to `<name>.yml`) with
+// `extra_flags`, or fails the test.
+FedgateProcess Start(const std::string& name, const std::string& config_yaml,
+                     const std::vector<std::string>& extra_flags = {},
+                     FedgateGrpc grpc = FedgateGrpc::kOff) {
+  const std::string config_path =
+      absl::StrCat(TestTempDir(), "/", name, ".yml");
+  EXPECT_TRUE(WriteFile(config_path, config_yaml));
+  absl::StatusOr<FedgateProcess> fedgate = StartFedgate(
+      config_path, absl::StrCat(TestTempDir(), "/", name), grpc, extra_flags);
+  EXPECT_TRUE(fedgate.ok()) << fedgate.status();
+  if (!fedgate.ok()) return FedgateProcess();
+  return *std::move(fedgate);
+}
+
+// Sends GET /federate for every big_series on `c` and reads its headers (and
+// perhaps the first bytes of the body) into `*head`; returns whether a 200
+// answer began.
+bool BeginBigFederate(RawConnection& c, std::string* head) {
+  if (!c.ok() ||
+      !c.Send("GET /federate?match[]=big_series HTTP/1.1\r\nHost: x\r\n\r\n")) {
+    return false;
+  }
+  return c.ReadUntil("\r\n\r\n", absl::Seconds(30), head) &&
+         absl::StartsWith(*head, "HTTP/1.1 200");
+}
+
+TEST(LifecycleE2eTest, SigtermFinishesAFederateAnswerInProgressAndExitsZero) {
+  LoopbackTarget big(BigBody());
+  FedgateProcess fedgate = Start("sigterm", ConfigYaml(big.address()));
+  ASSERT_NE(fedgate.process, nullptr);
+  const int port = fedgate.web_port;
+  ASSERT_TRUE(
+      WaitUntil([&] { return ReadyStatus(port) == 200; }, absl::Seconds(60)))
+      << fedgate.process->Stderr();
+
+  // A probe on a kept-alive connection, as a kubelet's.
+  httplib::Client probe = LoopbackClient(port);
+  probe.set_keep_alive(true);
+  httplib::Result ready = probe.Get("/-/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+
+  RawConnection reader(port);
+  std::string answer;
+  ASSERT_TRUE(BeginBigFederate(reader, &answer)) << answer;
+
+  ASSERT_EQ(kill(fedgate.process->pid(), SIGTERM), 0);
+  // New connections are refused while the answer is still being sent.
+  EXPECT_TRUE(
+      WaitUntil([&] { return !RawConnection(port).ok(); }, absl::Seconds(30)))
+      << fedgate.process->Stderr();
+  ready = probe.Get("/-/ready");
+  ASSERT_TRUE(ready) << httplib::to_string(ready.error());
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_EQ(ready->body, "Service Unavailable");
+  EXPECT_FALSE(fedgate.process->WaitFor(absl::ZeroDuration()).has_value());
+
+  // The answer ends whole: every series, then the last chunk.
+  EXPECT_TRUE(reader.ReadUntil("\r\n0\r\n\r\n", absl::Seconds(30), &answer));
+  std::optional<std::string> body = DecodeChunked(
+      absl::string_view(answer).substr(answer.find("\r\n\r\n") + 4));
+  ASSERT_TRUE(body.has_value()) << answer.size() << " bytes";
+  int series = 0;
+  for (size_t at = body->find("\nbig_series{"); at != std::string::npos;
+       at = body->find("\nbig_series{", at + 1)) {
+    ++series;
+  }
+  EXPECT_EQ(series, kBigSeries);
+  EXPECT_TRUE(absl::EndsWith(*body, "\n"));
+
+  EXPECT_EQ(fedgate.process->WaitFor(absl::Seconds(60)), 0)
+      << fedgate.process->Stderr();
+  EXPECT_TRUE(absl::StrContains(fedgate.process->Stderr(),
+                                "msg=\"Received signal, exiting gracefully\""))
+      << fedgate.process->Stderr();
+}
+
+TEST(LifecycleE2eTest, SigtermFinishesAGrpcStreamInProgress) {
+  LoopbackTarget big(BigBody());
+  FedgateProcess fedgate = Start("sigterm_grpc", ConfigYaml(big.address()), {},
+                                 FedgateGrpc::kOnLoopback);
+  ASSERT_NE(fedgate.process, nullptr);
+  ASSERT_TRUE(WaitUntil([&] { return ReadyStatus(fedgate.web_port) == 200; },
+                        absl::Seconds(60)))
+      << fedgate.process->Stderr();
+  const std::string address = absl::StrCat("127.0.0.1:", fedgate.grpc_port);
+  std::unique_ptr<v1::Fedgate::Stub> stub = v1::Fedgate::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(120));
+  v1::FederateRequest request;
+  request.add_match("big_series");
+  auto reader = stub->Federate(&context, request);
+  io::prometheus::client::MetricFamily family;
+  ASSERT_TRUE(reader->Read(&family));  // The stream has begun.
+  int metrics = family.metric_size();
+
+  ASSERT_EQ(kill(fedgate.process->pid(), SIGTERM), 0);
+  // A new call on a new connection fails once the listener is closed.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        grpc::ChannelArguments args;
+        args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // No reuse.
+        std::unique_ptr<v1::Fedgate::Stub> fresh =
+            v1::Fedgate::NewStub(grpc::CreateCustomChannel(
+                address, grpc::InsecureChannelCredentials(), args));
+        grpc::ClientContext probe;
+        probe.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(2));
+        v1::ListTargetsResponse targets;
+        return !fresh->ListTargets(&probe, v1::ListTargetsRequest(), &targets)
+                    .ok();
+      },
+      absl::Seconds(30)));
+  EXPECT_FALSE(fedgate.process->WaitFor(absl::ZeroDuration()).has_value());
+
+  // The stream in progress ends whole and OK.
+  while (reader->Read(&family)) metrics += family.metric_size();
+  grpc::Status status = reader->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(metrics, kBigSeries);
+  EXPECT_EQ(fedgate.process->WaitFor(absl::Seconds(60)), 0)
+      << fedgate.process->Stderr();
+}
+
+TEST(LifecycleE2eTest, AnswersStillUnreadAtTheShutdownTimeoutAreCut) {
+  LoopbackTarget big(BigBody());
+  FedgateProcess fedgate = Start("shutdown_timeout", ConfigYaml(big.address()),
+                                 {"--web.shutdown-timeout=1s"});
+  ASSERT_NE(fedgate.process, nullptr);
+  const int port = fedgate.web_port;
+  ASSERT_TRUE(
+      WaitUntil([&] { return ReadyStatus(port) == 200; }, absl::Seconds(60)))
+      << fedgate.process->Stderr();
+  RawConnection reader(port);
+  std::string answer;
+  ASSERT_TRUE(BeginBigFederate(reader, &answer)) << answer;
+
+  // The client reads nothing more: fedgate exits cleanly at the deadline.
+  ASSERT_EQ(kill(fedgate.process->pid(), SIGTERM), 0);
+  EXPECT_EQ(fedgate.process->WaitFor(absl::Seconds(60)), 0)
+      << fedgate.process->Stderr();
+  EXPECT_TRUE(
+      absl::StrContains(fedgate.process->Stderr(), "Shutdown timeout reached"))
+      << fedgate.process->Stderr();
+  // What was sent ends without the last chunk.
+  EXPECT_FALSE(reader.ReadUntil("\r\n0\r\n\r\n", absl::Seconds(30), &answer));
+}
+
+TEST(LifecycleE2eTest, NotReadyUntilAHangingTargetHasFailedOnce) {
+  LoopbackTarget good(kRequestsAndLatencyText);
+  LoopbackTarget hanging(kRequestsAndLatencyText);
+  // Its scrapes wait for Release(), which comes only at the end: fedgate's
+  // first scrape of it fails at the 5 s scrape timeout.
+  hanging.Hold();
+  FedgateProcess fedgate = Start(
+      "not_ready", absl::StrCat("global:\n"
+                                "  scrape_interval: 5s\n"
+                                "  scrape_timeout: 5s\n"
+                                "scrape_configs:\n",
+                                StaticScrapeJob("good", good.address()),
+                                StaticScrapeJob("hanging", hanging.address())));
+  ASSERT_NE(fedgate.process, nullptr);
+  const int port = fedgate.web_port;
+  httplib::Result res = HttpGet(port, "/-/ready");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(res->body, "Service Unavailable");
+  res = HttpGet(port, "/federate?match[]=up");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  res = HttpGet(port, "/api/v1/targets");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  res = HttpGet(port, "/-/healthy");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+
+  ASSERT_TRUE(
+      WaitUntil([&] { return ReadyStatus(port) == 200; }, absl::Seconds(60)))
+      << fedgate.process->Stderr();
+  // Ready with the hanging target down, its scrape failed once.
+  const std::string up = FederateText(port, "up");
+  EXPECT_TRUE(
+      absl::StrContains(up, absl::StrCat("up{instance=\"", hanging.address(),
+                                         "\",job=\"hanging\"} 0 ")))
+      << up;
+  EXPECT_TRUE(absl::StrContains(
+      up,
+      absl::StrCat("up{instance=\"", good.address(), "\",job=\"good\"} 1 ")))
+      << up;
+  EXPECT_EQ(fedgate.process->Stop(), 0) << fedgate.process->Stderr();
+}
+
+TEST(LifecycleE2eTest, QuitAndReloadNeedTheLifecycleSwitch) {
+  LoopbackTarget good(kRequestsAndLatencyText);
+  const std::string config =
+      absl::StrCat("global:\n  scrape_interval: 1s\nscrape_configs:\n",
+                   StaticScrapeJob("good", good.address()));
+  FedgateProcess off = Start("lifecycle_off", config);
+  ASSERT_NE(off.process, nullptr);
+  httplib::Client client = LoopbackClient(off.web_port);
+  for (const char* path : {"/-/quit", "/-/reload"}) {
+    httplib::Result res = client.Post(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 403) << path;
+    EXPECT_EQ(res->body, "Lifecycle API is not enabled.") << path;
+  }
+  EXPECT_FALSE(off.process->WaitFor(absl::ZeroDuration()).has_value());
+  httplib::Result healthy = client.Get("/-/healthy");
+  ASSERT_TRUE(healthy);
+  EXPECT_EQ(healthy->status, 200);
+
+  FedgateProcess on = Start("lifecycle_on", config, {"--web.enable-lifecycle"});
+  ASSERT_NE(on.process, nullptr);
+  httplib::Client on_client = LoopbackClient(on.web_port);
+  httplib::Result res = on_client.Post("/-/reload");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  res = on_client.Post("/-/quit");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "Requesting termination... Goodbye!");
+  EXPECT_EQ(on.process->WaitFor(absl::Seconds(60)), 0) << on.process->Stderr();
+  EXPECT_TRUE(absl::StrContains(
+      on.process->Stderr(),
+      "msg=\"Received termination request via web service, exiting "
+      "gracefully...\""))
+      << on.process->Stderr();
+}
+
+TEST(LifecycleE2eTest, CorsOriginFlagDecidesWhichOriginsMayRead) {
+  LoopbackTarget good(kRequestsAndLatencyText);
+  FedgateProcess fedgate =
+      Start("cors",
+            absl::StrCat("global:\n  scrape_interval: 1s\nscrape_configs:\n",
+                         StaticScrapeJob("good", good.address())),
+            {R"(--web.cors.origin=https?://grafana\.example)"});
+  ASSERT_NE(fedgate.process, nullptr);
+  const int port = fedgate.web_port;
+  ASSERT_TRUE(
+      WaitUntil([&] { return ReadyStatus(port) == 200; }, absl::Seconds(60)))
+      << fedgate.process->Stderr();
+  struct Case {
+    const char* origin;
+    const char* allowed;  // Access-Control-Allow-Origin, "" when absent.
+  };
+  const Case cases[] = {
+      {"https://grafana.example", "https://grafana.example"},
+      {"http://grafana.example", "http://grafana.example"},
+      {"https://grafana.example.evil", ""},
+      {"https://evil.example", ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.origin);
+    httplib::Result res =
+        HttpGet(port, "/api/v1/labels", {{"Origin", c.origin}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+    EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), c.allowed);
+    EXPECT_EQ(res->get_header_value("Vary"), "Origin");
+    EXPECT_EQ(res->get_header_value("Access-Control-Allow-Methods"),
+              "GET, POST, OPTIONS");
+  }
+  // A value that is no regex is a command-line error, exit status 2.
+  absl::StatusOr<std::unique_ptr<Subprocess>> bad =
+      Subprocess::Start({kFedgateBinary, "--web.cors.origin=(grafana"},
+                        absl::StrCat(TestTempDir(), "/cors_bad"));
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_EQ((*bad)->WaitFor(absl::Seconds(30)), 2);
+  EXPECT_TRUE(absl::StrContains(
+      (*bad)->Stderr(),
+      "fedgate: error: invalid value \"(grafana\" for flag --web.cors.origin: "
+      "could not compile CORS regex string: error parsing regexp: missing "
+      "closing ): "))
+      << (*bad)->Stderr();
+}
+
+}  // namespace
+}  // namespace fedgate
