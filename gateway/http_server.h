@@ -35,6 +35,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gateway/api_handler.h"
+#include "gateway/security/web_security.h"
 #include "gateway/writers/response_body.h"
 #include "gateway/writers/response_compression.h"
 #include "merge/series_store.h"
@@ -97,6 +98,11 @@ class HttpServer {
     // What /api/v1 serves besides the store (targets, configuration, build
     // info); the server fills in `api.store` and `api.web_port`.
     ApiOptions api;
+    // The web config (--web.config.file): HTTPS when it has TLS settings,
+    // and the credentials every path but /-/healthy and /-/ready needs; its
+    // headers are added to every answer. Null: plain HTTP, no credentials.
+    // Must outlive the server.
+    WebSecurity* security = nullptr;
     // zlib level (1-9) of gzip and deflate /federate answers
     // (--web.compression-level; response_compression.h has the costs).
     int compression_level = kDefaultCompressionLevel;
@@ -150,6 +156,11 @@ class HttpServer {
   Reply Federate(const Request& request);
   Reply Metrics();
   Reply Api(const Request& request);
+  // Queues `reply` with the web config's headers.
+  bool Queue(MHD_Connection* connection, Reply reply);
+  // Gives a new TLS connection the credentials in force (certificates
+  // changed on disk apply to new connections).
+  void StartTlsConnection(MHD_Connection* connection, void** socket_context);
   void UpdateMergeGauges();
   void Refuse(const char* reason);
 
