@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
 namespace fedgate {
@@ -52,6 +53,15 @@ TEST(FlagsTest, AcceptsEqualsAndSeparateValues) {
   EXPECT_EQ(flags->web_read_timeout, absl::Minutes(2));
   EXPECT_EQ(flags->web_compression_level, 1);
   EXPECT_EQ(flags->kubernetes_service_account_dir, "/sa");
+}
+
+TEST(FlagsTest, WebConfigFile) {
+  absl::StatusOr<FedgateFlags> flags =
+      ParseFlags({"--web.config.file=/etc/fedgate/web.yml"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->web_config_file, "/etc/fedgate/web.yml");
+  EXPECT_EQ(ParseFlags({})->web_config_file, "");
+  EXPECT_TRUE(absl::StrContains(FlagsUsage(), "--web.config.file=FILE"));
 }
 
 TEST(FlagsTest, HelpIsRecognised) {
