@@ -196,6 +196,23 @@ TEST_F(HttpServerTlsTest, VerifyClientCertIfGivenAcceptsNoneButNotAWrongOne) {
           ->Get("/-/healthy"));
 }
 
+TEST_F(HttpServerTlsTest, RequireAnyClientCertTakesAnyCertificate) {
+  const std::string dir = Dir("mtls_any");
+  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  const std::string other_dir = Dir("mtls_any_other");
+  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
+  ASSERT_TRUE(other.ok()) << other.status();
+  Start(dir, absl::StrCat(TlsConfig(*certs),
+                          "  client_auth_type: RequireAnyClientCert\n"));
+  httplib::Result any =
+      Client(certs->ca_file, other->client_cert_file, other->client_key_file)
+          ->Get("/-/healthy");
+  ASSERT_TRUE(any) << httplib::to_string(any.error());
+  EXPECT_EQ(any->status, 200);
+  EXPECT_FALSE(Client(certs->ca_file)->Get("/-/healthy"));
+}
+
 TEST_F(HttpServerTlsTest, BasicAuthGuardsEverythingButTheProbes) {
   const std::string dir = Dir("basic");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);

@@ -124,6 +124,54 @@ TEST(WebSecurityTest, TlsCredentialsFollowTheConfig) {
   EXPECT_EQ((*security)->CheckFast(""), WebAuthDecision::kAllowed);
 }
 
+TEST(WebSecurityTest, GnutlsTakesThePrioritiesOfEveryCipherCurveAndVersion) {
+  const std::string dir = Dir("priorities");
+  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  const std::string tls =
+      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
+                   "\n  key_file: ", certs->server_key_file, "\n");
+  const struct {
+    const char* name;
+    const char* settings;
+  } kCases[] = {
+      {"all ciphers (exporter-toolkit's allCiphers)",
+       "  cipher_suites:\n"
+       "  - TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\n"
+       "  - TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\n"
+       "  - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n"
+       "  - TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\n"
+       "  - TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256\n"
+       "  - TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256\n"
+       "  - TLS_AES_128_GCM_SHA256\n  - TLS_AES_256_GCM_SHA384\n"
+       "  - TLS_CHACHA20_POLY1305_SHA256\n"
+       "  - TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA\n"
+       "  - TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA\n"
+       "  - TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA\n"
+       "  - TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA\n"
+       "  - TLS_RSA_WITH_AES_128_CBC_SHA\n  - TLS_RSA_WITH_AES_256_CBC_SHA\n"
+       "  - TLS_RSA_WITH_AES_128_GCM_SHA256\n"
+       "  - TLS_RSA_WITH_AES_256_GCM_SHA384\n"},
+      {"all curves",
+       "  curve_preferences: [CurveP256, CurveP384, CurveP521, "
+       "X25519]\n"},
+      {"TLS 1.0 to 1.1, no server preference",
+       "  min_version: TLS10\n  max_version: TLS11\n"
+       "  prefer_server_cipher_suites: false\n"},
+      {"some ciphers, TLS 1.2 only (exporter-toolkit's someCiphers)",
+       "  cipher_suites:\n  - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n"
+       "  - TLS_RSA_WITH_AES_128_CBC_SHA\n"
+       "  min_version: TLS12\n  max_version: TLS12\n"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    WriteFile(dir + "/web.yml", tls + c.settings);
+    absl::StatusOr<std::unique_ptr<WebSecurity>> security =
+        WebSecurity::Create(dir + "/web.yml");
+    EXPECT_TRUE(security.ok()) << security.status();
+  }
+}
+
 TEST(WebSecurityTest, BasicAuthChecksBcryptOnceAndCachesTheOutcome) {
   const std::string dir = Dir("basic");
   WriteFile(dir + "/web.yml",
