@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -122,6 +123,31 @@ TEST_F(GrpcSecurityTest, RequireAndVerifyClientCertMapsToGrpc) {
   EXPECT_EQ(HealthCheck(certs->ca_file, other->client_cert_file,
                         other->client_key_file),
             grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(GrpcSecurityTest, CertificateChangedOnDiskServesNewConnections) {
+  const std::string dir = Dir("grpc_rotation");
+  absl::StatusOr<TestCertificates> first =
+      GenerateTestCertificates(dir + "/first");
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<TestCertificates> second =
+      GenerateTestCertificates(dir + "/second");
+  ASSERT_TRUE(second.ok()) << second.status();
+  WriteFile(dir + "/server.crt", ReadFile(first->server_cert_file));
+  WriteFile(dir + "/server.key", ReadFile(first->server_key_file));
+  Start(dir,
+        "tls_server_config:\n  cert_file: server.crt\n"
+        "  key_file: server.key\n");
+  EXPECT_EQ(HealthCheck(first->ca_file), grpc::StatusCode::OK);
+  WriteFile(dir + "/server.key", ReadFile(second->server_key_file));
+  WriteFile(dir + "/server.crt", ReadFile(second->server_cert_file));
+  // gRPC re-reads the files every second; 10 s at most.
+  bool rotated = false;
+  for (int i = 0; i < 100 && !rotated; ++i) {
+    rotated = HealthCheck(second->ca_file) == grpc::StatusCode::OK;
+    if (!rotated) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(rotated);
 }
 
 TEST(GrpcCredentialsCheckTest, TokenInAuthorizationMetadata) {
