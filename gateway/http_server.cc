@@ -280,6 +280,13 @@ HttpServer::HttpServer(Options options) : options_(std::move(options)) {
                         "HTTP requests refused by a limit, by reason "
                         "(body_too_large, bodies_in_memory).")
                     .Register(*options_.registry);
+    unauthorized_ = &prometheus::BuildCounter()
+                         .Name("fedgate_http_unauthorized_requests_total")
+                         .Help(
+                             "HTTP requests answered 401: credentials "
+                             "missing or wrong (--web.config.file).")
+                         .Register(*options_.registry)
+                         .Add({});
     refused_->Add({{"reason", "body_too_large"}});
     refused_->Add({{"reason", "bodies_in_memory"}});
   }
@@ -511,6 +518,7 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
       case WebAuthDecision::kAllowed:
         break;
       case WebAuthDecision::kDenied:
+        if (unauthorized_ != nullptr) unauthorized_->Increment();
         return Queue(connection, Unauthorized(WebSecurity::Challenge(
                                      *options_.security->Current())));
       case WebAuthDecision::kNeedsSlowCheck:
@@ -528,6 +536,7 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
     Reply computed;
     if (check_slowly && !options_.security->CheckSlow(
                             pending->request.Header("Authorization"))) {
+      if (unauthorized_ != nullptr) unauthorized_->Increment();
       computed =
           Unauthorized(WebSecurity::Challenge(*options_.security->Current()));
     } else if (!check_slowly || !AnswerInline(pending->request, &computed)) {

@@ -17,6 +17,11 @@
 // body is read; a chunked body is cut at the limit), the bodies held in
 // memory at once, the open connections and their inactivity.
 //
+// With a web config (Options::security, docs/security.md) connections are
+// HTTPS, each handshake with the credentials in force when it is accepted,
+// and every path but the probes needs credentials: tokens and cached basic
+// auth outcomes are checked on the event loop, bcrypt on a worker.
+//
 // Thread-safety: Start()/Stop() from one thread; handlers are thread-safe.
 
 #ifndef FEDGATE_GATEWAY_HTTP_SERVER_H_
@@ -185,6 +190,7 @@ class HttpServer {
   prometheus::Counter* federate_requests_ok_ = nullptr;
   prometheus::Counter* federate_requests_bad_ = nullptr;
   prometheus::Family<prometheus::Counter>* refused_ = nullptr;
+  prometheus::Counter* unauthorized_ = nullptr;
 };
 
 }  // namespace fedgate

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -87,6 +88,7 @@ class HttpServerTlsTest : public ::testing::Test {
     HttpServer::Options options;
     options.listen_address = "127.0.0.1:0";
     options.store = store_.get();
+    options.registry = &registry_;
     options.api.now = [] { return absl::FromUnixMillis(1700000000000); };
     options.security = security_.get();
     options.reload = [] { return absl::OkStatus(); };
@@ -122,6 +124,7 @@ class HttpServerTlsTest : public ::testing::Test {
   std::string web_config_;
   std::unique_ptr<WebSecurity> security_;
   std::unique_ptr<SeriesStore> store_;
+  prometheus::Registry registry_;
   std::unique_ptr<HttpServer> server_;
 };
 
@@ -243,6 +246,11 @@ TEST_F(HttpServerTlsTest, BasicAuthGuardsEverythingButTheProbes) {
   httplib::Result post = client->Post("/federate", "", "text/plain");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405);
+  httplib::Result metrics = client->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_TRUE(absl::StrContains(metrics->body,
+                                "fedgate_http_unauthorized_requests_total 6"))
+      << metrics->body;
 
   auto anonymous = Client(certs->ca_file);
   for (const char* path : {"/-/healthy", "/-/ready"}) {
