@@ -6,7 +6,8 @@
 // fedgate.v1.Fedgate service (the health service stays open for probes).
 // gRPC watches the certificate files itself (its FileWatcherCertificate
 // Provider, every kGrpcCertificateRefresh), so renewed certificates serve
-// new connections without a restart, as on HTTP. gRPC keeps its own TLS
+// new connections without a restart, as on HTTP; the file names and the
+// client certificate policy are those of the start. gRPC keeps its own TLS
 // versions and cipher suites (TLS 1.2 and 1.3): min_version, max_version,
 // cipher_suites and curve_preferences apply to HTTP only.
 //
