@@ -3,9 +3,14 @@
 // disk while it serves. Real TLS on 127.0.0.1 with certificates made by the
 // test; the client is cpp-httplib (OpenSSL), so both TLS stacks meet.
 
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -49,6 +54,38 @@ void WriteFile(const std::string& path, const std::string& text) {
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Returns whether a GnuTLS client limited to `priorities` completes a
+// handshake with 127.0.0.1:`port` (the server's certificate is not checked:
+// only the protocol is).
+bool HandshakeSucceeds(int port, const char* priorities) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+      0) {
+    close(fd);
+    return false;
+  }
+  gnutls_certificate_credentials_t credentials;
+  gnutls_certificate_allocate_credentials(&credentials);
+  gnutls_session_t session;
+  gnutls_init(&session, GNUTLS_CLIENT);
+  gnutls_priority_set_direct(session, priorities, nullptr);
+  gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, credentials);
+  gnutls_transport_set_int(session, fd);
+  gnutls_handshake_set_timeout(session, 5000);
+  int rc;
+  do {
+    rc = gnutls_handshake(session);
+  } while (rc < 0 && gnutls_error_is_fatal(rc) == 0);
+  gnutls_deinit(session);
+  gnutls_certificate_free_credentials(credentials);
+  close(fd);
+  return rc == 0;
 }
 
 // Calls `done` every 50 ms until it returns true or 10 s passed (the
@@ -197,6 +234,17 @@ TEST_F(HttpServerTlsTest, VerifyClientCertIfGivenAcceptsNoneButNotAWrongOne) {
   EXPECT_FALSE(
       Client(certs->ca_file, other->client_cert_file, other->client_key_file)
           ->Get("/-/healthy"));
+}
+
+TEST_F(HttpServerTlsTest, MinAndMaxVersionBoundTheProtocol) {
+  const std::string dir = Dir("versions");
+  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  Start(dir, absl::StrCat(TlsConfig(*certs), "  min_version: TLS13\n"));
+  EXPECT_TRUE(
+      HandshakeSucceeds(server_->port(), "NORMAL:-VERS-ALL:+VERS-TLS1.3"));
+  EXPECT_FALSE(
+      HandshakeSucceeds(server_->port(), "NORMAL:-VERS-ALL:+VERS-TLS1.2"));
 }
 
 TEST_F(HttpServerTlsTest, RequireAnyClientCertTakesAnyCertificate) {
