@@ -98,10 +98,13 @@ bool ParseBasic(absl::string_view authorization, std::string* user,
     return false;
   }
   const size_t colon = decoded.find(':');
-  if (colon == std::string::npos) return false;
-  *user = decoded.substr(0, colon);
-  *password = decoded.substr(colon + 1);
-  return true;
+  const bool ok = colon != std::string::npos;
+  if (ok) {
+    *user = decoded.substr(0, colon);
+    *password = decoded.substr(colon + 1);
+  }
+  gnutls_memset(decoded.data(), 0, decoded.size());
+  return ok;
 }
 
 // Runs bcrypt (libcrypt's crypt_rn) and compares in constant time.
