@@ -193,6 +193,14 @@ TEST(WebConfigTest, EmptyFileServesPlainHttpWithoutCredentials) {
   EXPECT_TRUE(config->authentication.bearer_token_files.empty());
 }
 
+TEST(WebConfigTest, AuthenticationCanBeTurnedOffExplicitly) {
+  absl::StatusOr<WebConfig> config =
+      ParseWebConfig("authentication:\n  disabled: true\n", "web.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->authentication.disabled);
+  EXPECT_TRUE(config->authentication.bearer_token_files.empty());
+}
+
 TEST(WebConfigTest, RejectsWhatFedgateCannotServe) {
   const struct {
     const char* name;
