@@ -120,6 +120,23 @@ TEST(WebSecurityE2eTest, BadWebConfigStopsTheStart) {
   EXPECT_TRUE(absl::StrContains(log, "missing.crt")) << log;
 }
 
+TEST(WebSecurityE2eTest, StartLogSaysWhatProtectsThePorts) {
+  const std::string dir = TestTempDir() + "/open_start";
+  mkdir(dir.c_str(), 0755);
+  ASSERT_TRUE(WriteFile(dir + "/fedgate.yml", "scrape_configs: []\n"));
+  absl::StatusOr<FedgateProcess> fedgate =
+      StartFedgate(dir + "/fedgate.yml", dir + "/fedgate");
+  ASSERT_TRUE(fedgate.ok()) << fedgate.status();
+  const std::string log = fedgate->process->Stderr();
+  EXPECT_TRUE(absl::StrContains(
+      log,
+      "level=warn msg=\"No authentication configured "
+      "(--web.config.file): anyone who reaches fedgate's ports can read "
+      "every series\" tls=false"))
+      << log;
+  EXPECT_EQ(fedgate->process->Stop(), 0);
+}
+
 class WebSecurityE2eFixture : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -193,6 +210,11 @@ TEST_F(WebSecurityE2eFixture, PrometheusFederatesOverHttpsWithAToken) {
   httplib::Result probe = Https()->Get("/-/healthy");
   ASSERT_TRUE(probe);
   EXPECT_EQ(probe->status, 200);
+  const std::string log = fedgate_->Stderr();
+  EXPECT_TRUE(absl::StrContains(
+      log, "msg=\"Web config loaded\" tls=true authentication=bearer"))
+      << log;
+  EXPECT_FALSE(absl::StrContains(log, kToken)) << log;
 
   // docs/security.md's job, pointed at this fedgate and its certificate's
   // name, scraping every second.
