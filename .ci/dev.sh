@@ -20,7 +20,8 @@ cd "${REPO_ROOT}"
 readonly PACKAGES=(
   bazel-bootstrap bazel-platforms bazel-rules-java
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
-  libabsl-dev libcpp-httplib-dev libbrotli-dev libre2-dev libmicrohttpd-dev
+  libabsl-dev libcpp-httplib-dev libbrotli-dev libre2-dev libmicrohttpd-dev libgnutls28-dev
+  libcrypt-dev
   libbenchmark-dev libgtest-dev libgmock-dev
   libssl-dev zlib1g-dev libcurl4-openssl-dev libyaml-cpp-dev prometheus-cpp-dev rapidjson-dev
   prometheus

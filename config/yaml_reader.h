@@ -1,7 +1,9 @@
 // config/yaml_reader.h
 //
 // Internal to config/: the strict YAML layer under the section loaders
-// (global, scrape configs, HTTP client, discovery, relabel, dedup groups).
+// (global, scrape configs, HTTP client, discovery, relabel, dedup groups);
+// also under the web config loader (gateway/security/web_config.h), the one
+// reader outside config/.
 // It reads one config document the way Prometheus 2.42's yaml.v2 strict mode
 // does: mappings as entries in document order with `<<` merges resolved and
 // repeated keys rejected, typed scalars with yaml.v2's "cannot unmarshal"

@@ -67,6 +67,7 @@ const std::vector<FlagSpec>& Specs() {
       {"config.file", StringFlag(&FedgateFlags::config_file)},
       {"web.listen-address", StringFlag(&FedgateFlags::web_listen_address)},
       {"grpc.listen-address", StringFlag(&FedgateFlags::grpc_listen_address)},
+      {"web.config.file", StringFlag(&FedgateFlags::web_config_file)},
       {"web.max-connections",
        [](absl::string_view v, FedgateFlags* f) {
          if (!absl::SimpleAtoi(v, &f->web_max_connections) ||
@@ -229,6 +230,9 @@ std::string FlagsUsage() {
       "                             off. Default: ",
       defaults.grpc_listen_address,
       "\n"
+      "  --web.config.file=FILE     Web config (TLS, client certificates,\n"
+      "                             basic auth, bearer tokens) for HTTP and\n"
+      "                             gRPC; see docs/security.md. Default: none\n"
       "  --web.max-connections=N    HTTP connections open at once; more wait\n"
       "                             to be accepted. Default: ",
       defaults.web_max_connections,

@@ -39,6 +39,9 @@ struct FedgateFlags {
   int web_max_connections = 512;
   // A connection that sends and receives nothing this long is closed.
   absl::Duration web_read_timeout = absl::Seconds(30);
+  // The web config file (exporter-toolkit's format, docs/security.md): TLS
+  // and credentials for HTTP and gRPC. Empty: plain, without credentials.
+  std::string web_config_file;
   // zlib level of compressed /federate answers, 1 (fastest) to 9 (smallest);
   // 6 is Go's default, as Prometheus compresses.
   int web_compression_level = 6;

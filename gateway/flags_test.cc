@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
 namespace fedgate {
@@ -86,6 +87,15 @@ TEST(FlagsTest, LifecycleCorsAndShutdownFlags) {
   flags = ParseFlags({"--web.shutdown-timeout=0s"});
   ASSERT_TRUE(flags.ok()) << flags.status();
   EXPECT_EQ(flags->web_shutdown_timeout, absl::ZeroDuration());
+}
+
+TEST(FlagsTest, WebConfigFile) {
+  absl::StatusOr<FedgateFlags> flags =
+      ParseFlags({"--web.config.file=/etc/fedgate/web.yml"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->web_config_file, "/etc/fedgate/web.yml");
+  EXPECT_EQ(ParseFlags({})->web_config_file, "");
+  EXPECT_TRUE(absl::StrContains(FlagsUsage(), "--web.config.file=FILE"));
 }
 
 TEST(FlagsTest, HelpIsRecognised) {

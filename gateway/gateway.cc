@@ -25,17 +25,57 @@
 #include "config/relabel_config.h"
 #include "gateway/grpc_service.h"
 #include "gateway/logger.h"
+#include "gateway/security/grpc_security.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "scraper/exposition/text_parser.h"
 
 namespace fedgate {
+namespace {
+
+// Says at start what protects the ports: an open fedgate is a choice the
+// log shows.
+void LogWebSecurity(WebSecurity* security) {
+  std::shared_ptr<const WebSecurityState> state =
+      security != nullptr ? security->Current() : nullptr;
+  const bool tls = state != nullptr && state->tls != nullptr;
+  const WebAuthScheme scheme =
+      state != nullptr ? state->scheme : WebAuthScheme::kNone;
+  if (scheme == WebAuthScheme::kNone) {
+    const bool disabled =
+        state != nullptr && state->config.authentication.disabled;
+    Log(LogLevel::kWarn,
+        disabled ? "Authentication is disabled by the web config: anyone who "
+                   "reaches fedgate's ports can read every series"
+                 : "No authentication configured (--web.config.file): anyone "
+                   "who reaches fedgate's ports can read every series",
+        {{"tls", tls ? "true" : "false"}});
+    return;
+  }
+  Log(LogLevel::kInfo, "Web config loaded",
+      {{"tls", tls ? "true" : "false"},
+       {"authentication",
+        scheme == WebAuthScheme::kBasic ? "basic" : "bearer"}});
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     const FedgateFlags& flags) {
   std::unique_ptr<Gateway> gateway(new Gateway());
   gateway->config_file_ = flags.config_file;
   gateway->shutdown_timeout_ = flags.web_shutdown_timeout;
+  // A bad web config stops the start before anything runs.
+  if (!flags.web_config_file.empty()) {
+    absl::StatusOr<std::unique_ptr<WebSecurity>> security =
+        WebSecurity::Create(flags.web_config_file);
+    if (!security.ok()) {
+      return absl::Status(security.status().code(),
+                          absl::StrCat("invalid --web.config.file: ",
+                                       security.status().message()));
+    }
+    gateway->web_security_ = *std::move(security);
+  }
 
   absl::StatusOr<Config> config;
   if (flags.config_file.empty()) {
@@ -144,7 +184,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     }
   }
 
+  LogWebSecurity(gateway->web_security_.get());
+
   HttpServer::Options http_options;
+  http_options.security = gateway->web_security_.get();
   http_options.listen_address = flags.web_listen_address;
   http_options.limits.max_connections =
       static_cast<size_t>(flags.web_max_connections);
@@ -191,6 +234,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     if (flags.web_enable_lifecycle) {
       service_options.reload = [raw] { return raw->Reload(); };
     }
+    if (WebSecurity* security = gateway->web_security_.get()) {
+      service_options.authenticate =
+          [security](const grpc::CallbackServerContext& context) {
+            return CheckGrpcCredentials(*security, context.client_metadata());
+          };
+    }
     gateway->grpc_service_ =
         std::make_unique<FedgateGrpcService>(std::move(service_options));
 
@@ -204,9 +253,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     // bind the same port and silently take half of the calls; as for HTTP,
     // a port in use fails the start instead.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    builder.AddListeningPort(flags.grpc_listen_address,
-                             grpc::InsecureServerCredentials(),
-                             &gateway->grpc_port_);
+    builder.AddListeningPort(
+        flags.grpc_listen_address,
+        gateway->web_security_ != nullptr
+            ? GrpcServerCredentials(*gateway->web_security_->Current())
+            : grpc::InsecureServerCredentials(),
+        &gateway->grpc_port_);
     builder.SetMaxReceiveMessageSize(kGrpcMaxReceiveMessageBytes);
     builder.SetMaxSendMessageSize(kGrpcMaxSendMessageBytes);
     builder.RegisterService(gateway->grpc_service_.get());

@@ -28,6 +28,7 @@
 #include "gateway/demo/demo_targets.h"
 #include "gateway/flags.h"
 #include "gateway/http_server.h"
+#include "gateway/security/web_security.h"
 #include "merge/series_store.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -109,6 +110,8 @@ class Gateway {
   // Started after scraper_, stopped before it; its on_change applies the
   // discovered targets under reload_mu_.
   std::unique_ptr<DiscoveryManager> discovery_;
+  // --web.config.file; outlives the servers that read it.
+  std::unique_ptr<WebSecurity> web_security_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<FedgateGrpcService> grpc_service_;
   std::unique_ptr<grpc::Server> grpc_;

@@ -171,10 +171,19 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 FedgateGrpcService::FedgateGrpcService(Options options)
     : options_(std::move(options)) {}
 
+grpc::Status FedgateGrpcService::Authenticate(
+    const grpc::CallbackServerContext& context) const {
+  return options_.authenticate ? options_.authenticate(context)
+                               : grpc::Status::OK;
+}
+
 grpc::ServerWriteReactor<io::prometheus::client::MetricFamily>*
 FedgateGrpcService::Federate(grpc::CallbackServerContext* context,
                              const v1::FederateRequest* request) {
   using Reactor = StreamReactor<io::prometheus::client::MetricFamily>;
+  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+    return Reactor::Failed(context, s);
+  }
   absl::StatusOr<FederateParams> params =
       ParseFederateParams(std::vector<std::string>(request->match().begin(),
                                                    request->match().end()));
@@ -198,6 +207,9 @@ FedgateGrpcService::Federate(grpc::CallbackServerContext* context,
 grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
     grpc::CallbackServerContext* context, const v1::SeriesRequest* request) {
   using Reactor = StreamReactor<v1::SeriesResponse>;
+  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+    return Reactor::Failed(context, s);
+  }
   if (request->match().empty()) {
     return Reactor::Failed(context,
                            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -237,6 +249,9 @@ grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
 grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(
     grpc::CallbackServerContext* context, const v1::LabelNamesRequest* request,
     v1::LabelNamesResponse* response) {
+  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+    return FinishUnary(context, s);
+  }
   const absl::Status status = AddSortedStrings(
       *options_.store, request->match(),
       [](const InternedLabels& labels, StringSet& names) {
@@ -249,6 +264,9 @@ grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(
 grpc::ServerUnaryReactor* FedgateGrpcService::LabelValues(
     grpc::CallbackServerContext* context, const v1::LabelValuesRequest* request,
     v1::LabelValuesResponse* response) {
+  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+    return FinishUnary(context, s);
+  }
   const std::string& name = request->name();
   if (!IsValidLabelName(name)) {
     return FinishUnary(
@@ -271,6 +289,9 @@ grpc::ServerUnaryReactor* FedgateGrpcService::LabelValues(
 grpc::ServerUnaryReactor* FedgateGrpcService::ListTargets(
     grpc::CallbackServerContext* context, const v1::ListTargetsRequest*,
     v1::ListTargetsResponse* response) {
+  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+    return FinishUnary(context, s);
+  }
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   absl::flat_hash_map<TargetId, size_t> series_count;
   for (const auto& [id, batch] : snapshot->batches) {
@@ -306,6 +327,9 @@ grpc::ServerUnaryReactor* FedgateGrpcService::ListTargets(
 grpc::ServerUnaryReactor* FedgateGrpcService::Reload(
     grpc::CallbackServerContext* context, const v1::ReloadRequest*,
     v1::ReloadResponse* response) {
+  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+    return FinishUnary(context, s);
+  }
   // Reloading reads a file and applies it to the scrape manager: tens of
   // milliseconds, rare, so it runs on the gRPC thread.
   if (!options_.reload) {
@@ -323,6 +347,9 @@ grpc::ServerUnaryReactor* FedgateGrpcService::Reload(
 grpc::ServerUnaryReactor* FedgateGrpcService::GetConfig(
     grpc::CallbackServerContext* context, const v1::GetConfigRequest*,
     v1::GetConfigResponse* response) {
+  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+    return FinishUnary(context, s);
+  }
   response->set_yaml(PrintConfigYaml(*options_.config()));
   return FinishUnary(context, grpc::Status::OK);
 }

@@ -69,6 +69,10 @@ class FedgateGrpcService final : public v1::Fedgate::CallbackService {
     // Returns the time Federate reads at (its lookback window, as
     // /federate's); null: now.
     std::function<absl::Time()> now;
+    // Checks the call's credentials (--web.config.file) before anything
+    // else; a non-OK status (UNAUTHENTICATED) ends the call. Null: open.
+    std::function<grpc::Status(const grpc::CallbackServerContext&)>
+        authenticate;
   };
 
   explicit FedgateGrpcService(Options options);
@@ -99,6 +103,8 @@ class FedgateGrpcService final : public v1::Fedgate::CallbackService {
                                       v1::GetConfigResponse* response) override;
 
  private:
+  grpc::Status Authenticate(const grpc::CallbackServerContext& context) const;
+
   Options options_;
 };
 

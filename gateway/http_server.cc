@@ -1,6 +1,7 @@
 #include "gateway/http_server.h"
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <sys/socket.h>
@@ -40,6 +41,18 @@ HttpServer::Reply PlainReply(int status, std::string body) {
   return reply;
 }
 
+// The answer to missing or wrong credentials, as exporter-toolkit writes it.
+HttpServer::Reply Unauthorized(const std::string& challenge) {
+  HttpServer::Reply reply = PlainReply(401, "Unauthorized\n");
+  reply.headers.emplace_back("WWW-Authenticate", challenge);
+  return reply;
+}
+
+// The probes answer without credentials: the kubelet has none.
+bool IsOpenPath(const std::string& path) {
+  return path == "/-/healthy" || path == "/-/ready";
+}
+
 HttpServer::Reply MethodNotAllowed(const char* allow) {
   HttpServer::Reply reply = PlainReply(405, "Method Not Allowed\n");
   reply.headers.emplace_back("Allow", allow);
@@ -71,8 +84,7 @@ ssize_t ReadBody(void* cls, uint64_t /*pos*/, char* buf, size_t max) {
 
 void FreeBody(void* cls) { delete static_cast<BodySource*>(cls); }
 
-bool QueueReply(MHD_Connection* connection, const std::string& method,
-                HttpServer::Reply reply) {
+bool QueueReply(MHD_Connection* connection, HttpServer::Reply reply) {
   MHD_Response* response;
   if (reply.chunks) {
     auto* source = new BodySource;
@@ -95,7 +107,6 @@ bool QueueReply(MHD_Connection* connection, const std::string& method,
   for (const auto& [name, value] : reply.headers) {
     MHD_add_response_header(response, name.c_str(), value.c_str());
   }
-  (void)method;
   const MHD_Result queued = MHD_queue_response(
       connection, static_cast<unsigned>(reply.status), response);
   MHD_destroy_response(response);
@@ -157,6 +168,19 @@ struct HttpServerCallbacks {
       pending->request.query = ParseUrlEncoded(target.substr(question + 1));
     }
     return pending;
+  }
+
+  static void Connection(void* cls, MHD_Connection* connection,
+                         void** socket_context,
+                         MHD_ConnectionNotificationCode code) {
+    auto* server = static_cast<HttpServer*>(cls);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+      server->StartTlsConnection(connection, socket_context);
+    } else if (*socket_context != nullptr) {  // Closed; the session is gone.
+      delete static_cast<std::shared_ptr<const ServerTlsCredentials>*>(
+          *socket_context);
+      *socket_context = nullptr;
+    }
   }
 
   static void Completed(void* cls, MHD_Connection* /*connection*/,
@@ -260,6 +284,13 @@ HttpServer::HttpServer(Options options) : options_(std::move(options)) {
                         "HTTP requests refused by a limit, by reason "
                         "(body_too_large, bodies_in_memory).")
                     .Register(*options_.registry);
+    unauthorized_ = &prometheus::BuildCounter()
+                         .Name("fedgate_http_unauthorized_requests_total")
+                         .Help(
+                             "HTTP requests answered 401: credentials "
+                             "missing or wrong (--web.config.file).")
+                         .Register(*options_.registry)
+                         .Add({});
     refused_->Add({{"reason", "body_too_large"}});
     refused_->Add({{"reason", "bodies_in_memory"}});
   }
@@ -310,6 +341,27 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
   unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                        MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
   if (v6) flags |= MHD_USE_IPv6;
+  // HTTPS: the daemon starts with the credentials in force; each connection
+  // then gets those in force when it is accepted (StartTlsConnection).
+  std::shared_ptr<const WebSecurityState> security_state;
+  if (raw->options_.security != nullptr) {
+    security_state = raw->options_.security->Current();
+  }
+  const ServerTlsCredentials* tls =
+      security_state != nullptr ? security_state->tls.get() : nullptr;
+  MHD_OptionItem tls_options[] = {
+      {MHD_OPTION_HTTPS_MEM_CERT, 0,
+       tls != nullptr ? const_cast<char*>(tls->cert_pem().c_str()) : nullptr},
+      {MHD_OPTION_HTTPS_MEM_KEY, 0,
+       tls != nullptr ? const_cast<char*>(tls->key_pem().c_str()) : nullptr},
+      {MHD_OPTION_HTTPS_PRIORITIES, 0,
+       tls != nullptr ? const_cast<char*>(tls->priorities().c_str()) : nullptr},
+      {MHD_OPTION_END, 0, nullptr}};
+  if (tls != nullptr) {
+    flags |= MHD_USE_TLS;
+  } else {
+    tls_options[0] = tls_options[3];
+  }
   const unsigned int timeout_s = static_cast<unsigned int>(
       std::max<int64_t>(1, absl::ToInt64Seconds(limits.read_timeout)));
   // The connection's memory holds the request line and headers (a request
@@ -332,7 +384,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
       &HttpServerCallbacks::Access, raw, MHD_OPTION_EXTERNAL_LOGGER,
       &LogLibraryMessage, raw, MHD_OPTION_SOCK_ADDR,
       reinterpret_cast<const sockaddr*>(&address), MHD_OPTION_ARRAY, pool,
-      MHD_OPTION_CONNECTION_LIMIT,
+      MHD_OPTION_ARRAY, tls_options, MHD_OPTION_NOTIFY_CONNECTION,
+      &HttpServerCallbacks::Connection, raw, MHD_OPTION_CONNECTION_LIMIT,
       static_cast<unsigned int>(limits.max_connections),
       MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory,
@@ -381,6 +434,44 @@ void HttpServer::RequestCompleted() {
   --open_requests_;
 }
 
+bool HttpServer::Queue(MHD_Connection* connection, Reply reply) {
+  if (options_.security != nullptr) {
+    std::shared_ptr<const WebSecurityState> state =
+        options_.security->Current();
+    for (const auto& [name, value] : state->config.http.headers) {
+      const bool set =
+          std::any_of(reply.headers.begin(), reply.headers.end(),
+                      [&name = name](const auto& h) {
+                        return absl::EqualsIgnoreCase(h.first, name);
+                      });
+      if (!set) reply.headers.emplace_back(name, value);
+    }
+  }
+  if (shutting_down_.load()) reply.headers.emplace_back("Connection", "close");
+  return QueueReply(connection, std::move(reply));
+}
+
+void HttpServer::StartTlsConnection(MHD_Connection* connection,
+                                    void** socket_context) {
+  if (options_.security == nullptr) return;
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  if (info == nullptr || info->tls_session == nullptr) return;
+  std::shared_ptr<const WebSecurityState> state = options_.security->Current();
+  if (state->tls == nullptr) return;
+  // The session keeps a pointer to the credentials: they live until the
+  // connection closes.
+  if (absl::Status s =
+          state->tls->ApplyTo(static_cast<gnutls_session_t>(info->tls_session));
+      !s.ok()) {
+    Log(LogLevel::kError, "Cannot set up a TLS connection",
+        {{"err", std::string(s.message())}});
+    return;
+  }
+  *socket_context =
+      new std::shared_ptr<const ServerTlsCredentials>(std::move(state->tls));
+}
+
 void HttpServer::Stop() {
   MHD_Daemon* const daemon = daemon_.exchange(nullptr);
   if (daemon == nullptr) return;
@@ -390,12 +481,6 @@ void HttpServer::Stop() {
   MHD_stop_daemon(daemon);
   if (quiesced_socket_ >= 0) close(quiesced_socket_);
   quiesced_socket_ = -1;
-}
-
-bool HttpServer::Queue(MHD_Connection* connection, const std::string& method,
-                       Reply reply) {
-  if (shutting_down_.load()) reply.headers.emplace_back("Connection", "close");
-  return QueueReply(connection, method, std::move(reply));
 }
 
 bool HttpServer::Access(MHD_Connection* connection, const char* url,
@@ -416,7 +501,7 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
       // Answered before the body is read; libmicrohttpd then closes the
       // connection instead of reading the body.
       return Queue(
-          connection, request.method,
+          connection,
           PlainReply(413, absl::StrCat("request body larger than ",
                                        limits.max_body_bytes, " bytes\n")));
     }
@@ -462,16 +547,39 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
       reply = std::move(pending->reply);
     }
     if (!reply.has_value()) return false;
-    return Queue(connection, request.method, *std::move(reply));
+    return Queue(connection, *std::move(reply));
+  }
+  // Credentials first, as exporter-toolkit checks them before any route.
+  bool check_slowly = false;
+  if (options_.security != nullptr && !IsOpenPath(request.path)) {
+    switch (options_.security->CheckFast(request.Header("Authorization"))) {
+      case WebAuthDecision::kAllowed:
+        break;
+      case WebAuthDecision::kDenied:
+        if (unauthorized_ != nullptr) unauthorized_->Increment();
+        return Queue(connection, Unauthorized(WebSecurity::Challenge(
+                                     *options_.security->Current())));
+      case WebAuthDecision::kNeedsSlowCheck:
+        check_slowly = true;  // bcrypt: on a worker, not on the loop.
+        break;
+    }
   }
   Reply reply;
-  if (AnswerInline(request, &reply)) {
-    return Queue(connection, request.method, std::move(reply));
+  if (!check_slowly && AnswerInline(request, &reply)) {
+    return Queue(connection, std::move(reply));
   }
   pending->dispatched = true;
   MHD_suspend_connection(connection);
-  workers_->Submit([this, pending, connection] {
-    Reply computed = Compute(pending->request);
+  workers_->Submit([this, pending, connection, check_slowly] {
+    Reply computed;
+    if (check_slowly && !options_.security->CheckSlow(
+                            pending->request.Header("Authorization"))) {
+      if (unauthorized_ != nullptr) unauthorized_->Increment();
+      computed =
+          Unauthorized(WebSecurity::Challenge(*options_.security->Current()));
+    } else if (!check_slowly || !AnswerInline(pending->request, &computed)) {
+      computed = Compute(pending->request);
+    }
     {
       absl::MutexLock lock(&pending->mu);
       pending->reply = std::move(computed);

@@ -21,6 +21,11 @@
 // connections at once, lets the answers in progress finish until a deadline
 // and cuts the rest.
 //
+// With a web config (Options::security, docs/security.md) connections are
+// HTTPS, each handshake with the credentials in force when it is accepted,
+// and every path but the probes needs credentials: tokens and cached basic
+// auth outcomes are checked on the event loop, bcrypt on a worker.
+//
 // Thread-safety: Start(), BeginShutdown(), AwaitRequestsDone() and Stop() from
 // one thread; handlers are thread-safe.
 
@@ -42,6 +47,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/api_handler.h"
+#include "gateway/security/web_security.h"
 #include "gateway/writers/response_body.h"
 #include "gateway/writers/response_compression.h"
 #include "merge/series_store.h"
@@ -111,6 +117,11 @@ class HttpServer {
     // What /api/v1 serves besides the store (targets, configuration, build
     // info); the server fills in `api.store` and `api.web_port`.
     ApiOptions api;
+    // The web config (--web.config.file): HTTPS when it has TLS settings,
+    // and the credentials every path but /-/healthy and /-/ready needs; its
+    // headers are added to every answer. Null: plain HTTP, no credentials.
+    // Must outlive the server.
+    WebSecurity* security = nullptr;
     // zlib level (1-9) of gzip and deflate /federate answers
     // (--web.compression-level; response_compression.h has the costs).
     int compression_level = kDefaultCompressionLevel;
@@ -171,12 +182,14 @@ class HttpServer {
   Reply Federate(const Request& request);
   Reply Metrics();
   Reply Api(const Request& request);
+  // Queues `reply` with the web config's headers, asking to close the
+  // connection after it once a shutdown has begun.
+  bool Queue(MHD_Connection* connection, Reply reply);
+  // Gives a new TLS connection the credentials in force (certificates
+  // changed on disk apply to new connections).
+  void StartTlsConnection(MHD_Connection* connection, void** socket_context);
   void UpdateMergeGauges();
   void Refuse(const char* reason);
-  // Queues `reply` on `connection`, asking to close the connection after it
-  // once a shutdown has begun.
-  bool Queue(MHD_Connection* connection, const std::string& method,
-             Reply reply);
   // Counts a request from its request line until libmicrohttpd completes it.
   void RequestStarted() ABSL_LOCKS_EXCLUDED(requests_mu_);
   void RequestCompleted() ABSL_LOCKS_EXCLUDED(requests_mu_);
@@ -210,6 +223,7 @@ class HttpServer {
   prometheus::Counter* federate_requests_ok_ = nullptr;
   prometheus::Counter* federate_requests_bad_ = nullptr;
   prometheus::Family<prometheus::Counter>* refused_ = nullptr;
+  prometheus::Counter* unauthorized_ = nullptr;
 };
 
 }  // namespace fedgate

@@ -214,13 +214,13 @@ std::string LoopbackTarget::address() const {
   return absl::StrCat(host_, ":", port_);
 }
 
-absl::StatusOr<std::string> DocsExample(absl::string_view marker) {
-  const std::string file = ReadFileOrEmpty("docs/configuration.md");
+absl::StatusOr<std::string> DocsExample(absl::string_view marker,
+                                        absl::string_view page) {
+  const std::string file = ReadFileOrEmpty(std::string(page));
   const absl::string_view docs = file;
   const size_t at = docs.find(marker);
   if (at == absl::string_view::npos) {
-    return absl::NotFoundError(
-        absl::StrCat("no ", marker, " in docs/configuration.md"));
+    return absl::NotFoundError(absl::StrCat("no ", marker, " in ", page));
   }
   constexpr absl::string_view kOpen = "```yaml\n";
   const size_t begin = docs.find(kOpen, at);

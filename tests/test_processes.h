@@ -86,9 +86,11 @@ absl::StatusOr<FedgateProcess> StartFedgate(
     FedgateGrpc grpc = FedgateGrpc::kOff,
     const std::vector<std::string>& extra_flags = {});
 
-// Returns the YAML block of docs/configuration.md that follows `marker` (an
-// HTML comment such as `<!-- example: dedup-k3s -->`), as users copy it.
-absl::StatusOr<std::string> DocsExample(absl::string_view marker);
+// Returns the YAML block of `page` (docs/configuration.md unless given) that
+// follows `marker` (an HTML comment such as `<!-- example: dedup-k3s -->`),
+// as users copy it.
+absl::StatusOr<std::string> DocsExample(
+    absl::string_view marker, absl::string_view page = "docs/configuration.md");
 
 // A running Prometheus and its web port.
 struct PrometheusProcess {

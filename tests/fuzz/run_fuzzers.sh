@@ -17,7 +17,7 @@ OUTPUT_BASE="${FUZZ_OUTPUT_BASE:-${HOME}/.cache/fedgate-bazel-fuzz}"
 TARGETS=("$@")
 if ((${#TARGETS[@]} == 0)); then
   TARGETS=(text_parser openmetrics_parser protobuf_parser selector_parser config_parser url_form
-    kubernetes_objects)
+    kubernetes_objects web_config)
 fi
 
 labels=()

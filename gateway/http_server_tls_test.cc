@@ -1,0 +1,419 @@
+// The HTTP server with a web config (--web.config.file): HTTPS, client
+// certificates, basic auth, bearer tokens, headers, and files changed on
+// disk while it serves. Real TLS on 127.0.0.1 with certificates made by the
+// test; the client is cpp-httplib (OpenSSL), so both TLS stacks meet.
+
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gateway/http_server.h"
+#include "gateway/security/web_security.h"
+#include "gtest/gtest.h"
+#include "scraper/test_certificates.h"
+
+namespace fedgate {
+namespace {
+
+// exporter-toolkit's web_config_users.good.yml: dave's password is dave123.
+constexpr char kDaveHash[] =
+    "$2y$10$2UXri9cIDdgeKjBo4Rlpx.U3ZLDV8X1IxKmsfOvhcM5oXQt/mLmXq";
+
+std::string Dir(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
+  mkdir(dir.c_str(), 0755);
+  return dir;
+}
+
+// Replaces `path` with `text` in one rename.
+void WriteFile(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  std::ofstream(tmp, std::ios::trunc) << text;
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Returns whether a GnuTLS client limited to `priorities` completes a
+// handshake with 127.0.0.1:`port` (the server's certificate is not checked:
+// only the protocol is).
+bool HandshakeSucceeds(int port, const char* priorities) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+      0) {
+    close(fd);
+    return false;
+  }
+  gnutls_certificate_credentials_t credentials;
+  gnutls_certificate_allocate_credentials(&credentials);
+  gnutls_session_t session;
+  gnutls_init(&session, GNUTLS_CLIENT);
+  gnutls_priority_set_direct(session, priorities, nullptr);
+  gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, credentials);
+  gnutls_transport_set_int(session, fd);
+  gnutls_handshake_set_timeout(session, 5000);
+  int rc;
+  do {
+    rc = gnutls_handshake(session);
+  } while (rc < 0 && gnutls_error_is_fatal(rc) == 0);
+  gnutls_deinit(session);
+  gnutls_certificate_free_credentials(credentials);
+  close(fd);
+  return rc == 0;
+}
+
+// Calls `done` every 50 ms until it returns true or 10 s passed (the
+// server looks at the files at most once per second).
+bool WaitUntil(const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return done();
+}
+
+class HttpServerTlsTest : public ::testing::Test {
+ protected:
+  // A client whose handshake the server refuses may write to a closed
+  // socket; as fedgate does, the test takes EPIPE instead of the signal.
+  void SetUp() override { signal(SIGPIPE, SIG_IGN); }
+
+  // Writes the web config `yaml` into `dir`, loads it and starts a server.
+  void Start(const std::string& dir, const std::string& yaml) {
+    web_config_ = dir + "/web.yml";
+    WriteFile(web_config_, yaml);
+    absl::StatusOr<std::unique_ptr<WebSecurity>> security =
+        WebSecurity::Create(web_config_);
+    ASSERT_TRUE(security.ok()) << security.status();
+    security_ = *std::move(security);
+    store_ = std::make_unique<SeriesStore>();
+    auto batch = std::make_shared<ScrapeBatch>();
+    Sample up;
+    up.labels = InternedLabels::Intern(
+        Labels{{"__name__", "up"}, {"instance", "t:1"}, {"job", "j"}});
+    up.value = 1;
+    batch->timestamp_ms = 1700000000000;
+    batch->samples.push_back(up);
+    store_->Publish(1, batch);
+    HttpServer::Options options;
+    options.listen_address = "127.0.0.1:0";
+    options.store = store_.get();
+    options.registry = &registry_;
+    options.api.now = [] { return absl::FromUnixMillis(1700000000000); };
+    options.security = security_.get();
+    options.reload = [] { return absl::OkStatus(); };
+    absl::StatusOr<std::unique_ptr<HttpServer>> server =
+        HttpServer::Start(std::move(options));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  // An HTTPS client of the server that trusts `ca_file` and checks the
+  // name `localhost`; with a client certificate when given.
+  std::unique_ptr<httplib::SSLClient> Client(const std::string& ca_file,
+                                             const std::string& cert_file = "",
+                                             const std::string& key_file = "") {
+    auto client =
+        cert_file.empty()
+            ? std::make_unique<httplib::SSLClient>("localhost", server_->port())
+            : std::make_unique<httplib::SSLClient>("localhost", server_->port(),
+                                                   cert_file, key_file);
+    client->set_ca_cert_path(ca_file.c_str());
+    client->enable_server_certificate_verification(true);
+    client->set_connection_timeout(5);
+    client->set_read_timeout(10);
+    return client;
+  }
+
+  std::string TlsConfig(const TestCertificates& certs) {
+    return absl::StrCat(
+        "tls_server_config:\n  cert_file: ", certs.server_cert_file,
+        "\n  key_file: ", certs.server_key_file, "\n");
+  }
+
+  std::string web_config_;
+  std::unique_ptr<WebSecurity> security_;
+  std::unique_ptr<SeriesStore> store_;
+  prometheus::Registry registry_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTlsTest, ServesHttpsWithTheConfiguredCertificate) {
+  const std::string dir = Dir("https");
+  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  Start(dir, TlsConfig(*certs));
+  httplib::Result res = Client(certs->ca_file)->Get("/federate?match[]=up");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body,
+            "# TYPE up untyped\nup{instance=\"t:1\",job=\"j\"} 1 "
+            "1700000000000\n");
+  // Plain HTTP on the HTTPS port gets no answer.
+  httplib::Client plain("127.0.0.1", server_->port());
+  plain.set_read_timeout(5);
+  httplib::Result http = plain.Get("/-/healthy");
+  EXPECT_TRUE(!http || http->status != 200);
+  // A client that does not trust the CA refuses the server.
+  const std::string other_dir = Dir("https_other");
+  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_FALSE(Client(other->ca_file)->Get("/-/healthy"));
+}
+
+TEST_F(HttpServerTlsTest, RequireAndVerifyClientCertRefusesOthers) {
+  const std::string dir = Dir("mtls");
+  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  const std::string other_dir = Dir("mtls_other");
+  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
+  ASSERT_TRUE(other.ok()) << other.status();
+  Start(dir, absl::StrCat(TlsConfig(*certs),
+                          "  client_auth_type: RequireAndVerifyClientCert\n"
+                          "  client_ca_file: ",
+                          certs->ca_file, "\n"));
+  httplib::Result with_cert =
+      Client(certs->ca_file, certs->client_cert_file, certs->client_key_file)
+          ->Get("/-/healthy");
+  ASSERT_TRUE(with_cert) << httplib::to_string(with_cert.error());
+  EXPECT_EQ(with_cert->status, 200);
+  // No certificate.
+  EXPECT_FALSE(Client(certs->ca_file)->Get("/-/healthy"));
+  // A certificate from another CA.
+  EXPECT_FALSE(
+      Client(certs->ca_file, other->client_cert_file, other->client_key_file)
+          ->Get("/-/healthy"));
+}
+
+TEST_F(HttpServerTlsTest, VerifyClientCertIfGivenAcceptsNoneButNotAWrongOne) {
+  const std::string dir = Dir("mtls_if_given");
+  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  const std::string other_dir = Dir("mtls_if_given_other");
+  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
+  ASSERT_TRUE(other.ok()) << other.status();
+  Start(dir, absl::StrCat(TlsConfig(*certs),
+                          "  client_auth_type: VerifyClientCertIfGiven\n"
+                          "  client_ca_file: ",
+                          certs->ca_file, "\n"));
+  httplib::Result none = Client(certs->ca_file)->Get("/-/healthy");
+  ASSERT_TRUE(none) << httplib::to_string(none.error());
+  EXPECT_EQ(none->status, 200);
+  httplib::Result good =
+      Client(certs->ca_file, certs->client_cert_file, certs->client_key_file)
+          ->Get("/-/healthy");
+  ASSERT_TRUE(good) << httplib::to_string(good.error());
+  EXPECT_EQ(good->status, 200);
+  EXPECT_FALSE(
+      Client(certs->ca_file, other->client_cert_file, other->client_key_file)
+          ->Get("/-/healthy"));
+}
+
+TEST_F(HttpServerTlsTest, MinAndMaxVersionBoundTheProtocol) {
+  const std::string dir = Dir("versions");
+  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  Start(dir, absl::StrCat(TlsConfig(*certs), "  min_version: TLS13\n"));
+  EXPECT_TRUE(
+      HandshakeSucceeds(server_->port(), "NORMAL:-VERS-ALL:+VERS-TLS1.3"));
+  EXPECT_FALSE(
+      HandshakeSucceeds(server_->port(), "NORMAL:-VERS-ALL:+VERS-TLS1.2"));
+}
+
+TEST_F(HttpServerTlsTest, RequireAnyClientCertTakesAnyCertificate) {
+  const std::string dir = Dir("mtls_any");
+  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  const std::string other_dir = Dir("mtls_any_other");
+  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
+  ASSERT_TRUE(other.ok()) << other.status();
+  Start(dir, absl::StrCat(TlsConfig(*certs),
+                          "  client_auth_type: RequireAnyClientCert\n"));
+  httplib::Result any =
+      Client(certs->ca_file, other->client_cert_file, other->client_key_file)
+          ->Get("/-/healthy");
+  ASSERT_TRUE(any) << httplib::to_string(any.error());
+  EXPECT_EQ(any->status, 200);
+  EXPECT_FALSE(Client(certs->ca_file)->Get("/-/healthy"));
+}
+
+TEST_F(HttpServerTlsTest, BasicAuthGuardsEverythingButTheProbes) {
+  const std::string dir = Dir("basic");
+  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  Start(dir, absl::StrCat(TlsConfig(*certs),
+                          "basic_auth_users:\n  dave: ", kDaveHash, "\n"));
+  auto client = Client(certs->ca_file);
+  for (const char* path : {"/federate?match[]=up", "/metrics", "/api/v1/labels",
+                           "/-/reload", "/nowhere"}) {
+    SCOPED_TRACE(path);
+    httplib::Result missing = client->Get(path);
+    ASSERT_TRUE(missing) << httplib::to_string(missing.error());
+    EXPECT_EQ(missing->status, 401);
+    EXPECT_EQ(missing->body, "Unauthorized\n");
+    EXPECT_EQ(missing->get_header_value("WWW-Authenticate"), "Basic");
+  }
+  client->set_basic_auth("dave", "bad");
+  httplib::Result wrong = client->Get("/federate?match[]=up");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(wrong->get_header_value("WWW-Authenticate"), "Basic");
+  client->set_basic_auth("dave", "dave123");
+  for (int i = 0; i < 2; ++i) {  // bcrypt, then the cached outcome.
+    httplib::Result right = client->Get("/federate?match[]=up");
+    ASSERT_TRUE(right);
+    EXPECT_EQ(right->status, 200);
+  }
+  httplib::Result post = client->Post("/federate", "", "text/plain");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
+  httplib::Result metrics = client->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_TRUE(absl::StrContains(metrics->body,
+                                "fedgate_http_unauthorized_requests_total 6"))
+      << metrics->body;
+
+  auto anonymous = Client(certs->ca_file);
+  for (const char* path : {"/-/healthy", "/-/ready"}) {
+    httplib::Result probe = anonymous->Get(path);
+    ASSERT_TRUE(probe);
+    EXPECT_EQ(probe->status, 200) << path;
+  }
+}
+
+TEST_F(HttpServerTlsTest, TokensRotateWhileRequestsRun) {
+  const std::string dir = Dir("tokens");
+  WriteFile(dir + "/a.token", "token-a\n");
+  WriteFile(dir + "/b.token", "token-b\n");
+  // Plain HTTP: tokens do not need TLS (but should have it).
+  Start(dir, "authentication:\n  bearer_token_files: [a.token]\n");
+  httplib::Client client("127.0.0.1", server_->port());
+  client.set_read_timeout(10);
+  auto get = [&](const std::string& token) {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    httplib::Result res = client.Get("/federate?match[]=up", headers);
+    return res ? res->status : -1;
+  };
+  EXPECT_EQ(get("token-a"), 200);
+  EXPECT_EQ(get("token-b"), 401);
+  httplib::Result missing = client.Get("/metrics");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 401);
+  EXPECT_EQ(missing->get_header_value("WWW-Authenticate"), "Bearer");
+
+  // A second token file added: both work; then the first rewritten. A
+  // client with token-b keeps being served throughout.
+  WriteFile(web_config_,
+            "authentication:\n  bearer_token_files: [a.token, b.token]\n");
+  ASSERT_TRUE(WaitUntil([&] { return get("token-b") == 200; }));
+  EXPECT_EQ(get("token-a"), 200);
+  std::atomic<int> failures{0};
+  std::atomic<int> requests{0};
+  absl::Notification stop;
+  std::thread steady([&] {
+    httplib::Client steady_client("127.0.0.1", server_->port());
+    steady_client.set_read_timeout(10);
+    while (!stop.HasBeenNotified()) {
+      httplib::Result res = steady_client.Get(
+          "/federate?match[]=up", {{"Authorization", "Bearer token-b"}});
+      ++requests;
+      if (!res || res->status != 200) ++failures;
+    }
+  });
+  WriteFile(dir + "/a.token", "token-c\n");
+  EXPECT_TRUE(WaitUntil([&] { return get("token-c") == 200; }));
+  EXPECT_EQ(get("token-a"), 401);
+  stop.Notify();
+  steady.join();
+  EXPECT_GT(requests.load(), 0);
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST_F(HttpServerTlsTest, ConfiguredHeadersAreOnEveryAnswer) {
+  const std::string dir = Dir("headers");
+  WriteFile(dir + "/a.token", "token-a\n");
+  Start(dir,
+        "http_server_config:\n  headers:\n    X-Frame-Options: deny\n"
+        "    Strict-Transport-Security: max-age=31536000\n"
+        "authentication:\n  bearer_token_files: [a.token]\n");
+  httplib::Client client("127.0.0.1", server_->port());
+  for (const auto& [path, token] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"/-/healthy", ""},
+           {"/federate?match[]=up", ""},
+           {"/federate?match[]=up", "token-a"},
+           {"/nowhere", "token-a"}}) {
+    SCOPED_TRACE(path + " " + token);
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    httplib::Result res = client.Get(path.c_str(), headers);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->get_header_value("X-Frame-Options"), "deny");
+    EXPECT_EQ(res->get_header_value("Strict-Transport-Security"),
+              "max-age=31536000");
+  }
+}
+
+TEST_F(HttpServerTlsTest, CertificateChangedOnDiskServesNewConnections) {
+  const std::string dir = Dir("rotation");
+  absl::StatusOr<TestCertificates> first =
+      GenerateTestCertificates(dir + "/first");
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<TestCertificates> second =
+      GenerateTestCertificates(dir + "/second");
+  ASSERT_TRUE(second.ok()) << second.status();
+  WriteFile(dir + "/server.crt", ReadFile(first->server_cert_file));
+  WriteFile(dir + "/server.key", ReadFile(first->server_key_file));
+  Start(dir,
+        "tls_server_config:\n  cert_file: server.crt\n"
+        "  key_file: server.key\n");
+  httplib::Result before = Client(first->ca_file)->Get("/-/healthy");
+  ASSERT_TRUE(before) << httplib::to_string(before.error());
+  EXPECT_EQ(before->status, 200);
+
+  WriteFile(dir + "/server.key", ReadFile(second->server_key_file));
+  WriteFile(dir + "/server.crt", ReadFile(second->server_cert_file));
+  EXPECT_TRUE(WaitUntil([&] {
+    httplib::Result res = Client(second->ca_file)->Get("/-/healthy");
+    return res && res->status == 200;
+  }));
+  EXPECT_FALSE(Client(first->ca_file)->Get("/-/healthy"));
+
+  // A broken web config keeps the certificate in force.
+  WriteFile(web_config_, "tls_server_config:\n  cert_file: [\n");
+  absl::SleepFor(absl::Milliseconds(1100));  // Past the next look.
+  httplib::Result after = Client(second->ca_file)->Get("/-/healthy");
+  ASSERT_TRUE(after) << httplib::to_string(after.error());
+  EXPECT_EQ(after->status, 200);
+}
+
+}  // namespace
+}  // namespace fedgate

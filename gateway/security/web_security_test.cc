@@ -1,0 +1,270 @@
+#include "gateway/security/web_security.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "scraper/test_certificates.h"
+
+namespace fedgate {
+namespace {
+
+// exporter-toolkit's web_config_users.good.yml: dave's password is dave123.
+constexpr char kDaveHash[] =
+    "$2y$10$2UXri9cIDdgeKjBo4Rlpx.U3ZLDV8X1IxKmsfOvhcM5oXQt/mLmXq";
+
+std::string Dir(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
+  mkdir(dir.c_str(), 0755);
+  return dir;
+}
+
+// Writes `text` to `path` through a rename, so a reader never sees half a
+// file, with a different size or inode than before.
+void WriteFile(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  std::ofstream(tmp, std::ios::trunc) << text;
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+std::string BasicHeader(const std::string& user, const std::string& password) {
+  return absl::StrCat("Basic ", absl::Base64Escape(user + ":" + password));
+}
+
+TEST(WebSecurityTest, MissingCertificateFilesFailTheStart) {
+  const std::string dir = Dir("missing_cert");
+  const struct {
+    const char* name;  // exporter-toolkit's web/testdata file.
+    const char* yaml;
+  } kCases[] = {
+      {"web_config_noAuth_certPath_invalid.bad.yml",
+       "tls_server_config:\n  cert_file: somefile\n  key_file: server.key\n"},
+      {"web_config_noAuth_keyPath_invalid.bad.yml",
+       "tls_server_config:\n  cert_file: server.cert\n  key_file: somefile\n"},
+      {"web_config_noAuth_certPath_keyPath_invalid.bad.yml",
+       "tls_server_config:\n  cert_file: somefile\n  key_file: somefile\n"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    WriteFile(dir + "/web.yml", c.yaml);
+    absl::StatusOr<std::unique_ptr<WebSecurity>> security =
+        WebSecurity::Create(dir + "/web.yml");
+    ASSERT_FALSE(security.ok());
+    EXPECT_TRUE(absl::StrContains(security.status().message(),
+                                  "No such file or directory"))
+        << security.status();
+    EXPECT_TRUE(absl::StrContains(security.status().message(), dir))
+        << security.status();
+  }
+}
+
+TEST(WebSecurityTest, ClientCaFileMustExistAndHoldCertificates) {
+  const std::string dir = Dir("client_ca");
+  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  // exporter-toolkit's web_config_auth_clientCAs_invalid.bad.yml.
+  WriteFile(
+      dir + "/web.yml",
+      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
+                   "\n  key_file: ", certs->server_key_file,
+                   "\n  client_auth_type: VerifyClientCertIfGiven\n"
+                   "  client_ca_file: somefile\n"));
+  absl::StatusOr<std::unique_ptr<WebSecurity>> security =
+      WebSecurity::Create(dir + "/web.yml");
+  ASSERT_FALSE(security.ok());
+  EXPECT_TRUE(absl::StrContains(security.status().message(), "somefile"))
+      << security.status();
+  // A key that does not parse: the error names the files, not the key.
+  WriteFile(dir + "/bad.key", "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n");
+  WriteFile(dir + "/web.yml",
+            absl::StrCat("tls_server_config:\n  cert_file: ",
+                         certs->server_cert_file, "\n  key_file: bad.key\n"));
+  security = WebSecurity::Create(dir + "/web.yml");
+  ASSERT_FALSE(security.ok());
+  EXPECT_TRUE(absl::StrContains(security.status().message(),
+                                "failed to load X509KeyPair"))
+      << security.status();
+  EXPECT_FALSE(absl::StrContains(security.status().message(), "c2VjcmV0"))
+      << security.status();
+}
+
+TEST(WebSecurityTest, TlsCredentialsFollowTheConfig) {
+  const std::string dir = Dir("tls_state");
+  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  WriteFile(
+      dir + "/web.yml",
+      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
+                   "\n  key_file: ", certs->server_key_file,
+                   "\n  client_auth_type: RequireAndVerifyClientCert\n"
+                   "  client_ca_file: ",
+                   certs->ca_file, "\n  min_version: TLS13\n"));
+  absl::StatusOr<std::unique_ptr<WebSecurity>> security =
+      WebSecurity::Create(dir + "/web.yml");
+  ASSERT_TRUE(security.ok()) << security.status();
+  std::shared_ptr<const WebSecurityState> state = (*security)->Current();
+  ASSERT_NE(state->tls, nullptr);
+  EXPECT_EQ(state->tls->client_auth_type(),
+            ClientAuthType::kRequireAndVerifyClientCert);
+  EXPECT_EQ(state->tls->priorities(),
+            "NORMAL:-VERS-ALL:+VERS-TLS1.3:%SERVER_PRECEDENCE");
+  EXPECT_TRUE(absl::StartsWith(state->tls->cert_pem(), "-----BEGIN"));
+  EXPECT_FALSE(state->tls->client_ca_pem().empty());
+  EXPECT_EQ(state->scheme, WebAuthScheme::kNone);
+  EXPECT_EQ((*security)->CheckFast(""), WebAuthDecision::kAllowed);
+}
+
+TEST(WebSecurityTest, GnutlsTakesThePrioritiesOfEveryCipherCurveAndVersion) {
+  const std::string dir = Dir("priorities");
+  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  const std::string tls =
+      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
+                   "\n  key_file: ", certs->server_key_file, "\n");
+  const struct {
+    const char* name;
+    const char* settings;
+  } kCases[] = {
+      {"all ciphers (exporter-toolkit's allCiphers)",
+       "  cipher_suites:\n"
+       "  - TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\n"
+       "  - TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\n"
+       "  - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n"
+       "  - TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\n"
+       "  - TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256\n"
+       "  - TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256\n"
+       "  - TLS_AES_128_GCM_SHA256\n  - TLS_AES_256_GCM_SHA384\n"
+       "  - TLS_CHACHA20_POLY1305_SHA256\n"
+       "  - TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA\n"
+       "  - TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA\n"
+       "  - TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA\n"
+       "  - TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA\n"
+       "  - TLS_RSA_WITH_AES_128_CBC_SHA\n  - TLS_RSA_WITH_AES_256_CBC_SHA\n"
+       "  - TLS_RSA_WITH_AES_128_GCM_SHA256\n"
+       "  - TLS_RSA_WITH_AES_256_GCM_SHA384\n"},
+      {"all curves",
+       "  curve_preferences: [CurveP256, CurveP384, CurveP521, "
+       "X25519]\n"},
+      {"TLS 1.0 to 1.1, no server preference",
+       "  min_version: TLS10\n  max_version: TLS11\n"
+       "  prefer_server_cipher_suites: false\n"},
+      {"some ciphers, TLS 1.2 only (exporter-toolkit's someCiphers)",
+       "  cipher_suites:\n  - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n"
+       "  - TLS_RSA_WITH_AES_128_CBC_SHA\n"
+       "  min_version: TLS12\n  max_version: TLS12\n"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.name);
+    WriteFile(dir + "/web.yml", tls + c.settings);
+    absl::StatusOr<std::unique_ptr<WebSecurity>> security =
+        WebSecurity::Create(dir + "/web.yml");
+    EXPECT_TRUE(security.ok()) << security.status();
+  }
+}
+
+TEST(WebSecurityTest, BasicAuthChecksBcryptOnceAndCachesTheOutcome) {
+  const std::string dir = Dir("basic");
+  WriteFile(dir + "/web.yml",
+            absl::StrCat("basic_auth_users:\n  dave: ", kDaveHash, "\n"));
+  absl::StatusOr<std::unique_ptr<WebSecurity>> security =
+      WebSecurity::Create(dir + "/web.yml");
+  ASSERT_TRUE(security.ok()) << security.status();
+  WebSecurity& s = **security;
+  EXPECT_EQ(WebSecurity::Challenge(*s.Current()), "Basic");
+  const std::string right = BasicHeader("dave", "dave123");
+  EXPECT_EQ(s.CheckFast(right), WebAuthDecision::kNeedsSlowCheck);
+  EXPECT_TRUE(s.CheckSlow(right));
+  EXPECT_EQ(s.CheckFast(right), WebAuthDecision::kAllowed);
+
+  const std::string wrong = BasicHeader("dave", "bad");
+  EXPECT_FALSE(s.Check(wrong));
+  EXPECT_EQ(s.CheckFast(wrong), WebAuthDecision::kDenied);
+  EXPECT_FALSE(s.Check(BasicHeader("nonexistent", "nonexistent")));
+  EXPECT_FALSE(s.Check(""));
+  EXPECT_FALSE(s.Check("Basic !!!"));
+  EXPECT_FALSE(s.Check("Bearer dave123"));
+}
+
+TEST(WebSecurityTest, EveryConfiguredTokenIsAcceptedAndRotationIsPickedUp) {
+  const std::string dir = Dir("tokens");
+  WriteFile(dir + "/a.token", "token-a\n");
+  WriteFile(dir + "/b.token", "  token-b  \n");
+  WriteFile(dir + "/web.yml",
+            "authentication:\n  bearer_token_files: [a.token, b.token]\n");
+  absl::StatusOr<std::unique_ptr<WebSecurity>> security =
+      WebSecurity::Create(dir + "/web.yml");
+  ASSERT_TRUE(security.ok()) << security.status();
+  WebSecurity& s = **security;
+  EXPECT_EQ(WebSecurity::Challenge(*s.Current()), "Bearer");
+  EXPECT_EQ(s.CheckFast("Bearer token-a"), WebAuthDecision::kAllowed);
+  EXPECT_EQ(s.CheckFast("bearer token-b"), WebAuthDecision::kAllowed);
+  EXPECT_EQ(s.CheckFast("Bearer token-c"), WebAuthDecision::kDenied);
+  EXPECT_EQ(s.CheckFast("Bearer "), WebAuthDecision::kDenied);
+  EXPECT_EQ(s.CheckFast(""), WebAuthDecision::kDenied);
+  EXPECT_EQ(s.CheckFast(BasicHeader("token-a", "")), WebAuthDecision::kDenied);
+
+  // Rotation: a token file rewritten.
+  WriteFile(dir + "/a.token", "token-c\n");
+  EXPECT_TRUE(s.ReloadIfChangedForTest());
+  EXPECT_EQ(s.CheckFast("Bearer token-c"), WebAuthDecision::kAllowed);
+  EXPECT_EQ(s.CheckFast("Bearer token-a"), WebAuthDecision::kDenied);
+  // Nothing changed: nothing reloaded.
+  EXPECT_FALSE(s.ReloadIfChangedForTest());
+
+  // A token file that disappears: the previous tokens stay in force.
+  std::remove((dir + "/b.token").c_str());
+  EXPECT_FALSE(s.ReloadIfChangedForTest());
+  EXPECT_EQ(s.CheckFast("Bearer token-b"), WebAuthDecision::kAllowed);
+  // A web config that does not load: the same.
+  WriteFile(dir + "/web.yml", "authentication:\n  bearer_token_file: x\n");
+  EXPECT_FALSE(s.ReloadIfChangedForTest());
+  EXPECT_EQ(s.CheckFast("Bearer token-c"), WebAuthDecision::kAllowed);
+  // A third token file added to a good file.
+  WriteFile(dir + "/d.token", "token-d");
+  WriteFile(dir + "/web.yml",
+            "authentication:\n  bearer_token_files: [a.token, d.token]\n");
+  EXPECT_TRUE(s.ReloadIfChangedForTest());
+  EXPECT_EQ(s.CheckFast("Bearer token-d"), WebAuthDecision::kAllowed);
+  EXPECT_EQ(s.CheckFast("Bearer token-b"), WebAuthDecision::kDenied);
+}
+
+TEST(WebSecurityTest, EmptyTokenFileIsAnError) {
+  const std::string dir = Dir("empty_token");
+  WriteFile(dir + "/a.token", " \n");
+  WriteFile(dir + "/web.yml",
+            "authentication:\n  bearer_token_files: [a.token]\n");
+  absl::StatusOr<std::unique_ptr<WebSecurity>> security =
+      WebSecurity::Create(dir + "/web.yml");
+  ASSERT_FALSE(security.ok());
+  EXPECT_TRUE(absl::StrContains(security.status().message(), "holds no token"))
+      << security.status();
+}
+
+TEST(WebSecurityTest, TurningTlsOnAtReloadIsRefused) {
+  const std::string dir = Dir("tls_toggle");
+  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  WriteFile(dir + "/web.yml", "");
+  absl::StatusOr<std::unique_ptr<WebSecurity>> security =
+      WebSecurity::Create(dir + "/web.yml");
+  ASSERT_TRUE(security.ok()) << security.status();
+  WriteFile(
+      dir + "/web.yml",
+      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
+                   "\n  key_file: ", certs->server_key_file, "\n"));
+  EXPECT_FALSE((*security)->ReloadIfChangedForTest());
+  EXPECT_EQ((*security)->Current()->tls, nullptr);
+}
+
+}  // namespace
+}  // namespace fedgate
