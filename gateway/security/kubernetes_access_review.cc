@@ -1,14 +1,12 @@
 #include "gateway/security/kubernetes_access_review.h"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gateway/security/digest.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -91,12 +89,7 @@ void AppendKeyPart(std::string* key, absl::string_view s) {
 KubernetesAccessReviewer::KubernetesAccessReviewer(
     KubernetesAccessReviewOptions options)
     : options_(std::move(options)) {
-  unsigned char salt[32];
-  if (RAND_bytes(salt, sizeof(salt)) != 1) {
-    // Unsalted digests are still digests: no token is kept in the clear.
-    std::fill(std::begin(salt), std::end(salt), 0);
-  }
-  salt_.assign(reinterpret_cast<const char*>(salt), sizeof(salt));
+  salt_ = RandomBytes(32);
 }
 
 absl::string_view KubernetesAccessReviewer::VerbOf(
@@ -110,15 +103,7 @@ absl::string_view KubernetesAccessReviewer::VerbOf(
 }
 
 std::string KubernetesAccessReviewer::TokenKey(absl::string_view token) const {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx, salt_.data(), salt_.size());
-  EVP_DigestUpdate(ctx, token.data(), token.size());
-  EVP_DigestFinal_ex(ctx, digest, &size);
-  EVP_MD_CTX_free(ctx);
-  return std::string(reinterpret_cast<const char*>(digest), size);
+  return Sha256(absl::StrCat(salt_, token));
 }
 
 bool KubernetesAccessReviewer::PostReview(absl::string_view path,

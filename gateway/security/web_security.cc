@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "config/file_contents.h"
 #include "gateway/logger.h"
+#include "gateway/security/digest.h"
 
 namespace fedgate {
 namespace {
@@ -28,12 +29,6 @@ constexpr absl::Duration kLookInterval = absl::Seconds(1);
 // cost as much as known ones (exporter-toolkit does the same).
 constexpr char kUnknownUserHash[] =
     "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
-
-std::string Sha256(absl::string_view data) {
-  unsigned char digest[32];
-  gnutls_hash_fast(GNUTLS_DIG_SHA256, data.data(), data.size(), digest);
-  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
-}
 
 // Reads one file the web config names; errors in Go's wording
 // (`open <path>: no such file or directory`), prefixed by `what`.
@@ -82,11 +77,6 @@ int VerifyPeerRequired(gnutls_session_t session) {
 }
 
 // A constant-time comparison of two equal-length digests.
-bool DigestsEqual(const std::string& a, const std::string& b) {
-  return a.size() == b.size() &&
-         gnutls_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 // Splits `Basic <base64(user:password)>`; false if malformed.
 bool ParseBasic(absl::string_view authorization, std::string* user,
                 std::string* password) {
