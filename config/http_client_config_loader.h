@@ -1,13 +1,14 @@
 // config/http_client_config_loader.h
 //
-// Internal to config/: loads the HTTP client fields of a config section
+// Loads the HTTP client fields of a config section
 // (prometheus/common config.HTTPClientConfig as Prometheus 2.42 reads it):
 // tls_config, authorization, bearer_token, bearer_token_file, basic_auth,
 // proxy_url, follow_redirects and enable_http2, then validates them together
 // (HTTPClientConfig.Validate). Relative file paths are resolved against the
 // config file's directory. The scrape config loader uses it; any section
-// with an HTTP client (a service discovery that talks HTTP) uses the same
-// loader, so the fields and their errors stay the same everywhere.
+// with an HTTP client (a service discovery that talks HTTP, the web
+// config's `authentication.kubernetes`) uses the same loader, so the fields
+// and their errors stay the same everywhere.
 // Called at config load only; not on a hot path.
 //
 // Thread-safety: thread-compatible; one loader per section being read.

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "config/file_contents.h"
+#include "config/http_client_config_loader.h"
 #include "config/quote.h"
 #include "config/yaml_reader.h"
 
@@ -352,11 +353,12 @@ class WebConfigLoader {
         token_files_line_ = field.key_line;
       } else if (field.name == "disabled") {
         s = Store(reader_.Bool(field), &auth.disabled);
+      } else if (field.name == "kubernetes") {
+        kubernetes_line_ = field.key_line;
+        s = ReadKubernetes(field);
       } else {
-        // Kubernetes delegated authentication is planned (issue 20).
-        s = reader_.UnknownOrUnsupported(
-            field, "authentication",
-            /*unsupported=*/field.name == "kubernetes");
+        s = reader_.UnknownOrUnsupported(field, "authentication",
+                                         /*unsupported=*/false);
       }
       if (!s.ok()) return s;
     }
@@ -366,6 +368,85 @@ class WebConfigLoader {
                                "bearer_token_files: empty file name");
       }
     }
+    return absl::OkStatus();
+  }
+
+  // `authentication.kubernetes`, with the checks kubernetes_sd_configs
+  // make of the same fields.
+  absl::Status ReadKubernetes(const YamlEntry& entry) {
+    absl::StatusOr<std::vector<YamlEntry>> entries =
+        reader_.StructEntries(entry, "authentication.kubernetes");
+    if (!entries.ok()) return entries.status();
+    WebKubernetesAuthConfig k;
+    HttpClientConfigLoader http(reader_);
+    const std::pair<const char*, absl::Duration*> durations[] = {
+        {"token_cache_ttl", &k.token_cache_ttl},
+        {"rejected_cache_ttl", &k.rejected_cache_ttl},
+        {"allowed_cache_ttl", &k.allowed_cache_ttl},
+        {"denied_cache_ttl", &k.denied_cache_ttl},
+        {"timeout", &k.timeout},
+    };
+    for (const YamlEntry& field : *entries) {
+      absl::Status s;
+      bool done = false;
+      for (const auto& [name, value] : durations) {
+        if (field.name != name) continue;
+        done = true;
+        s = Store(reader_.Duration(field), value);
+        if (s.ok() && field.name == "timeout" &&
+            *value <= absl::ZeroDuration()) {
+          s = reader_.ErrorAt(field.key_line,
+                              "authentication.kubernetes.timeout must be "
+                              "greater than zero");
+        }
+      }
+      if (done) {
+      } else if (field.name == "api_server") {
+        s = Store(reader_.String(field), &k.api_server);
+        if (s.ok() && !absl::StartsWith(k.api_server, "http://") &&
+            !absl::StartsWith(k.api_server, "https://")) {
+          s = reader_.ErrorAt(field.key_line,
+                              absl::StrCat("api_server ", GoQuote(k.api_server),
+                                           " is not an http or https URL"));
+        }
+      } else if (field.name == "kubeconfig_file") {
+        s = Store(reader_.String(field), &k.kubeconfig_file);
+      } else if (field.name == "audiences") {
+        s = Store(reader_.Strings(field), &k.audiences);
+      } else {
+        absl::StatusOr<bool> read = http.ReadField(field);
+        if (!read.ok()) return read.status();
+        if (!*read) {
+          s = reader_.UnknownOrUnsupported(
+              field, "authentication.kubernetes",
+              IsUnsupportedHttpClientField(field.name));
+        }
+      }
+      if (!s.ok()) return s;
+    }
+    absl::StatusOr<HttpClientConfig> client = std::move(http).Finish();
+    if (!client.ok()) return client.status();
+    k.http_client = *std::move(client);
+    const bool custom_http = k.http_client != HttpClientConfig();
+    if (!k.api_server.empty() && !k.kubeconfig_file.empty()) {
+      return reader_.ErrorAt(
+          entry.key_line,
+          "cannot use 'kubeconfig_file' and 'api_server' simultaneously");
+    }
+    if (!k.kubeconfig_file.empty() && custom_http) {
+      return reader_.ErrorAt(entry.key_line,
+                             "cannot use a custom HTTP client configuration "
+                             "together with 'kubeconfig_file'");
+    }
+    if (k.api_server.empty() && custom_http) {
+      return reader_.ErrorAt(entry.key_line,
+                             "to use custom HTTP client configuration please "
+                             "provide the 'api_server' URL explicitly");
+    }
+    if (!k.kubeconfig_file.empty()) {
+      k.kubeconfig_file = reader_.ResolvePath(k.kubeconfig_file);
+    }
+    config_.authentication.kubernetes = std::move(k);
     return absl::OkStatus();
   }
 
@@ -435,18 +516,20 @@ class WebConfigLoader {
       tls.client_ca_file = reader_.ResolvePath(tls.client_ca_file);
     }
     WebAuthenticationConfig& auth = config_.authentication;
-    if (!config_.basic_auth_users.empty() && !auth.bearer_token_files.empty()) {
+    const int modes = !config_.basic_auth_users.empty() +
+                      !auth.bearer_token_files.empty() +
+                      auth.kubernetes.has_value();
+    if (modes > 1) {
       return reader_.ErrorAt(
-          std::max(users_line_, token_files_line_),
-          "at most one of basic_auth_users & authentication.bearer_token_files "
-          "must be configured");
+          std::max({users_line_, token_files_line_, kubernetes_line_}),
+          "at most one of basic_auth_users, authentication.bearer_token_files "
+          "& authentication.kubernetes must be configured");
     }
-    if (auth.disabled && (!config_.basic_auth_users.empty() ||
-                          !auth.bearer_token_files.empty())) {
+    if (auth.disabled && modes > 0) {
       return reader_.ErrorAt(
           authentication_line_,
           "authentication.disabled cannot be set together with "
-          "basic_auth_users or bearer_token_files");
+          "basic_auth_users, bearer_token_files or kubernetes");
     }
     for (std::string& file : auth.bearer_token_files) {
       file = reader_.ResolvePath(file);
@@ -462,6 +545,7 @@ class WebConfigLoader {
   int users_line_ = 0;
   int token_files_line_ = 0;
   int authentication_line_ = 0;
+  int kubernetes_line_ = 0;
 };
 
 }  // namespace

@@ -3,7 +3,8 @@
 // The `--web.config.file` document: the format Prometheus 2.42 and its
 // exporters read (prometheus/exporter-toolkit v0.8, `web/tls_config.go`):
 // `tls_server_config`, `http_server_config`, `basic_auth_users`, plus
-// fedgate's own `authentication` section (static bearer tokens). Read with
+// fedgate's own `authentication` section (static bearer tokens, Kubernetes
+// delegated authentication, or none). Read with
 // the same strict YAML reader as the main configuration: unknown fields and
 // repeated keys are errors with `file:line`; relative paths are resolved
 // against the file's directory, as exporter-toolkit does.
@@ -19,12 +20,15 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "config/config.h"
 
 namespace fedgate {
 
@@ -73,13 +77,36 @@ struct WebHttpConfig {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// fedgate's `authentication` section. Later modes (Kubernetes delegated
-// authentication, `kubernetes:`) get their own member here.
+// `authentication.kubernetes`: bearer tokens checked by the Kubernetes API
+// server (a TokenReview) and the access of their user to the request's path
+// (a SubjectAccessReview), as kube-rbac-proxy does
+// (kubernetes_access_review.h).
+struct WebKubernetesAuthConfig {
+  // The API server, found as kubernetes_sd_configs find it: `api_server`
+  // with the HTTP client fields, `kubeconfig_file`, or neither: the
+  // in-cluster configuration (the pod's service account).
+  std::string api_server;
+  std::string kubeconfig_file;  // Resolved against the file's directory.
+  HttpClientConfig http_client;
+  // TokenReview audiences; empty: the API server's.
+  std::vector<std::string> audiences;
+  // How long answers are kept: an authenticated token, a rejected one, an
+  // allowed and a denied access (Kubernetes's delegating defaults).
+  absl::Duration token_cache_ttl = absl::Minutes(2);
+  absl::Duration rejected_cache_ttl = absl::Seconds(30);
+  absl::Duration allowed_cache_ttl = absl::Minutes(5);
+  absl::Duration denied_cache_ttl = absl::Seconds(30);
+  // One review's round trip to the API server.
+  absl::Duration timeout = absl::Seconds(10);
+};
+
+// fedgate's `authentication` section.
 struct WebAuthenticationConfig {
   // Files of static bearer tokens, one token per file (trimmed); every
   // listed token is accepted, so a new one can be added before the old one
   // is removed.
   std::vector<std::string> bearer_token_files;
+  std::optional<WebKubernetesAuthConfig> kubernetes;
   // `disabled: true`: no credentials are asked for, explicitly.
   bool disabled = false;
 };

@@ -201,6 +201,51 @@ TEST(WebConfigTest, AuthenticationCanBeTurnedOffExplicitly) {
   EXPECT_TRUE(config->authentication.bearer_token_files.empty());
 }
 
+TEST(WebConfigTest, KubernetesAuthentication) {
+  absl::StatusOr<WebConfig> config = ParseWebConfig(
+      "authentication:\n"
+      "  kubernetes:\n"
+      "    api_server: https://kubernetes.example:6443\n"
+      "    tls_config: {ca_file: ca.crt}\n"
+      "    bearer_token_file: token\n"
+      "    audiences: [fedgate]\n"
+      "    allowed_cache_ttl: 1m\n"
+      "    denied_cache_ttl: 5s\n"
+      "    timeout: 3s\n",
+      "/etc/fedgate/web.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(config->authentication.kubernetes.has_value());
+  const WebKubernetesAuthConfig& k = *config->authentication.kubernetes;
+  EXPECT_EQ(k.api_server, "https://kubernetes.example:6443");
+  EXPECT_EQ(k.http_client.tls_config.ca_file, "/etc/fedgate/ca.crt");
+  ASSERT_TRUE(k.http_client.authorization.has_value());
+  EXPECT_EQ(k.http_client.authorization->type, "Bearer");
+  EXPECT_EQ(k.http_client.authorization->credentials_file,
+            "/etc/fedgate/token");
+  EXPECT_EQ(k.audiences, std::vector<std::string>{"fedgate"});
+  EXPECT_EQ(k.token_cache_ttl, absl::Minutes(2));
+  EXPECT_EQ(k.rejected_cache_ttl, absl::Seconds(30));
+  EXPECT_EQ(k.allowed_cache_ttl, absl::Minutes(1));
+  EXPECT_EQ(k.denied_cache_ttl, absl::Seconds(5));
+  EXPECT_EQ(k.timeout, absl::Seconds(3));
+
+  // An empty section: the in-cluster configuration with the defaults.
+  config = ParseWebConfig("authentication:\n  kubernetes: {}\n", "web.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(config->authentication.kubernetes.has_value());
+  EXPECT_TRUE(config->authentication.kubernetes->api_server.empty());
+  EXPECT_EQ(config->authentication.kubernetes->allowed_cache_ttl,
+            absl::Minutes(5));
+
+  config = ParseWebConfig(
+      "authentication:\n  kubernetes:\n"
+      "    kubeconfig_file: kube/config\n",
+      "/etc/fedgate/web.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->authentication.kubernetes->kubeconfig_file,
+            "/etc/fedgate/kube/config");
+}
+
 TEST(WebConfigTest, RejectsWhatFedgateCannotServe) {
   const struct {
     const char* name;
@@ -215,15 +260,37 @@ TEST(WebConfigTest, RejectsWhatFedgateCannotServe) {
        "basic_auth_users:\n"
        "  dave: $2y$10$2UXri9cIDdgeKjBo4Rlpx.U3ZLDV8X1IxKmsfOvhcM5oXQt/mLmXq\n"
        "authentication:\n  bearer_token_files: [t]\n",
-       "web.yml:4: at most one of basic_auth_users & "
-       "authentication.bearer_token_files must be configured"},
+       "web.yml:4: at most one of basic_auth_users, "
+       "authentication.bearer_token_files & authentication.kubernetes must be "
+       "configured"},
+      {"tokens and kubernetes",
+       "authentication:\n  bearer_token_files: [t]\n  kubernetes: {}\n",
+       "web.yml:3: at most one of"},
+      {"disabled with kubernetes",
+       "authentication:\n  disabled: true\n  kubernetes: {}\n",
+       "authentication.disabled cannot be set together"},
       {"disabled with tokens",
        "authentication:\n  disabled: true\n  bearer_token_files: [t]\n",
        "authentication.disabled cannot be set together"},
-      {"kubernetes not yet",
+      {"kubernetes unknown field",
        "authentication:\n  kubernetes:\n    cache_ttl: 1m\n",
-       "web.yml:2: field kubernetes in authentication is not supported by "
-       "fedgate yet"},
+       "web.yml:3: field cache_ttl not found in authentication.kubernetes"},
+      {"kubernetes api_server and kubeconfig",
+       "authentication:\n  kubernetes:\n    api_server: https://k:6443\n"
+       "    kubeconfig_file: kc\n",
+       "web.yml:2: cannot use 'kubeconfig_file' and 'api_server' "
+       "simultaneously"},
+      {"kubernetes http client without api_server",
+       "authentication:\n  kubernetes:\n"
+       "    tls_config: {insecure_skip_verify: true}\n",
+       "to use custom HTTP client configuration please provide the "
+       "'api_server' URL explicitly"},
+      {"kubernetes api_server not a URL",
+       "authentication:\n  kubernetes:\n    api_server: k:6443\n",
+       "web.yml:3: api_server \"k:6443\" is not an http or https URL"},
+      {"kubernetes zero timeout",
+       "authentication:\n  kubernetes:\n    timeout: 0s\n",
+       "timeout must be greater than zero"},
       {"unknown authentication field", "authentication:\n  tokens: [a]\n",
        "web.yml:2: field tokens not found in authentication"},
       {"invalid client auth",
