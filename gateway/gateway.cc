@@ -67,8 +67,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   gateway->shutdown_timeout_ = flags.web_shutdown_timeout;
   // A bad web config stops the start before anything runs.
   if (!flags.web_config_file.empty()) {
-    absl::StatusOr<std::unique_ptr<WebSecurity>> security =
-        WebSecurity::Create(flags.web_config_file);
+    absl::StatusOr<std::unique_ptr<WebSecurity>> security = WebSecurity::Create(
+        flags.web_config_file, KubernetesEnvironment::FromProcess(
+                                   flags.kubernetes_service_account_dir));
     if (!security.ok()) {
       return absl::Status(security.status().code(),
                           absl::StrCat("invalid --web.config.file: ",
@@ -236,8 +237,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     }
     if (WebSecurity* security = gateway->web_security_.get()) {
       service_options.authenticate =
-          [security](const grpc::CallbackServerContext& context) {
-            return CheckGrpcCredentials(*security, context.client_metadata());
+          [security](const grpc::CallbackServerContext& context,
+                     absl::string_view method) {
+            return CheckGrpcCredentials(*security, context.client_metadata(),
+                                        method);
           };
     }
     gateway->grpc_service_ =

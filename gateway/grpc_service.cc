@@ -172,16 +172,19 @@ FedgateGrpcService::FedgateGrpcService(Options options)
     : options_(std::move(options)) {}
 
 grpc::Status FedgateGrpcService::Authenticate(
-    const grpc::CallbackServerContext& context) const {
-  return options_.authenticate ? options_.authenticate(context)
-                               : grpc::Status::OK;
+    const grpc::CallbackServerContext& context,
+    absl::string_view method) const {
+  return options_.authenticate
+             ? options_.authenticate(
+                   context, absl::StrCat("/fedgate.v1.Fedgate/", method))
+             : grpc::Status::OK;
 }
 
 grpc::ServerWriteReactor<io::prometheus::client::MetricFamily>*
 FedgateGrpcService::Federate(grpc::CallbackServerContext* context,
                              const v1::FederateRequest* request) {
   using Reactor = StreamReactor<io::prometheus::client::MetricFamily>;
-  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+  if (grpc::Status s = Authenticate(*context, "Federate"); !s.ok()) {
     return Reactor::Failed(context, s);
   }
   absl::StatusOr<FederateParams> params =
@@ -207,7 +210,7 @@ FedgateGrpcService::Federate(grpc::CallbackServerContext* context,
 grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
     grpc::CallbackServerContext* context, const v1::SeriesRequest* request) {
   using Reactor = StreamReactor<v1::SeriesResponse>;
-  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+  if (grpc::Status s = Authenticate(*context, "Series"); !s.ok()) {
     return Reactor::Failed(context, s);
   }
   if (request->match().empty()) {
@@ -249,7 +252,7 @@ grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
 grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(
     grpc::CallbackServerContext* context, const v1::LabelNamesRequest* request,
     v1::LabelNamesResponse* response) {
-  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+  if (grpc::Status s = Authenticate(*context, "LabelNames"); !s.ok()) {
     return FinishUnary(context, s);
   }
   const absl::Status status = AddSortedStrings(
@@ -264,7 +267,7 @@ grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(
 grpc::ServerUnaryReactor* FedgateGrpcService::LabelValues(
     grpc::CallbackServerContext* context, const v1::LabelValuesRequest* request,
     v1::LabelValuesResponse* response) {
-  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+  if (grpc::Status s = Authenticate(*context, "LabelValues"); !s.ok()) {
     return FinishUnary(context, s);
   }
   const std::string& name = request->name();
@@ -289,7 +292,7 @@ grpc::ServerUnaryReactor* FedgateGrpcService::LabelValues(
 grpc::ServerUnaryReactor* FedgateGrpcService::ListTargets(
     grpc::CallbackServerContext* context, const v1::ListTargetsRequest*,
     v1::ListTargetsResponse* response) {
-  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+  if (grpc::Status s = Authenticate(*context, "ListTargets"); !s.ok()) {
     return FinishUnary(context, s);
   }
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
@@ -327,7 +330,7 @@ grpc::ServerUnaryReactor* FedgateGrpcService::ListTargets(
 grpc::ServerUnaryReactor* FedgateGrpcService::Reload(
     grpc::CallbackServerContext* context, const v1::ReloadRequest*,
     v1::ReloadResponse* response) {
-  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+  if (grpc::Status s = Authenticate(*context, "Reload"); !s.ok()) {
     return FinishUnary(context, s);
   }
   // Reloading reads a file and applies it to the scrape manager: tens of
@@ -347,7 +350,7 @@ grpc::ServerUnaryReactor* FedgateGrpcService::Reload(
 grpc::ServerUnaryReactor* FedgateGrpcService::GetConfig(
     grpc::CallbackServerContext* context, const v1::GetConfigRequest*,
     v1::GetConfigResponse* response) {
-  if (grpc::Status s = Authenticate(*context); !s.ok()) {
+  if (grpc::Status s = Authenticate(*context, "GetConfig"); !s.ok()) {
     return FinishUnary(context, s);
   }
   response->set_yaml(PrintConfigYaml(*options_.config()));

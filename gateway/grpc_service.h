@@ -71,7 +71,9 @@ class FedgateGrpcService final : public v1::Fedgate::CallbackService {
     std::function<absl::Time()> now;
     // Checks the call's credentials (--web.config.file) before anything
     // else; a non-OK status (UNAUTHENTICATED) ends the call. Null: open.
-    std::function<grpc::Status(const grpc::CallbackServerContext&)>
+    // `method` is the call's path, `/fedgate.v1.Fedgate/Federate`.
+    std::function<grpc::Status(const grpc::CallbackServerContext&,
+                               absl::string_view method)>
         authenticate;
   };
 
@@ -103,7 +105,8 @@ class FedgateGrpcService final : public v1::Fedgate::CallbackService {
                                       v1::GetConfigResponse* response) override;
 
  private:
-  grpc::Status Authenticate(const grpc::CallbackServerContext& context) const;
+  grpc::Status Authenticate(const grpc::CallbackServerContext& context,
+                            absl::string_view method) const;
 
   Options options_;
 };

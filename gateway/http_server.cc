@@ -572,11 +572,10 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
   MHD_suspend_connection(connection);
   workers_->Submit([this, pending, connection, check_slowly] {
     Reply computed;
-    if (check_slowly && !options_.security->CheckSlow(
-                            pending->request.Header("Authorization"))) {
-      if (unauthorized_ != nullptr) unauthorized_->Increment();
-      computed =
-          Unauthorized(WebSecurity::Challenge(*options_.security->Current()));
+    std::optional<Reply> refused;
+    if (check_slowly) refused = Refusal(pending->request);
+    if (refused.has_value()) {
+      computed = *std::move(refused);
     } else if (!check_slowly || !AnswerInline(pending->request, &computed)) {
       computed = Compute(pending->request);
     }
@@ -587,6 +586,31 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
     MHD_resume_connection(connection);
   });
   return true;
+}
+
+std::optional<HttpServer::Reply> HttpServer::Refusal(const Request& request) {
+  const WebAccessDecision decision = options_.security->Decide(
+      request.Header("Authorization"), request.method, request.path);
+  switch (decision.access) {
+    case WebAccess::kAllowed:
+      return std::nullopt;
+    case WebAccess::kUnauthorized:
+      if (unauthorized_ != nullptr) unauthorized_->Increment();
+      return Unauthorized(
+          WebSecurity::Challenge(*options_.security->Current()));
+    case WebAccess::kForbidden:
+      // As kube-rbac-proxy: the client learns that it may not, the log why.
+      Log(LogLevel::kDebug, "Request forbidden",
+          {{"path", request.path}, {"reason", decision.reason}});
+      return PlainReply(403, "Forbidden\n");
+    case WebAccess::kUnavailable:
+      Log(LogLevel::kWarn, "Cannot check a request's credentials",
+          {{"path", request.path}, {"err", decision.reason}});
+      return PlainReply(503,
+                        "Service Unavailable: the credentials cannot be "
+                        "checked now\n");
+  }
+  return std::nullopt;
 }
 
 bool HttpServer::AnswerInline(const Request& request, Reply* reply) {

@@ -37,6 +37,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -178,6 +179,10 @@ class HttpServer {
   // Answers on the event loop, or returns false for a request that a worker
   // must answer (Compute()).
   bool AnswerInline(const Request& request, Reply* reply);
+  // Every credential check `request` needs, the slow ones included (bcrypt,
+  // Kubernetes reviews): the refusal (401, 403, 503), or nullopt when the
+  // request may go on. On a worker.
+  std::optional<Reply> Refusal(const Request& request);
   Reply Compute(const Request& request);
   Reply Federate(const Request& request);
   Reply Metrics();

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "gateway/logger.h"
+
 namespace fedgate {
 namespace {
 
@@ -51,13 +53,28 @@ std::shared_ptr<grpc::ServerCredentials> GrpcServerCredentials(
 
 grpc::Status CheckGrpcCredentials(
     WebSecurity& security,
-    const std::multimap<grpc::string_ref, grpc::string_ref>& client_metadata) {
+    const std::multimap<grpc::string_ref, grpc::string_ref>& client_metadata,
+    absl::string_view method) {
   std::string authorization;
   if (auto it = client_metadata.find("authorization");
       it != client_metadata.end()) {
     authorization.assign(it->second.data(), it->second.size());
   }
-  if (security.Check(authorization)) return grpc::Status::OK;
+  const WebAccessDecision decision =
+      security.Decide(authorization, "POST", method);
+  switch (decision.access) {
+    case WebAccess::kAllowed:
+      return grpc::Status::OK;
+    case WebAccess::kUnauthorized:
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "Unauthorized");
+    case WebAccess::kForbidden:
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "Forbidden");
+    case WebAccess::kUnavailable:
+      Log(LogLevel::kWarn, "Cannot check a call's credentials",
+          {{"method", std::string(method)}, {"err", decision.reason}});
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "the credentials cannot be checked now");
+  }
   return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "Unauthorized");
 }
 

@@ -37,11 +37,16 @@ inline constexpr unsigned int kGrpcCertificateRefreshSeconds = 1;
 std::shared_ptr<grpc::ServerCredentials> GrpcServerCredentials(
     const WebSecurityState& state);
 
-// Checks the `authorization` metadata of a call (`Bearer <token>` or `Basic
-// <base64>`): OK, or UNAUTHENTICATED "Unauthorized". May run bcrypt.
+// Checks the `authorization` metadata of a call to `method` (its path,
+// `/fedgate.v1.Fedgate/Federate`, which Kubernetes authorization reviews as
+// the non-resource URL with verb `create`, a gRPC call being a POST): OK,
+// UNAUTHENTICATED "Unauthorized", PERMISSION_DENIED "Forbidden", or
+// UNAVAILABLE when the Kubernetes API server cannot say. May run bcrypt or
+// a review's round trip.
 grpc::Status CheckGrpcCredentials(
     WebSecurity& security,
-    const std::multimap<grpc::string_ref, grpc::string_ref>& client_metadata);
+    const std::multimap<grpc::string_ref, grpc::string_ref>& client_metadata,
+    absl::string_view method);
 
 }  // namespace fedgate
 

@@ -161,15 +161,20 @@ TEST(GrpcCredentialsCheckTest, TokenInAuthorizationMetadata) {
   const std::string right = "Bearer token-a";
   const std::string wrong = "Bearer token-b";
   std::multimap<grpc::string_ref, grpc::string_ref> metadata;
-  EXPECT_EQ(CheckGrpcCredentials(**security, metadata).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      CheckGrpcCredentials(**security, metadata, "/fedgate.v1.Fedgate/Series")
+          .error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
   metadata.emplace("authorization", wrong);
-  grpc::Status denied = CheckGrpcCredentials(**security, metadata);
+  grpc::Status denied =
+      CheckGrpcCredentials(**security, metadata, "/fedgate.v1.Fedgate/Series");
   EXPECT_EQ(denied.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(denied.error_message(), "Unauthorized");
   metadata.clear();
   metadata.emplace("authorization", right);
-  EXPECT_TRUE(CheckGrpcCredentials(**security, metadata).ok());
+  EXPECT_TRUE(
+      CheckGrpcCredentials(**security, metadata, "/fedgate.v1.Fedgate/Series")
+          .ok());
 }
 
 TEST(GrpcCredentialsCheckTest, BasicAuthInAuthorizationMetadata) {
@@ -184,7 +189,9 @@ TEST(GrpcCredentialsCheckTest, BasicAuthInAuthorizationMetadata) {
       absl::StrCat("Basic ", absl::Base64Escape("dave:dave123"));
   std::multimap<grpc::string_ref, grpc::string_ref> metadata;
   metadata.emplace("authorization", right);
-  EXPECT_TRUE(CheckGrpcCredentials(**security, metadata).ok());
+  EXPECT_TRUE(
+      CheckGrpcCredentials(**security, metadata, "/fedgate.v1.Fedgate/Series")
+          .ok());
 }
 
 }  // namespace

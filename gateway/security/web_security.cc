@@ -77,6 +77,14 @@ int VerifyPeerRequired(gnutls_session_t session) {
 }
 
 // A constant-time comparison of two equal-length digests.
+// The token of `Bearer <token>` (the scheme is case-insensitive), "" when
+// `authorization` is not one.
+absl::string_view BearerToken(absl::string_view authorization) {
+  constexpr absl::string_view kPrefix = "Bearer ";
+  if (!absl::StartsWithIgnoreCase(authorization, kPrefix)) return "";
+  return absl::StripAsciiWhitespace(authorization.substr(kPrefix.size()));
+}
+
 // Splits `Basic <base64(user:password)>`; false if malformed.
 bool ParseBasic(absl::string_view authorization, std::string* user,
                 std::string* password) {
@@ -200,7 +208,7 @@ absl::Status ServerTlsCredentials::ApplyTo(gnutls_session_t session) const {
 }
 
 absl::StatusOr<std::shared_ptr<const WebSecurityState>> LoadWebSecurityState(
-    const std::string& path) {
+    const std::string& path, const KubernetesEnvironment& env) {
   absl::StatusOr<WebConfig> config = LoadWebConfigFile(path);
   if (!config.ok()) return config.status();
   auto state = std::make_shared<WebSecurityState>();
@@ -226,7 +234,31 @@ absl::StatusOr<std::shared_ptr<const WebSecurityState>> LoadWebSecurityState(
     if (!tls.ok()) return tls.status();
     state->tls = *std::move(tls);
   }
-  if (!c.basic_auth_users.empty()) {
+  if (c.authentication.kubernetes.has_value()) {
+    const WebKubernetesAuthConfig& k = *c.authentication.kubernetes;
+    // Found as kubernetes_sd_configs find theirs.
+    KubernetesSdConfig where;
+    where.api_server = k.api_server;
+    where.kubeconfig_file = k.kubeconfig_file;
+    where.http_client = k.http_client;
+    absl::StatusOr<KubernetesApiServer> server =
+        ResolveKubernetesApiServer(where, env);
+    if (!server.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "authentication.kubernetes: ", server.status().message()));
+    }
+    KubernetesAccessReviewOptions options;
+    options.server = *std::move(server);
+    options.audiences = k.audiences;
+    options.authenticated_ttl = k.token_cache_ttl;
+    options.unauthenticated_ttl = k.rejected_cache_ttl;
+    options.allowed_ttl = k.allowed_cache_ttl;
+    options.denied_ttl = k.denied_cache_ttl;
+    options.timeout = k.timeout;
+    state->scheme = WebAuthScheme::kKubernetes;
+    state->reviewer =
+        std::make_shared<KubernetesAccessReviewer>(std::move(options));
+  } else if (!c.basic_auth_users.empty()) {
     state->scheme = WebAuthScheme::kBasic;
   } else if (!c.authentication.bearer_token_files.empty()) {
     state->scheme = WebAuthScheme::kBearer;
@@ -247,10 +279,11 @@ absl::StatusOr<std::shared_ptr<const WebSecurityState>> LoadWebSecurityState(
 }
 
 absl::StatusOr<std::unique_ptr<WebSecurity>> WebSecurity::Create(
-    std::string path) {
-  std::unique_ptr<WebSecurity> security(new WebSecurity(std::move(path)));
+    std::string path, KubernetesEnvironment env) {
+  std::unique_ptr<WebSecurity> security(
+      new WebSecurity(std::move(path), std::move(env)));
   absl::StatusOr<std::shared_ptr<const WebSecurityState>> state =
-      LoadWebSecurityState(security->path_);
+      LoadWebSecurityState(security->path_, security->env_);
   if (!state.ok()) return state.status();
   // Taken once the files are read: a file rewritten within the
   // microseconds between its read and its stat is seen at its next change.
@@ -309,7 +342,7 @@ bool WebSecurity::ReloadIfChanged() {
     return false;
   }
   absl::StatusOr<std::shared_ptr<const WebSecurityState>> next =
-      LoadWebSecurityState(path_);
+      LoadWebSecurityState(path_, env_);
   bool swapped = false;
   if (!next.ok()) {
     // Not retried until a file changes again.
@@ -361,6 +394,7 @@ std::string WebSecurity::Challenge(const WebSecurityState& state) {
     case WebAuthScheme::kBasic:
       return "Basic";
     case WebAuthScheme::kBearer:
+    case WebAuthScheme::kKubernetes:
       return "Bearer";
   }
   return "";
@@ -379,13 +413,16 @@ WebAuthDecision WebSecurity::CheckFast(absl::string_view authorization) {
   switch (state->scheme) {
     case WebAuthScheme::kNone:
       return WebAuthDecision::kAllowed;
+    case WebAuthScheme::kKubernetes:
+      // The API server decides (a round trip): on a worker.
+      return BearerToken(authorization).empty()
+                 ? WebAuthDecision::kDenied
+                 : WebAuthDecision::kNeedsSlowCheck;
     case WebAuthScheme::kBearer: {
-      constexpr absl::string_view kPrefix = "Bearer ";
-      if (!absl::StartsWithIgnoreCase(authorization, kPrefix)) {
+      if (!absl::StartsWithIgnoreCase(authorization, "Bearer ")) {
         return WebAuthDecision::kDenied;
       }
-      const std::string digest = Sha256(
-          absl::StripAsciiWhitespace(authorization.substr(kPrefix.size())));
+      const std::string digest = Sha256(BearerToken(authorization));
       // Every token is compared, so the time does not tell which matched.
       bool match = false;
       for (const std::string& token : state->token_digests) {
@@ -445,6 +482,48 @@ bool WebSecurity::Check(absl::string_view authorization) {
       return CheckSlow(authorization);
   }
   return false;
+}
+
+WebAccessDecision WebSecurity::Decide(absl::string_view authorization,
+                                      absl::string_view method,
+                                      absl::string_view path) {
+  WebAccessDecision decision;
+  switch (CheckFast(authorization)) {
+    case WebAuthDecision::kAllowed:
+      decision.access = WebAccess::kAllowed;
+      return decision;
+    case WebAuthDecision::kDenied:
+      decision.access = WebAccess::kUnauthorized;
+      decision.reason = "missing or wrong credentials";
+      return decision;
+    case WebAuthDecision::kNeedsSlowCheck:
+      break;
+  }
+  std::shared_ptr<const WebSecurityState> state = Current();
+  if (state->scheme != WebAuthScheme::kKubernetes) {
+    const bool accepted = CheckSlow(authorization);
+    decision.access = accepted ? WebAccess::kAllowed : WebAccess::kUnauthorized;
+    if (!accepted) decision.reason = "missing or wrong credentials";
+    return decision;
+  }
+  AccessReview review =
+      state->reviewer->Review(BearerToken(authorization), method, path);
+  decision.reason = std::move(review.reason);
+  switch (review.decision) {
+    case AccessDecision::kAllowed:
+      decision.access = WebAccess::kAllowed;
+      break;
+    case AccessDecision::kUnauthenticated:
+      decision.access = WebAccess::kUnauthorized;
+      break;
+    case AccessDecision::kForbidden:
+      decision.access = WebAccess::kForbidden;
+      break;
+    case AccessDecision::kUnavailable:
+      decision.access = WebAccess::kUnavailable;
+      break;
+  }
+  return decision;
 }
 
 }  // namespace fedgate

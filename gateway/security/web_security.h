@@ -3,7 +3,9 @@
 // What the web config file (web_config.h) makes of the HTTP and gRPC
 // servers at run time: the TLS credentials (certificate, key, client CA and
 // GnuTLS priorities) and the check of the credentials a request carries
-// (basic auth against bcrypt hashes, or static bearer tokens). The file and
+// (basic auth against bcrypt hashes, static bearer tokens, or bearer tokens
+// reviewed by the Kubernetes API server, kubernetes_access_review.h). The
+// file and
 // every file it names are re-read when they change on disk: a stat of each
 // at most once per second, from the server's threads; a new state that
 // fails to load keeps the old one and logs why. Which paths need
@@ -41,7 +43,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "gateway/security/kubernetes_access_review.h"
 #include "gateway/security/web_config.h"
+#include "scraper/discovery/kubernetes_api.h"
 
 namespace fedgate {
 
@@ -84,7 +88,7 @@ class ServerTlsCredentials {
 };
 
 // How requests must authenticate.
-enum class WebAuthScheme { kNone, kBasic, kBearer };
+enum class WebAuthScheme { kNone, kBasic, kBearer, kKubernetes };
 
 // One loaded web config and the files it names.
 struct WebSecurityState {
@@ -94,22 +98,37 @@ struct WebSecurityState {
   std::vector<std::string> token_digests;
   // Set when config.tls_enabled.
   std::shared_ptr<const ServerTlsCredentials> tls;
+  // Set for authentication.kubernetes: the API server's reviews.
+  std::shared_ptr<KubernetesAccessReviewer> reviewer;
 };
 
 // Reads the web config file at `path` and the files it names into a state.
 // InvalidArgument (or the errno's code) naming the file at fault.
+// `env` locates the in-cluster API server for authentication.kubernetes.
 absl::StatusOr<std::shared_ptr<const WebSecurityState>> LoadWebSecurityState(
-    const std::string& path);
+    const std::string& path, const KubernetesEnvironment& env);
 
 // The result of checking a request's `Authorization` header on the event
 // loop.
 enum class WebAuthDecision { kAllowed, kDenied, kNeedsSlowCheck };
 
+// The outcome of every check a request needs: kUnauthorized is a 401
+// (UNAUTHENTICATED), kForbidden a 403 (PERMISSION_DENIED), kUnavailable a
+// 503 (UNAVAILABLE): the Kubernetes API server could not say.
+enum class WebAccess { kAllowed, kUnauthorized, kForbidden, kUnavailable };
+struct WebAccessDecision {
+  WebAccess access = WebAccess::kUnauthorized;
+  // Why access is refused, for the log; never a secret.
+  std::string reason;
+};
+
 class WebSecurity {
  public:
   // Loads `path`; fails as LoadWebSecurityState. The process refuses to
   // start with such an error.
-  static absl::StatusOr<std::unique_ptr<WebSecurity>> Create(std::string path);
+  static absl::StatusOr<std::unique_ptr<WebSecurity>> Create(
+      std::string path,
+      KubernetesEnvironment env = KubernetesEnvironment::FromProcess(""));
 
   // Returns the state in force (a pointer copy), after re-reading the files
   // if one changed since the last look (at most once per second; a state
@@ -127,6 +146,13 @@ class WebSecurity {
       ABSL_LOCKS_EXCLUDED(mu_, cache_mu_);
   // Both checks, for callers that may block (gRPC).
   bool Check(absl::string_view authorization);
+  // Decides a request by `method` on `path` (an HTTP method and URL path,
+  // or "POST" and a gRPC method's path) with every check it needs, the slow
+  // ones included: bcrypt, or the Kubernetes reviews (a round trip to the
+  // API server when not cached). For worker threads and gRPC.
+  WebAccessDecision Decide(absl::string_view authorization,
+                           absl::string_view method, absl::string_view path)
+      ABSL_LOCKS_EXCLUDED(mu_, cache_mu_);
 
   // Returns the `WWW-Authenticate` value of a 401 answer (`Basic
   // realm="fedgate"`, `Bearer`), "" when no credentials are needed.
@@ -151,13 +177,15 @@ class WebSecurity {
   static std::vector<FileStamp> Stamps(const std::string& config_path,
                                        const WebSecurityState* state);
 
-  explicit WebSecurity(std::string path) : path_(std::move(path)) {}
+  WebSecurity(std::string path, KubernetesEnvironment env)
+      : path_(std::move(path)), env_(std::move(env)) {}
   bool ReloadIfChanged() ABSL_LOCKS_EXCLUDED(mu_);
   // Returns the cache key of a basic auth attempt.
   static std::string CacheKey(absl::string_view user, absl::string_view hash,
                               absl::string_view password);
 
   const std::string path_;
+  const KubernetesEnvironment env_;
   std::atomic<int64_t> next_look_ns_{0};
   absl::Mutex reload_mu_;  // One reload at a time; others do not wait.
   std::vector<FileStamp> stamps_ ABSL_GUARDED_BY(reload_mu_);
