@@ -33,17 +33,44 @@
 namespace fedgate {
 namespace {
 
-// Says at start what protects the ports: an open fedgate is a choice the
-// log shows.
-void LogWebSecurity(WebSecurity* security) {
+// The authentication mode as fedgate_web_authentication and the start log
+// name it.
+std::string AuthenticationMode(const WebSecurityState* state) {
+  if (state == nullptr) return "none";
+  switch (state->scheme) {
+    case WebAuthScheme::kNone:
+      return state->config.authentication.disabled ? "disabled" : "none";
+    case WebAuthScheme::kBasic:
+      return "basic";
+    case WebAuthScheme::kBearer:
+      return "bearer";
+    case WebAuthScheme::kKubernetes:
+      return "kubernetes";
+  }
+  return "none";
+}
+
+// Says at start what protects the ports, in the log and in
+// fedgate_web_authentication: an open fedgate is a choice both show.
+void ReportWebSecurity(WebSecurity* security, prometheus::Registry& registry) {
   std::shared_ptr<const WebSecurityState> state =
       security != nullptr ? security->Current() : nullptr;
   const bool tls = state != nullptr && state->tls != nullptr;
+  const std::string mode = AuthenticationMode(state.get());
+  prometheus::BuildGauge()
+      .Name("fedgate_web_authentication")
+      .Help(
+          "How requests authenticate, as loaded at start: mode is none (no "
+          "--web.config.file authentication), disabled (turned off "
+          "explicitly), basic, bearer or kubernetes; tls says whether the "
+          "ports serve TLS.")
+      .Register(registry)
+      .Add({{"mode", mode}, {"tls", tls ? "true" : "false"}})
+      .Set(1);
   const WebAuthScheme scheme =
       state != nullptr ? state->scheme : WebAuthScheme::kNone;
   if (scheme == WebAuthScheme::kNone) {
-    const bool disabled =
-        state != nullptr && state->config.authentication.disabled;
+    const bool disabled = mode == "disabled";
     Log(LogLevel::kWarn,
         disabled ? "Authentication is disabled by the web config: anyone who "
                    "reaches fedgate's ports can read every series"
@@ -53,9 +80,7 @@ void LogWebSecurity(WebSecurity* security) {
     return;
   }
   Log(LogLevel::kInfo, "Web config loaded",
-      {{"tls", tls ? "true" : "false"},
-       {"authentication",
-        scheme == WebAuthScheme::kBasic ? "basic" : "bearer"}});
+      {{"tls", tls ? "true" : "false"}, {"authentication", mode}});
 }
 
 }  // namespace
@@ -185,7 +210,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     }
   }
 
-  LogWebSecurity(gateway->web_security_.get());
+  ReportWebSecurity(gateway->web_security_.get(), *gateway->registry_);
 
   HttpServer::Options http_options;
   http_options.security = gateway->web_security_.get();
