@@ -1,6 +1,6 @@
 """What the bench scripts share: a free loopback port, a process's memory
-from /proc, and stopping a process by its PID (SIGTERM, then SIGKILL after
-20 s)."""
+from /proc, stopping a process by its PID (SIGTERM, then SIGKILL after
+20 s), and the flags that let a benchmark read fedgate without tokens."""
 
 import os
 import signal
@@ -35,3 +35,19 @@ def stop(proc):
     except subprocess.TimeoutExpired:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def no_auth_flags(binary, workdir):
+    """Returns the flags that turn fedgate's authentication off for a
+    loopback benchmark (a web config with `authentication: {disabled:
+    true}` written in `workdir`): outside a cluster, fedgate's default,
+    Kubernetes service account tokens, cannot start. Binaries older than
+    --web.config.file get none."""
+    out = subprocess.run([binary, "--help"], capture_output=True, text=True,
+                         timeout=30)
+    if "--web.config.file" not in out.stdout + out.stderr:
+        return []
+    path = os.path.join(workdir, "no-auth-web.yml")
+    with open(path, "w") as f:
+        f.write("authentication:\n  disabled: true\n")
+    return [f"--web.config.file={path}"]

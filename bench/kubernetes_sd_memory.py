@@ -40,7 +40,7 @@ import tempfile
 import time
 import urllib.request
 
-from fedgate_process import memory_mib, stop
+from fedgate_process import memory_mib, no_auth_flags, stop
 
 CONFIGS = {
     "baseline": "  static_configs:\n  - targets: ['127.16.0.1:9090']\n",
@@ -87,7 +87,8 @@ def measure(fedgate, config_path, expect_name, expect_count, settle, err_path):
     with open(err_path, "w") as err:
         proc = subprocess.Popen(
             [fedgate, f"--config.file={config_path}",
-             "--web.listen-address=127.0.0.1:0", "--grpc.listen-address="],
+             "--web.listen-address=127.0.0.1:0", "--grpc.listen-address="]
+            + no_auth_flags(fedgate, os.path.dirname(config_path)),
             stdout=subprocess.DEVNULL, stderr=err)
     try:
         def logged_port():

@@ -25,7 +25,7 @@ import threading
 import time
 import urllib.request
 
-from fedgate_process import free_port, memory_mib, stop
+from fedgate_process import free_port, memory_mib, no_auth_flags, stop
 
 
 def failed_scrapes_seen(port):
@@ -78,7 +78,8 @@ def main():
         port = free_port()
         proc = subprocess.Popen(
             [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}",
-             "--grpc.listen-address=", "--log.level=error"],
+             "--grpc.listen-address=", "--log.level=error"]
+            + no_auth_flags(binary, os.path.dirname(config)),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 120

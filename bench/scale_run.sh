@@ -57,6 +57,15 @@ die() { log "ERROR: $*"; exit 1; }
 [ -x "$FEDGATE" ] || die "no fedgate binary at $FEDGATE (bazel build -c opt //gateway:fedgate)"
 [ -f "$COMPARE" ] || die "no harness at $COMPARE (set COMPARE=)"
 FEDGATE=$(cd "$(dirname "$FEDGATE")" && pwd)/$(basename "$FEDGATE")
+# Reads fedgate without tokens: outside a cluster its default authentication
+# (Kubernetes service account tokens) cannot start. Binaries older than
+# --web.config.file need nothing.
+AUTH_FLAGS=""
+if "$FEDGATE" --help 2>&1 | grep -q -- '--web.config.file'; then
+  mkdir -p "$OUT"
+  printf 'authentication:\n  disabled: true\n' > "$OUT/no-auth-web.yml"
+  AUTH_FLAGS="--web.config.file=$OUT/no-auth-web.yml"
+fi
 mkdir -p "$OUT" || die "cannot create $OUT"
 
 # Each target connection is a file descriptor: allow what the hard limit allows.
@@ -98,7 +107,7 @@ if [ "$BASELINE" = 1 ]; then
   printf 'global:\n  scrape_interval: %ss\nscrape_configs: []\n' "$INTERVAL" > "$OUT/baseline/fedgate.yml"
   port=$(python3 "${COMPARE%/*}/benchutil.py" free-port-base 1 19400) || die "no free port"
   ( cd "$OUT/baseline" && exec "$FEDGATE" --config.file="$OUT/baseline/fedgate.yml" \
-      --web.listen-address=127.0.0.1:$port --grpc.listen-address= ) >"$OUT/baseline/stdout.log" 2>&1 &
+      --web.listen-address=127.0.0.1:$port --grpc.listen-address= $AUTH_FLAGS ) >"$OUT/baseline/stdout.log" 2>&1 &
   BASE_PID=$!
   for (( i = 0; i < 300; i++ )); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/metrics")" = 200 ] && break
@@ -117,7 +126,7 @@ fi
 # ---- the side-by-side run
 log "compare.sh $K $S $INTERVAL $WINDOW -> $OUT (log: $OUT/compare.log)"
 KEEP_WORKDIR=1 RESULTS_DIR="$OUT/compare" GATEWAY_NAME=fedgate \
-  GATEWAY_CMD="$FEDGATE --grpc.listen-address=" \
+  GATEWAY_CMD="$FEDGATE --grpc.listen-address= $AUTH_FLAGS" \
   bash "$COMPARE" "$K" "$S" "$INTERVAL" "$WINDOW" >"$OUT/compare.table" 2>"$OUT/compare.log" &
 CMP_PID=$!
 python3 "$HERE/scale_extra.py" sample "$CMP_PID" "$OUT/samples.txt" "$SAMPLE_EVERY" "$FEDGATE" &

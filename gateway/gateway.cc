@@ -60,10 +60,10 @@ void ReportWebSecurity(WebSecurity* security, prometheus::Registry& registry) {
   prometheus::BuildGauge()
       .Name("fedgate_web_authentication")
       .Help(
-          "How requests authenticate, as loaded at start: mode is none (no "
-          "--web.config.file authentication), disabled (turned off "
-          "explicitly), basic, bearer or kubernetes; tls says whether the "
-          "ports serve TLS.")
+          "How requests authenticate, as loaded at start: mode is none (the "
+          "embedded demo), disabled (turned off explicitly in the web "
+          "config), basic, bearer or kubernetes; tls says whether the ports "
+          "serve TLS.")
       .Register(registry)
       .Add({{"mode", mode}, {"tls", tls ? "true" : "false"}})
       .Set(1);
@@ -74,7 +74,7 @@ void ReportWebSecurity(WebSecurity* security, prometheus::Registry& registry) {
     Log(LogLevel::kWarn,
         disabled ? "Authentication is disabled by the web config: anyone who "
                    "reaches fedgate's ports can read every series"
-                 : "No authentication configured (--web.config.file): anyone "
+                 : "The embedded demo serves without authentication: anyone "
                    "who reaches fedgate's ports can read every series",
         {{"tls", tls ? "true" : "false"}});
     return;
@@ -90,15 +90,22 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   std::unique_ptr<Gateway> gateway(new Gateway());
   gateway->config_file_ = flags.config_file;
   gateway->shutdown_timeout_ = flags.web_shutdown_timeout;
-  // A bad web config stops the start before anything runs.
-  if (!flags.web_config_file.empty()) {
+  // A bad web config stops the start before anything runs. Without one,
+  // or without authentication in it, requests need Kubernetes service
+  // account tokens (the embedded demo aside, which serves without).
+  {
     absl::StatusOr<std::unique_ptr<WebSecurity>> security = WebSecurity::Create(
-        flags.web_config_file, KubernetesEnvironment::FromProcess(
-                                   flags.kubernetes_service_account_dir));
+        flags.web_config_file,
+        KubernetesEnvironment::FromProcess(
+            flags.kubernetes_service_account_dir),
+        flags.config_file.empty() ? DefaultAuthentication::kNone
+                                  : DefaultAuthentication::kKubernetes);
     if (!security.ok()) {
       return absl::Status(security.status().code(),
-                          absl::StrCat("invalid --web.config.file: ",
-                                       security.status().message()));
+                          flags.web_config_file.empty()
+                              ? std::string(security.status().message())
+                              : absl::StrCat("invalid --web.config.file: ",
+                                             security.status().message()));
     }
     gateway->web_security_ = *std::move(security);
   }

@@ -192,7 +192,8 @@ TEST(FederateE2eTest, ConfigErrorExitsWithFileAndLine) {
                         "    scrape_intervall: 5s\n"));
   absl::StatusOr<std::unique_ptr<Subprocess>> fedgate = Subprocess::Start(
       {kFedgateBinary, "--config.file=" + config_path,
-       "--web.listen-address=127.0.0.1:0", "--grpc.listen-address="},
+       "--web.listen-address=127.0.0.1:0",
+       "--grpc.listen-address=", NoAuthenticationFlag(TestTempDir())},
       TestTempDir() + "/fedgate_broken");
   ASSERT_TRUE(fedgate.ok()) << fedgate.status();
   std::optional<int> code = (*fedgate)->WaitFor(absl::Seconds(30));

@@ -684,7 +684,8 @@ TEST(GrpcE2eListenTest, SecondFedgateOnTheSameGrpcPortExitsWithStatus1) {
   absl::StatusOr<std::unique_ptr<Subprocess>> second =
       Subprocess::Start({kFedgateBinary, "--config.file=" + first.config_path(),
                          "--web.listen-address=127.0.0.1:0",
-                         "--grpc.listen-address=" + grpc_address},
+                         "--grpc.listen-address=" + grpc_address,
+                         NoAuthenticationFlag(TestTempDir())},
                         absl::StrCat(TestTempDir(), "/grpc_listen_second"));
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ((*second)->WaitFor(absl::Seconds(30)), 1) << (*second)->Stderr();

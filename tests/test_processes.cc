@@ -77,6 +77,12 @@ int FreeLoopbackPort() {
   return port;
 }
 
+std::string NoAuthenticationFlag(const std::string& dir) {
+  const std::string path = dir + "/no-auth-web.yml";
+  WriteFile(path, "authentication:\n  disabled: true\n");
+  return "--web.config.file=" + path;
+}
+
 absl::StatusOr<FedgateProcess> StartFedgate(
     const std::string& config_path, const std::string& output_prefix,
     FedgateGrpc grpc, const std::vector<std::string>& extra_flags) {
@@ -87,6 +93,14 @@ absl::StatusOr<FedgateProcess> StartFedgate(
       with_grpc ? "--grpc.listen-address=127.0.0.1:0"
                 : "--grpc.listen-address="};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  if (std::none_of(extra_flags.begin(), extra_flags.end(),
+                   [](const std::string& flag) {
+                     return absl::StartsWith(flag, "--web.config.file");
+                   })) {
+    const size_t slash = output_prefix.rfind('/');
+    argv.push_back(NoAuthenticationFlag(
+        slash == std::string::npos ? "." : output_prefix.substr(0, slash)));
+  }
   absl::StatusOr<std::unique_ptr<Subprocess>> process =
       Subprocess::Start(argv, output_prefix);
   if (!process.ok()) return process.status();

@@ -75,12 +75,20 @@ struct FedgateProcess {
   int grpc_port = 0;  // 0 with FedgateGrpc::kOff.
 };
 
+// Writes `<dir>/no-auth-web.yml`, a web config with `authentication:
+// {disabled: true}`, and returns the flag that points fedgate at it: outside
+// a cluster fedgate's default authentication (Kubernetes service account
+// tokens) cannot start, and tests serve loopback clients without tokens.
+std::string NoAuthenticationFlag(const std::string& dir);
+
 // Starts fedgate on `config_path` with its web listener (and, with
 // FedgateGrpc::kOnLoopback, its gRPC listener) on 127.0.0.1 port 0, output in
 // `<output_prefix>.stdout` and `.stderr`; waits up to 30 s for the ports in
 // its log line. DeadlineExceeded (with fedgate's stderr) if none came; the
 // process is then stopped.
-// `extra_flags` are added to the command line.
+// `extra_flags` are added to the command line; without a
+// `--web.config.file` among them, NoAuthenticationFlag() of the output's
+// directory is.
 absl::StatusOr<FedgateProcess> StartFedgate(
     const std::string& config_path, const std::string& output_prefix,
     FedgateGrpc grpc = FedgateGrpc::kOff,

@@ -87,6 +87,19 @@ TEST(WebSecurityDocsTest, EveryWebConfigExampleLoads) {
   EXPECT_TRUE((*basic)->Check("Basic cHJvbWV0aGV1czpjaGFuZ2VtZQ=="));
   EXPECT_FALSE((*basic)->Check("Basic cHJvbWV0aGV1czpjaGFuZ2U="));
 
+  // Turned off, as the page writes it: nothing is asked, even where
+  // fedgate would otherwise want Kubernetes tokens.
+  absl::StatusOr<std::string> off = DocsExample(
+      "<!-- example: web-no-authentication -->", "docs/security.md");
+  ASSERT_TRUE(off.ok()) << off.status();
+  ASSERT_TRUE(WriteFile(layout->dir + "/off.yml", *off));
+  absl::StatusOr<std::unique_ptr<WebSecurity>> open_security =
+      WebSecurity::Create(layout->dir + "/off.yml", KubernetesEnvironment(),
+                          DefaultAuthentication::kKubernetes);
+  ASSERT_TRUE(open_security.ok()) << open_security.status();
+  EXPECT_EQ((*open_security)->Current()->scheme, WebAuthScheme::kNone);
+  EXPECT_TRUE((*open_security)->Check(""));
+
   // The Prometheus job, as written, passes promtool (which also checks
   // that the files it names exist).
   absl::StatusOr<std::string> job = DocsExample(
@@ -124,17 +137,54 @@ TEST(WebSecurityE2eTest, StartLogSaysWhatProtectsThePorts) {
   const std::string dir = TestTempDir() + "/open_start";
   mkdir(dir.c_str(), 0755);
   ASSERT_TRUE(WriteFile(dir + "/fedgate.yml", "scrape_configs: []\n"));
+  // Turned off explicitly: said in the log and in a metric.
   absl::StatusOr<FedgateProcess> fedgate =
       StartFedgate(dir + "/fedgate.yml", dir + "/fedgate");
   ASSERT_TRUE(fedgate.ok()) << fedgate.status();
   const std::string log = fedgate->process->Stderr();
   EXPECT_TRUE(absl::StrContains(
       log,
-      "level=warn msg=\"No authentication configured "
-      "(--web.config.file): anyone who reaches fedgate's ports can read "
-      "every series\" tls=false"))
+      "level=warn msg=\"Authentication is disabled by the web config: anyone "
+      "who reaches fedgate's ports can read every series\" tls=false"))
       << log;
+  httplib::Result metrics = HttpGet(fedgate->web_port, "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_TRUE(absl::StrContains(
+      metrics->body,
+      "fedgate_web_authentication{mode=\"disabled\",tls=\"false\"} 1"))
+      << metrics->body;
   EXPECT_EQ(fedgate->process->Stop(), 0);
+
+  // Nothing configured: Kubernetes service account tokens by default, which
+  // outside a cluster cannot start, saying what to do.
+  for (const std::string& web : {std::string(), dir + "/tls-only.yml"}) {
+    SCOPED_TRACE(web);
+    std::vector<std::string> argv = {
+        kFedgateBinary, "--config.file=" + dir + "/fedgate.yml",
+        "--web.listen-address=127.0.0.1:0", "--grpc.listen-address="};
+    if (!web.empty()) {
+      absl::StatusOr<Layout> layout = MakeLayout("tls_only");
+      ASSERT_TRUE(layout.ok()) << layout.status();
+      ASSERT_TRUE(WriteFile(
+          web, absl::StrCat("tls_server_config:\n  cert_file: ", layout->dir,
+                            "/server.crt\n  key_file: ", layout->dir,
+                            "/server.key\n")));
+      argv.push_back("--web.config.file=" + web);
+    }
+    absl::StatusOr<std::unique_ptr<Subprocess>> closed =
+        Subprocess::Start(argv, dir + "/fedgate-default");
+    ASSERT_TRUE(closed.ok()) << closed.status();
+    EXPECT_EQ((*closed)->WaitFor(absl::Seconds(30)), 1);
+    const std::string err = (*closed)->Stderr();
+    EXPECT_TRUE(absl::StrContains(
+        err,
+        "no authentication configured, and the default, Kubernetes service "
+        "account tokens reviewed by the cluster's API server, cannot find "
+        "it: unable to load in-cluster configuration"))
+        << err;
+    EXPECT_TRUE(absl::StrContains(err, "authentication: {disabled: true}"))
+        << err;
+  }
 }
 
 class WebSecurityE2eFixture : public ::testing::Test {

@@ -208,11 +208,24 @@ absl::Status ServerTlsCredentials::ApplyTo(gnutls_session_t session) const {
 }
 
 absl::StatusOr<std::shared_ptr<const WebSecurityState>> LoadWebSecurityState(
-    const std::string& path, const KubernetesEnvironment& env) {
-  absl::StatusOr<WebConfig> config = LoadWebConfigFile(path);
+    const std::string& path, const KubernetesEnvironment& env,
+    DefaultAuthentication default_authentication) {
+  absl::StatusOr<WebConfig> config =
+      path.empty() ? WebConfig() : LoadWebConfigFile(path);
   if (!config.ok()) return config.status();
   auto state = std::make_shared<WebSecurityState>();
   state->config = *std::move(config);
+  WebAuthenticationConfig& auth = state->config.authentication;
+  // Verified client certificates authenticate clients by themselves.
+  const bool verified_clients = state->config.tls_enabled &&
+                                state->config.tls.client_auth_type ==
+                                    ClientAuthType::kRequireAndVerifyClientCert;
+  const bool by_default =
+      default_authentication == DefaultAuthentication::kKubernetes &&
+      !verified_clients && state->config.basic_auth_users.empty() &&
+      auth.bearer_token_files.empty() && !auth.kubernetes.has_value() &&
+      !auth.disabled;
+  if (by_default) auth.kubernetes.emplace();
   const WebConfig& c = state->config;
   if (c.tls_enabled) {
     absl::StatusOr<std::string> cert =
@@ -243,6 +256,15 @@ absl::StatusOr<std::shared_ptr<const WebSecurityState>> LoadWebSecurityState(
     where.http_client = k.http_client;
     absl::StatusOr<KubernetesApiServer> server =
         ResolveKubernetesApiServer(where, env);
+    if (!server.ok() && by_default) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "no authentication configured, and the default, Kubernetes "
+          "service account tokens reviewed by the cluster's API server, "
+          "cannot find it: ",
+          server.status().message(),
+          "; configure authentication in --web.config.file, or turn it off "
+          "with `authentication: {disabled: true}` (docs/security.md)"));
+    }
     if (!server.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "authentication.kubernetes: ", server.status().message()));
@@ -279,11 +301,13 @@ absl::StatusOr<std::shared_ptr<const WebSecurityState>> LoadWebSecurityState(
 }
 
 absl::StatusOr<std::unique_ptr<WebSecurity>> WebSecurity::Create(
-    std::string path, KubernetesEnvironment env) {
+    std::string path, KubernetesEnvironment env,
+    DefaultAuthentication default_authentication) {
   std::unique_ptr<WebSecurity> security(
-      new WebSecurity(std::move(path), std::move(env)));
+      new WebSecurity(std::move(path), std::move(env), default_authentication));
   absl::StatusOr<std::shared_ptr<const WebSecurityState>> state =
-      LoadWebSecurityState(security->path_, security->env_);
+      LoadWebSecurityState(security->path_, security->env_,
+                           security->default_authentication_);
   if (!state.ok()) return state.status();
   // Taken once the files are read: a file rewritten within the
   // microseconds between its read and its stat is seen at its next change.
@@ -342,7 +366,7 @@ bool WebSecurity::ReloadIfChanged() {
     return false;
   }
   absl::StatusOr<std::shared_ptr<const WebSecurityState>> next =
-      LoadWebSecurityState(path_, env_);
+      LoadWebSecurityState(path_, env_, default_authentication_);
   bool swapped = false;
   if (!next.ok()) {
     // Not retried until a file changes again.

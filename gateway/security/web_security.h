@@ -102,11 +102,22 @@ struct WebSecurityState {
   std::shared_ptr<KubernetesAccessReviewer> reviewer;
 };
 
-// Reads the web config file at `path` and the files it names into a state.
-// InvalidArgument (or the errno's code) naming the file at fault.
-// `env` locates the in-cluster API server for authentication.kubernetes.
+// What a web config without any authentication (no users, tokens,
+// `kubernetes`, `disabled` or RequireAndVerifyClientCert; or no web config
+// at all) means: Kubernetes
+// service account tokens reviewed by the pod's own API server, fedgate's
+// default in a cluster; or none, for the embedded demo.
+enum class DefaultAuthentication { kKubernetes, kNone };
+
+// Reads the web config file at `path` ("": none) and the files it names into
+// a state. `env` locates the in-cluster API server for
+// authentication.kubernetes. InvalidArgument (or the errno's code) naming
+// the file at fault; outside a cluster, the default Kubernetes
+// authentication is an InvalidArgument that says how to configure another.
 absl::StatusOr<std::shared_ptr<const WebSecurityState>> LoadWebSecurityState(
-    const std::string& path, const KubernetesEnvironment& env);
+    const std::string& path, const KubernetesEnvironment& env,
+    DefaultAuthentication default_authentication =
+        DefaultAuthentication::kNone);
 
 // The result of checking a request's `Authorization` header on the event
 // loop.
@@ -128,7 +139,9 @@ class WebSecurity {
   // start with such an error.
   static absl::StatusOr<std::unique_ptr<WebSecurity>> Create(
       std::string path,
-      KubernetesEnvironment env = KubernetesEnvironment::FromProcess(""));
+      KubernetesEnvironment env = KubernetesEnvironment::FromProcess(""),
+      DefaultAuthentication default_authentication =
+          DefaultAuthentication::kNone);
 
   // Returns the state in force (a pointer copy), after re-reading the files
   // if one changed since the last look (at most once per second; a state
@@ -177,8 +190,11 @@ class WebSecurity {
   static std::vector<FileStamp> Stamps(const std::string& config_path,
                                        const WebSecurityState* state);
 
-  WebSecurity(std::string path, KubernetesEnvironment env)
-      : path_(std::move(path)), env_(std::move(env)) {}
+  WebSecurity(std::string path, KubernetesEnvironment env,
+              DefaultAuthentication default_authentication)
+      : path_(std::move(path)),
+        env_(std::move(env)),
+        default_authentication_(default_authentication) {}
   bool ReloadIfChanged() ABSL_LOCKS_EXCLUDED(mu_);
   // Returns the cache key of a basic auth attempt.
   static std::string CacheKey(absl::string_view user, absl::string_view hash,
@@ -186,6 +202,7 @@ class WebSecurity {
 
   const std::string path_;
   const KubernetesEnvironment env_;
+  const DefaultAuthentication default_authentication_;
   std::atomic<int64_t> next_look_ns_{0};
   absl::Mutex reload_mu_;  // One reload at a time; others do not wait.
   std::vector<FileStamp> stamps_ ABSL_GUARDED_BY(reload_mu_);

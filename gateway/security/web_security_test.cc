@@ -41,6 +41,51 @@ std::string BasicHeader(const std::string& user, const std::string& password) {
   return absl::StrCat("Basic ", absl::Base64Escape(user + ":" + password));
 }
 
+TEST(WebSecurityTest, KubernetesTokensUnlessSomethingElseIsConfigured) {
+  const std::string dir = Dir("default_authentication");
+  // A cluster as the pod sees it; the API server is not asked at load.
+  KubernetesEnvironment env;
+  env.service_account_dir = dir;
+  env.service_host = "127.0.0.1";
+  env.service_port = "6443";
+  WriteFile(dir + "/token", "sa-token");
+  WriteFile(dir + "/namespace", "monitoring");
+  WriteFile(dir + "/ca.crt", "");
+  const std::string users =
+      absl::StrCat("basic_auth_users: {dave: ", kDaveHash, "}\n");
+  struct Case {
+    const char* name;
+    const char* yaml;  // nullptr: no web config at all.
+    WebAuthScheme want;
+  };
+  const Case cases[] = {
+      {"no web config", nullptr, WebAuthScheme::kKubernetes},
+      {"nothing about authentication", "http_server_config: {}\n",
+       WebAuthScheme::kKubernetes},
+      {"turned off", "authentication: {disabled: true}\n",
+       WebAuthScheme::kNone},
+      {"tokens", "authentication: {bearer_token_files: [token]}\n",
+       WebAuthScheme::kBearer},
+      {"users", users.c_str(), WebAuthScheme::kBasic},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string path;
+    if (c.yaml != nullptr) {
+      path = dir + "/web.yml";
+      WriteFile(path, c.yaml);
+    }
+    absl::StatusOr<std::shared_ptr<const WebSecurityState>> state =
+        LoadWebSecurityState(path, env, DefaultAuthentication::kKubernetes);
+    ASSERT_TRUE(state.ok()) << state.status();
+    EXPECT_EQ((*state)->scheme, c.want);
+    // The embedded demo's default: nothing.
+    state = LoadWebSecurityState(path, env, DefaultAuthentication::kNone);
+    ASSERT_TRUE(state.ok()) << state.status();
+    EXPECT_NE((*state)->scheme, WebAuthScheme::kKubernetes);
+  }
+}
+
 TEST(WebSecurityTest, MissingCertificateFilesFailTheStart) {
   const std::string dir = Dir("missing_cert");
   const struct {
