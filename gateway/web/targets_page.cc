@@ -30,7 +30,8 @@ details.job{border:1px solid var(--line);border-radius:8px;margin:0 0 12px}
 details.job>summary{cursor:pointer;padding:8px 12px;font-weight:600;font-size:15px}
 .count{font-weight:500;margin-left:8px;padding:1px 8px;border-radius:10px;font-size:12px;color:#fff}
 .count.all-up{background:var(--up)}.count.some-down{background:var(--down)}.count.none{background:var(--muted)}
-table{width:100%;border-collapse:collapse}
+table{width:100%;border-collapse:collapse;table-layout:fixed}
+th:nth-child(1){width:24%}th:nth-child(2){width:7em}th:nth-child(3){width:26%}th:nth-child(4){width:11em}th:nth-child(5){width:14%}
 th,td{text-align:left;vertical-align:top;padding:6px 12px;border-top:1px solid var(--line)}
 th{font-size:12px;color:var(--muted);font-weight:600}
 td.endpoint{word-break:break-all;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px}
