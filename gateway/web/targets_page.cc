@@ -1,11 +1,9 @@
 #include "gateway/web/targets_page.h"
 
 #include <map>
-#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "gateway/web/html.h"
 #include "merge/interned_labels.h"
 
