@@ -60,8 +60,8 @@ TargetsPageData CollectTargetsPage(std::vector<TargetStatus> targets,
                                    const StoreSnapshot* snapshot,
                                    absl::Time now);
 
-// Returns the whole HTML5 document. Jobs sorted by name, targets in the
-// order given inside a job (the scrape manager's: configuration order).
+// Returns the whole HTML5 document: jobs sorted by name, the targets and
+// dropped targets of a job in the order of `data`.
 std::string RenderTargetsPage(const TargetsPageData& data);
 
 // Returns the headers the page is served with: `X-Content-Type-Options:
