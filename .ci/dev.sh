@@ -27,6 +27,7 @@ readonly PACKAGES=(
   prometheus
   clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format
   curl python3 openssl ca-certificates g++
+  chromium chromium-driver python3-selenium
 )
 
 usage() {

@@ -23,6 +23,7 @@
 #include "gateway/federate_handler.h"
 #include "gateway/logger.h"
 #include "gateway/url_form.h"
+#include "gateway/web/targets_page.h"
 #include "gateway/writers/content_negotiation.h"
 #include "gateway/writers/response_compression.h"
 #include "prometheus/text_serializer.h"
@@ -642,9 +643,18 @@ bool HttpServer::AnswerInline(const Request& request, Reply* reply) {
     }
     return true;
   }
-  if (path == "/metrics") {
+  if (path == "/metrics" || path == "/targets") {
     if (get) return false;
     *reply = MethodNotAllowed("GET, HEAD");
+    return true;
+  }
+  if (path == "/") {  // As Prometheus sends `/` to its UI.
+    if (get) {
+      *reply = PlainReply(302, "");
+      reply->headers.emplace_back("Location", "/targets");
+    } else {
+      *reply = MethodNotAllowed("GET, HEAD");
+    }
     return true;
   }
   // The lifecycle API, with Prometheus's answers (web.go): POST or PUT, and
@@ -676,6 +686,19 @@ bool HttpServer::AnswerInline(const Request& request, Reply* reply) {
 HttpServer::Reply HttpServer::Compute(const Request& request) {
   if (request.path == "/federate") return Federate(request);
   if (request.path == "/metrics") return Metrics();
+  if (request.path == "/targets") {  // gateway/web/targets_page.h
+    Reply reply;
+    reply.content_type = std::string(kHtmlContentType);
+    reply.headers = TargetsPageHeaders();
+    reply.body = RenderTargetsPage(CollectTargetsPage(
+        options_.api.targets ? options_.api.targets()
+                             : std::vector<TargetStatus>(),
+        options_.api.dropped_targets ? options_.api.dropped_targets()
+                                     : std::vector<DroppedTarget>(),
+        options_.store->Snapshot().get(),
+        options_.api.now ? options_.api.now() : absl::Now()));
+    return reply;
+  }
   if (request.path == "/-/reload") {
     if (absl::Status s = options_.reload(); !s.ok()) {
       return PlainReply(500, absl::StrCat(s.message(), "\n"));

@@ -357,6 +357,30 @@ TEST_F(HttpServerTest, UnknownPathsAnswerWithABody) {
   ExpectAnswer(client_->Get("/nope"), 404, "404 page not found\n");
 }
 
+// The targets page (gateway/web/targets_page.h) and `/`, which leads to it.
+TEST_F(HttpServerTest, ServesTheTargetsPageAndRedirectsTheRootToIt) {
+  ready_ = false;  // The page shows what is not scraped yet, before ready.
+  httplib::Result page = client_->Get("/targets");
+  ASSERT_TRUE(page) << httplib::to_string(page.error());
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(page->get_header_value("X-Content-Type-Options"), "nosniff");
+  EXPECT_TRUE(absl::StartsWith(
+      page->get_header_value("Content-Security-Policy"), "default-src 'none'"));
+  EXPECT_TRUE(absl::StartsWith(page->body, "<!DOCTYPE html>"));
+  httplib::Result head = client_->Head("/targets");
+  ASSERT_TRUE(head) << httplib::to_string(head.error());
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->body, "");
+  ExpectMethodNotAllowed(client_->Post("/targets", "", "text/plain"),
+                         "GET, HEAD");
+  httplib::Result root = client_->Get("/");
+  ASSERT_TRUE(root) << httplib::to_string(root.error());
+  EXPECT_EQ(root->status, 302);
+  EXPECT_EQ(root->get_header_value("Location"), "/targets");
+  ExpectMethodNotAllowed(client_->Delete("/"), "GET, HEAD");
+}
+
 // What `curl -X POST` sends: no body and no Content-Length.
 TEST_F(HttpServerTest, ReloadAcceptsAPostWithoutContentLength) {
   RawConnection c(server_->port());

@@ -272,7 +272,7 @@ TEST_F(HttpServerTlsTest, BasicAuthGuardsEverythingButTheProbes) {
                           "basic_auth_users:\n  dave: ", kDaveHash, "\n"));
   auto client = Client(certs->ca_file);
   for (const char* path : {"/federate?match[]=up", "/metrics", "/api/v1/labels",
-                           "/-/reload", "/nowhere"}) {
+                           "/-/reload", "/targets", "/", "/nowhere"}) {
     SCOPED_TRACE(path);
     httplib::Result missing = client->Get(path);
     ASSERT_TRUE(missing) << httplib::to_string(missing.error());
@@ -297,7 +297,7 @@ TEST_F(HttpServerTlsTest, BasicAuthGuardsEverythingButTheProbes) {
   httplib::Result metrics = client->Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_TRUE(absl::StrContains(metrics->body,
-                                "fedgate_http_unauthorized_requests_total 6"))
+                                "fedgate_http_unauthorized_requests_total 8"))
       << metrics->body;
 
   auto anonymous = Client(certs->ca_file);
