@@ -350,6 +350,39 @@ scrape_configs:
 // users copy into a new file) and prints the same. As in Prometheus 2.42,
 // secrets print as <secret> and `honor_timestamps: false` is omitted, so
 // those two do not survive the trip and are left out here.
+TEST(ConfigPrinterTest, NoSecretOfAnyDiscoveryOrScrapeClientIsPrinted) {
+  // Every secret field a configuration can hold, each with a value that
+  // appears nowhere else.
+  absl::StatusOr<Config> config = ParseConfig(R"(scrape_configs:
+  - job_name: k
+    basic_auth: {username: scrape-user, password: scrape-password-1}
+    proxy_url: http://proxy-user:proxy-password-2@proxy:3128/
+    kubernetes_sd_configs:
+      - role: pod
+        api_server: https://k8s:6443
+        authorization: {credentials: sd-credentials-3}
+        proxy_url: http://u:sd-proxy-password-4@proxy:3128/
+      - role: node
+        api_server: https://k8s:6443
+        basic_auth: {username: sd-user, password: sd-password-5}
+  - job_name: t
+    bearer_token: scrape-bearer-6
+    static_configs: [{targets: ['a:1']}]
+)",
+                                              "secrets.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const std::string printed = PrintConfigYaml(*config);
+  for (const char* secret :
+       {"scrape-password-1", "proxy-password-2", "sd-credentials-3",
+        "sd-proxy-password-4", "sd-password-5", "scrape-bearer-6"}) {
+    EXPECT_FALSE(absl::StrContains(printed, secret)) << secret << "\n"
+                                                     << printed;
+  }
+  // The non-secret parts stay, as Prometheus prints them.
+  EXPECT_TRUE(absl::StrContains(printed, "username: sd-user")) << printed;
+  EXPECT_TRUE(absl::StrContains(printed, "proxy-user:xxxxx@proxy")) << printed;
+}
+
 TEST(ConfigPrinterTest, PrintedConfigLoadsAgain) {
   const struct {
     const char* name;
