@@ -71,15 +71,21 @@ std::unique_ptr<ExpositionWriter> MakeWriter(ExpositionFormat format,
 }  // namespace
 
 absl::StatusOr<FederateParams> ParseFederateParams(
-    const std::vector<std::string>& match_values) {
+    const std::vector<std::string>& match_values, const MatchLimits& limits) {
   if (match_values.empty()) {
     return absl::InvalidArgumentError("no match[] parameter provided");
   }
+  const std::vector<absl::string_view> views(match_values.begin(),
+                                             match_values.end());
+  if (absl::Status s = CheckMatchParamSizes(views, limits); !s.ok()) return s;
   FederateParams params;
   params.selectors.reserve(match_values.size());
   for (const std::string& value : match_values) {
     absl::StatusOr<Selector> selector = ParseSelector(value);
     if (!selector.ok()) return selector.status();
+    if (absl::Status s = CheckRegexComplexity(*selector, limits); !s.ok()) {
+      return s;
+    }
     // `{}` selects nothing in Prometheus 2.42: its index intersects the
     // postings of no matcher, which is empty. Here an empty selector would
     // match every series, so it is left out.

@@ -27,6 +27,7 @@
 #include "gateway/writers/content_negotiation.h"
 #include "gateway/writers/response_body.h"
 #include "merge/query/label_matcher.h"
+#include "merge/query/match_params.h"
 #include "merge/query/series_query.h"
 #include "merge/series_store.h"
 
@@ -48,10 +49,13 @@ struct FederateParams {
 // Parses the values of the `match[]` parameters. Fails with InvalidArgument:
 // Prometheus's parse error text for a bad selector (the first one wins), or
 // `no match[] parameter provided` when there is none (where Prometheus
-// silently answers nothing; see docs/api.md). A selector without matchers
-// (`{}`) is left out: it selects nothing, as in Prometheus 2.42.
+// silently answers nothing; see docs/api.md), or the texts of
+// CheckMatchParamSizes and CheckRegexComplexity past `limits`
+// (merge/query/match_params.h). A selector without matchers (`{}`) is left
+// out: it selects nothing, as in Prometheus 2.42.
 absl::StatusOr<FederateParams> ParseFederateParams(
-    const std::vector<std::string>& match_values);
+    const std::vector<std::string>& match_values,
+    const MatchLimits& limits = MatchLimits());
 
 // Receives the answer in pieces of about 64 KiB; returns false when the
 // client went away, which stops the work.
