@@ -44,6 +44,8 @@ struct FederateParams {
   // (an exposed timestamp can be older or in the future). The default, all,
   // is for callers that pass a snapshot of their own.
   SampleWindow window;
+  // The most series the answer may hold (--query.max-series); 0: no limit.
+  size_t max_series = 0;
 };
 
 // Parses the values of the `match[]` parameters. Fails with InvalidArgument:
@@ -64,8 +66,10 @@ using ChunkSink = std::function<bool(absl::string_view chunk)>;
 // Returns the federation answer for `snapshot` in `format`, produced piece by
 // piece (about 64 KiB each) as the connection takes them: the rows are
 // selected and sorted at once, the text is written on demand, so a slow
-// reader costs no thread and at most one piece of memory.
-BodyChunks FederationBody(
+// reader costs no thread and at most one piece of memory. Fails with
+// ResourceExhausted (`the answer would hold 12 series, more than the limit of
+// 10 (--query.max-series)`) when more than `params.max_series` are selected.
+absl::StatusOr<BodyChunks> FederationBody(
     std::shared_ptr<const StoreSnapshot> snapshot, const FederateParams& params,
     const std::map<std::string, std::string>& external_labels,
     ExpositionFormat format);

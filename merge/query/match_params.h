@@ -19,6 +19,7 @@
 #define FEDGATE_MERGE_QUERY_MATCH_PARAMS_H_
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -33,9 +34,11 @@ namespace fedgate {
 // Every selector is evaluated against every stored series it cannot skip,
 // so the work of a request grows with their number and their regexes.
 struct MatchLimits {
-  // `match[]` values in one request (--query.max-match-params). A
-  // federation job lists a few tens; 1,000 leaves room for generated lists.
-  size_t max_params = 1000;
+  // `match[]` values in one request (--query.max-match-params): more than a
+  // GET request line can carry (64 KiB at 10 bytes or more per
+  // `match[]=x&`: 6,553), so like max_selector_bytes it binds only POST
+  // bodies (10 MiB: up to a million selectors, each evaluated per series).
+  size_t max_params = 10000;
   // Bytes of one `match[]` value (--query.max-selector-length): 64 KiB, the
   // most a GET request line can carry (HttpLimits::max_header_bytes), so
   // only POST bodies can pass it.
@@ -50,7 +53,8 @@ struct MatchLimits {
 };
 
 // Returns InvalidArgument when `values` are more than `limits.max_params`
-// (`too many match[] parameters: 1001 (limit 1000, --query.max-match-params)`)
+// (`too many match[] parameters: 10001 (limit 10000,
+// --query.max-match-params)`)
 // or one is longer than `limits.max_selector_bytes`; called before parsing.
 absl::Status CheckMatchParamSizes(absl::Span<const absl::string_view> values,
                                   const MatchLimits& limits);
@@ -60,6 +64,12 @@ absl::Status CheckMatchParamSizes(absl::Span<const absl::string_view> values,
 // `limits.max_regex_program_size`.
 absl::Status CheckRegexComplexity(const Selector& selector,
                                   const MatchLimits& limits);
+
+// Returns which bound refused a request, for the `reason` label of the
+// refusal counters: "too_many_match_params", "selector_too_long" or
+// "regex_too_complex" for the errors of the two checks above (and of
+// ParseMatchParams), "" for any other status.
+std::string MatchLimitReason(const absl::Status& status);
 
 // Parses `values` into one selector each. Returns InvalidArgument with the
 // selector parser's text (`1:4: parse error: ...`) for the first value that

@@ -68,6 +68,7 @@ TEST(ParseMatchParamsTest, RefusesMoreParamsThanTheLimit) {
   EXPECT_EQ(s.message(),
             "too many match[] parameters: 3 (limit 2, "
             "--query.max-match-params)");
+  EXPECT_EQ(MatchLimitReason(s), "too_many_match_params");
   EXPECT_TRUE(ParseMatchParams({"a", "b"}, limits).ok());
 }
 
@@ -80,6 +81,8 @@ TEST(ParseMatchParamsTest, RefusesASelectorLongerThanTheLimit) {
   EXPECT_EQ(s.message(),
             "match[] parameter 2 is too long: 11 bytes (limit 8, "
             "--query.max-selector-length)");
+  EXPECT_EQ(MatchLimitReason(s), "selector_too_long");
+  EXPECT_EQ(MatchLimitReason(ParseMatchParams({"a{"}, limits).status()), "");
 }
 
 // Two thousand alternatives, as a job listing its instances writes them.
@@ -110,6 +113,7 @@ TEST(ParseMatchParamsTest, RefusesARegexTooComplex) {
             "(RE2 program size 119302, limit 100000, "
             "--query.max-regex-program-size)")
       << s;
+  EXPECT_EQ(MatchLimitReason(s), "regex_too_complex");
 }
 
 TEST(ParseMatchParamsTest, ZeroTurnsTheBoundsOff) {
