@@ -61,17 +61,18 @@ bool IsQueryPath(const std::string& path) {
 }
 
 // The 503 past --web.max-concurrent-requests or --web.request-timeout: plain
-// text for /federate, Prometheus's error envelope for /api/v1.
+// text for /federate, Prometheus's error envelope for /api/v1 with
+// `error_type` ("unavailable", or "timeout" as for a query timeout).
 HttpServer::Reply Unavailable(const std::string& path,
+                              absl::string_view error_type,
                               absl::string_view message) {
   HttpServer::Reply reply;
   reply.status = 503;
   reply.headers.emplace_back("Retry-After", "1");
   if (absl::StartsWith(path, kApiPrefix)) {
     reply.content_type = "application/json";
-    reply.body =
-        absl::StrCat(R"({"status":"error","errorType":"unavailable","error":")",
-                     message, R"("})");
+    reply.body = absl::StrCat(R"({"status":"error","errorType":")", error_type,
+                              R"(","error":")", message, R"("})");
   } else {
     reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
     reply.body = absl::StrCat(message, "\n");
@@ -627,7 +628,7 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
   if (counted && !AdmitRequest()) {
     Refuse("too_many_requests");
     return Queue(connection,
-                 Unavailable(request.path,
+                 Unavailable(request.path, "unavailable",
                              absl::StrCat("too many concurrent requests (",
                                           limits.max_concurrent_requests,
                                           ", --web.max-concurrent-requests)")));
@@ -645,7 +646,7 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
       // Waited for a worker past its deadline: not computed at all.
       Refuse("timeout");
       computed = Unavailable(
-          pending->request.path,
+          pending->request.path, "timeout",
           absl::StrCat("request timed out after ",
                        absl::FormatDuration(options_.limits.request_timeout),
                        " waiting to be computed (--web.request-timeout)"));

@@ -648,10 +648,17 @@ TEST_F(HttpServerTest, RequestsPastTheirDeadlineAre503) {
   EXPECT_EQ(res->body,
             "request timed out after 1ns waiting to be computed "
             "(--web.request-timeout)\n");
+  httplib::Result api = client_->Get("/api/v1/series?match[]=up");
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->status, 503);
+  EXPECT_EQ(api->body,
+            R"j({"status":"error","errorType":"timeout","error":"request )j"
+            R"j(timed out after 1ns waiting to be computed )j"
+            R"j((--web.request-timeout)"})j");
   ExpectAnswer(client_->Get("/-/healthy"), 200, "fedgate is Healthy.\n");
   httplib::Result metrics = client_->Get("/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_EQ(RefusedCount(metrics->body, "timeout"), 1) << metrics->body;
+  EXPECT_EQ(RefusedCount(metrics->body, "timeout"), 2) << metrics->body;
 }
 
 TEST_F(HttpServerTest, SlowReaderIsCutAtTheDeadline) {
