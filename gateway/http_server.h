@@ -15,7 +15,9 @@
 // Every request is bounded (Limits): the URL and headers, the body (a
 // declared Content-Length over the limit is refused before a byte of the
 // body is read; a chunked body is cut at the limit), the bodies held in
-// memory at once, the open connections and their inactivity.
+// memory at once, the open connections and their inactivity, the /federate
+// and /api/v1 requests in progress (503 with Retry-After past it) and each
+// one's deadline (still queued: 503; still being written: cut).
 //
 // A graceful stop (BeginShutdown(), AwaitRequestsDone(), Stop()) refuses new
 // connections at once, lets the answers in progress finish until a deadline
