@@ -736,6 +736,13 @@ TEST_F(HttpServerTest, SelectorsPastTheMatchLimitsAre400) {
       "invalid regular expression \"\\pL{100}\": too complex (RE2 "
       "program size 119302, limit 100000, "
       "--query.max-regex-program-size)\n");
+  ExpectAnswer(
+      client_->Get("/api/v1/query?query=%7Bjob%3D~%22%5C%5CpL%7B100%7D%22%7D"),
+      400,
+      R"j({"status":"error","errorType":"bad_data","error":"invalid )j"
+      R"j(parameter \"query\": invalid regular expression \"\\pL{100}\": )j"
+      R"j(too complex (RE2 program size 119302, limit 100000, )j"
+      R"j(--query.max-regex-program-size)"})j");
   httplib::Result up = client_->Get("/federate?match[]=up");
   ASSERT_TRUE(up);
   EXPECT_EQ(up->status, 200);
@@ -743,7 +750,7 @@ TEST_F(HttpServerTest, SelectorsPastTheMatchLimitsAre400) {
   ASSERT_TRUE(metrics);
   EXPECT_EQ(RefusedCount(metrics->body, "too_many_match_params"), 2)
       << metrics->body;
-  EXPECT_EQ(RefusedCount(metrics->body, "regex_too_complex"), 1)
+  EXPECT_EQ(RefusedCount(metrics->body, "regex_too_complex"), 2)
       << metrics->body;
 }
 
