@@ -244,6 +244,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     service_options.max_series = static_cast<size_t>(flags.query_max_series);
     service_options.max_concurrent_calls =
         static_cast<size_t>(flags.web_max_concurrent_requests);
+    service_options.request_timeout = flags.web_request_timeout;
     service_options.config = [raw] { return raw->config(); };
     ScrapeManager* scraper = gateway->scraper_.get();
     service_options.targets = [scraper] { return scraper->Targets(); };

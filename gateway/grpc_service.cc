@@ -34,8 +34,11 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
  public:
   using Producer = std::function<bool(Message*)>;
 
-  StreamReactor(grpc::CallbackServerContext* context, Producer produce)
-      : context_(context), produce_(std::move(produce)) {
+  // Streams what `produce` makes until it returns false; past `deadline`
+  // the stream ends with DEADLINE_EXCEEDED (--web.request-timeout).
+  StreamReactor(grpc::CallbackServerContext* context, Producer produce,
+                absl::Time deadline = absl::InfiniteFuture())
+      : context_(context), produce_(std::move(produce)), deadline_(deadline) {
     WriteNext();
   }
 
@@ -70,6 +73,12 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
                                 "stream cancelled by the client"));
       return;
     }
+    if (deadline_ != absl::InfiniteFuture() && absl::Now() > deadline_) {
+      this->Finish(grpc::Status(
+          grpc::StatusCode::DEADLINE_EXCEEDED,
+          "request timed out while being sent (--web.request-timeout)"));
+      return;
+    }
     if (!produce_(&message_)) {
       this->Finish(grpc::Status::OK);
       return;
@@ -79,6 +88,7 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
 
   grpc::CallbackServerContext* context_;
   Producer produce_;
+  absl::Time deadline_ = absl::InfiniteFuture();
   Message message_;  // The one message in flight.
 };
 
@@ -214,6 +224,7 @@ FedgateGrpcService::Federate(grpc::CallbackServerContext* context,
   if (grpc::Status s = Authenticate(*context); !s.ok()) {
     return Reactor::Failed(context, s);
   }
+  const absl::Time deadline = absl::Now() + options_.request_timeout;
   std::shared_ptr<void> slot = AdmitCall();
   if (slot == nullptr) {
     return Reactor::Failed(context,
@@ -239,10 +250,13 @@ FedgateGrpcService::Federate(grpc::CallbackServerContext* context,
       std::move(rows), config->global.external_labels);
   // The snapshot stays alive as long as the stream that points into it; the
   // call holds its place until the stream ends.
-  return new Reactor(context, [snapshot, stream, slot = std::move(slot)](
-                                  io::prometheus::client::MetricFamily* out) {
-    return stream->Next(out);
-  });
+  return new Reactor(
+      context,
+      [snapshot, stream,
+       slot = std::move(slot)](io::prometheus::client::MetricFamily* out) {
+        return stream->Next(out);
+      },
+      deadline);
 }
 
 grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
@@ -256,6 +270,7 @@ grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
                            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                         "no match[] parameter provided"));
   }
+  const absl::Time deadline = absl::Now() + options_.request_timeout;
   std::shared_ptr<void> slot = AdmitCall();
   if (slot == nullptr) {
     return Reactor::Failed(context,
@@ -285,16 +300,18 @@ grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
       rows->begin(), rows->end(),
       [](const InternedLabels* a, const InternedLabels* b) { return *a < *b; });
   auto next = std::make_shared<size_t>(0);
-  return new Reactor(context, [snapshot, rows, next, slot = std::move(slot)](
-                                  v1::SeriesResponse* out) {
-    out->Clear();
-    if (*next >= rows->size()) return false;
-    const size_t end = std::min(rows->size(), *next + kSeriesPerMessage);
-    for (; *next < end; ++*next) {
-      SetLabelSet(*(*rows)[*next], out->add_series());
-    }
-    return true;
-  });
+  return new Reactor(
+      context,
+      [snapshot, rows, next, slot = std::move(slot)](v1::SeriesResponse* out) {
+        out->Clear();
+        if (*next >= rows->size()) return false;
+        const size_t end = std::min(rows->size(), *next + kSeriesPerMessage);
+        for (; *next < end; ++*next) {
+          SetLabelSet(*(*rows)[*next], out->add_series());
+        }
+        return true;
+      },
+      deadline);
 }
 
 grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(

@@ -86,6 +86,10 @@ class FedgateGrpcService final : public v1::Fedgate::CallbackService {
     // (--web.max-concurrent-requests); more fail with RESOURCE_EXHAUSTED at
     // once. 0: no limit.
     size_t max_concurrent_calls = 64;
+    // How long a Federate or Series stream may take from its start to its
+    // last message (--web.request-timeout); past it the stream ends with
+    // DEADLINE_EXCEEDED. A client's shorter deadline ends it sooner.
+    absl::Duration request_timeout = absl::Minutes(2);
   };
 
   explicit FedgateGrpcService(Options options);

@@ -66,6 +66,7 @@ class GrpcServiceTest : public ::testing::Test {
     options.now = [this] { return now_; };
     options.max_series = max_series_;
     options.max_concurrent_calls = max_calls_;
+    options.request_timeout = request_timeout_;
     service_ = std::make_unique<FedgateGrpcService>(std::move(options));
 
     grpc::ServerBuilder builder;
@@ -91,6 +92,7 @@ class GrpcServiceTest : public ::testing::Test {
   // The limits, read by SetUp().
   size_t max_series_ = 1000000;
   size_t max_calls_ = 64;
+  absl::Duration request_timeout_ = absl::Minutes(2);
   std::unique_ptr<FedgateGrpcService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::Fedgate::Stub> stub_;
@@ -476,6 +478,29 @@ TEST_F(GrpcServiceSeriesLimitTest, AnswersPastTheLimitAreResourceExhausted) {
   // Two series fit.
   EXPECT_EQ(FederatedNames(*stub_, "{job=\"api\"}"),
             (std::vector<std::string>{"reqs_total", "up"}));
+}
+
+// Streams past their deadline at once.
+class GrpcServiceDeadlineTest : public GrpcServiceTest {
+ protected:
+  GrpcServiceDeadlineTest() { request_timeout_ = absl::Nanoseconds(1); }
+};
+
+TEST_F(GrpcServiceDeadlineTest, StreamsPastTheDeadlineEndWithDeadlineExceeded) {
+  grpc::ClientContext context;
+  auto reader =
+      stub_->Federate(&context, RequestFor<v1::FederateRequest>({"up"}));
+  io::prometheus::client::MetricFamily family;
+  EXPECT_FALSE(reader->Read(&family));
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(status.error_message(),
+            "request timed out while being sent (--web.request-timeout)");
+  // Unary calls have no stream to cut.
+  grpc::ClientContext names_context;
+  v1::LabelNamesResponse names;
+  EXPECT_TRUE(
+      stub_->LabelNames(&names_context, v1::LabelNamesRequest(), &names).ok());
 }
 
 // One call at a time.
