@@ -40,7 +40,7 @@ constexpr int64_t kMaxTimeMs = 9223309901257974999;
 // Streamed answers are handed to the sink in pieces of about this size.
 constexpr size_t kChunkBytes = 64 * 1024;
 
-enum class ErrorType { kBadData, kInternal, kNotFound };
+enum class ErrorType { kBadData, kExecution, kInternal, kNotFound };
 
 ApiResponse JsonError(ErrorType type, absl::string_view message) {
   ApiResponse res;
@@ -49,6 +49,10 @@ ApiResponse JsonError(ErrorType type, absl::string_view message) {
     case ErrorType::kBadData:
       res.status = 400;
       name = "bad_data";
+      break;
+    case ErrorType::kExecution:
+      res.status = 422;
+      name = "execution";
       break;
     case ErrorType::kInternal:
       res.status = 500;
@@ -132,9 +136,32 @@ absl::StatusOr<int64_t> TimeParam(const ApiRequest& request,
 
 // The `match[]` values of `request`, parsed by merge/query/match_params.h.
 absl::StatusOr<std::vector<Selector>> MatchersParam(
-    const std::vector<std::string>& values) {
+    const std::vector<std::string>& values, const MatchLimits& limits) {
   const std::vector<absl::string_view> views(values.begin(), values.end());
-  return ParseMatchParams(views);
+  return ParseMatchParams(views, limits);
+}
+
+// The answer past --query.max-series: Prometheus's status and error type for
+// a query that would load too many samples, with `message`.
+ApiResponse TooManySeries(absl::string_view message) {
+  ApiResponse res = JsonError(ErrorType::kExecution, message);
+  res.refused_reason = "too_many_series";
+  return res;
+}
+
+// Marks `res` with the MatchLimits bound `status` comes from, if any.
+ApiResponse WithLimitReason(ApiResponse res, const absl::Status& status) {
+  res.refused_reason = MatchLimitReason(status);
+  return res;
+}
+
+// Returns the text of the refusal of `rows` series past `max_series`, or ""
+// when they fit (0: no limit).
+std::string SeriesLimitError(size_t rows, size_t max_series) {
+  if (max_series == 0 || rows <= max_series) return "";
+  return absl::StrCat("the answer would hold ", rows,
+                      " series, more than the limit of ", max_series,
+                      " (--query.max-series)");
 }
 
 // The selected series whose latest sample lies in [start_ms, end_ms],
@@ -419,14 +446,21 @@ ApiResponse ApiHandler::Series(const ApiRequest& request) const {
   if (!start.ok()) return InvalidParam("start", start.status().message());
   absl::StatusOr<int64_t> end = TimeParam(request, "end", kMaxTimeMs);
   if (!end.ok()) return InvalidParam("end", end.status().message());
-  absl::StatusOr<std::vector<Selector>> selectors = MatchersParam(matches);
+  absl::StatusOr<std::vector<Selector>> selectors =
+      MatchersParam(matches, options_.match_limits);
   if (!selectors.ok()) {
-    return InvalidParam("match[]", selectors.status().message());
+    return WithLimitReason(
+        InvalidParam("match[]", selectors.status().message()),
+        selectors.status());
   }
   ApiResponse res;
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   std::vector<const Sample*> rows =
       SelectInWindow(*snapshot, *selectors, *start, *end);
+  if (std::string error = SeriesLimitError(rows.size(), options_.max_series);
+      !error.empty()) {
+    return TooManySeries(error);
+  }
   res.body_chunks = JsonRowsBody(
       std::move(snapshot), std::move(rows),
       [](JsonWriter& w) {
@@ -454,10 +488,11 @@ bool ApiHandler::SelectForLabels(const ApiRequest& request, LabelRows* rows,
     return false;
   }
   absl::StatusOr<std::vector<Selector>> selectors =
-      MatchersParam(FormValues(request.form, "match[]"));
+      MatchersParam(FormValues(request.form, "match[]"), options_.match_limits);
   // Here Prometheus returns the raw error, without `invalid parameter`.
   if (!selectors.ok()) {
-    *error = BadData(selectors.status().message());
+    *error = WithLimitReason(BadData(selectors.status().message()),
+                             selectors.status());
     return false;
   }
   if (selectors->empty()) selectors->push_back(Selector());  // All series.
@@ -524,6 +559,10 @@ ApiResponse ApiHandler::Query(const ApiRequest& request) const {
                      "modifiers): ",
                      selector.status().message()));
   }
+  if (absl::Status s = CheckRegexComplexity(*selector, options_.match_limits);
+      !s.ok()) {
+    return WithLimitReason(InvalidParam("query", s.message()), s);
+  }
   if (!HasNonEmptyMatcher(*selector)) {
     const size_t first = query.find_first_not_of(" \t\n\r");
     return InvalidParam(
@@ -536,6 +575,12 @@ ApiResponse ApiHandler::Query(const ApiRequest& request) const {
   const Selector selectors[] = {*std::move(selector)};
   std::vector<const Sample*> rows =
       SelectInWindow(*snapshot, selectors, *time - kLookbackDeltaMs, *time);
+  if (!SeriesLimitError(rows.size(), options_.max_series).empty()) {
+    // Prometheus's text for --query.max-samples (promql.ErrTooManySamples).
+    return TooManySeries(
+        "query processing would load too many samples into memory in query "
+        "execution");
+  }
   res.body_chunks = JsonRowsBody(
       std::move(snapshot), std::move(rows),
       [](JsonWriter& w) {

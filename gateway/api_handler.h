@@ -41,6 +41,7 @@
 #include "absl/time/time.h"
 #include "config/config.h"
 #include "gateway/writers/response_body.h"
+#include "merge/query/match_params.h"
 #include "merge/series_store.h"
 #include "re2/re2.h"
 #include "scraper/scrape_manager.h"
@@ -69,6 +70,10 @@ struct ApiResponse {
   // Set instead of `body` for answers that can be large (/series, /query):
   // the rows are selected by Handle(), the JSON written as it is sent.
   BodyChunks body_chunks;
+  // The limit that refused the request (MatchLimitReason(), or
+  // "too_many_series"), "" for none: the server counts it in
+  // fedgate_http_requests_refused_total{reason}.
+  std::string refused_reason;
 };
 
 // What /api/v1/status/buildinfo reports, in Prometheus's field names.
@@ -103,6 +108,15 @@ struct ApiOptions {
   // --web.cors.origin, anchored as Prometheus compiles it (`^(?:re)$`);
   // null: `.*`, answered with `Access-Control-Allow-Origin: *`.
   std::shared_ptr<const RE2> cors_origin;
+  // What the `match[]` selectors of one request may cost (/api/v1, and
+  // /federate through the HTTP server).
+  MatchLimits match_limits;
+  // The most series one answer may hold (--query.max-series); 0: no limit.
+  // Past it /federate answers 422 and /api/v1 a 422 `execution` error
+  // before a byte of the answer is written, never a truncated answer. A
+  // selected series costs 32 bytes until its answer is written: 1,000,000
+  // keeps that to 32 MiB per answer.
+  size_t max_series = 1000000;
 };
 
 class ApiHandler {

@@ -2,7 +2,10 @@
 
 #include <memory>
 #include <utility>
+#include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "gateway/writers/exposition_writer.h"
 #include "gateway/writers/openmetrics_writer.h"
@@ -71,15 +74,21 @@ std::unique_ptr<ExpositionWriter> MakeWriter(ExpositionFormat format,
 }  // namespace
 
 absl::StatusOr<FederateParams> ParseFederateParams(
-    const std::vector<std::string>& match_values) {
+    const std::vector<std::string>& match_values, const MatchLimits& limits) {
   if (match_values.empty()) {
     return absl::InvalidArgumentError("no match[] parameter provided");
   }
+  const std::vector<absl::string_view> views(match_values.begin(),
+                                             match_values.end());
+  if (absl::Status s = CheckMatchParamSizes(views, limits); !s.ok()) return s;
   FederateParams params;
   params.selectors.reserve(match_values.size());
   for (const std::string& value : match_values) {
     absl::StatusOr<Selector> selector = ParseSelector(value);
     if (!selector.ok()) return selector.status();
+    if (absl::Status s = CheckRegexComplexity(*selector, limits); !s.ok()) {
+      return s;
+    }
     // `{}` selects nothing in Prometheus 2.42: its index intersects the
     // postings of no matcher, which is empty. Here an empty selector would
     // match every series, so it is left out.
@@ -96,12 +105,11 @@ namespace {
 class FederationStream {
  public:
   FederationStream(std::shared_ptr<const StoreSnapshot> snapshot,
-                   const FederateParams& params,
+                   std::vector<SelectedSeries> rows,
                    const std::map<std::string, std::string>& external_labels,
                    ExpositionFormat format)
       : snapshot_(std::move(snapshot)),
-        rows_(SelectSeries(*snapshot_, params.selectors,
-                           SeriesOrder::kByFamilyAndName, params.window)),
+        rows_(std::move(rows)),
         external_(external_labels),
         writer_(MakeWriter(format, &external_)) {}
 
@@ -147,12 +155,30 @@ class FederationStream {
 
 }  // namespace
 
-BodyChunks FederationBody(
+namespace {
+
+// The rows of the answer, in the order /federate writes them.
+std::vector<SelectedSeries> FederationRows(const StoreSnapshot& snapshot,
+                                           const FederateParams& params) {
+  return SelectSeries(snapshot, params.selectors, SeriesOrder::kByFamilyAndName,
+                      params.window);
+}
+
+}  // namespace
+
+absl::StatusOr<BodyChunks> FederationBody(
     std::shared_ptr<const StoreSnapshot> snapshot, const FederateParams& params,
     const std::map<std::string, std::string>& external_labels,
     ExpositionFormat format) {
-  auto stream = std::make_unique<FederationStream>(std::move(snapshot), params,
-                                                   external_labels, format);
+  std::vector<SelectedSeries> rows = FederationRows(*snapshot, params);
+  if (params.max_series != 0 && rows.size() > params.max_series) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the answer would hold ", rows.size(),
+                     " series, more than the limit of ", params.max_series,
+                     " (--query.max-series)"));
+  }
+  auto stream = std::make_unique<FederationStream>(
+      std::move(snapshot), std::move(rows), external_labels, format);
   return [stream = std::move(stream)](std::string* out) {
     return stream->Next(out);
   };
@@ -165,7 +191,8 @@ bool WriteFederation(const StoreSnapshot& snapshot,
   // The snapshot outlives this call: borrow it without owning it.
   FederationStream stream(std::shared_ptr<const StoreSnapshot>(
                               &snapshot, [](const StoreSnapshot*) {}),
-                          params, external_labels, format);
+                          FederationRows(snapshot, params), external_labels,
+                          format);
   std::string buffer;
   buffer.reserve(kChunkBytes + 4096);
   while (true) {

@@ -27,6 +27,7 @@
 #include "gateway/writers/content_negotiation.h"
 #include "gateway/writers/response_body.h"
 #include "merge/query/label_matcher.h"
+#include "merge/query/match_params.h"
 #include "merge/query/series_query.h"
 #include "merge/series_store.h"
 
@@ -43,15 +44,20 @@ struct FederateParams {
   // (an exposed timestamp can be older or in the future). The default, all,
   // is for callers that pass a snapshot of their own.
   SampleWindow window;
+  // The most series the answer may hold (--query.max-series); 0: no limit.
+  size_t max_series = 0;
 };
 
 // Parses the values of the `match[]` parameters. Fails with InvalidArgument:
 // Prometheus's parse error text for a bad selector (the first one wins), or
 // `no match[] parameter provided` when there is none (where Prometheus
-// silently answers nothing; see docs/api.md). A selector without matchers
-// (`{}`) is left out: it selects nothing, as in Prometheus 2.42.
+// silently answers nothing; see docs/api.md), or the texts of
+// CheckMatchParamSizes and CheckRegexComplexity past `limits`
+// (merge/query/match_params.h). A selector without matchers (`{}`) is left
+// out: it selects nothing, as in Prometheus 2.42.
 absl::StatusOr<FederateParams> ParseFederateParams(
-    const std::vector<std::string>& match_values);
+    const std::vector<std::string>& match_values,
+    const MatchLimits& limits = MatchLimits());
 
 // Receives the answer in pieces of about 64 KiB; returns false when the
 // client went away, which stops the work.
@@ -60,8 +66,10 @@ using ChunkSink = std::function<bool(absl::string_view chunk)>;
 // Returns the federation answer for `snapshot` in `format`, produced piece by
 // piece (about 64 KiB each) as the connection takes them: the rows are
 // selected and sorted at once, the text is written on demand, so a slow
-// reader costs no thread and at most one piece of memory.
-BodyChunks FederationBody(
+// reader costs no thread and at most one piece of memory. Fails with
+// ResourceExhausted (`the answer would hold 12 series, more than the limit of
+// 10 (--query.max-series)`) when more than `params.max_series` are selected.
+absl::StatusOr<BodyChunks> FederationBody(
     std::shared_ptr<const StoreSnapshot> snapshot, const FederateParams& params,
     const std::map<std::string, std::string>& external_labels,
     ExpositionFormat format);

@@ -248,3 +248,25 @@ TEST(FederateHandlerTest, RejectsMissingAndBadSelectors) {
 
 }  // namespace
 }  // namespace fedgate
+
+namespace fedgate {
+namespace {
+
+TEST(ParseFederateParamsTest, AppliesTheMatchLimits) {
+  MatchLimits limits;
+  limits.max_params = 1;
+  absl::Status s = ParseFederateParams({"up", "down"}, limits).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(),
+            "too many match[] parameters: 2 (limit 1, "
+            "--query.max-match-params)");
+  s = ParseFederateParams({R"({job=~"\\pL{100}"})"}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(),
+            R"(invalid regular expression "\pL{100}": too complex )"
+            "(RE2 program size 119302, limit 100000, "
+            "--query.max-regex-program-size)");
+}
+
+}  // namespace
+}  // namespace fedgate

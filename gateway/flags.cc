@@ -62,6 +62,22 @@ std::function<absl::Status(absl::string_view, FedgateFlags*)> SwitchFlag(
   };
 }
 
+// Returns the setter of a flag that takes a count into `field`; 0 turns the
+// limit off.
+std::function<absl::Status(absl::string_view, FedgateFlags*)> CountFlag(
+    absl::string_view name, int64_t FedgateFlags::*field) {
+  return [name, field](absl::string_view v, FedgateFlags* f) {
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(v, &n) || n < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid value \"", v, "\" for flag --", name,
+                       ": want a non-negative integer (0: no limit)"));
+    }
+    f->*field = n;
+    return absl::OkStatus();
+  };
+}
+
 const std::vector<FlagSpec>& Specs() {
   static const auto* const specs = new std::vector<FlagSpec>{
       {"config.file", StringFlag(&FedgateFlags::config_file)},
@@ -90,6 +106,32 @@ const std::vector<FlagSpec>& Specs() {
          f->web_read_timeout = *d;
          return absl::OkStatus();
        }},
+      {"web.max-concurrent-requests",
+       CountFlag("web.max-concurrent-requests",
+                 &FedgateFlags::web_max_concurrent_requests)},
+      {"web.request-timeout",
+       [](absl::string_view v, FedgateFlags* f) {
+         absl::StatusOr<absl::Duration> d = ParsePrometheusDuration(v);
+         if (!d.ok() || *d < absl::Seconds(1)) {
+           return absl::InvalidArgumentError(absl::StrCat(
+               "invalid value \"", v,
+               "\" for flag --web.request-timeout: want a duration of at "
+               "least 1s, such as 2m"));
+         }
+         f->web_request_timeout = *d;
+         return absl::OkStatus();
+       }},
+      {"query.max-series",
+       CountFlag("query.max-series", &FedgateFlags::query_max_series)},
+      {"query.max-match-params",
+       CountFlag("query.max-match-params",
+                 &FedgateFlags::query_max_match_params)},
+      {"query.max-selector-length",
+       CountFlag("query.max-selector-length",
+                 &FedgateFlags::query_max_selector_length)},
+      {"query.max-regex-program-size",
+       CountFlag("query.max-regex-program-size",
+                 &FedgateFlags::query_max_regex_program_size)},
       {"web.compression-level",
        [](absl::string_view v, FedgateFlags* f) {
          if (!absl::SimpleAtoi(v, &f->web_compression_level) ||
@@ -240,6 +282,39 @@ std::string FlagsUsage() {
       "  --web.read-timeout=DUR     Close an HTTP connection that sends and\n"
       "                             receives nothing for this long. Default: ",
       FormatPrometheusDuration(defaults.web_read_timeout),
+      "\n"
+      "  --web.max-concurrent-requests=N\n"
+      "                             /federate and /api/v1 requests (and gRPC\n"
+      "                             calls) in progress at once; more are\n"
+      "                             answered 503 with Retry-After (gRPC:\n"
+      "                             RESOURCE_EXHAUSTED). 0: no limit.\n"
+      "                             Default: ",
+      defaults.web_max_concurrent_requests,
+      "\n"
+      "  --web.request-timeout=DUR  Longest time a /federate or /api/v1\n"
+      "                             request may take, from its headers to\n"
+      "                             its answer's last byte. Default: ",
+      FormatPrometheusDuration(defaults.web_request_timeout),
+      "\n"
+      "  --query.max-series=N       Most series one /federate, /api/v1 or\n"
+      "                             gRPC answer may hold; past it the request\n"
+      "                             fails with 422 (RESOURCE_EXHAUSTED).\n"
+      "                             0: no limit. Default: ",
+      defaults.query_max_series,
+      "\n"
+      "  --query.max-match-params=N Most match[] selectors per request.\n"
+      "                             0: no limit. Default: ",
+      defaults.query_max_match_params,
+      "\n"
+      "  --query.max-selector-length=BYTES\n"
+      "                             Longest match[] selector. 0: no limit.\n"
+      "                             Default: ",
+      defaults.query_max_selector_length,
+      "\n"
+      "  --query.max-regex-program-size=N\n"
+      "                             Largest RE2 program of a selector's\n"
+      "                             regex. 0: no limit. Default: ",
+      defaults.query_max_regex_program_size,
       "\n"
       "  --web.compression-level=N  zlib level of gzip/deflate /federate\n"
       "                             answers, 1 (fastest) to 9 (smallest).\n"

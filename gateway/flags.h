@@ -10,6 +10,7 @@
 #ifndef FEDGATE_GATEWAY_FLAGS_H_
 #define FEDGATE_GATEWAY_FLAGS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,19 @@ struct FedgateFlags {
   int web_max_connections = 512;
   // A connection that sends and receives nothing this long is closed.
   absl::Duration web_read_timeout = absl::Seconds(30);
+  // /federate and /api/v1 requests (and gRPC calls) in progress at once;
+  // more are refused with 503 (RESOURCE_EXHAUSTED). 0: no limit.
+  int64_t web_max_concurrent_requests = 64;
+  // How long a /federate or /api/v1 request may take, from its headers to
+  // its answer's last byte (Prometheus's --query.timeout default).
+  absl::Duration web_request_timeout = absl::Minutes(2);
+  // The most series one answer may hold; 0: no limit.
+  int64_t query_max_series = 1000000;
+  // `match[]` values per request, bytes per value and RE2 program size per
+  // regex (merge/query/match_params.h); 0: no limit.
+  int64_t query_max_match_params = 10000;
+  int64_t query_max_selector_length = 64 << 10;
+  int64_t query_max_regex_program_size = 100000;
   // The web config file (exporter-toolkit's format, docs/security.md): TLS
   // and credentials for HTTP and gRPC. Empty: plain, without credentials.
   std::string web_config_file;

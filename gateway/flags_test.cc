@@ -89,6 +89,39 @@ TEST(FlagsTest, LifecycleCorsAndShutdownFlags) {
   EXPECT_EQ(flags->web_shutdown_timeout, absl::ZeroDuration());
 }
 
+TEST(FlagsTest, RequestLimits) {
+  absl::StatusOr<FedgateFlags> flags = ParseFlags({});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->web_max_concurrent_requests, 64);
+  EXPECT_EQ(flags->web_request_timeout, absl::Minutes(2));
+  EXPECT_EQ(flags->query_max_series, 1000000);
+  EXPECT_EQ(flags->query_max_match_params, 10000);
+  EXPECT_EQ(flags->query_max_selector_length, 65536);
+  EXPECT_EQ(flags->query_max_regex_program_size, 100000);
+
+  flags = ParseFlags({"--web.max-concurrent-requests=8",
+                      "--web.request-timeout=30s", "--query.max-series=0",
+                      "--query.max-match-params", "10",
+                      "--query.max-selector-length=100",
+                      "--query.max-regex-program-size=5000"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->web_max_concurrent_requests, 8);
+  EXPECT_EQ(flags->web_request_timeout, absl::Seconds(30));
+  EXPECT_EQ(flags->query_max_series, 0);
+  EXPECT_EQ(flags->query_max_match_params, 10);
+  EXPECT_EQ(flags->query_max_selector_length, 100);
+  EXPECT_EQ(flags->query_max_regex_program_size, 5000);
+
+  absl::Status s = ParseFlags({"--query.max-series=-1"}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "invalid value \"-1\" for flag --query.max-series: want a "
+            "non-negative integer (0: no limit)");
+  s = ParseFlags({"--web.request-timeout=0s"}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(s.message(), "--web.request-timeout")) << s;
+}
+
 TEST(FlagsTest, WebConfigFile) {
   absl::StatusOr<FedgateFlags> flags =
       ParseFlags({"--web.config.file=/etc/fedgate/web.yml"});
@@ -109,7 +142,10 @@ TEST(FlagsTest, HelpIsRecognised) {
        {"--config.file", "--web.listen-address", "--grpc.listen-address",
         "--log.level", "--web.max-connections", "--web.read-timeout",
         "--web.compression-level", "--web.enable-lifecycle",
-        "--web.cors.origin", "--web.shutdown-timeout"}) {
+        "--web.cors.origin", "--web.shutdown-timeout",
+        "--web.max-concurrent-requests", "--web.request-timeout",
+        "--query.max-series", "--query.max-match-params",
+        "--query.max-selector-length", "--query.max-regex-program-size"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
   }
 }

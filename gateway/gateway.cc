@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -225,6 +226,17 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   http_options.limits.max_connections =
       static_cast<size_t>(flags.web_max_connections);
   http_options.limits.read_timeout = flags.web_read_timeout;
+  http_options.limits.max_concurrent_requests =
+      static_cast<size_t>(flags.web_max_concurrent_requests);
+  http_options.limits.request_timeout = flags.web_request_timeout;
+  MatchLimits match_limits;
+  match_limits.max_params = static_cast<size_t>(flags.query_max_match_params);
+  match_limits.max_selector_bytes =
+      static_cast<size_t>(flags.query_max_selector_length);
+  match_limits.max_regex_program_size = static_cast<int>(std::min<int64_t>(
+      flags.query_max_regex_program_size, std::numeric_limits<int>::max()));
+  http_options.api.match_limits = match_limits;
+  http_options.api.max_series = static_cast<size_t>(flags.query_max_series);
   http_options.compression_level = flags.web_compression_level;
   http_options.store = gateway->store_.get();
   http_options.registry = gateway->registry_.get();
@@ -261,6 +273,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   if (!flags.grpc_listen_address.empty()) {
     FedgateGrpcService::Options service_options;
     service_options.store = gateway->store_.get();
+    service_options.match_limits = match_limits;
+    service_options.max_series = static_cast<size_t>(flags.query_max_series);
+    service_options.max_concurrent_calls =
+        static_cast<size_t>(flags.web_max_concurrent_requests);
+    service_options.request_timeout = flags.web_request_timeout;
     service_options.config = [raw] { return raw->config(); };
     ScrapeManager* scraper = gateway->scraper_.get();
     service_options.targets = [scraper] { return scraper->Targets(); };

@@ -34,8 +34,11 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
  public:
   using Producer = std::function<bool(Message*)>;
 
-  StreamReactor(grpc::CallbackServerContext* context, Producer produce)
-      : context_(context), produce_(std::move(produce)) {
+  // Streams what `produce` makes until it returns false; past `deadline`
+  // the stream ends with DEADLINE_EXCEEDED (--web.request-timeout).
+  StreamReactor(grpc::CallbackServerContext* context, Producer produce,
+                absl::Time deadline = absl::InfiniteFuture())
+      : context_(context), produce_(std::move(produce)), deadline_(deadline) {
     WriteNext();
   }
 
@@ -70,6 +73,12 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
                                 "stream cancelled by the client"));
       return;
     }
+    if (deadline_ != absl::InfiniteFuture() && absl::Now() > deadline_) {
+      this->Finish(grpc::Status(
+          grpc::StatusCode::DEADLINE_EXCEEDED,
+          "request timed out while being sent (--web.request-timeout)"));
+      return;
+    }
     if (!produce_(&message_)) {
       this->Finish(grpc::Status::OK);
       return;
@@ -79,6 +88,7 @@ class StreamReactor final : public grpc::ServerWriteReactor<Message> {
 
   grpc::CallbackServerContext* context_;
   Producer produce_;
+  absl::Time deadline_ = absl::InfiniteFuture();
   Message message_;  // The one message in flight.
 };
 
@@ -92,9 +102,26 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
 // Parses the selectors of /api/v1/series, /labels and /label/<name>/values
 // as the HTTP API does (merge/query/match_params.h).
 absl::StatusOr<std::vector<Selector>> ParseMatchers(
-    const google::protobuf::RepeatedPtrField<std::string>& matches) {
+    const google::protobuf::RepeatedPtrField<std::string>& matches,
+    const MatchLimits& limits) {
   const std::vector<absl::string_view> values(matches.begin(), matches.end());
-  return ParseMatchParams(values);
+  return ParseMatchParams(values, limits);
+}
+
+// The refusal of a call past --web.max-concurrent-requests.
+grpc::Status TooManyCalls(size_t max) {
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      absl::StrCat("too many concurrent requests (", max,
+                                   ", --web.max-concurrent-requests)"));
+}
+
+// The refusal of an answer of `rows` series past --query.max-series, or OK.
+grpc::Status SeriesLimit(size_t rows, size_t max_series) {
+  if (max_series == 0 || rows <= max_series) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      absl::StrCat("the answer would hold ", rows,
+                                   " series, more than the limit of ",
+                                   max_series, " (--query.max-series)"));
 }
 
 // Calls `visit` with the labels of every series that matches `selectors`
@@ -124,8 +151,9 @@ template <typename Collect, typename Add>
 absl::Status AddSortedStrings(
     const SeriesStore& store,
     const google::protobuf::RepeatedPtrField<std::string>& matches,
-    const Collect& collect, const Add& add) {
-  absl::StatusOr<std::vector<Selector>> selectors = ParseMatchers(matches);
+    const MatchLimits& limits, const Collect& collect, const Add& add) {
+  absl::StatusOr<std::vector<Selector>> selectors =
+      ParseMatchers(matches, limits);
   if (!selectors.ok()) return selectors.status();
   std::shared_ptr<const StoreSnapshot> snapshot = store.Snapshot();
   StringSet strings;
@@ -180,6 +208,18 @@ grpc::Status FedgateGrpcService::Authenticate(
              : grpc::Status::OK;
 }
 
+std::shared_ptr<void> FedgateGrpcService::AdmitCall() {
+  const size_t max = options_.max_concurrent_calls;
+  size_t active = active_calls_.load();
+  while (max == 0 || active < max) {
+    if (active_calls_.compare_exchange_weak(active, active + 1)) {
+      // Non-null, so that callers can tell it from a refusal.
+      return std::shared_ptr<void>(this, [this](void*) { --active_calls_; });
+    }
+  }
+  return nullptr;
+}
+
 grpc::ServerWriteReactor<io::prometheus::client::MetricFamily>*
 FedgateGrpcService::Federate(grpc::CallbackServerContext* context,
                              const v1::FederateRequest* request) {
@@ -187,24 +227,39 @@ FedgateGrpcService::Federate(grpc::CallbackServerContext* context,
   if (grpc::Status s = Authenticate(*context, "Federate"); !s.ok()) {
     return Reactor::Failed(context, s);
   }
+  const absl::Time deadline = absl::Now() + options_.request_timeout;
+  std::shared_ptr<void> slot = AdmitCall();
+  if (slot == nullptr) {
+    return Reactor::Failed(context,
+                           TooManyCalls(options_.max_concurrent_calls));
+  }
   absl::StatusOr<FederateParams> params =
       ParseFederateParams(std::vector<std::string>(request->match().begin(),
-                                                   request->match().end()));
+                                                   request->match().end()),
+                          options_.match_limits);
   if (!params.ok())
     return Reactor::Failed(context, ToGrpcStatus(params.status()));
   // As /federate: each series' sample in [now - 5m, now].
   const absl::Time now = options_.now ? options_.now() : absl::Now();
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   std::shared_ptr<const Config> config = options_.config();
-  auto stream = std::make_shared<MetricFamilyStream>(
+  std::vector<SelectedSeries> rows =
       SelectSeries(*snapshot, params->selectors, SeriesOrder::kSorted,
-                   LookbackWindow(absl::ToUnixMillis(now))),
-      config->global.external_labels);
-  // The snapshot stays alive as long as the stream that points into it.
+                   LookbackWindow(absl::ToUnixMillis(now)));
+  if (grpc::Status s = SeriesLimit(rows.size(), options_.max_series); !s.ok()) {
+    return Reactor::Failed(context, s);
+  }
+  auto stream = std::make_shared<MetricFamilyStream>(
+      std::move(rows), config->global.external_labels);
+  // The snapshot stays alive as long as the stream that points into it; the
+  // call holds its place until the stream ends.
   return new Reactor(
-      context, [snapshot, stream](io::prometheus::client::MetricFamily* out) {
+      context,
+      [snapshot, stream,
+       slot = std::move(slot)](io::prometheus::client::MetricFamily* out) {
         return stream->Next(out);
-      });
+      },
+      deadline);
 }
 
 grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
@@ -218,8 +273,14 @@ grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
                            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                         "no match[] parameter provided"));
   }
+  const absl::Time deadline = absl::Now() + options_.request_timeout;
+  std::shared_ptr<void> slot = AdmitCall();
+  if (slot == nullptr) {
+    return Reactor::Failed(context,
+                           TooManyCalls(options_.max_concurrent_calls));
+  }
   absl::StatusOr<std::vector<Selector>> selectors =
-      ParseMatchers(request->match());
+      ParseMatchers(request->match(), options_.match_limits);
   if (!selectors.ok()) {
     // As /api/v1/series (Prometheus's invalidParamError); /labels and
     // /label/<name>/values return the bare error.
@@ -233,20 +294,27 @@ grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
   for (const SelectedSeries& row : SelectSeries(*snapshot, *selectors)) {
     rows->push_back(&row.sample->labels);
   }
+  if (grpc::Status s = SeriesLimit(rows->size(), options_.max_series);
+      !s.ok()) {
+    return Reactor::Failed(context, s);
+  }
   // /api/v1/series sorts by label set.
   std::sort(
       rows->begin(), rows->end(),
       [](const InternedLabels* a, const InternedLabels* b) { return *a < *b; });
   auto next = std::make_shared<size_t>(0);
-  return new Reactor(context, [snapshot, rows, next](v1::SeriesResponse* out) {
-    out->Clear();
-    if (*next >= rows->size()) return false;
-    const size_t end = std::min(rows->size(), *next + kSeriesPerMessage);
-    for (; *next < end; ++*next) {
-      SetLabelSet(*(*rows)[*next], out->add_series());
-    }
-    return true;
-  });
+  return new Reactor(
+      context,
+      [snapshot, rows, next, slot = std::move(slot)](v1::SeriesResponse* out) {
+        out->Clear();
+        if (*next >= rows->size()) return false;
+        const size_t end = std::min(rows->size(), *next + kSeriesPerMessage);
+        for (; *next < end; ++*next) {
+          SetLabelSet(*(*rows)[*next], out->add_series());
+        }
+        return true;
+      },
+      deadline);
 }
 
 grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(
@@ -255,8 +323,12 @@ grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(
   if (grpc::Status s = Authenticate(*context, "LabelNames"); !s.ok()) {
     return FinishUnary(context, s);
   }
+  const std::shared_ptr<void> slot = AdmitCall();
+  if (slot == nullptr) {
+    return FinishUnary(context, TooManyCalls(options_.max_concurrent_calls));
+  }
   const absl::Status status = AddSortedStrings(
-      *options_.store, request->match(),
+      *options_.store, request->match(), options_.match_limits,
       [](const InternedLabels& labels, StringSet& names) {
         for (const LabelView label : labels) names.insert(label.name);
       },
@@ -270,6 +342,10 @@ grpc::ServerUnaryReactor* FedgateGrpcService::LabelValues(
   if (grpc::Status s = Authenticate(*context, "LabelValues"); !s.ok()) {
     return FinishUnary(context, s);
   }
+  const std::shared_ptr<void> slot = AdmitCall();
+  if (slot == nullptr) {
+    return FinishUnary(context, TooManyCalls(options_.max_concurrent_calls));
+  }
   const std::string& name = request->name();
   if (!IsValidLabelName(name)) {
     return FinishUnary(
@@ -278,7 +354,7 @@ grpc::ServerUnaryReactor* FedgateGrpcService::LabelValues(
                      absl::StrCat("invalid label name: ", GoQuote(name))));
   }
   const absl::Status status = AddSortedStrings(
-      *options_.store, request->match(),
+      *options_.store, request->match(), options_.match_limits,
       [&name](const InternedLabels& labels, StringSet& values) {
         absl::string_view value = labels.Get(name);
         if (!value.empty()) values.insert(value);

@@ -22,6 +22,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -29,6 +31,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "config/config.h"
+#include "merge/query/match_params.h"
 #include "merge/series_store.h"
 #include "proto/fedgate.grpc.pb.h"
 #include "scraper/scrape_manager.h"
@@ -75,6 +78,20 @@ class FedgateGrpcService final : public v1::Fedgate::CallbackService {
     std::function<grpc::Status(const grpc::CallbackServerContext&,
                                absl::string_view method)>
         authenticate;
+    // What the `match` selectors of one call may cost, and the most series
+    // one answer may hold (0: no limit): the HTTP API's limits, with
+    // INVALID_ARGUMENT and RESOURCE_EXHAUSTED.
+    MatchLimits match_limits;
+    size_t max_series = 1000000;
+    // Federate, Series, LabelNames and LabelValues calls in progress at
+    // once, streams until their last message
+    // (--web.max-concurrent-requests); more fail with RESOURCE_EXHAUSTED at
+    // once. 0: no limit.
+    size_t max_concurrent_calls = 64;
+    // How long a Federate or Series stream may take from its start to its
+    // last message (--web.request-timeout); past it the stream ends with
+    // DEADLINE_EXCEEDED. A client's shorter deadline ends it sooner.
+    absl::Duration request_timeout = absl::Minutes(2);
   };
 
   explicit FedgateGrpcService(Options options);
@@ -107,8 +124,12 @@ class FedgateGrpcService final : public v1::Fedgate::CallbackService {
  private:
   grpc::Status Authenticate(const grpc::CallbackServerContext& context,
                             absl::string_view method) const;
+  // Takes one of options_.max_concurrent_calls places, given back when the
+  // returned handle is destroyed; null when none is free.
+  std::shared_ptr<void> AdmitCall();
 
   Options options_;
+  std::atomic<size_t> active_calls_{0};
 };
 
 }  // namespace fedgate

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "config/config_loader.h"
 #include "gateway/federate_handler.h"
@@ -63,6 +64,9 @@ class GrpcServiceTest : public ::testing::Test {
     };
     options.reload = [this] { return reload_result_; };
     options.now = [this] { return now_; };
+    options.max_series = max_series_;
+    options.max_concurrent_calls = max_calls_;
+    options.request_timeout = request_timeout_;
     service_ = std::make_unique<FedgateGrpcService>(std::move(options));
 
     grpc::ServerBuilder builder;
@@ -85,6 +89,10 @@ class GrpcServiceTest : public ::testing::Test {
   absl::Status reload_result_;
   // The time Federate reads at; the samples are at 1000 ms.
   absl::Time now_ = absl::FromUnixMillis(1000);
+  // The limits, read by SetUp().
+  size_t max_series_ = 1000000;
+  size_t max_calls_ = 64;
+  absl::Duration request_timeout_ = absl::Minutes(2);
   std::unique_ptr<FedgateGrpcService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::Fedgate::Stub> stub_;
@@ -412,6 +420,132 @@ TEST_F(GrpcServiceTest, CancelledStreamEnds) {
   while (reader->Read(&family)) ++more;
   EXPECT_LT(more, 20000);
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(GrpcServiceTest, SelectorsPastTheMatchLimitsAreInvalidArgument) {
+  const std::string regex = R"({job=~"\\pL{100}"})";
+  const std::string too_complex =
+      R"(invalid regular expression "\pL{100}": too complex (RE2 program )"
+      "size 119302, limit 100000, --query.max-regex-program-size)";
+  grpc::ClientContext context;
+  auto reader =
+      stub_->Federate(&context, RequestFor<v1::FederateRequest>({regex}));
+  io::prometheus::client::MetricFamily family;
+  EXPECT_FALSE(reader->Read(&family));
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), too_complex);
+
+  grpc::ClientContext names_context;
+  v1::LabelNamesRequest request;
+  request.add_match(regex);
+  v1::LabelNamesResponse response;
+  status = stub_->LabelNames(&names_context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), too_complex);
+}
+
+// The store above (three series) with at most two series per answer.
+class GrpcServiceSeriesLimitTest : public GrpcServiceTest {
+ protected:
+  GrpcServiceSeriesLimitTest() { max_series_ = 2; }
+};
+
+TEST_F(GrpcServiceSeriesLimitTest, AnswersPastTheLimitAreResourceExhausted) {
+  const std::string too_many =
+      "the answer would hold 3 series, more than the limit of 2 "
+      "(--query.max-series)";
+  {
+    grpc::ClientContext context;
+    auto reader = stub_->Federate(
+        &context, RequestFor<v1::FederateRequest>({"{__name__=~\".+\"}"}));
+    io::prometheus::client::MetricFamily family;
+    EXPECT_FALSE(reader->Read(&family));
+    grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_EQ(status.error_message(), too_many);
+  }
+  {
+    grpc::ClientContext context;
+    auto reader = stub_->Series(
+        &context, RequestFor<v1::SeriesRequest>({"{__name__=~\".+\"}"}));
+    v1::SeriesResponse response;
+    EXPECT_FALSE(reader->Read(&response));
+    grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_EQ(status.error_message(), too_many);
+  }
+  // Two series fit.
+  EXPECT_EQ(FederatedNames(*stub_, "{job=\"api\"}"),
+            (std::vector<std::string>{"reqs_total", "up"}));
+}
+
+// Streams past their deadline at once.
+class GrpcServiceDeadlineTest : public GrpcServiceTest {
+ protected:
+  GrpcServiceDeadlineTest() { request_timeout_ = absl::Nanoseconds(1); }
+};
+
+TEST_F(GrpcServiceDeadlineTest, StreamsPastTheDeadlineEndWithDeadlineExceeded) {
+  grpc::ClientContext context;
+  auto reader =
+      stub_->Federate(&context, RequestFor<v1::FederateRequest>({"up"}));
+  io::prometheus::client::MetricFamily family;
+  EXPECT_FALSE(reader->Read(&family));
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(status.error_message(),
+            "request timed out while being sent (--web.request-timeout)");
+  // Unary calls have no stream to cut.
+  grpc::ClientContext names_context;
+  v1::LabelNamesResponse names;
+  EXPECT_TRUE(
+      stub_->LabelNames(&names_context, v1::LabelNamesRequest(), &names).ok());
+}
+
+// One call at a time.
+class GrpcServiceConcurrencyTest : public GrpcServiceTest {
+ protected:
+  GrpcServiceConcurrencyTest() { max_calls_ = 1; }
+};
+
+TEST_F(GrpcServiceConcurrencyTest, CallsPastTheLimitAreResourceExhausted) {
+  // A stream the client does not read holds the one place.
+  auto big = std::make_shared<ScrapeBatch>();
+  for (int i = 0; i < 20000; ++i) {
+    big->samples.push_back(MakeSample(
+        {{"__name__", absl::StrCat("m", i)}, {"pad", std::string(200, 'x')}},
+        i));
+  }
+  store_.Publish(3, big);
+  grpc::ClientContext held;
+  auto reader =
+      stub_->Federate(&held, RequestFor<v1::FederateRequest>({"{pad!=\"\"}"}));
+  io::prometheus::client::MetricFamily family;
+  ASSERT_TRUE(reader->Read(&family));
+
+  grpc::ClientContext context;
+  v1::LabelNamesRequest request;
+  v1::LabelNamesResponse response;
+  grpc::Status status = stub_->LabelNames(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(status.error_message(),
+            "too many concurrent requests (1, --web.max-concurrent-requests)");
+
+  held.TryCancel();
+  while (reader->Read(&family)) {
+  }
+  reader->Finish();
+  // The place is given back when the stream's reactor is done.
+  bool served = false;
+  for (int i = 0; i < 200 && !served; ++i) {
+    grpc::ClientContext again;
+    response.Clear();
+    served = stub_->LabelNames(&again, request, &response).ok();
+    if (!served) absl::SleepFor(absl::Milliseconds(25));
+  }
+  EXPECT_TRUE(served);
+  EXPECT_GT(response.names_size(), 0);
 }
 
 }  // namespace

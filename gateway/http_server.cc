@@ -54,6 +54,33 @@ bool IsOpenPath(const std::string& path) {
   return path == "/-/healthy" || path == "/-/ready";
 }
 
+// Whether a request counts against limits.max_concurrent_requests and
+// limits.request_timeout: the routes that read the store for a client.
+bool IsQueryPath(const std::string& path) {
+  return path == "/federate" || path == kApiPrefix ||
+         absl::StartsWith(path, absl::StrCat(kApiPrefix, "/"));
+}
+
+// The 503 past --web.max-concurrent-requests or --web.request-timeout: plain
+// text for /federate, Prometheus's error envelope for /api/v1 with
+// `error_type` ("unavailable", or "timeout" as for a query timeout).
+HttpServer::Reply Unavailable(const std::string& path,
+                              absl::string_view error_type,
+                              absl::string_view message) {
+  HttpServer::Reply reply;
+  reply.status = 503;
+  reply.headers.emplace_back("Retry-After", "1");
+  if (absl::StartsWith(path, kApiPrefix)) {
+    reply.content_type = "application/json";
+    reply.body = absl::StrCat(R"({"status":"error","errorType":")", error_type,
+                              R"(","error":")", message, R"("})");
+  } else {
+    reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    reply.body = absl::StrCat(message, "\n");
+  }
+  return reply;
+}
+
 HttpServer::Reply MethodNotAllowed(const char* allow) {
   HttpServer::Reply reply = PlainReply(405, "Method Not Allowed\n");
   reply.headers.emplace_back("Allow", allow);
@@ -67,10 +94,17 @@ struct BodySource {
   std::string piece;
   size_t offset = 0;
   bool ended = false;
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 ssize_t ReadBody(void* cls, uint64_t /*pos*/, char* buf, size_t max) {
   auto* source = static_cast<BodySource*>(cls);
+  if (source->deadline != absl::InfiniteFuture() &&
+      absl::Now() > source->deadline) {
+    // libmicrohttpd closes the connection without the final chunk: the
+    // client sees a broken answer, never a complete-looking one.
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+  }
   while (source->offset == source->piece.size()) {
     if (source->ended) return MHD_CONTENT_READER_END_OF_STREAM;
     source->piece.clear();
@@ -90,6 +124,7 @@ bool QueueReply(MHD_Connection* connection, HttpServer::Reply reply) {
   if (reply.chunks) {
     auto* source = new BodySource;
     source->chunks = std::move(reply.chunks);
+    source->deadline = reply.deadline;
     response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, kPieceBytes,
                                                  &ReadBody, source, &FreeBody);
     if (response == nullptr) {
@@ -134,6 +169,7 @@ struct HttpServer::Pending {
   size_t body_bytes = 0;      // Read so far.
   size_t buffered_bytes = 0;  // Of them, counted in buffered_body_bytes_.
   bool dispatched = false;
+  absl::Time deadline = absl::InfiniteFuture();  // Of a query path.
   absl::Mutex mu;
   std::optional<HttpServer::Reply> reply ABSL_GUARDED_BY(mu);
 };
@@ -283,7 +319,10 @@ HttpServer::HttpServer(Options options) : options_(std::move(options)) {
                     .Name("fedgate_http_requests_refused_total")
                     .Help(
                         "HTTP requests refused by a limit, by reason "
-                        "(body_too_large, bodies_in_memory).")
+                        "(body_too_large, bodies_in_memory, "
+                        "too_many_requests, timeout, too_many_series, "
+                        "too_many_match_params, selector_too_long, "
+                        "regex_too_complex).")
                     .Register(*options_.registry);
     unauthorized_ = &prometheus::BuildCounter()
                          .Name("fedgate_http_unauthorized_requests_total")
@@ -301,6 +340,18 @@ HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Refuse(const char* reason) {
   if (refused_ != nullptr) refused_->Add({{"reason", reason}}).Increment();
+}
+
+bool HttpServer::AdmitRequest() {
+  const size_t max = options_.limits.max_concurrent_requests;
+  if (max == 0) return true;
+  size_t admitted = admitted_requests_.load();
+  while (admitted < max) {
+    if (admitted_requests_.compare_exchange_weak(admitted, admitted + 1)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
@@ -494,6 +545,9 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
     request.connection = connection;
     request.method = method;
     request.path = url;
+    if (IsQueryPath(request.path)) {
+      pending->deadline = absl::Now() + limits.request_timeout;
+    }
     const std::string declared = request.Header("Content-Length");
     uint64_t length = 0;
     if (!declared.empty() && absl::SimpleAtoi(declared, &length) &&
@@ -569,17 +623,38 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
   if (!check_slowly && AnswerInline(request, &reply)) {
     return Queue(connection, std::move(reply));
   }
+  // Only requests that reach a worker count; probes and refusals above
+  // never do.
+  const bool counted = IsQueryPath(request.path);
+  if (counted && !AdmitRequest()) {
+    Refuse("too_many_requests");
+    return Queue(connection,
+                 Unavailable(request.path, "unavailable",
+                             absl::StrCat("too many concurrent requests (",
+                                          limits.max_concurrent_requests,
+                                          ", --web.max-concurrent-requests)")));
+  }
   pending->dispatched = true;
   MHD_suspend_connection(connection);
-  workers_->Submit([this, pending, connection, check_slowly] {
+  workers_->Submit([this, pending, connection, check_slowly, counted] {
     Reply computed;
     std::optional<Reply> refused;
     if (check_slowly) refused = Refusal(pending->request);
     if (refused.has_value()) {
       computed = *std::move(refused);
+    } else if (counted && absl::Now() > pending->deadline) {
+      // Waited for a worker past its deadline: not computed at all.
+      Refuse("timeout");
+      computed = Unavailable(
+          pending->request.path, "timeout",
+          absl::StrCat("request timed out after ",
+                       absl::FormatDuration(options_.limits.request_timeout),
+                       " waiting to be computed (--web.request-timeout)"));
     } else if (!check_slowly || !AnswerInline(pending->request, &computed)) {
       computed = Compute(pending->request);
+      if (counted) computed.deadline = pending->deadline;
     }
+    if (counted) --admitted_requests_;
     {
       absl::MutexLock lock(&pending->mu);
       pending->reply = std::move(computed);
@@ -713,9 +788,14 @@ HttpServer::Reply HttpServer::Federate(const Request& request) {
   for (const auto& [name, value] : request.query) {
     if (name == "match[]") matches.push_back(value);
   }
-  absl::StatusOr<FederateParams> params = ParseFederateParams(matches);
+  absl::StatusOr<FederateParams> params =
+      ParseFederateParams(matches, options_.api.match_limits);
   if (!params.ok()) {
     if (federate_requests_bad_ != nullptr) federate_requests_bad_->Increment();
+    if (std::string reason = MatchLimitReason(params.status());
+        !reason.empty()) {
+      Refuse(reason.c_str());
+    }
     return PlainReply(400, absl::StrCat(params.status().message(), "\n"));
   }
   if (federate_requests_ok_ != nullptr) federate_requests_ok_->Increment();
@@ -734,10 +814,16 @@ HttpServer::Reply HttpServer::Federate(const Request& request) {
                                        : options_.external_labels;
   Reply reply;
   reply.content_type = std::string(ContentTypeOf(format));
-  // The rows are selected here, on the worker; the text is written as the
-  // client reads it.
-  reply.chunks = FederationBody(options_.store->Snapshot(), *params,
-                                external_labels, format);
+  // The rows are selected here, on the worker, and counted before a byte of
+  // the answer is sent; the text is written as the client reads it.
+  params->max_series = options_.api.max_series;
+  absl::StatusOr<BodyChunks> body = FederationBody(
+      options_.store->Snapshot(), *params, external_labels, format);
+  if (!body.ok()) {
+    Refuse("too_many_series");
+    return PlainReply(422, absl::StrCat(body.status().message(), "\n"));
+  }
+  reply.chunks = *std::move(body);
   if (encoding != ContentEncoding::kIdentity) {
     absl::StatusOr<std::unique_ptr<ResponseCompressor>> compressor =
         ResponseCompressor::Create(encoding, options_.compression_level);
@@ -785,6 +871,7 @@ HttpServer::Reply HttpServer::Api(const Request& request) {
     api_request.query.emplace_back(k, v);
   }
   ApiResponse answer = api_->Handle(api_request);
+  if (!answer.refused_reason.empty()) Refuse(answer.refused_reason.c_str());
   Reply reply;
   reply.status = answer.status;
   reply.content_type = std::move(answer.content_type);

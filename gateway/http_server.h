@@ -15,7 +15,9 @@
 // Every request is bounded (Limits): the URL and headers, the body (a
 // declared Content-Length over the limit is refused before a byte of the
 // body is read; a chunked body is cut at the limit), the bodies held in
-// memory at once, the open connections and their inactivity.
+// memory at once, the open connections and their inactivity, the /federate
+// and /api/v1 requests in progress (503 with Retry-After past it) and each
+// one's deadline (still queued: 503; still being written: cut).
 //
 // A graceful stop (BeginShutdown(), AwaitRequestsDone(), Stop()) refuses new
 // connections at once, lets the answers in progress finish until a deadline
@@ -91,6 +93,19 @@ struct HttpLimits {
   int workers = 4;
   // Event-loop threads (they also write the answers out).
   int event_threads = 2;
+  // /federate and /api/v1 requests being computed or waiting for a worker
+  // at once (--web.max-concurrent-requests); past it a request is answered
+  // 503 with `Retry-After` at once, without touching the store. 64 is 16 per
+  // worker: a full /federate of 1M series takes 150-300 ms of a worker, so
+  // the last one queued waits about 5 s, within a 10 s scrape timeout.
+  // /metrics, the probes and /-/reload are not counted.
+  size_t max_concurrent_requests = 64;
+  // How long a /federate or /api/v1 request may take from its headers to
+  // the last byte of its answer (--web.request-timeout, as Prometheus's
+  // --query.timeout): a request still waiting for a worker then is answered
+  // 503 without being computed; an answer still being written (a slow
+  // reader) is cut, its connection closed without the final chunk.
+  absl::Duration request_timeout = absl::Minutes(2);
 };
 
 class HttpServer {
@@ -146,6 +161,9 @@ class HttpServer {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     BodyChunks chunks;
+    // When `chunks` are cut (the request's deadline): the connection is
+    // closed without the final chunk, so the client sees an error.
+    absl::Time deadline = absl::InfiniteFuture();
   };
 
   // Binds the address and starts serving. Fails with Unavailable when the
@@ -195,6 +213,9 @@ class HttpServer {
   void StartTlsConnection(MHD_Connection* connection, void** socket_context);
   void UpdateMergeGauges();
   void Refuse(const char* reason);
+  // Takes one of the limits.max_concurrent_requests places; returns false
+  // when none is free.
+  bool AdmitRequest();
   // Counts a request from its request line until libmicrohttpd completes it.
   void RequestStarted() ABSL_LOCKS_EXCLUDED(requests_mu_);
   void RequestCompleted() ABSL_LOCKS_EXCLUDED(requests_mu_);
@@ -206,6 +227,8 @@ class HttpServer {
   std::atomic<MHD_Daemon*> daemon_{nullptr};
   std::atomic<int> port_{0};
   std::atomic<size_t> buffered_body_bytes_{0};
+  // /federate and /api/v1 requests admitted and not yet computed.
+  std::atomic<size_t> admitted_requests_{0};
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> quit_requested_{false};
   // The listening socket once BeginShutdown() took it from libmicrohttpd:

@@ -7,12 +7,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "merge/interned_labels.h"
@@ -123,6 +126,9 @@ class HttpServerTest : public ::testing::Test {
       return absl::OkStatus();
     };
     options.quit = [this] { ++quits_; };
+    options.api.targets = targets_;
+    options.api.match_limits = match_limits_;
+    options.api.max_series = max_series_;
     absl::StatusOr<std::unique_ptr<HttpServer>> server =
         HttpServer::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
@@ -171,6 +177,10 @@ class HttpServerTest : public ::testing::Test {
   std::atomic<bool> ready_{true};
   std::atomic<int> reloads_{0};
   bool enable_lifecycle_ = true;  // Read by StartServer().
+  // /api/v1/targets' source and the query limits, read by StartServer().
+  std::function<std::vector<TargetStatus>()> targets_;
+  MatchLimits match_limits_;
+  size_t max_series_ = 1000000;
   std::atomic<int> quits_{0};
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<httplib::Client> client_;
@@ -588,6 +598,184 @@ TEST_F(HttpServerTest, IdleConnectionsAreClosedAfterTheReadTimeout) {
   bool closed = false;
   idle.ReadUntilClosed(30000, &closed);
   EXPECT_TRUE(closed);
+}
+
+// Returns the value of `fedgate_http_requests_refused_total{reason}` in the
+// /metrics answer `metrics`, or -1 when absent.
+int RefusedCount(const std::string& metrics, absl::string_view reason) {
+  const std::string prefix = absl::StrCat(
+      "fedgate_http_requests_refused_total{reason=\"", reason, "\"} ");
+  const size_t at = metrics.find(prefix);
+  if (at == std::string::npos) return -1;
+  return std::atoi(metrics.c_str() + at + prefix.size());
+}
+
+TEST_F(HttpServerTest, RequestsPastTheConcurrencyLimitAre503) {
+  // One place; /api/v1/targets holds it until `release`.
+  absl::Notification entered;
+  absl::Notification release;
+  targets_ = [&] {
+    entered.Notify();
+    release.WaitForNotificationWithTimeout(absl::Seconds(30));
+    return std::vector<TargetStatus>();
+  };
+  HttpLimits limits;
+  limits.max_concurrent_requests = 1;
+  StartServer(limits);
+  int held_status = 0;
+  std::thread holder([&] {
+    httplib::Client client("127.0.0.1", server_->port());
+    httplib::Result res = client.Get("/api/v1/targets");
+    held_status = res ? res->status : -1;
+  });
+  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(absl::Seconds(30)));
+
+  httplib::Result federate = client_->Get("/federate?match[]=up");
+  ASSERT_TRUE(federate) << httplib::to_string(federate.error());
+  EXPECT_EQ(federate->status, 503);
+  EXPECT_EQ(federate->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(
+      federate->body,
+      "too many concurrent requests (1, --web.max-concurrent-requests)\n");
+  httplib::Result api = client_->Get("/api/v1/series?match[]=up");
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->status, 503);
+  EXPECT_EQ(api->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(
+      api->body,
+      R"j({"status":"error","errorType":"unavailable","error":"too many )j"
+      R"j(concurrent requests (1, --web.max-concurrent-requests)"})j");
+  // The probes and the self-metrics are never refused.
+  ExpectAnswer(client_->Get("/-/healthy"), 200, "fedgate is Healthy.\n");
+  httplib::Result metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_EQ(RefusedCount(metrics->body, "too_many_requests"), 2)
+      << metrics->body;
+
+  release.Notify();
+  holder.join();
+  EXPECT_EQ(held_status, 200);
+  // The place is free again.
+  httplib::Result after = client_->Get("/federate?match[]=up");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200);
+}
+
+TEST_F(HttpServerTest, RequestsPastTheirDeadlineAre503) {
+  HttpLimits limits;
+  limits.request_timeout = absl::Nanoseconds(1);
+  StartServer(limits);
+  httplib::Result res = client_->Get("/federate?match[]=up");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(res->body,
+            "request timed out after 1ns waiting to be computed "
+            "(--web.request-timeout)\n");
+  httplib::Result api = client_->Get("/api/v1/series?match[]=up");
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->status, 503);
+  EXPECT_EQ(api->body,
+            R"j({"status":"error","errorType":"timeout","error":"request )j"
+            R"j(timed out after 1ns waiting to be computed )j"
+            R"j((--web.request-timeout)"})j");
+  ExpectAnswer(client_->Get("/-/healthy"), 200, "fedgate is Healthy.\n");
+  httplib::Result metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(RefusedCount(metrics->body, "timeout"), 2) << metrics->body;
+}
+
+TEST_F(HttpServerTest, SlowReaderIsCutAtTheDeadline) {
+  HttpLimits limits;
+  limits.request_timeout = absl::Seconds(1);
+  StartServer(limits);
+  PublishBigTarget();
+  RawConnection slow(server_->port());
+  ASSERT_TRUE(slow.ok());
+  ASSERT_TRUE(
+      slow.Send("GET /federate?match[]=big HTTP/1.1\r\n"
+                "Host: x\r\n\r\n"));
+  const std::string head = slow.ReadUntil("\r\n\r\n", 10000);
+  ASSERT_TRUE(absl::StartsWith(head, "HTTP/1.1 200")) << head;
+  // The answer (10 MB) waits in the socket buffers past its deadline.
+  absl::SleepFor(absl::Milliseconds(1500));
+  bool closed = false;
+  const std::string rest = slow.ReadUntilClosed(10000, &closed);
+  EXPECT_TRUE(closed);
+  // Cut: never the final chunk of a complete answer.
+  EXPECT_FALSE(absl::EndsWith(rest, "\r\n0\r\n\r\n"));
+  EXPECT_LT(head.size() + rest.size(), size_t{10} << 20);
+  // Other clients are served meanwhile and after.
+  httplib::Result res = client_->Get("/federate?match[]=up");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(HttpServerTest, AnswersPastTheSeriesLimitAre422) {
+  max_series_ = 1;
+  StartServer(HttpLimits());
+  auto batch = std::make_shared<ScrapeBatch>();
+  batch->timestamp_ms = 1700000000000;
+  for (const char* name : {"a", "b"}) {
+    Sample sample;
+    sample.labels = InternedLabels::Intern(
+        Labels{{"__name__", name}, {"instance", "t:2"}, {"job", "j"}});
+    batch->samples.push_back(sample);
+  }
+  store_->Publish(2, batch);
+
+  ExpectAnswer(client_->Get("/federate?match[]=%7Bjob%3D%22j%22%7D"), 422,
+               "the answer would hold 3 series, more than the limit of 1 "
+               "(--query.max-series)\n");
+  ExpectAnswer(client_->Get("/api/v1/series?match[]=%7Bjob%3D%22j%22%7D"), 422,
+               R"j({"status":"error","errorType":"execution","error":"the )j"
+               R"j(answer would hold 3 series, more than the limit of 1 )j"
+               R"j((--query.max-series)"})j");
+  ExpectAnswer(client_->Get("/api/v1/query?query=%7Bjob%3D%22j%22%7D"), 422,
+               R"j({"status":"error","errorType":"execution","error":"query )j"
+               R"j(processing would load too many samples into memory in )j"
+               R"j(query execution"})j");
+  // A request within the limit is answered.
+  httplib::Result up = client_->Get("/federate?match[]=up");
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up->status, 200);
+  httplib::Result metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(RefusedCount(metrics->body, "too_many_series"), 3) << metrics->body;
+}
+
+TEST_F(HttpServerTest, SelectorsPastTheMatchLimitsAre400) {
+  match_limits_.max_params = 1;
+  StartServer(HttpLimits());
+  ExpectAnswer(client_->Get("/federate?match[]=up&match[]=b"), 400,
+               "too many match[] parameters: 2 (limit 1, "
+               "--query.max-match-params)\n");
+  ExpectAnswer(client_->Get("/api/v1/series?match[]=up&match[]=b"), 400,
+               R"j({"status":"error","errorType":"bad_data","error":"invalid )j"
+               R"j(parameter \"match[]\": too many match[] parameters: 2 )j"
+               R"j((limit 1, --query.max-match-params)"})j");
+  ExpectAnswer(
+      client_->Get("/federate?match[]=%7Bjob%3D~%22%5C%5CpL%7B100%7D%22%7D"),
+      400,
+      "invalid regular expression \"\\pL{100}\": too complex (RE2 "
+      "program size 119302, limit 100000, "
+      "--query.max-regex-program-size)\n");
+  ExpectAnswer(
+      client_->Get("/api/v1/query?query=%7Bjob%3D~%22%5C%5CpL%7B100%7D%22%7D"),
+      400,
+      R"j({"status":"error","errorType":"bad_data","error":"invalid )j"
+      R"j(parameter \"query\": invalid regular expression \"\\pL{100}\": )j"
+      R"j(too complex (RE2 program size 119302, limit 100000, )j"
+      R"j(--query.max-regex-program-size)"})j");
+  httplib::Result up = client_->Get("/federate?match[]=up");
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up->status, 200);
+  httplib::Result metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(RefusedCount(metrics->body, "too_many_match_params"), 2)
+      << metrics->body;
+  EXPECT_EQ(RefusedCount(metrics->body, "regex_too_complex"), 2)
+      << metrics->body;
 }
 
 TEST(SplitListenAddressTest, AcceptsPrometheusForms) {

@@ -50,6 +50,9 @@ class LabelMatcher {
   MatchType type() const { return type_; }
   const std::string& name() const { return name_; }
   const std::string& value() const { return value_; }
+  // Returns the size of the compiled regex program (RE2's ProgramSize(), a
+  // measure of the work per matched value); 0 for the equality types.
+  int RegexProgramSize() const { return regex_ ? regex_->ProgramSize() : 0; }
   // Returns the matcher as PromQL prints it: `job="x"`, `a=~"b.*"`.
   std::string ToString() const;
 

@@ -3,6 +3,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 
@@ -55,6 +57,72 @@ TEST(ParseMatchParamsTest, ParseErrorWinsOverEarlierEmptySelector) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(),
             "1:3: parse error: unexpected end of input inside braces");
+}
+
+TEST(ParseMatchParamsTest, RefusesMoreParamsThanTheLimit) {
+  MatchLimits limits;
+  limits.max_params = 2;
+  const std::vector<absl::string_view> values = {"a", "b", "c"};
+  const absl::Status s = ParseMatchParams(values, limits).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(),
+            "too many match[] parameters: 3 (limit 2, "
+            "--query.max-match-params)");
+  EXPECT_EQ(MatchLimitReason(s), "too_many_match_params");
+  EXPECT_TRUE(ParseMatchParams({"a", "b"}, limits).ok());
+}
+
+TEST(ParseMatchParamsTest, RefusesASelectorLongerThanTheLimit) {
+  MatchLimits limits;
+  limits.max_selector_bytes = 8;
+  const std::vector<absl::string_view> values = {"up", "a_long_name"};
+  const absl::Status s = ParseMatchParams(values, limits).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(),
+            "match[] parameter 2 is too long: 11 bytes (limit 8, "
+            "--query.max-selector-length)");
+  EXPECT_EQ(MatchLimitReason(s), "selector_too_long");
+  EXPECT_EQ(MatchLimitReason(ParseMatchParams({"a{"}, limits).status()), "");
+}
+
+// Two thousand alternatives, as a job listing its instances writes them.
+std::string HostAlternation(int hosts) {
+  std::string re = "host-0";
+  for (int i = 1; i < hosts; ++i) absl::StrAppend(&re, "|host-", i);
+  return re;
+}
+
+TEST(ParseMatchParamsTest, DefaultRegexBoundTakesALongAlternation) {
+  const std::string selector =
+      absl::StrCat(R"({instance=~")", HostAlternation(2000), R"("})");
+  const std::vector<absl::string_view> values = {selector};
+  absl::StatusOr<std::vector<Selector>> selectors = ParseMatchParams(values);
+  ASSERT_TRUE(selectors.ok()) << selectors.status();
+  EXPECT_GT((*selectors)[0][0].RegexProgramSize(), 400);
+  EXPECT_LE((*selectors)[0][0].RegexProgramSize(),
+            MatchLimits().max_regex_program_size);
+}
+
+TEST(ParseMatchParamsTest, RefusesARegexTooComplex) {
+  // A hundred copies of the program of every Unicode letter.
+  const std::vector<absl::string_view> values = {R"({job=~"\\pL{100}"})", "up"};
+  const absl::Status s = ParseMatchParams(values).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(),
+            R"(invalid regular expression "\pL{100}": too complex )"
+            "(RE2 program size 119302, limit 100000, "
+            "--query.max-regex-program-size)")
+      << s;
+  EXPECT_EQ(MatchLimitReason(s), "regex_too_complex");
+}
+
+TEST(ParseMatchParamsTest, ZeroTurnsTheBoundsOff) {
+  MatchLimits limits;
+  limits.max_params = 0;
+  limits.max_selector_bytes = 0;
+  limits.max_regex_program_size = 0;
+  const std::vector<absl::string_view> values = {R"({job=~"\\pL{100}"})"};
+  EXPECT_TRUE(ParseMatchParams(values, limits).ok());
 }
 
 }  // namespace
