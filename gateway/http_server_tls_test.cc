@@ -28,6 +28,7 @@
 #include "gateway/http_server.h"
 #include "gateway/security/web_security.h"
 #include "gtest/gtest.h"
+#include "scraper/discovery/test_sd_files.h"
 #include "scraper/test_certificates.h"
 
 namespace fedgate {
@@ -36,25 +37,6 @@ namespace {
 // exporter-toolkit's web_config_users.good.yml: dave's password is dave123.
 constexpr char kDaveHash[] =
     "$2y$10$2UXri9cIDdgeKjBo4Rlpx.U3ZLDV8X1IxKmsfOvhcM5oXQt/mLmXq";
-
-std::string Dir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
-  mkdir(dir.c_str(), 0755);
-  return dir;
-}
-
-// Replaces `path` with `text` in one rename.
-void WriteFile(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  std::ofstream(tmp, std::ios::trunc) << text;
-  std::rename(tmp.c_str(), path.c_str());
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Returns whether a GnuTLS client limited to `priorities` completes a
 // handshake with 127.0.0.1:`port` (the server's certificate is not checked:
@@ -108,7 +90,7 @@ class HttpServerTlsTest : public ::testing::Test {
   // Writes the web config `yaml` into `dir`, loads it and starts a server.
   void Start(const std::string& dir, const std::string& yaml) {
     web_config_ = dir + "/web.yml";
-    WriteFile(web_config_, yaml);
+    WriteAndRename(web_config_, yaml);
     absl::StatusOr<std::unique_ptr<WebSecurity>> security =
         WebSecurity::Create(web_config_);
     ASSERT_TRUE(security.ok()) << security.status();
@@ -166,7 +148,7 @@ class HttpServerTlsTest : public ::testing::Test {
 };
 
 TEST_F(HttpServerTlsTest, ServesHttpsWithTheConfiguredCertificate) {
-  const std::string dir = Dir("https");
+  const std::string dir = NewTestDir("https");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
   Start(dir, TlsConfig(*certs));
@@ -182,17 +164,17 @@ TEST_F(HttpServerTlsTest, ServesHttpsWithTheConfiguredCertificate) {
   httplib::Result http = plain.Get("/-/healthy");
   EXPECT_TRUE(!http || http->status != 200);
   // A client that does not trust the CA refuses the server.
-  const std::string other_dir = Dir("https_other");
+  const std::string other_dir = NewTestDir("https_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
   ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_FALSE(Client(other->ca_file)->Get("/-/healthy"));
 }
 
 TEST_F(HttpServerTlsTest, RequireAndVerifyClientCertRefusesOthers) {
-  const std::string dir = Dir("mtls");
+  const std::string dir = NewTestDir("mtls");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string other_dir = Dir("mtls_other");
+  const std::string other_dir = NewTestDir("mtls_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
   ASSERT_TRUE(other.ok()) << other.status();
   Start(dir, absl::StrCat(TlsConfig(*certs),
@@ -213,10 +195,10 @@ TEST_F(HttpServerTlsTest, RequireAndVerifyClientCertRefusesOthers) {
 }
 
 TEST_F(HttpServerTlsTest, VerifyClientCertIfGivenAcceptsNoneButNotAWrongOne) {
-  const std::string dir = Dir("mtls_if_given");
+  const std::string dir = NewTestDir("mtls_if_given");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string other_dir = Dir("mtls_if_given_other");
+  const std::string other_dir = NewTestDir("mtls_if_given_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
   ASSERT_TRUE(other.ok()) << other.status();
   Start(dir, absl::StrCat(TlsConfig(*certs),
@@ -237,7 +219,7 @@ TEST_F(HttpServerTlsTest, VerifyClientCertIfGivenAcceptsNoneButNotAWrongOne) {
 }
 
 TEST_F(HttpServerTlsTest, MinAndMaxVersionBoundTheProtocol) {
-  const std::string dir = Dir("versions");
+  const std::string dir = NewTestDir("versions");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
   Start(dir, absl::StrCat(TlsConfig(*certs), "  min_version: TLS13\n"));
@@ -248,10 +230,10 @@ TEST_F(HttpServerTlsTest, MinAndMaxVersionBoundTheProtocol) {
 }
 
 TEST_F(HttpServerTlsTest, RequireAnyClientCertTakesAnyCertificate) {
-  const std::string dir = Dir("mtls_any");
+  const std::string dir = NewTestDir("mtls_any");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string other_dir = Dir("mtls_any_other");
+  const std::string other_dir = NewTestDir("mtls_any_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
   ASSERT_TRUE(other.ok()) << other.status();
   Start(dir, absl::StrCat(TlsConfig(*certs),
@@ -265,7 +247,7 @@ TEST_F(HttpServerTlsTest, RequireAnyClientCertTakesAnyCertificate) {
 }
 
 TEST_F(HttpServerTlsTest, BasicAuthGuardsEverythingButTheProbes) {
-  const std::string dir = Dir("basic");
+  const std::string dir = NewTestDir("basic");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
   Start(dir, absl::StrCat(TlsConfig(*certs),
@@ -309,9 +291,9 @@ TEST_F(HttpServerTlsTest, BasicAuthGuardsEverythingButTheProbes) {
 }
 
 TEST_F(HttpServerTlsTest, TokensRotateWhileRequestsRun) {
-  const std::string dir = Dir("tokens");
-  WriteFile(dir + "/a.token", "token-a\n");
-  WriteFile(dir + "/b.token", "token-b\n");
+  const std::string dir = NewTestDir("tokens");
+  WriteAndRename(dir + "/a.token", "token-a\n");
+  WriteAndRename(dir + "/b.token", "token-b\n");
   // Plain HTTP: tokens do not need TLS (but should have it).
   Start(dir, "authentication:\n  bearer_token_files: [a.token]\n");
   httplib::Client client("127.0.0.1", server_->port());
@@ -331,8 +313,8 @@ TEST_F(HttpServerTlsTest, TokensRotateWhileRequestsRun) {
 
   // A second token file added: both work; then the first rewritten. A
   // client with token-b keeps being served throughout.
-  WriteFile(web_config_,
-            "authentication:\n  bearer_token_files: [a.token, b.token]\n");
+  WriteAndRename(web_config_,
+                 "authentication:\n  bearer_token_files: [a.token, b.token]\n");
   ASSERT_TRUE(WaitUntil([&] { return get("token-b") == 200; }));
   EXPECT_EQ(get("token-a"), 200);
   std::atomic<int> failures{0};
@@ -348,7 +330,7 @@ TEST_F(HttpServerTlsTest, TokensRotateWhileRequestsRun) {
       if (!res || res->status != 200) ++failures;
     }
   });
-  WriteFile(dir + "/a.token", "token-c\n");
+  WriteAndRename(dir + "/a.token", "token-c\n");
   EXPECT_TRUE(WaitUntil([&] { return get("token-c") == 200; }));
   EXPECT_EQ(get("token-a"), 401);
   stop.Notify();
@@ -358,8 +340,8 @@ TEST_F(HttpServerTlsTest, TokensRotateWhileRequestsRun) {
 }
 
 TEST_F(HttpServerTlsTest, ConfiguredHeadersAreOnEveryAnswer) {
-  const std::string dir = Dir("headers");
-  WriteFile(dir + "/a.token", "token-a\n");
+  const std::string dir = NewTestDir("headers");
+  WriteAndRename(dir + "/a.token", "token-a\n");
   Start(dir,
         "http_server_config:\n  headers:\n    X-Frame-Options: deny\n"
         "    Strict-Transport-Security: max-age=31536000\n"
@@ -383,15 +365,15 @@ TEST_F(HttpServerTlsTest, ConfiguredHeadersAreOnEveryAnswer) {
 }
 
 TEST_F(HttpServerTlsTest, CertificateChangedOnDiskServesNewConnections) {
-  const std::string dir = Dir("rotation");
+  const std::string dir = NewTestDir("rotation");
   absl::StatusOr<TestCertificates> first =
       GenerateTestCertificates(dir + "/first");
   ASSERT_TRUE(first.ok()) << first.status();
   absl::StatusOr<TestCertificates> second =
       GenerateTestCertificates(dir + "/second");
   ASSERT_TRUE(second.ok()) << second.status();
-  WriteFile(dir + "/server.crt", ReadFile(first->server_cert_file));
-  WriteFile(dir + "/server.key", ReadFile(first->server_key_file));
+  WriteAndRename(dir + "/server.crt", ReadTestFile(first->server_cert_file));
+  WriteAndRename(dir + "/server.key", ReadTestFile(first->server_key_file));
   Start(dir,
         "tls_server_config:\n  cert_file: server.crt\n"
         "  key_file: server.key\n");
@@ -399,8 +381,8 @@ TEST_F(HttpServerTlsTest, CertificateChangedOnDiskServesNewConnections) {
   ASSERT_TRUE(before) << httplib::to_string(before.error());
   EXPECT_EQ(before->status, 200);
 
-  WriteFile(dir + "/server.key", ReadFile(second->server_key_file));
-  WriteFile(dir + "/server.crt", ReadFile(second->server_cert_file));
+  WriteAndRename(dir + "/server.key", ReadTestFile(second->server_key_file));
+  WriteAndRename(dir + "/server.crt", ReadTestFile(second->server_cert_file));
   EXPECT_TRUE(WaitUntil([&] {
     httplib::Result res = Client(second->ca_file)->Get("/-/healthy");
     return res && res->status == 200;
@@ -408,7 +390,7 @@ TEST_F(HttpServerTlsTest, CertificateChangedOnDiskServesNewConnections) {
   EXPECT_FALSE(Client(first->ca_file)->Get("/-/healthy"));
 
   // A broken web config keeps the certificate in force.
-  WriteFile(web_config_, "tls_server_config:\n  cert_file: [\n");
+  WriteAndRename(web_config_, "tls_server_config:\n  cert_file: [\n");
   absl::SleepFor(absl::Milliseconds(1100));  // Past the next look.
   httplib::Result after = Client(second->ca_file)->Get("/-/healthy");
   ASSERT_TRUE(after) << httplib::to_string(after.error());

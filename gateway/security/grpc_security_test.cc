@@ -17,33 +17,18 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "proto/health.grpc.pb.h"
+#include "scraper/discovery/test_sd_files.h"
 #include "scraper/test_certificates.h"
 
 namespace fedgate {
 namespace {
-
-std::string Dir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
-  mkdir(dir.c_str(), 0755);
-  return dir;
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::trunc) << text;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // A gRPC server with only the health service, on the credentials of the
 // web config written in `dir`.
 class GrpcSecurityTest : public ::testing::Test {
  protected:
   void Start(const std::string& dir, const std::string& yaml) {
-    WriteFile(dir + "/web.yml", yaml);
+    WriteTestFile(dir + "/web.yml", yaml);
     absl::StatusOr<std::unique_ptr<WebSecurity>> security =
         WebSecurity::Create(dir + "/web.yml");
     ASSERT_TRUE(security.ok()) << security.status();
@@ -66,10 +51,10 @@ class GrpcSecurityTest : public ::testing::Test {
                                const std::string& cert_file = "",
                                const std::string& key_file = "") {
     grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = ReadFile(ca_file);
+    ssl.pem_root_certs = ReadTestFile(ca_file);
     if (!cert_file.empty()) {
-      ssl.pem_cert_chain = ReadFile(cert_file);
-      ssl.pem_private_key = ReadFile(key_file);
+      ssl.pem_cert_chain = ReadTestFile(cert_file);
+      ssl.pem_private_key = ReadTestFile(key_file);
     }
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride("localhost");
@@ -90,24 +75,24 @@ class GrpcSecurityTest : public ::testing::Test {
 };
 
 TEST_F(GrpcSecurityTest, ServesTlsWithTheWebConfigCertificate) {
-  const std::string dir = Dir("grpc_tls");
+  const std::string dir = NewTestDir("grpc_tls");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
   Start(dir, absl::StrCat(
                  "tls_server_config:\n  cert_file: ", certs->server_cert_file,
                  "\n  key_file: ", certs->server_key_file, "\n"));
   EXPECT_EQ(HealthCheck(certs->ca_file), grpc::StatusCode::OK);
-  const std::string other_dir = Dir("grpc_tls_other");
+  const std::string other_dir = NewTestDir("grpc_tls_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
   ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_EQ(HealthCheck(other->ca_file), grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(GrpcSecurityTest, RequireAndVerifyClientCertMapsToGrpc) {
-  const std::string dir = Dir("grpc_mtls");
+  const std::string dir = NewTestDir("grpc_mtls");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string other_dir = Dir("grpc_mtls_other");
+  const std::string other_dir = NewTestDir("grpc_mtls_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
   ASSERT_TRUE(other.ok()) << other.status();
   Start(dir, absl::StrCat(
@@ -126,21 +111,21 @@ TEST_F(GrpcSecurityTest, RequireAndVerifyClientCertMapsToGrpc) {
 }
 
 TEST_F(GrpcSecurityTest, CertificateChangedOnDiskServesNewConnections) {
-  const std::string dir = Dir("grpc_rotation");
+  const std::string dir = NewTestDir("grpc_rotation");
   absl::StatusOr<TestCertificates> first =
       GenerateTestCertificates(dir + "/first");
   ASSERT_TRUE(first.ok()) << first.status();
   absl::StatusOr<TestCertificates> second =
       GenerateTestCertificates(dir + "/second");
   ASSERT_TRUE(second.ok()) << second.status();
-  WriteFile(dir + "/server.crt", ReadFile(first->server_cert_file));
-  WriteFile(dir + "/server.key", ReadFile(first->server_key_file));
+  WriteTestFile(dir + "/server.crt", ReadTestFile(first->server_cert_file));
+  WriteTestFile(dir + "/server.key", ReadTestFile(first->server_key_file));
   Start(dir,
         "tls_server_config:\n  cert_file: server.crt\n"
         "  key_file: server.key\n");
   EXPECT_EQ(HealthCheck(first->ca_file), grpc::StatusCode::OK);
-  WriteFile(dir + "/server.key", ReadFile(second->server_key_file));
-  WriteFile(dir + "/server.crt", ReadFile(second->server_cert_file));
+  WriteTestFile(dir + "/server.key", ReadTestFile(second->server_key_file));
+  WriteTestFile(dir + "/server.crt", ReadTestFile(second->server_cert_file));
   // gRPC re-reads the files every second; 10 s at most.
   bool rotated = false;
   for (int i = 0; i < 100 && !rotated; ++i) {
@@ -151,10 +136,10 @@ TEST_F(GrpcSecurityTest, CertificateChangedOnDiskServesNewConnections) {
 }
 
 TEST(GrpcCredentialsCheckTest, TokenInAuthorizationMetadata) {
-  const std::string dir = Dir("grpc_token");
-  WriteFile(dir + "/a.token", "token-a\n");
-  WriteFile(dir + "/web.yml",
-            "authentication:\n  bearer_token_files: [a.token]\n");
+  const std::string dir = NewTestDir("grpc_token");
+  WriteTestFile(dir + "/a.token", "token-a\n");
+  WriteTestFile(dir + "/web.yml",
+                "authentication:\n  bearer_token_files: [a.token]\n");
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       WebSecurity::Create(dir + "/web.yml");
   ASSERT_TRUE(security.ok()) << security.status();
@@ -178,10 +163,11 @@ TEST(GrpcCredentialsCheckTest, TokenInAuthorizationMetadata) {
 }
 
 TEST(GrpcCredentialsCheckTest, BasicAuthInAuthorizationMetadata) {
-  const std::string dir = Dir("grpc_basic");
-  WriteFile(dir + "/web.yml",
-            "basic_auth_users:\n  dave: "
-            "$2y$10$2UXri9cIDdgeKjBo4Rlpx.U3ZLDV8X1IxKmsfOvhcM5oXQt/mLmXq\n");
+  const std::string dir = NewTestDir("grpc_basic");
+  WriteTestFile(
+      dir + "/web.yml",
+      "basic_auth_users:\n  dave: "
+      "$2y$10$2UXri9cIDdgeKjBo4Rlpx.U3ZLDV8X1IxKmsfOvhcM5oXQt/mLmXq\n");
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       WebSecurity::Create(dir + "/web.yml");
   ASSERT_TRUE(security.ok()) << security.status();

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "scraper/discovery/test_sd_files.h"
 #include "scraper/test_certificates.h"
 
 namespace fedgate {
@@ -22,35 +23,20 @@ namespace {
 constexpr char kDaveHash[] =
     "$2y$10$2UXri9cIDdgeKjBo4Rlpx.U3ZLDV8X1IxKmsfOvhcM5oXQt/mLmXq";
 
-std::string Dir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
-  mkdir(dir.c_str(), 0755);
-  return dir;
-}
-
-// Writes `text` to `path` through a rename, so a reader never sees half a
-// file, with a different size or inode than before.
-void WriteFile(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  std::ofstream(tmp, std::ios::trunc) << text;
-  std::rename(tmp.c_str(), path.c_str());
-}
-
 std::string BasicHeader(const std::string& user, const std::string& password) {
   return absl::StrCat("Basic ", absl::Base64Escape(user + ":" + password));
 }
 
 TEST(WebSecurityTest, KubernetesTokensUnlessSomethingElseIsConfigured) {
-  const std::string dir = Dir("default_authentication");
+  const std::string dir = NewTestDir("default_authentication");
   // A cluster as the pod sees it; the API server is not asked at load.
   KubernetesEnvironment env;
   env.service_account_dir = dir;
   env.service_host = "127.0.0.1";
   env.service_port = "6443";
-  WriteFile(dir + "/token", "sa-token");
-  WriteFile(dir + "/namespace", "monitoring");
-  WriteFile(dir + "/ca.crt", "");
+  WriteAndRename(dir + "/token", "sa-token");
+  WriteAndRename(dir + "/namespace", "monitoring");
+  WriteAndRename(dir + "/ca.crt", "");
   const std::string users =
       absl::StrCat("basic_auth_users: {dave: ", kDaveHash, "}\n");
   struct Case {
@@ -73,7 +59,7 @@ TEST(WebSecurityTest, KubernetesTokensUnlessSomethingElseIsConfigured) {
     std::string path;
     if (c.yaml != nullptr) {
       path = dir + "/web.yml";
-      WriteFile(path, c.yaml);
+      WriteAndRename(path, c.yaml);
     }
     absl::StatusOr<std::shared_ptr<const WebSecurityState>> state =
         LoadWebSecurityState(path, env, DefaultAuthentication::kKubernetes);
@@ -87,7 +73,7 @@ TEST(WebSecurityTest, KubernetesTokensUnlessSomethingElseIsConfigured) {
 }
 
 TEST(WebSecurityTest, MissingCertificateFilesFailTheStart) {
-  const std::string dir = Dir("missing_cert");
+  const std::string dir = NewTestDir("missing_cert");
   const struct {
     const char* name;  // exporter-toolkit's web/testdata file.
     const char* yaml;
@@ -101,7 +87,7 @@ TEST(WebSecurityTest, MissingCertificateFilesFailTheStart) {
   };
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.name);
-    WriteFile(dir + "/web.yml", c.yaml);
+    WriteAndRename(dir + "/web.yml", c.yaml);
     absl::StatusOr<std::unique_ptr<WebSecurity>> security =
         WebSecurity::Create(dir + "/web.yml");
     ASSERT_FALSE(security.ok());
@@ -114,11 +100,11 @@ TEST(WebSecurityTest, MissingCertificateFilesFailTheStart) {
 }
 
 TEST(WebSecurityTest, ClientCaFileMustExistAndHoldCertificates) {
-  const std::string dir = Dir("client_ca");
+  const std::string dir = NewTestDir("client_ca");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
   // exporter-toolkit's web_config_auth_clientCAs_invalid.bad.yml.
-  WriteFile(
+  WriteAndRename(
       dir + "/web.yml",
       absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
                    "\n  key_file: ", certs->server_key_file,
@@ -130,10 +116,11 @@ TEST(WebSecurityTest, ClientCaFileMustExistAndHoldCertificates) {
   EXPECT_TRUE(absl::StrContains(security.status().message(), "somefile"))
       << security.status();
   // A key that does not parse: the error names the files, not the key.
-  WriteFile(dir + "/bad.key", "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n");
-  WriteFile(dir + "/web.yml",
-            absl::StrCat("tls_server_config:\n  cert_file: ",
-                         certs->server_cert_file, "\n  key_file: bad.key\n"));
+  WriteAndRename(dir + "/bad.key", "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n");
+  WriteAndRename(
+      dir + "/web.yml",
+      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
+                   "\n  key_file: bad.key\n"));
   security = WebSecurity::Create(dir + "/web.yml");
   ASSERT_FALSE(security.ok());
   EXPECT_TRUE(absl::StrContains(security.status().message(),
@@ -144,10 +131,10 @@ TEST(WebSecurityTest, ClientCaFileMustExistAndHoldCertificates) {
 }
 
 TEST(WebSecurityTest, TlsCredentialsFollowTheConfig) {
-  const std::string dir = Dir("tls_state");
+  const std::string dir = NewTestDir("tls_state");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  WriteFile(
+  WriteAndRename(
       dir + "/web.yml",
       absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
                    "\n  key_file: ", certs->server_key_file,
@@ -170,7 +157,7 @@ TEST(WebSecurityTest, TlsCredentialsFollowTheConfig) {
 }
 
 TEST(WebSecurityTest, GnutlsTakesThePrioritiesOfEveryCipherCurveAndVersion) {
-  const std::string dir = Dir("priorities");
+  const std::string dir = NewTestDir("priorities");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
   const std::string tls =
@@ -210,7 +197,7 @@ TEST(WebSecurityTest, GnutlsTakesThePrioritiesOfEveryCipherCurveAndVersion) {
   };
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.name);
-    WriteFile(dir + "/web.yml", tls + c.settings);
+    WriteAndRename(dir + "/web.yml", tls + c.settings);
     absl::StatusOr<std::unique_ptr<WebSecurity>> security =
         WebSecurity::Create(dir + "/web.yml");
     EXPECT_TRUE(security.ok()) << security.status();
@@ -218,9 +205,9 @@ TEST(WebSecurityTest, GnutlsTakesThePrioritiesOfEveryCipherCurveAndVersion) {
 }
 
 TEST(WebSecurityTest, BasicAuthChecksBcryptOnceAndCachesTheOutcome) {
-  const std::string dir = Dir("basic");
-  WriteFile(dir + "/web.yml",
-            absl::StrCat("basic_auth_users:\n  dave: ", kDaveHash, "\n"));
+  const std::string dir = NewTestDir("basic");
+  WriteAndRename(dir + "/web.yml",
+                 absl::StrCat("basic_auth_users:\n  dave: ", kDaveHash, "\n"));
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       WebSecurity::Create(dir + "/web.yml");
   ASSERT_TRUE(security.ok()) << security.status();
@@ -241,11 +228,11 @@ TEST(WebSecurityTest, BasicAuthChecksBcryptOnceAndCachesTheOutcome) {
 }
 
 TEST(WebSecurityTest, EveryConfiguredTokenIsAcceptedAndRotationIsPickedUp) {
-  const std::string dir = Dir("tokens");
-  WriteFile(dir + "/a.token", "token-a\n");
-  WriteFile(dir + "/b.token", "  token-b  \n");
-  WriteFile(dir + "/web.yml",
-            "authentication:\n  bearer_token_files: [a.token, b.token]\n");
+  const std::string dir = NewTestDir("tokens");
+  WriteAndRename(dir + "/a.token", "token-a\n");
+  WriteAndRename(dir + "/b.token", "  token-b  \n");
+  WriteAndRename(dir + "/web.yml",
+                 "authentication:\n  bearer_token_files: [a.token, b.token]\n");
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       WebSecurity::Create(dir + "/web.yml");
   ASSERT_TRUE(security.ok()) << security.status();
@@ -259,7 +246,7 @@ TEST(WebSecurityTest, EveryConfiguredTokenIsAcceptedAndRotationIsPickedUp) {
   EXPECT_EQ(s.CheckFast(BasicHeader("token-a", "")), WebAuthDecision::kDenied);
 
   // Rotation: a token file rewritten.
-  WriteFile(dir + "/a.token", "token-c\n");
+  WriteAndRename(dir + "/a.token", "token-c\n");
   EXPECT_TRUE(s.ReloadIfChangedForTest());
   EXPECT_EQ(s.CheckFast("Bearer token-c"), WebAuthDecision::kAllowed);
   EXPECT_EQ(s.CheckFast("Bearer token-a"), WebAuthDecision::kDenied);
@@ -271,23 +258,23 @@ TEST(WebSecurityTest, EveryConfiguredTokenIsAcceptedAndRotationIsPickedUp) {
   EXPECT_FALSE(s.ReloadIfChangedForTest());
   EXPECT_EQ(s.CheckFast("Bearer token-b"), WebAuthDecision::kAllowed);
   // A web config that does not load: the same.
-  WriteFile(dir + "/web.yml", "authentication:\n  bearer_token_file: x\n");
+  WriteAndRename(dir + "/web.yml", "authentication:\n  bearer_token_file: x\n");
   EXPECT_FALSE(s.ReloadIfChangedForTest());
   EXPECT_EQ(s.CheckFast("Bearer token-c"), WebAuthDecision::kAllowed);
   // A third token file added to a good file.
-  WriteFile(dir + "/d.token", "token-d");
-  WriteFile(dir + "/web.yml",
-            "authentication:\n  bearer_token_files: [a.token, d.token]\n");
+  WriteAndRename(dir + "/d.token", "token-d");
+  WriteAndRename(dir + "/web.yml",
+                 "authentication:\n  bearer_token_files: [a.token, d.token]\n");
   EXPECT_TRUE(s.ReloadIfChangedForTest());
   EXPECT_EQ(s.CheckFast("Bearer token-d"), WebAuthDecision::kAllowed);
   EXPECT_EQ(s.CheckFast("Bearer token-b"), WebAuthDecision::kDenied);
 }
 
 TEST(WebSecurityTest, EmptyTokenFileIsAnError) {
-  const std::string dir = Dir("empty_token");
-  WriteFile(dir + "/a.token", " \n");
-  WriteFile(dir + "/web.yml",
-            "authentication:\n  bearer_token_files: [a.token]\n");
+  const std::string dir = NewTestDir("empty_token");
+  WriteAndRename(dir + "/a.token", " \n");
+  WriteAndRename(dir + "/web.yml",
+                 "authentication:\n  bearer_token_files: [a.token]\n");
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       WebSecurity::Create(dir + "/web.yml");
   ASSERT_FALSE(security.ok());
@@ -296,14 +283,14 @@ TEST(WebSecurityTest, EmptyTokenFileIsAnError) {
 }
 
 TEST(WebSecurityTest, TurningTlsOnAtReloadIsRefused) {
-  const std::string dir = Dir("tls_toggle");
+  const std::string dir = NewTestDir("tls_toggle");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  WriteFile(dir + "/web.yml", "");
+  WriteAndRename(dir + "/web.yml", "");
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       WebSecurity::Create(dir + "/web.yml");
   ASSERT_TRUE(security.ok()) << security.status();
-  WriteFile(
+  WriteAndRename(
       dir + "/web.yml",
       absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
                    "\n  key_file: ", certs->server_key_file, "\n"));

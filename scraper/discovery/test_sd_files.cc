@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -25,6 +26,11 @@ void WriteTestFile(const std::string& path, const std::string& content) {
 void WriteAndRename(const std::string& path, const std::string& content) {
   WriteTestFile(path + ".tmp", content);
   std::rename((path + ".tmp").c_str(), path.c_str());
+}
+
+std::string ReadTestFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 }  // namespace fedgate

@@ -1,9 +1,9 @@
 // scraper/discovery/test_sd_files.h
 //
-// Test-only: the file_sd files that the file discoverer's and the discovery
-// manager's tests write, in a fresh directory under $TEST_TMPDIR, either in
-// place or as tools do (a temporary file renamed over the old one). Test code
-// only, never on a hot path.
+// Test-only: the files tests write and read (file_sd files, web configs,
+// certificates), in a fresh directory under $TEST_TMPDIR, either in place or
+// as tools do (a temporary file renamed over the old one, so that a reader
+// never sees half a file). Test code only, never on a hot path.
 //
 // Thread-safety: pure functions on the file system; thread-safe.
 
@@ -23,6 +23,9 @@ void WriteTestFile(const std::string& path, const std::string& content);
 
 // Writes `content` to `path`.tmp and renames it over `path` (atomic).
 void WriteAndRename(const std::string& path, const std::string& content);
+
+// Returns the content of the file at `path`, "" when it cannot be read.
+std::string ReadTestFile(const std::string& path);
 
 }  // namespace fedgate
 
