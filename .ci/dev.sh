@@ -127,6 +127,7 @@ extra_suites() {
   run_suite fuzz.config_parser bash tests/fuzz/run_fuzzers.sh config_parser
   run_suite fuzz.url_form bash tests/fuzz/run_fuzzers.sh url_form
   run_suite fuzz.kubernetes_objects bash tests/fuzz/run_fuzzers.sh kubernetes_objects
+  run_suite fuzz.web_config bash tests/fuzz/run_fuzzers.sh web_config
   # clang-14 with -Wthread-safety (.bazelrc --config=clang): the ABSL_GUARDED_BY and lock
   # annotations are checked at compile time, as errors.
   run_suite clang_thread_safety bazel build --config=clang --keep_going //...

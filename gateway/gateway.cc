@@ -240,6 +240,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   http_options.compression_level = flags.web_compression_level;
   http_options.store = gateway->store_.get();
   http_options.registry = gateway->registry_.get();
+  gateway->process_metrics_ =
+      std::make_unique<ProcessMetrics>(*gateway->registry_);
+  http_options.update_metrics = [metrics = gateway->process_metrics_.get()] {
+    metrics->Update();
+  };
   http_options.external_labels = initial->global.external_labels;
   http_options.current_external_labels = [raw] {
     return raw->config()->global.external_labels;

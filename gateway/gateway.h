@@ -28,6 +28,7 @@
 #include "gateway/demo/demo_targets.h"
 #include "gateway/flags.h"
 #include "gateway/http_server.h"
+#include "gateway/process_metrics.h"
 #include "gateway/security/web_security.h"
 #include "merge/series_store.h"
 #include "prometheus/gauge.h"
@@ -103,6 +104,7 @@ class Gateway {
   mutable absl::Mutex config_mu_;
   std::shared_ptr<const Config> config_ ABSL_GUARDED_BY(config_mu_);
   std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<ProcessMetrics> process_metrics_;
   prometheus::Gauge* reload_successful_ = nullptr;
   prometheus::Gauge* reload_success_timestamp_ = nullptr;
   std::unique_ptr<SeriesStore> store_;

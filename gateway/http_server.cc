@@ -842,6 +842,7 @@ HttpServer::Reply HttpServer::Metrics() {
   Reply reply;
   reply.content_type = std::string(kTextContentType);
   if (options_.registry == nullptr) return reply;
+  if (options_.update_metrics) options_.update_metrics();
   if (series_gauge_ != nullptr) {
     series_gauge_->Set(static_cast<double>(options_.store->SeriesCount()));
     UpdateMergeGauges();

@@ -115,6 +115,8 @@ class HttpServer {
     HttpLimits limits;
     SeriesStore* store = nullptr;
     prometheus::Registry* registry = nullptr;
+    // Called before /metrics collects `registry` (process metrics).
+    std::function<void()> update_metrics;
     std::map<std::string, std::string> external_labels;
     // Returns the external labels of the running configuration (they change
     // on reload); when unset, `external_labels` is used.

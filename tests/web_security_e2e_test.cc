@@ -153,6 +153,15 @@ TEST(WebSecurityE2eTest, StartLogSaysWhatProtectsThePorts) {
       metrics->body,
       "fedgate_web_authentication{mode=\"disabled\",tls=\"false\"} 1"))
       << metrics->body;
+  // The process metrics of every Prometheus component, valid for promtool.
+  for (const char* name :
+       {"process_cpu_seconds_total ", "process_resident_memory_bytes ",
+        "process_virtual_memory_bytes ", "process_open_fds ",
+        "process_max_fds ", "process_start_time_seconds "}) {
+    EXPECT_TRUE(absl::StrContains(metrics->body, absl::StrCat("\n", name)))
+        << name << metrics->body;
+  }
+  EXPECT_TRUE(PromtoolCheckMetrics(metrics->body).ok());
   EXPECT_EQ(fedgate->process->Stop(), 0);
 
   // Nothing configured: Kubernetes service account tokens by default, which
