@@ -206,6 +206,10 @@ absl::StatusOr<FedgateFlags> ParseFlags(const std::vector<std::string>& args) {
       flags.help = true;
       continue;
     }
+    if (arg == "--version") {
+      flags.version = true;
+      continue;
+    }
     if (!absl::ConsumePrefix(&arg, "--")) {
       return absl::InvalidArgumentError(
           absl::StrCat("unexpected argument \"", arg, "\" (see --help)"));
@@ -261,6 +265,8 @@ std::string FlagsUsage() {
       "127.0.0.1 and a configuration that scrapes them.\n\n"
       "Flags:\n"
       "  -h, --help                 Show this help.\n"
+      "  --version                  Show the version, git revision and "
+      "branch.\n"
       "  --config.file=FILE         fedgate configuration file (Prometheus\n"
       "                             scrape_configs syntax). Default: the "
       "embedded demo.\n"

@@ -75,6 +75,7 @@ struct FedgateFlags {
   std::string kubernetes_service_account_dir =
       "/var/run/secrets/kubernetes.io/serviceaccount";
   bool help = false;
+  bool version = false;  // --version: print the build and exit.
 };
 
 // Parses argv (without argv[0]). Fails with InvalidArgument naming the flag

@@ -24,6 +24,7 @@
 #include "config/duration.h"
 #include "config/go_regexp.h"
 #include "config/relabel_config.h"
+#include "gateway/build_info.h"
 #include "gateway/grpc_service.h"
 #include "gateway/logger.h"
 #include "gateway/security/grpc_security.h"
@@ -133,10 +134,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   prometheus::BuildGauge()
       .Name("fedgate_build_info")
       .Help(
-          "A metric with a constant '1' value labeled by fedgate's version "
-          "and the instructions its text parser checks label sets with.")
+          "A metric with a constant '1' value labeled by fedgate's version, "
+          "git revision and branch, the compiler that built it, and the "
+          "instructions its text parser checks label sets with.")
       .Register(*gateway->registry_)
-      .Add({{"version", "0.1.0"},
+      .Add({{"version", GetBuildInfo().version},
+            {"revision", GetBuildInfo().revision},
+            {"branch", GetBuildInfo().branch},
+            {"compiler", GetBuildInfo().compiler},
             {"text_parser_simd", std::string(TextParserSimdName(
                                      text_parser_internal::ActiveSimd()))}})
       .Set(1);
@@ -268,8 +273,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     return targets_source->DroppedTargets();
   };
   http_options.api.config = [raw] { return raw->config(); };
-  http_options.api.build_info.version = "0.1.0";
-  http_options.api.build_info.go_version = __VERSION__;
+  http_options.api.build_info.version = GetBuildInfo().version;
+  http_options.api.build_info.revision = GetBuildInfo().revision;
+  http_options.api.build_info.branch = GetBuildInfo().branch;
+  http_options.api.build_info.go_version = GetBuildInfo().compiler;
   absl::StatusOr<std::unique_ptr<HttpServer>> http =
       HttpServer::Start(std::move(http_options));
   if (!http.ok()) return http.status();

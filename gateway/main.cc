@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "gateway/build_info.h"
 #include "gateway/flags.h"
 #include "gateway/gateway.h"
 #include "gateway/logger.h"
@@ -74,9 +75,14 @@ int main(int argc, char** argv) {
     fputs(fedgate::FlagsUsage().c_str(), stdout);
     return 0;
   }
+  if (flags->version) {
+    fputs(fedgate::VersionText().c_str(), stdout);
+    return 0;
+  }
   fedgate::SetLogLevel(flags->log_level);
   fedgate::Log(fedgate::LogLevel::kInfo, "Starting fedgate",
-               {{"version", "0.1.0"},
+               {{"version", fedgate::GetBuildInfo().version},
+                {"revision", fedgate::GetBuildInfo().revision},
                 {"config", flags->config_file.empty() ? "<embedded demo>"
                                                       : flags->config_file}});
 

@@ -22,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "gateway/build_info.h"
 #include "gtest/gtest.h"
 #include "proto/fedgate.grpc.pb.h"
 #include "proto/health.grpc.pb.h"
@@ -530,12 +531,16 @@ TEST(GrpcE2eReloadTest, ReloadsThroughGrpcHttpAndSighup) {
                 {"--web.enable-lifecycle"});
   EXPECT_EQ(MetricLine(fedgate, "fedgate_config_last_reload_successful"),
             "fedgate_config_last_reload_successful 1");
-  // The build info names the text parser's instructions: the widest the CPU
-  // has, as in this process (same CPU).
+  // The build info names the build (the same checkout as this test's) and
+  // the text parser's instructions: the widest the CPU has, as in this
+  // process (same CPU).
+  const FedgateBuildInfo& build = GetBuildInfo();
   EXPECT_EQ(MetricLine(fedgate, "fedgate_build_info"),
-            absl::StrCat("fedgate_build_info{text_parser_simd=\"",
+            absl::StrCat("fedgate_build_info{branch=\"", build.branch,
+                         "\",compiler=\"", build.compiler, "\",revision=\"",
+                         build.revision, "\",text_parser_simd=\"",
                          TextParserSimdName(text_parser_internal::ActiveSimd()),
-                         "\",version=\"0.1.0\"} 1"));
+                         "\",version=\"", build.version, "\"} 1"));
 
   auto pools = [&fedgate] {
     grpc::ClientContext context;
