@@ -17,81 +17,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "gateway/test_raw_connection.h"
 #include "gtest/gtest.h"
 #include "merge/interned_labels.h"
 #include "merge/labels.h"
 
 namespace fedgate {
 namespace {
-
-// A raw client connection to 127.0.0.1:port; closed on destruction.
-class RawConnection {
- public:
-  explicit RawConnection(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    // A fixed receive buffer (no autotuning, which grows to 32 MiB here):
-    // what the client does not read stays with the server.
-    const int receive_buffer = 64 << 10;
-    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer,
-               sizeof(receive_buffer));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
-        0) {
-      close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~RawConnection() {
-    if (fd_ >= 0) close(fd_);
-  }
-  bool ok() const { return fd_ >= 0; }
-  // Sends all of `data`; false when the peer closed or reset.
-  bool Send(absl::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-  // Reads until what was read contains `marker`, the peer closes or
-  // `timeout_ms` passes without data; returns what was read.
-  std::string ReadUntil(absl::string_view marker, int timeout_ms) {
-    std::string out;
-    char buf[65536];
-    while (!absl::StrContains(out, marker)) {
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, timeout_ms) <= 0) return out;
-      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) return out;
-      out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
-  }
-  // Reads until the peer closes or `timeout_ms` passes without data.
-  // Returns what was read; `closed` tells whether the peer closed.
-  std::string ReadUntilClosed(int timeout_ms, bool* closed) {
-    std::string out;
-    *closed = false;
-    char buf[65536];
-    while (true) {
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, timeout_ms) <= 0) return out;
-      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) {
-        *closed = true;
-        return out;
-      }
-      out.append(buf, static_cast<size_t>(n));
-    }
-  }
-
- private:
-  int fd_ = -1;
-};
 
 class HttpServerTest : public ::testing::Test {
  protected:

@@ -33,6 +33,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "gateway/test_raw_connection.h"
 #include "gtest/gtest.h"
 #include "proto/fedgate.grpc.pb.h"
 #include "tests/subprocess.h"
@@ -67,64 +68,6 @@ std::string ConfigYaml(const std::string& big_address) {
       "scrape_configs:\n",
       StaticScrapeJob("big", big_address));
 }
-
-// A raw client connection to 127.0.0.1:`port`, so that the test decides when
-// the answer is read; closed on destruction.
-class RawConnection {
- public:
-  explicit RawConnection(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    // A fixed receive buffer (no autotuning, which grows to 32 MiB here):
-    // what the client does not read stays with the server.
-    const int receive_buffer = 64 << 10;
-    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer,
-               sizeof(receive_buffer));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
-        0) {
-      close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~RawConnection() {
-    if (fd_ >= 0) close(fd_);
-  }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-
-  bool ok() const { return fd_ >= 0; }
-  bool Send(absl::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-  // Reads into `*out` until it contains `marker`, the peer closes, or
-  // `timeout` passes without data; returns whether it contains `marker`.
-  bool ReadUntil(absl::string_view marker, absl::Duration timeout,
-                 std::string* out) {
-    char buf[65536];
-    while (!absl::StrContains(*out, marker)) {
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <=
-          0) {
-        return false;
-      }
-      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) return false;
-      out->append(buf, static_cast<size_t>(n));
-    }
-    return true;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // Decodes a chunked HTTP body; returns nullopt unless it is well formed and
 // ends with the last chunk.
