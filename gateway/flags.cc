@@ -132,6 +132,24 @@ const std::vector<FlagSpec>& Specs() {
       {"query.max-regex-program-size",
        CountFlag("query.max-regex-program-size",
                  &FedgateFlags::query_max_regex_program_size)},
+      {"shard.count",
+       [](absl::string_view v, FedgateFlags* f) {
+         if (!absl::SimpleAtoi(v, &f->shard_count) || f->shard_count < 1) {
+           return absl::InvalidArgumentError(absl::StrCat(
+               "invalid value \"", v,
+               "\" for flag --shard.count: want a positive integer"));
+         }
+         return absl::OkStatus();
+       }},
+      {"shard.index",
+       [](absl::string_view v, FedgateFlags* f) {
+         if (!absl::SimpleAtoi(v, &f->shard_index) || f->shard_index < 0) {
+           return absl::InvalidArgumentError(absl::StrCat(
+               "invalid value \"", v,
+               "\" for flag --shard.index: want a non-negative integer"));
+         }
+         return absl::OkStatus();
+       }},
       {"web.compression-level",
        [](absl::string_view v, FedgateFlags* f) {
          if (!absl::SimpleAtoi(v, &f->web_compression_level) ||
@@ -322,6 +340,11 @@ std::string FlagsUsage() {
       "                             regex. 0: no limit. Default: ",
       defaults.query_max_regex_program_size,
       "\n"
+      "  --shard.count=N            Scrape only one of N shards of the\n"
+      "                             targets (docs/sharding.md). Default: 1\n"
+      "  --shard.index=I            The shard, 0 to N-1. Default: the\n"
+      "                             ordinal of the StatefulSet pod name\n"
+      "                             (POD_NAME, else HOSTNAME: name-I)\n"
       "  --web.compression-level=N  zlib level of gzip/deflate /federate\n"
       "                             answers, 1 (fastest) to 9 (smallest).\n"
       "                             Default: ",
