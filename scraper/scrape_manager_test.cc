@@ -144,6 +144,17 @@ ScrapeConfig Job(std::string name, const std::vector<std::string>& targets,
   return config;
 }
 
+// Returns the dedup group `name` of the job of the same name, grouping its
+// targets by the host of their address.
+DedupGroupConfig DedupGroupByHost(std::string name) {
+  DedupGroupConfig group;
+  group.name = name;
+  group.job_names = {std::move(name)};
+  group.source_labels = {"__address__"};
+  group.regex = "(.+):\\d+";
+  return group;
+}
+
 std::shared_ptr<const Config> MakeConfig(std::vector<ScrapeConfig> jobs) {
   auto config = std::make_shared<Config>();
   config->scrape_configs = std::move(jobs);
@@ -830,12 +841,7 @@ TEST(ScrapeManagerTest, DedupGroupMembersShareSeriesWithTheGroupKey) {
   auto config = std::make_shared<Config>();
   config->scrape_configs = {Job("reg", {a.address(), b.address()}),
                             Job("other", {other.address()})};
-  DedupGroupConfig group;
-  group.name = "reg";
-  group.job_names = {"reg"};
-  group.source_labels = {"__address__"};
-  group.regex = "(.+):\\d+";
-  config->dedup_groups = {group};
+  config->dedup_groups = {DedupGroupByHost("reg")};
   ASSERT_TRUE(f.manager->ApplyConfig(config).ok());
   for (const TestTarget* t : {&a, &b, &other}) {
     ASSERT_NE(f.WaitForBatch(
@@ -880,11 +886,7 @@ TEST(ScrapeManagerTest, DedupGroupLabelNamesTheKeyLabelOrIsOff) {
   Fixture f;
   auto config = std::make_shared<Config>();
   config->scrape_configs = {Job("a", {a.address()}), Job("b", {b.address()})};
-  DedupGroupConfig node;  // Key: the host, in `node`.
-  node.name = "a";
-  node.job_names = {"a"};
-  node.source_labels = {"__address__"};
-  node.regex = "(.+):\\d+";
+  DedupGroupConfig node = DedupGroupByHost("a");  // Key: the host, in `node`.
   node.group_label = "node";
   DedupGroupConfig off;  // Key: the job, not on the series.
   off.name = "b";
@@ -1120,12 +1122,7 @@ TEST(ScrapeManagerTest, ShardsSplitTargetsAndKeepDedupGroupsWhole) {
   }
   auto config = std::make_shared<Config>();
   config->scrape_configs = {Job("node", nodes), Job("k3s", registry)};
-  DedupGroupConfig group;
-  group.name = "k3s";
-  group.job_names = {"k3s"};
-  group.source_labels = {"__address__"};
-  group.regex = "(.+):\\d+";
-  config->dedup_groups = {group};
+  config->dedup_groups = {DedupGroupByHost("k3s")};
 
   std::map<std::string, int> scraped_by;   // Address → shard.
   std::map<std::string, int> group_shard;  // Dedup group → shard.

@@ -9,7 +9,8 @@
 //     pods; its ServiceAccount and its ConfigMap (the base's generated name,
 //     hash included) are in the output;
 //   * the real fedgate started with the container's shard flags and the
-//     POD_NAME of the third pod scrapes shard 2 of the count;
+//     POD_NAME of the last pod scrapes the last shard; as a pod past the
+//     count, it exits with status 1 and says why;
 //   * with the real deploy/base, the pod is the base Deployment's pod: the
 //     same container (image, ports, probes, resources, security context,
 //     mounts; every base argument kept), pod security context, service
@@ -289,6 +290,27 @@ TEST(ShardedOverlayTest, RendersAStatefulSetOfShardsOverTheBase) {
                    replicas - 1, " shards=", replicas)))
       << fedgate->process->Stderr();
   EXPECT_EQ(fedgate->process->Stop(), 0);
+  // A pod past the count (replicas raised alone) refuses to start.
+  ASSERT_EQ(setenv("POD_NAME", absl::StrCat("fedgate-", replicas).c_str(), 1),
+            0);
+  absl::StatusOr<std::unique_ptr<Subprocess>> extra = Subprocess::Start(
+      [&] {
+        std::vector<std::string> argv = {
+            kFedgateBinary, absl::StrCat("--config.file=", config),
+            "--web.listen-address=127.0.0.1:0",
+            "--grpc.listen-address=", NoAuthenticationFlag(TestTempDir())};
+        argv.insert(argv.end(), shard_flags.begin(), shard_flags.end());
+        return argv;
+      }(),
+      TestTempDir() + "/fedgate-extra");
+  unsetenv("POD_NAME");
+  ASSERT_TRUE(extra.ok()) << extra.status();
+  EXPECT_EQ((*extra)->WaitFor(absl::Seconds(30)), 1);
+  EXPECT_TRUE(absl::StrContains(
+      (*extra)->Stderr(),
+      absl::StrCat("shard index ", replicas, " (from the pod name \\\"fedgate-",
+                   replicas, "\\\") is not below --shard.count=", replicas)))
+      << (*extra)->Stderr();
 
   if (!real_base) return;
   // The pod is the base Deployment's, plus the shard flag and POD_NAME.
