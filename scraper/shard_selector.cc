@@ -30,15 +30,15 @@ absl::StatusOr<ShardSelector> ShardSelector::FromFlags(
   if (pod_name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--shard.count=", count,
-        " needs --shard.index, or a StatefulSet pod name `<name>-<ordinal>` "
-        "in POD_NAME or HOSTNAME; neither is set"));
+        " needs --shard.index, or a StatefulSet pod name <name>-<ordinal> in "
+        "POD_NAME, HOSTNAME or the host name; none is set"));
   }
   absl::StatusOr<uint64_t> ordinal = StatefulSetOrdinal(pod_name);
   if (!ordinal.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--shard.index is not set and the pod name \"", pod_name, "\" (from ",
         pod_name_source,
-        ") does not end in a StatefulSet ordinal `-<n>`: set --shard.index"));
+        ") does not end in a StatefulSet ordinal -<n>: set --shard.index"));
   }
   if (*ordinal >= count) {
     return absl::InvalidArgumentError(
@@ -73,8 +73,8 @@ absl::StatusOr<uint64_t> StatefulSetOrdinal(absl::string_view pod_name) {
         return absl::ascii_isdigit(c);
       });
   if (!all_digits || !absl::SimpleAtoi(digits, &ordinal)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "pod name \"", pod_name, "\" does not end in `-<ordinal>`"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("pod name \"", pod_name, "\" does not end in -<ordinal>"));
   }
   return ordinal;
 }

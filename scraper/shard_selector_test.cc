@@ -174,8 +174,8 @@ TEST(ShardSelectorTest, FromFlagsExplainsAMissingOrBadOrdinal) {
   for (const Case& c : {
            Case{"no pod name", "",
                 "--shard.count=3 needs --shard.index, or a StatefulSet pod "
-                "name `<name>-<ordinal>` in POD_NAME or HOSTNAME; neither is "
-                "set"},
+                "name <name>-<ordinal> in POD_NAME, HOSTNAME or the host "
+                "name; none is set"},
            Case{"no ordinal", "laptop",
                 "--shard.index is not set and the pod name \"laptop\" (from "
                 "HOSTNAME) does not end in a StatefulSet ordinal"},
