@@ -274,6 +274,33 @@ std::string ShardingExample(absl::string_view name) {
   return block.ok() ? *block : "";
 }
 
+// Returns the `--shard.*` flags of each `fedgate` command line of the block
+// after `<!-- example: shard-commands` in docs/sharding.md (the test puts its
+// own configuration and addresses in place of the others).
+std::vector<std::vector<std::string>> DocsShardFlags() {
+  std::vector<std::vector<std::string>> out;
+  const std::string page = ReadFileOrEmpty("docs/sharding.md");
+  const size_t marker = page.find("<!-- example: shard-commands ");
+  const size_t begin = page.find("```\n", marker);
+  const size_t end = page.find("```", begin + 4);
+  EXPECT_NE(marker, std::string::npos);
+  if (marker == std::string::npos || begin == std::string::npos ||
+      end == std::string::npos) {
+    return out;
+  }
+  for (absl::string_view line : absl::StrSplit(
+           absl::string_view(page).substr(begin + 4, end - begin - 4), '\n',
+           absl::SkipEmpty())) {
+    EXPECT_TRUE(absl::StartsWith(line, "fedgate ")) << line;
+    std::vector<std::string> flags;
+    for (absl::string_view arg : absl::StrSplit(line, ' ', absl::SkipEmpty())) {
+      if (absl::StartsWith(arg, "--shard.")) flags.emplace_back(arg);
+    }
+    out.push_back(std::move(flags));
+  }
+  return out;
+}
+
 // Starts one fedgate per flag set on `config_path`; waits until each is
 // ready (every target scraped once).
 std::vector<FedgateProcess> StartFedgates(
@@ -314,8 +341,14 @@ TEST(ShardingE2eTest, ShardsPartitionTheTargetsAndTheirUnionIsOneInstance) {
   ASSERT_TRUE(WriteFile(config, targets.Config()));
 
   std::vector<std::vector<std::string>> flags = {{}};  // The single one.
+  for (const std::vector<std::string>& shard : DocsShardFlags()) {
+    flags.push_back(shard);
+  }
+  ASSERT_EQ(flags.size(), 4u);
   for (int i = 0; i < 3; ++i) {
-    flags.push_back({"--shard.count=3", absl::StrCat("--shard.index=", i)});
+    EXPECT_EQ(flags[i + 1],
+              (std::vector<std::string>{"--shard.count=3",
+                                        absl::StrCat("--shard.index=", i)}));
   }
   std::vector<FedgateProcess> fedgates = StartFedgates(config, "three", flags);
   ASSERT_EQ(fedgates.size(), 4u);
