@@ -574,14 +574,47 @@ class DockerfileTest(unittest.TestCase):
         self.assertLessEqual(build, set(dev.split()))
 
 
+def marked_blocks(doc, kind):
+    """(name, text) of every code block after `<!-- kind: name -->`, as users copy it (the
+    indentation of a block inside a list item taken off)."""
+    out = []
+    for m in re.finditer(r"^( *)<!-- " + kind + r": (\S+) -->\n *```\w*\n(.*?)^ *```", doc,
+                         re.S | re.M):
+        indent = len(m.group(1))
+        out.append((m.group(2), "".join(line[indent:] for line in
+                                        m.group(3).splitlines(keepends=True))))
+    return out
+
+
 class DocsTest(unittest.TestCase):
     def test_marked_blocks_are_the_files(self):
-        doc = read("docs/deploying.md")
-        blocks = re.findall(r"<!-- file: (\S+) -->\n```\w*\n(.*?)```", doc, re.S)
-        self.assertGreaterEqual(len(blocks), 3)
+        blocks = marked_blocks(read("docs/deploying.md"), "file")
+        self.assertGreaterEqual(len(blocks), 5)
         for rel, block in blocks:
             with self.subTest(file=rel):
                 self.assertEqual(block, read(rel))
+
+    def test_the_user_overlay_renders(self):
+        (overlay,) = [b for n, b in marked_blocks(read("docs/deploying.md"), "example")
+                      if n == "user-overlay"]
+        work = scratch()
+        shutil.copytree(path("deploy"), os.path.join(work, "fedgate", "deploy"))
+        mine = os.path.join(work, "my-fedgate")
+        os.makedirs(mine)
+        with open(os.path.join(mine, "kustomization.yaml"), "w", encoding="utf-8") as f:
+            f.write(overlay)
+        config = read("deploy/base/fedgate.yml").replace("scrape_interval: 30s",
+                                                        "scrape_interval: 15s")
+        with open(os.path.join(mine, "fedgate.yml"), "w", encoding="utf-8") as f:
+            f.write(config)
+        objects = render(mine)
+        deployment = one(objects, "Deployment", "fedgate")
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        self.assertEqual(container["image"], "registry.example.com/fedgate:0.2.0")
+        (volume,) = deployment["spec"]["template"]["spec"]["volumes"]
+        data = one(objects, "ConfigMap", volume["configMap"]["name"])["data"]
+        self.assertEqual(data["fedgate.yml"], config)
+        self.assertEqual(data["web.yml"], read("deploy/base/web.yml"))
 
     def test_named_paths_exist(self):
         doc = read("docs/deploying.md")
