@@ -27,25 +27,28 @@
 
 Run: bazel test //tests:deploy_manifests_test, or after `bazel build //gateway:fedgate`,
 /usr/bin/python3 tests/deploy_manifests_test.py. Every wait is bounded; fedgate and Prometheus
-are stopped by their PIDs. About 10 s.
+are stopped by their PIDs. About 25 s.
 """
 
 import glob
-import http.server
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
-import threading
-import time
 import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_processes import (  # noqa: E402 (found through the path above)
+    fedgate_binary, repo_root, start_fedgate, start_target, stop, wait_until)
 
 KUBECTL = "/usr/bin/kubectl"
 PROMTOOL = "/usr/bin/promtool"
@@ -60,25 +63,11 @@ TARGET_BODY = (
 )
 
 
-def repo_root():
-    """The runfiles tree under Bazel (its cwd), else the checkout this file is in."""
-    if os.environ.get("TEST_SRCDIR"):
-        return os.getcwd()
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
 ROOT = repo_root()
 
 
 def path(rel):
     return os.path.join(ROOT, rel)
-
-
-def fedgate_binary():
-    binary = path("gateway/fedgate")
-    if not os.path.exists(binary):
-        binary = path("bazel-bin/gateway/fedgate")
-    return binary
 
 
 def read(rel):
@@ -135,17 +124,6 @@ def flag(args, name):
     return values[0] if values else None
 
 
-def wait_until(what, timeout_s, fn):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.1)
-
-
 def get(url, token=None):
     request = urllib.request.Request(url)
     if token:
@@ -160,33 +138,9 @@ def get(url, token=None):
 
 
 def free_port():
-    import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def stop(process):
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-class Target(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        body = TARGET_BODY.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 class Fedgate:
@@ -197,12 +151,7 @@ class Fedgate:
 
     def __init__(self):
         self.dir = scratch()
-        self.targets = []
-        for _ in range(2):
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Target)
-            server.daemon_threads = True
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            self.targets.append(server)
+        self.targets = [start_target(TARGET_BODY) for _ in range(2)]
         addresses = ", ".join(f"'127.0.0.1:{s.server_address[1]}'" for s in self.targets)
         external = yaml.safe_load(read("deploy/base/fedgate.yml"))["global"]["external_labels"]
         with open(os.path.join(self.dir, "fedgate.yml"), "w", encoding="utf-8") as f:
@@ -218,22 +167,11 @@ class Fedgate:
             f.write(self.TOKEN + "\n")
         with open(os.path.join(self.dir, "web.yml"), "w", encoding="utf-8") as f:
             f.write("authentication:\n  bearer_token_files: [token]\n")
-        self.log = open(os.path.join(self.dir, "fedgate.log"), "w+", encoding="utf-8")
-        self.process = subprocess.Popen(
-            [fedgate_binary(), "--config.file=" + os.path.join(self.dir, "fedgate.yml"),
-             "--web.config.file=" + os.path.join(self.dir, "web.yml"),
-             "--web.listen-address=127.0.0.1:0", "--grpc.listen-address="],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        self.port = int(wait_until("fedgate's port", 30, self._logged_port))
+        self.process, self.port = start_fedgate(
+            fedgate_binary(), os.path.join(self.dir, "fedgate.yml"),
+            os.path.join(self.dir, "web.yml"), os.path.join(self.dir, "fedgate.log"))
         wait_until("fedgate ready", 30,
                    lambda: get(f"http://127.0.0.1:{self.port}/-/ready")[0] == 200)
-
-    def _logged_port(self):
-        self.log.seek(0)
-        m = re.search(r"Server is ready to receive web requests\.\" web=(\d+)", self.log.read())
-        if self.process.poll() is not None:
-            raise AssertionError("fedgate exited: " + open(self.log.name).read())
-        return m and m.group(1)
 
     def metric_names(self):
         """The names of every series fedgate serves: /metrics and /federate."""
@@ -247,10 +185,12 @@ class Fedgate:
         return names
 
     def close(self):
-        stop(self.process)
-        self.log.close()
+        """Stops fedgate and its targets; returns fedgate's exit status."""
+        status = stop(self.process)
         for s in self.targets:
             s.shutdown()
+            s.server_close()
+        return status
 
 
 FEDGATE = None
@@ -262,8 +202,9 @@ def setUpModule():  # noqa: N802 (unittest's name)
 
 
 def tearDownModule():  # noqa: N802 (unittest's name)
-    if FEDGATE:
-        FEDGATE.close()
+    # A clean stop: under --config=asan, also no sanitizer report.
+    if FEDGATE and FEDGATE.close() != 0:
+        raise AssertionError(f"fedgate did not exit with status 0: see {FEDGATE.dir}")
 
 
 class KustomizationTest(unittest.TestCase):
@@ -472,7 +413,7 @@ class PrometheusTest(unittest.TestCase):
             self.assertEqual(len(rules), 12)
             self.assertTrue(all(r["health"] in ("ok", "unknown") for r in rules), rules)
         finally:
-            stop(prometheus)
+            self.assertEqual(stop(prometheus), 0)
             log.close()
 
 
