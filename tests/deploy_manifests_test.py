@@ -220,7 +220,12 @@ class KustomizationTest(unittest.TestCase):
         self.assertIn(os.path.join(self.deploy, "overlays", "namespaced"), dirs)
         for d in dirs:
             with self.subTest(kustomization=os.path.relpath(d, self.deploy)):
-                self.check_fedgate_objects(render(d))
+                objects = render(d)
+                self.check_fedgate_objects(objects)
+        # The base's startup probe is the gRPC health service.
+        deployment = one(render(os.path.join(self.deploy, "base")), "Deployment")
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        self.assertIn("grpc", container["startupProbe"])
 
     def check_fedgate_objects(self, objects):
         workloads = by_kind(objects, "Deployment") + by_kind(objects, "StatefulSet")
@@ -234,7 +239,8 @@ class KustomizationTest(unittest.TestCase):
         pod_labels = spec["template"]["metadata"]["labels"]
         self.assertTrue(selects(spec["selector"]["matchLabels"], pod_labels))
         pod = spec["template"]["spec"]
-        self.assertGreater(pod["terminationGracePeriodSeconds"], 25)  # --web.shutdown-timeout
+        # Longer than --web.shutdown-timeout (25 s); Kubernetes's default is 30 s.
+        self.assertGreater(pod.get("terminationGracePeriodSeconds", 30), 25)
         self.assertTrue(pod["securityContext"]["runAsNonRoot"])
         self.assertNotEqual(pod["securityContext"]["runAsUser"], 0)
         (container,) = pod["containers"]
@@ -248,8 +254,10 @@ class KustomizationTest(unittest.TestCase):
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         self.assertEqual(set(ports), {"http", "grpc"})
         args = container["args"]
-        self.assertEqual(flag(args, "web.listen-address"), f":{ports['http']}")
-        self.assertEqual(flag(args, "grpc.listen-address"), f":{ports['grpc']}")
+        for name, port, default in (("web.listen-address", "http", "0.0.0.0:9099"),
+                                    ("grpc.listen-address", "grpc", "0.0.0.0:9098")):
+            address = flag(args, name) or default
+            self.assertEqual(address.rsplit(":", 1)[1], str(ports[port]), name)
 
         def port_of(probe):
             p = probe.get("httpGet", probe.get("grpc"))["port"]
@@ -259,12 +267,15 @@ class KustomizationTest(unittest.TestCase):
         self.assertEqual(port_of(container["livenessProbe"]), ports["http"])
         self.assertEqual(container["readinessProbe"]["httpGet"]["path"], "/-/ready")
         self.assertEqual(port_of(container["readinessProbe"]), ports["http"])
-        self.assertEqual(port_of(container["startupProbe"]), ports["grpc"])
+        if "startupProbe" in container:
+            self.assertEqual(port_of(container["startupProbe"]), ports["grpc"])
 
         # The files the flags name are keys of a mounted ConfigMap of these objects.
         volumes = {v["name"]: v for v in pod["volumes"]}
         mounted = {}
         for m in container["volumeMounts"]:
+            if "configMap" not in volumes[m["name"]]:
+                continue
             cm = one(objects, "ConfigMap", volumes[m["name"]]["configMap"]["name"])
             for key in cm["data"]:
                 mounted[f"{m['mountPath']}/{key}"] = cm["data"][key]
@@ -278,8 +289,10 @@ class KustomizationTest(unittest.TestCase):
         self.assertTrue(services)
         for s in services:
             for p in s["spec"]["ports"]:
-                self.assertIn(p["targetPort"], ports)
-                self.assertEqual(p["port"], ports[p["targetPort"]])
+                target = p.get("targetPort", p["port"])
+                self.assertIn(ports.get(target, target), ports.values(), s["metadata"]["name"])
+                # The Service's port is the container's: http 9099 and grpc 9098 everywhere.
+                self.assertEqual(p["port"], ports.get(target, target), s["metadata"]["name"])
         if workload["kind"] == "StatefulSet":
             one(objects, "Service", spec["serviceName"])
 
