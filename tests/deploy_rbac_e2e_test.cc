@@ -13,7 +13,6 @@
 // unused.
 
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -223,8 +222,9 @@ absl::StatusOr<Rendered> Parse(const std::string& yaml) {
           " refers to a role the manifests do not hold: ", ref_kind, " ",
           ref_name));
     }
-    for (const Permission& p : Expand(role["rules"]))
+    for (const Permission& p : Expand(role["rules"])) {
       r.granted[scope].insert(p);
+    }
   }
   return r;
 }
@@ -254,8 +254,10 @@ std::optional<std::pair<std::string, Permission>> Needed(
     ns = parts[i + 1];
     i += 2;
   }
-  if (i >= parts.size())
+  if (i >= parts.size()) {
+    // A path that names no resource: a permission no rule grants.
     return std::make_pair(ns, Permission{"", "", req.path, "?"});
+  }
   p.resource = parts[i];
   const bool named = parts.size() > i + 1;
   if (req.method == "POST") {
