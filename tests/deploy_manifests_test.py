@@ -46,6 +46,8 @@ import urllib.request
 
 import yaml
 
+# The shared module is imported from the source tree: no bytecode cache is written into it.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_processes import (  # noqa: E402 (found through the path above)
     fedgate_binary, repo_root, start_fedgate, start_target, stop, wait_until)

@@ -31,6 +31,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+# The shared module is imported from the source tree: no bytecode cache is written into it.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_processes import (  # noqa: E402 (found through the path above)
     fedgate_binary, start_fedgate, start_target, stop, wait_until)
