@@ -11,25 +11,18 @@
 //   * the real fedgate started with the container's shard flags and the
 //     POD_NAME of the last pod scrapes the last shard; as a pod past the
 //     count, it exits with status 1 and says why;
-//   * with the real deploy/base, the pod is the base Deployment's pod: the
-//     same container (image, ports, probes, resources, security context,
-//     mounts; every base argument kept), pod security context, service
-//     account, grace period and volumes.
+//   * the pod is the base Deployment's pod: the same container (image, ports,
+//     probes, resources, security context, mounts; every base argument
+//     kept), pod security context, service account, grace period and
+//     volumes.
 //
-// The overlay is rendered where it lives in the source tree (its
-// `../../base`). Without deploy/base, the test renders a copy of the overlay
-// over a minimal stand-in base in its temp dir (a Deployment `fedgate` with
-// container `fedgate`, ServiceAccount `fedgate`, a ConfigMap generated as
-// `fedgate`, a Service `fedgate`), and the comparison with the base's pod is
-// skipped. The base is read outside Bazel's inputs, so the test is tagged
-// `external` (never cached).
+// tests/deploy_manifests_test.py checks the rendered workload as it checks
+// every overlay's (locked down, sized, ports and probes).
 
 #include <stdlib.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <climits>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -49,65 +42,6 @@ namespace fedgate {
 namespace {
 
 constexpr char kKubectl[] = "/usr/bin/kubectl";
-const char* const kOverlayFiles[] = {"kustomization.yaml", "statefulset.yaml",
-                                     "headless-service.yaml",
-                                     "delete-deployment.yaml"};
-
-// The stand-in for deploy/base: only what the overlay refers to.
-constexpr char kStandInKustomization[] = R"(namespace: monitoring
-resources:
-  - serviceaccount.yaml
-  - deployment.yaml
-  - service.yaml
-configMapGenerator:
-  - name: fedgate
-    files:
-      - fedgate.yml
-)";
-constexpr char kStandInDeployment[] = R"(apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: fedgate
-  labels:
-    app.kubernetes.io/name: fedgate
-spec:
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: fedgate
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: fedgate
-    spec:
-      serviceAccountName: fedgate
-      containers:
-        - name: fedgate
-          image: fedgate:0.2.0
-          args: [--config.file=/etc/fedgate/fedgate.yml]
-          volumeMounts:
-            - name: config
-              mountPath: /etc/fedgate
-      volumes:
-        - name: config
-          configMap:
-            name: fedgate
-)";
-constexpr char kStandInServiceAccount[] = R"(apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: fedgate
-)";
-constexpr char kStandInService[] = R"(apiVersion: v1
-kind: Service
-metadata:
-  name: fedgate
-spec:
-  selector:
-    app.kubernetes.io/name: fedgate
-  ports:
-    - name: http
-      port: 9099
-)";
 
 // Runs `kubectl kustomize dir`; returns its output (stdout), or "" with a
 // test failure.
@@ -181,52 +115,15 @@ std::string Text(const YAML::Node& node) {
   return out.c_str();
 }
 
-// Returns the directory the overlay's files are in, in the source tree.
-std::string OverlayDir() {
-  char resolved[PATH_MAX];
-  if (realpath("deploy/overlays/sharded/kustomization.yaml", resolved) ==
-      nullptr) {
-    return "";
-  }
-  return std::filesystem::path(resolved).parent_path().string();
-}
-
 TEST(ShardedOverlayTest, RendersAStatefulSetOfShardsOverTheBase) {
-  const std::string overlay = OverlayDir();
-  ASSERT_FALSE(overlay.empty());
-  const std::filesystem::path base =
-      std::filesystem::path(overlay) / ".." / ".." / "base";
-  const bool real_base = std::filesystem::exists(base / "kustomization.yaml");
-  std::string render_dir = overlay;
-  std::string base_dir = base.string();
-  if (!real_base) {
-    const std::filesystem::path root =
-        std::filesystem::path(TestTempDir()) / "deploy";
-    const std::filesystem::path copy = root / "overlays" / "sharded";
-    std::filesystem::create_directories(copy);
-    std::filesystem::create_directories(root / "base");
-    for (const char* file : kOverlayFiles) {
-      ASSERT_TRUE(WriteFile((copy / file).string(),
-                            ReadFileOrEmpty(overlay + "/" + file)))
-          << file;
-    }
-    for (const auto& [file, text] :
-         std::vector<std::pair<const char*, const char*>>{
-             {"kustomization.yaml", kStandInKustomization},
-             {"deployment.yaml", kStandInDeployment},
-             {"serviceaccount.yaml", kStandInServiceAccount},
-             {"service.yaml", kStandInService},
-             {"fedgate.yml", "scrape_configs: []\n"}}) {
-      ASSERT_TRUE(WriteFile((root / "base" / file).string(), text)) << file;
-    }
-    render_dir = copy.string();
-    base_dir = (root / "base").string();
-  }
-  printf("rendering %s over %s base %s\n", render_dir.c_str(),
-         real_base ? "the real" : "a stand-in", base_dir.c_str());
-
-  const std::vector<YAML::Node> docs =
-      Documents(Render(render_dir, "kustomize-sharded"));
+  // A copy of deploy/ with the links of Bazel's runfiles resolved: kustomize
+  // refuses files whose links lead out of the kustomization's directory.
+  const std::filesystem::path deploy =
+      std::filesystem::path(TestTempDir()) / "deploy";
+  std::filesystem::copy("deploy", deploy,
+                        std::filesystem::copy_options::recursive);
+  const std::vector<YAML::Node> docs = Documents(
+      Render((deploy / "overlays" / "sharded").string(), "kustomize-sharded"));
   ASSERT_FALSE(docs.empty());
   EXPECT_TRUE(OfKind(docs, "Deployment").empty());
   ASSERT_EQ(OfKind(docs, "StatefulSet").size(), 1u);
@@ -312,10 +209,9 @@ TEST(ShardedOverlayTest, RendersAStatefulSetOfShardsOverTheBase) {
                    replicas, "\\\") is not below --shard.count=", replicas)))
       << (*extra)->Stderr();
 
-  if (!real_base) return;
   // The pod is the base Deployment's, plus the shard flag and POD_NAME.
   const std::vector<YAML::Node> base_docs =
-      Documents(Render(base_dir, "kustomize-base"));
+      Documents(Render((deploy / "base").string(), "kustomize-base"));
   const YAML::Node deployment = Named(base_docs, "Deployment", "fedgate");
   ASSERT_TRUE(deployment) << "deploy/base has no Deployment fedgate";
   const YAML::Node base_pod = deployment["spec"]["template"]["spec"];

@@ -19,15 +19,10 @@ Run: bazel test //tests:targets_page_browser_test, or after `bazel build //gatew
 started (fedgate, chromedriver and its Chromium) is stopped by its PID; about 10 s.
 """
 
-import http.server
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 import urllib.error
 import urllib.request
 
@@ -35,6 +30,12 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+
+# The shared module is imported from the source tree: no bytecode cache is written into it.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_processes import (  # noqa: E402 (found through the path above)
+    fedgate_binary, start_fedgate, start_target, stop, wait_until)
 
 EVIL = '<script>window.pwned=1</script> & "q"'
 REGISTRY = (
@@ -46,64 +47,10 @@ REGISTRY = (
 HTTP_TIMEOUT_S = 5
 
 
-class Target(http.server.BaseHTTPRequestHandler):
-    """A /metrics endpoint: the registry's text, or a 500 when the server says so."""
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        if self.server.failing:
-            body = b"internal error\n"
-            self.send_response(500)
-        else:
-            body = REGISTRY.encode()
-            self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-def start_target(failing):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Target)
-    server.failing = failing
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def repo_root():
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def fedgate_binary():
-    """Returns the fedgate of the runfiles under Bazel, else bazel-bin's (built if missing)."""
-    srcdir = os.environ.get("TEST_SRCDIR")
-    if srcdir:
-        return os.path.join(srcdir, "fedgate", "gateway", "fedgate")
-    path = os.path.join(repo_root(), "bazel-bin", "gateway", "fedgate")
-    if not os.path.exists(path):
-        subprocess.run(["bazel", "build", "//gateway:fedgate"], cwd=repo_root(), check=True)
-    return path
-
-
 def outputs_dir():
     out = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR") or "/tmp/fedgate-targets-page-test"
     os.makedirs(out, exist_ok=True)
     return out
-
-
-def wait_until(what, timeout_s, fn):
-    """Polls fn() every 100 ms until it returns a true value; fails after timeout_s."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.1)
 
 
 def get(url):
@@ -112,6 +59,15 @@ def get(url):
             return res.status, dict(res.headers), res.read().decode("utf-8")
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read().decode("utf-8", "replace")
+
+
+def write_no_auth_web_config(config):
+    """The browser has no Kubernetes token: authentication is turned off, as the web config
+    says it must be outside a cluster."""
+    web_config = os.path.join(os.path.dirname(config), "no-auth-web.yml")
+    with open(web_config, "w", encoding="utf-8") as f:
+        f.write("authentication:\n  disabled: true\n")
+    return web_config
 
 
 def write_config(path, healthy, failing, registry_a, registry_b):
@@ -142,42 +98,6 @@ dedup_groups:
     source_labels: [__address__]
     regex: '(.+):\\d+'
 """)
-
-
-def start_fedgate(binary, config, log_path):
-    log = open(log_path, "w+", encoding="utf-8")
-    # The browser has no Kubernetes token: authentication is turned off, as
-    # the web config says it must be outside a cluster.
-    web_config = os.path.join(os.path.dirname(config), "no-auth-web.yml")
-    with open(web_config, "w", encoding="utf-8") as f:
-        f.write("authentication:\n  disabled: true\n")
-    proc = subprocess.Popen(
-        [binary, f"--config.file={config}", "--web.listen-address=127.0.0.1:0",
-         "--grpc.listen-address=", f"--web.config.file={web_config}"],
-        stdout=log, stderr=subprocess.STDOUT)
-
-    def port():
-        if proc.poll() is not None:
-            raise AssertionError(f"fedgate exited with {proc.returncode}: see {log_path}")
-        with open(log_path, encoding="utf-8") as f:
-            m = re.search(r'msg="Server is ready to receive web requests\." web=(\d+)', f.read())
-        return int(m.group(1)) if m else 0
-
-    return proc, wait_until("fedgate's web port in its log", 30, port)
-
-
-def stop(proc):
-    """Stops `proc` by its PID (SIGTERM, then SIGKILL after 10 s); returns its exit status."""
-    if proc is None:
-        return None
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-    return proc.returncode
 
 
 def start_browser(tmp):
@@ -311,15 +231,17 @@ def check_page(driver, base, ports, out):
 def main():
     out = outputs_dir()
     tmp = tempfile.mkdtemp(prefix="fedgate-targets-page-", dir=os.environ.get("TEST_TMPDIR"))
-    servers = {"healthy": start_target(False), "failing": start_target(True),
-               "registry_a": start_target(False), "registry_b": start_target(False)}
+    servers = {"healthy": start_target(REGISTRY),
+               "failing": start_target("internal error\n", status=500),
+               "registry_a": start_target(REGISTRY), "registry_b": start_target(REGISTRY)}
     ports = {name: s.server_address[1] for name, s in servers.items()}
     config = os.path.join(tmp, "fedgate.yml")
     write_config(config, **ports)
     proc = None
     driver = None
     try:
-        proc, web_port = start_fedgate(fedgate_binary(), config, os.path.join(out, "fedgate.log"))
+        proc, web_port = start_fedgate(fedgate_binary(), config, write_no_auth_web_config(config),
+                                       os.path.join(out, "fedgate.log"))
         base = f"http://127.0.0.1:{web_port}"
 
         def scraped():
