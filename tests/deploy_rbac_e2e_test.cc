@@ -434,8 +434,13 @@ TEST(DeployRbacE2eTest, GrantsExactlyWhatFedgateCalls) {
     ASSERT_FALSE(config_path.empty()) << absl::StrJoin(rendered->args, " ");
     setenv("KUBERNETES_SERVICE_HOST", "localhost", 1);
     setenv("KUBERNETES_SERVICE_PORT", absl::StrCat((*api)->port()).c_str(), 1);
+    // The container's environment too (the sharded overlay's POD_NAME).
+    for (const auto& [var, value] : rendered->env) {
+      setenv(var.c_str(), value.c_str(), 1);
+    }
     absl::StatusOr<FedgateProcess> fedgate =
         StartFedgate(config_path, run + "/fedgate", FedgateGrpc::kOff, flags);
+    for (const auto& [var, value] : rendered->env) unsetenv(var.c_str());
     ASSERT_TRUE(fedgate.ok()) << fedgate.status();
 
     // Discovery has listed and watched, and the reader's request went
