@@ -106,6 +106,16 @@ class YamlReader {
   absl::StatusOr<std::vector<YamlEntry>> Entries(const YAML::Node& map,
                                                  YamlMapKind kind,
                                                  absl::string_view context);
+  // Returns the entries of the mapping `node` (Entries), or, when it is not
+  // a mapping, yaml.v2's error at `line`, without a field name: `cannot
+  // unmarshal !!seq into <go_type>`.
+  absl::StatusOr<std::vector<YamlEntry>> MappingEntries(
+      const YAML::Node& node, int line, YamlMapKind kind,
+      absl::string_view go_type, absl::string_view context);
+  // MappingEntries of a struct-like mapping, which `context` names in both
+  // errors (`scrape config`).
+  absl::StatusOr<std::vector<YamlEntry>> StructMappingEntries(
+      const YAML::Node& node, int line, absl::string_view context);
   // Returns the entries of the struct-like mapping `entry` holds (none for
   // null), or an error naming `context` if it is not a mapping.
   absl::StatusOr<std::vector<YamlEntry>> StructEntries(
@@ -115,6 +125,11 @@ class YamlReader {
   // `what` names one item in errors (`file_sd config`).
   absl::StatusOr<std::vector<YamlListItem>> StructListItems(
       const YamlEntry& entry, absl::string_view what);
+
+  // Returns yaml.v2's error for `entry`'s value, which cannot be read as the
+  // Go type `go_type`: `f.yml:3: field x: cannot unmarshal !!seq into int`.
+  absl::Status UnmarshalError(const YamlEntry& entry,
+                              absl::string_view go_type) const;
 
   // Returns the error for a field the caller does not know: "not found"
   // unless `unsupported` (a Prometheus field fedgate does not implement yet),
@@ -153,11 +168,6 @@ class YamlReader {
  private:
   // The keys of one mapping while it is being read.
   struct EntrySet;
-
-  // Returns yaml.v2's error for `entry`'s value, which cannot be read as the
-  // Go type `go_type`: `f.yml:3: field x: cannot unmarshal !!seq into int`.
-  absl::Status UnmarshalError(const YamlEntry& entry,
-                              absl::string_view go_type) const;
 
   absl::Status AddEntry(YamlEntry entry, YamlMapKind kind,
                         absl::string_view context, bool merged,
