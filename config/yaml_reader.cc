@@ -522,6 +522,27 @@ absl::StatusOr<std::vector<YamlEntry>> YamlReader::StructEntries(
   return Entries(entry.value, YamlMapKind::kStruct, context);
 }
 
+absl::Status YamlReader::StringFields(
+    const YamlEntry& entry, absl::string_view context,
+    std::initializer_list<YamlStringField> fields) {
+  absl::StatusOr<std::vector<YamlEntry>> entries =
+      StructEntries(entry, context);
+  if (!entries.ok()) return entries.status();
+  for (const YamlEntry& field : *entries) {
+    const YamlStringField* known = nullptr;
+    for (const YamlStringField& f : fields) {
+      if (f.name == field.name) known = &f;
+    }
+    if (known == nullptr) {
+      return UnknownOrUnsupported(field, context, /*unsupported=*/false);
+    }
+    absl::StatusOr<std::string> v = String(field);
+    if (!v.ok()) return v.status();
+    *known->value = known->path ? ResolvePath(*v) : *std::move(v);
+  }
+  return absl::OkStatus();
+}
+
 std::string YamlReader::ResolvePath(const std::string& path) const {
   if (path.empty() || path[0] == '/') return path;
   const size_t slash = filename_.rfind('/');

@@ -26,6 +26,7 @@
 #define FEDGATE_CONFIG_YAML_READER_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <utility>
@@ -61,6 +62,14 @@ struct YamlEntry {
 // How repeated keys are treated, as in yaml.v2's strict mode: a struct field
 // may be overridden by an explicit key after a merge, a map key never.
 enum class YamlMapKind { kStruct, kLabels };
+
+// A string field of a section that StringFields reads: its key, where its
+// value goes, and whether it is a path, resolved as ResolvePath does.
+struct YamlStringField {
+  absl::string_view name;
+  std::string* value;
+  bool path = false;
+};
 
 // One mapping of a list of mappings (`*_sd_configs`, `dedup_groups`).
 struct YamlListItem {
@@ -120,6 +129,11 @@ class YamlReader {
   // null), or an error naming `context` if it is not a mapping.
   absl::StatusOr<std::vector<YamlEntry>> StructEntries(
       const YamlEntry& entry, absl::string_view context);
+  // Reads the struct-like mapping `entry` holds (nothing for null), whose
+  // fields are all strings, into `fields`; another key is an unknown field
+  // of `context` (`basic auth`).
+  absl::Status StringFields(const YamlEntry& entry, absl::string_view context,
+                            std::initializer_list<YamlStringField> fields);
   // Returns the items of the list of struct-like mappings `entry` holds
   // (`file_sd_configs`, `dedup_groups`), each with its line and entries.
   // `what` names one item in errors (`file_sd config`).

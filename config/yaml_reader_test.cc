@@ -129,6 +129,22 @@ TEST_F(YamlReaderTest, MappingEntriesNameTheGoTypeOfANonMapping) {
   EXPECT_EQ((*map)[0].name, "a");
 }
 
+TEST(YamlReaderStringFieldsTest, ReadsKnownKeysResolvesPathsRejectsOthers) {
+  const std::string text =
+      "auth:\n  user: u\n  file: secret\nbad:\n  user: u\n  pass: p\n";
+  YamlReader reader(text, "/etc/fedgate/f.yml");
+  std::vector<YamlEntry> top = TopEntries(reader);
+  ASSERT_EQ(top.size(), 2u);
+  std::string user, file;
+  absl::Status s = reader.StringFields(
+      top[0], "auth", {{"user", &user}, {"file", &file, /*path=*/true}});
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(user, "u");
+  EXPECT_EQ(file, "/etc/fedgate/secret");
+  s = reader.StringFields(top[1], "auth", {{"user", &user}});
+  EXPECT_EQ(s.message(), "/etc/fedgate/f.yml:6: field pass not found in auth");
+}
+
 TEST_F(YamlReaderTest, MergeKeyIsOverriddenByExplicitField) {
   std::vector<YamlEntry> top = Read(
       "base: &base {x: 1, y: 2}\n"
