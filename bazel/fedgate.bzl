@@ -1,19 +1,23 @@
 """The C++ rules of the stage packages: one library per concept, one test per library.
 
-A concept `x` of a stage is `x.h` with `x.cc` (STYLE.md), in the package's folder or in one of
+A concept `x` of a stage is `x.h` with `x.cc`, in the package's folder or in one of
 its rooms (`scraper/discovery/`, `merge/query/` ...); its test is `x_test.cc` beside it. These
-macros take those file names from the target's name, so a BUILD stanza says only what differs:
-its dependencies and anything unusual.
+macros take those file names from the target's name and add Abseil, so a BUILD stanza says
+only what differs: its other dependencies and anything unusual.
 
 Used by the BUILD.bazel files of config/, merge/, scraper/ and tests/.
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_library", "cc_test")
 
+# Every stage is written with Abseil (absl::Status, absl::string_view, ...),
+# so every library and test of these macros depends on it.
+_ABSL = "@system//:absl"
+
 def _in_room(room, file):
     return room + "/" + file if room else file
 
-def fedgate_cc_library(name, room = "", srcs = None, hdrs = None, **kwargs):
+def fedgate_cc_library(name, room = "", srcs = None, hdrs = None, deps = [], **kwargs):
     """Declares the library `name`: `name.h` and `name.cc`.
 
     Args:
@@ -21,12 +25,14 @@ def fedgate_cc_library(name, room = "", srcs = None, hdrs = None, **kwargs):
       room: the subfolder holding the files, if any (`"discovery"`).
       srcs: instead of `[name.cc]` (`[]` for a header-only concept).
       hdrs: instead of `[name.h]`.
-      **kwargs: passed to cc_library (deps, visibility, testonly ...).
+      deps: what the library includes besides Abseil, which is added.
+      **kwargs: passed to cc_library (visibility, testonly ...).
     """
     cc_library(
         name = name,
         srcs = [_in_room(room, name + ".cc")] if srcs == None else srcs,
         hdrs = [_in_room(room, name + ".h")] if hdrs == None else hdrs,
+        deps = deps + [_ABSL],
         **kwargs
     )
 
@@ -38,13 +44,14 @@ def fedgate_cc_test(name, room = "", srcs = None, size = "small", deps = [], **k
       room: the subfolder holding the source, if any (`"discovery"`).
       srcs: instead of `[name.cc]`.
       size: the Bazel test size; unit tests are small (a minute at most).
-      deps: what the test includes; gtest_main is added.
+      deps: what the test includes besides Abseil and GoogleTest, which are
+        added (gtest_main).
       **kwargs: passed to cc_test (data, args, env ...).
     """
     cc_test(
         name = name,
         size = size,
         srcs = [_in_room(room, name + ".cc")] if srcs == None else srcs,
-        deps = deps + ["@system//:gtest_main"],
+        deps = deps + [_ABSL, "@system//:gtest_main"],
         **kwargs
     )
