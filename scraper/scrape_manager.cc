@@ -233,6 +233,11 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
   if (stopped_) {
     return absl::FailedPreconditionError("the scrape manager is stopped");
   }
+  for (const ScrapeConfig& scrape_config : config->scrape_configs) {
+    std::shared_ptr<const JobScrapeMetrics>& job =
+        job_metrics_[scrape_config.job_name];
+    if (job == nullptr) job = context_->metrics.ForJob(scrape_config.job_name);
+  }
   size_t loop_count = 0;
   Pools pools = KeepOrStartLoops(plan->targets, jitter_seed, loop_count);
   ApplyTargetLimits(pools, plan->target_limits);
@@ -240,6 +245,17 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
     for (auto& [hash, loop] : old_pool) loop->Stop();
   }
   pools_ = std::move(pools);
+  for (auto it = job_metrics_.begin(); it != job_metrics_.end();) {
+    const bool configured = std::any_of(
+        config->scrape_configs.begin(), config->scrape_configs.end(),
+        [&](const ScrapeConfig& c) { return c.job_name == it->first; });
+    if (!configured && it->second.use_count() == 1) {
+      context_->metrics.RemoveJob(*it->second);
+      job_metrics_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
   context_->metrics.targets->Set(static_cast<double>(loop_count));
   context_->metrics.dropped_targets->Set(
       static_cast<double>(plan->dropped.size()));
@@ -284,9 +300,14 @@ ScrapeManager::Pools ScrapeManager::KeepOrStartLoops(
       context_->store->Join(id, DedupMembership{planned.dedup.group,
                                                 planned.dedup.leader_timeout});
     }
+    std::shared_ptr<const JobScrapeMetrics>& job_metrics =
+        job_metrics_[target.scrape_pool()];
+    if (job_metrics == nullptr) {
+      job_metrics = context_->metrics.ForJob(target.scrape_pool());
+    }
     auto loop = std::make_shared<ScrapeLoop>(
         id, std::move(target), std::move(planned.dedup), planned.metric_relabel,
-        planned.settings, context_.get());
+        planned.settings, context_.get(), job_metrics);
     context_->scheduler->Add(loop, first_delay);
     pool.emplace(hash, std::move(loop));
     ++loop_count;

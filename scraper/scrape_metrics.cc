@@ -31,7 +31,38 @@ prometheus::Gauge* AddGauge(prometheus::Registry& registry,
       {});
 }
 
+// Scrape durations: a loopback or in-cluster target answers in a few
+// milliseconds, a large or slow one in seconds, and a scrape ends at its
+// scrape_timeout (10 s by default, at most the interval: 1 min is common).
+const prometheus::Histogram::BucketBoundaries& ScrapeDurationBuckets() {
+  static const auto* const kBuckets =
+      new prometheus::Histogram::BucketBoundaries{
+          0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+          0.5,   1,      2.5,   5,    10,    30,   60};
+  return *kBuckets;
+}
+
 }  // namespace
+
+std::shared_ptr<const JobScrapeMetrics> ScrapeMetrics::ForJob(
+    const std::string& job) const {
+  auto metrics = std::make_shared<JobScrapeMetrics>();
+  metrics->duration =
+      &job_duration->Add({{"job", job}}, ScrapeDurationBuckets());
+  metrics->failures = &job_failures->Add({{"job", job}});
+  for (TargetHealth health :
+       {TargetHealth::kUnknown, TargetHealth::kUp, TargetHealth::kDown}) {
+    metrics->targets[static_cast<size_t>(health)] = &job_targets->Add(
+        {{"job", job}, {"health", std::string(TargetHealthName(health))}});
+  }
+  return metrics;
+}
+
+void ScrapeMetrics::RemoveJob(const JobScrapeMetrics& metrics) const {
+  job_duration->Remove(metrics.duration);
+  job_failures->Remove(metrics.failures);
+  for (prometheus::Gauge* gauge : metrics.targets) job_targets->Remove(gauge);
+}
 
 absl::Status ScrapeMetrics::Register(prometheus::Registry& registry) {
   try {
@@ -88,6 +119,25 @@ absl::Status ScrapeMetrics::Register(prometheus::Registry& registry) {
         AddGauge(registry, "fedgate_scrape_targets", "Targets being scraped.");
     dropped_targets = AddGauge(registry, "fedgate_scrape_dropped_targets",
                                "Targets that relabel_configs dropped.");
+    job_duration =
+        &prometheus::BuildHistogram()
+             .Name("fedgate_scrape_duration_seconds")
+             .Help(
+                 "Duration of scrapes by job, from the request to the batch "
+                 "published (scrape_duration_seconds of every target).")
+             .Register(registry);
+    job_failures = &prometheus::BuildCounter()
+                        .Name("fedgate_scrape_failures_total")
+                        .Help(
+                            "Failed scrapes by job (up 0: connection and HTTP "
+                            "errors, timeouts, parse errors, limits).")
+                        .Register(registry);
+    job_targets = &prometheus::BuildGauge()
+                       .Name("fedgate_scrape_pool_targets")
+                       .Help(
+                           "Targets being scraped by job and health (unknown "
+                           "before their first scrape, up, down).")
+                       .Register(registry);
   } catch (const std::exception& e) {
     return absl::InternalError(
         absl::StrCat("registering scrape metrics: ", e.what()));
