@@ -1,5 +1,7 @@
 #include "gateway/serving_metrics.h"
 
+#include <grpcpp/server_context.h>
+
 #include <exception>
 #include <functional>
 #include <utility>
@@ -210,8 +212,9 @@ absl::StatusOr<FederateAnswerMetrics> FederateAnswerMetrics::Register(
 // when the call is done.
 class GrpcCallInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit GrpcCallInterceptor(const GrpcServerMetrics::MethodMetrics& metrics)
-      : metrics_(metrics), start_(MonotonicNow()) {}
+  GrpcCallInterceptor(const GrpcServerMetrics::MethodMetrics& metrics,
+                      grpc::experimental::ServerRpcInfo* info)
+      : metrics_(metrics), info_(info), start_(MonotonicNow()) {}
   ~GrpcCallInterceptor() override {
     GrpcServerMetrics::Record(metrics_, code_, MonotonicNow() - start_);
   }
@@ -220,13 +223,21 @@ class GrpcCallInterceptor final : public grpc::experimental::Interceptor {
       grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      code_ = static_cast<int>(methods->GetSendStatus().error_code());
+      // A call its client cancelled (or whose deadline passed) is Canceled,
+      // whatever the handler then finished it with (gRPC's health service
+      // finishes a cancelled Watch with UNKNOWN). IsCancelled() is safe
+      // here with the sync and callback APIs, the only ones fedgate uses.
+      const grpc::ServerContextBase* context = info_->server_context();
+      code_ = context != nullptr && context->IsCancelled()
+                  ? grpc::StatusCode::CANCELLED
+                  : static_cast<int>(methods->GetSendStatus().error_code());
     }
     methods->Proceed();
   }
 
  private:
   const GrpcServerMetrics::MethodMetrics& metrics_;
+  grpc::experimental::ServerRpcInfo* const info_;  // The call's; outlives this.
   const absl::Time start_;
   // A call done without a status sent was cancelled by its client.
   int code_ = grpc::StatusCode::CANCELLED;
@@ -238,15 +249,19 @@ class GrpcInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   explicit GrpcInterceptorFactory(
-      std::function<grpc::experimental::Interceptor*(const char*)> create)
+      std::function<
+          grpc::experimental::Interceptor*(grpc::experimental::ServerRpcInfo*)>
+          create)
       : create_(std::move(create)) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return create_(info->method());
+    return create_(info);
   }
 
  private:
-  std::function<grpc::experimental::Interceptor*(const char*)> create_;
+  std::function<grpc::experimental::Interceptor*(
+      grpc::experimental::ServerRpcInfo*)>
+      create_;
 };
 
 }  // namespace
@@ -331,9 +346,11 @@ void GrpcServerMetrics::Observe(absl::string_view method, int code,
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 GrpcServerMetrics::InterceptorFactory() {
   return std::make_unique<GrpcInterceptorFactory>(
-      [this](const char* method) -> grpc::experimental::Interceptor* {
+      [this](grpc::experimental::ServerRpcInfo* info)
+          -> grpc::experimental::Interceptor* {
+        const char* method = info->method();
         return new GrpcCallInterceptor(
-            Find(method == nullptr ? absl::string_view() : method));
+            Find(method == nullptr ? absl::string_view() : method), info);
       });
 }
 

@@ -128,8 +128,9 @@ struct FederateAnswerMetrics {
 
 // fedgate_grpc_server_*: gRPC calls by method and status code, and how long
 // they took, measured by an interceptor on every call of the server (the
-// fedgate.v1.Fedgate methods, health, reflection). A call that ends without
-// a status sent (its client cancelled it) counts as `Canceled`.
+// fedgate.v1.Fedgate methods, health, reflection). A call its client
+// cancelled (or whose deadline passed), and one that ends without a status
+// sent, count as `Canceled`.
 class GrpcServerMetrics {
  public:
   // Registers the families in `registry` (which must outlive this) and every

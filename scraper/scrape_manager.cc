@@ -233,11 +233,13 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
   if (stopped_) {
     return absl::FailedPreconditionError("the scrape manager is stopped");
   }
+  absl::flat_hash_map<std::string, std::shared_ptr<const JobScrapeMetrics>>
+      job_metrics;
   for (const ScrapeConfig& scrape_config : config->scrape_configs) {
-    std::shared_ptr<const JobScrapeMetrics>& job =
-        job_metrics_[scrape_config.job_name];
-    if (job == nullptr) job = context_->metrics.ForJob(scrape_config.job_name);
+    job_metrics[scrape_config.job_name] =
+        context_->metrics.ForJob(scrape_config.job_name);
   }
+  job_metrics_ = std::move(job_metrics);
   size_t loop_count = 0;
   Pools pools = KeepOrStartLoops(plan->targets, jitter_seed, loop_count);
   ApplyTargetLimits(pools, plan->target_limits);
@@ -245,17 +247,6 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
     for (auto& [hash, loop] : old_pool) loop->Stop();
   }
   pools_ = std::move(pools);
-  for (auto it = job_metrics_.begin(); it != job_metrics_.end();) {
-    const bool configured = std::any_of(
-        config->scrape_configs.begin(), config->scrape_configs.end(),
-        [&](const ScrapeConfig& c) { return c.job_name == it->first; });
-    if (!configured && it->second.use_count() == 1) {
-      context_->metrics.RemoveJob(*it->second);
-      job_metrics_.erase(it++);
-    } else {
-      ++it;
-    }
-  }
   context_->metrics.targets->Set(static_cast<double>(loop_count));
   context_->metrics.dropped_targets->Set(
       static_cast<double>(plan->dropped.size()));

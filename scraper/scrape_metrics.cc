@@ -3,7 +3,10 @@
 #include <exception>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -44,24 +47,55 @@ const prometheus::Histogram::BucketBoundaries& ScrapeDurationBuckets() {
 
 }  // namespace
 
+// The per-job families and the JobScrapeMetrics alive, by job: one set of
+// children per job however many holders.
+struct JobMetricsIndex {
+  prometheus::Family<prometheus::Histogram>* duration = nullptr;
+  prometheus::Family<prometheus::Counter>* failures = nullptr;
+  prometheus::Family<prometheus::Gauge>* targets = nullptr;
+  absl::Mutex mu;
+  absl::flat_hash_map<std::string, std::weak_ptr<const JobScrapeMetrics>> live
+      ABSL_GUARDED_BY(mu);
+};
+
 std::shared_ptr<const JobScrapeMetrics> ScrapeMetrics::ForJob(
     const std::string& job) const {
-  auto metrics = std::make_shared<JobScrapeMetrics>();
+  JobMetricsIndex& index = *jobs;
+  absl::MutexLock lock(&index.mu);
+  std::weak_ptr<const JobScrapeMetrics>& entry = index.live[job];
+  if (std::shared_ptr<const JobScrapeMetrics> alive = entry.lock()) {
+    return alive;
+  }
+  // Add() returns the children a dying JobScrapeMetrics of the job still
+  // has: its deleter then sees this one in `live` and leaves them.
+  auto* metrics = new JobScrapeMetrics;
   metrics->duration =
-      &job_duration->Add({{"job", job}}, ScrapeDurationBuckets());
-  metrics->failures = &job_failures->Add({{"job", job}});
+      &index.duration->Add({{"job", job}}, ScrapeDurationBuckets());
+  metrics->failures = &index.failures->Add({{"job", job}});
   for (TargetHealth health :
        {TargetHealth::kUnknown, TargetHealth::kUp, TargetHealth::kDown}) {
-    metrics->targets[static_cast<size_t>(health)] = &job_targets->Add(
+    metrics->targets[static_cast<size_t>(health)] = &index.targets->Add(
         {{"job", job}, {"health", std::string(TargetHealthName(health))}});
   }
-  return metrics;
-}
-
-void ScrapeMetrics::RemoveJob(const JobScrapeMetrics& metrics) const {
-  job_duration->Remove(metrics.duration);
-  job_failures->Remove(metrics.failures);
-  for (prometheus::Gauge* gauge : metrics.targets) job_targets->Remove(gauge);
+  std::shared_ptr<const JobScrapeMetrics> created(
+      metrics, [jobs = jobs, job](const JobScrapeMetrics* m) {
+        {
+          absl::MutexLock lock(&jobs->mu);
+          auto it = jobs->live.find(job);
+          // No newer holder of the job's children: they leave.
+          if (it != jobs->live.end() && it->second.expired()) {
+            jobs->duration->Remove(m->duration);
+            jobs->failures->Remove(m->failures);
+            for (prometheus::Gauge* gauge : m->targets) {
+              jobs->targets->Remove(gauge);
+            }
+            jobs->live.erase(it);
+          }
+        }
+        delete m;
+      });
+  entry = created;
+  return created;
 }
 
 absl::Status ScrapeMetrics::Register(prometheus::Registry& registry) {
@@ -119,25 +153,27 @@ absl::Status ScrapeMetrics::Register(prometheus::Registry& registry) {
         AddGauge(registry, "fedgate_scrape_targets", "Targets being scraped.");
     dropped_targets = AddGauge(registry, "fedgate_scrape_dropped_targets",
                                "Targets that relabel_configs dropped.");
-    job_duration =
+    jobs = std::make_shared<JobMetricsIndex>();
+    jobs->duration =
         &prometheus::BuildHistogram()
              .Name("fedgate_scrape_duration_seconds")
              .Help(
                  "Duration of scrapes by job, from the request to the batch "
                  "published (scrape_duration_seconds of every target).")
              .Register(registry);
-    job_failures = &prometheus::BuildCounter()
-                        .Name("fedgate_scrape_failures_total")
-                        .Help(
-                            "Failed scrapes by job (up 0: connection and HTTP "
-                            "errors, timeouts, parse errors, limits).")
-                        .Register(registry);
-    job_targets = &prometheus::BuildGauge()
-                       .Name("fedgate_scrape_pool_targets")
-                       .Help(
-                           "Targets being scraped by job and health (unknown "
-                           "before their first scrape, up, down).")
-                       .Register(registry);
+    jobs->failures =
+        &prometheus::BuildCounter()
+             .Name("fedgate_scrape_failures_total")
+             .Help(
+                 "Failed scrapes by job (up 0: connection and HTTP "
+                 "errors, timeouts, parse errors, limits).")
+             .Register(registry);
+    jobs->targets = &prometheus::BuildGauge()
+                         .Name("fedgate_scrape_pool_targets")
+                         .Help(
+                             "Targets being scraped by job and health (unknown "
+                             "before their first scrape, up, down).")
+                         .Register(registry);
   } catch (const std::exception& e) {
     return absl::InternalError(
         absl::StrCat("registering scrape metrics: ", e.what()));

@@ -9,8 +9,8 @@
 // so a scrape never looks a metric up by its labels.
 //
 // Thread-safety: Register() before sharing; after it the pointers are
-// read-only and the metrics themselves are thread-safe; ForJob() and
-// RemoveJob() are thread-safe.
+// read-only and the metrics themselves are thread-safe; ForJob() is
+// thread-safe.
 
 #ifndef FEDGATE_SCRAPER_SCRAPE_METRICS_H_
 #define FEDGATE_SCRAPER_SCRAPE_METRICS_H_
@@ -32,6 +32,8 @@ class Family;
 }  // namespace prometheus
 
 namespace fedgate {
+
+struct JobMetricsIndex;  // The live JobScrapeMetrics by job; in the .cc.
 
 // The metrics of one job (scrape pool) that its loops touch on every scrape.
 struct JobScrapeMetrics {
@@ -64,23 +66,19 @@ struct ScrapeMetrics {
   prometheus::Counter* connections = nullptr;
   prometheus::Gauge* targets = nullptr;
   prometheus::Gauge* dropped_targets = nullptr;
-  // The per-job families.
-  prometheus::Family<prometheus::Histogram>* job_duration = nullptr;
-  prometheus::Family<prometheus::Counter>* job_failures = nullptr;
-  prometheus::Family<prometheus::Gauge>* job_targets = nullptr;
+  // The per-job families, and their children in use.
+  std::shared_ptr<JobMetricsIndex> jobs;
 
   // Registers the families in `registry` and points the members at them;
   // prometheus-cpp throws on a name registered with another type, which
   // becomes Internal here.
   absl::Status Register(prometheus::Registry& registry);
 
-  // Returns the metrics of `job`, created at the first call for it and the
-  // same children afterwards (until RemoveJob()).
+  // Returns the metrics of `job` (after Register()): the ones in use if any
+  // holder of them is alive, else new ones. When the last holder lets them
+  // go, their series leave the families (a job removed from the
+  // configuration leaves /metrics once its last scrape has ended).
   std::shared_ptr<const JobScrapeMetrics> ForJob(const std::string& job) const;
-  // Removes the children of `metrics` from their families, so that a job
-  // gone from the configuration leaves /metrics. Nothing may touch them
-  // afterwards.
-  void RemoveJob(const JobScrapeMetrics& metrics) const;
 };
 
 }  // namespace fedgate
