@@ -270,8 +270,8 @@ absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
   // Reuse equal providers; create the others.
   std::vector<std::shared_ptr<DiscoveryProvider>> next;
   std::vector<std::shared_ptr<DiscoveryProvider>> fresh;
-  const auto add = [&](const std::string& job, absl::string_view kind,
-                       std::string key, auto make) -> absl::Status {
+  const auto add = [&](const std::string& job, std::string key,
+                       auto make) -> absl::Status {
     for (auto& o : old) {
       if (o != nullptr && o->job == job && o->key == key) {
         next.push_back(std::move(o));
@@ -283,7 +283,6 @@ absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
     auto p = std::make_shared<DiscoveryProvider>();
     p->job = job;
     p->key = std::move(key);
-    p->name = absl::StrCat(kind, "/", providers_created_++);
     p->discoverer = *std::move(discoverer);
     p->blocking = p->discoverer->MayBlock();
     next.push_back(p);
@@ -300,7 +299,7 @@ absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
         absl::StrAppend(&key, "|", g.labels.ToString(), "|");
         for (const Labels& t : g.targets) absl::StrAppend(&key, t.ToString());
       }
-      absl::Status s = add(sc.job_name, "static", std::move(key), [&] {
+      absl::Status s = add(sc.job_name, std::move(key), [&] {
         return absl::StatusOr<std::unique_ptr<Discoverer>>(
             std::make_unique<StaticDiscoverer>(static_groups));
       });
@@ -310,7 +309,7 @@ absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
       const std::string key =
           absl::StrCat("file|", absl::StrJoin(file.files, "\n"), "|",
                        DurationKey(file.refresh_interval));
-      absl::Status s = add(sc.job_name, "file", key, [&] {
+      absl::Status s = add(sc.job_name, key, [&] {
         absl::StatusOr<std::unique_ptr<FileDiscoverer>> d =
             FileDiscoverer::Create(file, file_read_errors_, options_.log);
         if (!d.ok())
@@ -323,7 +322,7 @@ absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
       const std::string key =
           absl::StrCat("dns|", absl::StrJoin(dns.names, "\n"), "|", dns.type,
                        "|", dns.port, "|", DurationKey(dns.refresh_interval));
-      absl::Status s = add(sc.job_name, "dns", key, [&] {
+      absl::Status s = add(sc.job_name, key, [&] {
         absl::StatusOr<std::unique_ptr<DnsDiscoverer>> d =
             DnsDiscoverer::Create(dns, options_.dns, dns_metrics_,
                                   options_.log);
@@ -334,7 +333,7 @@ absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
       if (!s.ok()) return s;
     }
     for (const KubernetesSdConfig& k : sc.kubernetes_sd_configs) {
-      absl::Status s = add(sc.job_name, "kubernetes", KubernetesKey(k), [&] {
+      absl::Status s = add(sc.job_name, KubernetesKey(k), [&] {
         absl::StatusOr<std::unique_ptr<KubernetesDiscoverer>> d =
             KubernetesDiscoverer::Create(k, options_.kubernetes_env,
                                          *kubernetes_informers_);
@@ -353,6 +352,12 @@ absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
       });
       if (!s.ok()) return s;
     }
+  }
+  // New providers are named in configuration order after their kind, the
+  // key's first field.
+  for (auto& p : fresh) {
+    p->name = absl::StrCat(p->key.substr(0, p->key.find('|')), "/",
+                           providers_created_++);
   }
   // New providers that do not block are read now, before anyone sees them.
   for (auto& p : fresh) {
