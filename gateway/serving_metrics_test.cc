@@ -17,28 +17,10 @@
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
 #include "proto/health.grpc.pb.h"
+#include "scraper/test_metric_values.h"
 
 namespace fedgate {
 namespace {
-
-// The value of the counter, or the sample count of the histogram, of
-// family `name` with exactly `labels`; -1 when there is none.
-double Value(prometheus::Registry& registry, const std::string& name,
-             const std::map<std::string, std::string>& labels) {
-  for (const prometheus::MetricFamily& family : registry.Collect()) {
-    if (family.name != name) continue;
-    for (const prometheus::ClientMetric& metric : family.metric) {
-      std::map<std::string, std::string> got;
-      for (const auto& label : metric.label) got[label.name] = label.value;
-      if (got != labels) continue;
-      if (family.type == prometheus::MetricType::Histogram) {
-        return static_cast<double>(metric.histogram.sample_count);
-      }
-      return metric.counter.value;
-    }
-  }
-  return -1;
-}
 
 // The number of series of family `name`.
 size_t SeriesCount(prometheus::Registry& registry, const std::string& name) {
@@ -94,8 +76,8 @@ TEST(HttpRequestMetricsTest, EveryRouteHasItsHistogramsFromTheStart) {
   EXPECT_EQ(SeriesCount(registry, "fedgate_http_request_duration_seconds"),
             routes);
   EXPECT_EQ(SeriesCount(registry, "fedgate_http_response_size_bytes"), routes);
-  EXPECT_EQ(Value(registry, "fedgate_http_request_duration_seconds",
-                  {{"handler", "/federate"}}),
+  EXPECT_EQ(MetricValue(registry, "fedgate_http_request_duration_seconds",
+                        {{"handler", "/federate"}}),
             0);
   // A code appears with its first request.
   EXPECT_EQ(SeriesCount(registry, "fedgate_http_requests_total"), 0u);
@@ -110,29 +92,24 @@ TEST(HttpRequestMetricsTest, CountsRequestsByRouteAndCode) {
   (*metrics)->Observe(HttpRoute::kFederate, 200, absl::Milliseconds(30), 7000);
   (*metrics)->Observe(HttpRoute::kFederate, 401, absl::Milliseconds(1), 13);
   (*metrics)->Observe(HttpRoute::kOther, 404, absl::Milliseconds(1), 19);
-  EXPECT_EQ(Value(registry, "fedgate_http_requests_total",
-                  {{"handler", "/federate"}, {"code", "200"}}),
+  EXPECT_EQ(MetricValue(registry, "fedgate_http_requests_total",
+                        {{"handler", "/federate"}, {"code", "200"}}),
             2);
-  EXPECT_EQ(Value(registry, "fedgate_http_requests_total",
-                  {{"handler", "/federate"}, {"code", "401"}}),
+  EXPECT_EQ(MetricValue(registry, "fedgate_http_requests_total",
+                        {{"handler", "/federate"}, {"code", "401"}}),
             1);
-  EXPECT_EQ(Value(registry, "fedgate_http_requests_total",
-                  {{"handler", "other"}, {"code", "404"}}),
+  EXPECT_EQ(MetricValue(registry, "fedgate_http_requests_total",
+                        {{"handler", "other"}, {"code", "404"}}),
             1);
-  EXPECT_EQ(Value(registry, "fedgate_http_request_duration_seconds",
-                  {{"handler", "/federate"}}),
+  EXPECT_EQ(MetricValue(registry, "fedgate_http_request_duration_seconds",
+                        {{"handler", "/federate"}}),
             3);
-  EXPECT_EQ(Value(registry, "fedgate_http_response_size_bytes",
-                  {{"handler", "other"}}),
+  EXPECT_EQ(MetricValue(registry, "fedgate_http_response_size_bytes",
+                        {{"handler", "other"}}),
             1);
-  for (const prometheus::MetricFamily& family : registry.Collect()) {
-    if (family.name != "fedgate_http_response_size_bytes") continue;
-    for (const prometheus::ClientMetric& metric : family.metric) {
-      if (metric.label[0].value == "/federate") {
-        EXPECT_EQ(metric.histogram.sample_sum, 5000 + 7000 + 13);
-      }
-    }
-  }
+  EXPECT_EQ(HistogramSum(registry, "fedgate_http_response_size_bytes",
+                         {{"handler", "/federate"}}),
+            5000 + 7000 + 13);
 }
 
 TEST(HttpRequestMetricsTest, NameTakenByAnotherTypeIsInternal) {
@@ -152,8 +129,10 @@ TEST(FederateAnswerMetricsTest, RegistersBothHistograms) {
   absl::StatusOr<FederateAnswerMetrics> metrics =
       FederateAnswerMetrics::Register(registry);
   ASSERT_TRUE(metrics.ok()) << metrics.status();
-  EXPECT_EQ(Value(registry, "fedgate_federate_series_per_response", {}), 0);
-  EXPECT_EQ(Value(registry, "fedgate_federate_response_size_bytes", {}), 0);
+  EXPECT_EQ(MetricValue(registry, "fedgate_federate_series_per_response", {}),
+            0);
+  EXPECT_EQ(MetricValue(registry, "fedgate_federate_response_size_bytes", {}),
+            0);
 }
 
 TEST(GrpcServerMetricsTest, EveryMethodAndCodeIsPresentFromTheStart) {
@@ -166,10 +145,10 @@ TEST(GrpcServerMetricsTest, EveryMethodAndCodeIsPresentFromTheStart) {
   EXPECT_EQ(SeriesCount(registry, "fedgate_grpc_server_handled_total"),
             3u * GrpcServerMetrics::kCodeCount);
   EXPECT_EQ(SeriesCount(registry, "fedgate_grpc_server_handling_seconds"), 3u);
-  EXPECT_EQ(Value(registry, "fedgate_grpc_server_handled_total",
-                  {{"grpc_service", "fedgate.v1.Fedgate"},
-                   {"grpc_method", "Series"},
-                   {"grpc_code", "Unauthenticated"}}),
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
+                        {{"grpc_service", "fedgate.v1.Fedgate"},
+                         {"grpc_method", "Series"},
+                         {"grpc_code", "Unauthenticated"}}),
             0);
 }
 
@@ -181,24 +160,24 @@ TEST(GrpcServerMetricsTest, CountsCallsByMethodAndCode) {
   (*metrics)->Observe("/fedgate.v1.Fedgate/Federate", 0, absl::Seconds(1));
   (*metrics)->Observe("/fedgate.v1.Fedgate/Federate", 1, absl::Seconds(2));
   (*metrics)->Observe("/other.Service/Method", 12, absl::Seconds(1));
-  EXPECT_EQ(Value(registry, "fedgate_grpc_server_handled_total",
-                  {{"grpc_service", "fedgate.v1.Fedgate"},
-                   {"grpc_method", "Federate"},
-                   {"grpc_code", "OK"}}),
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
+                        {{"grpc_service", "fedgate.v1.Fedgate"},
+                         {"grpc_method", "Federate"},
+                         {"grpc_code", "OK"}}),
             1);
-  EXPECT_EQ(Value(registry, "fedgate_grpc_server_handled_total",
-                  {{"grpc_service", "fedgate.v1.Fedgate"},
-                   {"grpc_method", "Federate"},
-                   {"grpc_code", "Canceled"}}),
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
+                        {{"grpc_service", "fedgate.v1.Fedgate"},
+                         {"grpc_method", "Federate"},
+                         {"grpc_code", "Canceled"}}),
             1);
-  EXPECT_EQ(Value(registry, "fedgate_grpc_server_handled_total",
-                  {{"grpc_service", "unknown"},
-                   {"grpc_method", "unknown"},
-                   {"grpc_code", "Unimplemented"}}),
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
+                        {{"grpc_service", "unknown"},
+                         {"grpc_method", "unknown"},
+                         {"grpc_code", "Unimplemented"}}),
             1);
-  EXPECT_EQ(Value(registry, "fedgate_grpc_server_handling_seconds",
-                  {{"grpc_service", "fedgate.v1.Fedgate"},
-                   {"grpc_method", "Federate"}}),
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handling_seconds",
+                        {{"grpc_service", "fedgate.v1.Fedgate"},
+                         {"grpc_method", "Federate"}}),
             2);
 }
 
@@ -258,13 +237,17 @@ TEST(GrpcServerMetricsTest, InterceptorCountsCallsAndCancelledStreams) {
       {"grpc_method", "Watch"},
       {"grpc_code", "Canceled"}};
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline &&
-         (Value(registry, "fedgate_grpc_server_handled_total", check) != 1 ||
-          Value(registry, "fedgate_grpc_server_handled_total", watch) != 1)) {
+  while (
+      absl::Now() < deadline &&
+      (MetricValue(registry, "fedgate_grpc_server_handled_total", check) != 1 ||
+       MetricValue(registry, "fedgate_grpc_server_handled_total", watch) !=
+           1)) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  EXPECT_EQ(Value(registry, "fedgate_grpc_server_handled_total", check), 1);
-  EXPECT_EQ(Value(registry, "fedgate_grpc_server_handled_total", watch), 1);
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total", check),
+            1);
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total", watch),
+            1);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
 }
 

@@ -27,6 +27,7 @@
 #include "scraper/discovery/discovery.h"
 #include "scraper/monotonic_clock.h"
 #include "scraper/test_bodies.h"
+#include "scraper/test_metric_values.h"
 
 namespace fedgate {
 namespace {
@@ -397,23 +398,9 @@ TEST(ScrapeManagerTest, JobMetricsFollowHealthAndLeaveWithTheirJob) {
   TestTarget failing;
   failing.Set("m 1\n", 500);
   Fixture f;
-  // The value of `name` with labels `labels` (`job="..."` first), or -1.
-  const auto value = [&f](absl::string_view name,
+  const auto value = [&f](const std::string& name,
                           const std::map<std::string, std::string>& labels) {
-    for (const prometheus::MetricFamily& family : f.registry.Collect()) {
-      if (family.name != name) continue;
-      for (const prometheus::ClientMetric& m : family.metric) {
-        std::map<std::string, std::string> got;
-        for (const auto& label : m.label) got[label.name] = label.value;
-        if (got != labels) continue;
-        if (family.type == prometheus::MetricType::Histogram) {
-          return static_cast<double>(m.histogram.sample_count);
-        }
-        return family.type == prometheus::MetricType::Counter ? m.counter.value
-                                                              : m.gauge.value;
-      }
-    }
-    return -1.0;
+    return MetricValue(f.registry, name, labels);
   };
   const std::string targets = "fedgate_scrape_pool_targets";
   ASSERT_TRUE(f.manager

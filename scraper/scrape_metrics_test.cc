@@ -9,6 +9,7 @@
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "scraper/test_metric_values.h"
 
 namespace fedgate {
 namespace {
@@ -65,25 +66,8 @@ TEST(ScrapeMetricsTest, NameTakenByAnotherTypeIsInternal) {
       << s;
 }
 
-// The value of the gauge `name{job="...",...}` in `registry`, -1 if absent.
-double Gauge(prometheus::Registry& registry, const std::string& name,
-             const std::string& job, const std::string& health) {
-  for (const prometheus::MetricFamily& family : registry.Collect()) {
-    if (family.name != name) continue;
-    for (const prometheus::ClientMetric& metric : family.metric) {
-      std::string got_job;
-      std::string got_health;
-      for (const auto& label : metric.label) {
-        if (label.name == "job") got_job = label.value;
-        if (label.name == "health") got_health = label.value;
-      }
-      if (got_job == job && got_health == health) return metric.gauge.value;
-    }
-  }
-  return -1;
-}
-
 TEST(ScrapeMetricsTest, ForJobSharesChildrenUntilTheLastHolderLetsGo) {
+  const std::string kTargets = "fedgate_scrape_pool_targets";
   prometheus::Registry registry;
   ScrapeMetrics metrics;
   ASSERT_TRUE(metrics.Register(registry).ok());
@@ -91,18 +75,24 @@ TEST(ScrapeMetricsTest, ForJobSharesChildrenUntilTheLastHolderLetsGo) {
   std::shared_ptr<const JobScrapeMetrics> b = metrics.ForJob("node");
   EXPECT_EQ(a, b);
   a->Targets(TargetHealth::kUp).Increment();
-  EXPECT_EQ(Gauge(registry, "fedgate_scrape_pool_targets", "node", "up"), 1);
-  EXPECT_EQ(Gauge(registry, "fedgate_scrape_pool_targets", "node", "down"), 0);
+  EXPECT_EQ(
+      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "up"}}), 1);
+  EXPECT_EQ(
+      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "down"}}),
+      0);
   EXPECT_TRUE(HasFamily(registry, "fedgate_scrape_duration_seconds"));
   EXPECT_TRUE(HasFamily(registry, "fedgate_scrape_failures_total"));
   a.reset();
-  EXPECT_EQ(Gauge(registry, "fedgate_scrape_pool_targets", "node", "up"), 1);
+  EXPECT_EQ(
+      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "up"}}), 1);
   b.reset();  // The last holder: the job's series leave.
-  EXPECT_EQ(Gauge(registry, "fedgate_scrape_pool_targets", "node", "up"), -1);
+  EXPECT_EQ(
+      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "up"}}), -1);
   EXPECT_FALSE(HasFamily(registry, "fedgate_scrape_failures_total"));
   // The job again: new series from 0.
   std::shared_ptr<const JobScrapeMetrics> c = metrics.ForJob("node");
-  EXPECT_EQ(Gauge(registry, "fedgate_scrape_pool_targets", "node", "up"), 0);
+  EXPECT_EQ(
+      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "up"}}), 0);
 }
 
 }  // namespace

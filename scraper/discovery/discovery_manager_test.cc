@@ -22,6 +22,7 @@
 #include "prometheus/registry.h"
 #include "scraper/discovery/dns_test_server.h"
 #include "scraper/discovery/test_sd_files.h"
+#include "scraper/test_metric_values.h"
 
 namespace fedgate {
 namespace {
@@ -47,24 +48,6 @@ bool WaitForAddresses(const DiscoveryManager& manager, const std::string& job,
     absl::SleepFor(absl::Milliseconds(10));
   }
   return false;
-}
-
-// The value of the gauge, or the sample count of the histogram, of family
-// `name` with exactly `labels` in `registry`; -1 when there is none.
-double MetricValue(prometheus::Registry& registry, const std::string& name,
-                   const std::map<std::string, std::string>& labels) {
-  for (const prometheus::MetricFamily& family : registry.Collect()) {
-    if (family.name != name) continue;
-    for (const prometheus::ClientMetric& metric : family.metric) {
-      std::map<std::string, std::string> got;
-      for (const auto& label : metric.label) got[label.name] = label.value;
-      if (got != labels) continue;
-      return family.type == prometheus::MetricType::Histogram
-                 ? static_cast<double>(metric.histogram.sample_count)
-                 : metric.gauge.value;
-    }
-  }
-  return -1;
 }
 
 TEST(DiscoveryManagerTest, RequiresOnChange) {
