@@ -23,6 +23,11 @@
 // connections at once, lets the answers in progress finish until a deadline
 // and cuts the rest.
 //
+// Every answered request is counted by route and status code, with its
+// latency up to the last byte handed to the socket and its body size
+// (serving_metrics.h), refusals before the route included; /federate
+// answers also report their series and bytes.
+//
 // With a web config (Options::security, docs/security.md) connections are
 // HTTPS, each handshake with the credentials in force when it is accepted,
 // and every path but the probes needs credentials: tokens and cached basic
