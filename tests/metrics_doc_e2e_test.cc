@@ -249,7 +249,14 @@ $1
            absl::StrContains(m, "fedgate_sd_kubernetes_watch_restarts_total{");
   })) << Metrics(port);
 
-  // HTTP: a /federate answer and a 404.
+  // HTTP: a /federate answer (once fedgate is ready, which its readiness
+  // watcher notes within 50 ms of the first scrapes) and a 404.
+  const absl::Time ready_deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < ready_deadline) {
+    httplib::Result ready = HttpGet(port, "/-/ready");
+    if (ready && ready->status == 200) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
   EXPECT_NE(FederateText(port, "up"), "");
   httplib::Result missing = HttpGet(port, "/no/such/path");
   ASSERT_TRUE(missing);
