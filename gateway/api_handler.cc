@@ -322,6 +322,28 @@ ApiRoute MatchRoute(absl::string_view path) {
 
 }  // namespace
 
+absl::string_view ApiRoutePattern(absl::string_view path) {
+  switch (MatchRoute(path).kind) {
+    case ApiRoute::kQuery:
+      return "/query";
+    case ApiRoute::kSeries:
+      return "/series";
+    case ApiRoute::kLabels:
+      return "/labels";
+    case ApiRoute::kLabelValues:
+      return "/label/:name/values";
+    case ApiRoute::kTargets:
+      return "/targets";
+    case ApiRoute::kStatusConfig:
+      return "/status/config";
+    case ApiRoute::kBuildInfo:
+      return "/status/buildinfo";
+    case ApiRoute::kUnknown:
+      break;
+  }
+  return "";
+}
+
 absl::StatusOr<int64_t> ParseApiTime(absl::string_view s) {
   auto error = [s] {
     return absl::InvalidArgumentError(

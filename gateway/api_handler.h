@@ -158,6 +158,11 @@ class ApiHandler {
 // InvalidArgument `cannot parse "abc" to a valid timestamp`.
 absl::StatusOr<int64_t> ParseApiTime(absl::string_view s);
 
+// Returns the route `path` (below /api/v1) is served by, spelled as
+// Prometheus's router names it (`/series`, `/label/:name/values`), or "" for
+// a path no route serves. The bounded `handler` label of the HTTP metrics.
+absl::string_view ApiRoutePattern(absl::string_view path);
+
 }  // namespace fedgate
 
 #endif  // FEDGATE_GATEWAY_API_HANDLER_H_

@@ -565,5 +565,18 @@ TEST(ApiTimeTest, ParsesFloatSecondsAndRfc3339) {
             "cannot parse \"abc\" to a valid timestamp");
 }
 
+TEST(ApiRoutePatternTest, NamesRoutesAsPrometheusRouterDoes) {
+  EXPECT_EQ(ApiRoutePattern("/series"), "/series");
+  EXPECT_EQ(ApiRoutePattern("/query"), "/query");
+  EXPECT_EQ(ApiRoutePattern("/labels"), "/labels");
+  EXPECT_EQ(ApiRoutePattern("/label/job/values"), "/label/:name/values");
+  EXPECT_EQ(ApiRoutePattern("/targets"), "/targets");
+  EXPECT_EQ(ApiRoutePattern("/status/config"), "/status/config");
+  EXPECT_EQ(ApiRoutePattern("/status/buildinfo"), "/status/buildinfo");
+  EXPECT_EQ(ApiRoutePattern("/label/a/b/values"), "");
+  EXPECT_EQ(ApiRoutePattern("/query_range"), "");
+  EXPECT_EQ(ApiRoutePattern(""), "");
+}
+
 }  // namespace
 }  // namespace fedgate

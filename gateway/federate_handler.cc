@@ -116,7 +116,8 @@ class FederationStream {
   // Appends the next piece to `out`; returns false with the last one.
   bool Next(std::string* out) {
     const absl::Span<const SelectedSeries> all(rows_);
-    const size_t limit = out->size() + kChunkBytes;
+    const size_t start = out->size();
+    const size_t limit = start + kChunkBytes;
     while (out->size() < limit) {
       if (next_series_ == family_.series.size()) {  // Between families.
         if (!family_.series.empty()) {
@@ -125,6 +126,7 @@ class FederationStream {
         }
         if (begin_ == all.size()) {
           writer_->Finish(out);
+          bytes_ += out->size() - start;
           return false;
         }
         size_t end = begin_ + 1;
@@ -140,8 +142,13 @@ class FederationStream {
       }
       writer_->AppendSeries(next_series_++, out);
     }
+    bytes_ += out->size() - start;
     return true;
   }
+
+  // The series of the answer, and the bytes written so far.
+  size_t series() const { return rows_.size(); }
+  uint64_t bytes() const { return bytes_; }
 
  private:
   std::shared_ptr<const StoreSnapshot> snapshot_;
@@ -151,6 +158,7 @@ class FederationStream {
   size_t begin_ = 0;  // The first row of the family after the current one.
   FamilyView family_;
   size_t next_series_ = 0;  // In family_.
+  uint64_t bytes_ = 0;
 };
 
 }  // namespace
@@ -169,7 +177,7 @@ std::vector<SelectedSeries> FederationRows(const StoreSnapshot& snapshot,
 absl::StatusOr<BodyChunks> FederationBody(
     std::shared_ptr<const StoreSnapshot> snapshot, const FederateParams& params,
     const std::map<std::string, std::string>& external_labels,
-    ExpositionFormat format) {
+    ExpositionFormat format, FederateAnswerObserver on_complete) {
   std::vector<SelectedSeries> rows = FederationRows(*snapshot, params);
   if (params.max_series != 0 && rows.size() > params.max_series) {
     return absl::ResourceExhaustedError(
@@ -179,8 +187,16 @@ absl::StatusOr<BodyChunks> FederationBody(
   }
   auto stream = std::make_unique<FederationStream>(
       std::move(snapshot), std::move(rows), external_labels, format);
-  return [stream = std::move(stream)](std::string* out) {
-    return stream->Next(out);
+  if (!on_complete) {
+    return [stream = std::move(stream)](std::string* out) {
+      return stream->Next(out);
+    };
+  }
+  return [stream = std::move(stream),
+          on_complete = std::move(on_complete)](std::string* out) {
+    const bool more = stream->Next(out);
+    if (!more) on_complete(stream->series(), stream->bytes());
+    return more;
   };
 }
 

@@ -16,6 +16,7 @@
 #ifndef FEDGATE_GATEWAY_FEDERATE_HANDLER_H_
 #define FEDGATE_GATEWAY_FEDERATE_HANDLER_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -63,16 +64,23 @@ absl::StatusOr<FederateParams> ParseFederateParams(
 // client went away, which stops the work.
 using ChunkSink = std::function<bool(absl::string_view chunk)>;
 
+// Told the series and bytes (before compression) of an answer once its
+// last piece is written (the self-metrics of /federate).
+using FederateAnswerObserver =
+    std::function<void(size_t series, uint64_t bytes)>;
+
 // Returns the federation answer for `snapshot` in `format`, produced piece by
 // piece (about 64 KiB each) as the connection takes them: the rows are
 // selected and sorted at once, the text is written on demand, so a slow
 // reader costs no thread and at most one piece of memory. Fails with
 // ResourceExhausted (`the answer would hold 12 series, more than the limit of
 // 10 (--query.max-series)`) when more than `params.max_series` are selected.
+// `on_complete`, if set, is called with the last piece; an answer its client
+// abandons is not reported.
 absl::StatusOr<BodyChunks> FederationBody(
     std::shared_ptr<const StoreSnapshot> snapshot, const FederateParams& params,
     const std::map<std::string, std::string>& external_labels,
-    ExpositionFormat format);
+    ExpositionFormat format, FederateAnswerObserver on_complete = nullptr);
 
 // Writes the federation answer for `snapshot` in `format` to `sink`, in
 // chunks of about 64 KiB. Returns false when the sink gave up (the rest of

@@ -171,6 +171,32 @@ TEST(FederateHandlerTest, StopsWhenTheClientGoesAway) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST(FederateHandlerTest,
+     FederationBodyReportsSeriesAndBytesOfACompleteAnswer) {
+  absl::StatusOr<FederateParams> params =
+      ParseFederateParams({"{__name__=\"http_requests_total\"}"});
+  ASSERT_TRUE(params.ok()) << params.status();
+  size_t reported_series = 0;
+  uint64_t reported_bytes = 0;
+  int reports = 0;
+  absl::StatusOr<BodyChunks> body = FederationBody(
+      std::make_shared<const StoreSnapshot>(TwoTargets()), *params, {},
+      ExpositionFormat::kText, [&](size_t series, uint64_t bytes) {
+        reported_series = series;
+        reported_bytes = bytes;
+        ++reports;
+      });
+  ASSERT_TRUE(body.ok()) << body.status();
+  std::string out;
+  while ((*body)(&out)) {
+    EXPECT_EQ(reports, 0);  // Not before the last piece.
+  }
+  EXPECT_EQ(reports, 1);
+  EXPECT_EQ(reported_bytes, out.size());
+  // Both series of the first target; the second's copy of one loses.
+  EXPECT_EQ(reported_series, 2u) << out;
+}
+
 std::string FederateIn(ExpositionFormat format, const std::string& match) {
   absl::StatusOr<FederateParams> params = ParseFederateParams({match});
   EXPECT_TRUE(params.ok()) << params.status();

@@ -1,5 +1,6 @@
 #include "gateway/gateway.h"
 
+#include <google/protobuf/descriptor.h>
 #include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -31,6 +32,7 @@
 #include "gateway/grpc_service.h"
 #include "gateway/logger.h"
 #include "gateway/security/grpc_security.h"
+#include "gateway/serving_metrics.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "scraper/exposition/text_parser.h"
@@ -57,6 +59,24 @@ std::string AuthenticationMode(const WebSecurityState* state) {
 }
 
 // Says at start what protects the ports, in the log and in
+// The full paths of every method the gRPC server serves: fedgate.v1.Fedgate's
+// (from its descriptor), health checking and reflection.
+std::vector<std::string> GrpcMethodPaths() {
+  std::vector<std::string> paths;
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          kFedgateGrpcServiceName);
+  for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
+    paths.push_back(absl::StrCat("/", service->full_name(), "/",
+                                 service->method(i)->name()));
+  }
+  paths.push_back("/grpc.health.v1.Health/Check");
+  paths.push_back("/grpc.health.v1.Health/Watch");
+  paths.push_back(
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
+  return paths;
+}
+
 // fedgate_web_authentication: an open fedgate is a choice both show.
 void ReportWebSecurity(WebSecurity* security, prometheus::Registry& registry) {
   std::shared_ptr<const WebSecurityState> state =
@@ -365,6 +385,15 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     builder.SetMaxReceiveMessageSize(kGrpcMaxReceiveMessageBytes);
     builder.SetMaxSendMessageSize(kGrpcMaxSendMessageBytes);
     builder.RegisterService(gateway->grpc_service_.get());
+    absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> grpc_metrics =
+        GrpcServerMetrics::Create(*gateway->registry_, GrpcMethodPaths());
+    if (!grpc_metrics.ok()) return grpc_metrics.status();
+    gateway->grpc_metrics_ = *std::move(grpc_metrics);
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(gateway->grpc_metrics_->InterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
     gateway->grpc_ = builder.BuildAndStart();
     if (gateway->grpc_ == nullptr || gateway->grpc_port_ == 0) {
       return absl::UnavailableError(

@@ -30,6 +30,7 @@
 #include "gateway/http_server.h"
 #include "gateway/process_metrics.h"
 #include "gateway/security/web_security.h"
+#include "gateway/serving_metrics.h"
 #include "merge/series_store.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -116,6 +117,8 @@ class Gateway {
   std::unique_ptr<WebSecurity> web_security_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<FedgateGrpcService> grpc_service_;
+  // fedgate_grpc_server_*; the server's interceptors point to it.
+  std::unique_ptr<GrpcServerMetrics> grpc_metrics_;
   std::unique_ptr<grpc::Server> grpc_;
   int grpc_port_ = 0;
   absl::Duration shutdown_timeout_ = absl::Seconds(25);

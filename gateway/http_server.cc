@@ -22,11 +22,14 @@
 #include "absl/time/clock.h"
 #include "gateway/federate_handler.h"
 #include "gateway/logger.h"
+#include "gateway/serving_metrics.h"
 #include "gateway/url_form.h"
 #include "gateway/web/targets_page.h"
 #include "gateway/writers/content_negotiation.h"
 #include "gateway/writers/response_compression.h"
+#include "prometheus/histogram.h"
 #include "prometheus/text_serializer.h"
+#include "scraper/monotonic_clock.h"
 
 namespace fedgate {
 namespace {
@@ -95,6 +98,10 @@ struct BodySource {
   size_t offset = 0;
   bool ended = false;
   absl::Time deadline = absl::InfiniteFuture();
+  // The request's count of body bytes sent (HttpServer::Pending, which
+  // outlives every call of ReadBody: libmicrohttpd completes the request
+  // only after the last one).
+  uint64_t* sent = nullptr;
 };
 
 ssize_t ReadBody(void* cls, uint64_t /*pos*/, char* buf, size_t max) {
@@ -114,17 +121,22 @@ ssize_t ReadBody(void* cls, uint64_t /*pos*/, char* buf, size_t max) {
   const size_t n = std::min(max, source->piece.size() - source->offset);
   std::memcpy(buf, source->piece.data() + source->offset, n);
   source->offset += n;
+  *source->sent += n;
   return static_cast<ssize_t>(n);
 }
 
 void FreeBody(void* cls) { delete static_cast<BodySource*>(cls); }
 
-bool QueueReply(MHD_Connection* connection, HttpServer::Reply reply) {
+// Queues `reply` on `connection`; its body bytes are counted in `*sent` as
+// they are handed to the socket (a whole buffered body at once).
+bool QueueReply(MHD_Connection* connection, HttpServer::Reply reply, bool head,
+                uint64_t* sent) {
   MHD_Response* response;
   if (reply.chunks) {
     auto* source = new BodySource;
     source->chunks = std::move(reply.chunks);
     source->deadline = reply.deadline;
+    source->sent = sent;
     response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, kPieceBytes,
                                                  &ReadBody, source, &FreeBody);
     if (response == nullptr) {
@@ -135,6 +147,9 @@ bool QueueReply(MHD_Connection* connection, HttpServer::Reply reply) {
     response = MHD_create_response_from_buffer(
         reply.body.size(), reply.body.data(), MHD_RESPMEM_MUST_COPY);
     if (response == nullptr) return false;
+    if (!head && reply.status != 204 && reply.status != 304) {
+      *sent = reply.body.size();
+    }
   }
   if (!reply.content_type.empty() && reply.status != 204) {
     MHD_add_response_header(response, "Content-Type",
@@ -170,6 +185,13 @@ struct HttpServer::Pending {
   size_t buffered_bytes = 0;  // Of them, counted in buffered_body_bytes_.
   bool dispatched = false;
   absl::Time deadline = absl::InfiniteFuture();  // Of a query path.
+  // For the HTTP metrics: the route, when the request line came (on the
+  // monotonic clock), the status queued (0: none, the connection was
+  // closed without an answer) and the body bytes handed to the socket.
+  HttpRoute route = HttpRoute::kOther;
+  absl::Time start = MonotonicNow();
+  int status = 0;
+  uint64_t sent_bytes = 0;
   absl::Mutex mu;
   std::optional<HttpServer::Reply> reply ABSL_GUARDED_BY(mu);
 };
@@ -225,6 +247,13 @@ struct HttpServerCallbacks {
     auto* server = static_cast<HttpServer*>(cls);
     auto* pending = static_cast<HttpServer::Pending*>(*req_cls);
     if (pending == nullptr) return;
+    // The last piece of the answer was handed to the socket, or the
+    // connection failed.
+    if (pending->status != 0 && server->http_metrics_ != nullptr) {
+      server->http_metrics_->Observe(pending->route, pending->status,
+                                     MonotonicNow() - pending->start,
+                                     pending->sent_bytes);
+    }
     server->buffered_body_bytes_ -= pending->buffered_bytes;
     delete pending;
     *req_cls = nullptr;
@@ -382,6 +411,16 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
 
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(options)));
   HttpServer* raw = server.get();
+  if (raw->options_.registry != nullptr) {
+    absl::StatusOr<std::unique_ptr<HttpRequestMetrics>> http_metrics =
+        HttpRequestMetrics::Create(*raw->options_.registry);
+    if (!http_metrics.ok()) return http_metrics.status();
+    raw->http_metrics_ = *std::move(http_metrics);
+    absl::StatusOr<FederateAnswerMetrics> federate_metrics =
+        FederateAnswerMetrics::Register(*raw->options_.registry);
+    if (!federate_metrics.ok()) return federate_metrics.status();
+    raw->federate_metrics_ = *federate_metrics;
+  }
   const HttpLimits& limits = raw->options_.limits;
   ApiOptions api = raw->options_.api;
   api.store = raw->options_.store;
@@ -486,7 +525,7 @@ void HttpServer::RequestCompleted() {
   --open_requests_;
 }
 
-bool HttpServer::Queue(MHD_Connection* connection, Reply reply) {
+bool HttpServer::Queue(Pending* pending, Reply reply) {
   if (options_.security != nullptr) {
     std::shared_ptr<const WebSecurityState> state =
         options_.security->Current();
@@ -500,7 +539,9 @@ bool HttpServer::Queue(MHD_Connection* connection, Reply reply) {
     }
   }
   if (shutting_down_.load()) reply.headers.emplace_back("Connection", "close");
-  return QueueReply(connection, std::move(reply));
+  pending->status = reply.status;
+  return QueueReply(pending->request.connection, std::move(reply),
+                    pending->request.method == "HEAD", &pending->sent_bytes);
 }
 
 void HttpServer::StartTlsConnection(MHD_Connection* connection,
@@ -545,6 +586,7 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
     request.connection = connection;
     request.method = method;
     request.path = url;
+    pending->route = HttpRouteOf(request.path);
     if (IsQueryPath(request.path)) {
       pending->deadline = absl::Now() + limits.request_timeout;
     }
@@ -556,7 +598,7 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
       // Answered before the body is read; libmicrohttpd then closes the
       // connection instead of reading the body.
       return Queue(
-          connection,
+          pending,
           PlainReply(413, absl::StrCat("request body larger than ",
                                        limits.max_body_bytes, " bytes\n")));
     }
@@ -602,7 +644,7 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
       reply = std::move(pending->reply);
     }
     if (!reply.has_value()) return false;
-    return Queue(connection, *std::move(reply));
+    return Queue(pending, *std::move(reply));
   }
   // Credentials first, as exporter-toolkit checks them before any route.
   bool check_slowly = false;
@@ -612,8 +654,8 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
         break;
       case WebAuthDecision::kDenied:
         if (unauthorized_ != nullptr) unauthorized_->Increment();
-        return Queue(connection, Unauthorized(WebSecurity::Challenge(
-                                     *options_.security->Current())));
+        return Queue(pending, Unauthorized(WebSecurity::Challenge(
+                                  *options_.security->Current())));
       case WebAuthDecision::kNeedsSlowCheck:
         check_slowly = true;  // bcrypt: on a worker, not on the loop.
         break;
@@ -621,14 +663,14 @@ bool HttpServer::Access(MHD_Connection* connection, const char* url,
   }
   Reply reply;
   if (!check_slowly && AnswerInline(request, &reply)) {
-    return Queue(connection, std::move(reply));
+    return Queue(pending, std::move(reply));
   }
   // Only requests that reach a worker count; probes and refusals above
   // never do.
   const bool counted = IsQueryPath(request.path);
   if (counted && !AdmitRequest()) {
     Refuse("too_many_requests");
-    return Queue(connection,
+    return Queue(pending,
                  Unavailable(request.path, "unavailable",
                              absl::StrCat("too many concurrent requests (",
                                           limits.max_concurrent_requests,
@@ -817,8 +859,16 @@ HttpServer::Reply HttpServer::Federate(const Request& request) {
   // The rows are selected here, on the worker, and counted before a byte of
   // the answer is sent; the text is written as the client reads it.
   params->max_series = options_.api.max_series;
-  absl::StatusOr<BodyChunks> body = FederationBody(
-      options_.store->Snapshot(), *params, external_labels, format);
+  FederateAnswerObserver on_complete;
+  if (federate_metrics_.series != nullptr) {
+    on_complete = [metrics = federate_metrics_](size_t series, uint64_t bytes) {
+      metrics.series->Observe(static_cast<double>(series));
+      metrics.bytes->Observe(static_cast<double>(bytes));
+    };
+  }
+  absl::StatusOr<BodyChunks> body =
+      FederationBody(options_.store->Snapshot(), *params, external_labels,
+                     format, std::move(on_complete));
   if (!body.ok()) {
     Refuse("too_many_series");
     return PlainReply(422, absl::StrCat(body.status().message(), "\n"));

@@ -23,6 +23,11 @@
 // connections at once, lets the answers in progress finish until a deadline
 // and cuts the rest.
 //
+// Every answered request is counted by route and status code, with its
+// latency up to the last byte handed to the socket and its body size
+// (serving_metrics.h), refusals before the route included; /federate
+// answers also report their series and bytes.
+//
 // With a web config (Options::security, docs/security.md) connections are
 // HTTPS, each handshake with the credentials in force when it is accepted,
 // and every path but the probes needs credentials: tokens and cached basic
@@ -51,6 +56,7 @@
 #include "absl/time/time.h"
 #include "gateway/api_handler.h"
 #include "gateway/security/web_security.h"
+#include "gateway/serving_metrics.h"
 #include "gateway/writers/response_body.h"
 #include "gateway/writers/response_compression.h"
 #include "merge/series_store.h"
@@ -207,9 +213,10 @@ class HttpServer {
   Reply Federate(const Request& request);
   Reply Metrics();
   Reply Api(const Request& request);
-  // Queues `reply` with the web config's headers, asking to close the
-  // connection after it once a shutdown has begun.
-  bool Queue(MHD_Connection* connection, Reply reply);
+  // Queues `reply` to the request of `pending` with the web config's
+  // headers, asking to close the connection after it once a shutdown has
+  // begun; records its status for the HTTP metrics.
+  bool Queue(Pending* pending, Reply reply);
   // Gives a new TLS connection the credentials in force (certificates
   // changed on disk apply to new connections).
   void StartTlsConnection(MHD_Connection* connection, void** socket_context);
@@ -254,6 +261,10 @@ class HttpServer {
   prometheus::Counter* federate_requests_bad_ = nullptr;
   prometheus::Family<prometheus::Counter>* refused_ = nullptr;
   prometheus::Counter* unauthorized_ = nullptr;
+  // fedgate_http_requests_total and the rest (serving_metrics.h): every
+  // answered request, counted when libmicrohttpd completes it.
+  std::unique_ptr<HttpRequestMetrics> http_metrics_;
+  FederateAnswerMetrics federate_metrics_;
 };
 
 }  // namespace fedgate

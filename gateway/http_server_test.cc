@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -273,6 +275,91 @@ TEST_F(HttpServerTest, SelfMetricsCountSeriesAndRequests) {
                 "fedgate_federate_requests_total{result=\"bad_request\"} 1"),
             std::string::npos)
       << res->body;
+}
+
+// The value of the sample `series` (as written: labels sorted) in the
+// exposition `text`, or -1.
+double SampleValue(const std::string& text, const std::string& series) {
+  const std::string prefix = absl::StrCat("\n", series, " ");
+  const size_t at = text.find(prefix);
+  if (at == std::string::npos) return -1;
+  return std::atof(text.c_str() + at + prefix.size());
+}
+
+TEST_F(HttpServerTest, HttpMetricsCountEveryAnswerByRouteAndCode) {
+  PublishBigTarget();
+  ExpectAnswer(client_->Get("/federate"), 400,
+               "no match[] parameter provided\n");
+  httplib::Result big = client_->Get("/federate?match[]=big");
+  ASSERT_TRUE(big);
+  ASSERT_EQ(big->status, 200);
+  ASSERT_GT(big->body.size(), 5u << 20);
+  ASSERT_TRUE(client_->Get("/api/v1/label/job/values"));
+  ASSERT_TRUE(client_->Get("/no/such/page"));
+  ready_ = false;  // Refused before the route computes anything.
+  ASSERT_TRUE(client_->Get("/federate?match[]=up"));
+  // Counted once the last byte was handed over, which may come just after
+  // the client has read it.
+  std::string text;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
+    httplib::Result res = client_->Get("/metrics");
+    ASSERT_TRUE(res);
+    text = res->body;
+  } while (
+      SampleValue(
+          text,
+          R"(fedgate_http_requests_total{code="503",handler="/federate"})") !=
+          1 &&
+      absl::Now() < deadline);
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_http_requests_total{code="200",handler="/federate"})"),
+      1)
+      << text;
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_http_requests_total{code="400",handler="/federate"})"),
+      1);
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_http_requests_total{code="503",handler="/federate"})"),
+      1);
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_http_requests_total{code="200",handler="/api/v1/label/:name/values"})"),
+      1);
+  EXPECT_EQ(
+      SampleValue(text,
+                  R"(fedgate_http_requests_total{code="404",handler="other"})"),
+      1);
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_http_request_duration_seconds_count{handler="/federate"})"),
+      3);
+  // The streamed answer's every byte, and the small ones'.
+  const double small = std::strlen("no match[] parameter provided\n") +
+                       std::strlen("Service Unavailable");
+  EXPECT_EQ(
+      SampleValue(
+          text, R"(fedgate_http_response_size_bytes_sum{handler="/federate"})"),
+      static_cast<double>(big->body.size()) + small);
+  // One complete /federate answer of 50,000 series.
+  EXPECT_EQ(SampleValue(text, "fedgate_federate_series_per_response_sum"),
+            50000);
+  EXPECT_EQ(SampleValue(text, "fedgate_federate_response_size_bytes_sum"),
+            static_cast<double>(big->body.size()));
+  // Routes never requested are there with zeros.
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_http_request_duration_seconds_count{handler="/-/reload"})"),
+      0);
 }
 
 TEST_F(HttpServerTest, ServesApiFormPosts) {

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "merge/metric_metadata.h"
 #include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "scraper/exposition/exposition_format.h"
 #include "scraper/exposition/exposition_scan.h"
@@ -42,14 +43,19 @@ std::shared_ptr<ScrapeBatch> NewBatch(absl::Time start, int64_t timestamp_ms) {
 ScrapeLoop::ScrapeLoop(TargetId id, ScrapeTarget target, DedupSettings dedup,
                        std::shared_ptr<const RelabelChain> metric_relabel,
                        std::shared_ptr<const ScrapeSettings> settings,
-                       ScrapeContext* context)
+                       ScrapeContext* context,
+                       std::shared_ptr<const JobScrapeMetrics> job_metrics)
     : id_(id),
       target_(std::move(target)),
       metric_relabel_(std::move(metric_relabel)),
       settings_(std::move(settings)),
       dedup_(std::move(dedup)),
       context_(context),
+      job_metrics_(job_metrics != nullptr
+                       ? std::move(job_metrics)
+                       : context->metrics.ForJob(target_.scrape_pool())),
       idle_state_(std::make_unique<ScrapeState>()) {
+  job_metrics_->Targets(TargetHealth::kUnknown).Increment();
   for (int i = 0; i < kReportSeriesCount; ++i) {
     report_labels_[i] =
         InternedLabels::Intern(target_.ReportLabels(kReportNames[i]));
@@ -63,6 +69,7 @@ void ScrapeLoop::SetForcedError(std::string error) {
 
 void ScrapeLoop::Stop() {
   absl::MutexLock lock(&mu_);
+  if (!stopped_) job_metrics_->Targets(health_).Decrement();
   stopped_ = true;
   // Under mu_, so no publish of a scrape in flight can come after it.
   context_->store->Remove(id_);
@@ -186,6 +193,7 @@ void ScrapeLoop::Complete(std::unique_ptr<ScrapeState> state, absl::Time start,
   // Monotonic: a wall clock set meanwhile makes no negative duration.
   const absl::Duration duration =
       std::max(context_->clock() - clock_start, absl::ZeroDuration());
+  job_metrics_->duration->Observe(absl::ToDoubleSeconds(duration));
   AppendReport(error.ok(), duration, report, *batch);
 
   // The steady state: the same series in the same order as the previous
@@ -207,7 +215,13 @@ void ScrapeLoop::Complete(std::unique_ptr<ScrapeState> state, absl::Time start,
   absl::MutexLock lock(&mu_);
   idle_state_ = std::move(state);
   if (stopped_) return;  // Removed while scraping: publish nothing.
-  health_ = error.ok() ? TargetHealth::kUp : TargetHealth::kDown;
+  const TargetHealth health =
+      error.ok() ? TargetHealth::kUp : TargetHealth::kDown;
+  if (health != health_) {
+    job_metrics_->Targets(health_).Decrement();
+    job_metrics_->Targets(health).Increment();
+  }
+  health_ = health;
   last_error_ = std::string(error.message());
   last_scrape_ = start;
   last_duration_ = duration;
@@ -244,6 +258,7 @@ std::shared_ptr<ScrapeBatch> ScrapeLoop::FailedBatch(
     batch->metadata = {};
     state.cache.SetReference(std::move(batch));
   }
+  job_metrics_->failures->Increment();
   ScrapeMetrics& metrics = context_->metrics;
   if (absl::IsDeadlineExceeded(error)) {
     metrics.timeout->Increment();

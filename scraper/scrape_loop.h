@@ -12,7 +12,9 @@
 // manager.
 //
 // Hot path: the parse, over every scraped byte; per sample one cache
-// lookup and one append, no lock and no allocation for a known series.
+// lookup and one append, no lock and no allocation for a known series. Per
+// scrape, its job's metrics (scrape_metrics.h, resolved before the loop
+// starts) take one histogram observation, and a failure one increment.
 //
 // Thread-safety: thread-safe. The state a scrape works on (ScrapeState:
 // the scrape cache, the latest published batch) is handed from scrape to
@@ -67,11 +69,15 @@ class ScrapeLoop final : public ScrapeTicker,
 
   // Scrapes `target` (known in the store as `id`) with `settings`, putting
   // its series through `metric_relabel` and `dedup`; `context` must outlive
-  // the loop. Nothing happens until the scheduler ticks it.
+  // the loop. Every scrape is counted in `job_metrics`, its job's metrics
+  // (resolved once by the scrape manager; null: resolved here), where the
+  // loop counts as a target of unknown health until its first scrape.
+  // Nothing happens until the scheduler ticks it.
   ScrapeLoop(TargetId id, ScrapeTarget target, DedupSettings dedup,
              std::shared_ptr<const RelabelChain> metric_relabel,
              std::shared_ptr<const ScrapeSettings> settings,
-             ScrapeContext* context);
+             ScrapeContext* context,
+             std::shared_ptr<const JobScrapeMetrics> job_metrics = nullptr);
 
   TargetId id() const { return id_; }
   const ScrapeTarget& target() const { return target_; }
@@ -91,8 +97,8 @@ class ScrapeLoop final : public ScrapeTicker,
   // ScrapeTicker: the target's scrape interval.
   absl::Duration interval() const override { return target_.interval(); }
 
-  // Stops the loop: a scrape in flight is not published, and the target's
-  // series leave the store.
+  // Stops the loop: a scrape in flight is not published, the target's
+  // series leave the store and it no longer counts in its job's targets.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Returns what /api/v1/targets shows about the target.
@@ -185,6 +191,7 @@ class ScrapeLoop final : public ScrapeTicker,
   // (in the scrape cache, so once per new series).
   const DedupSettings dedup_;
   ScrapeContext* const context_;
+  const std::shared_ptr<const JobScrapeMetrics> job_metrics_;
   std::array<InternedLabels, kReportSeriesCount> report_labels_;
 
   mutable absl::Mutex mu_;

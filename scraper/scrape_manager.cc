@@ -237,6 +237,13 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
   if (stopped_) {
     return absl::FailedPreconditionError("the scrape manager is stopped");
   }
+  absl::flat_hash_map<std::string, std::shared_ptr<const JobScrapeMetrics>>
+      job_metrics;
+  for (const ScrapeConfig& scrape_config : config->scrape_configs) {
+    job_metrics[scrape_config.job_name] =
+        context_->metrics.ForJob(scrape_config.job_name);
+  }
+  job_metrics_ = std::move(job_metrics);
   size_t loop_count = 0;
   Pools pools = KeepOrStartLoops(plan->targets, jitter_seed, loop_count);
   ApplyTargetLimits(pools, plan->target_limits);
@@ -288,9 +295,14 @@ ScrapeManager::Pools ScrapeManager::KeepOrStartLoops(
       context_->store->Join(id, DedupMembership{planned.dedup.group,
                                                 planned.dedup.leader_timeout});
     }
+    std::shared_ptr<const JobScrapeMetrics>& job_metrics =
+        job_metrics_[target.scrape_pool()];
+    if (job_metrics == nullptr) {
+      job_metrics = context_->metrics.ForJob(target.scrape_pool());
+    }
     auto loop = std::make_shared<ScrapeLoop>(
         id, std::move(target), std::move(planned.dedup), planned.metric_relabel,
-        planned.settings, context_.get());
+        planned.settings, context_.get(), job_metrics);
     context_->scheduler->Add(loop, first_delay);
     pool.emplace(hash, std::move(loop));
     ++loop_count;

@@ -143,6 +143,12 @@ class ScrapeManager {
   Pools pools_ ABSL_GUARDED_BY(mu_);
   TargetId next_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::vector<DroppedTarget> dropped_ ABSL_GUARDED_BY(mu_);
+  // The metrics of every configured job, resolved once per job at Apply
+  // and given to its new loops; held here so that a job without targets
+  // keeps its series (at 0). A removed job's loops hold theirs until they
+  // end.
+  absl::flat_hash_map<std::string, std::shared_ptr<const JobScrapeMetrics>>
+      job_metrics_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace fedgate

@@ -29,6 +29,7 @@
 #include "scraper/monotonic_clock.h"
 #include "scraper/shard_selector.h"
 #include "scraper/test_bodies.h"
+#include "scraper/test_metric_values.h"
 
 namespace fedgate {
 namespace {
@@ -401,6 +402,52 @@ TEST(ScrapeManagerTest, FailedScrapesReportUpZeroWhileOthersKeepWorking) {
            status->last_scrape > hung->last_scrape;
   }));
   EXPECT_GE(f.Counter("fedgate_scrapes_total"), 4);
+}
+
+// fedgate_scrape_pool_targets, fedgate_scrape_failures_total and
+// fedgate_scrape_duration_seconds by job: targets move from unknown to up or
+// down, failures count per job, and a removed job's series leave.
+TEST(ScrapeManagerTest, JobMetricsFollowHealthAndLeaveWithTheirJob) {
+  TestTarget healthy;
+  healthy.Set("m 1\n");
+  TestTarget failing;
+  failing.Set("m 1\n", 500);
+  Fixture f;
+  const auto value = [&f](const std::string& name,
+                          const std::map<std::string, std::string>& labels) {
+    return MetricValue(f.registry, name, labels);
+  };
+  const std::string targets = "fedgate_scrape_pool_targets";
+  ASSERT_TRUE(f.manager
+                  ->ApplyConfig(MakeConfig({Job("good", {healthy.address()}),
+                                            Job("bad", {failing.address()}),
+                                            Job("none", {})}))
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] {
+    return value(targets, {{"job", "good"}, {"health", "up"}}) == 1 &&
+           value(targets, {{"job", "bad"}, {"health", "down"}}) == 1;
+  }));
+  EXPECT_EQ(value(targets, {{"job", "good"}, {"health", "unknown"}}), 0);
+  EXPECT_EQ(value(targets, {{"job", "bad"}, {"health", "up"}}), 0);
+  // A job without targets still has its series.
+  EXPECT_EQ(value(targets, {{"job", "none"}, {"health", "up"}}), 0);
+  EXPECT_EQ(value("fedgate_scrape_failures_total", {{"job", "good"}}), 0);
+  EXPECT_GE(value("fedgate_scrape_failures_total", {{"job", "bad"}}), 1);
+  EXPECT_GE(value("fedgate_scrape_duration_seconds", {{"job", "good"}}), 1);
+  EXPECT_GE(value("fedgate_scrape_duration_seconds", {{"job", "bad"}}), 1);
+
+  // Without "bad" (its loop may be scraping: its series leave when it ends).
+  ASSERT_TRUE(
+      f.manager->ApplyConfig(MakeConfig({Job("good", {healthy.address()})}))
+          .ok());
+  EXPECT_EQ(value(targets, {{"job", "good"}, {"health", "up"}}), 1);
+  EXPECT_TRUE(WaitFor([&] {
+    return value(targets, {{"job", "bad"}, {"health", "down"}}) == -1 &&
+           value("fedgate_scrape_failures_total", {{"job", "bad"}}) == -1 &&
+           value(targets, {{"job", "none"}, {"health", "up"}}) == -1;
+  }));
+  f.manager->Stop();
+  EXPECT_EQ(value(targets, {{"job", "good"}, {"health", "up"}}), 0);
 }
 
 TEST(ScrapeManagerTest, SeriesVanishWhenGoneFromTheBody) {

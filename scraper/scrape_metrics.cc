@@ -3,7 +3,10 @@
 #include <exception>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -31,7 +34,69 @@ prometheus::Gauge* AddGauge(prometheus::Registry& registry,
       {});
 }
 
+// Scrape durations: a loopback or in-cluster target answers in a few
+// milliseconds, a large or slow one in seconds, and a scrape ends at its
+// scrape_timeout (10 s by default, at most the interval: 1 min is common).
+const prometheus::Histogram::BucketBoundaries& ScrapeDurationBuckets() {
+  static const auto* const kBuckets =
+      new prometheus::Histogram::BucketBoundaries{
+          0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+          0.5,   1,      2.5,   5,    10,    30,   60};
+  return *kBuckets;
+}
+
 }  // namespace
+
+// The per-job families and the JobScrapeMetrics alive, by job: one set of
+// children per job however many holders.
+struct JobMetricsIndex {
+  prometheus::Family<prometheus::Histogram>* duration = nullptr;
+  prometheus::Family<prometheus::Counter>* failures = nullptr;
+  prometheus::Family<prometheus::Gauge>* targets = nullptr;
+  absl::Mutex mu;
+  absl::flat_hash_map<std::string, std::weak_ptr<const JobScrapeMetrics>> live
+      ABSL_GUARDED_BY(mu);
+};
+
+std::shared_ptr<const JobScrapeMetrics> ScrapeMetrics::ForJob(
+    const std::string& job) const {
+  JobMetricsIndex& index = *jobs;
+  absl::MutexLock lock(&index.mu);
+  std::weak_ptr<const JobScrapeMetrics>& entry = index.live[job];
+  if (std::shared_ptr<const JobScrapeMetrics> alive = entry.lock()) {
+    return alive;
+  }
+  // Add() returns the children a dying JobScrapeMetrics of the job still
+  // has: its deleter then sees this one in `live` and leaves them.
+  auto* metrics = new JobScrapeMetrics;
+  metrics->duration =
+      &index.duration->Add({{"job", job}}, ScrapeDurationBuckets());
+  metrics->failures = &index.failures->Add({{"job", job}});
+  for (TargetHealth health :
+       {TargetHealth::kUnknown, TargetHealth::kUp, TargetHealth::kDown}) {
+    metrics->targets[static_cast<size_t>(health)] = &index.targets->Add(
+        {{"job", job}, {"health", std::string(TargetHealthName(health))}});
+  }
+  std::shared_ptr<const JobScrapeMetrics> created(
+      metrics, [jobs = jobs, job](const JobScrapeMetrics* m) {
+        {
+          absl::MutexLock lock(&jobs->mu);
+          auto it = jobs->live.find(job);
+          // No newer holder of the job's children: they leave.
+          if (it != jobs->live.end() && it->second.expired()) {
+            jobs->duration->Remove(m->duration);
+            jobs->failures->Remove(m->failures);
+            for (prometheus::Gauge* gauge : m->targets) {
+              jobs->targets->Remove(gauge);
+            }
+            jobs->live.erase(it);
+          }
+        }
+        delete m;
+      });
+  entry = created;
+  return created;
+}
 
 absl::Status ScrapeMetrics::Register(prometheus::Registry& registry) {
   try {
@@ -88,6 +153,27 @@ absl::Status ScrapeMetrics::Register(prometheus::Registry& registry) {
         AddGauge(registry, "fedgate_scrape_targets", "Targets being scraped.");
     dropped_targets = AddGauge(registry, "fedgate_scrape_dropped_targets",
                                "Targets that relabel_configs dropped.");
+    jobs = std::make_shared<JobMetricsIndex>();
+    jobs->duration =
+        &prometheus::BuildHistogram()
+             .Name("fedgate_scrape_duration_seconds")
+             .Help(
+                 "Duration of scrapes by job, from the request to the batch "
+                 "published (scrape_duration_seconds of every target).")
+             .Register(registry);
+    jobs->failures =
+        &prometheus::BuildCounter()
+             .Name("fedgate_scrape_failures_total")
+             .Help(
+                 "Failed scrapes by job (up 0: connection and HTTP "
+                 "errors, timeouts, parse errors, limits).")
+             .Register(registry);
+    jobs->targets = &prometheus::BuildGauge()
+                         .Name("fedgate_scrape_pool_targets")
+                         .Help(
+                             "Targets being scraped by job and health (unknown "
+                             "before their first scrape, up, down).")
+                         .Register(registry);
   } catch (const std::exception& e) {
     return absl::InternalError(
         absl::StrCat("registering scrape metrics: ", e.what()));

@@ -1,5 +1,6 @@
 #include "scraper/scrape_metrics.h"
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -8,6 +9,7 @@
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "scraper/test_metric_values.h"
 
 namespace fedgate {
 namespace {
@@ -62,6 +64,35 @@ TEST(ScrapeMetricsTest, NameTakenByAnotherTypeIsInternal) {
   EXPECT_NE(s.message().find("registering scrape metrics"),
             absl::string_view::npos)
       << s;
+}
+
+TEST(ScrapeMetricsTest, ForJobSharesChildrenUntilTheLastHolderLetsGo) {
+  const std::string kTargets = "fedgate_scrape_pool_targets";
+  prometheus::Registry registry;
+  ScrapeMetrics metrics;
+  ASSERT_TRUE(metrics.Register(registry).ok());
+  std::shared_ptr<const JobScrapeMetrics> a = metrics.ForJob("node");
+  std::shared_ptr<const JobScrapeMetrics> b = metrics.ForJob("node");
+  EXPECT_EQ(a, b);
+  a->Targets(TargetHealth::kUp).Increment();
+  EXPECT_EQ(
+      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "up"}}), 1);
+  EXPECT_EQ(
+      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "down"}}),
+      0);
+  EXPECT_TRUE(HasFamily(registry, "fedgate_scrape_duration_seconds"));
+  EXPECT_TRUE(HasFamily(registry, "fedgate_scrape_failures_total"));
+  a.reset();
+  EXPECT_EQ(
+      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "up"}}), 1);
+  b.reset();  // The last holder: the job's series leave.
+  EXPECT_EQ(
+      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "up"}}), -1);
+  EXPECT_FALSE(HasFamily(registry, "fedgate_scrape_failures_total"));
+  // The job again: new series from 0.
+  std::shared_ptr<const JobScrapeMetrics> c = metrics.ForJob("node");
+  EXPECT_EQ(
+      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "up"}}), 0);
 }
 
 }  // namespace

@@ -18,9 +18,12 @@
 #include "merge/interned_labels.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "scraper/discovery/file_discovery.h"
 #include "scraper/discovery/kubernetes_discovery.h"
+#include "scraper/monotonic_clock.h"
 
 namespace fedgate {
 
@@ -30,6 +33,12 @@ struct DiscoveryProvider {
   // The discoverer's kind and configuration as text: equal keys of one job
   // mean an equal discoverer, which a reload keeps.
   std::string key;
+  // `kind/N`, the `provider` label of fedgate_sd_discovered_targets.
+  std::string name;
+  // Its child of fedgate_sd_discovered_targets (null without a registry);
+  // set under the manager's mu_, removed from its family when the provider
+  // is.
+  prometheus::Gauge* targets_gauge = nullptr;
   std::unique_ptr<Discoverer> discoverer;  // Used by one loop thread.
   bool blocking = false;
   // By source; empty groups are not kept. Guarded by the manager's mu_.
@@ -103,6 +112,23 @@ class DiscoveryLoop {
 };
 
 namespace {
+
+// The targets of a provider's groups.
+size_t TargetCount(const std::map<std::string, InternedTargetGroup>& groups) {
+  size_t n = 0;
+  for (const auto& [source, group] : groups) n += group.targets.size();
+  return n;
+}
+
+// From a discoverer's change to the scrape manager applying it: the sender's
+// 500 ms debounce plus the apply (milliseconds; seconds for tens of
+// thousands of Kubernetes targets).
+const prometheus::Histogram::BucketBoundaries& UpdateLatencyBuckets() {
+  static const auto* const kBuckets =
+      new prometheus::Histogram::BucketBoundaries{
+          0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 30};
+  return *kBuckets;
+}
 
 // Whether every label set of `group` can be interned.
 bool FitsInterned(const TargetGroup& group) {
@@ -182,6 +208,21 @@ absl::StatusOr<std::unique_ptr<DiscoveryManager>> DiscoveryManager::Create(
                    "manager.")
                .Register(r)
                .Add({});
+      manager->discovered_targets_ =
+          &prometheus::BuildGauge()
+               .Name("fedgate_sd_discovered_targets")
+               .Help(
+                   "Current number of discovered targets, by job (config) "
+                   "and discoverer (provider).")
+               .Register(r);
+      manager->update_latency_ =
+          &prometheus::BuildHistogram()
+               .Name("fedgate_sd_update_latency_seconds")
+               .Help(
+                   "Time from a discoverer reporting changed targets to the "
+                   "scrape manager having applied them.")
+               .Register(r)
+               .Add({}, UpdateLatencyBuckets());
     } catch (const std::exception& e) {
       return absl::InternalError(
           absl::StrCat("cannot register discovery metrics: ", e.what()));
@@ -312,6 +353,12 @@ absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
       if (!s.ok()) return s;
     }
   }
+  // New providers are named in configuration order after their kind, the
+  // key's first field.
+  for (auto& p : fresh) {
+    p->name = absl::StrCat(p->key.substr(0, p->key.find('|')), "/",
+                           providers_created_++);
+  }
   // New providers that do not block are read now, before anyone sees them.
   for (auto& p : fresh) {
     if (p->blocking) continue;
@@ -325,7 +372,19 @@ absl::Status DiscoveryManager::ApplyConfig(const Config& config) {
   {
     absl::MutexLock lock(&mu_);
     for (auto& o : old) {
-      if (o != nullptr) o->removed = true;
+      if (o == nullptr) continue;
+      o->removed = true;
+      if (o->targets_gauge != nullptr) {
+        discovered_targets_->Remove(o->targets_gauge);
+        o->targets_gauge = nullptr;
+      }
+    }
+    if (discovered_targets_ != nullptr) {
+      for (auto& p : fresh) {
+        p->targets_gauge = &discovered_targets_->Add(
+            {{"config", p->job}, {"provider", p->name}});
+        p->targets_gauge->Set(static_cast<double>(TargetCount(p->groups)));
+      }
     }
     providers_ = std::move(next);
     jobs_ = std::move(jobs);
@@ -391,7 +450,13 @@ void DiscoveryManager::Store(DiscoveryProvider& provider,
       changed = true;
     }
   }
-  if (changed) dirty_ = true;
+  if (!changed) return;
+  if (!dirty_) dirty_since_ = MonotonicNow();
+  dirty_ = true;
+  if (provider.targets_gauge != nullptr) {
+    provider.targets_gauge->Set(
+        static_cast<double>(TargetCount(provider.groups)));
+  }
 }
 
 void DiscoveryManager::RunSender() {
@@ -411,9 +476,13 @@ void DiscoveryManager::RunSender() {
     if (mu_.AwaitWithDeadline(absl::Condition(&stopping), due)) return;
     dirty_ = false;
     last_send = absl::Now();
+    const absl::Time changed = dirty_since_;
     mu_.Unlock();
     if (updates_ != nullptr) updates_->Increment();
     options_.on_change();
+    if (update_latency_ != nullptr) {
+      update_latency_->Observe(absl::ToDoubleSeconds(MonotonicNow() - changed));
+    }
     mu_.Lock();
   }
 }

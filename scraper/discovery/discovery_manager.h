@@ -19,8 +19,15 @@
 //
 // Self-metrics: `fedgate_sd_file_read_errors_total`,
 // `fedgate_sd_dns_lookups_total`, `fedgate_sd_dns_lookup_failures_total`,
-// the `fedgate_sd_kubernetes_*` family (kubernetes_informer.h) and
-// `fedgate_sd_updates_total` (on_change calls). A kubernetes_sd_configs
+// the `fedgate_sd_kubernetes_*` family (kubernetes_informer.h),
+// `fedgate_sd_updates_total` (on_change calls),
+// `fedgate_sd_discovered_targets{config,provider}` (the targets each
+// discoverer holds; `provider` is named as Prometheus names its providers,
+// kind/N: `static/0`, `file/1`, `dns/2`, `kubernetes/3`, N counting the
+// discoverers created since start, so a discoverer a reload keeps keeps its
+// name) and `fedgate_sd_update_latency_seconds` (from the first change a
+// discoverer reported to on_change having returned, i.e. the scrape
+// manager having applied it). A kubernetes_sd_configs
 // entry that cannot start (no in-cluster configuration, a broken
 // kubeconfig) is logged ("Cannot create service discovery") and discovers
 // nothing; the rest of the configuration applies, as in Prometheus.
@@ -50,7 +57,11 @@
 
 namespace prometheus {
 class Counter;
+class Gauge;
+class Histogram;
 class Registry;
+template <typename T>
+class Family;
 }  // namespace prometheus
 
 namespace fedgate {
@@ -121,6 +132,8 @@ class DiscoveryManager {
   prometheus::Counter* file_read_errors_ = nullptr;
   DnsDiscoveryMetrics dns_metrics_;
   prometheus::Counter* updates_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* discovered_targets_ = nullptr;
+  prometheus::Histogram* update_latency_ = nullptr;
   // Shares list-watches among kubernetes_sd_configs; outlives providers_.
   std::unique_ptr<KubernetesInformerPool> kubernetes_informers_;
 
@@ -129,9 +142,13 @@ class DiscoveryManager {
   std::thread sender_;
 
   absl::Mutex apply_mu_;  // Serializes ApplyConfig() and Stop().
+  // Discoverers created so far: the N of the next provider's name.
+  uint64_t providers_created_ ABSL_GUARDED_BY(apply_mu_) = 0;
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
+  // When the oldest change not yet sent was stored (MonotonicNow()).
+  absl::Time dirty_since_ ABSL_GUARDED_BY(mu_);
   // The jobs of the applied configuration, in order.
   std::vector<std::string> jobs_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<DiscoveryProvider>> providers_

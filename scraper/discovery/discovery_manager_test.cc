@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "prometheus/registry.h"
 #include "scraper/discovery/dns_test_server.h"
 #include "scraper/discovery/test_sd_files.h"
+#include "scraper/test_metric_values.h"
 
 namespace fedgate {
 namespace {
@@ -143,6 +145,83 @@ TEST(DiscoveryManagerTest, ReloadKeepsUnchangedDiscoverersAndDropsOthers) {
   EXPECT_EQ(Addresses(sets, "s"), std::vector<std::string>{"s:2"});
   (*manager)->Stop();
   EXPECT_FALSE((*manager)->ApplyConfig(*less).ok());
+}
+
+// fedgate_sd_discovered_targets: one gauge per discoverer, named kind/N as
+// Prometheus names providers (N counts the discoverers created), kept with
+// its name by a reload that keeps the discoverer, gone with it otherwise;
+// fedgate_sd_update_latency_seconds observes each change sent.
+TEST(DiscoveryManagerTest, CountsTargetsPerProviderAndUpdateLatency) {
+  const std::string dir = NewTestDir("manager_metrics");
+  WriteAndRename(dir + "/t.json", R"([{"targets": ["f:1", "f:2"]}])");
+  std::atomic<int> changes{0};
+  prometheus::Registry registry;
+  DiscoveryManager::Options options;
+  options.on_change = [&] { ++changes; };
+  options.update_interval = absl::Milliseconds(10);
+  options.registry = &registry;
+  absl::StatusOr<std::unique_ptr<DiscoveryManager>> manager =
+      DiscoveryManager::Create(options);
+  ASSERT_TRUE(manager.ok()) << manager.status();
+  const std::string files =
+      absl::StrCat("    file_sd_configs: [{files: ['", dir, "/*.json']}]\n");
+  absl::StatusOr<Config> config = ParseConfig(
+      absl::StrCat("scrape_configs:\n"
+                   "  - job_name: a\n"
+                   "    static_configs: [{targets: [s:1]}]\n",
+                   files, "  - job_name: b\n",
+                   "    static_configs: [{targets: [s:2, s:3, s:4]}]\n"),
+      "test.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE((*manager)->ApplyConfig(*config).ok());
+  const std::string gauge = "fedgate_sd_discovered_targets";
+  EXPECT_EQ(
+      MetricValue(registry, gauge, {{"config", "a"}, {"provider", "static/0"}}),
+      1);
+  EXPECT_EQ(
+      MetricValue(registry, gauge, {{"config", "a"}, {"provider", "file/1"}}),
+      2);
+  EXPECT_EQ(
+      MetricValue(registry, gauge, {{"config", "b"}, {"provider", "static/2"}}),
+      3);
+  EXPECT_EQ(MetricValue(registry, "fedgate_sd_update_latency_seconds", {}), 0);
+
+  // A changed file: the gauge follows, and the change is observed once the
+  // owner has been told.
+  WriteAndRename(dir + "/t.json", R"([{"targets": ["f:1"]}])");
+  ASSERT_TRUE(WaitForAddresses(**manager, "a", {"s:1", "f:1"}));
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (absl::Now() < deadline &&
+         MetricValue(registry, "fedgate_sd_update_latency_seconds", {}) < 1) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_GE(changes.load(), 1);
+  EXPECT_GE(MetricValue(registry, "fedgate_sd_update_latency_seconds", {}), 1);
+  EXPECT_EQ(
+      MetricValue(registry, gauge, {{"config", "a"}, {"provider", "file/1"}}),
+      1);
+
+  // A reload keeping job a and changing job b: a's discoverers keep their
+  // names, b's new one gets the next number, the old one leaves.
+  absl::StatusOr<Config> reloaded =
+      ParseConfig(absl::StrCat("scrape_configs:\n"
+                               "  - job_name: a\n"
+                               "    static_configs: [{targets: [s:1]}]\n",
+                               files, "  - job_name: b\n",
+                               "    static_configs: [{targets: [s:5]}]\n"),
+                  "test.yml");
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  ASSERT_TRUE((*manager)->ApplyConfig(*reloaded).ok());
+  EXPECT_EQ(
+      MetricValue(registry, gauge, {{"config", "a"}, {"provider", "static/0"}}),
+      1);
+  EXPECT_EQ(
+      MetricValue(registry, gauge, {{"config", "b"}, {"provider", "static/3"}}),
+      1);
+  EXPECT_EQ(
+      MetricValue(registry, gauge, {{"config", "b"}, {"provider", "static/2"}}),
+      -1);
+  (*manager)->Stop();
 }
 
 }  // namespace

@@ -1,0 +1,181 @@
+// gateway/serving_metrics.h
+//
+// The self-metrics of what fedgate serves, in the style of Prometheus's own
+// HTTP metrics (web/web.go) and go-grpc-prometheus:
+//   fedgate_http_requests_total{handler,code}
+//   fedgate_http_request_duration_seconds{handler}
+//   fedgate_http_response_size_bytes{handler}
+//   fedgate_grpc_server_handled_total{grpc_service,grpc_method,grpc_code}
+//   fedgate_grpc_server_handling_seconds{grpc_service,grpc_method}
+//   fedgate_federate_series_per_response, fedgate_federate_response_size_bytes
+// Every label set is bounded: `handler` is the route that serves a path
+// (HttpRouteOf(); any other path counts as "other"), gRPC methods are the
+// registered ones (any other is "unknown"). docs/metrics.md lists them all.
+//
+// Every metric child a request touches is resolved when the metrics are
+// created (or, for an HTTP status code, at its first use), so a request
+// costs two histogram observations and a counter increment, with no lookup
+// by labels and no allocation.
+//
+// Called by the HTTP server (once per answered request, when the last byte
+// was handed to the socket or the connection failed), by gRPC through
+// GrpcServerMetrics' interceptors (once per call, when the call is done),
+// and by /federate (once per complete answer).
+//
+// Thread-safety: thread-safe once created.
+
+#ifndef FEDGATE_GATEWAY_SERVING_METRICS_H_
+#define FEDGATE_GATEWAY_SERVING_METRICS_H_
+
+#include <grpcpp/support/server_interceptor.h>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace prometheus {
+class Counter;
+template <typename T>
+class Family;
+class Histogram;
+class Registry;
+}  // namespace prometheus
+
+namespace fedgate {
+
+// The routes of the HTTP server: the values of the `handler` label.
+enum class HttpRoute : uint8_t {
+  kFederate,
+  kMetrics,
+  kTargets,
+  kRoot,
+  kHealthy,
+  kReady,
+  kReload,
+  kQuit,
+  kApiQuery,
+  kApiSeries,
+  kApiLabels,
+  kApiLabelValues,
+  kApiTargets,
+  kApiStatusConfig,
+  kApiStatusBuildInfo,
+  kOther,  // Every path no route serves (404), /api/v1/... ones too.
+  kCount,
+};
+
+// Returns the route that serves `path` (URL-decoded, without the query),
+// whatever the method.
+HttpRoute HttpRouteOf(absl::string_view path);
+
+// Returns the `handler` label of `route`: the route's path as Prometheus
+// names its handlers (`/federate`, `/api/v1/label/:name/values`), or
+// `other`.
+absl::string_view HttpRouteName(HttpRoute route);
+
+// fedgate_http_*: requests by route and status code, their latency and the
+// size of their answers.
+class HttpRequestMetrics {
+ public:
+  // Registers the families in `registry` (which must outlive this) with a
+  // duration and a size histogram for every route. Internal when a name is
+  // taken by another type.
+  static absl::StatusOr<std::unique_ptr<HttpRequestMetrics>> Create(
+      prometheus::Registry& registry);
+
+  // Counts one answered request: `code` (100-599) for `route`, from its
+  // request line until its last byte was handed to the socket or the
+  // connection failed (`duration`), with `body_bytes` of body sent.
+  void Observe(HttpRoute route, int code, absl::Duration duration,
+               uint64_t body_bytes);
+
+ private:
+  static constexpr int kMinCode = 100;
+  static constexpr int kMaxCode = 599;
+  struct RouteMetrics {
+    prometheus::Histogram* duration = nullptr;
+    prometheus::Histogram* size = nullptr;
+    // By code - kMinCode; set at the first request with that code.
+    std::array<std::atomic<prometheus::Counter*>, kMaxCode - kMinCode + 1>
+        requests{};
+  };
+  HttpRequestMetrics() = default;
+
+  prometheus::Family<prometheus::Counter>* requests_ = nullptr;
+  std::array<RouteMetrics, static_cast<size_t>(HttpRoute::kCount)> routes_;
+};
+
+// fedgate_federate_*: the series and bytes of each complete /federate
+// answer.
+struct FederateAnswerMetrics {
+  prometheus::Histogram* series = nullptr;
+  // The answer's bytes before compression.
+  prometheus::Histogram* bytes = nullptr;
+
+  // Registers both histograms in `registry`; Internal when a name is taken.
+  static absl::StatusOr<FederateAnswerMetrics> Register(
+      prometheus::Registry& registry);
+};
+
+// fedgate_grpc_server_*: gRPC calls by method and status code, and how long
+// they took, measured by an interceptor on every call of the server (the
+// fedgate.v1.Fedgate methods, health, reflection). A call its client
+// cancelled (or whose deadline passed), and one that ends without a status
+// sent, count as `Canceled`.
+class GrpcServerMetrics {
+ public:
+  // Registers the families in `registry` (which must outlive this) and every
+  // child of `methods` (full paths such as `/fedgate.v1.Fedgate/Federate`)
+  // for every status code, as go-grpc-prometheus initializes them, so that
+  // calls never seen show as 0. Internal when a name is taken.
+  static absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> Create(
+      prometheus::Registry& registry, const std::vector<std::string>& methods);
+
+  // Returns an interceptor factory for grpc::ServerBuilder (which takes
+  // ownership); it points to this, which must outlive the server.
+  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+  InterceptorFactory();
+
+  // Counts one call of `method` (its full path) that ended with `code`
+  // after `duration`.
+  void Observe(absl::string_view method, int code, absl::Duration duration);
+
+  // gRPC's status codes, 0 (OK) to 16 (UNAUTHENTICATED).
+  static constexpr int kCodeCount = 17;
+
+ private:
+  friend class GrpcCallInterceptor;
+  struct MethodMetrics {
+    prometheus::Histogram* duration = nullptr;
+    std::array<prometheus::Counter*, kCodeCount> handled{};
+  };
+  GrpcServerMetrics() = default;
+  // Returns the children of `method`, the `unknown` ones for a method not
+  // given to Create().
+  const MethodMetrics& Find(absl::string_view method) const;
+  static void Record(const MethodMetrics& metrics, int code,
+                     absl::Duration duration);
+  // Resolves every child of `method` (`/service/name`, or the `unknown`
+  // one for "").
+  MethodMetrics Resolve(absl::string_view method);
+
+  prometheus::Family<prometheus::Counter>* handled_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* handling_ = nullptr;
+  // Keys point into the strings of `method_names_`.
+  std::vector<std::unique_ptr<std::string>> method_names_;
+  absl::flat_hash_map<absl::string_view, MethodMetrics> methods_;
+  MethodMetrics unknown_;
+};
+
+}  // namespace fedgate
+
+#endif  // FEDGATE_GATEWAY_SERVING_METRICS_H_

@@ -1,0 +1,255 @@
+#include "gateway/serving_metrics.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
+#include "proto/health.grpc.pb.h"
+#include "scraper/test_metric_values.h"
+
+namespace fedgate {
+namespace {
+
+// The number of series of family `name`.
+size_t SeriesCount(prometheus::Registry& registry, const std::string& name) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name == name) return family.metric.size();
+  }
+  return 0;
+}
+
+TEST(HttpRouteTest, EveryPathHasOneBoundedHandler) {
+  struct Case {
+    const char* path;
+    const char* handler;
+  };
+  const Case cases[] = {
+      {"/federate", "/federate"},
+      {"/metrics", "/metrics"},
+      {"/targets", "/targets"},
+      {"/", "/"},
+      {"/-/healthy", "/-/healthy"},
+      {"/-/ready", "/-/ready"},
+      {"/-/reload", "/-/reload"},
+      {"/-/quit", "/-/quit"},
+      {"/api/v1/query", "/api/v1/query"},
+      {"/api/v1/series", "/api/v1/series"},
+      {"/api/v1/labels", "/api/v1/labels"},
+      {"/api/v1/label/job/values", "/api/v1/label/:name/values"},
+      {"/api/v1/label/__name__/values", "/api/v1/label/:name/values"},
+      {"/api/v1/targets", "/api/v1/targets"},
+      {"/api/v1/status/config", "/api/v1/status/config"},
+      {"/api/v1/status/buildinfo", "/api/v1/status/buildinfo"},
+      // Paths no route serves: one value, whatever their number.
+      {"/api/v1/label/a/b/values", "other"},
+      {"/api/v1/label//values", "other"},
+      {"/api/v1", "other"},
+      {"/api/v1/query_range", "other"},
+      {"/favicon.ico", "other"},
+      {"/federate/", "other"},
+      {"", "other"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.path);
+    EXPECT_EQ(HttpRouteName(HttpRouteOf(c.path)), c.handler);
+  }
+}
+
+TEST(HttpRequestMetricsTest, EveryRouteHasItsHistogramsFromTheStart) {
+  prometheus::Registry registry;
+  absl::StatusOr<std::unique_ptr<HttpRequestMetrics>> metrics =
+      HttpRequestMetrics::Create(registry);
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  const size_t routes = static_cast<size_t>(HttpRoute::kCount);
+  EXPECT_EQ(SeriesCount(registry, "fedgate_http_request_duration_seconds"),
+            routes);
+  EXPECT_EQ(SeriesCount(registry, "fedgate_http_response_size_bytes"), routes);
+  EXPECT_EQ(MetricValue(registry, "fedgate_http_request_duration_seconds",
+                        {{"handler", "/federate"}}),
+            0);
+  // A code appears with its first request.
+  EXPECT_EQ(SeriesCount(registry, "fedgate_http_requests_total"), 0u);
+}
+
+TEST(HttpRequestMetricsTest, CountsRequestsByRouteAndCode) {
+  prometheus::Registry registry;
+  absl::StatusOr<std::unique_ptr<HttpRequestMetrics>> metrics =
+      HttpRequestMetrics::Create(registry);
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  (*metrics)->Observe(HttpRoute::kFederate, 200, absl::Milliseconds(20), 5000);
+  (*metrics)->Observe(HttpRoute::kFederate, 200, absl::Milliseconds(30), 7000);
+  (*metrics)->Observe(HttpRoute::kFederate, 401, absl::Milliseconds(1), 13);
+  (*metrics)->Observe(HttpRoute::kOther, 404, absl::Milliseconds(1), 19);
+  EXPECT_EQ(MetricValue(registry, "fedgate_http_requests_total",
+                        {{"handler", "/federate"}, {"code", "200"}}),
+            2);
+  EXPECT_EQ(MetricValue(registry, "fedgate_http_requests_total",
+                        {{"handler", "/federate"}, {"code", "401"}}),
+            1);
+  EXPECT_EQ(MetricValue(registry, "fedgate_http_requests_total",
+                        {{"handler", "other"}, {"code", "404"}}),
+            1);
+  EXPECT_EQ(MetricValue(registry, "fedgate_http_request_duration_seconds",
+                        {{"handler", "/federate"}}),
+            3);
+  EXPECT_EQ(MetricValue(registry, "fedgate_http_response_size_bytes",
+                        {{"handler", "other"}}),
+            1);
+  EXPECT_EQ(HistogramSum(registry, "fedgate_http_response_size_bytes",
+                         {{"handler", "/federate"}}),
+            5000 + 7000 + 13);
+}
+
+TEST(HttpRequestMetricsTest, NameTakenByAnotherTypeIsInternal) {
+  prometheus::Registry registry;
+  prometheus::BuildGauge()
+      .Name("fedgate_http_requests_total")
+      .Help("taken")
+      .Register(registry);
+  absl::StatusOr<std::unique_ptr<HttpRequestMetrics>> metrics =
+      HttpRequestMetrics::Create(registry);
+  EXPECT_EQ(metrics.status().code(), absl::StatusCode::kInternal)
+      << metrics.status();
+}
+
+TEST(FederateAnswerMetricsTest, RegistersBothHistograms) {
+  prometheus::Registry registry;
+  absl::StatusOr<FederateAnswerMetrics> metrics =
+      FederateAnswerMetrics::Register(registry);
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_EQ(MetricValue(registry, "fedgate_federate_series_per_response", {}),
+            0);
+  EXPECT_EQ(MetricValue(registry, "fedgate_federate_response_size_bytes", {}),
+            0);
+}
+
+TEST(GrpcServerMetricsTest, EveryMethodAndCodeIsPresentFromTheStart) {
+  prometheus::Registry registry;
+  absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> metrics =
+      GrpcServerMetrics::Create(registry, {"/fedgate.v1.Fedgate/Federate",
+                                           "/fedgate.v1.Fedgate/Series"});
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  // Two methods and `unknown`, 17 codes each.
+  EXPECT_EQ(SeriesCount(registry, "fedgate_grpc_server_handled_total"),
+            3u * GrpcServerMetrics::kCodeCount);
+  EXPECT_EQ(SeriesCount(registry, "fedgate_grpc_server_handling_seconds"), 3u);
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
+                        {{"grpc_service", "fedgate.v1.Fedgate"},
+                         {"grpc_method", "Series"},
+                         {"grpc_code", "Unauthenticated"}}),
+            0);
+}
+
+TEST(GrpcServerMetricsTest, CountsCallsByMethodAndCode) {
+  prometheus::Registry registry;
+  absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> metrics =
+      GrpcServerMetrics::Create(registry, {"/fedgate.v1.Fedgate/Federate"});
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  (*metrics)->Observe("/fedgate.v1.Fedgate/Federate", 0, absl::Seconds(1));
+  (*metrics)->Observe("/fedgate.v1.Fedgate/Federate", 1, absl::Seconds(2));
+  (*metrics)->Observe("/other.Service/Method", 12, absl::Seconds(1));
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
+                        {{"grpc_service", "fedgate.v1.Fedgate"},
+                         {"grpc_method", "Federate"},
+                         {"grpc_code", "OK"}}),
+            1);
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
+                        {{"grpc_service", "fedgate.v1.Fedgate"},
+                         {"grpc_method", "Federate"},
+                         {"grpc_code", "Canceled"}}),
+            1);
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
+                        {{"grpc_service", "unknown"},
+                         {"grpc_method", "unknown"},
+                         {"grpc_code", "Unimplemented"}}),
+            1);
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handling_seconds",
+                        {{"grpc_service", "fedgate.v1.Fedgate"},
+                         {"grpc_method", "Federate"}}),
+            2);
+}
+
+// A real gRPC server on loopback with the interceptor: a unary call, and a
+// stream its client cancels (Health/Watch never ends by itself).
+TEST(GrpcServerMetricsTest, InterceptorCountsCallsAndCancelledStreams) {
+  prometheus::Registry registry;
+  absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> metrics =
+      GrpcServerMetrics::Create(registry, {"/grpc.health.v1.Health/Check",
+                                           "/grpc.health.v1.Health/Watch"});
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back((*metrics)->InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  ASSERT_NE(port, 0);
+
+  std::unique_ptr<grpc::health::v1::Health::Stub> stub =
+      grpc::health::v1::Health::NewStub(
+          grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                              grpc::InsecureChannelCredentials()));
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(
+        stub->Check(&context, grpc::health::v1::HealthCheckRequest(), &response)
+            .ok());
+  }
+  {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>>
+        reader = stub->Watch(&context, grpc::health::v1::HealthCheckRequest());
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(reader->Read(&response));  // The call is on the server.
+    context.TryCancel();
+    while (reader->Read(&response)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // The server counts a call when it is done with it, just after the client.
+  const std::map<std::string, std::string> check = {
+      {"grpc_service", "grpc.health.v1.Health"},
+      {"grpc_method", "Check"},
+      {"grpc_code", "OK"}};
+  const std::map<std::string, std::string> watch = {
+      {"grpc_service", "grpc.health.v1.Health"},
+      {"grpc_method", "Watch"},
+      {"grpc_code", "Canceled"}};
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (
+      absl::Now() < deadline &&
+      (MetricValue(registry, "fedgate_grpc_server_handled_total", check) != 1 ||
+       MetricValue(registry, "fedgate_grpc_server_handled_total", watch) !=
+           1)) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total", check),
+            1);
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total", watch),
+            1);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+}
+
+}  // namespace
+}  // namespace fedgate
