@@ -78,11 +78,11 @@ void ReportWebSecurity(WebSecurity* security, prometheus::Registry& registry) {
                    "reaches fedgate's ports can read every series"
                  : "The embedded demo serves without authentication: anyone "
                    "who reaches fedgate's ports can read every series",
-        {{"tls", tls ? "true" : "false"}});
+        {{"tls", tls}});
     return;
   }
   Log(LogLevel::kInfo, "Web config loaded",
-      {{"tls", tls ? "true" : "false"}, {"authentication", mode}});
+      {{"tls", tls}, {"authentication", mode}});
 }
 
 }  // namespace
@@ -180,7 +180,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     Log(LogLevel::kWarn, "Dedup group leader changed",
         {{"group", change.group},
          {"reason", change.reason},
-         {"has_new_leader", change.to != 0 ? "true" : "false"}});
+         {"has_new_leader", change.to != 0}});
   };
   gateway->store_ = std::make_unique<SeriesStore>(std::move(store_options));
 
@@ -412,8 +412,7 @@ void Gateway::WatchConflicts() {
       if (!loser->second.dedup_group.empty()) {
         fields.emplace_back("dedup_group", loser->second.dedup_group);
       }
-      fields.emplace_back("conflicting_series",
-                          absl::StrCat(counts.conflicting));
+      fields.emplace_back("conflicting_series", counts.conflicting);
       fields.emplace_back("series", counts.first_conflict.ToString());
       if (auto winner = targets.find(counts.conflict_winner);
           winner != targets.end()) {
