@@ -25,12 +25,14 @@
 #include "config/go_regexp.h"
 #include "config/relabel_config.h"
 #include "gateway/build_info.h"
+#include "gateway/debug/debug_handler.h"
 #include "gateway/grpc_service.h"
 #include "gateway/logger.h"
 #include "gateway/security/grpc_security.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "scraper/exposition/text_parser.h"
+#include "scraper/thread_name.h"
 
 namespace fedgate {
 namespace {
@@ -207,8 +209,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
         }
         Log(LogLevel::kError, msg, log_fields);
       };
-  absl::StatusOr<std::unique_ptr<DiscoveryManager>> discovery =
-      DiscoveryManager::Create(std::move(discovery_options));
+  absl::StatusOr<std::unique_ptr<DiscoveryManager>> discovery;
+  {
+    ScopedThreadName name("discovery");  // Its loops and sender.
+    discovery = DiscoveryManager::Create(std::move(discovery_options));
+  }
   if (!discovery.ok()) return discovery.status();
   {
     absl::MutexLock lock(&gateway->reload_mu_);
@@ -277,6 +282,24 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   http_options.api.build_info.revision = GetBuildInfo().revision;
   http_options.api.build_info.branch = GetBuildInfo().branch;
   http_options.api.build_info.go_version = GetBuildInfo().compiler;
+  if (flags.web_enable_debug) {
+    DebugSources debug;
+    debug.store = gateway->store_.get();
+    debug.schedule = [targets_source] { return targets_source->Schedule(); };
+    http_options.debug =
+        [debug = std::move(debug)](const HttpServer::Request& request) {
+          DebugAnswer answer =
+              ServeDebug(debug, request.method, request.path, request.query);
+          HttpServer::Reply reply;
+          reply.status = answer.status;
+          reply.content_type = std::move(answer.content_type);
+          reply.body = std::move(answer.body);
+          if (!answer.allow.empty()) {
+            reply.headers.emplace_back("Allow", std::move(answer.allow));
+          }
+          return reply;
+        };
+  }
   absl::StatusOr<std::unique_ptr<HttpServer>> http =
       HttpServer::Start(std::move(http_options));
   if (!http.ok()) return http.status();
@@ -338,8 +361,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     health->SetServingStatus(false);
     health->SetServingStatus(kFedgateGrpcServiceName, false);
   }
-  gateway->health_watcher_ = std::thread([raw] { raw->WatchFirstScrapes(); });
-  gateway->conflict_watcher_ = std::thread([raw] { raw->WatchConflicts(); });
+  gateway->health_watcher_ = std::thread([raw] {
+    NameCurrentThread("ready-watch");
+    raw->WatchFirstScrapes();
+  });
+  gateway->conflict_watcher_ = std::thread([raw] {
+    NameCurrentThread("conflict-watch");
+    raw->WatchConflicts();
+  });
   return gateway;
 }
 
