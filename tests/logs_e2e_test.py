@@ -196,6 +196,41 @@ def web_config_basic(tmp):
     return hashed
 
 
+def docs_example(marker):
+    """The code block after `<!-- example: MARKER -->` in docs/index.md, as written."""
+    srcdir = os.environ.get("TEST_SRCDIR")
+    root = os.path.join(srcdir, "fedgate") if srcdir else repo_root()
+    with open(os.path.join(root, "docs", "index.md"), encoding="utf-8") as f:
+        page = f.read()
+    m = re.search(r"<!-- example: " + re.escape(marker) + r" -->\n```\n(.*?)\n```", page, re.S)
+    assert m, f"no example {marker} in docs/index.md"
+    return m.group(1)
+
+
+def logfmt_keys(line):
+    return re.findall(r'(?:^| )([a-z_]+)=(?:"(?:[^"\\]|\\.)*"|\S*)', line)
+
+
+def check_docs_examples(lines, fmt):
+    """docs/index.md's example of the ready line has the real line's shape."""
+    real = next(line for line in lines if "Server is ready to receive web requests." in line)
+    if fmt == "json":
+        example = json.loads(docs_example("log-json"))
+        got = json.loads(real)
+        assert list(example) == list(got), (example, got)
+        for key, value in example.items():
+            assert type(value) is type(got[key]), (key, value, got[key])
+        assert example["msg"] == got["msg"], example
+        # The same file; the line number moves as main.cc changes.
+        assert example["caller"].split(":")[0] == got["caller"].split(":")[0], example
+    else:
+        example = docs_example("log-logfmt")
+        check_lines(example, "logfmt")
+        assert logfmt_keys(example) == logfmt_keys(real), (example, real)
+        assert example.split(" caller=")[1].split(":")[0] == \
+            real.split(" caller=")[1].split(":")[0], (example, real)
+
+
 def check_lines(text, fmt):
     """Every line is one event with ts, caller, level and msg in `fmt`."""
     lines = text.splitlines()
@@ -363,6 +398,7 @@ def run(binary, tmp, fmt, debug_on, ok, reject):
 
     text = log()
     lines = check_lines(text, fmt)
+    check_docs_examples(lines, fmt)
     seen = msgs(lines, fmt)
     for want in ("Starting fedgate", "Server is ready to receive web requests.",
                  "Failed to list objects", "Error reloading config",
