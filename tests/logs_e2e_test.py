@@ -37,7 +37,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.error
 import urllib.request
 import warnings
@@ -47,6 +46,9 @@ with warnings.catch_warnings():
     # makes a bcrypt hash.
     warnings.simplefilter("ignore", DeprecationWarning)
     import crypt
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fedgate_process import fedgate_binary, runfiles_root, stop, wait_until  # noqa: E402
 
 MARK = "Mrk7q"  # Every secret below contains it; nothing fedgate shows may.
 SECRETS = {
@@ -98,33 +100,6 @@ def serve(reject):
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def repo_root():
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def fedgate_binary():
-    """Returns the fedgate of the runfiles under Bazel, else bazel-bin's (built if missing)."""
-    srcdir = os.environ.get("TEST_SRCDIR")
-    if srcdir:
-        return os.path.join(srcdir, "fedgate", "gateway", "fedgate")
-    path = os.path.join(repo_root(), "bazel-bin", "gateway", "fedgate")
-    if not os.path.exists(path):
-        subprocess.run(["bazel", "build", "//gateway:fedgate"], cwd=repo_root(), check=True)
-    return path
-
-
-def wait_until(what, timeout_s, fn):
-    """Polls fn() every 100 ms until it returns a true value; fails after timeout_s."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.1)
 
 
 def get(port, path, auth=None):
@@ -198,9 +173,7 @@ def web_config_basic(tmp):
 
 def docs_example(marker):
     """The code block after `<!-- example: MARKER -->` in docs/index.md, as written."""
-    srcdir = os.environ.get("TEST_SRCDIR")
-    root = os.path.join(srcdir, "fedgate") if srcdir else repo_root()
-    with open(os.path.join(root, "docs", "index.md"), encoding="utf-8") as f:
+    with open(os.path.join(runfiles_root(), "docs", "index.md"), encoding="utf-8") as f:
         page = f.read()
     m = re.search(r"<!-- example: " + re.escape(marker) + r" -->\n```\n(.*?)\n```", page, re.S)
     assert m, f"no example {marker} in docs/index.md"
@@ -387,13 +360,7 @@ def run(binary, tmp, fmt, debug_on, ok, reject):
             get(web, "/api/v1/targets", token)[0] == 200
             and "Error reloading the web config file" in log()))
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        stop(proc)
     assert proc.returncode == 0, proc.returncode
 
     text = log()

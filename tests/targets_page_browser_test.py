@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.error
 import urllib.request
 
@@ -35,6 +34,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fedgate_process import fedgate_binary, stop, wait_until  # noqa: E402
 
 EVIL = '<script>window.pwned=1</script> & "q"'
 REGISTRY = (
@@ -73,37 +75,10 @@ def start_target(failing):
     return server
 
 
-def repo_root():
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def fedgate_binary():
-    """Returns the fedgate of the runfiles under Bazel, else bazel-bin's (built if missing)."""
-    srcdir = os.environ.get("TEST_SRCDIR")
-    if srcdir:
-        return os.path.join(srcdir, "fedgate", "gateway", "fedgate")
-    path = os.path.join(repo_root(), "bazel-bin", "gateway", "fedgate")
-    if not os.path.exists(path):
-        subprocess.run(["bazel", "build", "//gateway:fedgate"], cwd=repo_root(), check=True)
-    return path
-
-
 def outputs_dir():
     out = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR") or "/tmp/fedgate-targets-page-test"
     os.makedirs(out, exist_ok=True)
     return out
-
-
-def wait_until(what, timeout_s, fn):
-    """Polls fn() every 100 ms until it returns a true value; fails after timeout_s."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.1)
 
 
 def get(url):
@@ -164,20 +139,6 @@ def start_fedgate(binary, config, log_path):
         return int(m.group(1)) if m else 0
 
     return proc, wait_until("fedgate's web port in its log", 30, port)
-
-
-def stop(proc):
-    """Stops `proc` by its PID (SIGTERM, then SIGKILL after 10 s); returns its exit status."""
-    if proc is None:
-        return None
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-    return proc.returncode
 
 
 def start_browser(tmp):

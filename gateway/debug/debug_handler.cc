@@ -96,6 +96,12 @@ void WriteTargetName(const TargetName* name, JsonWriter& w) {
   w.String(name != nullptr ? name->url : "");
 }
 
+// Writes `"key":count`.
+void WriteCount(absl::string_view key, size_t count, JsonWriter& w) {
+  w.Key(key);
+  w.Int(static_cast<int64_t>(count));
+}
+
 DebugAnswer Store(
     const DebugSources& sources,
     const std::vector<std::pair<std::string, std::string>>& query) {
@@ -147,20 +153,16 @@ DebugAnswer Store(
   DebugAnswer answer;
   JsonWriter w(&answer.body);
   w.BeginObject();
-  w.Key("series");
-  w.Int(static_cast<int64_t>(snapshot->series_count));
-  w.Key("targets");
-  w.Int(static_cast<int64_t>(stats.targets.size()));
+  WriteCount("series", snapshot->series_count, w);
+  WriteCount("targets", stats.targets.size(), w);
   w.Key("jobs");
   w.BeginArray();
   for (const Job& job : jobs) {
     w.BeginObject();
     w.Key("job");
     w.String(job.job);
-    w.Key("targets");
-    w.Int(static_cast<int64_t>(job.targets));
-    w.Key("series");
-    w.Int(static_cast<int64_t>(job.series));
+    WriteCount("targets", job.targets, w);
+    WriteCount("series", job.series, w);
     w.EndObject();
   }
   w.EndArray();
@@ -170,10 +172,8 @@ DebugAnswer Store(
     const StoreStats::PerTarget& t = stats.targets[i];
     w.BeginObject();
     WriteTargetName(name_of(t.target), w);
-    w.Key("series");
-    w.Int(static_cast<int64_t>(t.series));
-    w.Key("bytes");
-    w.Int(static_cast<int64_t>(t.bytes));
+    WriteCount("series", t.series, w);
+    WriteCount("bytes", t.bytes, w);
     w.EndObject();
   }
   w.EndArray();
@@ -183,10 +183,8 @@ DebugAnswer Store(
     w.BeginObject();
     w.Key("labels");
     w.String(l.labels.ToString());
-    w.Key("label_count");
-    w.Int(static_cast<int64_t>(l.labels.size()));
-    w.Key("label_bytes");
-    w.Int(static_cast<int64_t>(l.label_bytes));
+    WriteCount("label_count", l.labels.size(), w);
+    WriteCount("label_bytes", l.label_bytes, w);
     WriteTargetName(name_of(l.target), w);
     w.EndObject();
   }
@@ -194,25 +192,16 @@ DebugAnswer Store(
   const StoreStats::Memory& m = stats.memory;
   w.Key("memory_bytes");
   w.BeginObject();
-  w.Key("samples");
-  w.Int(static_cast<int64_t>(m.samples_bytes));
-  w.Key("sample_timestamps");
-  w.Int(static_cast<int64_t>(m.timestamps_bytes));
-  w.Key("metadata");
-  w.Int(static_cast<int64_t>(m.metadata_bytes));
-  w.Key("batch_indexes");
-  w.Int(static_cast<int64_t>(m.index_bytes));
-  w.Key("label_sets");
-  w.Int(static_cast<int64_t>(m.label_set_bytes));
-  w.Key("symbols");
-  w.Int(static_cast<int64_t>(interned.symbol_bytes));
+  WriteCount("samples", m.samples_bytes, w);
+  WriteCount("sample_timestamps", m.timestamps_bytes, w);
+  WriteCount("metadata", m.metadata_bytes, w);
+  WriteCount("batch_indexes", m.index_bytes, w);
+  WriteCount("label_sets", m.label_set_bytes, w);
+  WriteCount("symbols", interned.symbol_bytes, w);
   w.EndObject();
-  w.Key("label_sets");
-  w.Int(static_cast<int64_t>(m.label_sets));
-  w.Key("interned_label_sets");
-  w.Int(static_cast<int64_t>(interned.label_sets));
-  w.Key("interned_symbols");
-  w.Int(static_cast<int64_t>(interned.symbols));
+  WriteCount("label_sets", m.label_sets, w);
+  WriteCount("interned_label_sets", interned.label_sets, w);
+  WriteCount("interned_symbols", interned.symbols, w);
   w.EndObject();
   return answer;
 }
@@ -228,8 +217,7 @@ DebugAnswer Scrape(const DebugSources& sources) {
   DebugAnswer answer;
   JsonWriter w(&answer.body);
   w.BeginObject();
-  w.Key("in_flight");
-  w.Int(static_cast<int64_t>(in_flight));
+  WriteCount("in_flight", in_flight, w);
   w.Key("targets");
   w.BeginArray();
   for (const ScrapeManager::ScheduledTarget& t : schedule) {
