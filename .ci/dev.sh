@@ -17,7 +17,7 @@ readonly REPO_ROOT
 cd "${REPO_ROOT}"
 
 # Everything the build, the tests and the demo use, all from Debian 12 (see docs/building.md).
-readonly PACKAGES=(
+PACKAGES=(
   bazel-bootstrap bazel-platforms bazel-rules-java
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libabsl-dev libcpp-httplib-dev libbrotli-dev libre2-dev libmicrohttpd-dev libgnutls28-dev
@@ -28,7 +28,15 @@ readonly PACKAGES=(
   clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format
   curl python3 openssl ca-certificates g++
   chromium chromium-driver python3-selenium
+  python3-yaml
 )
+# kubectl, for `kubectl kustomize` of deploy/ (tests/deploy_*): Debian's kubernetes-client, unless
+# a kubectl from another package is installed already (both ship /usr/bin/kubectl, so dpkg would
+# refuse to install the second).
+if [[ ! -x /usr/bin/kubectl ]]; then
+  PACKAGES+=(kubernetes-client)
+fi
+readonly PACKAGES
 
 usage() {
   echo "usage: bash .ci/dev.sh demo [fedgate flags...]   # build and run the embedded demo" >&2

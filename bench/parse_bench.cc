@@ -51,8 +51,6 @@
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
 #include "gateway/demo/demo_targets.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "merge/float_format.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
@@ -60,6 +58,7 @@
 #include "scraper/exposition/openmetrics_parser.h"
 #include "scraper/exposition/protobuf_parser.h"
 #include "scraper/exposition/text_parser.h"
+#include "scraper/test_bodies.h"
 
 namespace fedgate {
 namespace {
@@ -298,16 +297,7 @@ std::string ToProtobuf(absl::string_view text) {
         metric->mutable_untyped()->set_value(v);
     }
   }
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    for (const dto::MetricFamily& f : families) {
-      coded.WriteVarint32(static_cast<uint32_t>(f.ByteSizeLong()));
-      f.SerializeToCodedStream(&coded);
-    }
-  }
-  return out;
+  return DelimitedProtobuf(families);
 }
 
 int64_t CountSamples(ExpositionParser& parser) {

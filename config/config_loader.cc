@@ -59,14 +59,8 @@ absl::Status ParseGlobal(YamlReader& reader, const YamlEntry& entry,
                          GlobalConfig* global) {
   *global = GlobalConfig();
   if (YamlReader::IsNullNode(entry.value)) return absl::OkStatus();
-  if (!entry.value.IsMap()) {
-    return reader.ErrorAt(
-        reader.ValueLine(entry),
-        absl::StrCat("cannot unmarshal ", YamlReader::KindOf(entry.value),
-                     " into global config"));
-  }
-  absl::StatusOr<std::vector<YamlEntry>> entries =
-      reader.Entries(entry.value, YamlMapKind::kStruct, "global config");
+  absl::StatusOr<std::vector<YamlEntry>> entries = reader.StructMappingEntries(
+      entry.value, reader.ValueLine(entry), "global config");
   if (!entries.ok()) return entries.status();
   absl::Duration interval, timeout, evaluation;
   int timeout_line = 0;
@@ -198,14 +192,8 @@ absl::StatusOr<Config> ParseConfigDocument(absl::string_view yaml,
   config.source_path = std::string(filename);
   // An empty file: all defaults.
   if (YamlReader::IsNullNode(*root)) return config;
-  if (!root->IsMap()) {
-    return reader.ErrorAt(
-        YamlReader::LineOf(*root),
-        absl::StrCat("cannot unmarshal ", YamlReader::KindOf(*root),
-                     " into config"));
-  }
   absl::StatusOr<std::vector<YamlEntry>> entries =
-      reader.Entries(*root, YamlMapKind::kStruct, "config");
+      reader.StructMappingEntries(*root, YamlReader::LineOf(*root), "config");
   if (!entries.ok()) return entries.status();
   std::vector<ParsedScrapeConfig> scrape_configs;
   for (const YamlEntry& field : *entries) {

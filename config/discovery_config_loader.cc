@@ -48,38 +48,18 @@ bool IsValidFileSdPath(absl::string_view path) {
 absl::StatusOr<std::vector<StaticConfig>> ParseStaticConfigs(
     YamlReader& reader, const YamlEntry& entry,
     UrlLikeStaticTarget* url_target) {
+  absl::StatusOr<std::vector<YamlListItem>> items =
+      reader.StructListItems(entry, "static config");
+  if (!items.ok()) return items.status();
   std::vector<StaticConfig> groups;
-  if (YamlReader::IsNullNode(entry.value)) return groups;
-  if (!entry.value.IsSequence()) {
-    return reader.ErrorAt(
-        reader.ValueLine(entry),
-        absl::StrCat("field static_configs: cannot unmarshal ",
-                     YamlReader::KindOf(entry.value), " into a list"));
-  }
-  for (const YAML::Node& item : entry.value) {
-    if (YamlReader::IsNullNode(item)) {
-      return reader.ErrorAt(reader.NodeLine(item),
-                            "empty or null section in static_configs");
-    }
-    if (!item.IsMap()) {
-      return reader.ErrorAt(
-          YamlReader::LineOf(item),
-          absl::StrCat("cannot unmarshal ", YamlReader::KindOf(item),
-                       " into static config"));
-    }
+  for (const auto& [line, fields] : *items) {
     StaticConfig group;
-    group.line = YamlReader::LineOf(item);
-    absl::StatusOr<std::vector<YamlEntry>> entries =
-        reader.Entries(item, YamlMapKind::kStruct, "static config");
-    if (!entries.ok()) return entries.status();
-    for (const YamlEntry& field : *entries) {
+    group.line = line;
+    for (const YamlEntry& field : fields) {
       if (field.name == "targets") {
         if (YamlReader::IsNullNode(field.value)) continue;
         if (!field.value.IsSequence()) {
-          return reader.ErrorAt(
-              reader.ValueLine(field),
-              absl::StrCat("field targets: cannot unmarshal ",
-                           YamlReader::KindOf(field.value), " into []string"));
+          return reader.UnmarshalError(field, "[]string");
         }
         for (const YAML::Node& target : field.value) {
           const YamlEntry target_entry("targets", field.key_line, target);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,20 @@ constexpr absl::string_view kUnsupportedHttpClientFields[] = {
     "http_headers",
 };
 
+// Stores the section `field` holds and its line, or none and line 0 when
+// it is null (yaml.v2 leaves a null pointer field nil).
+template <typename T>
+absl::Status StoreSection(const YamlEntry& field, absl::StatusOr<T> section,
+                          std::optional<T>* out, int* line) {
+  out->reset();
+  *line = 0;
+  if (YamlReader::IsNullNode(field.value)) return absl::OkStatus();
+  if (!section.ok()) return section.status();
+  *out = *std::move(section);
+  *line = field.key_line;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool IsUnsupportedHttpClientField(absl::string_view name) {
@@ -60,19 +75,11 @@ absl::StatusOr<bool> HttpClientConfigLoader::ReadField(const YamlEntry& field) {
   } else if (field.name == "tls_config") {
     s = Store(ParseTlsConfig(field), &config_.tls_config);
   } else if (field.name == "authorization") {
-    config_.authorization.reset();
-    authorization_line_ = 0;
-    if (!YamlReader::IsNullNode(field.value)) {
-      s = Store(ParseAuthorization(field), &config_.authorization);
-      authorization_line_ = field.key_line;
-    }
+    s = StoreSection(field, ParseAuthorization(field), &config_.authorization,
+                     &authorization_line_);
   } else if (field.name == "basic_auth") {
-    config_.basic_auth.reset();
-    basic_auth_line_ = 0;
-    if (!YamlReader::IsNullNode(field.value)) {
-      s = Store(ParseBasicAuth(field), &config_.basic_auth);
-      basic_auth_line_ = field.key_line;
-    }
+    s = StoreSection(field, ParseBasicAuth(field), &config_.basic_auth,
+                     &basic_auth_line_);
   } else if (field.name == "bearer_token") {
     absl::StatusOr<std::string> v = reader_.String(field);
     s = v.status();
@@ -158,51 +165,29 @@ absl::StatusOr<TlsConfig> HttpClientConfigLoader::ParseTlsConfig(
 
 absl::StatusOr<AuthorizationConfig> HttpClientConfigLoader::ParseAuthorization(
     const YamlEntry& entry) {
-  absl::StatusOr<std::vector<YamlEntry>> entries =
-      reader_.StructEntries(entry, "authorization");
-  if (!entries.ok()) return entries.status();
   AuthorizationConfig auth;
   auth.type.clear();  // Defaulted by Finish().
-  for (const YamlEntry& field : *entries) {
-    if (field.name != "type" && field.name != "credentials" &&
-        field.name != "credentials_file") {
-      return reader_.UnknownOrUnsupported(field, "authorization",
-                                          /*unsupported=*/false);
-    }
-    absl::StatusOr<std::string> v = reader_.String(field);
-    if (!v.ok()) return v.status();
-    if (field.name == "type") {
-      auth.type = *std::move(v);
-    } else if (field.name == "credentials") {
-      auth.credentials = *std::move(v);
-    } else {
-      auth.credentials_file = reader_.ResolvePath(*v);
-    }
+  if (absl::Status s = reader_.StringFields(
+          entry, "authorization",
+          {{"type", &auth.type},
+           {"credentials", &auth.credentials},
+           {"credentials_file", &auth.credentials_file, /*path=*/true}});
+      !s.ok()) {
+    return s;
   }
   return auth;
 }
 
 absl::StatusOr<BasicAuthConfig> HttpClientConfigLoader::ParseBasicAuth(
     const YamlEntry& entry) {
-  absl::StatusOr<std::vector<YamlEntry>> entries =
-      reader_.StructEntries(entry, "basic auth");
-  if (!entries.ok()) return entries.status();
   BasicAuthConfig auth;
-  for (const YamlEntry& field : *entries) {
-    if (field.name != "username" && field.name != "password" &&
-        field.name != "password_file") {
-      return reader_.UnknownOrUnsupported(field, "basic auth",
-                                          /*unsupported=*/false);
-    }
-    absl::StatusOr<std::string> v = reader_.String(field);
-    if (!v.ok()) return v.status();
-    if (field.name == "username") {
-      auth.username = *std::move(v);
-    } else if (field.name == "password") {
-      auth.password = *std::move(v);
-    } else {
-      auth.password_file = reader_.ResolvePath(*v);
-    }
+  if (absl::Status s = reader_.StringFields(
+          entry, "basic auth",
+          {{"username", &auth.username},
+           {"password", &auth.password},
+           {"password_file", &auth.password_file, /*path=*/true}});
+      !s.ok()) {
+    return s;
   }
   return auth;
 }

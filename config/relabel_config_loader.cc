@@ -28,12 +28,9 @@ absl::StatusOr<RelabelConfig> ParseRelabelConfig(YamlReader& reader,
                               : "empty or null metric relabeling "
                                 "rule in scrape config");
   }
-  if (!node.IsMap()) {
-    return reader.ErrorAt(
-        YamlReader::LineOf(node),
-        absl::StrCat("cannot unmarshal ", YamlReader::KindOf(node),
-                     " into relabel config"));
-  }
+  absl::StatusOr<std::vector<YamlEntry>> entries = reader.StructMappingEntries(
+      node, YamlReader::LineOf(node), "relabel config");
+  if (!entries.ok()) return entries.status();
   RelabelConfig rule;
   rule.line = YamlReader::LineOf(node);
   // What Prometheus 2.42's checks compare by identity rather than value: an
@@ -41,19 +38,13 @@ absl::StatusOr<RelabelConfig> ParseRelabelConfig(YamlReader& reader,
   bool regex_set = false;
   bool source_labels_set = false;
   bool action_empty = false;
-  absl::StatusOr<std::vector<YamlEntry>> entries =
-      reader.Entries(node, YamlMapKind::kStruct, "relabel config");
-  if (!entries.ok()) return entries.status();
   for (const YamlEntry& field : *entries) {
     if (field.name == "source_labels") {
       rule.source_labels.clear();
       source_labels_set = false;
       if (YamlReader::IsNullNode(field.value)) continue;
       if (!field.value.IsSequence()) {
-        return reader.ErrorAt(
-            reader.ValueLine(field),
-            absl::StrCat("field source_labels: cannot unmarshal ",
-                         YamlReader::KindOf(field.value), " into a list"));
+        return reader.UnmarshalError(field, "a list");
       }
       source_labels_set = true;
       for (const YAML::Node& name_node : field.value) {
@@ -179,10 +170,7 @@ absl::StatusOr<std::vector<RelabelConfig>> ParseRelabelConfigs(
   std::vector<RelabelConfig> rules;
   if (YamlReader::IsNullNode(entry.value)) return rules;
   if (!entry.value.IsSequence()) {
-    return reader.ErrorAt(
-        reader.ValueLine(entry),
-        absl::StrCat("field ", entry.name, ": cannot unmarshal ",
-                     YamlReader::KindOf(entry.value), " into a list"));
+    return reader.UnmarshalError(entry, "a list");
   }
   for (const YAML::Node& item : entry.value) {
     absl::StatusOr<RelabelConfig> rule = ParseRelabelConfig(reader, item, kind);

@@ -77,12 +77,9 @@ absl::StatusOr<ParsedScrapeConfig> ParseScrapeConfig(YamlReader& reader,
     return reader.ErrorAt(reader.NodeLine(node),
                           "empty or null scrape config section");
   }
-  if (!node.IsMap()) {
-    return reader.ErrorAt(
-        YamlReader::LineOf(node),
-        absl::StrCat("cannot unmarshal ", YamlReader::KindOf(node),
-                     " into scrape config"));
-  }
+  absl::StatusOr<std::vector<YamlEntry>> entries = reader.StructMappingEntries(
+      node, YamlReader::LineOf(node), "scrape config");
+  if (!entries.ok()) return entries.status();
   ParsedScrapeConfig parsed;
   ScrapeConfig& config = parsed.config;
   int scheme_line = 0;
@@ -91,9 +88,6 @@ absl::StatusOr<ParsedScrapeConfig> ParseScrapeConfig(YamlReader& reader,
   UrlLikeStaticTarget url_target;
   HttpClientConfigLoader http(reader);
   config.line = YamlReader::LineOf(node);
-  absl::StatusOr<std::vector<YamlEntry>> entries =
-      reader.Entries(node, YamlMapKind::kStruct, "scrape config");
-  if (!entries.ok()) return entries.status();
   for (const YamlEntry& field : *entries) {
     absl::Status s;
     if (field.name == "job_name") {
@@ -196,10 +190,7 @@ absl::StatusOr<std::vector<ParsedScrapeConfig>> ParseScrapeConfigs(
   std::vector<ParsedScrapeConfig> out;
   if (YamlReader::IsNullNode(entry.value)) return out;
   if (!entry.value.IsSequence()) {
-    return reader.ErrorAt(
-        reader.ValueLine(entry),
-        absl::StrCat("field scrape_configs: cannot unmarshal ",
-                     YamlReader::KindOf(entry.value), " into a list"));
+    return reader.UnmarshalError(entry, "a list");
   }
   for (const YAML::Node& item : entry.value) {
     absl::StatusOr<ParsedScrapeConfig> parsed = ParseScrapeConfig(reader, item);

@@ -399,12 +399,8 @@ absl::StatusOr<std::vector<YamlListItem>> YamlReader::StructListItems(
       return ErrorAt(NodeLine(item),
                      absl::StrCat("empty or null section in ", entry.name));
     }
-    if (!item.IsMap()) {
-      return ErrorAt(LineOf(item), absl::StrCat("cannot unmarshal ",
-                                                KindOf(item), " into ", what));
-    }
     absl::StatusOr<std::vector<YamlEntry>> entries =
-        Entries(item, YamlMapKind::kStruct, what);
+        StructMappingEntries(item, LineOf(item), what);
     if (!entries.ok()) return entries.status();
     items.push_back(YamlListItem{LineOf(item), *std::move(entries)});
   }
@@ -482,9 +478,7 @@ YamlReader::Params(const YamlEntry& entry) {
   std::map<std::string, std::vector<std::string>> params;
   if (IsNullNode(entry.value)) return params;
   if (!entry.value.IsMap()) {
-    return ErrorAt(ValueLine(entry),
-                   absl::StrCat("field params: cannot unmarshal ",
-                                KindOf(entry.value), " into url.Values"));
+    return UnmarshalError(entry, "url.Values");
   }
   absl::StatusOr<std::vector<YamlEntry>> entries =
       Entries(entry.value, YamlMapKind::kLabels, "params");
@@ -504,6 +498,21 @@ YamlReader::Params(const YamlEntry& entry) {
   return params;
 }
 
+absl::StatusOr<std::vector<YamlEntry>> YamlReader::MappingEntries(
+    const YAML::Node& node, int line, YamlMapKind kind,
+    absl::string_view go_type, absl::string_view context) {
+  if (!node.IsMap()) {
+    return ErrorAt(line, absl::StrCat("cannot unmarshal ", KindOf(node),
+                                      " into ", go_type));
+  }
+  return Entries(node, kind, context);
+}
+
+absl::StatusOr<std::vector<YamlEntry>> YamlReader::StructMappingEntries(
+    const YAML::Node& node, int line, absl::string_view context) {
+  return MappingEntries(node, line, YamlMapKind::kStruct, context, context);
+}
+
 absl::StatusOr<std::vector<YamlEntry>> YamlReader::StructEntries(
     const YamlEntry& entry, absl::string_view context) {
   if (IsNullNode(entry.value)) return std::vector<YamlEntry>();
@@ -511,6 +520,27 @@ absl::StatusOr<std::vector<YamlEntry>> YamlReader::StructEntries(
     return UnmarshalError(entry, context);
   }
   return Entries(entry.value, YamlMapKind::kStruct, context);
+}
+
+absl::Status YamlReader::StringFields(
+    const YamlEntry& entry, absl::string_view context,
+    std::initializer_list<YamlStringField> fields) {
+  absl::StatusOr<std::vector<YamlEntry>> entries =
+      StructEntries(entry, context);
+  if (!entries.ok()) return entries.status();
+  for (const YamlEntry& field : *entries) {
+    const YamlStringField* known = nullptr;
+    for (const YamlStringField& f : fields) {
+      if (f.name == field.name) known = &f;
+    }
+    if (known == nullptr) {
+      return UnknownOrUnsupported(field, context, /*unsupported=*/false);
+    }
+    absl::StatusOr<std::string> v = String(field);
+    if (!v.ok()) return v.status();
+    *known->value = known->path ? ResolvePath(*v) : *std::move(v);
+  }
+  return absl::OkStatus();
 }
 
 std::string YamlReader::ResolvePath(const std::string& path) const {

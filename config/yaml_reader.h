@@ -26,6 +26,7 @@
 #define FEDGATE_CONFIG_YAML_READER_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <utility>
@@ -61,6 +62,14 @@ struct YamlEntry {
 // How repeated keys are treated, as in yaml.v2's strict mode: a struct field
 // may be overridden by an explicit key after a merge, a map key never.
 enum class YamlMapKind { kStruct, kLabels };
+
+// A string field of a section that StringFields reads: its key, where its
+// value goes, and whether it is a path, resolved as ResolvePath does.
+struct YamlStringField {
+  absl::string_view name;
+  std::string* value;
+  bool path = false;
+};
 
 // One mapping of a list of mappings (`*_sd_configs`, `dedup_groups`).
 struct YamlListItem {
@@ -106,15 +115,35 @@ class YamlReader {
   absl::StatusOr<std::vector<YamlEntry>> Entries(const YAML::Node& map,
                                                  YamlMapKind kind,
                                                  absl::string_view context);
+  // Returns the entries of the mapping `node` (Entries), or, when it is not
+  // a mapping, yaml.v2's error at `line`, without a field name: `cannot
+  // unmarshal !!seq into <go_type>`.
+  absl::StatusOr<std::vector<YamlEntry>> MappingEntries(
+      const YAML::Node& node, int line, YamlMapKind kind,
+      absl::string_view go_type, absl::string_view context);
+  // MappingEntries of a struct-like mapping, which `context` names in both
+  // errors (`scrape config`).
+  absl::StatusOr<std::vector<YamlEntry>> StructMappingEntries(
+      const YAML::Node& node, int line, absl::string_view context);
   // Returns the entries of the struct-like mapping `entry` holds (none for
   // null), or an error naming `context` if it is not a mapping.
   absl::StatusOr<std::vector<YamlEntry>> StructEntries(
       const YamlEntry& entry, absl::string_view context);
+  // Reads the struct-like mapping `entry` holds (nothing for null), whose
+  // fields are all strings, into `fields`; another key is an unknown field
+  // of `context` (`basic auth`).
+  absl::Status StringFields(const YamlEntry& entry, absl::string_view context,
+                            std::initializer_list<YamlStringField> fields);
   // Returns the items of the list of struct-like mappings `entry` holds
   // (`file_sd_configs`, `dedup_groups`), each with its line and entries.
   // `what` names one item in errors (`file_sd config`).
   absl::StatusOr<std::vector<YamlListItem>> StructListItems(
       const YamlEntry& entry, absl::string_view what);
+
+  // Returns yaml.v2's error for `entry`'s value, which cannot be read as the
+  // Go type `go_type`: `f.yml:3: field x: cannot unmarshal !!seq into int`.
+  absl::Status UnmarshalError(const YamlEntry& entry,
+                              absl::string_view go_type) const;
 
   // Returns the error for a field the caller does not know: "not found"
   // unless `unsupported` (a Prometheus field fedgate does not implement yet),
@@ -153,11 +182,6 @@ class YamlReader {
  private:
   // The keys of one mapping while it is being read.
   struct EntrySet;
-
-  // Returns yaml.v2's error for `entry`'s value, which cannot be read as the
-  // Go type `go_type`: `f.yml:3: field x: cannot unmarshal !!seq into int`.
-  absl::Status UnmarshalError(const YamlEntry& entry,
-                              absl::string_view go_type) const;
 
   absl::Status AddEntry(YamlEntry entry, YamlMapKind kind,
                         absl::string_view context, bool merged,

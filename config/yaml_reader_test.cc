@@ -111,6 +111,40 @@ TEST_F(YamlReaderTest, EntriesRejectRepeatedLabel) {
       "f.yml:2: label \"a\" already set in external_labels");
 }
 
+TEST_F(YamlReaderTest, MappingEntriesNameTheGoTypeOfANonMapping) {
+  std::vector<YamlEntry> top = Read("list: [1]\nmap: {a: x}\n");
+  ASSERT_EQ(top.size(), 2u);
+  absl::StatusOr<std::vector<YamlEntry>> list = reader_->MappingEntries(
+      top[0].value, 1, YamlMapKind::kLabels, "map[string]string", "headers");
+  EXPECT_EQ(list.status().message(),
+            "f.yml:1: cannot unmarshal !!seq into map[string]string");
+  absl::StatusOr<std::vector<YamlEntry>> scalar =
+      reader_->StructMappingEntries(top[1].value["a"], 2, "scrape config");
+  EXPECT_EQ(scalar.status().message(),
+            "f.yml:2: cannot unmarshal !!str `x` into scrape config");
+  absl::StatusOr<std::vector<YamlEntry>> map =
+      reader_->StructMappingEntries(top[1].value, 2, "scrape config");
+  ASSERT_TRUE(map.ok()) << map.status();
+  ASSERT_EQ(map->size(), 1u);
+  EXPECT_EQ((*map)[0].name, "a");
+}
+
+TEST(YamlReaderStringFieldsTest, ReadsKnownKeysResolvesPathsRejectsOthers) {
+  const std::string text =
+      "auth:\n  user: u\n  file: secret\nbad:\n  user: u\n  pass: p\n";
+  YamlReader reader(text, "/etc/fedgate/f.yml");
+  std::vector<YamlEntry> top = TopEntries(reader);
+  ASSERT_EQ(top.size(), 2u);
+  std::string user, file;
+  absl::Status s = reader.StringFields(
+      top[0], "auth", {{"user", &user}, {"file", &file, /*path=*/true}});
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(user, "u");
+  EXPECT_EQ(file, "/etc/fedgate/secret");
+  s = reader.StringFields(top[1], "auth", {{"user", &user}});
+  EXPECT_EQ(s.message(), "/etc/fedgate/f.yml:6: field pass not found in auth");
+}
+
 TEST_F(YamlReaderTest, MergeKeyIsOverriddenByExplicitField) {
   std::vector<YamlEntry> top = Read(
       "base: &base {x: 1, y: 2}\n"

@@ -40,35 +40,24 @@ constexpr int64_t kMaxTimeMs = 9223309901257974999;
 // Streamed answers are handed to the sink in pieces of about this size.
 constexpr size_t kChunkBytes = 64 * 1024;
 
-enum class ErrorType { kBadData, kExecution, kInternal, kNotFound };
+// An `errorType` of Prometheus's API with the HTTP status it is sent with.
+struct ErrorType {
+  int status;
+  absl::string_view name;
+};
+constexpr ErrorType kBadData = {400, "bad_data"};
+constexpr ErrorType kExecution = {422, "execution"};
+constexpr ErrorType kInternal = {500, "internal"};
 
 ApiResponse JsonError(ErrorType type, absl::string_view message) {
   ApiResponse res;
-  absl::string_view name;
-  switch (type) {
-    case ErrorType::kBadData:
-      res.status = 400;
-      name = "bad_data";
-      break;
-    case ErrorType::kExecution:
-      res.status = 422;
-      name = "execution";
-      break;
-    case ErrorType::kInternal:
-      res.status = 500;
-      name = "internal";
-      break;
-    case ErrorType::kNotFound:
-      res.status = 404;
-      name = "not_found";
-      break;
-  }
+  res.status = type.status;
   JsonWriter w(&res.body);
   w.BeginObject();
   w.Key("status");
   w.String("error");
   w.Key("errorType");
-  w.String(name);
+  w.String(type.name);
   w.Key("error");
   w.String(message);
   w.EndObject();
@@ -76,7 +65,7 @@ ApiResponse JsonError(ErrorType type, absl::string_view message) {
 }
 
 ApiResponse BadData(absl::string_view message) {
-  return JsonError(ErrorType::kBadData, message);
+  return JsonError(kBadData, message);
 }
 
 ApiResponse InvalidParam(absl::string_view param, absl::string_view message) {
@@ -144,7 +133,7 @@ absl::StatusOr<std::vector<Selector>> MatchersParam(
 // The answer past --query.max-series: Prometheus's status and error type for
 // a query that would load too many samples, with `message`.
 ApiResponse TooManySeries(absl::string_view message) {
-  ApiResponse res = JsonError(ErrorType::kExecution, message);
+  ApiResponse res = JsonError(kExecution, message);
   res.refused_reason = "too_many_series";
   return res;
 }
@@ -420,7 +409,7 @@ ApiResponse ApiHandler::Dispatch(const ApiRequest& request) const {
       return Query(request);
     case ApiRoute::kSeries:
       if (request.method == "DELETE") {
-        return JsonError(ErrorType::kInternal, "not implemented");
+        return JsonError(kInternal, "not implemented");
       }
       return Series(request);
     case ApiRoute::kLabels:

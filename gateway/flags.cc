@@ -75,20 +75,27 @@ std::function<absl::Status(absl::string_view, FedgateFlags*)> SwitchFlag(
   };
 }
 
-// Returns the setter of a flag that takes a count into `field`; 0 turns the
-// limit off.
-std::function<absl::Status(absl::string_view, FedgateFlags*)> CountFlag(
-    absl::string_view name, int64_t FedgateFlags::*field) {
-  return [name, field](absl::string_view v, FedgateFlags* f) {
+// Returns the setter of a flag that takes an integer of at least `minimum`
+// into `field`; `want` names what it takes in the error.
+std::function<absl::Status(absl::string_view, FedgateFlags*)> IntegerFlag(
+    absl::string_view name, int64_t FedgateFlags::*field, int64_t minimum,
+    absl::string_view want) {
+  return [name, field, minimum, want](absl::string_view v, FedgateFlags* f) {
     int64_t n = 0;
-    if (!absl::SimpleAtoi(v, &n) || n < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid value \"", v, "\" for flag --", name,
-                       ": want a non-negative integer (0: no limit)"));
+    if (!absl::SimpleAtoi(v, &n) || n < minimum) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid value \"", v, "\" for flag --", name, ": want ", want));
     }
     f->*field = n;
     return absl::OkStatus();
   };
+}
+
+// Returns the setter of a flag that takes a count into `field`; 0 turns the
+// limit off.
+std::function<absl::Status(absl::string_view, FedgateFlags*)> CountFlag(
+    absl::string_view name, int64_t FedgateFlags::*field) {
+  return IntegerFlag(name, field, 0, "a non-negative integer (0: no limit)");
 }
 
 const std::vector<FlagSpec>& Specs() {
@@ -145,6 +152,10 @@ const std::vector<FlagSpec>& Specs() {
       {"query.max-regex-program-size",
        CountFlag("query.max-regex-program-size",
                  &FedgateFlags::query_max_regex_program_size)},
+      {"shard.count", IntegerFlag("shard.count", &FedgateFlags::shard_count, 1,
+                                  "a positive integer")},
+      {"shard.index", IntegerFlag("shard.index", &FedgateFlags::shard_index, 0,
+                                  "a non-negative integer")},
       {"web.compression-level",
        [](absl::string_view v, FedgateFlags* f) {
          if (!absl::SimpleAtoi(v, &f->web_compression_level) ||
@@ -339,6 +350,11 @@ std::string FlagsUsage() {
       "                             regex. 0: no limit. Default: ",
       defaults.query_max_regex_program_size,
       "\n"
+      "  --shard.count=N            Scrape only one of N shards of the\n"
+      "                             targets (docs/sharding.md). Default: 1\n"
+      "  --shard.index=I            The shard, 0 to N-1. Default: the\n"
+      "                             ordinal of the StatefulSet pod name\n"
+      "                             (POD_NAME, else HOSTNAME: name-I)\n"
       "  --web.compression-level=N  zlib level of gzip/deflate /federate\n"
       "                             answers, 1 (fastest) to 9 (smallest).\n"
       "                             Default: ",

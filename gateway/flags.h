@@ -56,6 +56,11 @@ struct FedgateFlags {
   int64_t query_max_match_params = 10000;
   int64_t query_max_selector_length = 64 << 10;
   int64_t query_max_regex_program_size = 100000;
+  // Sharding (docs/sharding.md): this replica scrapes only the targets of
+  // shard `shard_index` of `shard_count` (1: no sharding). -1: not set; with
+  // more than one shard, the ordinal of the StatefulSet pod name then.
+  int64_t shard_count = 1;
+  int64_t shard_index = -1;
   // The web config file (exporter-toolkit's format, docs/security.md): TLS
   // and credentials for HTTP and gRPC. Empty: plain, without credentials.
   std::string web_config_file;

@@ -1,6 +1,7 @@
 #include "gateway/flags.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -124,6 +125,33 @@ TEST(FlagsTest, RequestLimits) {
   s = ParseFlags({"--web.request-timeout=0s"}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(s.message(), "--web.request-timeout")) << s;
+}
+
+TEST(FlagsTest, ShardFlags) {
+  absl::StatusOr<FedgateFlags> flags = ParseFlags({});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->shard_count, 1);
+  EXPECT_EQ(flags->shard_index, -1);
+  flags = ParseFlags({"--shard.count=3", "--shard.index", "2"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->shard_count, 3);
+  EXPECT_EQ(flags->shard_index, 2);
+  for (const auto& [arg, error] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"--shard.count=0",
+            "invalid value \"0\" for flag --shard.count: want a positive "
+            "integer"},
+           {"--shard.count=two", "for flag --shard.count"},
+           {"--shard.index=-1",
+            "invalid value \"-1\" for flag --shard.index: want a "
+            "non-negative integer"},
+       }) {
+    absl::Status s = ParseFlags({arg}).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << arg;
+    EXPECT_TRUE(absl::StrContains(s.message(), error)) << s;
+  }
+  EXPECT_TRUE(absl::StrContains(FlagsUsage(), "--shard.count=N"));
+  EXPECT_TRUE(absl::StrContains(FlagsUsage(), "--shard.index=I"));
 }
 
 TEST(FlagsTest, WebConfigFile) {

@@ -11,7 +11,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +35,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "scraper/exposition/text_parser.h"
+#include "scraper/shard_selector.h"
 #include "scraper/thread_name.h"
 
 namespace fedgate {
@@ -85,6 +89,38 @@ void ReportWebSecurity(WebSecurity* security, prometheus::Registry& registry) {
   }
   Log(LogLevel::kInfo, "Web config loaded",
       {{"tls", tls}, {"authentication", mode}});
+}
+
+// Resolves --shard.count and --shard.index; without the index, the shard is
+// the ordinal of the StatefulSet pod name: POD_NAME (the downward API, as
+// deploy/overlays/sharded sets it), else HOSTNAME, else the host name (a
+// StatefulSet pod's host name is its name).
+absl::StatusOr<ShardSelector> ShardFromFlags(const FedgateFlags& flags) {
+  std::optional<uint64_t> index;
+  if (flags.shard_index >= 0) index = static_cast<uint64_t>(flags.shard_index);
+  std::string pod_name;
+  absl::string_view source;
+  for (const char* variable : {"POD_NAME", "HOSTNAME"}) {
+    const char* value = std::getenv(variable);
+    if (value != nullptr && *value != '\0') {
+      pod_name = value;
+      source = variable;
+      break;
+    }
+  }
+  if (pod_name.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) == 0) pod_name = host;
+    source = "the host name";
+  }
+  absl::StatusOr<ShardSelector> shard = ShardSelector::FromFlags(
+      index, static_cast<uint64_t>(flags.shard_count), pod_name, source);
+  if (shard.ok() && shard->count() > 1) {
+    Log(LogLevel::kInfo, "Scraping one shard of the targets",
+        {{"shard", absl::StrCat(shard->index())},
+         {"shards", absl::StrCat(shard->count())}});
+  }
+  return shard;
 }
 
 }  // namespace
@@ -189,6 +225,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   ScrapeManager::Options scrape_options;
   scrape_options.store = gateway->store_.get();
   scrape_options.registry = gateway->registry_.get();
+  absl::StatusOr<ShardSelector> shard = ShardFromFlags(flags);
+  if (!shard.ok()) return shard.status();
+  scrape_options.shard = *shard;
   absl::StatusOr<std::unique_ptr<ScrapeManager>> scraper =
       ScrapeManager::Create(scrape_options);
   if (!scraper.ok()) return scraper.status();

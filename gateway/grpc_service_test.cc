@@ -165,6 +165,29 @@ std::vector<std::string> FederatedNames(v1::Fedgate::Stub& stub,
   return names;
 }
 
+// Calls Federate with `match`, which must fail before any family is sent,
+// and returns the call's status.
+grpc::Status FederateFailure(v1::Fedgate::Stub& stub,
+                             const std::vector<std::string>& match) {
+  grpc::ClientContext context;
+  auto reader = stub.Federate(&context, RequestFor<v1::FederateRequest>(match));
+  io::prometheus::client::MetricFamily family;
+  EXPECT_FALSE(reader->Read(&family));
+  return reader->Finish();
+}
+
+// Publishes 20000 families with 200-byte labels as target 3: more than a
+// Federate stream can send within one flow-control window.
+void PublishBigBatch(SeriesStore& store) {
+  auto big = std::make_shared<ScrapeBatch>();
+  for (int i = 0; i < 20000; ++i) {
+    big->samples.push_back(MakeSample(
+        {{"__name__", absl::StrCat("m", i)}, {"pad", std::string(200, 'x')}},
+        i));
+  }
+  store.Publish(3, big);
+}
+
 TEST_F(GrpcServiceTest, FederateServesSamplesOfTheLookbackWindowOnly) {
   now_ = absl::FromUnixMillis(1000) + absl::Minutes(5);
   EXPECT_EQ(FederatedNames(*stub_, "{job=\"api\"}"),
@@ -230,12 +253,7 @@ TEST_F(GrpcServiceTest, RequestErrorsAreInvalidArgumentWithHttpText) {
   };
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.name);
-    grpc::ClientContext context;
-    auto reader =
-        stub_->Federate(&context, RequestFor<v1::FederateRequest>(c.match));
-    io::prometheus::client::MetricFamily family;
-    EXPECT_FALSE(reader->Read(&family));
-    grpc::Status status = reader->Finish();
+    grpc::Status status = FederateFailure(*stub_, c.match);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_EQ(status.error_message(), c.want);
   }
@@ -402,14 +420,7 @@ TEST_F(GrpcServiceTest, GetConfigReturnsYaml) {
 }
 
 TEST_F(GrpcServiceTest, CancelledStreamEnds) {
-  // Enough families that the stream cannot be finished within one window.
-  auto big = std::make_shared<ScrapeBatch>();
-  for (int i = 0; i < 20000; ++i) {
-    big->samples.push_back(MakeSample(
-        {{"__name__", absl::StrCat("m", i)}, {"pad", std::string(200, 'x')}},
-        i));
-  }
-  store_.Publish(3, big);
+  PublishBigBatch(store_);
   grpc::ClientContext context;
   auto reader = stub_->Federate(
       &context, RequestFor<v1::FederateRequest>({"{pad!=\"\"}"}));
@@ -427,12 +438,7 @@ TEST_F(GrpcServiceTest, SelectorsPastTheMatchLimitsAreInvalidArgument) {
   const std::string too_complex =
       R"(invalid regular expression "\pL{100}": too complex (RE2 program )"
       "size 119302, limit 100000, --query.max-regex-program-size)";
-  grpc::ClientContext context;
-  auto reader =
-      stub_->Federate(&context, RequestFor<v1::FederateRequest>({regex}));
-  io::prometheus::client::MetricFamily family;
-  EXPECT_FALSE(reader->Read(&family));
-  grpc::Status status = reader->Finish();
+  grpc::Status status = FederateFailure(*stub_, {regex});
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), too_complex);
 
@@ -456,12 +462,7 @@ TEST_F(GrpcServiceSeriesLimitTest, AnswersPastTheLimitAreResourceExhausted) {
       "the answer would hold 3 series, more than the limit of 2 "
       "(--query.max-series)";
   {
-    grpc::ClientContext context;
-    auto reader = stub_->Federate(
-        &context, RequestFor<v1::FederateRequest>({"{__name__=~\".+\"}"}));
-    io::prometheus::client::MetricFamily family;
-    EXPECT_FALSE(reader->Read(&family));
-    grpc::Status status = reader->Finish();
+    grpc::Status status = FederateFailure(*stub_, {"{__name__=~\".+\"}"});
     EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
     EXPECT_EQ(status.error_message(), too_many);
   }
@@ -487,12 +488,7 @@ class GrpcServiceDeadlineTest : public GrpcServiceTest {
 };
 
 TEST_F(GrpcServiceDeadlineTest, StreamsPastTheDeadlineEndWithDeadlineExceeded) {
-  grpc::ClientContext context;
-  auto reader =
-      stub_->Federate(&context, RequestFor<v1::FederateRequest>({"up"}));
-  io::prometheus::client::MetricFamily family;
-  EXPECT_FALSE(reader->Read(&family));
-  grpc::Status status = reader->Finish();
+  grpc::Status status = FederateFailure(*stub_, {"up"});
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   EXPECT_EQ(status.error_message(),
             "request timed out while being sent (--web.request-timeout)");
@@ -511,13 +507,7 @@ class GrpcServiceConcurrencyTest : public GrpcServiceTest {
 
 TEST_F(GrpcServiceConcurrencyTest, CallsPastTheLimitAreResourceExhausted) {
   // A stream the client does not read holds the one place.
-  auto big = std::make_shared<ScrapeBatch>();
-  for (int i = 0; i < 20000; ++i) {
-    big->samples.push_back(MakeSample(
-        {{"__name__", absl::StrCat("m", i)}, {"pad", std::string(200, 'x')}},
-        i));
-  }
-  store_.Publish(3, big);
+  PublishBigBatch(store_);
   grpc::ClientContext held;
   auto reader =
       stub_->Federate(&held, RequestFor<v1::FederateRequest>({"{pad!=\"\"}"}));

@@ -71,8 +71,8 @@ std::string ChangeCase(absl::string_view s, bool upper) {
   return out;
 }
 
-// Prometheus's hashmod: the MD5 of `value`, its last 8 bytes read as a
-// big-endian integer, modulo `modulus`.
+}  // namespace
+
 uint64_t HashMod(absl::string_view value, uint64_t modulus) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
@@ -81,8 +81,6 @@ uint64_t HashMod(absl::string_view value, uint64_t modulus) {
   for (int i = 8; i < 16; ++i) h = (h << 8) | digest[i];
   return h % modulus;
 }
-
-}  // namespace
 
 absl::StatusOr<RelabelRule> RelabelRule::Compile(const RelabelConfig& config) {
   absl::StatusOr<std::shared_ptr<const RE2>> regex =

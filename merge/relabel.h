@@ -23,6 +23,7 @@
 #ifndef FEDGATE_MERGE_RELABEL_H_
 #define FEDGATE_MERGE_RELABEL_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,11 @@ class RE2;
 }  // namespace re2
 
 namespace fedgate {
+
+// Returns Prometheus's hashmod of `value`: the MD5 of `value`, its last 8
+// bytes read as a big-endian integer, modulo `modulus` (not 0). The `hashmod`
+// action and target sharding (scraper/shard_selector.h) both use it.
+uint64_t HashMod(absl::string_view value, uint64_t modulus);
 
 class RelabelRule {
  public:

@@ -52,6 +52,7 @@ absl::StatusOr<std::unique_ptr<ScrapeContext>> ScrapeContext::Create(
                        : std::function<absl::Time()>(&MonotonicNow);
   context->hostname =
       options.hostname.empty() ? LocalFqdn() : std::move(options.hostname);
+  context->shard = options.shard;
   prometheus::Registry* registry = options.registry;
   if (registry == nullptr) {
     context->own_registry = std::make_unique<prometheus::Registry>();

@@ -23,6 +23,7 @@
 #include "scraper/http_client.h"
 #include "scraper/scrape_metrics.h"
 #include "scraper/scrape_scheduler.h"
+#include "scraper/shard_selector.h"
 #include "scraper/worker_pool.h"
 
 namespace prometheus {
@@ -52,6 +53,9 @@ struct ScrapeContext {
     // scrapes always come from the wall clock (absl::Now()), as in
     // Prometheus. Tests inject a clock that jumps.
     std::function<absl::Time()> clock;
+    // The shard of a sharded deployment this manager scrapes
+    // (docs/sharding.md); the default keeps every target.
+    ShardSelector shard;
   };
 
   // Registers the self-metrics and starts the HTTP client (with the
@@ -71,6 +75,7 @@ struct ScrapeContext {
   // The scheduling and duration clock (Options::clock).
   std::function<absl::Time()> clock;
   std::string hostname;
+  ShardSelector shard;                                 // Options::shard.
   std::unique_ptr<prometheus::Registry> own_registry;  // When none is given.
   ScrapeMetrics metrics;
   std::unique_ptr<HttpClient> http;

@@ -13,6 +13,7 @@
 #include "scraper/scrape_loop.h"
 #include "scraper/scrape_settings.h"
 #include "scraper/scrape_target.h"
+#include "scraper/shard_selector.h"
 
 namespace fedgate {
 
@@ -71,12 +72,14 @@ absl::StatusOr<CompiledJob> CompileJob(const ScrapeConfig& config,
 }
 
 // Populates the targets `groups` give the job of `config` into `plan`: a
-// target relabel_configs drop goes to its dropped list. A target whose
-// labels cannot be populated is an InvalidArgument error, or with
-// `skip_invalid` is left out and counted.
+// target relabel_configs drop, or that belongs to another shard than
+// `shard`'s, goes to its dropped list. A target whose labels cannot be
+// populated is an InvalidArgument error, or with `skip_invalid` is left out
+// and counted.
 absl::Status PlanJob(const ScrapeConfig& config, const CompiledJob& job,
                      const std::vector<InternedTargetGroup>& groups,
-                     bool skip_invalid, TargetPlan& plan) {
+                     const ShardSelector& shard, bool skip_invalid,
+                     TargetPlan& plan) {
   // One target's labels at a time: thousands of discovered targets are
   // never all spelled out at once.
   for (const InternedTargetGroup& group : groups) {
@@ -93,15 +96,15 @@ absl::Status PlanJob(const ScrapeConfig& config, const CompiledJob& job,
         if (plan.invalid_count++ == 0) plan.first_invalid = std::move(error);
         continue;
       }
-      if (target->dropped()) {
+      DedupSettings dedup;
+      if (!target->dropped() && job.dedup_key.has_value()) {
+        dedup =
+            job.dedup_key->SettingsFor(target->labels(), target->interval());
+      }
+      if (target->dropped() || !shard.Keeps(target->labels(), dedup)) {
         plan.dropped.push_back(
             DroppedTarget{target->scrape_pool(), target->discovered_labels()});
         continue;
-      }
-      DedupSettings dedup;
-      if (job.dedup_key.has_value()) {
-        dedup =
-            job.dedup_key->SettingsFor(target->labels(), target->interval());
       }
       plan.targets.push_back(PlannedTarget{*std::move(target),
                                            job.metric_relabel, job.settings,
@@ -115,6 +118,7 @@ absl::Status PlanJob(const ScrapeConfig& config, const CompiledJob& job,
 // scrape config's rules once; see PlanJob().
 absl::StatusOr<TargetPlan> PlanTargets(const Config& config,
                                        const InternedTargetSets& target_sets,
+                                       const ShardSelector& shard,
                                        bool skip_invalid) {
   absl::flat_hash_map<absl::string_view, const DedupGroupConfig*> dedup_of_job;
   for (const DedupGroupConfig& group : config.dedup_groups) {
@@ -131,8 +135,8 @@ absl::StatusOr<TargetPlan> PlanTargets(const Config& config,
     if (!job.ok()) return job.status();
     auto groups = target_sets.find(scrape_config.job_name);
     if (groups == target_sets.end()) continue;
-    if (absl::Status s =
-            PlanJob(scrape_config, *job, groups->second, skip_invalid, plan);
+    if (absl::Status s = PlanJob(scrape_config, *job, groups->second, shard,
+                                 skip_invalid, plan);
         !s.ok()) {
       return s;
     }
@@ -224,7 +228,7 @@ absl::Status ScrapeManager::Apply(std::shared_ptr<const Config> config,
   // Populate every target first, so that a bad one changes nothing (or,
   // with skip_invalid, is left out).
   absl::StatusOr<TargetPlan> plan =
-      PlanTargets(*config, target_sets, skip_invalid);
+      PlanTargets(*config, target_sets, context_->shard, skip_invalid);
   if (!plan.ok()) return plan.status();
   const uint64_t jitter_seed =
       ScrapeJitterSeed(context_->hostname, config->global.external_labels);

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "prometheus/registry.h"
 #include "scraper/discovery/discovery.h"
 #include "scraper/monotonic_clock.h"
+#include "scraper/shard_selector.h"
 #include "scraper/test_bodies.h"
 
 namespace fedgate {
@@ -142,6 +144,17 @@ ScrapeConfig Job(std::string name, const std::vector<std::string>& targets,
   return config;
 }
 
+// Returns the dedup group `name` of the job of the same name, grouping its
+// targets by the host of their address.
+DedupGroupConfig DedupGroupByHost(std::string name) {
+  DedupGroupConfig group;
+  group.name = name;
+  group.job_names = {std::move(name)};
+  group.source_labels = {"__address__"};
+  group.regex = "(.+):\\d+";
+  return group;
+}
+
 std::shared_ptr<const Config> MakeConfig(std::vector<ScrapeConfig> jobs) {
   auto config = std::make_shared<Config>();
   config->scrape_configs = std::move(jobs);
@@ -151,8 +164,10 @@ std::shared_ptr<const Config> MakeConfig(std::vector<ScrapeConfig> jobs) {
 // A manager scraping into its own store, with its own registry.
 struct Fixture {
   explicit Fixture(absl::Duration early_ticks = absl::Milliseconds(1),
-                   std::function<absl::Time()> clock = nullptr) {
+                   std::function<absl::Time()> clock = nullptr,
+                   ShardSelector shard = ShardSelector()) {
     ScrapeManager::Options options;
+    options.shard = shard;
     options.early_ticks = early_ticks;
     options.clock = std::move(clock);
     options.store = &store;
@@ -868,12 +883,7 @@ TEST(ScrapeManagerTest, DedupGroupMembersShareSeriesWithTheGroupKey) {
   auto config = std::make_shared<Config>();
   config->scrape_configs = {Job("reg", {a.address(), b.address()}),
                             Job("other", {other.address()})};
-  DedupGroupConfig group;
-  group.name = "reg";
-  group.job_names = {"reg"};
-  group.source_labels = {"__address__"};
-  group.regex = "(.+):\\d+";
-  config->dedup_groups = {group};
+  config->dedup_groups = {DedupGroupByHost("reg")};
   ASSERT_TRUE(f.manager->ApplyConfig(config).ok());
   for (const TestTarget* t : {&a, &b, &other}) {
     ASSERT_NE(f.WaitForBatch(
@@ -918,11 +928,7 @@ TEST(ScrapeManagerTest, DedupGroupLabelNamesTheKeyLabelOrIsOff) {
   Fixture f;
   auto config = std::make_shared<Config>();
   config->scrape_configs = {Job("a", {a.address()}), Job("b", {b.address()})};
-  DedupGroupConfig node;  // Key: the host, in `node`.
-  node.name = "a";
-  node.job_names = {"a"};
-  node.source_labels = {"__address__"};
-  node.regex = "(.+):\\d+";
+  DedupGroupConfig node = DedupGroupByHost("a");  // Key: the host, in `node`.
   node.group_label = "node";
   DedupGroupConfig off;  // Key: the job, not on the series.
   off.name = "b";
@@ -1142,6 +1148,54 @@ TEST(ScrapeManagerTest, RelabelConfigsDropAndRewriteTargets) {
   ASSERT_TRUE(
       f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
   EXPECT_TRUE(f.manager->DroppedTargets().empty());
+}
+
+TEST(ScrapeManagerTest, ShardsSplitTargetsAndKeepDedupGroupsWhole) {
+  // Nothing listens on port 9 of these loopback addresses: scrapes fail at
+  // once, which is enough to see who scrapes what.
+  std::vector<std::string> nodes;
+  for (int i = 1; i <= 12; ++i)
+    nodes.push_back(absl::StrCat("127.0.1.", i, ":9"));
+  std::vector<std::string> registry;
+  for (int i = 1; i <= 6; ++i) {
+    for (const char* port : {":6443", ":10250"}) {
+      registry.push_back(absl::StrCat("127.0.2.", i, port));
+    }
+  }
+  auto config = std::make_shared<Config>();
+  config->scrape_configs = {Job("node", nodes), Job("k3s", registry)};
+  config->dedup_groups = {DedupGroupByHost("k3s")};
+
+  std::map<std::string, int> scraped_by;   // Address → shard.
+  std::map<std::string, int> group_shard;  // Dedup group → shard.
+  for (int index = 0; index < 2; ++index) {
+    absl::StatusOr<ShardSelector> shard = ShardSelector::Create(index, 2);
+    ASSERT_TRUE(shard.ok()) << shard.status();
+    Fixture f(absl::Milliseconds(1), nullptr, *shard);
+    ASSERT_TRUE(f.manager->ApplyConfig(config).ok());
+    const std::vector<TargetStatus> targets = f.manager->Targets();
+    for (const TargetStatus& t : targets) {
+      const std::string address(t.labels.Get("instance"));
+      EXPECT_TRUE(scraped_by.emplace(address, index).second) << address;
+      if (!t.dedup_group.empty()) {
+        auto [it, added] = group_shard.emplace(t.dedup_group, index);
+        EXPECT_EQ(it->second, index) << t.dedup_group << " is split";
+      }
+    }
+    // Another shard's targets are dropped, as by a hashmod + keep rule.
+    const std::vector<DroppedTarget> dropped = f.manager->DroppedTargets();
+    EXPECT_EQ(targets.size() + dropped.size(), nodes.size() + registry.size());
+    for (const DroppedTarget& d : dropped) {
+      EXPECT_FALSE(
+          f.Target(d.discovered_labels.Get("__address__")).has_value());
+    }
+  }
+  EXPECT_EQ(scraped_by.size(), nodes.size() + registry.size());
+  EXPECT_EQ(group_shard.size(), 6u);
+  // Both shards have targets.
+  std::set<int> shards;
+  for (const auto& [address, index] : scraped_by) shards.insert(index);
+  EXPECT_EQ(shards.size(), 2u);
 }
 
 TEST(ScrapeManagerTest, ChangedMetricRelabelingRebuildsTheScrapeCache) {

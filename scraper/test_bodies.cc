@@ -2,6 +2,11 @@
 
 #include <zlib.h>
 
+#include <cstdint>
+
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
 namespace fedgate {
 
 std::string GzipBomb() {
@@ -57,6 +62,20 @@ std::string Inflate(absl::string_view data, int window_bits) {
     out.append(buf, sizeof(buf) - s.avail_out);
   }
   inflateEnd(&s);
+  return out;
+}
+
+std::string DelimitedProtobuf(
+    const std::vector<io::prometheus::client::MetricFamily>& families) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    for (const io::prometheus::client::MetricFamily& family : families) {
+      coded.WriteVarint32(static_cast<uint32_t>(family.ByteSizeLong()));
+      family.SerializeToCodedStream(&coded);
+    }
+  }
   return out;
 }
 

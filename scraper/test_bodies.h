@@ -1,9 +1,10 @@
 // scraper/test_bodies.h
 //
 // Test-only bodies: scrape bodies that are costly to write by hand (a gzip
-// bomb, gzipped bodies), shared by the HTTP client's, the scrape manager's and
-// the end-to-end fault tests, and the inflating of compressed answers for the
-// tests that check them.
+// bomb, gzipped bodies, protobuf bodies), shared by the HTTP client's, the
+// scrape manager's, the protobuf parser's and the end-to-end fault tests and
+// the parse benchmark, and the inflating of compressed answers for the tests
+// that check them.
 //
 // Thread-safety: pure functions; thread-safe.
 
@@ -11,8 +12,10 @@
 #define FEDGATE_SCRAPER_TEST_BODIES_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
+#include "proto/metrics.pb.h"
 
 namespace fedgate {
 
@@ -28,6 +31,11 @@ std::string Gzip(absl::string_view data);
 // -15: raw deflate). Returns what inflated before the first error, so a
 // corrupt or truncated stream shows as a short or empty result.
 std::string Inflate(absl::string_view data, int window_bits);
+
+// Returns `families` as a protobuf exposition body: each MetricFamily
+// preceded by its length as a varint (Prometheus's delimited format).
+std::string DelimitedProtobuf(
+    const std::vector<io::prometheus::client::MetricFamily>& families);
 
 }  // namespace fedgate
 

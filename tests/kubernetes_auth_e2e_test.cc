@@ -35,14 +35,12 @@ namespace {
 constexpr char kPrometheusUser[] =
     "system:serviceaccount:monitoring:prometheus";
 
-class KubernetesAuthE2eTest : public ::testing::Test {
+class KubernetesAuthE2eTest : public KubernetesTestServerFixture {
  protected:
   void SetUp() override {
     signal(SIGPIPE, SIG_IGN);
-    absl::StatusOr<std::unique_ptr<KubernetesTestServer>> api =
-        KubernetesTestServer::Start({});
-    ASSERT_TRUE(api.ok()) << api.status();
-    api_ = *std::move(api);
+    KubernetesTestServerFixture::SetUp();
+    if (HasFatalFailure()) return;
     reviews_ = std::make_unique<TestReviewApi>(*api_);
     reviews_->AddToken("prometheus-token", "monitoring/prometheus");
     reviews_->AddToken("intruder-token", "default/intruder");
@@ -97,7 +95,6 @@ class KubernetesAuthE2eTest : public ::testing::Test {
     return stub->LabelNames(&context, request, &response);
   }
 
-  std::unique_ptr<KubernetesTestServer> api_;
   std::unique_ptr<TestReviewApi> reviews_;
   std::unique_ptr<LoopbackTarget> target_;
   std::string dir_;
@@ -188,13 +185,8 @@ TEST(KubernetesAuthDocsTest, InClusterExampleLoads) {
   absl::StatusOr<TestCertificates> certs =
       GenerateTestCertificates(dir + "/pki");
   ASSERT_TRUE(certs.ok()) << certs.status();
-  KubernetesTestServer::Options options;
-  options.cert_file = certs->server_cert_file;
-  options.key_file = certs->server_key_file;
-  options.url_host = "localhost";
-  options.bearer_token = "fedgate-sa-token";
   absl::StatusOr<std::unique_ptr<KubernetesTestServer>> api =
-      KubernetesTestServer::Start(options);
+      KubernetesTestServer::StartInCluster(*certs, "fedgate-sa-token");
   ASSERT_TRUE(api.ok()) << api.status();
   TestReviewApi reviews(**api);
   reviews.AddToken("prometheus-token", "monitoring/prometheus");

@@ -364,13 +364,8 @@ TEST(KubernetesSeedsE2eTest, DocsExampleScrapesAnnotatedPodsInCluster) {
   absl::StatusOr<TestCertificates> certs =
       GenerateTestCertificates(dir + "/pki");
   ASSERT_TRUE(certs.ok()) << certs.status();
-  KubernetesTestServer::Options options;
-  options.cert_file = certs->server_cert_file;
-  options.key_file = certs->server_key_file;
-  options.url_host = "localhost";
-  options.bearer_token = "in-cluster-token";
   absl::StatusOr<std::unique_ptr<KubernetesTestServer>> api =
-      KubernetesTestServer::Start(options);
+      KubernetesTestServer::StartInCluster(*certs, "in-cluster-token");
   ASSERT_TRUE(api.ok()) << api.status();
   for (const std::string& pod :
        {AnnotatedPodJson("default", "web-1", "127.20.0.1", "/stats", "9102"),

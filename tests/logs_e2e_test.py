@@ -48,7 +48,7 @@ with warnings.catch_warnings():
     import crypt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fedgate_process import fedgate_binary, runfiles_root, stop, wait_until  # noqa: E402
+from test_processes import fedgate_binary, repo_root, stop, wait_until  # noqa: E402
 
 MARK = "Mrk7q"  # Every secret below contains it; nothing fedgate shows may.
 SECRETS = {
@@ -173,7 +173,7 @@ def web_config_basic(tmp):
 
 def docs_example(marker):
     """The code block after `<!-- example: MARKER -->` in docs/index.md, as written."""
-    with open(os.path.join(runfiles_root(), "docs", "index.md"), encoding="utf-8") as f:
+    with open(os.path.join(repo_root(), "docs", "index.md"), encoding="utf-8") as f:
         page = f.read()
     m = re.search(r"<!-- example: " + re.escape(marker) + r" -->\n```\n(.*?)\n```", page, re.S)
     assert m, f"no example {marker} in docs/index.md"

@@ -44,15 +44,6 @@ namespace {
 
 constexpr absl::Duration kWait = absl::Seconds(60);
 
-bool WaitUntil(const std::function<bool()>& done) {
-  const absl::Time deadline = absl::Now() + kWait;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  return done();
-}
-
 bool WriteFile(const std::string& path, absl::string_view contents) {
   std::ofstream out(path, std::ios::trunc);
   out << contents;
@@ -76,7 +67,7 @@ class Serving {
     port_ = server_.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    ASSERT_TRUE(WaitUntil([this] { return server_.is_running(); }));
+    ASSERT_TRUE(WaitUntil([this] { return server_.is_running(); }, kWait));
   }
   std::string address(absl::string_view host = "127.0.0.1") const {
     return absl::StrCat(host, ":", port_);
@@ -367,12 +358,14 @@ TEST(ScrapeFaultsTest, BadTargetsAreDownWithPrometheusErrorsGoodOnesStayUp) {
       {"limited", 0},
   };
   std::map<std::string, double> got_up;
-  ASSERT_TRUE(WaitUntil([&] {
-    got_up.clear();
-    for (const auto& [name, up] : want_up) got_up[name] = UpOf(port, name);
-    return got_up == want_up;
-  })) << "fedgate stderr: "
-      << fedgate->process->Stderr();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        got_up.clear();
+        for (const auto& [name, up] : want_up) got_up[name] = UpOf(port, name);
+        return got_up == want_up;
+      },
+      kWait))
+      << "fedgate stderr: " << fedgate->process->Stderr();
 
   std::map<std::string, std::string> errors;
   const std::map<std::string, std::string> want_errors = {
@@ -389,21 +382,23 @@ TEST(ScrapeFaultsTest, BadTargetsAreDownWithPrometheusErrorsGoodOnesStayUp) {
       {"many_samples", "sample limit exceeded"},
       {"limited", "target_limit exceeded (number of targets: 2, limit: 1)"},
   };
-  ASSERT_TRUE(WaitUntil([&] {
-    errors = LastErrors(port);
-    for (const auto& [pool, error] : want_errors) {
-      auto it = errors.find(pool);
-      if (it == errors.end() || it->second != error) return false;
-    }
-    return true;
-  })) <<
+  ASSERT_TRUE(WaitUntil(
       [&] {
-        std::string all;
-        for (const auto& [pool, error] : errors) {
-          absl::StrAppend(&all, pool, ": ", error, "\n");
+        errors = LastErrors(port);
+        for (const auto& [pool, error] : want_errors) {
+          auto it = errors.find(pool);
+          if (it == errors.end() || it->second != error) return false;
         }
-        return all;
-      }();
+        return true;
+      },
+      kWait))
+      << [&] {
+           std::string all;
+           for (const auto& [pool, error] : errors) {
+             absl::StrAppend(&all, pool, ": ", error, "\n");
+           }
+           return all;
+         }();
   EXPECT_TRUE(absl::StartsWith(
       errors["reset"], absl::StrCat("Get \"http://", reset.address(), "/")))
       << errors["reset"];
@@ -423,10 +418,12 @@ TEST(ScrapeFaultsTest, BadTargetsAreDownWithPrometheusErrorsGoodOnesStayUp) {
     expected_token = "Bearer token-2";
   }
   ASSERT_TRUE(WriteFile(dir + "/token", "token-2\n"));
-  EXPECT_TRUE(WaitUntil([&] {
-    absl::MutexLock lock(&token_mu);
-    return token_scrapes_after_rotation >= 2;
-  }));
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        absl::MutexLock lock(&token_mu);
+        return token_scrapes_after_rotation >= 2;
+      },
+      kWait));
   EXPECT_EQ(UpOf(port, "bearer_tls"), 1);
   EXPECT_EQ(UpOf(port, "good"), 1);
 

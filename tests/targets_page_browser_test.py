@@ -19,14 +19,10 @@ Run: bazel test //tests:targets_page_browser_test, or after `bazel build //gatew
 started (fedgate, chromedriver and its Chromium) is stopped by its PID; about 10 s.
 """
 
-import http.server
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
-import threading
 import urllib.error
 import urllib.request
 
@@ -35,8 +31,11 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+# The shared module is imported from the source tree: no bytecode cache is written into it.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fedgate_process import fedgate_binary, stop, wait_until  # noqa: E402
+from test_processes import (  # noqa: E402 (found through the path above)
+    fedgate_binary, start_fedgate, start_target, stop, wait_until)
 
 EVIL = '<script>window.pwned=1</script> & "q"'
 REGISTRY = (
@@ -46,33 +45,6 @@ REGISTRY = (
     'demo_requests_total{code="500"} 1\n'
 )
 HTTP_TIMEOUT_S = 5
-
-
-class Target(http.server.BaseHTTPRequestHandler):
-    """A /metrics endpoint: the registry's text, or a 500 when the server says so."""
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        if self.server.failing:
-            body = b"internal error\n"
-            self.send_response(500)
-        else:
-            body = REGISTRY.encode()
-            self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-def start_target(failing):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Target)
-    server.failing = failing
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def outputs_dir():
@@ -87,6 +59,15 @@ def get(url):
             return res.status, dict(res.headers), res.read().decode("utf-8")
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read().decode("utf-8", "replace")
+
+
+def write_no_auth_web_config(config):
+    """The browser has no Kubernetes token: authentication is turned off, as the web config
+    says it must be outside a cluster."""
+    web_config = os.path.join(os.path.dirname(config), "no-auth-web.yml")
+    with open(web_config, "w", encoding="utf-8") as f:
+        f.write("authentication:\n  disabled: true\n")
+    return web_config
 
 
 def write_config(path, healthy, failing, registry_a, registry_b):
@@ -117,28 +98,6 @@ dedup_groups:
     source_labels: [__address__]
     regex: '(.+):\\d+'
 """)
-
-
-def start_fedgate(binary, config, log_path):
-    log = open(log_path, "w+", encoding="utf-8")
-    # The browser has no Kubernetes token: authentication is turned off, as
-    # the web config says it must be outside a cluster.
-    web_config = os.path.join(os.path.dirname(config), "no-auth-web.yml")
-    with open(web_config, "w", encoding="utf-8") as f:
-        f.write("authentication:\n  disabled: true\n")
-    proc = subprocess.Popen(
-        [binary, f"--config.file={config}", "--web.listen-address=127.0.0.1:0",
-         "--grpc.listen-address=", f"--web.config.file={web_config}"],
-        stdout=log, stderr=subprocess.STDOUT)
-
-    def port():
-        if proc.poll() is not None:
-            raise AssertionError(f"fedgate exited with {proc.returncode}: see {log_path}")
-        with open(log_path, encoding="utf-8") as f:
-            m = re.search(r'msg="Server is ready to receive web requests\." web=(\d+)', f.read())
-        return int(m.group(1)) if m else 0
-
-    return proc, wait_until("fedgate's web port in its log", 30, port)
 
 
 def start_browser(tmp):
@@ -272,15 +231,17 @@ def check_page(driver, base, ports, out):
 def main():
     out = outputs_dir()
     tmp = tempfile.mkdtemp(prefix="fedgate-targets-page-", dir=os.environ.get("TEST_TMPDIR"))
-    servers = {"healthy": start_target(False), "failing": start_target(True),
-               "registry_a": start_target(False), "registry_b": start_target(False)}
+    servers = {"healthy": start_target(REGISTRY),
+               "failing": start_target("internal error\n", status=500),
+               "registry_a": start_target(REGISTRY), "registry_b": start_target(REGISTRY)}
     ports = {name: s.server_address[1] for name, s in servers.items()}
     config = os.path.join(tmp, "fedgate.yml")
     write_config(config, **ports)
     proc = None
     driver = None
     try:
-        proc, web_port = start_fedgate(fedgate_binary(), config, os.path.join(out, "fedgate.log"))
+        proc, web_port = start_fedgate(fedgate_binary(), config, write_no_auth_web_config(config),
+                                       os.path.join(out, "fedgate.log"))
         base = f"http://127.0.0.1:{web_port}"
 
         def scraped():

@@ -23,14 +23,12 @@ namespace {
 constexpr absl::string_view kAccessReviews =
     "/apis/authorization.k8s.io/v1/subjectaccessreviews";
 
-class KubernetesAccessReviewTest : public ::testing::Test {
+class KubernetesAccessReviewTest : public KubernetesTestServerFixture {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<KubernetesTestServer>> server =
-        KubernetesTestServer::Start({});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    reviews_ = std::make_unique<TestReviewApi>(*server_);
+    KubernetesTestServerFixture::SetUp();
+    if (HasFatalFailure()) return;
+    reviews_ = std::make_unique<TestReviewApi>(*api_);
     reviews_->AddToken("prom-token", "monitoring/prometheus");
     reviews_->AddToken("other-token", "default/other");
     reviews_->Allow(
@@ -41,17 +39,16 @@ class KubernetesAccessReviewTest : public ::testing::Test {
 
   KubernetesAccessReviewOptions Options() const {
     KubernetesAccessReviewOptions options;
-    options.server.url = server_->url();
+    options.server.url = api_->url();
     return options;
   }
 
   size_t Posts() const {
     size_t n = 0;
-    for (const auto& r : server_->Requests()) n += r.method == "POST";
+    for (const auto& r : api_->Requests()) n += r.method == "POST";
     return n;
   }
 
-  std::unique_ptr<KubernetesTestServer> server_;
   std::unique_ptr<TestReviewApi> reviews_;
 };
 
@@ -141,7 +138,7 @@ TEST_F(KubernetesAccessReviewTest, AnswersAreCachedForTheirTime) {
 
 TEST_F(KubernetesAccessReviewTest, AnApiThatCannotAnswerNeverGrants) {
   KubernetesAccessReviewer reviewer(Options());
-  ASSERT_TRUE(server_->SetAvailable(false).ok());
+  ASSERT_TRUE(api_->SetAvailable(false).ok());
   AccessReview r = reviewer.Review("prom-token", "GET", "/federate");
   EXPECT_EQ(r.decision, AccessDecision::kUnavailable);
   EXPECT_TRUE(absl::StartsWith(r.reason,
@@ -149,7 +146,7 @@ TEST_F(KubernetesAccessReviewTest, AnApiThatCannotAnswerNeverGrants) {
                                "server returned HTTP status 503"))
       << r.reason;
   // Not cached: the API back, the next request is served.
-  ASSERT_TRUE(server_->SetAvailable(true).ok());
+  ASSERT_TRUE(api_->SetAvailable(true).ok());
   EXPECT_EQ(reviewer.Review("prom-token", "GET", "/federate").decision,
             AccessDecision::kAllowed);
 
@@ -168,19 +165,19 @@ TEST_F(KubernetesAccessReviewTest, AnApiThatCannotAnswerNeverGrants) {
 TEST_F(KubernetesAccessReviewTest,
        ReviewsThatFedgateMayNotCreateAreUnavailable) {
   // fedgate's ServiceAccount without `create` on subjectaccessreviews.
-  server_->Handle("POST", std::string(kAccessReviews),
-                  [](const KubernetesTestServer::Request&, absl::string_view) {
-                    KubernetesTestServer::Reply reply;
-                    reply.status = 403;
-                    reply.body =
-                        R"({"kind":"Status","apiVersion":"v1","status":)"
-                        R"("Failure","message":"subjectaccessreviews.)"
-                        R"(authorization.k8s.io is forbidden: User \")"
-                        R"(system:serviceaccount:monitoring:fedgate\" cannot )"
-                        R"(create resource \"subjectaccessreviews\"",)"
-                        R"("reason":"Forbidden","code":403})";
-                    return reply;
-                  });
+  api_->Handle("POST", std::string(kAccessReviews),
+               [](const KubernetesTestServer::Request&, absl::string_view) {
+                 KubernetesTestServer::Reply reply;
+                 reply.status = 403;
+                 reply.body =
+                     R"({"kind":"Status","apiVersion":"v1","status":)"
+                     R"("Failure","message":"subjectaccessreviews.)"
+                     R"(authorization.k8s.io is forbidden: User \")"
+                     R"(system:serviceaccount:monitoring:fedgate\" cannot )"
+                     R"(create resource \"subjectaccessreviews\"",)"
+                     R"("reason":"Forbidden","code":403})";
+                 return reply;
+               });
   KubernetesAccessReviewer reviewer(Options());
   AccessReview r = reviewer.Review("prom-token", "GET", "/federate");
   EXPECT_EQ(r.decision, AccessDecision::kUnavailable);

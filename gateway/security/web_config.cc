@@ -140,14 +140,9 @@ class WebConfigLoader {
     absl::StatusOr<YAML::Node> root = reader_.ParseRoot();
     if (!root.ok()) return root.status();
     if (YamlReader::IsNullNode(*root)) return config_;  // Empty: plain HTTP.
-    if (!root->IsMap()) {
-      return reader_.ErrorAt(
-          YamlReader::LineOf(*root),
-          absl::StrCat("cannot unmarshal ", YamlReader::KindOf(*root),
-                       " into web config"));
-    }
     absl::StatusOr<std::vector<YamlEntry>> entries =
-        reader_.Entries(*root, YamlMapKind::kStruct, "web config");
+        reader_.StructMappingEntries(*root, YamlReader::LineOf(*root),
+                                     "web config");
     if (!entries.ok()) return entries.status();
     for (const YamlEntry& field : *entries) {
       absl::Status s;
@@ -270,14 +265,9 @@ class WebConfigLoader {
   absl::Status ReadHeaders(const YamlEntry& entry) {
     config_.http.headers.clear();
     if (YamlReader::IsNullNode(entry.value)) return absl::OkStatus();
-    if (!entry.value.IsMap()) {
-      return reader_.ErrorAt(
-          reader_.ValueLine(entry),
-          absl::StrCat("cannot unmarshal ", YamlReader::KindOf(entry.value),
-                       " into map[string]string"));
-    }
-    absl::StatusOr<std::vector<YamlEntry>> entries =
-        reader_.Entries(entry.value, YamlMapKind::kLabels, "headers");
+    absl::StatusOr<std::vector<YamlEntry>> entries = reader_.MappingEntries(
+        entry.value, reader_.ValueLine(entry), YamlMapKind::kLabels,
+        "map[string]string", "headers");
     if (!entries.ok()) return entries.status();
     for (const YamlEntry& header : *entries) {
       absl::StatusOr<std::string> value = reader_.String(header);
@@ -309,14 +299,9 @@ class WebConfigLoader {
     config_.basic_auth_users.clear();
     users_line_ = entry.key_line;
     if (YamlReader::IsNullNode(entry.value)) return absl::OkStatus();
-    if (!entry.value.IsMap()) {
-      return reader_.ErrorAt(
-          reader_.ValueLine(entry),
-          absl::StrCat("cannot unmarshal ", YamlReader::KindOf(entry.value),
-                       " into map[string]config.Secret"));
-    }
-    absl::StatusOr<std::vector<YamlEntry>> entries =
-        reader_.Entries(entry.value, YamlMapKind::kLabels, "basic_auth_users");
+    absl::StatusOr<std::vector<YamlEntry>> entries = reader_.MappingEntries(
+        entry.value, reader_.ValueLine(entry), YamlMapKind::kLabels,
+        "map[string]config.Secret", "basic_auth_users");
     if (!entries.ok()) return entries.status();
     for (const YamlEntry& user : *entries) {
       // A non-scalar hash is reported without its value.

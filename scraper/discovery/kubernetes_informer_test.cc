@@ -62,13 +62,11 @@ class Recorder : public KubernetesInformer::Listener {
   std::vector<std::string> events_ ABSL_GUARDED_BY(mu_);
 };
 
-class KubernetesInformerTest : public ::testing::Test {
+class KubernetesInformerTest : public KubernetesTestServerFixture {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<KubernetesTestServer>> api =
-        KubernetesTestServer::Start({});
-    ASSERT_TRUE(api.ok()) << api.status();
-    api_ = *std::move(api);
+    KubernetesTestServerFixture::SetUp();
+    if (HasFatalFailure()) return;
     KubernetesInformerPool::Options options;
     options.registry = &registry_;
     options.timings.page_size = 2;
@@ -95,7 +93,6 @@ class KubernetesInformerTest : public ::testing::Test {
   }
 
   prometheus::Registry registry_;
-  std::unique_ptr<KubernetesTestServer> api_;
   std::unique_ptr<KubernetesInformerPool> pool_;
 };
 

@@ -138,6 +138,17 @@ KubernetesTestServer::Start(Options options) {
   return server;
 }
 
+absl::StatusOr<std::unique_ptr<KubernetesTestServer>>
+KubernetesTestServer::StartInCluster(const TestCertificates& certs,
+                                     std::string bearer_token) {
+  Options options;
+  options.cert_file = certs.server_cert_file;
+  options.key_file = certs.server_key_file;
+  options.url_host = "localhost";
+  options.bearer_token = std::move(bearer_token);
+  return Start(std::move(options));
+}
+
 KubernetesTestServer::KubernetesTestServer(Options options)
     : options_(std::move(options)), bearer_token_(options_.bearer_token) {}
 
@@ -848,6 +859,13 @@ void KubernetesTestServer::StartWatch(const Resource& resource,
 void KubernetesTestServer::EndWatch(const std::shared_ptr<Watch>& watch) {
   absl::MutexLock lock(&mu_);
   watches_.erase(watch);
+}
+
+void KubernetesTestServerFixture::SetUp() {
+  absl::StatusOr<std::unique_ptr<KubernetesTestServer>> api =
+      KubernetesTestServer::Start({});
+  ASSERT_TRUE(api.ok()) << api.status();
+  api_ = *std::move(api);
 }
 
 }  // namespace fedgate

@@ -56,6 +56,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "scraper/test_certificates.h"
 
 namespace httplib {
 struct Request;
@@ -122,6 +124,11 @@ class KubernetesTestServer {
   // the certificate or key cannot be loaded.
   static absl::StatusOr<std::unique_ptr<KubernetesTestServer>> Start(
       Options options);
+  // Starts a server as a pod's in-cluster configuration reaches it: over
+  // HTTPS with the server certificate of `certs` (made for "localhost", which
+  // url() names), wanting the service account's `bearer_token`.
+  static absl::StatusOr<std::unique_ptr<KubernetesTestServer>> StartInCluster(
+      const TestCertificates& certs, std::string bearer_token);
   // Cuts every open watch, stops the server and joins all its threads: a
   // second at most for idle keep-alive connections (the keep-alive timeout).
   ~KubernetesTestServer();
@@ -257,6 +264,17 @@ class KubernetesTestServer {
   std::set<std::shared_ptr<Watch>> watches_ ABSL_GUARDED_BY(mu_);
   std::vector<Request> requests_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Handler> handlers_ ABSL_GUARDED_BY(mu_);
+};
+
+// A GoogleTest fixture whose tests talk to `api_`, a KubernetesTestServer
+// with the default Options (plain HTTP, no token) started by SetUp. A fixture
+// that derives from it and sets up more calls this SetUp first and returns on
+// HasFatalFailure().
+class KubernetesTestServerFixture : public ::testing::Test {
+ protected:
+  void SetUp() override;
+
+  std::unique_ptr<KubernetesTestServer> api_;
 };
 
 }  // namespace fedgate

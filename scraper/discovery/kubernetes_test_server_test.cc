@@ -169,18 +169,18 @@ class WatchStream {
   int status_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-class KubernetesTestServerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<KubernetesTestServer>> server =
-        KubernetesTestServer::Start({});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-  }
+// A selector of a pod list and the pods it selects, as "namespace/name".
+struct SelectorCase {
+  const char* name;
+  const char* selector;
+  std::vector<std::string> want;
+};
 
+class KubernetesTestServerTest : public KubernetesTestServerFixture {
+ protected:
   httplib::Result Get(const std::string& path,
                       const httplib::Headers& headers = {}) {
-    httplib::Client client(server_->url());
+    httplib::Client client(api_->url());
     client.set_read_timeout(20, 0);
     return client.Get(path, headers);
   }
@@ -192,7 +192,14 @@ class KubernetesTestServerTest : public ::testing::Test {
     return ParseJson(result ? result->body : "");
   }
 
-  std::unique_ptr<KubernetesTestServer> server_;
+  // Lists /api/v1/pods?`query` and returns the items' "namespace/name";
+  // expects a 200 answer.
+  std::vector<std::string> PodNames(const std::string& query) {
+    int status;
+    rapidjson::Document list = GetJson("/api/v1/pods?" + query, &status);
+    EXPECT_EQ(status, 200) << query;
+    return ItemNames(list);
+  }
 };
 
 TEST_F(KubernetesTestServerTest, VersionIsDerivedFromGitVersion) {
@@ -209,9 +216,9 @@ TEST_F(KubernetesTestServerTest, VersionIsDerivedFromGitVersion) {
 }
 
 TEST_F(KubernetesTestServerTest, ListHasTheRealShape) {
-  ASSERT_TRUE(server_->Create(Pod("b", "p2")).ok());
-  ASSERT_TRUE(server_->Create(Pod("a", "p1")).ok());
-  ASSERT_TRUE(server_->Create(Pod("a", "p0")).ok());
+  ASSERT_TRUE(api_->Create(Pod("b", "p2")).ok());
+  ASSERT_TRUE(api_->Create(Pod("a", "p1")).ok());
+  ASSERT_TRUE(api_->Create(Pod("a", "p0")).ok());
   int status;
   rapidjson::Document list = GetJson("/api/v1/pods", &status);
   ASSERT_EQ(status, 200);
@@ -219,14 +226,14 @@ TEST_F(KubernetesTestServerTest, ListHasTheRealShape) {
   EXPECT_EQ(Str(list["kind"]), "PodList");
   EXPECT_EQ(Str(list["apiVersion"]), "v1");
   EXPECT_EQ(Str(list["metadata"]["resourceVersion"]),
-            absl::StrCat(server_->ResourceVersion()));
+            absl::StrCat(api_->ResourceVersion()));
   EXPECT_FALSE(list["metadata"].HasMember("continue"));
   EXPECT_THAT(ItemNames(list), ElementsAre("a/p0", "a/p1", "b/p2"));
   const auto& item = list["items"][0];
   EXPECT_FALSE(item.HasMember("kind"));
   EXPECT_FALSE(item.HasMember("apiVersion"));
   EXPECT_EQ(Str(item["metadata"]["resourceVersion"]),
-            absl::StrCat(server_->ResourceVersion()));
+            absl::StrCat(api_->ResourceVersion()));
   EXPECT_EQ(Str(item["metadata"]["uid"]).size(), 36u);
   EXPECT_EQ(Str(item["metadata"]["creationTimestamp"]).size(), 20u);
   EXPECT_EQ(Str(item["spec"]["nodeName"]), "node-1");
@@ -242,16 +249,14 @@ TEST_F(KubernetesTestServerTest, ListHasTheRealShape) {
 }
 
 TEST_F(KubernetesTestServerTest, KindsAreServedUnderTheirGroupVersion) {
-  ASSERT_TRUE(server_->Create(Node("n1")).ok());
-  ASSERT_TRUE(server_
-                  ->Create(R"({"apiVersion":"discovery.k8s.io/v1",)"
+  ASSERT_TRUE(api_->Create(Node("n1")).ok());
+  ASSERT_TRUE(api_->Create(R"({"apiVersion":"discovery.k8s.io/v1",)"
                            R"("kind":"EndpointSlice","metadata":{)"
                            R"("name":"web-abc","namespace":"a"},)"
                            R"("addressType":"IPv4","endpoints":[{)"
                            R"("addresses":["127.0.0.20"]}]})")
                   .ok());
-  ASSERT_TRUE(server_
-                  ->Create(R"({"apiVersion":"networking.k8s.io/v1",)"
+  ASSERT_TRUE(api_->Create(R"({"apiVersion":"networking.k8s.io/v1",)"
                            R"("kind":"Ingress","metadata":{"name":"in",)"
                            R"("namespace":"a"},"spec":{}})")
                   .ok());
@@ -299,32 +304,29 @@ TEST_F(KubernetesTestServerTest, KindsAreServedUnderTheirGroupVersion) {
 }
 
 TEST_F(KubernetesTestServerTest, WritesCheckKindNamespaceAndExistence) {
-  EXPECT_EQ(server_->Create("{").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(server_
-                ->Create(R"({"apiVersion":"v1","kind":"Secret",)"
+  EXPECT_EQ(api_->Create("{").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(api_->Create(R"({"apiVersion":"v1","kind":"Secret",)"
                          R"("metadata":{"name":"s","namespace":"a"}})")
                 .code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(server_
-                ->Create(R"({"apiVersion":"v1","kind":"Pod",)"
+  EXPECT_EQ(api_->Create(R"({"apiVersion":"v1","kind":"Pod",)"
                          R"("metadata":{"name":"p"}})")
                 .code(),
             absl::StatusCode::kInvalidArgument);
-  ASSERT_TRUE(server_->Create(Pod("a", "p")).ok());
-  EXPECT_EQ(server_->Create(Pod("a", "p")).code(),
+  ASSERT_TRUE(api_->Create(Pod("a", "p")).ok());
+  EXPECT_EQ(api_->Create(Pod("a", "p")).code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(server_->Update(Pod("a", "q")).code(), absl::StatusCode::kNotFound);
-  EXPECT_TRUE(server_->Apply(Pod("a", "q")).ok());
-  EXPECT_TRUE(server_->Delete("Pod", "a", "q").ok());
-  EXPECT_EQ(server_->Delete("Pod", "a", "q").code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(api_->Update(Pod("a", "q")).code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(api_->Apply(Pod("a", "q")).ok());
+  EXPECT_TRUE(api_->Delete("Pod", "a", "q").ok());
+  EXPECT_EQ(api_->Delete("Pod", "a", "q").code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(KubernetesTestServerTest, UpdateKeepsUidAndCreationTimestamp) {
-  ASSERT_TRUE(server_->Create(Pod("a", "p")).ok());
+  ASSERT_TRUE(api_->Create(Pod("a", "p")).ok());
   int status;
   rapidjson::Document before = GetJson("/api/v1/namespaces/a/pods/p", &status);
-  ASSERT_TRUE(server_->Update(Pod("a", "p", "{}", "node-2")).ok());
+  ASSERT_TRUE(api_->Update(Pod("a", "p", "{}", "node-2")).ok());
   rapidjson::Document after = GetJson("/api/v1/namespaces/a/pods/p", &status);
   EXPECT_EQ(Str(after["metadata"]["uid"]), Str(before["metadata"]["uid"]));
   EXPECT_EQ(Str(after["metadata"]["creationTimestamp"]),
@@ -336,9 +338,9 @@ TEST_F(KubernetesTestServerTest, UpdateKeepsUidAndCreationTimestamp) {
 
 TEST_F(KubernetesTestServerTest, LimitAndContinuePageAConsistentSnapshot) {
   for (const char* name : {"p1", "p2", "p3", "p4", "p5"}) {
-    ASSERT_TRUE(server_->Create(Pod("a", name)).ok());
+    ASSERT_TRUE(api_->Create(Pod("a", name)).ok());
   }
-  const std::string rv = absl::StrCat(server_->ResourceVersion());
+  const std::string rv = absl::StrCat(api_->ResourceVersion());
   int status;
   rapidjson::Document page = GetJson("/api/v1/pods?limit=2", &status);
   ASSERT_EQ(status, 200);
@@ -347,8 +349,8 @@ TEST_F(KubernetesTestServerTest, LimitAndContinuePageAConsistentSnapshot) {
   ASSERT_TRUE(page["metadata"].HasMember("continue"));
   EXPECT_EQ(page["metadata"]["remainingItemCount"].GetInt64(), 3);
   // Writes after the first page do not show in the next ones.
-  ASSERT_TRUE(server_->Create(Pod("a", "p0")).ok());
-  ASSERT_TRUE(server_->Delete("Pod", "a", "p4").ok());
+  ASSERT_TRUE(api_->Create(Pod("a", "p0")).ok());
+  ASSERT_TRUE(api_->Delete("Pod", "a", "p4").ok());
   std::vector<std::string> names = ItemNames(page);
   for (int i = 0; i < 5 && page["metadata"].HasMember("continue"); ++i) {
     page = GetJson(absl::StrCat("/api/v1/pods?limit=2&continue=",
@@ -371,13 +373,13 @@ TEST_F(KubernetesTestServerTest, LimitAndContinuePageAConsistentSnapshot) {
 
 TEST_F(KubernetesTestServerTest, ContinueOlderThanTheCompactionIsExpired) {
   for (const char* name : {"p1", "p2", "p3"}) {
-    ASSERT_TRUE(server_->Create(Pod("a", name)).ok());
+    ASSERT_TRUE(api_->Create(Pod("a", name)).ok());
   }
   int status;
   rapidjson::Document page = GetJson("/api/v1/pods?limit=1", &status);
   ASSERT_TRUE(page["metadata"].HasMember("continue"));
-  ASSERT_TRUE(server_->Create(Pod("a", "p4")).ok());
-  server_->ExpireWatches();
+  ASSERT_TRUE(api_->Create(Pod("a", "p4")).ok());
+  api_->ExpireWatches();
   rapidjson::Document expired =
       GetJson(absl::StrCat("/api/v1/pods?limit=1&continue=",
                            Str(page["metadata"]["continue"])),
@@ -403,9 +405,9 @@ TEST_F(KubernetesTestServerTest, ContinueOlderThanTheCompactionIsExpired) {
 }
 
 TEST_F(KubernetesTestServerTest, ListResourceVersionFollowsTheWatchCache) {
-  ASSERT_TRUE(server_->Create(Pod("a", "p1")).ok());
-  ASSERT_TRUE(server_->Create(Pod("a", "p2")).ok());
-  server_->ExpireWatches();
+  ASSERT_TRUE(api_->Create(Pod("a", "p1")).ok());
+  ASSERT_TRUE(api_->Create(Pod("a", "p2")).ok());
+  api_->ExpireWatches();
   // Without limit, an old resourceVersion is served from the cache: now.
   int status;
   rapidjson::Document list = GetJson("/api/v1/pods?resourceVersion=1", &status);
@@ -429,13 +431,13 @@ TEST_F(KubernetesTestServerTest, ListResourceVersionFollowsTheWatchCache) {
 }
 
 TEST_F(KubernetesTestServerTest, OnlyListsOver128KiBAreGzipped) {
-  ASSERT_TRUE(server_->Create(Pod("a", "p")).ok());
+  ASSERT_TRUE(api_->Create(Pod("a", "p")).ok());
   httplib::Result small =
       Get("/api/v1/pods", {{"Accept-Encoding", "gzip, br"}});
   ASSERT_TRUE(small) << small.error();
   EXPECT_FALSE(small->has_header("Content-Encoding"));
   for (int i = 0; i < 600; ++i) {
-    ASSERT_TRUE(server_->Create(Pod("b", absl::StrCat("pod-", i))).ok());
+    ASSERT_TRUE(api_->Create(Pod("b", absl::StrCat("pod-", i))).ok());
   }
   httplib::Result large =
       Get("/api/v1/pods", {{"Accept-Encoding", "gzip, br"}});
@@ -446,16 +448,10 @@ TEST_F(KubernetesTestServerTest, OnlyListsOver128KiBAreGzipped) {
 
 TEST_F(KubernetesTestServerTest, LabelSelectorsSupportEveryOperator) {
   ASSERT_TRUE(
-      server_->Create(Pod("a", "web", R"({"app":"web","tier":"1"})")).ok());
-  ASSERT_TRUE(
-      server_->Create(Pod("a", "db", R"({"app":"db","tier":"2"})")).ok());
-  ASSERT_TRUE(server_->Create(Pod("a", "none")).ok());
-  struct Case {
-    const char* name;
-    const char* selector;
-    std::vector<std::string> want;
-  };
-  const Case cases[] = {
+      api_->Create(Pod("a", "web", R"({"app":"web","tier":"1"})")).ok());
+  ASSERT_TRUE(api_->Create(Pod("a", "db", R"({"app":"db","tier":"2"})")).ok());
+  ASSERT_TRUE(api_->Create(Pod("a", "none")).ok());
+  const SelectorCase cases[] = {
       {"equals", "app%3Dweb", {"a/web"}},
       {"double equals", "app%3D%3Dweb", {"a/web"}},
       {"not equals (also without the label)", "app!%3Dweb", {"a/db", "a/none"}},
@@ -467,13 +463,9 @@ TEST_F(KubernetesTestServerTest, LabelSelectorsSupportEveryOperator) {
       {"less than", "tier%3C2", {"a/web"}},
       {"comma is and", "app,tier%3D1", {"a/web"}},
   };
-  for (const Case& c : cases) {
+  for (const SelectorCase& c : cases) {
     SCOPED_TRACE(c.name);
-    int status;
-    rapidjson::Document list = GetJson(
-        absl::StrCat("/api/v1/pods?labelSelector=", c.selector), &status);
-    EXPECT_EQ(status, 200);
-    EXPECT_EQ(ItemNames(list), c.want);
+    EXPECT_EQ(PodNames(absl::StrCat("labelSelector=", c.selector)), c.want);
   }
   int status;
   rapidjson::Document bad =
@@ -487,17 +479,12 @@ TEST_F(KubernetesTestServerTest, LabelSelectorsSupportEveryOperator) {
 
 TEST_F(KubernetesTestServerTest, FieldSelectorsSupportTheRealFieldLabels) {
   ASSERT_TRUE(
-      server_->Create(Pod("a", "p1", "{}", "node-1", "Running", "127.0.0.11"))
+      api_->Create(Pod("a", "p1", "{}", "node-1", "Running", "127.0.0.11"))
           .ok());
   ASSERT_TRUE(
-      server_->Create(Pod("b", "p2", "{}", "node-2", "Pending", "127.0.0.12"))
+      api_->Create(Pod("b", "p2", "{}", "node-2", "Pending", "127.0.0.12"))
           .ok());
-  struct Case {
-    const char* name;
-    const char* selector;
-    std::vector<std::string> want;
-  };
-  const Case cases[] = {
+  const SelectorCase cases[] = {
       {"node", "spec.nodeName%3Dnode-2", {"b/p2"}},
       {"phase", "status.phase%3DRunning", {"a/p1"}},
       {"pod IP", "status.podIP%3D127.0.0.12", {"b/p2"}},
@@ -505,13 +492,9 @@ TEST_F(KubernetesTestServerTest, FieldSelectorsSupportTheRealFieldLabels) {
       {"namespace not equal", "metadata.namespace!%3Da", {"b/p2"}},
       {"and", "spec.nodeName%3Dnode-1,status.phase%3DPending", {}},
   };
-  for (const Case& c : cases) {
+  for (const SelectorCase& c : cases) {
     SCOPED_TRACE(c.name);
-    int status;
-    rapidjson::Document list = GetJson(
-        absl::StrCat("/api/v1/pods?fieldSelector=", c.selector), &status);
-    EXPECT_EQ(status, 200);
-    EXPECT_EQ(ItemNames(list), c.want);
+    EXPECT_EQ(PodNames(absl::StrCat("fieldSelector=", c.selector)), c.want);
   }
   httplib::Result result = Get("/api/v1/pods?fieldSelector=spec.host%3Dx");
   ASSERT_TRUE(result) << result.error();
@@ -530,17 +513,17 @@ TEST_F(KubernetesTestServerTest, FieldSelectorsSupportTheRealFieldLabels) {
 }
 
 TEST_F(KubernetesTestServerTest, WatchStreamsWritesInOrder) {
-  ASSERT_TRUE(server_->Create(Pod("a", "old")).ok());
-  const uint64_t rv = server_->ResourceVersion();
-  WatchStream watch(server_->url(),
+  ASSERT_TRUE(api_->Create(Pod("a", "old")).ok());
+  const uint64_t rv = api_->ResourceVersion();
+  WatchStream watch(api_->url(),
                     absl::StrCat("/api/v1/namespaces/a/pods?watch=true&"
                                  "resourceVersion=",
                                  rv));
-  ASSERT_TRUE(WaitFor([&] { return server_->OpenWatches() == 1; }));
-  ASSERT_TRUE(server_->Create(Pod("a", "p")).ok());
-  ASSERT_TRUE(server_->Create(Pod("b", "other")).ok());
-  ASSERT_TRUE(server_->Update(Pod("a", "p", R"({"v":"2"})")).ok());
-  ASSERT_TRUE(server_->Delete("Pod", "a", "p").ok());
+  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }));
+  ASSERT_TRUE(api_->Create(Pod("a", "p")).ok());
+  ASSERT_TRUE(api_->Create(Pod("b", "other")).ok());
+  ASSERT_TRUE(api_->Update(Pod("a", "p", R"({"v":"2"})")).ok());
+  ASSERT_TRUE(api_->Delete("Pod", "a", "p").ok());
   const char* const types[] = {"ADDED", "MODIFIED", "DELETED"};
   const uint64_t rvs[] = {rv + 1, rv + 3, rv + 4};
   for (int i = 0; i < 3; ++i) {
@@ -556,8 +539,7 @@ TEST_F(KubernetesTestServerTest, WatchStreamsWritesInOrder) {
     EXPECT_EQ(Str(object["metadata"]["resourceVersion"]), absl::StrCat(rvs[i]));
   }
   EXPECT_THAT(watch.Unread(), IsEmpty());
-  const std::vector<KubernetesTestServer::Request> requests =
-      server_->Requests();
+  const std::vector<KubernetesTestServer::Request> requests = api_->Requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_TRUE(requests[0].watch);
   EXPECT_EQ(requests[0].status, 200);
@@ -566,11 +548,11 @@ TEST_F(KubernetesTestServerTest, WatchStreamsWritesInOrder) {
 }
 
 TEST_F(KubernetesTestServerTest, WatchReplaysHistoryAfterItsVersion) {
-  ASSERT_TRUE(server_->Create(Pod("a", "p1")).ok());
-  const uint64_t rv = server_->ResourceVersion();
-  ASSERT_TRUE(server_->Create(Pod("a", "p2")).ok());
-  ASSERT_TRUE(server_->Update(Pod("a", "p1", R"({"v":"2"})")).ok());
-  WatchStream watch(server_->url(),
+  ASSERT_TRUE(api_->Create(Pod("a", "p1")).ok());
+  const uint64_t rv = api_->ResourceVersion();
+  ASSERT_TRUE(api_->Create(Pod("a", "p2")).ok());
+  ASSERT_TRUE(api_->Update(Pod("a", "p1", R"({"v":"2"})")).ok());
+  WatchStream watch(api_->url(),
                     absl::StrCat("/api/v1/pods?watch=1&resourceVersion=", rv));
   rapidjson::Document first = ParseJson(watch.Next());
   rapidjson::Document second = ParseJson(watch.Next());
@@ -582,26 +564,25 @@ TEST_F(KubernetesTestServerTest, WatchReplaysHistoryAfterItsVersion) {
 }
 
 TEST_F(KubernetesTestServerTest, WatchFromZeroStartsWithSyntheticAdded) {
-  ASSERT_TRUE(server_->Create(Pod("a", "p2")).ok());
-  ASSERT_TRUE(server_->Create(Pod("a", "p1")).ok());
-  ASSERT_TRUE(server_->Delete("Pod", "a", "p2").ok());
-  WatchStream watch(server_->url(),
-                    "/api/v1/pods?watch=true&resourceVersion=0");
+  ASSERT_TRUE(api_->Create(Pod("a", "p2")).ok());
+  ASSERT_TRUE(api_->Create(Pod("a", "p1")).ok());
+  ASSERT_TRUE(api_->Delete("Pod", "a", "p2").ok());
+  WatchStream watch(api_->url(), "/api/v1/pods?watch=true&resourceVersion=0");
   rapidjson::Document event = ParseJson(watch.Next());
   ASSERT_TRUE(event.IsObject());
   EXPECT_EQ(Str(event["type"]), "ADDED");
   EXPECT_EQ(Str(event["object"]["metadata"]["name"]), "p1");
-  ASSERT_TRUE(WaitFor([&] { return server_->OpenWatches() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }));
   EXPECT_THAT(watch.Unread(), IsEmpty());
 }
 
 TEST_F(KubernetesTestServerTest, WatchSelectorTurnsModifiedIntoAddOrDelete) {
-  WatchStream watch(server_->url(),
+  WatchStream watch(api_->url(),
                     "/api/v1/pods?watch=true&resourceVersion=1&"
                     "labelSelector=app%3Dweb");
-  ASSERT_TRUE(server_->Create(Pod("a", "p", R"({"app":"db"})")).ok());
-  ASSERT_TRUE(server_->Update(Pod("a", "p", R"({"app":"web"})")).ok());
-  ASSERT_TRUE(server_->Update(Pod("a", "p", R"({"app":"db"})")).ok());
+  ASSERT_TRUE(api_->Create(Pod("a", "p", R"({"app":"db"})")).ok());
+  ASSERT_TRUE(api_->Update(Pod("a", "p", R"({"app":"web"})")).ok());
+  ASSERT_TRUE(api_->Update(Pod("a", "p", R"({"app":"db"})")).ok());
   rapidjson::Document added = ParseJson(watch.Next());
   rapidjson::Document deleted = ParseJson(watch.Next());
   ASSERT_TRUE(added.IsObject() && deleted.IsObject());
@@ -611,18 +592,17 @@ TEST_F(KubernetesTestServerTest, WatchSelectorTurnsModifiedIntoAddOrDelete) {
   // The last state it was selected in, at the new resourceVersion.
   EXPECT_EQ(Str(deleted["object"]["metadata"]["labels"]["app"]), "web");
   EXPECT_EQ(Str(deleted["object"]["metadata"]["resourceVersion"]),
-            absl::StrCat(server_->ResourceVersion()));
+            absl::StrCat(api_->ResourceVersion()));
 }
 
 TEST_F(KubernetesTestServerTest, BookmarksGoOnlyToWatchesThatAskForThem) {
-  WatchStream with(server_->url(),
+  WatchStream with(api_->url(),
                    "/api/v1/pods?watch=true&resourceVersion=1&"
                    "allowWatchBookmarks=true");
-  WatchStream without(server_->url(),
-                      "/api/v1/pods?watch=true&resourceVersion=1");
-  ASSERT_TRUE(WaitFor([&] { return server_->OpenWatches() == 2; }));
-  server_->SendBookmarks();
-  ASSERT_TRUE(server_->Create(Pod("a", "p")).ok());
+  WatchStream without(api_->url(), "/api/v1/pods?watch=true&resourceVersion=1");
+  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 2; }));
+  api_->SendBookmarks();
+  ASSERT_TRUE(api_->Create(Pod("a", "p")).ok());
   EXPECT_EQ(with.Next(),
             R"({"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1",)"
             R"("metadata":{"resourceVersion":"1","creationTimestamp":null},)"
@@ -632,12 +612,11 @@ TEST_F(KubernetesTestServerTest, BookmarksGoOnlyToWatchesThatAskForThem) {
 }
 
 TEST_F(KubernetesTestServerTest, ExpireWatchesSendsGoneAndEndsTheStream) {
-  ASSERT_TRUE(server_->Create(Pod("a", "p1")).ok());
-  WatchStream watch(server_->url(),
-                    "/api/v1/pods?watch=true&resourceVersion=2");
-  ASSERT_TRUE(WaitFor([&] { return server_->OpenWatches() == 1; }));
-  ASSERT_TRUE(server_->Create(Pod("a", "p2")).ok());
-  server_->ExpireWatches();
+  ASSERT_TRUE(api_->Create(Pod("a", "p1")).ok());
+  WatchStream watch(api_->url(), "/api/v1/pods?watch=true&resourceVersion=2");
+  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }));
+  ASSERT_TRUE(api_->Create(Pod("a", "p2")).ok());
+  api_->ExpireWatches();
   EXPECT_THAT(watch.Next(), HasSubstr(R"({"type":"ADDED")"));
   EXPECT_EQ(watch.Next(),
             R"json({"type":"ERROR","object":{"kind":"Status",)json"
@@ -647,10 +626,10 @@ TEST_F(KubernetesTestServerTest, ExpireWatchesSendsGoneAndEndsTheStream) {
   httplib::Error error;
   ASSERT_TRUE(watch.WaitEnd(&error));
   EXPECT_EQ(error, httplib::Error::Success);
-  EXPECT_TRUE(WaitFor([&] { return server_->OpenWatches() == 0; }));
+  EXPECT_TRUE(WaitFor([&] { return api_->OpenWatches() == 0; }));
 
   // A new watch from before the compaction gets the 410 at once.
-  WatchStream old(server_->url(), "/api/v1/pods?watch=true&resourceVersion=2");
+  WatchStream old(api_->url(), "/api/v1/pods?watch=true&resourceVersion=2");
   EXPECT_EQ(old.Next(),
             R"json({"type":"ERROR","object":{"kind":"Status",)json"
             R"json("apiVersion":"v1","metadata":{},"status":"Failure",)json"
@@ -661,18 +640,17 @@ TEST_F(KubernetesTestServerTest, ExpireWatchesSendsGoneAndEndsTheStream) {
 }
 
 TEST_F(KubernetesTestServerTest, DropWatchesCutsTheStream) {
-  WatchStream watch(server_->url(),
-                    "/api/v1/pods?watch=true&resourceVersion=1");
-  ASSERT_TRUE(WaitFor([&] { return server_->OpenWatches() == 1; }));
-  server_->DropWatches();
+  WatchStream watch(api_->url(), "/api/v1/pods?watch=true&resourceVersion=1");
+  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }));
+  api_->DropWatches();
   httplib::Error error;
   ASSERT_TRUE(watch.WaitEnd(&error));
   EXPECT_NE(error, httplib::Error::Success);
-  EXPECT_TRUE(WaitFor([&] { return server_->OpenWatches() == 0; }));
+  EXPECT_TRUE(WaitFor([&] { return api_->OpenWatches() == 0; }));
 }
 
 TEST_F(KubernetesTestServerTest, TimeoutSecondsEndsTheStream) {
-  WatchStream watch(server_->url(),
+  WatchStream watch(api_->url(),
                     "/api/v1/pods?watch=true&resourceVersion=1&"
                     "timeoutSeconds=1");
   httplib::Error error;
@@ -683,15 +661,14 @@ TEST_F(KubernetesTestServerTest, TimeoutSecondsEndsTheStream) {
 
 TEST_F(KubernetesTestServerTest, ClientGoneEndsTheWatch) {
   {
-    WatchStream watch(server_->url(),
-                      "/api/v1/pods?watch=true&resourceVersion=1");
-    ASSERT_TRUE(WaitFor([&] { return server_->OpenWatches() == 1; }));
+    WatchStream watch(api_->url(), "/api/v1/pods?watch=true&resourceVersion=1");
+    ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }));
   }
-  EXPECT_TRUE(WaitFor([&] { return server_->OpenWatches() == 0; }));
+  EXPECT_TRUE(WaitFor([&] { return api_->OpenWatches() == 0; }));
 }
 
 TEST_F(KubernetesTestServerTest, UnavailableAnswers503) {
-  ASSERT_TRUE(server_->SetAvailable(false).ok());
+  ASSERT_TRUE(api_->SetAvailable(false).ok());
   httplib::Result result = Get("/api/v1/pods");
   ASSERT_TRUE(result) << result.error();
   EXPECT_EQ(result->status, 503);
@@ -700,18 +677,16 @@ TEST_F(KubernetesTestServerTest, UnavailableAnswers503) {
             R"("status":"Failure","message":"the server is currently unable )"
             R"(to handle the request","reason":"ServiceUnavailable",)"
             R"("code":503})");
-  ASSERT_TRUE(server_->SetAvailable(true).ok());
+  ASSERT_TRUE(api_->SetAvailable(true).ok());
   result = Get("/api/v1/pods");
   ASSERT_TRUE(result) << result.error();
   EXPECT_EQ(result->status, 200);
 }
 
 TEST_F(KubernetesTestServerTest, RefusedConnectionsAndBackOnTheSamePort) {
-  WatchStream watch(server_->url(),
-                    "/api/v1/pods?watch=true&resourceVersion=1");
-  ASSERT_TRUE(WaitFor([&] { return server_->OpenWatches() == 1; }));
-  ASSERT_TRUE(server_
-                  ->SetAvailable(
+  WatchStream watch(api_->url(), "/api/v1/pods?watch=true&resourceVersion=1");
+  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }));
+  ASSERT_TRUE(api_->SetAvailable(
                       false, KubernetesTestServer::Outage::kConnectionRefused)
                   .ok());
   httplib::Error error;
@@ -720,14 +695,14 @@ TEST_F(KubernetesTestServerTest, RefusedConnectionsAndBackOnTheSamePort) {
   httplib::Result result = Get("/api/v1/pods");
   EXPECT_FALSE(result);
   EXPECT_EQ(result.error(), httplib::Error::Connection);
-  ASSERT_TRUE(server_->SetAvailable(true).ok());
+  ASSERT_TRUE(api_->SetAvailable(true).ok());
   result = Get("/api/v1/pods");
   ASSERT_TRUE(result) << result.error();
   EXPECT_EQ(result->status, 200);
 }
 
 TEST_F(KubernetesTestServerTest, BearerTokenIsRequiredWhenSet) {
-  server_->SetBearerToken("s3cret");
+  api_->SetBearerToken("s3cret");
   httplib::Result result = Get("/api/v1/pods");
   ASSERT_TRUE(result) << result.error();
   EXPECT_EQ(result->status, 401);
@@ -741,12 +716,11 @@ TEST_F(KubernetesTestServerTest, BearerTokenIsRequiredWhenSet) {
   ASSERT_TRUE(result) << result.error();
   EXPECT_EQ(result->status, 200);
   // Rotation.
-  server_->SetBearerToken("n3w");
+  api_->SetBearerToken("n3w");
   result = Get("/api/v1/pods", {{"Authorization", "Bearer s3cret"}});
   ASSERT_TRUE(result) << result.error();
   EXPECT_EQ(result->status, 401);
-  const std::vector<KubernetesTestServer::Request> requests =
-      server_->Requests();
+  const std::vector<KubernetesTestServer::Request> requests = api_->Requests();
   ASSERT_EQ(requests.size(), 4u);
   EXPECT_EQ(requests[0].status, 401);
   EXPECT_EQ(requests[0].authorization, "");
@@ -755,7 +729,7 @@ TEST_F(KubernetesTestServerTest, BearerTokenIsRequiredWhenSet) {
 }
 
 TEST_F(KubernetesTestServerTest, ExtraHandlersAnswerTheirPath) {
-  server_->Handle(
+  api_->Handle(
       "POST", "/apis/authentication.k8s.io/v1/tokenreviews",
       [](const KubernetesTestServer::Request& request, absl::string_view body) {
         KubernetesTestServer::Reply reply;
@@ -763,7 +737,7 @@ TEST_F(KubernetesTestServerTest, ExtraHandlersAnswerTheirPath) {
         reply.body = absl::StrCat(R"({"echo":)", body.size(), "}");
         return reply;
       });
-  httplib::Client client(server_->url());
+  httplib::Client client(api_->url());
   httplib::Result result = client.Post(
       "/apis/authentication.k8s.io/v1/tokenreviews", "{}", "application/json");
   ASSERT_TRUE(result) << result.error();

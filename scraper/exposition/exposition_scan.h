@@ -168,38 +168,32 @@ inline bool IsNameByte(char c, bool colon) {
          (c >= '0' && c <= '9') || c == '_' || (colon && c == ':');
 }
 
+// Skips [a-zA-Z0-9_] bytes (with kColon, also `:`); a template so that
+// each caller's loop tests a constant.
+template <bool kColon>
+inline size_t SkipNameBytes(const char* b, size_t i, size_t n) {
+#if defined(__SSE2__)
+  if (FindInWindows(b, &i, n, [](__m128i v) {
+        return ~static_cast<unsigned>(_mm_movemask_epi8(NameBytes(v, kColon))) &
+               0xFFFFu;
+      })) {
+    return i;
+  }
+#endif
+  while (i < n && IsNameByte(b[i], kColon)) ++i;
+  return i;
+}
+
 }  // namespace exposition_scan_internal
 
 // [a-zA-Z0-9_:], a metric name byte.
 inline size_t SkipMetricNameBytes(const char* b, size_t i, size_t n) {
-  namespace esi = exposition_scan_internal;
-#if defined(__SSE2__)
-  if (esi::FindInWindows(b, &i, n, [](__m128i v) {
-        return ~static_cast<unsigned>(
-                   _mm_movemask_epi8(esi::NameBytes(v, true))) &
-               0xFFFFu;
-      })) {
-    return i;
-  }
-#endif
-  while (i < n && esi::IsNameByte(b[i], true)) ++i;
-  return i;
+  return exposition_scan_internal::SkipNameBytes</*kColon=*/true>(b, i, n);
 }
 
 // [a-zA-Z0-9_], a label name byte.
 inline size_t SkipLabelNameBytes(const char* b, size_t i, size_t n) {
-  namespace esi = exposition_scan_internal;
-#if defined(__SSE2__)
-  if (esi::FindInWindows(b, &i, n, [](__m128i v) {
-        return ~static_cast<unsigned>(
-                   _mm_movemask_epi8(esi::NameBytes(v, false))) &
-               0xFFFFu;
-      })) {
-    return i;
-  }
-#endif
-  while (i < n && esi::IsNameByte(b[i], false)) ++i;
-  return i;
+  return exposition_scan_internal::SkipNameBytes</*kColon=*/false>(b, i, n);
 }
 
 // Any ASCII byte but `"`, `\` and `\n`: the plain bytes of a text-format

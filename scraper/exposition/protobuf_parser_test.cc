@@ -12,32 +12,17 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "gtest/gtest.h"
 #include "merge/labels.h"
 #include "merge/metric_metadata.h"
 #include "proto/metrics.pb.h"
 #include "scraper/exposition/test_values.h"
+#include "scraper/test_bodies.h"
 
 namespace fedgate {
 namespace {
 
 namespace dto = ::io::prometheus::client;
-
-// Returns the families as a delimited stream.
-std::string Delimited(const std::vector<dto::MetricFamily>& families) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    for (const dto::MetricFamily& family : families) {
-      coded.WriteVarint32(static_cast<uint32_t>(family.ByteSizeLong()));
-      family.SerializeToCodedStream(&coded);
-    }
-  }
-  return out;
-}
 
 // Renders entries like `series a_bucket{x="1",le="0.5"} 3 @7`, with the
 // series text's 0xFF separators shown as `|`.
@@ -129,7 +114,7 @@ TEST(ProtobufParserTest, FlattensCountersGaugesAndUntyped) {
   untyped.add_metric()->mutable_untyped()->set_value(1e6);
 
   absl::StatusOr<std::vector<std::string>> entries =
-      ParseAll(Delimited({counter, gauge, empty, untyped}));
+      ParseAll(DelimitedProtobuf({counter, gauge, empty, untyped}));
   ASSERT_TRUE(entries.ok()) << entries.status();
   const std::vector<std::string> want = {
       "help requests_total Requests.",
@@ -170,7 +155,7 @@ TEST(ProtobufParserTest, FlattensSummariesAsPrometheusDoes) {
   no_quantiles->mutable_summary()->set_sample_sum(1);
 
   absl::StatusOr<std::vector<std::string>> entries =
-      ParseAll(Delimited({family}));
+      ParseAll(DelimitedProtobuf({family}));
   ASSERT_TRUE(entries.ok()) << entries.status();
   const std::vector<std::string> want = {
       "help rpc_seconds ",
@@ -219,7 +204,7 @@ TEST(ProtobufParserTest, FlattensClassicHistogramsAddingInfBucket) {
   m->mutable_histogram()->set_sample_count(0);
 
   absl::StatusOr<std::vector<std::string>> entries =
-      ParseAll(Delimited({family}));
+      ParseAll(DelimitedProtobuf({family}));
   ASSERT_TRUE(entries.ok()) << entries.status();
   const std::vector<std::string> want = {
       "help latency_ms ",
@@ -257,7 +242,7 @@ TEST(ProtobufParserTest, NativeHistogramsAreCountedNotFailed) {
   h->add_positive_delta(1);
   int natives = 0;
   absl::StatusOr<std::vector<std::string>> entries =
-      ParseAll(Delimited({family}), &natives);
+      ParseAll(DelimitedProtobuf({family}), &natives);
   ASSERT_TRUE(entries.ok()) << entries.status();
   EXPECT_EQ(natives, 1);
   const std::vector<std::string> want = {
@@ -286,7 +271,7 @@ struct InvalidCase {
 TEST(ProtobufParserTest, RejectsWhatPrometheusRejects) {
   dto::MetricFamily good = Family("g", dto::GAUGE);
   good.add_metric()->mutable_gauge()->set_value(1);
-  const std::string good_bytes = Delimited({good});
+  const std::string good_bytes = DelimitedProtobuf({good});
 
   dto::MetricFamily bad_name = Family("1g", dto::GAUGE);
   bad_name.add_metric();
@@ -324,16 +309,19 @@ TEST(ProtobufParserTest, RejectsWhatPrometheusRejects) {
       {"TruncatedVarint", "\x80", "protobufparse: invalid varint encountered"},
       {"Garbage", "\x03\xff\xff\xff",
        "cannot decode io.prometheus.client.MetricFamily"},
-      {"InvalidMetricName", Delimited({bad_name}), "invalid metric name: 1g"},
-      {"InvalidLabelName", Delimited({bad_label}), "invalid label name: a-b"},
-      {"InvalidLabelValue", Delimited({bad_value}),
+      {"InvalidMetricName", DelimitedProtobuf({bad_name}),
+       "invalid metric name: 1g"},
+      {"InvalidLabelName", DelimitedProtobuf({bad_label}),
+       "invalid label name: a-b"},
+      {"InvalidLabelValue", DelimitedProtobuf({bad_value}),
        "invalid label value \"\\xff\""},
-      {"InvalidHelp", Delimited({bad_help}), "invalid help for metric \"g\""},
-      {"DuplicateLabel", Delimited({dup}),
+      {"InvalidHelp", DelimitedProtobuf({bad_help}),
+       "invalid help for metric \"g\""},
+      {"DuplicateLabel", DelimitedProtobuf({dup}),
        "label name \"a\" is not unique: invalid sample"},
-      {"NameLabel", Delimited({name_label}),
+      {"NameLabel", DelimitedProtobuf({name_label}),
        "label name \"__name__\" is not unique: invalid sample"},
-      {"LeLabelOnBucket", Delimited({le_label}),
+      {"LeLabelOnBucket", DelimitedProtobuf({le_label}),
        "label name \"le\" is not unique: invalid sample"},
       {"UnknownType", unknown_type, "unknown metric type for metric \"g\": 9"},
   };
