@@ -28,7 +28,6 @@ started is stopped by its PID; about 15 s.
 """
 
 import base64
-import http.server
 import json
 import os
 import re
@@ -36,7 +35,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import urllib.error
 import urllib.request
 import warnings
@@ -48,7 +46,8 @@ with warnings.catch_warnings():
     import crypt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_processes import fedgate_binary, repo_root, stop, wait_until  # noqa: E402
+from test_processes import (  # noqa: E402
+    fedgate_binary, repo_root, start_target, stop, wait_until)
 
 MARK = "Mrk7q"  # Every secret below contains it; nothing fedgate shows may.
 SECRETS = {
@@ -67,39 +66,6 @@ SECRETS = {
     "wrong_token": f"{MARK}-wrong-token",
 }
 HTTP_TIMEOUT_S = 5
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    """/metrics of a healthy target, or 401 for everything (server.reject)."""
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        if self.server.reject:
-            body = b'{"kind":"Status","message":"Unauthorized","code":401}\n'
-            self.send_response(401)
-            self.send_header("Content-Type", "application/json")
-        else:
-            body = b"# TYPE demo_up gauge\ndemo_up 1\n"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-class Server(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # The in-cluster client's TLS handshake is no HTTP request.
-
-
-def serve(reject):
-    server = Server(("127.0.0.1", 0), Handler)
-    server.reject = reject
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def get(port, path, auth=None):
@@ -382,8 +348,10 @@ def run(binary, tmp, fmt, debug_on, ok, reject):
 
 def main():
     binary = fedgate_binary()
-    ok = serve(reject=False)
-    reject = serve(reject=True)
+    ok = start_target("# TYPE demo_up gauge\ndemo_up 1\n")
+    # The targets that want credentials, the proxy and the Kubernetes API server. (The
+    # in-cluster client's TLS handshake makes it print a traceback: no HTTP request.)
+    reject = start_target('{"kind":"Status","message":"Unauthorized","code":401}\n', 401)
     with tempfile.TemporaryDirectory(prefix="fedgate-logs-test.") as tmp:
         bad = subprocess.run([binary, "--log.format=xml"], capture_output=True, text=True,
                              timeout=10)
