@@ -117,8 +117,7 @@ absl::StatusOr<ShardSelector> ShardFromFlags(const FedgateFlags& flags) {
       index, static_cast<uint64_t>(flags.shard_count), pod_name, source);
   if (shard.ok() && shard->count() > 1) {
     Log(LogLevel::kInfo, "Scraping one shard of the targets",
-        {{"shard", absl::StrCat(shard->index())},
-         {"shards", absl::StrCat(shard->count())}});
+        {{"shard", shard->index()}, {"shards", shard->count()}});
   }
   return shard;
 }
