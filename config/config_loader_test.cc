@@ -944,6 +944,11 @@ TEST(ParseConfigTest, RejectsInvalidConfigsWithLocation) {
       {"proxy_url without scheme",
        "scrape_configs:\n  - job_name: a\n    proxy_url: \"::bad\"\n", 3,
        "parse \"::bad\": missing protocol scheme"},
+      // The password never reaches the message (Go's url.Parse quotes it).
+      {"proxy_url without scheme, with a password",
+       "scrape_configs:\n  - job_name: a\n"
+       "    proxy_url: \":u:s3cret@proxy:3128\"\n",
+       3, "parse \":xxxxx@proxy:3128\": missing protocol scheme"},
       {"scrape timeout above scrape interval",
        "scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n"
        "    scrape_timeout: 6s\n",

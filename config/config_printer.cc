@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "config/duration.h"
+#include "config/redacted_url.h"
 #include "config/relabel_config.h"
 #include "re2/re2.h"
 
@@ -201,22 +202,6 @@ std::string Base2BytesString(int64_t n) {
     if (n == 0) break;
   }
   return out;
-}
-
-// Go's url.URL.Redacted() for a URL with a password: `http://u:xxxxx@h/`.
-std::string RedactedUrl(absl::string_view url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == absl::string_view::npos) return std::string(url);
-  const size_t authority = scheme_end + 3;
-  const size_t end = url.find_first_of("/?#", authority);
-  const absl::string_view host_part = url.substr(
-      authority, end == absl::string_view::npos ? end : end - authority);
-  const size_t at = host_part.rfind('@');
-  if (at == absl::string_view::npos) return std::string(url);
-  const size_t colon = host_part.substr(0, at).find(':');
-  if (colon == absl::string_view::npos) return std::string(url);
-  return absl::StrCat(url.substr(0, authority + colon + 1), "xxxxx",
-                      url.substr(authority + at));
 }
 
 // prometheus/common's HTTPClientConfig fields at `indent`, in its order

@@ -18,6 +18,7 @@
 #include "config/http_client_config_loader.h"
 #include "config/kubernetes_selector.h"
 #include "config/quote.h"
+#include "config/redacted_url.h"
 #include "config/yaml_reader.h"
 
 namespace fedgate {
@@ -384,7 +385,8 @@ absl::StatusOr<std::vector<KubernetesSdConfig>> ParseKubernetesSdConfigs(
             !IsApiServerUrl(config.api_server)) {
           s = reader.ErrorAt(
               reader.ValueLine(field),
-              absl::StrCat("api_server ", GoQuote(config.api_server),
+              absl::StrCat("api_server ",
+                           GoQuote(RedactedUrl(config.api_server)),
                            " is not an http or https URL with a host"));
         }
       } else if (field.name == "kubeconfig_file") {

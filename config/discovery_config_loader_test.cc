@@ -189,6 +189,10 @@ TEST(DiscoveryConfigLoaderTest, KubernetesSdConfigsAreCheckedAsPrometheus) {
       {"- role: pod\n  api_server: 127.0.0.1:6443\n",
        "f.yml:3: api_server \"127.0.0.1:6443\" is not an http or https URL "
        "with a host"},
+      // The password never reaches the message.
+      {"- role: pod\n  api_server: user:s3cret@127.0.0.1:6443\n",
+       "f.yml:3: api_server \"user:xxxxx@127.0.0.1:6443\" is not an http or "
+       "https URL with a host"},
       {"- role: pod\n  namespaces: {name: [a]}\n", "field name not found"},
       {"- role: pod\n  attach_metadata: {nodes: true}\n",
        "field nodes not found"},

@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "config/config.h"
 #include "config/quote.h"
+#include "config/redacted_url.h"
 #include "config/yaml_reader.h"
 
 namespace fedgate {
@@ -65,9 +66,9 @@ absl::StatusOr<bool> HttpClientConfigLoader::ReadField(const YamlEntry& field) {
     s = v.status();
     // url.Parse's one error for a proxy-like string: no scheme before ':'.
     if (v.ok() && absl::StartsWith(*v, ":")) {
-      s = reader_.ErrorAt(
-          reader_.ValueLine(field),
-          absl::StrCat("parse ", GoQuote(*v), ": missing protocol scheme"));
+      s = reader_.ErrorAt(reader_.ValueLine(field),
+                          absl::StrCat("parse ", GoQuote(RedactedUrl(*v)),
+                                       ": missing protocol scheme"));
     } else if (v.ok()) {
       config_.proxy_url = *std::move(v);
     }

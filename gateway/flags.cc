@@ -31,6 +31,19 @@ absl::Status SetLogLevel(absl::string_view value, FedgateFlags* flags) {
   return absl::OkStatus();
 }
 
+absl::Status SetLogFormat(absl::string_view value, FedgateFlags* flags) {
+  if (value == "logfmt") {
+    flags->log_format = LogFormat::kLogfmt;
+  } else if (value == "json") {
+    flags->log_format = LogFormat::kJson;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid value \"", value,
+                     "\" for flag --log.format: must be one of logfmt, json"));
+  }
+  return absl::OkStatus();
+}
+
 struct FlagSpec {
   absl::string_view name;
   std::function<absl::Status(absl::string_view, FedgateFlags*)> set;
@@ -183,7 +196,11 @@ const std::vector<FlagSpec>& Specs() {
          f->web_shutdown_timeout = *d;
          return absl::OkStatus();
        }},
+      {"web.enable-debug",
+       SwitchFlag("web.enable-debug", &FedgateFlags::web_enable_debug),
+       /*is_switch=*/true},
       {"log.level", SetLogLevel},
+      {"log.format", SetLogFormat},
       {"discovery.kubernetes.service-account-dir",
        StringFlag(&FedgateFlags::kubernetes_service_account_dir)},
   };
@@ -359,8 +376,13 @@ std::string FlagsUsage() {
       "                             Default: ",
       FormatPrometheusDuration(defaults.web_shutdown_timeout),
       "\n"
+      "  --web.enable-debug         Serve /debug/: threads, store statistics\n"
+      "                             and the scrape schedule, behind the same\n"
+      "                             credentials as the API. Default: off\n"
       "  --log.level=LEVEL          debug, info, warn or error. Default: "
       "info\n"
+      "  --log.format=FORMAT        Output format of log messages: logfmt or\n"
+      "                             json. Default: logfmt\n"
       "  --discovery.kubernetes.service-account-dir=DIR\n"
       "                             Where kubernetes_sd_configs without\n"
       "                             api_server read the service account\n"

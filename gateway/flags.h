@@ -28,6 +28,9 @@ absl::string_view LogLevelName(LogLevel level);
 // Sets `*level` from its name; returns false for any other word.
 bool ParseLogLevel(absl::string_view name, LogLevel* level);
 
+// The shape of log lines (`--log.format`), as Prometheus's promlog.
+enum class LogFormat { kLogfmt, kJson };
+
 struct FedgateFlags {
   // Empty: run the embedded demo (demo targets on 127.0.0.1 and a config
   // scraping them).
@@ -75,6 +78,10 @@ struct FedgateFlags {
   // default grace period of 30s sends SIGKILL.
   absl::Duration web_shutdown_timeout = absl::Seconds(25);
   LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kLogfmt;
+  // Whether /debug/ serves the threads, store statistics and scrape
+  // schedule (docs/api.md); off, it is 404 like any unknown path.
+  bool web_enable_debug = false;
   // Where kubernetes_sd_configs without api_server read the in-cluster
   // service account (token, ca.crt, namespace).
   std::string kubernetes_service_account_dir =

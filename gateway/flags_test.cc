@@ -30,6 +30,8 @@ TEST(FlagsTest, DefaultsWithoutArguments) {
   EXPECT_EQ(flags->web_listen_address, "0.0.0.0:9099");
   EXPECT_EQ(flags->grpc_listen_address, "0.0.0.0:9098");
   EXPECT_EQ(flags->log_level, LogLevel::kInfo);
+  EXPECT_EQ(flags->log_format, LogFormat::kLogfmt);
+  EXPECT_FALSE(flags->web_enable_debug);
   EXPECT_EQ(flags->web_max_connections, 512);
   EXPECT_EQ(flags->web_read_timeout, absl::Seconds(30));
   EXPECT_EQ(flags->web_compression_level, 6);
@@ -42,12 +44,12 @@ TEST(FlagsTest, DefaultsWithoutArguments) {
 }
 
 TEST(FlagsTest, AcceptsEqualsAndSeparateValues) {
-  absl::StatusOr<FedgateFlags> flags =
-      ParseFlags({"--config.file=/etc/fedgate.yml", "--web.listen-address",
-                  "127.0.0.1:0", "--grpc.listen-address=", "--log.level=debug",
-                  "--web.max-connections=64", "--web.read-timeout=2m",
-                  "--web.compression-level", "1",
-                  "--discovery.kubernetes.service-account-dir=/sa"});
+  absl::StatusOr<FedgateFlags> flags = ParseFlags(
+      {"--config.file=/etc/fedgate.yml", "--web.listen-address", "127.0.0.1:0",
+       "--grpc.listen-address=", "--log.level=debug",
+       "--web.max-connections=64", "--web.read-timeout=2m",
+       "--web.compression-level", "1", "--log.format", "json",
+       "--web.enable-debug", "--discovery.kubernetes.service-account-dir=/sa"});
   ASSERT_TRUE(flags.ok()) << flags.status();
   EXPECT_EQ(flags->config_file, "/etc/fedgate.yml");
   EXPECT_EQ(flags->web_listen_address, "127.0.0.1:0");
@@ -56,6 +58,8 @@ TEST(FlagsTest, AcceptsEqualsAndSeparateValues) {
   EXPECT_EQ(flags->web_max_connections, 64);
   EXPECT_EQ(flags->web_read_timeout, absl::Minutes(2));
   EXPECT_EQ(flags->web_compression_level, 1);
+  EXPECT_EQ(flags->log_format, LogFormat::kJson);
+  EXPECT_TRUE(flags->web_enable_debug);
   EXPECT_EQ(flags->kubernetes_service_account_dir, "/sa");
 }
 
@@ -168,7 +172,8 @@ TEST(FlagsTest, HelpIsRecognised) {
   const std::string usage = FlagsUsage();
   for (const char* flag :
        {"--config.file", "--web.listen-address", "--grpc.listen-address",
-        "--log.level", "--web.max-connections", "--web.read-timeout",
+        "--log.level", "--log.format", "--web.enable-debug",
+        "--web.max-connections", "--web.read-timeout",
         "--web.compression-level", "--web.enable-lifecycle",
         "--web.cors.origin", "--web.shutdown-timeout",
         "--web.max-concurrent-requests", "--web.request-timeout",
@@ -188,6 +193,13 @@ TEST(FlagsTest, RejectsBadCommandLines) {
       {{"--config.file"}, "expected argument for flag '--config.file'"},
       {{"--log.level=verbose"},
        "invalid value \"verbose\" for flag --log.level"},
+      {{"--log.format=xml"},
+       "invalid value \"xml\" for flag --log.format: must be one of logfmt, "
+       "json"},
+      {{"--log.format=JSON"}, "invalid value \"JSON\" for flag --log.format"},
+      {{"--log.format"}, "expected argument for flag '--log.format'"},
+      {{"--web.enable-debug=on"},
+       "invalid value \"on\" for flag --web.enable-debug: want true or false"},
       {{"config.yml"}, "unexpected argument \"config.yml\""},
       {{"--web.max-connections=0"},
        "invalid value \"0\" for flag --web.max-connections"},

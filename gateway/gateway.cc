@@ -29,6 +29,7 @@
 #include "config/go_regexp.h"
 #include "config/relabel_config.h"
 #include "gateway/build_info.h"
+#include "gateway/debug/debug_handler.h"
 #include "gateway/grpc_service.h"
 #include "gateway/logger.h"
 #include "gateway/security/grpc_security.h"
@@ -37,6 +38,7 @@
 #include "prometheus/gauge.h"
 #include "scraper/exposition/text_parser.h"
 #include "scraper/shard_selector.h"
+#include "scraper/thread_name.h"
 
 namespace fedgate {
 namespace {
@@ -102,11 +104,11 @@ void ReportWebSecurity(WebSecurity* security, prometheus::Registry& registry) {
                    "reaches fedgate's ports can read every series"
                  : "The embedded demo serves without authentication: anyone "
                    "who reaches fedgate's ports can read every series",
-        {{"tls", tls ? "true" : "false"}});
+        {{"tls", tls}});
     return;
   }
   Log(LogLevel::kInfo, "Web config loaded",
-      {{"tls", tls ? "true" : "false"}, {"authentication", mode}});
+      {{"tls", tls}, {"authentication", mode}});
 }
 
 // Resolves --shard.count and --shard.index; without the index, the shard is
@@ -135,8 +137,7 @@ absl::StatusOr<ShardSelector> ShardFromFlags(const FedgateFlags& flags) {
       index, static_cast<uint64_t>(flags.shard_count), pod_name, source);
   if (shard.ok() && shard->count() > 1) {
     Log(LogLevel::kInfo, "Scraping one shard of the targets",
-        {{"shard", absl::StrCat(shard->index())},
-         {"shards", absl::StrCat(shard->count())}});
+        {{"shard", shard->index()}, {"shards", shard->count()}});
   }
   return shard;
 }
@@ -236,7 +237,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     Log(LogLevel::kWarn, "Dedup group leader changed",
         {{"group", change.group},
          {"reason", change.reason},
-         {"has_new_leader", change.to != 0 ? "true" : "false"}});
+         {"has_new_leader", change.to != 0}});
   };
   gateway->store_ = std::make_unique<SeriesStore>(std::move(store_options));
 
@@ -266,8 +267,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
         }
         Log(LogLevel::kError, msg, log_fields);
       };
-  absl::StatusOr<std::unique_ptr<DiscoveryManager>> discovery =
-      DiscoveryManager::Create(std::move(discovery_options));
+  absl::StatusOr<std::unique_ptr<DiscoveryManager>> discovery;
+  {
+    ScopedThreadName name("discovery");  // Its loops and sender.
+    discovery = DiscoveryManager::Create(std::move(discovery_options));
+  }
   if (!discovery.ok()) return discovery.status();
   {
     absl::MutexLock lock(&gateway->reload_mu_);
@@ -336,6 +340,24 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   http_options.api.build_info.revision = GetBuildInfo().revision;
   http_options.api.build_info.branch = GetBuildInfo().branch;
   http_options.api.build_info.go_version = GetBuildInfo().compiler;
+  if (flags.web_enable_debug) {
+    DebugSources debug;
+    debug.store = gateway->store_.get();
+    debug.schedule = [targets_source] { return targets_source->Schedule(); };
+    http_options.debug =
+        [debug = std::move(debug)](const HttpServer::Request& request) {
+          DebugAnswer answer =
+              ServeDebug(debug, request.method, request.path, request.query);
+          HttpServer::Reply reply;
+          reply.status = answer.status;
+          reply.content_type = std::move(answer.content_type);
+          reply.body = std::move(answer.body);
+          if (!answer.allow.empty()) {
+            reply.headers.emplace_back("Allow", std::move(answer.allow));
+          }
+          return reply;
+        };
+  }
   absl::StatusOr<std::unique_ptr<HttpServer>> http =
       HttpServer::Start(std::move(http_options));
   if (!http.ok()) return http.status();
@@ -406,8 +428,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     health->SetServingStatus(false);
     health->SetServingStatus(kFedgateGrpcServiceName, false);
   }
-  gateway->health_watcher_ = std::thread([raw] { raw->WatchFirstScrapes(); });
-  gateway->conflict_watcher_ = std::thread([raw] { raw->WatchConflicts(); });
+  gateway->health_watcher_ = std::thread([raw] {
+    NameCurrentThread("ready-watch");
+    raw->WatchFirstScrapes();
+  });
+  gateway->conflict_watcher_ = std::thread([raw] {
+    NameCurrentThread("conflict-watch");
+    raw->WatchConflicts();
+  });
   return gateway;
 }
 
@@ -480,8 +508,7 @@ void Gateway::WatchConflicts() {
       if (!loser->second.dedup_group.empty()) {
         fields.emplace_back("dedup_group", loser->second.dedup_group);
       }
-      fields.emplace_back("conflicting_series",
-                          absl::StrCat(counts.conflicting));
+      fields.emplace_back("conflicting_series", counts.conflicting);
       fields.emplace_back("series", counts.first_conflict.ToString());
       if (auto winner = targets.find(counts.conflict_winner);
           winner != targets.end()) {

@@ -57,6 +57,11 @@ bool IsOpenPath(const std::string& path) {
   return path == "/-/healthy" || path == "/-/ready";
 }
 
+// The paths of Options::debug.
+bool IsDebugPath(const std::string& path) {
+  return path == "/debug" || absl::StartsWith(path, "/debug/");
+}
+
 // Whether a request counts against limits.max_concurrent_requests and
 // limits.request_timeout: the routes that read the store for a client.
 bool IsQueryPath(const std::string& path) {
@@ -427,7 +432,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options options) {
   api.web_port = [raw] { return raw->port_.load(); };
   api.ready = raw->options_.ready;
   raw->api_ = std::make_shared<const ApiHandler>(std::move(api));
-  raw->workers_ = std::make_unique<WorkerPool>(limits.workers);
+  raw->workers_ = std::make_unique<WorkerPool>(limits.workers, "http-worker");
 
   unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                        MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
@@ -796,6 +801,7 @@ bool HttpServer::AnswerInline(const Request& request, Reply* reply) {
       absl::StartsWith(path, absl::StrCat(kApiPrefix, "/"))) {
     return false;  // Readiness is checked after routing (api_handler.h).
   }
+  if (options_.debug && IsDebugPath(path)) return false;
   *reply = PlainReply(404, "404 page not found\n");
   return true;
 }
@@ -815,6 +821,9 @@ HttpServer::Reply HttpServer::Compute(const Request& request) {
         options_.store->Snapshot().get(),
         options_.api.now ? options_.api.now() : absl::Now()));
     return reply;
+  }
+  if (options_.debug && IsDebugPath(request.path)) {
+    return options_.debug(request);
   }
   if (request.path == "/-/reload") {
     if (absl::Status s = options_.reload(); !s.ok()) {

@@ -116,6 +116,8 @@ struct HttpLimits {
 
 class HttpServer {
  public:
+  struct Request;
+  struct Reply;
   struct Options {
     std::string listen_address;  // `host:port`; port 0 picks a free port.
     HttpLimits limits;
@@ -146,6 +148,10 @@ class HttpServer {
     // headers are added to every answer. Null: plain HTTP, no credentials.
     // Must outlive the server.
     WebSecurity* security = nullptr;
+    // Answers /debug and /debug/* on a worker, behind the same credentials
+    // as /api/v1 (--web.enable-debug, debug/debug_handler.h). Unset: they
+    // are 404 like any unknown path.
+    std::function<Reply(const Request&)> debug;
     // zlib level (1-9) of gzip and deflate /federate answers
     // (--web.compression-level; response_compression.h has the costs).
     int compression_level = kDefaultCompressionLevel;

@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   fedgate::SetLogLevel(flags->log_level);
+  fedgate::SetLogFormat(flags->log_format);
   fedgate::Log(fedgate::LogLevel::kInfo, "Starting fedgate",
                {{"version", fedgate::GetBuildInfo().version},
                 {"revision", fedgate::GetBuildInfo().revision},
@@ -93,10 +94,9 @@ int main(int argc, char** argv) {
                  {{"err", std::string(gateway.status().message())}});
     return 1;
   }
-  fedgate::Log(fedgate::LogLevel::kInfo,
-               "Server is ready to receive web requests.",
-               {{"web", absl::StrCat((*gateway)->web_port())},
-                {"grpc", absl::StrCat((*gateway)->grpc_port())}});
+  fedgate::Log(
+      fedgate::LogLevel::kInfo, "Server is ready to receive web requests.",
+      {{"web", (*gateway)->web_port()}, {"grpc", (*gateway)->grpc_port()}});
   if ((*gateway)->demo() != nullptr) PrintDemoHelp(**gateway);
 
   int signal_number = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 
@@ -355,6 +356,77 @@ MergeStats ComputeMergeStats(const StoreSnapshot& snapshot) {
       }
     }
   }
+  return stats;
+}
+
+namespace {
+
+// The bytes of a batch index's own structures.
+size_t IndexBytes(const BatchIndex& index) {
+  return sizeof(BatchIndex) + index.common_labels.size() * sizeof(Label) +
+         index.runs.capacity() * sizeof(BatchIndex::Run) +
+         index.by_name.capacity() *
+             (sizeof(absl::string_view) +
+              sizeof(std::pair<uint32_t, uint32_t>) + 1) +
+         index.names.capacity();
+}
+
+}  // namespace
+
+StoreStats ComputeStoreStats(const StoreSnapshot& snapshot, size_t top_n) {
+  StoreStats stats;
+  StoreStats::Memory& memory = stats.memory;
+  absl::flat_hash_set<const void*> label_sets;
+  absl::flat_hash_set<const void*> metadata_lists;
+  absl::flat_hash_set<const void*> indexes;
+  // Kept sorted, largest first; at most top_n entries.
+  std::vector<StoreStats::LabelSetSize>& largest = stats.largest_label_sets;
+  for (const auto& [id, batch] : snapshot.batches) {
+    StoreStats::PerTarget target;
+    target.target = id;
+    target.series = batch->samples.size();
+    target.bytes = batch->samples.capacity() * sizeof(Sample) +
+                   batch->timestamps.capacity() * sizeof(int64_t);
+    memory.samples_bytes += batch->samples.capacity() * sizeof(Sample);
+    memory.timestamps_bytes += batch->timestamps.capacity() * sizeof(int64_t);
+    stats.targets.push_back(target);
+    // Copies of a list share its families: the first family's address is
+    // the identity of the shared vector.
+    if (!batch->metadata.empty() &&
+        metadata_lists.insert(&batch->metadata[0]).second) {
+      for (const FamilyMetadata& m : batch->metadata) {
+        memory.metadata_bytes += sizeof(FamilyMetadata) + m.name.capacity() +
+                                 m.help.capacity() + m.unit.capacity();
+      }
+    }
+    if (std::shared_ptr<const BatchIndex> index = batch->index_cache.Peek();
+        index != nullptr && indexes.insert(index.get()).second) {
+      memory.index_bytes += IndexBytes(*index);
+    }
+    for (const Sample& sample : batch->samples) {
+      if (!label_sets.insert(sample.labels.id()).second) continue;
+      size_t label_bytes = 0;
+      size_t labels = 0;
+      for (const LabelView& label : sample.labels) {
+        label_bytes += label.name.size() + label.value.size();
+        ++labels;
+      }
+      memory.label_set_bytes += 12 + 4 * labels;
+      if (top_n == 0 || (largest.size() == top_n &&
+                         label_bytes <= largest.back().label_bytes)) {
+        continue;
+      }
+      StoreStats::LabelSetSize entry{sample.labels, id, label_bytes};
+      auto at =
+          std::upper_bound(largest.begin(), largest.end(), label_bytes,
+                           [](size_t bytes, const StoreStats::LabelSetSize& e) {
+                             return bytes > e.label_bytes;
+                           });
+      largest.insert(at, std::move(entry));
+      if (largest.size() > top_n) largest.pop_back();
+    }
+  }
+  memory.label_sets = label_sets.size();
   return stats;
 }
 

@@ -239,6 +239,43 @@ struct MergeStats {
 // Computes MergeStats over `snapshot`: O(series), one pointer-set insert each.
 MergeStats ComputeMergeStats(const StoreSnapshot& snapshot);
 
+// What a snapshot holds and roughly what it costs, for /debug/store. Memory
+// figures are the bytes the structures ask of the allocator (capacities,
+// string sizes), each structure that batches share (metadata lists, batch
+// indexes, interned label sets) counted once, allocator overhead left out.
+struct StoreStats {
+  struct PerTarget {
+    TargetId target = 0;
+    size_t series = 0;
+    // Its samples and sample timestamps.
+    size_t bytes = 0;
+  };
+  // One of the largest label sets, by the length of its label text.
+  struct LabelSetSize {
+    InternedLabels labels;
+    TargetId target = 0;     // The first target that holds it.
+    size_t label_bytes = 0;  // Sum of the names' and values' lengths.
+  };
+  struct Memory {
+    size_t samples_bytes = 0;     // 16 bytes per stored series.
+    size_t timestamps_bytes = 0;  // Targets that expose their timestamps.
+    size_t metadata_bytes = 0;    // TYPE/HELP/UNIT lists.
+    size_t index_bytes = 0;       // Batch indexes built by readers so far.
+    size_t label_sets = 0;        // Distinct label sets held.
+    // Their interned representations, estimated: a 12-byte header and ~4
+    // bytes per label (two varint symbol ids, merge/interned_labels.h).
+    size_t label_set_bytes = 0;
+  };
+  std::vector<PerTarget> targets;                // In snapshot order.
+  std::vector<LabelSetSize> largest_label_sets;  // Largest first.
+  Memory memory;
+};
+
+// Computes StoreStats over `snapshot`, keeping the `top_n` largest label
+// sets: O(series x labels) and one pointer-set insert per series; for
+// occasional reads (a second per million series).
+StoreStats ComputeStoreStats(const StoreSnapshot& snapshot, size_t top_n);
+
 class SeriesStore {
  public:
   struct Options {

@@ -362,5 +362,51 @@ TEST(SeriesStoreTest, FingerprintsFollowTheLabelSetSequence) {
   EXPECT_NE(make({1, 2, 3}, 1).second, make({1, 2, 4}, 1).second);
 }
 
+TEST(StoreStatsTest, CountsSeriesPerTargetAndKeepsTheLargestLabelSets) {
+  SeriesStore store;
+  store.Publish(1, BatchOf(3, 1));  // {__name__="m", i="0".."2"}: 11 bytes.
+  auto wide = std::make_shared<ScrapeBatch>();
+  wide->timestamp_ms = 1000;
+  const InternedLabels long_set = InternedLabels::Intern(
+      Labels{{"__name__", "m"}, {"path", std::string(40, 'p')}});
+  const InternedLabels medium_set = InternedLabels::Intern(
+      Labels{{"__name__", "m"}, {"path", std::string(20, 'p')}});
+  wide->Add(medium_set, 1, 1000);
+  wide->Add(long_set, 2, 7);  // Gives every sample its own timestamp.
+  wide->metadata = FamilyMetadataList{{"m", MetricType::kGauge, "Help.", ""}};
+  store.Publish(2, wide);
+  // A second target with the same series and the very same metadata list:
+  // its label sets and metadata are counted once.
+  auto copy = std::make_shared<ScrapeBatch>(*wide);
+  store.Publish(3, copy);
+
+  const StoreStats stats = ComputeStoreStats(*store.Snapshot(), 2);
+  ASSERT_EQ(stats.targets.size(), 3u);
+  EXPECT_EQ(stats.targets[0].target, 1u);
+  EXPECT_EQ(stats.targets[0].series, 3u);
+  EXPECT_EQ(stats.targets[1].series, 2u);
+  EXPECT_EQ(stats.targets[2].series, 2u);
+  EXPECT_GE(stats.targets[1].bytes, 2 * sizeof(Sample) + 2 * sizeof(int64_t));
+
+  ASSERT_EQ(stats.largest_label_sets.size(), 2u);
+  EXPECT_EQ(stats.largest_label_sets[0].labels, long_set);
+  EXPECT_EQ(stats.largest_label_sets[0].label_bytes, 8u + 1 + 4 + 40);
+  EXPECT_EQ(stats.largest_label_sets[0].target, 2u);  // The first holder.
+  EXPECT_EQ(stats.largest_label_sets[1].labels, medium_set);
+
+  EXPECT_EQ(stats.memory.label_sets, 5u);
+  EXPECT_EQ(stats.memory.label_set_bytes, 5u * (12 + 4 * 2));
+  EXPECT_GE(stats.memory.samples_bytes, 7 * sizeof(Sample));
+  EXPECT_GE(stats.memory.timestamps_bytes, 4 * sizeof(int64_t));
+  const size_t one_list = sizeof(FamilyMetadata) + 1 + 5;
+  EXPECT_GE(stats.memory.metadata_bytes, one_list);
+  EXPECT_LT(stats.memory.metadata_bytes, 2 * one_list);
+  EXPECT_EQ(stats.memory.index_bytes, 0u);  // No reader asked for one yet.
+  wide->Index();
+  EXPECT_GT(ComputeStoreStats(*store.Snapshot(), 0).memory.index_bytes, 0u);
+  EXPECT_TRUE(
+      ComputeStoreStats(*store.Snapshot(), 0).largest_label_sets.empty());
+}
+
 }  // namespace
 }  // namespace fedgate

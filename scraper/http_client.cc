@@ -25,6 +25,7 @@
 #include "scraper/curl_request_options.h"
 #include "scraper/monotonic_clock.h"
 #include "scraper/request_authorization.h"
+#include "scraper/thread_name.h"
 
 namespace fedgate {
 namespace {
@@ -244,7 +245,10 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(
   curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, client.get());
   curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &HttpClient::OnTimer);
   curl_multi_setopt(multi, CURLMOPT_TIMERDATA, client.get());
-  client->io_thread_ = std::thread([c = client.get()] { c->Run(); });
+  client->io_thread_ = std::thread([c = client.get()] {
+    NameCurrentThread("scrape-io");
+    c->Run();
+  });
   return client;
 }
 

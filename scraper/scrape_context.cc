@@ -72,7 +72,7 @@ absl::StatusOr<std::unique_ptr<ScrapeContext>> ScrapeContext::Create(
     threads =
         std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   }
-  context->workers = std::make_unique<WorkerPool>(threads);
+  context->workers = std::make_unique<WorkerPool>(threads, "scrape-parse");
   context->scheduler = std::make_unique<ScrapeScheduler>(
       context->http.get(), std::max(options.early_ticks, absl::ZeroDuration()),
       context->clock);

@@ -522,4 +522,9 @@ TargetStatus ScrapeLoop::Status() const {
   return status;
 }
 
+bool ScrapeLoop::InFlight() const {
+  absl::MutexLock lock(&mu_);
+  return !stopped_ && idle_state_ == nullptr;
+}
+
 }  // namespace fedgate

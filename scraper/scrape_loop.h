@@ -103,6 +103,9 @@ class ScrapeLoop final : public ScrapeTicker,
 
   // Returns what /api/v1/targets shows about the target.
   TargetStatus Status() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Returns whether a scrape is running: a tick took the scrape state and
+  // its completion has not given it back yet.
+  bool InFlight() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // What a scrape works on; see the banner.

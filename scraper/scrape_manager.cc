@@ -326,6 +326,34 @@ std::vector<TargetStatus> ScrapeManager::Targets() const {
   return out;
 }
 
+std::vector<ScrapeManager::ScheduledTarget> ScrapeManager::Schedule() const {
+  absl::flat_hash_map<const ScrapeTicker*, absl::Duration> next_ticks;
+  for (const auto& [loop, left] : context_->scheduler->NextTicks()) {
+    next_ticks.emplace(loop, left);
+  }
+  std::vector<ScheduledTarget> out;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, pool] : pools_) {
+      for (const auto& [hash, loop] : pool) {
+        ScheduledTarget target;
+        target.status = loop->Status();
+        target.in_flight = loop->InFlight();
+        if (auto it = next_ticks.find(loop.get()); it != next_ticks.end()) {
+          target.next_tick = it->second;
+        }
+        out.push_back(std::move(target));
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ScheduledTarget& a, const ScheduledTarget& b) {
+              return std::tie(a.status.scrape_pool, a.status.labels) <
+                     std::tie(b.status.scrape_pool, b.status.labels);
+            });
+  return out;
+}
+
 std::vector<DroppedTarget> ScrapeManager::DroppedTargets() const {
   absl::MutexLock lock(&mu_);
   return dropped_;

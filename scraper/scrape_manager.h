@@ -56,6 +56,15 @@ struct PlannedTarget;  // A populated target; in scrape_manager.cc.
 
 class ScrapeManager {
  public:
+  // One target's place in the scrape schedule, for /debug/scrape.
+  struct ScheduledTarget {
+    TargetStatus status;
+    bool in_flight = false;  // Its scrape is running (ScrapeLoop::InFlight).
+    // Time left until its next tick (negative: overdue); infinite while the
+    // I/O thread is running its tick.
+    absl::Duration next_tick = absl::InfiniteDuration();
+  };
+
   // See ScrapeContext::Options: the store, the self-metrics' registry,
   // parse threads, early ticks, host name, user agent and clock.
   using Options = ScrapeContext::Options;
@@ -105,6 +114,9 @@ class ScrapeManager {
   // Returns the status of every target, ordered by scrape pool, then by
   // labels.
   std::vector<TargetStatus> Targets() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Returns the schedule of every target, in the order of Targets().
+  std::vector<ScheduledTarget> Schedule() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Returns the targets of the applied configuration that relabel_configs
   // dropped, in configuration order.

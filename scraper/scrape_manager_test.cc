@@ -450,6 +450,48 @@ TEST(ScrapeManagerTest, JobMetricsFollowHealthAndLeaveWithTheirJob) {
   EXPECT_EQ(value(targets, {{"job", "good"}, {"health", "up"}}), 0);
 }
 
+TEST(ScrapeManagerTest, ScheduleShowsTheNextTickAndTheScrapeInFlight) {
+  TestTarget healthy;
+  healthy.Set("m 1\n");
+  TestTarget hanging;
+  hanging.Set("m 1\n", 200, TestTarget::Mode::kHang);
+  Fixture f;
+  ASSERT_TRUE(f.manager
+                  ->ApplyConfig(MakeConfig(
+                      {Job("app", {healthy.address(), hanging.address()})}))
+                  .ok());
+  // Until the hanging target's scrape times out, it is in flight.
+  std::optional<ScrapeManager::ScheduledTarget> hung;
+  ASSERT_TRUE(WaitFor([&] {
+    for (ScrapeManager::ScheduledTarget& t : f.manager->Schedule()) {
+      if (t.status.scrape_url ==
+              absl::StrCat("http://", hanging.address(), "/metrics") &&
+          t.in_flight) {
+        hung = std::move(t);
+        return true;
+      }
+    }
+    return false;
+  }));
+  EXPECT_EQ(hung->status.scrape_pool, "app");
+  EXPECT_LE(hung->next_tick, kInterval);
+  ASSERT_NE(f.WaitForBatch(healthy.address(),
+                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
+            nullptr);
+  const std::vector<ScrapeManager::ScheduledTarget> schedule =
+      f.manager->Schedule();
+  ASSERT_EQ(schedule.size(), 2u);
+  for (const ScrapeManager::ScheduledTarget& t : schedule) {
+    // Every target waits at most one interval for its next tick (infinite
+    // only while its tick runs on the I/O thread).
+    if (t.next_tick != absl::InfiniteDuration()) {
+      EXPECT_LE(t.next_tick, kInterval) << t.status.scrape_url;
+    }
+  }
+  f.manager->Stop();
+  EXPECT_TRUE(f.manager->Schedule().empty());
+}
+
 TEST(ScrapeManagerTest, SeriesVanishWhenGoneFromTheBody) {
   TestTarget app;
   app.Set("a 1\nb 2\n");

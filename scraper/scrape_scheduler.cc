@@ -89,4 +89,20 @@ absl::Duration ScrapeScheduler::RunDue() {
   return heap_.empty() ? absl::InfiniteDuration() : heap_.top().due - clock_();
 }
 
+std::vector<std::pair<const ScrapeTicker*, absl::Duration>>
+ScrapeScheduler::NextTicks() const {
+  std::priority_queue<Entry> heap;
+  {
+    absl::MutexLock lock(&mu_);
+    heap = heap_;
+  }
+  const absl::Time now = clock_();
+  std::vector<std::pair<const ScrapeTicker*, absl::Duration>> out;
+  out.reserve(heap.size());
+  for (; !heap.empty(); heap.pop()) {
+    out.emplace_back(heap.top().loop.get(), heap.top().due - now);
+  }
+  return out;
+}
+
 }  // namespace fedgate

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <queue>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -90,6 +91,13 @@ class ScrapeScheduler final : public HttpClient::Timers {
   // until the next due tick.
   absl::Duration RunDue() override ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Returns every scheduled loop with the time left until its next tick
+  // (negative: overdue), for /debug/scrape. A loop whose tick the I/O thread
+  // is running at this moment is not listed. O(loops log loops) under the
+  // lock that Add() and RunDue() take: for occasional reads only.
+  std::vector<std::pair<const ScrapeTicker*, absl::Duration>> NextTicks() const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   struct Entry {
     absl::Time due;  // On clock_.
@@ -101,7 +109,7 @@ class ScrapeScheduler final : public HttpClient::Timers {
   HttpClient* const http_;
   const absl::Duration early_;
   const std::function<absl::Time()> clock_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::priority_queue<Entry> heap_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   // Owned by the I/O thread (RunDue()).

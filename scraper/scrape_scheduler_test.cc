@@ -90,6 +90,26 @@ TEST_F(ScrapeSchedulerTest, TicksEveryIntervalUntilLoopStops) {
   EXPECT_EQ(ticker->ticks(), 3);
 }
 
+TEST_F(ScrapeSchedulerTest, NextTicksListsEachLoopWithTheTimeLeft) {
+  absl::Time now = absl::FromUnixSeconds(1000);
+  ScrapeScheduler scheduler(http_.get(), absl::ZeroDuration(),
+                            [&now] { return now; });
+  auto soon = std::make_shared<FakeTicker>(absl::Hours(1), 1);
+  auto later = std::make_shared<FakeTicker>(absl::Hours(1), 1);
+  scheduler.Add(later, absl::Minutes(50));
+  scheduler.Add(soon, absl::Minutes(10));
+  now += absl::Minutes(1);
+  const std::vector<std::pair<const ScrapeTicker*, absl::Duration>> ticks =
+      scheduler.NextTicks();
+  scheduler.Shutdown();
+  ASSERT_EQ(ticks.size(), 2u);
+  EXPECT_EQ(ticks[0].first, soon.get());
+  EXPECT_EQ(ticks[0].second, absl::Minutes(9));
+  EXPECT_EQ(ticks[1].first, later.get());
+  EXPECT_EQ(ticks[1].second, absl::Minutes(49));
+  EXPECT_TRUE(scheduler.NextTicks().empty());
+}
+
 TEST_F(ScrapeSchedulerTest, ShutdownDropsScheduledTicks) {
   ScrapeScheduler scheduler(http_.get(), absl::ZeroDuration(), &MonotonicNow);
   auto ticker = std::make_shared<FakeTicker>(absl::Hours(1), 1);

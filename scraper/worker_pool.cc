@@ -1,13 +1,19 @@
 #include "scraper/worker_pool.h"
 
+#include <string>
 #include <utility>
+
+#include "scraper/thread_name.h"
 
 namespace fedgate {
 
-WorkerPool::WorkerPool(int threads) {
+WorkerPool::WorkerPool(int threads, absl::string_view name) {
   if (threads < 1) threads = 1;
   for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] { Run(); });
+    threads_.emplace_back([this, name = std::string(name)] {
+      NameCurrentThread(name);
+      Run();
+    });
   }
 }
 

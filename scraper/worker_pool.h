@@ -18,14 +18,15 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
 namespace fedgate {
 
 class WorkerPool {
  public:
-  // Starts `threads` threads (at least one).
-  explicit WorkerPool(int threads);
+  // Starts `threads` threads (at least one), named `name` (thread_name.h).
+  explicit WorkerPool(int threads, absl::string_view name = "worker");
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

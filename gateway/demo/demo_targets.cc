@@ -18,6 +18,7 @@
 #include "gateway/writers/text_writer.h"
 #include "merge/float_format.h"
 #include "merge/interned_labels.h"
+#include "scraper/thread_name.h"
 
 namespace fedgate {
 namespace {
@@ -610,6 +611,8 @@ absl::Status DemoTargets::StartEndpoint(
   }
   Endpoint* e = endpoint.get();
   e->thread = std::thread([e] {
+    // Its connection threads, started from it, carry its name.
+    NameCurrentThread("demo-target");
     e->server.listen_after_bind();
     e->listen_returned.store(true);
   });

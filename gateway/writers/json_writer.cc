@@ -31,7 +31,8 @@ bool UseFixed(double v) {
 
 }  // namespace
 
-void AppendJsonString(absl::string_view s, std::string* out) {
+void AppendJsonString(absl::string_view s, std::string* out, JsonHtml html) {
+  const bool escape_html = html == JsonHtml::kEscape;
   out->push_back('"');
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
@@ -40,8 +41,8 @@ void AppendJsonString(absl::string_view s, std::string* out) {
   while (i < n) {
     const unsigned char c = p[i];
     if (c < 0x80) {
-      if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' &&
-          c != '&') {
+      if (c >= 0x20 && c != '"' && c != '\\' &&
+          (!escape_html || (c != '<' && c != '>' && c != '&'))) {
         ++i;
         continue;
       }

@@ -11,7 +11,8 @@
 // timestamp as `<seconds>.<milliseconds>` and the value as a Go-formatted
 // string (`"1e+21"`, `"-0"`, `"NaN"`, `"+Inf"`).
 //
-// Used by the /api/v1 handlers (api_handler.h); on the read path of
+// Used by the /api/v1 handlers (api_handler.h) and the JSON log lines
+// (gateway/logger.h); on the read path of
 // /api/v1/series and /api/v1/query (one append per token, no allocation
 // beyond the output buffer's growth).
 //
@@ -29,9 +30,15 @@
 
 namespace fedgate {
 
+// Whether `<`, `>` and `&` are escaped as `\u003c` `\u003e` `\u0026`: on in
+// encoding/json's Marshal (Prometheus's API answers), off in go-kit's JSON
+// logger (json.Encoder with SetEscapeHTML(false), Prometheus's JSON logs).
+enum class JsonHtml { kEscape, kKeep };
+
 // Appends `s` as a JSON string literal (with the quotes) as Go's
-// encoding/json writes it with HTML escaping on.
-void AppendJsonString(absl::string_view s, std::string* out);
+// encoding/json writes it, with HTML escaping unless `html` is kKeep.
+void AppendJsonString(absl::string_view s, std::string* out,
+                      JsonHtml html = JsonHtml::kEscape);
 
 // Appends `v` as Go's encoding/json writes a float64: the shortest digits
 // that round-trip, in plain notation when 1e-6 <= |v| < 1e21 (or v == 0),

@@ -66,6 +66,21 @@ TEST(JsonWriterTest, StringsAreEscapedAsGoWithHtmlEscaping) {
   }
 }
 
+TEST(JsonWriterTest, StringsKeepHtmlCharactersWhenAsked) {
+  // As Prometheus 2.42 with --log.format=json logs a --config.file name
+  // holding these bytes: `<&>` kept, U+2028 and controls escaped, the
+  // invalid byte 0xff as \ufffd, DEL and a literal U+FFFD kept.
+  std::string out;
+  AppendJsonString(
+      "a\rb\\c<&>\xe2\x80\xa8"
+      "d\xff"
+      "e=f\"g\th\x01i\x7fj\xef\xbf\xbdk",
+      &out, JsonHtml::kKeep);
+  EXPECT_EQ(
+      out,
+      "\"a\\rb\\\\c<&>\\u2028d\\ufffde=f\\\"g\\th\\u0001i\x7fj\xef\xbf\xbdk\"");
+}
+
 TEST(JsonWriterTest, FloatsAreEncodedAsGoEncodingJson) {
   struct Case {
     double in;

@@ -19,6 +19,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "rapidjson/document.h"
+#include "scraper/thread_name.h"
 
 namespace fedgate {
 
@@ -133,7 +134,10 @@ KubernetesInformer::KubernetesInformer(KubernetesWatchSpec spec,
       metrics_(std::move(metrics)),
       log_(std::move(log)),
       client_(spec_.server) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameCurrentThread("k8s-informer");
+    Run();
+  });
 }
 
 KubernetesInformer::~KubernetesInformer() {
