@@ -17,7 +17,7 @@ OUTPUT_BASE="${FUZZ_OUTPUT_BASE:-${HOME}/.cache/fedgate-bazel-fuzz}"
 TARGETS=("$@")
 if ((${#TARGETS[@]} == 0)); then
   TARGETS=(text_parser openmetrics_parser protobuf_parser selector_parser config_parser url_form
-    kubernetes_objects web_config)
+    kubernetes_objects web_config match_params relabel file_sd dns_answer http_request)
 fi
 
 labels=()
