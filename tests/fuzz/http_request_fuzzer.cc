@@ -41,8 +41,8 @@
 #include "merge/labels.h"
 #include "merge/query/series_query.h"
 #include "merge/series_store.h"
-#include "rapidjson/document.h"
 #include "tests/fuzz/fuzz_checks.h"
+#include "tests/fuzz/rapidjson_ubsan.h"
 
 namespace fedgate {
 namespace {

@@ -7,19 +7,6 @@
 // built into its role's group, with a lookup that finds the object itself,
 // so the role code sees every shape the parser lets through.
 
-// RapidJSON 1.1.0's internal Stack adds an offset to its still-null pointer
-// before its first allocation (every Parse() does that), which clang's UBSan
-// reports as pointer-overflow; the check is off for RapidJSON's code only.
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), \
-                             apply_to = function)
-#endif
-#include "rapidjson/document.h"
-#include "rapidjson/reader.h"
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "scraper/discovery/kubernetes_objects.h"
 #include "scraper/discovery/kubernetes_roles.h"
+#include "tests/fuzz/rapidjson_ubsan.h"
 
 namespace {
 
