@@ -2,18 +2,21 @@
 //
 // libFuzzer target: the request path of /federate and /api/v1 above the
 // socket. The input is a raw HTTP/1.1 request (request line, headers, blank
-// line, body); the request line and headers are split as libmicrohttpd
-// splits them for gateway/http_server.cc (that parsing is libmicrohttpd's,
-// not fedgate's), then the request goes through what the server does with
-// it: the query and the form body decoded by ParseUrlEncoded
-// (gateway/url_form.h); /federate's match[] parsed by ParseFederateParams,
-// its format and encoding negotiated and its answer written (and
-// compressed) over a small fixed store; /api/v1 answered by ApiHandler.
-// The glue follows HttpServer::Federate and HttpServer::Api, which are
-// private to the server. Checks: every answer has a status fedgate uses
-// (200, 204, 400, 404, 405, 422), never a 5xx but Prometheus's 500 for
-// DELETE /api/v1/series; every answer body is drained to its end; every JSON
-// answer is valid JSON whose `status` agrees with the HTTP one.
+// line, body). The request line and headers are split at spaces, CRLFs and
+// colons (their real parsing is libmicrohttpd's, not fedgate's), the path
+// is decoded by libmicrohttpd's MHD_http_unescape, then the request goes
+// through what gateway/http_server.cc does with it: the query and the form
+// body decoded by ParseUrlEncoded (gateway/url_form.h); /federate's match[]
+// parsed by ParseFederateParams, its format and encoding negotiated and its
+// answer written (and compressed) over a small fixed store; /api/v1
+// answered by ApiHandler. The glue follows HttpServer::Federate and
+// HttpServer::Api, which are private to the server. Checks: every answer
+// has a status fedgate uses (200, 204, 400, 404, 405, 422), never a 5xx but
+// Prometheus's 500 for DELETE /api/v1/series; every answer body is drained
+// to its end; every JSON answer is valid JSON whose `status` agrees with
+// the HTTP one.
+
+#include <microhttpd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -24,9 +27,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
@@ -53,7 +54,7 @@ constexpr absl::string_view kApiPrefix = "/api/v1";
 // A raw request split into its parts.
 struct RawRequest {
   std::string method;
-  std::string path;  // Percent-decoded, without the query.
+  std::string path;  // URL-decoded, without the query.
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
@@ -65,28 +66,6 @@ struct RawRequest {
     return "";
   }
 };
-
-// The path's `%XX` escapes decoded (`+` stays a `+` in a path).
-std::string DecodePath(absl::string_view path) {
-  std::string out;
-  for (size_t i = 0; i < path.size(); ++i) {
-    int hi = 0;
-    int lo = 0;
-    if (path[i] == '%' && i + 2 < path.size() &&
-        absl::ascii_isxdigit(path[i + 1]) &&
-        absl::ascii_isxdigit(path[i + 2])) {
-      hi = absl::ascii_isdigit(path[i + 1]) ? path[i + 1] - '0'
-                                            : (path[i + 1] | 0x20) - 'a' + 10;
-      lo = absl::ascii_isdigit(path[i + 2]) ? path[i + 2] - '0'
-                                            : (path[i + 2] | 0x20) - 'a' + 10;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(path[i]);
-    }
-  }
-  return out;
-}
 
 // Returns false for what libmicrohttpd answers 400 itself (no request line).
 bool SplitRequest(absl::string_view input, RawRequest* request) {
@@ -102,7 +81,10 @@ bool SplitRequest(absl::string_view input, RawRequest* request) {
   request->method = std::string(words[0]);
   const absl::string_view target = words[1];
   const size_t question = target.find('?');
-  request->path = DecodePath(target.substr(0, question));
+  // Decoded by libmicrohttpd itself, as the server gets it (a C string: a
+  // NUL ends it).
+  request->path = std::string(target.substr(0, question));
+  request->path.resize(MHD_http_unescape(request->path.data()));
   if (question != absl::string_view::npos) {
     request->query = ParseUrlEncoded(target.substr(question + 1));
   }
