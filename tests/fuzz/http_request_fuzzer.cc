@@ -16,6 +16,11 @@
 // to its end; every JSON answer is valid JSON whose `status` agrees with
 // the HTTP one.
 
+// clang-format off
+// First: RapidJSON must be declared inside its no_sanitize scope.
+#include "tests/fuzz/rapidjson_ubsan.h"
+// clang-format on
+
 #include <microhttpd.h>
 
 #include <cstddef>
@@ -43,7 +48,6 @@
 #include "merge/query/series_query.h"
 #include "merge/series_store.h"
 #include "tests/fuzz/fuzz_checks.h"
-#include "tests/fuzz/rapidjson_ubsan.h"
 
 namespace fedgate {
 namespace {

@@ -7,6 +7,11 @@
 // built into its role's group, with a lookup that finds the object itself,
 // so the role code sees every shape the parser lets through.
 
+// clang-format off
+// First: RapidJSON must be declared inside its no_sanitize scope.
+#include "tests/fuzz/rapidjson_ubsan.h"
+// clang-format on
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -16,7 +21,6 @@
 #include "absl/strings/string_view.h"
 #include "scraper/discovery/kubernetes_objects.h"
 #include "scraper/discovery/kubernetes_roles.h"
-#include "tests/fuzz/rapidjson_ubsan.h"
 
 namespace {
 
