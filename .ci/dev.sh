@@ -127,7 +127,7 @@ run_suite() {
 # Suites beyond `bazel test //...` go here, one `run_suite NAME COMMAND...` line each (a short
 # fuzz run, a sanitizer pass, ...). Each one adds its test case(s) to the final count.
 extra_suites() {
-  # libFuzzer (clang-14, ASan+UBSan), 25 s per target from its seed corpus (~3 min in all).
+  # libFuzzer (clang-14, ASan+UBSan), 25 s per target from its seed corpus (~5.5 min in all).
   run_suite fuzz.text_parser bash tests/fuzz/run_fuzzers.sh text_parser
   run_suite fuzz.openmetrics_parser bash tests/fuzz/run_fuzzers.sh openmetrics_parser
   run_suite fuzz.protobuf_parser bash tests/fuzz/run_fuzzers.sh protobuf_parser
@@ -136,6 +136,11 @@ extra_suites() {
   run_suite fuzz.url_form bash tests/fuzz/run_fuzzers.sh url_form
   run_suite fuzz.kubernetes_objects bash tests/fuzz/run_fuzzers.sh kubernetes_objects
   run_suite fuzz.web_config bash tests/fuzz/run_fuzzers.sh web_config
+  run_suite fuzz.match_params bash tests/fuzz/run_fuzzers.sh match_params
+  run_suite fuzz.relabel bash tests/fuzz/run_fuzzers.sh relabel
+  run_suite fuzz.file_sd bash tests/fuzz/run_fuzzers.sh file_sd
+  run_suite fuzz.dns_answer bash tests/fuzz/run_fuzzers.sh dns_answer
+  run_suite fuzz.http_request bash tests/fuzz/run_fuzzers.sh http_request
   # clang-14 with -Wthread-safety (.bazelrc --config=clang): the ABSL_GUARDED_BY and lock
   # annotations are checked at compile time, as errors.
   run_suite clang_thread_safety bazel build --config=clang --keep_going //...

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -51,6 +52,56 @@ absl::Status UseNameserver(absl::string_view nameserver, res_state state) {
 }
 
 }  // namespace
+
+absl::StatusOr<TargetGroup> ParseDnsAnswer(absl::string_view name, int port,
+                                           absl::string_view answer) {
+  TargetGroup group;
+  group.source = std::string(name);
+  if (answer.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("could not parse the DNS answer for ", GoQuote(name)));
+  }
+  ns_msg msg;
+  if (ns_initparse(reinterpret_cast<const unsigned char*>(answer.data()),
+                   static_cast<int>(answer.size()), &msg) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("could not parse the DNS answer for ", GoQuote(name)));
+  }
+  const int count = ns_msg_count(msg, ns_s_an);
+  for (int i = 0; i < count; ++i) {
+    ns_rr rr;
+    if (ns_parserr(&msg, ns_s_an, i, &rr) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("could not parse the DNS answer for ", GoQuote(name)));
+    }
+    const unsigned char* rdata = ns_rr_rdata(rr);
+    const int rdlen = ns_rr_rdlen(rr);
+    Labels target({{kDnsNameLabel, name}});
+    const int rr_type = ns_rr_type(rr);
+    if (rr_type == ns_t_srv && rdlen > 6) {
+      const int srv_port = (rdata[4] << 8) | rdata[5];
+      char host[NS_MAXDNAME];
+      if (dn_expand(ns_msg_base(msg), ns_msg_end(msg), rdata + 6, host,
+                    sizeof(host)) < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("could not parse the SRV record for ", GoQuote(name)));
+      }
+      // miekg/dns names are fully qualified: `host.` (`.` for the root).
+      target.Set(kDnsSrvRecordTargetLabel, absl::StrCat(host, "."));
+      target.Set(kDnsSrvRecordPortLabel, absl::StrCat(srv_port));
+      target.Set(kAddressLabel, JoinHostPort(host, srv_port));
+    } else if ((rr_type == ns_t_a && rdlen == 4) ||
+               (rr_type == ns_t_aaaa && rdlen == 16)) {
+      char ip[INET6_ADDRSTRLEN];
+      inet_ntop(rr_type == ns_t_a ? AF_INET : AF_INET6, rdata, ip, sizeof(ip));
+      target.Set(kAddressLabel, JoinHostPort(ip, port));
+    } else {
+      continue;  // CNAMEs and anything unexpected.
+    }
+    group.targets.push_back(std::move(target));
+  }
+  return group;
+}
 
 absl::StatusOr<TargetGroup> LookupDnsTargets(
     absl::string_view name, absl::string_view type, int port,
@@ -103,45 +154,10 @@ absl::StatusOr<TargetGroup> LookupDnsTargets(
                                          : ": all servers responded with "
                                            "errors"));
   }
-  ns_msg msg;
-  if (ns_initparse(answer.data(), length, &msg) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("could not parse the DNS answer for ", GoQuote(name)));
-  }
-  const int count = ns_msg_count(msg, ns_s_an);
-  for (int i = 0; i < count; ++i) {
-    ns_rr rr;
-    if (ns_parserr(&msg, ns_s_an, i, &rr) != 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("could not parse the DNS answer for ", GoQuote(name)));
-    }
-    const unsigned char* rdata = ns_rr_rdata(rr);
-    const int rdlen = ns_rr_rdlen(rr);
-    Labels target({{kDnsNameLabel, name}});
-    const int rr_type = ns_rr_type(rr);
-    if (rr_type == ns_t_srv && rdlen > 6) {
-      const int srv_port = (rdata[4] << 8) | rdata[5];
-      char host[NS_MAXDNAME];
-      if (dn_expand(ns_msg_base(msg), ns_msg_end(msg), rdata + 6, host,
-                    sizeof(host)) < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("could not parse the SRV record for ", GoQuote(name)));
-      }
-      // miekg/dns names are fully qualified: `host.` (`.` for the root).
-      target.Set(kDnsSrvRecordTargetLabel, absl::StrCat(host, "."));
-      target.Set(kDnsSrvRecordPortLabel, absl::StrCat(srv_port));
-      target.Set(kAddressLabel, JoinHostPort(host, srv_port));
-    } else if ((rr_type == ns_t_a && rdlen == 4) ||
-               (rr_type == ns_t_aaaa && rdlen == 16)) {
-      char ip[INET6_ADDRSTRLEN];
-      inet_ntop(rr_type == ns_t_a ? AF_INET : AF_INET6, rdata, ip, sizeof(ip));
-      target.Set(kAddressLabel, JoinHostPort(ip, port));
-    } else {
-      continue;  // CNAMEs and anything unexpected.
-    }
-    group.targets.push_back(std::move(target));
-  }
-  return group;
+  return ParseDnsAnswer(
+      name, port,
+      absl::string_view(reinterpret_cast<const char*>(answer.data()),
+                        static_cast<size_t>(length)));
 }
 
 absl::StatusOr<std::unique_ptr<DnsDiscoverer>> DnsDiscoverer::Create(

@@ -70,6 +70,15 @@ absl::StatusOr<TargetGroup> LookupDnsTargets(absl::string_view name,
                                              absl::string_view type, int port,
                                              const DnsResolverOptions& options);
 
+// Turns the DNS answer message `answer` (the bytes res_nsearch returned;
+// glibc's libresolv splits it into records) into `name`'s group: the answer
+// section's SRV, A and AAAA records as above, others skipped. InvalidArgument
+// `could not parse the DNS answer for "x."` when the message or a record is
+// malformed. LookupDnsTargets calls it; untrusted input (fuzzed by
+// tests/fuzz/dns_answer_fuzzer.cc).
+absl::StatusOr<TargetGroup> ParseDnsAnswer(absl::string_view name, int port,
+                                           absl::string_view answer);
+
 class DnsDiscoverer : public Discoverer {
  public:
   // InvalidArgument for a type other than SRV, A or AAAA.

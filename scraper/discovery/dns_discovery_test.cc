@@ -103,6 +103,45 @@ TEST(LookupDnsTargetsTest, RejectsUnknownTypes) {
   EXPECT_EQ(group.status().message(), "invalid DNS-SD records type TXT");
 }
 
+// A response to `_m._tcp.t.` (type SRV) whose answer section holds `rr`,
+// an owner name pointing back at the question.
+std::string DnsResponse(int answers, const std::string& rr) {
+  std::string msg("\x12\x34\x81\x80\x00\x01", 6);
+  msg += std::string("\x00", 1) + static_cast<char>(answers);
+  msg += std::string("\x00\x00\x00\x00", 4);
+  msg += std::string("\x02_m\x04_tcp\x01t\x00\x00\x21\x00\x01", 15);
+  return msg + rr;
+}
+
+TEST(ParseDnsAnswerTest, ReadsSrvAndSkipsShortRecords) {
+  // Owner (pointer to the question), type SRV, class IN, TTL, rdlength 11:
+  // priority, weight, port 9100, target `h.t.`.
+  const std::string srv(
+      "\xc0\x0c\x00\x21\x00\x01\x00\x00\x01\x2c\x00\x0b"
+      "\x00\x00\x00\x05\x23\x8c\x01h\x01t\x00",
+      23);
+  // The same with rdlength 5: too short for an SRV record, skipped.
+  const std::string short_srv(
+      "\xc0\x0c\x00\x21\x00\x01\x00\x00\x01\x2c\x00\x05\x00\x00\x00\x05\x23",
+      17);
+  absl::StatusOr<TargetGroup> group =
+      ParseDnsAnswer("_m._tcp.t.", 80, DnsResponse(2, srv + short_srv));
+  ASSERT_TRUE(group.ok()) << group.status();
+  ASSERT_EQ(group->targets.size(), 1u);
+  EXPECT_EQ(group->targets[0].Get("__address__"), "h.t:9100");
+  EXPECT_EQ(group->targets[0].Get(kDnsSrvRecordTargetLabel), "h.t.");
+}
+
+TEST(ParseDnsAnswerTest, MalformedMessagesAreInvalidArgument) {
+  // Three answers announced, none present.
+  absl::StatusOr<TargetGroup> group =
+      ParseDnsAnswer("_m._tcp.t.", 80, DnsResponse(3, ""));
+  EXPECT_EQ(group.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(group.status().message(),
+            "could not parse the DNS answer for \"_m._tcp.t.\"");
+  EXPECT_FALSE(ParseDnsAnswer("_m._tcp.t.", 80, "\x12\x34").ok());
+}
+
 TEST(DnsDiscovererTest, FailedLookupKeepsLastGoodTargetsAndCounts) {
   absl::StatusOr<std::unique_ptr<DnsTestServer>> server =
       DnsTestServer::Start();

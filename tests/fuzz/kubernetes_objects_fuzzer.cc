@@ -7,18 +7,10 @@
 // built into its role's group, with a lookup that finds the object itself,
 // so the role code sees every shape the parser lets through.
 
-// RapidJSON 1.1.0's internal Stack adds an offset to its still-null pointer
-// before its first allocation (every Parse() does that), which clang's UBSan
-// reports as pointer-overflow; the check is off for RapidJSON's code only.
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), \
-                             apply_to = function)
-#endif
-#include "rapidjson/document.h"
-#include "rapidjson/reader.h"
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
+// clang-format off
+// First: RapidJSON must be declared inside its no_sanitize scope.
+#include "tests/fuzz/rapidjson_ubsan.h"
+// clang-format on
 
 #include <cstddef>
 #include <cstdint>

@@ -7,6 +7,7 @@
 # reproducer is left in the scratch directory, whose path is printed.
 #
 #   bash tests/fuzz/run_fuzzers.sh [TARGET...]     # default: all of them
+#   FUZZ_SECONDS=1800 bash tests/fuzz/run_fuzzers.sh relabel   # a long run
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -17,7 +18,7 @@ OUTPUT_BASE="${FUZZ_OUTPUT_BASE:-${HOME}/.cache/fedgate-bazel-fuzz}"
 TARGETS=("$@")
 if ((${#TARGETS[@]} == 0)); then
   TARGETS=(text_parser openmetrics_parser protobuf_parser selector_parser config_parser url_form
-    kubernetes_objects web_config)
+    kubernetes_objects web_config match_params relabel file_sd dns_answer http_request)
 fi
 
 labels=()
@@ -47,6 +48,9 @@ for t in "${TARGETS[@]}"; do
     status=1
     continue
   fi
+  # libFuzzer's last status line: executions, coverage edges, features.
+  grep -E '^#[0-9]+[[:space:]]+DONE' "${scratch}/${t}/log" |
+    sed "s/^/run_fuzzers: ${t} /" >&2
   grep -E '^stat::(number_of_executed_units|new_units_added)' \
     "${scratch}/${t}/log" | sed "s/^/run_fuzzers: ${t} /" >&2
 done
