@@ -70,9 +70,10 @@ bool HasAnyByteEscape(absl::string_view re) {
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const RE2>> CompileGoRegexp(
-    absl::string_view pattern) {
+    absl::string_view pattern, int64_t max_mem) {
   RE2::Options options;
   options.set_log_errors(false);
+  if (max_mem > 0) options.set_max_mem(max_mem);
   auto compiled = std::make_shared<RE2>(
       re2::StringPiece(pattern.data(), pattern.size()), options);
   const bool any_byte = HasAnyByteEscape(pattern);

@@ -12,6 +12,7 @@
 #ifndef FEDGATE_CONFIG_GO_REGEXP_H_
 #define FEDGATE_CONFIG_GO_REGEXP_H_
 
+#include <cstdint>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -21,9 +22,11 @@
 namespace fedgate {
 
 // Compiles `pattern` as given (callers anchor it, e.g. `^(?:re)$`). Fails
-// with InvalidArgument and Go's error text.
+// with InvalidArgument and Go's error text. `max_mem` bounds RE2's memory for
+// the program (RE2::Options::set_max_mem; 0 keeps RE2's 8 MiB): past it the
+// compile stops early with Go's "expression too large".
 absl::StatusOr<std::shared_ptr<const RE2>> CompileGoRegexp(
-    absl::string_view pattern);
+    absl::string_view pattern, int64_t max_mem = 0);
 
 }  // namespace fedgate
 

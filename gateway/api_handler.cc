@@ -561,7 +561,12 @@ ApiResponse ApiHandler::Query(const ApiRequest& request) const {
     return InvalidParam("query",
                         "1:1: parse error: no expression found in input");
   }
-  absl::StatusOr<Selector> selector = ParseSelector(query);
+  absl::StatusOr<Selector> selector =
+      ParseSelector(query, options_.match_limits.max_regex_program_size);
+  if (!selector.ok() && !MatchLimitReason(selector.status()).empty()) {
+    return WithLimitReason(InvalidParam("query", selector.status().message()),
+                           selector.status());
+  }
   if (!selector.ok()) {
     return InvalidParam(
         "query",

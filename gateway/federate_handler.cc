@@ -84,7 +84,8 @@ absl::StatusOr<FederateParams> ParseFederateParams(
   FederateParams params;
   params.selectors.reserve(match_values.size());
   for (const std::string& value : match_values) {
-    absl::StatusOr<Selector> selector = ParseSelector(value);
+    absl::StatusOr<Selector> selector =
+        ParseSelector(value, limits.max_regex_program_size);
     if (!selector.ok()) return selector.status();
     if (absl::Status s = CheckRegexComplexity(*selector, limits); !s.ok()) {
       return s;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "merge/interned_labels.h"
@@ -26,13 +27,39 @@ namespace fedgate {
 
 enum class MatchType { kEqual, kNotEqual, kRegexMatch, kRegexNoMatch };
 
+// Returns InvalidArgument(`message`) marked as a refusal by a query limit
+// (merge/query/match_params.h MatchLimits), with `reason` the value of the
+// `reason` label of the refusal counters.
+absl::Status MatchLimitError(absl::string_view reason,
+                             absl::string_view message);
+
+// Returns which bound refused a request, for the `reason` label of the
+// refusal counters: "too_many_match_params", "selector_too_long" or
+// "regex_too_complex" for the errors of MatchLimitError (CheckMatchParamSizes,
+// CheckRegexComplexity, ParseMatchParams and the selector parser under a
+// regex limit), "" for any other status.
+std::string MatchLimitReason(const absl::Status& status);
+
+// Returns the "regex_too_complex" refusal of the regex `value`:
+// `invalid regular expression "a|b": too complex (<detail>,
+// --query.max-regex-program-size)`, the value cut at 64 bytes.
+absl::Status RegexTooComplexError(absl::string_view value,
+                                  absl::string_view detail);
+
 class LabelMatcher {
  public:
   // Builds a matcher; fails with InvalidArgument and Go's regexp error wording
   // (`error parsing regexp: missing closing ): `^(?:()$``) for a bad regex.
+  // With `max_regex_program_size` > 0 (--query.max-regex-program-size), a
+  // regex whose RE2 program would be far larger (more than twice) stops
+  // compiling early and fails with RegexTooComplexError, so that a short
+  // hostile regex (`\pL{283}`) costs milliseconds, not a second of CPU;
+  // CheckRegexComplexity (merge/query/match_params.h) refuses the ones in
+  // between with their exact size.
   static absl::StatusOr<LabelMatcher> Create(MatchType type,
                                              absl::string_view name,
-                                             absl::string_view value);
+                                             absl::string_view value,
+                                             int max_regex_program_size = 0);
 
   // Returns whether a label value (empty when the label is absent) matches.
   bool Matches(absl::string_view value) const;

@@ -6,34 +6,15 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
-#include "absl/types/optional.h"
 #include "merge/query/selector_parser.h"
 
 namespace fedgate {
-namespace {
-
-// The payload that marks a refusal by a MatchLimits bound.
-constexpr absl::string_view kLimitPayload = "type.fedgate/match-limit";
-
-absl::Status LimitError(absl::string_view reason, absl::string_view message) {
-  absl::Status status = absl::InvalidArgumentError(message);
-  status.SetPayload(kLimitPayload, absl::Cord(reason));
-  return status;
-}
-
-}  // namespace
-
-std::string MatchLimitReason(const absl::Status& status) {
-  absl::optional<absl::Cord> reason = status.GetPayload(kLimitPayload);
-  return reason.has_value() ? std::string(*reason) : std::string();
-}
 
 absl::Status CheckMatchParamSizes(absl::Span<const absl::string_view> values,
                                   const MatchLimits& limits) {
   if (limits.max_params != 0 && values.size() > limits.max_params) {
-    return LimitError(
+    return MatchLimitError(
         "too_many_match_params",
         absl::StrCat("too many match[] parameters: ", values.size(), " (limit ",
                      limits.max_params, ", --query.max-match-params)"));
@@ -41,7 +22,7 @@ absl::Status CheckMatchParamSizes(absl::Span<const absl::string_view> values,
   if (limits.max_selector_bytes == 0) return absl::OkStatus();
   for (size_t i = 0; i < values.size(); ++i) {
     if (values[i].size() > limits.max_selector_bytes) {
-      return LimitError(
+      return MatchLimitError(
           "selector_too_long",
           absl::StrCat("match[] parameter ", i + 1,
                        " is too long: ", values[i].size(), " bytes (limit ",
@@ -58,15 +39,9 @@ absl::Status CheckRegexComplexity(const Selector& selector,
   for (const LabelMatcher& matcher : selector) {
     const int size = matcher.RegexProgramSize();
     if (size > limits.max_regex_program_size) {
-      return LimitError(
-          "regex_too_complex",
-          absl::StrCat("invalid regular expression \"",
-                       matcher.value().size() > 64
-                           ? absl::StrCat(matcher.value().substr(0, 64), "...")
-                           : matcher.value(),
-                       "\": too complex (RE2 program size ", size, ", limit ",
-                       limits.max_regex_program_size,
-                       ", --query.max-regex-program-size)"));
+      return RegexTooComplexError(
+          matcher.value(), absl::StrCat("RE2 program size ", size, ", limit ",
+                                        limits.max_regex_program_size));
     }
   }
   return absl::OkStatus();
@@ -78,7 +53,8 @@ absl::StatusOr<std::vector<Selector>> ParseMatchParams(
   std::vector<Selector> selectors;
   selectors.reserve(values.size());
   for (absl::string_view value : values) {
-    absl::StatusOr<Selector> selector = ParseSelector(value);
+    absl::StatusOr<Selector> selector =
+        ParseSelector(value, limits.max_regex_program_size);
     if (!selector.ok()) return selector.status();
     if (absl::Status s = CheckRegexComplexity(*selector, limits); !s.ok()) {
       return s;

@@ -65,11 +65,9 @@ absl::Status CheckMatchParamSizes(absl::Span<const absl::string_view> values,
 absl::Status CheckRegexComplexity(const Selector& selector,
                                   const MatchLimits& limits);
 
-// Returns which bound refused a request, for the `reason` label of the
-// refusal counters: "too_many_match_params", "selector_too_long" or
-// "regex_too_complex" for the errors of the two checks above (and of
-// ParseMatchParams), "" for any other status.
-std::string MatchLimitReason(const absl::Status& status);
+// MatchLimitReason() (merge/query/label_matcher.h) tells which bound refused
+// a request from the status of the checks above, of ParseMatchParams and of
+// ParseSelector under a regex limit.
 
 // Parses `values` into one selector each. Returns InvalidArgument with the
 // selector parser's text (`1:4: parse error: ...`) for the first value that

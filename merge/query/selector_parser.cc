@@ -506,7 +506,10 @@ class Lexer {
 
 class Parser {
  public:
-  explicit Parser(absl::string_view input) : input_(input), lexer_(input) {}
+  Parser(absl::string_view input, int max_regex_program_size)
+      : input_(input),
+        lexer_(input),
+        max_regex_program_size_(max_regex_program_size) {}
 
   absl::StatusOr<Selector> Parse() {
     Token token = lexer_.Next();
@@ -574,9 +577,14 @@ class Parser {
         return absl::InternalError(
             absl::StrCat("string token not unquotable: ", GoQuote(token.text)));
       }
-      absl::StatusOr<LabelMatcher> matcher =
-          LabelMatcher::Create(type, label.text, *value);
-      if (!matcher.ok()) return ErrorAt(label.pos, matcher.status().message());
+      absl::StatusOr<LabelMatcher> matcher = LabelMatcher::Create(
+          type, label.text, *value, max_regex_program_size_);
+      if (!matcher.ok()) {
+        if (!MatchLimitReason(matcher.status()).empty()) {
+          return matcher.status();
+        }
+        return ErrorAt(label.pos, matcher.status().message());
+      }
       selector->push_back(*std::move(matcher));
       token = lexer_.Next();
       if (token.kind == TokenKind::kRightBrace) return absl::OkStatus();
@@ -614,12 +622,14 @@ class Parser {
 
   absl::string_view input_;
   Lexer lexer_;
+  const int max_regex_program_size_;
 };
 
 }  // namespace
 
-absl::StatusOr<Selector> ParseSelector(absl::string_view input) {
-  return Parser(input).Parse();
+absl::StatusOr<Selector> ParseSelector(absl::string_view input,
+                                       int max_regex_program_size) {
+  return Parser(input, max_regex_program_size).Parse();
 }
 
 bool HasNonEmptyMatcher(const Selector& selector) {

@@ -26,7 +26,11 @@ namespace fedgate {
 // selector. Regexes are fully anchored (`^(?:re)$`). On error returns
 // InvalidArgument with Prometheus 2.42's text, e.g.
 // `1:4: parse error: unexpected <op:->` (line and byte column of the token).
-absl::StatusOr<Selector> ParseSelector(absl::string_view input);
+// `max_regex_program_size` (--query.max-regex-program-size, 0: none) stops a
+// regex far past the limit while it compiles, with RegexTooComplexError
+// (merge/query/label_matcher.h) as the error, not a parse error.
+absl::StatusOr<Selector> ParseSelector(absl::string_view input,
+                                       int max_regex_program_size = 0);
 
 // Returns whether some matcher of `selector` does not match the empty string:
 // the "at least one non-empty matcher" rule of /api/v1/series, /labels and
