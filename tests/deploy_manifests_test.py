@@ -438,11 +438,12 @@ class PrometheusTest(unittest.TestCase):
             status, body = get(f"http://127.0.0.1:{port}/api/v1/rules")
             rules = json.loads(body)["data"]["groups"][0]["rules"]
             self.assertEqual(len(rules), 15)
-            # fedgate's per-job label `job` arrives as `exported_job` (the upstream's job sets
-            # `job`): what the alerts and the dashboard group by.
+            # fedgate's per-job label `scrape_job` arrives unchanged beside the upstream's
+            # `job`: what the alerts and the dashboard group by.
             up = wait_until("fedgate's targets up in Prometheus", 30, lambda: query(
                 'fedgate_scrape_pool_targets{job="fedgate",health="up"} == 2'))
-            self.assertEqual([r["metric"]["exported_job"] for r in up], ["k3s"])
+            self.assertEqual([r["metric"]["scrape_job"] for r in up], ["k3s"])
+            self.assertNotIn("exported_job", up[0]["metric"])
             self.assertTrue(all(r["health"] in ("ok", "unknown") for r in rules), rules)
         finally:
             self.assertEqual(stop(prometheus), 0)
