@@ -405,8 +405,8 @@ TEST(ScrapeManagerTest, FailedScrapesReportUpZeroWhileOthersKeepWorking) {
 }
 
 // fedgate_scrape_pool_targets, fedgate_scrape_failures_total and
-// fedgate_scrape_duration_seconds by job: targets move from unknown to up or
-// down, failures count per job, and a removed job's series leave.
+// fedgate_scrape_duration_seconds by scrape_job: targets move from unknown to
+// up or down, failures count per job, and a removed job's series leave.
 TEST(ScrapeManagerTest, JobMetricsFollowHealthAndLeaveWithTheirJob) {
   TestTarget healthy;
   healthy.Set("m 1\n");
@@ -424,30 +424,34 @@ TEST(ScrapeManagerTest, JobMetricsFollowHealthAndLeaveWithTheirJob) {
                                             Job("none", {})}))
                   .ok());
   ASSERT_TRUE(WaitFor([&] {
-    return value(targets, {{"job", "good"}, {"health", "up"}}) == 1 &&
-           value(targets, {{"job", "bad"}, {"health", "down"}}) == 1;
+    return value(targets, {{"scrape_job", "good"}, {"health", "up"}}) == 1 &&
+           value(targets, {{"scrape_job", "bad"}, {"health", "down"}}) == 1;
   }));
-  EXPECT_EQ(value(targets, {{"job", "good"}, {"health", "unknown"}}), 0);
-  EXPECT_EQ(value(targets, {{"job", "bad"}, {"health", "up"}}), 0);
+  EXPECT_EQ(value(targets, {{"scrape_job", "good"}, {"health", "unknown"}}), 0);
+  EXPECT_EQ(value(targets, {{"scrape_job", "bad"}, {"health", "up"}}), 0);
   // A job without targets still has its series.
-  EXPECT_EQ(value(targets, {{"job", "none"}, {"health", "up"}}), 0);
-  EXPECT_EQ(value("fedgate_scrape_failures_total", {{"job", "good"}}), 0);
-  EXPECT_GE(value("fedgate_scrape_failures_total", {{"job", "bad"}}), 1);
-  EXPECT_GE(value("fedgate_scrape_duration_seconds", {{"job", "good"}}), 1);
-  EXPECT_GE(value("fedgate_scrape_duration_seconds", {{"job", "bad"}}), 1);
+  EXPECT_EQ(value(targets, {{"scrape_job", "none"}, {"health", "up"}}), 0);
+  EXPECT_EQ(value("fedgate_scrape_failures_total", {{"scrape_job", "good"}}),
+            0);
+  EXPECT_GE(value("fedgate_scrape_failures_total", {{"scrape_job", "bad"}}), 1);
+  EXPECT_GE(value("fedgate_scrape_duration_seconds", {{"scrape_job", "good"}}),
+            1);
+  EXPECT_GE(value("fedgate_scrape_duration_seconds", {{"scrape_job", "bad"}}),
+            1);
 
   // Without "bad" (its loop may be scraping: its series leave when it ends).
   ASSERT_TRUE(
       f.manager->ApplyConfig(MakeConfig({Job("good", {healthy.address()})}))
           .ok());
-  EXPECT_EQ(value(targets, {{"job", "good"}, {"health", "up"}}), 1);
+  EXPECT_EQ(value(targets, {{"scrape_job", "good"}, {"health", "up"}}), 1);
   EXPECT_TRUE(WaitFor([&] {
-    return value(targets, {{"job", "bad"}, {"health", "down"}}) == -1 &&
-           value("fedgate_scrape_failures_total", {{"job", "bad"}}) == -1 &&
-           value(targets, {{"job", "none"}, {"health", "up"}}) == -1;
+    return value(targets, {{"scrape_job", "bad"}, {"health", "down"}}) == -1 &&
+           value("fedgate_scrape_failures_total", {{"scrape_job", "bad"}}) ==
+               -1 &&
+           value(targets, {{"scrape_job", "none"}, {"health", "up"}}) == -1;
   }));
   f.manager->Stop();
-  EXPECT_EQ(value(targets, {{"job", "good"}, {"health", "up"}}), 0);
+  EXPECT_EQ(value(targets, {{"scrape_job", "good"}, {"health", "up"}}), 0);
 }
 
 TEST(ScrapeManagerTest, ScheduleShowsTheNextTickAndTheScrapeInFlight) {

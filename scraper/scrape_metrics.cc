@@ -70,12 +70,13 @@ std::shared_ptr<const JobScrapeMetrics> ScrapeMetrics::ForJob(
   // has: its deleter then sees this one in `live` and leaves them.
   auto* metrics = new JobScrapeMetrics;
   metrics->duration =
-      &index.duration->Add({{"job", job}}, ScrapeDurationBuckets());
-  metrics->failures = &index.failures->Add({{"job", job}});
+      &index.duration->Add({{"scrape_job", job}}, ScrapeDurationBuckets());
+  metrics->failures = &index.failures->Add({{"scrape_job", job}});
   for (TargetHealth health :
        {TargetHealth::kUnknown, TargetHealth::kUp, TargetHealth::kDown}) {
     metrics->targets[static_cast<size_t>(health)] = &index.targets->Add(
-        {{"job", job}, {"health", std::string(TargetHealthName(health))}});
+        {{"scrape_job", job},
+         {"health", std::string(TargetHealthName(health))}});
   }
   std::shared_ptr<const JobScrapeMetrics> created(
       metrics, [jobs = jobs, job](const JobScrapeMetrics* m) {

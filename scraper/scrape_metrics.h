@@ -3,7 +3,9 @@
 // The scraper's self-metrics (`fedgate_scrape_*`, `fedgate_scrapes_total`):
 // registered once by the scrape manager, incremented by every scrape loop
 // and the scrape scheduler. Counters are incremented once per scrape, never
-// per sample (each is an atomic add). The per-job ones (`job` label only,
+// per sample (each is an atomic add). The per-job ones (label `scrape_job`
+// only, as Prometheus's prometheus_target_scrape_pool_* label their job, so
+// that it does not collide with the `job` an upstream scraping /metrics sets;
 // never a target's labels: their number is the number of jobs) are resolved
 // once per job by the scrape manager (ForJob()) and held by the job's loops,
 // so a scrape never looks a metric up by its labels.

@@ -75,24 +75,28 @@ TEST(ScrapeMetricsTest, ForJobSharesChildrenUntilTheLastHolderLetsGo) {
   std::shared_ptr<const JobScrapeMetrics> b = metrics.ForJob("node");
   EXPECT_EQ(a, b);
   a->Targets(TargetHealth::kUp).Increment();
-  EXPECT_EQ(
-      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "up"}}), 1);
-  EXPECT_EQ(
-      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "down"}}),
-      0);
+  EXPECT_EQ(MetricValue(registry, kTargets,
+                        {{"scrape_job", "node"}, {"health", "up"}}),
+            1);
+  EXPECT_EQ(MetricValue(registry, kTargets,
+                        {{"scrape_job", "node"}, {"health", "down"}}),
+            0);
   EXPECT_TRUE(HasFamily(registry, "fedgate_scrape_duration_seconds"));
   EXPECT_TRUE(HasFamily(registry, "fedgate_scrape_failures_total"));
   a.reset();
-  EXPECT_EQ(
-      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "up"}}), 1);
+  EXPECT_EQ(MetricValue(registry, kTargets,
+                        {{"scrape_job", "node"}, {"health", "up"}}),
+            1);
   b.reset();  // The last holder: the job's series leave.
-  EXPECT_EQ(
-      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "up"}}), -1);
+  EXPECT_EQ(MetricValue(registry, kTargets,
+                        {{"scrape_job", "node"}, {"health", "up"}}),
+            -1);
   EXPECT_FALSE(HasFamily(registry, "fedgate_scrape_failures_total"));
   // The job again: new series from 0.
   std::shared_ptr<const JobScrapeMetrics> c = metrics.ForJob("node");
-  EXPECT_EQ(
-      MetricValue(registry, kTargets, {{"job", "node"}, {"health", "up"}}), 0);
+  EXPECT_EQ(MetricValue(registry, kTargets,
+                        {{"scrape_job", "node"}, {"health", "up"}}),
+            0);
 }
 
 }  // namespace

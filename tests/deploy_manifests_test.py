@@ -18,7 +18,7 @@
   loaded.
 - Every query of the Grafana dashboard and every alert parses (`promtool check rules` on a rule
   file made of them), and every metric name they use is one that fedgate exposes (/metrics and
-  /federate of the running fedgate).
+  /federate of the running fedgate, with gRPC on), histograms' _bucket and _count included.
 - The Dockerfile's runtime stage installs exactly the Debian packages of the libraries `ldd`
   lists for the built fedgate (`dpkg -S`), plus ca-certificates; its build stage installs only
   packages .ci/dev.sh installs.
@@ -50,7 +50,7 @@ import yaml
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_processes import (  # noqa: E402 (found through the path above)
-    fedgate_binary, repo_root, start_fedgate, start_target, stop, wait_until)
+    fedgate_binary, repo_root, start_target, stop, wait_until)
 
 KUBECTL = "/usr/bin/kubectl"
 PROMTOOL = "/usr/bin/promtool"
@@ -147,7 +147,8 @@ def free_port():
 
 class Fedgate:
     """The real fedgate scraping two loopback endpoints of one registry (a dedup group) with the
-    external label of deploy/base/fedgate.yml, serving with a static bearer token."""
+    external label of deploy/base/fedgate.yml, serving HTTP with a static bearer token, and
+    gRPC."""
 
     TOKEN = "upstream-token"
 
@@ -169,11 +170,21 @@ class Fedgate:
             f.write(self.TOKEN + "\n")
         with open(os.path.join(self.dir, "web.yml"), "w", encoding="utf-8") as f:
             f.write("authentication:\n  bearer_token_files: [token]\n")
-        self.process, self.port = start_fedgate(
-            fedgate_binary(), os.path.join(self.dir, "fedgate.yml"),
-            os.path.join(self.dir, "web.yml"), os.path.join(self.dir, "fedgate.log"))
-        wait_until("fedgate ready", 30,
-                   lambda: get(f"http://127.0.0.1:{self.port}/-/ready")[0] == 200)
+        # Started here rather than by start_fedgate, which turns gRPC off: the gRPC metrics the
+        # dashboard and the alerts use are exposed only with --grpc.listen-address.
+        self.port = free_port()
+        self.log = open(os.path.join(self.dir, "fedgate.log"), "w", encoding="utf-8")
+        self.process = subprocess.Popen(
+            [fedgate_binary(), f"--config.file={os.path.join(self.dir, 'fedgate.yml')}",
+             f"--web.listen-address=127.0.0.1:{self.port}", "--grpc.listen-address=127.0.0.1:0",
+             f"--web.config.file={os.path.join(self.dir, 'web.yml')}"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until("fedgate ready", 30, self.ready)
+
+    def ready(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f"fedgate exited with {self.process.returncode}: see {self.dir}")
+        return get(f"http://127.0.0.1:{self.port}/-/ready")[0] == 200
 
     def metric_names(self):
         """The names of every series fedgate serves: /metrics and /federate."""
@@ -189,6 +200,7 @@ class Fedgate:
     def close(self):
         """Stops fedgate and its targets; returns fedgate's exit status."""
         status = stop(self.process)
+        self.log.close()
         for s in self.targets:
             s.shutdown()
             s.server_close()
@@ -425,7 +437,13 @@ class PrometheusTest(unittest.TestCase):
             self.assertEqual(len(query('up{job=~"fedgate|fedgate-federate"} == 1')), 2)
             status, body = get(f"http://127.0.0.1:{port}/api/v1/rules")
             rules = json.loads(body)["data"]["groups"][0]["rules"]
-            self.assertEqual(len(rules), 12)
+            self.assertEqual(len(rules), 15)
+            # fedgate's per-job label `scrape_job` arrives unchanged beside the upstream's
+            # `job`: what the alerts and the dashboard group by.
+            up = wait_until("fedgate's targets up in Prometheus", 30, lambda: query(
+                'fedgate_scrape_pool_targets{job="fedgate",health="up"} == 2'))
+            self.assertEqual([r["metric"]["scrape_job"] for r in up], ["k3s"])
+            self.assertNotIn("exported_job", up[0]["metric"])
             self.assertTrue(all(r["health"] in ("ok", "unknown") for r in rules), rules)
         finally:
             self.assertEqual(stop(prometheus), 0)

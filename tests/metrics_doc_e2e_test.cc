@@ -220,18 +220,19 @@ $1
   ASSERT_TRUE(WaitForMetrics(port, [](const std::string& m) {
     return SampleValue(
                m,
-               R"(fedgate_scrape_pool_targets{health="down",job="failing"})") ==
+               R"(fedgate_scrape_pool_targets{health="down",scrape_job="failing"})") ==
                1 &&
            SampleValue(
                m,
-               R"(fedgate_scrape_pool_targets{health="up",job="healthy"})") ==
-               1 &&
-           SampleValue(
-               m, R"(fedgate_scrape_pool_targets{health="up",job="files"})") ==
+               R"(fedgate_scrape_pool_targets{health="up",scrape_job="healthy"})") ==
                1 &&
            SampleValue(
                m,
-               R"(fedgate_scrape_pool_targets{health="up",job="kubernetes"})") ==
+               R"(fedgate_scrape_pool_targets{health="up",scrape_job="files"})") ==
+               1 &&
+           SampleValue(
+               m,
+               R"(fedgate_scrape_pool_targets{health="up",scrape_job="kubernetes"})") ==
                1;
   })) << Metrics(port);
 
@@ -321,13 +322,16 @@ $1
   EXPECT_TRUE(PromtoolCheckMetrics(text).ok()) << PromtoolCheckMetrics(text);
   EXPECT_EQ(SampleValue(text, "fedgate_federate_series_per_response_count"), 1);
   EXPECT_GT(SampleValue(text, "fedgate_federate_response_size_bytes_sum"), 0);
+  EXPECT_GE(SampleValue(
+                text, R"(fedgate_scrape_failures_total{scrape_job="failing"})"),
+            1);
+  EXPECT_EQ(SampleValue(
+                text, R"(fedgate_scrape_failures_total{scrape_job="healthy"})"),
+            0);
   EXPECT_GE(
-      SampleValue(text, R"(fedgate_scrape_failures_total{job="failing"})"), 1);
-  EXPECT_EQ(
-      SampleValue(text, R"(fedgate_scrape_failures_total{job="healthy"})"), 0);
-  EXPECT_GE(
-      SampleValue(text,
-                  R"(fedgate_scrape_duration_seconds_count{job="healthy"})"),
+      SampleValue(
+          text,
+          R"(fedgate_scrape_duration_seconds_count{scrape_job="healthy"})"),
       1);
   EXPECT_EQ(
       SampleValue(
