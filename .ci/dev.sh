@@ -127,6 +127,10 @@ run_suite() {
 # Suites beyond `bazel test //...` go here, one `run_suite NAME COMMAND...` line each (a short
 # fuzz run, a sanitizer pass, ...). Each one adds its test case(s) to the final count.
 extra_suites() {
+  # The soak test (tests/soak/): the fedgate and fedgatectl that `bazel test //...` built, 1,000+
+  # loopback targets (5% misbehaving), hostile clients, reloads, 2 minutes. First, while
+  # bazel-bin is still the default configuration's.
+  run_suite soak python3 tests/soak/soak.py --duration 120s
   # libFuzzer (clang-14, ASan+UBSan), 25 s per target from its seed corpus (~3 min in all).
   run_suite fuzz.text_parser bash tests/fuzz/run_fuzzers.sh text_parser
   run_suite fuzz.openmetrics_parser bash tests/fuzz/run_fuzzers.sh openmetrics_parser
