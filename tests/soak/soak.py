@@ -33,6 +33,8 @@ import threading
 import time
 import urllib.parse
 
+# The shared modules are imported from the source tree: no bytecode cache is written into it.
+sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import test_processes  # noqa: E402  (tests/test_processes.py, after the path is set)
@@ -246,10 +248,10 @@ class Soak:
         m = re.search(r"^" + re.escape(name) + r"(?:\{[^}]*\})? (\S+)$", text, re.M)
         return float(m.group(1)) if m else None
 
-    def state(self):
+    def state(self, path="/state"):
         conn = http.client.HTTPConnection("127.0.0.1", self.control_port, timeout=30)
         try:
-            conn.request("GET", "/state")
+            conn.request("GET", path)
             return json.loads(conn.getresponse().read())
         finally:
             conn.close()
@@ -381,6 +383,11 @@ class Soak:
         by_url = {}
         for t in json.loads(body)["data"]["activeTargets"]:
             by_url[t["scrapeUrl"]] = t
+            if t["labels"].get("job") == "soak-registry" and t.get("dedupLeader"):
+                leader = [n for n, port in self.ports.items()
+                          if t["scrapeUrl"].endswith(f":{port}/metrics")]
+                if leader:  # the member the targets' process takes down next
+                    self.state(f"/leader?name={leader[0]}")
         for t in self.spec["targets"]:
             kind = None
             if t["role"] == "faulty":
@@ -661,6 +668,9 @@ class Soak:
         sd_errors = self.metric(m1, "fedgate_sd_file_read_errors_total")
         self.figures.append(("answers missing series of a restarted loop (after a reload)",
                              str(self.restart_gaps)))
+        self.figures.append(("dedup failovers during the attack", "%.0f" % (
+            (self.metric(m1, "fedgate_dedup_failovers_total") or 0)
+            - (self.metric(m0, "fedgate_dedup_failovers_total") or 0))))
         self.figures.append(("file-SD read errors during the attack",
                              f"{(sd_errors or 0) - (sd_errors_before or 0):.0f}"))
 

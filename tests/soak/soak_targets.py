@@ -8,8 +8,9 @@ Roles (from the spec file soak.py writes):
   faulty    every --fault-period seconds a new fault at random (FAULT_KINDS), the same kind
             never twice in a row; the current kind and since when are in GET /state.
   registry  the members of one shared registry (a dedup group): one counter for all members;
-            every --registry-period seconds the first member (the leader) stops listening for
-            half the period, then listens again on the same port.
+            every --registry-period seconds the leader (the member soak.py last named in
+            GET /leader?name=..., at first the first member) stops listening for half the
+            period, then listens again on the same port.
   tls_*     HTTPS: a valid certificate (healthy), an expired one, one for another host, one
             signed by an unknown CA.
 
@@ -192,7 +193,7 @@ class Targets:
             return False
         elif kind == "big_body":
             writer.write(self.head(200, "OK", ["Content-Type: text/plain", "Connection: close"]))
-            for _ in range(64):  # 64 x ~0.8 MiB, or until fedgate hangs up at its limit
+            for _ in range(64):  # 64 x 0.9 MiB, or until fedgate hangs up at its limit
                 if writer.is_closing():
                     break
                 writer.write(self.big_block)
@@ -202,15 +203,20 @@ class Targets:
             writer.write(self.head(200, "OK", ["Content-Type: text/plain", "Content-Encoding: gzip",
                                                "Connection: close"]))
             writer.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03")
-            crc = 0
-            zeros = b"\0" * (1 << 20)
             for _ in range(GZIP_BOMB_BYTES >> 20):  # stops when fedgate hangs up
                 if writer.is_closing():
                     return False
                 writer.write(self.segment)
-                crc = zlib.crc32(zeros, crc)
                 await writer.drain()
                 await asyncio.sleep(0)  # drain() does not yield below the high-water mark
+            # Only a client that reads all 4 GiB gets here: the CRC is computed then, in
+            # slices, so that the segments above cost no CPU.
+            crc = 0
+            zeros = b"\0" * (1 << 20)
+            for i in range(GZIP_BOMB_BYTES >> 20):
+                crc = zlib.crc32(zeros, crc)
+                if i % 64 == 0:
+                    await asyncio.sleep(0)
             tail = zlib.compressobj(9, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)
             writer.write(tail + struct.pack("<II", crc, GZIP_BOMB_BYTES & 0xFFFFFFFF))
             await writer.drain()
@@ -257,10 +263,11 @@ class Targets:
         target["port"] = sock.getsockname()[1]
         return server
 
-    async def registry_flapper(self, leader):
+    async def registry_flapper(self, members):
         half = self.args.registry_period / 2
         while True:
             await asyncio.sleep(half)
+            leader = next(m for m in members if m["name"] == self.registry_leader)
             server = self.registry_servers[leader["name"]]
             server.close()
             await server.wait_closed()
@@ -278,7 +285,12 @@ class Targets:
 
     async def control(self, reader, writer):
         try:
-            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            path = request.split(b" ")[1].decode()
+            if path.startswith("/leader?name="):
+                name = path[len("/leader?name="):]
+                if any(t["name"] == name and t["role"] == "registry" for t in self.spec["targets"]):
+                    self.registry_leader = name
             state = {
                 "time": time.time(),
                 "counts": self.counts,
@@ -309,7 +321,8 @@ class Targets:
         tasks = [asyncio.ensure_future(self.fault_rotator())]
         members = [t for t in self.spec["targets"] if t["role"] == "registry"]
         if members:
-            tasks.append(asyncio.ensure_future(self.registry_flapper(members[0])))
+            self.registry_leader = members[0]["name"]
+            tasks.append(asyncio.ensure_future(self.registry_flapper(members)))
         await asyncio.sleep(self.args.max_lifetime)  # never outlives a lost parent for long
         for task in tasks:
             task.cancel()
