@@ -249,7 +249,9 @@ class Soak:
         return float(m.group(1)) if m else None
 
     def state(self, path="/state"):
-        conn = http.client.HTTPConnection("127.0.0.1", self.control_port, timeout=30)
+        # The targets' process shares two cores with fedgate and the clients: on a loaded
+        # machine its loop can wait for a CPU for seconds (soak_targets.py logs such stalls).
+        conn = http.client.HTTPConnection("127.0.0.1", self.control_port, timeout=120)
         try:
             conn.request("GET", path)
             return json.loads(conn.getresponse().read())
@@ -285,12 +287,19 @@ class Soak:
         """The well-behaved client: one /federate per second on a kept-alive connection."""
         query = urllib.parse.urlencode(
             [("match[]", "soak_scrapes_total"), ("match[]", "soak_registry_scrapes_total"),
-             ("match[]", 'up{job=~"soak.*"}')])
+             ("match[]", 'up{job=~"soak.*"}'),
+             ("match[]", 'scrape_samples_scraped{job=~"soak.*"}')])
         conn = None
-        line_re = re.compile(r'^(soak_\w+|up)(\{[^}]*\})? (\S+)', re.M)
+        line_re = re.compile(r'^(soak_\w+|up|scrape_samples_scraped)(\{[^}]*\})? (\S+)', re.M)
+        last_use = 0.0
         while not self.stop_threads.wait(1.0):
             try:
                 before = self.state()
+                # fedgate closes a connection idle for --web.read-timeout (30 s); a stalled
+                # targets' process can keep this client away that long.
+                if conn is not None and time.monotonic() - last_use > 20:
+                    conn.close()
+                    conn = None
                 if conn is None:
                     conn = http.client.HTTPConnection("127.0.0.1", self.web_port, timeout=30)
                 started = time.time()
@@ -299,6 +308,7 @@ class Soak:
                 resp = conn.getresponse()
                 body = resp.read().decode("utf-8", "replace")
                 latency = time.monotonic() - t0
+                last_use = time.monotonic()
                 after = self.state()
             except (OSError, http.client.HTTPException) as e:
                 with self.lock:
@@ -316,16 +326,19 @@ class Soak:
         keys = set()
         registry = []
         down = set()  # instances whose last scrape failed
+        diag = {}  # instance -> {"up": v, "scrape_samples_scraped": v}, for the report
         for m in line_re.finditer(body):
             name, labels, value = m.group(1), m.group(2) or "", m.group(3)
             key = name + labels
             if key in keys:
                 self.problems["duplicated"].append(key)
             keys.add(key)
-            if name == "up":
+            if name in ("up", "scrape_samples_scraped"):
                 instance = re.search(r'instance="([^"]*)"', labels)
-                if instance and float(value) == 0:
-                    down.add(instance.group(1))
+                if instance:
+                    diag.setdefault(instance.group(1), {})[name] = value
+                    if name == "up" and float(value) == 0:
+                        down.add(instance.group(1))
                 continue
             if name == "soak_registry_scrapes_total":
                 registry.append(float(value))
@@ -352,7 +365,7 @@ class Soak:
                     if self.addr(t) in down:  # a failed scrape: its series leave at once
                         self.healthy_down += 1
                     else:
-                        self.problems["lost"].append((started, name))
+                        self.problems["lost"].append((started, name, diag.get(self.addr(t))))
                     continue
                 v = values[0]
                 if len(values) > 1:
@@ -722,6 +735,8 @@ def main():
     args = parser.parse_args()
     if args.duration < 90:
         parser.error("--duration must be at least 90s (warm-up, baseline, attack)")
+    # Resolved now: a build with --config=asan points bazel-bin at that configuration's tree.
+    args.fedgatectl = os.path.realpath(args.fedgatectl)
     if args.asan:
         subprocess.run(["bazel", "build", "--config=asan", "//gateway:fedgate"], cwd=root,
                        check=True)

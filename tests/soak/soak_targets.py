@@ -19,6 +19,7 @@ Threading: one thread, one asyncio loop. The control endpoint (GET /state) is on
 
 import argparse
 import asyncio
+import faulthandler
 import json
 import os
 import random
@@ -26,6 +27,7 @@ import socket
 import ssl
 import struct
 import sys
+import threading
 import time
 import zlib
 
@@ -283,6 +285,23 @@ class Targets:
                     await asyncio.sleep(0.1)
             self.registry_down_since = None
 
+    async def heartbeat(self):
+        while True:
+            self.last_beat = time.monotonic()
+            await asyncio.sleep(0.5)
+
+    def watchdog(self):
+        """Prints every thread's stack to the log when the loop has not run for 5 s."""
+        dumped = 0.0
+        while True:
+            time.sleep(1)
+            beat = getattr(self, "last_beat", time.monotonic())
+            if time.monotonic() - beat > 5 and beat != dumped:
+                dumped = beat
+                print(f"soak_targets: event loop stalled for {time.monotonic() - beat:.1f} s",
+                      file=sys.stderr, flush=True)
+                faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+
     async def control(self, reader, writer):
         try:
             request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
@@ -318,7 +337,9 @@ class Targets:
         with open(self.args.ready + ".tmp", "w", encoding="utf-8") as f:
             json.dump({"control": control.sockets[0].getsockname()[1], "ports": ports}, f)
         os.rename(self.args.ready + ".tmp", self.args.ready)
-        tasks = [asyncio.ensure_future(self.fault_rotator())]
+        tasks = [asyncio.ensure_future(self.fault_rotator()),
+                 asyncio.ensure_future(self.heartbeat())]
+        threading.Thread(target=self.watchdog, daemon=True).start()
         members = [t for t in self.spec["targets"] if t["role"] == "registry"]
         if members:
             self.registry_leader = members[0]["name"]
