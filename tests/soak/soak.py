@@ -375,7 +375,10 @@ class Soak:
                 elif v < before["counts"][name] - 1:
                     self.problems["stale"].append((started, name, v, before["counts"][name]))
             want = self.expected("@registry", started)
-            if want is None and not registry:
+            members = [self.addr(t) for t in self.spec["targets"] if t["role"] == "registry"]
+            if not registry and all(m in down for m in members):
+                self.healthy_down += 1  # every member's last scrape failed: nothing to serve
+            elif want is None and not registry:
                 self.restart_gaps += 1
             elif want is None:
                 pass
