@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of tests/fuzz with clang-14 and
 # -fsanitize=fuzzer,address,undefined (--config=fuzz, in its own Bazel output
 # base so the normal build's toolchain is untouched) and fuzzes each one for
-# FUZZ_SECONDS (default 25) from a scratch copy of its seed corpus. Exits
+# FUZZ_SECONDS (default 15) from a scratch copy of its seed corpus. Exits
 # non-zero on the first crash, leak, sanitizer report or timeout; the
 # reproducer is left in the scratch directory, whose path is printed.
 #
@@ -13,7 +13,7 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "${REPO_ROOT}"
 
-FUZZ_SECONDS="${FUZZ_SECONDS:-25}"
+FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
 OUTPUT_BASE="${FUZZ_OUTPUT_BASE:-${HOME}/.cache/fedgate-bazel-fuzz}"
 TARGETS=("$@")
 if ((${#TARGETS[@]} == 0)); then
