@@ -366,33 +366,29 @@ TEST_F(HttpServerTlsTest, ConfiguredHeadersAreOnEveryAnswer) {
 
 TEST_F(HttpServerTlsTest, CertificateChangedOnDiskServesNewConnections) {
   const std::string dir = NewTestDir("rotation");
-  absl::StatusOr<TestCertificates> first =
-      GenerateTestCertificates(dir + "/first");
-  ASSERT_TRUE(first.ok()) << first.status();
-  absl::StatusOr<TestCertificates> second =
-      GenerateTestCertificates(dir + "/second");
-  ASSERT_TRUE(second.ok()) << second.status();
-  WriteAndRename(dir + "/server.crt", ReadTestFile(first->server_cert_file));
-  WriteAndRename(dir + "/server.key", ReadTestFile(first->server_key_file));
+  absl::StatusOr<RotatingTestCertificates> certs =
+      GenerateRotatingTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  const TestCertificates& first = certs->first;
+  const TestCertificates& second = certs->second;
   Start(dir,
         "tls_server_config:\n  cert_file: server.crt\n"
         "  key_file: server.key\n");
-  httplib::Result before = Client(first->ca_file)->Get("/-/healthy");
+  httplib::Result before = Client(first.ca_file)->Get("/-/healthy");
   ASSERT_TRUE(before) << httplib::to_string(before.error());
   EXPECT_EQ(before->status, 200);
 
-  WriteAndRename(dir + "/server.key", ReadTestFile(second->server_key_file));
-  WriteAndRename(dir + "/server.crt", ReadTestFile(second->server_cert_file));
+  RotateTestCertificates(*certs);
   EXPECT_TRUE(WaitUntil([&] {
-    httplib::Result res = Client(second->ca_file)->Get("/-/healthy");
+    httplib::Result res = Client(second.ca_file)->Get("/-/healthy");
     return res && res->status == 200;
   }));
-  EXPECT_FALSE(Client(first->ca_file)->Get("/-/healthy"));
+  EXPECT_FALSE(Client(first.ca_file)->Get("/-/healthy"));
 
   // A broken web config keeps the certificate in force.
   WriteAndRename(web_config_, "tls_server_config:\n  cert_file: [\n");
   absl::SleepFor(absl::Milliseconds(1100));  // Past the next look.
-  httplib::Result after = Client(second->ca_file)->Get("/-/healthy");
+  httplib::Result after = Client(second.ca_file)->Get("/-/healthy");
   ASSERT_TRUE(after) << httplib::to_string(after.error());
   EXPECT_EQ(after->status, 200);
 }

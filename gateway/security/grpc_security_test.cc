@@ -112,24 +112,18 @@ TEST_F(GrpcSecurityTest, RequireAndVerifyClientCertMapsToGrpc) {
 
 TEST_F(GrpcSecurityTest, CertificateChangedOnDiskServesNewConnections) {
   const std::string dir = NewTestDir("grpc_rotation");
-  absl::StatusOr<TestCertificates> first =
-      GenerateTestCertificates(dir + "/first");
-  ASSERT_TRUE(first.ok()) << first.status();
-  absl::StatusOr<TestCertificates> second =
-      GenerateTestCertificates(dir + "/second");
-  ASSERT_TRUE(second.ok()) << second.status();
-  WriteTestFile(dir + "/server.crt", ReadTestFile(first->server_cert_file));
-  WriteTestFile(dir + "/server.key", ReadTestFile(first->server_key_file));
+  absl::StatusOr<RotatingTestCertificates> certs =
+      GenerateRotatingTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
   Start(dir,
         "tls_server_config:\n  cert_file: server.crt\n"
         "  key_file: server.key\n");
-  EXPECT_EQ(HealthCheck(first->ca_file), grpc::StatusCode::OK);
-  WriteTestFile(dir + "/server.key", ReadTestFile(second->server_key_file));
-  WriteTestFile(dir + "/server.crt", ReadTestFile(second->server_cert_file));
+  EXPECT_EQ(HealthCheck(certs->first.ca_file), grpc::StatusCode::OK);
+  RotateTestCertificates(*certs);
   // gRPC re-reads the files every second; 10 s at most.
   bool rotated = false;
   for (int i = 0; i < 100 && !rotated; ++i) {
-    rotated = HealthCheck(second->ca_file) == grpc::StatusCode::OK;
+    rotated = HealthCheck(certs->second.ca_file) == grpc::StatusCode::OK;
     if (!rotated) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(rotated);
