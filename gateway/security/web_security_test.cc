@@ -12,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/security/test_web_configs.h"
 #include "gtest/gtest.h"
 #include "scraper/discovery/test_sd_files.h"
 #include "scraper/test_certificates.h"
@@ -167,23 +168,7 @@ TEST(WebSecurityTest, GnutlsTakesThePrioritiesOfEveryCipherCurveAndVersion) {
     const char* name;
     const char* settings;
   } kCases[] = {
-      {"all ciphers (exporter-toolkit's allCiphers)",
-       "  cipher_suites:\n"
-       "  - TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\n"
-       "  - TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\n"
-       "  - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n"
-       "  - TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\n"
-       "  - TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256\n"
-       "  - TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256\n"
-       "  - TLS_AES_128_GCM_SHA256\n  - TLS_AES_256_GCM_SHA384\n"
-       "  - TLS_CHACHA20_POLY1305_SHA256\n"
-       "  - TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA\n"
-       "  - TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA\n"
-       "  - TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA\n"
-       "  - TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA\n"
-       "  - TLS_RSA_WITH_AES_128_CBC_SHA\n  - TLS_RSA_WITH_AES_256_CBC_SHA\n"
-       "  - TLS_RSA_WITH_AES_128_GCM_SHA256\n"
-       "  - TLS_RSA_WITH_AES_256_GCM_SHA384\n"},
+      {"all ciphers (exporter-toolkit's allCiphers)", kAllCipherSuitesYaml},
       {"all curves",
        "  curve_preferences: [CurveP256, CurveP384, CurveP521, "
        "X25519]\n"},
