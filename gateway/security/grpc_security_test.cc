@@ -15,6 +15,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/security/test_web_configs.h"
 #include "gtest/gtest.h"
 #include "proto/health.grpc.pb.h"
 #include "scraper/discovery/test_sd_files.h"
@@ -78,9 +79,7 @@ TEST_F(GrpcSecurityTest, ServesTlsWithTheWebConfigCertificate) {
   const std::string dir = NewTestDir("grpc_tls");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  Start(dir, absl::StrCat(
-                 "tls_server_config:\n  cert_file: ", certs->server_cert_file,
-                 "\n  key_file: ", certs->server_key_file, "\n"));
+  Start(dir, TlsServerConfigYaml(*certs));
   EXPECT_EQ(HealthCheck(certs->ca_file), grpc::StatusCode::OK);
   const std::string other_dir = NewTestDir("grpc_tls_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
@@ -95,12 +94,10 @@ TEST_F(GrpcSecurityTest, RequireAndVerifyClientCertMapsToGrpc) {
   const std::string other_dir = NewTestDir("grpc_mtls_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
   ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, absl::StrCat(
-                 "tls_server_config:\n  cert_file: ", certs->server_cert_file,
-                 "\n  key_file: ", certs->server_key_file,
-                 "\n  client_auth_type: RequireAndVerifyClientCert\n"
-                 "  client_ca_file: ",
-                 certs->ca_file, "\n"));
+  Start(dir, absl::StrCat(TlsServerConfigYaml(*certs),
+                          "  client_auth_type: RequireAndVerifyClientCert\n"
+                          "  client_ca_file: ",
+                          certs->ca_file, "\n"));
   EXPECT_EQ(HealthCheck(certs->ca_file, certs->client_cert_file,
                         certs->client_key_file),
             grpc::StatusCode::OK);

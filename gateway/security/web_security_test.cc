@@ -105,12 +105,10 @@ TEST(WebSecurityTest, ClientCaFileMustExistAndHoldCertificates) {
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
   // exporter-toolkit's web_config_auth_clientCAs_invalid.bad.yml.
-  WriteAndRename(
-      dir + "/web.yml",
-      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
-                   "\n  key_file: ", certs->server_key_file,
-                   "\n  client_auth_type: VerifyClientCertIfGiven\n"
-                   "  client_ca_file: somefile\n"));
+  WriteAndRename(dir + "/web.yml",
+                 absl::StrCat(TlsServerConfigYaml(*certs),
+                              "  client_auth_type: VerifyClientCertIfGiven\n"
+                              "  client_ca_file: somefile\n"));
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       WebSecurity::Create(dir + "/web.yml");
   ASSERT_FALSE(security.ok());
@@ -135,13 +133,11 @@ TEST(WebSecurityTest, TlsCredentialsFollowTheConfig) {
   const std::string dir = NewTestDir("tls_state");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  WriteAndRename(
-      dir + "/web.yml",
-      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
-                   "\n  key_file: ", certs->server_key_file,
-                   "\n  client_auth_type: RequireAndVerifyClientCert\n"
-                   "  client_ca_file: ",
-                   certs->ca_file, "\n  min_version: TLS13\n"));
+  WriteAndRename(dir + "/web.yml",
+                 absl::StrCat(TlsServerConfigYaml(*certs),
+                              "  client_auth_type: RequireAndVerifyClientCert\n"
+                              "  client_ca_file: ",
+                              certs->ca_file, "\n  min_version: TLS13\n"));
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       WebSecurity::Create(dir + "/web.yml");
   ASSERT_TRUE(security.ok()) << security.status();
@@ -161,9 +157,7 @@ TEST(WebSecurityTest, GnutlsTakesThePrioritiesOfEveryCipherCurveAndVersion) {
   const std::string dir = NewTestDir("priorities");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string tls =
-      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
-                   "\n  key_file: ", certs->server_key_file, "\n");
+  const std::string tls = TlsServerConfigYaml(*certs);
   const struct {
     const char* name;
     const char* settings;
@@ -275,10 +269,7 @@ TEST(WebSecurityTest, TurningTlsOnAtReloadIsRefused) {
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       WebSecurity::Create(dir + "/web.yml");
   ASSERT_TRUE(security.ok()) << security.status();
-  WriteAndRename(
-      dir + "/web.yml",
-      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
-                   "\n  key_file: ", certs->server_key_file, "\n"));
+  WriteAndRename(dir + "/web.yml", TlsServerConfigYaml(*certs));
   EXPECT_FALSE((*security)->ReloadIfChangedForTest());
   EXPECT_EQ((*security)->Current()->tls, nullptr);
 }
