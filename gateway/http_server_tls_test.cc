@@ -172,10 +172,7 @@ TEST_F(HttpServerTlsTest, RequireAndVerifyClientCertRefusesOthers) {
   const std::string other_dir = NewTestDir("mtls_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
   ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, absl::StrCat(TlsServerConfigYaml(*certs),
-                          "  client_auth_type: RequireAndVerifyClientCert\n"
-                          "  client_ca_file: ",
-                          certs->ca_file, "\n"));
+  Start(dir, MutualTlsServerConfigYaml(*certs));
   httplib::Result with_cert =
       Client(certs->ca_file, certs->client_cert_file, certs->client_key_file)
           ->Get("/-/healthy");

@@ -94,10 +94,7 @@ TEST_F(GrpcSecurityTest, RequireAndVerifyClientCertMapsToGrpc) {
   const std::string other_dir = NewTestDir("grpc_mtls_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
   ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, absl::StrCat(TlsServerConfigYaml(*certs),
-                          "  client_auth_type: RequireAndVerifyClientCert\n"
-                          "  client_ca_file: ",
-                          certs->ca_file, "\n"));
+  Start(dir, MutualTlsServerConfigYaml(*certs));
   EXPECT_EQ(HealthCheck(certs->ca_file, certs->client_cert_file,
                         certs->client_key_file),
             grpc::StatusCode::OK);

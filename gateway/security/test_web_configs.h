@@ -26,6 +26,15 @@ inline std::string TlsServerConfigYaml(const TestCertificates& certs) {
       "\n  key_file: ", certs.server_key_file, "\n");
 }
 
+// TlsServerConfigYaml() that also requires a client certificate signed by
+// `certs`'s CA (RequireAndVerifyClientCert).
+inline std::string MutualTlsServerConfigYaml(const TestCertificates& certs) {
+  return absl::StrCat(TlsServerConfigYaml(certs),
+                      "  client_auth_type: RequireAndVerifyClientCert\n"
+                      "  client_ca_file: ",
+                      certs.ca_file, "\n");
+}
+
 // The `cipher_suites` of web_config_noAuth_allCiphers.good.yml, every suite
 // crypto/tls names, as lines indented under `tls_server_config:`.
 inline constexpr char kAllCipherSuitesYaml[] =

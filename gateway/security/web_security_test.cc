@@ -134,10 +134,8 @@ TEST(WebSecurityTest, TlsCredentialsFollowTheConfig) {
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
   WriteAndRename(dir + "/web.yml",
-                 absl::StrCat(TlsServerConfigYaml(*certs),
-                              "  client_auth_type: RequireAndVerifyClientCert\n"
-                              "  client_ca_file: ",
-                              certs->ca_file, "\n  min_version: TLS13\n"));
+                 absl::StrCat(MutualTlsServerConfigYaml(*certs),
+                              "  min_version: TLS13\n"));
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       WebSecurity::Create(dir + "/web.yml");
   ASSERT_TRUE(security.ok()) << security.status();
