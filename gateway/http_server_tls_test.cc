@@ -26,6 +26,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gateway/http_server.h"
+#include "gateway/security/test_web_configs.h"
 #include "gateway/security/web_security.h"
 #include "gtest/gtest.h"
 #include "scraper/discovery/test_sd_files.h"
@@ -134,12 +135,6 @@ class HttpServerTlsTest : public ::testing::Test {
     return client;
   }
 
-  std::string TlsConfig(const TestCertificates& certs) {
-    return absl::StrCat(
-        "tls_server_config:\n  cert_file: ", certs.server_cert_file,
-        "\n  key_file: ", certs.server_key_file, "\n");
-  }
-
   std::string web_config_;
   std::unique_ptr<WebSecurity> security_;
   std::unique_ptr<SeriesStore> store_;
@@ -151,7 +146,7 @@ TEST_F(HttpServerTlsTest, ServesHttpsWithTheConfiguredCertificate) {
   const std::string dir = NewTestDir("https");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  Start(dir, TlsConfig(*certs));
+  Start(dir, TlsServerConfigYaml(*certs));
   httplib::Result res = Client(certs->ca_file)->Get("/federate?match[]=up");
   ASSERT_TRUE(res) << httplib::to_string(res.error());
   EXPECT_EQ(res->status, 200);
@@ -177,10 +172,7 @@ TEST_F(HttpServerTlsTest, RequireAndVerifyClientCertRefusesOthers) {
   const std::string other_dir = NewTestDir("mtls_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
   ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, absl::StrCat(TlsConfig(*certs),
-                          "  client_auth_type: RequireAndVerifyClientCert\n"
-                          "  client_ca_file: ",
-                          certs->ca_file, "\n"));
+  Start(dir, MutualTlsServerConfigYaml(*certs));
   httplib::Result with_cert =
       Client(certs->ca_file, certs->client_cert_file, certs->client_key_file)
           ->Get("/-/healthy");
@@ -201,7 +193,7 @@ TEST_F(HttpServerTlsTest, VerifyClientCertIfGivenAcceptsNoneButNotAWrongOne) {
   const std::string other_dir = NewTestDir("mtls_if_given_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
   ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, absl::StrCat(TlsConfig(*certs),
+  Start(dir, absl::StrCat(TlsServerConfigYaml(*certs),
                           "  client_auth_type: VerifyClientCertIfGiven\n"
                           "  client_ca_file: ",
                           certs->ca_file, "\n"));
@@ -222,7 +214,8 @@ TEST_F(HttpServerTlsTest, MinAndMaxVersionBoundTheProtocol) {
   const std::string dir = NewTestDir("versions");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  Start(dir, absl::StrCat(TlsConfig(*certs), "  min_version: TLS13\n"));
+  Start(dir,
+        absl::StrCat(TlsServerConfigYaml(*certs), "  min_version: TLS13\n"));
   EXPECT_TRUE(
       HandshakeSucceeds(server_->port(), "NORMAL:-VERS-ALL:+VERS-TLS1.3"));
   EXPECT_FALSE(
@@ -236,7 +229,7 @@ TEST_F(HttpServerTlsTest, RequireAnyClientCertTakesAnyCertificate) {
   const std::string other_dir = NewTestDir("mtls_any_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
   ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, absl::StrCat(TlsConfig(*certs),
+  Start(dir, absl::StrCat(TlsServerConfigYaml(*certs),
                           "  client_auth_type: RequireAnyClientCert\n"));
   httplib::Result any =
       Client(certs->ca_file, other->client_cert_file, other->client_key_file)
@@ -250,7 +243,7 @@ TEST_F(HttpServerTlsTest, BasicAuthGuardsEverythingButTheProbes) {
   const std::string dir = NewTestDir("basic");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  Start(dir, absl::StrCat(TlsConfig(*certs),
+  Start(dir, absl::StrCat(TlsServerConfigYaml(*certs),
                           "basic_auth_users:\n  dave: ", kDaveHash, "\n"));
   auto client = Client(certs->ca_file);
   for (const char* path : {"/federate?match[]=up", "/metrics", "/api/v1/labels",
@@ -366,33 +359,29 @@ TEST_F(HttpServerTlsTest, ConfiguredHeadersAreOnEveryAnswer) {
 
 TEST_F(HttpServerTlsTest, CertificateChangedOnDiskServesNewConnections) {
   const std::string dir = NewTestDir("rotation");
-  absl::StatusOr<TestCertificates> first =
-      GenerateTestCertificates(dir + "/first");
-  ASSERT_TRUE(first.ok()) << first.status();
-  absl::StatusOr<TestCertificates> second =
-      GenerateTestCertificates(dir + "/second");
-  ASSERT_TRUE(second.ok()) << second.status();
-  WriteAndRename(dir + "/server.crt", ReadTestFile(first->server_cert_file));
-  WriteAndRename(dir + "/server.key", ReadTestFile(first->server_key_file));
+  absl::StatusOr<RotatingTestCertificates> certs =
+      GenerateRotatingTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  const TestCertificates& first = certs->first;
+  const TestCertificates& second = certs->second;
   Start(dir,
         "tls_server_config:\n  cert_file: server.crt\n"
         "  key_file: server.key\n");
-  httplib::Result before = Client(first->ca_file)->Get("/-/healthy");
+  httplib::Result before = Client(first.ca_file)->Get("/-/healthy");
   ASSERT_TRUE(before) << httplib::to_string(before.error());
   EXPECT_EQ(before->status, 200);
 
-  WriteAndRename(dir + "/server.key", ReadTestFile(second->server_key_file));
-  WriteAndRename(dir + "/server.crt", ReadTestFile(second->server_cert_file));
+  RotateTestCertificates(*certs);
   EXPECT_TRUE(WaitUntil([&] {
-    httplib::Result res = Client(second->ca_file)->Get("/-/healthy");
+    httplib::Result res = Client(second.ca_file)->Get("/-/healthy");
     return res && res->status == 200;
   }));
-  EXPECT_FALSE(Client(first->ca_file)->Get("/-/healthy"));
+  EXPECT_FALSE(Client(first.ca_file)->Get("/-/healthy"));
 
   // A broken web config keeps the certificate in force.
   WriteAndRename(web_config_, "tls_server_config:\n  cert_file: [\n");
   absl::SleepFor(absl::Milliseconds(1100));  // Past the next look.
-  httplib::Result after = Client(second->ca_file)->Get("/-/healthy");
+  httplib::Result after = Client(second.ca_file)->Get("/-/healthy");
   ASSERT_TRUE(after) << httplib::to_string(after.error());
   EXPECT_EQ(after->status, 200);
 }

@@ -6,8 +6,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "scraper/discovery/test_sd_files.h"
 
 namespace fedgate {
 
@@ -44,6 +46,33 @@ absl::StatusOr<TestCertificates> GenerateTestCertificates(
   certs.client_cert_file = absl::StrCat(dir, "/client.pem");
   certs.client_key_file = absl::StrCat(dir, "/client.key");
   return certs;
+}
+
+absl::StatusOr<RotatingTestCertificates> GenerateRotatingTestCertificates(
+    const std::string& dir) {
+  RotatingTestCertificates certs;
+  absl::StatusOr<TestCertificates> first =
+      GenerateTestCertificates(absl::StrCat(dir, "/first"));
+  if (!first.ok()) return first.status();
+  certs.first = *std::move(first);
+  absl::StatusOr<TestCertificates> second =
+      GenerateTestCertificates(absl::StrCat(dir, "/second"));
+  if (!second.ok()) return second.status();
+  certs.second = *std::move(second);
+  certs.server_cert_file = absl::StrCat(dir, "/server.crt");
+  certs.server_key_file = absl::StrCat(dir, "/server.key");
+  WriteAndRename(certs.server_cert_file,
+                 ReadTestFile(certs.first.server_cert_file));
+  WriteAndRename(certs.server_key_file,
+                 ReadTestFile(certs.first.server_key_file));
+  return certs;
+}
+
+void RotateTestCertificates(const RotatingTestCertificates& certs) {
+  WriteAndRename(certs.server_key_file,
+                 ReadTestFile(certs.second.server_key_file));
+  WriteAndRename(certs.server_cert_file,
+                 ReadTestFile(certs.second.server_cert_file));
 }
 
 }  // namespace fedgate

@@ -15,6 +15,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/security/test_web_configs.h"
 #include "gtest/gtest.h"
 #include "proto/health.grpc.pb.h"
 #include "scraper/discovery/test_sd_files.h"
@@ -78,9 +79,7 @@ TEST_F(GrpcSecurityTest, ServesTlsWithTheWebConfigCertificate) {
   const std::string dir = NewTestDir("grpc_tls");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  Start(dir, absl::StrCat(
-                 "tls_server_config:\n  cert_file: ", certs->server_cert_file,
-                 "\n  key_file: ", certs->server_key_file, "\n"));
+  Start(dir, TlsServerConfigYaml(*certs));
   EXPECT_EQ(HealthCheck(certs->ca_file), grpc::StatusCode::OK);
   const std::string other_dir = NewTestDir("grpc_tls_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
@@ -95,12 +94,7 @@ TEST_F(GrpcSecurityTest, RequireAndVerifyClientCertMapsToGrpc) {
   const std::string other_dir = NewTestDir("grpc_mtls_other");
   absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
   ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, absl::StrCat(
-                 "tls_server_config:\n  cert_file: ", certs->server_cert_file,
-                 "\n  key_file: ", certs->server_key_file,
-                 "\n  client_auth_type: RequireAndVerifyClientCert\n"
-                 "  client_ca_file: ",
-                 certs->ca_file, "\n"));
+  Start(dir, MutualTlsServerConfigYaml(*certs));
   EXPECT_EQ(HealthCheck(certs->ca_file, certs->client_cert_file,
                         certs->client_key_file),
             grpc::StatusCode::OK);
@@ -112,24 +106,18 @@ TEST_F(GrpcSecurityTest, RequireAndVerifyClientCertMapsToGrpc) {
 
 TEST_F(GrpcSecurityTest, CertificateChangedOnDiskServesNewConnections) {
   const std::string dir = NewTestDir("grpc_rotation");
-  absl::StatusOr<TestCertificates> first =
-      GenerateTestCertificates(dir + "/first");
-  ASSERT_TRUE(first.ok()) << first.status();
-  absl::StatusOr<TestCertificates> second =
-      GenerateTestCertificates(dir + "/second");
-  ASSERT_TRUE(second.ok()) << second.status();
-  WriteTestFile(dir + "/server.crt", ReadTestFile(first->server_cert_file));
-  WriteTestFile(dir + "/server.key", ReadTestFile(first->server_key_file));
+  absl::StatusOr<RotatingTestCertificates> certs =
+      GenerateRotatingTestCertificates(dir);
+  ASSERT_TRUE(certs.ok()) << certs.status();
   Start(dir,
         "tls_server_config:\n  cert_file: server.crt\n"
         "  key_file: server.key\n");
-  EXPECT_EQ(HealthCheck(first->ca_file), grpc::StatusCode::OK);
-  WriteTestFile(dir + "/server.key", ReadTestFile(second->server_key_file));
-  WriteTestFile(dir + "/server.crt", ReadTestFile(second->server_cert_file));
+  EXPECT_EQ(HealthCheck(certs->first.ca_file), grpc::StatusCode::OK);
+  RotateTestCertificates(*certs);
   // gRPC re-reads the files every second; 10 s at most.
   bool rotated = false;
   for (int i = 0; i < 100 && !rotated; ++i) {
-    rotated = HealthCheck(second->ca_file) == grpc::StatusCode::OK;
+    rotated = HealthCheck(certs->second.ca_file) == grpc::StatusCode::OK;
     if (!rotated) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(rotated);

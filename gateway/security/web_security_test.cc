@@ -12,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/security/test_web_configs.h"
 #include "gtest/gtest.h"
 #include "scraper/discovery/test_sd_files.h"
 #include "scraper/test_certificates.h"
@@ -104,12 +105,10 @@ TEST(WebSecurityTest, ClientCaFileMustExistAndHoldCertificates) {
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
   // exporter-toolkit's web_config_auth_clientCAs_invalid.bad.yml.
-  WriteAndRename(
-      dir + "/web.yml",
-      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
-                   "\n  key_file: ", certs->server_key_file,
-                   "\n  client_auth_type: VerifyClientCertIfGiven\n"
-                   "  client_ca_file: somefile\n"));
+  WriteAndRename(dir + "/web.yml",
+                 absl::StrCat(TlsServerConfigYaml(*certs),
+                              "  client_auth_type: VerifyClientCertIfGiven\n"
+                              "  client_ca_file: somefile\n"));
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       WebSecurity::Create(dir + "/web.yml");
   ASSERT_FALSE(security.ok());
@@ -134,13 +133,9 @@ TEST(WebSecurityTest, TlsCredentialsFollowTheConfig) {
   const std::string dir = NewTestDir("tls_state");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  WriteAndRename(
-      dir + "/web.yml",
-      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
-                   "\n  key_file: ", certs->server_key_file,
-                   "\n  client_auth_type: RequireAndVerifyClientCert\n"
-                   "  client_ca_file: ",
-                   certs->ca_file, "\n  min_version: TLS13\n"));
+  WriteAndRename(dir + "/web.yml",
+                 absl::StrCat(MutualTlsServerConfigYaml(*certs),
+                              "  min_version: TLS13\n"));
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       WebSecurity::Create(dir + "/web.yml");
   ASSERT_TRUE(security.ok()) << security.status();
@@ -160,30 +155,12 @@ TEST(WebSecurityTest, GnutlsTakesThePrioritiesOfEveryCipherCurveAndVersion) {
   const std::string dir = NewTestDir("priorities");
   absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
   ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string tls =
-      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
-                   "\n  key_file: ", certs->server_key_file, "\n");
+  const std::string tls = TlsServerConfigYaml(*certs);
   const struct {
     const char* name;
     const char* settings;
   } kCases[] = {
-      {"all ciphers (exporter-toolkit's allCiphers)",
-       "  cipher_suites:\n"
-       "  - TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\n"
-       "  - TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\n"
-       "  - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n"
-       "  - TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\n"
-       "  - TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256\n"
-       "  - TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256\n"
-       "  - TLS_AES_128_GCM_SHA256\n  - TLS_AES_256_GCM_SHA384\n"
-       "  - TLS_CHACHA20_POLY1305_SHA256\n"
-       "  - TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA\n"
-       "  - TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA\n"
-       "  - TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA\n"
-       "  - TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA\n"
-       "  - TLS_RSA_WITH_AES_128_CBC_SHA\n  - TLS_RSA_WITH_AES_256_CBC_SHA\n"
-       "  - TLS_RSA_WITH_AES_128_GCM_SHA256\n"
-       "  - TLS_RSA_WITH_AES_256_GCM_SHA384\n"},
+      {"all ciphers (exporter-toolkit's allCiphers)", kAllCipherSuitesYaml},
       {"all curves",
        "  curve_preferences: [CurveP256, CurveP384, CurveP521, "
        "X25519]\n"},
@@ -290,10 +267,7 @@ TEST(WebSecurityTest, TurningTlsOnAtReloadIsRefused) {
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       WebSecurity::Create(dir + "/web.yml");
   ASSERT_TRUE(security.ok()) << security.status();
-  WriteAndRename(
-      dir + "/web.yml",
-      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
-                   "\n  key_file: ", certs->server_key_file, "\n"));
+  WriteAndRename(dir + "/web.yml", TlsServerConfigYaml(*certs));
   EXPECT_FALSE((*security)->ReloadIfChangedForTest());
   EXPECT_EQ((*security)->Current()->tls, nullptr);
 }
