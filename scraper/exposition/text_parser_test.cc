@@ -63,68 +63,19 @@ TEST(TextParserTest, RunsWithTheInstructionsOfItsRun) {
 
 using std::string_literals::operator""s;  // For bodies with NUL bytes.
 
-// Returns `s` with control bytes spelled out (`<LF>`, `<TAB>`, `<NUL>`,
-// `<x01>`) and everything else, quotes and backslashes included, as is.
-std::string Show(absl::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '\n':
-        out += "<LF>";
-        break;
-      case '\t':
-        out += "<TAB>";
-        break;
-      case '\r':
-        out += "<CR>";
-        break;
-      case '\0':
-        out += "<NUL>";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppend(&out, "<x", absl::Hex(c, absl::kZeroPad2), ">");
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out;
-}
-
 // Renders the current entry as one line, e.g.
 // `1 series a{b="c"} [__name__="a" b="c"] 1 @5`: line, kind, series text,
 // labels with unescaped values, value, timestamp.
 std::string Render(const TextParser& parser, ParseEntry entry) {
   const std::string line = absl::StrCat(parser.line(), " ");
   switch (entry) {
-    case ParseEntry::kSeries: {
-      std::vector<Label> labels;
-      parser.GetLabels(&labels);
-      std::vector<std::string> parts;
-      for (const Label& label : labels) {
-        parts.push_back(
-            absl::StrCat(label.name, "=\"", Show(label.value), "\""));
-      }
-      std::string out = absl::StrCat(
-          line, "series ", Show(parser.series_text()), " [",
-          absl::StrJoin(parts, " "), "] ", FormatTestValue(parser.value()));
-      if (parser.timestamp_ms().has_value()) {
-        absl::StrAppend(&out, " @", *parser.timestamp_ms());
-      }
-      return out;
-    }
+    case ParseEntry::kSeries:
+      return absl::StrCat(line, "series ", RenderTestSeries(parser));
     case ParseEntry::kType:
       return absl::StrCat(line, "type ", parser.family_name(), " ",
                           TextTypeName(parser.type()));
-    case ParseEntry::kHelp: {
-      // help_text() must say what help() says, with or without a copy.
-      std::string storage;
-      const std::string help = parser.help();
-      return absl::StrCat(
-          line, "help ", parser.family_name(), " \"", Show(help), "\"",
-          parser.help_text(&storage) == help ? "" : " (help_text differs)");
-    }
+    case ParseEntry::kHelp:
+      return absl::StrCat(line, "help ", RenderTestHelp(parser));
     case ParseEntry::kUnit:
       return absl::StrCat(line, "unit ", parser.family_name(), " ",
                           parser.unit());
@@ -396,18 +347,9 @@ TEST(TextParserTest, NaNValuesBecomePrometheusNormalNaN) {
   }
 }
 
-struct InvalidCase {
-  std::string name;
-  std::string body;
-  int line;
-  int column;
-  std::string
-      message;  // A substring of the message after "line N, column M: ".
-};
-
 TEST(TextParserTest, RejectsWhatPrometheusRejects) {
   // Every case was also scraped by Prometheus 2.42, which failed the scrape.
-  const std::vector<InvalidCase> cases = {
+  const std::vector<RefusedBody> cases = {
       {"LeadingBlanks", "a 1\n\n  a 1\n", 3, 1,
        "invalid metric name in \"  a 1\""},
       {"LeadingTabWithLabels", "\ta{b=\"c\"} 1\n", 1, 1, "invalid metric name"},
@@ -530,23 +472,12 @@ TEST(TextParserTest, RejectsWhatPrometheusRejects) {
       {"ErrorAfterMultiLineEntry", "a{b=\"x\ny\"} 1\nb\n", 3, 2,
        "expected value after metric, got end of line in \"b\""},
   };
-  for (const InvalidCase& c : cases) {
+  for (const RefusedBody& c : cases) {
     SCOPED_TRACE(c.name);
     ExpectSameThroughTheCache(c.body);
     absl::StatusOr<std::vector<std::string>> entries = ParseAll(c.body);
     ASSERT_FALSE(entries.ok()) << absl::StrJoin(*entries, "\n");
-    if (c.line == 0) {  // Refused at append in Prometheus: no position.
-      EXPECT_TRUE(IsSampleRejected(entries.status())) << entries.status();
-      EXPECT_EQ(entries.status().message(), c.message);
-      continue;
-    }
-    EXPECT_EQ(entries.status().code(), absl::StatusCode::kInvalidArgument);
-    const std::string prefix =
-        absl::StrCat("line ", c.line, ", column ", c.column, ": ");
-    EXPECT_TRUE(absl::StartsWith(entries.status().message(), prefix))
-        << entries.status();
-    EXPECT_TRUE(absl::StrContains(entries.status().message(), c.message))
-        << entries.status();
+    ExpectRefusal(entries.status(), c);
   }
 }
 
