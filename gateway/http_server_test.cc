@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "gateway/test_http_server.h"
 #include "gateway/test_raw_connection.h"
 #include "gtest/gtest.h"
 #include "merge/interned_labels.h"
@@ -36,24 +37,13 @@ class HttpServerTest : public ::testing::Test {
     server_ = nullptr;
     store_ = std::make_unique<SeriesStore>();
     registry_ = std::make_unique<prometheus::Registry>();
-    auto batch = std::make_shared<ScrapeBatch>();
-    Sample up;
-    up.labels = InternedLabels::Intern(
-        Labels{{"__name__", "up"}, {"instance", "t:1"}, {"job", "j"}});
-    up.value = 1;
-    batch->timestamp_ms = 1700000000000;
-    batch->samples.push_back(up);
-    store_->Publish(1, batch);
+    PublishTestUp(*store_);
 
-    HttpServer::Options options;
-    options.listen_address = "127.0.0.1:0";
+    HttpServer::Options options =
+        TestHttpServerOptions(store_.get(), registry_.get());
     options.limits = limits;
-    options.store = store_.get();
-    options.registry = registry_.get();
     options.external_labels = {{"cluster", "c1"}};
     options.ready = [this] { return ready_.load(); };
-    // The time /federate reads at: the samples' own.
-    options.api.now = [] { return absl::FromUnixMillis(1700000000000); };
     options.enable_lifecycle = enable_lifecycle_;
     options.reload = [this] {
       ++reloads_;
