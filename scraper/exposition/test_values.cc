@@ -5,12 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "gtest/gtest.h"
 #include "merge/labels.h"
 #include "scraper/exposition/exposition_parser.h"
 
@@ -74,19 +71,6 @@ std::string RenderTestHelp(const ExpositionParser& parser) {
   return absl::StrCat(
       parser.family_name(), " \"", ShowControlBytes(help), "\"",
       parser.help_text(&storage) == help ? "" : " (help_text differs)");
-}
-
-void ExpectRefusal(const absl::Status& status, const RefusedBody& refused) {
-  if (refused.line == 0) {
-    EXPECT_TRUE(IsSampleRejected(status)) << status;
-    EXPECT_EQ(status.message(), refused.message);
-    return;
-  }
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  const std::string prefix =
-      absl::StrCat("line ", refused.line, ", column ", refused.column, ": ");
-  EXPECT_TRUE(absl::StartsWith(status.message(), prefix)) << status;
-  EXPECT_TRUE(absl::StrContains(status.message(), refused.message)) << status;
 }
 
 }  // namespace fedgate
