@@ -88,6 +88,12 @@ class HttpServerTest : public ::testing::Test {
     EXPECT_EQ(res->body, body);
   }
 
+  // Expects an answer with `status`.
+  static void ExpectStatus(const httplib::Result& res, int status) {
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, status);
+  }
+
   // Expects a 405 answer whose Allow header is `allow`.
   static void ExpectMethodNotAllowed(const httplib::Result& res,
                                      const std::string& allow) {
@@ -163,9 +169,7 @@ TEST_F(HttpServerTest, HealthAndReadiness) {
                "Service Unavailable");
   ExpectAnswer(client_->Get("/api/v1/labels"), 503, "Service Unavailable");
   ExpectAnswer(client_->Get("/api/v1/nope"), 404, "404 page not found\n");
-  httplib::Result metrics = client_->Get("/metrics");
-  ASSERT_TRUE(metrics);
-  EXPECT_EQ(metrics->status, 200);
+  ExpectStatus(client_->Get("/metrics"), 200);
   ExpectAnswer(client_->Get("/-/healthy"), 200, "fedgate is Healthy.\n");
 }
 
@@ -459,9 +463,7 @@ TEST_F(HttpServerTest, ChunkedBodyIsCutAtTheLimit) {
   int sent = 0;
   while (sent < 65536 && c.Send(chunk)) ++sent;
   EXPECT_LT(sent, 65536);
-  httplib::Result healthy = client_->Get("/-/healthy");
-  ASSERT_TRUE(healthy);
-  EXPECT_EQ(healthy->status, 200);
+  ExpectStatus(client_->Get("/-/healthy"), 200);
 }
 
 TEST_F(HttpServerTest, BodiesHeldInMemoryAreBounded) {
@@ -522,9 +524,7 @@ TEST_F(HttpServerTest, LongMatchListsFitInTheUrl) {
   const std::string answer = c.ReadUntilClosed(10000, &closed);
   EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 414")) << answer;
   EXPECT_TRUE(absl::StrContains(answer, "too big")) << answer;
-  httplib::Result healthy = client_->Get("/-/healthy");
-  ASSERT_TRUE(healthy);
-  EXPECT_EQ(healthy->status, 200);
+  ExpectStatus(client_->Get("/-/healthy"), 200);
 }
 
 // The probes stay answered whatever the other clients do: hundreds of idle
@@ -666,9 +666,7 @@ TEST_F(HttpServerTest, RequestsPastTheConcurrencyLimitAre503) {
   holder.join();
   EXPECT_EQ(held_status, 200);
   // The place is free again.
-  httplib::Result after = client_->Get("/federate?match[]=up");
-  ASSERT_TRUE(after);
-  EXPECT_EQ(after->status, 200);
+  ExpectStatus(client_->Get("/federate?match[]=up"), 200);
 }
 
 TEST_F(HttpServerTest, RequestsPastTheirDeadlineAre503) {
@@ -715,9 +713,7 @@ TEST_F(HttpServerTest, SlowReaderIsCutAtTheDeadline) {
   EXPECT_FALSE(absl::EndsWith(rest, "\r\n0\r\n\r\n"));
   EXPECT_LT(head.size() + rest.size(), size_t{10} << 20);
   // Other clients are served meanwhile and after.
-  httplib::Result res = client_->Get("/federate?match[]=up");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
+  ExpectStatus(client_->Get("/federate?match[]=up"), 200);
 }
 
 TEST_F(HttpServerTest, AnswersPastTheSeriesLimitAre422) {
@@ -745,9 +741,7 @@ TEST_F(HttpServerTest, AnswersPastTheSeriesLimitAre422) {
                R"j(processing would load too many samples into memory in )j"
                R"j(query execution"})j");
   // A request within the limit is answered.
-  httplib::Result up = client_->Get("/federate?match[]=up");
-  ASSERT_TRUE(up);
-  EXPECT_EQ(up->status, 200);
+  ExpectStatus(client_->Get("/federate?match[]=up"), 200);
   httplib::Result metrics = client_->Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(RefusedCount(metrics->body, "too_many_series"), 3) << metrics->body;
@@ -776,9 +770,7 @@ TEST_F(HttpServerTest, SelectorsPastTheMatchLimitsAre400) {
       R"j(parameter \"query\": invalid regular expression \"\\pL{100}\": )j"
       R"j(too complex (RE2 program size 119302, limit 100000, )j"
       R"j(--query.max-regex-program-size)"})j");
-  httplib::Result up = client_->Get("/federate?match[]=up");
-  ASSERT_TRUE(up);
-  EXPECT_EQ(up->status, 200);
+  ExpectStatus(client_->Get("/federate?match[]=up"), 200);
   httplib::Result metrics = client_->Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(RefusedCount(metrics->body, "too_many_match_params"), 2)
