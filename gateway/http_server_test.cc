@@ -558,8 +558,10 @@ TEST_F(HttpServerTest, ProbesAnswerWhileOtherClientsHoldConnections) {
         "GET /federate?match[]=many_series HTTP/1.1\r\nHost: x\r\n\r\n"));
   }
   httplib::Client probe("127.0.0.1", server_->port());
-  probe.set_connection_timeout(5);
-  probe.set_read_timeout(5);
+  // The held answers are never read, so a server they starve would keep the
+  // probe waiting for good; 30 s leaves room for a loaded sanitizer build.
+  probe.set_connection_timeout(30);
+  probe.set_read_timeout(30);
   for (int i = 0; i < 10; ++i) {
     httplib::Result healthy = probe.Get("/-/healthy");
     ASSERT_TRUE(healthy) << httplib::to_string(healthy.error());
