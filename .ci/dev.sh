@@ -127,6 +127,9 @@ run_suite() {
 # Suites beyond `bazel test //...` go here, one `run_suite NAME COMMAND...` line each (a short
 # fuzz run, a sanitizer pass, ...). Each one adds its test case(s) to the final count.
 extra_suites() {
+  # The 2-minute soak (tests/soak/, docs/reliability.md) of the fedgate that `bazel test //...`
+  # just built: first, while bazel-bin still points at that build.
+  run_suite soak python3 tests/soak/soak.py --duration 120s
   # libFuzzer (clang-14, ASan+UBSan), 15 s per target from its seed corpus (~4 min in all).
   run_suite fuzz.text_parser bash tests/fuzz/run_fuzzers.sh text_parser
   run_suite fuzz.openmetrics_parser bash tests/fuzz/run_fuzzers.sh openmetrics_parser
