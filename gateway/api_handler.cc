@@ -22,8 +22,11 @@
 #include "config/quote.h"
 #include "gateway/writers/json_writer.h"
 #include "merge/labels.h"
+#include "merge/promql/expr.h"
+#include "merge/promql/expr_parser.h"
+#include "merge/promql/instant_eval.h"
+#include "merge/promql/value.h"
 #include "merge/query/match_params.h"
-#include "merge/query/selector_parser.h"
 #include "merge/query/series_query.h"
 
 namespace fedgate {
@@ -170,6 +173,18 @@ std::vector<const Sample*> SelectInWindow(const StoreSnapshot& snapshot,
   return out;
 }
 
+// Applies CheckRegexComplexity to every selector of `expr`.
+absl::Status CheckSelectorRegexes(const PromqlExpr& expr,
+                                  const MatchLimits& limits) {
+  if (expr.kind == PromqlExpr::Kind::kSelector) {
+    return CheckRegexComplexity(expr.selector, limits);
+  }
+  for (const auto& arg : expr.args) {
+    if (absl::Status s = CheckSelectorRegexes(*arg, limits); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 // A JSON answer with one value per selected sample, written piece by piece
 // as the connection takes it (rows selected beforehand, on the caller's
 // thread). `rows` point into `snapshot`, which the body keeps alive.
@@ -213,6 +228,47 @@ void WriteLabels(JsonWriter& w, const L& labels) {
     w.String(l.value);
   }
   w.EndObject();
+}
+
+// An instant vector answer of /query, written piece by piece as the
+// connection takes it; every sample at the evaluation time `time_ms`.
+BodyChunks VectorBody(PromqlVector samples, int64_t time_ms) {
+  struct State {
+    PromqlVector samples;
+    size_t next = 0;
+    std::string buf;
+    JsonWriter writer{&buf};
+  };
+  auto state = std::make_unique<State>();
+  state->samples = std::move(samples);
+  BeginSuccess(state->writer);
+  state->writer.BeginObject();
+  state->writer.Key("resultType");
+  state->writer.String("vector");
+  state->writer.Key("result");
+  state->writer.BeginArray();
+  return [state = std::move(state), time_ms](std::string* out) mutable {
+    JsonWriter& w = state->writer;
+    while (state->next < state->samples.size() &&
+           state->buf.size() < kChunkBytes) {
+      const PromqlSample& s = state->samples[state->next++];
+      w.BeginObject();
+      w.Key("metric");
+      WriteLabels(w, s.labels);
+      w.Key("value");
+      w.SamplePair(time_ms, s.value);
+      w.EndObject();
+    }
+    const bool more = state->next < state->samples.size();
+    if (!more) {
+      w.EndArray();
+      w.EndObject();
+      w.EndObject();
+    }
+    out->append(state->buf);
+    state->buf.clear();
+    return more;
+  };
 }
 
 ApiResponse StringList(const std::set<std::string>& values) {
@@ -561,65 +617,59 @@ ApiResponse ApiHandler::Query(const ApiRequest& request) const {
     return InvalidParam("query",
                         "1:1: parse error: no expression found in input");
   }
-  absl::StatusOr<Selector> selector =
-      ParseSelector(query, options_.match_limits.max_regex_program_size);
-  if (!selector.ok() && !MatchLimitReason(selector.status()).empty()) {
-    return WithLimitReason(InvalidParam("query", selector.status().message()),
-                           selector.status());
+  absl::StatusOr<std::unique_ptr<PromqlExpr>> expr =
+      ParsePromqlExpr(query, options_.match_limits.max_regex_program_size);
+  if (!expr.ok()) {
+    return WithLimitReason(InvalidParam("query", expr.status().message()),
+                           expr.status());
   }
-  if (!selector.ok()) {
-    return InvalidParam(
-        "query",
-        absl::StrCat("fedgate answers only series selectors such as "
-                     "up{job=\"node\"} (no functions, operators, ranges or "
-                     "modifiers): ",
-                     selector.status().message()));
-  }
-  if (absl::Status s = CheckRegexComplexity(*selector, options_.match_limits);
+  if (absl::Status s = CheckSelectorRegexes(**expr, options_.match_limits);
       !s.ok()) {
     return WithLimitReason(InvalidParam("query", s.message()), s);
   }
-  if (!HasNonEmptyMatcher(*selector)) {
-    const size_t first = query.find_first_not_of(" \t\n\r");
-    return InvalidParam(
-        "query", absl::StrCat("1:", first + 1,
-                              ": parse error: vector selector must contain "
-                              "at least one non-empty matcher"));
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  InstantEvalOptions eval;
+  eval.time_ms = *time;
+  eval.max_series = options_.max_series;
+  absl::StatusOr<PromqlValue> value = EvaluateInstant(**expr, *snapshot, eval);
+  snapshot.reset();
+  if (!value.ok()) {
+    switch (value.status().code()) {
+      case absl::StatusCode::kResourceExhausted:
+        // Prometheus's text for --query.max-samples
+        // (promql.ErrTooManySamples).
+        return TooManySeries(
+            "query processing would load too many samples into memory in "
+            "query execution");
+      case absl::StatusCode::kFailedPrecondition:
+        return JsonError(kExecution, value.status().message());
+      default:
+        return JsonError(kInternal, value.status().message());
+    }
   }
   ApiResponse res;
-  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
-  const Selector selectors[] = {*std::move(selector)};
-  std::vector<const Sample*> rows =
-      SelectInWindow(*snapshot, selectors, *time - kLookbackDeltaMs, *time);
-  if (!SeriesLimitError(rows.size(), options_.max_series).empty()) {
-    // Prometheus's text for --query.max-samples (promql.ErrTooManySamples).
-    return TooManySeries(
-        "query processing would load too many samples into memory in query "
-        "execution");
+  if (value->type != PromqlType::kVector) {
+    JsonWriter w(&res.body);
+    BeginSuccess(w);
+    w.BeginObject();
+    w.Key("resultType");
+    w.String(value->type == PromqlType::kScalar ? "scalar" : "string");
+    w.Key("result");
+    if (value->type == PromqlType::kScalar) {
+      w.SamplePair(*time, value->scalar);
+    } else {
+      std::string timestamp;
+      AppendJsonTimestamp(*time, &timestamp);
+      w.BeginArray();
+      w.Raw(timestamp);
+      w.String(value->string);
+      w.EndArray();
+    }
+    w.EndObject();
+    w.EndObject();
+    return res;
   }
-  res.body_chunks = JsonRowsBody(
-      std::move(snapshot), std::move(rows),
-      [](JsonWriter& w) {
-        BeginSuccess(w);
-        w.BeginObject();
-        w.Key("resultType");
-        w.String("vector");
-        w.Key("result");
-        w.BeginArray();
-      },
-      [time = *time](JsonWriter& w, const Sample& s) {
-        w.BeginObject();
-        w.Key("metric");
-        WriteLabels(w, s.labels);
-        w.Key("value");
-        w.SamplePair(time, s.value);
-        w.EndObject();
-      },
-      [](JsonWriter& w) {
-        w.EndArray();
-        w.EndObject();
-        w.EndObject();
-      });
+  res.body_chunks = VectorBody(std::move(value->vector), *time);
   return res;
 }
 

@@ -230,12 +230,40 @@ TEST_F(ApiHandlerTest, QueryErrors) {
            {{"query", "up"}, {"time", "abc"}},
            R"(invalid parameter \"time\": Invalid time value for 'time': cannot )"
            R"(parse \"abc\" to a valid timestamp)"},
-          {"not a selector",
-           {{"query", "sum(up)"}},
-           R"(invalid parameter \"query\": fedgate answers only series selectors )"
-           R"(such as up{job=\"node\"} (no functions, operators, ranges or )"
-           R"(modifiers): 1:4: parse error: unexpected \"(\")"},
+          {"syntax error",
+           {{"query", "sum(up"}},
+           R"(invalid parameter \"query\": 1:7: parse error: unexpected end )"
+           R"(of input in function call arguments)"},
+          {"range selector",
+           {{"query", "rate(up[5m])"}},
+           R"(invalid parameter \"query\": 1:1: the function rate() reads a )"
+           R"(range of past samples; fedgate evaluates instant queries over )"
+           R"(the latest sample of each series, so it cannot answer this )"
+           R"(query (docs/api.md))"},
       });
+}
+
+TEST_F(ApiHandlerTest, QueryEvaluatesExpressions) {
+  EXPECT_EQ(Get("/query", {{"query", "1+1"}, {"time", "1795630040.5"}}).body,
+            R"({"status":"success","data":{"resultType":"scalar",)"
+            R"("result":[1795630040.500,"2"]}})");
+  EXPECT_EQ(Get("/query", {{"query", "\"a\\\"b\""}, {"time", "10"}}).body,
+            R"({"status":"success","data":{"resultType":"string",)"
+            R"("result":[10,"a\"b"]}})");
+  EXPECT_EQ(Get("/query", {{"query", "count by (job) (test_gauge) * 2"}}).body,
+            R"({"status":"success","data":{"resultType":"vector","result":[)"
+            R"({"metric":{"job":"j1"},"value":[1795630035.864,"4"]}]}})");
+}
+
+TEST_F(ApiHandlerTest, QueryEvaluationErrorsAreExecutionErrors) {
+  const ApiResponse res =
+      Get("/query", {{"query",
+                      "label_replace(test_gauge, \"a\", \"\", "
+                      "\"a\", \".*\")"}});
+  EXPECT_EQ(res.status, 422);
+  EXPECT_EQ(res.body,
+            R"({"status":"error","errorType":"execution","error":)"
+            R"("vector cannot contain metrics with the same labelset"})");
 }
 
 TEST_F(ApiHandlerTest, TargetsShowActiveTargetsByPool) {
