@@ -232,8 +232,8 @@ TEST_F(ApiHandlerTest, QueryErrors) {
            R"(parse \"abc\" to a valid timestamp)"},
           {"syntax error",
            {{"query", "sum(up"}},
-           R"(invalid parameter \"query\": 1:7: parse error: unexpected end )"
-           R"(of input in function call arguments)"},
+           R"(invalid parameter \"query\": 1:7: parse error: unclosed left )"
+           R"(parenthesis)"},
           {"range selector",
            {{"query", "rate(up[5m])"}},
            R"(invalid parameter \"query\": 1:1: the function rate() reads a )"

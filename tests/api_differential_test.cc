@@ -1,9 +1,9 @@
 // Differential test of /api/v1 against the real Prometheus 2.42: fedgate and
 // Prometheus scrape the same loopback target with the same configuration,
-// and their /api/v1/series, /labels, /label/<name>/values, /query (plain
-// selectors), /targets and /status/config answers, and their error answers
-// for bad input, must be the same bytes (apart from times, which differ by
-// when each one scraped or answered).
+// and their /api/v1/series, /labels, /label/<name>/values, /query
+// (selectors, a few expressions), /targets and /status/config answers, and
+// their error answers for bad input, must be the same bytes (apart from times,
+// which differ by when each one scraped or answered).
 
 #include <httplib.h>
 
@@ -382,19 +382,12 @@ TEST_F(ApiDifferentialTest, SelectorWithoutMatchers) {
   ExpectSame("GET", "/api/v1/query?query=%20%7B%7D");
 }
 
-// A documented difference: fedgate answers only plain selectors.
-TEST_F(ApiDifferentialTest, QueryRefusesPromqlBeyondSelectors) {
-  const Answer prometheus =
-      Request(prometheus_port_, "GET", "/api/v1/query?query=sum(up)");
-  EXPECT_EQ(prometheus.status, 200) << prometheus;
-  const Answer fedgate =
-      Request(fedgate_port_, "GET", "/api/v1/query?query=sum(up)");
-  EXPECT_EQ(fedgate.status, 400) << fedgate;
-  EXPECT_TRUE(absl::StrContains(
-      fedgate.body,
-      R"("errorType":"bad_data","error":"invalid parameter \"query\": )"
-      R"(fedgate answers only series selectors)"))
-      << fedgate;
+// PromQL beyond selectors (tests/promql_differential_test.cc has the full
+// table), here with a target that is down.
+TEST_F(ApiDifferentialTest, QueryEvaluatesPromql) {
+  ExpectSame("GET", "/api/v1/query?query=sum(up)");
+  ExpectSame("GET", "/api/v1/query?query=count%20by%20(job)%20(up)");
+  ExpectSame("GET", "/api/v1/query?query=up%20%3D%3D%200");
 }
 
 }  // namespace

@@ -236,18 +236,19 @@ absl::StatusOr<std::string> DocsExample(absl::string_view marker,
   if (at == absl::string_view::npos) {
     return absl::NotFoundError(absl::StrCat("no ", marker, " in ", page));
   }
-  constexpr absl::string_view kOpen = "```yaml\n";
-  const size_t begin = docs.find(kOpen, at);
+  // The fence and its language (```yaml, ```promql), through the newline.
+  const size_t fence = docs.find("```", at);
+  const size_t begin =
+      fence == absl::string_view::npos ? fence : docs.find('\n', fence);
   if (begin == absl::string_view::npos) {
-    return absl::NotFoundError(absl::StrCat("no yaml block after ", marker));
+    return absl::NotFoundError(absl::StrCat("no code block after ", marker));
   }
-  const size_t end = docs.find("```", begin + kOpen.size());
+  const size_t end = docs.find("```", begin + 1);
   if (end == absl::string_view::npos) {
     return absl::NotFoundError(
         absl::StrCat("unterminated block after ", marker));
   }
-  return std::string(
-      docs.substr(begin + kOpen.size(), end - begin - kOpen.size()));
+  return std::string(docs.substr(begin + 1, end - begin - 1));
 }
 
 }  // namespace fedgate

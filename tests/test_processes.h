@@ -94,9 +94,9 @@ absl::StatusOr<FedgateProcess> StartFedgate(
     FedgateGrpc grpc = FedgateGrpc::kOff,
     const std::vector<std::string>& extra_flags = {});
 
-// Returns the YAML block of `page` (docs/configuration.md unless given) that
-// follows `marker` (an HTML comment such as `<!-- example: dedup-k3s -->`),
-// as users copy it.
+// Returns the code block (```yaml, ```promql, ...) of `page`
+// (docs/configuration.md unless given) that follows `marker` (an HTML comment
+// such as `<!-- example: dedup-k3s -->`), as users copy it.
 absl::StatusOr<std::string> DocsExample(
     absl::string_view marker, absl::string_view page = "docs/configuration.md");
 

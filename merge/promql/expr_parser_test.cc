@@ -198,7 +198,8 @@ TEST(ExprParserTest, ErrorsHavePrometheusShapeAndText) {
       {"a{__name__=\"b\"}",
        "1:1: parse error: metric name must not be set "
        "twice: \"a\" or \"b\""},
-      {"(1", "1:3: parse error: unexpected end of input in paren expression"},
+      {"(1", "1:3: parse error: unclosed left parenthesis"},
+      {"sum(", "1:5: parse error: unclosed left parenthesis"},
       {"1)", "1:3: parse error: unexpected right parenthesis ')'"},
       {"0x",
        "1:1: parse error: error parsing number: strconv.ParseFloat: "

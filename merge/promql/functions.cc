@@ -46,19 +46,14 @@ PromqlValue MapValues(PromqlVector in, int64_t time_ms, F f) {
   return VectorValue(std::move(in));
 }
 
-// Sorts by value, ascending or descending, NaN last either way for
-// sort_desc and first for sort, as 2.42's heap orderings put them.
+// Sorts by value, ascending or descending, NaN last either way (2.42 sorts
+// with the reverse of its heap orderings, which rank NaN below everything).
 PromqlValue SortByValue(PromqlVector in, bool descending) {
   std::stable_sort(in.begin(), in.end(),
                    [descending](const PromqlSample& a, const PromqlSample& b) {
-                     if (descending) {
-                       if (std::isnan(a.value)) return false;
-                       if (std::isnan(b.value)) return true;
-                       return a.value > b.value;
-                     }
-                     if (std::isnan(b.value)) return false;
-                     if (std::isnan(a.value)) return true;
-                     return a.value < b.value;
+                     if (std::isnan(a.value)) return false;
+                     if (std::isnan(b.value)) return true;
+                     return descending ? a.value > b.value : a.value < b.value;
                    });
   return VectorValue(std::move(in));
 }
@@ -172,6 +167,52 @@ PromqlValue HistogramQuantile(double phi, const PromqlVector& in,
 
 }  // namespace
 
+double GoLog(double x) {
+  // fdlibm's __ieee754_log, the algorithm of Go's math.Log: x = 2^k * (1+f)
+  // with sqrt(2)/2 < 1+f < sqrt(2), then a minimax polynomial in
+  // s = f/(2+f).
+  constexpr double kLn2Hi = 6.93147180369123816490e-01;
+  constexpr double kLn2Lo = 1.90821492927058770002e-10;
+  constexpr double kLg1 = 6.666666666666735130e-01;
+  constexpr double kLg2 = 3.999999999940941908e-01;
+  constexpr double kLg3 = 2.857142874366239149e-01;
+  constexpr double kLg4 = 2.222219843214978396e-01;
+  constexpr double kLg5 = 1.818357216161805012e-01;
+  constexpr double kLg6 = 1.531383769920937332e-01;
+  constexpr double kLg7 = 1.479819860511658591e-01;
+  if (std::isnan(x) || (std::isinf(x) && x > 0)) return x;
+  if (x < 0) return kNaN;
+  if (x == 0) return -kInf;
+  int exponent = 0;
+  double mantissa = std::frexp(x, &exponent);
+  if (mantissa < M_SQRT1_2) {
+    mantissa *= 2;
+    --exponent;
+  }
+  const double f = mantissa - 1;
+  const double k = exponent;
+  const double s = f / (2 + f);
+  const double s2 = s * s;
+  const double s4 = s2 * s2;
+  const double t1 = s2 * (kLg1 + s4 * (kLg3 + s4 * (kLg5 + s4 * kLg7)));
+  const double t2 = s4 * (kLg2 + s4 * (kLg4 + s4 * kLg6));
+  const double r = t1 + t2;
+  const double hfsq = 0.5 * f * f;
+  return k * kLn2Hi - ((hfsq - (s * (hfsq + r) + k * kLn2Lo)) - f);
+}
+
+double GoLog2(double x) {
+  int exponent = 0;
+  const double mantissa = std::frexp(x, &exponent);
+  // An exact power of two is exact.
+  if (mantissa == 0.5) return exponent - 1;
+  return GoLog(mantissa) * 1.44269504088896340735992468100189214 + exponent;
+}
+
+double GoLog10(double x) {
+  return GoLog(x) * 0.434294481903251827651128918916605082;  // 1/ln(10).
+}
+
 double GoMax(double a, double b) {
   if (std::isinf(a) && a > 0) return a;
   if (std::isinf(b) && b > 0) return b;
@@ -272,11 +313,11 @@ absl::StatusOr<PromqlValue> CallPromqlFunction(const PromqlExpr& call,
     case F::kExp:
       return MapValues(vec(), time_ms, [](double v) { return std::exp(v); });
     case F::kLn:
-      return MapValues(vec(), time_ms, [](double v) { return std::log(v); });
+      return MapValues(vec(), time_ms, [](double v) { return GoLog(v); });
     case F::kLog2:
-      return MapValues(vec(), time_ms, [](double v) { return std::log2(v); });
+      return MapValues(vec(), time_ms, [](double v) { return GoLog2(v); });
     case F::kLog10:
-      return MapValues(vec(), time_ms, [](double v) { return std::log10(v); });
+      return MapValues(vec(), time_ms, [](double v) { return GoLog10(v); });
     case F::kSqrt:
       return MapValues(vec(), time_ms, [](double v) { return std::sqrt(v); });
     case F::kSgn:

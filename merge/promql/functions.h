@@ -41,6 +41,13 @@ double BucketQuantile(double phi,
 // computes it (linear interpolation between the closest ranks).
 double ValuesQuantile(double phi, std::vector<double> values);
 
+// Go's math.Log, math.Log2 and math.Log10, bit for bit (they differ from
+// C's log, log2 and log10 in the last bit for some inputs: Go's Log10(3) is
+// 0.4771212547196624, glibc's 0.47712125471966244).
+double GoLog(double x);
+double GoLog2(double x);
+double GoLog10(double x);
+
 // Go's math.Max and math.Min: an infinity wins over NaN, NaN over numbers,
 // and +0 is larger than -0.
 double GoMax(double a, double b);

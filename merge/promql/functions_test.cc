@@ -26,6 +26,20 @@ TEST(FunctionsTest, GoMaxAndMinSpecialCases) {
   EXPECT_EQ(GoMin(2, 3), 2);
 }
 
+TEST(FunctionsTest, LogarithmsAreGosBitForBit) {
+  // Values printed by Go 1.19's math package (Prometheus 2.42's answers).
+  EXPECT_EQ(GoLog(3), 1.0986122886681096);
+  EXPECT_EQ(GoLog(7), 1.9459101490553132);
+  EXPECT_EQ(GoLog2(3), 1.5849625007211563);
+  EXPECT_EQ(GoLog2(8), 3);
+  EXPECT_EQ(GoLog10(3), 0.4771212547196624);
+  EXPECT_EQ(GoLog10(1027), 3.011570443597278);
+  EXPECT_EQ(GoLog10(5), 0.6989700043360187);
+  EXPECT_EQ(GoLog(0), -kInf);
+  EXPECT_TRUE(std::isnan(GoLog(-1)));
+  EXPECT_EQ(GoLog2(kInf), kInf);
+}
+
 TEST(FunctionsTest, BucketQuantileInterpolatesInsideTheBucket) {
   const std::vector<std::pair<double, double>> buckets = {
       {1, 3}, {0.1, 1}, {kInf, 4}};  // Unsorted on purpose.

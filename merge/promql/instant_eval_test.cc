@@ -294,8 +294,11 @@ TEST(InstantEvalTest, Functions) {
       {"timestamp(req{code=\"500\"} * 1)",
        "{code=\"500\", job=\"api\"} 1.000015e+06"},
       {"sort(temp)",
-       "{__name__=\"temp\", job=\"web\"} NaN; "
-       "{__name__=\"temp\", job=\"api\"} -3.5"},
+       "{__name__=\"temp\", job=\"api\"} -3.5; "
+       "{__name__=\"temp\", job=\"web\"} NaN"},
+      {"sort_desc(temp)",
+       "{__name__=\"temp\", job=\"api\"} -3.5; "
+       "{__name__=\"temp\", job=\"web\"} NaN"},
       {"sort_desc(req)",
        "{__name__=\"req\", code=\"200\", job=\"api\"} 10; "
        "{__name__=\"req\", code=\"200\", job=\"web\"} 5; "

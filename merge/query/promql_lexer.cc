@@ -226,7 +226,10 @@ class PromqlScanner {
   PromqlToken NextOutsideBraces() {
     const size_t start = pos_;
     const Rune r = Advance();
-    if (r.width == 0) return Make(PromqlTokenKind::kEof, start);
+    if (r.width == 0) {
+      if (paren_depth_ > 0) return Error(start, "unclosed left parenthesis");
+      return Make(PromqlTokenKind::kEof, start);
+    }
     switch (r.value) {
       case ',':
         return Make(PromqlTokenKind::kComma, start);
