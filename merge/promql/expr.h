@@ -134,6 +134,7 @@ struct PromqlExpr {
   Kind kind = Kind::kNumber;
   PromqlType type = PromqlType::kScalar;
   size_t pos = 0;  // Byte offset of the node's first token in the query.
+  int height = 1;  // 1 for a leaf; the parser bounds it (expr_parser.h).
 
   double number = 0;                    // kNumber.
   std::string text;                     // kString: the unquoted value.

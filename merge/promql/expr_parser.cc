@@ -1,5 +1,6 @@
 #include "merge/promql/expr_parser.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -27,6 +28,11 @@ using ExprPtr = std::unique_ptr<PromqlExpr>;
 // declares them (%left LOR; %left LAND LUNLESS; %left comparisons;
 // %left ADD SUB; %left MUL DIV MOD ATAN2; %right POW).
 constexpr int kPrecPow = 6;
+
+// The tallest tree (and deepest nesting) accepted: evaluation, and freeing
+// the tree, recurse once per level; 500 levels take well under 1 MiB of
+// stack, and no hand-written query comes near.
+constexpr int kMaxHeight = 500;
 
 struct BinaryOpInfo {
   absl::string_view text;
@@ -264,6 +270,29 @@ class ExprParser {
   }
 
   absl::StatusOr<ExprPtr> ParseBinary(int min_precedence) {
+    // Parsing recurses per nesting level: bounded, as the tree's height is.
+    if (++nesting_ > kMaxHeight) return TooDeep(cur_.pos);
+    absl::StatusOr<ExprPtr> lhs = ParseBinaryNested(min_precedence);
+    --nesting_;
+    return lhs;
+  }
+
+  absl::Status TooDeep(size_t pos) const {
+    return ErrorAt(pos, absl::StrCat("expression nested more than ", kMaxHeight,
+                                     " levels deep"));
+  }
+
+  // Sets `node`'s height from its operands'; too tall is an error.
+  absl::Status SetHeight(PromqlExpr* node) const {
+    int height = 0;
+    for (const ExprPtr& arg : node->args)
+      height = std::max(height, arg->height);
+    node->height = height + 1;
+    if (node->height > kMaxHeight) return TooDeep(node->pos);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<ExprPtr> ParseBinaryNested(int min_precedence) {
     absl::StatusOr<ExprPtr> lhs = ParseUnary();
     if (!lhs.ok()) return lhs.status();
     while (true) {
@@ -291,6 +320,7 @@ class ExprParser {
       node->args.push_back(*std::move(lhs));
       node->args.push_back(*std::move(rhs));
       if (absl::Status s = CheckBinary(node.get(), op_pos); !s.ok()) return s;
+      if (absl::Status s = SetHeight(node.get()); !s.ok()) return s;
       lhs = std::move(node);
     }
   }
@@ -413,6 +443,7 @@ class ExprParser {
       node->type = inner->type;
       node->pos = pos;
       node->args.push_back(std::move(inner));
+      if (absl::Status s = SetHeight(node.get()); !s.ok()) return s;
       return node;
     }
     absl::StatusOr<ExprPtr> primary = ParsePrimary();
@@ -491,6 +522,7 @@ class ExprParser {
         node->type = (*inner)->type;
         node->pos = token.pos;
         node->args.push_back(*std::move(inner));
+        if (absl::Status s = SetHeight(node.get()); !s.ok()) return s;
         return node;
       }
       case Kind::kLeftBrace:
@@ -662,6 +694,7 @@ class ExprParser {
         return s;
       }
     }
+    if (absl::Status s = SetHeight(node.get()); !s.ok()) return s;
     return node;
   }
 
@@ -725,6 +758,7 @@ class ExprParser {
         return s;
       }
     }
+    if (absl::Status s = SetHeight(node.get()); !s.ok()) return s;
     return node;
   }
 
@@ -732,6 +766,7 @@ class ExprParser {
   PromqlLexer lexer_;
   PromqlToken cur_;
   const int max_regex_program_size_;
+  int nesting_ = 0;  // ParseBinary calls in progress.
 };
 
 }  // namespace
