@@ -14,7 +14,7 @@
 // is refused with InvalidArgument `1:4: ... fedgate evaluates instant queries
 // over the latest sample of each series ...`, naming why.
 //
-// A tree taller than 500 levels (`((((…1…))))`, `1+1+…+1`) is refused, as
+// A tree taller than 256 levels (`((((…1…))))`, `1+1+…+1`) is refused, as
 // its evaluation recurses per level.
 //
 // Called once per /api/v1/query request (and, later, per recording rule at

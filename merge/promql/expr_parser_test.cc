@@ -254,21 +254,21 @@ TEST(ExprParserTest, RefusesWhatNeedsHistoryAndSaysWhy) {
             "(docs/api.md lists the functions it evaluates)");
 }
 
-TEST(ExprParserTest, RefusesTreesTallerThan500Levels) {
+TEST(ExprParserTest, RefusesTreesTallerThan256Levels) {
   const std::string parens =
-      std::string(499, '(') + "1" + std::string(499, ')');
+      std::string(255, '(') + "1" + std::string(255, ')');
   EXPECT_TRUE(ParsePromqlExpr(parens).ok());
   const std::string deeper = "(" + parens + ")";
   absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr(deeper);
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().message(),
-            "1:501: parse error: expression nested more than 500 levels deep");
+            "1:257: parse error: expression nested more than 256 levels deep");
   std::string sum = "1";
-  for (int i = 0; i < 600; ++i) sum += "+1";
+  for (int i = 0; i < 300; ++i) sum += "+1";
   e = ParsePromqlExpr(sum);
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().message(),
-            "1:1: parse error: expression nested more than 500 levels deep");
+            "1:1: parse error: expression nested more than 256 levels deep");
   e = ParsePromqlExpr(std::string(100000, '('));
   ASSERT_FALSE(e.ok());
 }
