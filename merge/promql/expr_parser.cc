@@ -573,9 +573,6 @@ class ExprParser {
   absl::StatusOr<ExprPtr> ParseSelector(const PromqlToken& first,
                                         absl::string_view name) {
     const bool braces = cur_.kind == Kind::kLeftBrace;
-    if (braces && cur_.kind == Kind::kLeftBrace && !name.empty()) {
-      // The lexer is past the '{' already.
-    }
     absl::StatusOr<Selector> selector =
         ParseSelectorRest(lexer_, name, braces, max_regex_program_size_);
     if (!selector.ok()) return selector.status();

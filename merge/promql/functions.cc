@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "config/label_name.h"
 #include "config/relabel_config.h"
 #include "merge/labels.h"
 #include "merge/relabel.h"
