@@ -127,20 +127,13 @@ class ApiDifferentialTest : public ::testing::Test {
         "    action: drop\n"
         "  static_configs:\n"
         "  - targets: ['127.0.0.1:1', 'drop:1']\n");
-    const std::string dir = TestTempDir();
-    ASSERT_TRUE(WriteFile(dir + "/api.yml", config));
-
-    absl::StatusOr<PrometheusProcess> prometheus =
-        StartPrometheus(dir + "/api.yml", dir);
-    ASSERT_TRUE(prometheus.ok()) << prometheus.status();
-    prometheus_ = prometheus->process.release();
-    prometheus_port_ = prometheus->port;
-
-    absl::StatusOr<FedgateProcess> fedgate =
-        StartFedgate(dir + "/api.yml", dir + "/fedgate");
-    ASSERT_TRUE(fedgate.ok()) << fedgate.status();
-    fedgate_ = fedgate->process.release();
-    fedgate_port_ = fedgate->web_port;
+    absl::StatusOr<PrometheusAndFedgate> both =
+        StartPrometheusAndFedgate(config, TestTempDir(), "api");
+    ASSERT_TRUE(both.ok()) << both.status();
+    prometheus_ = both->prometheus.release();
+    prometheus_port_ = both->prometheus_port;
+    fedgate_ = both->fedgate.release();
+    fedgate_port_ = both->fedgate_port;
 
     // Both have scraped both targets (and Prometheus's head holds them).
     auto scraped_both = [](int port) {

@@ -303,18 +303,13 @@ class PromqlDifferentialTest : public ::testing::Test {
         "  static_configs:\n"
         "  - targets: ['",
         web_->address(), "']\n");
-    const std::string dir = TestTempDir();
-    ASSERT_TRUE(WriteFile(dir + "/promql.yml", config));
-    absl::StatusOr<PrometheusProcess> prometheus =
-        StartPrometheus(dir + "/promql.yml", dir);
-    ASSERT_TRUE(prometheus.ok()) << prometheus.status();
-    prometheus_ = prometheus->process.release();
-    prometheus_port_ = prometheus->port;
-    absl::StatusOr<FedgateProcess> fedgate =
-        StartFedgate(dir + "/promql.yml", dir + "/fedgate");
-    ASSERT_TRUE(fedgate.ok()) << fedgate.status();
-    fedgate_ = fedgate->process.release();
-    fedgate_port_ = fedgate->web_port;
+    absl::StatusOr<PrometheusAndFedgate> both =
+        StartPrometheusAndFedgate(config, TestTempDir(), "promql");
+    ASSERT_TRUE(both.ok()) << both.status();
+    prometheus_ = both->prometheus.release();
+    prometheus_port_ = both->prometheus_port;
+    fedgate_ = both->fedgate.release();
+    fedgate_port_ = both->fedgate_port;
     // Both have scraped both targets. Queries are evaluated a minute ahead,
     // so that each one's latest sample is inside the 5m lookback for both.
     auto scraped_both = [](int port) {

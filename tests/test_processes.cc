@@ -228,6 +228,28 @@ std::string LoopbackTarget::address() const {
   return absl::StrCat(host_, ":", port_);
 }
 
+absl::StatusOr<PrometheusAndFedgate> StartPrometheusAndFedgate(
+    const std::string& config, const std::string& dir,
+    const std::string& name) {
+  const std::string path = absl::StrCat(dir, "/", name, ".yml");
+  if (!WriteFile(path, config)) {
+    return absl::InternalError(absl::StrCat("cannot write ", path));
+  }
+  absl::StatusOr<PrometheusProcess> prometheus = StartPrometheus(path, dir);
+  if (!prometheus.ok()) return prometheus.status();
+  absl::StatusOr<FedgateProcess> fedgate = StartFedgate(path, dir + "/fedgate");
+  if (!fedgate.ok()) {
+    prometheus->process->Stop();
+    return fedgate.status();
+  }
+  PrometheusAndFedgate both;
+  both.prometheus = std::move(prometheus->process);
+  both.prometheus_port = prometheus->port;
+  both.fedgate = std::move(fedgate->process);
+  both.fedgate_port = fedgate->web_port;
+  return both;
+}
+
 absl::StatusOr<std::string> DocsExample(absl::string_view marker,
                                         absl::string_view page) {
   const std::string file = ReadFileOrEmpty(std::string(page));

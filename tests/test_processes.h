@@ -114,6 +114,21 @@ struct PrometheusProcess {
 absl::StatusOr<PrometheusProcess> StartPrometheus(
     const std::string& config_path, const std::string& dir);
 
+// Prometheus 2.42 and fedgate, both started on one configuration: the pair
+// of a differential test.
+struct PrometheusAndFedgate {
+  std::unique_ptr<Subprocess> prometheus;
+  int prometheus_port = 0;
+  std::unique_ptr<Subprocess> fedgate;
+  int fedgate_port = 0;
+};
+
+// Writes `config` to `<dir>/<name>.yml` and starts Prometheus
+// (StartPrometheus, its files in `dir`) and fedgate (StartFedgate, its files
+// in `<dir>/fedgate`) on it; the first error stops what was started.
+absl::StatusOr<PrometheusAndFedgate> StartPrometheusAndFedgate(
+    const std::string& config, const std::string& dir, const std::string& name);
+
 // Returns a client for 127.0.0.1:`port` with bounded waits (5 s to connect,
 // 10 s per read).
 httplib::Client LoopbackClient(int port);
