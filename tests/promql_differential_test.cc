@@ -306,10 +306,7 @@ class PromqlDifferentialTest : public ::testing::Test {
     absl::StatusOr<PrometheusAndFedgate> both =
         StartPrometheusAndFedgate(config, TestTempDir(), "promql");
     ASSERT_TRUE(both.ok()) << both.status();
-    prometheus_ = both->prometheus.release();
-    prometheus_port_ = both->prometheus_port;
-    fedgate_ = both->fedgate.release();
-    fedgate_port_ = both->fedgate_port;
+    both_ = new PrometheusAndFedgate(*std::move(both));
     // Both have scraped both targets. Queries are evaluated a minute ahead,
     // so that each one's latest sample is inside the 5m lookback for both.
     auto scraped_both = [](int port) {
@@ -317,55 +314,44 @@ class PromqlDifferentialTest : public ::testing::Test {
       return a.status == 200 && absl::StrContains(a.body, "\"3\"");
     };
     time_ = absl::StrCat(absl::ToUnixSeconds(absl::Now()) + 60);
-    ASSERT_TRUE(WaitUntil([&] { return scraped_both(prometheus_port_); },
-                          absl::Seconds(60)))
-        << prometheus_->Stderr();
-    ASSERT_TRUE(WaitUntil([&] { return scraped_both(fedgate_port_); },
-                          absl::Seconds(60)))
-        << fedgate_->Stderr();
+    for (const auto& [port, process] :
+         {std::make_pair(both_->prometheus_port, both_->prometheus.get()),
+          std::make_pair(both_->fedgate_port, both_->fedgate.get())}) {
+      ASSERT_TRUE(
+          WaitUntil([&] { return scraped_both(port); }, absl::Seconds(60)))
+          << process->Stderr();
+    }
   }
 
+  // Stops both processes (their destructors), then the targets.
   static void TearDownTestSuite() {
-    if (fedgate_ != nullptr) fedgate_->Stop();
-    if (prometheus_ != nullptr) prometheus_->Stop();
-    delete fedgate_;
-    delete prometheus_;
+    delete both_;
     delete api_;
     delete web_;
-    fedgate_ = nullptr;
-    prometheus_ = nullptr;
+    both_ = nullptr;
   }
 
-  void SetUp() override {
-    ASSERT_NE(fedgate_port_, 0);
-    ASSERT_NE(prometheus_port_, 0);
-  }
+  void SetUp() override { ASSERT_NE(both_, nullptr); }
 
   static void ExpectSame(const std::string& query) {
     SCOPED_TRACE(query);
     const bool keep_order = absl::StartsWith(query, "sort");
     const Canonical want =
-        Canonicalize(Query(prometheus_port_, query, time_), keep_order);
+        Canonicalize(Query(both_->prometheus_port, query, time_), keep_order);
     const Canonical got =
-        Canonicalize(Query(fedgate_port_, query, time_), keep_order);
+        Canonicalize(Query(both_->fedgate_port, query, time_), keep_order);
     EXPECT_EQ(got, want);
   }
 
   static LoopbackTarget* api_;
   static LoopbackTarget* web_;
-  static Subprocess* prometheus_;
-  static Subprocess* fedgate_;
-  static int prometheus_port_;
-  static int fedgate_port_;
+  static PrometheusAndFedgate* both_;
   static std::string time_;
 };
 
 LoopbackTarget* PromqlDifferentialTest::api_ = nullptr;
 LoopbackTarget* PromqlDifferentialTest::web_ = nullptr;
-Subprocess* PromqlDifferentialTest::prometheus_ = nullptr;
-Subprocess* PromqlDifferentialTest::fedgate_ = nullptr;
-int PromqlDifferentialTest::prometheus_port_ = 0;
-int PromqlDifferentialTest::fedgate_port_ = 0;
+PrometheusAndFedgate* PromqlDifferentialTest::both_ = nullptr;
 std::string PromqlDifferentialTest::time_;
 
 std::vector<std::string> DocsLines(absl::string_view marker) {
@@ -398,9 +384,9 @@ TEST_F(PromqlDifferentialTest, RefusalsExplainTheInstantEvaluation) {
   for (const char* query : kBothRefuse) {
     SCOPED_TRACE(query);
     const Canonical want =
-        Canonicalize(Query(prometheus_port_, query, time_), false);
+        Canonicalize(Query(both_->prometheus_port, query, time_), false);
     const Canonical got =
-        Canonicalize(Query(fedgate_port_, query, time_), false);
+        Canonicalize(Query(both_->fedgate_port, query, time_), false);
     EXPECT_EQ(want.status, 400) << want;
     EXPECT_EQ(want.error_type, "bad_data") << want;
     EXPECT_EQ(got.status, 400) << got;
@@ -412,7 +398,7 @@ TEST_F(PromqlDifferentialTest, RefusalsExplainTheInstantEvaluation) {
        DocsLines("<!-- example: promql-refused -->")) {
     SCOPED_TRACE(query);
     const Canonical got =
-        Canonicalize(Query(fedgate_port_, query, time_), false);
+        Canonicalize(Query(both_->fedgate_port, query, time_), false);
     EXPECT_EQ(got.status, 400) << got;
     EXPECT_EQ(got.error_type, "bad_data") << got;
     EXPECT_TRUE(absl::StrContains(got.error, kWhy)) << got;
