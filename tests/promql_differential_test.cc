@@ -314,9 +314,11 @@ class PromqlDifferentialTest : public ::testing::Test {
       return a.status == 200 && absl::StrContains(a.body, "\"3\"");
     };
     time_ = absl::StrCat(absl::ToUnixSeconds(absl::Now()) + 60);
-    for (const auto& [port, process] :
-         {std::make_pair(both_->prometheus_port, both_->prometheus.get()),
-          std::make_pair(both_->fedgate_port, both_->fedgate.get())}) {
+    for (const Subprocess* process :
+         {both_->prometheus.get(), both_->fedgate.get()}) {
+      const int port = process == both_->prometheus.get()
+                           ? both_->prometheus_port
+                           : both_->fedgate_port;
       ASSERT_TRUE(
           WaitUntil([&] { return scraped_both(port); }, absl::Seconds(60)))
           << process->Stderr();
