@@ -21,6 +21,7 @@
 #include "config/label_name.h"
 #include "config/quote.h"
 #include "gateway/writers/json_writer.h"
+#include "merge/float_format.h"
 #include "merge/labels.h"
 #include "merge/promql/expr.h"
 #include "merge/promql/expr_parser.h"
@@ -269,6 +270,40 @@ BodyChunks VectorBody(PromqlVector samples, int64_t time_ms) {
     state->buf.clear();
     return more;
   };
+}
+
+// The answer of /query for a scalar or a string result, as Prometheus 2.42
+// marshals promql.Scalar and promql.String (promql/value.go, not the
+// sample-pair encoder of vectors): `[<time>,"<value>"]` with the time as Go's
+// encoding/json writes a float64 (`1795630040.5`, `10`) and a scalar's value
+// as strconv.FormatFloat(v, 'f', -1, 64) (`1000000000000000000000`, `NaN`).
+std::string ScalarOrStringBody(const PromqlValue& value, int64_t time_ms) {
+  std::string time;
+  AppendGoFloatLayout(static_cast<double>(time_ms) / 1000, /*fixed=*/true,
+                      &time);
+  std::string text = value.string;
+  if (value.type == PromqlType::kScalar) {
+    text.clear();
+    if (std::isfinite(value.scalar)) {
+      AppendGoFloatLayout(value.scalar, /*fixed=*/true, &text);
+    } else {
+      AppendGoFloat(value.scalar, &text);  // NaN, +Inf, -Inf.
+    }
+  }
+  std::string body;
+  JsonWriter w(&body);
+  BeginSuccess(w);
+  w.BeginObject();
+  w.Key("resultType");
+  w.String(value.type == PromqlType::kScalar ? "scalar" : "string");
+  w.Key("result");
+  w.BeginArray();
+  w.Raw(time);
+  w.String(text);
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  return body;
 }
 
 ApiResponse StringList(const std::set<std::string>& values) {
@@ -649,24 +684,7 @@ ApiResponse ApiHandler::Query(const ApiRequest& request) const {
   }
   ApiResponse res;
   if (value->type != PromqlType::kVector) {
-    JsonWriter w(&res.body);
-    BeginSuccess(w);
-    w.BeginObject();
-    w.Key("resultType");
-    w.String(value->type == PromqlType::kScalar ? "scalar" : "string");
-    w.Key("result");
-    if (value->type == PromqlType::kScalar) {
-      w.SamplePair(*time, value->scalar);
-    } else {
-      std::string timestamp;
-      AppendJsonTimestamp(*time, &timestamp);
-      w.BeginArray();
-      w.Raw(timestamp);
-      w.String(value->string);
-      w.EndArray();
-    }
-    w.EndObject();
-    w.EndObject();
+    res.body = ScalarOrStringBody(*value, *time);
     return res;
   }
   res.body_chunks = VectorBody(std::move(value->vector), *time);

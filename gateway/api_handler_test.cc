@@ -246,7 +246,13 @@ TEST_F(ApiHandlerTest, QueryErrors) {
 TEST_F(ApiHandlerTest, QueryEvaluatesExpressions) {
   EXPECT_EQ(Get("/query", {{"query", "1+1"}, {"time", "1795630040.5"}}).body,
             R"({"status":"success","data":{"resultType":"scalar",)"
-            R"("result":[1795630040.500,"2"]}})");
+            R"("result":[1795630040.5,"2"]}})");
+  EXPECT_EQ(Get("/query", {{"query", "1e21 + 1e-7 * 0"}, {"time", "10"}}).body,
+            R"({"status":"success","data":{"resultType":"scalar",)"
+            R"("result":[10,"1000000000000000000000"]}})");
+  EXPECT_EQ(Get("/query", {{"query", "-1/0"}, {"time", "10.25"}}).body,
+            R"({"status":"success","data":{"resultType":"scalar",)"
+            R"("result":[10.25,"-Inf"]}})");
   EXPECT_EQ(Get("/query", {{"query", "\"a\\\"b\""}, {"time", "10"}}).body,
             R"({"status":"success","data":{"resultType":"string",)"
             R"("result":[10,"a\"b"]}})");

@@ -103,6 +103,11 @@ const char* const kQueries[] = {
     "2 > bool 3",
     "\"hello\"",
     "'single'",
+    "1e21",
+    "-0",
+    "1e-7",
+    "2^70",
+    "scalar(big_value)",
     // Selectors.
     "http_requests_total",
     "http_requests_total{code=\"200\"}",
