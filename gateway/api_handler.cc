@@ -41,6 +41,12 @@ constexpr absl::string_view kTextPlain = "text/plain; charset=utf-8";
 constexpr int64_t kMinTimeMs = -9223309901257974000;
 constexpr int64_t kMaxTimeMs = 9223309901257974999;
 
+// Prometheus's text for --query.max-samples (promql.ErrTooManySamples), for
+// a /query past --query.max-series.
+constexpr absl::string_view kTooManySamples =
+    "query processing would load too many samples into memory in query "
+    "execution";
+
 // Streamed answers are handed to the sink in pieces of about this size.
 constexpr size_t kChunkBytes = 64 * 1024;
 
@@ -231,6 +237,23 @@ void WriteLabels(JsonWriter& w, const L& labels) {
   w.EndObject();
 }
 
+// The envelope of an instant vector answer of /query, around its samples:
+// `{"status":"success","data":{"resultType":"vector","result":[` and `]}}`.
+void BeginVectorResult(JsonWriter& w) {
+  BeginSuccess(w);
+  w.BeginObject();
+  w.Key("resultType");
+  w.String("vector");
+  w.Key("result");
+  w.BeginArray();
+}
+
+void EndVectorResult(JsonWriter& w) {
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+}
+
 // An instant vector answer of /query, written piece by piece as the
 // connection takes it; every sample at the evaluation time `time_ms`.
 BodyChunks VectorBody(PromqlVector samples, int64_t time_ms) {
@@ -242,12 +265,7 @@ BodyChunks VectorBody(PromqlVector samples, int64_t time_ms) {
   };
   auto state = std::make_unique<State>();
   state->samples = std::move(samples);
-  BeginSuccess(state->writer);
-  state->writer.BeginObject();
-  state->writer.Key("resultType");
-  state->writer.String("vector");
-  state->writer.Key("result");
-  state->writer.BeginArray();
+  BeginVectorResult(state->writer);
   return [state = std::move(state), time_ms](std::string* out) mutable {
     JsonWriter& w = state->writer;
     while (state->next < state->samples.size() &&
@@ -261,15 +279,39 @@ BodyChunks VectorBody(PromqlVector samples, int64_t time_ms) {
       w.EndObject();
     }
     const bool more = state->next < state->samples.size();
-    if (!more) {
-      w.EndArray();
-      w.EndObject();
-      w.EndObject();
-    }
+    if (!more) EndVectorResult(w);
     out->append(state->buf);
     state->buf.clear();
     return more;
   };
+}
+
+// The answer of /query for a bare selector, the commonest query: what
+// EvaluateInstant would answer, streamed from the snapshot's samples without
+// copying their labels (a dump of 1M series holds 1M pointers, not 1M label
+// sets).
+ApiResponse SelectorAnswer(std::shared_ptr<const StoreSnapshot> snapshot,
+                           const Selector& selector, int64_t time_ms,
+                           size_t max_series) {
+  const Selector selectors[] = {selector};
+  std::vector<const Sample*> rows =
+      SelectInWindow(*snapshot, selectors, time_ms - kLookbackDeltaMs, time_ms);
+  if (!SeriesLimitError(rows.size(), max_series).empty()) {
+    return TooManySeries(kTooManySamples);
+  }
+  ApiResponse res;
+  res.body_chunks = JsonRowsBody(
+      std::move(snapshot), std::move(rows), BeginVectorResult,
+      [time_ms](JsonWriter& w, const Sample& s) {
+        w.BeginObject();
+        w.Key("metric");
+        WriteLabels(w, s.labels);
+        w.Key("value");
+        w.SamplePair(time_ms, s.value);
+        w.EndObject();
+      },
+      EndVectorResult);
+  return res;
 }
 
 // The answer of /query for a scalar or a string result, as Prometheus 2.42
@@ -663,6 +705,10 @@ ApiResponse ApiHandler::Query(const ApiRequest& request) const {
     return WithLimitReason(InvalidParam("query", s.message()), s);
   }
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  if ((*expr)->kind == PromqlExpr::Kind::kSelector) {
+    return SelectorAnswer(std::move(snapshot), (*expr)->selector, *time,
+                          options_.max_series);
+  }
   InstantEvalOptions eval;
   eval.time_ms = *time;
   eval.max_series = options_.max_series;
@@ -671,11 +717,7 @@ ApiResponse ApiHandler::Query(const ApiRequest& request) const {
   if (!value.ok()) {
     switch (value.status().code()) {
       case absl::StatusCode::kResourceExhausted:
-        // Prometheus's text for --query.max-samples
-        // (promql.ErrTooManySamples).
-        return TooManySeries(
-            "query processing would load too many samples into memory in "
-            "query execution");
+        return TooManySeries(kTooManySamples);
       case absl::StatusCode::kFailedPrecondition:
         return JsonError(kExecution, value.status().message());
       default:
