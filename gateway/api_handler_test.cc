@@ -53,6 +53,8 @@ class ApiHandlerTest : public ::testing::Test {
   ApiHandler Handler() {
     ApiOptions options;
     options.store = &store_;
+    options.max_series = max_series_;
+    options.match_limits.max_regex_program_size = max_regex_program_size_;
     options.hostname = "vm";
     options.now = [] { return absl::FromUnixMillis(kScrapeMs + 864); };
     options.build_info.version = "0.1.0";
@@ -100,6 +102,8 @@ class ApiHandlerTest : public ::testing::Test {
   }
 
   SeriesStore store_;
+  size_t max_series_ = 0;
+  int max_regex_program_size_ = 0;
   std::vector<TargetStatus> targets_;
   std::vector<DroppedTarget> dropped_;
   std::shared_ptr<const Config> config_;
@@ -259,6 +263,26 @@ TEST_F(ApiHandlerTest, QueryEvaluatesExpressions) {
   EXPECT_EQ(Get("/query", {{"query", "count by (job) (test_gauge) * 2"}}).body,
             R"({"status":"success","data":{"resultType":"vector","result":[)"
             R"({"metric":{"job":"j1"},"value":[1795630035.864,"4"]}]}})");
+}
+
+TEST_F(ApiHandlerTest, QueryLimitsApplyToSelectorsInExpressions) {
+  max_series_ = 3;
+  EXPECT_EQ(Get("/query", {{"query", "sum(test_gauge) + count(up)"}}).status,
+            200);
+  const ApiResponse res =
+      Get("/query", {{"query", "sum(test_gauge) + count(up) + a_first"}});
+  EXPECT_EQ(res.status, 422);
+  EXPECT_EQ(res.refused_reason, "too_many_series");
+  EXPECT_EQ(res.body,
+            R"({"status":"error","errorType":"execution","error":"query )"
+            R"(processing would load too many samples into memory in query )"
+            R"(execution"})");
+  max_series_ = 0;
+  max_regex_program_size_ = 100;
+  const ApiResponse regex =
+      Get("/query", {{"query", "sum(up{job=~\"\\\\pL{100}\"})"}});
+  EXPECT_EQ(regex.status, 400);
+  EXPECT_EQ(regex.refused_reason, "regex_too_complex") << regex.body;
 }
 
 TEST_F(ApiHandlerTest, QueryEvaluationErrorsAreExecutionErrors) {
