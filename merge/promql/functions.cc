@@ -214,6 +214,65 @@ double GoLog10(double x) {
   return GoLog(x) * 0.434294481903251827651128918916605082;  // 1/ln(10).
 }
 
+double GoPow(double x, double y) {
+  // The special cases (zeros, infinities, NaN, x == 1, y == ±1) are C99's
+  // and Go's alike.
+  if (y == 0 || x == 1) return 1;
+  if (y == 1) return x;
+  if (std::isnan(x) || std::isnan(y) || x == 0 || std::isinf(x) ||
+      std::isinf(y)) {
+    return std::pow(x, y);
+  }
+  if (y == 0.5) return std::sqrt(x);
+  if (y == -0.5) return 1 / std::sqrt(x);
+  double integral = 0;
+  double fraction = std::modf(std::fabs(y), &integral);
+  if (fraction != 0 && x < 0) return kNaN;
+  if (integral >= 9.223372036854775808e18) {
+    // A huge even exponent: overflow or underflow, but for -1.
+    if (x == -1) return 1;
+    return (std::fabs(x) < 1) == (y > 0) ? 0 : kInf;
+  }
+  // x^y = x^fraction * x^integral, the latter by repeated squaring of x's
+  // mantissa with its binary exponent kept apart (as Go does, so that the
+  // roundings, and the result's last bit, are Go's).
+  double mantissa_product = 1;
+  int64_t exponent_sum = 0;
+  if (fraction != 0) {
+    if (fraction > 0.5) {
+      fraction -= 1;
+      integral += 1;
+    }
+    mantissa_product = std::exp(fraction * GoLog(x));
+  }
+  int exponent = 0;
+  double mantissa = std::frexp(x, &exponent);
+  int64_t x_exponent = exponent;
+  for (int64_t i = static_cast<int64_t>(integral); i != 0; i >>= 1) {
+    if (x_exponent < -(1 << 12) || (1 << 12) < x_exponent) {
+      exponent_sum += x_exponent;  // Certain overflow: ldexp says so.
+      break;
+    }
+    if (i & 1) {
+      mantissa_product *= mantissa;
+      exponent_sum += x_exponent;
+    }
+    mantissa *= mantissa;
+    x_exponent <<= 1;
+    if (mantissa < 0.5) {
+      mantissa += mantissa;
+      --x_exponent;
+    }
+  }
+  if (y < 0) {
+    mantissa_product = 1 / mantissa_product;
+    exponent_sum = -exponent_sum;
+  }
+  const int64_t clamped =
+      std::max<int64_t>(-100000, std::min<int64_t>(100000, exponent_sum));
+  return std::ldexp(mantissa_product, static_cast<int>(clamped));
+}
+
 double GoMax(double a, double b) {
   if (std::isinf(a) && a > 0) return a;
   if (std::isinf(b) && b > 0) return b;

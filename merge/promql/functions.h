@@ -48,6 +48,11 @@ double GoLog(double x);
 double GoLog2(double x);
 double GoLog10(double x);
 
+// Go's math.Pow, bit for bit: integral powers by repeated squaring, so it
+// differs from C's pow in the last bits (Go's 1.1^10 is 2.593742460100002,
+// glibc's 2.5937424601000023).
+double GoPow(double x, double y);
+
 // Go's math.Max and math.Min: an infinity wins over NaN, NaN over numbers,
 // and +0 is larger than -0.
 double GoMax(double a, double b);

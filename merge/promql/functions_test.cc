@@ -40,6 +40,23 @@ TEST(FunctionsTest, LogarithmsAreGosBitForBit) {
   EXPECT_EQ(GoLog2(kInf), kInf);
 }
 
+TEST(FunctionsTest, PowIsGosBitForBit) {
+  // Values printed by Prometheus 2.42 (Go 1.19's math.Pow).
+  EXPECT_EQ(GoPow(1.1, 10), 2.593742460100002);
+  EXPECT_EQ(GoPow(0.7, 13), 0.00968890104069999);
+  EXPECT_EQ(GoPow(1.0001, 12345), 3.436447654031931);
+  EXPECT_EQ(GoPow(2, 70), 1180591620717411303424.0);
+  EXPECT_EQ(GoPow(10, -2), 0.01);
+  EXPECT_EQ(GoPow(2, 0.5), std::sqrt(2));
+  EXPECT_EQ(GoPow(-8, 3), -512);
+  EXPECT_TRUE(std::isnan(GoPow(-8, 0.5)));
+  EXPECT_EQ(GoPow(0, -1), kInf);
+  EXPECT_EQ(GoPow(kNaN, 0), 1);
+  EXPECT_EQ(GoPow(-1, kInf), 1);
+  EXPECT_EQ(GoPow(10, 400), kInf);
+  EXPECT_EQ(GoPow(10, -400), 0);
+}
+
 TEST(FunctionsTest, BucketQuantileInterpolatesInsideTheBucket) {
   const std::vector<std::pair<double, double>> buckets = {
       {1, 3}, {0.1, 1}, {kInf, 4}};  // Unsorted on purpose.

@@ -68,8 +68,7 @@ bool DropsMetricName(BinaryOp op) {
   }
 }
 
-// Go's math.Mod and math.Pow agree with C's fmod and pow on every special
-// case PromQL reaches.
+// Go's math.Mod is exact, as C's fmod is; math.Pow is GoPow.
 struct ElemResult {
   double value;
   bool keep;
@@ -88,7 +87,7 @@ ElemResult ApplyOp(BinaryOp op, double lhs, double rhs) {
     case BinaryOp::kMod:
       return {std::fmod(lhs, rhs), true};
     case BinaryOp::kPow:
-      return {std::pow(lhs, rhs), true};
+      return {GoPow(lhs, rhs), true};
     case BinaryOp::kEql:
       return {lhs, lhs == rhs};
     case BinaryOp::kNeq:
