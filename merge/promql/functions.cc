@@ -258,7 +258,7 @@ double GoPow(double x, double y) {
       exponent_sum += x_exponent;
     }
     mantissa *= mantissa;
-    x_exponent <<= 1;
+    x_exponent *= 2;  // May be negative: a shift would be undefined.
     if (mantissa < 0.5) {
       mantissa += mantissa;
       --x_exponent;
