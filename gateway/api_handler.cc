@@ -254,6 +254,19 @@ void EndVectorResult(JsonWriter& w) {
   w.EndObject();
 }
 
+// One element of an instant vector answer:
+// `{"metric":{...},"value":[<time>,"<value>"]}`. `L` as WriteLabels'.
+template <typename L>
+void WriteVectorElement(JsonWriter& w, const L& labels, int64_t time_ms,
+                        double value) {
+  w.BeginObject();
+  w.Key("metric");
+  WriteLabels(w, labels);
+  w.Key("value");
+  w.SamplePair(time_ms, value);
+  w.EndObject();
+}
+
 // An instant vector answer of /query, written piece by piece as the
 // connection takes it; every sample at the evaluation time `time_ms`.
 BodyChunks VectorBody(PromqlVector samples, int64_t time_ms) {
@@ -271,12 +284,7 @@ BodyChunks VectorBody(PromqlVector samples, int64_t time_ms) {
     while (state->next < state->samples.size() &&
            state->buf.size() < kChunkBytes) {
       const PromqlSample& s = state->samples[state->next++];
-      w.BeginObject();
-      w.Key("metric");
-      WriteLabels(w, s.labels);
-      w.Key("value");
-      w.SamplePair(time_ms, s.value);
-      w.EndObject();
+      WriteVectorElement(w, s.labels, time_ms, s.value);
     }
     const bool more = state->next < state->samples.size();
     if (!more) EndVectorResult(w);
@@ -303,12 +311,7 @@ ApiResponse SelectorAnswer(std::shared_ptr<const StoreSnapshot> snapshot,
   res.body_chunks = JsonRowsBody(
       std::move(snapshot), std::move(rows), BeginVectorResult,
       [time_ms](JsonWriter& w, const Sample& s) {
-        w.BeginObject();
-        w.Key("metric");
-        WriteLabels(w, s.labels);
-        w.Key("value");
-        w.SamplePair(time_ms, s.value);
-        w.EndObject();
+        WriteVectorElement(w, s.labels, time_ms, s.value);
       },
       EndVectorResult);
   return res;
