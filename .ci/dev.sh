@@ -127,6 +127,9 @@ run_suite() {
 # Suites beyond `bazel test //...` go here, one `run_suite NAME COMMAND...` line each (a short
 # fuzz run, a sanitizer pass, ...). Each one adds its test case(s) to the final count.
 extra_suites() {
+  # The 2-minute soak (tests/soak/, docs/reliability.md) of the fedgate that `bazel test //...`
+  # just built: first, while bazel-bin still points at that build.
+  run_suite soak python3 tests/soak/soak.py --duration 120s
   # libFuzzer (clang-14, ASan+UBSan), 15 s per target from its seed corpus (~4 min in all).
   run_suite fuzz.text_parser bash tests/fuzz/run_fuzzers.sh text_parser
   run_suite fuzz.openmetrics_parser bash tests/fuzz/run_fuzzers.sh openmetrics_parser
@@ -142,9 +145,6 @@ extra_suites() {
   run_suite fuzz.file_sd bash tests/fuzz/run_fuzzers.sh file_sd
   run_suite fuzz.dns_answer bash tests/fuzz/run_fuzzers.sh dns_answer
   run_suite fuzz.http_request bash tests/fuzz/run_fuzzers.sh http_request
-  # clang-14 with -Wthread-safety (.bazelrc --config=clang): the ABSL_GUARDED_BY and lock
-  # annotations are checked at compile time, as errors.
-  run_suite clang_thread_safety bazel build --config=clang --keep_going //...
   # docs/architecture.md names every room of the tree, and only rooms that exist.
   run_suite docs.architecture python3 tests/architecture_doc_check.py
   # ThreadSanitizer over the concurrent core: interned label sets, the store
@@ -164,6 +164,8 @@ extra_suites() {
     //scraper:kubernetes_test_server_test //gateway:kubernetes_access_review_test
   # Every test again under AddressSanitizer + UBSan (.bazelrc --config=asan), in the same output
   # base (other configuration directory): one case here; the failing targets are in the log.
+  # The build is clang-14's with -Wthread-safety: the ABSL_GUARDED_BY and lock annotations are
+  # checked at compile time, as errors, in the same pass.
   run_suite asan_ubsan bazel test //... --config=asan --keep_going --test_output=errors \
     --jobs="${JOBS}" --local_test_jobs="${JOBS}"
 }

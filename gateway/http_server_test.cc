@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "gateway/test_http_server.h"
 #include "gateway/test_raw_connection.h"
 #include "gtest/gtest.h"
 #include "merge/interned_labels.h"
@@ -36,24 +37,13 @@ class HttpServerTest : public ::testing::Test {
     server_ = nullptr;
     store_ = std::make_unique<SeriesStore>();
     registry_ = std::make_unique<prometheus::Registry>();
-    auto batch = std::make_shared<ScrapeBatch>();
-    Sample up;
-    up.labels = InternedLabels::Intern(
-        Labels{{"__name__", "up"}, {"instance", "t:1"}, {"job", "j"}});
-    up.value = 1;
-    batch->timestamp_ms = 1700000000000;
-    batch->samples.push_back(up);
-    store_->Publish(1, batch);
+    PublishTestUp(*store_);
 
-    HttpServer::Options options;
-    options.listen_address = "127.0.0.1:0";
+    HttpServer::Options options =
+        TestHttpServerOptions(store_.get(), registry_.get());
     options.limits = limits;
-    options.store = store_.get();
-    options.registry = registry_.get();
     options.external_labels = {{"cluster", "c1"}};
     options.ready = [this] { return ready_.load(); };
-    // The time /federate reads at: the samples' own.
-    options.api.now = [] { return absl::FromUnixMillis(1700000000000); };
     options.enable_lifecycle = enable_lifecycle_;
     options.reload = [this] {
       ++reloads_;
@@ -96,6 +86,12 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_TRUE(res) << httplib::to_string(res.error());
     EXPECT_EQ(res->status, status);
     EXPECT_EQ(res->body, body);
+  }
+
+  // Expects an answer with `status`.
+  static void ExpectStatus(const httplib::Result& res, int status) {
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, status);
   }
 
   // Expects a 405 answer whose Allow header is `allow`.
@@ -173,9 +169,7 @@ TEST_F(HttpServerTest, HealthAndReadiness) {
                "Service Unavailable");
   ExpectAnswer(client_->Get("/api/v1/labels"), 503, "Service Unavailable");
   ExpectAnswer(client_->Get("/api/v1/nope"), 404, "404 page not found\n");
-  httplib::Result metrics = client_->Get("/metrics");
-  ASSERT_TRUE(metrics);
-  EXPECT_EQ(metrics->status, 200);
+  ExpectStatus(client_->Get("/metrics"), 200);
   ExpectAnswer(client_->Get("/-/healthy"), 200, "fedgate is Healthy.\n");
 }
 
@@ -469,9 +463,7 @@ TEST_F(HttpServerTest, ChunkedBodyIsCutAtTheLimit) {
   int sent = 0;
   while (sent < 65536 && c.Send(chunk)) ++sent;
   EXPECT_LT(sent, 65536);
-  httplib::Result healthy = client_->Get("/-/healthy");
-  ASSERT_TRUE(healthy);
-  EXPECT_EQ(healthy->status, 200);
+  ExpectStatus(client_->Get("/-/healthy"), 200);
 }
 
 TEST_F(HttpServerTest, BodiesHeldInMemoryAreBounded) {
@@ -532,9 +524,7 @@ TEST_F(HttpServerTest, LongMatchListsFitInTheUrl) {
   const std::string answer = c.ReadUntilClosed(10000, &closed);
   EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 414")) << answer;
   EXPECT_TRUE(absl::StrContains(answer, "too big")) << answer;
-  httplib::Result healthy = client_->Get("/-/healthy");
-  ASSERT_TRUE(healthy);
-  EXPECT_EQ(healthy->status, 200);
+  ExpectStatus(client_->Get("/-/healthy"), 200);
 }
 
 // The probes stay answered whatever the other clients do: hundreds of idle
@@ -568,8 +558,10 @@ TEST_F(HttpServerTest, ProbesAnswerWhileOtherClientsHoldConnections) {
         "GET /federate?match[]=many_series HTTP/1.1\r\nHost: x\r\n\r\n"));
   }
   httplib::Client probe("127.0.0.1", server_->port());
-  probe.set_connection_timeout(5);
-  probe.set_read_timeout(5);
+  // The held answers are never read, so a server they starve would keep the
+  // probe waiting for good; 30 s leaves room for a loaded sanitizer build.
+  probe.set_connection_timeout(30);
+  probe.set_read_timeout(30);
   for (int i = 0; i < 10; ++i) {
     httplib::Result healthy = probe.Get("/-/healthy");
     ASSERT_TRUE(healthy) << httplib::to_string(healthy.error());
@@ -676,9 +668,7 @@ TEST_F(HttpServerTest, RequestsPastTheConcurrencyLimitAre503) {
   holder.join();
   EXPECT_EQ(held_status, 200);
   // The place is free again.
-  httplib::Result after = client_->Get("/federate?match[]=up");
-  ASSERT_TRUE(after);
-  EXPECT_EQ(after->status, 200);
+  ExpectStatus(client_->Get("/federate?match[]=up"), 200);
 }
 
 TEST_F(HttpServerTest, RequestsPastTheirDeadlineAre503) {
@@ -725,9 +715,7 @@ TEST_F(HttpServerTest, SlowReaderIsCutAtTheDeadline) {
   EXPECT_FALSE(absl::EndsWith(rest, "\r\n0\r\n\r\n"));
   EXPECT_LT(head.size() + rest.size(), size_t{10} << 20);
   // Other clients are served meanwhile and after.
-  httplib::Result res = client_->Get("/federate?match[]=up");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
+  ExpectStatus(client_->Get("/federate?match[]=up"), 200);
 }
 
 TEST_F(HttpServerTest, AnswersPastTheSeriesLimitAre422) {
@@ -755,9 +743,7 @@ TEST_F(HttpServerTest, AnswersPastTheSeriesLimitAre422) {
                R"j(processing would load too many samples into memory in )j"
                R"j(query execution"})j");
   // A request within the limit is answered.
-  httplib::Result up = client_->Get("/federate?match[]=up");
-  ASSERT_TRUE(up);
-  EXPECT_EQ(up->status, 200);
+  ExpectStatus(client_->Get("/federate?match[]=up"), 200);
   httplib::Result metrics = client_->Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(RefusedCount(metrics->body, "too_many_series"), 3) << metrics->body;
@@ -786,9 +772,7 @@ TEST_F(HttpServerTest, SelectorsPastTheMatchLimitsAre400) {
       R"j(parameter \"query\": invalid regular expression \"\\pL{100}\": )j"
       R"j(too complex (RE2 program size 119302, limit 100000, )j"
       R"j(--query.max-regex-program-size)"})j");
-  httplib::Result up = client_->Get("/federate?match[]=up");
-  ASSERT_TRUE(up);
-  EXPECT_EQ(up->status, 200);
+  ExpectStatus(client_->Get("/federate?match[]=up"), 200);
   httplib::Result metrics = client_->Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(RefusedCount(metrics->body, "too_many_match_params"), 2)

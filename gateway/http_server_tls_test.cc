@@ -28,6 +28,7 @@
 #include "gateway/http_server.h"
 #include "gateway/security/test_web_configs.h"
 #include "gateway/security/web_security.h"
+#include "gateway/test_http_server.h"
 #include "gtest/gtest.h"
 #include "scraper/discovery/test_sd_files.h"
 #include "scraper/test_certificates.h"
@@ -97,19 +98,9 @@ class HttpServerTlsTest : public ::testing::Test {
     ASSERT_TRUE(security.ok()) << security.status();
     security_ = *std::move(security);
     store_ = std::make_unique<SeriesStore>();
-    auto batch = std::make_shared<ScrapeBatch>();
-    Sample up;
-    up.labels = InternedLabels::Intern(
-        Labels{{"__name__", "up"}, {"instance", "t:1"}, {"job", "j"}});
-    up.value = 1;
-    batch->timestamp_ms = 1700000000000;
-    batch->samples.push_back(up);
-    store_->Publish(1, batch);
-    HttpServer::Options options;
-    options.listen_address = "127.0.0.1:0";
-    options.store = store_.get();
-    options.registry = &registry_;
-    options.api.now = [] { return absl::FromUnixMillis(1700000000000); };
+    PublishTestUp(*store_);
+    HttpServer::Options options =
+        TestHttpServerOptions(store_.get(), &registry_);
     options.security = security_.get();
     options.reload = [] { return absl::OkStatus(); };
     absl::StatusOr<std::unique_ptr<HttpServer>> server =

@@ -36,41 +36,91 @@ namespace {
 
 constexpr absl::Duration kWait = absl::Seconds(30);
 
-// An HTTP server on 127.0.0.1 (any free port), serving on its own thread
-// until Stop(). Handlers are registered before Start().
+// What a TestServer saw of a request it answered.
+struct SeenRequest {
+  std::string target;   // As the request line has it.
+  std::string version;  // "HTTP/1.1".
+  httplib::Headers headers;
+
+  // The value of the header `name`, empty if there is none.
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+// An HTTP server on 127.0.0.1 (any free port), or an HTTPS one with the test
+// PKI's server certificate, serving on its own thread until Stop(). Handlers
+// are registered before Start().
 class TestServer {
  public:
+  TestServer() : server_(std::make_unique<httplib::Server>()) {}
+  // HTTPS, optionally requiring a client certificate signed by the test CA.
+  TestServer(const TestCertificates& certs, bool require_client_cert)
+      : server_(std::make_unique<httplib::SSLServer>(
+            certs.server_cert_file.c_str(), certs.server_key_file.c_str(),
+            require_client_cert ? certs.ca_file.c_str() : nullptr)),
+        scheme_("https") {}
   ~TestServer() { Stop(); }
 
-  httplib::Server& server() { return server_; }
+  httplib::Server& server() { return *server_; }
+
+  // Answers GET `path` (a pattern, as httplib takes it) with `body`, and
+  // records each request it answers.
+  void Serve(const std::string& path, std::string body,
+             std::string content_type = "text/plain") {
+    server_->Get(
+        path,
+        [this, body = std::move(body), content_type = std::move(content_type)](
+            const httplib::Request& req, httplib::Response& res) {
+          {
+            absl::MutexLock lock(&mu_);
+            seen_.push_back({req.target, req.version, req.headers});
+          }
+          res.set_content(body, content_type);
+        });
+  }
+
+  // The requests that Serve()'s handlers answered, oldest first.
+  std::vector<SeenRequest> seen() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return seen_;
+  }
 
   void Start() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
+    ASSERT_TRUE(server_->is_valid());
+    port_ = server_->bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
     // stop() is a no-op until the accept loop runs, so wait for it.
     const absl::Time deadline = absl::Now() + kWait;
-    while (!server_.is_running() && absl::Now() < deadline) {
+    while (!server_->is_running() && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(1));
     }
-    ASSERT_TRUE(server_.is_running());
+    ASSERT_TRUE(server_->is_running());
   }
 
   void Stop() {
     if (!thread_.joinable()) return;
-    server_.stop();
+    server_->stop();
     thread_.join();
   }
 
-  std::string Url(absl::string_view path) const {
-    return absl::StrCat("http://127.0.0.1:", port_, path);
+  // The URL of `path` with `host` (a name the certificate may or may not
+  // have) for 127.0.0.1.
+  std::string Url(absl::string_view path,
+                  absl::string_view host = "127.0.0.1") const {
+    return absl::StrCat(scheme_, "://", host, ":", port_, path);
   }
   int port() const { return port_; }
 
  private:
-  httplib::Server server_;
+  std::unique_ptr<httplib::Server> server_;
+  std::string scheme_ = "http";
   std::thread thread_;
   int port_ = 0;
+  mutable absl::Mutex mu_;
+  std::vector<SeenRequest> seen_ ABSL_GUARDED_BY(mu_);
 };
 
 // Fetches `request` and waits (bounded) for the callback. The result is
@@ -99,28 +149,52 @@ absl::StatusOr<HttpResponse> FetchAndWait(HttpClient& client,
   return result;
 }
 
-std::unique_ptr<HttpClient> NewClient() {
+std::unique_ptr<HttpClient> NewClient(
+    const HttpClient::Options& options = HttpClient::Options()) {
   absl::StatusOr<std::unique_ptr<HttpClient>> client =
-      HttpClient::Create(HttpClient::Options());
+      HttpClient::Create(options);
   EXPECT_TRUE(client.ok()) << client.status();
   return client.ok() ? *std::move(client) : nullptr;
 }
 
-TEST(HttpClientTest, SendsPrometheusScrapeHeaders) {
-  absl::Mutex mu;
-  httplib::Headers seen;
-  TestServer server;
-  server.server().Get("/metrics",
-                      [&](const httplib::Request& req, httplib::Response& res) {
-                        {
-                          absl::MutexLock lock(&mu);
-                          seen = req.headers;
-                        }
-                        res.set_content("m 1\n", "text/plain; version=0.0.4");
-                      });
-  server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
+// A GET of `url` with the default HTTP client settings.
+HttpRequest GetRequest(std::string url) {
+  HttpRequest request;
+  request.url = std::move(url);
+  return request;
+}
+
+// A GET of `url` with the HTTP client settings `config`.
+HttpRequest GetRequest(std::string url, HttpClientConfig config) {
+  HttpRequest request = GetRequest(std::move(url));
+  request.client_config =
+      std::make_shared<const HttpClientConfig>(std::move(config));
+  return request;
+}
+
+// A client with default options, and a plain HTTP server for it that a test
+// gives its handlers and then starts. A test whose handlers wait for objects
+// of its own declares its own server after them, so that the server stops
+// (and its handlers end) before they go.
+class HttpClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    client_ = NewClient();
+    ASSERT_NE(client_, nullptr);
+  }
+
+  absl::StatusOr<HttpResponse> Fetch(HttpRequest request) {
+    return FetchAndWait(*client_, std::move(request));
+  }
+
+  // Declared before the client, so that the client goes first.
+  std::unique_ptr<TestServer> server_ = std::make_unique<TestServer>();
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_F(HttpClientTest, SendsPrometheusScrapeHeaders) {
+  server_->Serve("/metrics", "m 1\n", "text/plain; version=0.0.4");
+  server_->Start();
 
   struct Case {
     absl::Duration timeout;
@@ -133,58 +207,49 @@ TEST(HttpClientTest, SendsPrometheusScrapeHeaders) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.want_header);
-    HttpRequest request;
-    request.url = server.Url("/metrics");
+    HttpRequest request = GetRequest(server_->Url("/metrics"));
     request.timeout = c.timeout;
-    absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+    absl::StatusOr<HttpResponse> response = Fetch(request);
     ASSERT_TRUE(response.ok()) << response.status();
     EXPECT_EQ(response->status_code, 200);
     EXPECT_EQ(response->body, "m 1\n");
     EXPECT_EQ(response->content_type, "text/plain; version=0.0.4");
-    absl::MutexLock lock(&mu);
-    auto header = [&](const std::string& name) {
-      auto it = seen.find(name);
-      return it == seen.end() ? std::string("<none>") : it->second;
-    };
-    EXPECT_EQ(header("Accept"),
+    const SeenRequest seen = server_->seen().back();
+    EXPECT_EQ(seen.Header("Accept"),
               "application/openmetrics-text;version=1.0.0,application/"
               "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;"
               "q=0.5,*/*;q=0.1");
-    EXPECT_EQ(header("Accept-Encoding"), "gzip");
-    EXPECT_EQ(header("User-Agent"), "fedgate/0.1.0");
-    EXPECT_EQ(header("X-Prometheus-Scrape-Timeout-Seconds"), c.want_header);
+    EXPECT_EQ(seen.Header("Accept-Encoding"), "gzip");
+    EXPECT_EQ(seen.Header("User-Agent"), "fedgate/0.1.0");
+    EXPECT_EQ(seen.Header("X-Prometheus-Scrape-Timeout-Seconds"),
+              c.want_header);
   }
 }
 
-TEST(HttpClientTest, DecodesGzipBodies) {
+TEST_F(HttpClientTest, DecodesGzipBodies) {
   const std::string body = "# TYPE m counter\nm_total{a=\"1\"} 42\n";
-  TestServer server;
-  server.server().Get("/metrics",
-                      [&](const httplib::Request&, httplib::Response& res) {
-                        // A type httplib does not compress itself, so the body
-                        // is gzipped once.
-                        res.set_header("Content-Encoding", "gzip");
-                        res.set_content(Gzip(body), "application/octet-stream");
-                      });
-  server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
+  server_->server().Get(
+      "/metrics", [&](const httplib::Request&, httplib::Response& res) {
+        // A type httplib does not compress itself, so the body is gzipped
+        // once.
+        res.set_header("Content-Encoding", "gzip");
+        res.set_content(Gzip(body), "application/octet-stream");
+      });
+  server_->Start();
 
-  HttpRequest request;
-  request.url = server.Url("/metrics");
-  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  absl::StatusOr<HttpResponse> response =
+      Fetch(GetRequest(server_->Url("/metrics")));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->body, body);
 }
 
-TEST(HttpClientTest, ReportsErrorsInPrometheusWording) {
-  TestServer server;
-  server.server().Get("/fail",
-                      [](const httplib::Request&, httplib::Response& res) {
-                        res.status = 500;
-                        res.set_content("boom", "text/plain");
-                      });
-  server.Start();
+TEST_F(HttpClientTest, ReportsErrorsInPrometheusWording) {
+  server_->server().Get("/fail",
+                        [](const httplib::Request&, httplib::Response& res) {
+                          res.status = 500;
+                          res.set_content("boom", "text/plain");
+                        });
+  server_->Start();
   // A port nobody listens on: bound once, then released.
   int closed_port;
   {
@@ -192,8 +257,6 @@ TEST(HttpClientTest, ReportsErrorsInPrometheusWording) {
     closed.Start();
     closed_port = closed.port();
   }
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
 
   struct Case {
     std::string name;
@@ -204,9 +267,9 @@ TEST(HttpClientTest, ReportsErrorsInPrometheusWording) {
   const std::string refused_url =
       absl::StrCat("http://127.0.0.1:", closed_port, "/metrics");
   const std::vector<Case> cases = {
-      {"500", server.Url("/fail"), absl::StatusCode::kUnavailable,
+      {"500", server_->Url("/fail"), absl::StatusCode::kUnavailable,
        "server returned HTTP status 500 Internal Server Error"},
-      {"404", server.Url("/nothing"), absl::StatusCode::kUnavailable,
+      {"404", server_->Url("/nothing"), absl::StatusCode::kUnavailable,
        "server returned HTTP status 404 Not Found"},
       {"connection refused", refused_url, absl::StatusCode::kUnavailable,
        absl::StrCat("Get \"", refused_url, "\": dial tcp 127.0.0.1:",
@@ -214,16 +277,14 @@ TEST(HttpClientTest, ReportsErrorsInPrometheusWording) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    HttpRequest request;
-    request.url = c.url;
-    absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+    absl::StatusOr<HttpResponse> response = Fetch(GetRequest(c.url));
     ASSERT_FALSE(response.ok());
     EXPECT_EQ(response.status().code(), c.want_code) << response.status();
     EXPECT_EQ(std::string(response.status().message()), c.want_message);
   }
 }
 
-TEST(HttpClientTest, TimeoutCoversTheWholeTransfer) {
+TEST_F(HttpClientTest, TimeoutCoversTheWholeTransfer) {
   absl::Notification release;
   TestServer server;
   server.server().Get("/hang",
@@ -232,13 +293,10 @@ TEST(HttpClientTest, TimeoutCoversTheWholeTransfer) {
                         res.set_content("late 1\n", "text/plain");
                       });
   server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
 
-  HttpRequest request;
-  request.url = server.Url("/hang");
+  HttpRequest request = GetRequest(server.Url("/hang"));
   request.timeout = absl::Milliseconds(200);
-  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  absl::StatusOr<HttpResponse> response = Fetch(request);
   release.Notify();
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
@@ -247,43 +305,44 @@ TEST(HttpClientTest, TimeoutCoversTheWholeTransfer) {
                          "\": context deadline exceeded"));
 }
 
-TEST(HttpClientTest, FollowsRedirects) {
-  TestServer server;
-  server.server().Get("/old",
-                      [](const httplib::Request&, httplib::Response& res) {
-                        res.set_redirect("/metrics");
-                      });
-  server.server().Get("/metrics",
-                      [](const httplib::Request&, httplib::Response& res) {
-                        res.set_content("m 1\n", "text/plain");
-                      });
-  server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
+TEST_F(HttpClientTest, FollowsRedirects) {
+  server_->server().Get("/old",
+                        [](const httplib::Request&, httplib::Response& res) {
+                          res.set_redirect("/metrics");
+                        });
+  server_->Serve("/metrics", "m 1\n");
+  server_->Start();
 
-  HttpRequest request;
-  request.url = server.Url("/old");
-  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  absl::StatusOr<HttpResponse> response =
+      Fetch(GetRequest(server_->Url("/old")));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->body, "m 1\n");
 }
 
-TEST(HttpClientTest, ReusesConnections) {
-  TestServer server;
-  server.server().Get("/metrics",
-                      [](const httplib::Request&, httplib::Response& res) {
-                        res.set_content("m 1\n", "text/plain");
-                      });
-  server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
+TEST_F(HttpClientTest, DoesNotFollowRedirectsWhenDisabled) {
+  server_->server().Get("/old",
+                        [](const httplib::Request&, httplib::Response& res) {
+                          res.set_redirect("/metrics");
+                        });
+  server_->Start();
+  HttpClientConfig config;
+  config.follow_redirects = false;
+  absl::StatusOr<HttpResponse> response =
+      Fetch(GetRequest(server_->Url("/old"), config));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().message(),
+            "server returned HTTP status 302 Found");
+}
 
-  HttpRequest request;
-  request.url = server.Url("/metrics");
-  absl::StatusOr<HttpResponse> first = FetchAndWait(*client, request);
+TEST_F(HttpClientTest, ReusesConnections) {
+  server_->Serve("/metrics", "m 1\n");
+  server_->Start();
+
+  const HttpRequest request = GetRequest(server_->Url("/metrics"));
+  absl::StatusOr<HttpResponse> first = Fetch(request);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->new_connections, 1);
-  absl::StatusOr<HttpResponse> second = FetchAndWait(*client, request);
+  absl::StatusOr<HttpResponse> second = Fetch(request);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->new_connections, 0);
 }
@@ -333,26 +392,19 @@ class RecordingTimers : public HttpClient::Timers {
 // The I/O thread runs the timers at their times (never early), requests
 // fetched from a timer go out without a wake-up, and once SetTimers()
 // replaced them they are not called again.
-TEST(HttpClientTest, RunsTimersOnTheIoThread) {
-  TestServer server;
-  server.server().Get("/metrics",
-                      [](const httplib::Request&, httplib::Response& res) {
-                        res.set_content("m 1\n", "text/plain");
-                      });
-  server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
+TEST_F(HttpClientTest, RunsTimersOnTheIoThread) {
+  server_->Serve("/metrics", "m 1\n");
+  server_->Start();
   RecordingTimers timers;
-  client->SetTimers(&timers);
+  client_->SetTimers(&timers);
 
   absl::Mutex mu;
   absl::CondVar cv;
   std::vector<int> statuses;  // Of the requests fetched from the timers.
   timers.OnRun([&] {
-    HttpRequest request;
-    request.url = server.Url("/metrics");
-    client->Fetch(
-        std::move(request), [&](absl::StatusOr<HttpResponse> response) {
+    client_->Fetch(
+        GetRequest(server_->Url("/metrics")),
+        [&](absl::StatusOr<HttpResponse> response) {
           absl::MutexLock lock(&mu);
           statuses.push_back(response.ok() ? response->status_code : -1);
           cv.SignalAll();
@@ -366,7 +418,7 @@ TEST(HttpClientTest, RunsTimersOnTheIoThread) {
     due.push_back(start + absl::Milliseconds(30 * i));
   }
   timers.Schedule(due);
-  client->Wake();
+  client_->Wake();
   {
     absl::MutexLock lock(&mu);
     const absl::Time deadline = absl::Now() + kWait;
@@ -378,16 +430,16 @@ TEST(HttpClientTest, RunsTimersOnTheIoThread) {
   ASSERT_EQ(ran.size(), 3u);
   for (const auto& [when, at] : ran) EXPECT_GE(at, when);
 
-  client->SetTimers(nullptr);
+  client_->SetTimers(nullptr);
   const int calls = timers.calls();
   timers.Schedule({absl::Now()});
-  client->Wake();
+  client_->Wake();
   absl::SleepFor(absl::Milliseconds(50));
   EXPECT_EQ(timers.calls(), calls);
   EXPECT_EQ(timers.ran().size(), 3u);
 }
 
-TEST(HttpClientTest, RunsManyRequestsAtOnce) {
+TEST_F(HttpClientTest, RunsManyRequestsAtOnce) {
   // Each request waits until all of them have arrived, which only works if
   // they are in flight together (and the server has a thread for each).
   constexpr int kRequests = 6;
@@ -406,28 +458,26 @@ TEST(HttpClientTest, RunsManyRequestsAtOnce) {
         res.set_content(req.get_param_value("i"), "text/plain");
       });
   server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
 
   absl::Mutex results_mu;
   std::vector<std::string> bodies;
   absl::Notification all_done;
   for (int i = 0; i < kRequests; ++i) {
-    HttpRequest request;
-    request.url = server.Url(absl::StrCat("/metrics?i=", i));
-    client->Fetch(request, [&](absl::StatusOr<HttpResponse> response) {
-      absl::MutexLock lock(&results_mu);
-      bodies.push_back(response.ok()
-                           ? response->body
-                           : std::string(response.status().message()));
-      if (bodies.size() == kRequests) all_done.Notify();
-    });
+    client_->Fetch(
+        GetRequest(server.Url(absl::StrCat("/metrics?i=", i))),
+        [&](absl::StatusOr<HttpResponse> response) {
+          absl::MutexLock lock(&results_mu);
+          bodies.push_back(response.ok()
+                               ? response->body
+                               : std::string(response.status().message()));
+          if (bodies.size() == kRequests) all_done.Notify();
+        });
   }
   ASSERT_TRUE(all_done.WaitForNotificationWithTimeout(kWait));
   absl::MutexLock lock(&results_mu);
   EXPECT_THAT(bodies,
               ::testing::UnorderedElementsAre("0", "1", "2", "3", "4", "5"));
-  EXPECT_EQ(client->InFlight(), 0);
+  EXPECT_EQ(client_->InFlight(), 0);
 }
 
 // Writes `contents` to `path` (replacing it).
@@ -441,319 +491,189 @@ std::string TempDir() {
   return dir != nullptr ? dir : "/tmp";
 }
 
-std::shared_ptr<const HttpClientConfig> ClientConfig(
-    HttpClientConfig config = HttpClientConfig()) {
-  return std::make_shared<const HttpClientConfig>(std::move(config));
-}
-
-// An HTTPS server on 127.0.0.1 with the test PKI's server certificate,
-// optionally requiring a client certificate signed by the test CA.
-class TlsTestServer {
- public:
-  TlsTestServer(const TestCertificates& certs, bool require_client_cert)
-      : server_(certs.server_cert_file.c_str(), certs.server_key_file.c_str(),
-                require_client_cert ? certs.ca_file.c_str() : nullptr) {}
-  ~TlsTestServer() {
-    if (!thread_.joinable()) return;
-    server_.stop();
-    thread_.join();
-  }
-  httplib::SSLServer& server() { return server_; }
-  void Start() {
-    ASSERT_TRUE(server_.is_valid());
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    const absl::Time deadline = absl::Now() + kWait;
-    while (!server_.is_running() && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-    ASSERT_TRUE(server_.is_running());
-  }
-  std::string Url(absl::string_view host) const {
-    return absl::StrCat("https://", host, ":", port_, "/metrics");
-  }
-
- private:
-  httplib::SSLServer server_;
-  std::thread thread_;
-  int port_ = 0;
-};
-
-class HttpClientTlsTest : public ::testing::Test {
+// The client and server of HttpClientTest, the server on HTTPS with the test
+// PKI's server certificate.
+class HttpClientTlsTest : public HttpClientTest {
  protected:
   void SetUp() override {
+    HttpClientTest::SetUp();
     absl::StatusOr<TestCertificates> certs =
         GenerateTestCertificates(TempDir() + "/http_client_tls");
     ASSERT_TRUE(certs.ok()) << certs.status();
     certs_ = *certs;
   }
+
+  // Starts the HTTPS server, answering /metrics with `m 1`, optionally
+  // requiring a client certificate signed by the test CA.
+  void StartServer(bool require_client_cert) {
+    server_ = std::make_unique<TestServer>(certs_, require_client_cert);
+    server_->Serve("/metrics", "m 1\n");
+    server_->Start();
+  }
+
+  // HTTP client settings that trust the test CA.
+  HttpClientConfig TrustingTheCa() const {
+    HttpClientConfig config;
+    config.tls_config.ca_file = certs_.ca_file;
+    return config;
+  }
+
   TestCertificates certs_;
 };
 
 TEST_F(HttpClientTlsTest, VerifiesTheTargetWithTheCaFile) {
-  TlsTestServer server(certs_, /*require_client_cert=*/false);
-  server.server().Get("/metrics",
-                      [](const httplib::Request&, httplib::Response& res) {
-                        res.set_content("m 1\n", "text/plain");
-                      });
-  server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
-
-  HttpClientConfig with_ca;
-  with_ca.tls_config.ca_file = certs_.ca_file;
-  HttpRequest request;
-  request.url = server.Url("localhost");
-  request.client_config = ClientConfig(with_ca);
-  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  StartServer(/*require_client_cert=*/false);
+  const std::string url = server_->Url("/metrics", "localhost");
+  absl::StatusOr<HttpResponse> response =
+      Fetch(GetRequest(url, TrustingTheCa()));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->body, "m 1\n");
 
   // Without the CA the certificate is not trusted.
-  request.client_config = ClientConfig();
-  response = FetchAndWait(*client, request);
+  response = Fetch(GetRequest(url, HttpClientConfig()));
   ASSERT_FALSE(response.ok());
   EXPECT_TRUE(absl::StartsWith(response.status().message(),
-                               absl::StrCat("Get \"", request.url, "\": ")))
+                               absl::StrCat("Get \"", url, "\": ")))
       << response.status();
 
   // insecure_skip_verify accepts it anyway, whatever the name.
   HttpClientConfig insecure;
   insecure.tls_config.insecure_skip_verify = true;
-  request.url = server.Url("127.0.0.1");
-  request.client_config = ClientConfig(insecure);
-  response = FetchAndWait(*client, request);
+  response = Fetch(GetRequest(server_->Url("/metrics"), insecure));
   ASSERT_TRUE(response.ok()) << response.status();
 
   // min_version above what is possible fails; TLS13 works.
-  HttpClientConfig tls13 = with_ca;
+  HttpClientConfig tls13 = TrustingTheCa();
   tls13.tls_config.min_version = 0x0304;
-  request.url = server.Url("localhost");
-  request.client_config = ClientConfig(tls13);
-  response = FetchAndWait(*client, request);
+  response = Fetch(GetRequest(url, tls13));
   ASSERT_TRUE(response.ok()) << response.status();
 }
 
 TEST_F(HttpClientTlsTest, ServerNameIsVerifiedAndSentAsSni) {
-  TlsTestServer server(certs_, /*require_client_cert=*/false);
-  absl::Mutex mu;
-  std::string host_header;
-  server.server().Get("/metrics",
-                      [&](const httplib::Request& req, httplib::Response& res) {
-                        absl::MutexLock lock(&mu);
-                        host_header = req.get_header_value("Host");
-                        res.set_content("m 1\n", "text/plain");
-                      });
-  server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
+  StartServer(/*require_client_cert=*/false);
 
   // The certificate is for scrape.test, not for 127.0.0.1.
-  HttpClientConfig config;
-  config.tls_config.ca_file = certs_.ca_file;
-  HttpRequest request;
-  request.url = server.Url("127.0.0.1");
-  request.client_config = ClientConfig(config);
-  EXPECT_FALSE(FetchAndWait(*client, request).ok());
+  HttpClientConfig config = TrustingTheCa();
+  EXPECT_FALSE(Fetch(GetRequest(server_->Url("/metrics"), config)).ok());
 
   config.tls_config.server_name = "scrape.test";
-  request.client_config = ClientConfig(config);
-  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  absl::StatusOr<HttpResponse> response =
+      Fetch(GetRequest(server_->Url("/metrics"), config));
   ASSERT_TRUE(response.ok()) << response.status();
-  absl::MutexLock lock(&mu);
   // As Go: the Host header is the URL's host, not the server name.
-  EXPECT_EQ(host_header,
-            absl::StrCat("127.0.0.1:",
-                         request.url.substr(request.url.rfind(':') + 1,
-                                            request.url.find("/metrics") -
-                                                request.url.rfind(':') - 1)));
+  EXPECT_EQ(server_->seen().back().Header("Host"),
+            absl::StrCat("127.0.0.1:", server_->port()));
 }
 
 TEST_F(HttpClientTlsTest, SendsTheClientCertificateForMutualTls) {
-  TlsTestServer server(certs_, /*require_client_cert=*/true);
-  server.server().Get("/metrics",
-                      [](const httplib::Request&, httplib::Response& res) {
-                        res.set_content("m 1\n", "text/plain");
-                      });
-  server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
-
-  HttpClientConfig config;
-  config.tls_config.ca_file = certs_.ca_file;
-  HttpRequest request;
-  request.url = server.Url("localhost");
-  request.client_config = ClientConfig(config);
-  EXPECT_FALSE(FetchAndWait(*client, request).ok());
+  StartServer(/*require_client_cert=*/true);
+  const std::string url = server_->Url("/metrics", "localhost");
+  HttpClientConfig config = TrustingTheCa();
+  EXPECT_FALSE(Fetch(GetRequest(url, config)).ok());
 
   config.tls_config.cert_file = certs_.client_cert_file;
   config.tls_config.key_file = certs_.client_key_file;
-  request.client_config = ClientConfig(config);
-  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  absl::StatusOr<HttpResponse> response = Fetch(GetRequest(url, config));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->body, "m 1\n");
 }
 
-// Records the Authorization header of each request.
-class AuthRecordingServer {
- public:
-  AuthRecordingServer() {
-    server_.server().Get("/metrics", [this](const httplib::Request& req,
-                                            httplib::Response& res) {
-      absl::MutexLock lock(&mu_);
-      seen_.push_back(req.get_header_value("Authorization"));
-      res.set_content("m 1\n", "text/plain");
-    });
-    server_.Start();
+// The Authorization headers that `server` saw, oldest first.
+std::vector<std::string> AuthorizationHeaders(const TestServer& server) {
+  std::vector<std::string> headers;
+  for (const SeenRequest& request : server.seen()) {
+    headers.push_back(request.Header("Authorization"));
   }
-  std::string Url() const { return server_.Url("/metrics"); }
-  std::vector<std::string> seen() {
-    absl::MutexLock lock(&mu_);
-    return seen_;
-  }
+  return headers;
+}
 
- private:
-  TestServer server_;
-  absl::Mutex mu_;
-  std::vector<std::string> seen_ ABSL_GUARDED_BY(mu_);
-};
-
-TEST(HttpClientTest, RereadsTheCredentialsFileForEveryRequest) {
-  AuthRecordingServer server;
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
+TEST_F(HttpClientTest, RereadsTheCredentialsFileForEveryRequest) {
+  server_->Serve("/metrics", "m 1\n");
+  server_->Start();
   const std::string token_file = TempDir() + "/token";
   WriteFile(token_file, "first-token\n");
   HttpClientConfig config;
   config.authorization.emplace();
   config.authorization->credentials_file = token_file;
-  HttpRequest request;
-  request.url = server.Url();
-  request.client_config = ClientConfig(config);
-  ASSERT_TRUE(FetchAndWait(*client, request).ok());
+  const std::string url = server_->Url("/metrics");
+  ASSERT_TRUE(Fetch(GetRequest(url, config)).ok());
   WriteFile(token_file, "rotated-token");
-  ASSERT_TRUE(FetchAndWait(*client, request).ok());
+  ASSERT_TRUE(Fetch(GetRequest(url, config)).ok());
 
   // Inline credentials with a custom type.
   config.authorization->credentials_file.clear();
   config.authorization->type = "Token";
   config.authorization->credentials = "abc";
-  request.client_config = ClientConfig(config);
-  ASSERT_TRUE(FetchAndWait(*client, request).ok());
-  EXPECT_THAT(server.seen(),
+  ASSERT_TRUE(Fetch(GetRequest(url, config)).ok());
+  EXPECT_THAT(AuthorizationHeaders(*server_),
               ::testing::ElementsAre("Bearer first-token",
                                      "Bearer rotated-token", "Token abc"));
 
   // A missing file fails the request, naming the file (not its content).
   config.authorization->credentials.clear();
   config.authorization->credentials_file = TempDir() + "/missing-token";
-  request.client_config = ClientConfig(config);
-  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  absl::StatusOr<HttpResponse> response = Fetch(GetRequest(url, config));
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().message(),
-            absl::StrCat("Get \"", request.url,
+            absl::StrCat("Get \"", url,
                          "\": unable to read authorization credentials file ",
                          TempDir(), "/missing-token: open ", TempDir(),
                          "/missing-token: no such file or directory"));
 }
 
-TEST(HttpClientTest, SendsBasicAuthWithThePasswordFile) {
-  AuthRecordingServer server;
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
+TEST_F(HttpClientTest, SendsBasicAuthWithThePasswordFile) {
+  server_->Serve("/metrics", "m 1\n");
+  server_->Start();
   const std::string password_file = TempDir() + "/password";
   WriteFile(password_file, "pw1\n");
   HttpClientConfig config;
   config.basic_auth.emplace();
   config.basic_auth->username = "user";
   config.basic_auth->password_file = password_file;
-  HttpRequest request;
-  request.url = server.Url();
-  request.client_config = ClientConfig(config);
-  ASSERT_TRUE(FetchAndWait(*client, request).ok());
+  const HttpRequest request = GetRequest(server_->Url("/metrics"), config);
+  ASSERT_TRUE(Fetch(request).ok());
   WriteFile(password_file, "pw2");
-  ASSERT_TRUE(FetchAndWait(*client, request).ok());
+  ASSERT_TRUE(Fetch(request).ok());
   // base64("user:pw1"), base64("user:pw2").
-  EXPECT_THAT(server.seen(), ::testing::ElementsAre("Basic dXNlcjpwdzE=",
-                                                    "Basic dXNlcjpwdzI="));
-}
-
-TEST(HttpClientTest, DoesNotFollowRedirectsWhenDisabled) {
-  TestServer server;
-  server.server().Get("/old",
-                      [](const httplib::Request&, httplib::Response& res) {
-                        res.set_redirect("/metrics");
-                      });
-  server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
-  HttpClientConfig config;
-  config.follow_redirects = false;
-  HttpRequest request;
-  request.url = server.Url("/old");
-  request.client_config = ClientConfig(config);
-  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
-  ASSERT_FALSE(response.ok());
-  EXPECT_EQ(response.status().message(),
-            "server returned HTTP status 302 Found");
+  EXPECT_THAT(
+      AuthorizationHeaders(*server_),
+      ::testing::ElementsAre("Basic dXNlcjpwdzE=", "Basic dXNlcjpwdzI="));
 }
 
 // enable_http2 as Go's transport: HTTP/2 only when TLS negotiates it, never
 // an `Upgrade: h2c` on plain http; false keeps every request on HTTP/1.1.
-TEST(HttpClientTest, PlainHttpStaysOnHttp11WithOrWithoutHttp2) {
-  TestServer server;
-  absl::Mutex mu;
-  std::vector<std::string> seen;
-  server.server().Get("/metrics", [&](const httplib::Request& req,
-                                      httplib::Response& res) {
-    absl::MutexLock lock(&mu);
-    seen.push_back(req.version + " upgrade=" + req.get_header_value("Upgrade"));
-    res.set_content("up 1\n", "text/plain");
-  });
-  server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
+TEST_F(HttpClientTest, PlainHttpStaysOnHttp11WithOrWithoutHttp2) {
+  server_->Serve("/metrics", "up 1\n");
+  server_->Start();
   for (bool enable_http2 : {true, false}) {
     HttpClientConfig config;
     config.enable_http2 = enable_http2;
-    HttpRequest request;
-    request.url = server.Url("/metrics");
-    request.client_config = ClientConfig(config);
-    absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+    absl::StatusOr<HttpResponse> response =
+        Fetch(GetRequest(server_->Url("/metrics"), config));
     ASSERT_TRUE(response.ok()) << response.status();
   }
-  absl::MutexLock lock(&mu);
+  std::vector<std::string> seen;
+  for (const SeenRequest& request : server_->seen()) {
+    seen.push_back(request.version + " upgrade=" + request.Header("Upgrade"));
+  }
   EXPECT_THAT(seen,
               ::testing::ElementsAre("HTTP/1.1 upgrade=", "HTTP/1.1 upgrade="));
 }
 
-TEST(HttpClientTest, SendsRequestsThroughTheProxy) {
-  TestServer proxy;
-  absl::Mutex mu;
-  std::string target;
-  proxy.server().Get(".*",
-                     [&](const httplib::Request& req, httplib::Response& res) {
-                       absl::MutexLock lock(&mu);
-                       target = req.target;
-                       res.set_content("via_proxy 1\n", "text/plain");
-                     });
-  proxy.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
+TEST_F(HttpClientTest, SendsRequestsThroughTheProxy) {
+  server_->Serve(".*", "via_proxy 1\n");
+  server_->Start();
   HttpClientConfig config;
-  config.proxy_url = proxy.Url("");
-  HttpRequest request;
-  request.url = "http://unreachable.test:9100/metrics";
-  request.client_config = ClientConfig(config);
-  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  config.proxy_url = server_->Url("");
+  const std::string url = "http://unreachable.test:9100/metrics";
+  absl::StatusOr<HttpResponse> response = Fetch(GetRequest(url, config));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->body, "via_proxy 1\n");
-  absl::MutexLock lock(&mu);
-  EXPECT_EQ(target, request.url);  // The absolute form, as proxies get it.
+  // The absolute form, as proxies get it.
+  EXPECT_EQ(server_->seen().back().target, url);
 }
 
-TEST(HttpClientTest, BodySizeLimitStopsAHugeStreamedBodyEarly) {
+TEST_F(HttpClientTest, BodySizeLimitStopsAHugeStreamedBodyEarly) {
   constexpr size_t kChunk = 64 << 10;
   constexpr size_t kHuge = size_t{1} << 30;  // 1 GiB, never held anywhere.
   std::atomic<size_t> served{0};
@@ -776,12 +696,9 @@ TEST(HttpClientTest, BodySizeLimitStopsAHugeStreamedBodyEarly) {
             });
       });
   server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
-  HttpRequest request;
-  request.url = server.Url("/metrics");
+  HttpRequest request = GetRequest(server.Url("/metrics"));
   request.body_size_limit = 1 << 20;
-  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  absl::StatusOr<HttpResponse> response = Fetch(request);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(response.status().message(), "body size limit exceeded");
@@ -790,44 +707,33 @@ TEST(HttpClientTest, BodySizeLimitStopsAHugeStreamedBodyEarly) {
   EXPECT_LT(served.load(), size_t{64} << 20);
 }
 
-TEST(HttpClientTest, BodySizeLimitAppliesToTheDecompressedGzipBomb) {
+TEST_F(HttpClientTest, BodySizeLimitAppliesToTheDecompressedGzipBomb) {
   // ~1 MiB of gzip that inflates to 1 GiB of zeros.
   const std::string bomb = GzipBomb();
   ASSERT_LT(bomb.size(), size_t{4} << 20);
-  TestServer server;
-  server.server().Get("/metrics",
-                      [&](const httplib::Request&, httplib::Response& res) {
-                        res.set_header("Content-Encoding", "gzip");
-                        res.set_content(bomb, "application/octet-stream");
-                      });
-  server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
-  HttpRequest request;
-  request.url = server.Url("/metrics");
+  server_->server().Get("/metrics",
+                        [&](const httplib::Request&, httplib::Response& res) {
+                          res.set_header("Content-Encoding", "gzip");
+                          res.set_content(bomb, "application/octet-stream");
+                        });
+  server_->Start();
+  HttpRequest request = GetRequest(server_->Url("/metrics"));
   request.body_size_limit = 10 << 20;
-  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  absl::StatusOr<HttpResponse> response = Fetch(request);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(response.status().message(), "body size limit exceeded");
 }
 
-TEST(HttpClientTest, ABodyOfExactlyTheLimitFails) {
-  TestServer server;
-  server.server().Get("/metrics",
-                      [](const httplib::Request&, httplib::Response& res) {
-                        res.set_content("m 1\n", "text/plain");  // 4 bytes.
-                      });
-  server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
-  HttpRequest request;
-  request.url = server.Url("/metrics");
+TEST_F(HttpClientTest, ABodyOfExactlyTheLimitFails) {
+  server_->Serve("/metrics", "m 1\n");  // 4 bytes.
+  server_->Start();
+  HttpRequest request = GetRequest(server_->Url("/metrics"));
   request.body_size_limit = 4;
-  EXPECT_EQ(FetchAndWait(*client, request).status().code(),
+  EXPECT_EQ(Fetch(request).status().code(),
             absl::StatusCode::kResourceExhausted);
   request.body_size_limit = 5;
-  absl::StatusOr<HttpResponse> response = FetchAndWait(*client, request);
+  absl::StatusOr<HttpResponse> response = Fetch(request);
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->body, "m 1\n");
 }
@@ -938,10 +844,9 @@ class KeepAliveServer {
 };
 
 // Fetches every target of `server` once, the requests spread over
-// `threads` calling threads, and returns the bodies and errors by target.
-std::vector<std::string> FetchAllFromThreads(HttpClient& client,
-                                             const KeepAliveServer& server,
-                                             int threads) {
+// `threads` calling threads, and expects each to answer `m 1`.
+void FetchAllFromThreads(HttpClient& client, const KeepAliveServer& server,
+                         int threads) {
   absl::Mutex mu;
   absl::CondVar cv;
   std::vector<std::string> results(server.ports());
@@ -968,49 +873,41 @@ std::vector<std::string> FetchAllFromThreads(HttpClient& client,
   while (done < server.ports() && !cv.WaitWithDeadline(&mu, deadline)) {
   }
   EXPECT_EQ(done, server.ports()) << "requests ended";
-  return results;
+  for (int i = 0; i < server.ports(); ++i) {
+    ASSERT_EQ(results[i], "m 1\n") << "target " << i;
+  }
 }
 
-TEST(HttpClientTest, KeepsOneConnectionPerTargetAcrossPools) {
+TEST_F(HttpClientTest, KeepsOneConnectionPerTargetAcrossPools) {
   // More targets than pools, so pools hold several connections each.
   constexpr int kTargets = 200;
   KeepAliveServer server(kTargets);
   ASSERT_EQ(server.ports(), kTargets);
   HttpClient::Options options;
   options.connection_pools = 16;
-  absl::StatusOr<std::unique_ptr<HttpClient>> client =
-      HttpClient::Create(options);
-  ASSERT_TRUE(client.ok()) << client.status();
+  std::unique_ptr<HttpClient> client = NewClient(options);
+  ASSERT_NE(client, nullptr);
 
   for (int round = 0; round < 3; ++round) {
     SCOPED_TRACE(absl::StrCat("round ", round));
-    const std::vector<std::string> bodies =
-        FetchAllFromThreads(**client, server, /*threads=*/4);
-    for (int i = 0; i < kTargets; ++i) {
-      ASSERT_EQ(bodies[i], "m 1\n") << "target " << i;
-    }
+    FetchAllFromThreads(*client, server, /*threads=*/4);
   }
   // Every scrape after the first of each target reused its connection.
   EXPECT_EQ(server.Accepted(), kTargets);
-  EXPECT_EQ((*client)->InFlight(), 0);
+  EXPECT_EQ(client->InFlight(), 0);
 }
 
-TEST(HttpClientTest, ClosesConnectionsBeyondTheIdleLimit) {
+TEST_F(HttpClientTest, ClosesConnectionsBeyondTheIdleLimit) {
   constexpr int kTargets = 60;
   KeepAliveServer server(kTargets);
   ASSERT_EQ(server.ports(), kTargets);
   HttpClient::Options options;
   // One pool (4 / 4), keeping at most 3 x 4 + 8 = 20 idle connections.
   options.max_idle_connections = 4;
-  absl::StatusOr<std::unique_ptr<HttpClient>> client =
-      HttpClient::Create(options);
-  ASSERT_TRUE(client.ok()) << client.status();
+  std::unique_ptr<HttpClient> client = NewClient(options);
+  ASSERT_NE(client, nullptr);
 
-  const std::vector<std::string> bodies =
-      FetchAllFromThreads(**client, server, /*threads=*/1);
-  for (int i = 0; i < kTargets; ++i) {
-    ASSERT_EQ(bodies[i], "m 1\n") << "target " << i;
-  }
+  FetchAllFromThreads(*client, server, /*threads=*/1);
   EXPECT_EQ(server.Accepted(), kTargets);
   const absl::Time deadline = absl::Now() + kWait;
   while (server.Open() > 20 && absl::Now() < deadline) {
@@ -1020,7 +917,7 @@ TEST(HttpClientTest, ClosesConnectionsBeyondTheIdleLimit) {
   EXPECT_GT(server.Open(), 0);
 }
 
-TEST(HttpClientTest, ShutdownCancelsRequestsInFlight) {
+TEST_F(HttpClientTest, ShutdownCancelsRequestsInFlight) {
   absl::Notification arrived;
   absl::Notification release;
   TestServer server;
@@ -1031,26 +928,23 @@ TEST(HttpClientTest, ShutdownCancelsRequestsInFlight) {
                         res.set_content("late 1\n", "text/plain");
                       });
   server.Start();
-  std::unique_ptr<HttpClient> client = NewClient();
-  ASSERT_NE(client, nullptr);
 
   absl::Notification done;
   absl::Status status;
-  HttpRequest request;
-  request.url = server.Url("/hang");
+  HttpRequest request = GetRequest(server.Url("/hang"));
   request.timeout = absl::Seconds(60);
-  client->Fetch(request, [&](absl::StatusOr<HttpResponse> response) {
+  client_->Fetch(request, [&](absl::StatusOr<HttpResponse> response) {
     status = response.status();
     done.Notify();
   });
   ASSERT_TRUE(arrived.WaitForNotificationWithTimeout(kWait));
-  client->Shutdown();
+  client_->Shutdown();
   EXPECT_TRUE(done.HasBeenNotified());
   EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
 
   // After shutdown, requests fail at once.
   absl::Status late;
-  client->Fetch(request, [&](absl::StatusOr<HttpResponse> response) {
+  client_->Fetch(request, [&](absl::StatusOr<HttpResponse> response) {
     late = response.status();
   });
   EXPECT_EQ(late.code(), absl::StatusCode::kCancelled) << late;

@@ -18,7 +18,9 @@ InternedLabels Series(absl::string_view name) {
   return InternedLabels::Intern(Labels({{"__name__", name}}));
 }
 
-std::shared_ptr<ScrapeBatch> NewBatch() {
+// Begins a scrape of `cache`; returns the batch the scrape fills.
+std::shared_ptr<ScrapeBatch> BeginScrape(ScrapeCache& cache) {
+  cache.BeginScrape();
   auto batch = std::make_shared<ScrapeBatch>();
   batch->timestamp_ms = kTimestampMs;
   return batch;
@@ -53,18 +55,16 @@ TEST(ScrapeCacheTest, UnknownTextMisses) {
 
 TEST(ScrapeCacheTest, KnownTextHitsAndReusesLabelsOfReference) {
   ScrapeCache cache;
-  cache.BeginScrape();
-  auto first = NewBatch();
+  auto first = BeginScrape(cache);
   AppendLine(cache, "a", 1, Series("a"), *first);
   EXPECT_EQ(cache.FinishScrape(*first), 0u);
   cache.SetReference(first);
 
-  cache.BeginScrape();
+  auto second = BeginScrape(cache);
   ScrapeCache::Entry* entry = cache.Find(SeriesTextKeyOf("a"));
   ASSERT_NE(entry, nullptr);
   EXPECT_EQ(cache.Find(absl::string_view("a")), entry);
   EXPECT_FALSE(entry->dropped());
-  auto second = NewBatch();
   cache.AppendSample(*entry, InternedLabels(), 2, kTimestampMs, *second);
   EXPECT_EQ(cache.FinishScrape(*second), 0u);
   ASSERT_EQ(second->samples.size(), 1u);
@@ -75,8 +75,7 @@ TEST(ScrapeCacheTest, KnownTextHitsAndReusesLabelsOfReference) {
 TEST(ScrapeCacheTest, DroppedTextStaysCachedWithoutSamples) {
   ScrapeCache cache;
   for (int scrape = 0; scrape < 2; ++scrape) {
-    cache.BeginScrape();
-    auto batch = NewBatch();
+    auto batch = BeginScrape(cache);
     AppendLine(cache, "dropped", 1, InternedLabels(), *batch);
     EXPECT_EQ(cache.FinishScrape(*batch), 0u);
     cache.SetReference(batch);
@@ -89,8 +88,7 @@ TEST(ScrapeCacheTest, DroppedTextStaysCachedWithoutSamples) {
 
 TEST(ScrapeCacheTest, TextMissingFromSuccessfulScrapeIsForgotten) {
   ScrapeCache cache;
-  cache.BeginScrape();
-  auto first = NewBatch();
+  auto first = BeginScrape(cache);
   AppendLine(cache, "a", 1, Series("a"), *first);
   AppendLine(cache, "b", 1, Series("b"), *first);
   AppendLine(cache, "c", 1, InternedLabels(), *first);
@@ -98,8 +96,7 @@ TEST(ScrapeCacheTest, TextMissingFromSuccessfulScrapeIsForgotten) {
   cache.SetReference(first);
   EXPECT_EQ(cache.size(), 3u);
 
-  cache.BeginScrape();
-  auto second = NewBatch();
+  auto second = BeginScrape(cache);
   AppendLine(cache, "b", 2, Series("b"), *second);
   cache.FinishScrape(*second);
   cache.SetReference(second);
@@ -113,16 +110,14 @@ TEST(ScrapeCacheTest, TextMissingFromSuccessfulScrapeIsForgotten) {
 
 TEST(ScrapeCacheTest, FailedScrapeKeepsUnseenTextsInItsBatch) {
   ScrapeCache cache;
-  cache.BeginScrape();
-  auto first = NewBatch();
+  auto first = BeginScrape(cache);
   AppendLine(cache, "a", 1, Series("a"), *first);
   AppendLine(cache, "b", 1, Series("b"), *first);
   cache.FinishScrape(*first);
   cache.SetReference(first);
 
   // The body breaks off after `a`.
-  cache.BeginScrape();
-  auto failed = NewBatch();
+  auto failed = BeginScrape(cache);
   AppendLine(cache, "a", 2, Series("a"), *failed);
   cache.FinishFailedScrape(*failed);
   cache.SetReference(failed);
@@ -130,8 +125,7 @@ TEST(ScrapeCacheTest, FailedScrapeKeepsUnseenTextsInItsBatch) {
   ASSERT_EQ(failed->samples.size(), 2u);
   EXPECT_EQ(failed->samples[1].labels.id(), Series("b").id());
 
-  cache.BeginScrape();
-  auto third = NewBatch();
+  auto third = BeginScrape(cache);
   AppendLine(cache, "b", 3, Series("unused"), *third);
   cache.FinishScrape(*third);
   ASSERT_EQ(third->samples.size(), 1u);
@@ -141,8 +135,7 @@ TEST(ScrapeCacheTest, FailedScrapeKeepsUnseenTextsInItsBatch) {
 
 TEST(ScrapeCacheTest, TwoTextsOfOneSeriesKeepFirstValue) {
   ScrapeCache cache;
-  cache.BeginScrape();
-  auto first = NewBatch();
+  auto first = BeginScrape(cache);
   AppendLine(cache, "m{a=\"1\",b=\"2\"}", 1, Series("m"), *first);
   AppendLine(cache, "other", 5, Series("other"), *first);
   AppendLine(cache, "m{b=\"2\",a=\"1\"}", 2, Series("m"), *first);
@@ -154,8 +147,7 @@ TEST(ScrapeCacheTest, TwoTextsOfOneSeriesKeepFirstValue) {
   EXPECT_EQ(first->samples[1].labels.id(), Series("other").id());
 
   // Both texts still name the series, through its kept sample.
-  cache.BeginScrape();
-  auto second = NewBatch();
+  auto second = BeginScrape(cache);
   AppendLine(cache, "m{b=\"2\",a=\"1\"}", 7, InternedLabels(), *second);
   AppendLine(cache, "other", 8, InternedLabels(), *second);
   EXPECT_EQ(cache.FinishScrape(*second), 0u);
@@ -166,8 +158,7 @@ TEST(ScrapeCacheTest, TwoTextsOfOneSeriesKeepFirstValue) {
 
 TEST(ScrapeCacheTest, SameNewTextTwiceKeepsFirstValue) {
   ScrapeCache cache;
-  cache.BeginScrape();
-  auto batch = NewBatch();
+  auto batch = BeginScrape(cache);
   AppendLine(cache, "a", 1, Series("a"), *batch);
   AppendLine(cache, "a", 2, Series("a"), *batch);
   EXPECT_EQ(cache.FinishScrape(*batch), 1u);
@@ -177,8 +168,7 @@ TEST(ScrapeCacheTest, SameNewTextTwiceKeepsFirstValue) {
 
 TEST(ScrapeCacheTest, KeepsMetadataOfLatestSuccessfulScrape) {
   ScrapeCache cache;
-  cache.BeginScrape();
-  auto batch = NewBatch();
+  auto batch = BeginScrape(cache);
   FamilyMetadataBuilder builder(cache.metadata());
   builder.SetType("a", MetricType::kCounter);
   batch->metadata = std::move(builder).Finish();

@@ -162,6 +162,19 @@ std::shared_ptr<const Config> MakeConfig(std::vector<ScrapeConfig> jobs) {
   return config;
 }
 
+// Returns the value of the sample named `name` in `batch`, if any.
+std::optional<double> Value(const ScrapeBatch& batch, absl::string_view name) {
+  for (const Sample& s : batch.samples) {
+    if (s.labels.MetricName() == name) return s.value;
+  }
+  return std::nullopt;
+}
+
+// Whether `batch` has the sample `up` with the value `up`.
+bool HasUp(const ScrapeBatch& batch, double up) {
+  return Value(batch, "up") == up;
+}
+
 // A manager scraping into its own store, with its own registry.
 struct Fixture {
   explicit Fixture(absl::Duration early_ticks = absl::Milliseconds(1),
@@ -213,6 +226,19 @@ struct Fixture {
     return batch != nullptr && done(*batch) ? batch : nullptr;
   }
 
+  // Applies a configuration of `jobs` (and nothing else).
+  absl::Status Apply(std::vector<ScrapeConfig> jobs) {
+    return manager->ApplyConfig(MakeConfig(std::move(jobs)));
+  }
+
+  // Waits until the target `instance` has a batch whose `up` is `up`;
+  // returns it (null on timeout).
+  std::shared_ptr<const ScrapeBatch> WaitForUp(absl::string_view instance,
+                                               double up) const {
+    return WaitForBatch(instance,
+                        [up](const ScrapeBatch& b) { return HasUp(b, up); });
+  }
+
   // Returns the value of the counter family `name` (summed over labels).
   double Counter(absl::string_view name) {
     double sum = 0;
@@ -230,14 +256,6 @@ struct Fixture {
   std::unique_ptr<ScrapeManager> manager;
 };
 
-// Returns the value of the sample named `name` in `batch`, if any.
-std::optional<double> Value(const ScrapeBatch& batch, absl::string_view name) {
-  for (const Sample& s : batch.samples) {
-    if (s.labels.MetricName() == name) return s.value;
-  }
-  return std::nullopt;
-}
-
 // Returns the label sets of `batch`'s samples as strings.
 std::vector<std::string> Series(const ScrapeBatch& batch) {
   std::vector<std::string> out;
@@ -245,19 +263,14 @@ std::vector<std::string> Series(const ScrapeBatch& batch) {
   return out;
 }
 
-bool HasUp(const ScrapeBatch& batch, double up) {
-  return Value(batch, "up") == up;
-}
-
 // Scrapes `app` as the only target of job "app"; returns its first batch
 // with `up` 1 (null on timeout or a rejected config).
 std::shared_ptr<const ScrapeBatch> ScrapeApp(Fixture& f,
                                              const TestTarget& app) {
-  if (!f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok()) {
+  if (!f.Apply({Job("app", {app.address()})}).ok()) {
     return nullptr;
   }
-  return f.WaitForBatch(app.address(),
-                        [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  return f.WaitForUp(app.address(), 1);
 }
 
 TEST(ScrapeManagerTest, PublishesScrapedSeriesWithTargetLabels) {
@@ -268,13 +281,9 @@ TEST(ScrapeManagerTest, PublishesScrapedSeriesWithTargetLabels) {
       "http_requests_total{code=\"200\"} 42\n"
       "http_requests_total{code=\"500\"} 1\n");
   Fixture f;
-  ASSERT_TRUE(f.manager
-                  ->ApplyConfig(MakeConfig(
-                      {Job("app", {app.address()}, {{"env", "prod"}})}))
-                  .ok());
+  ASSERT_TRUE(f.Apply({Job("app", {app.address()}, {{"env", "prod"}})}).ok());
 
-  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
-      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForUp(app.address(), 1);
   ASSERT_NE(batch, nullptr);
   const std::string target = absl::StrCat("env=\"prod\", instance=\"",
                                           app.address(), "\", job=\"app\"}");
@@ -323,8 +332,7 @@ TEST(ScrapeManagerTest, CountsSeriesAddedOnlyForNewSeries) {
   TestTarget app;
   app.Set("a 1\nb 2\n");
   Fixture f;
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  ASSERT_TRUE(f.Apply({Job("app", {app.address()})}).ok());
   ASSERT_NE(f.WaitForBatch(app.address(),
                            [](const ScrapeBatch& b) {
                              return Value(b, "scrape_series_added") == 2;
@@ -355,10 +363,8 @@ TEST(ScrapeManagerTest, FailedScrapesReportUpZeroWhileOthersKeepWorking) {
   TestTarget broken;
   broken.Set("m 1\nm{ 2\n");
   Fixture f;
-  ASSERT_TRUE(f.manager
-                  ->ApplyConfig(MakeConfig(
-                      {Job("app", {healthy.address(), failing.address(),
-                                   hanging.address(), broken.address()})}))
+  ASSERT_TRUE(f.Apply({Job("app", {healthy.address(), failing.address(),
+                                   hanging.address(), broken.address()})})
                   .ok());
 
   struct Case {
@@ -377,9 +383,8 @@ TEST(ScrapeManagerTest, FailedScrapesReportUpZeroWhileOthersKeepWorking) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
-        c.target->address(),
-        [&](const ScrapeBatch& b) { return HasUp(b, c.want_up); });
+    std::shared_ptr<const ScrapeBatch> batch =
+        f.WaitForUp(c.target->address(), c.want_up);
     ASSERT_NE(batch, nullptr);
     std::optional<TargetStatus> status = f.Target(c.target->address());
     ASSERT_TRUE(status.has_value());
@@ -418,10 +423,8 @@ TEST(ScrapeManagerTest, JobMetricsFollowHealthAndLeaveWithTheirJob) {
     return MetricValue(f.registry, name, labels);
   };
   const std::string targets = "fedgate_scrape_pool_targets";
-  ASSERT_TRUE(f.manager
-                  ->ApplyConfig(MakeConfig({Job("good", {healthy.address()}),
-                                            Job("bad", {failing.address()}),
-                                            Job("none", {})}))
+  ASSERT_TRUE(f.Apply({Job("good", {healthy.address()}),
+                       Job("bad", {failing.address()}), Job("none", {})})
                   .ok());
   ASSERT_TRUE(WaitFor([&] {
     return value(targets, {{"scrape_job", "good"}, {"health", "up"}}) == 1 &&
@@ -440,9 +443,7 @@ TEST(ScrapeManagerTest, JobMetricsFollowHealthAndLeaveWithTheirJob) {
             1);
 
   // Without "bad" (its loop may be scraping: its series leave when it ends).
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("good", {healthy.address()})}))
-          .ok());
+  ASSERT_TRUE(f.Apply({Job("good", {healthy.address()})}).ok());
   EXPECT_EQ(value(targets, {{"scrape_job", "good"}, {"health", "up"}}), 1);
   EXPECT_TRUE(WaitFor([&] {
     return value(targets, {{"scrape_job", "bad"}, {"health", "down"}}) == -1 &&
@@ -460,10 +461,8 @@ TEST(ScrapeManagerTest, ScheduleShowsTheNextTickAndTheScrapeInFlight) {
   TestTarget hanging;
   hanging.Set("m 1\n", 200, TestTarget::Mode::kHang);
   Fixture f;
-  ASSERT_TRUE(f.manager
-                  ->ApplyConfig(MakeConfig(
-                      {Job("app", {healthy.address(), hanging.address()})}))
-                  .ok());
+  ASSERT_TRUE(
+      f.Apply({Job("app", {healthy.address(), hanging.address()})}).ok());
   // Until the hanging target's scrape times out, it is in flight.
   std::optional<ScrapeManager::ScheduledTarget> hung;
   ASSERT_TRUE(WaitFor([&] {
@@ -479,9 +478,7 @@ TEST(ScrapeManagerTest, ScheduleShowsTheNextTickAndTheScrapeInFlight) {
   }));
   EXPECT_EQ(hung->status.scrape_pool, "app");
   EXPECT_LE(hung->next_tick, kInterval);
-  ASSERT_NE(f.WaitForBatch(healthy.address(),
-                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
-            nullptr);
+  ASSERT_NE(f.WaitForUp(healthy.address(), 1), nullptr);
   const std::vector<ScrapeManager::ScheduledTarget> schedule =
       f.manager->Schedule();
   ASSERT_EQ(schedule.size(), 2u);
@@ -500,8 +497,7 @@ TEST(ScrapeManagerTest, SeriesVanishWhenGoneFromTheBody) {
   TestTarget app;
   app.Set("a 1\nb 2\n");
   Fixture f;
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  ASSERT_TRUE(f.Apply({Job("app", {app.address()})}).ok());
   ASSERT_NE(f.WaitForBatch(
                 app.address(),
                 [](const ScrapeBatch& b) { return Value(b, "b").has_value(); }),
@@ -517,16 +513,14 @@ TEST(ScrapeManagerTest, SeriesVanishWhenGoneFromTheBody) {
 
   // A failed scrape takes every scraped series away at once.
   app.Set("a 3\n", 503);
-  batch = f.WaitForBatch(app.address(),
-                         [](const ScrapeBatch& b) { return HasUp(b, 0); });
+  batch = f.WaitForUp(app.address(), 0);
   ASSERT_NE(batch, nullptr);
   EXPECT_FALSE(Value(*batch, "a").has_value());
   EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), 0);
 
   // An empty body is a successful scrape of nothing.
   app.Set("");
-  batch = f.WaitForBatch(app.address(),
-                         [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  batch = f.WaitForUp(app.address(), 1);
   ASSERT_NE(batch, nullptr);
   EXPECT_EQ(batch->samples.size(), 5);
 
@@ -547,8 +541,7 @@ TEST(ScrapeManagerTest, TimestampedSeriesStayUntilOlderThanTheLookback) {
   app.Set(absl::StrCat("a 1\nrecent 2 ", recent_ms, "\nold 3 ",
                        now_ms - 10 * 60 * 1000, "\n"));
   Fixture f;
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  ASSERT_TRUE(f.Apply({Job("app", {app.address()})}).ok());
   ASSERT_NE(f.WaitForBatch(app.address(),
                            [](const ScrapeBatch& b) {
                              return Value(b, "old").has_value();
@@ -570,8 +563,7 @@ TEST(ScrapeManagerTest, TimestampedSeriesStayUntilOlderThanTheLookback) {
 
   // A failed scrape keeps it too, and takes `a` away.
   app.Set("a 4\n", 503);
-  batch = f.WaitForBatch(app.address(),
-                         [](const ScrapeBatch& b) { return HasUp(b, 0); });
+  batch = f.WaitForUp(app.address(), 0);
   ASSERT_NE(batch, nullptr);
   EXPECT_FALSE(Value(*batch, "a").has_value());
   ASSERT_EQ(Value(*batch, "recent"), 2);
@@ -624,10 +616,8 @@ TEST(ScrapeManagerTest, OpenMetricsWithoutEofFailsTheScrape) {
   TestTarget app;
   app.Set("m 1\n", 200, TestTarget::Mode::kOpenMetrics);
   Fixture f;
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
-  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
-      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 0); });
+  ASSERT_TRUE(f.Apply({Job("app", {app.address()})}).ok());
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForUp(app.address(), 0);
   ASSERT_NE(batch, nullptr);
   std::optional<TargetStatus> status = f.Target(app.address());
   ASSERT_TRUE(status.has_value());
@@ -656,9 +646,8 @@ TEST(ScrapeManagerTest, MergesExposedLabelsPerHonorLabels) {
     Fixture f;
     ScrapeConfig job = Job("app", {app.address()});
     job.honor_labels = c.honor_labels;
-    ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
-    std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
-        app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+    ASSERT_TRUE(f.Apply({job}).ok());
+    std::shared_ptr<const ScrapeBatch> batch = f.WaitForUp(app.address(), 1);
     ASSERT_NE(batch, nullptr);
     EXPECT_EQ(batch->samples[0].labels.ToString(), c.want);
     // Synthetic series carry the target labels whatever honor_labels says.
@@ -678,9 +667,8 @@ TEST(ScrapeManagerTest, UsesExposedTimestampsPerHonorTimestamps) {
     Fixture f;
     ScrapeConfig job = Job("app", {app.address()});
     job.honor_timestamps = honor;
-    ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
-    std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
-        app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+    ASSERT_TRUE(f.Apply({job}).ok());
+    std::shared_ptr<const ScrapeBatch> batch = f.WaitForUp(app.address(), 1);
     ASSERT_NE(batch, nullptr);
     ASSERT_EQ(batch->samples.size(), 2 + 5);
     EXPECT_EQ(batch->samples[0].value, 1);
@@ -788,8 +776,7 @@ TEST(ScrapeManagerTest, CachedTextsKeepTheirLabelsAcrossChangingBodies) {
        {"m a=1 b=2 3", "n 4", "o 5", "p 6", "q 7"}},
   };
   app.Set(bodies[0].first);
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  ASSERT_TRUE(f.Apply({Job("app", {app.address()})}).ok());
   // Not a structured binding: C++17 lambdas cannot capture one (clang).
   for (const auto& body_and_want : bodies) {
     const auto& body = body_and_want.first;
@@ -833,8 +820,7 @@ TEST(ScrapeManagerTest, MetadataFollowsTheBodyAndIsSharedWhileSteady) {
           {"b 2\na 1\n", {}},
       };
   app.Set(bodies[0].first);
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  ASSERT_TRUE(f.Apply({Job("app", {app.address()})}).ok());
   // Not a structured binding: C++17 lambdas cannot capture one (clang).
   for (const auto& body_and_want : bodies) {
     const auto& body = body_and_want.first;
@@ -865,7 +851,7 @@ TEST(ScrapeManagerTest, FailedScrapesKeepTheScrapeCache) {
   Fixture f;
   ScrapeConfig job = Job("app", {app.address()});
   job.sample_limit = 4;
-  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  ASSERT_TRUE(f.Apply({job}).ok());
   std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
       app.address(),
       [&](const ScrapeBatch& b) { return ScrapedSamples(b) == want; });
@@ -875,12 +861,9 @@ TEST(ScrapeManagerTest, FailedScrapesKeepTheScrapeCache) {
         std::string("e 5\nd 4\na 1\nb{x=\"1\"} 2\nc 3\n")}) {  // > limit.
     SCOPED_TRACE(broken);
     app.Set(broken);
-    ASSERT_NE(f.WaitForBatch(app.address(),
-                             [](const ScrapeBatch& b) { return HasUp(b, 0); }),
-              nullptr);
+    ASSERT_NE(f.WaitForUp(app.address(), 0), nullptr);
     app.Set(good);
-    batch = f.WaitForBatch(app.address(),
-                           [](const ScrapeBatch& b) { return HasUp(b, 1); });
+    batch = f.WaitForUp(app.address(), 1);
     ASSERT_NE(batch, nullptr);
     EXPECT_EQ(ScrapedSamples(*batch), want);
     EXPECT_EQ(Value(*batch, "scrape_series_added"), 0);
@@ -898,28 +881,18 @@ TEST(ScrapeManagerTest, ApplyConfigKeepsUnchangedTargetsAndRemovesOthers) {
   TestTarget added;
   added.Set("a 1\n");
   Fixture f;
-  ASSERT_TRUE(f.manager
-                  ->ApplyConfig(MakeConfig(
-                      {Job("app", {kept.address(), removed.address()})}))
-                  .ok());
-  ASSERT_NE(f.WaitForBatch(removed.address(),
-                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
-            nullptr);
+  ASSERT_TRUE(f.Apply({Job("app", {kept.address(), removed.address()})}).ok());
+  ASSERT_NE(f.WaitForUp(removed.address(), 1), nullptr);
   const TargetId kept_id = f.Target(kept.address())->id;
 
-  ASSERT_TRUE(f.manager
-                  ->ApplyConfig(MakeConfig(
-                      {Job("app", {kept.address(), added.address()})}))
-                  .ok());
+  ASSERT_TRUE(f.Apply({Job("app", {kept.address(), added.address()})}).ok());
   EXPECT_EQ(f.Target(kept.address())->id, kept_id);
   EXPECT_FALSE(f.Target(removed.address()).has_value());
   std::shared_ptr<const StoreSnapshot> snapshot = f.store.Snapshot();
   for (const auto& [id, batch] : snapshot->batches) {
     EXPECT_FALSE(Value(*batch, "r").has_value());
   }
-  ASSERT_NE(f.WaitForBatch(added.address(),
-                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
-            nullptr);
+  ASSERT_NE(f.WaitForUp(added.address(), 1), nullptr);
   EXPECT_EQ(f.manager->Targets().size(), 2);
 }
 
@@ -937,10 +910,7 @@ TEST(ScrapeManagerTest, DedupGroupMembersShareSeriesWithTheGroupKey) {
   config->dedup_groups = {DedupGroupByHost("reg")};
   ASSERT_TRUE(f.manager->ApplyConfig(config).ok());
   for (const TestTarget* t : {&a, &b, &other}) {
-    ASSERT_NE(f.WaitForBatch(
-                  t->address(),
-                  [](const ScrapeBatch& batch) { return HasUp(batch, 1); }),
-              nullptr);
+    ASSERT_NE(f.WaitForUp(t->address(), 1), nullptr);
   }
   // Members: the group by host, `instance` the group key on scraped series
   // but the endpoint on `up`; the same series of both members is one label
@@ -988,10 +958,7 @@ TEST(ScrapeManagerTest, DedupGroupLabelNamesTheKeyLabelOrIsOff) {
   config->dedup_groups = {node, off};
   ASSERT_TRUE(f.manager->ApplyConfig(config).ok());
   for (const TestTarget* t : {&a, &b}) {
-    ASSERT_NE(f.WaitForBatch(
-                  t->address(),
-                  [](const ScrapeBatch& batch) { return HasUp(batch, 1); }),
-              nullptr);
+    ASSERT_NE(f.WaitForUp(t->address(), 1), nullptr);
   }
   EXPECT_EQ(f.Batch(a.address())->samples[0].labels.ToString(),
             R"({__name__="shared", job="a", node="127.0.0.1", x="1"})");
@@ -1003,10 +970,8 @@ TEST(ScrapeManagerTest, RejectsAConfigWithAnInvalidTarget) {
   TestTarget app;
   app.Set("m 1\n");
   Fixture f;
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
-  absl::Status s = f.manager->ApplyConfig(
-      MakeConfig({Job("app", {app.address()}), Job("bad", {"a/b"})}));
+  ASSERT_TRUE(f.Apply({Job("app", {app.address()})}).ok());
+  absl::Status s = f.Apply({Job("app", {app.address()}), Job("bad", {"a/b"})});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   EXPECT_EQ(std::string(s.message()),
             "job \"bad\": target \"a/b\": \"a/b:80\" is not a valid hostname");
@@ -1042,9 +1007,7 @@ TEST(ScrapeManagerTest, ApplyTargetSetsKeepsUnchangedTargetsAndRemovesOthers) {
                   ->ApplyConfig(config, OneGroup("app", {kept.address(),
                                                          removed.address()}))
                   .ok());
-  ASSERT_NE(f.WaitForBatch(removed.address(),
-                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
-            nullptr);
+  ASSERT_NE(f.WaitForUp(removed.address(), 1), nullptr);
   const TargetId kept_id = f.Target(kept.address())->id;
   EXPECT_EQ(f.Target(kept.address())->labels.Get("team"), "sd");
 
@@ -1062,9 +1025,7 @@ TEST(ScrapeManagerTest, ApplyTargetSetsKeepsUnchangedTargetsAndRemovesOthers) {
   for (const auto& [id, batch] : snapshot->batches) {
     EXPECT_FALSE(Value(*batch, "r").has_value());
   }
-  ASSERT_NE(f.WaitForBatch(added.address(),
-                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
-            nullptr);
+  ASSERT_NE(f.WaitForUp(added.address(), 1), nullptr);
   EXPECT_EQ(f.manager->Targets().size(), 2);
 
   // An empty set for the job removes every target.
@@ -1076,10 +1037,7 @@ TEST(ScrapeManagerTest, DuplicateTargetsShareOneLoop) {
   TestTarget app;
   app.Set("m 1\n");
   Fixture f;
-  ASSERT_TRUE(f.manager
-                  ->ApplyConfig(
-                      MakeConfig({Job("app", {app.address(), app.address()})}))
-                  .ok());
+  ASSERT_TRUE(f.Apply({Job("app", {app.address(), app.address()})}).ok());
   EXPECT_EQ(f.manager->Targets().size(), 1);
 }
 
@@ -1100,7 +1058,7 @@ TEST(ScrapeManagerTest, MetricRelabelingAppliesToScrapedSeriesOnly) {
       // Would drop up and scrape_* if it applied to them.
       MakeRelabelConfig(RelabelAction::kKeep, {"__name__"}, "http_.*"),
   };
-  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  ASSERT_TRUE(f.Apply({job}).ok());
 
   // Two scrapes: the second one is served from the scrape cache.
   ASSERT_NE(f.WaitForBatch(app.address(),
@@ -1140,10 +1098,8 @@ TEST(ScrapeManagerTest, MetricRelabelingWithoutMetricNameFailsTheScrape) {
   ScrapeConfig job = Job("app", {app.address()});
   job.metric_relabel_configs = {
       MakeRelabelConfig(RelabelAction::kLabelDrop, {}, "__name__")};
-  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
-  ASSERT_NE(f.WaitForBatch(app.address(),
-                           [](const ScrapeBatch& b) { return HasUp(b, 0); }),
-            nullptr);
+  ASSERT_TRUE(f.Apply({job}).ok());
+  ASSERT_NE(f.WaitForUp(app.address(), 0), nullptr);
   std::optional<TargetStatus> status = f.Target(app.address());
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->last_error, "missing metric name (__name__ label)");
@@ -1156,9 +1112,8 @@ TEST(ScrapeManagerTest, MetricRelabelingToAnEmptySetDropsTheSeries) {
   ScrapeConfig job = Job("app", {app.address()});
   job.metric_relabel_configs = {
       MakeRelabelConfig(RelabelAction::kLabelKeep, {}, "none")};
-  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
-  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
-      app.address(), [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  ASSERT_TRUE(f.Apply({job}).ok());
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForUp(app.address(), 1);
   ASSERT_NE(batch, nullptr);
   EXPECT_FALSE(Value(*batch, "m").has_value());
   EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), 1);
@@ -1178,7 +1133,7 @@ TEST(ScrapeManagerTest, RelabelConfigsDropAndRewriteTargets) {
       MakeRelabelConfig(RelabelAction::kReplace, {"env"}, "(.*)", "stage",
                         "${1}-1"),
   };
-  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  ASSERT_TRUE(f.Apply({job}).ok());
   std::vector<TargetStatus> targets = f.manager->Targets();
   ASSERT_EQ(targets.size(), 1);
   EXPECT_EQ(targets[0].labels, Labels({{"env", "prod"},
@@ -1191,13 +1146,10 @@ TEST(ScrapeManagerTest, RelabelConfigsDropAndRewriteTargets) {
   EXPECT_EQ(dropped[0].discovered_labels.Get("__address__"), "10.0.0.1:9");
   EXPECT_EQ(dropped[0].discovered_labels.Get("job"), "app");
   EXPECT_EQ(dropped[1].discovered_labels.Get("__address__"), "10.0.0.2:9");
-  ASSERT_NE(f.WaitForBatch(app.address(),
-                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
-            nullptr);
+  ASSERT_NE(f.WaitForUp(app.address(), 1), nullptr);
 
   // A new configuration replaces the dropped list.
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {app.address()})})).ok());
+  ASSERT_TRUE(f.Apply({Job("app", {app.address()})}).ok());
   EXPECT_TRUE(f.manager->DroppedTargets().empty());
 }
 
@@ -1254,24 +1206,24 @@ TEST(ScrapeManagerTest, ChangedMetricRelabelingRebuildsTheScrapeCache) {
   app.Set("a 1\nb 2\n");
   Fixture f;
   ScrapeConfig job = Job("app", {app.address()});
-  job.metric_relabel_configs = {
-      MakeRelabelConfig(RelabelAction::kDrop, {"__name__"}, "a")};
-  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
-  ASSERT_NE(f.WaitForBatch(app.address(),
-                           [](const ScrapeBatch& b) {
-                             return HasUp(b, 1) && Value(b, "b").has_value() &&
-                                    !Value(b, "a").has_value();
-                           }),
-            nullptr);
-  job.metric_relabel_configs = {
-      MakeRelabelConfig(RelabelAction::kDrop, {"__name__"}, "b")};
-  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
-  ASSERT_NE(f.WaitForBatch(app.address(),
-                           [](const ScrapeBatch& b) {
-                             return HasUp(b, 1) && Value(b, "a").has_value() &&
-                                    !Value(b, "b").has_value();
-                           }),
-            nullptr);
+  // Drops `a`, then (a reload) drops `b` instead.
+  struct Step {
+    const char* dropped;
+    const char* kept;
+  };
+  for (const Step& step : {Step{"a", "b"}, Step{"b", "a"}}) {
+    SCOPED_TRACE(step.dropped);
+    job.metric_relabel_configs = {
+        MakeRelabelConfig(RelabelAction::kDrop, {"__name__"}, step.dropped)};
+    ASSERT_TRUE(f.Apply({job}).ok());
+    ASSERT_NE(f.WaitForBatch(app.address(),
+                             [&](const ScrapeBatch& b) {
+                               return HasUp(b, 1) &&
+                                      Value(b, step.kept).has_value() &&
+                                      !Value(b, step.dropped).has_value();
+                             }),
+              nullptr);
+  }
 }
 
 // Returns the last error of the target `instance` once it is down.
@@ -1298,26 +1250,23 @@ TEST(ScrapeManagerTest, SampleLimitCountsAfterMetricRelabeling) {
   job.sample_limit = 2;
   job.metric_relabel_configs = {
       MakeRelabelConfig(RelabelAction::kDrop, {"__name__"}, "drop_me")};
-  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  ASSERT_TRUE(f.Apply({job}).ok());
 
   EXPECT_EQ(WaitForDownError(f, over.address()), "sample limit exceeded");
-  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
-      over.address(), [](const ScrapeBatch& b) { return HasUp(b, 0); });
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForUp(over.address(), 0);
   ASSERT_NE(batch, nullptr);
   // Nothing is kept; every sample is still counted, as in Prometheus.
   EXPECT_FALSE(Value(*batch, "a").has_value());
   EXPECT_EQ(Value(*batch, "scrape_samples_scraped"), 3);
   EXPECT_EQ(Value(*batch, "scrape_samples_post_metric_relabeling"), 3);
 
-  batch = f.WaitForBatch(relabeled.address(),
-                         [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  batch = f.WaitForUp(relabeled.address(), 1);
   ASSERT_NE(batch, nullptr);
   EXPECT_EQ(Value(*batch, "b"), 2);
 
   // Back under the limit: up again.
   over.Set("a 1\n");
-  batch = f.WaitForBatch(over.address(),
-                         [](const ScrapeBatch& b) { return HasUp(b, 1); });
+  batch = f.WaitForUp(over.address(), 1);
   ASSERT_NE(batch, nullptr);
   EXPECT_EQ(Value(*batch, "a"), 1);
   EXPECT_GE(f.Counter("fedgate_scrapes_total"), 3);
@@ -1338,11 +1287,10 @@ TEST(ScrapeManagerTest, BuildsNothingPastTheSampleLimit) {
   const size_t live_before = GetInternedLabelsStats().label_sets;
   ScrapeConfig job = Job("app", {hostile.address()});
   job.sample_limit = 10;
-  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  ASSERT_TRUE(f.Apply({job}).ok());
 
   EXPECT_EQ(WaitForDownError(f, hostile.address()), "sample limit exceeded");
-  std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
-      hostile.address(), [](const ScrapeBatch& b) { return HasUp(b, 0); });
+  std::shared_ptr<const ScrapeBatch> batch = f.WaitForUp(hostile.address(), 0);
   ASSERT_NE(batch, nullptr);
   // A second failed scrape, which meets the first one's cache.
   batch = NextBatch(f, hostile.address(), batch);
@@ -1386,10 +1334,9 @@ TEST(ScrapeManagerTest, LabelLimitsFailTheScrapeWithPrometheusMessages) {
     job.label_limit = c.label_limit;
     job.label_name_length_limit = c.name_length;
     job.label_value_length_limit = c.value_length;
-    ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+    ASSERT_TRUE(f.Apply({job}).ok());
     EXPECT_EQ(WaitForDownError(f, target.address()), c.want_error);
-    std::shared_ptr<const ScrapeBatch> batch = f.WaitForBatch(
-        target.address(), [](const ScrapeBatch& b) { return HasUp(b, 0); });
+    std::shared_ptr<const ScrapeBatch> batch = f.WaitForUp(target.address(), 0);
     ASSERT_NE(batch, nullptr);
     EXPECT_FALSE(Value(*batch, "test_counter_total").has_value());
   }
@@ -1404,28 +1351,18 @@ TEST(ScrapeManagerTest, TargetLimitFailsEveryTargetOfThePool) {
   ScrapeConfig limited =
       Job("limited", {a.address(), b.address(), c.address()});
   limited.target_limit = 2;
-  ASSERT_TRUE(
-      f.manager
-          ->ApplyConfig(MakeConfig({limited, Job("other", {other.address()})}))
-          .ok());
+  ASSERT_TRUE(f.Apply({limited, Job("other", {other.address()})}).ok());
   for (const TestTarget* t : {&a, &b, &c}) {
     EXPECT_EQ(WaitForDownError(f, t->address()),
               "target_limit exceeded (number of targets: 3, limit: 2)");
   }
   // Other pools are not affected.
-  ASSERT_NE(f.WaitForBatch(other.address(),
-                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
-            nullptr);
+  ASSERT_NE(f.WaitForUp(other.address(), 1), nullptr);
   // Raising the limit clears the error of the kept loops.
   limited.target_limit = 3;
-  ASSERT_TRUE(
-      f.manager
-          ->ApplyConfig(MakeConfig({limited, Job("other", {other.address()})}))
-          .ok());
+  ASSERT_TRUE(f.Apply({limited, Job("other", {other.address()})}).ok());
   for (const TestTarget* t : {&a, &b, &c}) {
-    ASSERT_NE(f.WaitForBatch(t->address(),
-                             [](const ScrapeBatch& b) { return HasUp(b, 1); }),
-              nullptr);
+    ASSERT_NE(f.WaitForUp(t->address(), 1), nullptr);
   }
 }
 
@@ -1437,11 +1374,9 @@ TEST(ScrapeManagerTest, BodySizeLimitFailsTheScrape) {
   Fixture f;
   ScrapeConfig job = Job("app", {big.address(), small.address()});
   job.body_size_limit = 1024;
-  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
+  ASSERT_TRUE(f.Apply({job}).ok());
   EXPECT_EQ(WaitForDownError(f, big.address()), "body size limit exceeded");
-  ASSERT_NE(f.WaitForBatch(small.address(),
-                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
-            nullptr);
+  ASSERT_NE(f.WaitForUp(small.address(), 1), nullptr);
 }
 
 // Bodies over 256 KiB are parsed on a worker, smaller ones on the I/O
@@ -1462,10 +1397,7 @@ TEST(ScrapeManagerTest, LargeAndSmallBodiesAreParsedAlike) {
   TestTarget small;
   small.Set(body(10, 1));
   Fixture f;
-  ASSERT_TRUE(f.manager
-                  ->ApplyConfig(MakeConfig(
-                      {Job("app", {big.address(), small.address()})}))
-                  .ok());
+  ASSERT_TRUE(f.Apply({Job("app", {big.address(), small.address()})}).ok());
   for (int value : {1, 2}) {
     big.Set(body(5000, value));
     small.Set(body(10, value));
@@ -1498,7 +1430,7 @@ TEST(ScrapeManagerTest, EarlyTicksKeepTheirIdealTimestamps) {
     addresses.push_back(targets.back()->address());
   }
   Fixture f(kEarly);
-  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({Job("app", addresses)})).ok());
+  ASSERT_TRUE(f.Apply({Job("app", addresses)}).ok());
   // Per target: timestamp (ms) -> when the scrape started.
   std::map<TargetId, std::map<int64_t, absl::Time>> seen;
   WaitFor([&] {
@@ -1587,8 +1519,7 @@ TEST(ScrapeManagerTest, ASeriesWithTooManyLabelsFailsTheScrape) {
   TestTarget wide;
   wide.Set(line + "} 1\n");
   Fixture f;
-  ASSERT_TRUE(
-      f.manager->ApplyConfig(MakeConfig({Job("app", {wide.address()})})).ok());
+  ASSERT_TRUE(f.Apply({Job("app", {wide.address()})}).ok());
   EXPECT_EQ(WaitForDownError(f, wide.address()),
             // 4,097 exposed + __name__, job, instance.
             "series with 4100 labels, more than fedgate's limit of 4096");
@@ -1623,10 +1554,8 @@ TEST(ScrapeManagerTest, ParamsAreSentInTheQuery) {
   Fixture f;
   ScrapeConfig job = Job("app", {target.address()});
   job.params = {{"module", {"a", "b"}}};
-  ASSERT_TRUE(f.manager->ApplyConfig(MakeConfig({job})).ok());
-  ASSERT_NE(f.WaitForBatch(target.address(),
-                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
-            nullptr);
+  ASSERT_TRUE(f.Apply({job}).ok());
+  ASSERT_NE(f.WaitForUp(target.address(), 1), nullptr);
   std::optional<TargetStatus> status = f.Target(target.address());
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->scrape_url,
@@ -1639,18 +1568,12 @@ TEST(ScrapeManagerTest, StopRemovesEverySeries) {
   TestTarget hanging;
   hanging.Set("m 1\n", 200, TestTarget::Mode::kHang);
   Fixture f;
-  ASSERT_TRUE(f.manager
-                  ->ApplyConfig(MakeConfig(
-                      {Job("app", {app.address(), hanging.address()})}))
-                  .ok());
-  ASSERT_NE(f.WaitForBatch(app.address(),
-                           [](const ScrapeBatch& b) { return HasUp(b, 1); }),
-            nullptr);
+  ASSERT_TRUE(f.Apply({Job("app", {app.address(), hanging.address()})}).ok());
+  ASSERT_NE(f.WaitForUp(app.address(), 1), nullptr);
   f.manager->Stop();
   EXPECT_EQ(f.store.SeriesCount(), 0);
   EXPECT_TRUE(f.manager->Targets().empty());
-  EXPECT_EQ(f.manager->ApplyConfig(MakeConfig({})).code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(f.Apply({}).code(), absl::StatusCode::kFailedPrecondition);
   f.manager->Stop();  // Idempotent.
 }
 

@@ -10,7 +10,6 @@
 // checked to be refused with its explanation.
 
 #include <httplib.h>
-#include <rapidjson/document.h>
 
 #include <algorithm>
 #include <memory>
@@ -27,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bazel/rapidjson.h"
 #include "gtest/gtest.h"
 #include "tests/subprocess.h"
 #include "tests/test_processes.h"

@@ -43,10 +43,10 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "bazel/rapidjson.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "merge/relabel.h"
-#include "rapidjson/document.h"
 #include "tests/subprocess.h"
 #include "tests/test_processes.h"
 

@@ -8,8 +8,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
+#include "bazel/rapidjson.h"
 #include "gtest/gtest.h"
-#include "rapidjson/document.h"
 #include "scraper/thread_name.h"
 
 namespace fedgate {

@@ -44,8 +44,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "rapidjson/document.h"
-#include "rapidjson/stringbuffer.h"
+#include "bazel/rapidjson.h"
 #include "scraper/discovery/kubernetes_api.h"
 
 namespace fedgate {

@@ -12,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "bazel/rapidjson.h"
 #include "gateway/security/test_review_api.h"
 #include "gtest/gtest.h"
-#include "rapidjson/document.h"
 #include "scraper/discovery/kubernetes_test_server.h"
 
 namespace fedgate {

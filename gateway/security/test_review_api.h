@@ -22,7 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "rapidjson/document.h"
+#include "bazel/rapidjson.h"
 #include "scraper/discovery/kubernetes_test_server.h"
 
 namespace fedgate {

@@ -367,7 +367,9 @@ TEST_F(KubernetesDiscoveryTest, EqualConfigsShareOneListWatch) {
              std::vector<std::string>{"127.0.0.11:9100"};
     })) << job;
   }
-  EXPECT_EQ(server->OpenWatches(), 1);
+  // The targets come from the list; the watch opens right after it.
+  EXPECT_TRUE(WaitFor([&] { return server->OpenWatches() == 1; }))
+      << "watches open: " << server->OpenWatches();
   int lists = 0;
   for (const auto& r : server->Requests()) lists += r.watch ? 0 : 1;
   EXPECT_EQ(lists, 1);

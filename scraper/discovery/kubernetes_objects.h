@@ -26,7 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "rapidjson/document.h"
+#include "bazel/rapidjson.h"
 
 namespace fedgate {
 

@@ -11,8 +11,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/substitute.h"
+#include "bazel/rapidjson.h"
 #include "gtest/gtest.h"
-#include "rapidjson/document.h"
 
 namespace fedgate {
 namespace {

@@ -25,7 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "rapidjson/document.h"
+#include "bazel/rapidjson.h"
 #include "scraper/discovery/kubernetes_test_server.h"
 
 namespace fedgate {

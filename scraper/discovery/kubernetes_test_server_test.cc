@@ -17,9 +17,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bazel/rapidjson.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "rapidjson/document.h"
 #include "scraper/test_certificates.h"
 
 namespace fedgate {

@@ -9,7 +9,7 @@
 
 // clang-format off
 // First: RapidJSON must be declared inside its no_sanitize scope.
-#include "tests/fuzz/rapidjson_ubsan.h"
+#include "bazel/rapidjson.h"
 // clang-format on
 
 #include <cstddef>

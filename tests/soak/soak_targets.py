@@ -186,7 +186,9 @@ class Targets:
             writer.write(self.head(302, "Found", ["Location: /metrics"], 0))
             await writer.drain()
         elif kind == "garbage":
-            await self.send(writer, 200, "OK", os.urandom(4096))
+            # A NUL first, or `#` and a NUL before the first newline, would end the body there:
+            # a valid empty scrape, as in Prometheus. `-` starts no line of any format.
+            await self.send(writer, 200, "OK", b"-" + os.urandom(4095))
             return False
         elif kind == "truncated":
             writer.write(self.head(200, "OK", ["Content-Type: text/plain"], 100000) +
