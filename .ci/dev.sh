@@ -135,6 +135,7 @@ extra_suites() {
   run_suite fuzz.openmetrics_parser bash tests/fuzz/run_fuzzers.sh openmetrics_parser
   run_suite fuzz.protobuf_parser bash tests/fuzz/run_fuzzers.sh protobuf_parser
   run_suite fuzz.selector_parser bash tests/fuzz/run_fuzzers.sh selector_parser
+  run_suite fuzz.promql_expr bash tests/fuzz/run_fuzzers.sh promql_expr
   run_suite fuzz.config_parser bash tests/fuzz/run_fuzzers.sh config_parser
   run_suite fuzz.url_form bash tests/fuzz/run_fuzzers.sh url_form
   run_suite fuzz.kubernetes_objects bash tests/fuzz/run_fuzzers.sh kubernetes_objects

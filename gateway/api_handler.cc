@@ -21,9 +21,13 @@
 #include "config/label_name.h"
 #include "config/quote.h"
 #include "gateway/writers/json_writer.h"
+#include "merge/float_format.h"
 #include "merge/labels.h"
+#include "merge/promql/expr.h"
+#include "merge/promql/expr_parser.h"
+#include "merge/promql/instant_eval.h"
+#include "merge/promql/value.h"
 #include "merge/query/match_params.h"
-#include "merge/query/selector_parser.h"
 #include "merge/query/series_query.h"
 
 namespace fedgate {
@@ -36,6 +40,12 @@ constexpr absl::string_view kTextPlain = "text/plain; charset=utf-8";
 // time.Unix(math.MaxInt64/1000-62135596801, 999999999).
 constexpr int64_t kMinTimeMs = -9223309901257974000;
 constexpr int64_t kMaxTimeMs = 9223309901257974999;
+
+// Prometheus's text for --query.max-samples (promql.ErrTooManySamples), for
+// a /query past --query.max-series.
+constexpr absl::string_view kTooManySamples =
+    "query processing would load too many samples into memory in query "
+    "execution";
 
 // Streamed answers are handed to the sink in pieces of about this size.
 constexpr size_t kChunkBytes = 64 * 1024;
@@ -170,6 +180,18 @@ std::vector<const Sample*> SelectInWindow(const StoreSnapshot& snapshot,
   return out;
 }
 
+// Applies CheckRegexComplexity to every selector of `expr`.
+absl::Status CheckSelectorRegexes(const PromqlExpr& expr,
+                                  const MatchLimits& limits) {
+  if (expr.kind == PromqlExpr::Kind::kSelector) {
+    return CheckRegexComplexity(expr.selector, limits);
+  }
+  for (const auto& arg : expr.args) {
+    if (absl::Status s = CheckSelectorRegexes(*arg, limits); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 // A JSON answer with one value per selected sample, written piece by piece
 // as the connection takes it (rows selected beforehand, on the caller's
 // thread). `rows` point into `snapshot`, which the body keeps alive.
@@ -213,6 +235,120 @@ void WriteLabels(JsonWriter& w, const L& labels) {
     w.String(l.value);
   }
   w.EndObject();
+}
+
+// The envelope of an instant vector answer of /query, around its samples:
+// `{"status":"success","data":{"resultType":"vector","result":[` and `]}}`.
+void BeginVectorResult(JsonWriter& w) {
+  BeginSuccess(w);
+  w.BeginObject();
+  w.Key("resultType");
+  w.String("vector");
+  w.Key("result");
+  w.BeginArray();
+}
+
+void EndVectorResult(JsonWriter& w) {
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+}
+
+// One element of an instant vector answer:
+// `{"metric":{...},"value":[<time>,"<value>"]}`. `L` as WriteLabels'.
+template <typename L>
+void WriteVectorElement(JsonWriter& w, const L& labels, int64_t time_ms,
+                        double value) {
+  w.BeginObject();
+  w.Key("metric");
+  WriteLabels(w, labels);
+  w.Key("value");
+  w.SamplePair(time_ms, value);
+  w.EndObject();
+}
+
+// An instant vector answer of /query, written piece by piece as the
+// connection takes it; every sample at the evaluation time `time_ms`.
+BodyChunks VectorBody(PromqlVector samples, int64_t time_ms) {
+  struct State {
+    PromqlVector samples;
+    size_t next = 0;
+    std::string buf;
+    JsonWriter writer{&buf};
+  };
+  auto state = std::make_unique<State>();
+  state->samples = std::move(samples);
+  BeginVectorResult(state->writer);
+  return [state = std::move(state), time_ms](std::string* out) mutable {
+    JsonWriter& w = state->writer;
+    while (state->next < state->samples.size() &&
+           state->buf.size() < kChunkBytes) {
+      const PromqlSample& s = state->samples[state->next++];
+      WriteVectorElement(w, s.labels, time_ms, s.value);
+    }
+    const bool more = state->next < state->samples.size();
+    if (!more) EndVectorResult(w);
+    out->append(state->buf);
+    state->buf.clear();
+    return more;
+  };
+}
+
+// The answer of /query for a bare selector, the commonest query: what
+// EvaluateInstant would answer, streamed from the snapshot's samples without
+// copying their labels (a dump of 1M series holds 1M pointers, not 1M label
+// sets).
+ApiResponse SelectorAnswer(std::shared_ptr<const StoreSnapshot> snapshot,
+                           const Selector& selector, int64_t time_ms,
+                           size_t max_series) {
+  const Selector selectors[] = {selector};
+  std::vector<const Sample*> rows =
+      SelectInWindow(*snapshot, selectors, time_ms - kLookbackDeltaMs, time_ms);
+  if (!SeriesLimitError(rows.size(), max_series).empty()) {
+    return TooManySeries(kTooManySamples);
+  }
+  ApiResponse res;
+  res.body_chunks = JsonRowsBody(
+      std::move(snapshot), std::move(rows), BeginVectorResult,
+      [time_ms](JsonWriter& w, const Sample& s) {
+        WriteVectorElement(w, s.labels, time_ms, s.value);
+      },
+      EndVectorResult);
+  return res;
+}
+
+// The answer of /query for a scalar or a string result, as Prometheus 2.42
+// marshals promql.Scalar and promql.String (promql/value.go, not the
+// sample-pair encoder of vectors): `[<time>,"<value>"]` with the time as Go's
+// encoding/json writes a float64 (`1795630040.5`, `10`) and a scalar's value
+// as strconv.FormatFloat(v, 'f', -1, 64) (`1000000000000000000000`, `NaN`).
+std::string ScalarOrStringBody(const PromqlValue& value, int64_t time_ms) {
+  std::string time;
+  AppendGoFloatLayout(static_cast<double>(time_ms) / 1000, /*fixed=*/true,
+                      &time);
+  std::string text = value.string;
+  if (value.type == PromqlType::kScalar) {
+    text.clear();
+    if (std::isfinite(value.scalar)) {
+      AppendGoFloatLayout(value.scalar, /*fixed=*/true, &text);
+    } else {
+      AppendGoFloat(value.scalar, &text);  // NaN, +Inf, -Inf.
+    }
+  }
+  std::string body;
+  JsonWriter w(&body);
+  BeginSuccess(w);
+  w.BeginObject();
+  w.Key("resultType");
+  w.String(value.type == PromqlType::kScalar ? "scalar" : "string");
+  w.Key("result");
+  w.BeginArray();
+  w.Raw(time);
+  w.String(text);
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  return body;
 }
 
 ApiResponse StringList(const std::set<std::string>& values) {
@@ -561,65 +697,42 @@ ApiResponse ApiHandler::Query(const ApiRequest& request) const {
     return InvalidParam("query",
                         "1:1: parse error: no expression found in input");
   }
-  absl::StatusOr<Selector> selector =
-      ParseSelector(query, options_.match_limits.max_regex_program_size);
-  if (!selector.ok() && !MatchLimitReason(selector.status()).empty()) {
-    return WithLimitReason(InvalidParam("query", selector.status().message()),
-                           selector.status());
+  absl::StatusOr<std::unique_ptr<PromqlExpr>> expr =
+      ParsePromqlExpr(query, options_.match_limits.max_regex_program_size);
+  if (!expr.ok()) {
+    return WithLimitReason(InvalidParam("query", expr.status().message()),
+                           expr.status());
   }
-  if (!selector.ok()) {
-    return InvalidParam(
-        "query",
-        absl::StrCat("fedgate answers only series selectors such as "
-                     "up{job=\"node\"} (no functions, operators, ranges or "
-                     "modifiers): ",
-                     selector.status().message()));
-  }
-  if (absl::Status s = CheckRegexComplexity(*selector, options_.match_limits);
+  if (absl::Status s = CheckSelectorRegexes(**expr, options_.match_limits);
       !s.ok()) {
     return WithLimitReason(InvalidParam("query", s.message()), s);
   }
-  if (!HasNonEmptyMatcher(*selector)) {
-    const size_t first = query.find_first_not_of(" \t\n\r");
-    return InvalidParam(
-        "query", absl::StrCat("1:", first + 1,
-                              ": parse error: vector selector must contain "
-                              "at least one non-empty matcher"));
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  if ((*expr)->kind == PromqlExpr::Kind::kSelector) {
+    return SelectorAnswer(std::move(snapshot), (*expr)->selector, *time,
+                          options_.max_series);
+  }
+  InstantEvalOptions eval;
+  eval.time_ms = *time;
+  eval.max_series = options_.max_series;
+  absl::StatusOr<PromqlValue> value = EvaluateInstant(**expr, *snapshot, eval);
+  snapshot.reset();
+  if (!value.ok()) {
+    switch (value.status().code()) {
+      case absl::StatusCode::kResourceExhausted:
+        return TooManySeries(kTooManySamples);
+      case absl::StatusCode::kFailedPrecondition:
+        return JsonError(kExecution, value.status().message());
+      default:
+        return JsonError(kInternal, value.status().message());
+    }
   }
   ApiResponse res;
-  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
-  const Selector selectors[] = {*std::move(selector)};
-  std::vector<const Sample*> rows =
-      SelectInWindow(*snapshot, selectors, *time - kLookbackDeltaMs, *time);
-  if (!SeriesLimitError(rows.size(), options_.max_series).empty()) {
-    // Prometheus's text for --query.max-samples (promql.ErrTooManySamples).
-    return TooManySeries(
-        "query processing would load too many samples into memory in query "
-        "execution");
+  if (value->type != PromqlType::kVector) {
+    res.body = ScalarOrStringBody(*value, *time);
+    return res;
   }
-  res.body_chunks = JsonRowsBody(
-      std::move(snapshot), std::move(rows),
-      [](JsonWriter& w) {
-        BeginSuccess(w);
-        w.BeginObject();
-        w.Key("resultType");
-        w.String("vector");
-        w.Key("result");
-        w.BeginArray();
-      },
-      [time = *time](JsonWriter& w, const Sample& s) {
-        w.BeginObject();
-        w.Key("metric");
-        WriteLabels(w, s.labels);
-        w.Key("value");
-        w.SamplePair(time, s.value);
-        w.EndObject();
-      },
-      [](JsonWriter& w) {
-        w.EndArray();
-        w.EndObject();
-        w.EndObject();
-      });
+  res.body_chunks = VectorBody(std::move(value->vector), *time);
   return res;
 }
 

@@ -3,9 +3,10 @@
 // The Prometheus-compatible HTTP API under /api/v1, with Prometheus 2.42's
 // routes, parameters, JSON envelopes, error types, HTTP codes, escaping and
 // sorting (see docs/api.md):
-//   /api/v1/series            GET, POST (form); DELETE answers "not
-//   implemented" /api/v1/labels            GET, POST /api/v1/label/<n>/values
-//   GET /api/v1/query             GET, POST; plain series selectors only
+//   /api/v1/series            GET, POST (form); DELETE: "not implemented"
+//   /api/v1/labels            GET, POST
+//   /api/v1/label/<n>/values  GET
+//   /api/v1/query             GET, POST; PromQL over the latest samples
 //   /api/v1/targets           GET
 //   /api/v1/status/config     GET
 //   /api/v1/status/buildinfo  GET
@@ -22,8 +23,10 @@
 // so `start`/`end`/`time` select among latest samples (docs/api.md).
 //
 // Called once per request on a server worker thread. /series and /query
-// touch every stored series once (SelectSeries) and hand their answer out in
-// 64 KiB pieces (memory: one pointer per selected series plus one piece).
+// touch every stored series once per selector (SelectSeries) and hand their
+// answer out in 64 KiB pieces (memory: /series one pointer per selected
+// series; /query a copy of each selected series' labels and value, as the
+// evaluation computes on them; plus one piece).
 //
 // Thread-safety: thread-safe (const methods over immutable snapshots).
 

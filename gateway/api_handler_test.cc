@@ -53,6 +53,8 @@ class ApiHandlerTest : public ::testing::Test {
   ApiHandler Handler() {
     ApiOptions options;
     options.store = &store_;
+    options.max_series = max_series_;
+    options.match_limits.max_regex_program_size = max_regex_program_size_;
     options.hostname = "vm";
     options.now = [] { return absl::FromUnixMillis(kScrapeMs + 864); };
     options.build_info.version = "0.1.0";
@@ -100,6 +102,8 @@ class ApiHandlerTest : public ::testing::Test {
   }
 
   SeriesStore store_;
+  size_t max_series_ = 0;
+  int max_regex_program_size_ = 0;
   std::vector<TargetStatus> targets_;
   std::vector<DroppedTarget> dropped_;
   std::shared_ptr<const Config> config_;
@@ -230,12 +234,66 @@ TEST_F(ApiHandlerTest, QueryErrors) {
            {{"query", "up"}, {"time", "abc"}},
            R"(invalid parameter \"time\": Invalid time value for 'time': cannot )"
            R"(parse \"abc\" to a valid timestamp)"},
-          {"not a selector",
-           {{"query", "sum(up)"}},
-           R"(invalid parameter \"query\": fedgate answers only series selectors )"
-           R"(such as up{job=\"node\"} (no functions, operators, ranges or )"
-           R"(modifiers): 1:4: parse error: unexpected \"(\")"},
+          {"syntax error",
+           {{"query", "sum(up"}},
+           R"(invalid parameter \"query\": 1:7: parse error: unclosed left )"
+           R"(parenthesis)"},
+          {"range selector",
+           {{"query", "rate(up[5m])"}},
+           R"(invalid parameter \"query\": 1:1: the function rate() reads a )"
+           R"(range of past samples; fedgate evaluates instant queries over )"
+           R"(the latest sample of each series, so it cannot answer this )"
+           R"(query (docs/api.md))"},
       });
+}
+
+TEST_F(ApiHandlerTest, QueryEvaluatesExpressions) {
+  EXPECT_EQ(Get("/query", {{"query", "1+1"}, {"time", "1795630040.5"}}).body,
+            R"({"status":"success","data":{"resultType":"scalar",)"
+            R"("result":[1795630040.5,"2"]}})");
+  EXPECT_EQ(Get("/query", {{"query", "1e21 + 1e-7 * 0"}, {"time", "10"}}).body,
+            R"({"status":"success","data":{"resultType":"scalar",)"
+            R"("result":[10,"1000000000000000000000"]}})");
+  EXPECT_EQ(Get("/query", {{"query", "-1/0"}, {"time", "10.25"}}).body,
+            R"({"status":"success","data":{"resultType":"scalar",)"
+            R"("result":[10.25,"-Inf"]}})");
+  EXPECT_EQ(Get("/query", {{"query", "\"a\\\"b\""}, {"time", "10"}}).body,
+            R"({"status":"success","data":{"resultType":"string",)"
+            R"("result":[10,"a\"b"]}})");
+  EXPECT_EQ(Get("/query", {{"query", "count by (job) (test_gauge) * 2"}}).body,
+            R"({"status":"success","data":{"resultType":"vector","result":[)"
+            R"({"metric":{"job":"j1"},"value":[1795630035.864,"4"]}]}})");
+}
+
+TEST_F(ApiHandlerTest, QueryLimitsApplyToSelectorsInExpressions) {
+  max_series_ = 3;
+  EXPECT_EQ(Get("/query", {{"query", "sum(test_gauge) + count(up)"}}).status,
+            200);
+  const ApiResponse res =
+      Get("/query", {{"query", "sum(test_gauge) + count(up) + a_first"}});
+  EXPECT_EQ(res.status, 422);
+  EXPECT_EQ(res.refused_reason, "too_many_series");
+  EXPECT_EQ(res.body,
+            R"({"status":"error","errorType":"execution","error":"query )"
+            R"(processing would load too many samples into memory in query )"
+            R"(execution"})");
+  max_series_ = 0;
+  max_regex_program_size_ = 100;
+  const ApiResponse regex =
+      Get("/query", {{"query", "sum(up{job=~\"\\\\pL{100}\"})"}});
+  EXPECT_EQ(regex.status, 400);
+  EXPECT_EQ(regex.refused_reason, "regex_too_complex") << regex.body;
+}
+
+TEST_F(ApiHandlerTest, QueryEvaluationErrorsAreExecutionErrors) {
+  const ApiResponse res =
+      Get("/query", {{"query",
+                      "label_replace(test_gauge, \"a\", \"\", "
+                      "\"a\", \".*\")"}});
+  EXPECT_EQ(res.status, 422);
+  EXPECT_EQ(res.body,
+            R"({"status":"error","errorType":"execution","error":)"
+            R"("vector cannot contain metrics with the same labelset"})");
 }
 
 TEST_F(ApiHandlerTest, TargetsShowActiveTargetsByPool) {

@@ -12,10 +12,6 @@ namespace {
 // Longest shortest-round-trip scientific form of a double:
 // "-2.2250738585072014e-308" is 24 characters.
 constexpr int kMaxScientificChars = 24;
-// Longest 'f' layout a caller asks for: JSON's, up to 1e21 (21 digits before
-// the point) and down to 1e-6 ("0.00000" and 17 digits), with a sign.
-constexpr int kMaxFixedChars = 1 + 7 + 21 + 17;
-
 // A finite double in Go's shortest digits, as std::to_chars writes it in
 // scientific form without a precision: the shortest digits that round-trip
 // (closest to `v` on ties), the same digits as Go's shortest mode, already
@@ -57,8 +53,13 @@ inline void AppendFixedLayout(const ShortestDigits& s, std::string* out) {
   if (nd == 1 && digits[0] == '0') nd = 0;  // Zero: no significant digit.
   const int dp = nd == 0 ? 1 : s.exp + 1;   // Digits before the point.
 
-  char buf[kMaxFixedChars + 8];
-  char* w = buf;
+  // Written in place: up to 309 digits before the point (1e308) or 323
+  // after it (5e-324).
+  const size_t length =
+      (s.negative ? 1 : 0) + (dp > 0 ? dp : 1) + (nd > dp ? 1 + (nd - dp) : 0);
+  const size_t start = out->size();
+  out->resize(start + length);
+  char* w = &(*out)[start];
   if (s.negative) *w++ = '-';
   if (dp > 0) {
     for (int i = 0; i < dp; ++i) *w++ = i < nd ? digits[i] : '0';
@@ -69,7 +70,6 @@ inline void AppendFixedLayout(const ShortestDigits& s, std::string* out) {
     *w++ = '.';
     for (int i = dp; i < nd; ++i) *w++ = i < 0 ? '0' : digits[i];
   }
-  out->append(buf, w - buf);
 }
 
 }  // namespace

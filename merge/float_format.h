@@ -27,9 +27,10 @@ namespace fedgate {
 void AppendGoFloat(double v, std::string* out);
 
 // Appends finite `v` with Go's shortest digits in the 'f' layout when `fixed`
-// (`strconv.FormatFloat(v, 'f', -1, 64)`), else in the 'e' layout
-// ("d.ddde±XX"), for formats that choose the layout themselves (JSON). Zero
-// is "0" or "-0" ('f') as strconv writes it.
+// (`strconv.FormatFloat(v, 'f', -1, 64)`, any finite value: 1e308 is 309
+// digits), else in the 'e' layout ("d.ddde±XX"), for formats that choose the
+// layout themselves (JSON, PromQL's scalar answers and count_values labels).
+// Zero is "0" or "-0" ('f') as strconv writes it.
 void AppendGoFloatLayout(double v, bool fixed, std::string* out);
 
 // Returns `v` formatted as Prometheus's text format writes it.

@@ -144,7 +144,7 @@ TEST(FloatFormatTest, LayoutChosenByTheCallerAsStrconvWritesIt) {
   struct Case {
     double v;
     bool fixed;
-    const char* want;
+    std::string want;
   };
   const Case kCases[] = {
       {1e20, true, "100000000000000000000"},
@@ -156,6 +156,10 @@ TEST(FloatFormatTest, LayoutChosenByTheCallerAsStrconvWritesIt) {
       {1e21, false, "1e+21"},
       {1.5e-7, false, "1.5e-07"},
       {-123.0, false, "-1.23e+02"},
+      {1e88, true, "1" + std::string(88, '0')},
+      {-1.7976931348623157e308, true,
+       "-17976931348623157" + std::string(292, '0')},
+      {5e-324, true, "0." + std::string(323, '0') + "5"},
   };
   for (const Case& c : kCases) {
     std::string out = "x";

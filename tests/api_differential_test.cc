@@ -1,9 +1,9 @@
 // Differential test of /api/v1 against the real Prometheus 2.42: fedgate and
 // Prometheus scrape the same loopback target with the same configuration,
-// and their /api/v1/series, /labels, /label/<name>/values, /query (plain
-// selectors), /targets and /status/config answers, and their error answers
-// for bad input, must be the same bytes (apart from times, which differ by
-// when each one scraped or answered).
+// and their /api/v1/series, /labels, /label/<name>/values, /query
+// (selectors, a few expressions), /targets and /status/config answers, and
+// their error answers for bad input, must be the same bytes (apart from times,
+// which differ by when each one scraped or answered).
 
 #include <httplib.h>
 
@@ -127,20 +127,13 @@ class ApiDifferentialTest : public ::testing::Test {
         "    action: drop\n"
         "  static_configs:\n"
         "  - targets: ['127.0.0.1:1', 'drop:1']\n");
-    const std::string dir = TestTempDir();
-    ASSERT_TRUE(WriteFile(dir + "/api.yml", config));
-
-    absl::StatusOr<PrometheusProcess> prometheus =
-        StartPrometheus(dir + "/api.yml", dir);
-    ASSERT_TRUE(prometheus.ok()) << prometheus.status();
-    prometheus_ = prometheus->process.release();
-    prometheus_port_ = prometheus->port;
-
-    absl::StatusOr<FedgateProcess> fedgate =
-        StartFedgate(dir + "/api.yml", dir + "/fedgate");
-    ASSERT_TRUE(fedgate.ok()) << fedgate.status();
-    fedgate_ = fedgate->process.release();
-    fedgate_port_ = fedgate->web_port;
+    absl::StatusOr<PrometheusAndFedgate> both =
+        StartPrometheusAndFedgate(config, TestTempDir(), "api");
+    ASSERT_TRUE(both.ok()) << both.status();
+    prometheus_ = both->prometheus.release();
+    prometheus_port_ = both->prometheus_port;
+    fedgate_ = both->fedgate.release();
+    fedgate_port_ = both->fedgate_port;
 
     // Both have scraped both targets (and Prometheus's head holds them).
     auto scraped_both = [](int port) {
@@ -382,19 +375,12 @@ TEST_F(ApiDifferentialTest, SelectorWithoutMatchers) {
   ExpectSame("GET", "/api/v1/query?query=%20%7B%7D");
 }
 
-// A documented difference: fedgate answers only plain selectors.
-TEST_F(ApiDifferentialTest, QueryRefusesPromqlBeyondSelectors) {
-  const Answer prometheus =
-      Request(prometheus_port_, "GET", "/api/v1/query?query=sum(up)");
-  EXPECT_EQ(prometheus.status, 200) << prometheus;
-  const Answer fedgate =
-      Request(fedgate_port_, "GET", "/api/v1/query?query=sum(up)");
-  EXPECT_EQ(fedgate.status, 400) << fedgate;
-  EXPECT_TRUE(absl::StrContains(
-      fedgate.body,
-      R"("errorType":"bad_data","error":"invalid parameter \"query\": )"
-      R"(fedgate answers only series selectors)"))
-      << fedgate;
+// PromQL beyond selectors (tests/promql_differential_test.cc has the full
+// table), here with a target that is down.
+TEST_F(ApiDifferentialTest, QueryEvaluatesPromql) {
+  ExpectSame("GET", "/api/v1/query?query=sum(up)");
+  ExpectSame("GET", "/api/v1/query?query=count%20by%20(job)%20(up)");
+  ExpectSame("GET", "/api/v1/query?query=up%20%3D%3D%200");
 }
 
 }  // namespace

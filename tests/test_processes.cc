@@ -228,6 +228,28 @@ std::string LoopbackTarget::address() const {
   return absl::StrCat(host_, ":", port_);
 }
 
+absl::StatusOr<PrometheusAndFedgate> StartPrometheusAndFedgate(
+    const std::string& config, const std::string& dir,
+    const std::string& name) {
+  const std::string path = absl::StrCat(dir, "/", name, ".yml");
+  if (!WriteFile(path, config)) {
+    return absl::InternalError(absl::StrCat("cannot write ", path));
+  }
+  absl::StatusOr<PrometheusProcess> prometheus = StartPrometheus(path, dir);
+  if (!prometheus.ok()) return prometheus.status();
+  absl::StatusOr<FedgateProcess> fedgate = StartFedgate(path, dir + "/fedgate");
+  if (!fedgate.ok()) {
+    prometheus->process->Stop();
+    return fedgate.status();
+  }
+  PrometheusAndFedgate both;
+  both.prometheus = std::move(prometheus->process);
+  both.prometheus_port = prometheus->port;
+  both.fedgate = std::move(fedgate->process);
+  both.fedgate_port = fedgate->web_port;
+  return both;
+}
+
 absl::StatusOr<std::string> DocsExample(absl::string_view marker,
                                         absl::string_view page) {
   const std::string file = ReadFileOrEmpty(std::string(page));
@@ -236,18 +258,19 @@ absl::StatusOr<std::string> DocsExample(absl::string_view marker,
   if (at == absl::string_view::npos) {
     return absl::NotFoundError(absl::StrCat("no ", marker, " in ", page));
   }
-  constexpr absl::string_view kOpen = "```yaml\n";
-  const size_t begin = docs.find(kOpen, at);
+  // The fence and its language (```yaml, ```promql), through the newline.
+  const size_t fence = docs.find("```", at);
+  const size_t begin =
+      fence == absl::string_view::npos ? fence : docs.find('\n', fence);
   if (begin == absl::string_view::npos) {
-    return absl::NotFoundError(absl::StrCat("no yaml block after ", marker));
+    return absl::NotFoundError(absl::StrCat("no code block after ", marker));
   }
-  const size_t end = docs.find("```", begin + kOpen.size());
+  const size_t end = docs.find("```", begin + 1);
   if (end == absl::string_view::npos) {
     return absl::NotFoundError(
         absl::StrCat("unterminated block after ", marker));
   }
-  return std::string(
-      docs.substr(begin + kOpen.size(), end - begin - kOpen.size()));
+  return std::string(docs.substr(begin + 1, end - begin - 1));
 }
 
 }  // namespace fedgate

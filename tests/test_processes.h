@@ -94,9 +94,9 @@ absl::StatusOr<FedgateProcess> StartFedgate(
     FedgateGrpc grpc = FedgateGrpc::kOff,
     const std::vector<std::string>& extra_flags = {});
 
-// Returns the YAML block of `page` (docs/configuration.md unless given) that
-// follows `marker` (an HTML comment such as `<!-- example: dedup-k3s -->`),
-// as users copy it.
+// Returns the code block (```yaml, ```promql, ...) of `page`
+// (docs/configuration.md unless given) that follows `marker` (an HTML comment
+// such as `<!-- example: dedup-k3s -->`), as users copy it.
 absl::StatusOr<std::string> DocsExample(
     absl::string_view marker, absl::string_view page = "docs/configuration.md");
 
@@ -113,6 +113,21 @@ struct PrometheusProcess {
 // stderr) if it was not ready in time; the process is then stopped.
 absl::StatusOr<PrometheusProcess> StartPrometheus(
     const std::string& config_path, const std::string& dir);
+
+// Prometheus 2.42 and fedgate, both started on one configuration: the pair
+// of a differential test.
+struct PrometheusAndFedgate {
+  std::unique_ptr<Subprocess> prometheus;
+  int prometheus_port = 0;
+  std::unique_ptr<Subprocess> fedgate;
+  int fedgate_port = 0;
+};
+
+// Writes `config` to `<dir>/<name>.yml` and starts Prometheus
+// (StartPrometheus, its files in `dir`) and fedgate (StartFedgate, its files
+// in `<dir>/fedgate`) on it; the first error stops what was started.
+absl::StatusOr<PrometheusAndFedgate> StartPrometheusAndFedgate(
+    const std::string& config, const std::string& dir, const std::string& name);
 
 // Returns a client for 127.0.0.1:`port` with bounded waits (5 s to connect,
 // 10 s per read).

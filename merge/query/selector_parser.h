@@ -10,6 +10,10 @@
 // per-sample path (a selector costs one pass over its bytes plus one RE2
 // compile per regex matcher).
 //
+// The tokens are merge/query/promql_lexer.h's; ParseSelectorRest parses a
+// selector met inside a PromQL expression (merge/promql/expr_parser.h) with
+// the same rules and errors.
+//
 // Thread-safety: pure functions; safe to call concurrently.
 
 #ifndef FEDGATE_MERGE_QUERY_SELECTOR_PARSER_H_
@@ -18,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "merge/query/label_matcher.h"
+#include "merge/query/promql_lexer.h"
 
 namespace fedgate {
 
@@ -31,6 +36,15 @@ namespace fedgate {
 // (merge/query/label_matcher.h) as the error, not a parse error.
 absl::StatusOr<Selector> ParseSelector(absl::string_view input,
                                        int max_regex_program_size = 0);
+
+// Parses the rest of a selector whose first token `lexer` has returned: the
+// metric name `metric_name` ("" when the selector starts with '{'), and
+// `braces` when the '{' has been taken (the matchers follow, through '}').
+// Leaves `lexer` after the selector. Errors as ParseSelector's.
+absl::StatusOr<Selector> ParseSelectorRest(PromqlLexer& lexer,
+                                           absl::string_view metric_name,
+                                           bool braces,
+                                           int max_regex_program_size = 0);
 
 // Returns whether some matcher of `selector` does not match the empty string:
 // the "at least one non-empty matcher" rule of /api/v1/series, /labels and

@@ -17,8 +17,8 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
 OUTPUT_BASE="${FUZZ_OUTPUT_BASE:-${HOME}/.cache/fedgate-bazel-fuzz}"
 TARGETS=("$@")
 if ((${#TARGETS[@]} == 0)); then
-  TARGETS=(text_parser openmetrics_parser protobuf_parser selector_parser config_parser url_form
-    kubernetes_objects web_config match_params relabel file_sd dns_answer http_request)
+  TARGETS=(text_parser openmetrics_parser protobuf_parser selector_parser promql_expr config_parser
+    url_form kubernetes_objects web_config match_params relabel file_sd dns_answer http_request)
 fi
 
 labels=()

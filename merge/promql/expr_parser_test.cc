@@ -1,0 +1,284 @@
+#include "merge/promql/expr_parser.h"
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+#include "merge/promql/expr.h"
+#include "merge/query/label_matcher.h"
+
+namespace fedgate {
+namespace {
+
+// A Lisp-like print of the tree, so that shape and precedence are literal.
+std::string Print(const PromqlExpr& e) {
+  std::vector<std::string> args;
+  for (const auto& a : e.args) args.push_back(Print(*a));
+  switch (e.kind) {
+    case PromqlExpr::Kind::kNumber: {
+      if (std::isnan(e.number)) return "NaN";
+      if (std::isinf(e.number)) return e.number > 0 ? "+Inf" : "-Inf";
+      std::string s = std::to_string(e.number);
+      s.erase(s.find_last_not_of('0') + 1);
+      if (s.back() == '.') s.pop_back();
+      return s;
+    }
+    case PromqlExpr::Kind::kString:
+      return absl::StrCat("'", e.text, "'");
+    case PromqlExpr::Kind::kSelector: {
+      std::vector<std::string> m;
+      for (const LabelMatcher& lm : e.selector) m.push_back(lm.ToString());
+      return absl::StrCat("{", absl::StrJoin(m, ","), "}");
+    }
+    case PromqlExpr::Kind::kParen:
+      return absl::StrCat("(", args[0], ")");
+    case PromqlExpr::Kind::kUnary:
+      return absl::StrCat("(neg ", args[0], ")");
+    case PromqlExpr::Kind::kBinary: {
+      std::string mods;
+      if (e.return_bool) mods += " bool";
+      if (!e.matching.labels.empty() || e.matching.on) {
+        absl::StrAppend(&mods, e.matching.on ? " on" : " ignoring", "(",
+                        absl::StrJoin(e.matching.labels, ","), ")");
+      }
+      if (e.matching.cardinality == VectorMatching::Cardinality::kManyToOne) {
+        absl::StrAppend(&mods, " group_left(",
+                        absl::StrJoin(e.matching.include, ","), ")");
+      }
+      if (e.matching.cardinality == VectorMatching::Cardinality::kOneToMany) {
+        absl::StrAppend(&mods, " group_right(",
+                        absl::StrJoin(e.matching.include, ","), ")");
+      }
+      return absl::StrCat("(", BinaryOpName(e.binary_op), mods, " ", args[0],
+                          " ", args[1], ")");
+    }
+    case PromqlExpr::Kind::kAggregate:
+      return absl::StrCat("(agg", static_cast<int>(e.aggregate_op),
+                          e.without ? " without(" : " by(",
+                          absl::StrJoin(e.grouping, ","), ") ",
+                          absl::StrJoin(args, " "), ")");
+    case PromqlExpr::Kind::kCall:
+      return absl::StrCat("(", e.function->name, " ", absl::StrJoin(args, " "),
+                          ")");
+  }
+  return "?";
+}
+
+struct ParseCase {
+  absl::string_view input;
+  absl::string_view want;
+  PromqlType type;
+};
+
+TEST(ExprParserTest, ParsesWithPrometheusPrecedence) {
+  constexpr PromqlType kS = PromqlType::kScalar;
+  constexpr PromqlType kV = PromqlType::kVector;
+  const ParseCase cases[] = {
+      {"1 + 2 * 3", "(+ 1 (* 2 3))", kS},
+      {"1 * 2 + 3", "(+ (* 1 2) 3)", kS},
+      {"1 - 2 - 3", "(- (- 1 2) 3)", kS},
+      {"2 ^ 3 ^ 2", "(^ 2 (^ 3 2))", kS},
+      {"-2 ^ 2", "(neg (^ 2 2))", kS},
+      {"-2 * 3", "(* -2 3)", kS},
+      {"2 ^ -1", "(^ 2 -1)", kS},
+      {"+5", "5", kS},
+      {"-(1)", "(neg (1))", kS},
+      {"0x1F + 010 + 1e3 + .5", "(+ (+ (+ 31 8) 1000) 0.5)", kS},
+      {"-Inf", "-Inf", kS},
+      {"nan", "NaN", kS},
+      {"1 < bool 2", "(< bool 1 2)", kS},
+      {"a or b and c",
+       "(or {__name__=\"a\"} (and {__name__=\"b\"} "
+       "{__name__=\"c\"}))",
+       kV},
+      {"a unless b or c",
+       "(or (unless {__name__=\"a\"} {__name__=\"b\"}) "
+       "{__name__=\"c\"})",
+       kV},
+      {"a > 1 + 2", "(> {__name__=\"a\"} (+ 1 2))", kV},
+      {"a == b + c",
+       "(== {__name__=\"a\"} (+ {__name__=\"b\"} "
+       "{__name__=\"c\"}))",
+       kV},
+      {"a + on(x) group_left(y) b",
+       "(+ on(x) group_left(y) {__name__=\"a\"} {__name__=\"b\"})", kV},
+      {"a / ignoring(x, ) group_right b",
+       "(/ ignoring(x) group_right() {__name__=\"a\"} {__name__=\"b\"})", kV},
+      {"sum by (job) (up)", "(agg0 by(job) {__name__=\"up\"})", kV},
+      {"sum(up) without (instance)",
+       "(agg0 without(instance) "
+       "{__name__=\"up\"})",
+       kV},
+      {"topk(5, up)", "(agg8 by() 5 {__name__=\"up\"})", kV},
+      {"count_values(\"v\", up)", "(agg10 by() 'v' {__name__=\"up\"})", kV},
+      {"{job=\"a\", __name__=~\"x.*\"}", "{job=\"a\",__name__=~\"x.*\"}", kV},
+      {"up{job='a'} # comment", "{job=\"a\",__name__=\"up\"}", kV},
+      {"sum", "{__name__=\"sum\"}", kV},
+      {"time()", "(time )", kS},
+      {"round(up, 5)", "(round {__name__=\"up\"} 5)", kV},
+      {"label_join(up, \"d\", \",\", \"a\", \"b\")",
+       "(label_join {__name__=\"up\"} 'd' ',' 'a' 'b')", kV},
+      {"\"str\"", "'str'", PromqlType::kString},
+  };
+  for (const ParseCase& c : cases) {
+    SCOPED_TRACE(c.input);
+    absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr(c.input);
+    ASSERT_TRUE(e.ok()) << e.status();
+    EXPECT_EQ(Print(**e), c.want);
+    EXPECT_EQ((*e)->type, c.type);
+  }
+}
+
+struct ErrorCase {
+  absl::string_view input;
+  absl::string_view want;
+};
+
+TEST(ExprParserTest, ErrorsHavePrometheusShapeAndText) {
+  const ErrorCase cases[] = {
+      {"", "1:1: parse error: no expression found in input"},
+      {"1 +", "1:4: parse error: unexpected end of input"},
+      {"foo(1)", "1:1: parse error: unknown function with name \"foo\""},
+      {"1 > 2",
+       "1:3: parse error: comparisons between scalars must use BOOL "
+       "modifier"},
+      {"1 + bool 2",
+       "1:3: parse error: bool modifier can only be used on "
+       "comparison operators"},
+      {"1 and 2",
+       "1:1: parse error: set operator \"and\" not allowed in "
+       "binary scalar expression"},
+      {"a and on(x) group_left b",
+       "1:1: parse error: no grouping allowed for \"and\" operation"},
+      {"1 + on(x) a",
+       "1:1: parse error: vector matching only allowed "
+       "between instant vectors"},
+      {"a + on(x) group_left(x) b",
+       "1:3: parse error: label \"x\" must not occur in ON and GROUP clause "
+       "at once"},
+      {"\"a\" + 1",
+       "1:1: parse error: binary expression must contain only "
+       "scalar and instant vector types"},
+      {"-\"a\"",
+       "1:1: parse error: unary expression only allowed on "
+       "expressions of type scalar or instant vector, got "
+       "\"string\""},
+      {"abs(1)",
+       "1:5: parse error: expected type instant vector in call to "
+       "function \"abs\", got scalar"},
+      {"abs(a, b)",
+       "1:1: parse error: expected 1 argument(s) in call to "
+       "\"abs\", got 2"},
+      {"round()",
+       "1:1: parse error: expected at least 1 argument(s) in call "
+       "to \"round\", got 0"},
+      {"round(a, 1, 2)",
+       "1:1: parse error: expected at most 2 argument(s) in "
+       "call to \"round\", got 3"},
+      {"sum(1)",
+       "1:5: parse error: expected type instant vector in "
+       "aggregation expression, got scalar"},
+      {"topk(a)",
+       "1:1: parse error: wrong number of arguments for aggregate "
+       "expression provided, expected 2, got 1"},
+      {"topk(\"x\", a)",
+       "1:6: parse error: expected type scalar in "
+       "aggregation parameter, got string"},
+      {"sum()",
+       "1:1: parse error: no arguments for aggregate expression "
+       "provided"},
+      {"{}",
+       "1:1: parse error: vector selector must contain at least one "
+       "non-empty matcher"},
+      {"a{__name__=\"b\"}",
+       "1:1: parse error: metric name must not be set "
+       "twice: \"a\" or \"b\""},
+      {"(1", "1:3: parse error: unclosed left parenthesis"},
+      {"sum(", "1:5: parse error: unclosed left parenthesis"},
+      {"1)", "1:3: parse error: unexpected right parenthesis ')'"},
+      {"0x",
+       "1:1: parse error: error parsing number: strconv.ParseFloat: "
+       "parsing \"0x\": invalid syntax"},
+      {"a{b=~\"(\"}",
+       "1:3: parse error: error parsing regexp: missing "
+       "closing ): `^(?:()$`"},
+  };
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(c.input);
+    absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr(c.input);
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(e.status().message(), c.want);
+  }
+}
+
+TEST(ExprParserTest, RefusesWhatNeedsHistoryAndSaysWhy) {
+  const ErrorCase cases[] = {
+      {"up[5m]",
+       "1:3: the range selector [5m] needs the samples of a past "
+       "time range"},
+      {"up[5m:1m]",
+       "1:3: the subquery [5m:1m] needs the samples of a past "
+       "time range"},
+      {"up offset 5m",
+       "1:4: the offset modifier needs samples from the "
+       "past"},
+      {"up @ 100", "1:4: the @ modifier needs samples at another time"},
+      {"rate(up[5m])",
+       "1:1: the function rate() reads a range of past "
+       "samples"},
+      {"sum(increase(x[1h]))",
+       "1:5: the function increase() reads a range "
+       "of past samples"},
+  };
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(c.input);
+    absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr(c.input);
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(e.status().message(),
+              absl::StrCat(c.want,
+                           "; fedgate evaluates instant queries over the "
+                           "latest sample of each series, so it cannot "
+                           "answer this query (docs/api.md)"));
+  }
+  absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr("sin(up)");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().message(),
+            "1:1: the function sin() is not supported by fedgate "
+            "(docs/api.md lists the functions it evaluates)");
+}
+
+TEST(ExprParserTest, RefusesTreesTallerThan256Levels) {
+  const std::string parens =
+      std::string(255, '(') + "1" + std::string(255, ')');
+  EXPECT_TRUE(ParsePromqlExpr(parens).ok());
+  const std::string deeper = "(" + parens + ")";
+  absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr(deeper);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().message(),
+            "1:257: parse error: expression nested more than 256 levels deep");
+  std::string sum = "1";
+  for (int i = 0; i < 300; ++i) sum += "+1";
+  e = ParsePromqlExpr(sum);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().message(),
+            "1:1: parse error: expression nested more than 256 levels deep");
+  e = ParsePromqlExpr(std::string(100000, '('));
+  ASSERT_FALSE(e.ok());
+}
+
+TEST(ExprParserTest, RegexLimitAppliesToSelectorsInExpressions) {
+  absl::StatusOr<std::unique_ptr<PromqlExpr>> e =
+      ParsePromqlExpr("sum(a{b=~\"\\\\pL{283}\"})", 100);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(MatchLimitReason(e.status()), "regex_too_complex") << e.status();
+}
+
+}  // namespace
+}  // namespace fedgate
