@@ -255,10 +255,33 @@ struct DedupGroupConfig {
   }
 };
 
+// One recording rule of a rule file (`rule_files`), as written: the
+// expression is compiled by merge/rules/aggregation_rule.h.
+struct RecordingRuleConfig {
+  std::string record;
+  std::string expr;
+  std::map<std::string, std::string> labels;
+  int line = 0;       // The rule's first line in its file.
+  int expr_line = 0;  // The line of `expr`.
+};
+
+// One group of a rule file: the rules in file order.
+struct RuleGroupConfig {
+  std::string name;
+  std::string file;  // The rule file, as its `rule_files` pattern resolved.
+  int line = 0;
+  std::vector<RecordingRuleConfig> rules;
+};
+
 struct Config {
   GlobalConfig global;
   std::vector<ScrapeConfig> scrape_configs;
   std::vector<DedupGroupConfig> dedup_groups;
+  // The `rule_files` patterns, resolved against the config file's
+  // directory, and the groups of the files they matched (patterns in
+  // order, each pattern's files in lexical order).
+  std::vector<std::string> rule_files;
+  std::vector<RuleGroupConfig> rule_groups;
   std::string source_path;  // The file it was loaded from ("" if embedded).
 };
 

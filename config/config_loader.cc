@@ -20,6 +20,7 @@
 #include "config/dedup_group_config_loader.h"
 #include "config/file_contents.h"
 #include "config/quote.h"
+#include "config/rule_file_loader.h"
 #include "config/scrape_config_loader.h"
 #include "config/yaml_reader.h"
 #include "yaml-cpp/yaml.h"
@@ -35,8 +36,8 @@ constexpr absl::Duration kDefaultEvaluationInterval = absl::Minutes(1);
 // Prometheus fields that fedgate does not implement yet. They are accepted
 // only when empty (null, "", [] or {}), so that no setting is ever ignored.
 constexpr absl::string_view kUnsupportedTopLevelFields[] = {
-    "alerting", "rule_files", "remote_write", "remote_read",         "storage",
-    "tracing",  "runtime",    "otlp",         "scrape_config_files",
+    "alerting", "remote_write", "remote_read", "storage",
+    "tracing",  "runtime",      "otlp",        "scrape_config_files",
 };
 constexpr absl::string_view kUnsupportedGlobalFields[] = {
     "query_log_file",
@@ -106,6 +107,23 @@ absl::Status ParseGlobal(YamlReader& reader, const YamlEntry& entry,
   global->evaluation_interval = evaluation == absl::ZeroDuration()
                                     ? kDefaultEvaluationInterval
                                     : evaluation;
+  return absl::OkStatus();
+}
+
+// Loads `rule_files`: each pattern checked as Config.UnmarshalYAML does,
+// then resolved against the config file's directory.
+absl::Status ParseRuleFilePatterns(YamlReader& reader, const YamlEntry& entry,
+                                   std::vector<std::string>* patterns) {
+  absl::StatusOr<std::vector<std::string>> list = reader.Strings(entry);
+  if (!list.ok()) return list.status();
+  for (const std::string& pattern : *list) {
+    if (!IsValidRuleFilePattern(pattern)) {
+      return reader.ErrorAt(
+          reader.ValueLine(entry),
+          absl::StrCat("invalid rule file path ", GoQuote(pattern)));
+    }
+    patterns->push_back(reader.ResolvePath(pattern));
+  }
   return absl::OkStatus();
 }
 
@@ -205,6 +223,8 @@ absl::StatusOr<Config> ParseConfigDocument(absl::string_view yaml,
               Store(ParseScrapeConfigs(reader, field), &scrape_configs);
           !s.ok())
         return s;
+    } else if (field.name == "rule_files") {
+      s = ParseRuleFilePatterns(reader, field, &config.rule_files);
     } else if (field.name == "dedup_groups") {
       if (absl::Status s =
               Store(ParseDedupGroups(reader, field), &config.dedup_groups);
@@ -227,6 +247,11 @@ absl::StatusOr<Config> ParseConfigDocument(absl::string_view yaml,
     config.scrape_configs.push_back(std::move(p.config));
   }
   if (absl::Status s = CheckDedupGroups(reader, config); !s.ok()) return s;
+  if (absl::Status s =
+          Store(LoadRuleFiles(config.rule_files), &config.rule_groups);
+      !s.ok()) {
+    return s;
+  }
   return config;
 }
 

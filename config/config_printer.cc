@@ -367,6 +367,13 @@ std::string PrintConfigYaml(const Config& config) {
     out += "  external_labels:\n";
     AppendLabelMap(&out, "    ", config.global.external_labels);
   }
+  // Prometheus's Config field order: rule_files follows global.
+  if (!config.rule_files.empty()) {
+    out += "rule_files:\n";
+    for (const std::string& pattern : config.rule_files) {
+      absl::StrAppend(&out, "- ", YamlScalar(pattern), "\n");
+    }
+  }
   if (config.scrape_configs.empty()) {
     AppendDedupGroups(&out, config.dedup_groups);
     return out;

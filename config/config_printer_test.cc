@@ -98,6 +98,21 @@ TEST(ConfigPrinterTest, PrintsGlobalDefaultsForEmptyConfig) {
             "  evaluation_interval: 1m\n");
 }
 
+TEST(ConfigPrinterTest, PrintsRuleFilesResolvedAfterGlobal) {
+  // The patterns match no file: printing needs no rule file on disk.
+  absl::StatusOr<Config> config = ParseConfig(
+      "rule_files: [\"rules/*.yml\", /abs/r.yml]\n", "/etc/fedgate/f.yml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(PrintConfigYaml(*config),
+            "global:\n"
+            "  scrape_interval: 1m\n"
+            "  scrape_timeout: 10s\n"
+            "  evaluation_interval: 1m\n"
+            "rule_files:\n"
+            "- /etc/fedgate/rules/*.yml\n"
+            "- /abs/r.yml\n");
+}
+
 TEST(ConfigPrinterTest, OmitsFalseHonorTimestamps) {
   absl::StatusOr<Config> config = ParseConfig(R"(
 scrape_configs:
