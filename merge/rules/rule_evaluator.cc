@@ -1,0 +1,443 @@
+#include "merge/rules/rule_evaluator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "merge/interned_labels.h"
+#include "merge/labels.h"
+#include "merge/metric_metadata.h"
+#include "merge/query/label_matcher.h"
+
+namespace fedgate {
+namespace {
+
+// A running sum is recomputed exactly after this many updates (or after as
+// many updates as the group has inputs, if more), so that the error of
+// adding and subtracting floats stays bounded at O(1) amortized cost.
+constexpr size_t kMinUpdatesBeforeExactSum = 16;
+
+struct OutputGroup;
+
+// One input series of a rule.
+struct Input {
+  InternedLabels labels;
+  OutputGroup* group = nullptr;
+  TargetId source = 0;  // The target whose samples it takes.
+  double last_raw = 0;
+  // Counters: the increase since the baseline; gauges: the current value.
+  double contribution = 0;
+  bool live = false;        // In its source's latest scrape.
+  int64_t departed_ms = 0;  // When it left, if not live.
+};
+
+// One output series of a rule.
+struct OutputGroup {
+  InternedLabels labels;
+  size_t index = 0;  // In RuleState::groups.
+  // Its inputs with state: live ones, and for counters departed ones
+  // still retained.
+  absl::flat_hash_set<const void*> inputs;
+  double folded = 0;  // Counters: contributions of inputs folded for good.
+  double sum = 0;     // Of the contributions of `inputs`.
+  size_t live = 0;
+  size_t updates = 0;  // Since the last exact sum.
+  bool dirty = false;  // The running sum is to be recomputed.
+};
+
+// Returns whether the series `name` of a family typed `family` is a
+// counter for a rule: a counter, or a histogram's or summary's
+// `_bucket`/`_count`/`_sum` (OpenMetrics' `_total` too).
+bool IsCounterSeries(const FamilyMetadataList& metadata,
+                     absl::string_view name) {
+  for (const FamilyMetadata& family : metadata) {
+    if (!absl::StartsWith(name, family.name)) continue;
+    const absl::string_view suffix = name.substr(family.name.size());
+    switch (family.type) {
+      case MetricType::kCounter:
+        if (suffix.empty() || suffix == "_total") return true;
+        break;
+      case MetricType::kHistogram:
+        if (suffix == "_bucket" || suffix == "_count" || suffix == "_sum") {
+          return true;
+        }
+        break;
+      case MetricType::kSummary:
+        if (suffix == "_count" || suffix == "_sum") return true;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+struct RuleEvaluator::RuleState {
+  RuleState(AggregationRule rule_in, TargetId id)
+      : rule(std::move(rule_in)), output_id(id) {}
+
+  enum class Kind { kUnknown, kCounter, kGauge };
+
+  const AggregationRule rule;
+  const TargetId output_id;
+
+  mutable absl::Mutex mu;
+  // Settled by the first scrape that has the rule's metric with a TYPE:
+  // counter semantics for a counter under a rule that KeepsCounters().
+  Kind kind ABSL_GUARDED_BY(mu) = Kind::kUnknown;
+  absl::flat_hash_map<const void*, Input> inputs ABSL_GUARDED_BY(mu);
+  std::vector<std::unique_ptr<OutputGroup>> groups ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<const void*, OutputGroup*> group_index
+      ABSL_GUARDED_BY(mu);
+  // The inputs each target supplied in its latest scrape.
+  absl::flat_hash_map<TargetId, std::vector<InternedLabels>> by_target
+      ABSL_GUARDED_BY(mu);
+  // Departed counter inputs in departure order: {labels, departed_ms}.
+  std::deque<std::pair<InternedLabels, int64_t>> departed ABSL_GUARDED_BY(mu);
+  uint64_t counter_resets ABSL_GUARDED_BY(mu) = 0;
+  uint64_t evaluations ABSL_GUARDED_BY(mu) = 0;
+  absl::Duration evaluation_time ABSL_GUARDED_BY(mu);
+
+  OutputGroup* GroupOf(const InternedLabels& input)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    InternedLabels labels =
+        InternedLabels::Intern(rule.OutputLabels(input.ToLabels()));
+    auto [it, added] = group_index.try_emplace(labels.id(), nullptr);
+    if (added) {
+      groups.push_back(std::make_unique<OutputGroup>());
+      it->second = groups.back().get();
+      it->second->labels = std::move(labels);
+      it->second->index = groups.size() - 1;
+    }
+    return it->second;
+  }
+
+  void RemoveGroup(OutputGroup* group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    group_index.erase(group->labels.id());
+    const size_t index = group->index;
+    if (index + 1 != groups.size()) {
+      std::swap(groups[index], groups.back());
+      groups[index]->index = index;
+    }
+    groups.pop_back();
+  }
+
+  // Takes `input` out of its group and forgets it (its contribution is
+  // folded into the group first when `fold`).
+  void Forget(const void* id, bool fold) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    auto it = inputs.find(id);
+    OutputGroup* group = it->second.group;
+    if (fold) group->folded += it->second.contribution;
+    group->sum -= it->second.contribution;
+    group->dirty = true;
+    group->inputs.erase(id);
+    inputs.erase(it);
+    if (group->inputs.empty()) RemoveGroup(group);
+  }
+
+  double Value(const OutputGroup& group) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    double value = 0;
+    switch (rule.op) {
+      case AggregateOp::kCount:
+        value = static_cast<double>(group.live);
+        break;
+      case AggregateOp::kAvg:
+        value = group.sum / static_cast<double>(group.live);
+        break;
+      case AggregateOp::kMin:
+      case AggregateOp::kMax: {
+        // As Prometheus: NaN gives way to any number.
+        bool first = true;
+        for (const void* id : group.inputs) {
+          const Input& input = inputs.at(id);
+          if (!input.live) continue;
+          const double v = input.contribution;
+          if (first || std::isnan(value) ||
+              (rule.op == AggregateOp::kMax ? v > value : v < value)) {
+            value = v;
+          }
+          first = false;
+        }
+        break;
+      }
+      default:
+        value = group.folded + group.sum;
+        break;
+    }
+    return rule.ApplyArithmetic(value);
+  }
+
+  // Recomputes the running sums that are due: after a non-finite value or
+  // a forgotten input, or after enough updates to bound the float error.
+  void SettleSums() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (const std::unique_ptr<OutputGroup>& group : groups) {
+      const bool due = group->dirty || !std::isfinite(group->sum) ||
+                       group->updates >= std::max(kMinUpdatesBeforeExactSum,
+                                                  group->inputs.size());
+      if (!due) continue;
+      double sum = 0;
+      for (const void* id : group->inputs) sum += inputs.at(id).contribution;
+      group->sum = sum;
+      group->updates = 0;
+      group->dirty = false;
+    }
+  }
+
+  std::shared_ptr<ScrapeBatch> Output(int64_t now_ms) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    auto batch = std::make_shared<ScrapeBatch>();
+    batch->timestamp_ms = now_ms;
+    batch->scrape_time = absl::FromUnixMillis(now_ms);
+    batch->samples.reserve(groups.size());
+    for (const std::unique_ptr<OutputGroup>& group : groups) {
+      batch->samples.push_back(Sample{group->labels, Value(*group)});
+    }
+    batch->metadata = FamilyMetadataList{FamilyMetadata{
+        rule.record,
+        kind == Kind::kCounter ? MetricType::kCounter : MetricType::kGauge,
+        absl::StrCat("Aggregation rule ", rule.record, ": ", rule.expr), ""}};
+    FingerprintBatch(*batch);
+    return batch;
+  }
+};
+
+struct RuleEvaluator::RuleSet {
+  std::vector<std::shared_ptr<RuleState>> rules;
+  // Metric name -> the rules over it.
+  absl::flat_hash_map<std::string, std::vector<size_t>> by_metric;
+};
+
+RuleEvaluator::RuleEvaluator(Options options)
+    : options_(std::move(options)), rules_(std::make_shared<const RuleSet>()) {}
+
+RuleEvaluator::~RuleEvaluator() = default;
+
+std::shared_ptr<const RuleEvaluator::RuleSet> RuleEvaluator::Rules() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return rules_;
+}
+
+void RuleEvaluator::SetRules(std::vector<AggregationRule> rules) {
+  auto set = std::make_shared<RuleSet>();
+  std::vector<TargetId> gone;
+  {
+    absl::MutexLock lock(&mu_);
+    absl::flat_hash_map<std::string, std::shared_ptr<RuleState>> old;
+    for (const std::shared_ptr<RuleState>& state : rules_->rules) {
+      old.emplace(state->rule.Key(), state);
+    }
+    for (AggregationRule& rule : rules) {
+      auto it = old.find(rule.Key());
+      if (it != old.end()) {
+        set->rules.push_back(it->second);
+        old.erase(it);
+      } else {
+        set->rules.push_back(
+            std::make_shared<RuleState>(std::move(rule), next_output_id_++));
+      }
+      set->by_metric[set->rules.back()->rule.metric_name].push_back(
+          set->rules.size() - 1);
+    }
+    for (const auto& [key, state] : old) gone.push_back(state->output_id);
+    rules_ = std::move(set);
+  }
+  for (TargetId id : gone) options_.store->Remove(id);
+}
+
+void RuleEvaluator::OnPublish(TargetId target, const ScrapeBatch& batch) {
+  Evaluate(target, &batch, batch.timestamp_ms);
+}
+
+void RuleEvaluator::OnRemove(TargetId target) {
+  Evaluate(target, nullptr, options_.now_ms());
+}
+
+void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
+                             int64_t now_ms) {
+  const std::shared_ptr<const RuleSet> set = Rules();
+  if (set->rules.empty()) return;
+  // The matching samples of each rule: one lookup per sample.
+  std::vector<std::vector<uint32_t>> matched(set->rules.size());
+  if (batch != nullptr) {
+    for (uint32_t i = 0; i < batch->samples.size(); ++i) {
+      const InternedLabels& labels = batch->samples[i].labels;
+      auto it = set->by_metric.find(labels.MetricName());
+      if (it == set->by_metric.end()) continue;
+      for (size_t r : it->second) {
+        if (SelectorMatches(set->rules[r]->rule.selector, labels)) {
+          matched[r].push_back(i);
+        }
+      }
+    }
+  }
+  bool group_known = false;
+  bool leader = false;
+  for (size_t r = 0; r < set->rules.size(); ++r) {
+    RuleState& state = *set->rules[r];
+    const absl::Time start = absl::Now();
+    absl::MutexLock lock(&state.mu);
+    auto previous = state.by_target.find(target);
+    if (matched[r].empty() && previous == state.by_target.end() &&
+        state.departed.empty()) {
+      continue;
+    }
+    if (state.kind == RuleState::Kind::kUnknown && !matched[r].empty()) {
+      state.kind =
+          state.rule.KeepsCounters() &&
+                  IsCounterSeries(batch->metadata, state.rule.metric_name)
+              ? RuleState::Kind::kCounter
+              : RuleState::Kind::kGauge;
+    }
+    const bool counter = state.kind == RuleState::Kind::kCounter;
+    bool changed = false;
+    std::vector<InternedLabels> supplied;
+    supplied.reserve(matched[r].size());
+    for (uint32_t i : matched[r]) {
+      const Sample& sample = batch->samples[i];
+      const double v = sample.value;
+      auto [it, added] = state.inputs.try_emplace(sample.labels.id());
+      Input& input = it->second;
+      if (added) {
+        input.labels = sample.labels;
+        input.group = state.GroupOf(sample.labels);
+        input.source = target;
+        input.last_raw = v;
+        input.contribution = counter ? 0 : v;
+        input.live = true;
+        input.group->inputs.insert(sample.labels.id());
+        input.group->sum += input.contribution;
+        ++input.group->live;
+        if (!std::isfinite(v)) input.group->dirty = true;
+      } else if (input.source != target) {
+        if (input.live) {
+          if (!group_known) {
+            leader = options_.store->Group(target).leader;
+            group_known = true;
+          }
+          // Another target serves it; only its group's leader takes over.
+          if (!leader) continue;
+        }
+        // A new source: its value is a baseline.
+        input.source = target;
+        input.last_raw = v;
+        if (!counter) {
+          input.group->sum += v - input.contribution;
+          input.contribution = v;
+        }
+        if (!input.live) {
+          input.live = true;
+          ++input.group->live;
+        }
+      } else {
+        if (!input.live) {
+          input.live = true;
+          ++input.group->live;
+        }
+        if (counter) {
+          if (!std::isnan(v)) {
+            double delta = v - input.last_raw;
+            if (v < input.last_raw) {
+              delta = v;  // A reset: the counter counted v since it.
+              ++state.counter_resets;
+            }
+            input.contribution += delta;
+            input.group->sum += delta;
+            input.last_raw = v;
+          }
+        } else {
+          if (!std::isfinite(v) || !std::isfinite(input.contribution)) {
+            input.group->dirty = true;
+          }
+          input.group->sum += v - input.contribution;
+          input.contribution = v;
+          input.last_raw = v;
+        }
+      }
+      ++input.group->updates;
+      supplied.push_back(sample.labels);
+      changed = true;
+    }
+    // Inputs the target supplied last time and not now have departed.
+    if (previous != state.by_target.end()) {
+      absl::flat_hash_set<const void*> now_supplied;
+      now_supplied.reserve(supplied.size());
+      for (const InternedLabels& labels : supplied) {
+        now_supplied.insert(labels.id());
+      }
+      for (const InternedLabels& labels : previous->second) {
+        if (now_supplied.contains(labels.id())) continue;
+        auto it = state.inputs.find(labels.id());
+        if (it == state.inputs.end() || it->second.source != target ||
+            !it->second.live) {
+          continue;
+        }
+        changed = true;
+        Input& input = it->second;
+        input.live = false;
+        --input.group->live;
+        if (counter) {
+          input.departed_ms = now_ms;
+          state.departed.emplace_back(labels, now_ms);
+        } else {
+          state.Forget(labels.id(), /*fold=*/false);
+        }
+      }
+    }
+    if (supplied.empty()) {
+      if (previous != state.by_target.end()) state.by_target.erase(previous);
+    } else {
+      state.by_target[target] = std::move(supplied);
+    }
+    // Departed counter inputs past their retention are folded for good.
+    while (!state.departed.empty() &&
+           state.departed.front().second + options_.retention_ms <= now_ms) {
+      const auto [labels, departed_ms] = std::move(state.departed.front());
+      state.departed.pop_front();
+      auto it = state.inputs.find(labels.id());
+      if (it == state.inputs.end() || it->second.live ||
+          it->second.departed_ms != departed_ms) {
+        continue;  // It came back, or left again later.
+      }
+      state.Forget(labels.id(), /*fold=*/true);
+      changed = true;
+    }
+    if (!changed) continue;
+    state.SettleSums();
+    options_.store->Publish(state.output_id, state.Output(now_ms));
+    ++state.evaluations;
+    state.evaluation_time += absl::Now() - start;
+  }
+}
+
+std::vector<RuleStats> RuleEvaluator::Stats() const {
+  const std::shared_ptr<const RuleSet> set = Rules();
+  std::vector<RuleStats> out;
+  for (const std::shared_ptr<RuleState>& state : set->rules) {
+    absl::MutexLock lock(&state->mu);
+    RuleStats stats;
+    stats.record = state->rule.record;
+    stats.input_series = state->inputs.size();
+    stats.output_series = state->groups.size();
+    stats.counter_resets = state->counter_resets;
+    stats.evaluations = state->evaluations;
+    stats.evaluation_time = state->evaluation_time;
+    out.push_back(std::move(stats));
+  }
+  return out;
+}
+
+}  // namespace fedgate
