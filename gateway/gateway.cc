@@ -34,6 +34,7 @@
 #include "gateway/logger.h"
 #include "gateway/security/grpc_security.h"
 #include "gateway/serving_metrics.h"
+#include "merge/rules/aggregation_rule.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "scraper/exposition/text_parser.h"
@@ -241,8 +242,17 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   };
   gateway->store_ = std::make_unique<SeriesStore>(std::move(store_options));
 
+  RuleEvaluator::Options rule_options;
+  rule_options.store = gateway->store_.get();
+  gateway->rules_ = std::make_unique<RuleEvaluator>(std::move(rule_options));
+  absl::StatusOr<std::vector<AggregationRule>> rules =
+      CompileAggregationRules(initial->rule_groups);
+  if (!rules.ok()) return rules.status();
+  gateway->rules_->SetRules(*std::move(rules));
+
   ScrapeManager::Options scrape_options;
   scrape_options.store = gateway->store_.get();
+  scrape_options.rules = gateway->rules_.get();
   scrape_options.registry = gateway->registry_.get();
   absl::StatusOr<ShardSelector> shard = ShardFromFlags(flags);
   if (!shard.ok()) return shard.status();
@@ -533,8 +543,13 @@ absl::Status Gateway::Reload() {
   }
   absl::Status status = config.status();
   std::shared_ptr<const Config> next;
+  absl::StatusOr<std::vector<AggregationRule>> rules;
   if (status.ok()) {
     next = std::make_shared<const Config>(*std::move(config));
+    rules = CompileAggregationRules(next->rule_groups);
+    status = rules.status();
+  }
+  if (status.ok()) {
     status = discovery_->ApplyConfig(*next);
     if (status.ok()) {
       status = scraper_->ApplyConfig(next, discovery_->CurrentTargetSets());
@@ -551,6 +566,8 @@ absl::Status Gateway::Reload() {
     return absl::Status(status.code(), absl::StrCat("failed to reload config: ",
                                                     status.message()));
   }
+  // Unchanged rules keep their state (counters stay continuous).
+  rules_->SetRules(*std::move(rules));
   {
     absl::MutexLock lock(&config_mu_);
     config_ = std::move(next);

@@ -31,6 +31,7 @@
 #include "gateway/process_metrics.h"
 #include "gateway/security/web_security.h"
 #include "gateway/serving_metrics.h"
+#include "merge/rules/rule_evaluator.h"
 #include "merge/series_store.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -109,6 +110,9 @@ class Gateway {
   prometheus::Gauge* reload_successful_ = nullptr;
   prometheus::Gauge* reload_success_timestamp_ = nullptr;
   std::unique_ptr<SeriesStore> store_;
+  // The aggregation rules of the running config; the scrape loops feed it,
+  // so it outlives scraper_.
+  std::unique_ptr<RuleEvaluator> rules_;
   std::unique_ptr<ScrapeManager> scraper_;
   // Started after scraper_, stopped before it; its on_change applies the
   // discovered targets under reload_mu_.

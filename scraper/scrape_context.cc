@@ -47,6 +47,7 @@ absl::StatusOr<std::unique_ptr<ScrapeContext>> ScrapeContext::Create(
   }
   auto context = std::make_unique<ScrapeContext>();
   context->store = options.store;
+  context->rules = options.rules;
   context->clock = options.clock != nullptr
                        ? std::move(options.clock)
                        : std::function<absl::Time()>(&MonotonicNow);

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "merge/rules/rule_evaluator.h"
 #include "merge/series_store.h"
 #include "scraper/body_buffer_pool.h"
 #include "scraper/http_client.h"
@@ -36,6 +37,9 @@ struct ScrapeContext {
   // ScrapeManager::Options.
   struct Options {
     SeriesStore* store = nullptr;  // Required; must outlive the manager.
+    // The aggregation rules, told of every publish and removal right after
+    // the store; may be null. Must outlive the manager.
+    RuleEvaluator* rules = nullptr;
     // Self-metrics (`fedgate_scrape_*`) are registered here; may be null.
     prometheus::Registry* registry = nullptr;
     // Parse workers (for bodies over 256 KiB); 0 means one per core.
@@ -72,6 +76,7 @@ struct ScrapeContext {
   ScrapeContext& operator=(const ScrapeContext&) = delete;
 
   SeriesStore* store = nullptr;
+  RuleEvaluator* rules = nullptr;  // Options::rules; may be null.
   // The scheduling and duration clock (Options::clock).
   std::function<absl::Time()> clock;
   std::string hostname;

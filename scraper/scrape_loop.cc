@@ -73,6 +73,7 @@ void ScrapeLoop::Stop() {
   stopped_ = true;
   // Under mu_, so no publish of a scrape in flight can come after it.
   context_->store->Remove(id_);
+  if (context_->rules != nullptr) context_->rules->OnRemove(id_);
 }
 
 bool ScrapeLoop::Tick(absl::Time due, absl::Time ideal) {
@@ -225,7 +226,11 @@ void ScrapeLoop::Complete(std::unique_ptr<ScrapeState> state, absl::Time start,
   last_error_ = std::string(error.message());
   last_scrape_ = start;
   last_duration_ = duration;
+  // The rules see the scrape right after the store, under mu_ too, so
+  // that a target's scrapes reach them in order and none after Stop().
+  std::shared_ptr<const ScrapeBatch> published = batch;
   context_->store->Publish(id_, std::move(batch));
+  if (context_->rules != nullptr) context_->rules->OnPublish(id_, *published);
 }
 
 absl::Status ScrapeLoop::AppendBody(ScrapeState& state, HttpResponse& response,
