@@ -273,6 +273,15 @@ struct RuleGroupConfig {
   std::vector<RecordingRuleConfig> rules;
 };
 
+// fedgate's own options of one aggregation rule (`rule_options`, keyed by
+// the rule's record name), kept out of the rule file so that Prometheus and
+// promtool still load it.
+struct RuleOptionsConfig {
+  // false: the rule's inputs are not served (/federate, /api/v1, gRPC).
+  bool keep_inputs = true;
+  int line = 0;
+};
+
 struct Config {
   GlobalConfig global;
   std::vector<ScrapeConfig> scrape_configs;
@@ -282,6 +291,7 @@ struct Config {
   // order, each pattern's files in lexical order).
   std::vector<std::string> rule_files;
   std::vector<RuleGroupConfig> rule_groups;
+  std::map<std::string, RuleOptionsConfig> rule_options;  // By record name.
   std::string source_path;  // The file it was loaded from ("" if embedded).
 };
 

@@ -21,6 +21,7 @@
 #include "config/file_contents.h"
 #include "config/quote.h"
 #include "config/rule_file_loader.h"
+#include "config/rule_options_config_loader.h"
 #include "config/scrape_config_loader.h"
 #include "config/yaml_reader.h"
 #include "yaml-cpp/yaml.h"
@@ -198,6 +199,25 @@ absl::Status CheckDedupGroups(const YamlReader& reader, const Config& config) {
   return absl::OkStatus();
 }
 
+// Checks that each `rule_options` key names a rule of the rule files, so
+// that a misspelt name is not silently ignored.
+absl::Status CheckRuleOptions(const YamlReader& reader, const Config& config) {
+  for (const auto& [record, options] : config.rule_options) {
+    bool found = false;
+    for (const RuleGroupConfig& group : config.rule_groups) {
+      for (const RecordingRuleConfig& rule : group.rules) {
+        found = found || rule.record == record;
+      }
+    }
+    if (!found) {
+      return reader.ErrorAt(
+          options.line, absl::StrCat("rule_options: no recording rule named ",
+                                     GoQuote(record), " in rule_files"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // ParseConfig without the exception guard: the top-level sections in
 // document order, then the whole-document checks.
 absl::StatusOr<Config> ParseConfigDocument(absl::string_view yaml,
@@ -225,6 +245,11 @@ absl::StatusOr<Config> ParseConfigDocument(absl::string_view yaml,
         return s;
     } else if (field.name == "rule_files") {
       s = ParseRuleFilePatterns(reader, field, &config.rule_files);
+    } else if (field.name == "rule_options") {
+      if (absl::Status s =
+              Store(ParseRuleOptions(reader, field), &config.rule_options);
+          !s.ok())
+        return s;
     } else if (field.name == "dedup_groups") {
       if (absl::Status s =
               Store(ParseDedupGroups(reader, field), &config.dedup_groups);
@@ -252,6 +277,7 @@ absl::StatusOr<Config> ParseConfigDocument(absl::string_view yaml,
       !s.ok()) {
     return s;
   }
+  if (absl::Status s = CheckRuleOptions(reader, config); !s.ok()) return s;
   return config;
 }
 

@@ -1,5 +1,7 @@
 #include "config/config_loader.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <string>
 #include <utility>
@@ -645,6 +647,13 @@ TEST(ParseConfigTest, RejectsInvalidConfigsWithLocation) {
        "field foo not found in config"},
       {"unsupported top-level field", "alerting: {x: 1}\n", 1,
        "field alerting in config is not supported by fedgate yet"},
+      {"rule options for no rule",
+       "rule_options:\n  x:\n    keep_inputs: false\n", 2,
+       "rule_options: no recording rule named \"x\" in rule_files"},
+      {"rule options of a bad name", "rule_options:\n  1x: {}\n", 2,
+       "rule_options: \"1x\" is not a valid recording rule name"},
+      {"unknown rule option", "rule_options:\n  x:\n    keep: false\n", 3,
+       "field keep not found in rule options"},
       {"rule file pattern with a star in a directory",
        "rule_files: [\"a/*/b.yml\"]\n", 1,
        "invalid rule file path \"a/*/b.yml\""},
@@ -1230,6 +1239,31 @@ TEST(ParseConfigTest, DeepNestingIsAnErrorNotACrash) {
       << config.status();
   EXPECT_TRUE(absl::StrContains(config.status().message(), ": invalid YAML: "))
       << config.status();
+}
+
+TEST(LoadConfigFileTest, LoadsRuleFilesAndTheirOptions) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/rules");
+  ASSERT_EQ(std::system(absl::StrCat("mkdir -p ", dir).c_str()), 0);
+  std::ofstream(dir + "/mesh.yml")
+      << "groups:\n  - name: mesh\n    rules:\n"
+         "      - record: deployment:request_total:sum\n"
+         "        expr: sum by (deployment) (request_total)\n";
+  const std::string path = dir + "/../fedgate.yml";
+  std::ofstream(path) << "rule_files: [rules/*.yml]\n"
+                         "rule_options:\n"
+                         "  deployment:request_total:sum:\n"
+                         "    keep_inputs: false\n";
+  absl::StatusOr<Config> config = LoadConfigFile(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->rule_files,
+            std::vector<std::string>{dir + "/../rules/*.yml"});
+  ASSERT_EQ(config->rule_groups.size(), 1);
+  EXPECT_EQ(config->rule_groups[0].rules[0].record,
+            "deployment:request_total:sum");
+  ASSERT_EQ(config->rule_options.count("deployment:request_total:sum"), 1);
+  EXPECT_FALSE(
+      config->rule_options.at("deployment:request_total:sum").keep_inputs);
 }
 
 TEST(LoadConfigFileTest, LoadsFileAndRecordsPath) {

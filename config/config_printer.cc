@@ -272,6 +272,18 @@ namespace {
 
 // Appends fedgate's `dedup_groups` section, every field (defaults included,
 // so that the effective settings are visible).
+// fedgate's `rule_options`, after its dedup groups: every option printed.
+void AppendRuleOptions(
+    std::string* out,
+    const std::map<std::string, RuleOptionsConfig>& rule_options) {
+  if (rule_options.empty()) return;
+  *out += "rule_options:\n";
+  for (const auto& [record, options] : rule_options) {
+    absl::StrAppend(out, "  ", YamlScalar(record), ":\n    keep_inputs: ",
+                    options.keep_inputs ? "true" : "false", "\n");
+  }
+}
+
 void AppendDedupGroups(std::string* out,
                        const std::vector<DedupGroupConfig>& groups) {
   if (groups.empty()) return;
@@ -376,6 +388,7 @@ std::string PrintConfigYaml(const Config& config) {
   }
   if (config.scrape_configs.empty()) {
     AppendDedupGroups(&out, config.dedup_groups);
+    AppendRuleOptions(&out, config.rule_options);
     return out;
   }
   out += "scrape_configs:\n";
@@ -459,6 +472,7 @@ std::string PrintConfigYaml(const Config& config) {
     }
   }
   AppendDedupGroups(&out, config.dedup_groups);
+  AppendRuleOptions(&out, config.rule_options);
   return out;
 }
 

@@ -113,6 +113,19 @@ TEST(ConfigPrinterTest, PrintsRuleFilesResolvedAfterGlobal) {
             "- /abs/r.yml\n");
 }
 
+TEST(ConfigPrinterTest, PrintsRuleOptionsLast) {
+  Config config;
+  config.rule_options["deployment:request_total:sum"].keep_inputs = false;
+  EXPECT_EQ(PrintConfigYaml(config),
+            "global:\n"
+            "  scrape_interval: 1m\n"
+            "  scrape_timeout: 10s\n"
+            "  evaluation_interval: 1m\n"
+            "rule_options:\n"
+            "  deployment:request_total:sum:\n"
+            "    keep_inputs: false\n");
+}
+
 TEST(ConfigPrinterTest, OmitsFalseHonorTimestamps) {
   absl::StatusOr<Config> config = ParseConfig(R"(
 scrape_configs:

@@ -246,7 +246,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   rule_options.store = gateway->store_.get();
   gateway->rules_ = std::make_unique<RuleEvaluator>(std::move(rule_options));
   absl::StatusOr<std::vector<AggregationRule>> rules =
-      CompileAggregationRules(initial->rule_groups);
+      CompileAggregationRules(initial->rule_groups, initial->rule_options);
   if (!rules.ok()) return rules.status();
   gateway->rules_->SetRules(*std::move(rules));
 
@@ -546,7 +546,7 @@ absl::Status Gateway::Reload() {
   absl::StatusOr<std::vector<AggregationRule>> rules;
   if (status.ok()) {
     next = std::make_shared<const Config>(*std::move(config));
-    rules = CompileAggregationRules(next->rule_groups);
+    rules = CompileAggregationRules(next->rule_groups, next->rule_options);
     status = rules.status();
   }
   if (status.ok()) {

@@ -269,6 +269,12 @@ void SeriesStore::Notify(const std::vector<LeaderChange>& changes) const {
   for (const LeaderChange& change : changes) options_.on_leader_change(change);
 }
 
+void SeriesStore::SetHidden(std::shared_ptr<const HiddenSeries> hidden) {
+  absl::MutexLock lock(&mu_);
+  hidden_ = std::move(hidden);
+  snapshot_ = nullptr;
+}
+
 std::shared_ptr<const StoreSnapshot> SeriesStore::Snapshot() const {
   absl::MutexLock lock(&mu_);
   if (snapshot_ == nullptr) {
@@ -303,6 +309,7 @@ std::shared_ptr<const StoreSnapshot> SeriesStore::Snapshot() const {
       snapshot->batches.emplace_back(key.id, std::move(batch));
     }
     snapshot->series_count = series_count_;
+    snapshot->hidden = hidden_;
     snapshot_ = std::move(snapshot);
   }
   return snapshot_;

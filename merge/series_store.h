@@ -37,6 +37,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -190,6 +191,21 @@ struct ScrapeBatch {
 // would need ~2^64 distinct sequences).
 void FingerprintBatch(ScrapeBatch& batch);
 
+// Series that the store holds but reads do not serve: the inputs of
+// aggregation rules with `keep_inputs: false` (merge/rules/), which the rules
+// and dedup groups still need. Immutable once set.
+struct HiddenSeries {
+  // The metric names that have hidden series: a read asks `hides` only for
+  // series of these names, once per series.
+  absl::flat_hash_set<std::string> names;
+  std::function<bool(const InternedLabels&)> hides;
+
+  // Returns whether the series `labels` is hidden.
+  bool Hides(const InternedLabels& labels) const {
+    return names.contains(labels.MetricName()) && hides(labels);
+  }
+};
+
 // An immutable view of the store: every target's latest batch, ordered by
 // TargetId. Valid as long as the caller holds the pointer.
 struct StoreSnapshot {
@@ -199,6 +215,8 @@ struct StoreSnapshot {
   size_t series_count = 0;
   // The dedup group of each member target (absent: in no group).
   absl::flat_hash_map<TargetId, std::string> groups;
+  // What reads leave out (SelectSeries); null: nothing.
+  std::shared_ptr<const HiddenSeries> hidden;
 };
 
 // A target's place in a dedup group, set before its first publish.
@@ -315,6 +333,10 @@ class SeriesStore {
   // Returns an immutable view that stays valid while the caller holds it.
   std::shared_ptr<const StoreSnapshot> Snapshot() const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Makes reads leave out the series `hidden` names (null: none) from the
+  // next snapshot on.
+  void SetHidden(std::shared_ptr<const HiddenSeries> hidden)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Returns the number of series held, over all targets.
   size_t SeriesCount() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -344,6 +366,7 @@ class SeriesStore {
   absl::flat_hash_map<std::string, GroupState> groups_ ABSL_GUARDED_BY(mu_);
   uint64_t failovers_ ABSL_GUARDED_BY(mu_) = 0;
   size_t series_count_ ABSL_GUARDED_BY(mu_) = 0;
+  std::shared_ptr<const HiddenSeries> hidden_ ABSL_GUARDED_BY(mu_);
   // Rebuilt lazily by Snapshot() after a change.
   mutable std::shared_ptr<const StoreSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
 };

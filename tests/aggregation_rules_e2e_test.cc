@@ -3,7 +3,8 @@
 //
 // The `rule_files` block and the rule file of the manual (read at test time,
 // so that the two cannot drift) are checked by `promtool check config`, which
-// also checks the rule files it matches, and by `promtool check rules`. Then
+// also checks the rule files it matches, and by `promtool check rules`; the
+// manual's `rule_options` hide the counter rule's inputs from /federate. Then
 // fedgate runs them over three Linkerd-like proxies on loopback (two pods of
 // `web`, one of `api`): the rolled-up counter starts at 0 (the first samples
 // are baselines, however large), follows increases, absorbs a pod's restart
@@ -128,6 +129,9 @@ TEST_F(AggregationRulesE2eTest, DocsRulesRollUpCountersThatStayMonotonic) {
   absl::StatusOr<std::string> patterns =
       DocsExample("<!-- example: rule-files-patterns");
   ASSERT_TRUE(patterns.ok()) << patterns.status();
+  absl::StatusOr<std::string> options =
+      DocsExample("<!-- example: rule-options");
+  ASSERT_TRUE(options.ok()) << options.status();
   absl::StatusOr<std::string> rules = DocsExample("<!-- example: rules-mesh");
   ASSERT_TRUE(rules.ok()) << rules.status();
   const std::string rule_file = dir_ + "/rules/mesh.yml";
@@ -137,18 +141,20 @@ TEST_F(AggregationRulesE2eTest, DocsRulesRollUpCountersThatStayMonotonic) {
       Promtool({"check", "rules", rule_file}, dir_ + "/check-rules", &out), 0)
       << out;
 
-  // The manual's rule_files block, as written, with the proxies' job.
+  // The manual's rule_files block, as written, with the proxies' job; for
+  // fedgate also its rule_options, which Prometheus has no field for.
+  const std::string prometheus_view = absl::StrCat(
+      "global: {scrape_interval: 200ms, scrape_timeout: 150ms}\n", *patterns,
+      "scrape_configs:\n  - job_name: linkerd-proxy\n"
+      "    static_configs:\n      - targets: ['",
+      web1_->address(), "', '", web2_->address(), "', '", api1_->address(),
+      "']\n");
+  const std::string prometheus_path = dir_ + "/prometheus.yml";
+  ASSERT_TRUE(WriteFile(prometheus_path, prometheus_view));
+  const absl::Status checked = PromtoolCheckConfig(prometheus_path);
+  ASSERT_TRUE(checked.ok()) << checked;
   const std::string config_path = dir_ + "/fedgate.yml";
-  ASSERT_TRUE(WriteFile(
-      config_path,
-      absl::StrCat("global: {scrape_interval: 200ms, scrape_timeout: 150ms}\n",
-                   *patterns,
-                   "scrape_configs:\n  - job_name: linkerd-proxy\n"
-                   "    static_configs:\n      - targets: ['",
-                   web1_->address(), "', '", web2_->address(), "', '",
-                   api1_->address(), "']\n")));
-  ASSERT_TRUE(PromtoolCheckConfig(config_path).ok())
-      << PromtoolCheckConfig(config_path);
+  ASSERT_TRUE(WriteFile(config_path, prometheus_view + *options));
 
   absl::StatusOr<FedgateProcess> fedgate =
       StartFedgate(config_path, dir_ + "/fedgate", FedgateGrpc::kOff,
@@ -175,6 +181,13 @@ TEST_F(AggregationRulesE2eTest, DocsRulesRollUpCountersThatStayMonotonic) {
       "deployment_direction:request_total:sum: sum by (deployment, "
       "direction) (request_total)\n"))
       << text;
+
+  // keep_inputs: false: the per-pod counters stay inside; the gauge's
+  // inputs, whose rule keeps them, are served.
+  EXPECT_EQ(FederateText(port_, "request_total"), "");
+  EXPECT_TRUE(
+      absl::StrContains(FederateText(port_, "tcp_open_connections"),
+                        "tcp_open_connections{deployment=\"web\",instance=\""));
 
   web1_->Serve(200, ProxyBody("web", "web-1", 150, 3));
   ExpectEventually(kWeb, 50);

@@ -34,7 +34,8 @@ bool BelongsToFamily(absl::string_view name, absl::string_view family,
 // A distinct metric name of the answer.
 struct NameInfo {
   absl::string_view name;
-  SelectedSeries family;  // family + metadata; `sample` unused.
+  SelectedSeries family;       // family + metadata; `sample` unused.
+  bool may_be_hidden = false;  // Some series of this name may be hidden.
 };
 
 constexpr absl::string_view kFamilySuffixes[] = {"_bucket", "_sum", "_count",
@@ -150,10 +151,17 @@ std::vector<SelectedSeries> SelectSeries(const StoreSnapshot& snapshot,
     if (name.data() != last_name || last_name == nullptr) {
       auto [it, added] = name_index.try_emplace(
           name.data(), static_cast<uint32_t>(names.size()));
-      if (added) names.push_back(NameInfo{name, {}});
+      if (added) {
+        names.push_back(NameInfo{name, {}});
+        names.back().may_be_hidden =
+            snapshot.hidden != nullptr && snapshot.hidden->names.contains(name);
+      }
       index = it->second;
       last_name = name.data();
       last_name_index = index;
+    }
+    if (names[index].may_be_hidden && snapshot.hidden->hides(sample.labels)) {
+      return;
     }
     rows.push_back(SelectedSeries{{}, nullptr, &sample, timestamp_ms});
     row_name.push_back(index);

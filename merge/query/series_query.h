@@ -26,6 +26,10 @@
 // with each series' newest sample in [now - 5m, now], so a sample exposed
 // with an old or a future timestamp is not served.
 //
+// A series the snapshot's HiddenSeries hides (the input of an aggregation
+// rule with `keep_inputs: false`) is never selected; the check costs one set
+// lookup per distinct metric name, and a call per series of a hidden name.
+//
 // Thread-safety: pure functions over an immutable snapshot; thread-safe.
 
 #ifndef FEDGATE_MERGE_QUERY_SERIES_QUERY_H_

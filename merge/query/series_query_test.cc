@@ -69,6 +69,28 @@ TEST(SeriesQueryTest, GroupsSuffixedSeriesIntoTheirFamilies) {
             }));
 }
 
+TEST(SeriesQueryTest, HiddenSeriesAreNeverSelected) {
+  auto batch = std::make_shared<ScrapeBatch>();
+  batch->samples = {
+      MakeSample({{"__name__", "req"}, {"pod", "a"}}, 1),
+      MakeSample({{"__name__", "req"}, {"pod", "b"}}, 2),
+      MakeSample({{"__name__", "other"}, {"pod", "a"}}, 3),
+  };
+  StoreSnapshot snapshot;
+  snapshot.batches = {{1, batch}};
+  auto hidden = std::make_shared<HiddenSeries>();
+  hidden->names = {"req"};
+  hidden->hides = [](const InternedLabels& labels) {
+    return labels.Get("pod") == "a";
+  };
+  snapshot.hidden = hidden;
+  EXPECT_THAT(Describe(SelectSeries(snapshot, Parse({"{__name__=~\".+\"}"}),
+                                    SeriesOrder::kSorted)),
+              ElementsAre("other|other|3|-", "req|req|2|-"));
+  EXPECT_THAT(Describe(SelectSeries(snapshot, Parse({"req{pod=\"a\"}"}))),
+              IsEmpty());
+}
+
 TEST(SeriesQueryTest, FirstTargetWinsConflictsAndSelectorsAreOred) {
   auto first = std::make_shared<ScrapeBatch>();
   first->samples = {MakeSample({{"__name__", "m"}, {"a", "1"}}, 1)};

@@ -233,12 +233,16 @@ absl::StatusOr<AggregationRule> CompileAggregationRule(
 }
 
 absl::StatusOr<std::vector<AggregationRule>> CompileAggregationRules(
-    const std::vector<RuleGroupConfig>& groups) {
+    const std::vector<RuleGroupConfig>& groups,
+    const std::map<std::string, RuleOptionsConfig>& options) {
   std::vector<AggregationRule> rules;
   for (const RuleGroupConfig& group : groups) {
     for (size_t i = 0; i < group.rules.size(); ++i) {
       absl::StatusOr<AggregationRule> rule = CompileAggregationRule(group, i);
       if (!rule.ok()) return rule.status();
+      if (auto it = options.find(rule->record); it != options.end()) {
+        rule->keep_inputs = it->second.keep_inputs;
+      }
       rules.push_back(*std::move(rule));
     }
   }

@@ -54,6 +54,8 @@ struct AggregationRule {
   Selector selector;        // All matchers, the metric name's included.
   std::string metric_name;  // The selector's `__name__="..."`.
   std::vector<RuleArithmetic> arithmetic;
+  // `rule_options`: false hides the series the selector selects from reads.
+  bool keep_inputs = true;
 
   // Returns whether the rule can keep a counter a counter: a `sum` whose
   // arithmetic only scales it by positive numbers (`* 8`, `/ 1000`).
@@ -64,7 +66,7 @@ struct AggregationRule {
   // applied, the rule's labels set, `__name__` the record.
   Labels OutputLabels(const Labels& input) const;
   // Returns what identifies the rule across reloads: a rule with the same
-  // key keeps its state.
+  // key keeps its state (options such as keep_inputs are not part of it).
   std::string Key() const;
 };
 
@@ -73,9 +75,11 @@ struct AggregationRule {
 absl::StatusOr<AggregationRule> CompileAggregationRule(
     const RuleGroupConfig& group, size_t index);
 
-// Compiles every rule of `groups`, in order; the first error fails all.
+// Compiles every rule of `groups`, in order, with its `options` (by record
+// name); the first error fails all.
 absl::StatusOr<std::vector<AggregationRule>> CompileAggregationRules(
-    const std::vector<RuleGroupConfig>& groups);
+    const std::vector<RuleGroupConfig>& groups,
+    const std::map<std::string, RuleOptionsConfig>& options = {});
 
 }  // namespace fedgate
 

@@ -232,6 +232,26 @@ std::shared_ptr<const RuleEvaluator::RuleSet> RuleEvaluator::Rules() const {
 }
 
 void RuleEvaluator::SetRules(std::vector<AggregationRule> rules) {
+  // The selectors whose series reads leave out, by metric name.
+  std::shared_ptr<HiddenSeries> hidden;
+  auto selectors = std::make_shared<
+      absl::flat_hash_map<std::string, std::vector<Selector>>>();
+  for (const AggregationRule& rule : rules) {
+    if (rule.keep_inputs) continue;
+    (*selectors)[rule.metric_name].push_back(rule.selector);
+  }
+  if (!selectors->empty()) {
+    hidden = std::make_shared<HiddenSeries>();
+    for (const auto& [name, list] : *selectors) hidden->names.insert(name);
+    hidden->hides = [selectors](const InternedLabels& labels) {
+      auto it = selectors->find(labels.MetricName());
+      if (it == selectors->end()) return false;
+      for (const Selector& selector : it->second) {
+        if (SelectorMatches(selector, labels)) return true;
+      }
+      return false;
+    };
+  }
   auto set = std::make_shared<RuleSet>();
   std::vector<TargetId> gone;
   {
@@ -256,6 +276,7 @@ void RuleEvaluator::SetRules(std::vector<AggregationRule> rules) {
     rules_ = std::move(set);
   }
   for (TargetId id : gone) options_.store->Remove(id);
+  options_.store->SetHidden(std::move(hidden));
 }
 
 void RuleEvaluator::OnPublish(TargetId target, const ScrapeBatch& batch) {

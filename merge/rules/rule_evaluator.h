@@ -82,6 +82,8 @@ class RuleEvaluator {
 
   // Replaces the rules. A rule whose Key() is unchanged keeps its state and
   // its output; the outputs of the rules gone are removed from the store.
+  // The inputs of the rules without keep_inputs are hidden from the store's
+  // reads (SeriesStore::SetHidden).
   void SetRules(std::vector<AggregationRule> rules) ABSL_LOCKS_EXCLUDED(mu_);
   // Updates every rule from `batch`, the latest scrape of `target` (just
   // published), and publishes the outputs that changed.

@@ -309,6 +309,34 @@ TEST_F(RuleEvaluatorTest, ReloadKeepsTheStateOfUnchangedRules) {
   EXPECT_EQ(store_.Snapshot()->batches.size(), 1);  // Target 1 only.
 }
 
+TEST_F(RuleEvaluatorTest, InputsOfRulesWithoutKeepInputsAreHidden) {
+  std::vector<AggregationRule> rules =
+      Rules({"sum by (deployment) (request_total{deployment=\"web\"})",
+             "sum by (deployment) (inflight)"});
+  rules[0].keep_inputs = false;
+  evaluator_.SetRules(rules);
+  const std::shared_ptr<const HiddenSeries> hidden = store_.Snapshot()->hidden;
+  ASSERT_NE(hidden, nullptr);
+  auto series = [](const std::string& name, const std::string& deployment) {
+    return InternedLabels::Intern(
+        Labels{{"__name__", name}, {"deployment", deployment}, {"pod", "a"}});
+  };
+  EXPECT_TRUE(hidden->Hides(series("request_total", "web")));
+  EXPECT_FALSE(hidden->Hides(series("request_total", "api")));
+  EXPECT_FALSE(hidden->Hides(series("inflight", "web")));
+  EXPECT_FALSE(hidden->Hides(series("r0", "web")));
+  // The rule still computes from them.
+  Scrape(1, {{"a", 1}});
+  Scrape(1, {{"a", 3}});
+  EXPECT_EQ(Value(), 2);
+  // Back to keeping them: nothing hidden, and the state is kept.
+  rules[0].keep_inputs = true;
+  evaluator_.SetRules(rules);
+  EXPECT_EQ(store_.Snapshot()->hidden, nullptr);
+  Scrape(1, {{"a", 4}});
+  EXPECT_EQ(Value(), 3);
+}
+
 TEST_F(RuleEvaluatorTest, UntypedOrHistogramInputs) {
   evaluator_.SetRules(Rules({"sum by (deployment) (latency_bucket)",
                              "sum by (deployment) (plain_total)"}));
