@@ -320,8 +320,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
   http_options.registry = gateway->registry_.get();
   gateway->process_metrics_ =
       std::make_unique<ProcessMetrics>(*gateway->registry_);
-  http_options.update_metrics = [metrics = gateway->process_metrics_.get()] {
+  gateway->rule_metrics_ = std::make_unique<RuleMetrics>(*gateway->registry_);
+  http_options.update_metrics = [metrics = gateway->process_metrics_.get(),
+                                 rules = gateway->rules_.get(),
+                                 rule_metrics = gateway->rule_metrics_.get()] {
     metrics->Update();
+    rule_metrics->Update(rules->Stats());
   };
   http_options.external_labels = initial->global.external_labels;
   http_options.current_external_labels = [raw] {

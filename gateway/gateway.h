@@ -29,6 +29,7 @@
 #include "gateway/flags.h"
 #include "gateway/http_server.h"
 #include "gateway/process_metrics.h"
+#include "gateway/rule_metrics.h"
 #include "gateway/security/web_security.h"
 #include "gateway/serving_metrics.h"
 #include "merge/rules/rule_evaluator.h"
@@ -113,6 +114,7 @@ class Gateway {
   // The aggregation rules of the running config; the scrape loops feed it,
   // so it outlives scraper_.
   std::unique_ptr<RuleEvaluator> rules_;
+  std::unique_ptr<RuleMetrics> rule_metrics_;  // fedgate_rule*.
   std::unique_ptr<ScrapeManager> scraper_;
   // Started after scraper_, stopped before it; its on_change applies the
   // discovered targets under reload_mu_.

@@ -188,12 +188,20 @@ TEST(MetricsDocE2eTest,
     std::ofstream(sd_file) << R"([{"targets":[")" << healthy_address
                            << R"("],"labels":{"via":"file"}}])";
   }
+  // An aggregation rule makes the fedgate_rule_* series appear.
+  const std::string rule_file = absl::StrCat(dir, "/metrics-doc-rules.yml");
+  {
+    std::ofstream(rule_file) << "groups:\n  - name: jobs\n    rules:\n"
+                                "      - record: job:up:sum\n"
+                                "        expr: sum by (job) (up)\n";
+  }
   const std::string config_path = absl::StrCat(dir, "/metrics-doc.yml");
   {
     std::ofstream(config_path) << absl::Substitute(
         R"(global:
   scrape_interval: 1s
   scrape_timeout: 1s
+rule_files: ['$4']
 scrape_configs:
 $0
 $1
@@ -208,7 +216,8 @@ $1
           names: [default]
 )",
         StaticScrapeJob("healthy", healthy_address),
-        StaticScrapeJob("failing", failing.address()), sd_file, (*api)->url());
+        StaticScrapeJob("failing", failing.address()), sd_file, (*api)->url(),
+        rule_file);
   }
   absl::StatusOr<FedgateProcess> fedgate =
       StartFedgate(config_path, absl::StrCat(dir, "/metrics-doc-fedgate"),
@@ -234,6 +243,16 @@ $1
                m,
                R"(fedgate_scrape_pool_targets{health="up",scrape_job="kubernetes"})") ==
                1;
+  })) << Metrics(port);
+  // The rule sums `up` per job: one output series per job, from scrapes.
+  ASSERT_TRUE(WaitForMetrics(port, [](const std::string& m) {
+    return SampleValue(m, "fedgate_rules") == 1 &&
+           SampleValue(m, R"(fedgate_rule_output_series{rule="job:up:sum"})") ==
+               4 &&
+           SampleValue(m, R"(fedgate_rule_input_series{rule="job:up:sum"})") ==
+               4 &&
+           SampleValue(
+               m, R"(fedgate_rule_evaluations_total{rule="job:up:sum"})") >= 4;
   })) << Metrics(port);
 
   // A change of a file_sd file reaches the scrape manager.
