@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -37,7 +38,35 @@ namespace {
 // of open connections.
 std::string ProxyBody(const std::string& deployment, const std::string& pod,
                       double requests, double connections) {
+  // A latency histogram whose every request took 5 ms: bucket 10 and +Inf
+  // hold all of them, bucket 1 none.
+  const std::string histogram = absl::StrCat(
+      "# HELP response_latency_ms Elapsed times between a request's headers "
+      "and response's headers.\n"
+      "# TYPE response_latency_ms histogram\n",
+      absl::StrJoin(
+          std::vector<std::string>{
+              absl::StrCat(
+                  "response_latency_ms_bucket{deployment=\"", deployment,
+                  "\",direction=\"inbound\",le=\"1\",pod=\"", pod, "\"} 0"),
+              absl::StrCat("response_latency_ms_bucket{deployment=\"",
+                           deployment,
+                           "\",direction=\"inbound\",le=\"10\",pod=\"", pod,
+                           "\"} ", requests),
+              absl::StrCat("response_latency_ms_bucket{deployment=\"",
+                           deployment,
+                           "\",direction=\"inbound\",le=\"+Inf\",pod=\"", pod,
+                           "\"} ", requests),
+              absl::StrCat("response_latency_ms_sum{deployment=\"", deployment,
+                           "\",direction=\"inbound\",pod=\"", pod, "\"} ",
+                           requests * 5),
+              absl::StrCat("response_latency_ms_count{deployment=\"",
+                           deployment, "\",direction=\"inbound\",pod=\"", pod,
+                           "\"} ", requests)},
+          "\n"),
+      "\n");
   return absl::StrCat(
+      histogram,
       "# HELP request_total Total count of HTTP requests.\n"
       "# TYPE request_total counter\n"
       "request_total{deployment=\"",
@@ -191,6 +220,26 @@ TEST_F(AggregationRulesE2eTest, DocsRulesRollUpCountersThatStayMonotonic) {
 
   web1_->Serve(200, ProxyBody("web", "web-1", 150, 3));
   ExpectEventually(kWeb, 50);
+  // The histogram's roll-up follows, bucket by bucket, with `le` kept.
+  ExpectEventually(
+      "deployment_direction:response_latency_ms_bucket:sum{deployment=\"web\","
+      "direction=\"inbound\",le=\"10\",instance=\"\"}",
+      50);
+  ExpectEventually(
+      "deployment_direction:response_latency_ms_bucket:sum{deployment=\"web\","
+      "direction=\"inbound\",le=\"1\",instance=\"\"}",
+      0);
+  ExpectEventually(
+      "deployment_direction:response_latency_ms_sum:sum{deployment=\"web\","
+      "direction=\"inbound\",instance=\"\"}",
+      250);
+  ExpectEventually(
+      "deployment_direction:response_latency_ms_count:sum{deployment=\"web\","
+      "direction=\"inbound\",instance=\"\"}",
+      50);
+  EXPECT_TRUE(absl::StrContains(
+      FederateText(port_, "{__name__=~\".+:.+\"}"),
+      "# TYPE deployment_direction:response_latency_ms_bucket:sum counter\n"));
   // web-1 restarts: its counter starts over and has counted 10.
   web1_->Serve(200, ProxyBody("web", "web-1", 10, 1));
   ExpectEventually(kWeb, 60);
