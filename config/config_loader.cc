@@ -1,9 +1,7 @@
 #include "config/config_loader.h"
 
 #include <algorithm>
-#include <exception>
 #include <map>
-#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -285,19 +283,8 @@ absl::StatusOr<Config> ParseConfigDocument(absl::string_view yaml,
 
 absl::StatusOr<Config> ParseConfig(absl::string_view yaml,
                                    absl::string_view filename) {
-  // yaml-cpp throws from parsing and from node accessors; nothing may escape.
-  try {
-    return ParseConfigDocument(yaml, filename);
-  } catch (const YAML::Exception& e) {
-    return absl::InternalError(
-        absl::StrCat(filename, ": unexpected YAML error: ", e.what()));
-  } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(filename, ": out of memory while loading the config"));
-  } catch (const std::exception& e) {
-    return absl::InternalError(
-        absl::StrCat(filename, ": unexpected error: ", e.what()));
-  }
+  return GuardYamlLoad(filename, "the config",
+                       [&] { return ParseConfigDocument(yaml, filename); });
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path) {

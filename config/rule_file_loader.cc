@@ -2,9 +2,7 @@
 
 #include <glob.h>
 
-#include <exception>
 #include <map>
-#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,13 +21,6 @@
 
 namespace fedgate {
 namespace {
-
-// A rule's errors, in rulefmt.Error's shape: `group "g", rule 1, "name": `.
-std::string RulePrefix(absl::string_view group, size_t index,
-                       absl::string_view name) {
-  return absl::StrCat("group ", GoQuote(group), ", rule ", index, ", ",
-                      GoQuote(name), ": ");
-}
 
 // Returns whether a rule field holds nothing (null, "", a zero duration,
 // an empty mapping), as rulefmt's zero values.
@@ -78,7 +69,7 @@ absl::StatusOr<RecordingRuleConfig> ParseRule(YamlReader& reader,
     if (!s.ok()) return s;
   }
   const std::string prefix =
-      RulePrefix(group, index, alert.empty() ? rule.record : alert);
+      RuleErrorPrefix(group, index, alert.empty() ? rule.record : alert);
   if (!alert.empty()) {
     return reader.ErrorAt(
         item.line, absl::StrCat(prefix,
@@ -209,6 +200,12 @@ absl::StatusOr<std::vector<RuleGroupConfig>> ParseRuleFileDocument(
 
 }  // namespace
 
+std::string RuleErrorPrefix(absl::string_view group, size_t number,
+                            absl::string_view name) {
+  return absl::StrCat("group ", GoQuote(group), ", rule ", number, ", ",
+                      GoQuote(name), ": ");
+}
+
 bool IsValidRuleFilePattern(absl::string_view pattern) {
   const size_t star = pattern.find('*');
   if (star == absl::string_view::npos) return true;
@@ -217,19 +214,8 @@ bool IsValidRuleFilePattern(absl::string_view pattern) {
 
 absl::StatusOr<std::vector<RuleGroupConfig>> ParseRuleFile(
     absl::string_view yaml, absl::string_view filename) {
-  // yaml-cpp throws from parsing and from node accessors; nothing may escape.
-  try {
-    return ParseRuleFileDocument(yaml, filename);
-  } catch (const YAML::Exception& e) {
-    return absl::InternalError(
-        absl::StrCat(filename, ": unexpected YAML error: ", e.what()));
-  } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(filename, ": out of memory while loading rules"));
-  } catch (const std::exception& e) {
-    return absl::InternalError(
-        absl::StrCat(filename, ": unexpected error: ", e.what()));
-  }
+  return GuardYamlLoad(filename, "rules",
+                       [&] { return ParseRuleFileDocument(yaml, filename); });
 }
 
 absl::StatusOr<std::vector<RuleGroupConfig>> LoadRuleFiles(

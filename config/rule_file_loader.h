@@ -27,6 +27,12 @@
 
 namespace fedgate {
 
+// Returns the start of an error about the rule `number` (1-based) of
+// `group`, named `name`, in rulefmt.Error's shape: `group "g", rule 1,
+// "name": `.
+std::string RuleErrorPrefix(absl::string_view group, size_t number,
+                            absl::string_view name);
+
 // Returns whether `pattern` is a valid `rule_files` entry: a `*` only in the
 // last path element (Prometheus's patRulePath).
 bool IsValidRuleFilePattern(absl::string_view pattern);

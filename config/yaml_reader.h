@@ -16,8 +16,9 @@
 // on their names; a new section reuses the readers below for its scalars.
 // Called at config load only; not on a hot path.
 //
-// yaml-cpp may throw from node accessors; ParseConfig (config_loader.h)
-// catches what escapes, so callers outside config/ never see an exception.
+// yaml-cpp may throw from node accessors; each loader's entry point catches
+// what escapes with GuardYamlLoad, so callers outside config/ never see an
+// exception.
 //
 // Thread-safety: thread-compatible; one reader per document, used by one
 // thread.
@@ -26,14 +27,17 @@
 #define FEDGATE_CONFIG_YAML_READER_H_
 
 #include <cstdint>
+#include <exception>
 #include <initializer_list>
 #include <map>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "yaml-cpp/yaml.h"
@@ -213,6 +217,28 @@ absl::Status StoreUnlessNull(const YamlEntry& entry, absl::StatusOr<T> value,
   if (!value.ok()) return value.status();
   if (!YamlReader::IsNullNode(entry.value)) *field = *std::move(value);
   return absl::OkStatus();
+}
+
+// Returns `load()`, a whole load of the document `filename` through
+// yaml-cpp, which throws from parsing and from node accessors: whatever it
+// throws becomes a status naming the file (ResourceExhausted `<file>: out of
+// memory while loading <what>`, Internal otherwise), so that no exception
+// escapes a loader.
+template <typename Load>
+auto GuardYamlLoad(absl::string_view filename, absl::string_view what,
+                   Load load) -> decltype(load()) {
+  try {
+    return load();
+  } catch (const YAML::Exception& e) {
+    return absl::InternalError(
+        absl::StrCat(filename, ": unexpected YAML error: ", e.what()));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(filename, ": out of memory while loading ", what));
+  } catch (const std::exception& e) {
+    return absl::InternalError(
+        absl::StrCat(filename, ": unexpected error: ", e.what()));
+  }
 }
 
 }  // namespace fedgate

@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "config/quote.h"
+#include "config/rule_file_loader.h"
 #include "merge/promql/expr_parser.h"
 
 namespace fedgate {
@@ -217,8 +217,7 @@ absl::StatusOr<AggregationRule> CompileAggregationRule(
   auto error = [&](absl::string_view reason) {
     return absl::InvalidArgumentError(absl::StrCat(
         group.file, ":", config.expr_line > 0 ? config.expr_line : config.line,
-        ": group ", GoQuote(group.name), ", rule ", index + 1, ", ",
-        GoQuote(config.record), ": ", reason));
+        ": ", RuleErrorPrefix(group.name, index + 1, config.record), reason));
   };
   absl::StatusOr<std::unique_ptr<PromqlExpr>> expr =
       ParsePromqlExpr(config.expr);
