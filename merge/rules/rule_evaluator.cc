@@ -392,8 +392,13 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
       supplied.push_back(sample.labels);
       changed = true;
     }
-    // Inputs the target supplied last time and not now have departed.
-    if (previous != state.by_target.end()) {
+    // Inputs the target supplied last time and not now have departed. The
+    // steady state (the same series in the same order) needs no set.
+    const bool same_as_before =
+        previous != state.by_target.end() &&
+        previous->second.size() == supplied.size() &&
+        std::equal(supplied.begin(), supplied.end(), previous->second.begin());
+    if (previous != state.by_target.end() && !same_as_before) {
       absl::flat_hash_set<const void*> now_supplied;
       now_supplied.reserve(supplied.size());
       for (const InternedLabels& labels : supplied) {
@@ -420,7 +425,7 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
     }
     if (supplied.empty()) {
       if (previous != state.by_target.end()) state.by_target.erase(previous);
-    } else {
+    } else if (!same_as_before) {
       state.by_target[target] = std::move(supplied);
     }
     // Departed counter inputs past their retention are folded for good.
