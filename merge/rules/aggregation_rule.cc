@@ -15,6 +15,25 @@
 namespace fedgate {
 namespace {
 
+bool IsArithmetic(BinaryOp op) {
+  return op == BinaryOp::kAdd || op == BinaryOp::kSub || op == BinaryOp::kMul ||
+         op == BinaryOp::kDiv;
+}
+
+// Returns `lhs op rhs` for an op IsArithmetic accepts.
+double Arithmetic(BinaryOp op, double lhs, double rhs) {
+  switch (op) {
+    case BinaryOp::kAdd:
+      return lhs + rhs;
+    case BinaryOp::kSub:
+      return lhs - rhs;
+    case BinaryOp::kMul:
+      return lhs * rhs;
+    default:
+      return lhs / rhs;
+  }
+}
+
 // Evaluates a subtree made of number literals, parentheses, unary minus and
 // `+ - * /`; false when it holds anything else.
 bool ConstantValue(const PromqlExpr& expr, double* value) {
@@ -34,31 +53,13 @@ bool ConstantValue(const PromqlExpr& expr, double* value) {
           !ConstantValue(*expr.args[1], &rhs)) {
         return false;
       }
-      switch (expr.binary_op) {
-        case BinaryOp::kAdd:
-          *value = lhs + rhs;
-          return true;
-        case BinaryOp::kSub:
-          *value = lhs - rhs;
-          return true;
-        case BinaryOp::kMul:
-          *value = lhs * rhs;
-          return true;
-        case BinaryOp::kDiv:
-          *value = lhs / rhs;
-          return true;
-        default:
-          return false;
-      }
+      if (!IsArithmetic(expr.binary_op)) return false;
+      *value = Arithmetic(expr.binary_op, lhs, rhs);
+      return true;
     }
     default:
       return false;
   }
-}
-
-bool IsArithmetic(BinaryOp op) {
-  return op == BinaryOp::kAdd || op == BinaryOp::kSub || op == BinaryOp::kMul ||
-         op == BinaryOp::kDiv;
 }
 
 constexpr absl::string_view kSubset =
@@ -162,20 +163,7 @@ double AggregationRule::ApplyArithmetic(double value) const {
   for (const RuleArithmetic& step : arithmetic) {
     const double lhs = step.number_first ? step.number : value;
     const double rhs = step.number_first ? value : step.number;
-    switch (step.op) {
-      case BinaryOp::kAdd:
-        value = lhs + rhs;
-        break;
-      case BinaryOp::kSub:
-        value = lhs - rhs;
-        break;
-      case BinaryOp::kMul:
-        value = lhs * rhs;
-        break;
-      default:
-        value = lhs / rhs;
-        break;
-    }
+    value = Arithmetic(step.op, lhs, rhs);
   }
   return value;
 }
