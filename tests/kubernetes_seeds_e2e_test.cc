@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/substitute.h"
 #include "absl/time/time.h"
 #include "bazel/rapidjson.h"
@@ -211,6 +212,18 @@ std::map<std::string, std::vector<std::string>> LabelValues(
   return out;
 }
 
+// fedgate's discovery self-metrics, for a failure message.
+std::string SdMetrics(int port) {
+  httplib::Result res = HttpGet(port, "/metrics");
+  if (!res) return "(no /metrics)";
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(res->body, '\n')) {
+    if (absl::StartsWith(line, "fedgate_sd_"))
+      absl::StrAppend(&out, line, "\n");
+  }
+  return out;
+}
+
 std::string Show(const std::map<std::string, std::vector<std::string>>& m) {
   std::string out;
   for (const auto& [job, labels] : m) {
@@ -381,7 +394,11 @@ TEST(KubernetesSeedsE2eTest, DocsExampleScrapesAnnotatedPodsInCluster) {
   setenv("KUBERNETES_SERVICE_HOST", "localhost", 1);
   setenv("KUBERNETES_SERVICE_PORT", absl::StrCat((*api)->port()).c_str(), 1);
   const std::string config_path = dir + "/fedgate.yml";
-  ASSERT_TRUE(WriteFile(config_path, *example));
+  // The example as written, after a 2 s scrape interval: fedgate's API
+  // answers 503 until each target's first scrape, which the default 1 m
+  // interval may put a minute away.
+  ASSERT_TRUE(
+      WriteFile(config_path, "global:\n  scrape_interval: 2s\n" + *example));
   absl::StatusOr<FedgateProcess> fedgate =
       StartFedgate(config_path, dir + "/fedgate", FedgateGrpc::kOff,
                    {"--discovery.kubernetes.service-account-dir=" + sa});
@@ -401,7 +418,8 @@ TEST(KubernetesSeedsE2eTest, DocsExampleScrapesAnnotatedPodsInCluster) {
         return got == want;
       },
       absl::Seconds(30));
-  ASSERT_EQ(got, want) << Show(got) << fedgate->process->Stderr();
+  ASSERT_EQ(got, want) << Show(got) << fedgate->process->Stderr()
+                       << SdMetrics(fedgate->web_port);
   // The scrape URL carries the annotated path.
   httplib::Result res = HttpGet(fedgate->web_port, "/api/v1/targets");
   ASSERT_TRUE(res);
