@@ -6,7 +6,8 @@
 // `%%`, then the label set as `name=value` lines. Checks: rules that load
 // compile; applying is deterministic; a kept label set is sorted with unique
 // names and no empty value; and, when the input names are valid and no rule
-// is `labelmap` (whose output names Prometheus 2.42 does not check either),
+// writes a name Prometheus 2.42 does not check (`labelmap`, and `lowercase`
+// or `uppercase`, which set their `target_label` verbatim, `$` and all),
 // every output name is valid.
 
 #include <cstddef>
@@ -49,9 +50,12 @@ void Run(absl::string_view input) {
   if (!configs.ok()) return;
   absl::StatusOr<RelabelChain> chain = RelabelChain::Compile(*configs);
   FuzzCheck(chain.ok(), "loaded relabel rules do not compile");
-  bool has_labelmap = false;
+  bool unchecked_names = false;
   for (const RelabelConfig& config : *configs) {
-    has_labelmap |= config.action == RelabelAction::kLabelMap;
+    unchecked_names |= config.action == RelabelAction::kLabelMap;
+    unchecked_names |= (config.action == RelabelAction::kLowercase ||
+                        config.action == RelabelAction::kUppercase) &&
+                       !IsValidLabelName(config.target_label);
   }
 
   std::vector<Label> pairs;
@@ -71,7 +75,7 @@ void Run(absl::string_view input) {
   if (!kept) return;
   FuzzCheck(first == second, "relabeling is not deterministic");
   CheckLabelsWellFormed(first);
-  if (names_valid && !has_labelmap) {
+  if (names_valid && !unchecked_names) {
     for (const Label& label : first) {
       FuzzCheck(IsValidLabelName(label.name),
                 "relabeling produced an invalid label name");
