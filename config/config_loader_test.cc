@@ -1229,6 +1229,18 @@ TEST(ParseConfigTest, RejectsExponentialMergeExpansion) {
       << config.status();
 }
 
+TEST(ParseConfigTest, RejectsAMapThatMergesItself) {
+  // An alias to the map being defined: merging it would never end.
+  const std::string yaml =
+      "scrape_configs:\n  - &r\n    job_name: a\n    <<: *r\n";
+  absl::StatusOr<Config> config = ParseConfig(yaml, "test.yml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(config.status().message(),
+                                "YAML merge keys (<<) nest deeper than 64"))
+      << config.status();
+}
+
 TEST(ParseConfigTest, DeepNestingIsAnErrorNotACrash) {
   const std::string yaml = "global: " + std::string(100000, '[') + "\n";
   absl::StatusOr<Config> config = ParseConfig(yaml, "test.yml");

@@ -33,6 +33,9 @@ namespace {
 // copy so that a small hostile file cannot make loading take exponential
 // time. Real configurations use a few hundred at most.
 constexpr int64_t kMaxMergedEntries = 100000;
+// How deep `<<` merges may nest; a map that merges itself (`&r` ... `<<: *r`)
+// reaches it at once.
+constexpr int kMaxMergeDepth = 64;
 
 constexpr absl::string_view kBom = "\xef\xbb\xbf";
 
@@ -295,9 +298,17 @@ absl::Status YamlReader::Merge(const YAML::Node& key, const YAML::Node& value,
                      absl::StrCat("YAML merge keys (<<) expand to more than ",
                                   kMaxMergedEntries, " entries"));
     }
+    if (merge_depth_ >= kMaxMergeDepth) {
+      return ErrorAt(
+          LineOf(key),
+          absl::StrCat("YAML merge keys (<<) nest deeper than ", kMaxMergeDepth,
+                       " maps (does a map merge itself?)"));
+    }
     // A merged map is read on its own first (its own repeated keys are
     // errors), then its keys are applied as merged ones.
+    ++merge_depth_;
     absl::StatusOr<std::vector<YamlEntry>> merged = Entries(*it, kind, context);
+    --merge_depth_;
     if (!merged.ok()) return merged.status();
     for (YamlEntry& entry : *merged) {
       if (absl::Status s = AddEntry(std::move(entry), kind, context,

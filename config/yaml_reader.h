@@ -198,6 +198,9 @@ class YamlReader {
   std::string filename_;
   // Entries copied by `<<` merges so far, capped (see kMaxMergedEntries).
   int64_t merged_entries_ = 0;
+  // `<<` merges being read inside each other now (see kMaxMergeDepth): a map
+  // that merges itself through an alias would otherwise recurse for good.
+  int merge_depth_ = 0;
 };
 
 // Stores an ok `value` in `*field`, or returns its error: how a section
