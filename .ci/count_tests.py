@@ -63,6 +63,18 @@ class Tally:
         return failed
 
 
+def failure_digest(problem, max_lines=12):
+    """The first lines of a <failure> or <error> element's text (or its message), indented under
+    the case name, so that the summary at the end of a long log says why a case failed."""
+    text = (problem.text or "").strip() or problem.get("message", "").strip()
+    lines = [line.rstrip()[:300] for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if len(lines) > max_lines:
+        lines = lines[:max_lines] + [f"... ({len(lines) - max_lines} more lines)"]
+    return "".join(f"\n      {line}" for line in lines)
+
+
 def count_xml(path):
     """Returns (passed, skipped, [failed case names]) of one JUnit XML file, or None."""
     try:
@@ -76,8 +88,11 @@ def count_xml(path):
         name = case.get("name", "")
         classname = case.get("classname", "")
         full = f"{classname}.{name}" if classname else name
-        if case.find("failure") is not None or case.find("error") is not None:
-            failed.append(full)
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        if problem is not None:
+            failed.append(full + failure_digest(problem))
         elif (case.find("skipped") is not None or case.get("status") == "notrun"
               or case.get("result") in ("skipped", "suppressed")):
             skipped += 1

@@ -114,11 +114,26 @@ run_suite() {
   echo "dev.sh: running suite ${name}: $*" >&2
   local failure=""
   local rc=0
-  "$@" || rc=$?
+  local output="${EXTRA_XML_DIR}/${name}.log"
+  # The suite's output goes to the log as before and to a file for the digest below; its exit
+  # status comes through a file, as the pipeline's own is tee's.
+  { "$@" 2>&1 && echo 0 >"${output}.rc" || echo "$?" >"${output}.rc"; } | tee "${output}"
+  rc="$(cat "${output}.rc")"
   if ((rc != 0)); then
-    failure="<failure message=\"exited with status ${rc}\"/>"
+    # The lines that say what failed (or the last ones), so that the summary at the end of a
+    # long log names the cause and not only the suite.
+    local digest
+    digest="$(grep -a -E 'FAILED|Failure|[Ee]rror|Expected|Which is|Sanitizer|timed out|TIMEOUT' \
+      "${output}" | tail -n 15 || true)"
+    if [[ -z "${digest}" ]]; then
+      digest="$(tail -n 15 "${output}")"
+    fi
+    digest="$(printf '%s' "${digest}" | cut -c 1-300 | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' \
+      -e 's/>/\&gt;/g' | tr -d '\000-\010\013\014\016-\037')"
+    failure="<failure message=\"exited with status ${rc}\">${digest}</failure>"
     echo "dev.sh: suite ${name} FAILED (exit status ${rc})" >&2
   fi
+  rm -f "${output}" "${output}.rc"
   printf '<testsuites><testsuite name="%s"><testcase name="%s" classname="dev.sh">%s</testcase></testsuite></testsuites>\n' \
     "${name}" "${name}" "${failure}" >"${EXTRA_XML_DIR}/${name}.xml"
 }

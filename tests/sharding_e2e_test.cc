@@ -406,14 +406,23 @@ TEST(ShardingE2eTest, ShardsPartitionTheTargetsAndTheirUnionIsOneInstance) {
         << absl::StrJoin(shards, "\n") << "\nsingle fedgate:\n"
         << absl::StrJoin(single, "\n") << "\nempty shards:" << empty_shards;
   }
-  // Spot checks of what the single instance serves: a plain target, a
-  // node's registry once, and the union of its endpoints.
-  const std::multiset<std::string> single =
-      FederateSeries(fedgates[0].web_port, kMatches[0]);
-  EXPECT_EQ(single.size(), 2u * kPlainTargets + 2u * kNodes);
-  EXPECT_TRUE(single.count(absl::StrCat("node_value{instance=\"",
-                                        targets.node_hosts_[1],
-                                        "\",job=\"k3s\",node=\"1\"} 17")))
+  // Spot checks of what the single instance serves: every series of a plain
+  // target, a node's registry once, and the union of its endpoints. Polled
+  // as above: under a sanitizer on a loaded machine a round of scrapes can
+  // time out at once, and their series are stale until the next one.
+  const std::string node_one =
+      absl::StrCat("node_value{instance=\"", targets.node_hosts_[1],
+                   "\",job=\"k3s\",node=\"1\"} 17");
+  std::multiset<std::string> single;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        single = FederateSeries(fedgates[0].web_port, kMatches[0]);
+        return single.size() == 2u * kPlainTargets + 2u * kNodes &&
+               single.count(node_one) == 1;
+      },
+      absl::Seconds(10)))
+      << "want " << 2u * kPlainTargets + 2u * kNodes << " series with "
+      << node_one << ", got:\n"
       << absl::StrJoin(single, "\n");
 
   // Prometheus with docs/sharding.md's examples: an upstream federating the
