@@ -678,9 +678,10 @@ ApiResponse ApiHandler::LabelValues(const ApiRequest& request,
 }
 
 ApiResponse ApiHandler::Query(const ApiRequest& request) const {
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   const absl::Time now = options_.now ? options_.now() : absl::Now();
   absl::StatusOr<int64_t> time =
-      TimeParam(request, "time", absl::ToUnixMillis(now));
+      TimeParam(request, "time", ReadTimeMs(*snapshot, now));
   if (!time.ok()) return InvalidParam("time", time.status().message());
   const std::string timeout = FormValue(request.form, "timeout");
   if (!timeout.empty()) {
@@ -707,7 +708,6 @@ ApiResponse ApiHandler::Query(const ApiRequest& request) const {
       !s.ok()) {
     return WithLimitReason(InvalidParam("query", s.message()), s);
   }
-  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
   if ((*expr)->kind == PromqlExpr::Kind::kSelector) {
     return SelectorAnswer(std::move(snapshot), (*expr)->selector, *time,
                           options_.max_series);

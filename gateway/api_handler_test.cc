@@ -219,6 +219,24 @@ TEST_F(ApiHandlerTest, QueryAnswersSelectorsAsVector) {
             R"("value":[1795630035.864,"1e-07"]}]}})");
 }
 
+// A scrape stamped after the reader's clock (an early tick's ideal time, or
+// a reader that lost the CPU between its clock and its snapshot) is seen by
+// a query without a time, evaluated at that scrape's time; a query at an
+// explicit earlier time leaves it out.
+TEST_F(ApiHandlerTest, QueryWithoutTimeSeesAScrapeStampedAfterItsClock) {
+  auto late = std::make_shared<ScrapeBatch>();
+  AddSample(*late, Labels{{"__name__", "late_gauge"}, {"job", "j3"}}, 7,
+            kScrapeMs + 870);
+  store_.Publish(3, late);
+  EXPECT_EQ(Get("/query", {{"query", "late_gauge"}}).body,
+            R"({"status":"success","data":{"resultType":"vector","result":[)"
+            R"({"metric":{"__name__":"late_gauge","job":"j3"},)"
+            R"("value":[1795630035.870,"7"]}]}})");
+  EXPECT_EQ(
+      Get("/query", {{"query", "late_gauge"}, {"time", "1795630035.864"}}).body,
+      R"({"status":"success","data":{"resultType":"vector","result":[]}})");
+}
+
 TEST_F(ApiHandlerTest, QueryErrors) {
   ExpectBadData(
       "/query",

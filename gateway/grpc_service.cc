@@ -240,12 +240,12 @@ FedgateGrpcService::Federate(grpc::CallbackServerContext* context,
   if (!params.ok())
     return Reactor::Failed(context, ToGrpcStatus(params.status()));
   // As /federate: each series' sample in [now - 5m, now].
-  const absl::Time now = options_.now ? options_.now() : absl::Now();
   std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  const absl::Time now = options_.now ? options_.now() : absl::Now();
   std::shared_ptr<const Config> config = options_.config();
   std::vector<SelectedSeries> rows =
       SelectSeries(*snapshot, params->selectors, SeriesOrder::kSorted,
-                   LookbackWindow(absl::ToUnixMillis(now)));
+                   LookbackWindow(ReadTimeMs(*snapshot, now)));
   if (grpc::Status s = SeriesLimit(rows.size(), options_.max_series); !s.ok()) {
     return Reactor::Failed(context, s);
   }

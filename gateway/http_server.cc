@@ -851,8 +851,9 @@ HttpServer::Reply HttpServer::Federate(const Request& request) {
   }
   if (federate_requests_ok_ != nullptr) federate_requests_ok_->Increment();
   // Prometheus's lookback: each series' sample in [now - 5m, now].
-  params->window = LookbackWindow(
-      absl::ToUnixMillis(options_.api.now ? options_.api.now() : absl::Now()));
+  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+  params->window = LookbackWindow(ReadTimeMs(
+      *snapshot, options_.api.now ? options_.api.now() : absl::Now()));
   // Format and compression as Prometheus negotiates them
   // (content_negotiation.h).
   const ExpositionFormat format = NegotiateFormat(request.Header("Accept"));
@@ -876,8 +877,8 @@ HttpServer::Reply HttpServer::Federate(const Request& request) {
     };
   }
   absl::StatusOr<BodyChunks> body =
-      FederationBody(options_.store->Snapshot(), *params, external_labels,
-                     format, std::move(on_complete));
+      FederationBody(std::move(snapshot), *params, external_labels, format,
+                     std::move(on_complete));
   if (!body.ok()) {
     Refuse("too_many_series");
     return PlainReply(422, absl::StrCat(body.status().message(), "\n"));

@@ -300,6 +300,8 @@ std::shared_ptr<const StoreSnapshot> SeriesStore::Snapshot() const {
         }
         snapshot->groups.emplace(id, m->second.group);
       }
+      snapshot->newest_scrape_ms =
+          std::max(snapshot->newest_scrape_ms, batch->timestamp_ms);
       ordered.emplace_back(key, batch);
     }
     std::sort(ordered.begin(), ordered.end(),

@@ -30,6 +30,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -213,6 +214,9 @@ struct StoreSnapshot {
   // other at the place of its lowest id, its leader first.
   std::vector<std::pair<TargetId, std::shared_ptr<const ScrapeBatch>>> batches;
   size_t series_count = 0;
+  // The newest scrape time of the batches (ScrapeBatch::timestamp_ms); the
+  // minimum int64_t when there are none.
+  int64_t newest_scrape_ms = std::numeric_limits<int64_t>::min();
   // The dedup group of each member target (absent: in no group).
   absl::flat_hash_map<TargetId, std::string> groups;
   // What reads leave out (SelectSeries); null: nothing.

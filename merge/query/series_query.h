@@ -35,11 +35,13 @@
 #ifndef FEDGATE_MERGE_QUERY_SERIES_QUERY_H_
 #define FEDGATE_MERGE_QUERY_SERIES_QUERY_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "merge/metric_metadata.h"
 #include "merge/query/label_matcher.h"
@@ -71,6 +73,19 @@ struct SampleWindow {
 // promql's vectorSelectorSingle drops a sample only if t < now - lookback).
 inline SampleWindow LookbackWindow(int64_t now_ms) {
   return SampleWindow{now_ms - kLookbackDeltaMs, now_ms};
+}
+
+// Returns the time of an instant read of `snapshot` at `now` that has no
+// time of its own (/federate, and /api/v1/query and gRPC without one): `now`,
+// or the newest scrape in the snapshot when that is later. A read sees every
+// scrape published before it: a scrape's timestamp can be ahead of the
+// reader's clock, as it is its ideal tick time when the scheduler started it
+// early (ScrapeScheduler), or as the reader's thread read the clock, lost
+// the CPU and took the snapshot after a scrape had been published. Only the
+// store's latest sample of a series is kept, so leaving such a scrape out
+// would leave its series out, not serve their previous samples.
+inline int64_t ReadTimeMs(const StoreSnapshot& snapshot, absl::Time now) {
+  return std::max(absl::ToUnixMillis(now), snapshot.newest_scrape_ms);
 }
 
 // The order of SelectSeries' result.

@@ -44,6 +44,26 @@ std::vector<std::string> Describe(const std::vector<SelectedSeries>& rows) {
   return out;
 }
 
+TEST(SeriesQueryTest, ReadTimeIsTheClockOrTheNewestScrapeIfLater) {
+  SeriesStore store;
+  const absl::Time now = absl::FromUnixMillis(1000000);
+  EXPECT_EQ(ReadTimeMs(*store.Snapshot(), now), 1000000);  // No batch.
+  for (const auto& [id, ms] : {std::pair<TargetId, int64_t>{1, 999000},
+                               std::pair<TargetId, int64_t>{2, 999500}}) {
+    auto batch = std::make_shared<ScrapeBatch>();
+    batch->timestamp_ms = ms;
+    store.Publish(id, batch);
+  }
+  EXPECT_EQ(store.Snapshot()->newest_scrape_ms, 999500);
+  EXPECT_EQ(ReadTimeMs(*store.Snapshot(), now), 1000000);
+  auto early = std::make_shared<ScrapeBatch>();
+  early->timestamp_ms = 1000002;  // Stamped ahead of the reader's clock.
+  store.Publish(3, early);
+  EXPECT_EQ(ReadTimeMs(*store.Snapshot(), now), 1000002);
+  store.Remove(3);
+  EXPECT_EQ(ReadTimeMs(*store.Snapshot(), now), 1000000);
+}
+
 TEST(SeriesQueryTest, GroupsSuffixedSeriesIntoTheirFamilies) {
   auto batch = std::make_shared<ScrapeBatch>();
   batch->metadata = {{"rpc", MetricType::kSummary, "", ""},

@@ -162,7 +162,8 @@ class Soak:
         self.rss = []  # (time, MiB)
         self.fed_samples = []  # (phase, latency s, status)
         self.problems = {"lost": [], "stale": [], "duplicated": [], "removed": [],
-                         "registry": [], "not_served": []}
+                         "registry": [], "not_served": [], "lost_targets": []}
+        self.loss_reports = 0
         self.answers_checked = 0
         self.restart_gaps = 0
         self.healthy_down = 0
@@ -323,7 +324,32 @@ class Soak:
                 self.fed_samples.append((self.phase, latency, resp.status))
             if resp.status != 200 or self.phase == "warmup":
                 continue
+            lost_before = len(self.problems["lost"])
             self.check_answer(body, line_re, started, before, after)
+            if len(self.problems["lost"]) > lost_before and self.loss_reports < 3:
+                self.report_loss(body, self.problems["lost"][lost_before:])
+
+    def report_loss(self, body, lost):
+        """Keeps what fedgate said of targets missing from an answer (problems.json and
+        loss-N.txt in the work dir): the answer, and the targets' entries in /api/v1/targets
+        right after it."""
+        self.loss_reports += 1
+        addrs = {self.addr(self.by_name[name]) for _, name, _ in lost}
+        try:
+            status, targets = self.http("GET", "/api/v1/targets")
+            entries = [t for t in json.loads(targets)["data"]["activeTargets"]
+                       if t["labels"].get("instance") in addrs] if status == 200 else []
+        except (OSError, http.client.HTTPException, ValueError) as e:
+            entries = [f"/api/v1/targets failed: {e}"]
+        with self.lock:
+            self.problems["lost_targets"].append(
+                {"lost": lost, "targets_after": entries,
+                 "missing_from_targets": sorted(
+                     addrs - {t["labels"].get("instance") for t in entries
+                              if isinstance(t, dict)})})
+        with open(os.path.join(self.work, f"loss-{self.loss_reports}.txt"), "w",
+                  encoding="utf-8") as f:
+            f.write(body)
 
     def check_answer(self, body, line_re, started, before, after):
         seen = {}
@@ -607,8 +633,12 @@ class Soak:
             slope = 60 * sum((t - mt) * (m - mm) for t, m in rss) / var if var else 0.0
             start, end = rss[0][1], rss[-1][1]
             peak = max(m for _, m in rss)
+            step = max(1, len(self.rss) // 16)
             self.figures += [("RSS at attack start / end / peak (MiB)",
                               f"{start:.0f} / {end:.0f} / {peak:.0f}"),
+                             ("RSS over the run (s: MiB, phase)", ", ".join(
+                                 f"{t - self.rss[0][0]:.0f}: {mib:.0f} {phase}"
+                                 for t, mib, phase in self.rss[::step])),
                              ("RSS slope during the attack (MiB/min)", f"{slope:+.2f}")]
             extra = 64 + (ASAN_QUARANTINE_MB if self.args.asan else 0)
             self.check("RSS flat", end <= 1.5 * start + extra,
@@ -711,6 +741,8 @@ class Soak:
         self.figures.append(("lastError seen per fault", "; ".join(
             f"{k}: {v!r}" for k, v in sorted(down_stats["observed"].items()))))
 
+        with open(os.path.join(self.work, "rss.json"), "w", encoding="utf-8") as f:
+            json.dump(self.rss, f)
         with open(os.path.join(self.work, "problems.json"), "w", encoding="utf-8") as f:
             json.dump({"problems": self.problems, "down": down_stats["errors"]}, f, indent=1)
         width = max(len(r[0]) for r in self.results)
