@@ -218,47 +218,56 @@ absl::StatusOr<std::vector<RuleGroupConfig>> ParseRuleFile(
                        [&] { return ParseRuleFileDocument(yaml, filename); });
 }
 
-absl::StatusOr<std::vector<RuleGroupConfig>> LoadRuleFiles(
+absl::StatusOr<std::vector<std::string>> ExpandRuleFilePatterns(
     const std::vector<std::string>& patterns) {
-  std::vector<RuleGroupConfig> groups;
-  // Record name -> where it is defined.
-  absl::flat_hash_map<std::string, std::string> records;
+  std::vector<std::string> files;
   for (const std::string& pattern : patterns) {
     glob_t matched;
     // glob(3) sorts its matches, as filepath.Glob lists each directory.
     const int rc = glob(pattern.c_str(), 0, nullptr, &matched);
-    std::vector<std::string> files;
     if (rc == 0) {
-      files.assign(matched.gl_pathv, matched.gl_pathv + matched.gl_pathc);
+      files.insert(files.end(), matched.gl_pathv,
+                   matched.gl_pathv + matched.gl_pathc);
     }
     globfree(&matched);
     if (rc != 0 && rc != GLOB_NOMATCH) {
       return absl::InvalidArgumentError(
           absl::StrCat("error retrieving rule files for ", pattern));
     }
-    for (const std::string& file : files) {
-      absl::StatusOr<std::string> contents =
-          ReadFileContents(file, [&file](absl::string_view, int error_number) {
-            return absl::ErrnoToStatus(
-                error_number, absl::StrCat("reading rule file ", file));
-          });
-      if (!contents.ok()) return contents.status();
-      absl::StatusOr<std::vector<RuleGroupConfig>> parsed =
-          ParseRuleFile(*contents, file);
-      if (!parsed.ok()) return parsed.status();
-      for (RuleGroupConfig& group : *parsed) {
-        for (const RecordingRuleConfig& rule : group.rules) {
-          const std::string here = absl::StrCat(file, ":", rule.line);
-          auto [it, added] = records.try_emplace(rule.record, here);
-          if (!added) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                here, ": recording rule ", GoQuote(rule.record),
-                " is already defined at ", it->second,
-                "; fedgate keys a rule's output and options by its name"));
-          }
+  }
+  return files;
+}
+
+absl::StatusOr<std::vector<RuleGroupConfig>> LoadRuleFiles(
+    const std::vector<std::string>& patterns) {
+  std::vector<RuleGroupConfig> groups;
+  // Record name -> where it is defined.
+  absl::flat_hash_map<std::string, std::string> records;
+  absl::StatusOr<std::vector<std::string>> files =
+      ExpandRuleFilePatterns(patterns);
+  if (!files.ok()) return files.status();
+  for (const std::string& file : *files) {
+    absl::StatusOr<std::string> contents =
+        ReadFileContents(file, [&file](absl::string_view, int error_number) {
+          return absl::ErrnoToStatus(error_number,
+                                     absl::StrCat("reading rule file ", file));
+        });
+    if (!contents.ok()) return contents.status();
+    absl::StatusOr<std::vector<RuleGroupConfig>> parsed =
+        ParseRuleFile(*contents, file);
+    if (!parsed.ok()) return parsed.status();
+    for (RuleGroupConfig& group : *parsed) {
+      for (const RecordingRuleConfig& rule : group.rules) {
+        const std::string here = absl::StrCat(file, ":", rule.line);
+        auto [it, added] = records.try_emplace(rule.record, here);
+        if (!added) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              here, ": recording rule ", GoQuote(rule.record),
+              " is already defined at ", it->second,
+              "; fedgate keys a rule's output and options by its name"));
         }
-        groups.push_back(std::move(group));
       }
+      groups.push_back(std::move(group));
     }
   }
   return groups;

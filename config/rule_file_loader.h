@@ -42,6 +42,12 @@ bool IsValidRuleFilePattern(absl::string_view pattern);
 absl::StatusOr<std::vector<RuleGroupConfig>> ParseRuleFile(
     absl::string_view yaml, absl::string_view filename);
 
+// Returns the files `patterns` (already resolved) match, patterns in order
+// and each pattern's files in lexical order, as Go's filepath.Glob lists
+// them (a pattern that matches nothing adds nothing).
+absl::StatusOr<std::vector<std::string>> ExpandRuleFilePatterns(
+    const std::vector<std::string>& patterns);
+
 // Expands `patterns` (already resolved) and parses every file they match,
 // patterns in order and each pattern's files in lexical order. Rejects a
 // record name defined twice, as fedgate's per-rule options and outputs are

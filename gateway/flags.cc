@@ -1,5 +1,6 @@
 #include "gateway/flags.h"
 
+#include <algorithm>
 #include <functional>
 #include <utility>
 
@@ -101,6 +102,20 @@ std::function<absl::Status(absl::string_view, FedgateFlags*)> CountFlag(
 const std::vector<FlagSpec>& Specs() {
   static const auto* const specs = new std::vector<FlagSpec>{
       {"config.file", StringFlag(&FedgateFlags::config_file)},
+      {"config.auto-reload-interval",
+       [](absl::string_view v, FedgateFlags* f) {
+         absl::StatusOr<absl::Duration> d = ParsePrometheusDuration(v);
+         if (!d.ok()) {
+           return absl::InvalidArgumentError(
+               absl::StrCat("invalid value \"", v,
+                            "\" for flag --config.auto-reload-interval: want "
+                            "a duration such as 30s, or 0s for never"));
+         }
+         // Prometheus raises an interval under a second to one.
+         f->config_auto_reload_interval =
+             *d > absl::ZeroDuration() ? std::max(*d, absl::Seconds(1)) : *d;
+         return absl::OkStatus();
+       }},
       {"web.listen-address", StringFlag(&FedgateFlags::web_listen_address)},
       {"grpc.listen-address", StringFlag(&FedgateFlags::grpc_listen_address)},
       {"web.config.file", StringFlag(&FedgateFlags::web_config_file)},
@@ -298,6 +313,11 @@ std::string FlagsUsage() {
       "  --config.file=FILE         fedgate configuration file (Prometheus\n"
       "                             scrape_configs syntax). Default: the "
       "embedded demo.\n"
+      "  --config.auto-reload-interval=DUR\n"
+      "                             How often to check the configuration\n"
+      "                             file and its rule files for a change,\n"
+      "                             which reloads them. 0s: never (SIGHUP and\n"
+      "                             /-/reload still do). Default: 0s\n"
       "  --web.listen-address=ADDR  Address for /federate, /api/v1, /metrics.\n"
       "                             Default: ",
       defaults.web_listen_address,

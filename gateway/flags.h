@@ -35,6 +35,11 @@ struct FedgateFlags {
   // Empty: run the embedded demo (demo targets on 127.0.0.1 and a config
   // scraping them).
   std::string config_file;
+  // How often the configuration file and the rule files it names are
+  // checked for a change, which reloads them (Prometheus 3's
+  // --config.auto-reload-interval); zero: never (SIGHUP, /-/reload and the
+  // gRPC Reload still reload). At least 1s when set.
+  absl::Duration config_auto_reload_interval = absl::ZeroDuration();
   std::string web_listen_address = "0.0.0.0:9099";
   // Empty: no gRPC server.
   std::string grpc_listen_address = "0.0.0.0:9098";

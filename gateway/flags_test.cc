@@ -94,6 +94,27 @@ TEST(FlagsTest, LifecycleCorsAndShutdownFlags) {
   EXPECT_EQ(flags->web_shutdown_timeout, absl::ZeroDuration());
 }
 
+TEST(FlagsTest, ConfigAutoReloadInterval) {
+  absl::StatusOr<FedgateFlags> flags = ParseFlags({});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->config_auto_reload_interval, absl::ZeroDuration());
+  flags = ParseFlags({"--config.auto-reload-interval=30s"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->config_auto_reload_interval, absl::Seconds(30));
+  // Under a second is a second, as in Prometheus.
+  flags = ParseFlags({"--config.auto-reload-interval", "500ms"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->config_auto_reload_interval, absl::Seconds(1));
+  flags = ParseFlags({"--config.auto-reload-interval=0s"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->config_auto_reload_interval, absl::ZeroDuration());
+  flags = ParseFlags({"--config.auto-reload-interval=soon"});
+  ASSERT_FALSE(flags.ok());
+  EXPECT_EQ(flags.status().message(),
+            "invalid value \"soon\" for flag --config.auto-reload-interval: "
+            "want a duration such as 30s, or 0s for never");
+}
+
 TEST(FlagsTest, RequestLimits) {
   absl::StatusOr<FedgateFlags> flags = ParseFlags({});
   ASSERT_TRUE(flags.ok()) << flags.status();

@@ -29,6 +29,7 @@
 #include "config/go_regexp.h"
 #include "config/relabel_config.h"
 #include "gateway/build_info.h"
+#include "gateway/config_checksum.h"
 #include "gateway/debug/debug_handler.h"
 #include "gateway/grpc_service.h"
 #include "gateway/logger.h"
@@ -178,6 +179,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     config =
         ParseConfig(gateway->demo_->FedgateConfigYaml(), "<embedded demo>");
   } else {
+    gateway->auto_reload_interval_ = flags.config_auto_reload_interval;
+    // Before the load: a change written meanwhile is then seen as one.
+    if (gateway->auto_reload_interval_ > absl::ZeroDuration()) {
+      absl::MutexLock lock(&gateway->reload_mu_);
+      gateway->config_checksum_ = gateway->CurrentChecksum();
+    }
     config = LoadConfigFile(flags.config_file);
   }
   if (!config.ok()) return config.status();
@@ -450,6 +457,17 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     NameCurrentThread("conflict-watch");
     raw->WatchConflicts();
   });
+  if (gateway->auto_reload_interval_ > absl::ZeroDuration()) {
+    Log(LogLevel::kInfo,
+        "Enabled automatic configuration file reloading. Checking for "
+        "configuration changes every",
+        {{"interval",
+          FormatPrometheusDuration(gateway->auto_reload_interval_)}});
+    gateway->config_watcher_ = std::thread([raw] {
+      NameCurrentThread("config-watch");
+      raw->WatchConfigFiles();
+    });
+  }
   return gateway;
 }
 
@@ -537,8 +555,44 @@ void Gateway::WatchConflicts() {
   }
 }
 
+std::string Gateway::CurrentChecksum() {
+  absl::StatusOr<std::string> checksum = ConfigChecksum(config_file_);
+  if (checksum.ok()) return *std::move(checksum);
+  // Prometheus's words; the reload that follows says what is wrong.
+  Log(LogLevel::kError,
+      "Failed to generate checksum during configuration reload",
+      {{"err", std::string(checksum.status().message())}});
+  return "";
+}
+
+void Gateway::WatchConfigFiles() {
+  while (!stopping_.WaitForNotificationWithTimeout(auto_reload_interval_)) {
+    {
+      absl::MutexLock lock(&reload_mu_);
+      // An unreadable or unparsable file gives "", which differs from the
+      // checksum of the running files: the reload is tried, and fails with
+      // the reason, at every interval until the files are fixed.
+      const std::string checksum = CurrentChecksum();
+      if (!checksum.empty() && checksum == config_checksum_) continue;
+    }
+    Log(LogLevel::kInfo,
+        "Configuration file change detected, reloading the configuration.");
+    // Logs its outcome; a failed one leaves the running configuration and
+    // its checksum, so the next interval tries again.
+    (void)Reload();
+  }
+}
+
 absl::Status Gateway::Reload() {
   absl::MutexLock reload_lock(&reload_mu_);
+  // Taken before the files are read: a change written during the reload
+  // is seen as one at the next check.
+  // Unlogged: a file that cannot be checksummed fails the reload, which
+  // says why.
+  std::string checksum;
+  if (auto_reload_interval_ > absl::ZeroDuration()) {
+    checksum = ConfigChecksum(config_file_).value_or("");
+  }
   absl::StatusOr<Config> config;
   if (config_file_.empty()) {
     config = ParseConfig(demo_->FedgateConfigYaml(), "<embedded demo>");
@@ -564,6 +618,11 @@ absl::Status Gateway::Reload() {
   }
   if (!status.ok()) {
     reload_successful_->Set(0);
+    // The running configuration is not that of any files now: the next
+    // check reloads whatever they hold, the last good ones put back
+    // included (Prometheus 3 would keep their checksum, and its reload
+    // status 0, until the next change).
+    config_checksum_.clear();
     Log(LogLevel::kError, "Error reloading config",
         {{"err", std::string(status.message())}});
     // Prometheus's wording (web.go); the code stays specific.
@@ -572,6 +631,7 @@ absl::Status Gateway::Reload() {
   }
   // Unchanged rules keep their state (counters stay continuous).
   rules_->SetRules(*std::move(rules));
+  config_checksum_ = std::move(checksum);
   {
     absl::MutexLock lock(&config_mu_);
     config_ = std::move(next);
@@ -614,6 +674,7 @@ void Gateway::Stop() {
   if (!stopping_.HasBeenNotified()) stopping_.Notify();
   if (health_watcher_.joinable()) health_watcher_.join();
   if (conflict_watcher_.joinable()) conflict_watcher_.join();
+  if (config_watcher_.joinable()) config_watcher_.join();
   const absl::Time deadline = absl::Now() + shutdown_timeout_;
   if (http_ != nullptr) http_->BeginShutdown();
   if (grpc_ != nullptr) {

@@ -100,10 +100,22 @@ class Gateway {
   // series lose to another target's (outside their dedup group) and logs
   // each such target once, with one of its series and the target serving it.
   void WatchConflicts();
+  // Every --config.auto-reload-interval until Stop(), reloads when the
+  // checksum of the configuration and rule files differs from that of the
+  // running ones (Prometheus 3's automatic reloading).
+  void WatchConfigFiles() ABSL_LOCKS_EXCLUDED(reload_mu_);
+  // Returns ConfigChecksum() of --config.file, or "" (logged) when it
+  // fails.
+  std::string CurrentChecksum() ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
 
   std::string config_file_;  // "" in demo mode.
   std::unique_ptr<DemoTargets> demo_;
   absl::Mutex reload_mu_;  // Serializes Reload().
+  // --config.auto-reload-interval; zero: off (and in demo mode).
+  absl::Duration auto_reload_interval_ = absl::ZeroDuration();
+  // The checksum of the files of the running configuration, when
+  // auto_reload_interval_ is set; "" when it could not be computed.
+  std::string config_checksum_ ABSL_GUARDED_BY(reload_mu_);
   mutable absl::Mutex config_mu_;
   std::shared_ptr<const Config> config_ ABSL_GUARDED_BY(config_mu_);
   std::shared_ptr<prometheus::Registry> registry_;
@@ -133,6 +145,7 @@ class Gateway {
   absl::Notification stopping_;
   std::thread health_watcher_;
   std::thread conflict_watcher_;
+  std::thread config_watcher_;  // Runs WatchConfigFiles().
 };
 
 }  // namespace fedgate

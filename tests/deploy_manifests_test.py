@@ -296,6 +296,12 @@ class KustomizationTest(unittest.TestCase):
         for name in ("config.file", "web.config.file"):
             self.assertIn(flag(args, name), mounted, name)
         yaml.safe_load(mounted[flag(args, "config.file")])
+        # A changed ConfigMap reaches the running pod, which reloads it: mounted whole (files
+        # mounted with subPath are never updated) and watched.
+        for m in container["volumeMounts"]:
+            self.assertNotIn("subPath", m, m["name"])
+        interval = flag(args, "config.auto-reload-interval")
+        self.assertRegex(interval or "", r"^[1-9][0-9]*[sm]$")
 
         # The Service: its selector picks these pods, its ports name the container's.
         services = [s for s in by_kind(objects, "Service")
@@ -321,18 +327,24 @@ class KustomizationTest(unittest.TestCase):
             kind, name = b["roleRef"]["kind"], b["roleRef"]["name"]
             one(objects, kind, name)
 
-    def test_a_changed_configuration_rolls_the_pods(self):
-        def config_map_name():
-            deployment = one(render(os.path.join(self.deploy, "base")), "Deployment")
+    def test_a_changed_configuration_is_reloaded_in_place(self):
+        def rendered():
+            objects = render(os.path.join(self.deploy, "base"))
+            deployment = one(objects, "Deployment")
             (volume,) = deployment["spec"]["template"]["spec"]["volumes"]
-            return volume["configMap"]["name"]
+            config_map = one(objects, "ConfigMap", volume["configMap"]["name"])
+            return deployment["spec"]["template"], config_map
 
-        before = config_map_name()
-        self.assertRegex(before, r"^fedgate-[a-z0-9]{10}$")
+        template, config_map = rendered()
+        self.assertEqual(config_map["metadata"]["name"], "fedgate")
         with open(os.path.join(self.deploy, "base", "fedgate.yml"), "a", encoding="utf-8") as f:
             f.write("# changed\n")
         try:
-            self.assertNotEqual(config_map_name(), before)
+            # The same ConfigMap with the new file, and the same pod template: no new pods.
+            changed_template, changed_map = rendered()
+            self.assertEqual(changed_map["metadata"]["name"], "fedgate")
+            self.assertTrue(changed_map["data"]["fedgate.yml"].endswith("# changed\n"))
+            self.assertEqual(changed_template, template)
         finally:
             shutil.copy(path("deploy/base/fedgate.yml"),
                         os.path.join(self.deploy, "base", "fedgate.yml"))

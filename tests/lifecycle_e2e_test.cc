@@ -9,6 +9,7 @@
 // answer 403 without --web.enable-lifecycle and stop or reload with it; a
 // gRPC Federate stream in progress at SIGTERM ends whole while new calls
 // fail;
+// --config.auto-reload-interval follows a ConfigMap volume's updates;
 // --web.cors.origin decides which origins get Access-Control-Allow-Origin.
 
 #include <arpa/inet.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +32,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -328,6 +331,147 @@ TEST(LifecycleE2eTest, QuitAndReloadNeedTheLifecycleSwitch) {
       "msg=\"Received termination request via web service, exiting "
       "gracefully...\""))
       << on.process->Stderr();
+}
+
+// A directory laid out as the kubelet lays out a ConfigMap volume: each
+// file a link through `..data` to a directory of the current version, which
+// an update writes whole and then swaps in with one rename of `..data`.
+class ConfigMapVolume {
+ public:
+  explicit ConfigMapVolume(std::string dir) : dir_(std::move(dir)) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  // Publishes a new version holding `files` (name -> contents).
+  void Update(const std::vector<std::pair<std::string, std::string>>& files) {
+    const std::string version = absl::StrCat("..v", ++versions_);
+    std::filesystem::create_directories(absl::StrCat(dir_, "/", version));
+    for (const auto& [name, text] : files) {
+      EXPECT_TRUE(WriteFile(absl::StrCat(dir_, "/", version, "/", name), text));
+      const std::string link = absl::StrCat(dir_, "/", name);
+      if (!std::filesystem::is_symlink(link)) {
+        std::filesystem::create_symlink(absl::StrCat("..data/", name), link);
+      }
+    }
+    const std::string next = absl::StrCat(dir_, "/..data_tmp");
+    std::filesystem::create_symlink(version, next);
+    std::filesystem::rename(next, absl::StrCat(dir_, "/..data"));
+  }
+  std::string Path(const std::string& name) const {
+    return absl::StrCat(dir_, "/", name);
+  }
+
+ private:
+  std::string dir_;
+  int versions_ = 0;
+};
+
+// Returns how many times `text` occurs in `haystack`.
+int Occurrences(absl::string_view haystack, absl::string_view text) {
+  int n = 0;
+  for (size_t at = haystack.find(text); at != absl::string_view::npos;
+       at = haystack.find(text, at + text.size())) {
+    ++n;
+  }
+  return n;
+}
+
+// --config.auto-reload-interval reloads a changed configuration or rule file
+// (here a ConfigMap volume updated as the kubelet does), retries a broken one
+// at every interval while the running one keeps serving, and leaves files
+// rewritten with the same bytes alone.
+TEST(LifecycleE2eTest, AutoReloadFollowsAConfigMapVolume) {
+  LoopbackTarget a(kRequestsAndLatencyText);
+  LoopbackTarget b(kRequestsAndLatencyText);
+  const std::string head =
+      "global:\n  scrape_interval: 1s\nrule_files: [rules.yml]\n"
+      "scrape_configs:\n";
+  const std::string rules =
+      "groups:\n  - name: g\n    rules:\n      - record: job:requests:sum\n"
+      "        expr: sum by (job) (http_requests_total)\n";
+  ConfigMapVolume volume(absl::StrCat(TestTempDir(), "/configmap"));
+  volume.Update(
+      {{"fedgate.yml", absl::StrCat(head, StaticScrapeJob("a", a.address()))},
+       {"rules.yml", rules}});
+  absl::StatusOr<FedgateProcess> started = StartFedgate(
+      volume.Path("fedgate.yml"), absl::StrCat(TestTempDir(), "/autoreload"),
+      FedgateGrpc::kOff, {"--config.auto-reload-interval=1s"});
+  ASSERT_TRUE(started.ok()) << started.status();
+  FedgateProcess& fedgate = *started;
+  const int port = fedgate.web_port;
+  ASSERT_TRUE(
+      WaitUntil([&] { return ReadyStatus(port) == 200; }, absl::Seconds(60)))
+      << fedgate.process->Stderr();
+  auto jobs_up = [&] { return FederateText(port, "up"); };
+  auto reload_successful = [&] {
+    httplib::Result res = HttpGet(port, "/metrics");
+    return res && absl::StrContains(
+                      res->body, "\nfedgate_config_last_reload_successful 1\n");
+  };
+  EXPECT_TRUE(absl::StrContains(fedgate.process->Stderr(),
+                                "msg=\"Enabled automatic configuration file "
+                                "reloading. Checking for configuration "
+                                "changes every\" interval=1s"))
+      << fedgate.process->Stderr();
+  EXPECT_FALSE(absl::StrContains(jobs_up(), "job=\"b\""));
+
+  // A second job.
+  const std::string two_jobs =
+      absl::StrCat(head, StaticScrapeJob("a", a.address()),
+                   StaticScrapeJob("b", b.address()));
+  volume.Update({{"fedgate.yml", two_jobs}, {"rules.yml", rules}});
+  EXPECT_TRUE(
+      WaitUntil([&] { return absl::StrContains(jobs_up(), "job=\"b\""); },
+                absl::Seconds(20)))
+      << fedgate.process->Stderr();
+  EXPECT_TRUE(reload_successful());
+  EXPECT_EQ(Occurrences(fedgate.process->Stderr(),
+                        "msg=\"Configuration file change detected, reloading "
+                        "the configuration.\""),
+            1)
+      << fedgate.process->Stderr();
+
+  // Only the rule file changes: a rule renamed.
+  const std::string renamed =
+      absl::StrReplaceAll(rules, {{"job:requests:sum", "job:requests:total"}});
+  volume.Update({{"fedgate.yml", two_jobs}, {"rules.yml", renamed}});
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return absl::StrContains(FederateText(port, "job:requests:total"),
+                                 "job:requests:total{job=\"b\",");
+      },
+      absl::Seconds(20)))
+      << fedgate.process->Stderr();
+
+  // A broken rule file: the running configuration keeps serving, and the
+  // reload is tried again at each interval.
+  volume.Update({{"fedgate.yml", two_jobs}, {"rules.yml", "groups: [\n"}});
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return Occurrences(fedgate.process->Stderr(),
+                           "msg=\"Error reloading config\"") >= 2;
+      },
+      absl::Seconds(20)))
+      << fedgate.process->Stderr();
+  EXPECT_FALSE(reload_successful());
+  EXPECT_TRUE(absl::StrContains(jobs_up(), "job=\"b\""));
+  EXPECT_TRUE(absl::StrContains(FederateText(port, "job:requests:total"),
+                                "job:requests:total{job=\"b\","));
+
+  // Fixed, then the same bytes published again: one reload, not two.
+  volume.Update({{"fedgate.yml", two_jobs}, {"rules.yml", renamed}});
+  EXPECT_TRUE(WaitUntil(reload_successful, absl::Seconds(20)))
+      << fedgate.process->Stderr();
+  const int completed =
+      Occurrences(fedgate.process->Stderr(),
+                  "msg=\"Completed loading of configuration file\"");
+  volume.Update({{"fedgate.yml", two_jobs}, {"rules.yml", renamed}});
+  absl::SleepFor(absl::Seconds(3));
+  EXPECT_EQ(Occurrences(fedgate.process->Stderr(),
+                        "msg=\"Completed loading of configuration file\""),
+            completed)
+      << fedgate.process->Stderr();
+  EXPECT_EQ(fedgate.process->Stop(), 0);
 }
 
 TEST(LifecycleE2eTest, CorsOriginFlagDecidesWhichOriginsMayRead) {

@@ -19,6 +19,7 @@ is the well-behaved /federate client whose answers are checked.
 
 import argparse
 import bisect
+import datetime
 import http.client
 import json
 import os
@@ -436,6 +437,7 @@ class Soak:
                     self.state(f"/leader?name={leader[0]}")
         for t in self.spec["targets"]:
             kind = None
+            since = now
             if t["role"] == "faulty":
                 kind, since = state["faults"][t["name"]]
                 if not FAULT_KINDS[kind] or now - since < FAULT_SETTLED:
@@ -461,7 +463,10 @@ class Soak:
                 down_stats["timed_out"] += 1
             else:
                 down_stats["errors"].append(
-                    f"{t['name']} ({kind}): lastError {seen['lastError'][:200]!r}")
+                    f"{t['name']} ({kind} for {now - since:.0f} s): lastError "
+                    f"{seen['lastError'][:200]!r}, lastScrape {seen['lastScrape']}, "
+                    f"lastScrapeDuration {seen['lastScrapeDuration']}, checked at "
+                    f"{datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat()}")
 
     # --- the run ------------------------------------------------------------------------------
     def run(self):
