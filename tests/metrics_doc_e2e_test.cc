@@ -4,7 +4,8 @@
 // fedgate runs with a target of every kind that makes a metric family
 // appear: a healthy static target, a failing one (500), a file_sd target,
 // a Kubernetes pod (the loopback test API server, whose watches are then
-// cut), a /federate answer, a 404, a gRPC call and a cancelled gRPC stream.
+// cut), a /federate answer, a 404, a gRPC call and a cancelled gRPC stream
+// (every gRPC method's series exist from the start; these give them values).
 // Its /metrics must pass `promtool check metrics`, and its families (name,
 // type, label names) must be exactly those of the tables of
 // docs/metrics.md. A few values check that the new metrics count what
@@ -283,6 +284,7 @@ $1
   EXPECT_EQ(missing->status, 404);
 
   // gRPC: a call, and a stream its client cancels at once.
+  uint64_t list_targets_bytes = 0;
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", fedgate->grpc_port),
                           grpc::InsecureChannelCredentials());
@@ -296,6 +298,7 @@ $1
         stub->ListTargets(&context, v1::ListTargetsRequest(), &response);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(response.targets_size(), 3);  // The file_sd one has left.
+    list_targets_bytes = response.ByteSizeLong();
   }
   {
     grpc::ClientContext context;
@@ -339,6 +342,33 @@ $1
   })) << Metrics(port);
 
   EXPECT_TRUE(PromtoolCheckMetrics(text).ok()) << PromtoolCheckMetrics(text);
+  // gRPC messages and bytes: the ListTargets answer, and the Federate
+  // stream's messages up to the cancellation (at least the one read).
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_grpc_server_msg_sent_total{grpc_method="ListTargets",grpc_service="fedgate.v1.Fedgate",grpc_type="unary"})"),
+      1);
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_grpc_server_response_size_bytes_sum{grpc_method="ListTargets",grpc_service="fedgate.v1.Fedgate"})"),
+      list_targets_bytes);
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_grpc_server_msg_received_total{grpc_method="Federate",grpc_service="fedgate.v1.Fedgate",grpc_type="server_stream"})"),
+      1);
+  EXPECT_GE(
+      SampleValue(
+          text,
+          R"(fedgate_grpc_server_msg_sent_total{grpc_method="Federate",grpc_service="fedgate.v1.Fedgate",grpc_type="server_stream"})"),
+      1);
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_grpc_server_response_size_bytes_count{grpc_method="Federate",grpc_service="fedgate.v1.Fedgate"})"),
+      1);
   EXPECT_EQ(SampleValue(text, "fedgate_federate_series_per_response_count"), 1);
   EXPECT_GT(SampleValue(text, "fedgate_federate_response_size_bytes_sum"), 0);
   EXPECT_GE(SampleValue(
