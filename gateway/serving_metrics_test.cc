@@ -233,41 +233,47 @@ TEST(GrpcServerMetricsTest, CountsCallsByMethodAndCode) {
       1);
 }
 
-// The children of gRPC's health service in `registry`, with the interceptor
-// of `metrics` on a real server on loopback.
-struct HealthServer {
-  std::unique_ptr<grpc::Server> server;
-  std::unique_ptr<grpc::health::v1::Health::Stub> stub;
+// gRPC's default health service on a real server on 127.0.0.1, measured by
+// GrpcServerMetrics' interceptor (Check and Watch registered), and a client.
+class GrpcServerMetricsInterceptorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> metrics =
+        GrpcServerMetrics::Create(
+            registry_,
+            {{"/grpc.health.v1.Health/Check", GrpcMethodType::kUnary},
+             {"/grpc.health.v1.Health/Watch", GrpcMethodType::kServerStream}});
+    ASSERT_TRUE(metrics.ok()) << metrics.status();
+    metrics_ = *std::move(metrics);
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(metrics_->InterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    ASSERT_NE(port, 0);
+    stub_ = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) {
+      server_->Shutdown(std::chrono::system_clock::now() +
+                        std::chrono::seconds(5));
+    }
+  }
+
+  prometheus::Registry registry_;
+  std::unique_ptr<GrpcServerMetrics> metrics_;  // Outlives server_.
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> stub_;
 };
-
-absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> HealthMetrics(
-    prometheus::Registry& registry) {
-  return GrpcServerMetrics::Create(
-      registry,
-      {{"/grpc.health.v1.Health/Check", GrpcMethodType::kUnary},
-       {"/grpc.health.v1.Health/Watch", GrpcMethodType::kServerStream}});
-}
-
-// Starts gRPC's default health service on 127.0.0.1 port 0 with the
-// interceptor of `metrics`; `server` is null if it could not start.
-HealthServer StartHealthServer(GrpcServerMetrics& metrics) {
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
-  std::vector<
-      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
-  interceptors.push_back(metrics.InterceptorFactory());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  HealthServer health;
-  health.server = builder.BuildAndStart();
-  if (health.server == nullptr || port == 0) return HealthServer();
-  health.stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
-  return health;
-}
 
 // Waits up to 10 s until the counter `name` with `labels` is `value`: the
 // server counts a call when it is done with it, just after the client.
@@ -284,14 +290,8 @@ bool WaitForValue(prometheus::Registry& registry, const std::string& name,
 
 // A real gRPC server on loopback with the interceptor: a unary call, and a
 // stream its client cancels (Health/Watch never ends by itself).
-TEST(GrpcServerMetricsTest, InterceptorCountsCallsAndCancelledStreams) {
-  prometheus::Registry registry;
-  absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> metrics =
-      HealthMetrics(registry);
-  ASSERT_TRUE(metrics.ok()) << metrics.status();
-  HealthServer health = StartHealthServer(**metrics);
-  ASSERT_NE(health.server, nullptr);
-  grpc::health::v1::Health::Stub* stub = health.stub.get();
+TEST_F(GrpcServerMetricsInterceptorTest, CountsCallsAndCancelledStreams) {
+  grpc::health::v1::Health::Stub* stub = stub_.get();
   {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
@@ -312,33 +312,25 @@ TEST(GrpcServerMetricsTest, InterceptorCountsCallsAndCancelledStreams) {
     }
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
-  EXPECT_TRUE(WaitForValue(registry, "fedgate_grpc_server_handled_total",
+  EXPECT_TRUE(WaitForValue(registry_, "fedgate_grpc_server_handled_total",
                            {{"grpc_service", "grpc.health.v1.Health"},
                             {"grpc_method", "Check"},
                             {"grpc_code", "OK"}},
                            1));
-  EXPECT_TRUE(WaitForValue(registry, "fedgate_grpc_server_handled_total",
+  EXPECT_TRUE(WaitForValue(registry_, "fedgate_grpc_server_handled_total",
                            {{"grpc_service", "grpc.health.v1.Health"},
                             {"grpc_method", "Watch"},
                             {"grpc_code", "Canceled"}},
                            1));
-  health.server->Shutdown(std::chrono::system_clock::now() +
-                          std::chrono::seconds(5));
 }
 
 // Messages and response bytes of real calls: a Check answered, a Check
 // refused (no message sent), and a Watch that sends two statuses before its
 // client cancels it. The bytes are the serialized sizes of the responses
 // the client read.
-TEST(GrpcServerMetricsTest, InterceptorCountsMessagesAndResponseBytes) {
-  prometheus::Registry registry;
-  absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> metrics =
-      HealthMetrics(registry);
-  ASSERT_TRUE(metrics.ok()) << metrics.status();
-  HealthServer health = StartHealthServer(**metrics);
-  ASSERT_NE(health.server, nullptr);
+TEST_F(GrpcServerMetricsInterceptorTest, CountsMessagesAndResponseBytes) {
   grpc::HealthCheckServiceInterface* statuses =
-      health.server->GetHealthCheckService();
+      server_->GetHealthCheckService();
   ASSERT_NE(statuses, nullptr);
   statuses->SetServingStatus("fedgate.test.Service", true);
 
@@ -350,7 +342,7 @@ TEST(GrpcServerMetricsTest, InterceptorCountsMessagesAndResponseBytes) {
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(10));
     grpc::health::v1::HealthCheckResponse response;
-    const grpc::Status s = health.stub->Check(&context, request, &response);
+    const grpc::Status s = stub_->Check(&context, request, &response);
     ASSERT_TRUE(s.ok()) << s.error_message();
     check_bytes = response.ByteSizeLong();
   }
@@ -361,14 +353,14 @@ TEST(GrpcServerMetricsTest, InterceptorCountsMessagesAndResponseBytes) {
     grpc::health::v1::HealthCheckRequest unknown;
     unknown.set_service("no.such.Service");
     grpc::health::v1::HealthCheckResponse response;
-    EXPECT_EQ(health.stub->Check(&context, unknown, &response).error_code(),
+    EXPECT_EQ(stub_->Check(&context, unknown, &response).error_code(),
               grpc::StatusCode::NOT_FOUND);
   }
   uint64_t watch_bytes = 0;
   {
     grpc::ClientContext context;
     std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>>
-        reader = health.stub->Watch(&context, request);
+        reader = stub_->Watch(&context, request);
     grpc::health::v1::HealthCheckResponse response;
     ASSERT_TRUE(reader->Read(&response));
     EXPECT_EQ(response.status(),
@@ -385,12 +377,12 @@ TEST(GrpcServerMetricsTest, InterceptorCountsMessagesAndResponseBytes) {
     }
     reader->Finish();
   }
-  ASSERT_TRUE(WaitForValue(registry, "fedgate_grpc_server_handled_total",
+  ASSERT_TRUE(WaitForValue(registry_, "fedgate_grpc_server_handled_total",
                            {{"grpc_service", "grpc.health.v1.Health"},
                             {"grpc_method", "Watch"},
                             {"grpc_code", "Canceled"}},
                            1));
-  ASSERT_TRUE(WaitForValue(registry, "fedgate_grpc_server_handled_total",
+  ASSERT_TRUE(WaitForValue(registry_, "fedgate_grpc_server_handled_total",
                            {{"grpc_service", "grpc.health.v1.Health"},
                             {"grpc_method", "Check"},
                             {"grpc_code", "NotFound"}},
@@ -404,35 +396,33 @@ TEST(GrpcServerMetricsTest, InterceptorCountsMessagesAndResponseBytes) {
       {"grpc_method", "Watch"},
       {"grpc_type", "server_stream"}};
   EXPECT_EQ(
-      MetricValue(registry, "fedgate_grpc_server_msg_received_total", check),
+      MetricValue(registry_, "fedgate_grpc_server_msg_received_total", check),
       2);
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_msg_sent_total", check),
+  EXPECT_EQ(MetricValue(registry_, "fedgate_grpc_server_msg_sent_total", check),
             1);
   EXPECT_EQ(
-      MetricValue(registry, "fedgate_grpc_server_msg_received_total", watch),
+      MetricValue(registry_, "fedgate_grpc_server_msg_received_total", watch),
       1);
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_msg_sent_total", watch),
+  EXPECT_EQ(MetricValue(registry_, "fedgate_grpc_server_msg_sent_total", watch),
             2);
   // One observation per call: the refused Check's is 0 bytes.
   const std::map<std::string, std::string> check_size = {
       {"grpc_service", "grpc.health.v1.Health"}, {"grpc_method", "Check"}};
   const std::map<std::string, std::string> watch_size = {
       {"grpc_service", "grpc.health.v1.Health"}, {"grpc_method", "Watch"}};
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_response_size_bytes",
+  EXPECT_EQ(MetricValue(registry_, "fedgate_grpc_server_response_size_bytes",
                         check_size),
             2);
-  EXPECT_EQ(HistogramSum(registry, "fedgate_grpc_server_response_size_bytes",
+  EXPECT_EQ(HistogramSum(registry_, "fedgate_grpc_server_response_size_bytes",
                          check_size),
             check_bytes);
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_response_size_bytes",
+  EXPECT_EQ(MetricValue(registry_, "fedgate_grpc_server_response_size_bytes",
                         watch_size),
             1);
-  EXPECT_EQ(HistogramSum(registry, "fedgate_grpc_server_response_size_bytes",
+  EXPECT_EQ(HistogramSum(registry_, "fedgate_grpc_server_response_size_bytes",
                          watch_size),
             watch_bytes);
   EXPECT_GT(check_bytes, 0u);
-  health.server->Shutdown(std::chrono::system_clock::now() +
-                          std::chrono::seconds(5));
 }
 
 }  // namespace
