@@ -424,11 +424,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
         GrpcServerMetrics::Create(*gateway->registry_, GrpcMethods());
     if (!grpc_metrics.ok()) return grpc_metrics.status();
     gateway->grpc_metrics_ = *std::move(grpc_metrics);
-    std::vector<
-        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
-    interceptors.push_back(gateway->grpc_metrics_->InterceptorFactory());
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+    gateway->grpc_metrics_->InstallInterceptor(builder);
     gateway->grpc_ = builder.BuildAndStart();
     if (gateway->grpc_ == nullptr || gateway->grpc_port_ == 0) {
       return absl::UnavailableError(

@@ -87,11 +87,7 @@ class GrpcServiceTest : public ::testing::Test {
                     "Fedgate")));
     ASSERT_TRUE(metrics.ok()) << metrics.status();
     metrics_ = *std::move(metrics);
-    std::vector<
-        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
-    interceptors.push_back(metrics_->InterceptorFactory());
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+    metrics_->InstallInterceptor(builder);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     stub_ = v1::Fedgate::NewStub(grpc::CreateChannel(

@@ -437,15 +437,18 @@ void GrpcServerMetrics::Observe(absl::string_view method, int code,
   Record(Find(method), code, duration, response_bytes);
 }
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-GrpcServerMetrics::InterceptorFactory() {
-  return std::make_unique<GrpcInterceptorFactory>(
+void GrpcServerMetrics::InstallInterceptor(grpc::ServerBuilder& builder) {
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<GrpcInterceptorFactory>(
       [this](grpc::experimental::ServerRpcInfo* info)
           -> grpc::experimental::Interceptor* {
         const char* method = info->method();
         return new GrpcCallInterceptor(
             Find(method == nullptr ? absl::string_view() : method), info);
-      });
+      }));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
 }
 
 }  // namespace fedgate

@@ -32,6 +32,7 @@
 #ifndef FEDGATE_GATEWAY_SERVING_METRICS_H_
 #define FEDGATE_GATEWAY_SERVING_METRICS_H_
 
+#include <grpcpp/server_builder.h>
 #include <grpcpp/support/server_interceptor.h>
 
 #include <array>
@@ -168,10 +169,10 @@ class GrpcServerMetrics {
   static absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> Create(
       prometheus::Registry& registry, const std::vector<GrpcMethod>& methods);
 
-  // Returns an interceptor factory for grpc::ServerBuilder (which takes
-  // ownership); it points to this, which must outlive the server.
-  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-  InterceptorFactory();
+  // Makes the interceptor that measures every call the only interceptor of
+  // the servers `builder` builds (SetInterceptorCreators replaces any set
+  // before). It points to this, which must outlive those servers.
+  void InstallInterceptor(grpc::ServerBuilder& builder);
 
   // Counts one call of `method` (its full path) that ended with `code`
   // after `duration`, having sent `response_bytes` of serialized response

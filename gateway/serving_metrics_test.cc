@@ -250,11 +250,7 @@ class GrpcServerMetricsInterceptorTest : public ::testing::Test {
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &port);
-    std::vector<
-        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
-    interceptors.push_back(metrics_->InterceptorFactory());
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+    metrics_->InstallInterceptor(builder);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_NE(port, 0);
