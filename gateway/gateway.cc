@@ -62,25 +62,24 @@ std::string AuthenticationMode(const WebSecurityState* state) {
   return "none";
 }
 
-// Says at start what protects the ports, in the log and in
-// The full paths of every method the gRPC server serves: fedgate.v1.Fedgate's
-// (from its descriptor), health checking and reflection.
-std::vector<std::string> GrpcMethodPaths() {
-  std::vector<std::string> paths;
+// Every method the gRPC server serves: fedgate.v1.Fedgate's (from its
+// descriptor), health checking and reflection.
+std::vector<GrpcMethod> GrpcMethods() {
+  std::vector<GrpcMethod> methods;
   const google::protobuf::ServiceDescriptor* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
           kFedgateGrpcServiceName);
-  for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
-    paths.push_back(absl::StrCat("/", service->full_name(), "/",
-                                 service->method(i)->name()));
-  }
-  paths.push_back("/grpc.health.v1.Health/Check");
-  paths.push_back("/grpc.health.v1.Health/Watch");
-  paths.push_back(
-      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
-  return paths;
+  if (service != nullptr) methods = GrpcMethodsOf(*service);
+  methods.push_back({"/grpc.health.v1.Health/Check", GrpcMethodType::kUnary});
+  methods.push_back(
+      {"/grpc.health.v1.Health/Watch", GrpcMethodType::kServerStream});
+  methods.push_back(
+      {"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+       GrpcMethodType::kBidiStream});
+  return methods;
 }
 
+// Says at start what protects the ports, in the log and in
 // fedgate_web_authentication: an open fedgate is a choice both show.
 void ReportWebSecurity(WebSecurity* security, prometheus::Registry& registry) {
   std::shared_ptr<const WebSecurityState> state =
@@ -429,14 +428,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     builder.SetMaxSendMessageSize(kGrpcMaxSendMessageBytes);
     builder.RegisterService(gateway->grpc_service_.get());
     absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> grpc_metrics =
-        GrpcServerMetrics::Create(*gateway->registry_, GrpcMethodPaths());
+        GrpcServerMetrics::Create(*gateway->registry_, GrpcMethods());
     if (!grpc_metrics.ok()) return grpc_metrics.status();
     gateway->grpc_metrics_ = *std::move(grpc_metrics);
-    std::vector<
-        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
-    interceptors.push_back(gateway->grpc_metrics_->InterceptorFactory());
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+    gateway->grpc_metrics_->InstallInterceptor(builder);
     gateway->grpc_ = builder.BuildAndStart();
     if (gateway->grpc_ == nullptr || gateway->grpc_port_ == 0) {
       return absl::UnavailableError(

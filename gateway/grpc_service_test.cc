@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,9 +15,12 @@
 #include "absl/time/time.h"
 #include "config/config_loader.h"
 #include "gateway/federate_handler.h"
+#include "gateway/serving_metrics.h"
 #include "gtest/gtest.h"
 #include "merge/series_store.h"
+#include "prometheus/registry.h"
 #include "proto/fedgate.grpc.pb.h"
+#include "scraper/test_metric_values.h"
 
 namespace fedgate {
 namespace {
@@ -25,7 +29,8 @@ Sample MakeSample(Labels labels, double value) {
   return Sample{InternedLabels::Intern(labels), value};
 }
 
-// A FedgateGrpcService on a loopback port over a store with two targets.
+// A FedgateGrpcService on a loopback port over a store with two targets,
+// measured by GrpcServerMetrics' interceptor as fedgate's server is.
 class GrpcServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -74,6 +79,15 @@ class GrpcServiceTest : public ::testing::Test {
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &port);
     builder.RegisterService(service_.get());
+    absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> metrics =
+        GrpcServerMetrics::Create(
+            registry_,
+            GrpcMethodsOf(
+                *v1::FederateRequest::descriptor()->file()->FindServiceByName(
+                    "Fedgate")));
+    ASSERT_TRUE(metrics.ok()) << metrics.status();
+    metrics_ = *std::move(metrics);
+    metrics_->InstallInterceptor(builder);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     stub_ = v1::Fedgate::NewStub(grpc::CreateChannel(
@@ -94,6 +108,8 @@ class GrpcServiceTest : public ::testing::Test {
   size_t max_calls_ = 64;
   absl::Duration request_timeout_ = absl::Minutes(2);
   std::unique_ptr<FedgateGrpcService> service_;
+  prometheus::Registry registry_;
+  std::unique_ptr<GrpcServerMetrics> metrics_;  // Outlives server_.
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::Fedgate::Stub> stub_;
 };
@@ -369,6 +385,81 @@ TEST_F(GrpcServiceTest, ListTargetsCountsSeries) {
   EXPECT_EQ(t.last_scrape_duration().nanos(), 500000000);
   EXPECT_EQ(t.dedup_group(), "");
   EXPECT_EQ(t.leader_state(), v1::LEADER_STATE_UNSPECIFIED);
+}
+
+// The self-metrics of real calls: each family of a Federate stream is one
+// message, and the bytes are the serialized sizes of what the client read.
+TEST_F(GrpcServiceTest, MetricsCountEveryMessageAndItsBytes) {
+  uint64_t federate_bytes = 0;
+  int families = 0;
+  {
+    grpc::ClientContext context;
+    auto reader = stub_->Federate(
+        &context, RequestFor<v1::FederateRequest>({"{__name__=~\".+\"}"}));
+    io::prometheus::client::MetricFamily family;
+    while (reader->Read(&family)) {
+      ++families;
+      federate_bytes += family.ByteSizeLong();
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+  EXPECT_EQ(families, 2);  // reqs_total, up
+  uint64_t targets_bytes = 0;
+  {
+    grpc::ClientContext context;
+    v1::ListTargetsResponse response;
+    ASSERT_TRUE(
+        stub_->ListTargets(&context, v1::ListTargetsRequest(), &response).ok());
+    targets_bytes = response.ByteSizeLong();
+  }
+  // The server counts a call when it is done with it, just after the client.
+  auto handled = [this](const std::string& method) {
+    return MetricValue(registry_, "fedgate_grpc_server_handled_total",
+                       {{"grpc_service", "fedgate.v1.Fedgate"},
+                        {"grpc_method", method},
+                        {"grpc_code", "OK"}});
+  };
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while ((handled("Federate") != 1 || handled("ListTargets") != 1) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(handled("Federate"), 1);
+  ASSERT_EQ(handled("ListTargets"), 1);
+
+  const std::map<std::string, std::string> federate = {
+      {"grpc_service", "fedgate.v1.Fedgate"},
+      {"grpc_method", "Federate"},
+      {"grpc_type", "server_stream"}};
+  const std::map<std::string, std::string> targets = {
+      {"grpc_service", "fedgate.v1.Fedgate"},
+      {"grpc_method", "ListTargets"},
+      {"grpc_type", "unary"}};
+  EXPECT_EQ(MetricValue(registry_, "fedgate_grpc_server_msg_received_total",
+                        federate),
+            1);
+  EXPECT_EQ(
+      MetricValue(registry_, "fedgate_grpc_server_msg_sent_total", federate),
+      families);
+  EXPECT_EQ(
+      MetricValue(registry_, "fedgate_grpc_server_msg_received_total", targets),
+      1);
+  EXPECT_EQ(
+      MetricValue(registry_, "fedgate_grpc_server_msg_sent_total", targets), 1);
+  const std::map<std::string, std::string> federate_size = {
+      {"grpc_service", "fedgate.v1.Fedgate"}, {"grpc_method", "Federate"}};
+  const std::map<std::string, std::string> targets_size = {
+      {"grpc_service", "fedgate.v1.Fedgate"}, {"grpc_method", "ListTargets"}};
+  EXPECT_EQ(MetricValue(registry_, "fedgate_grpc_server_response_size_bytes",
+                        federate_size),
+            1);
+  EXPECT_EQ(HistogramSum(registry_, "fedgate_grpc_server_response_size_bytes",
+                         federate_size),
+            federate_bytes);
+  EXPECT_EQ(HistogramSum(registry_, "fedgate_grpc_server_response_size_bytes",
+                         targets_size),
+            targets_bytes);
+  EXPECT_GT(targets_bytes, 0u);
 }
 
 TEST(GrpcServiceLifecycleTest, ReloadIsPermissionDeniedWithoutTheSwitch) {

@@ -1,9 +1,13 @@
 #include "gateway/serving_metrics.h"
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/server_context.h>
+#include <grpcpp/support/byte_buffer.h>
 
+#include <atomic>
 #include <exception>
 #include <functional>
+#include <map>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -102,6 +106,21 @@ constexpr absl::string_view kGrpcCodeNames[GrpcServerMetrics::kCodeCount] = {
     "DataLoss",
     "Unauthenticated",
 };
+
+// go-grpc-prometheus's `grpc_type` values, by GrpcMethodType.
+constexpr absl::string_view kGrpcTypeNames[] = {
+    "unary",
+    "client_stream",
+    "server_stream",
+    "bidi_stream",
+};
+
+absl::string_view GrpcTypeName(GrpcMethodType type) {
+  const size_t i = static_cast<size_t>(type);
+  return i < sizeof(kGrpcTypeNames) / sizeof(kGrpcTypeNames[0])
+             ? kGrpcTypeNames[i]
+             : "unknown";
+}
 
 }  // namespace
 
@@ -209,20 +228,42 @@ absl::StatusOr<FederateAnswerMetrics> FederateAnswerMetrics::Register(
 }
 
 // One call's measurement: created by gRPC when the call starts, destroyed
-// when the call is done.
+// when the call is done. gRPC may intercept a call's batches on several
+// threads at once (a receive and a send), hence the atomic.
 class GrpcCallInterceptor final : public grpc::experimental::Interceptor {
  public:
   GrpcCallInterceptor(const GrpcServerMetrics::MethodMetrics& metrics,
                       grpc::experimental::ServerRpcInfo* info)
       : metrics_(metrics), info_(info), start_(MonotonicNow()) {}
   ~GrpcCallInterceptor() override {
-    GrpcServerMetrics::Record(metrics_, code_, MonotonicNow() - start_);
+    GrpcServerMetrics::Record(metrics_, code_, MonotonicNow() - start_,
+                              response_bytes_.load(std::memory_order_relaxed));
   }
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    // A request message, once received whole (none at the end of a stream).
     if (methods->QueryInterceptionHookPoint(
-            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+            InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() != nullptr) {
+      metrics_.received->Increment();
+    }
+    // A response message, counted when the handler hands it to gRPC, as
+    // go-grpc-prometheus counts one once grpc-go's SendMsg queued it. Its
+    // serialized size is taken here: gRPC serializes it now instead of just
+    // before sending it, with no extra copy. (gRPC 1.51 reports no
+    // POST_SEND_MESSAGE for a message serialized before the send.)
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_MESSAGE)) {
+      const grpc::ByteBuffer* message = methods->GetSerializedSendMessage();
+      metrics_.sent->Increment();
+      if (message != nullptr) {
+        response_bytes_.fetch_add(message->Length(), std::memory_order_relaxed);
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS)) {
       // A call its client cancelled (or whose deadline passed) is Canceled,
       // whatever the handler then finished it with (gRPC's health service
       // finishes a cancelled Watch with UNKNOWN). IsCancelled() is safe
@@ -241,6 +282,8 @@ class GrpcCallInterceptor final : public grpc::experimental::Interceptor {
   const absl::Time start_;
   // A call done without a status sent was cancelled by its client.
   int code_ = grpc::StatusCode::CANCELLED;
+  // The serialized sizes of the response messages sent.
+  std::atomic<uint64_t> response_bytes_{0};
 };
 
 namespace {
@@ -266,8 +309,27 @@ class GrpcInterceptorFactory final
 
 }  // namespace
 
+std::vector<GrpcMethod> GrpcMethodsOf(
+    const google::protobuf::ServiceDescriptor& service) {
+  std::vector<GrpcMethod> methods;
+  for (int i = 0; i < service.method_count(); ++i) {
+    const google::protobuf::MethodDescriptor& method = *service.method(i);
+    GrpcMethod m;
+    m.path = absl::StrCat("/", service.full_name(), "/", method.name());
+    if (method.client_streaming()) {
+      m.type = method.server_streaming() ? GrpcMethodType::kBidiStream
+                                         : GrpcMethodType::kClientStream;
+    } else {
+      m.type = method.server_streaming() ? GrpcMethodType::kServerStream
+                                         : GrpcMethodType::kUnary;
+    }
+    methods.push_back(std::move(m));
+  }
+  return methods;
+}
+
 absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> GrpcServerMetrics::Create(
-    prometheus::Registry& registry, const std::vector<std::string>& methods) {
+    prometheus::Registry& registry, const std::vector<GrpcMethod>& methods) {
   std::unique_ptr<GrpcServerMetrics> metrics(new GrpcServerMetrics);
   try {
     metrics->handled_ =
@@ -284,14 +346,34 @@ absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> GrpcServerMetrics::Create(
                  "Histogram of response latency (seconds) of gRPC that had "
                  "been application-level handled by the server.")
              .Register(registry);
-    for (const std::string& method : methods) {
-      auto name = std::make_unique<std::string>(method);
+    metrics->received_ =
+        &prometheus::BuildCounter()
+             .Name("fedgate_grpc_server_msg_received_total")
+             .Help(
+                 "Total number of RPC stream messages received on the "
+                 "server.")
+             .Register(registry);
+    metrics->sent_ =
+        &prometheus::BuildCounter()
+             .Name("fedgate_grpc_server_msg_sent_total")
+             .Help("Total number of gRPC stream messages sent by the server.")
+             .Register(registry);
+    metrics->response_size_ =
+        &prometheus::BuildHistogram()
+             .Name("fedgate_grpc_server_response_size_bytes")
+             .Help(
+                 "Histogram of the serialized size of each call's response "
+                 "messages, summed over a stream.")
+             .Register(registry);
+    for (const GrpcMethod& method : methods) {
+      auto name = std::make_unique<std::string>(method.path);
       const absl::string_view key = *name;
       if (metrics->methods_.contains(key)) continue;
-      metrics->methods_.emplace(key, metrics->Resolve(key));
+      metrics->methods_.emplace(
+          key, metrics->Resolve(key, GrpcTypeName(method.type)));
       metrics->method_names_.push_back(std::move(name));
     }
-    metrics->unknown_ = metrics->Resolve("");
+    metrics->unknown_ = metrics->Resolve("", "unknown");
   } catch (const std::exception& e) {
     return absl::InternalError(
         absl::StrCat("registering gRPC metrics: ", e.what()));
@@ -300,7 +382,7 @@ absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> GrpcServerMetrics::Create(
 }
 
 GrpcServerMetrics::MethodMetrics GrpcServerMetrics::Resolve(
-    absl::string_view method) {
+    absl::string_view method, absl::string_view type) {
   // `/fedgate.v1.Fedgate/Federate` → service `fedgate.v1.Fedgate`, method
   // `Federate`.
   std::string service = "unknown";
@@ -322,6 +404,15 @@ GrpcServerMetrics::MethodMetrics GrpcServerMetrics::Resolve(
                         {"grpc_method", name},
                         {"grpc_code", std::string(kGrpcCodeNames[code])}});
   }
+  const std::map<std::string, std::string> typed = {
+      {"grpc_service", service},
+      {"grpc_method", name},
+      {"grpc_type", std::string(type)}};
+  m.received = &received_->Add(typed);
+  m.sent = &sent_->Add(typed);
+  m.response_size =
+      &response_size_->Add({{"grpc_service", service}, {"grpc_method", name}},
+                           ResponseSizeBuckets());
   return m;
 }
 
@@ -332,26 +423,32 @@ const GrpcServerMetrics::MethodMetrics& GrpcServerMetrics::Find(
 }
 
 void GrpcServerMetrics::Record(const MethodMetrics& metrics, int code,
-                               absl::Duration duration) {
+                               absl::Duration duration,
+                               uint64_t response_bytes) {
   if (code < 0 || code >= kCodeCount) code = grpc::StatusCode::UNKNOWN;
   metrics.handled[code]->Increment();
   metrics.duration->Observe(absl::ToDoubleSeconds(duration));
+  metrics.response_size->Observe(static_cast<double>(response_bytes));
 }
 
 void GrpcServerMetrics::Observe(absl::string_view method, int code,
-                                absl::Duration duration) {
-  Record(Find(method), code, duration);
+                                absl::Duration duration,
+                                uint64_t response_bytes) {
+  Record(Find(method), code, duration, response_bytes);
 }
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-GrpcServerMetrics::InterceptorFactory() {
-  return std::make_unique<GrpcInterceptorFactory>(
+void GrpcServerMetrics::InstallInterceptor(grpc::ServerBuilder& builder) {
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<GrpcInterceptorFactory>(
       [this](grpc::experimental::ServerRpcInfo* info)
           -> grpc::experimental::Interceptor* {
         const char* method = info->method();
         return new GrpcCallInterceptor(
             Find(method == nullptr ? absl::string_view() : method), info);
-      });
+      }));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
 }
 
 }  // namespace fedgate

@@ -138,8 +138,10 @@ TEST(FederateAnswerMetricsTest, RegistersBothHistograms) {
 TEST(GrpcServerMetricsTest, EveryMethodAndCodeIsPresentFromTheStart) {
   prometheus::Registry registry;
   absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> metrics =
-      GrpcServerMetrics::Create(registry, {"/fedgate.v1.Fedgate/Federate",
-                                           "/fedgate.v1.Fedgate/Series"});
+      GrpcServerMetrics::Create(
+          registry,
+          {{"/fedgate.v1.Fedgate/Federate", GrpcMethodType::kServerStream},
+           {"/fedgate.v1.Fedgate/ListTargets", GrpcMethodType::kUnary}});
   ASSERT_TRUE(metrics.ok()) << metrics.status();
   // Two methods and `unknown`, 17 codes each.
   EXPECT_EQ(SeriesCount(registry, "fedgate_grpc_server_handled_total"),
@@ -147,19 +149,57 @@ TEST(GrpcServerMetricsTest, EveryMethodAndCodeIsPresentFromTheStart) {
   EXPECT_EQ(SeriesCount(registry, "fedgate_grpc_server_handling_seconds"), 3u);
   EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
                         {{"grpc_service", "fedgate.v1.Fedgate"},
-                         {"grpc_method", "Series"},
+                         {"grpc_method", "ListTargets"},
                          {"grpc_code", "Unauthenticated"}}),
             0);
+  // Messages: one series per method, its type as go-grpc-prometheus names
+  // it.
+  for (const char* family : {"fedgate_grpc_server_msg_received_total",
+                             "fedgate_grpc_server_msg_sent_total"}) {
+    SCOPED_TRACE(family);
+    EXPECT_EQ(SeriesCount(registry, family), 3u);
+    EXPECT_EQ(MetricValue(registry, family,
+                          {{"grpc_service", "fedgate.v1.Fedgate"},
+                           {"grpc_method", "Federate"},
+                           {"grpc_type", "server_stream"}}),
+              0);
+    EXPECT_EQ(MetricValue(registry, family,
+                          {{"grpc_service", "fedgate.v1.Fedgate"},
+                           {"grpc_method", "ListTargets"},
+                           {"grpc_type", "unary"}}),
+              0);
+    EXPECT_EQ(MetricValue(registry, family,
+                          {{"grpc_service", "unknown"},
+                           {"grpc_method", "unknown"},
+                           {"grpc_type", "unknown"}}),
+              0);
+  }
+  EXPECT_EQ(SeriesCount(registry, "fedgate_grpc_server_response_size_bytes"),
+            3u);
+}
+
+TEST(GrpcServerMetricsTest, MethodsOfADescriptorHaveTheirTypes) {
+  const std::vector<GrpcMethod> methods =
+      GrpcMethodsOf(*grpc::health::v1::HealthCheckRequest::descriptor()
+                         ->file()
+                         ->FindServiceByName("Health"));
+  ASSERT_EQ(methods.size(), 2u);
+  EXPECT_EQ(methods[0].path, "/grpc.health.v1.Health/Check");
+  EXPECT_EQ(methods[0].type, GrpcMethodType::kUnary);
+  EXPECT_EQ(methods[1].path, "/grpc.health.v1.Health/Watch");
+  EXPECT_EQ(methods[1].type, GrpcMethodType::kServerStream);
 }
 
 TEST(GrpcServerMetricsTest, CountsCallsByMethodAndCode) {
   prometheus::Registry registry;
   absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> metrics =
-      GrpcServerMetrics::Create(registry, {"/fedgate.v1.Fedgate/Federate"});
+      GrpcServerMetrics::Create(registry, {{"/fedgate.v1.Fedgate/Federate",
+                                            GrpcMethodType::kServerStream}});
   ASSERT_TRUE(metrics.ok()) << metrics.status();
-  (*metrics)->Observe("/fedgate.v1.Fedgate/Federate", 0, absl::Seconds(1));
-  (*metrics)->Observe("/fedgate.v1.Fedgate/Federate", 1, absl::Seconds(2));
-  (*metrics)->Observe("/other.Service/Method", 12, absl::Seconds(1));
+  (*metrics)->Observe("/fedgate.v1.Fedgate/Federate", 0, absl::Seconds(1),
+                      5000);
+  (*metrics)->Observe("/fedgate.v1.Fedgate/Federate", 1, absl::Seconds(2), 70);
+  (*metrics)->Observe("/other.Service/Method", 12, absl::Seconds(1), 0);
   EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
                         {{"grpc_service", "fedgate.v1.Fedgate"},
                          {"grpc_method", "Federate"},
@@ -179,34 +219,75 @@ TEST(GrpcServerMetricsTest, CountsCallsByMethodAndCode) {
                         {{"grpc_service", "fedgate.v1.Fedgate"},
                          {"grpc_method", "Federate"}}),
             2);
+  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_response_size_bytes",
+                        {{"grpc_service", "fedgate.v1.Fedgate"},
+                         {"grpc_method", "Federate"}}),
+            2);
+  EXPECT_EQ(HistogramSum(registry, "fedgate_grpc_server_response_size_bytes",
+                         {{"grpc_service", "fedgate.v1.Fedgate"},
+                          {"grpc_method", "Federate"}}),
+            5000 + 70);
+  EXPECT_EQ(
+      MetricValue(registry, "fedgate_grpc_server_response_size_bytes",
+                  {{"grpc_service", "unknown"}, {"grpc_method", "unknown"}}),
+      1);
+}
+
+// gRPC's default health service on a real server on 127.0.0.1, measured by
+// GrpcServerMetrics' interceptor (Check and Watch registered), and a client.
+class GrpcServerMetricsInterceptorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> metrics =
+        GrpcServerMetrics::Create(
+            registry_,
+            {{"/grpc.health.v1.Health/Check", GrpcMethodType::kUnary},
+             {"/grpc.health.v1.Health/Watch", GrpcMethodType::kServerStream}});
+    ASSERT_TRUE(metrics.ok()) << metrics.status();
+    metrics_ = *std::move(metrics);
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    metrics_->InstallInterceptor(builder);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    ASSERT_NE(port, 0);
+    stub_ = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) {
+      server_->Shutdown(std::chrono::system_clock::now() +
+                        std::chrono::seconds(5));
+    }
+  }
+
+  prometheus::Registry registry_;
+  std::unique_ptr<GrpcServerMetrics> metrics_;  // Outlives server_.
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> stub_;
+};
+
+// Waits up to 10 s until the counter `name` with `labels` is `value`: the
+// server counts a call when it is done with it, just after the client.
+bool WaitForValue(prometheus::Registry& registry, const std::string& name,
+                  const std::map<std::string, std::string>& labels,
+                  double value) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (MetricValue(registry, name, labels) != value) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
 }
 
 // A real gRPC server on loopback with the interceptor: a unary call, and a
 // stream its client cancels (Health/Watch never ends by itself).
-TEST(GrpcServerMetricsTest, InterceptorCountsCallsAndCancelledStreams) {
-  prometheus::Registry registry;
-  absl::StatusOr<std::unique_ptr<GrpcServerMetrics>> metrics =
-      GrpcServerMetrics::Create(registry, {"/grpc.health.v1.Health/Check",
-                                           "/grpc.health.v1.Health/Watch"});
-  ASSERT_TRUE(metrics.ok()) << metrics.status();
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
-  std::vector<
-      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
-  interceptors.push_back((*metrics)->InterceptorFactory());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
-  ASSERT_NE(port, 0);
-
-  std::unique_ptr<grpc::health::v1::Health::Stub> stub =
-      grpc::health::v1::Health::NewStub(
-          grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                              grpc::InsecureChannelCredentials()));
+TEST_F(GrpcServerMetricsInterceptorTest, CountsCallsAndCancelledStreams) {
+  grpc::health::v1::Health::Stub* stub = stub_.get();
   {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
@@ -227,28 +308,117 @@ TEST(GrpcServerMetricsTest, InterceptorCountsCallsAndCancelledStreams) {
     }
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
-  // The server counts a call when it is done with it, just after the client.
+  EXPECT_TRUE(WaitForValue(registry_, "fedgate_grpc_server_handled_total",
+                           {{"grpc_service", "grpc.health.v1.Health"},
+                            {"grpc_method", "Check"},
+                            {"grpc_code", "OK"}},
+                           1));
+  EXPECT_TRUE(WaitForValue(registry_, "fedgate_grpc_server_handled_total",
+                           {{"grpc_service", "grpc.health.v1.Health"},
+                            {"grpc_method", "Watch"},
+                            {"grpc_code", "Canceled"}},
+                           1));
+}
+
+// Messages and response bytes of real calls: a Check answered, a Check
+// refused (no message sent), and a Watch that sends two statuses before its
+// client cancels it. The bytes are the serialized sizes of the responses
+// the client read.
+TEST_F(GrpcServerMetricsInterceptorTest, CountsMessagesAndResponseBytes) {
+  grpc::HealthCheckServiceInterface* statuses =
+      server_->GetHealthCheckService();
+  ASSERT_NE(statuses, nullptr);
+  statuses->SetServingStatus("fedgate.test.Service", true);
+
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service("fedgate.test.Service");
+  uint64_t check_bytes = 0;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status s = stub_->Check(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    check_bytes = response.ByteSizeLong();
+  }
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    grpc::health::v1::HealthCheckRequest unknown;
+    unknown.set_service("no.such.Service");
+    grpc::health::v1::HealthCheckResponse response;
+    EXPECT_EQ(stub_->Check(&context, unknown, &response).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  uint64_t watch_bytes = 0;
+  {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>>
+        reader = stub_->Watch(&context, request);
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(reader->Read(&response));
+    EXPECT_EQ(response.status(),
+              grpc::health::v1::HealthCheckResponse::SERVING);
+    watch_bytes += response.ByteSizeLong();
+    statuses->SetServingStatus("fedgate.test.Service", false);
+    ASSERT_TRUE(reader->Read(&response));
+    EXPECT_EQ(response.status(),
+              grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+    watch_bytes += response.ByteSizeLong();
+    context.TryCancel();
+    while (reader->Read(&response)) {
+      ADD_FAILURE() << "a status the server did not change";
+    }
+    reader->Finish();
+  }
+  ASSERT_TRUE(WaitForValue(registry_, "fedgate_grpc_server_handled_total",
+                           {{"grpc_service", "grpc.health.v1.Health"},
+                            {"grpc_method", "Watch"},
+                            {"grpc_code", "Canceled"}},
+                           1));
+  ASSERT_TRUE(WaitForValue(registry_, "fedgate_grpc_server_handled_total",
+                           {{"grpc_service", "grpc.health.v1.Health"},
+                            {"grpc_method", "Check"},
+                            {"grpc_code", "NotFound"}},
+                           1));
   const std::map<std::string, std::string> check = {
       {"grpc_service", "grpc.health.v1.Health"},
       {"grpc_method", "Check"},
-      {"grpc_code", "OK"}};
+      {"grpc_type", "unary"}};
   const std::map<std::string, std::string> watch = {
       {"grpc_service", "grpc.health.v1.Health"},
       {"grpc_method", "Watch"},
-      {"grpc_code", "Canceled"}};
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (
-      absl::Now() < deadline &&
-      (MetricValue(registry, "fedgate_grpc_server_handled_total", check) != 1 ||
-       MetricValue(registry, "fedgate_grpc_server_handled_total", watch) !=
-           1)) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total", check),
+      {"grpc_type", "server_stream"}};
+  EXPECT_EQ(
+      MetricValue(registry_, "fedgate_grpc_server_msg_received_total", check),
+      2);
+  EXPECT_EQ(MetricValue(registry_, "fedgate_grpc_server_msg_sent_total", check),
             1);
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total", watch),
+  EXPECT_EQ(
+      MetricValue(registry_, "fedgate_grpc_server_msg_received_total", watch),
+      1);
+  EXPECT_EQ(MetricValue(registry_, "fedgate_grpc_server_msg_sent_total", watch),
+            2);
+  // One observation per call: the refused Check's is 0 bytes.
+  const std::map<std::string, std::string> check_size = {
+      {"grpc_service", "grpc.health.v1.Health"}, {"grpc_method", "Check"}};
+  const std::map<std::string, std::string> watch_size = {
+      {"grpc_service", "grpc.health.v1.Health"}, {"grpc_method", "Watch"}};
+  EXPECT_EQ(MetricValue(registry_, "fedgate_grpc_server_response_size_bytes",
+                        check_size),
+            2);
+  EXPECT_EQ(HistogramSum(registry_, "fedgate_grpc_server_response_size_bytes",
+                         check_size),
+            check_bytes);
+  EXPECT_EQ(MetricValue(registry_, "fedgate_grpc_server_response_size_bytes",
+                        watch_size),
             1);
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  EXPECT_EQ(HistogramSum(registry_, "fedgate_grpc_server_response_size_bytes",
+                         watch_size),
+            watch_bytes);
+  EXPECT_GT(check_bytes, 0u);
 }
 
 }  // namespace

@@ -4,24 +4,37 @@
 // fedgate runs with a target of every kind that makes a metric family
 // appear: a healthy static target, a failing one (500), a file_sd target,
 // a Kubernetes pod (the loopback test API server, whose watches are then
-// cut), a /federate answer, a 404, a gRPC call and a cancelled gRPC stream.
+// cut), a /federate answer, a 404, a gRPC call and a cancelled gRPC stream
+// (every gRPC method's series exist from the start; these give them values).
 // Its /metrics must pass `promtool check metrics`, and its families (name,
 // type, label names) must be exactly those of the tables of
 // docs/metrics.md. A few values check that the new metrics count what
 // they say. About 5 s.
+//
+// A second fedgate, without targets, says what it was built from: its
+// `--version`, `fedgate_build_info` and /api/v1/status/buildinfo must name
+// the same version, revision and branch; those of Bazel's workspace status
+// of the build (bazel/workspace_status.sh, through :stable_status); and,
+// when git can read the source tree (a git checkout, found through the
+// runfile docs/metrics.md), its HEAD commit and branch. Under a second.
 
 #include <grpcpp/grpcpp.h>
+#include <stdlib.h>
 
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -30,6 +43,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/substitute.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/fedgate.grpc.pb.h"
 #include "scraper/discovery/kubernetes_test_server.h"
@@ -39,6 +53,9 @@ namespace fedgate {
 namespace {
 
 constexpr char kMetricsDoc[] = "docs/metrics.md";
+// Bazel's stable workspace status of this build (//tests:stable_status).
+constexpr char kStableStatus[] = "tests/stable-status.txt";
+constexpr char kGit[] = "/usr/bin/git";
 
 // A metric family: its type and the names of its labels (`le` left out).
 struct Family {
@@ -283,6 +300,7 @@ $1
   EXPECT_EQ(missing->status, 404);
 
   // gRPC: a call, and a stream its client cancels at once.
+  uint64_t list_targets_bytes = 0;
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", fedgate->grpc_port),
                           grpc::InsecureChannelCredentials());
@@ -296,6 +314,7 @@ $1
         stub->ListTargets(&context, v1::ListTargetsRequest(), &response);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(response.targets_size(), 3);  // The file_sd one has left.
+    list_targets_bytes = response.ByteSizeLong();
   }
   {
     grpc::ClientContext context;
@@ -339,6 +358,33 @@ $1
   })) << Metrics(port);
 
   EXPECT_TRUE(PromtoolCheckMetrics(text).ok()) << PromtoolCheckMetrics(text);
+  // gRPC messages and bytes: the ListTargets answer, and the Federate
+  // stream's messages up to the cancellation (at least the one read).
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_grpc_server_msg_sent_total{grpc_method="ListTargets",grpc_service="fedgate.v1.Fedgate",grpc_type="unary"})"),
+      1);
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_grpc_server_response_size_bytes_sum{grpc_method="ListTargets",grpc_service="fedgate.v1.Fedgate"})"),
+      list_targets_bytes);
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_grpc_server_msg_received_total{grpc_method="Federate",grpc_service="fedgate.v1.Fedgate",grpc_type="server_stream"})"),
+      1);
+  EXPECT_GE(
+      SampleValue(
+          text,
+          R"(fedgate_grpc_server_msg_sent_total{grpc_method="Federate",grpc_service="fedgate.v1.Fedgate",grpc_type="server_stream"})"),
+      1);
+  EXPECT_EQ(
+      SampleValue(
+          text,
+          R"(fedgate_grpc_server_response_size_bytes_count{grpc_method="Federate",grpc_service="fedgate.v1.Fedgate"})"),
+      1);
   EXPECT_EQ(SampleValue(text, "fedgate_federate_series_per_response_count"), 1);
   EXPECT_GT(SampleValue(text, "fedgate_federate_response_size_bytes_sum"), 0);
   EXPECT_GE(SampleValue(
@@ -381,6 +427,145 @@ $1
   for (const auto& [name, family] : documented) {
     EXPECT_EQ(exposed.count(name), 1u)
         << name << " is in " << kMetricsDoc << " but not exposed";
+  }
+}
+
+// What a build says it was built from.
+struct BuildStamp {
+  std::string version;
+  std::string revision;
+  std::string branch;
+};
+
+std::string Describe(const BuildStamp& b) {
+  return absl::StrCat("version ", b.version, ", revision ", b.revision,
+                      ", branch ", b.branch);
+}
+
+// The text between `before` and the next `after` in `text`, or "".
+std::string Between(absl::string_view text, absl::string_view before,
+                    absl::string_view after) {
+  const size_t start = text.find(before);
+  if (start == absl::string_view::npos) return "";
+  text.remove_prefix(start + before.size());
+  const size_t end = text.find(after);
+  return end == absl::string_view::npos ? "" : std::string(text.substr(0, end));
+}
+
+// Runs git in the source tree `dir` with `args`; its trimmed output, or
+// nullopt unless it exits 0.
+std::optional<std::string> Git(const std::string& dir,
+                               const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {kGit, "--no-optional-locks", "-C", dir};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string out;
+  absl::StatusOr<int> code = RunWithInput(argv, "", absl::Seconds(30), &out);
+  if (!code.ok() || *code != 0) return std::nullopt;
+  return std::string(absl::StripAsciiWhitespace(out));
+}
+
+TEST(MetricsDocE2eTest, BuildInfoAndVersionNameTheCommitBuilt) {
+  // The binary's --version.
+  std::string version_text;
+  absl::StatusOr<int> code = RunWithInput({kFedgateBinary, "--version"}, "",
+                                          absl::Seconds(30), &version_text);
+  ASSERT_TRUE(code.ok()) << code.status();
+  ASSERT_EQ(*code, 0) << version_text;
+  ASSERT_TRUE(absl::StartsWith(version_text, "fedgate, version "))
+      << version_text;
+  BuildStamp version;
+  version.version = Between(version_text, "fedgate, version ", " (branch: ");
+  version.branch = Between(version_text, " (branch: ", ", revision: ");
+  version.revision = Between(version_text, ", revision: ", ")\n");
+
+  // The same binary's fedgate_build_info and /api/v1/status/buildinfo.
+  const std::string dir = TestTempDir();
+  const std::string config_path = absl::StrCat(dir, "/build-info.yml");
+  { std::ofstream(config_path) << "scrape_configs: []\n"; }
+  absl::StatusOr<FedgateProcess> fedgate =
+      StartFedgate(config_path, absl::StrCat(dir, "/build-info-fedgate"));
+  ASSERT_TRUE(fedgate.ok()) << fedgate.status();
+  std::string info_line;
+  for (absl::string_view line :
+       absl::StrSplit(Metrics(fedgate->web_port), '\n')) {
+    if (absl::StartsWith(line, "fedgate_build_info{")) {
+      info_line = std::string(line);
+    }
+  }
+  ASSERT_FALSE(info_line.empty()) << Metrics(fedgate->web_port);
+  EXPECT_TRUE(absl::EndsWith(info_line, "} 1")) << info_line;
+  BuildStamp metric;
+  metric.version = Between(info_line, "version=\"", "\"");
+  metric.revision = Between(info_line, "revision=\"", "\"");
+  metric.branch = Between(info_line, "branch=\"", "\"");
+  // The API answers once fedgate is ready: at once without targets.
+  std::string api_body;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        httplib::Result api =
+            HttpGet(fedgate->web_port, "/api/v1/status/buildinfo");
+        if (!api || api->status != 200) return false;
+        api_body = api->body;
+        return true;
+      },
+      absl::Seconds(20)));
+  BuildStamp buildinfo;
+  buildinfo.version = Between(api_body, R"("version":")", "\"");
+  buildinfo.revision = Between(api_body, R"("revision":")", "\"");
+  buildinfo.branch = Between(api_body, R"("branch":")", "\"");
+
+  EXPECT_FALSE(version.version.empty()) << version_text;
+  EXPECT_FALSE(version.revision.empty()) << version_text;
+  EXPECT_FALSE(version.branch.empty()) << version_text;
+  EXPECT_EQ(Describe(metric), Describe(version))
+      << "fedgate_build_info (left) differs from --version: " << info_line;
+  EXPECT_EQ(Describe(buildinfo), Describe(version))
+      << "/api/v1/status/buildinfo (left) differs from --version: " << api_body;
+
+  // What the build's workspace status said, and the VERSION file.
+  const std::string status = ReadFile(kStableStatus);
+  ASSERT_FALSE(status.empty()) << kStableStatus;
+  BuildStamp stamped;
+  stamped.version =
+      std::string(absl::StripAsciiWhitespace(ReadFile("gateway/VERSION")));
+  stamped.revision = Between(status, "STABLE_GIT_REVISION ", "\n");
+  stamped.branch = Between(status, "STABLE_GIT_BRANCH ", "\n");
+  EXPECT_EQ(Describe(version), Describe(stamped))
+      << "--version (left) differs from gateway/VERSION and " << kStableStatus
+      << ":\n"
+      << status;
+
+  // The checkout itself, when git can read it: the runfile docs/metrics.md
+  // is a link to the source tree's file (a Docker build from a copy of the
+  // tree without .git has neither, and stamps "unknown").
+  char source[PATH_MAX];
+  const std::string source_dir =
+      realpath(kMetricsDoc, source) != nullptr
+          ? std::string(absl::StripSuffix(source, "/metrics.md"))
+          : std::string(".");
+  const std::optional<std::string> head =
+      Git(source_dir, {"rev-parse", "HEAD"});
+  if (!head.has_value()) {
+    std::cout << "git cannot read " << source_dir
+              << ": the revision is checked against the workspace status "
+                 "only\n";
+    return;
+  }
+  const std::optional<std::string> branch =
+      Git(source_dir, {"rev-parse", "--abbrev-ref", "HEAD"});
+  const std::optional<std::string> changes =
+      Git(source_dir, {"status", "--porcelain", "--untracked-files=no"});
+  ASSERT_TRUE(branch.has_value() && changes.has_value());
+  EXPECT_EQ(version.branch, *branch);
+  // A tree with uncommitted changes is stamped "-modified"; one changed
+  // while this test runs may still be stamped without it.
+  if (changes->empty()) {
+    EXPECT_EQ(version.revision, *head) << "the checkout has no changes";
+  } else {
+    EXPECT_THAT(version.revision,
+                ::testing::AnyOf(*head, absl::StrCat(*head, "-modified")))
+        << "the checkout has changes:\n"
+        << *changes;
   }
 }
 

@@ -4,11 +4,13 @@
 Starts the real fedgate on 127.0.0.1 with four loopback targets this script serves itself, in
 three jobs: `healthy` (one target, plus one that relabel_configs drop), `failing` (answers 500)
 and `registry` (two endpoints of one registry, a dedup group). A static label of `healthy`
-holds `<script>window.pwned=1</script>`. Once every target has been scraped, it opens `/` in
+holds `<script>window.pwned=1</script>`, and the failing target's status line has the reason
+phrase `<script>window.pwnedByError=1</script>`, which fedgate shows in the target's last
+error as Prometheus does. Once every target has been scraped, it opens `/` in
 headless Chromium (Debian's chromium, chromium-driver and python3-selenium) and checks that
 the redirect leads to /targets; that each job shows its `up/total`; that the failing target
 is down with its error; the dedup leader and its standby; the dropped target; the discovered
-labels on demand; that the `<script>` label is shown as text and never ran; that the
+labels on demand; that the `<script>` label and error are shown as text and never ran; that the
 "Unhealthy only" and text filters hide what they should; and that the browser console has no
 error (a Content-Security-Policy violation would be one). Saves screenshots for people to look
 at: into $TEST_UNDECLARED_OUTPUTS_DIR under Bazel (bazel-testlogs/tests/
@@ -38,6 +40,8 @@ from test_processes import (  # noqa: E402 (found through the path above)
     fedgate_binary, start_fedgate, start_target, stop, wait_until)
 
 EVIL = '<script>window.pwned=1</script> & "q"'
+# The failing target's reason phrase, which its last error quotes.
+EVIL_REASON = "<script>window.pwnedByError=1</script>"
 REGISTRY = (
     "# HELP demo_requests_total Requests.\n"
     "# TYPE demo_requests_total counter\n"
@@ -155,7 +159,7 @@ def check_page(driver, base, ports, out):
     failing = jobs["failing"][1].find_element(By.CSS_SELECTOR, "tr.target")
     assert failing.find_element(By.CSS_SELECTOR, ".state").text == "down"
     error = failing.find_element(By.CSS_SELECTOR, "td.error").text
-    assert "server returned HTTP status 500" in error, error
+    assert error == f"server returned HTTP status 500 {EVIL_REASON}", error
     assert f"http://127.0.0.1:{ports['failing']}/metrics" in failing.text
 
     # The dedup pair: one leader, one standby, in the group of their host.
@@ -172,6 +176,7 @@ def check_page(driver, base, ports, out):
     labels = [e.text for e in healthy.find_elements(By.CSS_SELECTOR, ".label")]
     assert f'note="{EVIL}"' in labels, labels
     assert driver.execute_script("return typeof window.pwned") == "undefined"
+    assert driver.execute_script("return typeof window.pwnedByError") == "undefined"
     assert driver.execute_script("return document.scripts.length") == 1
 
     # Discovered labels on demand.
@@ -216,13 +221,18 @@ def check_page(driver, base, ports, out):
     rows = visible_rows(driver)
     assert len(rows) == 1 and "down" in rows[0].text, [r.text for r in rows]
     box.clear()
-    box.send_keys("window.pwned")  # The label's text, found as text.
+    box.send_keys("window.pwned=1")  # The label's text, found as text.
     rows = visible_rows(driver)
     assert len(rows) == 1 and f"127.0.0.1:{ports['healthy']}" in rows[0].text
+    box.clear()
+    box.send_keys("pwnedByError")  # The error's text, likewise.
+    rows = visible_rows(driver)
+    assert len(rows) == 1 and f"127.0.0.1:{ports['failing']}" in rows[0].text
     box.clear()
     box.send_keys("no such target")
     assert visible_rows(driver) == []
     assert driver.execute_script("return typeof window.pwned") == "undefined"
+    assert driver.execute_script("return typeof window.pwnedByError") == "undefined"
 
     errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
     assert errors == [], errors
@@ -232,7 +242,7 @@ def main():
     out = outputs_dir()
     tmp = tempfile.mkdtemp(prefix="fedgate-targets-page-", dir=os.environ.get("TEST_TMPDIR"))
     servers = {"healthy": start_target(REGISTRY),
-               "failing": start_target("internal error\n", status=500),
+               "failing": start_target("internal error\n", status=500, reason=EVIL_REASON),
                "registry_a": start_target(REGISTRY), "registry_b": start_target(REGISTRY)}
     ports = {name: s.server_address[1] for name, s in servers.items()}
     config = os.path.join(tmp, "fedgate.yml")
@@ -262,6 +272,8 @@ def main():
         assert "unsafe-inline" not in csp, csp
         assert "<script>window.pwned" not in body
         assert "&lt;script&gt;window.pwned=1&lt;/script&gt; &amp; &#34;q&#34;" in body
+        assert ("server returned HTTP status 500 "
+                "&lt;script&gt;window.pwnedByError=1&lt;/script&gt;</td>") in body, body
 
         driver = start_browser(tmp)
         check_page(driver, base, ports, out)

@@ -42,11 +42,11 @@ def wait_until(what, timeout_s, fn):
 
 
 class _Target(http.server.BaseHTTPRequestHandler):
-    """GET answers the server's `status` and `body` (text format)."""
+    """GET answers the server's `status` (with its `reason` phrase) and `body` (text format)."""
 
     def do_GET(self):  # noqa: N802 (http.server's name)
         body = self.server.body.encode()
-        self.send_response(self.server.status)
+        self.send_response(self.server.status, self.server.reason)
         self.send_header("Content-Type", "text/plain; version=0.0.4")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -56,11 +56,13 @@ class _Target(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def start_target(body, status=200):
-    """Serves `body` with `status` on 127.0.0.1, a free port, until shutdown()."""
+def start_target(body, status=200, reason=None):
+    """Serves `body` with `status` on 127.0.0.1, a free port, until shutdown(). The status
+    line's reason phrase is `reason` if given, else the standard one."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Target)
     server.body = body
     server.status = status
+    server.reason = reason
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

@@ -173,7 +173,9 @@ TEST(TargetsPageTest, EscapesEveryValue) {
       Target(1, evil, "http://127.0.0.1:1/m?a=<b>&c=\"", TargetHealth::kDown);
   t.labels = Labels({{"x", evil}, {"bad", "v\xFF\xC0<"}});
   t.discovered_labels = InternedLabels::Intern(Labels({{"__meta_evil", evil}}));
-  t.last_error = "parse error: \"\xFE\" <img src=x onerror=alert(1)> & co";
+  t.last_error =
+      "parse error: \"\xFE\" <img src=x onerror=alert(1)> & co "
+      "<script>alert(2)</script>";
   t.dedup_group = evil;
   data.targets.push_back(t);
   DroppedTarget dropped;
@@ -187,6 +189,7 @@ TEST(TargetsPageTest, EscapesEveryValue) {
   EXPECT_EQ(Count(page, "<script"), 1);
   EXPECT_THAT(page, Not(HasSubstr("<img")));
   EXPECT_THAT(page, Not(HasSubstr("alert(1)</script>")));
+  EXPECT_THAT(page, Not(HasSubstr("<script>alert(2)")));
   // Job name (heading and attribute), label value, discovered label, dedup
   // group, dropped target: each escaped.
   EXPECT_GE(Count(page, evil_html), 6);
@@ -195,7 +198,7 @@ TEST(TargetsPageTest, EscapesEveryValue) {
   EXPECT_THAT(page,
               HasSubstr("<td class=\"error\">parse error: &#34;\xEF\xBF\xBD"
                         "&#34; &lt;img src=x onerror=alert(1)&gt; &amp; "
-                        "co</td>"));
+                        "co &lt;script&gt;alert(2)&lt;/script&gt;</td>"));
   EXPECT_THAT(page, HasSubstr("bad=&#34;v\xEF\xBF\xBD\xEF\xBF\xBD&lt;&#34;"));
   // Invalid UTF-8 never reaches the page.
   EXPECT_TRUE(IsValidUtf8(page));
