@@ -1,7 +1,12 @@
 # fedgate's image: built on Debian 12 the way the README builds it (Debian's Bazel and libraries,
 # offline), shipped on Debian 12 with the binary and the shared libraries it links, nothing else.
 #
-#   docker build -t fedgate:0.2.0 .
+#   docker build -t fedgate:0.2.0 \
+#     --build-arg FEDGATE_GIT_REVISION="$(git rev-parse HEAD)" \
+#     --build-arg FEDGATE_GIT_BRANCH="$(git rev-parse --abbrev-ref HEAD)" .
+#
+# The build context leaves out .git (.dockerignore): the two build arguments are what
+# fedgate_build_info and --version name (bazel/workspace_status.sh); without them, "unknown".
 #
 # tests/deploy_manifests_test.py checks that the runtime stage installs exactly the Debian
 # packages of the libraries `ldd` lists for the built fedgate (plus ca-certificates), and that
@@ -20,8 +25,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+ARG FEDGATE_GIT_REVISION=unknown
+ARG FEDGATE_GIT_BRANCH=unknown
 # The build of .ci/dev.sh demo; the binary is copied out of Bazel's output tree.
-RUN bazel build //gateway:fedgate \
+RUN FEDGATE_GIT_REVISION="${FEDGATE_GIT_REVISION}" FEDGATE_GIT_BRANCH="${FEDGATE_GIT_BRANCH}" \
+      bazel build //gateway:fedgate \
  && cp -L bazel-bin/gateway/fedgate /fedgate
 
 FROM debian:12-slim

@@ -559,6 +559,33 @@ class DockerfileTest(unittest.TestCase):
         dev = re.search(r"PACKAGES=\(\n(.*?)\n\)", read(".ci/dev.sh"), re.S).group(1)
         self.assertLessEqual(build, set(dev.split()))
 
+    def test_the_image_names_the_commit_it_was_built_from(self):
+        # The build context has no .git: the revision and branch come in as build arguments,
+        # which reach the workspace status of the `bazel build` that makes the binary.
+        ignored = read(".dockerignore").split()
+        self.assertIn(".git", ignored)
+        self.assertIn("bazel-*", ignored)
+        text = read("Dockerfile").replace("\\\n", " ")
+        build_run = [line for line in text.splitlines()
+                     if line.startswith("RUN") and "bazel build //gateway:fedgate" in line]
+        self.assertEqual(len(build_run), 1)
+        for name in ("FEDGATE_GIT_REVISION", "FEDGATE_GIT_BRANCH"):
+            self.assertRegex(text, rf"(?m)^ARG {name}=unknown$")
+            self.assertIn(f'{name}="${{{name}}}"', build_run[0])
+        # The workspace status prints them as given, and falls back to "unknown" where there
+        # is no git checkout (an empty directory).
+        script = path("bazel/workspace_status.sh")
+        outside = tempfile.mkdtemp()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FEDGATE_GIT_")}
+        env["GIT_CEILING_DIRECTORIES"] = os.path.dirname(outside)
+        given = subprocess.run(
+            ["bash", script], cwd=outside, capture_output=True, text=True, check=True,
+            env=dict(env, FEDGATE_GIT_REVISION="0123abc", FEDGATE_GIT_BRANCH="release-1")).stdout
+        self.assertEqual(given, "STABLE_GIT_REVISION 0123abc\nSTABLE_GIT_BRANCH release-1\n")
+        unknown = subprocess.run(["bash", script], cwd=outside, capture_output=True, text=True,
+                                 check=True, env=env).stdout
+        self.assertEqual(unknown, "STABLE_GIT_REVISION unknown\nSTABLE_GIT_BRANCH unknown\n")
+
 
 def marked_blocks(doc, kind):
     """(name, text) of every code block after `<!-- kind: name -->`, as users copy it (the
@@ -605,8 +632,6 @@ class DocsTest(unittest.TestCase):
     def test_named_paths_exist(self):
         doc = read("docs/deploying.md")
         for rel in set(re.findall(r"\b((?:deploy|docs)/[\w./-]*\w)", doc)):
-            if rel.startswith("deploy/overlays/sharded") or rel == "docs/sharding.md":
-                continue  # the sharded overlay's own files
             with self.subTest(path=rel):
                 self.assertTrue(os.path.exists(path(rel)), rel)
 
