@@ -128,6 +128,27 @@ TEST_F(HttpServerTest, FederateAnswersMatchingSeries) {
             "up{instance=\"t:1\",job=\"j\",cluster=\"c1\"} 1 1700000000000\n");
 }
 
+// A scrape published with a timestamp after the server's clock reads (an
+// early tick's ideal time, or a request that read its clock and lost the CPU
+// before its snapshot) is in the answer: the store holds no earlier sample
+// of its series to serve instead.
+TEST_F(HttpServerTest, FederateServesAScrapeStampedAfterItsClock) {
+  auto batch = std::make_shared<ScrapeBatch>();
+  Sample up;
+  up.labels = InternedLabels::Intern(
+      Labels{{"__name__", "up"}, {"instance", "t:2"}, {"job", "j"}});
+  up.value = 1;
+  batch->timestamp_ms = kTestScrapeMs + 3;
+  batch->samples.push_back(up);
+  store_->Publish(2, batch);
+  httplib::Result res = client_->Get("/federate?match[]=up");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->body,
+            "# TYPE up untyped\n"
+            "up{instance=\"t:1\",job=\"j\",cluster=\"c1\"} 1 1700000000000\n"
+            "up{instance=\"t:2\",job=\"j\",cluster=\"c1\"} 1 1700000000003\n");
+}
+
 TEST_F(HttpServerTest, FederateRejectsBadAndMissingSelectors) {
   httplib::Result bad = client_->Get("/federate?match[]=up%7Bjob%3D%22a");
   ASSERT_TRUE(bad);
