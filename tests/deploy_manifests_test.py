@@ -23,7 +23,8 @@
   lists for the built fedgate (`dpkg -S`), plus ca-certificates; its build stage installs only
   packages .ci/dev.sh installs.
 - docs/deploying.md: every YAML block marked `<!-- file: PATH -->` is that file's content, and
-  every path it names exists.
+  every path it names exists; its user overlay, and docs/sharding.md's overlay of two replicas
+  (`ha-overlay`, with `replica: ${POD_NAME}` in the configuration), render as they say.
 
 Run: bazel test //tests:deploy_manifests_test, or after `bazel build //gateway:fedgate`,
 /usr/bin/python3 tests/deploy_manifests_test.py. Every wait is bounded; fedgate and Prometheus
@@ -601,6 +602,40 @@ class DocsTest(unittest.TestCase):
         data = one(objects, "ConfigMap", volume["configMap"]["name"])["data"]
         self.assertEqual(data["fedgate.yml"], config)
         self.assertEqual(data["web.yml"], read("deploy/base/web.yml"))
+
+    def test_the_ha_overlay_renders(self):
+        doc = read("docs/sharding.md")
+        (overlay,) = [b for n, b in marked_blocks(doc, "example") if n == "ha-overlay"]
+        (replica,) = [m.group(1) for m in re.finditer(
+            r"^<!-- example: ha-replica .*?-->\n```yaml\n(.*?)^```", doc, re.S | re.M)]
+        work = scratch()
+        shutil.copytree(path("deploy"), os.path.join(work, "fedgate", "deploy"))
+        mine = os.path.join(work, "my-fedgate")
+        os.makedirs(mine)
+        with open(os.path.join(mine, "kustomization.yaml"), "w", encoding="utf-8") as f:
+            f.write(overlay)
+        # The base configuration with the label of docs/sharding.md's block among its own.
+        (label,) = yaml.safe_load(replica)["global"]["external_labels"].items()
+        self.assertEqual(label, ("replica", "${POD_NAME}"))
+        base = read("deploy/base/fedgate.yml")
+        self.assertEqual(base.count("\n  external_labels:\n"), 1)
+        config = base.replace("\n  external_labels:\n",
+                              "\n  external_labels:\n    replica: ${POD_NAME}\n", 1)
+        self.assertEqual(yaml.safe_load(config)["global"]["external_labels"],
+                         {"federated_by": "fedgate", "replica": "${POD_NAME}"})
+        with open(os.path.join(mine, "fedgate.yml"), "w", encoding="utf-8") as f:
+            f.write(config)
+        objects = render(mine)
+        deployment = one(objects, "Deployment", "fedgate")
+        self.assertEqual(deployment["spec"]["replicas"], 2)
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        self.assertIn("--enable-feature=expand-external-labels", container["args"])
+        self.assertEqual(flag(container["args"], "config.file"), "/etc/fedgate/fedgate.yml")
+        self.assertEqual(container["env"], [{"name": "POD_NAME", "valueFrom": {
+            "fieldRef": {"fieldPath": "metadata.name"}}}])
+        (volume,) = deployment["spec"]["template"]["spec"]["volumes"]
+        data = one(objects, "ConfigMap", volume["configMap"]["name"])["data"]
+        self.assertEqual(data["fedgate.yml"], config)
 
     def test_named_paths_exist(self):
         doc = read("docs/deploying.md")
