@@ -21,6 +21,7 @@
 #include "config/rule_file_loader.h"
 #include "config/rule_options_config_loader.h"
 #include "config/scrape_config_loader.h"
+#include "config/variable_expansion.h"
 #include "config/yaml_reader.h"
 #include "yaml-cpp/yaml.h"
 
@@ -279,22 +280,55 @@ absl::StatusOr<Config> ParseConfigDocument(absl::string_view yaml,
   return config;
 }
 
+// Expands the environment variables in the values of `labels`, as
+// Prometheus's config.Load under expand-external-labels: every variable that
+// is unset or empty gives "" (and is reported), `$$` gives `$`.
+void ExpandExternalLabels(const ConfigLoadOptions& options,
+                          std::map<std::string, std::string>* labels) {
+  for (auto& [name, value] : *labels) {
+    std::string expanded =
+        ExpandVariables(value, [&options](absl::string_view variable) {
+          // Prometheus's mapping answers `$$` itself, never from the
+          // environment.
+          if (variable == "$") return std::string("$");
+          std::string v = options.getenv ? options.getenv(variable)
+                                         : GetEnvironmentVariable(variable);
+          if (v.empty() && options.on_empty_variable) {
+            options.on_empty_variable(variable);
+          }
+          return v;
+        });
+    if (expanded == value) continue;
+    if (options.on_label_expanded) {
+      options.on_label_expanded(name, value, expanded);
+    }
+    value = std::move(expanded);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<Config> ParseConfig(absl::string_view yaml,
-                                   absl::string_view filename) {
-  return GuardYamlLoad(filename, "the config",
-                       [&] { return ParseConfigDocument(yaml, filename); });
+                                   absl::string_view filename,
+                                   const ConfigLoadOptions& options) {
+  absl::StatusOr<Config> config = GuardYamlLoad(filename, "the config", [&] {
+    return ParseConfigDocument(yaml, filename);
+  });
+  if (config.ok() && options.expand_external_labels) {
+    ExpandExternalLabels(options, &config->global.external_labels);
+  }
+  return config;
 }
 
-absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+absl::StatusOr<Config> LoadConfigFile(const std::string& path,
+                                      const ConfigLoadOptions& options) {
   absl::StatusOr<std::string> contents =
       ReadFileContents(path, [&path](absl::string_view, int error_number) {
         return absl::ErrnoToStatus(error_number,
                                    absl::StrCat("reading config file ", path));
       });
   if (!contents.ok()) return contents.status();
-  return ParseConfig(*contents, path);
+  return ParseConfig(*contents, path, options);
 }
 
 }  // namespace fedgate

@@ -1325,5 +1325,103 @@ TEST(LoadConfigFileTest, ReportsUnreadableFiles) {
   }
 }
 
+TEST(ParseConfigTest, ExpandsExternalLabelsOnlyWithTheFeature) {
+  constexpr absl::string_view kYaml =
+      "global:\n"
+      "  external_labels:\n"
+      "    replica: ${POD_NAME}\n"
+      "    region: eu-$ZONE\n"
+      "    cost: $$5\n"
+      "    gone: $UNSET\n"
+      "    empty: x${EMPTY}\n"
+      "    plain: a\n"
+      "scrape_configs:\n"
+      "  - job_name: j\n"
+      "    static_configs:\n"
+      "      - targets: [a:1]\n"
+      "        labels: {pod: $POD_NAME}\n";
+  const Labels env = {{"POD_NAME", "fedgate-1"}, {"ZONE", "1"}, {"EMPTY", ""}};
+  std::vector<std::string> asked, empty, replaced;
+  ConfigLoadOptions options;
+  options.getenv = [&](absl::string_view name) {
+    asked.emplace_back(name);
+    auto it = env.find(std::string(name));
+    return it == env.end() ? std::string() : it->second;
+  };
+  options.on_empty_variable = [&](absl::string_view name) {
+    empty.emplace_back(name);
+  };
+  options.on_label_expanded = [&](absl::string_view label,
+                                  absl::string_view input,
+                                  absl::string_view output) {
+    replaced.push_back(absl::StrCat(label, ": ", input, " -> ", output));
+  };
+
+  // Off (the default): the values as written.
+  absl::StatusOr<Config> config = ParseConfig(kYaml, "f.yml", options);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->global.external_labels.at("replica"), "${POD_NAME}");
+  EXPECT_EQ(config->global.external_labels.at("cost"), "$$5");
+  EXPECT_TRUE(asked.empty());
+
+  options.expand_external_labels = true;
+  config = ParseConfig(kYaml, "f.yml", options);
+  ASSERT_TRUE(config.ok()) << config.status();
+  // A label whose value expands to "" stays, as in Prometheus.
+  EXPECT_EQ(config->global.external_labels, (Labels{{"cost", "$5"},
+                                                    {"empty", "x"},
+                                                    {"gone", ""},
+                                                    {"plain", "a"},
+                                                    {"region", "eu-1"},
+                                                    {"replica", "fedgate-1"}}));
+  // Labels in name order; `$$` never reads the environment.
+  EXPECT_EQ(asked,
+            (std::vector<std::string>{"EMPTY", "UNSET", "ZONE", "POD_NAME"}));
+  EXPECT_EQ(empty, (std::vector<std::string>{"EMPTY", "UNSET"}));
+  EXPECT_EQ(replaced, (std::vector<std::string>{
+                          "cost: $$5 -> $5", "empty: x${EMPTY} -> x",
+                          "gone: $UNSET -> ", "region: eu-$ZONE -> eu-1",
+                          "replica: ${POD_NAME} -> fedgate-1"}));
+  // Only external labels are expanded.
+  ASSERT_EQ(config->scrape_configs.size(), 1u);
+  EXPECT_EQ(config->scrape_configs[0].static_configs[0].labels.at("pod"),
+            "$POD_NAME");
+}
+
+TEST(ParseConfigTest, ExpansionKeepsWhatTheEnvironmentHolds) {
+  // Prometheus checks the values as written, not once expanded: a value
+  // from the environment is taken as it is.
+  ConfigLoadOptions options;
+  options.expand_external_labels = true;
+  options.getenv = [](absl::string_view) { return std::string("\xff{}\""); };
+  absl::StatusOr<Config> config =
+      ParseConfig("global:\n  external_labels:\n    a: $X\n", "f.yml", options);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->global.external_labels.at("a"), "\xff{}\"");
+  // A document with an error is refused before any expansion.
+  bool asked = false;
+  options.getenv = [&asked](absl::string_view) {
+    asked = true;
+    return std::string();
+  };
+  config = ParseConfig("global:\n  external_labels:\n    a: $X\n  bad: 1\n",
+                       "f.yml", options);
+  EXPECT_FALSE(config.ok());
+  EXPECT_FALSE(asked);
+}
+
+TEST(LoadConfigFileTest, ExpandsFromTheProcessEnvironment) {
+  const std::string path =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/expand.yml");
+  std::ofstream(path) << "global:\n  external_labels:\n"
+                         "    replica: ${FEDGATE_LOADER_TEST_REPLICA}\n";
+  ASSERT_EQ(setenv("FEDGATE_LOADER_TEST_REPLICA", "b", 1), 0);
+  ConfigLoadOptions options;
+  options.expand_external_labels = true;
+  absl::StatusOr<Config> config = LoadConfigFile(path, options);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->global.external_labels, (Labels{{"replica", "b"}}));
+}
+
 }  // namespace
 }  // namespace fedgate

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "config/duration.h"
@@ -218,6 +219,18 @@ const std::vector<FlagSpec>& Specs() {
       {"log.format", SetLogFormat},
       {"discovery.kubernetes.service-account-dir",
        StringFlag(&FedgateFlags::kubernetes_service_account_dir)},
+      {"enable-feature",
+       [](absl::string_view v, FedgateFlags* f) {
+         // Split on commas only, as Prometheus: " x" is a name of its own.
+         for (absl::string_view name : absl::StrSplit(v, ',')) {
+           if (name.empty()) continue;
+           f->enable_feature.emplace_back(name);
+           if (name == kFeatureExpandExternalLabels) {
+             f->expand_external_labels = true;
+           }
+         }
+         return absl::OkStatus();
+       }},
   };
   return *specs;
 }
@@ -403,6 +416,12 @@ std::string FlagsUsage() {
       "info\n"
       "  --log.format=FORMAT        Output format of log messages: logfmt or\n"
       "                             json. Default: logfmt\n"
+      "  --enable-feature=NAME,...  Comma-separated features to enable; the\n"
+      "                             flag can be repeated. The one fedgate\n"
+      "                             has: expand-external-labels ($VAR and\n"
+      "                             ${VAR} in external label values are\n"
+      "                             replaced by environment variables).\n"
+      "                             Other names are logged and ignored.\n"
       "  --discovery.kubernetes.service-account-dir=DIR\n"
       "                             Where kubernetes_sd_configs without\n"
       "                             api_server read the service account\n"

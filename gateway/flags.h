@@ -28,6 +28,11 @@ absl::string_view LogLevelName(LogLevel level);
 // Sets `*level` from its name; returns false for any other word.
 bool ParseLogLevel(absl::string_view name, LogLevel* level);
 
+// The --enable-feature name of Prometheus 2.42's feature that fedgate has:
+// `$VAR` in external label values (config/config_loader.h).
+inline constexpr absl::string_view kFeatureExpandExternalLabels =
+    "expand-external-labels";
+
 // The shape of log lines (`--log.format`), as Prometheus's promlog.
 enum class LogFormat { kLogfmt, kJson };
 
@@ -91,6 +96,12 @@ struct FedgateFlags {
   // service account (token, ca.crt, namespace).
   std::string kubernetes_service_account_dir =
       "/var/run/secrets/kubernetes.io/serviceaccount";
+  // --enable-feature, as Prometheus: comma-separated names, the flag
+  // repeatable; every name in order (empty ones dropped), known or not: an
+  // unknown name is only logged, as Prometheus warns and goes on.
+  std::vector<std::string> enable_feature;
+  // kFeatureExpandExternalLabels is in enable_feature.
+  bool expand_external_labels = false;
   bool help = false;
   bool version = false;  // --version: print the build and exit.
 };

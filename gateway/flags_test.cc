@@ -184,6 +184,33 @@ TEST(FlagsTest, WebConfigFile) {
   EXPECT_TRUE(absl::StrContains(FlagsUsage(), "--web.config.file=FILE"));
 }
 
+TEST(FlagsTest, EnableFeatureListsAreSplitAndRepeatable) {
+  absl::StatusOr<FedgateFlags> flags = ParseFlags({});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_TRUE(flags->enable_feature.empty());
+  EXPECT_FALSE(flags->expand_external_labels);
+
+  // As Prometheus's setFeatureListOptions: each value split on commas,
+  // empty names skipped, names not trimmed, unknown ones kept for a warning.
+  flags = ParseFlags({"--enable-feature=agent,,expand-external-labels",
+                      "--enable-feature", " x", "--enable-feature="});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(
+      flags->enable_feature,
+      (std::vector<std::string>{"agent", "expand-external-labels", " x"}));
+  EXPECT_TRUE(flags->expand_external_labels);
+
+  flags = ParseFlags({"--enable-feature=expand-external-labels "});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_FALSE(flags->expand_external_labels);
+
+  EXPECT_TRUE(
+      absl::StrContains(ParseFlags({"--enable-feature"}).status().message(),
+                        "expected argument for flag '--enable-feature'"));
+  EXPECT_TRUE(absl::StrContains(FlagsUsage(), "--enable-feature=NAME,..."));
+  EXPECT_TRUE(absl::StrContains(FlagsUsage(), "expand-external-labels"));
+}
+
 TEST(FlagsTest, HelpIsRecognised) {
   for (const char* arg : {"-h", "--help"}) {
     absl::StatusOr<FedgateFlags> flags = ParseFlags({arg});

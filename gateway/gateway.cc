@@ -149,6 +149,20 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
     const FedgateFlags& flags) {
   std::unique_ptr<Gateway> gateway(new Gateway());
   gateway->config_file_ = flags.config_file;
+  gateway->config_load_options_.expand_external_labels =
+      flags.expand_external_labels;
+  gateway->config_load_options_.on_empty_variable = [](absl::string_view name) {
+    Log(LogLevel::kWarn, "Empty environment variable",
+        {{"name", std::string(name)}});
+  };
+  gateway->config_load_options_.on_label_expanded =
+      [](absl::string_view label, absl::string_view input,
+         absl::string_view output) {
+        Log(LogLevel::kDebug, "External label replaced",
+            {{"label", std::string(label)},
+             {"input", std::string(input)},
+             {"output", std::string(output)}});
+      };
   gateway->shutdown_timeout_ = flags.web_shutdown_timeout;
   // A bad web config stops the start before anything runs. Without one,
   // or without authentication in it, requests need Kubernetes service
@@ -184,7 +198,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(
       absl::MutexLock lock(&gateway->reload_mu_);
       gateway->config_checksum_ = gateway->CurrentChecksum();
     }
-    config = LoadConfigFile(flags.config_file);
+    config = LoadConfigFile(flags.config_file, gateway->config_load_options_);
   }
   if (!config.ok()) return config.status();
   std::shared_ptr<const Config> initial =
@@ -592,7 +606,7 @@ absl::Status Gateway::Reload() {
   if (config_file_.empty()) {
     config = ParseConfig(demo_->FedgateConfigYaml(), "<embedded demo>");
   } else {
-    config = LoadConfigFile(config_file_);
+    config = LoadConfigFile(config_file_, config_load_options_);
   }
   absl::Status status = config.status();
   std::shared_ptr<const Config> next;

@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "config/config.h"
+#include "config/config_loader.h"
 #include "gateway/demo/demo_targets.h"
 #include "gateway/flags.h"
 #include "gateway/http_server.h"
@@ -109,6 +110,10 @@ class Gateway {
   std::string CurrentChecksum() ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
 
   std::string config_file_;  // "" in demo mode.
+  // How config_file_ is loaded, at start and on every reload:
+  // --enable-feature=expand-external-labels, and the log lines of the
+  // expansion (Prometheus's).
+  ConfigLoadOptions config_load_options_;
   std::unique_ptr<DemoTargets> demo_;
   absl::Mutex reload_mu_;  // Serializes Reload().
   // --config.auto-reload-interval; zero: off (and in demo mode).

@@ -81,6 +81,17 @@ int main(int argc, char** argv) {
   }
   fedgate::SetLogLevel(flags->log_level);
   fedgate::SetLogFormat(flags->log_format);
+  // Prometheus's words for each --enable-feature name.
+  for (const std::string& feature : flags->enable_feature) {
+    if (feature == fedgate::kFeatureExpandExternalLabels) {
+      fedgate::Log(fedgate::LogLevel::kInfo,
+                   "Experimental expand-external-labels enabled");
+    } else {
+      fedgate::Log(fedgate::LogLevel::kWarn,
+                   "Unknown option for --enable-feature",
+                   {{"option", feature}});
+    }
+  }
   fedgate::Log(fedgate::LogLevel::kInfo, "Starting fedgate",
                {{"version", fedgate::GetBuildInfo().version},
                 {"revision", fedgate::GetBuildInfo().revision},

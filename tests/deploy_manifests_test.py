@@ -23,7 +23,8 @@
   lists for the built fedgate (`dpkg -S`), plus ca-certificates; its build stage installs only
   packages .ci/dev.sh installs.
 - docs/deploying.md: every YAML block marked `<!-- file: PATH -->` is that file's content, and
-  every path it names exists.
+  every path it names exists; its user overlay, and docs/sharding.md's overlay of two replicas
+  (`ha-overlay`, with `replica: ${POD_NAME}` in the configuration), render as they say.
 
 Run: bazel test //tests:deploy_manifests_test, or after `bazel build //gateway:fedgate`,
 /usr/bin/python3 tests/deploy_manifests_test.py. Every wait is bounded; fedgate and Prometheus
@@ -599,6 +600,25 @@ def marked_blocks(doc, kind):
     return out
 
 
+def render_user_overlay(kustomization, config):
+    """The objects of a user's overlay as the manual lays it out: `my-fedgate/` holding
+    `kustomization` and `config` (its fedgate.yml), next to a checkout's `fedgate/deploy`."""
+    work = scratch()
+    shutil.copytree(path("deploy"), os.path.join(work, "fedgate", "deploy"))
+    mine = os.path.join(work, "my-fedgate")
+    os.makedirs(mine)
+    for name, text in (("kustomization.yaml", kustomization), ("fedgate.yml", config)):
+        with open(os.path.join(mine, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    return render(mine)
+
+
+def mounted_config_map(objects, deployment):
+    """The data of the one ConfigMap the Deployment mounts."""
+    (volume,) = deployment["spec"]["template"]["spec"]["volumes"]
+    return one(objects, "ConfigMap", volume["configMap"]["name"])["data"]
+
+
 class DocsTest(unittest.TestCase):
     def test_marked_blocks_are_the_files(self):
         blocks = marked_blocks(read("docs/deploying.md"), "file")
@@ -610,24 +630,39 @@ class DocsTest(unittest.TestCase):
     def test_the_user_overlay_renders(self):
         (overlay,) = [b for n, b in marked_blocks(read("docs/deploying.md"), "example")
                       if n == "user-overlay"]
-        work = scratch()
-        shutil.copytree(path("deploy"), os.path.join(work, "fedgate", "deploy"))
-        mine = os.path.join(work, "my-fedgate")
-        os.makedirs(mine)
-        with open(os.path.join(mine, "kustomization.yaml"), "w", encoding="utf-8") as f:
-            f.write(overlay)
         config = read("deploy/base/fedgate.yml").replace("scrape_interval: 30s",
                                                         "scrape_interval: 15s")
-        with open(os.path.join(mine, "fedgate.yml"), "w", encoding="utf-8") as f:
-            f.write(config)
-        objects = render(mine)
+        objects = render_user_overlay(overlay, config)
         deployment = one(objects, "Deployment", "fedgate")
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         self.assertEqual(container["image"], "registry.example.com/fedgate:0.2.0")
-        (volume,) = deployment["spec"]["template"]["spec"]["volumes"]
-        data = one(objects, "ConfigMap", volume["configMap"]["name"])["data"]
+        data = mounted_config_map(objects, deployment)
         self.assertEqual(data["fedgate.yml"], config)
         self.assertEqual(data["web.yml"], read("deploy/base/web.yml"))
+
+    def test_the_ha_overlay_renders(self):
+        doc = read("docs/sharding.md")
+        (overlay,) = [b for n, b in marked_blocks(doc, "example") if n == "ha-overlay"]
+        (replica,) = [m.group(1) for m in re.finditer(
+            r"^<!-- example: ha-replica .*?-->\n```yaml\n(.*?)^```", doc, re.S | re.M)]
+        # The base configuration with the label of docs/sharding.md's block among its own.
+        (label,) = yaml.safe_load(replica)["global"]["external_labels"].items()
+        self.assertEqual(label, ("replica", "${POD_NAME}"))
+        base = read("deploy/base/fedgate.yml")
+        self.assertEqual(base.count("\n  external_labels:\n"), 1)
+        config = base.replace("\n  external_labels:\n",
+                              "\n  external_labels:\n    replica: ${POD_NAME}\n", 1)
+        self.assertEqual(yaml.safe_load(config)["global"]["external_labels"],
+                         {"federated_by": "fedgate", "replica": "${POD_NAME}"})
+        objects = render_user_overlay(overlay, config)
+        deployment = one(objects, "Deployment", "fedgate")
+        self.assertEqual(deployment["spec"]["replicas"], 2)
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        self.assertIn("--enable-feature=expand-external-labels", container["args"])
+        self.assertEqual(flag(container["args"], "config.file"), "/etc/fedgate/fedgate.yml")
+        self.assertEqual(container["env"], [{"name": "POD_NAME", "valueFrom": {
+            "fieldRef": {"fieldPath": "metadata.name"}}}])
+        self.assertEqual(mounted_config_map(objects, deployment)["fedgate.yml"], config)
 
     def test_named_paths_exist(self):
         doc = read("docs/deploying.md")

@@ -302,16 +302,19 @@ std::vector<std::vector<std::string>> DocsShardFlags() {
   return out;
 }
 
-// Starts one fedgate per flag set on `config_path`; waits until each is
-// ready (every target scraped once).
+// Starts one fedgate per flag set on `config_path`, the i-th with the
+// environment variables of env_sets[i] (`NAME=value`) if given; waits until
+// each is ready (every target scraped once).
 std::vector<FedgateProcess> StartFedgates(
     const std::string& config_path, const std::string& name,
-    const std::vector<std::vector<std::string>>& flag_sets) {
+    const std::vector<std::vector<std::string>>& flag_sets,
+    const std::vector<std::vector<std::string>>& env_sets = {}) {
   std::vector<FedgateProcess> out;
   for (size_t i = 0; i < flag_sets.size(); ++i) {
-    absl::StatusOr<FedgateProcess> fedgate =
-        StartFedgate(config_path, absl::StrCat(TestTempDir(), "/", name, i),
-                     FedgateGrpc::kOff, flag_sets[i]);
+    absl::StatusOr<FedgateProcess> fedgate = StartFedgate(
+        config_path, absl::StrCat(TestTempDir(), "/", name, i),
+        FedgateGrpc::kOff, flag_sets[i],
+        i < env_sets.size() ? env_sets[i] : std::vector<std::string>{});
     EXPECT_TRUE(fedgate.ok()) << fedgate.status();
     if (fedgate.ok()) out.push_back(*std::move(fedgate));
   }
@@ -515,24 +518,21 @@ TEST(ShardingE2eTest, ShardsPartitionTheTargetsAndTheirUnionIsOneInstance) {
   StopAll(fedgates);
 }
 
-TEST(ShardingE2eTest, TwoReplicasOfAShardReachPrometheusApartByReplicaLabel) {
+TEST(ShardingE2eTest, TwoReplicasOfAShardSurviveTheLossOfOne) {
   const TargetSet targets;
-  std::vector<FedgateProcess> replicas;
+  // One configuration for both replicas: the replica label comes from each
+  // one's environment, as from a pod's name.
   const std::string global = ShardingExample("ha-replica");
-  ASSERT_TRUE(absl::StrContains(global, "replica: a")) << global;
-  for (const char* replica : {"a", "b"}) {
-    const std::string config =
-        absl::StrCat(TestTempDir(), "/replica-", replica, ".yml");
-    ASSERT_TRUE(WriteFile(
-        config,
-        targets.Config(absl::StrReplaceAll(
-            global, {{"replica: a", absl::StrCat("replica: ", replica)}}))));
-    std::vector<FedgateProcess> started =
-        StartFedgates(config, absl::StrCat("replica-", replica),
-                      {{"--shard.count=2", "--shard.index=1"}});
-    ASSERT_EQ(started.size(), 1u);
-    replicas.push_back(std::move(started[0]));
-  }
+  ASSERT_TRUE(absl::StrContains(global, "replica: ${POD_NAME}")) << global;
+  const std::string config = TestTempDir() + "/replicas.yml";
+  ASSERT_TRUE(WriteFile(config, targets.Config(global)));
+  const std::vector<std::string> flags = {
+      "--shard.count=2", "--shard.index=1",
+      "--enable-feature=expand-external-labels"};
+  std::vector<FedgateProcess> replicas =
+      StartFedgates(config, "replica", {flags, flags},
+                    {{"POD_NAME=fedgate-a"}, {"POD_NAME=fedgate-b"}});
+  ASSERT_EQ(replicas.size(), 2u);
   // Both replicas serve the same series; only `replica` tells them apart.
   // Each is ready once it has scraped every target, but the two answers are
   // two moments: a target that changed in between (a leader of the dedup
@@ -543,8 +543,10 @@ TEST(ShardingE2eTest, TwoReplicasOfAShardReachPrometheusApartByReplicaLabel) {
     std::multiset<std::string> b;
     EXPECT_TRUE(WaitUntil(
         [&] {
-          a = FederateSeries(replicas[0].web_port, match, "replica=\"a\"");
-          b = FederateSeries(replicas[1].web_port, match, "replica=\"b\"");
+          a = FederateSeries(replicas[0].web_port, match,
+                             "replica=\"fedgate-a\"");
+          b = FederateSeries(replicas[1].web_port, match,
+                             "replica=\"fedgate-b\"");
           return !a.empty() && a == b;
         },
         absl::Seconds(15)));
@@ -580,9 +582,18 @@ TEST(ShardingE2eTest, TwoReplicasOfAShardReachPrometheusApartByReplicaLabel) {
   ASSERT_TRUE(prometheus.ok()) << prometheus.status();
 
   // The series of shard 1 of 2 that fedgate serves, from a replica.
-  const std::multiset<std::string> served = FederateSeries(
-      replicas[0].web_port, "{__name__=\"app_value\"}", "replica=\"a\"");
+  const std::multiset<std::string> served =
+      FederateSeries(replicas[0].web_port, "{__name__=\"app_value\"}",
+                     "replica=\"fedgate-a\"");
   ASSERT_FALSE(served.empty());
+  const auto count_of = [](const std::multiset<std::string>& series,
+                           absl::string_view replica) {
+    return std::count_if(series.begin(), series.end(),
+                         [&](const std::string& s) {
+                           return absl::StrContains(
+                               s, absl::StrCat("replica=\"", replica, "\""));
+                         });
+  };
   std::multiset<std::string> both;
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -591,14 +602,9 @@ TEST(ShardingE2eTest, TwoReplicasOfAShardReachPrometheusApartByReplicaLabel) {
       },
       absl::Seconds(20)))
       << absl::StrJoin(both, "\n");
-  // Each series twice, as replica a and b.
-  for (const char* replica : {"a", "b"}) {
-    EXPECT_EQ(std::count_if(both.begin(), both.end(),
-                            [&](const std::string& s) {
-                              return absl::StrContains(
-                                  s, absl::StrCat("replica=\"", replica, "\""));
-                            }),
-              static_cast<long>(served.size()))
+  // Each series twice, as replica fedgate-a and fedgate-b.
+  for (const char* replica : {"fedgate-a", "fedgate-b"}) {
+    EXPECT_EQ(count_of(both, replica), static_cast<long>(served.size()))
         << absl::StrJoin(both, "\n");
   }
   // Aggregated away: each series once, with its value (the metric name goes
@@ -607,9 +613,59 @@ TEST(ShardingE2eTest, TwoReplicasOfAShardReachPrometheusApartByReplicaLabel) {
   for (const std::string& s : served) {
     want.insert(s.substr(s.find('{')));
   }
-  const std::multiset<std::string> once =
-      PrometheusQuery(prometheus->port, "max without (replica) (app_value)");
-  EXPECT_EQ(once, want) << "served:\n" << absl::StrJoin(served, "\n");
+  constexpr char kDeduplicated[] = "max without (replica) (app_value)";
+  EXPECT_EQ(PrometheusQuery(prometheus->port, kDeduplicated), want)
+      << "served:\n"
+      << absl::StrJoin(served, "\n");
+
+  // Failover: replica a stops (SIGTERM, as Kubernetes stops a pod), and
+  // Prometheus's next scrape of it fails. Its last samples stay in instant
+  // queries until they leave the 5-minute lookback window: they carry the
+  // timestamps /federate serves, and Prometheus marks no sample with a
+  // timestamp of its own stale. Replica b's samples go on. The deduplicated
+  // query answers every series, with its value, all along.
+  const std::string down =
+      absl::StrCat("up{instance=\"127.0.0.1:", replicas[0].web_port,
+                   "\",job=\"fedgate\"} 0");
+  EXPECT_EQ(replicas[0].process->Stop(), 0);
+  int polls = 0;
+  std::vector<std::string> gaps;
+  const auto deduplicated_is_whole = [&] {
+    ++polls;
+    const std::multiset<std::string> once =
+        PrometheusQuery(prometheus->port, kDeduplicated);
+    if (once != want) gaps.push_back(absl::StrJoin(once, ", "));
+  };
+  std::multiset<std::string> up;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        deduplicated_is_whole();
+        up = PrometheusQuery(prometheus->port, "up");
+        return up.count(down) == 1;
+      },
+      absl::Seconds(10)))
+      << absl::StrJoin(up, "\n");
+  // b's newest sample 2 s past a's last one: two more scrapes of b.
+  std::multiset<std::string> lead;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        deduplicated_is_whole();
+        lead = PrometheusQuery(
+            prometheus->port,
+            "min(timestamp(app_value{replica=\"fedgate-b\"})) - "
+            "max(timestamp(app_value{replica=\"fedgate-a\"})) > 2");
+        return !lead.empty();
+      },
+      absl::Seconds(10)))
+      << absl::StrJoin(lead, "\n");
+  both = PrometheusQuery(prometheus->port, "app_value");
+  EXPECT_EQ(count_of(both, "fedgate-a"), static_cast<long>(served.size()))
+      << absl::StrJoin(both, "\n");
+  EXPECT_EQ(count_of(both, "fedgate-b"), static_cast<long>(served.size()))
+      << absl::StrJoin(both, "\n");
+  deduplicated_is_whole();
+  EXPECT_TRUE(gaps.empty()) << gaps.size() << " of " << polls
+                            << " answers differ, e.g. " << gaps.front();
   prometheus->process->Stop();
   StopAll(replicas);
 }

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <sstream>
@@ -22,6 +23,26 @@ std::vector<char*> ArgvPointers(const std::vector<std::string>& argv) {
     ptrs.push_back(const_cast<char*>(a.c_str()));
   ptrs.push_back(nullptr);
   return ptrs;
+}
+
+// Returns `environ` with each `NAME=value` of `env` replacing the variable
+// of that name or added; built before fork(), as the child may only make
+// async-signal-safe calls.
+std::vector<std::string> ChildEnvironment(const std::vector<std::string>& env) {
+  std::vector<std::string> out;
+  auto name_of = [](const std::string& entry) {
+    return entry.substr(0, entry.find('='));
+  };
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const bool replaced =
+        std::any_of(env.begin(), env.end(), [&](const std::string& mine) {
+          return name_of(mine) == name_of(entry);
+        });
+    if (!replaced) out.push_back(entry);
+  }
+  out.insert(out.end(), env.begin(), env.end());
+  return out;
 }
 
 int DecodeStatus(int status) {
@@ -46,11 +67,14 @@ std::optional<int> WaitPid(pid_t pid, absl::Duration timeout) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
-    const std::vector<std::string>& argv, const std::string& output_prefix) {
+    const std::vector<std::string>& argv, const std::string& output_prefix,
+    const std::vector<std::string>& env) {
   if (argv.empty()) return absl::InvalidArgumentError("empty argv");
   const std::string out = output_prefix + ".stdout";
   const std::string err = output_prefix + ".stderr";
   std::vector<char*> args = ArgvPointers(argv);
+  const std::vector<std::string> environment = ChildEnvironment(env);
+  std::vector<char*> envp = ArgvPointers(environment);
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
@@ -66,7 +90,7 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    execv(args[0], args.data());
+    execve(args[0], args.data(), envp.data());
     _exit(127);
   }
   return std::unique_ptr<Subprocess>(new Subprocess(pid, output_prefix));

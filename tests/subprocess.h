@@ -27,9 +27,11 @@ namespace fedgate {
 class Subprocess {
  public:
   // Starts argv[0] (a path) with `argv`; stdout and stderr go to the files
-  // `<output_prefix>.stdout` and `<output_prefix>.stderr`.
+  // `<output_prefix>.stdout` and `<output_prefix>.stderr`. The process gets
+  // this process's environment with `env` (`NAME=value` each) set on top.
   static absl::StatusOr<std::unique_ptr<Subprocess>> Start(
-      const std::vector<std::string>& argv, const std::string& output_prefix);
+      const std::vector<std::string>& argv, const std::string& output_prefix,
+      const std::vector<std::string>& env = {});
   ~Subprocess();
 
   pid_t pid() const { return pid_; }

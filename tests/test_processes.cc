@@ -85,7 +85,8 @@ std::string NoAuthenticationFlag(const std::string& dir) {
 
 absl::StatusOr<FedgateProcess> StartFedgate(
     const std::string& config_path, const std::string& output_prefix,
-    FedgateGrpc grpc, const std::vector<std::string>& extra_flags) {
+    FedgateGrpc grpc, const std::vector<std::string>& extra_flags,
+    const std::vector<std::string>& env) {
   const bool with_grpc = grpc == FedgateGrpc::kOnLoopback;
   std::vector<std::string> argv = {
       kFedgateBinary, "--config.file=" + config_path,
@@ -102,7 +103,7 @@ absl::StatusOr<FedgateProcess> StartFedgate(
         slash == std::string::npos ? "." : output_prefix.substr(0, slash)));
   }
   absl::StatusOr<std::unique_ptr<Subprocess>> process =
-      Subprocess::Start(argv, output_prefix);
+      Subprocess::Start(argv, output_prefix, env);
   if (!process.ok()) return process.status();
   FedgateProcess fedgate;
   fedgate.process = *std::move(process);

@@ -88,11 +88,12 @@ std::string NoAuthenticationFlag(const std::string& dir);
 // process is then stopped.
 // `extra_flags` are added to the command line; without a
 // `--web.config.file` among them, NoAuthenticationFlag() of the output's
-// directory is.
+// directory is. `env` (`NAME=value` each) is set in fedgate's environment.
 absl::StatusOr<FedgateProcess> StartFedgate(
     const std::string& config_path, const std::string& output_prefix,
     FedgateGrpc grpc = FedgateGrpc::kOff,
-    const std::vector<std::string>& extra_flags = {});
+    const std::vector<std::string>& extra_flags = {},
+    const std::vector<std::string>& env = {});
 
 // Returns the code block (```yaml, ```promql, ...) of `page`
 // (docs/configuration.md unless given) that follows `marker` (an HTML comment
