@@ -93,6 +93,22 @@ std::function<absl::Status(absl::string_view, FedgateFlags*)> IntegerFlag(
   };
 }
 
+// Returns the setter of a flag that takes a Prometheus duration of at least
+// `minimum` into `field`; `want` names what it takes in the error.
+std::function<absl::Status(absl::string_view, FedgateFlags*)> DurationFlag(
+    absl::string_view name, absl::Duration FedgateFlags::*field,
+    absl::Duration minimum, absl::string_view want) {
+  return [name, field, minimum, want](absl::string_view v, FedgateFlags* f) {
+    absl::StatusOr<absl::Duration> d = ParsePrometheusDuration(v);
+    if (!d.ok() || *d < minimum) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid value \"", v, "\" for flag --", name, ": want ", want));
+    }
+    f->*field = *d;
+    return absl::OkStatus();
+  };
+}
+
 // Returns the setter of a flag that takes a count into `field`; 0 turns the
 // limit off.
 std::function<absl::Status(absl::string_view, FedgateFlags*)> CountFlag(
@@ -105,17 +121,14 @@ const std::vector<FlagSpec>& Specs() {
       {"config.file", StringFlag(&FedgateFlags::config_file)},
       {"config.auto-reload-interval",
        [](absl::string_view v, FedgateFlags* f) {
-         absl::StatusOr<absl::Duration> d = ParsePrometheusDuration(v);
-         if (!d.ok()) {
-           return absl::InvalidArgumentError(
-               absl::StrCat("invalid value \"", v,
-                            "\" for flag --config.auto-reload-interval: want "
-                            "a duration such as 30s, or 0s for never"));
-         }
+         absl::Status s = DurationFlag(
+             "config.auto-reload-interval",
+             &FedgateFlags::config_auto_reload_interval, absl::ZeroDuration(),
+             "a duration such as 30s, or 0s for never")(v, f);
          // Prometheus raises an interval under a second to one.
-         f->config_auto_reload_interval =
-             *d > absl::ZeroDuration() ? std::max(*d, absl::Seconds(1)) : *d;
-         return absl::OkStatus();
+         absl::Duration& d = f->config_auto_reload_interval;
+         if (d > absl::ZeroDuration()) d = std::max(d, absl::Seconds(1));
+         return s;
        }},
       {"web.listen-address", StringFlag(&FedgateFlags::web_listen_address)},
       {"grpc.listen-address", StringFlag(&FedgateFlags::grpc_listen_address)},
@@ -131,32 +144,15 @@ const std::vector<FlagSpec>& Specs() {
          return absl::OkStatus();
        }},
       {"web.read-timeout",
-       [](absl::string_view v, FedgateFlags* f) {
-         absl::StatusOr<absl::Duration> d = ParsePrometheusDuration(v);
-         if (!d.ok() || *d < absl::Seconds(1)) {
-           return absl::InvalidArgumentError(absl::StrCat(
-               "invalid value \"", v,
-               "\" for flag --web.read-timeout: want a duration of at least "
-               "1s, such as 30s or 5m"));
-         }
-         f->web_read_timeout = *d;
-         return absl::OkStatus();
-       }},
+       DurationFlag("web.read-timeout", &FedgateFlags::web_read_timeout,
+                    absl::Seconds(1),
+                    "a duration of at least 1s, such as 30s or 5m")},
       {"web.max-concurrent-requests",
        CountFlag("web.max-concurrent-requests",
                  &FedgateFlags::web_max_concurrent_requests)},
       {"web.request-timeout",
-       [](absl::string_view v, FedgateFlags* f) {
-         absl::StatusOr<absl::Duration> d = ParsePrometheusDuration(v);
-         if (!d.ok() || *d < absl::Seconds(1)) {
-           return absl::InvalidArgumentError(absl::StrCat(
-               "invalid value \"", v,
-               "\" for flag --web.request-timeout: want a duration of at "
-               "least 1s, such as 2m"));
-         }
-         f->web_request_timeout = *d;
-         return absl::OkStatus();
-       }},
+       DurationFlag("web.request-timeout", &FedgateFlags::web_request_timeout,
+                    absl::Seconds(1), "a duration of at least 1s, such as 2m")},
       {"query.max-series",
        CountFlag("query.max-series", &FedgateFlags::query_max_series)},
       {"query.max-match-params",
@@ -201,17 +197,8 @@ const std::vector<FlagSpec>& Specs() {
          return absl::OkStatus();
        }},
       {"web.shutdown-timeout",
-       [](absl::string_view v, FedgateFlags* f) {
-         absl::StatusOr<absl::Duration> d = ParsePrometheusDuration(v);
-         if (!d.ok()) {
-           return absl::InvalidArgumentError(
-               absl::StrCat("invalid value \"", v,
-                            "\" for flag --web.shutdown-timeout: want a "
-                            "duration such as 25s or 1m"));
-         }
-         f->web_shutdown_timeout = *d;
-         return absl::OkStatus();
-       }},
+       DurationFlag("web.shutdown-timeout", &FedgateFlags::web_shutdown_timeout,
+                    -absl::InfiniteDuration(), "a duration such as 25s or 1m")},
       {"web.enable-debug",
        SwitchFlag("web.enable-debug", &FedgateFlags::web_enable_debug),
        /*is_switch=*/true},
