@@ -573,6 +573,12 @@ class DockerfileTest(unittest.TestCase):
         for name in ("FEDGATE_GIT_REVISION", "FEDGATE_GIT_BRANCH"):
             self.assertRegex(text, rf"(?m)^ARG {name}=unknown$")
             self.assertIn(f'{name}="${{{name}}}"', build_run[0])
+        # docs/deploying.md's build command passes both, as users copy it.
+        command = re.search(r"```sh\n *(docker build .*?)\n *docker push", read("docs/deploying.md"),
+                            re.S).group(1)
+        for name, git in (("FEDGATE_GIT_REVISION", "git rev-parse HEAD"),
+                          ("FEDGATE_GIT_BRANCH", "git rev-parse --abbrev-ref HEAD")):
+            self.assertIn(f'--build-arg {name}="$({git})"', command)
         # The workspace status prints them as given, and falls back to "unknown" where there
         # is no git checkout (an empty directory).
         script = path("bazel/workspace_status.sh")
