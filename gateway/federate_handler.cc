@@ -80,21 +80,17 @@ absl::StatusOr<FederateParams> ParseFederateParams(
   }
   const std::vector<absl::string_view> views(match_values.begin(),
                                              match_values.end());
-  if (absl::Status s = CheckMatchParamSizes(views, limits); !s.ok()) return s;
+  absl::StatusOr<std::vector<Selector>> selectors =
+      ParseSelectorValues(views, limits);
+  if (!selectors.ok()) return selectors.status();
   FederateParams params;
-  params.selectors.reserve(match_values.size());
-  for (const std::string& value : match_values) {
-    absl::StatusOr<Selector> selector =
-        ParseSelector(value, limits.max_regex_program_size);
-    if (!selector.ok()) return selector.status();
-    if (absl::Status s = CheckRegexComplexity(*selector, limits); !s.ok()) {
-      return s;
-    }
+  params.selectors.reserve(selectors->size());
+  for (Selector& selector : *selectors) {
     // `{}` selects nothing in Prometheus 2.42: its index intersects the
     // postings of no matcher, which is empty. Here an empty selector would
     // match every series, so it is left out.
-    if (selector->empty()) continue;
-    params.selectors.push_back(*std::move(selector));
+    if (selector.empty()) continue;
+    params.selectors.push_back(std::move(selector));
   }
   return params;
 }

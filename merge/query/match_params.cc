@@ -47,7 +47,7 @@ absl::Status CheckRegexComplexity(const Selector& selector,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Selector>> ParseMatchParams(
+absl::StatusOr<std::vector<Selector>> ParseSelectorValues(
     absl::Span<const absl::string_view> values, const MatchLimits& limits) {
   if (absl::Status s = CheckMatchParamSizes(values, limits); !s.ok()) return s;
   std::vector<Selector> selectors;
@@ -61,7 +61,15 @@ absl::StatusOr<std::vector<Selector>> ParseMatchParams(
     }
     selectors.push_back(*std::move(selector));
   }
-  for (const Selector& selector : selectors) {
+  return selectors;
+}
+
+absl::StatusOr<std::vector<Selector>> ParseMatchParams(
+    absl::Span<const absl::string_view> values, const MatchLimits& limits) {
+  absl::StatusOr<std::vector<Selector>> selectors =
+      ParseSelectorValues(values, limits);
+  if (!selectors.ok()) return selectors.status();
+  for (const Selector& selector : *selectors) {
     if (!HasNonEmptyMatcher(selector)) {
       return absl::InvalidArgumentError(
           "match[] must contain at least one non-empty matcher");

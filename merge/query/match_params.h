@@ -69,11 +69,19 @@ absl::Status CheckRegexComplexity(const Selector& selector,
 // a request from the status of the checks above, of ParseMatchParams and of
 // ParseSelector under a regex limit.
 
-// Parses `values` into one selector each. Returns InvalidArgument with the
-// selector parser's text (`1:4: parse error: ...`) for the first value that
-// does not parse, else "match[] must contain at least one non-empty matcher"
-// when some selector only has matchers that accept "", or the texts of the
-// two checks above when `limits` are passed. No values give no selectors
+// Parses `values` into one selector each, with the checks every match[] set
+// gets, in this order: the sizes (CheckMatchParamSizes), then per value its
+// syntax and its regexes' complexity (CheckRegexComplexity). Returns
+// InvalidArgument with the first failure's text. /federate calls this
+// directly: there a selector whose matchers all accept "" is allowed.
+absl::StatusOr<std::vector<Selector>> ParseSelectorValues(
+    absl::Span<const absl::string_view> values, const MatchLimits& limits);
+
+// ParseSelectorValues for /api/v1 and gRPC reads. Returns InvalidArgument
+// with the selector parser's text (`1:4: parse error: ...`) for the first value
+// that does not parse, else "match[] must contain at least one non-empty
+// matcher" when some selector only has matchers that accept "", or the texts of
+// the two checks above when `limits` are passed. No values give no selectors
 // (callers decide what that means).
 absl::StatusOr<std::vector<Selector>> ParseMatchParams(
     absl::Span<const absl::string_view> values,

@@ -61,6 +61,32 @@ TEST(ParseMatchParamsTest, ParseErrorWinsOverEarlierEmptySelector) {
             "1:3: parse error: unexpected end of input inside braces");
 }
 
+// /federate's set: a selector whose matchers all accept "" is kept (it selects
+// nothing there), a parse error is still the first failure's text.
+TEST(ParseSelectorValuesTest, KeepsSelectorsOfOnlyEmptyMatchers) {
+  const std::vector<absl::string_view> values = {"{}", R"({job=~".*"})"};
+  absl::StatusOr<std::vector<Selector>> selectors =
+      ParseSelectorValues(values, MatchLimits());
+  ASSERT_TRUE(selectors.ok()) << selectors.status();
+  ASSERT_EQ(selectors->size(), 2u);
+  EXPECT_TRUE((*selectors)[0].empty());
+  EXPECT_EQ((*selectors)[1][0].ToString(), R"(job=~".*")");
+  EXPECT_EQ(ParseSelectorValues({R"({job=""})", "a{"}, MatchLimits())
+                .status()
+                .message(),
+            "1:3: parse error: unexpected end of input inside braces");
+}
+
+// The sizes are checked before any value is parsed, as in ParseMatchParams.
+TEST(ParseSelectorValuesTest, ChecksSizesBeforeSyntax) {
+  MatchLimits limits;
+  limits.max_params = 1;
+  const absl::Status s = ParseSelectorValues({"a{", "up"}, limits).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(s.message(), "too many match[] parameters"))
+      << s;
+}
+
 TEST(ParseMatchParamsTest, RefusesMoreParamsThanTheLimit) {
   MatchLimits limits;
   limits.max_params = 2;
