@@ -165,18 +165,20 @@ extra_suites() {
   # ThreadSanitizer over the concurrent core: interned label sets, the store
   # with its dedup groups, scrape loops publishing while readers select, the
   # HTTP client's I/O thread running the scrape timers, the Kubernetes test
-  # server's watch streams next to the writes that feed them, Kubernetes
-  # access reviews from many request threads at once. (Left
-  # out: the gRPC and HTTP-server tests, as Debian's gRPC is not instrumented,
-  # and code waiting with absl::Mutex::Await, whose conditions Debian's
-  # uninstrumented Abseil evaluates on other threads, which TSan reports as
-  # races on fields only ever touched under the mutex.)
+  # server's watch streams next to the writes that feed them, the discovery
+  # manager and the Kubernetes informers, Kubernetes access reviews from many
+  # request threads at once. (Left out: the gRPC and HTTP-server tests, as
+  # Debian's gRPC is not instrumented, and the Kubernetes discovery test, whose
+  # test API server's uninstrumented cpp-httplib hands work between its
+  # threads where TSan cannot see it.)
   run_suite tsan bazel test --config=tsan --keep_going --test_output=errors \
     --jobs="${JOBS}" --local_test_jobs="${JOBS}" \
     //merge/... //scraper:scrape_manager_test //scraper:scrape_loop_test \
     //scraper:scrape_cache_test //scraper:scrape_scheduler_test //scraper:scrape_context_test \
     //scraper:http_client_test //scraper:worker_pool_test \
-    //scraper:kubernetes_test_server_test //gateway:kubernetes_access_review_test
+    //scraper:kubernetes_test_server_test //scraper:discovery_manager_test \
+    //scraper:kubernetes_informer_test //scraper:file_discovery_test \
+    //gateway:kubernetes_access_review_test
   # Every test again under AddressSanitizer + UBSan (.bazelrc --config=asan), in the same output
   # base (other configuration directory): one case here; the failing targets are in the log.
   # The build is clang-14's with -Wthread-safety: the ABSL_GUARDED_BY and lock annotations are

@@ -514,10 +514,10 @@ void HttpServer::BeginShutdown() {
 
 bool HttpServer::AwaitRequestsDone(absl::Time deadline) {
   absl::MutexLock lock(&requests_mu_);
-  auto none = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(requests_mu_) {
-    return open_requests_ == 0;
-  };
-  return requests_mu_.AwaitWithDeadline(absl::Condition(&none), deadline);
+  while (open_requests_ > 0 && absl::Now() < deadline) {
+    requests_done_.WaitWithDeadline(&requests_mu_, deadline);
+  }
+  return open_requests_ == 0;
 }
 
 void HttpServer::RequestStarted() {
@@ -527,7 +527,7 @@ void HttpServer::RequestStarted() {
 
 void HttpServer::RequestCompleted() {
   absl::MutexLock lock(&requests_mu_);
-  --open_requests_;
+  if (--open_requests_ == 0) requests_done_.SignalAll();
 }
 
 bool HttpServer::Queue(Pending* pending, Reply reply) {

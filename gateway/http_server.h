@@ -251,6 +251,9 @@ class HttpServer {
   // still hold it).
   int quiesced_socket_ = -1;
   absl::Mutex requests_mu_;
+  // Signalled when open_requests_ drops to 0 (a condition variable, so that
+  // ThreadSanitizer sees the wait, unlike Mutex::Await).
+  absl::CondVar requests_done_;
   int64_t open_requests_ ABSL_GUARDED_BY(requests_mu_) = 0;
 
   prometheus::Gauge* series_gauge_ = nullptr;

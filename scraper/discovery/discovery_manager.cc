@@ -453,6 +453,7 @@ void DiscoveryManager::Store(DiscoveryProvider& provider,
   if (!changed) return;
   if (!dirty_) dirty_since_ = MonotonicNow();
   dirty_ = true;
+  wake_sender_.Signal();
   if (provider.targets_gauge != nullptr) {
     provider.targets_gauge->Set(
         static_cast<double>(TargetCount(provider.groups)));
@@ -463,17 +464,14 @@ void DiscoveryManager::RunSender() {
   absl::Time last_send = absl::InfinitePast();
   absl::MutexLock lock(&mu_);
   while (true) {
-    const auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return dirty_ || stopping_;
-    };
-    mu_.Await(absl::Condition(&ready));
+    while (!dirty_ && !stopping_) wake_sender_.Wait(&mu_);
     if (stopping_) return;
     // Debounce: at most one notification per update_interval.
     const absl::Time due = last_send + options_.update_interval;
-    const auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return stopping_;
-    };
-    if (mu_.AwaitWithDeadline(absl::Condition(&stopping), due)) return;
+    while (!stopping_ && absl::Now() < due) {
+      wake_sender_.WaitWithDeadline(&mu_, due);
+    }
+    if (stopping_) return;
     dirty_ = false;
     last_send = absl::Now();
     const absl::Time changed = dirty_since_;
@@ -493,6 +491,7 @@ void DiscoveryManager::Stop() {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
+    wake_sender_.Signal();
   }
   if (sender_.joinable()) sender_.join();
   watch_loop_.reset();

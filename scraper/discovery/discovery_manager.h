@@ -145,6 +145,10 @@ class DiscoveryManager {
   // Discoverers created so far: the N of the next provider's name.
   uint64_t providers_created_ ABSL_GUARDED_BY(apply_mu_) = 0;
   mutable absl::Mutex mu_;
+  // Signalled when dirty_ or stopping_ is set. A condition variable rather
+  // than Mutex::Await: Await's conditions are evaluated by the thread that
+  // unlocks, inside Debian's Abseil, where ThreadSanitizer cannot see them.
+  absl::CondVar wake_sender_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
   // When the oldest change not yet sent was stored (MonotonicNow()).

@@ -144,6 +144,7 @@ KubernetesInformer::~KubernetesInformer() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    stop_cv_.SignalAll();
   }
   client_.Cancel();
   thread_.join();
@@ -194,11 +195,12 @@ void KubernetesInformer::Log(absl::string_view msg,
 }
 
 bool KubernetesInformer::Sleep(absl::Duration d) {
+  const absl::Time deadline = absl::Now() + d;
   absl::MutexLock lock(&mu_);
-  const auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopping_;
-  };
-  return !mu_.AwaitWithTimeout(absl::Condition(&stopping), d);
+  while (!stopping_ && absl::Now() < deadline) {
+    stop_cv_.WaitWithDeadline(&mu_, deadline);
+  }
+  return !stopping_;
 }
 
 std::string KubernetesInformer::Path() const {

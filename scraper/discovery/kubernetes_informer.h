@@ -153,6 +153,9 @@ class KubernetesInformer {
   std::string resource_version_;  // Of the store; informer thread only.
 
   mutable absl::Mutex mu_;
+  // Signalled when stopping_ is set; Sleep() waits on it (a condition
+  // variable, so that ThreadSanitizer sees the wait, unlike Mutex::Await).
+  absl::CondVar stop_cv_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool synced_ ABSL_GUARDED_BY(mu_) = false;
   // By "namespace/name".
