@@ -173,6 +173,22 @@ std::string ToOpenMetrics(absl::string_view text) {
   return out;
 }
 
+// The protobuf type of a text format 0.0.4 TYPE.
+dto::MetricType ProtoType(MetricType type) {
+  switch (type) {
+    case MetricType::kCounter:
+      return dto::COUNTER;
+    case MetricType::kGauge:
+      return dto::GAUGE;
+    case MetricType::kHistogram:
+      return dto::HISTOGRAM;
+    case MetricType::kSummary:
+      return dto::SUMMARY;
+    default:
+      return dto::UNTYPED;
+  }
+}
+
 // Returns `text` as a delimited protobuf stream: one MetricFamily per TYPE
 // (or per untyped name), histograms and summaries regrouped from their
 // `_bucket`/`_sum`/`_count`/quantile lines.
@@ -190,22 +206,7 @@ std::string ToProtobuf(absl::string_view text) {
     family = &families.back();
     family->set_name(std::string(name));
     type = t;
-    switch (t) {
-      case MetricType::kCounter:
-        family->set_type(dto::COUNTER);
-        break;
-      case MetricType::kGauge:
-        family->set_type(dto::GAUGE);
-        break;
-      case MetricType::kHistogram:
-        family->set_type(dto::HISTOGRAM);
-        break;
-      case MetricType::kSummary:
-        family->set_type(dto::SUMMARY);
-        break;
-      default:
-        family->set_type(dto::UNTYPED);
-    }
+    family->set_type(ProtoType(t));
     if (!help.empty()) family->set_help(help);
     help.clear();
   };
