@@ -251,6 +251,18 @@ TEST(ExprParserTest, RefusesWhatNeedsHistoryAndSaysWhy) {
                    "(docs/api.md lists the functions it evaluates)");
 }
 
+TEST(ExprParserTest, ParsesEveryOperatorThatBinaryOpNameSpells) {
+  for (int i = 0; i <= static_cast<int>(BinaryOp::kUnless); ++i) {
+    const BinaryOp op = static_cast<BinaryOp>(i);
+    const std::string query = absl::StrCat("a ", BinaryOpName(op), " b");
+    SCOPED_TRACE(query);
+    absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr(query);
+    ASSERT_TRUE(e.ok()) << e.status();
+    EXPECT_EQ((*e)->kind, PromqlExpr::Kind::kBinary);
+    EXPECT_EQ((*e)->binary_op, op);
+  }
+}
+
 TEST(ExprParserTest, RefusesTreesTallerThan256Levels) {
   const std::string parens =
       std::string(255, '(') + "1" + std::string(255, ')');
