@@ -175,18 +175,16 @@ std::string ToOpenMetrics(absl::string_view text) {
 
 // The protobuf type of a text format 0.0.4 TYPE.
 dto::MetricType ProtoType(MetricType type) {
-  switch (type) {
-    case MetricType::kCounter:
-      return dto::COUNTER;
-    case MetricType::kGauge:
-      return dto::GAUGE;
-    case MetricType::kHistogram:
-      return dto::HISTOGRAM;
-    case MetricType::kSummary:
-      return dto::SUMMARY;
-    default:
-      return dto::UNTYPED;
+  static constexpr std::pair<MetricType, dto::MetricType> kTypes[] = {
+      {MetricType::kCounter, dto::COUNTER},
+      {MetricType::kGauge, dto::GAUGE},
+      {MetricType::kHistogram, dto::HISTOGRAM},
+      {MetricType::kSummary, dto::SUMMARY},
+  };
+  for (const auto& [text_type, proto_type] : kTypes) {
+    if (text_type == type) return proto_type;
   }
+  return dto::UNTYPED;
 }
 
 // Returns `text` as a delimited protobuf stream: one MetricFamily per TYPE
