@@ -3,9 +3,10 @@
 A concept `x` of a stage is `x.h` with `x.cc`, in the package's folder or in one of
 its rooms (`scraper/discovery/`, `merge/query/` ...); its test is `x_test.cc` beside it. These
 macros take those file names from the target's name and add Abseil, so a BUILD stanza says
-only what differs: its other dependencies and anything unusual.
+only what differs: its other dependencies and anything unusual. A test that needs nothing but
+its library is declared with the library (`test = True`).
 
-Used by the BUILD.bazel files of config/, merge/, scraper/ and tests/.
+Used by the BUILD.bazel files of config/, merge/, scraper/, gateway/ and tests/.
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_library", "cc_test")
@@ -17,7 +18,14 @@ _ABSL = "@system//:absl"
 def _in_room(room, file):
     return room + "/" + file if room else file
 
-def fedgate_cc_library(name, room = "", srcs = None, hdrs = None, deps = [], **kwargs):
+def fedgate_cc_library(
+        name,
+        room = "",
+        srcs = None,
+        hdrs = None,
+        deps = [],
+        test = False,
+        **kwargs):
     """Declares the library `name`: `name.h` and `name.cc`.
 
     Args:
@@ -26,6 +34,9 @@ def fedgate_cc_library(name, room = "", srcs = None, hdrs = None, deps = [], **k
       srcs: instead of `[name.cc]` (`[]` for a header-only concept).
       hdrs: instead of `[name.h]`.
       deps: what the library includes besides Abseil, which is added.
+      test: also declares `name_test` (fedgate_cc_test), for a test that
+        needs nothing but the library; a test that needs more (other deps,
+        data, a size) has its own fedgate_cc_test stanza.
       **kwargs: passed to cc_library (visibility, testonly ...).
     """
     cc_library(
@@ -35,6 +46,12 @@ def fedgate_cc_library(name, room = "", srcs = None, hdrs = None, deps = [], **k
         deps = deps + [_ABSL],
         **kwargs
     )
+    if test:
+        fedgate_cc_test(
+            name = name + "_test",
+            room = room,
+            deps = [":" + name],
+        )
 
 def fedgate_cc_test(name, room = "", srcs = None, size = "small", deps = [], **kwargs):
     """Declares the GoogleTest test `name`: `name.cc`, linked with gtest_main.

@@ -289,95 +289,53 @@ void BM_BaselineMemcpyOfFullTextAnswer(benchmark::State& state) {
 }
 BENCHMARK(BM_BaselineMemcpyOfFullTextAnswer)->Unit(benchmark::kMillisecond);
 
-void BM_FederateAllText(benchmark::State& state) {
-  RunFederate(state, kAll, ExpositionFormat::kText, ContentEncoding::kIdentity);
-}
-BENCHMARK(BM_FederateAllText)->Unit(benchmark::kMillisecond)->Iterations(3);
+// The /federate answers measured, in the order they run (after the two
+// BENCHMARKs of this file).
+struct FederateCase {
+  const char* name;
+  const char* match;
+  ExpositionFormat format;
+  ContentEncoding encoding;
+  // Also at zlib levels 1 (fastest), 6 (the default, Go's, which Prometheus
+  // uses) and 9: the level's cost (--web.compression-level) in CPU per
+  // answer and bytes on the wire.
+  bool zlib_levels = false;
+};
 
-void BM_FederateAllOpenMetrics(benchmark::State& state) {
-  RunFederate(state, kAll, ExpositionFormat::kOpenMetrics100,
-              ContentEncoding::kIdentity);
+void RegisterFederateBenchmarks() {
+  using F = ExpositionFormat;
+  using E = ContentEncoding;
+  static const FederateCase kCases[] = {
+      {"BM_FederateAllText", kAll, F::kText, E::kIdentity},
+      {"BM_FederateAllOpenMetrics", kAll, F::kOpenMetrics100, E::kIdentity},
+      {"BM_FederateAllProtoDelimited", kAll, F::kProtoDelimited, E::kIdentity},
+      {"BM_FederateAllProtoCompactText", kAll, F::kProtoCompactText,
+       E::kIdentity},
+      {"BM_FederateAllTextGzip", kAll, F::kText, E::kGzip},
+      {"BM_FederateAllTextGzipLevel", kAll, F::kText, E::kGzip, true},
+      {"BM_FederateOneTargetTextGzipLevel", kOneTarget, F::kText, E::kGzip,
+       true},
+      {"BM_FederateAllOpenMetricsGzip", kAll, F::kOpenMetrics100, E::kGzip},
+      {"BM_FederateOneTargetText", kOneTarget, F::kText, E::kIdentity},
+      {"BM_FederateOneTargetOpenMetrics", kOneTarget, F::kOpenMetrics100,
+       E::kIdentity},
+      {"BM_FederateOneTargetProtoDelimited", kOneTarget, F::kProtoDelimited,
+       E::kIdentity},
+      {"BM_FederateHarnessNarrowText", kHarnessNarrow, F::kText, E::kIdentity},
+  };
+  for (const FederateCase& c : kCases) {
+    benchmark::internal::Benchmark* b =
+        benchmark::RegisterBenchmark(c.name, [c](benchmark::State& state) {
+          RunFederate(state, c.match, c.format, c.encoding,
+                      c.zlib_levels ? static_cast<int>(state.range(0))
+                                    : kDefaultCompressionLevel);
+        });
+    if (c.zlib_levels) b->Arg(1)->Arg(6)->Arg(9);
+    b->Unit(benchmark::kMillisecond);
+    // A full dump (kAll) takes seconds: three iterations.
+    if (c.match == kAll) b->Iterations(3);
+  }
 }
-BENCHMARK(BM_FederateAllOpenMetrics)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
-
-void BM_FederateAllProtoDelimited(benchmark::State& state) {
-  RunFederate(state, kAll, ExpositionFormat::kProtoDelimited,
-              ContentEncoding::kIdentity);
-}
-BENCHMARK(BM_FederateAllProtoDelimited)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
-
-void BM_FederateAllProtoCompactText(benchmark::State& state) {
-  RunFederate(state, kAll, ExpositionFormat::kProtoCompactText,
-              ContentEncoding::kIdentity);
-}
-BENCHMARK(BM_FederateAllProtoCompactText)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
-
-void BM_FederateAllTextGzip(benchmark::State& state) {
-  RunFederate(state, kAll, ExpositionFormat::kText, ContentEncoding::kGzip);
-}
-BENCHMARK(BM_FederateAllTextGzip)->Unit(benchmark::kMillisecond)->Iterations(3);
-
-// The zlib level's cost (--web.compression-level): CPU per answer and bytes
-// on the wire, level 1 (fastest) against 6 (the default,
-// Go's, which Prometheus uses) and 9.
-void BM_FederateAllTextGzipLevel(benchmark::State& state) {
-  RunFederate(state, kAll, ExpositionFormat::kText, ContentEncoding::kGzip,
-              static_cast<int>(state.range(0)));
-}
-BENCHMARK(BM_FederateAllTextGzipLevel)
-    ->Arg(1)
-    ->Arg(6)
-    ->Arg(9)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
-
-void BM_FederateOneTargetTextGzipLevel(benchmark::State& state) {
-  RunFederate(state, kOneTarget, ExpositionFormat::kText,
-              ContentEncoding::kGzip, static_cast<int>(state.range(0)));
-}
-BENCHMARK(BM_FederateOneTargetTextGzipLevel)
-    ->Arg(1)
-    ->Arg(6)
-    ->Arg(9)
-    ->Unit(benchmark::kMillisecond);
-
-void BM_FederateAllOpenMetricsGzip(benchmark::State& state) {
-  RunFederate(state, kAll, ExpositionFormat::kOpenMetrics100,
-              ContentEncoding::kGzip);
-}
-BENCHMARK(BM_FederateAllOpenMetricsGzip)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
-
-void BM_FederateOneTargetText(benchmark::State& state) {
-  RunFederate(state, kOneTarget, ExpositionFormat::kText,
-              ContentEncoding::kIdentity);
-}
-BENCHMARK(BM_FederateOneTargetText)->Unit(benchmark::kMillisecond);
-
-void BM_FederateOneTargetOpenMetrics(benchmark::State& state) {
-  RunFederate(state, kOneTarget, ExpositionFormat::kOpenMetrics100,
-              ContentEncoding::kIdentity);
-}
-BENCHMARK(BM_FederateOneTargetOpenMetrics)->Unit(benchmark::kMillisecond);
-
-void BM_FederateOneTargetProtoDelimited(benchmark::State& state) {
-  RunFederate(state, kOneTarget, ExpositionFormat::kProtoDelimited,
-              ContentEncoding::kIdentity);
-}
-BENCHMARK(BM_FederateOneTargetProtoDelimited)->Unit(benchmark::kMillisecond);
-
-void BM_FederateHarnessNarrowText(benchmark::State& state) {
-  RunFederate(state, kHarnessNarrow, ExpositionFormat::kText,
-              ContentEncoding::kIdentity);
-}
-BENCHMARK(BM_FederateHarnessNarrowText)->Unit(benchmark::kMillisecond);
 
 // What the first read after a scrape pays per batch (the index is built
 // lazily, once per batch): building the BatchIndex of all 1,000 batches.
@@ -396,4 +354,11 @@ BENCHMARK(BM_BatchIndexBuildAllTargets)->Unit(benchmark::kMillisecond);
 }  // namespace
 }  // namespace fedgate
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  fedgate::RegisterFederateBenchmarks();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -173,6 +174,20 @@ std::string ToOpenMetrics(absl::string_view text) {
   return out;
 }
 
+// The protobuf type of a text format 0.0.4 TYPE.
+dto::MetricType ProtoType(MetricType type) {
+  static constexpr std::pair<MetricType, dto::MetricType> kTypes[] = {
+      {MetricType::kCounter, dto::COUNTER},
+      {MetricType::kGauge, dto::GAUGE},
+      {MetricType::kHistogram, dto::HISTOGRAM},
+      {MetricType::kSummary, dto::SUMMARY},
+  };
+  for (const auto& [text_type, proto_type] : kTypes) {
+    if (text_type == type) return proto_type;
+  }
+  return dto::UNTYPED;
+}
+
 // Returns `text` as a delimited protobuf stream: one MetricFamily per TYPE
 // (or per untyped name), histograms and summaries regrouped from their
 // `_bucket`/`_sum`/`_count`/quantile lines.
@@ -190,22 +205,7 @@ std::string ToProtobuf(absl::string_view text) {
     family = &families.back();
     family->set_name(std::string(name));
     type = t;
-    switch (t) {
-      case MetricType::kCounter:
-        family->set_type(dto::COUNTER);
-        break;
-      case MetricType::kGauge:
-        family->set_type(dto::GAUGE);
-        break;
-      case MetricType::kHistogram:
-        family->set_type(dto::HISTOGRAM);
-        break;
-      case MetricType::kSummary:
-        family->set_type(dto::SUMMARY);
-        break;
-      default:
-        family->set_type(dto::UNTYPED);
-    }
+    family->set_type(ProtoType(t));
     if (!help.empty()) family->set_help(help);
     help.clear();
   };
@@ -300,18 +300,27 @@ std::string ToProtobuf(absl::string_view text) {
   return DelimitedProtobuf(families);
 }
 
-int64_t CountSamples(ExpositionParser& parser) {
-  int64_t samples = 0;
+// Calls `on_series()` at each series of `parser`'s body, in order. Returns
+// the first parse error, or OK at the end of the body.
+template <typename Parser, typename OnSeries>
+absl::Status ForEachSeries(Parser& parser, OnSeries on_series) {
   for (;;) {
     absl::StatusOr<ParseEntry> entry = parser.Next();
-    if (!entry.ok()) {
-      std::fprintf(stderr, "parse error: %s\n",
-                   std::string(entry.status().message()).c_str());
-      std::abort();
-    }
-    if (*entry == ParseEntry::kEof) return samples;
-    if (*entry == ParseEntry::kSeries) ++samples;
+    if (!entry.ok()) return entry.status();
+    if (*entry == ParseEntry::kEof) return absl::OkStatus();
+    if (*entry == ParseEntry::kSeries) on_series();
   }
+}
+
+int64_t CountSamples(ExpositionParser& parser) {
+  int64_t samples = 0;
+  const absl::Status parsed = ForEachSeries(parser, [&] { ++samples; });
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "parse error: %s\n",
+                 std::string(parsed.message()).c_str());
+    std::abort();
+  }
+  return samples;
 }
 
 std::unique_ptr<Body> MakeBody(std::string text) {
@@ -364,18 +373,15 @@ void ParseAll(benchmark::State& state, const std::string& bytes) {
     samples = 0;
     double sum = 0;
     size_t key_bytes = 0;
-    for (;;) {
-      absl::StatusOr<ParseEntry> entry = parser.Next();
-      if (!entry.ok()) {
-        state.SkipWithError("parse error");
-        return;
-      }
-      if (*entry == ParseEntry::kEof) break;
-      if (*entry != ParseEntry::kSeries) continue;
+    const absl::Status parsed = ForEachSeries(parser, [&] {
       ++samples;
       key_bytes += parser.series_text().size();
       sum += parser.value();
       if (parser.timestamp_ms().has_value()) sum += 1;
+    });
+    if (!parsed.ok()) {
+      state.SkipWithError("parse error");
+      return;
     }
     benchmark::DoNotOptimize(sum);
     benchmark::DoNotOptimize(key_bytes);
@@ -407,14 +413,12 @@ void BM_TextParseLabels(benchmark::State& state) {
     TextParser parser(bytes);
     samples = 0;
     size_t label_bytes = 0;
-    for (;;) {
-      absl::StatusOr<ParseEntry> entry = parser.Next();
-      if (!entry.ok() || *entry == ParseEntry::kEof) break;
-      if (*entry != ParseEntry::kSeries) continue;
+    // The bodies parse: MakeBody() counted their samples.
+    ForEachSeries(parser, [&] {
       ++samples;
       parser.GetLabels(&labels);
       label_bytes += labels.size();
-    }
+    }).IgnoreError();
     benchmark::DoNotOptimize(label_bytes);
   }
   SetCounters(state, bytes, samples);
@@ -430,14 +434,10 @@ void BM_TextScrapeCacheHit(benchmark::State& state) {
   Map cache;
   {
     TextParser parser(bytes);
-    for (;;) {
-      absl::StatusOr<ParseEntry> entry = parser.Next();
-      if (!entry.ok() || *entry == ParseEntry::kEof) break;
-      if (*entry == ParseEntry::kSeries) {
-        cache.try_emplace(SeriesTextKeyOf(parser.series_text()),
-                          static_cast<int64_t>(cache.size()));
-      }
-    }
+    ForEachSeries(parser, [&] {
+      cache.try_emplace(SeriesTextKeyOf(parser.series_text()),
+                        static_cast<int64_t>(cache.size()));
+    }).IgnoreError();
   }
   class View final : public SeriesTextCache {
    public:
@@ -457,10 +457,7 @@ void BM_TextScrapeCacheHit(benchmark::State& state) {
     samples = 0;
     int64_t refs = 0;
     double sum = 0;
-    for (;;) {
-      absl::StatusOr<ParseEntry> entry = parser.Next();
-      if (!entry.ok() || *entry == ParseEntry::kEof) break;
-      if (*entry != ParseEntry::kSeries) continue;
+    ForEachSeries(parser, [&] {
       ++samples;
       const int64_t* ref = static_cast<const int64_t*>(parser.cached_series());
       if (ref == nullptr) {
@@ -469,7 +466,7 @@ void BM_TextScrapeCacheHit(benchmark::State& state) {
       }
       if (ref != nullptr) refs += *ref;
       sum += parser.value();
-    }
+    }).IgnoreError();
     benchmark::DoNotOptimize(refs);
     benchmark::DoNotOptimize(sum);
   }

@@ -1,67 +1,38 @@
 #include "merge/promql/expr.h"
 
+#include <cstddef>
+#include <iterator>
+
 namespace fedgate {
 
+namespace {
+
+// The names of PromqlType's values in Prometheus's messages, in its order.
+constexpr absl::string_view kPromqlTypeNames[] = {"scalar", "instant vector",
+                                                  "string"};
+static_assert(std::size(kPromqlTypeNames) ==
+              static_cast<size_t>(PromqlType::kString) + 1);
+
+// BinaryOp's values as PromQL writes them, in its order.
+constexpr absl::string_view kBinaryOpNames[] = {
+    "+", "-", "*",  "/",  "%",   "^",  "==",    "!=",
+    ">", "<", ">=", "<=", "and", "or", "unless"};
+static_assert(std::size(kBinaryOpNames) ==
+              static_cast<size_t>(BinaryOp::kUnless) + 1);
+
+}  // namespace
+
 absl::string_view PromqlTypeName(PromqlType type) {
-  switch (type) {
-    case PromqlType::kScalar:
-      return "scalar";
-    case PromqlType::kVector:
-      return "instant vector";
-    case PromqlType::kString:
-      return "string";
-  }
-  return "unknown";
+  return kPromqlTypeNames[static_cast<size_t>(type)];
 }
 
 absl::string_view BinaryOpName(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::kAdd:
-      return "+";
-    case BinaryOp::kSub:
-      return "-";
-    case BinaryOp::kMul:
-      return "*";
-    case BinaryOp::kDiv:
-      return "/";
-    case BinaryOp::kMod:
-      return "%";
-    case BinaryOp::kPow:
-      return "^";
-    case BinaryOp::kEql:
-      return "==";
-    case BinaryOp::kNeq:
-      return "!=";
-    case BinaryOp::kGtr:
-      return ">";
-    case BinaryOp::kLss:
-      return "<";
-    case BinaryOp::kGte:
-      return ">=";
-    case BinaryOp::kLte:
-      return "<=";
-    case BinaryOp::kAnd:
-      return "and";
-    case BinaryOp::kOr:
-      return "or";
-    case BinaryOp::kUnless:
-      return "unless";
-  }
-  return "?";
+  return kBinaryOpNames[static_cast<size_t>(op)];
 }
 
 bool IsComparisonOp(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::kEql:
-    case BinaryOp::kNeq:
-    case BinaryOp::kGtr:
-    case BinaryOp::kLss:
-    case BinaryOp::kGte:
-    case BinaryOp::kLte:
-      return true;
-    default:
-      return false;
-  }
+  return op == BinaryOp::kEql || op == BinaryOp::kNeq || op == BinaryOp::kGtr ||
+         op == BinaryOp::kLss || op == BinaryOp::kGte || op == BinaryOp::kLte;
 }
 
 bool IsSetOp(BinaryOp op) {

@@ -35,21 +35,18 @@ constexpr int kPrecPow = 6;
 // query comes near.
 constexpr int kMaxHeight = 256;
 
+// The binary operators and their precedence; BinaryOpName() spells them.
 struct BinaryOpInfo {
-  absl::string_view text;
   BinaryOp op;
   int precedence;
 };
 
 constexpr BinaryOpInfo kBinaryOps[] = {
-    {"or", BinaryOp::kOr, 1},         {"and", BinaryOp::kAnd, 2},
-    {"unless", BinaryOp::kUnless, 2}, {"==", BinaryOp::kEql, 3},
-    {"!=", BinaryOp::kNeq, 3},        {">", BinaryOp::kGtr, 3},
-    {"<", BinaryOp::kLss, 3},         {">=", BinaryOp::kGte, 3},
-    {"<=", BinaryOp::kLte, 3},        {"+", BinaryOp::kAdd, 4},
-    {"-", BinaryOp::kSub, 4},         {"*", BinaryOp::kMul, 5},
-    {"/", BinaryOp::kDiv, 5},         {"%", BinaryOp::kMod, 5},
-    {"^", BinaryOp::kPow, kPrecPow},
+    {BinaryOp::kOr, 1},  {BinaryOp::kAnd, 2}, {BinaryOp::kUnless, 2},
+    {BinaryOp::kEql, 3}, {BinaryOp::kNeq, 3}, {BinaryOp::kGtr, 3},
+    {BinaryOp::kLss, 3}, {BinaryOp::kGte, 3}, {BinaryOp::kLte, 3},
+    {BinaryOp::kAdd, 4}, {BinaryOp::kSub, 4}, {BinaryOp::kMul, 5},
+    {BinaryOp::kDiv, 5}, {BinaryOp::kMod, 5}, {BinaryOp::kPow, kPrecPow},
 };
 
 struct AggregatorInfo {
@@ -260,7 +257,7 @@ class ExprParser {
     if (cur_.kind != Kind::kOperator) return std::nullopt;
     const std::string text = absl::AsciiStrToLower(cur_.text);
     for (const BinaryOpInfo& info : kBinaryOps) {
-      if (info.text == text) return info;
+      if (BinaryOpName(info.op) == text) return info;
     }
     return std::nullopt;
   }

@@ -134,6 +134,15 @@ TEST(ExprParserTest, ParsesWithPrometheusPrecedence) {
   }
 }
 
+// Expects `input` to fail to parse with InvalidArgument(`message`).
+void ExpectParseError(absl::string_view input, absl::string_view message) {
+  SCOPED_TRACE(input);
+  absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr(input);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(e.status().message(), message);
+}
+
 struct ErrorCase {
   absl::string_view input;
   absl::string_view want;
@@ -208,13 +217,7 @@ TEST(ExprParserTest, ErrorsHavePrometheusShapeAndText) {
        "1:3: parse error: error parsing regexp: missing "
        "closing ): `^(?:()$`"},
   };
-  for (const ErrorCase& c : cases) {
-    SCOPED_TRACE(c.input);
-    absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr(c.input);
-    ASSERT_FALSE(e.ok());
-    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(e.status().message(), c.want);
-  }
+  for (const ErrorCase& c : cases) ExpectParseError(c.input, c.want);
 }
 
 TEST(ExprParserTest, RefusesWhatNeedsHistoryAndSaysWhy) {
@@ -237,40 +240,41 @@ TEST(ExprParserTest, RefusesWhatNeedsHistoryAndSaysWhy) {
        "of past samples"},
   };
   for (const ErrorCase& c : cases) {
-    SCOPED_TRACE(c.input);
-    absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr(c.input);
-    ASSERT_FALSE(e.ok());
-    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(e.status().message(),
-              absl::StrCat(c.want,
-                           "; fedgate evaluates instant queries over the "
-                           "latest sample of each series, so it cannot "
-                           "answer this query (docs/api.md)"));
+    ExpectParseError(c.input,
+                     absl::StrCat(c.want,
+                                  "; fedgate evaluates instant queries over "
+                                  "the latest sample of each series, so it "
+                                  "cannot answer this query (docs/api.md)"));
   }
-  absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr("sin(up)");
-  ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.status().message(),
-            "1:1: the function sin() is not supported by fedgate "
-            "(docs/api.md lists the functions it evaluates)");
+  ExpectParseError("sin(up)",
+                   "1:1: the function sin() is not supported by fedgate "
+                   "(docs/api.md lists the functions it evaluates)");
+}
+
+TEST(ExprParserTest, ParsesEveryOperatorThatBinaryOpNameSpells) {
+  for (int i = 0; i <= static_cast<int>(BinaryOp::kUnless); ++i) {
+    const BinaryOp op = static_cast<BinaryOp>(i);
+    const std::string query = absl::StrCat("a ", BinaryOpName(op), " b");
+    SCOPED_TRACE(query);
+    absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr(query);
+    ASSERT_TRUE(e.ok()) << e.status();
+    EXPECT_EQ((*e)->kind, PromqlExpr::Kind::kBinary);
+    EXPECT_EQ((*e)->binary_op, op);
+  }
 }
 
 TEST(ExprParserTest, RefusesTreesTallerThan256Levels) {
   const std::string parens =
       std::string(255, '(') + "1" + std::string(255, ')');
   EXPECT_TRUE(ParsePromqlExpr(parens).ok());
-  const std::string deeper = "(" + parens + ")";
-  absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr(deeper);
-  ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.status().message(),
-            "1:257: parse error: expression nested more than 256 levels deep");
+  ExpectParseError(
+      "(" + parens + ")",
+      "1:257: parse error: expression nested more than 256 levels deep");
   std::string sum = "1";
   for (int i = 0; i < 300; ++i) sum += "+1";
-  e = ParsePromqlExpr(sum);
-  ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.status().message(),
-            "1:1: parse error: expression nested more than 256 levels deep");
-  e = ParsePromqlExpr(std::string(100000, '('));
-  ASSERT_FALSE(e.ok());
+  ExpectParseError(
+      sum, "1:1: parse error: expression nested more than 256 levels deep");
+  EXPECT_FALSE(ParsePromqlExpr(std::string(100000, '(')).ok());
 }
 
 TEST(ExprParserTest, RegexLimitAppliesToSelectorsInExpressions) {

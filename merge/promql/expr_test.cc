@@ -1,5 +1,8 @@
 #include "merge/promql/expr.h"
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace fedgate {
@@ -18,6 +21,14 @@ TEST(ExprTest, OperatorClasses) {
   EXPECT_FALSE(IsComparisonOp(BinaryOp::kAdd));
   EXPECT_TRUE(IsSetOp(BinaryOp::kOr));
   EXPECT_FALSE(IsSetOp(BinaryOp::kEql));
+}
+
+TEST(ExprTest, OperatorNamesAreAsPromqlWritesThem) {
+  std::string names;
+  for (int i = 0; i <= static_cast<int>(BinaryOp::kUnless); ++i) {
+    absl::StrAppend(&names, BinaryOpName(static_cast<BinaryOp>(i)), " ");
+  }
+  EXPECT_EQ(names, "+ - * / % ^ == != > < >= <= and or unless ");
 }
 
 TEST(ExprTest, FunctionTableHasPrometheusSignatures) {

@@ -54,18 +54,10 @@ std::string Signature(const Labels& labels,
   return key;
 }
 
+// The arithmetic operators, as Prometheus's shouldDropMetricName lists them.
 bool DropsMetricName(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::kAdd:
-    case BinaryOp::kSub:
-    case BinaryOp::kMul:
-    case BinaryOp::kDiv:
-    case BinaryOp::kMod:
-    case BinaryOp::kPow:
-      return true;
-    default:
-      return false;
-  }
+  return op == BinaryOp::kAdd || op == BinaryOp::kSub || op == BinaryOp::kMul ||
+         op == BinaryOp::kDiv || op == BinaryOp::kMod || op == BinaryOp::kPow;
 }
 
 // Go's math.Mod is exact, as C's fmod is; math.Pow is GoPow.

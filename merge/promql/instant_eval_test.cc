@@ -321,76 +321,66 @@ TEST(InstantEvalTest, Functions) {
   });
 }
 
-struct ErrorCase {
-  absl::string_view query;
-  absl::StatusCode code;
-  absl::string_view want;
-};
+// Expects `query`, evaluated with at most `max_series` series (0: no limit),
+// to fail with `code` and `message`.
+void ExpectEvalError(absl::string_view query, absl::StatusCode code,
+                     absl::string_view message, size_t max_series = 0) {
+  SCOPED_TRACE(query);
+  absl::StatusOr<PromqlValue> v = Eval(query, max_series);
+  ASSERT_FALSE(v.ok()) << Describe(*v);
+  EXPECT_EQ(v.status().code(), code);
+  EXPECT_EQ(v.status().message(), message);
+}
 
+// The evaluation errors of Prometheus 2.42, each a FailedPrecondition.
 TEST(InstantEvalTest, EvaluationErrorsAsPrometheus) {
-  const ErrorCase cases[] = {
+  const Case cases[] = {
       {"req{code=\"200\"} + on(code) req",
-       absl::StatusCode::kFailedPrecondition,
        "found duplicate series for the match group {code=\"200\"} on the "
        "right hand-side of the operation: [{__name__=\"req\", code=\"200\", "
        "job=\"web\"}, {__name__=\"req\", code=\"200\", job=\"api\"}];many-to-"
        "many matching not allowed: matching labels must be unique on one "
        "side"},
-      {"req + on(job) temp", absl::StatusCode::kFailedPrecondition,
+      {"req + on(job) temp",
        "multiple matches for labels: many-to-one matching must be explicit "
        "(group_left/group_right)"},
-      {"req + on(job) group_right temp", absl::StatusCode::kFailedPrecondition,
+      {"req + on(job) group_right temp",
        "found duplicate series for the match group {job=\"api\"} on the left "
        "hand-side of the operation: [{__name__=\"req\", code=\"500\", "
        "job=\"api\"}, {__name__=\"req\", code=\"200\", job=\"api\"}];many-to-"
        "many matching not allowed: matching labels must be unique on one "
        "side"},
       {"{__name__=~\"temp|info\"} * on(job) group_left(team) info",
-       absl::StatusCode::kFailedPrecondition,
        "multiple matches for labels: grouping labels must ensure unique "
        "matches"},
       {"{__name__=~\"temp|hot\", job=\"api\"} * 1",
-       absl::StatusCode::kFailedPrecondition,
        "vector cannot contain metrics with the same labelset"},
       {"-{__name__=~\"temp|hot\", job=\"api\"}",
-       absl::StatusCode::kFailedPrecondition,
        "vector cannot contain metrics with the same labelset"},
       {"label_replace(temp, \"job\", \"\", \"job\", \".*\")",
-       absl::StatusCode::kFailedPrecondition,
        "vector cannot contain metrics with the same labelset"},
       {"label_replace(temp, \"1x\", \"\", \"job\", \".*\")",
-       absl::StatusCode::kFailedPrecondition,
        "invalid destination label name in label_replace(): 1x"},
       {"label_replace(temp, \"x\", \"\", \"job\", \"(\")",
-       absl::StatusCode::kFailedPrecondition,
        "invalid regular expression in label_replace(): ("},
       {"label_join(temp, \"x\", \"\", \"1y\")",
-       absl::StatusCode::kFailedPrecondition,
        "invalid source label name in label_join(): 1y"},
-      {"count_values(\"1v\", req)", absl::StatusCode::kFailedPrecondition,
-       "invalid label name \"1v\""},
-      {"topk(NaN, req)", absl::StatusCode::kFailedPrecondition,
-       "Scalar value NaN overflows int64"},
-      {"topk(1e20, req)", absl::StatusCode::kFailedPrecondition,
-       "Scalar value 1e+20 overflows int64"},
+      {"count_values(\"1v\", req)", "invalid label name \"1v\""},
+      {"topk(NaN, req)", "Scalar value NaN overflows int64"},
+      {"topk(1e20, req)", "Scalar value 1e+20 overflows int64"},
   };
-  for (const ErrorCase& c : cases) {
-    SCOPED_TRACE(c.query);
-    absl::StatusOr<PromqlValue> v = Eval(c.query);
-    ASSERT_FALSE(v.ok()) << Describe(*v);
-    EXPECT_EQ(v.status().code(), c.code);
-    EXPECT_EQ(v.status().message(), c.want);
+  for (const Case& c : cases) {
+    ExpectEvalError(c.query, absl::StatusCode::kFailedPrecondition, c.want);
   }
 }
 
 TEST(InstantEvalTest, MaxSeriesCountsEverySelector) {
   ASSERT_TRUE(Eval("req", 3).ok());
-  absl::StatusOr<PromqlValue> v = Eval("req + on(job) group_left temp", 4);
-  ASSERT_FALSE(v.ok());
-  EXPECT_EQ(v.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(v.status().message(),
-            "the query would select 5 series, more than the limit of 4 "
-            "(--query.max-series)");
+  ExpectEvalError("req + on(job) group_left temp",
+                  absl::StatusCode::kResourceExhausted,
+                  "the query would select 5 series, more than the limit of 4 "
+                  "(--query.max-series)",
+                  4);
 }
 
 TEST(InstantEvalTest, SamplesOutsideTheLookbackAreNotSeen) {

@@ -1,6 +1,8 @@
 #include "merge/query/label_matcher.h"
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 
 #include "absl/strings/cord.h"
@@ -116,22 +118,12 @@ bool LabelMatcher::MatchesRegex(absl::string_view value) const {
 }
 
 std::string LabelMatcher::ToString() const {
-  absl::string_view op = "=";
-  switch (type_) {
-    case MatchType::kEqual:
-      op = "=";
-      break;
-    case MatchType::kNotEqual:
-      op = "!=";
-      break;
-    case MatchType::kRegexMatch:
-      op = "=~";
-      break;
-    case MatchType::kRegexNoMatch:
-      op = "!~";
-      break;
-  }
-  return absl::StrCat(name_, op, "\"", value_, "\"");
+  // MatchType's operators, in its order.
+  static constexpr absl::string_view kOperators[] = {"=", "!=", "=~", "!~"};
+  static_assert(std::size(kOperators) ==
+                static_cast<size_t>(MatchType::kRegexNoMatch) + 1);
+  return absl::StrCat(name_, kOperators[static_cast<size_t>(type_)], "\"",
+                      value_, "\"");
 }
 
 bool SelectorMatches(const Selector& selector, const Labels& labels) {

@@ -176,6 +176,14 @@ TEST(SelectorParserTest, AcceptsNulBytesInStrings) {
   }
 }
 
+// Expects `input` to be refused with InvalidArgument(`message`).
+void ExpectParseError(absl::string_view input, absl::string_view message) {
+  absl::StatusOr<Selector> selector = ParseSelector(input);
+  ASSERT_FALSE(selector.ok()) << input;
+  EXPECT_EQ(selector.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(selector.status().message(), message);
+}
+
 struct InvalidCase {
   absl::string_view name;
   absl::string_view input;
@@ -527,42 +535,25 @@ TEST(SelectorParserTest, RejectsInvalidSelectorsWithPrometheusText) {
   };
   for (const InvalidCase& c : kCases) {
     SCOPED_TRACE(c.name);
-    absl::StatusOr<Selector> selector = ParseSelector(c.input);
-    ASSERT_FALSE(selector.ok()) << c.input;
-    EXPECT_EQ(selector.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(selector.status().message(), c.want_error);
+    ExpectParseError(c.input, c.want_error);
   }
 }
 
 TEST(SelectorParserTest, RejectsNulBytesOutsideStrings) {
-  absl::StatusOr<Selector> in_braces =
-      ParseSelector(absl::string_view("{a=\0}", 5));
-  ASSERT_FALSE(in_braces.ok());
-  EXPECT_EQ(in_braces.status().message(),
-            "1:4: parse error: unexpected character inside braces: '\\x00'");
-  absl::StatusOr<Selector> outside =
-      ParseSelector(absl::string_view("up\0", 3));
-  ASSERT_FALSE(outside.ok());
-  EXPECT_EQ(outside.status().message(),
-            "1:3: parse error: unexpected character: '\\x00'");
+  ExpectParseError(
+      absl::string_view("{a=\0}", 5),
+      "1:4: parse error: unexpected character inside braces: '\\x00'");
+  ExpectParseError(absl::string_view("up\0", 3),
+                   "1:3: parse error: unexpected character: '\\x00'");
 }
 
 TEST(SelectorParserTest, InvalidUtf8IsRejectedAtTheString) {
-  absl::StatusOr<Selector> quoted = ParseSelector("{a=\"\377\"}");
-  ASSERT_FALSE(quoted.ok());
-  EXPECT_EQ(quoted.status().message(), "1:4: parse error: invalid UTF-8 rune");
-  absl::StatusOr<Selector> raw = ParseSelector("up{a=`x\377`}");
-  ASSERT_FALSE(raw.ok());
-  EXPECT_EQ(raw.status().message(), "1:6: parse error: invalid UTF-8 rune");
-  absl::StatusOr<Selector> outside = ParseSelector("up\377");
-  ASSERT_FALSE(outside.ok());
-  EXPECT_EQ(outside.status().message(),
-            "1:3: parse error: unexpected character: '\357\277\275'");
-  absl::StatusOr<Selector> long_string =
-      ParseSelector("up \"\351\351\351\351\"");
-  ASSERT_FALSE(long_string.ok());
-  EXPECT_EQ(long_string.status().message(),
-            "1:4: parse error: invalid UTF-8 rune");
+  ExpectParseError("{a=\"\377\"}", "1:4: parse error: invalid UTF-8 rune");
+  ExpectParseError("up{a=`x\377`}", "1:6: parse error: invalid UTF-8 rune");
+  ExpectParseError("up\377",
+                   "1:3: parse error: unexpected character: '\357\277\275'");
+  ExpectParseError("up \"\351\351\351\351\"",
+                   "1:4: parse error: invalid UTF-8 rune");
 }
 
 TEST(SelectorParserTest, QuotesUnexpectedTokensAsGoDoes) {
@@ -587,9 +578,7 @@ TEST(SelectorParserTest, QuotesUnexpectedTokensAsGoDoes) {
   };
   for (const InvalidCase& c : kCases) {
     SCOPED_TRACE(c.name);
-    absl::StatusOr<Selector> selector = ParseSelector(c.input);
-    ASSERT_FALSE(selector.ok());
-    EXPECT_EQ(selector.status().message(), c.want_error);
+    ExpectParseError(c.input, c.want_error);
   }
 }
 
