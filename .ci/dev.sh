@@ -179,6 +179,9 @@ extra_suites() {
     //scraper:kubernetes_test_server_test //scraper:discovery_manager_test \
     //scraper:kubernetes_informer_test //scraper:file_discovery_test \
     //gateway:kubernetes_access_review_test
+  # The 2-minute soak of a fedgate built with ThreadSanitizer, without its gRPC server (Debian's
+  # gRPC is not instrumented), with 100 targets in the main job, as TSan is 5-15 times slower.
+  run_suite soak_tsan python3 tests/soak/soak.py --duration 120s --tsan --targets 100
   # Every test again under AddressSanitizer + UBSan (.bazelrc --config=asan), in the same output
   # base (other configuration directory): one case here; the failing targets are in the log.
   # The build is clang-14's with -Wthread-safety: the ABSL_GUARDED_BY and lock annotations are

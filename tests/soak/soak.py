@@ -7,6 +7,7 @@ checks, and a non-zero exit if any failed. docs/reliability.md describes it and 
   python3 tests/soak/soak.py --duration 120s            # what .ci/dev.sh test runs
   python3 tests/soak/soak.py --duration 30m             # by hand
   python3 tests/soak/soak.py --duration 10m --asan      # an ASan+UBSan build of fedgate
+  python3 tests/soak/soak.py --tsan --targets 100       # a ThreadSanitizer build, without gRPC
 
 Processes: soak_targets.py (the targets), soak_clients.py (the hostile clients, during the attack
 phase), fedgate, and fedgatectl (started by the clients); all started here or there are stopped
@@ -515,9 +516,15 @@ class Soak:
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:quarantine_size_mb="
                        f"{ASAN_QUARANTINE_MB}")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        # Every race reported, not only the first.
+        env.setdefault("TSAN_OPTIONS", "halt_on_error=0:second_deadlock_stack=1")
+        # Debian's gRPC is not built with ThreadSanitizer: it hands a call between its threads
+        # where TSan cannot see it, so a TSan build serves without gRPC (and its clients stay
+        # idle), and every report left is about fedgate's own synchronization.
+        grpc_address = "" if args.tsan else "127.0.0.1:0"
         self.fedgate = subprocess.Popen(
             [args.fedgate, f"--config.file={self.config_path}",
-             "--web.listen-address=127.0.0.1:0", "--grpc.listen-address=127.0.0.1:0",
+             "--web.listen-address=127.0.0.1:0", f"--grpc.listen-address={grpc_address}",
              "--web.enable-lifecycle", f"--web.config.file={web_config}"],
             stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=env)
         self.procs.insert(1, self.fedgate)
@@ -782,8 +789,12 @@ def main():
     parser.add_argument("--fedgate", default=os.path.join(root, "bazel-bin/gateway/fedgate"))
     parser.add_argument("--fedgatectl",
                         default=os.path.join(root, "bazel-bin/gateway/fedgatectl"))
-    parser.add_argument("--asan", action="store_true",
-                        help="build fedgate with --config=asan and run that build")
+    sanitizer = parser.add_mutually_exclusive_group()
+    sanitizer.add_argument("--asan", action="store_true",
+                           help="build fedgate with --config=asan and run that build")
+    sanitizer.add_argument("--tsan", action="store_true",
+                           help="build fedgate with --config=tsan and run that build, "
+                           "without its gRPC server")
     parser.add_argument("--targets", type=int, default=1000, help="targets of the main job")
     parser.add_argument("--faulty-fraction", type=float, default=0.05)
     parser.add_argument("--fault-period", type=float, default=30.0)
@@ -796,10 +807,10 @@ def main():
         parser.error("--duration must be at least 90s (warm-up, baseline, attack)")
     # Resolved now: a build with --config=asan points bazel-bin at that configuration's tree.
     args.fedgatectl = os.path.realpath(args.fedgatectl)
-    if args.asan:
-        subprocess.run(["bazel", "build", "--config=asan", "//gateway:fedgate"], cwd=root,
-                       check=True)
-        # The build points bazel-bin at the asan configuration's tree (Bazel 4's cquery has no
+    if args.asan or args.tsan:
+        config = "--config=asan" if args.asan else "--config=tsan"
+        subprocess.run(["bazel", "build", config, "//gateway:fedgate"], cwd=root, check=True)
+        # The build points bazel-bin at that configuration's tree (Bazel 4's cquery has no
         # --output=files).
         args.fedgate = os.path.join(root, "bazel-bin/gateway/fedgate")
     args.fedgate = os.path.realpath(args.fedgate)
