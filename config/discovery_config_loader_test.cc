@@ -38,6 +38,16 @@ auto ParseSection(const std::string& text, absl::string_view filename,
   return parse(reader, OnlyEntry(reader));
 }
 
+// Expects `parse` to refuse `text`, read as "f.yml", with InvalidArgument
+// `message`.
+template <typename Parse>
+void ExpectSectionError(const std::string& text, Parse parse,
+                        absl::string_view message) {
+  const absl::Status status = ParseSection(text, "f.yml", parse).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_EQ(status.message(), message);
+}
+
 TEST(DiscoveryConfigLoaderTest, StaticConfigsRecordTheFirstUrlLikeTarget) {
   const std::string text =
       "static_configs:\n"
@@ -76,27 +86,19 @@ TEST(DiscoveryConfigLoaderTest, FileSdPathsAreResolvedAgainstTheConfigFile) {
 }
 
 TEST(DiscoveryConfigLoaderTest, FileSdRejectsGlobInDirectory) {
-  const std::string text = "file_sd_configs:\n  - files: [a*/t.json]\n";
-  absl::StatusOr<std::vector<FileSdConfig>> configs =
-      ParseSection(text, "f.yml", ParseFileSdConfigs);
-  ASSERT_FALSE(configs.ok());
-  EXPECT_EQ(configs.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(configs.status().message(),
-            "f.yml:2: path name \"a*/t.json\" is not valid for file "
-            "discovery");
+  ExpectSectionError(
+      "file_sd_configs:\n  - files: [a*/t.json]\n", ParseFileSdConfigs,
+      "f.yml:2: path name \"a*/t.json\" is not valid for file discovery");
 }
 
 TEST(DiscoveryConfigLoaderTest, DnsSdARecordsNeedAPort) {
-  const std::string text =
+  ExpectSectionError(
       "dns_sd_configs:\n"
       "  - names: [db.example]\n"
-      "    type: a\n";
-  absl::StatusOr<std::vector<DnsSdConfig>> configs =
-      ParseSection(text, "f.yml", ParseDnsSdConfigs);
-  ASSERT_FALSE(configs.ok());
-  EXPECT_EQ(configs.status().message(),
-            "f.yml:2: a port is required in DNS-SD configs for all record "
-            "types except SRV");
+      "    type: a\n",
+      ParseDnsSdConfigs,
+      "f.yml:2: a port is required in DNS-SD configs for all record types "
+      "except SRV");
 }
 
 TEST(DiscoveryConfigLoaderTest, DnsSdDefaultsToSrv) {

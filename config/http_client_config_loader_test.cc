@@ -32,6 +32,25 @@ absl::StatusOr<HttpClientConfig> LoadHttpClient(const std::string& text) {
   return std::move(http).Finish();
 }
 
+// Expects LoadHttpClient to refuse `text` with InvalidArgument `message`.
+void ExpectLoadError(const std::string& text, absl::string_view message) {
+  const absl::Status status = LoadHttpClient(text).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_EQ(status.message(), message);
+}
+
+// Expects the client of `text` to send `want` as its Authorization header
+// (`type` is "Bearer" unless set).
+void ExpectAuthorization(const std::string& text,
+                         const AuthorizationConfig& want) {
+  absl::StatusOr<HttpClientConfig> http = LoadHttpClient(text);
+  ASSERT_TRUE(http.ok()) << http.status();
+  ASSERT_TRUE(http->authorization.has_value());
+  EXPECT_EQ(http->authorization->type, want.type);
+  EXPECT_EQ(http->authorization->credentials, want.credentials);
+  EXPECT_EQ(http->authorization->credentials_file, want.credentials_file);
+}
+
 TEST(HttpClientConfigLoaderTest, ReadsEveryFieldAndResolvesPaths) {
   absl::StatusOr<HttpClientConfig> http = LoadHttpClient(
       "follow_redirects: false\n"
@@ -58,21 +77,15 @@ TEST(HttpClientConfigLoaderTest, ReadsEveryFieldAndResolvesPaths) {
 }
 
 TEST(HttpClientConfigLoaderTest, BearerTokenFileBecomesBearerAuthorization) {
-  absl::StatusOr<HttpClientConfig> http =
-      LoadHttpClient("bearer_token_file: token\n");
-  ASSERT_TRUE(http.ok()) << http.status();
-  ASSERT_TRUE(http->authorization.has_value());
-  EXPECT_EQ(http->authorization->type, "Bearer");
-  EXPECT_EQ(http->authorization->credentials_file, "/etc/fedgate/token");
+  AuthorizationConfig want;
+  want.credentials_file = "/etc/fedgate/token";
+  ExpectAuthorization("bearer_token_file: token\n", want);
 }
 
 TEST(HttpClientConfigLoaderTest, AuthorizationTypeDefaultsToBearer) {
-  absl::StatusOr<HttpClientConfig> http =
-      LoadHttpClient("authorization:\n  credentials: secret\n");
-  ASSERT_TRUE(http.ok()) << http.status();
-  ASSERT_TRUE(http->authorization.has_value());
-  EXPECT_EQ(http->authorization->type, "Bearer");
-  EXPECT_EQ(http->authorization->credentials, "secret");
+  AuthorizationConfig want;
+  want.credentials = "secret";
+  ExpectAuthorization("authorization:\n  credentials: secret\n", want);
 }
 
 TEST(HttpClientConfigLoaderTest, ReadFieldLeavesOtherFieldsToTheCaller) {
@@ -91,15 +104,12 @@ TEST(HttpClientConfigLoaderTest, ReadFieldLeavesOtherFieldsToTheCaller) {
 }
 
 TEST(HttpClientConfigLoaderTest, ConflictPointsAtTheLaterField) {
-  absl::StatusOr<HttpClientConfig> http = LoadHttpClient(
+  ExpectLoadError(
       "basic_auth:\n"
       "  username: u\n"
-      "bearer_token: t\n");
-  ASSERT_FALSE(http.ok());
-  EXPECT_EQ(http.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(http.status().message(),
-            "/etc/fedgate/fedgate.yml:3: at most one of basic_auth, oauth2, "
-            "bearer_token & bearer_token_file must be configured");
+      "bearer_token: t\n",
+      "/etc/fedgate/fedgate.yml:3: at most one of basic_auth, oauth2, "
+      "bearer_token & bearer_token_file must be configured");
 }
 
 TEST(HttpClientConfigLoaderTest, FieldErrorsNameTheirLine) {
@@ -125,10 +135,7 @@ TEST(HttpClientConfigLoaderTest, FieldErrorsNameTheirLine) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    absl::StatusOr<HttpClientConfig> http = LoadHttpClient(c.yaml);
-    ASSERT_FALSE(http.ok());
-    EXPECT_EQ(http.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(http.status().message(), c.message);
+    ExpectLoadError(c.yaml, c.message);
   }
 }
 
