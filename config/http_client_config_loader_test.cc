@@ -112,32 +112,43 @@ TEST(HttpClientConfigLoaderTest, ConflictPointsAtTheLaterField) {
       "bearer_token & bearer_token_file must be configured");
 }
 
-TEST(HttpClientConfigLoaderTest, FieldErrorsNameTheirLine) {
-  struct Case {
-    const char* name;
-    const char* yaml;
-    const char* message;
-  };
-  const Case cases[] = {
-      {"UnknownTlsVersion", "tls_config:\n  min_version: TLS9\n",
-       "/etc/fedgate/fedgate.yml:2: unknown TLS version: TLS9"},
-      {"CertWithoutKey", "tls_config:\n  cert_file: /c.pem\n",
-       "/etc/fedgate/fedgate.yml:1: client cert file \"/c.pem\" specified "
-       "without client key file"},
-      {"UnknownTlsField", "tls_config:\n  nope: 1\n",
-       "/etc/fedgate/fedgate.yml:2: field nope not found in tls config"},
-      {"ProxyWithoutScheme", "proxy_url: \":3128\"\n",
-       "/etc/fedgate/fedgate.yml:1: parse \":3128\": missing protocol "
-       "scheme"},
-      {"BasicAuthorizationType", "authorization:\n  type: Basic\n",
-       "/etc/fedgate/fedgate.yml:1: authorization type cannot be set to "
-       "\"basic\", use \"basic_auth\" instead"},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    ExpectLoadError(c.yaml, c.message);
-  }
+// A field value the loader refuses, and its error: the line is the field's,
+// or its section's for a check across fields.
+struct FieldErrorCase {
+  const char* name;
+  const char* yaml;
+  const char* message;
+};
+
+class HttpClientFieldErrorTest
+    : public ::testing::TestWithParam<FieldErrorCase> {};
+
+TEST_P(HttpClientFieldErrorTest, NamesItsLine) {
+  ExpectLoadError(GetParam().yaml, GetParam().message);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    HttpClientConfigLoaderTest, HttpClientFieldErrorTest,
+    ::testing::Values(
+        FieldErrorCase{"UnknownTlsVersion",
+                       "tls_config:\n  min_version: TLS9\n",
+                       "/etc/fedgate/fedgate.yml:2: unknown TLS version: TLS9"},
+        FieldErrorCase{"CertWithoutKey", "tls_config:\n  cert_file: /c.pem\n",
+                       "/etc/fedgate/fedgate.yml:1: client cert file "
+                       "\"/c.pem\" specified without client key file"},
+        FieldErrorCase{
+            "UnknownTlsField", "tls_config:\n  nope: 1\n",
+            "/etc/fedgate/fedgate.yml:2: field nope not found in tls config"},
+        FieldErrorCase{"ProxyWithoutScheme", "proxy_url: \":3128\"\n",
+                       "/etc/fedgate/fedgate.yml:1: parse \":3128\": missing "
+                       "protocol scheme"},
+        FieldErrorCase{"BasicAuthorizationType",
+                       "authorization:\n  type: Basic\n",
+                       "/etc/fedgate/fedgate.yml:1: authorization type cannot "
+                       "be set to \"basic\", use \"basic_auth\" instead"}),
+    [](const ::testing::TestParamInfo<FieldErrorCase>& info) {
+      return std::string(info.param.name);
+    });
 
 TEST(HttpClientConfigLoaderTest, UnsupportedFieldsArePrometheusHttpFields) {
   EXPECT_TRUE(IsUnsupportedHttpClientField("oauth2"));

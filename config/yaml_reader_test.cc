@@ -320,33 +320,31 @@ absl::Status ReadNamed(YamlReader& reader, const std::vector<YamlEntry>& fields,
   return absl::OkStatus();
 }
 
-TEST_F(YamlReaderTest, ReadStructListReadsEachItemWithItsLine) {
-  std::vector<YamlEntry> e = Read(
-      "items:\n"
-      "  - name: a\n"
-      "  - {}\n"
-      "  - name: c\n");
-  ASSERT_EQ(e.size(), 1u);
+// Reads the list of the one top-level key of `text` with ReadNamed.
+class ReadStructListTest : public YamlReaderTest {
+ protected:
+  absl::StatusOr<std::vector<Named>> ReadNamedList(std::string text) {
+    std::vector<YamlEntry> top = Read(std::move(text));
+    if (top.size() != 1) return absl::InternalError("not one top-level key");
+    return ReadStructList<Named>(*reader_, top[0], "named", ReadNamed);
+  }
+};
+
+TEST_F(ReadStructListTest, ReadsEachItemWithItsLine) {
   absl::StatusOr<std::vector<Named>> items =
-      ReadStructList<Named>(*reader_, e[0], "named", ReadNamed);
+      ReadNamedList("items:\n  - name: a\n  - {}\n  - name: c\n");
   ASSERT_TRUE(items.ok()) << items.status();
-  ASSERT_EQ(items->size(), 3u);
-  EXPECT_EQ((*items)[0].line, 2);
-  EXPECT_EQ((*items)[0].name, "a");
-  EXPECT_EQ((*items)[1].line, 3);
-  EXPECT_EQ((*items)[1].name, "");
-  EXPECT_EQ((*items)[2].line, 4);
-  EXPECT_EQ((*items)[2].name, "c");
+  std::vector<std::pair<int, std::string>> got;
+  for (const Named& item : *items) got.emplace_back(item.line, item.name);
+  EXPECT_EQ(got, (std::vector<std::pair<int, std::string>>{
+                     {2, "a"}, {3, ""}, {4, "c"}}));
 }
 
-TEST_F(YamlReaderTest, ReadStructListStopsAtTheFirstError) {
-  std::vector<YamlEntry> e = Read(
-      "items:\n"
-      "  - name: a\n"
-      "  - nom: b\n"
-      "  - nim: c\n");
-  ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(ReadStructList<Named>(*reader_, e[0], "named", ReadNamed)
+TEST_F(ReadStructListTest, StopsAtTheFirstError) {
+  EXPECT_EQ(ReadNamedList("items:\n"
+                          "  - name: a\n"
+                          "  - nom: b\n"
+                          "  - nim: c\n")
                 .status()
                 .message(),
             "f.yml:3: field nom not found in named");
