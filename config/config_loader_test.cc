@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "config/config.h"
+#include "config/relabel_config.h"
 #include "gtest/gtest.h"
 
 namespace fedgate {
@@ -562,25 +563,16 @@ TEST(ParseConfigTest, ReadsRelabelConfigsWithPrometheusDefaults) {
   const ScrapeConfig& job = config->scrape_configs[0];
   ASSERT_EQ(job.relabel_configs.size(), 6u);
 
-  const RelabelConfig& set_address = job.relabel_configs[0];
-  EXPECT_EQ(set_address.action, RelabelAction::kReplace);
-  EXPECT_TRUE(set_address.source_labels.empty());
-  EXPECT_EQ(set_address.separator, ";");
-  EXPECT_EQ(set_address.regex, "(.*)");
-  EXPECT_EQ(set_address.modulus, 0u);
-  EXPECT_EQ(set_address.target_label, "__address__");
-  EXPECT_EQ(set_address.replacement, "a:1");
-  EXPECT_EQ(set_address.line, 6);
-
-  const RelabelConfig& replace = job.relabel_configs[1];
-  EXPECT_EQ(replace.action, RelabelAction::kReplace);
-  EXPECT_EQ(replace.source_labels,
-            (std::vector<std::string>{"__address__", "job"}));
-  EXPECT_EQ(replace.separator, "/");
-  EXPECT_EQ(replace.regex, "(.+)");
-  EXPECT_EQ(replace.target_label, "addr");
-  EXPECT_EQ(replace.replacement, "${1}x");
-  EXPECT_EQ(replace.line, 8);
+  // MakeRelabelConfig leaves the fields a rule does not write at their
+  // defaults, as the loader must.
+  EXPECT_EQ(job.relabel_configs[0],
+            MakeRelabelConfig(RelabelAction::kReplace, {}, "(.*)",
+                              "__address__", "a:1"));
+  EXPECT_EQ(job.relabel_configs[0].line, 6);
+  EXPECT_EQ(job.relabel_configs[1],
+            MakeRelabelConfig(RelabelAction::kReplace, {"__address__", "job"},
+                              "(.+)", "addr", "${1}x", "/"));
+  EXPECT_EQ(job.relabel_configs[1].line, 8);
 
   EXPECT_EQ(job.relabel_configs[2].action, RelabelAction::kHashMod);
   EXPECT_EQ(job.relabel_configs[2].modulus, 16u);

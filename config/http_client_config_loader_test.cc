@@ -1,5 +1,6 @@
 #include "config/http_client_config_loader.h"
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,9 @@ struct FieldErrorCase {
   const char* yaml;
   const char* message;
 };
+
+// Names the case in gtest's output.
+void PrintTo(const FieldErrorCase& c, std::ostream* os) { *os << c.name; }
 
 class HttpClientFieldErrorTest
     : public ::testing::TestWithParam<FieldErrorCase> {};

@@ -363,10 +363,9 @@ TEST_F(YamlReaderTest, ReadCheckedStringsNamesTheFirstRejectedValue) {
       ReadCheckedStrings(*reader_, e[0], letters_only, reason);
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(*ok, (std::vector<std::string>{"a", "b"}));
-  EXPECT_EQ(ReadCheckedStrings(*reader_, e[1], letters_only, reason)
-                .status()
-                .message(),
-            "f.yml:3: digit in 1");
+  const absl::Status bad =
+      ReadCheckedStrings(*reader_, e[1], letters_only, reason).status();
+  EXPECT_EQ(bad.message(), "f.yml:3: digit in 1");
 }
 
 TEST_F(YamlReaderTest, NullValueIsBlamedOnItsKeyLine) {
