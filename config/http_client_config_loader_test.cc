@@ -121,7 +121,7 @@ struct FieldErrorCase {
   const char* message;
 };
 
-// Names the case in gtest's output.
+// Names the case in gtest's output and in the test's name.
 void PrintTo(const FieldErrorCase& c, std::ostream* os) { *os << c.name; }
 
 class HttpClientFieldErrorTest
@@ -150,9 +150,7 @@ INSTANTIATE_TEST_SUITE_P(
                        "authorization:\n  type: Basic\n",
                        "/etc/fedgate/fedgate.yml:1: authorization type cannot "
                        "be set to \"basic\", use \"basic_auth\" instead"}),
-    [](const ::testing::TestParamInfo<FieldErrorCase>& info) {
-      return std::string(info.param.name);
-    });
+    ::testing::PrintToStringParamName());
 
 TEST(HttpClientConfigLoaderTest, UnsupportedFieldsArePrometheusHttpFields) {
   EXPECT_TRUE(IsUnsupportedHttpClientField("oauth2"));

@@ -61,7 +61,7 @@ struct RuleFileErrorCase {
   const char* error;
 };
 
-// Names the case in gtest's output.
+// Names the case in gtest's output and in the test's name.
 void PrintTo(const RuleFileErrorCase& c, std::ostream* os) { *os << c.name; }
 
 class RuleFileErrorTest : public ::testing::TestWithParam<RuleFileErrorCase> {};
@@ -137,9 +137,7 @@ INSTANTIATE_TEST_SUITE_P(
             "groups:\n  - name: a\n    rules:\n      - record: x\n"
             "        expr: up\n        keep_inputs: false\n",
             "r.yml:6: field keep_inputs not found in rule"}),
-    [](const ::testing::TestParamInfo<RuleFileErrorCase>& info) {
-      return std::string(info.param.name);
-    });
+    ::testing::PrintToStringParamName());
 
 TEST(RuleFileLoaderTest, PatternsAsPrometheus) {
   EXPECT_TRUE(IsValidRuleFilePattern("rules.yml"));
