@@ -43,6 +43,15 @@ bool IsValidFileSdPath(absl::string_view path) {
   return false;
 }
 
+// The check of an SD config's refresh_interval (at `line`), after
+// Prometheus's own checks: Prometheus 2.42 would panic on a zero ticker;
+// fedgate refuses it.
+absl::Status CheckRefreshInterval(const YamlReader& reader,
+                                  absl::Duration interval, int line) {
+  if (interval > absl::ZeroDuration()) return absl::OkStatus();
+  return reader.ErrorAt(line, "refresh_interval must be greater than 0");
+}
+
 // Reads one `static_configs` entry.
 absl::Status ReadStaticConfig(YamlReader& reader,
                               const std::vector<YamlEntry>& fields,
@@ -117,12 +126,7 @@ absl::Status ReadFileSdConfig(YamlReader& reader,
     // SetDirectory); a config file name without a directory leaves them.
     path = reader.ResolvePath(path);
   }
-  // Prometheus 2.42 would panic on a zero ticker; fedgate refuses it.
-  if (config->refresh_interval <= absl::ZeroDuration()) {
-    return reader.ErrorAt(refresh_line,
-                          "refresh_interval must be greater than 0");
-  }
-  return absl::OkStatus();
+  return CheckRefreshInterval(reader, config->refresh_interval, refresh_line);
 }
 
 // Reads one `dns_sd_configs` entry.
@@ -167,11 +171,7 @@ absl::Status ReadDnsSdConfig(YamlReader& reader,
     return reader.ErrorAt(
         type_line, absl::StrCat("invalid DNS-SD records type ", config->type));
   }
-  if (config->refresh_interval <= absl::ZeroDuration()) {
-    return reader.ErrorAt(refresh_line,
-                          "refresh_interval must be greater than 0");
-  }
-  return absl::OkStatus();
+  return CheckRefreshInterval(reader, config->refresh_interval, refresh_line);
 }
 
 }  // namespace
