@@ -1296,25 +1296,23 @@ TEST(LoadConfigFileTest, EmptyFileIsValid) {
   EXPECT_EQ(config->global.scrape_interval, absl::Minutes(1));
 }
 
-TEST(LoadConfigFileTest, ReportsUnreadableFiles) {
-  const struct {
-    const char* name;
-    const char* path;
-    absl::StatusCode code;
-  } kCases[] = {
-      {"missing", "config/testdata/missing.yml", absl::StatusCode::kNotFound},
-      {"directory", "config/testdata", absl::StatusCode::kFailedPrecondition},
-  };
-  for (const auto& c : kCases) {
-    SCOPED_TRACE(c.name);
-    absl::StatusOr<Config> config = LoadConfigFile(c.path);
-    ASSERT_FALSE(config.ok());
-    EXPECT_EQ(config.status().code(), c.code) << config.status();
-    EXPECT_TRUE(
-        absl::StartsWith(config.status().message(),
-                         std::string("reading config file ") + c.path + ": "))
-        << config.status();
-  }
+// Expects LoadConfigFile to refuse `path` with `code` and a message that
+// names the file.
+void ExpectUnreadable(const std::string& path, absl::StatusCode code) {
+  absl::StatusOr<Config> config = LoadConfigFile(path);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), code) << config.status();
+  EXPECT_TRUE(absl::StartsWith(config.status().message(),
+                               "reading config file " + path + ": "))
+      << config.status();
+}
+
+TEST(LoadConfigFileTest, ReportsAMissingFile) {
+  ExpectUnreadable("config/testdata/missing.yml", absl::StatusCode::kNotFound);
+}
+
+TEST(LoadConfigFileTest, ReportsADirectory) {
+  ExpectUnreadable("config/testdata", absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(ParseConfigTest, ExpandsExternalLabelsOnlyWithTheFeature) {
