@@ -114,14 +114,12 @@ absl::Status ParseGlobal(YamlReader& reader, const YamlEntry& entry,
 // then resolved against the config file's directory.
 absl::Status ParseRuleFilePatterns(YamlReader& reader, const YamlEntry& entry,
                                    std::vector<std::string>* patterns) {
-  absl::StatusOr<std::vector<std::string>> list = reader.Strings(entry);
+  absl::StatusOr<std::vector<std::string>> list = ReadCheckedStrings(
+      reader, entry, IsValidRuleFilePattern, [](absl::string_view pattern) {
+        return absl::StrCat("invalid rule file path ", GoQuote(pattern));
+      });
   if (!list.ok()) return list.status();
   for (const std::string& pattern : *list) {
-    if (!IsValidRuleFilePattern(pattern)) {
-      return reader.ErrorAt(
-          reader.ValueLine(entry),
-          absl::StrCat("invalid rule file path ", GoQuote(pattern)));
-    }
     patterns->push_back(reader.ResolvePath(pattern));
   }
   return absl::OkStatus();

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "config/config.h"
+#include "config/relabel_config.h"
 #include "gtest/gtest.h"
 
 namespace fedgate {
@@ -562,25 +563,16 @@ TEST(ParseConfigTest, ReadsRelabelConfigsWithPrometheusDefaults) {
   const ScrapeConfig& job = config->scrape_configs[0];
   ASSERT_EQ(job.relabel_configs.size(), 6u);
 
-  const RelabelConfig& set_address = job.relabel_configs[0];
-  EXPECT_EQ(set_address.action, RelabelAction::kReplace);
-  EXPECT_TRUE(set_address.source_labels.empty());
-  EXPECT_EQ(set_address.separator, ";");
-  EXPECT_EQ(set_address.regex, "(.*)");
-  EXPECT_EQ(set_address.modulus, 0u);
-  EXPECT_EQ(set_address.target_label, "__address__");
-  EXPECT_EQ(set_address.replacement, "a:1");
-  EXPECT_EQ(set_address.line, 6);
-
-  const RelabelConfig& replace = job.relabel_configs[1];
-  EXPECT_EQ(replace.action, RelabelAction::kReplace);
-  EXPECT_EQ(replace.source_labels,
-            (std::vector<std::string>{"__address__", "job"}));
-  EXPECT_EQ(replace.separator, "/");
-  EXPECT_EQ(replace.regex, "(.+)");
-  EXPECT_EQ(replace.target_label, "addr");
-  EXPECT_EQ(replace.replacement, "${1}x");
-  EXPECT_EQ(replace.line, 8);
+  // MakeRelabelConfig leaves the fields a rule does not write at their
+  // defaults, as the loader must.
+  EXPECT_EQ(job.relabel_configs[0],
+            MakeRelabelConfig(RelabelAction::kReplace, {}, "(.*)",
+                              "__address__", "a:1"));
+  EXPECT_EQ(job.relabel_configs[0].line, 6);
+  EXPECT_EQ(job.relabel_configs[1],
+            MakeRelabelConfig(RelabelAction::kReplace, {"__address__", "job"},
+                              "(.+)", "addr", "${1}x", "/"));
+  EXPECT_EQ(job.relabel_configs[1].line, 8);
 
   EXPECT_EQ(job.relabel_configs[2].action, RelabelAction::kHashMod);
   EXPECT_EQ(job.relabel_configs[2].modulus, 16u);
@@ -1304,25 +1296,23 @@ TEST(LoadConfigFileTest, EmptyFileIsValid) {
   EXPECT_EQ(config->global.scrape_interval, absl::Minutes(1));
 }
 
-TEST(LoadConfigFileTest, ReportsUnreadableFiles) {
-  const struct {
-    const char* name;
-    const char* path;
-    absl::StatusCode code;
-  } kCases[] = {
-      {"missing", "config/testdata/missing.yml", absl::StatusCode::kNotFound},
-      {"directory", "config/testdata", absl::StatusCode::kFailedPrecondition},
-  };
-  for (const auto& c : kCases) {
-    SCOPED_TRACE(c.name);
-    absl::StatusOr<Config> config = LoadConfigFile(c.path);
-    ASSERT_FALSE(config.ok());
-    EXPECT_EQ(config.status().code(), c.code) << config.status();
-    EXPECT_TRUE(
-        absl::StartsWith(config.status().message(),
-                         std::string("reading config file ") + c.path + ": "))
-        << config.status();
-  }
+// Expects LoadConfigFile to refuse `path` with `code` and a message that
+// names the file.
+void ExpectUnreadable(const std::string& path, absl::StatusCode code) {
+  absl::StatusOr<Config> config = LoadConfigFile(path);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), code) << config.status();
+  EXPECT_TRUE(absl::StartsWith(config.status().message(),
+                               "reading config file " + path + ": "))
+      << config.status();
+}
+
+TEST(LoadConfigFileTest, ReportsAMissingFile) {
+  ExpectUnreadable("config/testdata/missing.yml", absl::StatusCode::kNotFound);
+}
+
+TEST(LoadConfigFileTest, ReportsADirectory) {
+  ExpectUnreadable("config/testdata", absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(ParseConfigTest, ExpandsExternalLabelsOnlyWithTheFeature) {

@@ -1,6 +1,7 @@
 #include "config/config_printer.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -469,11 +470,8 @@ scrape_configs:
 }
 
 TEST(ConfigPrinterTest, QuotesScalarsAsYamlV2) {
-  struct Case {
-    const char* in;
-    const char* want;
-  };
-  const Case cases[] = {
+  // Each value and how yaml.v2 prints it.
+  const std::pair<const char*, const char*> cases[] = {
       {"plain", "plain"},
       {"127.0.0.1:9090", "127.0.0.1:9090"},
       {"<secret>", "<secret>"},
@@ -497,9 +495,9 @@ TEST(ConfigPrinterTest, QuotesScalarsAsYamlV2) {
       {"a'b: c", "'a''b: c'"},
       {"tab\there", "\"tab\\there\""},
   };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.in);
-    EXPECT_EQ(YamlScalar(c.in), c.want);
+  for (const auto& [in, want] : cases) {
+    SCOPED_TRACE(in);
+    EXPECT_EQ(YamlScalar(in), want);
   }
 }
 

@@ -43,165 +43,160 @@ bool IsValidFileSdPath(absl::string_view path) {
   return false;
 }
 
+// The check of an SD config's refresh_interval (at `line`), after
+// Prometheus's own checks: Prometheus 2.42 would panic on a zero ticker;
+// fedgate refuses it.
+absl::Status CheckRefreshInterval(const YamlReader& reader,
+                                  absl::Duration interval, int line) {
+  if (interval > absl::ZeroDuration()) return absl::OkStatus();
+  return reader.ErrorAt(line, "refresh_interval must be greater than 0");
+}
+
+// Reads one `static_configs` entry.
+absl::Status ReadStaticConfig(YamlReader& reader,
+                              const std::vector<YamlEntry>& fields,
+                              StaticConfig* group,
+                              UrlLikeStaticTarget* url_target) {
+  for (const YamlEntry& field : fields) {
+    if (field.name == "targets") {
+      if (YamlReader::IsNullNode(field.value)) continue;
+      if (!field.value.IsSequence()) {
+        return reader.UnmarshalError(field, "[]string");
+      }
+      for (const YAML::Node& target : field.value) {
+        const YamlEntry target_entry("targets", field.key_line, target);
+        absl::StatusOr<std::string> address = reader.String(target_entry);
+        if (!address.ok()) return address.status();
+        // Prometheus checks for URLs at load time (checkStaticTargets, when
+        // there are no relabel_configs) and for empty addresses when it
+        // builds the target ("no address").
+        if (address->empty()) {
+          return reader.ErrorAt(reader.ValueLine(target_entry),
+                                "target has no address");
+        }
+        if (address->find('/') != std::string::npos && url_target->line == 0) {
+          url_target->address = *address;
+          url_target->line = reader.ValueLine(target_entry);
+        }
+        group->targets.push_back(*std::move(address));
+      }
+    } else if (field.name == "labels") {
+      if (absl::Status s = Store(reader.LabelSet(field), &group->labels);
+          !s.ok())
+        return s;
+    } else {
+      return reader.UnknownOrUnsupported(field, "static config",
+                                         /*unsupported=*/false);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Reads one `file_sd_configs` entry.
+absl::Status ReadFileSdConfig(YamlReader& reader,
+                              const std::vector<YamlEntry>& fields,
+                              FileSdConfig* config) {
+  int refresh_line = config->line;
+  for (const YamlEntry& field : fields) {
+    absl::Status s;
+    if (field.name == "files") {
+      s = Store(reader.Strings(field), &config->files);
+    } else if (field.name == "refresh_interval") {
+      s = StoreUnlessNull(field, reader.Duration(field),
+                          &config->refresh_interval);
+      refresh_line = field.key_line;
+    } else {
+      s = reader.UnknownOrUnsupported(field, "file_sd config",
+                                      /*unsupported=*/false);
+    }
+    if (!s.ok()) return s;
+  }
+  if (config->files.empty()) {
+    return reader.ErrorAt(
+        config->line,
+        "file service discovery config must contain at least one path name");
+  }
+  for (std::string& path : config->files) {
+    if (!IsValidFileSdPath(path)) {
+      return reader.ErrorAt(config->line,
+                            absl::StrCat("path name ", GoQuote(path),
+                                         " is not valid for file discovery"));
+    }
+    // Relative paths are relative to the config file (Prometheus's
+    // SetDirectory); a config file name without a directory leaves them.
+    path = reader.ResolvePath(path);
+  }
+  return CheckRefreshInterval(reader, config->refresh_interval, refresh_line);
+}
+
+// Reads one `dns_sd_configs` entry.
+absl::Status ReadDnsSdConfig(YamlReader& reader,
+                             const std::vector<YamlEntry>& fields,
+                             DnsSdConfig* config) {
+  int refresh_line = config->line;
+  int type_line = config->line;
+  for (const YamlEntry& field : fields) {
+    absl::Status s;
+    if (field.name == "names") {
+      s = Store(reader.Strings(field), &config->names);
+    } else if (field.name == "type") {
+      s = Store(reader.String(field), &config->type);
+      type_line = field.key_line;
+    } else if (field.name == "port") {
+      s = Store(reader.Int(field), &config->port);
+    } else if (field.name == "refresh_interval") {
+      s = StoreUnlessNull(field, reader.Duration(field),
+                          &config->refresh_interval);
+      refresh_line = field.key_line;
+    } else {
+      s = reader.UnknownOrUnsupported(field, "dns_sd config",
+                                      /*unsupported=*/false);
+    }
+    if (!s.ok()) return s;
+  }
+  // The checks of dns.SDConfig.UnmarshalYAML, in its order.
+  if (config->names.empty()) {
+    return reader.ErrorAt(
+        config->line,
+        "DNS-SD config must contain at least one SRV record name");
+  }
+  const std::string type = absl::AsciiStrToUpper(config->type);
+  if (type == "A" || type == "AAAA") {
+    if (config->port == 0) {
+      return reader.ErrorAt(config->line,
+                            "a port is required in DNS-SD configs for all "
+                            "record types except SRV");
+    }
+  } else if (type != "SRV") {
+    return reader.ErrorAt(
+        type_line, absl::StrCat("invalid DNS-SD records type ", config->type));
+  }
+  return CheckRefreshInterval(reader, config->refresh_interval, refresh_line);
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<StaticConfig>> ParseStaticConfigs(
     YamlReader& reader, const YamlEntry& entry,
     UrlLikeStaticTarget* url_target) {
-  absl::StatusOr<std::vector<YamlListItem>> items =
-      reader.StructListItems(entry, "static config");
-  if (!items.ok()) return items.status();
-  std::vector<StaticConfig> groups;
-  for (const auto& [line, fields] : *items) {
-    StaticConfig group;
-    group.line = line;
-    for (const YamlEntry& field : fields) {
-      if (field.name == "targets") {
-        if (YamlReader::IsNullNode(field.value)) continue;
-        if (!field.value.IsSequence()) {
-          return reader.UnmarshalError(field, "[]string");
-        }
-        for (const YAML::Node& target : field.value) {
-          const YamlEntry target_entry("targets", field.key_line, target);
-          absl::StatusOr<std::string> address = reader.String(target_entry);
-          if (!address.ok()) return address.status();
-          // Prometheus checks for URLs at load time (checkStaticTargets,
-          // when there are no relabel_configs) and for empty addresses when
-          // it builds the target ("no address").
-          if (address->empty()) {
-            return reader.ErrorAt(reader.ValueLine(target_entry),
-                                  "target has no address");
-          }
-          if (address->find('/') != std::string::npos &&
-              url_target->line == 0) {
-            url_target->address = *address;
-            url_target->line = reader.ValueLine(target_entry);
-          }
-          group.targets.push_back(*std::move(address));
-        }
-      } else if (field.name == "labels") {
-        if (absl::Status s = Store(reader.LabelSet(field), &group.labels);
-            !s.ok())
-          return s;
-      } else {
-        return reader.UnknownOrUnsupported(field, "static config",
-                                           /*unsupported=*/false);
-      }
-    }
-    groups.push_back(std::move(group));
-  }
-  return groups;
+  return ReadStructList<StaticConfig>(
+      reader, entry, "static config",
+      [url_target](YamlReader& reader, const std::vector<YamlEntry>& fields,
+                   StaticConfig* group) {
+        return ReadStaticConfig(reader, fields, group, url_target);
+      });
 }
 
 absl::StatusOr<std::vector<FileSdConfig>> ParseFileSdConfigs(
     YamlReader& reader, const YamlEntry& entry) {
-  absl::StatusOr<std::vector<YamlListItem>> items =
-      reader.StructListItems(entry, "file_sd config");
-  if (!items.ok()) return items.status();
-  std::vector<FileSdConfig> configs;
-  for (const auto& [line, fields] : *items) {
-    FileSdConfig config;
-    config.line = line;
-    int refresh_line = line;
-    for (const YamlEntry& field : fields) {
-      if (field.name == "files") {
-        if (absl::Status s = Store(reader.Strings(field), &config.files);
-            !s.ok())
-          return s;
-      } else if (field.name == "refresh_interval") {
-        absl::StatusOr<absl::Duration> d = reader.Duration(field);
-        if (!d.ok()) return d.status();
-        // Null keeps the default, as yaml.v2 leaves the field alone.
-        if (!YamlReader::IsNullNode(field.value)) config.refresh_interval = *d;
-        refresh_line = field.key_line;
-      } else {
-        return reader.UnknownOrUnsupported(field, "file_sd config",
-                                           /*unsupported=*/false);
-      }
-    }
-    if (config.files.empty()) {
-      return reader.ErrorAt(
-          line,
-          "file service discovery config must contain at least one path name");
-    }
-    for (std::string& path : config.files) {
-      if (!IsValidFileSdPath(path)) {
-        return reader.ErrorAt(line,
-                              absl::StrCat("path name ", GoQuote(path),
-                                           " is not valid for file discovery"));
-      }
-      // Relative paths are relative to the config file (Prometheus's
-      // SetDirectory); a config file name without a directory leaves them.
-      path = reader.ResolvePath(path);
-    }
-    // Prometheus 2.42 would panic on a zero ticker; fedgate refuses it.
-    if (config.refresh_interval <= absl::ZeroDuration()) {
-      return reader.ErrorAt(refresh_line,
-                            "refresh_interval must be greater than 0");
-    }
-    configs.push_back(std::move(config));
-  }
-  return configs;
+  return ReadStructList<FileSdConfig>(reader, entry, "file_sd config",
+                                      ReadFileSdConfig);
 }
 
 absl::StatusOr<std::vector<DnsSdConfig>> ParseDnsSdConfigs(
     YamlReader& reader, const YamlEntry& entry) {
-  absl::StatusOr<std::vector<YamlListItem>> items =
-      reader.StructListItems(entry, "dns_sd config");
-  if (!items.ok()) return items.status();
-  std::vector<DnsSdConfig> configs;
-  for (const auto& [line, fields] : *items) {
-    DnsSdConfig config;
-    config.line = line;
-    int refresh_line = line;
-    int type_line = line;
-    for (const YamlEntry& field : fields) {
-      if (field.name == "names") {
-        if (absl::Status s = Store(reader.Strings(field), &config.names);
-            !s.ok())
-          return s;
-      } else if (field.name == "type") {
-        if (absl::Status s = Store(reader.String(field), &config.type); !s.ok())
-          return s;
-        type_line = field.key_line;
-      } else if (field.name == "port") {
-        if (absl::Status s = Store(reader.Int(field), &config.port); !s.ok())
-          return s;
-      } else if (field.name == "refresh_interval") {
-        if (absl::Status s = StoreUnlessNull(field, reader.Duration(field),
-                                             &config.refresh_interval);
-            !s.ok())
-          return s;
-        refresh_line = field.key_line;
-      } else {
-        return reader.UnknownOrUnsupported(field, "dns_sd config",
-                                           /*unsupported=*/false);
-      }
-    }
-    // The checks of dns.SDConfig.UnmarshalYAML, in its order.
-    if (config.names.empty()) {
-      return reader.ErrorAt(
-          line, "DNS-SD config must contain at least one SRV record name");
-    }
-    const std::string type = absl::AsciiStrToUpper(config.type);
-    if (type == "A" || type == "AAAA") {
-      if (config.port == 0) {
-        return reader.ErrorAt(
-            line,
-            "a port is required in DNS-SD configs for all record "
-            "types except SRV");
-      }
-    } else if (type != "SRV") {
-      return reader.ErrorAt(
-          type_line, absl::StrCat("invalid DNS-SD records type ", config.type));
-    }
-    if (config.refresh_interval <= absl::ZeroDuration()) {
-      return reader.ErrorAt(refresh_line,
-                            "refresh_interval must be greater than 0");
-    }
-    configs.push_back(std::move(config));
-  }
-  return configs;
+  return ReadStructList<DnsSdConfig>(reader, entry, "dns_sd config",
+                                     ReadDnsSdConfig);
 }
 
 namespace {
@@ -362,81 +357,76 @@ bool IsApiServerUrl(absl::string_view url) {
   return false;
 }
 
+// Reads one `kubernetes_sd_configs` entry.
+absl::Status ReadKubernetesSdConfig(YamlReader& reader,
+                                    const std::vector<YamlEntry>& fields,
+                                    KubernetesSdConfig* config) {
+  int selectors_line = config->line;
+  HttpClientConfigLoader http(reader);
+  for (const YamlEntry& field : fields) {
+    absl::Status s;
+    if (field.name == "role") {
+      s = ReadKubernetesRole(reader, field, &config->role);
+    } else if (field.name == "api_server") {
+      s = Store(reader.String(field), &config->api_server);
+      if (s.ok() && !config->api_server.empty() &&
+          !IsApiServerUrl(config->api_server)) {
+        s = reader.ErrorAt(
+            reader.ValueLine(field),
+            absl::StrCat("api_server ",
+                         GoQuote(RedactedUrl(config->api_server)),
+                         " is not an http or https URL with a host"));
+      }
+    } else if (field.name == "kubeconfig_file") {
+      s = Store(reader.String(field), &config->kubeconfig_file);
+      if (s.ok() && !config->kubeconfig_file.empty()) {
+        config->kubeconfig_file = reader.ResolvePath(config->kubeconfig_file);
+      }
+    } else if (field.name == "namespaces") {
+      s = ParseNamespaces(reader, field, config);
+    } else if (field.name == "selectors") {
+      s = ParseSelectors(reader, field, config, &selectors_line);
+    } else if (field.name == "attach_metadata") {
+      absl::StatusOr<std::vector<YamlEntry>> attach =
+          reader.StructEntries(field, "attach_metadata");
+      s = attach.status();
+      config->attach_node_metadata = false;
+      for (size_t i = 0; s.ok() && i < attach->size(); ++i) {
+        const YamlEntry& f = (*attach)[i];
+        s = f.name == "node"
+                ? Store(reader.Bool(f), &config->attach_node_metadata)
+                : reader.UnknownOrUnsupported(f, "attach_metadata",
+                                              /*unsupported=*/false);
+      }
+    } else {
+      absl::StatusOr<bool> read = http.ReadField(field);
+      s = read.status();
+      if (read.ok() && !*read) {
+        s = reader.UnknownOrUnsupported(
+            field, "kubernetes_sd config",
+            IsUnsupportedHttpClientField(field.name));
+      }
+    }
+    if (!s.ok()) return s;
+  }
+  if (config->role.empty()) {
+    // 2.42 checks the role before the HTTP client.
+    if (absl::Status s = CheckKubernetesSdConfig(reader, *config, config->line);
+        !s.ok())
+      return s;
+  }
+  if (absl::Status s = Store(std::move(http).Finish(), &config->http_client);
+      !s.ok())
+    return s;
+  return CheckKubernetesSdConfig(reader, *config, selectors_line);
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<KubernetesSdConfig>> ParseKubernetesSdConfigs(
     YamlReader& reader, const YamlEntry& entry) {
-  absl::StatusOr<std::vector<YamlListItem>> items =
-      reader.StructListItems(entry, "kubernetes_sd config");
-  if (!items.ok()) return items.status();
-  std::vector<KubernetesSdConfig> configs;
-  for (const auto& [line, fields] : *items) {
-    KubernetesSdConfig config;
-    config.line = line;
-    int selectors_line = line;
-    HttpClientConfigLoader http(reader);
-    for (const YamlEntry& field : fields) {
-      absl::Status s;
-      if (field.name == "role") {
-        s = ReadKubernetesRole(reader, field, &config.role);
-      } else if (field.name == "api_server") {
-        s = Store(reader.String(field), &config.api_server);
-        if (s.ok() && !config.api_server.empty() &&
-            !IsApiServerUrl(config.api_server)) {
-          s = reader.ErrorAt(
-              reader.ValueLine(field),
-              absl::StrCat("api_server ",
-                           GoQuote(RedactedUrl(config.api_server)),
-                           " is not an http or https URL with a host"));
-        }
-      } else if (field.name == "kubeconfig_file") {
-        s = Store(reader.String(field), &config.kubeconfig_file);
-        if (s.ok() && !config.kubeconfig_file.empty()) {
-          config.kubeconfig_file = reader.ResolvePath(config.kubeconfig_file);
-        }
-      } else if (field.name == "namespaces") {
-        s = ParseNamespaces(reader, field, &config);
-      } else if (field.name == "selectors") {
-        s = ParseSelectors(reader, field, &config, &selectors_line);
-      } else if (field.name == "attach_metadata") {
-        absl::StatusOr<std::vector<YamlEntry>> attach =
-            reader.StructEntries(field, "attach_metadata");
-        s = attach.status();
-        config.attach_node_metadata = false;
-        for (size_t i = 0; s.ok() && i < attach->size(); ++i) {
-          const YamlEntry& f = (*attach)[i];
-          s = f.name == "node"
-                  ? Store(reader.Bool(f), &config.attach_node_metadata)
-                  : reader.UnknownOrUnsupported(f, "attach_metadata",
-                                                /*unsupported=*/false);
-        }
-      } else {
-        absl::StatusOr<bool> read = http.ReadField(field);
-        s = read.status();
-        if (read.ok() && !*read) {
-          s = reader.UnknownOrUnsupported(
-              field, "kubernetes_sd config",
-              IsUnsupportedHttpClientField(field.name));
-        }
-      }
-      if (!s.ok()) return s;
-    }
-    if (config.role.empty()) {
-      // 2.42 checks the role before the HTTP client.
-      if (absl::Status s = CheckKubernetesSdConfig(reader, config, line);
-          !s.ok())
-        return s;
-    }
-    if (absl::Status s = Store(std::move(http).Finish(), &config.http_client);
-        !s.ok())
-      return s;
-    if (absl::Status s =
-            CheckKubernetesSdConfig(reader, config, selectors_line);
-        !s.ok())
-      return s;
-    configs.push_back(std::move(config));
-  }
-  return configs;
+  return ReadStructList<KubernetesSdConfig>(
+      reader, entry, "kubernetes_sd config", ReadKubernetesSdConfig);
 }
 
 }  // namespace fedgate

@@ -5,9 +5,9 @@
 // `file_sd_configs` (discovery/file), `dns_sd_configs` (discovery/dns) and
 // `kubernetes_sd_configs` (discovery/kubernetes). The scrape config loader
 // calls these with the entry of the section; a new `*_sd_configs` section
-// goes here, reading its list with YamlReader::StructListItems and any HTTP
-// client fields with HttpClientConfigLoader. Called at config load only; not on
-// a hot path.
+// goes here, reading its list with ReadStructList (yaml_reader.h) and any
+// HTTP client fields with HttpClientConfigLoader. Called at config load only;
+// not on a hot path.
 //
 // Thread-safety: pure functions over the caller's reader; thread-compatible.
 

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -38,6 +39,27 @@ auto ParseSection(const std::string& text, absl::string_view filename,
   return parse(reader, OnlyEntry(reader));
 }
 
+// ParseSection of a section the loader accepts: its items (none, after a
+// failed expectation, if it refuses the section).
+template <typename Parse>
+auto ParseValidSection(const std::string& text, absl::string_view filename,
+                       Parse parse) {
+  auto items = ParseSection(text, filename, parse);
+  EXPECT_TRUE(items.ok()) << items.status();
+  return items.ok() ? *std::move(items)
+                    : typename decltype(items)::value_type();
+}
+
+// Expects `parse` to refuse `text`, read as "f.yml", with InvalidArgument
+// `message`.
+template <typename Parse>
+void ExpectSectionError(const std::string& text, Parse parse,
+                        absl::string_view message) {
+  const absl::Status status = ParseSection(text, "f.yml", parse).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_EQ(status.message(), message);
+}
+
 TEST(DiscoveryConfigLoaderTest, StaticConfigsRecordTheFirstUrlLikeTarget) {
   const std::string text =
       "static_configs:\n"
@@ -61,52 +83,41 @@ TEST(DiscoveryConfigLoaderTest, StaticConfigsRecordTheFirstUrlLikeTarget) {
 }
 
 TEST(DiscoveryConfigLoaderTest, FileSdPathsAreResolvedAgainstTheConfigFile) {
-  const std::string text =
+  const std::vector<FileSdConfig> configs = ParseValidSection(
       "file_sd_configs:\n"
       "  - files: [targets/*.json, /abs/t.yml]\n"
-      "    refresh_interval: 1m\n";
-  absl::StatusOr<std::vector<FileSdConfig>> configs =
-      ParseSection(text, "/etc/fedgate/fedgate.yml", ParseFileSdConfigs);
-  ASSERT_TRUE(configs.ok()) << configs.status();
-  ASSERT_EQ(configs->size(), 1u);
+      "    refresh_interval: 1m\n",
+      "/etc/fedgate/fedgate.yml", ParseFileSdConfigs);
+  ASSERT_EQ(configs.size(), 1u);
   EXPECT_EQ(
-      (*configs)[0].files,
+      configs[0].files,
       (std::vector<std::string>{"/etc/fedgate/targets/*.json", "/abs/t.yml"}));
-  EXPECT_EQ((*configs)[0].refresh_interval, absl::Minutes(1));
+  EXPECT_EQ(configs[0].refresh_interval, absl::Minutes(1));
 }
 
 TEST(DiscoveryConfigLoaderTest, FileSdRejectsGlobInDirectory) {
-  const std::string text = "file_sd_configs:\n  - files: [a*/t.json]\n";
-  absl::StatusOr<std::vector<FileSdConfig>> configs =
-      ParseSection(text, "f.yml", ParseFileSdConfigs);
-  ASSERT_FALSE(configs.ok());
-  EXPECT_EQ(configs.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(configs.status().message(),
-            "f.yml:2: path name \"a*/t.json\" is not valid for file "
-            "discovery");
+  ExpectSectionError(
+      "file_sd_configs:\n  - files: [a*/t.json]\n", ParseFileSdConfigs,
+      "f.yml:2: path name \"a*/t.json\" is not valid for file discovery");
 }
 
 TEST(DiscoveryConfigLoaderTest, DnsSdARecordsNeedAPort) {
-  const std::string text =
+  ExpectSectionError(
       "dns_sd_configs:\n"
       "  - names: [db.example]\n"
-      "    type: a\n";
-  absl::StatusOr<std::vector<DnsSdConfig>> configs =
-      ParseSection(text, "f.yml", ParseDnsSdConfigs);
-  ASSERT_FALSE(configs.ok());
-  EXPECT_EQ(configs.status().message(),
-            "f.yml:2: a port is required in DNS-SD configs for all record "
-            "types except SRV");
+      "    type: a\n",
+      ParseDnsSdConfigs,
+      "f.yml:2: a port is required in DNS-SD configs for all record types "
+      "except SRV");
 }
 
 TEST(DiscoveryConfigLoaderTest, DnsSdDefaultsToSrv) {
-  const std::string text = "dns_sd_configs:\n  - names: [_node._tcp.example]\n";
-  absl::StatusOr<std::vector<DnsSdConfig>> configs =
-      ParseSection(text, "f.yml", ParseDnsSdConfigs);
-  ASSERT_TRUE(configs.ok()) << configs.status();
-  ASSERT_EQ(configs->size(), 1u);
-  EXPECT_EQ((*configs)[0].type, "SRV");
-  EXPECT_EQ((*configs)[0].refresh_interval, absl::Seconds(30));
+  const std::vector<DnsSdConfig> configs =
+      ParseValidSection("dns_sd_configs:\n  - names: [_node._tcp.example]\n",
+                        "f.yml", ParseDnsSdConfigs);
+  ASSERT_EQ(configs.size(), 1u);
+  EXPECT_EQ(configs[0].type, "SRV");
+  EXPECT_EQ(configs[0].refresh_interval, absl::Seconds(30));
 }
 
 TEST(DiscoveryConfigLoaderTest, KubernetesSdConfigsReadEveryField) {
@@ -126,11 +137,10 @@ TEST(DiscoveryConfigLoaderTest, KubernetesSdConfigsReadEveryField) {
       "    attach_metadata: {node: true}\n"
       "  - role: pod\n"
       "    kubeconfig_file: kube/config\n";
-  absl::StatusOr<std::vector<KubernetesSdConfig>> configs =
-      ParseSection(text, "/etc/fedgate/f.yml", ParseKubernetesSdConfigs);
-  ASSERT_TRUE(configs.ok()) << configs.status();
-  ASSERT_EQ(configs->size(), 2u);
-  const KubernetesSdConfig& e = (*configs)[0];
+  const std::vector<KubernetesSdConfig> configs =
+      ParseValidSection(text, "/etc/fedgate/f.yml", ParseKubernetesSdConfigs);
+  ASSERT_EQ(configs.size(), 2u);
+  const KubernetesSdConfig& e = configs[0];
   EXPECT_EQ(e.line, 2);
   EXPECT_EQ(e.role, "endpoints");
   EXPECT_EQ(e.api_server, "https://127.0.0.1:6443");
@@ -145,8 +155,8 @@ TEST(DiscoveryConfigLoaderTest, KubernetesSdConfigsReadEveryField) {
   EXPECT_EQ(e.selectors[0].label, "app=web");
   EXPECT_EQ(e.selectors[1].field, "metadata.name=api");
   EXPECT_TRUE(e.attach_node_metadata);
-  EXPECT_EQ((*configs)[1].kubeconfig_file, "/etc/fedgate/kube/config");
-  EXPECT_EQ((*configs)[1].http_client, HttpClientConfig());
+  EXPECT_EQ(configs[1].kubeconfig_file, "/etc/fedgate/kube/config");
+  EXPECT_EQ(configs[1].http_client, HttpClientConfig());
 }
 
 TEST(DiscoveryConfigLoaderTest, KubernetesSdConfigsAreCheckedAsPrometheus) {

@@ -10,40 +10,33 @@ namespace {
 
 // Go's regexp/syntax wording for each RE2 error code (RE2's own texts differ:
 // "missing )" vs Go's "missing closing )").
+struct GoRegexpError {
+  RE2::ErrorCode code;
+  absl::string_view text;
+};
+constexpr GoRegexpError kGoRegexpErrors[] = {
+    {RE2::ErrorBadEscape, "invalid escape sequence"},
+    {RE2::ErrorBadCharClass, "invalid character class"},
+    {RE2::ErrorBadCharRange, "invalid character class range"},
+    {RE2::ErrorMissingBracket, "missing closing ]"},
+    {RE2::ErrorMissingParen, "missing closing )"},
+    {RE2::ErrorUnexpectedParen, "unexpected )"},
+    {RE2::ErrorTrailingBackslash, "trailing backslash at end of expression"},
+    {RE2::ErrorRepeatArgument, "missing argument to repetition operator"},
+    {RE2::ErrorRepeatSize, "invalid repeat count"},
+    {RE2::ErrorRepeatOp, "invalid nested repetition operator"},
+    {RE2::ErrorBadPerlOp, "invalid or unsupported Perl syntax"},
+    {RE2::ErrorBadUTF8, "invalid UTF-8"},
+    {RE2::ErrorBadNamedCapture, "invalid named capture"},
+    // Go 1.19 has no program size limit; this is Go 1.20's wording.
+    {RE2::ErrorPatternTooLarge, "expression too large"},
+};
+
 absl::string_view GoRegexpErrorCode(RE2::ErrorCode code) {
-  switch (code) {
-    case RE2::ErrorBadEscape:
-      return "invalid escape sequence";
-    case RE2::ErrorBadCharClass:
-      return "invalid character class";
-    case RE2::ErrorBadCharRange:
-      return "invalid character class range";
-    case RE2::ErrorMissingBracket:
-      return "missing closing ]";
-    case RE2::ErrorMissingParen:
-      return "missing closing )";
-    case RE2::ErrorUnexpectedParen:
-      return "unexpected )";
-    case RE2::ErrorTrailingBackslash:
-      return "trailing backslash at end of expression";
-    case RE2::ErrorRepeatArgument:
-      return "missing argument to repetition operator";
-    case RE2::ErrorRepeatSize:
-      return "invalid repeat count";
-    case RE2::ErrorRepeatOp:
-      return "invalid nested repetition operator";
-    case RE2::ErrorBadPerlOp:
-      return "invalid or unsupported Perl syntax";
-    case RE2::ErrorBadUTF8:
-      return "invalid UTF-8";
-    case RE2::ErrorBadNamedCapture:
-      return "invalid named capture";
-    case RE2::ErrorPatternTooLarge:
-      // Go 1.19 has no program size limit; this is Go 1.20's wording.
-      return "expression too large";
-    default:
-      return "regexp/syntax: internal error";
+  for (const GoRegexpError& error : kGoRegexpErrors) {
+    if (error.code == code) return error.text;
   }
+  return "regexp/syntax: internal error";
 }
 
 absl::Status RegexpError(absl::string_view code, absl::string_view expr) {

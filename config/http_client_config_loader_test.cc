@@ -1,5 +1,6 @@
 #include "config/http_client_config_loader.h"
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,25 @@ absl::StatusOr<HttpClientConfig> LoadHttpClient(const std::string& text) {
   return std::move(http).Finish();
 }
 
+// Expects LoadHttpClient to refuse `text` with InvalidArgument `message`.
+void ExpectLoadError(const std::string& text, absl::string_view message) {
+  const absl::Status status = LoadHttpClient(text).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_EQ(status.message(), message);
+}
+
+// Expects the client of `text` to send `want` as its Authorization header
+// (`type` is "Bearer" unless set).
+void ExpectAuthorization(const std::string& text,
+                         const AuthorizationConfig& want) {
+  absl::StatusOr<HttpClientConfig> http = LoadHttpClient(text);
+  ASSERT_TRUE(http.ok()) << http.status();
+  ASSERT_TRUE(http->authorization.has_value());
+  EXPECT_EQ(http->authorization->type, want.type);
+  EXPECT_EQ(http->authorization->credentials, want.credentials);
+  EXPECT_EQ(http->authorization->credentials_file, want.credentials_file);
+}
+
 TEST(HttpClientConfigLoaderTest, ReadsEveryFieldAndResolvesPaths) {
   absl::StatusOr<HttpClientConfig> http = LoadHttpClient(
       "follow_redirects: false\n"
@@ -58,21 +78,15 @@ TEST(HttpClientConfigLoaderTest, ReadsEveryFieldAndResolvesPaths) {
 }
 
 TEST(HttpClientConfigLoaderTest, BearerTokenFileBecomesBearerAuthorization) {
-  absl::StatusOr<HttpClientConfig> http =
-      LoadHttpClient("bearer_token_file: token\n");
-  ASSERT_TRUE(http.ok()) << http.status();
-  ASSERT_TRUE(http->authorization.has_value());
-  EXPECT_EQ(http->authorization->type, "Bearer");
-  EXPECT_EQ(http->authorization->credentials_file, "/etc/fedgate/token");
+  AuthorizationConfig want;
+  want.credentials_file = "/etc/fedgate/token";
+  ExpectAuthorization("bearer_token_file: token\n", want);
 }
 
 TEST(HttpClientConfigLoaderTest, AuthorizationTypeDefaultsToBearer) {
-  absl::StatusOr<HttpClientConfig> http =
-      LoadHttpClient("authorization:\n  credentials: secret\n");
-  ASSERT_TRUE(http.ok()) << http.status();
-  ASSERT_TRUE(http->authorization.has_value());
-  EXPECT_EQ(http->authorization->type, "Bearer");
-  EXPECT_EQ(http->authorization->credentials, "secret");
+  AuthorizationConfig want;
+  want.credentials = "secret";
+  ExpectAuthorization("authorization:\n  credentials: secret\n", want);
 }
 
 TEST(HttpClientConfigLoaderTest, ReadFieldLeavesOtherFieldsToTheCaller) {
@@ -91,46 +105,52 @@ TEST(HttpClientConfigLoaderTest, ReadFieldLeavesOtherFieldsToTheCaller) {
 }
 
 TEST(HttpClientConfigLoaderTest, ConflictPointsAtTheLaterField) {
-  absl::StatusOr<HttpClientConfig> http = LoadHttpClient(
+  ExpectLoadError(
       "basic_auth:\n"
       "  username: u\n"
-      "bearer_token: t\n");
-  ASSERT_FALSE(http.ok());
-  EXPECT_EQ(http.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(http.status().message(),
-            "/etc/fedgate/fedgate.yml:3: at most one of basic_auth, oauth2, "
-            "bearer_token & bearer_token_file must be configured");
+      "bearer_token: t\n",
+      "/etc/fedgate/fedgate.yml:3: at most one of basic_auth, oauth2, "
+      "bearer_token & bearer_token_file must be configured");
 }
 
-TEST(HttpClientConfigLoaderTest, FieldErrorsNameTheirLine) {
-  struct Case {
-    const char* name;
-    const char* yaml;
-    const char* message;
-  };
-  const Case cases[] = {
-      {"UnknownTlsVersion", "tls_config:\n  min_version: TLS9\n",
-       "/etc/fedgate/fedgate.yml:2: unknown TLS version: TLS9"},
-      {"CertWithoutKey", "tls_config:\n  cert_file: /c.pem\n",
-       "/etc/fedgate/fedgate.yml:1: client cert file \"/c.pem\" specified "
-       "without client key file"},
-      {"UnknownTlsField", "tls_config:\n  nope: 1\n",
-       "/etc/fedgate/fedgate.yml:2: field nope not found in tls config"},
-      {"ProxyWithoutScheme", "proxy_url: \":3128\"\n",
-       "/etc/fedgate/fedgate.yml:1: parse \":3128\": missing protocol "
-       "scheme"},
-      {"BasicAuthorizationType", "authorization:\n  type: Basic\n",
-       "/etc/fedgate/fedgate.yml:1: authorization type cannot be set to "
-       "\"basic\", use \"basic_auth\" instead"},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    absl::StatusOr<HttpClientConfig> http = LoadHttpClient(c.yaml);
-    ASSERT_FALSE(http.ok());
-    EXPECT_EQ(http.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(http.status().message(), c.message);
-  }
+// A field value the loader refuses, and its error: the line is the field's,
+// or its section's for a check across fields.
+struct FieldErrorCase {
+  const char* name;
+  const char* yaml;
+  const char* message;
+};
+
+// Names the case in gtest's output and in the test's name.
+void PrintTo(const FieldErrorCase& c, std::ostream* os) { *os << c.name; }
+
+class HttpClientFieldErrorTest
+    : public ::testing::TestWithParam<FieldErrorCase> {};
+
+TEST_P(HttpClientFieldErrorTest, NamesItsLine) {
+  ExpectLoadError(GetParam().yaml, GetParam().message);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    HttpClientConfigLoaderTest, HttpClientFieldErrorTest,
+    ::testing::Values(
+        FieldErrorCase{"UnknownTlsVersion",
+                       "tls_config:\n  min_version: TLS9\n",
+                       "/etc/fedgate/fedgate.yml:2: unknown TLS version: TLS9"},
+        FieldErrorCase{"CertWithoutKey", "tls_config:\n  cert_file: /c.pem\n",
+                       "/etc/fedgate/fedgate.yml:1: client cert file "
+                       "\"/c.pem\" specified without client key file"},
+        FieldErrorCase{
+            "UnknownTlsField", "tls_config:\n  nope: 1\n",
+            "/etc/fedgate/fedgate.yml:2: field nope not found in tls config"},
+        FieldErrorCase{"ProxyWithoutScheme", "proxy_url: \":3128\"\n",
+                       "/etc/fedgate/fedgate.yml:1: parse \":3128\": missing "
+                       "protocol scheme"},
+        FieldErrorCase{"BasicAuthorizationType",
+                       "authorization:\n  type: Basic\n",
+                       "/etc/fedgate/fedgate.yml:1: authorization type cannot "
+                       "be set to \"basic\", use \"basic_auth\" instead"}),
+    ::testing::PrintToStringParamName());
 
 TEST(HttpClientConfigLoaderTest, UnsupportedFieldsArePrometheusHttpFields) {
   EXPECT_TRUE(IsUnsupportedHttpClientField("oauth2"));

@@ -188,6 +188,17 @@ constexpr int32_t kPrintableBounds[] = {
     0x20000, 0x2A6DE, 0x2A700, 0x2B735, 0x2B740, 0x2B81E, 0x2B820, 0x2CEA2,
     0x2CEB0, 0x2EBE1, 0x2F800, 0x2FA1E, 0x30000, 0x3134B, 0xE0100, 0xE01F0};
 
+// Go's one-letter escapes and the bytes they stand for, as strconv.Quote
+// writes them and strconv.UnquoteChar reads them.
+struct LetterEscape {
+  char letter;
+  char byte;
+};
+constexpr LetterEscape kLetterEscapes[] = {
+    {'a', '\a'}, {'b', '\b'}, {'f', '\f'}, {'n', '\n'},
+    {'r', '\r'}, {'t', '\t'}, {'v', '\v'},
+};
+
 // Appends `r` as it appears inside a Go quoted literal delimited by `quote`.
 void AppendEscapedRune(std::string* out, int32_t r, char quote) {
   if (r == quote || r == '\\') {
@@ -199,30 +210,12 @@ void AppendEscapedRune(std::string* out, int32_t r, char quote) {
     AppendRune(r, out);
     return;
   }
-  switch (r) {
-    case '\a':
-      out->append("\\a");
+  for (const LetterEscape& escape : kLetterEscapes) {
+    if (r == escape.byte) {
+      out->push_back('\\');
+      out->push_back(escape.letter);
       return;
-    case '\b':
-      out->append("\\b");
-      return;
-    case '\f':
-      out->append("\\f");
-      return;
-    case '\n':
-      out->append("\\n");
-      return;
-    case '\r':
-      out->append("\\r");
-      return;
-    case '\t':
-      out->append("\\t");
-      return;
-    case '\v':
-      out->append("\\v");
-      return;
-    default:
-      break;
+    }
   }
   if (r < ' ' || r == 0x7F) {
     absl::StrAppendFormat(out, "\\x%02x", r);
@@ -249,28 +242,13 @@ int HexValue(char c) {
 size_t UnquoteEscape(absl::string_view s, char quote, std::string* out) {
   if (s.empty()) return 0;
   const char c = s[0];
+  for (const LetterEscape& escape : kLetterEscapes) {
+    if (c == escape.letter) {
+      out->push_back(escape.byte);
+      return 1;
+    }
+  }
   switch (c) {
-    case 'a':
-      out->push_back('\a');
-      return 1;
-    case 'b':
-      out->push_back('\b');
-      return 1;
-    case 'f':
-      out->push_back('\f');
-      return 1;
-    case 'n':
-      out->push_back('\n');
-      return 1;
-    case 'r':
-      out->push_back('\r');
-      return 1;
-    case 't':
-      out->push_back('\t');
-      return 1;
-    case 'v':
-      out->push_back('\v');
-      return 1;
     case '\\':
       out->push_back('\\');
       return 1;

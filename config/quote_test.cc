@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/types/span.h"
 #include "gtest/gtest.h"
 
 namespace fedgate {
@@ -20,13 +21,23 @@ TEST(AppendShortEscapeTest, EscapesTheFiveBytesWithTwoByteEscapes) {
   EXPECT_EQ(out, R"(\"\\\n\r\t)");
 }
 
+// A GoQuote input and Go's strconv.Quote of it.
+struct QuoteCase {
+  const char* name;
+  std::string input;
+  const char* want;
+};
+
+void ExpectQuotedAsGo(absl::Span<const QuoteCase> cases) {
+  for (const QuoteCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(GoQuote(c.input), c.want);
+  }
+}
+
 TEST(GoQuoteTest, QuotesLikeGoStrconvQuote) {
   // Expected values from Go's strconv.Quote (and promtool 2.42 messages).
-  const struct {
-    const char* name;
-    std::string input;
-    const char* want;
-  } kCases[] = {
+  const QuoteCase kCases[] = {
       {"empty", "", R"("")"},
       {"plain", "job_1", R"("job_1")"},
       {"space kept", "a b", R"("a b")"},
@@ -63,30 +74,20 @@ TEST(GoQuoteTest, QuotesLikeGoStrconvQuote) {
       {"variation selector is printable", "\xf3\xa0\x84\x80",
        "\"\xf3\xa0\x84\x80\""},
   };
-  for (const auto& c : kCases) {
-    SCOPED_TRACE(c.name);
-    EXPECT_EQ(GoQuote(c.input), c.want);
-  }
+  ExpectQuotedAsGo(kCases);
 }
 
 // The approximation config/quote.cc once used copied unassigned code points
 // as they are; Go's strconv.Quote (Unicode 13.0 tables in Go 1.19/1.20, the
 // Go of Prometheus 2.42) escapes them.
 TEST(GoQuoteTest, EscapesUnassignedCodePointsLikeGo) {
-  const struct {
-    const char* name;
-    std::string input;
-    const char* want;
-  } kCases[] = {
+  const QuoteCase kCases[] = {
       {"unassigned greek", "\xcd\xb8", R"("\u0378")"},
       {"noncharacter", "\xef\xbf\xbe", R"("\ufffe")"},
       {"unassigned plane 3 tail", "\xf0\xb1\x8d\x8b", R"("\U0003134b")"},
       {"unassigned after unicode 13", "\xf0\x9f\xab\x83", R"("\U0001fac3")"},
   };
-  for (const auto& c : kCases) {
-    SCOPED_TRACE(c.name);
-    EXPECT_EQ(GoQuote(c.input), c.want);
-  }
+  ExpectQuotedAsGo(kCases);
 }
 
 TEST(GoQuoteRuneTest, QuotesLikeGoStrconvQuoteRune) {

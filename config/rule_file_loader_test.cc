@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -53,71 +54,90 @@ TEST(RuleFileLoaderTest, EmptyFileHasNoGroups) {
   }
 }
 
-TEST(RuleFileLoaderTest, RejectsWithFileAndLine) {
-  struct Case {
-    const char* name;
-    const char* yaml;
-    const char* error;
-  } kCases[] = {
-      {"unknown top-level field", "groups: []\nrules: []\n",
-       "r.yml:2: field rules not found in rule groups"},
-      {"empty group name", "groups:\n  - rules: []\n",
-       "r.yml:2: Groupname must not be empty"},
-      {"repeated group", "groups:\n  - name: a\n  - name: a\n",
-       "r.yml:3: groupname: \"a\" is repeated in the same file"},
-      {"group interval", "groups:\n  - name: a\n    interval: 1m\n",
-       "r.yml:3: field interval in rule group is not supported: fedgate "
-       "evaluates aggregation rules on every scrape"},
-      {"unknown group field", "groups:\n  - name: a\n    rule: []\n",
-       "r.yml:3: field rule not found in rule group"},
-      {"alerting rule",
-       "groups:\n  - name: a\n    rules:\n      - alert: Down\n"
-       "        expr: up == 0\n",
-       "r.yml:4: group \"a\", rule 1, \"Down\": alerting rules are not "
-       "supported: fedgate evaluates recording rules only"},
-      {"no record", "groups:\n  - name: a\n    rules:\n      - expr: up\n",
-       "r.yml:4: group \"a\", rule 1, \"\": one of 'record' or 'alert' must "
-       "be set"},
-      {"no expr", "groups:\n  - name: a\n    rules:\n      - record: x\n",
-       "r.yml:4: group \"a\", rule 1, \"x\": field 'expr' must be set in "
-       "rule"},
-      {"annotations",
-       "groups:\n  - name: a\n    rules:\n      - record: x\n"
-       "        expr: up\n        annotations: {a: b}\n",
-       "r.yml:4: group \"a\", rule 1, \"x\": invalid field 'annotations' in "
-       "recording rule"},
-      {"for",
-       "groups:\n  - name: a\n    rules:\n      - record: x\n"
-       "        expr: up\n        for: 5m\n",
-       "r.yml:4: group \"a\", rule 1, \"x\": invalid field 'for' in "
-       "recording rule"},
-      {"bad record name",
-       "groups:\n  - name: a\n    rules:\n      - record: 1x\n"
-       "        expr: up\n",
-       "r.yml:4: group \"a\", rule 1, \"1x\": invalid recording rule name: "
-       "1x"},
-      {"__name__ label",
-       "groups:\n  - name: a\n    rules:\n      - record: x\n"
-       "        expr: up\n        labels:\n          __name__: y\n",
-       "r.yml:7: group \"a\", rule 1, \"x\": invalid label name: __name__"},
-      {"bad label name",
-       "groups:\n  - name: a\n    rules:\n      - record: x\n"
-       "        expr: up\n        labels:\n          a-b: y\n",
-       "r.yml:7: group \"a\", rule 1, \"x\": invalid label name: a-b"},
-      {"unknown rule field",
-       "groups:\n  - name: a\n    rules:\n      - record: x\n"
-       "        expr: up\n        keep_inputs: false\n",
-       "r.yml:6: field keep_inputs not found in rule"},
-  };
-  for (const Case& c : kCases) {
-    SCOPED_TRACE(c.name);
-    absl::StatusOr<std::vector<RuleGroupConfig>> groups =
-        ParseRuleFile(c.yaml, "r.yml");
-    ASSERT_FALSE(groups.ok());
-    EXPECT_EQ(groups.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(groups.status().message(), c.error);
-  }
+// A rule file ParseRuleFile refuses, and its error with file and line.
+struct RuleFileErrorCase {
+  const char* name;
+  const char* yaml;
+  const char* error;
+};
+
+// Names the case in gtest's output and in the test's name.
+void PrintTo(const RuleFileErrorCase& c, std::ostream* os) { *os << c.name; }
+
+class RuleFileErrorTest : public ::testing::TestWithParam<RuleFileErrorCase> {};
+
+TEST_P(RuleFileErrorTest, RejectsWithFileAndLine) {
+  const absl::Status status = ParseRuleFile(GetParam().yaml, "r.yml").status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_EQ(status.message(), GetParam().error);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    RuleFileLoaderTest, RuleFileErrorTest,
+    ::testing::Values(
+        RuleFileErrorCase{"UnknownTopLevelField", "groups: []\nrules: []\n",
+                          "r.yml:2: field rules not found in rule groups"},
+        RuleFileErrorCase{"EmptyGroupName", "groups:\n  - rules: []\n",
+                          "r.yml:2: Groupname must not be empty"},
+        RuleFileErrorCase{
+            "RepeatedGroup", "groups:\n  - name: a\n  - name: a\n",
+            "r.yml:3: groupname: \"a\" is repeated in the same file"},
+        RuleFileErrorCase{
+            "GroupInterval", "groups:\n  - name: a\n    interval: 1m\n",
+            "r.yml:3: field interval in rule group is not supported: fedgate "
+            "evaluates aggregation rules on every scrape"},
+        RuleFileErrorCase{"UnknownGroupField",
+                          "groups:\n  - name: a\n    rule: []\n",
+                          "r.yml:3: field rule not found in rule group"},
+        RuleFileErrorCase{
+            "AlertingRule",
+            "groups:\n  - name: a\n    rules:\n      - alert: Down\n"
+            "        expr: up == 0\n",
+            "r.yml:4: group \"a\", rule 1, \"Down\": alerting rules are not "
+            "supported: fedgate evaluates recording rules only"},
+        RuleFileErrorCase{
+            "NoRecord", "groups:\n  - name: a\n    rules:\n      - expr: up\n",
+            "r.yml:4: group \"a\", rule 1, \"\": one of 'record' or "
+            "'alert' must be set"},
+        RuleFileErrorCase{
+            "NoExpr", "groups:\n  - name: a\n    rules:\n      - record: x\n",
+            "r.yml:4: group \"a\", rule 1, \"x\": field 'expr' must be set in "
+            "rule"},
+        RuleFileErrorCase{
+            "Annotations",
+            "groups:\n  - name: a\n    rules:\n      - record: x\n"
+            "        expr: up\n        annotations: {a: b}\n",
+            "r.yml:4: group \"a\", rule 1, \"x\": invalid field "
+            "'annotations' in recording rule"},
+        RuleFileErrorCase{
+            "For",
+            "groups:\n  - name: a\n    rules:\n      - record: x\n"
+            "        expr: up\n        for: 5m\n",
+            "r.yml:4: group \"a\", rule 1, \"x\": invalid field 'for' in "
+            "recording rule"},
+        RuleFileErrorCase{
+            "BadRecordName",
+            "groups:\n  - name: a\n    rules:\n      - record: 1x\n"
+            "        expr: up\n",
+            "r.yml:4: group \"a\", rule 1, \"1x\": invalid recording "
+            "rule name: 1x"},
+        RuleFileErrorCase{
+            "NameLabel",
+            "groups:\n  - name: a\n    rules:\n      - record: x\n"
+            "        expr: up\n        labels:\n          __name__: y\n",
+            "r.yml:7: group \"a\", rule 1, \"x\": invalid label "
+            "name: __name__"},
+        RuleFileErrorCase{
+            "BadLabelName",
+            "groups:\n  - name: a\n    rules:\n      - record: x\n"
+            "        expr: up\n        labels:\n          a-b: y\n",
+            "r.yml:7: group \"a\", rule 1, \"x\": invalid label name: a-b"},
+        RuleFileErrorCase{
+            "UnknownRuleField",
+            "groups:\n  - name: a\n    rules:\n      - record: x\n"
+            "        expr: up\n        keep_inputs: false\n",
+            "r.yml:6: field keep_inputs not found in rule"}),
+    ::testing::PrintToStringParamName());
 
 TEST(RuleFileLoaderTest, PatternsAsPrometheus) {
   EXPECT_TRUE(IsValidRuleFilePattern("rules.yml"));

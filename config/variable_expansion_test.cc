@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -26,11 +27,7 @@ std::string GoTestGetenv(absl::string_view name) {
 TEST(VariableExpansionTest, GoExpandTable) {
   // Go's expandTests (os/env_test.go), the behaviour of Go 1.19's os.Expand
   // that Prometheus 2.42 is built with.
-  struct Case {
-    const char* in;
-    const char* out;
-  };
-  const Case cases[] = {
+  const std::pair<const char*, const char*> cases[] = {
       {"", ""},
       {"$*", "all the args"},
       {"$$", "PID"},
@@ -50,9 +47,9 @@ TEST(VariableExpansionTest, GoExpandTable) {
       {"${", ""},
       {"${}", ""},
   };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.in);
-    EXPECT_EQ(ExpandVariables(c.in, GoTestGetenv), c.out);
+  for (const auto& [in, out] : cases) {
+    SCOPED_TRACE(in);
+    EXPECT_EQ(ExpandVariables(in, GoTestGetenv), out);
   }
 }
 

@@ -222,6 +222,47 @@ absl::Status StoreUnlessNull(const YamlEntry& entry, absl::StatusOr<T> value,
   return absl::OkStatus();
 }
 
+// Reads the list of strings `entry` holds (YamlReader::Strings) and checks
+// each with `valid`; the first it rejects is an error at the list's line,
+// `reason(value)` (`"1x" is not a valid label name`).
+template <typename Valid, typename Reason>
+absl::StatusOr<std::vector<std::string>> ReadCheckedStrings(
+    const YamlReader& reader, const YamlEntry& entry, Valid valid,
+    Reason reason) {
+  absl::StatusOr<std::vector<std::string>> values = reader.Strings(entry);
+  if (!values.ok()) return values.status();
+  for (const std::string& value : *values) {
+    if (!valid(value)) {
+      return reader.ErrorAt(reader.ValueLine(entry), reason(value));
+    }
+  }
+  return values;
+}
+
+// Reads the list of struct-like mappings `entry` holds (StructListItems;
+// `what` names one item in errors) into one T per item: a T whose `line` is
+// the item's, filled by `read(reader, fields, &value)` from the item's
+// fields; the first error ends the read. How a section loader reads a list
+// section (`file_sd_configs`, `dedup_groups`).
+template <typename T, typename Read>
+absl::StatusOr<std::vector<T>> ReadStructList(YamlReader& reader,
+                                              const YamlEntry& entry,
+                                              absl::string_view what,
+                                              Read read) {
+  absl::StatusOr<std::vector<YamlListItem>> items =
+      reader.StructListItems(entry, what);
+  if (!items.ok()) return items.status();
+  std::vector<T> values;
+  values.reserve(items->size());
+  for (const YamlListItem& item : *items) {
+    T value;
+    value.line = item.line;
+    if (absl::Status s = read(reader, item.entries, &value); !s.ok()) return s;
+    values.push_back(std::move(value));
+  }
+  return values;
+}
+
 // Returns `load()`, a whole load of the document `filename` through
 // yaml-cpp, which throws from parsing and from node accessors: whatever it
 // throws becomes a status naming the file (ResourceExhausted `<file>: out of

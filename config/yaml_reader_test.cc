@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -297,6 +298,74 @@ TEST_F(YamlReaderTest, StructListItemsRejectsNullAndScalarItems) {
             "f.yml:2: empty or null section in items");
   EXPECT_EQ(reader_->StructListItems(e[1], "other").status().message(),
             "f.yml:4: cannot unmarshal !!str `x` into other");
+}
+
+// An item of ReadStructList's tests: its line and its one field's value.
+struct Named {
+  int line = 0;
+  std::string name;
+};
+
+absl::Status ReadNamed(YamlReader& reader, const std::vector<YamlEntry>& fields,
+                       Named* item) {
+  for (const YamlEntry& field : fields) {
+    if (field.name != "name") {
+      return reader.UnknownOrUnsupported(field, "named",
+                                         /*unsupported=*/false);
+    }
+    if (absl::Status s = Store(reader.String(field), &item->name); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Reads the list of the one top-level key of `text` with ReadNamed.
+class ReadStructListTest : public YamlReaderTest {
+ protected:
+  absl::StatusOr<std::vector<Named>> ReadNamedList(std::string text) {
+    std::vector<YamlEntry> top = Read(std::move(text));
+    if (top.size() != 1) return absl::InternalError("not one top-level key");
+    return ReadStructList<Named>(*reader_, top[0], "named", ReadNamed);
+  }
+};
+
+TEST_F(ReadStructListTest, ReadsEachItemWithItsLine) {
+  absl::StatusOr<std::vector<Named>> items =
+      ReadNamedList("items:\n  - name: a\n  - {}\n  - name: c\n");
+  ASSERT_TRUE(items.ok()) << items.status();
+  std::vector<std::pair<int, std::string>> got;
+  for (const Named& item : *items) got.emplace_back(item.line, item.name);
+  EXPECT_EQ(got, (std::vector<std::pair<int, std::string>>{
+                     {2, "a"}, {3, ""}, {4, "c"}}));
+}
+
+TEST_F(ReadStructListTest, StopsAtTheFirstError) {
+  EXPECT_EQ(ReadNamedList("items:\n"
+                          "  - name: a\n"
+                          "  - nom: b\n"
+                          "  - nim: c\n")
+                .status()
+                .message(),
+            "f.yml:3: field nom not found in named");
+}
+
+TEST_F(YamlReaderTest, ReadCheckedStringsNamesTheFirstRejectedValue) {
+  std::vector<YamlEntry> e = Read("ok: [a, b]\nbad:\n  - a\n  - 1\n  - 2\n");
+  ASSERT_EQ(e.size(), 2u);
+  const auto letters_only = [](absl::string_view value) {
+    return value.find_first_of("0123456789") == absl::string_view::npos;
+  };
+  const auto reason = [](absl::string_view value) {
+    return absl::StrCat("digit in ", value);
+  };
+  absl::StatusOr<std::vector<std::string>> ok =
+      ReadCheckedStrings(*reader_, e[0], letters_only, reason);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(*ok, (std::vector<std::string>{"a", "b"}));
+  const absl::Status bad =
+      ReadCheckedStrings(*reader_, e[1], letters_only, reason).status();
+  EXPECT_EQ(bad.message(), "f.yml:3: digit in 1");
 }
 
 TEST_F(YamlReaderTest, NullValueIsBlamedOnItsKeyLine) {
