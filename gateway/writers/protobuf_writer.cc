@@ -135,6 +135,28 @@ absl::string_view ValueFieldName(int type) {
   }
 }
 
+// The start of a MetricFamily field `key` in the text format (`key: `) or the
+// compact text format (`key:`).
+void AppendTextFieldKey(ProtobufEncoding encoding, absl::string_view key,
+                        std::string* out) {
+  out->append(key.data(), key.size());
+  out->append(encoding == ProtobufEncoding::kText ? ": " : ":");
+}
+
+// The end of a MetricFamily field: a line in the text format, a space in the
+// compact text format.
+void AppendTextFieldEnd(ProtobufEncoding encoding, std::string* out) {
+  out->push_back(encoding == ProtobufEncoding::kText ? '\n' : ' ');
+}
+
+// A MetricFamily string field (`name`, `help`, `unit`) in either text format.
+void AppendTextStringField(ProtobufEncoding encoding, absl::string_view key,
+                           absl::string_view value, std::string* out) {
+  AppendTextFieldKey(encoding, key, out);
+  AppendQuoted(value, out);
+  AppendTextFieldEnd(encoding, out);
+}
+
 }  // namespace
 
 int ProtobufWriter::WireType() const {
@@ -202,30 +224,12 @@ void ProtobufWriter::OpenMessage(absl::string_view name, size_t begin,
       break;
     }
     case ProtobufEncoding::kText:
-      out->append("name: ");
-      AppendQuoted(name, out);
-      out->push_back('\n');
-      if (!help.empty()) {
-        out->append("help: ");
-        AppendQuoted(help, out);
-        out->push_back('\n');
-      }
-      out->append("type: ");
-      out->append(TypeEnumName(type).data(), TypeEnumName(type).size());
-      out->push_back('\n');
-      break;
     case ProtobufEncoding::kCompactText:
-      out->append("name:");
-      AppendQuoted(name, out);
-      out->push_back(' ');
-      if (!help.empty()) {
-        out->append("help:");
-        AppendQuoted(help, out);
-        out->push_back(' ');
-      }
-      out->append("type:");
+      AppendTextStringField(encoding_, "name", name, out);
+      if (!help.empty()) AppendTextStringField(encoding_, "help", help, out);
+      AppendTextFieldKey(encoding_, "type", out);
       out->append(TypeEnumName(type).data(), TypeEnumName(type).size());
-      out->push_back(' ');
+      AppendTextFieldEnd(encoding_, out);
       break;
   }
 }
@@ -240,19 +244,10 @@ void ProtobufWriter::CloseMessage(std::string* out) {
       if (!unit.empty()) AppendBytesField(kTagFamilyUnit, unit, out);
       break;
     case ProtobufEncoding::kText:
-      if (!unit.empty()) {
-        out->append("unit: ");
-        AppendQuoted(unit, out);
-        out->push_back('\n');
-      }
-      out->push_back('\n');
-      break;
     case ProtobufEncoding::kCompactText:
-      if (!unit.empty()) {
-        out->append("unit:");
-        AppendQuoted(unit, out);
-        out->push_back(' ');
-      }
+      if (!unit.empty()) AppendTextStringField(encoding_, "unit", unit, out);
+      // A blank line after a family in the text format; a family is one line
+      // in the compact text format.
       out->push_back('\n');
       break;
   }
