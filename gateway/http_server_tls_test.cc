@@ -3,14 +3,10 @@
 // disk while it serves. Real TLS on 127.0.0.1 with certificates made by the
 // test; the client is cpp-httplib (OpenSSL), so both TLS stacks meet.
 
-#include <arpa/inet.h>
 #include <gnutls/gnutls.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -29,6 +25,7 @@
 #include "gateway/security/test_web_configs.h"
 #include "gateway/security/web_security.h"
 #include "gateway/test_http_server.h"
+#include "gateway/test_raw_connection.h"
 #include "gtest/gtest.h"
 #include "scraper/discovery/test_sd_files.h"
 #include "scraper/test_certificates.h"
@@ -44,23 +41,15 @@ constexpr char kDaveHash[] =
 // handshake with 127.0.0.1:`port` (the server's certificate is not checked:
 // only the protocol is).
 bool HandshakeSucceeds(int port, const char* priorities) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
-      0) {
-    close(fd);
-    return false;
-  }
+  RawConnection connection(port);
+  if (!connection.ok()) return false;
   gnutls_certificate_credentials_t credentials;
   gnutls_certificate_allocate_credentials(&credentials);
   gnutls_session_t session;
   gnutls_init(&session, GNUTLS_CLIENT);
   gnutls_priority_set_direct(session, priorities, nullptr);
   gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, credentials);
-  gnutls_transport_set_int(session, fd);
+  gnutls_transport_set_int(session, connection.fd());
   gnutls_handshake_set_timeout(session, 5000);
   int rc;
   do {
@@ -68,7 +57,6 @@ bool HandshakeSucceeds(int port, const char* priorities) {
   } while (rc < 0 && gnutls_error_is_fatal(rc) == 0);
   gnutls_deinit(session);
   gnutls_certificate_free_credentials(credentials);
-  close(fd);
   return rc == 0;
 }
 
