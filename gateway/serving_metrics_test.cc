@@ -154,25 +154,24 @@ TEST(GrpcServerMetricsTest, EveryMethodAndCodeIsPresentFromTheStart) {
             0);
   // Messages: one series per method, its type as go-grpc-prometheus names
   // it.
+  const std::map<std::string, std::string> message_series[] = {
+      {{"grpc_service", "fedgate.v1.Fedgate"},
+       {"grpc_method", "Federate"},
+       {"grpc_type", "server_stream"}},
+      {{"grpc_service", "fedgate.v1.Fedgate"},
+       {"grpc_method", "ListTargets"},
+       {"grpc_type", "unary"}},
+      {{"grpc_service", "unknown"},
+       {"grpc_method", "unknown"},
+       {"grpc_type", "unknown"}},
+  };
   for (const char* family : {"fedgate_grpc_server_msg_received_total",
                              "fedgate_grpc_server_msg_sent_total"}) {
     SCOPED_TRACE(family);
     EXPECT_EQ(SeriesCount(registry, family), 3u);
-    EXPECT_EQ(MetricValue(registry, family,
-                          {{"grpc_service", "fedgate.v1.Fedgate"},
-                           {"grpc_method", "Federate"},
-                           {"grpc_type", "server_stream"}}),
-              0);
-    EXPECT_EQ(MetricValue(registry, family,
-                          {{"grpc_service", "fedgate.v1.Fedgate"},
-                           {"grpc_method", "ListTargets"},
-                           {"grpc_type", "unary"}}),
-              0);
-    EXPECT_EQ(MetricValue(registry, family,
-                          {{"grpc_service", "unknown"},
-                           {"grpc_method", "unknown"},
-                           {"grpc_type", "unknown"}}),
-              0);
+    for (const std::map<std::string, std::string>& labels : message_series) {
+      EXPECT_EQ(MetricValue(registry, family, labels), 0);
+    }
   }
   EXPECT_EQ(SeriesCount(registry, "fedgate_grpc_server_response_size_bytes"),
             3u);
@@ -200,32 +199,27 @@ TEST(GrpcServerMetricsTest, CountsCallsByMethodAndCode) {
                       5000);
   (*metrics)->Observe("/fedgate.v1.Fedgate/Federate", 1, absl::Seconds(2), 70);
   (*metrics)->Observe("/other.Service/Method", 12, absl::Seconds(1), 0);
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
-                        {{"grpc_service", "fedgate.v1.Fedgate"},
-                         {"grpc_method", "Federate"},
-                         {"grpc_code", "OK"}}),
-            1);
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
-                        {{"grpc_service", "fedgate.v1.Fedgate"},
-                         {"grpc_method", "Federate"},
-                         {"grpc_code", "Canceled"}}),
-            1);
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
-                        {{"grpc_service", "unknown"},
-                         {"grpc_method", "unknown"},
-                         {"grpc_code", "Unimplemented"}}),
-            1);
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handling_seconds",
-                        {{"grpc_service", "fedgate.v1.Fedgate"},
-                         {"grpc_method", "Federate"}}),
-            2);
+  const auto handled = [&registry](const std::string& service,
+                                   const std::string& method,
+                                   const std::string& code) {
+    return MetricValue(registry, "fedgate_grpc_server_handled_total",
+                       {{"grpc_service", service},
+                        {"grpc_method", method},
+                        {"grpc_code", code}});
+  };
+  EXPECT_EQ(handled("fedgate.v1.Fedgate", "Federate", "OK"), 1);
+  EXPECT_EQ(handled("fedgate.v1.Fedgate", "Federate", "Canceled"), 1);
+  EXPECT_EQ(handled("unknown", "unknown", "Unimplemented"), 1);
+  const std::map<std::string, std::string> federate = {
+      {"grpc_service", "fedgate.v1.Fedgate"}, {"grpc_method", "Federate"}};
+  EXPECT_EQ(
+      MetricValue(registry, "fedgate_grpc_server_handling_seconds", federate),
+      2);
   EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_response_size_bytes",
-                        {{"grpc_service", "fedgate.v1.Fedgate"},
-                         {"grpc_method", "Federate"}}),
+                        federate),
             2);
   EXPECT_EQ(HistogramSum(registry, "fedgate_grpc_server_response_size_bytes",
-                         {{"grpc_service", "fedgate.v1.Fedgate"},
-                          {"grpc_method", "Federate"}}),
+                         federate),
             5000 + 70);
   EXPECT_EQ(
       MetricValue(registry, "fedgate_grpc_server_response_size_bytes",
