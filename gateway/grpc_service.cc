@@ -228,6 +228,16 @@ grpc::ServerUnaryReactor* FedgateGrpcService::Unary(
   return FinishUnary(context, status);
 }
 
+grpc::ServerUnaryReactor* FedgateGrpcService::AdmittedUnary(
+    grpc::CallbackServerContext* context, absl::string_view method,
+    const std::function<grpc::Status()>& answer) {
+  return Unary(context, method, [&]() -> grpc::Status {
+    std::shared_ptr<void> slot;
+    if (grpc::Status s = AdmitCall(&slot); !s.ok()) return s;
+    return answer();
+  });
+}
+
 grpc::ServerWriteReactor<io::prometheus::client::MetricFamily>*
 FedgateGrpcService::Federate(grpc::CallbackServerContext* context,
                              const v1::FederateRequest* request) {
@@ -326,9 +336,7 @@ grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
 grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(
     grpc::CallbackServerContext* context, const v1::LabelNamesRequest* request,
     v1::LabelNamesResponse* response) {
-  return Unary(context, "LabelNames", [&]() -> grpc::Status {
-    std::shared_ptr<void> slot;
-    if (grpc::Status s = AdmitCall(&slot); !s.ok()) return s;
+  return AdmittedUnary(context, "LabelNames", [&]() -> grpc::Status {
     return ToGrpcStatus(AddSortedStrings(
         *options_.store, request->match(), options_.match_limits,
         [](const InternedLabels& labels, StringSet& names) {
@@ -343,9 +351,7 @@ grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(
 grpc::ServerUnaryReactor* FedgateGrpcService::LabelValues(
     grpc::CallbackServerContext* context, const v1::LabelValuesRequest* request,
     v1::LabelValuesResponse* response) {
-  return Unary(context, "LabelValues", [&]() -> grpc::Status {
-    std::shared_ptr<void> slot;
-    if (grpc::Status s = AdmitCall(&slot); !s.ok()) return s;
+  return AdmittedUnary(context, "LabelValues", [&]() -> grpc::Status {
     const std::string& name = request->name();
     if (!IsValidLabelName(name)) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
