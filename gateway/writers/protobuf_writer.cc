@@ -135,27 +135,49 @@ absl::string_view ValueFieldName(int type) {
   }
 }
 
-// The start of a MetricFamily field `key` in the text format (`key: `) or the
-// compact text format (`key:`).
-void AppendTextFieldKey(ProtobufEncoding encoding, absl::string_view key,
-                        std::string* out) {
-  out->append(key.data(), key.size());
-  out->append(encoding == ProtobufEncoding::kText ? ": " : ":");
-}
+// Writes fields of protobuf messages as golang/protobuf's text format
+// (kText, proto.MarshalTextString: one field a line, nested messages indented
+// by two spaces) or compact text format (kCompactText,
+// proto.CompactTextString: every field followed by a space).
+class TextFieldWriter {
+ public:
+  TextFieldWriter(ProtobufEncoding encoding, std::string* out)
+      : compact_(encoding == ProtobufEncoding::kCompactText), out_(out) {}
 
-// The end of a MetricFamily field: a line in the text format, a space in the
-// compact text format.
-void AppendTextFieldEnd(ProtobufEncoding encoding, std::string* out) {
-  out->push_back(encoding == ProtobufEncoding::kText ? '\n' : ' ');
-}
+  void BeginMessage(absl::string_view field) {
+    Indent();
+    out_->append(field.data(), field.size());
+    out_->append(compact_ ? ":<" : ": <\n");
+    ++depth_;
+  }
+  void EndMessage() {
+    --depth_;
+    Indent();
+    out_->append(compact_ ? "> " : ">\n");
+  }
+  // Starts the scalar field `field`: the caller appends its value to `out`,
+  // then calls EndField().
+  void BeginField(absl::string_view field) {
+    Indent();
+    out_->append(field.data(), field.size());
+    out_->append(compact_ ? ":" : ": ");
+  }
+  void EndField() { out_->push_back(compact_ ? ' ' : '\n'); }
+  void StringField(absl::string_view field, absl::string_view value) {
+    BeginField(field);
+    AppendQuoted(value, out_);
+    EndField();
+  }
 
-// A MetricFamily string field (`name`, `help`, `unit`) in either text format.
-void AppendTextStringField(ProtobufEncoding encoding, absl::string_view key,
-                           absl::string_view value, std::string* out) {
-  AppendTextFieldKey(encoding, key, out);
-  AppendQuoted(value, out);
-  AppendTextFieldEnd(encoding, out);
-}
+ private:
+  void Indent() {
+    if (!compact_) out_->append(2 * depth_, ' ');
+  }
+
+  const bool compact_;
+  std::string* out_;
+  int depth_ = 0;
+};
 
 }  // namespace
 
@@ -224,13 +246,15 @@ void ProtobufWriter::OpenMessage(absl::string_view name, size_t begin,
       break;
     }
     case ProtobufEncoding::kText:
-    case ProtobufEncoding::kCompactText:
-      AppendTextStringField(encoding_, "name", name, out);
-      if (!help.empty()) AppendTextStringField(encoding_, "help", help, out);
-      AppendTextFieldKey(encoding_, "type", out);
+    case ProtobufEncoding::kCompactText: {
+      TextFieldWriter text(encoding_, out);
+      text.StringField("name", name);
+      if (!help.empty()) text.StringField("help", help);
+      text.BeginField("type");
       out->append(TypeEnumName(type).data(), TypeEnumName(type).size());
-      AppendTextFieldEnd(encoding_, out);
+      text.EndField();
       break;
+    }
   }
 }
 
@@ -245,7 +269,8 @@ void ProtobufWriter::CloseMessage(std::string* out) {
       break;
     case ProtobufEncoding::kText:
     case ProtobufEncoding::kCompactText:
-      if (!unit.empty()) AppendTextStringField(encoding_, "unit", unit, out);
+      if (!unit.empty())
+        TextFieldWriter(encoding_, out).StringField("unit", unit);
       // A blank line after a family in the text format; a family is one line
       // in the compact text format.
       out->push_back('\n');
@@ -290,47 +315,29 @@ void ProtobufWriter::AppendSeries(size_t index, std::string* out) {
       AppendVarint(static_cast<uint64_t>(row.timestamp_ms), out);
       break;
     }
-    case ProtobufEncoding::kText: {
-      out->append("metric: <\n");
-      auto label_text = [out](LabelView label) {
-        out->append("  label: <\n    name: ");
-        AppendQuoted(label.name, out);
-        out->append("\n    value: ");
-        AppendQuoted(label.value, out);
-        out->append("\n  >\n");
-      };
-      for (LabelView label : sample.labels) {
-        if (IsWritten(label)) label_text(label);
-      }
-      for (LabelView label : extra) label_text(label);
-      out->append("  ");
-      out->append(ValueFieldName(type).data(), ValueFieldName(type).size());
-      out->append(": <\n    value: ");
-      AppendTextDouble(sample.value, out);
-      out->append("\n  >\n  timestamp_ms: ");
-      AppendInt(row.timestamp_ms, out);
-      out->append("\n>\n");
-      break;
-    }
+    case ProtobufEncoding::kText:
     case ProtobufEncoding::kCompactText: {
-      out->append("metric:<");
-      auto label_text = [out](LabelView label) {
-        out->append("label:<name:");
-        AppendQuoted(label.name, out);
-        out->append(" value:");
-        AppendQuoted(label.value, out);
-        out->append(" > ");
+      TextFieldWriter text(encoding_, out);
+      text.BeginMessage("metric");
+      auto label_text = [&text](LabelView label) {
+        text.BeginMessage("label");
+        text.StringField("name", label.name);
+        text.StringField("value", label.value);
+        text.EndMessage();
       };
       for (LabelView label : sample.labels) {
         if (IsWritten(label)) label_text(label);
       }
       for (LabelView label : extra) label_text(label);
-      out->append(ValueFieldName(type).data(), ValueFieldName(type).size());
-      out->append(":<value:");
+      text.BeginMessage(ValueFieldName(type));
+      text.BeginField("value");
       AppendTextDouble(sample.value, out);
-      out->append(" > timestamp_ms:");
+      text.EndField();
+      text.EndMessage();
+      text.BeginField("timestamp_ms");
       AppendInt(row.timestamp_ms, out);
-      out->append(" > ");
+      text.EndField();
+      text.EndMessage();
       break;
     }
   }
