@@ -73,9 +73,15 @@ bool WaitUntil(const std::function<bool()>& done) {
 
 class HttpServerTlsTest : public ::testing::Test {
  protected:
-  // A client whose handshake the server refuses may write to a closed
-  // socket; as fedgate does, the test takes EPIPE instead of the signal.
-  void SetUp() override { signal(SIGPIPE, SIG_IGN); }
+  void SetUp() override {
+    // A client whose handshake the server refuses may write to a closed
+    // socket; as fedgate does, the test takes EPIPE instead of the signal.
+    signal(SIGPIPE, SIG_IGN);
+    ASSERT_TRUE(SharedTestPkis().ok()) << SharedTestPkis().status();
+  }
+
+  static const TestCertificates& certs() { return SharedTestPkis()->server; }
+  static const TestCertificates& other() { return SharedTestPkis()->other; }
 
   // Writes the web config `yaml` into `dir`, loads it and starts a server.
   void Start(const std::string& dir, const std::string& yaml) {
@@ -122,11 +128,8 @@ class HttpServerTlsTest : public ::testing::Test {
 };
 
 TEST_F(HttpServerTlsTest, ServesHttpsWithTheConfiguredCertificate) {
-  const std::string dir = NewTestDir("https");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  Start(dir, TlsServerConfigYaml(*certs));
-  httplib::Result res = Client(certs->ca_file)->Get("/federate?match[]=up");
+  Start(NewTestDir("https"), TlsServerConfigYaml(certs()));
+  httplib::Result res = Client(certs().ca_file)->Get("/federate?match[]=up");
   ASSERT_TRUE(res) << httplib::to_string(res.error());
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body,
@@ -138,63 +141,46 @@ TEST_F(HttpServerTlsTest, ServesHttpsWithTheConfiguredCertificate) {
   httplib::Result http = plain.Get("/-/healthy");
   EXPECT_TRUE(!http || http->status != 200);
   // A client that does not trust the CA refuses the server.
-  const std::string other_dir = NewTestDir("https_other");
-  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
-  ASSERT_TRUE(other.ok()) << other.status();
-  EXPECT_FALSE(Client(other->ca_file)->Get("/-/healthy"));
+  EXPECT_FALSE(Client(other().ca_file)->Get("/-/healthy"));
 }
 
 TEST_F(HttpServerTlsTest, RequireAndVerifyClientCertRefusesOthers) {
-  const std::string dir = NewTestDir("mtls");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string other_dir = NewTestDir("mtls_other");
-  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
-  ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, MutualTlsServerConfigYaml(*certs));
+  Start(NewTestDir("mtls"), MutualTlsServerConfigYaml(certs()));
   httplib::Result with_cert =
-      Client(certs->ca_file, certs->client_cert_file, certs->client_key_file)
+      Client(certs().ca_file, certs().client_cert_file, certs().client_key_file)
           ->Get("/-/healthy");
   ASSERT_TRUE(with_cert) << httplib::to_string(with_cert.error());
   EXPECT_EQ(with_cert->status, 200);
   // No certificate.
-  EXPECT_FALSE(Client(certs->ca_file)->Get("/-/healthy"));
+  EXPECT_FALSE(Client(certs().ca_file)->Get("/-/healthy"));
   // A certificate from another CA.
   EXPECT_FALSE(
-      Client(certs->ca_file, other->client_cert_file, other->client_key_file)
+      Client(certs().ca_file, other().client_cert_file, other().client_key_file)
           ->Get("/-/healthy"));
 }
 
 TEST_F(HttpServerTlsTest, VerifyClientCertIfGivenAcceptsNoneButNotAWrongOne) {
-  const std::string dir = NewTestDir("mtls_if_given");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string other_dir = NewTestDir("mtls_if_given_other");
-  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
-  ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, absl::StrCat(TlsServerConfigYaml(*certs),
-                          "  client_auth_type: VerifyClientCertIfGiven\n"
-                          "  client_ca_file: ",
-                          certs->ca_file, "\n"));
-  httplib::Result none = Client(certs->ca_file)->Get("/-/healthy");
+  Start(NewTestDir("mtls_if_given"),
+        absl::StrCat(TlsServerConfigYaml(certs()),
+                     "  client_auth_type: VerifyClientCertIfGiven\n"
+                     "  client_ca_file: ",
+                     certs().ca_file, "\n"));
+  httplib::Result none = Client(certs().ca_file)->Get("/-/healthy");
   ASSERT_TRUE(none) << httplib::to_string(none.error());
   EXPECT_EQ(none->status, 200);
   httplib::Result good =
-      Client(certs->ca_file, certs->client_cert_file, certs->client_key_file)
+      Client(certs().ca_file, certs().client_cert_file, certs().client_key_file)
           ->Get("/-/healthy");
   ASSERT_TRUE(good) << httplib::to_string(good.error());
   EXPECT_EQ(good->status, 200);
   EXPECT_FALSE(
-      Client(certs->ca_file, other->client_cert_file, other->client_key_file)
+      Client(certs().ca_file, other().client_cert_file, other().client_key_file)
           ->Get("/-/healthy"));
 }
 
 TEST_F(HttpServerTlsTest, MinAndMaxVersionBoundTheProtocol) {
-  const std::string dir = NewTestDir("versions");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  Start(dir,
-        absl::StrCat(TlsServerConfigYaml(*certs), "  min_version: TLS13\n"));
+  Start(NewTestDir("versions"),
+        absl::StrCat(TlsServerConfigYaml(certs()), "  min_version: TLS13\n"));
   EXPECT_TRUE(
       HandshakeSucceeds(server_->port(), "NORMAL:-VERS-ALL:+VERS-TLS1.3"));
   EXPECT_FALSE(
@@ -202,29 +188,22 @@ TEST_F(HttpServerTlsTest, MinAndMaxVersionBoundTheProtocol) {
 }
 
 TEST_F(HttpServerTlsTest, RequireAnyClientCertTakesAnyCertificate) {
-  const std::string dir = NewTestDir("mtls_any");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string other_dir = NewTestDir("mtls_any_other");
-  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
-  ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, absl::StrCat(TlsServerConfigYaml(*certs),
-                          "  client_auth_type: RequireAnyClientCert\n"));
+  Start(NewTestDir("mtls_any"),
+        absl::StrCat(TlsServerConfigYaml(certs()),
+                     "  client_auth_type: RequireAnyClientCert\n"));
   httplib::Result any =
-      Client(certs->ca_file, other->client_cert_file, other->client_key_file)
+      Client(certs().ca_file, other().client_cert_file, other().client_key_file)
           ->Get("/-/healthy");
   ASSERT_TRUE(any) << httplib::to_string(any.error());
   EXPECT_EQ(any->status, 200);
-  EXPECT_FALSE(Client(certs->ca_file)->Get("/-/healthy"));
+  EXPECT_FALSE(Client(certs().ca_file)->Get("/-/healthy"));
 }
 
 TEST_F(HttpServerTlsTest, BasicAuthGuardsEverythingButTheProbes) {
-  const std::string dir = NewTestDir("basic");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  Start(dir, absl::StrCat(TlsServerConfigYaml(*certs),
-                          "basic_auth_users:\n  dave: ", kDaveHash, "\n"));
-  auto client = Client(certs->ca_file);
+  Start(NewTestDir("basic"),
+        absl::StrCat(TlsServerConfigYaml(certs()),
+                     "basic_auth_users:\n  dave: ", kDaveHash, "\n"));
+  auto client = Client(certs().ca_file);
   for (const char* path : {"/federate?match[]=up", "/metrics", "/api/v1/labels",
                            "/-/reload", "/targets", "/", "/nowhere"}) {
     SCOPED_TRACE(path);
@@ -254,7 +233,7 @@ TEST_F(HttpServerTlsTest, BasicAuthGuardsEverythingButTheProbes) {
                                 "fedgate_http_unauthorized_requests_total 8"))
       << metrics->body;
 
-  auto anonymous = Client(certs->ca_file);
+  auto anonymous = Client(certs().ca_file);
   for (const char* path : {"/-/healthy", "/-/ready"}) {
     httplib::Result probe = anonymous->Get(path);
     ASSERT_TRUE(probe);
