@@ -120,6 +120,20 @@ class HttpServerTlsTest : public ::testing::Test {
     return client;
   }
 
+  // A client that trusts the server's CA and presents the client
+  // certificate of `pki`.
+  std::unique_ptr<httplib::SSLClient> ClientWithCertificateOf(
+      const TestCertificates& pki) {
+    return Client(certs().ca_file, pki.client_cert_file, pki.client_key_file);
+  }
+
+  // Expects `client`'s GET of /-/healthy answered with 200.
+  static void ExpectHealthy(const std::unique_ptr<httplib::SSLClient>& client) {
+    httplib::Result res = client->Get("/-/healthy");
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 200);
+  }
+
   std::string web_config_;
   std::unique_ptr<WebSecurity> security_;
   std::unique_ptr<SeriesStore> store_;
@@ -146,17 +160,11 @@ TEST_F(HttpServerTlsTest, ServesHttpsWithTheConfiguredCertificate) {
 
 TEST_F(HttpServerTlsTest, RequireAndVerifyClientCertRefusesOthers) {
   Start(NewTestDir("mtls"), MutualTlsServerConfigYaml(certs()));
-  httplib::Result with_cert =
-      Client(certs().ca_file, certs().client_cert_file, certs().client_key_file)
-          ->Get("/-/healthy");
-  ASSERT_TRUE(with_cert) << httplib::to_string(with_cert.error());
-  EXPECT_EQ(with_cert->status, 200);
+  ExpectHealthy(ClientWithCertificateOf(certs()));
   // No certificate.
   EXPECT_FALSE(Client(certs().ca_file)->Get("/-/healthy"));
   // A certificate from another CA.
-  EXPECT_FALSE(
-      Client(certs().ca_file, other().client_cert_file, other().client_key_file)
-          ->Get("/-/healthy"));
+  EXPECT_FALSE(ClientWithCertificateOf(other())->Get("/-/healthy"));
 }
 
 TEST_F(HttpServerTlsTest, VerifyClientCertIfGivenAcceptsNoneButNotAWrongOne) {
@@ -165,17 +173,9 @@ TEST_F(HttpServerTlsTest, VerifyClientCertIfGivenAcceptsNoneButNotAWrongOne) {
                      "  client_auth_type: VerifyClientCertIfGiven\n"
                      "  client_ca_file: ",
                      certs().ca_file, "\n"));
-  httplib::Result none = Client(certs().ca_file)->Get("/-/healthy");
-  ASSERT_TRUE(none) << httplib::to_string(none.error());
-  EXPECT_EQ(none->status, 200);
-  httplib::Result good =
-      Client(certs().ca_file, certs().client_cert_file, certs().client_key_file)
-          ->Get("/-/healthy");
-  ASSERT_TRUE(good) << httplib::to_string(good.error());
-  EXPECT_EQ(good->status, 200);
-  EXPECT_FALSE(
-      Client(certs().ca_file, other().client_cert_file, other().client_key_file)
-          ->Get("/-/healthy"));
+  ExpectHealthy(Client(certs().ca_file));
+  ExpectHealthy(ClientWithCertificateOf(certs()));
+  EXPECT_FALSE(ClientWithCertificateOf(other())->Get("/-/healthy"));
 }
 
 TEST_F(HttpServerTlsTest, MinAndMaxVersionBoundTheProtocol) {
@@ -191,11 +191,7 @@ TEST_F(HttpServerTlsTest, RequireAnyClientCertTakesAnyCertificate) {
   Start(NewTestDir("mtls_any"),
         absl::StrCat(TlsServerConfigYaml(certs()),
                      "  client_auth_type: RequireAnyClientCert\n"));
-  httplib::Result any =
-      Client(certs().ca_file, other().client_cert_file, other().client_key_file)
-          ->Get("/-/healthy");
-  ASSERT_TRUE(any) << httplib::to_string(any.error());
-  EXPECT_EQ(any->status, 200);
+  ExpectHealthy(ClientWithCertificateOf(other()));
   EXPECT_FALSE(Client(certs().ca_file)->Get("/-/healthy"));
 }
 
@@ -325,9 +321,7 @@ TEST_F(HttpServerTlsTest, CertificateChangedOnDiskServesNewConnections) {
   Start(dir,
         "tls_server_config:\n  cert_file: server.crt\n"
         "  key_file: server.key\n");
-  httplib::Result before = Client(first.ca_file)->Get("/-/healthy");
-  ASSERT_TRUE(before) << httplib::to_string(before.error());
-  EXPECT_EQ(before->status, 200);
+  ExpectHealthy(Client(first.ca_file));
 
   RotateTestCertificates(*certs);
   EXPECT_TRUE(WaitUntil([&] {
@@ -339,9 +333,7 @@ TEST_F(HttpServerTlsTest, CertificateChangedOnDiskServesNewConnections) {
   // A broken web config keeps the certificate in force.
   WriteAndRename(web_config_, "tls_server_config:\n  cert_file: [\n");
   absl::SleepFor(absl::Milliseconds(1100));  // Past the next look.
-  httplib::Result after = Client(second.ca_file)->Get("/-/healthy");
-  ASSERT_TRUE(after) << httplib::to_string(after.error());
-  EXPECT_EQ(after->status, 200);
+  ExpectHealthy(Client(second.ca_file));
 }
 
 }  // namespace
