@@ -132,8 +132,8 @@ class FedgateGrpcService final : public v1::Fedgate::CallbackService {
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
                                   absl::string_view method,
                                   const std::function<grpc::Status()>& answer);
-  // Unary() for a call that reads the store: `answer` runs in one of the
-  // places AdmitCall() hands out.
+  // Runs Unary() for a call that reads the store: `answer` runs in one of
+  // the places AdmitCall() hands out.
   grpc::ServerUnaryReactor* AdmittedUnary(
       grpc::CallbackServerContext* context, absl::string_view method,
       const std::function<grpc::Status()>& answer);

@@ -140,9 +140,10 @@ class KubernetesAccessReviewer {
   class AnswerCache {
    public:
     explicit AnswerCache(size_t max) : max_(max) {}
-    // The entry at `key`, unless there is none or it has expired.
+    // Returns the entry at `key`, unless there is none or it has expired.
     std::optional<Entry> Find(const std::string& key) const
         ABSL_LOCKS_EXCLUDED(mu_);
+    // Stores `entry` at `key`, making room first when the cache is full.
     void Store(const std::string& key, Entry entry) ABSL_LOCKS_EXCLUDED(mu_);
 
    private:
