@@ -266,12 +266,11 @@ class WebConfigLoader {
   }
 
   absl::Status ReadHttp(const YamlEntry& entry) {
-    WebHttpConfig& http = config_.http;
     return ReadStruct(
         entry, "web.HTTPConfig",
         [&](const YamlEntry& field) -> std::optional<absl::Status> {
           if (field.name == "http2") {
-            return Store(reader_.Bool(field), &http.http2);
+            return Store(reader_.Bool(field), &config_.http.http2);
           }
           if (field.name == "headers") return ReadHeaders(field);
           return std::nullopt;
