@@ -107,12 +107,12 @@ TEST(WebSecurityTest, MissingCertificateFilesFailTheStart) {
 }
 
 TEST(WebSecurityTest, ClientCaFileMustExistAndHoldCertificates) {
+  ASSERT_TRUE(SharedTestPkis().ok()) << SharedTestPkis().status();
+  const TestCertificates& certs = SharedTestPkis()->server;
   const std::string dir = NewTestDir("client_ca");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
   // exporter-toolkit's web_config_auth_clientCAs_invalid.bad.yml.
   absl::StatusOr<std::unique_ptr<WebSecurity>> security = CreateWithWebConfig(
-      dir, absl::StrCat(TlsServerConfigYaml(*certs),
+      dir, absl::StrCat(TlsServerConfigYaml(certs),
                         "  client_auth_type: VerifyClientCertIfGiven\n"
                         "  client_ca_file: somefile\n"));
   ASSERT_FALSE(security.ok());
@@ -122,7 +122,7 @@ TEST(WebSecurityTest, ClientCaFileMustExistAndHoldCertificates) {
   WriteAndRename(dir + "/bad.key", "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n");
   security = CreateWithWebConfig(
       dir, absl::StrCat("tls_server_config:\n  cert_file: ",
-                        certs->server_cert_file, "\n  key_file: bad.key\n"));
+                        certs.server_cert_file, "\n  key_file: bad.key\n"));
   ASSERT_FALSE(security.ok());
   EXPECT_TRUE(absl::StrContains(security.status().message(),
                                 "failed to load X509KeyPair"))
@@ -132,12 +132,11 @@ TEST(WebSecurityTest, ClientCaFileMustExistAndHoldCertificates) {
 }
 
 TEST(WebSecurityTest, TlsCredentialsFollowTheConfig) {
-  const std::string dir = NewTestDir("tls_state");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  absl::StatusOr<std::unique_ptr<WebSecurity>> security =
-      CreateWithWebConfig(dir, absl::StrCat(MutualTlsServerConfigYaml(*certs),
-                                            "  min_version: TLS13\n"));
+  ASSERT_TRUE(SharedTestPkis().ok()) << SharedTestPkis().status();
+  const TestCertificates& certs = SharedTestPkis()->server;
+  absl::StatusOr<std::unique_ptr<WebSecurity>> security = CreateWithWebConfig(
+      NewTestDir("tls_state"),
+      absl::StrCat(MutualTlsServerConfigYaml(certs), "  min_version: TLS13\n"));
   ASSERT_TRUE(security.ok()) << security.status();
   std::shared_ptr<const WebSecurityState> state = (*security)->Current();
   ASSERT_NE(state->tls, nullptr);
@@ -152,10 +151,10 @@ TEST(WebSecurityTest, TlsCredentialsFollowTheConfig) {
 }
 
 TEST(WebSecurityTest, GnutlsTakesThePrioritiesOfEveryCipherCurveAndVersion) {
+  ASSERT_TRUE(SharedTestPkis().ok()) << SharedTestPkis().status();
+  const TestCertificates& certs = SharedTestPkis()->server;
   const std::string dir = NewTestDir("priorities");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string tls = TlsServerConfigYaml(*certs);
+  const std::string tls = TlsServerConfigYaml(certs);
   const struct {
     const char* name;
     const char* settings;
@@ -253,13 +252,13 @@ TEST(WebSecurityTest, EmptyTokenFileIsAnError) {
 }
 
 TEST(WebSecurityTest, TurningTlsOnAtReloadIsRefused) {
+  ASSERT_TRUE(SharedTestPkis().ok()) << SharedTestPkis().status();
+  const TestCertificates& certs = SharedTestPkis()->server;
   const std::string dir = NewTestDir("tls_toggle");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
       CreateWithWebConfig(dir, "");
   ASSERT_TRUE(security.ok()) << security.status();
-  WriteAndRename(dir + "/web.yml", TlsServerConfigYaml(*certs));
+  WriteAndRename(dir + "/web.yml", TlsServerConfigYaml(certs));
   EXPECT_FALSE((*security)->ReloadIfChangedForTest());
   EXPECT_EQ((*security)->Current()->tls, nullptr);
 }
