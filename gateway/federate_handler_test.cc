@@ -5,6 +5,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -17,6 +19,16 @@ Sample MakeSample(Labels labels, double value) {
   return Sample{InternedLabels::Intern(labels), value};
 }
 
+// A sample of target a:1 of job j: metric `name`, then `labels`, then
+// `instance` and `job`.
+Sample TargetSample(const std::string& name, std::vector<Label> labels,
+                    double value) {
+  labels.insert(labels.begin(), {"__name__", name});
+  labels.push_back({"instance", "a:1"});
+  labels.push_back({"job", "j"});
+  return MakeSample(Labels(std::move(labels)), value);
+}
+
 // Two targets: the first has typed families, the second repeats one of the
 // first's series (a conflict) and adds a series without `instance`.
 StoreSnapshot TwoTargets() {
@@ -27,35 +39,13 @@ StoreSnapshot TwoTargets() {
       {"latency_seconds", MetricType::kHistogram, "Latency.\nIn seconds.", ""},
   };
   first->samples = {
-      MakeSample({{"__name__", "http_requests_total"},
-                  {"code", "500"},
-                  {"instance", "a:1"},
-                  {"job", "j"}},
-                 1),
-      MakeSample({{"__name__", "http_requests_total"},
-                  {"code", "200"},
-                  {"instance", "a:1"},
-                  {"job", "j"}},
-                 5),
-      MakeSample({{"__name__", "latency_seconds_bucket"},
-                  {"le", "0.5"},
-                  {"instance", "a:1"},
-                  {"job", "j"}},
-                 2),
-      MakeSample({{"__name__", "latency_seconds_bucket"},
-                  {"le", "+Inf"},
-                  {"instance", "a:1"},
-                  {"job", "j"}},
-                 3),
-      MakeSample({{"__name__", "latency_seconds_sum"},
-                  {"instance", "a:1"},
-                  {"job", "j"}},
-                 1.5),
-      MakeSample({{"__name__", "latency_seconds_count"},
-                  {"instance", "a:1"},
-                  {"job", "j"}},
-                 3),
-      MakeSample({{"__name__", "up"}, {"instance", "a:1"}, {"job", "j"}}, 1),
+      TargetSample("http_requests_total", {{"code", "500"}}, 1),
+      TargetSample("http_requests_total", {{"code", "200"}}, 5),
+      TargetSample("latency_seconds_bucket", {{"le", "0.5"}}, 2),
+      TargetSample("latency_seconds_bucket", {{"le", "+Inf"}}, 3),
+      TargetSample("latency_seconds_sum", {}, 1.5),
+      TargetSample("latency_seconds_count", {}, 3),
+      TargetSample("up", {}, 1),
   };
   auto second = std::make_shared<ScrapeBatch>();
   second->timestamp_ms = 2000;
@@ -63,11 +53,7 @@ StoreSnapshot TwoTargets() {
       {"http_requests_total", MetricType::kGauge, "Conflicting help.", ""},
   };
   second->samples = {
-      MakeSample({{"__name__", "http_requests_total"},
-                  {"code", "200"},
-                  {"instance", "a:1"},
-                  {"job", "j"}},
-                 7),
+      TargetSample("http_requests_total", {{"code", "200"}}, 7),
       MakeSample({{"__name__", "no_instance"}, {"job", "j"}}, 1e6),
   };
   StoreSnapshot snapshot;

@@ -208,16 +208,34 @@ grpc::Status FedgateGrpcService::Authenticate(
              : grpc::Status::OK;
 }
 
-std::shared_ptr<void> FedgateGrpcService::AdmitCall() {
+grpc::Status FedgateGrpcService::AdmitCall(std::shared_ptr<void>* slot) {
   const size_t max = options_.max_concurrent_calls;
   size_t active = active_calls_.load();
   while (max == 0 || active < max) {
     if (active_calls_.compare_exchange_weak(active, active + 1)) {
-      // Non-null, so that callers can tell it from a refusal.
-      return std::shared_ptr<void>(this, [this](void*) { --active_calls_; });
+      *slot = std::shared_ptr<void>(this, [this](void*) { --active_calls_; });
+      return grpc::Status::OK;
     }
   }
-  return nullptr;
+  return TooManyCalls(max);
+}
+
+grpc::ServerUnaryReactor* FedgateGrpcService::Unary(
+    grpc::CallbackServerContext* context, absl::string_view method,
+    const std::function<grpc::Status()>& answer) {
+  grpc::Status status = Authenticate(*context, method);
+  if (status.ok()) status = answer();
+  return FinishUnary(context, status);
+}
+
+grpc::ServerUnaryReactor* FedgateGrpcService::AdmittedUnary(
+    grpc::CallbackServerContext* context, absl::string_view method,
+    const std::function<grpc::Status()>& answer) {
+  return Unary(context, method, [&]() -> grpc::Status {
+    std::shared_ptr<void> slot;
+    if (grpc::Status s = AdmitCall(&slot); !s.ok()) return s;
+    return answer();
+  });
 }
 
 grpc::ServerWriteReactor<io::prometheus::client::MetricFamily>*
@@ -228,10 +246,9 @@ FedgateGrpcService::Federate(grpc::CallbackServerContext* context,
     return Reactor::Failed(context, s);
   }
   const absl::Time deadline = absl::Now() + options_.request_timeout;
-  std::shared_ptr<void> slot = AdmitCall();
-  if (slot == nullptr) {
-    return Reactor::Failed(context,
-                           TooManyCalls(options_.max_concurrent_calls));
+  std::shared_ptr<void> slot;
+  if (grpc::Status s = AdmitCall(&slot); !s.ok()) {
+    return Reactor::Failed(context, s);
   }
   absl::StatusOr<FederateParams> params =
       ParseFederateParams(std::vector<std::string>(request->match().begin(),
@@ -274,10 +291,9 @@ grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
                                         "no match[] parameter provided"));
   }
   const absl::Time deadline = absl::Now() + options_.request_timeout;
-  std::shared_ptr<void> slot = AdmitCall();
-  if (slot == nullptr) {
-    return Reactor::Failed(context,
-                           TooManyCalls(options_.max_concurrent_calls));
+  std::shared_ptr<void> slot;
+  if (grpc::Status s = AdmitCall(&slot); !s.ok()) {
+    return Reactor::Failed(context, s);
   }
   absl::StatusOr<std::vector<Selector>> selectors =
       ParseMatchers(request->match(), options_.match_limits);
@@ -320,117 +336,101 @@ grpc::ServerWriteReactor<v1::SeriesResponse>* FedgateGrpcService::Series(
 grpc::ServerUnaryReactor* FedgateGrpcService::LabelNames(
     grpc::CallbackServerContext* context, const v1::LabelNamesRequest* request,
     v1::LabelNamesResponse* response) {
-  if (grpc::Status s = Authenticate(*context, "LabelNames"); !s.ok()) {
-    return FinishUnary(context, s);
-  }
-  const std::shared_ptr<void> slot = AdmitCall();
-  if (slot == nullptr) {
-    return FinishUnary(context, TooManyCalls(options_.max_concurrent_calls));
-  }
-  const absl::Status status = AddSortedStrings(
-      *options_.store, request->match(), options_.match_limits,
-      [](const InternedLabels& labels, StringSet& names) {
-        for (const LabelView label : labels) names.insert(label.name);
-      },
-      [response](std::string name) { response->add_names(std::move(name)); });
-  return FinishUnary(context, ToGrpcStatus(status));
+  return AdmittedUnary(context, "LabelNames", [&]() -> grpc::Status {
+    return ToGrpcStatus(AddSortedStrings(
+        *options_.store, request->match(), options_.match_limits,
+        [](const InternedLabels& labels, StringSet& names) {
+          for (const LabelView label : labels) names.insert(label.name);
+        },
+        [response](std::string name) {
+          response->add_names(std::move(name));
+        }));
+  });
 }
 
 grpc::ServerUnaryReactor* FedgateGrpcService::LabelValues(
     grpc::CallbackServerContext* context, const v1::LabelValuesRequest* request,
     v1::LabelValuesResponse* response) {
-  if (grpc::Status s = Authenticate(*context, "LabelValues"); !s.ok()) {
-    return FinishUnary(context, s);
-  }
-  const std::shared_ptr<void> slot = AdmitCall();
-  if (slot == nullptr) {
-    return FinishUnary(context, TooManyCalls(options_.max_concurrent_calls));
-  }
-  const std::string& name = request->name();
-  if (!IsValidLabelName(name)) {
-    return FinishUnary(
-        context,
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                     absl::StrCat("invalid label name: ", GoQuote(name))));
-  }
-  const absl::Status status = AddSortedStrings(
-      *options_.store, request->match(), options_.match_limits,
-      [&name](const InternedLabels& labels, StringSet& values) {
-        absl::string_view value = labels.Get(name);
-        if (!value.empty()) values.insert(value);
-      },
-      [response](std::string value) {
-        response->add_values(std::move(value));
-      });
-  return FinishUnary(context, ToGrpcStatus(status));
+  return AdmittedUnary(context, "LabelValues", [&]() -> grpc::Status {
+    const std::string& name = request->name();
+    if (!IsValidLabelName(name)) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("invalid label name: ", GoQuote(name)));
+    }
+    return ToGrpcStatus(AddSortedStrings(
+        *options_.store, request->match(), options_.match_limits,
+        [&name](const InternedLabels& labels, StringSet& values) {
+          absl::string_view value = labels.Get(name);
+          if (!value.empty()) values.insert(value);
+        },
+        [response](std::string value) {
+          response->add_values(std::move(value));
+        }));
+  });
 }
 
 grpc::ServerUnaryReactor* FedgateGrpcService::ListTargets(
     grpc::CallbackServerContext* context, const v1::ListTargetsRequest*,
     v1::ListTargetsResponse* response) {
-  if (grpc::Status s = Authenticate(*context, "ListTargets"); !s.ok()) {
-    return FinishUnary(context, s);
-  }
-  std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
-  absl::flat_hash_map<TargetId, size_t> series_count;
-  for (const auto& [id, batch] : snapshot->batches) {
-    series_count[id] = batch->samples.size();
-  }
-  for (const TargetStatus& status : options_.targets()) {
-    v1::Target* target = response->add_targets();
-    target->set_scrape_pool(status.scrape_pool);
-    target->set_scrape_url(status.scrape_url);
-    SetLabelSet(status.labels, target->mutable_labels());
-    SetLabelSet(status.discovered_labels, target->mutable_discovered_labels());
-    target->set_health(std::string(TargetHealthName(status.health)));
-    target->set_last_error(status.last_error);
-    if (status.last_scrape != absl::InfinitePast()) {
-      SetTimestamp(status.last_scrape, target->mutable_last_scrape());
+  return Unary(context, "ListTargets", [&]() -> grpc::Status {
+    std::shared_ptr<const StoreSnapshot> snapshot = options_.store->Snapshot();
+    absl::flat_hash_map<TargetId, size_t> series_count;
+    for (const auto& [id, batch] : snapshot->batches) {
+      series_count[id] = batch->samples.size();
     }
-    SetDuration(status.last_scrape_duration,
-                target->mutable_last_scrape_duration());
-    SetDuration(status.scrape_interval, target->mutable_scrape_interval());
-    SetDuration(status.scrape_timeout, target->mutable_scrape_timeout());
-    if (auto it = series_count.find(status.id); it != series_count.end()) {
-      target->set_series_count(it->second);
+    for (const TargetStatus& status : options_.targets()) {
+      v1::Target* target = response->add_targets();
+      target->set_scrape_pool(status.scrape_pool);
+      target->set_scrape_url(status.scrape_url);
+      SetLabelSet(status.labels, target->mutable_labels());
+      SetLabelSet(status.discovered_labels,
+                  target->mutable_discovered_labels());
+      target->set_health(std::string(TargetHealthName(status.health)));
+      target->set_last_error(status.last_error);
+      if (status.last_scrape != absl::InfinitePast()) {
+        SetTimestamp(status.last_scrape, target->mutable_last_scrape());
+      }
+      SetDuration(status.last_scrape_duration,
+                  target->mutable_last_scrape_duration());
+      SetDuration(status.scrape_interval, target->mutable_scrape_interval());
+      SetDuration(status.scrape_timeout, target->mutable_scrape_timeout());
+      if (auto it = series_count.find(status.id); it != series_count.end()) {
+        target->set_series_count(it->second);
+      }
+      target->set_dedup_group(status.dedup_group);
+      if (!status.dedup_group.empty()) {
+        target->set_leader_state(status.dedup_leader
+                                     ? v1::LEADER_STATE_LEADER
+                                     : v1::LEADER_STATE_FOLLOWER);
+      }
     }
-    target->set_dedup_group(status.dedup_group);
-    if (!status.dedup_group.empty()) {
-      target->set_leader_state(status.dedup_leader ? v1::LEADER_STATE_LEADER
-                                                   : v1::LEADER_STATE_FOLLOWER);
-    }
-  }
-  return FinishUnary(context, grpc::Status::OK);
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* FedgateGrpcService::Reload(
     grpc::CallbackServerContext* context, const v1::ReloadRequest*,
     v1::ReloadResponse* response) {
-  if (grpc::Status s = Authenticate(*context, "Reload"); !s.ok()) {
-    return FinishUnary(context, s);
-  }
-  // Reloading reads a file and applies it to the scrape manager: tens of
-  // milliseconds, rare, so it runs on the gRPC thread.
-  if (!options_.reload) {
-    return FinishUnary(context,
-                       grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                                    kLifecycleDisabledMessage));
-  }
-  if (absl::Status s = options_.reload(); !s.ok()) {
-    return FinishUnary(context, ToGrpcStatus(s));
-  }
-  SetTimestamp(absl::Now(), response->mutable_applied());
-  return FinishUnary(context, grpc::Status::OK);
+  return Unary(context, "Reload", [&]() -> grpc::Status {
+    // Reloading reads a file and applies it to the scrape manager: tens of
+    // milliseconds, rare, so it runs on the gRPC thread.
+    if (!options_.reload) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          kLifecycleDisabledMessage);
+    }
+    if (absl::Status s = options_.reload(); !s.ok()) return ToGrpcStatus(s);
+    SetTimestamp(absl::Now(), response->mutable_applied());
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* FedgateGrpcService::GetConfig(
     grpc::CallbackServerContext* context, const v1::GetConfigRequest*,
     v1::GetConfigResponse* response) {
-  if (grpc::Status s = Authenticate(*context, "GetConfig"); !s.ok()) {
-    return FinishUnary(context, s);
-  }
-  response->set_yaml(PrintConfigYaml(*options_.config()));
-  return FinishUnary(context, grpc::Status::OK);
+  return Unary(context, "GetConfig", [&]() -> grpc::Status {
+    response->set_yaml(PrintConfigYaml(*options_.config()));
+    return grpc::Status::OK;
+  });
 }
 
 }  // namespace fedgate

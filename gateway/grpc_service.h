@@ -124,9 +124,19 @@ class FedgateGrpcService final : public v1::Fedgate::CallbackService {
  private:
   grpc::Status Authenticate(const grpc::CallbackServerContext& context,
                             absl::string_view method) const;
-  // Takes one of options_.max_concurrent_calls places, given back when the
-  // returned handle is destroyed; null when none is free.
-  std::shared_ptr<void> AdmitCall();
+  // Takes one of options_.max_concurrent_calls places into `*slot`, given
+  // back when the handle is destroyed; RESOURCE_EXHAUSTED when none is free.
+  grpc::Status AdmitCall(std::shared_ptr<void>* slot);
+  // Authenticates a unary call to `method`, then finishes it with the status
+  // `answer` returns (after filling the response).
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
+                                  absl::string_view method,
+                                  const std::function<grpc::Status()>& answer);
+  // Runs Unary() for a call that reads the store: `answer` runs in one of
+  // the places AdmitCall() hands out.
+  grpc::ServerUnaryReactor* AdmittedUnary(
+      grpc::CallbackServerContext* context, absl::string_view method,
+      const std::function<grpc::Status()>& answer);
 
   Options options_;
   std::atomic<size_t> active_calls_{0};

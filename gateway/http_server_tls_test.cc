@@ -3,14 +3,10 @@
 // disk while it serves. Real TLS on 127.0.0.1 with certificates made by the
 // test; the client is cpp-httplib (OpenSSL), so both TLS stacks meet.
 
-#include <arpa/inet.h>
 #include <gnutls/gnutls.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -29,6 +25,7 @@
 #include "gateway/security/test_web_configs.h"
 #include "gateway/security/web_security.h"
 #include "gateway/test_http_server.h"
+#include "gateway/test_raw_connection.h"
 #include "gtest/gtest.h"
 #include "scraper/discovery/test_sd_files.h"
 #include "scraper/test_certificates.h"
@@ -44,23 +41,15 @@ constexpr char kDaveHash[] =
 // handshake with 127.0.0.1:`port` (the server's certificate is not checked:
 // only the protocol is).
 bool HandshakeSucceeds(int port, const char* priorities) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
-      0) {
-    close(fd);
-    return false;
-  }
+  RawConnection connection(port);
+  if (!connection.ok()) return false;
   gnutls_certificate_credentials_t credentials;
   gnutls_certificate_allocate_credentials(&credentials);
   gnutls_session_t session;
   gnutls_init(&session, GNUTLS_CLIENT);
   gnutls_priority_set_direct(session, priorities, nullptr);
   gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, credentials);
-  gnutls_transport_set_int(session, fd);
+  gnutls_transport_set_int(session, connection.fd());
   gnutls_handshake_set_timeout(session, 5000);
   int rc;
   do {
@@ -68,7 +57,6 @@ bool HandshakeSucceeds(int port, const char* priorities) {
   } while (rc < 0 && gnutls_error_is_fatal(rc) == 0);
   gnutls_deinit(session);
   gnutls_certificate_free_credentials(credentials);
-  close(fd);
   return rc == 0;
 }
 
@@ -85,9 +73,15 @@ bool WaitUntil(const std::function<bool()>& done) {
 
 class HttpServerTlsTest : public ::testing::Test {
  protected:
-  // A client whose handshake the server refuses may write to a closed
-  // socket; as fedgate does, the test takes EPIPE instead of the signal.
-  void SetUp() override { signal(SIGPIPE, SIG_IGN); }
+  void SetUp() override {
+    // A client whose handshake the server refuses may write to a closed
+    // socket; as fedgate does, the test takes EPIPE instead of the signal.
+    signal(SIGPIPE, SIG_IGN);
+    ASSERT_TRUE(SharedTestPkis().ok()) << SharedTestPkis().status();
+  }
+
+  static const TestCertificates& certs() { return SharedTestPkis()->server; }
+  static const TestCertificates& other() { return SharedTestPkis()->other; }
 
   // Writes the web config `yaml` into `dir`, loads it and starts a server.
   void Start(const std::string& dir, const std::string& yaml) {
@@ -126,6 +120,20 @@ class HttpServerTlsTest : public ::testing::Test {
     return client;
   }
 
+  // A client that trusts the server's CA and presents the client
+  // certificate of `pki`.
+  std::unique_ptr<httplib::SSLClient> ClientWithCertificateOf(
+      const TestCertificates& pki) {
+    return Client(certs().ca_file, pki.client_cert_file, pki.client_key_file);
+  }
+
+  // Expects `client`'s GET of /-/healthy answered with 200.
+  static void ExpectHealthy(const std::unique_ptr<httplib::SSLClient>& client) {
+    httplib::Result res = client->Get("/-/healthy");
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 200);
+  }
+
   std::string web_config_;
   std::unique_ptr<WebSecurity> security_;
   std::unique_ptr<SeriesStore> store_;
@@ -134,11 +142,8 @@ class HttpServerTlsTest : public ::testing::Test {
 };
 
 TEST_F(HttpServerTlsTest, ServesHttpsWithTheConfiguredCertificate) {
-  const std::string dir = NewTestDir("https");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  Start(dir, TlsServerConfigYaml(*certs));
-  httplib::Result res = Client(certs->ca_file)->Get("/federate?match[]=up");
+  Start(NewTestDir("https"), TlsServerConfigYaml(certs()));
+  httplib::Result res = Client(certs().ca_file)->Get("/federate?match[]=up");
   ASSERT_TRUE(res) << httplib::to_string(res.error());
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body,
@@ -150,63 +155,32 @@ TEST_F(HttpServerTlsTest, ServesHttpsWithTheConfiguredCertificate) {
   httplib::Result http = plain.Get("/-/healthy");
   EXPECT_TRUE(!http || http->status != 200);
   // A client that does not trust the CA refuses the server.
-  const std::string other_dir = NewTestDir("https_other");
-  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
-  ASSERT_TRUE(other.ok()) << other.status();
-  EXPECT_FALSE(Client(other->ca_file)->Get("/-/healthy"));
+  EXPECT_FALSE(Client(other().ca_file)->Get("/-/healthy"));
 }
 
 TEST_F(HttpServerTlsTest, RequireAndVerifyClientCertRefusesOthers) {
-  const std::string dir = NewTestDir("mtls");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string other_dir = NewTestDir("mtls_other");
-  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
-  ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, MutualTlsServerConfigYaml(*certs));
-  httplib::Result with_cert =
-      Client(certs->ca_file, certs->client_cert_file, certs->client_key_file)
-          ->Get("/-/healthy");
-  ASSERT_TRUE(with_cert) << httplib::to_string(with_cert.error());
-  EXPECT_EQ(with_cert->status, 200);
+  Start(NewTestDir("mtls"), MutualTlsServerConfigYaml(certs()));
+  ExpectHealthy(ClientWithCertificateOf(certs()));
   // No certificate.
-  EXPECT_FALSE(Client(certs->ca_file)->Get("/-/healthy"));
+  EXPECT_FALSE(Client(certs().ca_file)->Get("/-/healthy"));
   // A certificate from another CA.
-  EXPECT_FALSE(
-      Client(certs->ca_file, other->client_cert_file, other->client_key_file)
-          ->Get("/-/healthy"));
+  EXPECT_FALSE(ClientWithCertificateOf(other())->Get("/-/healthy"));
 }
 
 TEST_F(HttpServerTlsTest, VerifyClientCertIfGivenAcceptsNoneButNotAWrongOne) {
-  const std::string dir = NewTestDir("mtls_if_given");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string other_dir = NewTestDir("mtls_if_given_other");
-  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
-  ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, absl::StrCat(TlsServerConfigYaml(*certs),
-                          "  client_auth_type: VerifyClientCertIfGiven\n"
-                          "  client_ca_file: ",
-                          certs->ca_file, "\n"));
-  httplib::Result none = Client(certs->ca_file)->Get("/-/healthy");
-  ASSERT_TRUE(none) << httplib::to_string(none.error());
-  EXPECT_EQ(none->status, 200);
-  httplib::Result good =
-      Client(certs->ca_file, certs->client_cert_file, certs->client_key_file)
-          ->Get("/-/healthy");
-  ASSERT_TRUE(good) << httplib::to_string(good.error());
-  EXPECT_EQ(good->status, 200);
-  EXPECT_FALSE(
-      Client(certs->ca_file, other->client_cert_file, other->client_key_file)
-          ->Get("/-/healthy"));
+  Start(NewTestDir("mtls_if_given"),
+        absl::StrCat(TlsServerConfigYaml(certs()),
+                     "  client_auth_type: VerifyClientCertIfGiven\n"
+                     "  client_ca_file: ",
+                     certs().ca_file, "\n"));
+  ExpectHealthy(Client(certs().ca_file));
+  ExpectHealthy(ClientWithCertificateOf(certs()));
+  EXPECT_FALSE(ClientWithCertificateOf(other())->Get("/-/healthy"));
 }
 
 TEST_F(HttpServerTlsTest, MinAndMaxVersionBoundTheProtocol) {
-  const std::string dir = NewTestDir("versions");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  Start(dir,
-        absl::StrCat(TlsServerConfigYaml(*certs), "  min_version: TLS13\n"));
+  Start(NewTestDir("versions"),
+        absl::StrCat(TlsServerConfigYaml(certs()), "  min_version: TLS13\n"));
   EXPECT_TRUE(
       HandshakeSucceeds(server_->port(), "NORMAL:-VERS-ALL:+VERS-TLS1.3"));
   EXPECT_FALSE(
@@ -214,29 +188,18 @@ TEST_F(HttpServerTlsTest, MinAndMaxVersionBoundTheProtocol) {
 }
 
 TEST_F(HttpServerTlsTest, RequireAnyClientCertTakesAnyCertificate) {
-  const std::string dir = NewTestDir("mtls_any");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string other_dir = NewTestDir("mtls_any_other");
-  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
-  ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, absl::StrCat(TlsServerConfigYaml(*certs),
-                          "  client_auth_type: RequireAnyClientCert\n"));
-  httplib::Result any =
-      Client(certs->ca_file, other->client_cert_file, other->client_key_file)
-          ->Get("/-/healthy");
-  ASSERT_TRUE(any) << httplib::to_string(any.error());
-  EXPECT_EQ(any->status, 200);
-  EXPECT_FALSE(Client(certs->ca_file)->Get("/-/healthy"));
+  Start(NewTestDir("mtls_any"),
+        absl::StrCat(TlsServerConfigYaml(certs()),
+                     "  client_auth_type: RequireAnyClientCert\n"));
+  ExpectHealthy(ClientWithCertificateOf(other()));
+  EXPECT_FALSE(Client(certs().ca_file)->Get("/-/healthy"));
 }
 
 TEST_F(HttpServerTlsTest, BasicAuthGuardsEverythingButTheProbes) {
-  const std::string dir = NewTestDir("basic");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  Start(dir, absl::StrCat(TlsServerConfigYaml(*certs),
-                          "basic_auth_users:\n  dave: ", kDaveHash, "\n"));
-  auto client = Client(certs->ca_file);
+  Start(NewTestDir("basic"),
+        absl::StrCat(TlsServerConfigYaml(certs()),
+                     "basic_auth_users:\n  dave: ", kDaveHash, "\n"));
+  auto client = Client(certs().ca_file);
   for (const char* path : {"/federate?match[]=up", "/metrics", "/api/v1/labels",
                            "/-/reload", "/targets", "/", "/nowhere"}) {
     SCOPED_TRACE(path);
@@ -266,7 +229,7 @@ TEST_F(HttpServerTlsTest, BasicAuthGuardsEverythingButTheProbes) {
                                 "fedgate_http_unauthorized_requests_total 8"))
       << metrics->body;
 
-  auto anonymous = Client(certs->ca_file);
+  auto anonymous = Client(certs().ca_file);
   for (const char* path : {"/-/healthy", "/-/ready"}) {
     httplib::Result probe = anonymous->Get(path);
     ASSERT_TRUE(probe);
@@ -358,9 +321,7 @@ TEST_F(HttpServerTlsTest, CertificateChangedOnDiskServesNewConnections) {
   Start(dir,
         "tls_server_config:\n  cert_file: server.crt\n"
         "  key_file: server.key\n");
-  httplib::Result before = Client(first.ca_file)->Get("/-/healthy");
-  ASSERT_TRUE(before) << httplib::to_string(before.error());
-  EXPECT_EQ(before->status, 200);
+  ExpectHealthy(Client(first.ca_file));
 
   RotateTestCertificates(*certs);
   EXPECT_TRUE(WaitUntil([&] {
@@ -372,9 +333,7 @@ TEST_F(HttpServerTlsTest, CertificateChangedOnDiskServesNewConnections) {
   // A broken web config keeps the certificate in force.
   WriteAndRename(web_config_, "tls_server_config:\n  cert_file: [\n");
   absl::SleepFor(absl::Milliseconds(1100));  // Past the next look.
-  httplib::Result after = Client(second.ca_file)->Get("/-/healthy");
-  ASSERT_TRUE(after) << httplib::to_string(after.error());
-  EXPECT_EQ(after->status, 200);
+  ExpectHealthy(Client(second.ca_file));
 }
 
 }  // namespace

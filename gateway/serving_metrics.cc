@@ -125,23 +125,16 @@ absl::string_view GrpcTypeName(GrpcMethodType type) {
 }  // namespace
 
 HttpRoute HttpRouteOf(absl::string_view path) {
-  if (path == "/federate") return HttpRoute::kFederate;
-  if (path == "/metrics") return HttpRoute::kMetrics;
-  if (path == "/targets") return HttpRoute::kTargets;
-  if (path == "/") return HttpRoute::kRoot;
-  if (path == "/-/healthy") return HttpRoute::kHealthy;
-  if (path == "/-/ready") return HttpRoute::kReady;
-  if (path == "/-/reload") return HttpRoute::kReload;
-  if (path == "/-/quit") return HttpRoute::kQuit;
-  if (!absl::ConsumePrefix(&path, kApiPrefix)) return HttpRoute::kOther;
-  const absl::string_view api = ApiRoutePattern(path);
-  if (api == "/query") return HttpRoute::kApiQuery;
-  if (api == "/series") return HttpRoute::kApiSeries;
-  if (api == "/labels") return HttpRoute::kApiLabels;
-  if (api == "/label/:name/values") return HttpRoute::kApiLabelValues;
-  if (api == "/targets") return HttpRoute::kApiTargets;
-  if (api == "/status/config") return HttpRoute::kApiStatusConfig;
-  if (api == "/status/buildinfo") return HttpRoute::kApiStatusBuildInfo;
+  // A route is named by its path (kRouteNames); under /api/v1, by the pattern
+  // of its path.
+  const bool api = absl::ConsumePrefix(&path, kApiPrefix);
+  if (api) path = ApiRoutePattern(path);
+  for (size_t i = 0; i < static_cast<size_t>(HttpRoute::kOther); ++i) {
+    absl::string_view name = kRouteNames[i];
+    if (absl::ConsumePrefix(&name, kApiPrefix) == api && name == path) {
+      return static_cast<HttpRoute>(i);
+    }
+  }
   return HttpRoute::kOther;
 }
 

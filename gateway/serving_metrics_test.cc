@@ -154,25 +154,24 @@ TEST(GrpcServerMetricsTest, EveryMethodAndCodeIsPresentFromTheStart) {
             0);
   // Messages: one series per method, its type as go-grpc-prometheus names
   // it.
+  const std::map<std::string, std::string> message_series[] = {
+      {{"grpc_service", "fedgate.v1.Fedgate"},
+       {"grpc_method", "Federate"},
+       {"grpc_type", "server_stream"}},
+      {{"grpc_service", "fedgate.v1.Fedgate"},
+       {"grpc_method", "ListTargets"},
+       {"grpc_type", "unary"}},
+      {{"grpc_service", "unknown"},
+       {"grpc_method", "unknown"},
+       {"grpc_type", "unknown"}},
+  };
   for (const char* family : {"fedgate_grpc_server_msg_received_total",
                              "fedgate_grpc_server_msg_sent_total"}) {
     SCOPED_TRACE(family);
     EXPECT_EQ(SeriesCount(registry, family), 3u);
-    EXPECT_EQ(MetricValue(registry, family,
-                          {{"grpc_service", "fedgate.v1.Fedgate"},
-                           {"grpc_method", "Federate"},
-                           {"grpc_type", "server_stream"}}),
-              0);
-    EXPECT_EQ(MetricValue(registry, family,
-                          {{"grpc_service", "fedgate.v1.Fedgate"},
-                           {"grpc_method", "ListTargets"},
-                           {"grpc_type", "unary"}}),
-              0);
-    EXPECT_EQ(MetricValue(registry, family,
-                          {{"grpc_service", "unknown"},
-                           {"grpc_method", "unknown"},
-                           {"grpc_type", "unknown"}}),
-              0);
+    for (const std::map<std::string, std::string>& labels : message_series) {
+      EXPECT_EQ(MetricValue(registry, family, labels), 0);
+    }
   }
   EXPECT_EQ(SeriesCount(registry, "fedgate_grpc_server_response_size_bytes"),
             3u);
@@ -200,37 +199,45 @@ TEST(GrpcServerMetricsTest, CountsCallsByMethodAndCode) {
                       5000);
   (*metrics)->Observe("/fedgate.v1.Fedgate/Federate", 1, absl::Seconds(2), 70);
   (*metrics)->Observe("/other.Service/Method", 12, absl::Seconds(1), 0);
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
-                        {{"grpc_service", "fedgate.v1.Fedgate"},
-                         {"grpc_method", "Federate"},
-                         {"grpc_code", "OK"}}),
-            1);
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
-                        {{"grpc_service", "fedgate.v1.Fedgate"},
-                         {"grpc_method", "Federate"},
-                         {"grpc_code", "Canceled"}}),
-            1);
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handled_total",
-                        {{"grpc_service", "unknown"},
-                         {"grpc_method", "unknown"},
-                         {"grpc_code", "Unimplemented"}}),
-            1);
-  EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_handling_seconds",
-                        {{"grpc_service", "fedgate.v1.Fedgate"},
-                         {"grpc_method", "Federate"}}),
-            2);
+  const auto handled = [&registry](const std::string& service,
+                                   const std::string& method,
+                                   const std::string& code) {
+    return MetricValue(registry, "fedgate_grpc_server_handled_total",
+                       {{"grpc_service", service},
+                        {"grpc_method", method},
+                        {"grpc_code", code}});
+  };
+  EXPECT_EQ(handled("fedgate.v1.Fedgate", "Federate", "OK"), 1);
+  EXPECT_EQ(handled("fedgate.v1.Fedgate", "Federate", "Canceled"), 1);
+  EXPECT_EQ(handled("unknown", "unknown", "Unimplemented"), 1);
+  const std::map<std::string, std::string> federate = {
+      {"grpc_service", "fedgate.v1.Fedgate"}, {"grpc_method", "Federate"}};
+  EXPECT_EQ(
+      MetricValue(registry, "fedgate_grpc_server_handling_seconds", federate),
+      2);
   EXPECT_EQ(MetricValue(registry, "fedgate_grpc_server_response_size_bytes",
-                        {{"grpc_service", "fedgate.v1.Fedgate"},
-                         {"grpc_method", "Federate"}}),
+                        federate),
             2);
   EXPECT_EQ(HistogramSum(registry, "fedgate_grpc_server_response_size_bytes",
-                         {{"grpc_service", "fedgate.v1.Fedgate"},
-                          {"grpc_method", "Federate"}}),
+                         federate),
             5000 + 70);
   EXPECT_EQ(
       MetricValue(registry, "fedgate_grpc_server_response_size_bytes",
                   {{"grpc_service", "unknown"}, {"grpc_method", "unknown"}}),
       1);
+}
+
+// Waits up to 10 s until the counter `name` with `labels` is `value`: the
+// server counts a call when it is done with it, just after the client.
+bool WaitForValue(prometheus::Registry& registry, const std::string& name,
+                  const std::map<std::string, std::string>& labels,
+                  double value) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (MetricValue(registry, name, labels) != value) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
 }
 
 // gRPC's default health service on a real server on 127.0.0.1, measured by
@@ -265,42 +272,42 @@ class GrpcServerMetricsInterceptorTest : public ::testing::Test {
     }
   }
 
+  // Calls Check with `request`, giving it 10 s.
+  grpc::Status Check(const grpc::health::v1::HealthCheckRequest& request,
+                     grpc::health::v1::HealthCheckResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    return stub_->Check(&context, request, response);
+  }
+
+  // Waits until the health service's `method` has handled one call with
+  // `code`.
+  bool WaitForHandled(const std::string& method, const std::string& code) {
+    return WaitForValue(registry_, "fedgate_grpc_server_handled_total",
+                        {{"grpc_service", "grpc.health.v1.Health"},
+                         {"grpc_method", method},
+                         {"grpc_code", code}},
+                        1);
+  }
+
   prometheus::Registry registry_;
   std::unique_ptr<GrpcServerMetrics> metrics_;  // Outlives server_.
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::health::v1::Health::Stub> stub_;
 };
 
-// Waits up to 10 s until the counter `name` with `labels` is `value`: the
-// server counts a call when it is done with it, just after the client.
-bool WaitForValue(prometheus::Registry& registry, const std::string& name,
-                  const std::map<std::string, std::string>& labels,
-                  double value) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (MetricValue(registry, name, labels) != value) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
-}
-
 // A real gRPC server on loopback with the interceptor: a unary call, and a
 // stream its client cancels (Health/Watch never ends by itself).
 TEST_F(GrpcServerMetricsInterceptorTest, CountsCallsAndCancelledStreams) {
-  grpc::health::v1::Health::Stub* stub = stub_.get();
   {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(10));
     grpc::health::v1::HealthCheckResponse response;
-    ASSERT_TRUE(
-        stub->Check(&context, grpc::health::v1::HealthCheckRequest(), &response)
-            .ok());
+    ASSERT_TRUE(Check(grpc::health::v1::HealthCheckRequest(), &response).ok());
   }
   {
     grpc::ClientContext context;
     std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>>
-        reader = stub->Watch(&context, grpc::health::v1::HealthCheckRequest());
+        reader = stub_->Watch(&context, grpc::health::v1::HealthCheckRequest());
     grpc::health::v1::HealthCheckResponse response;
     ASSERT_TRUE(reader->Read(&response));  // The call is on the server.
     context.TryCancel();
@@ -308,16 +315,8 @@ TEST_F(GrpcServerMetricsInterceptorTest, CountsCallsAndCancelledStreams) {
     }
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
-  EXPECT_TRUE(WaitForValue(registry_, "fedgate_grpc_server_handled_total",
-                           {{"grpc_service", "grpc.health.v1.Health"},
-                            {"grpc_method", "Check"},
-                            {"grpc_code", "OK"}},
-                           1));
-  EXPECT_TRUE(WaitForValue(registry_, "fedgate_grpc_server_handled_total",
-                           {{"grpc_service", "grpc.health.v1.Health"},
-                            {"grpc_method", "Watch"},
-                            {"grpc_code", "Canceled"}},
-                           1));
+  EXPECT_TRUE(WaitForHandled("Check", "OK"));
+  EXPECT_TRUE(WaitForHandled("Watch", "Canceled"));
 }
 
 // Messages and response bytes of real calls: a Check answered, a Check
@@ -334,22 +333,16 @@ TEST_F(GrpcServerMetricsInterceptorTest, CountsMessagesAndResponseBytes) {
   request.set_service("fedgate.test.Service");
   uint64_t check_bytes = 0;
   {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(10));
     grpc::health::v1::HealthCheckResponse response;
-    const grpc::Status s = stub_->Check(&context, request, &response);
+    const grpc::Status s = Check(request, &response);
     ASSERT_TRUE(s.ok()) << s.error_message();
     check_bytes = response.ByteSizeLong();
   }
   {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(10));
     grpc::health::v1::HealthCheckRequest unknown;
     unknown.set_service("no.such.Service");
     grpc::health::v1::HealthCheckResponse response;
-    EXPECT_EQ(stub_->Check(&context, unknown, &response).error_code(),
+    EXPECT_EQ(Check(unknown, &response).error_code(),
               grpc::StatusCode::NOT_FOUND);
   }
   uint64_t watch_bytes = 0;
@@ -373,16 +366,8 @@ TEST_F(GrpcServerMetricsInterceptorTest, CountsMessagesAndResponseBytes) {
     }
     reader->Finish();
   }
-  ASSERT_TRUE(WaitForValue(registry_, "fedgate_grpc_server_handled_total",
-                           {{"grpc_service", "grpc.health.v1.Health"},
-                            {"grpc_method", "Watch"},
-                            {"grpc_code", "Canceled"}},
-                           1));
-  ASSERT_TRUE(WaitForValue(registry_, "fedgate_grpc_server_handled_total",
-                           {{"grpc_service", "grpc.health.v1.Health"},
-                            {"grpc_method", "Check"},
-                            {"grpc_code", "NotFound"}},
-                           1));
+  ASSERT_TRUE(WaitForHandled("Watch", "Canceled"));
+  ASSERT_TRUE(WaitForHandled("Check", "NotFound"));
   const std::map<std::string, std::string> check = {
       {"grpc_service", "grpc.health.v1.Health"},
       {"grpc_method", "Check"},

@@ -27,6 +27,9 @@ class RawConnection {
   RawConnection& operator=(const RawConnection&) = delete;
 
   bool ok() const { return fd_ >= 0; }
+  // The socket, for a test that speaks another protocol over it (a TLS
+  // handshake); the connection keeps owning it.
+  int fd() const { return fd_; }
   // Sends all of `data`; false when the peer closed or reset.
   bool Send(absl::string_view data);
   // Reads into `*out` (appending) until it contains `marker`, the peer

@@ -112,6 +112,23 @@ class Fedgate {
     return response.status();
   }
 
+  // Calls Reload, giving it 10 s.
+  grpc::Status Reload() {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    v1::ReloadResponse response;
+    return stub_->Reload(&context, v1::ReloadRequest(), &response);
+  }
+
+  // Calls ListTargets into `*response`, giving it 10 s.
+  grpc::Status ListTargets(v1::ListTargetsResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    return stub_->ListTargets(&context, v1::ListTargetsRequest(), response);
+  }
+
   // Runs fedgatectl with `args` against this fedgate; returns its exit
   // code and puts its output into `*output`.
   int Ctl(std::vector<std::string> args, std::string* output) {
@@ -296,11 +313,8 @@ TEST_F(GrpcE2eTest, SeriesLabelNamesAndLabelValues) {
 }
 
 TEST_F(GrpcE2eTest, ListTargetsAndGetConfig) {
-  grpc::ClientContext context;
   v1::ListTargetsResponse response;
-  ASSERT_TRUE(fedgate_->stub()
-                  .ListTargets(&context, v1::ListTargetsRequest(), &response)
-                  .ok());
+  ASSERT_TRUE(fedgate_->ListTargets(&response).ok());
   ASSERT_EQ(response.targets_size(), 2);
   const v1::Target& registry = response.targets(1);
   EXPECT_EQ(registry.scrape_pool(), "registry");
@@ -543,9 +557,8 @@ TEST(GrpcE2eReloadTest, ReloadsThroughGrpcHttpAndSighup) {
                          "\",version=\"", build.version, "\"} 1"));
 
   auto pools = [&fedgate] {
-    grpc::ClientContext context;
     v1::ListTargetsResponse response;
-    fedgate.stub().ListTargets(&context, v1::ListTargetsRequest(), &response);
+    fedgate.ListTargets(&response);
     std::string pools;
     for (const auto& t : response.targets()) {
       absl::StrAppend(&pools, t.scrape_pool(), " ");
@@ -558,10 +571,7 @@ TEST(GrpcE2eReloadTest, ReloadsThroughGrpcHttpAndSighup) {
   ASSERT_TRUE(WriteFile(fedgate.config_path(),
                         ConfigYaml(registry.address(), other.address())));
   {
-    grpc::ClientContext context;
-    v1::ReloadResponse response;
-    grpc::Status status =
-        fedgate.stub().Reload(&context, v1::ReloadRequest(), &response);
+    grpc::Status status = fedgate.Reload();
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   EXPECT_EQ(pools(), "big registry ");
@@ -570,10 +580,7 @@ TEST(GrpcE2eReloadTest, ReloadsThroughGrpcHttpAndSighup) {
   ASSERT_TRUE(WriteFile(fedgate.config_path(), "scrape_configs: [{}]\n"));
   std::string grpc_error;
   {
-    grpc::ClientContext context;
-    v1::ReloadResponse response;
-    grpc::Status status =
-        fedgate.stub().Reload(&context, v1::ReloadRequest(), &response);
+    grpc::Status status = fedgate.Reload();
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     grpc_error = status.error_message();
     EXPECT_TRUE(absl::StartsWith(grpc_error, "failed to reload config: "))
@@ -618,12 +625,7 @@ TEST(GrpcE2eReloadTest, RefusedWithoutTheLifecycleSwitch) {
   LoopbackTarget registry(kRegistryBody);
   Fedgate fedgate;
   fedgate.Start("grpc_reload_off", ConfigYaml(registry.address(), ""));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(10));
-  v1::ReloadResponse response;
-  grpc::Status status =
-      fedgate.stub().Reload(&context, v1::ReloadRequest(), &response);
+  grpc::Status status = fedgate.Reload();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(
       absl::StartsWith(status.error_message(), "Lifecycle API is not enabled."))
@@ -701,12 +703,8 @@ TEST(GrpcE2eListenTest, SecondFedgateOnTheSameGrpcPortExitsWithStatus1) {
       << (*second)->Stderr();
 
   EXPECT_EQ(first.Health(), HealthStatus::SERVING);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(5));
   v1::ListTargetsResponse response;
-  grpc::Status status =
-      first.stub().ListTargets(&context, v1::ListTargetsRequest(), &response);
+  grpc::Status status = first.ListTargets(&response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.targets_size(), 1);
 }

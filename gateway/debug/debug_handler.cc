@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "gateway/debug/thread_list.h"
 #include "gateway/writers/json_writer.h"
 #include "merge/interned_labels.h"
@@ -36,6 +37,21 @@ DebugAnswer Error(int status, absl::string_view message) {
   return answer;
 }
 
+// Writes `"key":[...]`, one object per element of `items`, whose members
+// `write_members(item)` writes.
+template <typename Items, typename WriteMembers>
+void WriteObjects(absl::string_view key, const Items& items, JsonWriter& w,
+                  WriteMembers write_members) {
+  w.Key(key);
+  w.BeginArray();
+  for (const auto& item : items) {
+    w.BeginObject();
+    write_members(item);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
 DebugAnswer Threads(const DebugSources& sources) {
   absl::StatusOr<std::vector<ThreadInfo>> threads =
       ListThreads(sources.task_dir);
@@ -43,10 +59,7 @@ DebugAnswer Threads(const DebugSources& sources) {
   DebugAnswer answer;
   JsonWriter w(&answer.body);
   w.BeginObject();
-  w.Key("threads");
-  w.BeginArray();
-  for (const ThreadInfo& t : *threads) {
-    w.BeginObject();
+  WriteObjects("threads", *threads, w, [&w](const ThreadInfo& t) {
     w.Key("tid");
     w.Int(t.tid);
     w.Key("name");
@@ -61,9 +74,7 @@ DebugAnswer Threads(const DebugSources& sources) {
     w.Float(t.system_cpu_seconds);
     w.Key("role");
     w.String(ThreadRole(t.name));
-    w.EndObject();
-  }
-  w.EndArray();
+  });
   w.EndObject();
   return answer;
 }
@@ -155,40 +166,29 @@ DebugAnswer Store(
   w.BeginObject();
   WriteCount("series", snapshot->series_count, w);
   WriteCount("targets", stats.targets.size(), w);
-  w.Key("jobs");
-  w.BeginArray();
-  for (const Job& job : jobs) {
-    w.BeginObject();
+  WriteObjects("jobs", jobs, w, [&w](const Job& job) {
     w.Key("job");
     w.String(job.job);
     WriteCount("targets", job.targets, w);
     WriteCount("series", job.series, w);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("top_targets");
-  w.BeginArray();
-  for (size_t i = 0; i < stats.targets.size() && i < *limit; ++i) {
-    const StoreStats::PerTarget& t = stats.targets[i];
-    w.BeginObject();
-    WriteTargetName(name_of(t.target), w);
-    WriteCount("series", t.series, w);
-    WriteCount("bytes", t.bytes, w);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("largest_label_sets");
-  w.BeginArray();
-  for (const StoreStats::LabelSetSize& l : stats.largest_label_sets) {
-    w.BeginObject();
-    w.Key("labels");
-    w.String(l.labels.ToString());
-    WriteCount("label_count", l.labels.size(), w);
-    WriteCount("label_bytes", l.label_bytes, w);
-    WriteTargetName(name_of(l.target), w);
-    w.EndObject();
-  }
-  w.EndArray();
+  });
+  // The first `limit` targets: the ones with the most series.
+  const absl::Span<const StoreStats::PerTarget> top_targets =
+      absl::MakeConstSpan(stats.targets).subspan(0, *limit);
+  WriteObjects("top_targets", top_targets, w,
+               [&](const StoreStats::PerTarget& t) {
+                 WriteTargetName(name_of(t.target), w);
+                 WriteCount("series", t.series, w);
+                 WriteCount("bytes", t.bytes, w);
+               });
+  WriteObjects("largest_label_sets", stats.largest_label_sets, w,
+               [&](const StoreStats::LabelSetSize& l) {
+                 w.Key("labels");
+                 w.String(l.labels.ToString());
+                 WriteCount("label_count", l.labels.size(), w);
+                 WriteCount("label_bytes", l.label_bytes, w);
+                 WriteTargetName(name_of(l.target), w);
+               });
   const StoreStats::Memory& m = stats.memory;
   w.Key("memory_bytes");
   w.BeginObject();
@@ -206,6 +206,42 @@ DebugAnswer Store(
   return answer;
 }
 
+// Writes the members of one target of /debug/scrape.
+void WriteScheduledTarget(const ScrapeManager::ScheduledTarget& t,
+                          absl::Time now, JsonWriter& w) {
+  const TargetStatus& s = t.status;
+  w.Key("job");
+  w.String(s.scrape_pool);
+  w.Key("url");
+  w.String(s.scrape_url);
+  w.Key("health");
+  w.String(TargetHealthName(s.health));
+  w.Key("interval_seconds");
+  w.Float(absl::ToDoubleSeconds(s.scrape_interval));
+  w.Key("timeout_seconds");
+  w.Float(absl::ToDoubleSeconds(s.scrape_timeout));
+  w.Key("in_flight");
+  w.Bool(t.in_flight);
+  // null while the I/O thread runs its tick.
+  w.Key("next_scrape_in_seconds");
+  if (t.next_tick == absl::InfiniteDuration()) {
+    w.Null();
+  } else {
+    w.Float(absl::ToDoubleSeconds(t.next_tick));
+  }
+  // null before the first scrape.
+  w.Key("last_scrape_seconds_ago");
+  if (s.last_scrape == absl::InfinitePast()) {
+    w.Null();
+  } else {
+    w.Float(absl::ToDoubleSeconds(now - s.last_scrape));
+  }
+  w.Key("last_scrape_duration_seconds");
+  w.Float(absl::ToDoubleSeconds(s.last_scrape_duration));
+  w.Key("last_error");
+  w.String(s.last_error);
+}
+
 DebugAnswer Scrape(const DebugSources& sources) {
   std::vector<ScrapeManager::ScheduledTarget> schedule;
   if (sources.schedule) schedule = sources.schedule();
@@ -218,44 +254,10 @@ DebugAnswer Scrape(const DebugSources& sources) {
   JsonWriter w(&answer.body);
   w.BeginObject();
   WriteCount("in_flight", in_flight, w);
-  w.Key("targets");
-  w.BeginArray();
-  for (const ScrapeManager::ScheduledTarget& t : schedule) {
-    const TargetStatus& s = t.status;
-    w.BeginObject();
-    w.Key("job");
-    w.String(s.scrape_pool);
-    w.Key("url");
-    w.String(s.scrape_url);
-    w.Key("health");
-    w.String(TargetHealthName(s.health));
-    w.Key("interval_seconds");
-    w.Float(absl::ToDoubleSeconds(s.scrape_interval));
-    w.Key("timeout_seconds");
-    w.Float(absl::ToDoubleSeconds(s.scrape_timeout));
-    w.Key("in_flight");
-    w.Bool(t.in_flight);
-    // null while the I/O thread runs its tick.
-    w.Key("next_scrape_in_seconds");
-    if (t.next_tick == absl::InfiniteDuration()) {
-      w.Null();
-    } else {
-      w.Float(absl::ToDoubleSeconds(t.next_tick));
-    }
-    // null before the first scrape.
-    w.Key("last_scrape_seconds_ago");
-    if (s.last_scrape == absl::InfinitePast()) {
-      w.Null();
-    } else {
-      w.Float(absl::ToDoubleSeconds(now - s.last_scrape));
-    }
-    w.Key("last_scrape_duration_seconds");
-    w.Float(absl::ToDoubleSeconds(s.last_scrape_duration));
-    w.Key("last_error");
-    w.String(s.last_error);
-    w.EndObject();
-  }
-  w.EndArray();
+  WriteObjects("targets", schedule, w,
+               [&](const ScrapeManager::ScheduledTarget& t) {
+                 WriteScheduledTarget(t, now, w);
+               });
   w.EndObject();
   return answer;
 }

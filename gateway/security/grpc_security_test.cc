@@ -28,6 +28,13 @@ namespace {
 // web config written in `dir`.
 class GrpcSecurityTest : public ::testing::Test {
  protected:
+  void SetUp() override {
+    ASSERT_TRUE(SharedTestPkis().ok()) << SharedTestPkis().status();
+  }
+
+  static const TestCertificates& certs() { return SharedTestPkis()->server; }
+  static const TestCertificates& other() { return SharedTestPkis()->other; }
+
   void Start(const std::string& dir, const std::string& yaml) {
     WriteTestFile(dir + "/web.yml", yaml);
     absl::StatusOr<std::unique_ptr<WebSecurity>> security =
@@ -76,31 +83,19 @@ class GrpcSecurityTest : public ::testing::Test {
 };
 
 TEST_F(GrpcSecurityTest, ServesTlsWithTheWebConfigCertificate) {
-  const std::string dir = NewTestDir("grpc_tls");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  Start(dir, TlsServerConfigYaml(*certs));
-  EXPECT_EQ(HealthCheck(certs->ca_file), grpc::StatusCode::OK);
-  const std::string other_dir = NewTestDir("grpc_tls_other");
-  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
-  ASSERT_TRUE(other.ok()) << other.status();
-  EXPECT_EQ(HealthCheck(other->ca_file), grpc::StatusCode::UNAVAILABLE);
+  Start(NewTestDir("grpc_tls"), TlsServerConfigYaml(certs()));
+  EXPECT_EQ(HealthCheck(certs().ca_file), grpc::StatusCode::OK);
+  EXPECT_EQ(HealthCheck(other().ca_file), grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(GrpcSecurityTest, RequireAndVerifyClientCertMapsToGrpc) {
-  const std::string dir = NewTestDir("grpc_mtls");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string other_dir = NewTestDir("grpc_mtls_other");
-  absl::StatusOr<TestCertificates> other = GenerateTestCertificates(other_dir);
-  ASSERT_TRUE(other.ok()) << other.status();
-  Start(dir, MutualTlsServerConfigYaml(*certs));
-  EXPECT_EQ(HealthCheck(certs->ca_file, certs->client_cert_file,
-                        certs->client_key_file),
+  Start(NewTestDir("grpc_mtls"), MutualTlsServerConfigYaml(certs()));
+  EXPECT_EQ(HealthCheck(certs().ca_file, certs().client_cert_file,
+                        certs().client_key_file),
             grpc::StatusCode::OK);
-  EXPECT_EQ(HealthCheck(certs->ca_file), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(HealthCheck(certs->ca_file, other->client_cert_file,
-                        other->client_key_file),
+  EXPECT_EQ(HealthCheck(certs().ca_file), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(HealthCheck(certs().ca_file, other().client_cert_file,
+                        other().client_key_file),
             grpc::StatusCode::UNAVAILABLE);
 }
 

@@ -58,25 +58,6 @@ std::vector<std::string> StringArray(const rapidjson::Value& value) {
   return out;
 }
 
-// Stores `entry` at `key` in `cache`, which holds at most `max` entries:
-// past it, the expired ones go first, then any one.
-template <typename Entry>
-void StoreBounded(absl::flat_hash_map<std::string, Entry>& cache, size_t max,
-                  const std::string& key, Entry entry) {
-  if (cache.size() >= max && !cache.contains(key)) {
-    const absl::Time now = absl::Now();
-    for (auto it = cache.begin(); it != cache.end();) {
-      if (it->second.expires <= now) {
-        cache.erase(it++);
-      } else {
-        ++it;
-      }
-    }
-    if (cache.size() >= max) cache.erase(cache.begin());
-  }
-  cache[key] = std::move(entry);
-}
-
 // Appends `s` to `key` so that no two sequences of strings give one key.
 void AppendKeyPart(std::string* key, absl::string_view s) {
   absl::StrAppend(key, s.size(), ":", s, ";");
@@ -86,8 +67,39 @@ void AppendKeyPart(std::string* key, absl::string_view s) {
 
 KubernetesAccessReviewer::KubernetesAccessReviewer(
     KubernetesAccessReviewOptions options)
-    : options_(std::move(options)) {
+    : options_(std::move(options)),
+      tokens_(options_.max_cached),
+      accesses_(options_.max_cached) {
   salt_ = RandomBytes(32);
+}
+
+template <typename Entry>
+std::optional<Entry> KubernetesAccessReviewer::AnswerCache<Entry>::Find(
+    const std::string& key) const {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.expires <= absl::Now()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+template <typename Entry>
+void KubernetesAccessReviewer::AnswerCache<Entry>::Store(const std::string& key,
+                                                         Entry entry) {
+  absl::MutexLock lock(&mu_);
+  if (entries_.size() >= max_ && !entries_.contains(key)) {
+    const absl::Time now = absl::Now();
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      if (it->second.expires <= now) {
+        entries_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    if (entries_.size() >= max_) entries_.erase(entries_.begin());
+  }
+  entries_[key] = std::move(entry);
 }
 
 absl::string_view KubernetesAccessReviewer::VerbOf(
@@ -272,14 +284,7 @@ AccessReview KubernetesAccessReviewer::Review(absl::string_view token,
     return review;
   }
   const std::string token_key = TokenKey(token);
-  std::optional<Authentication> authentication;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = tokens_.find(token_key);
-    if (it != tokens_.end() && it->second.expires > absl::Now()) {
-      authentication = it->second;
-    }
-  }
+  std::optional<Authentication> authentication = tokens_.Find(token_key);
   if (!authentication.has_value()) {
     std::string unavailable;
     Authentication fresh = ReviewToken(token, &unavailable);
@@ -291,8 +296,7 @@ AccessReview KubernetesAccessReviewer::Review(absl::string_view token,
     fresh.expires =
         absl::Now() + (fresh.authenticated ? options_.authenticated_ttl
                                            : options_.unauthenticated_ttl);
-    absl::MutexLock lock(&mu_);
-    StoreBounded(tokens_, options_.max_cached, token_key, fresh);
+    tokens_.Store(token_key, fresh);
     authentication = std::move(fresh);
   }
   if (!authentication->authenticated) {
@@ -317,14 +321,7 @@ AccessReview KubernetesAccessReviewer::Review(absl::string_view token,
   }
   AppendKeyPart(&access_key, verb);
   AppendKeyPart(&access_key, path);
-  std::optional<Authorization> authorization;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = accesses_.find(access_key);
-    if (it != accesses_.end() && it->second.expires > absl::Now()) {
-      authorization = it->second;
-    }
-  }
+  std::optional<Authorization> authorization = accesses_.Find(access_key);
   if (!authorization.has_value()) {
     std::string unavailable;
     Authorization fresh = ReviewAccess(user, verb, path, &unavailable);
@@ -335,8 +332,7 @@ AccessReview KubernetesAccessReviewer::Review(absl::string_view token,
     }
     fresh.expires = absl::Now() + (fresh.allowed ? options_.allowed_ttl
                                                  : options_.denied_ttl);
-    absl::MutexLock lock(&mu_);
-    StoreBounded(accesses_, options_.max_cached, access_key, fresh);
+    accesses_.Store(access_key, fresh);
     authorization = std::move(fresh);
   }
   if (authorization->allowed) {

@@ -35,6 +35,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -133,13 +134,30 @@ class KubernetesAccessReviewer {
   const KubernetesAccessReviewOptions options_;
   std::string salt_;  // Random, per process: keys tokens in the caches.
 
+  // Answers kept until their `expires`, at most `max` of them: past it, the
+  // expired ones go first, then any one. Thread-safe.
+  template <typename Entry>
+  class AnswerCache {
+   public:
+    explicit AnswerCache(size_t max) : max_(max) {}
+    // Returns the entry at `key`, unless there is none or it has expired.
+    std::optional<Entry> Find(const std::string& key) const
+        ABSL_LOCKS_EXCLUDED(mu_);
+    // Stores `entry` at `key`, making room first when the cache is full.
+    void Store(const std::string& key, Entry entry) ABSL_LOCKS_EXCLUDED(mu_);
+
+   private:
+    const size_t max_;
+    mutable absl::Mutex mu_;
+    absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  };
+
   absl::Mutex mu_;
   std::vector<std::unique_ptr<KubernetesApiClient>> idle_clients_
       ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, Authentication> tokens_ ABSL_GUARDED_BY(mu_);
+  AnswerCache<Authentication> tokens_;
   // By user name, uid and groups, verb and path.
-  absl::flat_hash_map<std::string, Authorization> accesses_
-      ABSL_GUARDED_BY(mu_);
+  AnswerCache<Authorization> accesses_;
 };
 
 }  // namespace fedgate

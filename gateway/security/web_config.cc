@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -165,39 +167,61 @@ class WebConfigLoader {
   }
 
  private:
-  absl::Status ReadTls(const YamlEntry& entry) {
-    tls_line_ = entry.key_line;
+  // Reads the fields of the struct `entry`, Go type `type` in errors, with
+  // `read`, which returns nullopt for a field it does not know: an error.
+  absl::Status ReadStruct(
+      const YamlEntry& entry, absl::string_view type,
+      const std::function<std::optional<absl::Status>(const YamlEntry&)>&
+          read) {
     absl::StatusOr<std::vector<YamlEntry>> entries =
-        reader_.StructEntries(entry, "web.TLSConfig");
+        reader_.StructEntries(entry, type);
     if (!entries.ok()) return entries.status();
-    WebTlsConfig& tls = config_.tls;
     for (const YamlEntry& field : *entries) {
-      absl::Status s;
-      if (field.name == "cert_file") {
-        s = Store(reader_.String(field), &tls.cert_file);
-      } else if (field.name == "key_file") {
-        s = Store(reader_.String(field), &tls.key_file);
-      } else if (field.name == "client_ca_file") {
-        s = Store(reader_.String(field), &tls.client_ca_file);
-      } else if (field.name == "client_auth_type") {
-        s = Store(reader_.String(field), &client_auth_);
-        client_auth_line_ = reader_.ValueLine(field);
-      } else if (field.name == "cipher_suites") {
-        s = ReadNames(field, &tls.cipher_suites);
-      } else if (field.name == "curve_preferences") {
-        s = ReadNames(field, &tls.curve_preferences);
-      } else if (field.name == "min_version" || field.name == "max_version") {
-        s = ReadVersion(field, field.name == "min_version" ? &tls.min_version
-                                                           : &tls.max_version);
-      } else if (field.name == "prefer_server_cipher_suites") {
-        s = Store(reader_.Bool(field), &tls.prefer_server_cipher_suites);
-      } else {
-        s = reader_.UnknownOrUnsupported(field, "web.TLSConfig",
-                                         /*unsupported=*/false);
+      std::optional<absl::Status> s = read(field);
+      if (!s.has_value()) {
+        s = reader_.UnknownOrUnsupported(field, type, /*unsupported=*/false);
       }
-      if (!s.ok()) return s;
+      if (!s->ok()) return *s;
     }
     return absl::OkStatus();
+  }
+
+  absl::Status ReadTls(const YamlEntry& entry) {
+    tls_line_ = entry.key_line;
+    WebTlsConfig& tls = config_.tls;
+    return ReadStruct(
+        entry, "web.TLSConfig",
+        [&](const YamlEntry& field) -> std::optional<absl::Status> {
+          if (field.name == "cert_file") {
+            return Store(reader_.String(field), &tls.cert_file);
+          }
+          if (field.name == "key_file") {
+            return Store(reader_.String(field), &tls.key_file);
+          }
+          if (field.name == "client_ca_file") {
+            return Store(reader_.String(field), &tls.client_ca_file);
+          }
+          if (field.name == "client_auth_type") {
+            client_auth_line_ = reader_.ValueLine(field);
+            return Store(reader_.String(field), &client_auth_);
+          }
+          if (field.name == "cipher_suites") {
+            return ReadNames(field, &tls.cipher_suites);
+          }
+          if (field.name == "curve_preferences") {
+            return ReadNames(field, &tls.curve_preferences);
+          }
+          if (field.name == "min_version") {
+            return ReadVersion(field, &tls.min_version);
+          }
+          if (field.name == "max_version") {
+            return ReadVersion(field, &tls.max_version);
+          }
+          if (field.name == "prefer_server_cipher_suites") {
+            return Store(reader_.Bool(field), &tls.prefer_server_cipher_suites);
+          }
+          return std::nullopt;
+        });
   }
 
   // Reads a list of cipher suite or curve names and checks each against
@@ -242,23 +266,15 @@ class WebConfigLoader {
   }
 
   absl::Status ReadHttp(const YamlEntry& entry) {
-    absl::StatusOr<std::vector<YamlEntry>> entries =
-        reader_.StructEntries(entry, "web.HTTPConfig");
-    if (!entries.ok()) return entries.status();
-    WebHttpConfig& http = config_.http;
-    for (const YamlEntry& field : *entries) {
-      absl::Status s;
-      if (field.name == "http2") {
-        s = Store(reader_.Bool(field), &http.http2);
-      } else if (field.name == "headers") {
-        s = ReadHeaders(field);
-      } else {
-        s = reader_.UnknownOrUnsupported(field, "web.HTTPConfig",
-                                         /*unsupported=*/false);
-      }
-      if (!s.ok()) return s;
-    }
-    return absl::OkStatus();
+    return ReadStruct(
+        entry, "web.HTTPConfig",
+        [&](const YamlEntry& field) -> std::optional<absl::Status> {
+          if (field.name == "http2") {
+            return Store(reader_.Bool(field), &config_.http.http2);
+          }
+          if (field.name == "headers") return ReadHeaders(field);
+          return std::nullopt;
+        });
   }
 
   // exporter-toolkit's validateHeaderConfig, with its messages.
@@ -327,26 +343,24 @@ class WebConfigLoader {
 
   absl::Status ReadAuthentication(const YamlEntry& entry) {
     authentication_line_ = entry.key_line;
-    absl::StatusOr<std::vector<YamlEntry>> entries =
-        reader_.StructEntries(entry, "authentication");
-    if (!entries.ok()) return entries.status();
     WebAuthenticationConfig& auth = config_.authentication;
-    for (const YamlEntry& field : *entries) {
-      absl::Status s;
-      if (field.name == "bearer_token_files") {
-        s = Store(reader_.Strings(field), &auth.bearer_token_files);
-        token_files_line_ = field.key_line;
-      } else if (field.name == "disabled") {
-        s = Store(reader_.Bool(field), &auth.disabled);
-      } else if (field.name == "kubernetes") {
-        kubernetes_line_ = field.key_line;
-        s = ReadKubernetes(field);
-      } else {
-        s = reader_.UnknownOrUnsupported(field, "authentication",
-                                         /*unsupported=*/false);
-      }
-      if (!s.ok()) return s;
-    }
+    absl::Status s = ReadStruct(
+        entry, "authentication",
+        [&](const YamlEntry& field) -> std::optional<absl::Status> {
+          if (field.name == "bearer_token_files") {
+            token_files_line_ = field.key_line;
+            return Store(reader_.Strings(field), &auth.bearer_token_files);
+          }
+          if (field.name == "disabled") {
+            return Store(reader_.Bool(field), &auth.disabled);
+          }
+          if (field.name == "kubernetes") {
+            kubernetes_line_ = field.key_line;
+            return ReadKubernetes(field);
+          }
+          return std::nullopt;
+        });
+    if (!s.ok()) return s;
     for (const std::string& file : auth.bearer_token_files) {
       if (file.empty()) {
         return reader_.ErrorAt(token_files_line_,
@@ -359,9 +373,6 @@ class WebConfigLoader {
   // `authentication.kubernetes`, with the checks kubernetes_sd_configs
   // make of the same fields.
   absl::Status ReadKubernetes(const YamlEntry& entry) {
-    absl::StatusOr<std::vector<YamlEntry>> entries =
-        reader_.StructEntries(entry, "authentication.kubernetes");
-    if (!entries.ok()) return entries.status();
     WebKubernetesAuthConfig k;
     HttpClientConfigLoader http(reader_);
     const std::pair<const char*, absl::Duration*> durations[] = {
@@ -371,44 +382,47 @@ class WebConfigLoader {
         {"denied_cache_ttl", &k.denied_cache_ttl},
         {"timeout", &k.timeout},
     };
-    for (const YamlEntry& field : *entries) {
-      absl::Status s;
-      bool done = false;
-      for (const auto& [name, value] : durations) {
-        if (field.name != name) continue;
-        done = true;
-        s = Store(reader_.Duration(field), value);
-        if (s.ok() && field.name == "timeout" &&
-            *value <= absl::ZeroDuration()) {
-          s = reader_.ErrorAt(field.key_line,
-                              "authentication.kubernetes.timeout must be "
-                              "greater than zero");
-        }
-      }
-      if (done) {
-      } else if (field.name == "api_server") {
-        s = Store(reader_.String(field), &k.api_server);
-        if (s.ok() && !absl::StartsWith(k.api_server, "http://") &&
-            !absl::StartsWith(k.api_server, "https://")) {
-          s = reader_.ErrorAt(field.key_line,
-                              absl::StrCat("api_server ", GoQuote(k.api_server),
-                                           " is not an http or https URL"));
-        }
-      } else if (field.name == "kubeconfig_file") {
-        s = Store(reader_.String(field), &k.kubeconfig_file);
-      } else if (field.name == "audiences") {
-        s = Store(reader_.Strings(field), &k.audiences);
-      } else {
-        absl::StatusOr<bool> read = http.ReadField(field);
-        if (!read.ok()) return read.status();
-        if (!*read) {
-          s = reader_.UnknownOrUnsupported(
-              field, "authentication.kubernetes",
-              IsUnsupportedHttpClientField(field.name));
-        }
-      }
-      if (!s.ok()) return s;
-    }
+    absl::Status s = ReadStruct(
+        entry, "authentication.kubernetes",
+        [&](const YamlEntry& field) -> std::optional<absl::Status> {
+          for (const auto& [name, value] : durations) {
+            if (field.name != name) continue;
+            absl::Status stored = Store(reader_.Duration(field), value);
+            if (stored.ok() && field.name == "timeout" &&
+                *value <= absl::ZeroDuration()) {
+              return reader_.ErrorAt(field.key_line,
+                                     "authentication.kubernetes.timeout must "
+                                     "be greater than zero");
+            }
+            return stored;
+          }
+          if (field.name == "api_server") {
+            absl::Status stored = Store(reader_.String(field), &k.api_server);
+            if (stored.ok() && !absl::StartsWith(k.api_server, "http://") &&
+                !absl::StartsWith(k.api_server, "https://")) {
+              return reader_.ErrorAt(
+                  field.key_line,
+                  absl::StrCat("api_server ", GoQuote(k.api_server),
+                               " is not an http or https URL"));
+            }
+            return stored;
+          }
+          if (field.name == "kubeconfig_file") {
+            return Store(reader_.String(field), &k.kubeconfig_file);
+          }
+          if (field.name == "audiences") {
+            return Store(reader_.Strings(field), &k.audiences);
+          }
+          absl::StatusOr<bool> read = http.ReadField(field);
+          if (!read.ok()) return read.status();
+          if (!*read) {
+            return reader_.UnknownOrUnsupported(
+                field, "authentication.kubernetes",
+                IsUnsupportedHttpClientField(field.name));
+          }
+          return absl::OkStatus();
+        });
+    if (!s.ok()) return s;
     absl::StatusOr<HttpClientConfig> client = std::move(http).Finish();
     if (!client.ok()) return client.status();
     k.http_client = *std::move(client);

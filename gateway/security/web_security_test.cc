@@ -20,6 +20,13 @@
 namespace fedgate {
 namespace {
 
+// Writes the web config `yaml` to `dir`/web.yml and loads it.
+absl::StatusOr<std::unique_ptr<WebSecurity>> CreateWithWebConfig(
+    const std::string& dir, const std::string& yaml) {
+  WriteAndRename(dir + "/web.yml", yaml);
+  return WebSecurity::Create(dir + "/web.yml");
+}
+
 // exporter-toolkit's web_config_users.good.yml: dave's password is dave123.
 constexpr char kDaveHash[] =
     "$2y$10$2UXri9cIDdgeKjBo4Rlpx.U3ZLDV8X1IxKmsfOvhcM5oXQt/mLmXq";
@@ -88,9 +95,8 @@ TEST(WebSecurityTest, MissingCertificateFilesFailTheStart) {
   };
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.name);
-    WriteAndRename(dir + "/web.yml", c.yaml);
     absl::StatusOr<std::unique_ptr<WebSecurity>> security =
-        WebSecurity::Create(dir + "/web.yml");
+        CreateWithWebConfig(dir, c.yaml);
     ASSERT_FALSE(security.ok());
     EXPECT_TRUE(absl::StrContains(security.status().message(),
                                   "No such file or directory"))
@@ -101,26 +107,22 @@ TEST(WebSecurityTest, MissingCertificateFilesFailTheStart) {
 }
 
 TEST(WebSecurityTest, ClientCaFileMustExistAndHoldCertificates) {
+  ASSERT_TRUE(SharedTestPkis().ok()) << SharedTestPkis().status();
+  const TestCertificates& certs = SharedTestPkis()->server;
   const std::string dir = NewTestDir("client_ca");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
   // exporter-toolkit's web_config_auth_clientCAs_invalid.bad.yml.
-  WriteAndRename(dir + "/web.yml",
-                 absl::StrCat(TlsServerConfigYaml(*certs),
-                              "  client_auth_type: VerifyClientCertIfGiven\n"
-                              "  client_ca_file: somefile\n"));
-  absl::StatusOr<std::unique_ptr<WebSecurity>> security =
-      WebSecurity::Create(dir + "/web.yml");
+  absl::StatusOr<std::unique_ptr<WebSecurity>> security = CreateWithWebConfig(
+      dir, absl::StrCat(TlsServerConfigYaml(certs),
+                        "  client_auth_type: VerifyClientCertIfGiven\n"
+                        "  client_ca_file: somefile\n"));
   ASSERT_FALSE(security.ok());
   EXPECT_TRUE(absl::StrContains(security.status().message(), "somefile"))
       << security.status();
   // A key that does not parse: the error names the files, not the key.
   WriteAndRename(dir + "/bad.key", "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n");
-  WriteAndRename(
-      dir + "/web.yml",
-      absl::StrCat("tls_server_config:\n  cert_file: ", certs->server_cert_file,
-                   "\n  key_file: bad.key\n"));
-  security = WebSecurity::Create(dir + "/web.yml");
+  security = CreateWithWebConfig(
+      dir, absl::StrCat("tls_server_config:\n  cert_file: ",
+                        certs.server_cert_file, "\n  key_file: bad.key\n"));
   ASSERT_FALSE(security.ok());
   EXPECT_TRUE(absl::StrContains(security.status().message(),
                                 "failed to load X509KeyPair"))
@@ -130,14 +132,11 @@ TEST(WebSecurityTest, ClientCaFileMustExistAndHoldCertificates) {
 }
 
 TEST(WebSecurityTest, TlsCredentialsFollowTheConfig) {
-  const std::string dir = NewTestDir("tls_state");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  WriteAndRename(dir + "/web.yml",
-                 absl::StrCat(MutualTlsServerConfigYaml(*certs),
-                              "  min_version: TLS13\n"));
-  absl::StatusOr<std::unique_ptr<WebSecurity>> security =
-      WebSecurity::Create(dir + "/web.yml");
+  ASSERT_TRUE(SharedTestPkis().ok()) << SharedTestPkis().status();
+  const TestCertificates& certs = SharedTestPkis()->server;
+  absl::StatusOr<std::unique_ptr<WebSecurity>> security = CreateWithWebConfig(
+      NewTestDir("tls_state"),
+      absl::StrCat(MutualTlsServerConfigYaml(certs), "  min_version: TLS13\n"));
   ASSERT_TRUE(security.ok()) << security.status();
   std::shared_ptr<const WebSecurityState> state = (*security)->Current();
   ASSERT_NE(state->tls, nullptr);
@@ -152,10 +151,10 @@ TEST(WebSecurityTest, TlsCredentialsFollowTheConfig) {
 }
 
 TEST(WebSecurityTest, GnutlsTakesThePrioritiesOfEveryCipherCurveAndVersion) {
+  ASSERT_TRUE(SharedTestPkis().ok()) << SharedTestPkis().status();
+  const TestCertificates& certs = SharedTestPkis()->server;
   const std::string dir = NewTestDir("priorities");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  const std::string tls = TlsServerConfigYaml(*certs);
+  const std::string tls = TlsServerConfigYaml(certs);
   const struct {
     const char* name;
     const char* settings;
@@ -174,19 +173,16 @@ TEST(WebSecurityTest, GnutlsTakesThePrioritiesOfEveryCipherCurveAndVersion) {
   };
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.name);
-    WriteAndRename(dir + "/web.yml", tls + c.settings);
     absl::StatusOr<std::unique_ptr<WebSecurity>> security =
-        WebSecurity::Create(dir + "/web.yml");
+        CreateWithWebConfig(dir, tls + c.settings);
     EXPECT_TRUE(security.ok()) << security.status();
   }
 }
 
 TEST(WebSecurityTest, BasicAuthChecksBcryptOnceAndCachesTheOutcome) {
   const std::string dir = NewTestDir("basic");
-  WriteAndRename(dir + "/web.yml",
-                 absl::StrCat("basic_auth_users:\n  dave: ", kDaveHash, "\n"));
-  absl::StatusOr<std::unique_ptr<WebSecurity>> security =
-      WebSecurity::Create(dir + "/web.yml");
+  absl::StatusOr<std::unique_ptr<WebSecurity>> security = CreateWithWebConfig(
+      dir, absl::StrCat("basic_auth_users:\n  dave: ", kDaveHash, "\n"));
   ASSERT_TRUE(security.ok()) << security.status();
   WebSecurity& s = **security;
   EXPECT_EQ(WebSecurity::Challenge(*s.Current()), "Basic");
@@ -208,10 +204,8 @@ TEST(WebSecurityTest, EveryConfiguredTokenIsAcceptedAndRotationIsPickedUp) {
   const std::string dir = NewTestDir("tokens");
   WriteAndRename(dir + "/a.token", "token-a\n");
   WriteAndRename(dir + "/b.token", "  token-b  \n");
-  WriteAndRename(dir + "/web.yml",
-                 "authentication:\n  bearer_token_files: [a.token, b.token]\n");
-  absl::StatusOr<std::unique_ptr<WebSecurity>> security =
-      WebSecurity::Create(dir + "/web.yml");
+  absl::StatusOr<std::unique_ptr<WebSecurity>> security = CreateWithWebConfig(
+      dir, "authentication:\n  bearer_token_files: [a.token, b.token]\n");
   ASSERT_TRUE(security.ok()) << security.status();
   WebSecurity& s = **security;
   EXPECT_EQ(WebSecurity::Challenge(*s.Current()), "Bearer");
@@ -250,24 +244,21 @@ TEST(WebSecurityTest, EveryConfiguredTokenIsAcceptedAndRotationIsPickedUp) {
 TEST(WebSecurityTest, EmptyTokenFileIsAnError) {
   const std::string dir = NewTestDir("empty_token");
   WriteAndRename(dir + "/a.token", " \n");
-  WriteAndRename(dir + "/web.yml",
-                 "authentication:\n  bearer_token_files: [a.token]\n");
-  absl::StatusOr<std::unique_ptr<WebSecurity>> security =
-      WebSecurity::Create(dir + "/web.yml");
+  absl::StatusOr<std::unique_ptr<WebSecurity>> security = CreateWithWebConfig(
+      dir, "authentication:\n  bearer_token_files: [a.token]\n");
   ASSERT_FALSE(security.ok());
   EXPECT_TRUE(absl::StrContains(security.status().message(), "holds no token"))
       << security.status();
 }
 
 TEST(WebSecurityTest, TurningTlsOnAtReloadIsRefused) {
+  ASSERT_TRUE(SharedTestPkis().ok()) << SharedTestPkis().status();
+  const TestCertificates& certs = SharedTestPkis()->server;
   const std::string dir = NewTestDir("tls_toggle");
-  absl::StatusOr<TestCertificates> certs = GenerateTestCertificates(dir);
-  ASSERT_TRUE(certs.ok()) << certs.status();
-  WriteAndRename(dir + "/web.yml", "");
   absl::StatusOr<std::unique_ptr<WebSecurity>> security =
-      WebSecurity::Create(dir + "/web.yml");
+      CreateWithWebConfig(dir, "");
   ASSERT_TRUE(security.ok()) << security.status();
-  WriteAndRename(dir + "/web.yml", TlsServerConfigYaml(*certs));
+  WriteAndRename(dir + "/web.yml", TlsServerConfigYaml(certs));
   EXPECT_FALSE((*security)->ReloadIfChangedForTest());
   EXPECT_EQ((*security)->Current()->tls, nullptr);
 }

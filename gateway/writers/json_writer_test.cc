@@ -15,23 +15,19 @@ std::string JsonString(absl::string_view s) {
   return out;
 }
 
-std::string JsonFloat(double v) {
+// What `append` writes for `v` into an empty string.
+template <typename T>
+std::string Written(void (*append)(T, std::string*), T v) {
   std::string out;
-  AppendJsonFloat(v, &out);
+  append(v, &out);
   return out;
 }
 
-std::string SampleValue(double v) {
-  std::string out;
-  AppendJsonSampleValue(v, &out);
-  return out;
-}
+std::string JsonFloat(double v) { return Written(AppendJsonFloat, v); }
 
-std::string Timestamp(int64_t ms) {
-  std::string out;
-  AppendJsonTimestamp(ms, &out);
-  return out;
-}
+std::string SampleValue(double v) { return Written(AppendJsonSampleValue, v); }
+
+std::string Timestamp(int64_t ms) { return Written(AppendJsonTimestamp, ms); }
 
 TEST(JsonWriterTest, StringsAreEscapedAsGoWithHtmlEscaping) {
   struct Case {

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -25,15 +26,17 @@ TimedSample MakeSample(Labels labels, double value,
   return TimedSample{std::move(labels), value, timestamp_ms};
 }
 
-// Replaces the samples of `batch`, scraped at 1000 unless a sample says
-// otherwise.
-void SetSamples(ScrapeBatch& batch, const std::vector<TimedSample>& samples) {
-  batch.samples.clear();
-  batch.timestamps.clear();
-  batch.timestamp_ms = 1000;
+// A scrape of `samples` at 1000 (unless a sample says otherwise), with the
+// families `metadata`.
+std::shared_ptr<ScrapeBatch> MakeBatch(
+    FamilyMetadataList metadata, const std::vector<TimedSample>& samples) {
+  auto batch = std::make_shared<ScrapeBatch>();
+  batch->metadata = std::move(metadata);
+  batch->timestamp_ms = 1000;
   for (const TimedSample& s : samples) {
-    batch.Add(InternedLabels::Intern(s.labels), s.value, s.timestamp_ms);
+    batch->Add(InternedLabels::Intern(s.labels), s.value, s.timestamp_ms);
   }
+  return batch;
 }
 
 // Streams every series of `batch` and returns the messages in protobuf text
@@ -62,11 +65,9 @@ std::vector<std::string> StreamAll(
 }
 
 TEST(MetricFamilyStreamTest, TypesCounterAndGaugeAndAppendsExternalLabels) {
-  auto batch = std::make_shared<ScrapeBatch>();
-  batch->metadata = {{"reqs_total", MetricType::kCounter, "Requests.", ""},
-                     {"temp", MetricType::kGauge, "", ""}};
-  SetSamples(
-      *batch,
+  std::shared_ptr<ScrapeBatch> batch = MakeBatch(
+      {{"reqs_total", MetricType::kCounter, "Requests.", ""},
+       {"temp", MetricType::kGauge, "", ""}},
       {
           MakeSample({{"__name__", "reqs_total"}, {"instance", "a:1"}}, 7),
           MakeSample({{"__name__", "temp"}, {"cluster", "mine"}}, -1.5, 2000),
@@ -85,10 +86,8 @@ TEST(MetricFamilyStreamTest, TypesCounterAndGaugeAndAppendsExternalLabels) {
 }
 
 TEST(MetricFamilyStreamTest, GroupsHistogramBucketsByBound) {
-  auto batch = std::make_shared<ScrapeBatch>();
-  batch->metadata = {{"lat", MetricType::kHistogram, "", ""}};
-  SetSamples(
-      *batch,
+  std::shared_ptr<ScrapeBatch> batch = MakeBatch(
+      {{"lat", MetricType::kHistogram, "", ""}},
       {
           MakeSample({{"__name__", "lat_bucket"}, {"le", "+Inf"}, {"x", "1"}},
                      9),
@@ -110,15 +109,14 @@ TEST(MetricFamilyStreamTest, GroupsHistogramBucketsByBound) {
 }
 
 TEST(MetricFamilyStreamTest, GroupsSummaryQuantiles) {
-  auto batch = std::make_shared<ScrapeBatch>();
-  batch->metadata = {{"rpc", MetricType::kSummary, "RPCs.", ""}};
-  SetSamples(*batch,
-             {
-                 MakeSample({{"__name__", "rpc"}, {"quantile", "0.9"}}, 3),
-                 MakeSample({{"__name__", "rpc"}, {"quantile", "0.5"}}, 1),
-                 MakeSample({{"__name__", "rpc_sum"}}, 10),
-                 MakeSample({{"__name__", "rpc_count"}}, 5),
-             });
+  std::shared_ptr<ScrapeBatch> batch =
+      MakeBatch({{"rpc", MetricType::kSummary, "RPCs.", ""}},
+                {
+                    MakeSample({{"__name__", "rpc"}, {"quantile", "0.9"}}, 3),
+                    MakeSample({{"__name__", "rpc"}, {"quantile", "0.5"}}, 1),
+                    MakeSample({{"__name__", "rpc_sum"}}, 10),
+                    MakeSample({{"__name__", "rpc_count"}}, 5),
+                });
   EXPECT_EQ(StreamAll(batch),
             (std::vector<std::string>{
                 "name: \"rpc\" help: \"RPCs.\" type: SUMMARY metric { label { "
@@ -152,9 +150,7 @@ TEST(MetricFamilyStreamTest, FallsBackToUntypedFamiliesPerMetricName) {
   };
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.name);
-    auto batch = std::make_shared<ScrapeBatch>();
-    batch->metadata = {c.metadata};
-    SetSamples(*batch, c.samples);
+    std::shared_ptr<ScrapeBatch> batch = MakeBatch({c.metadata}, c.samples);
     EXPECT_EQ(StreamAll(batch), c.want);
   }
 }

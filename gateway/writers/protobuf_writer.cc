@@ -135,6 +135,50 @@ absl::string_view ValueFieldName(int type) {
   }
 }
 
+// Writes fields of protobuf messages as golang/protobuf's text format
+// (kText, proto.MarshalTextString: one field a line, nested messages indented
+// by two spaces) or compact text format (kCompactText,
+// proto.CompactTextString: every field followed by a space).
+class TextFieldWriter {
+ public:
+  TextFieldWriter(ProtobufEncoding encoding, std::string* out)
+      : compact_(encoding == ProtobufEncoding::kCompactText), out_(out) {}
+
+  void BeginMessage(absl::string_view field) {
+    Indent();
+    out_->append(field.data(), field.size());
+    out_->append(compact_ ? ":<" : ": <\n");
+    ++depth_;
+  }
+  void EndMessage() {
+    --depth_;
+    Indent();
+    out_->append(compact_ ? "> " : ">\n");
+  }
+  // Starts the scalar field `field`: the caller appends its value to `out`,
+  // then calls EndField().
+  void BeginField(absl::string_view field) {
+    Indent();
+    out_->append(field.data(), field.size());
+    out_->append(compact_ ? ":" : ": ");
+  }
+  void EndField() { out_->push_back(compact_ ? ' ' : '\n'); }
+  void StringField(absl::string_view field, absl::string_view value) {
+    BeginField(field);
+    AppendQuoted(value, out_);
+    EndField();
+  }
+
+ private:
+  void Indent() {
+    if (!compact_) out_->append(2 * depth_, ' ');
+  }
+
+  const bool compact_;
+  std::string* out_;
+  int depth_ = 0;
+};
+
 }  // namespace
 
 int ProtobufWriter::WireType() const {
@@ -202,31 +246,15 @@ void ProtobufWriter::OpenMessage(absl::string_view name, size_t begin,
       break;
     }
     case ProtobufEncoding::kText:
-      out->append("name: ");
-      AppendQuoted(name, out);
-      out->push_back('\n');
-      if (!help.empty()) {
-        out->append("help: ");
-        AppendQuoted(help, out);
-        out->push_back('\n');
-      }
-      out->append("type: ");
+    case ProtobufEncoding::kCompactText: {
+      TextFieldWriter text(encoding_, out);
+      text.StringField("name", name);
+      if (!help.empty()) text.StringField("help", help);
+      text.BeginField("type");
       out->append(TypeEnumName(type).data(), TypeEnumName(type).size());
-      out->push_back('\n');
+      text.EndField();
       break;
-    case ProtobufEncoding::kCompactText:
-      out->append("name:");
-      AppendQuoted(name, out);
-      out->push_back(' ');
-      if (!help.empty()) {
-        out->append("help:");
-        AppendQuoted(help, out);
-        out->push_back(' ');
-      }
-      out->append("type:");
-      out->append(TypeEnumName(type).data(), TypeEnumName(type).size());
-      out->push_back(' ');
-      break;
+    }
   }
 }
 
@@ -240,19 +268,11 @@ void ProtobufWriter::CloseMessage(std::string* out) {
       if (!unit.empty()) AppendBytesField(kTagFamilyUnit, unit, out);
       break;
     case ProtobufEncoding::kText:
-      if (!unit.empty()) {
-        out->append("unit: ");
-        AppendQuoted(unit, out);
-        out->push_back('\n');
-      }
-      out->push_back('\n');
-      break;
     case ProtobufEncoding::kCompactText:
-      if (!unit.empty()) {
-        out->append("unit:");
-        AppendQuoted(unit, out);
-        out->push_back(' ');
-      }
+      if (!unit.empty())
+        TextFieldWriter(encoding_, out).StringField("unit", unit);
+      // A blank line after a family in the text format; a family is one line
+      // in the compact text format.
       out->push_back('\n');
       break;
   }
@@ -295,47 +315,29 @@ void ProtobufWriter::AppendSeries(size_t index, std::string* out) {
       AppendVarint(static_cast<uint64_t>(row.timestamp_ms), out);
       break;
     }
-    case ProtobufEncoding::kText: {
-      out->append("metric: <\n");
-      auto label_text = [out](LabelView label) {
-        out->append("  label: <\n    name: ");
-        AppendQuoted(label.name, out);
-        out->append("\n    value: ");
-        AppendQuoted(label.value, out);
-        out->append("\n  >\n");
-      };
-      for (LabelView label : sample.labels) {
-        if (IsWritten(label)) label_text(label);
-      }
-      for (LabelView label : extra) label_text(label);
-      out->append("  ");
-      out->append(ValueFieldName(type).data(), ValueFieldName(type).size());
-      out->append(": <\n    value: ");
-      AppendTextDouble(sample.value, out);
-      out->append("\n  >\n  timestamp_ms: ");
-      AppendInt(row.timestamp_ms, out);
-      out->append("\n>\n");
-      break;
-    }
+    case ProtobufEncoding::kText:
     case ProtobufEncoding::kCompactText: {
-      out->append("metric:<");
-      auto label_text = [out](LabelView label) {
-        out->append("label:<name:");
-        AppendQuoted(label.name, out);
-        out->append(" value:");
-        AppendQuoted(label.value, out);
-        out->append(" > ");
+      TextFieldWriter text(encoding_, out);
+      text.BeginMessage("metric");
+      auto label_text = [&text](LabelView label) {
+        text.BeginMessage("label");
+        text.StringField("name", label.name);
+        text.StringField("value", label.value);
+        text.EndMessage();
       };
       for (LabelView label : sample.labels) {
         if (IsWritten(label)) label_text(label);
       }
       for (LabelView label : extra) label_text(label);
-      out->append(ValueFieldName(type).data(), ValueFieldName(type).size());
-      out->append(":<value:");
+      text.BeginMessage(ValueFieldName(type));
+      text.BeginField("value");
       AppendTextDouble(sample.value, out);
-      out->append(" > timestamp_ms:");
+      text.EndField();
+      text.EndMessage();
+      text.BeginField("timestamp_ms");
       AppendInt(row.timestamp_ms, out);
-      out->append(" > ");
+      text.EndField();
+      text.EndMessage();
       break;
     }
   }

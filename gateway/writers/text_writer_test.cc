@@ -36,51 +36,54 @@ TEST(TextWriterTest, AppendEscapedTextEscapesQuotesOnlyWhenAsked) {
   EXPECT_EQ(plain, "plain text");
 }
 
-TEST(TextWriterTest, HelpLineEscapesOnlyBackslashAndLineFeed) {
-  struct HelpCase {
-    const char* name;
-    const char* help;
-    const char* want;
-  };
-  const HelpCase kCases[] = {
-      {"Plain", "Total requests.", "# HELP m Total requests.\n"},
-      {"Backslash", "a\\b", "# HELP m a\\\\b\n"},
-      {"LineFeed", "line1\nline2", "# HELP m line1\\nline2\n"},
-      {"QuotesKept", "say \"hi\"", "# HELP m say \"hi\"\n"},
-      {"TabAndUtf8Kept", "\tgr\xC3\xBC\xC3\x9F",
-       "# HELP m \tgr\xC3\xBC\xC3\x9F\n"},
-      {"Empty", "", "# HELP m \n"},
-      {"AllEscapes", "\\\n\\n", "# HELP m \\\\\\n\\\\n\n"},
-  };
-  for (const HelpCase& c : kCases) {
+// One line written for family `m` from `in`.
+template <typename In>
+struct LineCase {
+  const char* name;
+  In in;
+  const char* want;
+};
+
+// Writes each case's line with `append` and expects its `want`.
+template <typename In>
+void ExpectLines(void (*append)(absl::string_view, In, std::string*),
+                 const std::vector<LineCase<In>>& cases) {
+  for (const LineCase<In>& c : cases) {
     SCOPED_TRACE(c.name);
     std::string out;
-    AppendHelpLine("m", c.help, &out);
+    append("m", c.in, &out);
     EXPECT_EQ(out, c.want);
   }
 }
 
+TEST(TextWriterTest, HelpLineEscapesOnlyBackslashAndLineFeed) {
+  ExpectLines<absl::string_view>(
+      AppendHelpLine,
+      {
+          {"Plain", "Total requests.", "# HELP m Total requests.\n"},
+          {"Backslash", "a\\b", "# HELP m a\\\\b\n"},
+          {"LineFeed", "line1\nline2", "# HELP m line1\\nline2\n"},
+          {"QuotesKept", "say \"hi\"", "# HELP m say \"hi\"\n"},
+          {"TabAndUtf8Kept", "\tgr\xC3\xBC\xC3\x9F",
+           "# HELP m \tgr\xC3\xBC\xC3\x9F\n"},
+          {"Empty", "", "# HELP m \n"},
+          {"AllEscapes", "\\\n\\n", "# HELP m \\\\\\n\\\\n\n"},
+      });
+}
+
 TEST(TextWriterTest, TypeLineUsesTextTypeName) {
-  struct TypeCase {
-    const char* name;
-    MetricType type;
-    const char* want;
-  };
-  const TypeCase kCases[] = {
-      {"Untyped", MetricType::kUntyped, "# TYPE m untyped\n"},
-      {"Counter", MetricType::kCounter, "# TYPE m counter\n"},
-      {"Gauge", MetricType::kGauge, "# TYPE m gauge\n"},
-      {"Histogram", MetricType::kHistogram, "# TYPE m histogram\n"},
-      {"GaugeHistogram", MetricType::kGaugeHistogram, "# TYPE m histogram\n"},
-      {"Summary", MetricType::kSummary, "# TYPE m summary\n"},
-      {"Info", MetricType::kInfo, "# TYPE m untyped\n"},
-  };
-  for (const TypeCase& c : kCases) {
-    SCOPED_TRACE(c.name);
-    std::string out;
-    AppendTypeLine("m", c.type, &out);
-    EXPECT_EQ(out, c.want);
-  }
+  ExpectLines<MetricType>(
+      AppendTypeLine,
+      {
+          {"Untyped", MetricType::kUntyped, "# TYPE m untyped\n"},
+          {"Counter", MetricType::kCounter, "# TYPE m counter\n"},
+          {"Gauge", MetricType::kGauge, "# TYPE m gauge\n"},
+          {"Histogram", MetricType::kHistogram, "# TYPE m histogram\n"},
+          {"GaugeHistogram", MetricType::kGaugeHistogram,
+           "# TYPE m histogram\n"},
+          {"Summary", MetricType::kSummary, "# TYPE m summary\n"},
+          {"Info", MetricType::kInfo, "# TYPE m untyped\n"},
+      });
 }
 
 TEST(TextWriterTest, SampleLine) {
