@@ -134,7 +134,7 @@ bool KubernetesAccessReviewer::PostReview(absl::string_view path,
   }
   absl::StatusOr<KubernetesResponse> r =
       client->Post(path, std::string(review.GetString(), review.GetSize()),
-                   options_.timeout);
+                   options_.times.timeout);
   {
     absl::MutexLock lock(&mu_);
     idle_clients_.push_back(std::move(client));
@@ -294,8 +294,8 @@ AccessReview KubernetesAccessReviewer::Review(absl::string_view token,
       return review;
     }
     fresh.expires =
-        absl::Now() + (fresh.authenticated ? options_.authenticated_ttl
-                                           : options_.unauthenticated_ttl);
+        absl::Now() + (fresh.authenticated ? options_.times.token_cache_ttl
+                                           : options_.times.rejected_cache_ttl);
     tokens_.Store(token_key, fresh);
     authentication = std::move(fresh);
   }
@@ -330,8 +330,9 @@ AccessReview KubernetesAccessReviewer::Review(absl::string_view token,
       review.reason = absl::StrCat("SubjectAccessReview failed: ", unavailable);
       return review;
     }
-    fresh.expires = absl::Now() + (fresh.allowed ? options_.allowed_ttl
-                                                 : options_.denied_ttl);
+    fresh.expires =
+        absl::Now() + (fresh.allowed ? options_.times.allowed_cache_ttl
+                                     : options_.times.denied_cache_ttl);
     accesses_.Store(access_key, fresh);
     authorization = std::move(fresh);
   }

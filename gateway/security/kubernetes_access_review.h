@@ -46,6 +46,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bazel/rapidjson.h"
+#include "gateway/security/review_times.h"
 #include "scraper/discovery/kubernetes_api.h"
 
 namespace fedgate {
@@ -56,12 +57,8 @@ struct KubernetesAccessReviewOptions {
   // audiences, a token is authenticated only when the API server says it is
   // valid for one of them.
   std::vector<std::string> audiences;
-  absl::Duration authenticated_ttl = absl::Minutes(2);
-  absl::Duration unauthenticated_ttl = absl::Seconds(30);
-  absl::Duration allowed_ttl = absl::Minutes(5);
-  absl::Duration denied_ttl = absl::Seconds(30);
-  // One review's round trip.
-  absl::Duration timeout = absl::Seconds(10);
+  // How long answers are kept; one review's round trip.
+  KubernetesReviewTimes times;
   // Entries per cache (tokens; accesses): past it, expired entries go,
   // then any.
   size_t max_cached = 4096;

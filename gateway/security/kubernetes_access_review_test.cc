@@ -105,10 +105,10 @@ TEST_F(KubernetesAccessReviewTest, RefusesUnknownTokensAndUngrantedAccess) {
 
 TEST_F(KubernetesAccessReviewTest, AnswersAreCachedForTheirTime) {
   KubernetesAccessReviewOptions options = Options();
-  options.authenticated_ttl = absl::Milliseconds(400);
-  options.allowed_ttl = absl::Milliseconds(400);
-  options.denied_ttl = absl::Milliseconds(400);
-  options.unauthenticated_ttl = absl::Milliseconds(400);
+  options.times.token_cache_ttl = absl::Milliseconds(400);
+  options.times.allowed_cache_ttl = absl::Milliseconds(400);
+  options.times.denied_cache_ttl = absl::Milliseconds(400);
+  options.times.rejected_cache_ttl = absl::Milliseconds(400);
   KubernetesAccessReviewer reviewer(options);
   const absl::Time start = absl::Now();
   ASSERT_EQ(reviewer.Review("prom-token", "GET", "/federate").decision,
@@ -153,7 +153,7 @@ TEST_F(KubernetesAccessReviewTest, AnApiThatCannotAnswerNeverGrants) {
   // Nothing listening at all.
   KubernetesAccessReviewOptions options;
   options.server.url = "http://127.0.0.1:1";
-  options.timeout = absl::Seconds(5);
+  options.times.timeout = absl::Seconds(5);
   KubernetesAccessReviewer unreachable(options);
   r = unreachable.Review("prom-token", "GET", "/federate");
   EXPECT_EQ(r.decision, AccessDecision::kUnavailable);

@@ -376,11 +376,11 @@ class WebConfigLoader {
     WebKubernetesAuthConfig k;
     HttpClientConfigLoader http(reader_);
     const std::pair<const char*, absl::Duration*> durations[] = {
-        {"token_cache_ttl", &k.token_cache_ttl},
-        {"rejected_cache_ttl", &k.rejected_cache_ttl},
-        {"allowed_cache_ttl", &k.allowed_cache_ttl},
-        {"denied_cache_ttl", &k.denied_cache_ttl},
-        {"timeout", &k.timeout},
+        {"token_cache_ttl", &k.times.token_cache_ttl},
+        {"rejected_cache_ttl", &k.times.rejected_cache_ttl},
+        {"allowed_cache_ttl", &k.times.allowed_cache_ttl},
+        {"denied_cache_ttl", &k.times.denied_cache_ttl},
+        {"timeout", &k.times.timeout},
     };
     absl::Status s = ReadStruct(
         entry, "authentication.kubernetes",

@@ -29,6 +29,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "config/config.h"
+#include "gateway/security/review_times.h"
 
 namespace fedgate {
 
@@ -90,14 +91,9 @@ struct WebKubernetesAuthConfig {
   HttpClientConfig http_client;
   // TokenReview audiences; empty: the API server's.
   std::vector<std::string> audiences;
-  // How long answers are kept: an authenticated token, a rejected one, an
-  // allowed and a denied access (Kubernetes's delegating defaults).
-  absl::Duration token_cache_ttl = absl::Minutes(2);
-  absl::Duration rejected_cache_ttl = absl::Seconds(30);
-  absl::Duration allowed_cache_ttl = absl::Minutes(5);
-  absl::Duration denied_cache_ttl = absl::Seconds(30);
-  // One review's round trip to the API server.
-  absl::Duration timeout = absl::Seconds(10);
+  // How long answers are kept (an authenticated token, a rejected one, an
+  // allowed and a denied access), one review's round trip to the API server.
+  KubernetesReviewTimes times;
 };
 
 // fedgate's `authentication` section.

@@ -219,18 +219,18 @@ TEST(WebConfigTest, KubernetesAuthentication) {
   EXPECT_EQ(k.http_client.authorization->credentials_file,
             "/etc/fedgate/token");
   EXPECT_EQ(k.audiences, std::vector<std::string>{"fedgate"});
-  EXPECT_EQ(k.token_cache_ttl, absl::Minutes(2));
-  EXPECT_EQ(k.rejected_cache_ttl, absl::Seconds(30));
-  EXPECT_EQ(k.allowed_cache_ttl, absl::Minutes(1));
-  EXPECT_EQ(k.denied_cache_ttl, absl::Seconds(5));
-  EXPECT_EQ(k.timeout, absl::Seconds(3));
+  EXPECT_EQ(k.times.token_cache_ttl, absl::Minutes(2));
+  EXPECT_EQ(k.times.rejected_cache_ttl, absl::Seconds(30));
+  EXPECT_EQ(k.times.allowed_cache_ttl, absl::Minutes(1));
+  EXPECT_EQ(k.times.denied_cache_ttl, absl::Seconds(5));
+  EXPECT_EQ(k.times.timeout, absl::Seconds(3));
 
   // An empty section: the in-cluster configuration with the defaults.
   config = ParseWebConfig("authentication:\n  kubernetes: {}\n", "web.yml");
   ASSERT_TRUE(config.ok()) << config.status();
   ASSERT_TRUE(config->authentication.kubernetes.has_value());
   EXPECT_TRUE(config->authentication.kubernetes->api_server.empty());
-  EXPECT_EQ(config->authentication.kubernetes->allowed_cache_ttl,
+  EXPECT_EQ(config->authentication.kubernetes->times.allowed_cache_ttl,
             absl::Minutes(5));
 
   config = ParseWebConfig(

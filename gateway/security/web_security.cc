@@ -272,11 +272,7 @@ absl::StatusOr<std::shared_ptr<const WebSecurityState>> LoadWebSecurityState(
     KubernetesAccessReviewOptions options;
     options.server = *std::move(server);
     options.audiences = k.audiences;
-    options.authenticated_ttl = k.token_cache_ttl;
-    options.unauthenticated_ttl = k.rejected_cache_ttl;
-    options.allowed_ttl = k.allowed_cache_ttl;
-    options.denied_ttl = k.denied_cache_ttl;
-    options.timeout = k.timeout;
+    options.times = k.times;
     state->scheme = WebAuthScheme::kKubernetes;
     state->reviewer =
         std::make_shared<KubernetesAccessReviewer>(std::move(options));
