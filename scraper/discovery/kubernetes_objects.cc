@@ -3,6 +3,7 @@
 #include "scraper/discovery/kubernetes_objects.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -19,23 +20,17 @@ namespace {
 
 using rapidjson::Value;
 
+// How an error names a JSON value's type, indexed by rapidjson::Type, whose
+// values are fixed (kNullType = 0, kFalseType, kTrueType, kObjectType,
+// kArrayType, kStringType, kNumberType = 6).
+constexpr absl::string_view kJsonTypeNames[] = {
+    "null",     "a boolean", "a boolean", "an object",
+    "an array", "a string",  "a number"};
+static_assert(std::size(kJsonTypeNames) == rapidjson::kNumberType + 1,
+              "one name per rapidjson::Type");
+
 absl::string_view TypeName(const Value& v) {
-  switch (v.GetType()) {
-    case rapidjson::kNullType:
-      return "null";
-    case rapidjson::kFalseType:
-    case rapidjson::kTrueType:
-      return "a boolean";
-    case rapidjson::kObjectType:
-      return "an object";
-    case rapidjson::kArrayType:
-      return "an array";
-    case rapidjson::kStringType:
-      return "a string";
-    case rapidjson::kNumberType:
-      return "a number";
-  }
-  return "a value";
+  return kJsonTypeNames[v.GetType()];
 }
 
 absl::string_view Str(const Value& v) {

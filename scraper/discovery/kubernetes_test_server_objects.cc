@@ -88,16 +88,14 @@ std::map<std::string, std::string> SelectableFields(const StoredObject& o) {
   return fields;
 }
 
+// A watch event's `type`.
 const char* EventTypeName(Event::Type type) {
-  switch (type) {
-    case Event::Type::kAdded:
-      return "ADDED";
-    case Event::Type::kModified:
-      return "MODIFIED";
-    case Event::Type::kDeleted:
-      return "DELETED";
-  }
-  return "";
+  // Indexed by Event::Type, in the order of its declaration.
+  static constexpr const char* kNames[] = {"ADDED", "MODIFIED", "DELETED"};
+  static_assert(
+      std::size(kNames) == static_cast<size_t>(Event::Type::kDeleted) + 1,
+      "one name per Event::Type");
+  return kNames[static_cast<size_t>(type)];
 }
 
 // A v4-shaped UUID, distinct per object and stable for a run.
