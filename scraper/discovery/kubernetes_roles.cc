@@ -111,6 +111,19 @@ void AddNodeLabels(LabelList& ls, const std::optional<std::string>& node_name,
   ls.SetMapLabels("__meta_kubernetes_node_", "label", node->labels);
 }
 
+// The labels of container `c`'s port `port`, as 2.42 sets them for a pod's
+// targets and for the pod behind an endpoint (which may give `protocol`).
+void SetContainerPortLabels(LabelList& t, const KubernetesContainer& c,
+                            const KubernetesContainerPort& port,
+                            absl::string_view protocol) {
+  t.Set("__meta_kubernetes_pod_container_name", c.name);
+  t.Set("__meta_kubernetes_pod_container_image", c.image);
+  t.Set("__meta_kubernetes_pod_container_port_name", port.name);
+  t.Set("__meta_kubernetes_pod_container_port_number",
+        FormatPortUnsigned(port.container_port));
+  t.Set("__meta_kubernetes_pod_container_port_protocol", protocol);
+}
+
 // ---- pod ----
 
 TargetGroup BuildPodGroup(const Pod& pod, const KubernetesLookup& lookup,
@@ -143,16 +156,11 @@ TargetGroup BuildPodGroup(const Pod& pod, const KubernetesLookup& lookup,
         continue;
       }
       for (const KubernetesContainerPort& port : c.ports) {
-        const std::string number = FormatPortUnsigned(port.container_port);
         LabelList t;
         t.Set(kAddressLabel,
               JoinHostPortUnsigned(pod.pod_ip, port.container_port));
-        t.Set("__meta_kubernetes_pod_container_name", c.name);
+        SetContainerPortLabels(t, c, port, port.protocol);
         t.Set("__meta_kubernetes_pod_container_id", c.container_id);
-        t.Set("__meta_kubernetes_pod_container_image", c.image);
-        t.Set("__meta_kubernetes_pod_container_port_number", number);
-        t.Set("__meta_kubernetes_pod_container_port_name", port.name);
-        t.Set("__meta_kubernetes_pod_container_port_protocol", port.protocol);
         t.Set("__meta_kubernetes_pod_container_init", FormatBool(is_init));
         tg.targets.push_back(std::move(t).Build());
       }
@@ -249,13 +257,7 @@ class SeenPods {
           LabelList t;
           t.Set(kAddressLabel,
                 JoinHostPortUnsigned(pod.pod_ip, cport.container_port));
-          t.Set("__meta_kubernetes_pod_container_name", c.name);
-          t.Set("__meta_kubernetes_pod_container_image", c.image);
-          t.Set("__meta_kubernetes_pod_container_port_name", cport.name);
-          t.Set("__meta_kubernetes_pod_container_port_number",
-                FormatPortUnsigned(cport.container_port));
-          t.Set("__meta_kubernetes_pod_container_port_protocol",
-                cport.protocol);
+          SetContainerPortLabels(t, c, cport, cport.protocol);
           t.Merge(PodLabels(pod));
           targets.push_back(std::move(t).Build());
         }
@@ -275,13 +277,9 @@ void SetMatchingContainerLabels(LabelList& t, const Pod& pod, int32_t port,
   for (const KubernetesContainer& c : pod.containers) {
     for (const KubernetesContainerPort& cport : c.ports) {
       if (cport.container_port != port) continue;
-      t.Set("__meta_kubernetes_pod_container_name", c.name);
-      t.Set("__meta_kubernetes_pod_container_image", c.image);
-      t.Set("__meta_kubernetes_pod_container_port_name", cport.name);
-      t.Set("__meta_kubernetes_pod_container_port_number",
-            FormatPortUnsigned(port));
-      t.Set("__meta_kubernetes_pod_container_port_protocol",
-            use_endpoint_protocol ? endpoint_protocol : cport.protocol);
+      SetContainerPortLabels(
+          t, c, cport,
+          use_endpoint_protocol ? endpoint_protocol : cport.protocol);
       break;
     }
   }
@@ -594,13 +592,14 @@ std::string KubernetesGroupSource(KubernetesResource role, absl::string_view ns,
   return "";
 }
 
-// The group `build` makes of `object` as a T, or nullopt when it is not one.
-template <typename T, typename Build>
-std::optional<TargetGroup> BuildAs(const KubernetesObject& object,
-                                   Build build) {
+// The group `build` makes of `object` as a T (and `args`), or nullopt when
+// it is not one.
+template <typename T, typename Build, typename... Args>
+std::optional<TargetGroup> BuildAs(const KubernetesObject& object, Build build,
+                                   const Args&... args) {
   const auto* typed = dynamic_cast<const T*>(&object);
   if (typed == nullptr) return std::nullopt;
-  return build(*typed);
+  return build(*typed, args...);
 }
 
 std::optional<TargetGroup> TryBuildKubernetesGroup(
@@ -608,19 +607,14 @@ std::optional<TargetGroup> TryBuildKubernetesGroup(
     const KubernetesLookup& lookup, const KubernetesRoleOptions& options) {
   switch (role) {
     case KubernetesResource::kPod:
-      return BuildAs<Pod>(object, [&](const Pod& pod) {
-        return BuildPodGroup(pod, lookup, options);
-      });
+      return BuildAs<Pod>(object, BuildPodGroup, lookup, options);
     case KubernetesResource::kService:
       return BuildAs<Service>(object, BuildServiceGroup);
     case KubernetesResource::kEndpoints:
-      return BuildAs<Endpoints>(object, [&](const Endpoints& eps) {
-        return BuildEndpointsGroup(eps, lookup, options);
-      });
+      return BuildAs<Endpoints>(object, BuildEndpointsGroup, lookup, options);
     case KubernetesResource::kEndpointSlice:
-      return BuildAs<EndpointSlice>(object, [&](const EndpointSlice& slice) {
-        return BuildEndpointSliceGroup(slice, lookup, options);
-      });
+      return BuildAs<EndpointSlice>(object, BuildEndpointSliceGroup, lookup,
+                                    options);
     case KubernetesResource::kNode:
       return BuildAs<Node>(object, BuildNodeGroup);
     case KubernetesResource::kIngress:
