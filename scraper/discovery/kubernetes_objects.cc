@@ -375,6 +375,27 @@ std::shared_ptr<Endpoints> ParseEndpoints(FieldReader& r, const Value& object) {
 
 // ---- EndpointSlice ----
 
+// One element of an EndpointSlice's `endpoints` (v1beta1 names its topology
+// `topology`, v1 `deprecatedTopology`).
+KubernetesSliceEndpoint ReadSliceEndpoint(FieldReader& r, const Value& e,
+                                          absl::string_view path,
+                                          bool v1beta1) {
+  KubernetesSliceEndpoint endpoint;
+  r.StringArray(e, "addresses", path, &endpoint.addresses);
+  r.OptionalString(e, "hostname", path, &endpoint.hostname);
+  r.OptionalString(e, "nodeName", path, &endpoint.node_name);
+  if (const Value* c = r.Object(e, "conditions", path)) {
+    std::string cpath = FieldReader::Path(path, "conditions");
+    r.OptionalBool(*c, "ready", cpath, &endpoint.ready);
+    r.OptionalBool(*c, "serving", cpath, &endpoint.serving);
+    r.OptionalBool(*c, "terminating", cpath, &endpoint.terminating);
+  }
+  ReadObjectReference(r, e, path, &endpoint.target_ref);
+  r.StringMap(e, v1beta1 ? "topology" : "deprecatedTopology", path,
+              &endpoint.topology);
+  return endpoint;
+}
+
 std::shared_ptr<EndpointSlice> ParseEndpointSlice(FieldReader& r,
                                                   const Value& object,
                                                   bool v1beta1) {
@@ -383,20 +404,7 @@ std::shared_ptr<EndpointSlice> ParseEndpointSlice(FieldReader& r,
   r.String(object, "addressType", "", &slice->address_type);
   r.ForEachObject(
       object, "endpoints", "", [&](const Value& e, absl::string_view path) {
-        KubernetesSliceEndpoint endpoint;
-        r.StringArray(e, "addresses", path, &endpoint.addresses);
-        r.OptionalString(e, "hostname", path, &endpoint.hostname);
-        r.OptionalString(e, "nodeName", path, &endpoint.node_name);
-        if (const Value* c = r.Object(e, "conditions", path)) {
-          std::string cpath = FieldReader::Path(path, "conditions");
-          r.OptionalBool(*c, "ready", cpath, &endpoint.ready);
-          r.OptionalBool(*c, "serving", cpath, &endpoint.serving);
-          r.OptionalBool(*c, "terminating", cpath, &endpoint.terminating);
-        }
-        ReadObjectReference(r, e, path, &endpoint.target_ref);
-        r.StringMap(e, v1beta1 ? "topology" : "deprecatedTopology", path,
-                    &endpoint.topology);
-        slice->endpoints.push_back(std::move(endpoint));
+        slice->endpoints.push_back(ReadSliceEndpoint(r, e, path, v1beta1));
       });
   r.ForEachObject(
       object, "ports", "", [&](const Value& p, absl::string_view path) {
@@ -475,21 +483,17 @@ struct KindInfo {
 };
 
 KindInfo KindOf(KubernetesResource resource) {
-  switch (resource) {
-    case KubernetesResource::kPod:
-      return {"Pod", "pod"};
-    case KubernetesResource::kService:
-      return {"Service", "service"};
-    case KubernetesResource::kEndpoints:
-      return {"Endpoints", "endpoints"};
-    case KubernetesResource::kEndpointSlice:
-      return {"EndpointSlice", "endpointslice"};
-    case KubernetesResource::kNode:
-      return {"Node", "node"};
-    case KubernetesResource::kIngress:
-      return {"Ingress", "ingress"};
-  }
-  return {"", ""};
+  // Indexed by KubernetesResource, in the order of its declaration.
+  static constexpr KindInfo kKinds[] = {{"Pod", "pod"},
+                                        {"Service", "service"},
+                                        {"Endpoints", "endpoints"},
+                                        {"EndpointSlice", "endpointslice"},
+                                        {"Node", "node"},
+                                        {"Ingress", "ingress"}};
+  static_assert(std::size(kKinds) ==
+                    static_cast<size_t>(KubernetesResource::kIngress) + 1,
+                "one kind per KubernetesResource");
+  return kKinds[static_cast<size_t>(resource)];
 }
 
 // The live KubernetesStringMaps by hash of their entries. A map's deleter
