@@ -124,13 +124,19 @@ void SetContainerPortLabels(LabelList& t, const KubernetesContainer& c,
   t.Set("__meta_kubernetes_pod_container_port_protocol", protocol);
 }
 
+// The group of `object` of `role`, with no targets or labels yet.
+TargetGroup EmptyGroup(KubernetesResource role,
+                       const KubernetesObject& object) {
+  TargetGroup tg;
+  tg.source = KubernetesGroupSource(role, object.namespace_name, object.name);
+  return tg;
+}
+
 // ---- pod ----
 
 TargetGroup BuildPodGroup(const Pod& pod, const KubernetesLookup& lookup,
                           const KubernetesRoleOptions& options) {
-  TargetGroup tg;
-  tg.source = KubernetesGroupSource(KubernetesResource::kPod,
-                                    pod.namespace_name, pod.name);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kPod, pod);
   // A pod without an IP (starting, evicted) has an empty group.
   if (pod.pod_ip.empty()) return tg;
 
@@ -174,9 +180,7 @@ TargetGroup BuildPodGroup(const Pod& pod, const KubernetesLookup& lookup,
 // ---- service ----
 
 TargetGroup BuildServiceGroup(const Service& svc) {
-  TargetGroup tg;
-  tg.source = KubernetesGroupSource(KubernetesResource::kService,
-                                    svc.namespace_name, svc.name);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kService, svc);
   tg.labels = ServiceLabels(svc).Build();
   for (const KubernetesServicePort& port : svc.ports) {
     LabelList t;
@@ -285,15 +289,14 @@ void SetMatchingContainerLabels(LabelList& t, const Pod& pod, int32_t port,
   }
 }
 
-// The group of `object` of `role` with no targets yet, and the labels every
-// namespaced group starts with: the namespace and `<name_label>`.
-TargetGroup EmptyGroup(KubernetesResource role, const KubernetesObject& object,
-                       absl::string_view name_label, LabelList& group) {
-  TargetGroup tg;
-  tg.source = KubernetesGroupSource(role, object.namespace_name, object.name);
-  group.Set(kNamespaceLabel, object.namespace_name);
-  group.Set(name_label, object.name);
-  return tg;
+// The labels every namespaced group starts with: the namespace of `object`
+// and its name as `name_label`.
+LabelList NameLabels(const KubernetesObject& object,
+                     absl::string_view name_label) {
+  LabelList labels;
+  labels.Set(kNamespaceLabel, object.namespace_name);
+  labels.Set(name_label, object.name);
+  return labels;
 }
 
 // ---- endpoints ----
@@ -301,9 +304,8 @@ TargetGroup EmptyGroup(KubernetesResource role, const KubernetesObject& object,
 TargetGroup BuildEndpointsGroup(const Endpoints& eps,
                                 const KubernetesLookup& lookup,
                                 const KubernetesRoleOptions& options) {
-  LabelList group;
-  TargetGroup tg = EmptyGroup(KubernetesResource::kEndpoints, eps,
-                              "__meta_kubernetes_endpoints_name", group);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kEndpoints, eps);
+  LabelList group = NameLabels(eps, "__meta_kubernetes_endpoints_name");
   if (std::shared_ptr<const Service> svc =
           lookup.FindService(eps.namespace_name, eps.name)) {
     group.Merge(ServiceLabels(*svc));
@@ -365,9 +367,8 @@ constexpr absl::string_view kServiceNameLabel = "kubernetes.io/service-name";
 TargetGroup BuildEndpointSliceGroup(const EndpointSlice& slice,
                                     const KubernetesLookup& lookup,
                                     const KubernetesRoleOptions& options) {
-  LabelList group;
-  TargetGroup tg = EmptyGroup(KubernetesResource::kEndpointSlice, slice,
-                              "__meta_kubernetes_endpointslice_name", group);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kEndpointSlice, slice);
+  LabelList group = NameLabels(slice, "__meta_kubernetes_endpointslice_name");
   group.Set("__meta_kubernetes_endpointslice_address_type", slice.address_type);
   if (const std::string* service = slice.labels.Find(kServiceNameLabel)) {
     if (std::shared_ptr<const Service> svc =
@@ -475,8 +476,7 @@ std::optional<TargetGroup> BuildNodeGroup(const Node& node) {
   // No address: 2.42 logs "No node address found" and sends nothing.
   if (chosen == nullptr) return std::nullopt;
 
-  TargetGroup tg;
-  tg.source = KubernetesGroupSource(KubernetesResource::kNode, "", node.name);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kNode, node);
   LabelList group;
   group.Set("__meta_kubernetes_node_name", node.name);
   group.Set("__meta_kubernetes_node_provider_id", node.provider_id);
@@ -517,9 +517,8 @@ bool MatchesHostnamePattern(absl::string_view pattern, absl::string_view host) {
 }
 
 TargetGroup BuildIngressGroup(const Ingress& ingress) {
-  LabelList group;
-  TargetGroup tg = EmptyGroup(KubernetesResource::kIngress, ingress,
-                              "__meta_kubernetes_ingress_name", group);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kIngress, ingress);
+  LabelList group = NameLabels(ingress, "__meta_kubernetes_ingress_name");
   if (ingress.ingress_class_name.has_value()) {
     group.Set("__meta_kubernetes_ingress_class_name",
               *ingress.ingress_class_name);
@@ -630,10 +629,7 @@ TargetGroup BuildKubernetesGroup(KubernetesResource role,
   std::optional<TargetGroup> tg =
       TryBuildKubernetesGroup(role, object, lookup, options);
   if (tg.has_value()) return *std::move(tg);
-  TargetGroup empty;
-  empty.source =
-      KubernetesGroupSource(role, object.namespace_name, object.name);
-  return empty;
+  return EmptyGroup(role, object);
 }
 
 std::vector<std::string> ReferencedNodeNames(KubernetesResource role,
