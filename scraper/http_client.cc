@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "absl/types/span.h"
 #include "scraper/curl_request_options.h"
 #include "scraper/monotonic_clock.h"
 #include "scraper/request_authorization.h"
@@ -58,64 +59,54 @@ int64_t NowMs() {
       .count();
 }
 
+// A number (an HTTP status, an errno) and how Go spells it.
+struct NumberText {
+  long number;
+  absl::string_view text;
+};
+
+// Returns the text of `number` in `table`, or "" if it has none.
+absl::string_view TextOf(absl::Span<const NumberText> table, long number) {
+  for (const NumberText& entry : table) {
+    if (entry.number == number) return entry.text;
+  }
+  return "";
+}
+
 // Go's http.StatusText, for status lines without a reason phrase (HTTP/2).
 absl::string_view StatusText(int code) {
-  switch (code) {
-    case 200:
-      return "OK";
-    case 204:
-      return "No Content";
-    case 301:
-      return "Moved Permanently";
-    case 302:
-      return "Found";
-    case 304:
-      return "Not Modified";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 406:
-      return "Not Acceptable";
-    case 408:
-      return "Request Timeout";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "";
-  }
+  static constexpr NumberText kTexts[] = {
+      {200, "OK"},
+      {204, "No Content"},
+      {301, "Moved Permanently"},
+      {302, "Found"},
+      {304, "Not Modified"},
+      {400, "Bad Request"},
+      {401, "Unauthorized"},
+      {403, "Forbidden"},
+      {404, "Not Found"},
+      {405, "Method Not Allowed"},
+      {406, "Not Acceptable"},
+      {408, "Request Timeout"},
+      {429, "Too Many Requests"},
+      {500, "Internal Server Error"},
+      {501, "Not Implemented"},
+      {502, "Bad Gateway"},
+      {503, "Service Unavailable"},
+      {504, "Gateway Timeout"},
+  };
+  return TextOf(kTexts, code);
 }
 
 // Go's syscall error strings for the connect failures worth spelling out.
 absl::string_view ConnectErrorText(long os_errno) {
-  switch (os_errno) {
-    case ECONNREFUSED:
-      return "connection refused";
-    case EHOSTUNREACH:
-      return "no route to host";
-    case ENETUNREACH:
-      return "network is unreachable";
-    case ECONNRESET:
-      return "connection reset by peer";
-    default:
-      return "";
-  }
+  static constexpr NumberText kTexts[] = {
+      {ECONNREFUSED, "connection refused"},
+      {EHOSTUNREACH, "no route to host"},
+      {ENETUNREACH, "network is unreachable"},
+      {ECONNRESET, "connection reset by peer"},
+  };
+  return TextOf(kTexts, os_errno);
 }
 
 // Formats like Go's strconv.FormatFloat(seconds, 'f', -1, 64) for whole

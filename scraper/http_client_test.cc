@@ -674,26 +674,13 @@ TEST_F(HttpClientTest, SendsRequestsThroughTheProxy) {
 }
 
 TEST_F(HttpClientTest, BodySizeLimitStopsAHugeStreamedBodyEarly) {
-  constexpr size_t kChunk = 64 << 10;
   constexpr size_t kHuge = size_t{1} << 30;  // 1 GiB, never held anywhere.
   std::atomic<size_t> served{0};
   TestServer server;
   server.server().Get(
       "/metrics", [&](const httplib::Request&, httplib::Response& res) {
         res.set_chunked_content_provider(
-            "text/plain", [&](size_t offset, httplib::DataSink& sink) {
-              static const std::string chunk = [] {
-                std::string c;
-                while (c.size() + 4 <= kChunk) c += "m 1\n";
-                return c;
-              }();
-              if (offset >= kHuge) {
-                sink.done();
-                return true;
-              }
-              served = offset;
-              return sink.write(chunk.data(), chunk.size());
-            });
+            "text/plain", RepeatedLineBody("m 1\n", kHuge, &served));
       });
   server.Start();
   HttpRequest request = GetRequest(server.Url("/metrics"));

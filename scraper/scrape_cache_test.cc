@@ -1,5 +1,6 @@
 #include "scraper/scrape_cache.h"
 
+#include <initializer_list>
 #include <memory>
 
 #include "gtest/gtest.h"
@@ -45,6 +46,23 @@ void AppendLine(ScrapeCache& cache, absl::string_view text, double value,
   cache.AppendSample(*entry, std::move(labels), value, kTimestampMs, batch);
 }
 
+// One line of a scrape body, for AppendLine().
+struct Line {
+  absl::string_view text;
+  double value;
+  InternedLabels labels;
+};
+
+// Begins a scrape of `cache` and appends `lines`; returns the batch.
+std::shared_ptr<ScrapeBatch> ScrapeLines(ScrapeCache& cache,
+                                         std::initializer_list<Line> lines) {
+  std::shared_ptr<ScrapeBatch> batch = BeginScrape(cache);
+  for (const Line& line : lines) {
+    AppendLine(cache, line.text, line.value, line.labels, *batch);
+  }
+  return batch;
+}
+
 TEST(ScrapeCacheTest, UnknownTextMisses) {
   ScrapeCache cache;
   EXPECT_EQ(cache.Find(SeriesTextKeyOf("a 1")), nullptr);
@@ -55,8 +73,7 @@ TEST(ScrapeCacheTest, UnknownTextMisses) {
 
 TEST(ScrapeCacheTest, KnownTextHitsAndReusesLabelsOfReference) {
   ScrapeCache cache;
-  auto first = BeginScrape(cache);
-  AppendLine(cache, "a", 1, Series("a"), *first);
+  auto first = ScrapeLines(cache, {{"a", 1, Series("a")}});
   EXPECT_EQ(cache.FinishScrape(*first), 0u);
   cache.SetReference(first);
 
@@ -75,8 +92,7 @@ TEST(ScrapeCacheTest, KnownTextHitsAndReusesLabelsOfReference) {
 TEST(ScrapeCacheTest, DroppedTextStaysCachedWithoutSamples) {
   ScrapeCache cache;
   for (int scrape = 0; scrape < 2; ++scrape) {
-    auto batch = BeginScrape(cache);
-    AppendLine(cache, "dropped", 1, InternedLabels(), *batch);
+    auto batch = ScrapeLines(cache, {{"dropped", 1, InternedLabels()}});
     EXPECT_EQ(cache.FinishScrape(*batch), 0u);
     cache.SetReference(batch);
     EXPECT_TRUE(batch->samples.empty());
@@ -88,16 +104,14 @@ TEST(ScrapeCacheTest, DroppedTextStaysCachedWithoutSamples) {
 
 TEST(ScrapeCacheTest, TextMissingFromSuccessfulScrapeIsForgotten) {
   ScrapeCache cache;
-  auto first = BeginScrape(cache);
-  AppendLine(cache, "a", 1, Series("a"), *first);
-  AppendLine(cache, "b", 1, Series("b"), *first);
-  AppendLine(cache, "c", 1, InternedLabels(), *first);
+  auto first = ScrapeLines(cache, {{"a", 1, Series("a")},
+                                   {"b", 1, Series("b")},
+                                   {"c", 1, InternedLabels()}});
   cache.FinishScrape(*first);
   cache.SetReference(first);
   EXPECT_EQ(cache.size(), 3u);
 
-  auto second = BeginScrape(cache);
-  AppendLine(cache, "b", 2, Series("b"), *second);
+  auto second = ScrapeLines(cache, {{"b", 2, Series("b")}});
   cache.FinishScrape(*second);
   cache.SetReference(second);
   EXPECT_EQ(cache.size(), 1u);
@@ -110,23 +124,20 @@ TEST(ScrapeCacheTest, TextMissingFromSuccessfulScrapeIsForgotten) {
 
 TEST(ScrapeCacheTest, FailedScrapeKeepsUnseenTextsInItsBatch) {
   ScrapeCache cache;
-  auto first = BeginScrape(cache);
-  AppendLine(cache, "a", 1, Series("a"), *first);
-  AppendLine(cache, "b", 1, Series("b"), *first);
+  auto first =
+      ScrapeLines(cache, {{"a", 1, Series("a")}, {"b", 1, Series("b")}});
   cache.FinishScrape(*first);
   cache.SetReference(first);
 
   // The body breaks off after `a`.
-  auto failed = BeginScrape(cache);
-  AppendLine(cache, "a", 2, Series("a"), *failed);
+  auto failed = ScrapeLines(cache, {{"a", 2, Series("a")}});
   cache.FinishFailedScrape(*failed);
   cache.SetReference(failed);
   EXPECT_EQ(cache.size(), 2u);
   ASSERT_EQ(failed->samples.size(), 2u);
   EXPECT_EQ(failed->samples[1].labels.id(), Series("b").id());
 
-  auto third = BeginScrape(cache);
-  AppendLine(cache, "b", 3, Series("unused"), *third);
+  auto third = ScrapeLines(cache, {{"b", 3, Series("unused")}});
   cache.FinishScrape(*third);
   ASSERT_EQ(third->samples.size(), 1u);
   EXPECT_EQ(third->samples[0].labels.id(), Series("b").id());
@@ -135,10 +146,9 @@ TEST(ScrapeCacheTest, FailedScrapeKeepsUnseenTextsInItsBatch) {
 
 TEST(ScrapeCacheTest, TwoTextsOfOneSeriesKeepFirstValue) {
   ScrapeCache cache;
-  auto first = BeginScrape(cache);
-  AppendLine(cache, "m{a=\"1\",b=\"2\"}", 1, Series("m"), *first);
-  AppendLine(cache, "other", 5, Series("other"), *first);
-  AppendLine(cache, "m{b=\"2\",a=\"1\"}", 2, Series("m"), *first);
+  auto first = ScrapeLines(cache, {{"m{a=\"1\",b=\"2\"}", 1, Series("m")},
+                                   {"other", 5, Series("other")},
+                                   {"m{b=\"2\",a=\"1\"}", 2, Series("m")}});
   EXPECT_EQ(cache.FinishScrape(*first), 1u);
   cache.SetReference(first);
   ASSERT_EQ(first->samples.size(), 2u);
@@ -147,9 +157,8 @@ TEST(ScrapeCacheTest, TwoTextsOfOneSeriesKeepFirstValue) {
   EXPECT_EQ(first->samples[1].labels.id(), Series("other").id());
 
   // Both texts still name the series, through its kept sample.
-  auto second = BeginScrape(cache);
-  AppendLine(cache, "m{b=\"2\",a=\"1\"}", 7, InternedLabels(), *second);
-  AppendLine(cache, "other", 8, InternedLabels(), *second);
+  auto second = ScrapeLines(cache, {{"m{b=\"2\",a=\"1\"}", 7, InternedLabels()},
+                                    {"other", 8, InternedLabels()}});
   EXPECT_EQ(cache.FinishScrape(*second), 0u);
   ASSERT_EQ(second->samples.size(), 2u);
   EXPECT_EQ(second->samples[0].labels.id(), Series("m").id());
@@ -158,9 +167,8 @@ TEST(ScrapeCacheTest, TwoTextsOfOneSeriesKeepFirstValue) {
 
 TEST(ScrapeCacheTest, SameNewTextTwiceKeepsFirstValue) {
   ScrapeCache cache;
-  auto batch = BeginScrape(cache);
-  AppendLine(cache, "a", 1, Series("a"), *batch);
-  AppendLine(cache, "a", 2, Series("a"), *batch);
+  auto batch =
+      ScrapeLines(cache, {{"a", 1, Series("a")}, {"a", 2, Series("a")}});
   EXPECT_EQ(cache.FinishScrape(*batch), 1u);
   ASSERT_EQ(batch->samples.size(), 1u);
   EXPECT_EQ(batch->samples[0].value, 1);

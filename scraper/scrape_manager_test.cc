@@ -30,6 +30,7 @@
 #include "scraper/shard_selector.h"
 #include "scraper/test_bodies.h"
 #include "scraper/test_metric_values.h"
+#include "scraper/test_wait.h"
 
 namespace fedgate {
 namespace {
@@ -43,16 +44,6 @@ constexpr absl::Duration kWait = absl::Seconds(30);
 // within one interval (its phase), then one per interval.
 constexpr absl::Duration kInterval = absl::Milliseconds(300);
 constexpr absl::Duration kTimeout = absl::Milliseconds(250);
-
-// Polls `done` until it holds or kWait passes; returns whether it held.
-bool WaitFor(const std::function<bool()>& done) {
-  const absl::Time deadline = absl::Now() + kWait;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return done();
-}
 
 // A scrape target on 127.0.0.1: serves `/metrics` with the body, status and
 // behaviour the test sets, on its own thread until destroyed.
@@ -69,7 +60,7 @@ class TestTarget {
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // stop() is a no-op until the accept loop runs, so wait for it.
-    WaitFor([this] { return server_.is_running(); });
+    WaitFor([this] { return server_.is_running(); }, kWait);
   }
 
   ~TestTarget() {
@@ -219,10 +210,12 @@ struct Fixture {
       absl::string_view instance,
       const std::function<bool(const ScrapeBatch&)>& done) const {
     std::shared_ptr<const ScrapeBatch> batch;
-    WaitFor([&] {
-      batch = Batch(instance);
-      return batch != nullptr && done(*batch);
-    });
+    WaitFor(
+        [&] {
+          batch = Batch(instance);
+          return batch != nullptr && done(*batch);
+        },
+        kWait);
     return batch != nullptr && done(*batch) ? batch : nullptr;
   }
 
@@ -400,12 +393,14 @@ TEST(ScrapeManagerTest, FailedScrapesReportUpZeroWhileOthersKeepWorking) {
     }
   }
   // The healthy target is still scraped after the others failed.
-  ASSERT_TRUE(WaitFor([&] {
-    std::optional<TargetStatus> status = f.Target(healthy.address());
-    std::optional<TargetStatus> hung = f.Target(hanging.address());
-    return status.has_value() && hung.has_value() &&
-           status->last_scrape > hung->last_scrape;
-  }));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::optional<TargetStatus> status = f.Target(healthy.address());
+        std::optional<TargetStatus> hung = f.Target(hanging.address());
+        return status.has_value() && hung.has_value() &&
+               status->last_scrape > hung->last_scrape;
+      },
+      kWait));
   EXPECT_GE(f.Counter("fedgate_scrapes_total"), 4);
 }
 
@@ -426,10 +421,13 @@ TEST(ScrapeManagerTest, JobMetricsFollowHealthAndLeaveWithTheirJob) {
   ASSERT_TRUE(f.Apply({Job("good", {healthy.address()}),
                        Job("bad", {failing.address()}), Job("none", {})})
                   .ok());
-  ASSERT_TRUE(WaitFor([&] {
-    return value(targets, {{"scrape_job", "good"}, {"health", "up"}}) == 1 &&
-           value(targets, {{"scrape_job", "bad"}, {"health", "down"}}) == 1;
-  }));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return value(targets, {{"scrape_job", "good"}, {"health", "up"}}) ==
+                   1 &&
+               value(targets, {{"scrape_job", "bad"}, {"health", "down"}}) == 1;
+      },
+      kWait));
   EXPECT_EQ(value(targets, {{"scrape_job", "good"}, {"health", "unknown"}}), 0);
   EXPECT_EQ(value(targets, {{"scrape_job", "bad"}, {"health", "up"}}), 0);
   // A job without targets still has its series.
@@ -445,12 +443,15 @@ TEST(ScrapeManagerTest, JobMetricsFollowHealthAndLeaveWithTheirJob) {
   // Without "bad" (its loop may be scraping: its series leave when it ends).
   ASSERT_TRUE(f.Apply({Job("good", {healthy.address()})}).ok());
   EXPECT_EQ(value(targets, {{"scrape_job", "good"}, {"health", "up"}}), 1);
-  EXPECT_TRUE(WaitFor([&] {
-    return value(targets, {{"scrape_job", "bad"}, {"health", "down"}}) == -1 &&
-           value("fedgate_scrape_failures_total", {{"scrape_job", "bad"}}) ==
-               -1 &&
-           value(targets, {{"scrape_job", "none"}, {"health", "up"}}) == -1;
-  }));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return value(targets, {{"scrape_job", "bad"}, {"health", "down"}}) ==
+                   -1 &&
+               value("fedgate_scrape_failures_total",
+                     {{"scrape_job", "bad"}}) == -1 &&
+               value(targets, {{"scrape_job", "none"}, {"health", "up"}}) == -1;
+      },
+      kWait));
   f.manager->Stop();
   EXPECT_EQ(value(targets, {{"scrape_job", "good"}, {"health", "up"}}), 0);
 }
@@ -465,17 +466,19 @@ TEST(ScrapeManagerTest, ScheduleShowsTheNextTickAndTheScrapeInFlight) {
       f.Apply({Job("app", {healthy.address(), hanging.address()})}).ok());
   // Until the hanging target's scrape times out, it is in flight.
   std::optional<ScrapeManager::ScheduledTarget> hung;
-  ASSERT_TRUE(WaitFor([&] {
-    for (ScrapeManager::ScheduledTarget& t : f.manager->Schedule()) {
-      if (t.status.scrape_url ==
-              absl::StrCat("http://", hanging.address(), "/metrics") &&
-          t.in_flight) {
-        hung = std::move(t);
-        return true;
-      }
-    }
-    return false;
-  }));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (ScrapeManager::ScheduledTarget& t : f.manager->Schedule()) {
+          if (t.status.scrape_url ==
+                  absl::StrCat("http://", hanging.address(), "/metrics") &&
+              t.in_flight) {
+            hung = std::move(t);
+            return true;
+          }
+        }
+        return false;
+      },
+      kWait));
   EXPECT_EQ(hung->status.scrape_pool, "app");
   EXPECT_LE(hung->next_tick, kInterval);
   ASSERT_NE(f.WaitForUp(healthy.address(), 1), nullptr);
@@ -1229,14 +1232,16 @@ TEST(ScrapeManagerTest, ChangedMetricRelabelingRebuildsTheScrapeCache) {
 // Returns the last error of the target `instance` once it is down.
 std::string WaitForDownError(Fixture& f, absl::string_view instance) {
   std::string error;
-  WaitFor([&] {
-    std::optional<TargetStatus> status = f.Target(instance);
-    if (!status.has_value() || status->health != TargetHealth::kDown) {
-      return false;
-    }
-    error = status->last_error;
-    return true;
-  });
+  WaitFor(
+      [&] {
+        std::optional<TargetStatus> status = f.Target(instance);
+        if (!status.has_value() || status->health != TargetHealth::kDown) {
+          return false;
+        }
+        error = status->last_error;
+        return true;
+      },
+      kWait);
   return error;
 }
 
@@ -1433,17 +1438,19 @@ TEST(ScrapeManagerTest, EarlyTicksKeepTheirIdealTimestamps) {
   ASSERT_TRUE(f.Apply({Job("app", addresses)}).ok());
   // Per target: timestamp (ms) -> when the scrape started.
   std::map<TargetId, std::map<int64_t, absl::Time>> seen;
-  WaitFor([&] {
-    std::shared_ptr<const StoreSnapshot> snapshot = f.store.Snapshot();
-    for (const auto& [id, batch] : snapshot->batches) {
-      seen[id][batch->timestamp_ms] = batch->scrape_time;
-    }
-    if (seen.size() < targets.size()) return false;
-    for (const auto& [id, batches] : seen) {
-      if (batches.size() < 5) return false;
-    }
-    return true;
-  });
+  WaitFor(
+      [&] {
+        std::shared_ptr<const StoreSnapshot> snapshot = f.store.Snapshot();
+        for (const auto& [id, batch] : snapshot->batches) {
+          seen[id][batch->timestamp_ms] = batch->scrape_time;
+        }
+        if (seen.size() < targets.size()) return false;
+        for (const auto& [id, batches] : seen) {
+          if (batches.size() < 5) return false;
+        }
+        return true;
+      },
+      kWait);
   ASSERT_EQ(seen.size(), targets.size());
   int early = 0;
   for (const auto& [id, batches] : seen) {

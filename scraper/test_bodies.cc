@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <memory>
 
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -29,6 +30,23 @@ std::string GzipBomb() {
   }
   deflateEnd(&z);
   return bomb;
+}
+
+httplib::ContentProviderWithoutLength RepeatedLineBody(
+    absl::string_view line, size_t size, std::atomic<size_t>* served) {
+  constexpr size_t kChunk = 64 << 10;
+  auto chunk = std::make_shared<std::string>();
+  while (chunk->size() + line.size() <= kChunk) {
+    chunk->append(line.data(), line.size());
+  }
+  return [chunk, size, served](size_t offset, httplib::DataSink& sink) {
+    if (offset >= size) {
+      sink.done();
+      return true;
+    }
+    *served = offset;
+    return sink.write(chunk->data(), chunk->size());
+  };
 }
 
 std::string Gzip(absl::string_view data) {

@@ -1,20 +1,23 @@
 // scraper/test_bodies.h
 //
 // Test-only bodies: scrape bodies that are costly to write by hand (a gzip
-// bomb, gzipped bodies, protobuf bodies), shared by the HTTP client's, the
-// scrape manager's, the protobuf parser's and the end-to-end fault tests and
-// the parse benchmark, and the inflating of compressed answers for the tests
-// that check them.
+// bomb, an endless streamed body, gzipped bodies, protobuf bodies), shared by
+// the HTTP client's, the scrape manager's, the protobuf parser's and the
+// end-to-end fault tests and the parse benchmark, and the inflating of
+// compressed answers for the tests that check them.
 //
 // Thread-safety: pure functions; thread-safe.
 
 #ifndef FEDGATE_SCRAPER_TEST_BODIES_H_
 #define FEDGATE_SCRAPER_TEST_BODIES_H_
 
+#include <atomic>
+#include <cstddef>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "httplib.h"
 #include "proto/metrics.pb.h"
 
 namespace fedgate {
@@ -22,6 +25,12 @@ namespace fedgate {
 // Returns ~1 MiB of gzip (one member, RFC 1952) that inflates to 1 GiB of
 // zero bytes: a gzip bomb, made in a loop so that the 1 GiB never exists.
 std::string GzipBomb();
+
+// Returns a content provider for httplib's chunked responses that streams
+// `line` over and over, in chunks of 64 KiB, until `size` bytes: a body of
+// any size that never exists whole. Sets `served` to the offset reached.
+httplib::ContentProviderWithoutLength RepeatedLineBody(
+    absl::string_view line, size_t size, std::atomic<size_t>* served);
 
 // Returns `data` gzipped (one member, default level), as a target serving
 // `Content-Encoding: gzip` sends it.

@@ -276,20 +276,10 @@ TEST(ScrapeFaultsTest, BadTargetsAreDownWithPrometheusErrorsGoodOnesStayUp) {
   std::atomic<size_t> huge_served{0};
   huge.server().Get(
       "/metrics", [&](const httplib::Request&, httplib::Response& res) {
+        // 1 GiB, made as it goes.
         res.set_chunked_content_provider(
-            "text/plain", [&](size_t offset, httplib::DataSink& sink) {
-              static const std::string chunk = [] {
-                std::string c;
-                while (c.size() < (64 << 10)) c += "huge_metric 1\n";
-                return c;
-              }();
-              if (offset >= (size_t{1} << 30)) {  // 1 GiB, made as it goes.
-                sink.done();
-                return true;
-              }
-              huge_served = offset;
-              return sink.write(chunk.data(), chunk.size());
-            });
+            "text/plain",
+            RepeatedLineBody("huge_metric 1\n", size_t{1} << 30, &huge_served));
       });
   huge.Start();
   const std::string bomb = GzipBomb();

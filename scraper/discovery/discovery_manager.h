@@ -50,19 +50,15 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "config/config.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
 #include "scraper/discovery/discovery.h"
 #include "scraper/discovery/dns_discovery.h"
 #include "scraper/discovery/kubernetes_api.h"
 #include "scraper/discovery/kubernetes_informer.h"
-
-namespace prometheus {
-class Counter;
-class Gauge;
-class Histogram;
-class Registry;
-template <typename T>
-class Family;
-}  // namespace prometheus
 
 namespace fedgate {
 

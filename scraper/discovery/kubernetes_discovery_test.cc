@@ -36,20 +36,10 @@
 #include "scraper/discovery/kubernetes_test_server.h"
 #include "scraper/discovery/test_sd_files.h"
 #include "scraper/test_certificates.h"
+#include "scraper/test_wait.h"
 
 namespace fedgate {
 namespace {
-
-// Polls (every 10 ms, until `timeout`) until `done` holds.
-bool WaitFor(const std::function<bool()>& done,
-             absl::Duration timeout = absl::Seconds(10)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return done();
-}
 
 // The groups of `job` by source, as the scrape manager would get them.
 std::map<std::string, TargetGroup> Groups(const DiscoveryManager& manager,

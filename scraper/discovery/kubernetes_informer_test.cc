@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "scraper/discovery/kubernetes_test_server.h"
+#include "scraper/test_wait.h"
 
 namespace fedgate {
 namespace {
@@ -23,15 +24,6 @@ std::string Node(absl::string_view name, absl::string_view zone) {
         "labels":{"zone":"$1"}},"status":{"addresses":[
         {"type":"InternalIP","address":"127.0.1.1"}]}})",
       name, zone);
-}
-
-bool WaitFor(const std::function<bool()>& done) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return done();
 }
 
 // Records what an informer tells its listeners, as "add n1", "update n1",

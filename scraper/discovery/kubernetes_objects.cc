@@ -3,6 +3,7 @@
 #include "scraper/discovery/kubernetes_objects.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -19,23 +20,17 @@ namespace {
 
 using rapidjson::Value;
 
+// How an error names a JSON value's type, indexed by rapidjson::Type, whose
+// values are fixed (kNullType = 0, kFalseType, kTrueType, kObjectType,
+// kArrayType, kStringType, kNumberType = 6).
+constexpr absl::string_view kJsonTypeNames[] = {
+    "null",     "a boolean", "a boolean", "an object",
+    "an array", "a string",  "a number"};
+static_assert(std::size(kJsonTypeNames) == rapidjson::kNumberType + 1,
+              "one name per rapidjson::Type");
+
 absl::string_view TypeName(const Value& v) {
-  switch (v.GetType()) {
-    case rapidjson::kNullType:
-      return "null";
-    case rapidjson::kFalseType:
-    case rapidjson::kTrueType:
-      return "a boolean";
-    case rapidjson::kObjectType:
-      return "an object";
-    case rapidjson::kArrayType:
-      return "an array";
-    case rapidjson::kStringType:
-      return "a string";
-    case rapidjson::kNumberType:
-      return "a number";
-  }
-  return "a value";
+  return kJsonTypeNames[v.GetType()];
 }
 
 absl::string_view Str(const Value& v) {
@@ -226,6 +221,29 @@ void ReadMetadata(FieldReader& r, const Value& object, KubernetesObject& out) {
   if (r.ok() && out.name.empty()) r.Fail("metadata.name", "missing");
 }
 
+// Returns a new T holding the metadata of `object`.
+template <typename T>
+std::shared_ptr<T> NewWithMetadata(FieldReader& r, const Value& object) {
+  auto out = std::make_shared<T>();
+  ReadMetadata(r, object, *out);
+  return out;
+}
+
+// Appends the `key` array of `parent` to `out` as ports (a Service's, an
+// Endpoints subset's): name, port and protocol.
+template <typename Port>
+void ReadPorts(FieldReader& r, const Value& parent, const char* key,
+               absl::string_view path, std::vector<Port>* out) {
+  r.ForEachObject(parent, key, path,
+                  [&](const Value& p, absl::string_view port_path) {
+                    Port port;
+                    r.String(p, "name", port_path, &port.name);
+                    r.Int32(p, "port", port_path, &port.port);
+                    r.String(p, "protocol", port_path, &port.protocol);
+                    out->push_back(std::move(port));
+                  });
+}
+
 void ReadObjectReference(FieldReader& r, const Value& obj,
                          absl::string_view path,
                          std::optional<KubernetesObjectReference>* out) {
@@ -282,8 +300,7 @@ void ReadContainerIds(FieldReader& r, const Value& status, const char* key,
 }
 
 std::shared_ptr<Pod> ParsePod(FieldReader& r, const Value& object) {
-  auto pod = std::make_shared<Pod>();
-  ReadMetadata(r, object, *pod);
+  auto pod = NewWithMetadata<Pod>(r, object);
   if (const Value* spec = r.Object(object, "spec", "")) {
     r.String(*spec, "nodeName", "spec", &pod->node_name);
     ReadContainers(r, *spec, "containers", &pod->containers);
@@ -315,21 +332,13 @@ std::shared_ptr<Pod> ParsePod(FieldReader& r, const Value& object) {
 // ---- Service ----
 
 std::shared_ptr<Service> ParseService(FieldReader& r, const Value& object) {
-  auto svc = std::make_shared<Service>();
-  ReadMetadata(r, object, *svc);
+  auto svc = NewWithMetadata<Service>(r, object);
   if (const Value* spec = r.Object(object, "spec", "")) {
     r.String(*spec, "type", "spec", &svc->type);
     r.String(*spec, "clusterIP", "spec", &svc->cluster_ip);
     r.String(*spec, "externalName", "spec", &svc->external_name);
     r.String(*spec, "loadBalancerIP", "spec", &svc->load_balancer_ip);
-    r.ForEachObject(*spec, "ports", "spec",
-                    [&](const Value& p, absl::string_view path) {
-                      KubernetesServicePort port;
-                      r.String(p, "name", path, &port.name);
-                      r.Int32(p, "port", path, &port.port);
-                      r.String(p, "protocol", path, &port.protocol);
-                      svc->ports.push_back(std::move(port));
-                    });
+    ReadPorts(r, *spec, "ports", "spec", &svc->ports);
   }
   return svc;
 }
@@ -351,22 +360,14 @@ void ReadEndpointAddresses(FieldReader& r, const Value& subset, const char* key,
 }
 
 std::shared_ptr<Endpoints> ParseEndpoints(FieldReader& r, const Value& object) {
-  auto eps = std::make_shared<Endpoints>();
-  ReadMetadata(r, object, *eps);
+  auto eps = NewWithMetadata<Endpoints>(r, object);
   r.ForEachObject(
       object, "subsets", "", [&](const Value& s, absl::string_view path) {
         KubernetesEndpointSubset subset;
         ReadEndpointAddresses(r, s, "addresses", path, &subset.addresses);
         ReadEndpointAddresses(r, s, "notReadyAddresses", path,
                               &subset.not_ready_addresses);
-        r.ForEachObject(s, "ports", path,
-                        [&](const Value& p, absl::string_view port_path) {
-                          KubernetesEndpointPort port;
-                          r.String(p, "name", port_path, &port.name);
-                          r.Int32(p, "port", port_path, &port.port);
-                          r.String(p, "protocol", port_path, &port.protocol);
-                          subset.ports.push_back(std::move(port));
-                        });
+        ReadPorts(r, s, "ports", path, &subset.ports);
         eps->subsets.push_back(std::move(subset));
       });
   return eps;
@@ -374,29 +375,36 @@ std::shared_ptr<Endpoints> ParseEndpoints(FieldReader& r, const Value& object) {
 
 // ---- EndpointSlice ----
 
+// One element of an EndpointSlice's `endpoints` (v1beta1 names its topology
+// `topology`, v1 `deprecatedTopology`).
+KubernetesSliceEndpoint ReadSliceEndpoint(FieldReader& r, const Value& e,
+                                          absl::string_view path,
+                                          bool v1beta1) {
+  KubernetesSliceEndpoint endpoint;
+  r.StringArray(e, "addresses", path, &endpoint.addresses);
+  r.OptionalString(e, "hostname", path, &endpoint.hostname);
+  r.OptionalString(e, "nodeName", path, &endpoint.node_name);
+  if (const Value* c = r.Object(e, "conditions", path)) {
+    std::string cpath = FieldReader::Path(path, "conditions");
+    r.OptionalBool(*c, "ready", cpath, &endpoint.ready);
+    r.OptionalBool(*c, "serving", cpath, &endpoint.serving);
+    r.OptionalBool(*c, "terminating", cpath, &endpoint.terminating);
+  }
+  ReadObjectReference(r, e, path, &endpoint.target_ref);
+  r.StringMap(e, v1beta1 ? "topology" : "deprecatedTopology", path,
+              &endpoint.topology);
+  return endpoint;
+}
+
 std::shared_ptr<EndpointSlice> ParseEndpointSlice(FieldReader& r,
                                                   const Value& object,
                                                   bool v1beta1) {
-  auto slice = std::make_shared<EndpointSlice>();
+  auto slice = NewWithMetadata<EndpointSlice>(r, object);
   slice->v1beta1 = v1beta1;
-  ReadMetadata(r, object, *slice);
   r.String(object, "addressType", "", &slice->address_type);
   r.ForEachObject(
       object, "endpoints", "", [&](const Value& e, absl::string_view path) {
-        KubernetesSliceEndpoint endpoint;
-        r.StringArray(e, "addresses", path, &endpoint.addresses);
-        r.OptionalString(e, "hostname", path, &endpoint.hostname);
-        r.OptionalString(e, "nodeName", path, &endpoint.node_name);
-        if (const Value* c = r.Object(e, "conditions", path)) {
-          std::string cpath = FieldReader::Path(path, "conditions");
-          r.OptionalBool(*c, "ready", cpath, &endpoint.ready);
-          r.OptionalBool(*c, "serving", cpath, &endpoint.serving);
-          r.OptionalBool(*c, "terminating", cpath, &endpoint.terminating);
-        }
-        ReadObjectReference(r, e, path, &endpoint.target_ref);
-        r.StringMap(e, v1beta1 ? "topology" : "deprecatedTopology", path,
-                    &endpoint.topology);
-        slice->endpoints.push_back(std::move(endpoint));
+        slice->endpoints.push_back(ReadSliceEndpoint(r, e, path, v1beta1));
       });
   r.ForEachObject(
       object, "ports", "", [&](const Value& p, absl::string_view path) {
@@ -413,8 +421,7 @@ std::shared_ptr<EndpointSlice> ParseEndpointSlice(FieldReader& r,
 // ---- Node ----
 
 std::shared_ptr<Node> ParseNode(FieldReader& r, const Value& object) {
-  auto node = std::make_shared<Node>();
-  ReadMetadata(r, object, *node);
+  auto node = NewWithMetadata<Node>(r, object);
   if (const Value* spec = r.Object(object, "spec", "")) {
     r.String(*spec, "providerID", "spec", &node->provider_id);
   }
@@ -441,9 +448,8 @@ std::shared_ptr<Node> ParseNode(FieldReader& r, const Value& object) {
 
 std::shared_ptr<Ingress> ParseIngress(FieldReader& r, const Value& object,
                                       bool v1beta1) {
-  auto ingress = std::make_shared<Ingress>();
+  auto ingress = NewWithMetadata<Ingress>(r, object);
   ingress->v1beta1 = v1beta1;
-  ReadMetadata(r, object, *ingress);
   const Value* spec = r.Object(object, "spec", "");
   if (spec == nullptr) return ingress;
   r.OptionalString(*spec, "ingressClassName", "spec",
@@ -477,21 +483,17 @@ struct KindInfo {
 };
 
 KindInfo KindOf(KubernetesResource resource) {
-  switch (resource) {
-    case KubernetesResource::kPod:
-      return {"Pod", "pod"};
-    case KubernetesResource::kService:
-      return {"Service", "service"};
-    case KubernetesResource::kEndpoints:
-      return {"Endpoints", "endpoints"};
-    case KubernetesResource::kEndpointSlice:
-      return {"EndpointSlice", "endpointslice"};
-    case KubernetesResource::kNode:
-      return {"Node", "node"};
-    case KubernetesResource::kIngress:
-      return {"Ingress", "ingress"};
-  }
-  return {"", ""};
+  // Indexed by KubernetesResource, in the order of its declaration.
+  static constexpr KindInfo kKinds[] = {{"Pod", "pod"},
+                                        {"Service", "service"},
+                                        {"Endpoints", "endpoints"},
+                                        {"EndpointSlice", "endpointslice"},
+                                        {"Node", "node"},
+                                        {"Ingress", "ingress"}};
+  static_assert(std::size(kKinds) ==
+                    static_cast<size_t>(KubernetesResource::kIngress) + 1,
+                "one kind per KubernetesResource");
+  return kKinds[static_cast<size_t>(resource)];
 }
 
 // The live KubernetesStringMaps by hash of their entries. A map's deleter
@@ -597,29 +599,27 @@ absl::StatusOr<std::shared_ptr<const KubernetesObject>> ParseKubernetesObject(
   if (version.empty()) version = std::string(api_version);
   const bool v1beta1 = absl::EndsWith(version, "/v1beta1");
 
-  std::shared_ptr<const KubernetesObject> parsed;
+  // The parsed object, or the first error met reading it.
+  const auto checked = [&r](std::shared_ptr<const KubernetesObject> parsed)
+      -> absl::StatusOr<std::shared_ptr<const KubernetesObject>> {
+    if (!r.ok()) return r.status();
+    return parsed;
+  };
   switch (resource) {
     case KubernetesResource::kPod:
-      parsed = ParsePod(r, object);
-      break;
+      return checked(ParsePod(r, object));
     case KubernetesResource::kService:
-      parsed = ParseService(r, object);
-      break;
+      return checked(ParseService(r, object));
     case KubernetesResource::kEndpoints:
-      parsed = ParseEndpoints(r, object);
-      break;
+      return checked(ParseEndpoints(r, object));
     case KubernetesResource::kEndpointSlice:
-      parsed = ParseEndpointSlice(r, object, v1beta1);
-      break;
+      return checked(ParseEndpointSlice(r, object, v1beta1));
     case KubernetesResource::kNode:
-      parsed = ParseNode(r, object);
-      break;
+      return checked(ParseNode(r, object));
     case KubernetesResource::kIngress:
-      parsed = ParseIngress(r, object, v1beta1);
-      break;
+      return checked(ParseIngress(r, object, v1beta1));
   }
-  if (!r.ok()) return r.status();
-  return parsed;
+  return absl::InternalError("unknown Kubernetes resource");
 }
 
 }  // namespace fedgate

@@ -111,13 +111,32 @@ void AddNodeLabels(LabelList& ls, const std::optional<std::string>& node_name,
   ls.SetMapLabels("__meta_kubernetes_node_", "label", node->labels);
 }
 
+// The labels of container `c`'s port `port`, as 2.42 sets them for a pod's
+// targets and for the pod behind an endpoint (which may give `protocol`).
+void SetContainerPortLabels(LabelList& t, const KubernetesContainer& c,
+                            const KubernetesContainerPort& port,
+                            absl::string_view protocol) {
+  t.Set("__meta_kubernetes_pod_container_name", c.name);
+  t.Set("__meta_kubernetes_pod_container_image", c.image);
+  t.Set("__meta_kubernetes_pod_container_port_name", port.name);
+  t.Set("__meta_kubernetes_pod_container_port_number",
+        FormatPortUnsigned(port.container_port));
+  t.Set("__meta_kubernetes_pod_container_port_protocol", protocol);
+}
+
+// The group of `object` of `role`, with no targets or labels yet.
+TargetGroup EmptyGroup(KubernetesResource role,
+                       const KubernetesObject& object) {
+  TargetGroup tg;
+  tg.source = KubernetesGroupSource(role, object.namespace_name, object.name);
+  return tg;
+}
+
 // ---- pod ----
 
 TargetGroup BuildPodGroup(const Pod& pod, const KubernetesLookup& lookup,
                           const KubernetesRoleOptions& options) {
-  TargetGroup tg;
-  tg.source = KubernetesGroupSource(KubernetesResource::kPod,
-                                    pod.namespace_name, pod.name);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kPod, pod);
   // A pod without an IP (starting, evicted) has an empty group.
   if (pod.pod_ip.empty()) return tg;
 
@@ -143,16 +162,11 @@ TargetGroup BuildPodGroup(const Pod& pod, const KubernetesLookup& lookup,
         continue;
       }
       for (const KubernetesContainerPort& port : c.ports) {
-        const std::string number = FormatPortUnsigned(port.container_port);
         LabelList t;
         t.Set(kAddressLabel,
               JoinHostPortUnsigned(pod.pod_ip, port.container_port));
-        t.Set("__meta_kubernetes_pod_container_name", c.name);
+        SetContainerPortLabels(t, c, port, port.protocol);
         t.Set("__meta_kubernetes_pod_container_id", c.container_id);
-        t.Set("__meta_kubernetes_pod_container_image", c.image);
-        t.Set("__meta_kubernetes_pod_container_port_number", number);
-        t.Set("__meta_kubernetes_pod_container_port_name", port.name);
-        t.Set("__meta_kubernetes_pod_container_port_protocol", port.protocol);
         t.Set("__meta_kubernetes_pod_container_init", FormatBool(is_init));
         tg.targets.push_back(std::move(t).Build());
       }
@@ -166,9 +180,7 @@ TargetGroup BuildPodGroup(const Pod& pod, const KubernetesLookup& lookup,
 // ---- service ----
 
 TargetGroup BuildServiceGroup(const Service& svc) {
-  TargetGroup tg;
-  tg.source = KubernetesGroupSource(KubernetesResource::kService,
-                                    svc.namespace_name, svc.name);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kService, svc);
   tg.labels = ServiceLabels(svc).Build();
   for (const KubernetesServicePort& port : svc.ports) {
     LabelList t;
@@ -249,13 +261,7 @@ class SeenPods {
           LabelList t;
           t.Set(kAddressLabel,
                 JoinHostPortUnsigned(pod.pod_ip, cport.container_port));
-          t.Set("__meta_kubernetes_pod_container_name", c.name);
-          t.Set("__meta_kubernetes_pod_container_image", c.image);
-          t.Set("__meta_kubernetes_pod_container_port_name", cport.name);
-          t.Set("__meta_kubernetes_pod_container_port_number",
-                FormatPortUnsigned(cport.container_port));
-          t.Set("__meta_kubernetes_pod_container_port_protocol",
-                cport.protocol);
+          SetContainerPortLabels(t, c, cport, cport.protocol);
           t.Merge(PodLabels(pod));
           targets.push_back(std::move(t).Build());
         }
@@ -275,27 +281,22 @@ void SetMatchingContainerLabels(LabelList& t, const Pod& pod, int32_t port,
   for (const KubernetesContainer& c : pod.containers) {
     for (const KubernetesContainerPort& cport : c.ports) {
       if (cport.container_port != port) continue;
-      t.Set("__meta_kubernetes_pod_container_name", c.name);
-      t.Set("__meta_kubernetes_pod_container_image", c.image);
-      t.Set("__meta_kubernetes_pod_container_port_name", cport.name);
-      t.Set("__meta_kubernetes_pod_container_port_number",
-            FormatPortUnsigned(port));
-      t.Set("__meta_kubernetes_pod_container_port_protocol",
-            use_endpoint_protocol ? endpoint_protocol : cport.protocol);
+      SetContainerPortLabels(
+          t, c, cport,
+          use_endpoint_protocol ? endpoint_protocol : cport.protocol);
       break;
     }
   }
 }
 
-// The group of `object` of `role` with no targets yet, and the labels every
-// namespaced group starts with: the namespace and `<name_label>`.
-TargetGroup EmptyGroup(KubernetesResource role, const KubernetesObject& object,
-                       absl::string_view name_label, LabelList& group) {
-  TargetGroup tg;
-  tg.source = KubernetesGroupSource(role, object.namespace_name, object.name);
-  group.Set(kNamespaceLabel, object.namespace_name);
-  group.Set(name_label, object.name);
-  return tg;
+// The labels every namespaced group starts with: the namespace of `object`
+// and its name as `name_label`.
+LabelList NameLabels(const KubernetesObject& object,
+                     absl::string_view name_label) {
+  LabelList labels;
+  labels.Set(kNamespaceLabel, object.namespace_name);
+  labels.Set(name_label, object.name);
+  return labels;
 }
 
 // ---- endpoints ----
@@ -303,9 +304,8 @@ TargetGroup EmptyGroup(KubernetesResource role, const KubernetesObject& object,
 TargetGroup BuildEndpointsGroup(const Endpoints& eps,
                                 const KubernetesLookup& lookup,
                                 const KubernetesRoleOptions& options) {
-  LabelList group;
-  TargetGroup tg = EmptyGroup(KubernetesResource::kEndpoints, eps,
-                              "__meta_kubernetes_endpoints_name", group);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kEndpoints, eps);
+  LabelList group = NameLabels(eps, "__meta_kubernetes_endpoints_name");
   if (std::shared_ptr<const Service> svc =
           lookup.FindService(eps.namespace_name, eps.name)) {
     group.Merge(ServiceLabels(*svc));
@@ -367,9 +367,8 @@ constexpr absl::string_view kServiceNameLabel = "kubernetes.io/service-name";
 TargetGroup BuildEndpointSliceGroup(const EndpointSlice& slice,
                                     const KubernetesLookup& lookup,
                                     const KubernetesRoleOptions& options) {
-  LabelList group;
-  TargetGroup tg = EmptyGroup(KubernetesResource::kEndpointSlice, slice,
-                              "__meta_kubernetes_endpointslice_name", group);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kEndpointSlice, slice);
+  LabelList group = NameLabels(slice, "__meta_kubernetes_endpointslice_name");
   group.Set("__meta_kubernetes_endpointslice_address_type", slice.address_type);
   if (const std::string* service = slice.labels.Find(kServiceNameLabel)) {
     if (std::shared_ptr<const Service> svc =
@@ -477,8 +476,7 @@ std::optional<TargetGroup> BuildNodeGroup(const Node& node) {
   // No address: 2.42 logs "No node address found" and sends nothing.
   if (chosen == nullptr) return std::nullopt;
 
-  TargetGroup tg;
-  tg.source = KubernetesGroupSource(KubernetesResource::kNode, "", node.name);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kNode, node);
   LabelList group;
   group.Set("__meta_kubernetes_node_name", node.name);
   group.Set("__meta_kubernetes_node_provider_id", node.provider_id);
@@ -519,9 +517,8 @@ bool MatchesHostnamePattern(absl::string_view pattern, absl::string_view host) {
 }
 
 TargetGroup BuildIngressGroup(const Ingress& ingress) {
-  LabelList group;
-  TargetGroup tg = EmptyGroup(KubernetesResource::kIngress, ingress,
-                              "__meta_kubernetes_ingress_name", group);
+  TargetGroup tg = EmptyGroup(KubernetesResource::kIngress, ingress);
+  LabelList group = NameLabels(ingress, "__meta_kubernetes_ingress_name");
   if (ingress.ingress_class_name.has_value()) {
     group.Set("__meta_kubernetes_ingress_class_name",
               *ingress.ingress_class_name);
@@ -594,13 +591,14 @@ std::string KubernetesGroupSource(KubernetesResource role, absl::string_view ns,
   return "";
 }
 
-// The group `build` makes of `object` as a T, or nullopt when it is not one.
-template <typename T, typename Build>
-std::optional<TargetGroup> BuildAs(const KubernetesObject& object,
-                                   Build build) {
+// The group `build` makes of `object` as a T (and `args`), or nullopt when
+// it is not one.
+template <typename T, typename Build, typename... Args>
+std::optional<TargetGroup> BuildAs(const KubernetesObject& object, Build build,
+                                   const Args&... args) {
   const auto* typed = dynamic_cast<const T*>(&object);
   if (typed == nullptr) return std::nullopt;
-  return build(*typed);
+  return build(*typed, args...);
 }
 
 std::optional<TargetGroup> TryBuildKubernetesGroup(
@@ -608,19 +606,14 @@ std::optional<TargetGroup> TryBuildKubernetesGroup(
     const KubernetesLookup& lookup, const KubernetesRoleOptions& options) {
   switch (role) {
     case KubernetesResource::kPod:
-      return BuildAs<Pod>(object, [&](const Pod& pod) {
-        return BuildPodGroup(pod, lookup, options);
-      });
+      return BuildAs<Pod>(object, BuildPodGroup, lookup, options);
     case KubernetesResource::kService:
       return BuildAs<Service>(object, BuildServiceGroup);
     case KubernetesResource::kEndpoints:
-      return BuildAs<Endpoints>(object, [&](const Endpoints& eps) {
-        return BuildEndpointsGroup(eps, lookup, options);
-      });
+      return BuildAs<Endpoints>(object, BuildEndpointsGroup, lookup, options);
     case KubernetesResource::kEndpointSlice:
-      return BuildAs<EndpointSlice>(object, [&](const EndpointSlice& slice) {
-        return BuildEndpointSliceGroup(slice, lookup, options);
-      });
+      return BuildAs<EndpointSlice>(object, BuildEndpointSliceGroup, lookup,
+                                    options);
     case KubernetesResource::kNode:
       return BuildAs<Node>(object, BuildNodeGroup);
     case KubernetesResource::kIngress:
@@ -636,10 +629,7 @@ TargetGroup BuildKubernetesGroup(KubernetesResource role,
   std::optional<TargetGroup> tg =
       TryBuildKubernetesGroup(role, object, lookup, options);
   if (tg.has_value()) return *std::move(tg);
-  TargetGroup empty;
-  empty.source =
-      KubernetesGroupSource(role, object.namespace_name, object.name);
-  return empty;
+  return EmptyGroup(role, object);
 }
 
 std::vector<std::string> ReferencedNodeNames(KubernetesResource role,

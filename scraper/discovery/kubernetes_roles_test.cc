@@ -35,14 +35,10 @@
 namespace fedgate {
 namespace {
 
+// Every role is named as its object's kind in lower case ("EndpointSlice" is
+// the kind of role "endpointslice").
 std::optional<KubernetesResource> ResourceOfKind(absl::string_view kind) {
-  if (kind == "Pod") return KubernetesResource::kPod;
-  if (kind == "Service") return KubernetesResource::kService;
-  if (kind == "Endpoints") return KubernetesResource::kEndpoints;
-  if (kind == "EndpointSlice") return KubernetesResource::kEndpointSlice;
-  if (kind == "Node") return KubernetesResource::kNode;
-  if (kind == "Ingress") return KubernetesResource::kIngress;
-  return std::nullopt;
+  return ParseKubernetesRole(absl::AsciiStrToLower(kind));
 }
 
 std::string Key(absl::string_view ns, absl::string_view name) {

@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -25,26 +26,12 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // Go's encoding/json escapes <, > and & (and U+2028, U+2029) in strings;
 // outside strings JSON has none of them.
-std::string GoJson(std::string json) {
-  std::string out;
-  out.reserve(json.size());
-  for (size_t i = 0; i < json.size(); ++i) {
-    const char c = json[i];
-    if (c == '<') {
-      out += "\\u003c";
-    } else if (c == '>') {
-      out += "\\u003e";
-    } else if (c == '&') {
-      out += "\\u0026";
-    } else if (c == '\xe2' && i + 2 < json.size() && json[i + 1] == '\x80' &&
-               (json[i + 2] == '\xa8' || json[i + 2] == '\xa9')) {
-      out += json[i + 2] == '\xa8' ? "\\u2028" : "\\u2029";
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+std::string GoJson(absl::string_view json) {
+  return absl::StrReplaceAll(json, {{"<", "\\u003c"},
+                                    {">", "\\u003e"},
+                                    {"&", "\\u0026"},
+                                    {"\xe2\x80\xa8", "\\u2028"},
+                                    {"\xe2\x80\xa9", "\\u2029"}});
 }
 
 const rapidjson::Value* Member(const rapidjson::Value& object,
@@ -88,16 +75,14 @@ std::map<std::string, std::string> SelectableFields(const StoredObject& o) {
   return fields;
 }
 
+// A watch event's `type`.
 const char* EventTypeName(Event::Type type) {
-  switch (type) {
-    case Event::Type::kAdded:
-      return "ADDED";
-    case Event::Type::kModified:
-      return "MODIFIED";
-    case Event::Type::kDeleted:
-      return "DELETED";
-  }
-  return "";
+  // Indexed by Event::Type, in the order of its declaration.
+  static constexpr const char* kNames[] = {"ADDED", "MODIFIED", "DELETED"};
+  static_assert(
+      std::size(kNames) == static_cast<size_t>(Event::Type::kDeleted) + 1,
+      "one name per Event::Type");
+  return kNames[static_cast<size_t>(type)];
 }
 
 // A v4-shaped UUID, distinct per object and stable for a run.

@@ -21,9 +21,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "scraper/test_certificates.h"
+#include "scraper/test_wait.h"
 
 namespace fedgate {
 namespace {
+
+// How long a test waits for the server's watch streams to open or close.
+constexpr absl::Duration kWatchWait = absl::Seconds(20);
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -73,17 +77,6 @@ std::vector<std::string> ItemNames(const rapidjson::Document& list) {
 
 std::string Str(const rapidjson::Value& v) {
   return v.IsString() ? v.GetString() : "<not a string>";
-}
-
-// Waits up to `timeout` for `condition`.
-bool WaitFor(const std::function<bool()>& condition,
-             absl::Duration timeout = absl::Seconds(20)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
 }
 
 // A watch request read line by line on its own thread. Mutex and CondVar
@@ -519,7 +512,7 @@ TEST_F(KubernetesTestServerTest, WatchStreamsWritesInOrder) {
                     absl::StrCat("/api/v1/namespaces/a/pods?watch=true&"
                                  "resourceVersion=",
                                  rv));
-  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }, kWatchWait));
   ASSERT_TRUE(api_->Create(Pod("a", "p")).ok());
   ASSERT_TRUE(api_->Create(Pod("b", "other")).ok());
   ASSERT_TRUE(api_->Update(Pod("a", "p", R"({"v":"2"})")).ok());
@@ -572,7 +565,7 @@ TEST_F(KubernetesTestServerTest, WatchFromZeroStartsWithSyntheticAdded) {
   ASSERT_TRUE(event.IsObject());
   EXPECT_EQ(Str(event["type"]), "ADDED");
   EXPECT_EQ(Str(event["object"]["metadata"]["name"]), "p1");
-  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }, kWatchWait));
   EXPECT_THAT(watch.Unread(), IsEmpty());
 }
 
@@ -600,7 +593,7 @@ TEST_F(KubernetesTestServerTest, BookmarksGoOnlyToWatchesThatAskForThem) {
                    "/api/v1/pods?watch=true&resourceVersion=1&"
                    "allowWatchBookmarks=true");
   WatchStream without(api_->url(), "/api/v1/pods?watch=true&resourceVersion=1");
-  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 2; }));
+  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 2; }, kWatchWait));
   api_->SendBookmarks();
   ASSERT_TRUE(api_->Create(Pod("a", "p")).ok());
   EXPECT_EQ(with.Next(),
@@ -614,7 +607,7 @@ TEST_F(KubernetesTestServerTest, BookmarksGoOnlyToWatchesThatAskForThem) {
 TEST_F(KubernetesTestServerTest, ExpireWatchesSendsGoneAndEndsTheStream) {
   ASSERT_TRUE(api_->Create(Pod("a", "p1")).ok());
   WatchStream watch(api_->url(), "/api/v1/pods?watch=true&resourceVersion=2");
-  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }, kWatchWait));
   ASSERT_TRUE(api_->Create(Pod("a", "p2")).ok());
   api_->ExpireWatches();
   EXPECT_THAT(watch.Next(), HasSubstr(R"({"type":"ADDED")"));
@@ -626,7 +619,7 @@ TEST_F(KubernetesTestServerTest, ExpireWatchesSendsGoneAndEndsTheStream) {
   httplib::Error error;
   ASSERT_TRUE(watch.WaitEnd(&error));
   EXPECT_EQ(error, httplib::Error::Success);
-  EXPECT_TRUE(WaitFor([&] { return api_->OpenWatches() == 0; }));
+  EXPECT_TRUE(WaitFor([&] { return api_->OpenWatches() == 0; }, kWatchWait));
 
   // A new watch from before the compaction gets the 410 at once.
   WatchStream old(api_->url(), "/api/v1/pods?watch=true&resourceVersion=2");
@@ -641,12 +634,12 @@ TEST_F(KubernetesTestServerTest, ExpireWatchesSendsGoneAndEndsTheStream) {
 
 TEST_F(KubernetesTestServerTest, DropWatchesCutsTheStream) {
   WatchStream watch(api_->url(), "/api/v1/pods?watch=true&resourceVersion=1");
-  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }, kWatchWait));
   api_->DropWatches();
   httplib::Error error;
   ASSERT_TRUE(watch.WaitEnd(&error));
   EXPECT_NE(error, httplib::Error::Success);
-  EXPECT_TRUE(WaitFor([&] { return api_->OpenWatches() == 0; }));
+  EXPECT_TRUE(WaitFor([&] { return api_->OpenWatches() == 0; }, kWatchWait));
 }
 
 TEST_F(KubernetesTestServerTest, TimeoutSecondsEndsTheStream) {
@@ -662,9 +655,9 @@ TEST_F(KubernetesTestServerTest, TimeoutSecondsEndsTheStream) {
 TEST_F(KubernetesTestServerTest, ClientGoneEndsTheWatch) {
   {
     WatchStream watch(api_->url(), "/api/v1/pods?watch=true&resourceVersion=1");
-    ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }));
+    ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }, kWatchWait));
   }
-  EXPECT_TRUE(WaitFor([&] { return api_->OpenWatches() == 0; }));
+  EXPECT_TRUE(WaitFor([&] { return api_->OpenWatches() == 0; }, kWatchWait));
 }
 
 TEST_F(KubernetesTestServerTest, UnavailableAnswers503) {
@@ -685,7 +678,7 @@ TEST_F(KubernetesTestServerTest, UnavailableAnswers503) {
 
 TEST_F(KubernetesTestServerTest, RefusedConnectionsAndBackOnTheSamePort) {
   WatchStream watch(api_->url(), "/api/v1/pods?watch=true&resourceVersion=1");
-  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return api_->OpenWatches() == 1; }, kWatchWait));
   ASSERT_TRUE(api_->SetAvailable(
                       false, KubernetesTestServer::Outage::kConnectionRefused)
                   .ok());
@@ -784,7 +777,7 @@ std::vector<std::unique_ptr<WatchStream>> OpenWatches(
     watches.push_back(std::make_unique<WatchStream>(
         server.url(), "/api/v1/pods?watch=true&resourceVersion=1"));
   }
-  EXPECT_TRUE(WaitFor([&] { return server.OpenWatches() == n; }));
+  EXPECT_TRUE(WaitFor([&] { return server.OpenWatches() == n; }, kWatchWait));
   return watches;
 }
 

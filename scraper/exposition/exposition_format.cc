@@ -2,6 +2,8 @@
 
 #include "scraper/exposition/exposition_format.h"
 
+#include <cstddef>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -112,15 +114,13 @@ ExpositionFormat ExpositionFormatForContentType(
 }
 
 absl::string_view ExpositionFormatName(ExpositionFormat format) {
-  switch (format) {
-    case ExpositionFormat::kOpenMetrics:
-      return "openmetrics";
-    case ExpositionFormat::kProtobuf:
-      return "protobuf";
-    case ExpositionFormat::kText:
-      break;
-  }
-  return "text";
+  // Indexed by ExpositionFormat, in the order of its declaration.
+  static constexpr absl::string_view kNames[] = {"text", "openmetrics",
+                                                 "protobuf"};
+  static_assert(
+      std::size(kNames) == static_cast<size_t>(ExpositionFormat::kProtobuf) + 1,
+      "one name per ExpositionFormat");
+  return kNames[static_cast<size_t>(format)];
 }
 
 std::unique_ptr<ExpositionParser> CreateExpositionParser(

@@ -1,5 +1,6 @@
 #include "scraper/exposition/exposition_format.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,42 +12,32 @@
 namespace fedgate {
 namespace {
 
-struct FormatCase {
-  std::string content_type;
-  ExpositionFormat want;
-};
-
 TEST(ExpositionFormatTest, ChoosesLikePrometheus242) {
-  const std::vector<FormatCase> cases = {
-      {"", ExpositionFormat::kText},
-      {"text/plain; version=0.0.4; charset=utf-8", ExpositionFormat::kText},
-      {"text/plain", ExpositionFormat::kText},
-      {"application/json", ExpositionFormat::kText},
-      {"garbage", ExpositionFormat::kText},
-      {"application/openmetrics-text; version=1.0.0; charset=utf-8",
-       ExpositionFormat::kOpenMetrics},
-      {"application/openmetrics-text;version=0.0.1",
-       ExpositionFormat::kOpenMetrics},
-      {"Application/OpenMetrics-Text", ExpositionFormat::kOpenMetrics},
-      {" application/openmetrics-text ;", ExpositionFormat::kOpenMetrics},
-      {"application/openmetrics-text; charset=\"utf-8\"",
-       ExpositionFormat::kOpenMetrics},
-      {"application/vnd.google.protobuf; "
-       "proto=io.prometheus.client.MetricFamily; encoding=delimited",
-       ExpositionFormat::kProtobuf},
-      // Only the media type matters to 2.42, not proto= or encoding=.
-      {"application/vnd.google.protobuf; encoding=text",
-       ExpositionFormat::kProtobuf},
-      // mime.ParseMediaType errors fall back to text.
-      {"application/openmetrics-text; version", ExpositionFormat::kText},
-      {"application/openmetrics-text; a=1; a=2", ExpositionFormat::kText},
-      {"application/openmetrics-text; a=\"unterminated",
-       ExpositionFormat::kText},
-      {"application/openmetrics-text-x", ExpositionFormat::kText},
+  const std::map<ExpositionFormat, std::vector<std::string>> content_types = {
+      {ExpositionFormat::kText,
+       {"", "text/plain; version=0.0.4; charset=utf-8", "text/plain",
+        "application/json", "garbage",
+        // mime.ParseMediaType errors fall back to text.
+        "application/openmetrics-text; version",
+        "application/openmetrics-text; a=1; a=2",
+        "application/openmetrics-text; a=\"unterminated",
+        "application/openmetrics-text-x"}},
+      {ExpositionFormat::kOpenMetrics,
+       {"application/openmetrics-text; version=1.0.0; charset=utf-8",
+        "application/openmetrics-text;version=0.0.1",
+        "Application/OpenMetrics-Text", " application/openmetrics-text ;",
+        "application/openmetrics-text; charset=\"utf-8\""}},
+      {ExpositionFormat::kProtobuf,
+       {"application/vnd.google.protobuf; "
+        "proto=io.prometheus.client.MetricFamily; encoding=delimited",
+        // Only the media type matters to 2.42, not proto= or encoding=.
+        "application/vnd.google.protobuf; encoding=text"}},
   };
-  for (const FormatCase& c : cases) {
-    SCOPED_TRACE(c.content_type);
-    EXPECT_EQ(ExpositionFormatForContentType(c.content_type), c.want);
+  for (const auto& [want, types] : content_types) {
+    for (const std::string& content_type : types) {
+      SCOPED_TRACE(content_type);
+      EXPECT_EQ(ExpositionFormatForContentType(content_type), want);
+    }
   }
 }
 

@@ -4,7 +4,8 @@
 // and the check of a parser's error against them. The text format and
 // OpenMetrics share most of their line syntax (names, label sets, sample
 // values, # HELP and # TYPE), and both parsers refuse a broken line of it
-// alike: those cases are kept once here, for the tests of both; each test
+// alike: those cases are kept once, in
+// testdata/refused_by_both_text_formats.tsv, for the tests of both; each test
 // keeps the cases of its own format.
 //
 // Thread-safety: pure functions; thread-safe.
@@ -35,10 +36,12 @@ struct RefusedBody {
 // Expects `status` to be the parser's refusal of `refused.body`.
 void ExpectRefusal(const absl::Status& status, const RefusedBody& refused);
 
-// Bodies that the text and OpenMetrics parsers refuse with the same position
-// and message. Each is a whole text-format body; the OpenMetrics test ends it
+// Returns the bodies that the text and OpenMetrics parsers refuse with the
+// same position and message, read from
+// testdata/refused_by_both_text_formats.tsv (a broken file is a test
+// failure). Each is a whole text-format body; the OpenMetrics test ends it
 // with `# EOF\n`.
-const std::vector<RefusedBody>& RefusedByBothTextFormats();
+std::vector<RefusedBody> RefusedByBothTextFormats();
 
 }  // namespace fedgate
 
