@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "config/config_loader.h"
 #include "gtest/gtest.h"
 
@@ -131,10 +132,6 @@ TEST(ConfigPrinterTest, PrintsScrapeLimitsAndHttpClientLikePrometheus) {
   }
 }
 
-// What /api/v1/status/config prints loads again (a printed config is what
-// users copy into a new file) and prints the same. As in Prometheus 2.42,
-// secrets print as <secret> and `honor_timestamps: false` is omitted, so
-// those two do not survive the trip and are left out here.
 TEST(ConfigPrinterTest, NoSecretOfAnyDiscoveryOrScrapeClientIsPrinted) {
   // Every secret field a configuration can hold, each with a value that
   // appears nowhere else.
@@ -168,55 +165,17 @@ TEST(ConfigPrinterTest, NoSecretOfAnyDiscoveryOrScrapeClientIsPrinted) {
   EXPECT_TRUE(absl::StrContains(printed, "proxy-user:xxxxx@proxy")) << printed;
 }
 
+// What /api/v1/status/config prints loads again (a printed config is what
+// users copy into a new file) and prints the same. As in Prometheus 2.42,
+// secrets print as <secret> and `honor_timestamps: false` is omitted, so
+// those two do not survive the trip and are left out here.
 TEST(ConfigPrinterTest, PrintedConfigLoadsAgain) {
-  const struct {
-    const char* name;
-    const char* yaml;
-  } kCases[] = {
-      {"empty", ""},
-      {"defaults",
-       "scrape_configs:\n- job_name: a\n"
-       "  static_configs: [{targets: ['127.0.0.1:1']}]\n"},
-      {"every field fedgate prints", R"(
-global:
-  scrape_interval: 2s
-  external_labels: {zone: ie}
-scrape_configs:
-- job_name: a
-  honor_labels: true
-  params: {module: [m1, m2], x: [y]}
-  sample_limit: 5
-  label_limit: 6
-  label_name_length_limit: 7
-  label_value_length_limit: 8
-  body_size_limit: 10MB
-  target_limit: 9
-  follow_redirects: false
-  enable_http2: false
-  proxy_url: http://p:3128/
-  tls_config: {ca_file: ca.pem, cert_file: c.pem, key_file: k.pem, server_name: sn, insecure_skip_verify: true}
-  authorization: {credentials_file: tok}
-  relabel_configs:
-  - source_labels: [__address__]
-    regex: drop.*
-    action: drop
-  metric_relabel_configs:
-  - source_labels: [a, b]
-    target_label: c
-    modulus: 8
-    action: hashmod
-  static_configs: [{targets: ['127.0.0.1:1'], labels: {team: a}}]
-  file_sd_configs: [{files: [/sd/*.json]}]
-  dns_sd_configs: [{names: [x.example.com], type: A, port: 80}]
-- job_name: b
-  scheme: https
-  basic_auth: {username: u, password_file: pw}
-  static_configs: [{targets: ['127.0.0.1:1']}]
-)"},
-  };
-  for (const auto& c : kCases) {
-    SCOPED_TRACE(c.name);
-    absl::StatusOr<Config> config = ParseConfig(c.yaml, "fedgate.yml");
+  // every_field.yml sets every field fedgate prints.
+  for (const char* name : {"empty", "defaults", "every_field"}) {
+    SCOPED_TRACE(name);
+    absl::StatusOr<Config> config = ParseConfig(
+        ReadPrinterTestdata(absl::StrCat("loads_again/", name, ".yml")),
+        "fedgate.yml");
     ASSERT_TRUE(config.ok()) << config.status();
     const std::string printed = PrintConfigYaml(*config);
     absl::StatusOr<Config> again = ParseConfig(printed, "printed.yml");
