@@ -1,92 +1,47 @@
 #include "config/config_printer.h"
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "config/config_loader.h"
 #include "gtest/gtest.h"
 
 namespace fedgate {
 namespace {
 
+// The inputs and outputs of config/testdata/printer/.
+std::string ReadPrinterTestdata(const std::string& file) {
+  std::ifstream in("config/testdata/printer/" + file, std::ios::binary);
+  EXPECT_TRUE(in.good()) << file;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Expects `<name>.yml` of config/testdata/printer/, parsed as fedgate.yml (so
+// relative paths print as written), to print as `<name>.printed.yml`, and
+// returns what was printed.
+std::string ExpectPrintedAsTestdata(const std::string& name) {
+  absl::StatusOr<Config> config =
+      ParseConfig(ReadPrinterTestdata(name + ".yml"), "fedgate.yml");
+  if (!config.ok()) {
+    ADD_FAILURE() << config.status();
+    return "";
+  }
+  std::string printed = PrintConfigYaml(*config);
+  EXPECT_EQ(printed, ReadPrinterTestdata(name + ".printed.yml"));
+  return printed;
+}
+
 TEST(ConfigPrinterTest, PrintsDefaultsFilledAsPrometheus) {
-  // The same configuration given to Prometheus 2.42 prints exactly this in
+  // The same file given to Prometheus 2.42 prints exactly this in
   // /api/v1/status/config (relabel_configs and basic_auth aside).
-  absl::StatusOr<Config> config = ParseConfig(R"(
-global:
-  scrape_interval: 2s
-  external_labels: {zone: ie}
-scrape_configs:
-- job_name: j1
-  static_configs:
-  - targets: ['127.0.0.1:19411']
-    labels: {team: a}
-- job_name: down
-  honor_labels: true
-  relabel_configs:
-  - source_labels: [__address__]
-    regex: drop.*
-    action: drop
-  metric_relabel_configs:
-  - source_labels: [a, b]
-    target_label: c
-    modulus: 8
-    action: hashmod
-  static_configs:
-  - targets: ['127.0.0.1:1', 'drop:1']
-)",
-                                              "fedgate.yml");
-  ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(PrintConfigYaml(*config),
-            "global:\n"
-            "  scrape_interval: 2s\n"
-            "  scrape_timeout: 2s\n"
-            "  evaluation_interval: 1m\n"
-            "  external_labels:\n"
-            "    zone: ie\n"
-            "scrape_configs:\n"
-            "- job_name: j1\n"
-            "  honor_timestamps: true\n"
-            "  scrape_interval: 2s\n"
-            "  scrape_timeout: 2s\n"
-            "  metrics_path: /metrics\n"
-            "  scheme: http\n"
-            "  follow_redirects: true\n"
-            "  enable_http2: true\n"
-            "  static_configs:\n"
-            "  - targets:\n"
-            "    - 127.0.0.1:19411\n"
-            "    labels:\n"
-            "      team: a\n"
-            "- job_name: down\n"
-            "  honor_labels: true\n"
-            "  honor_timestamps: true\n"
-            "  scrape_interval: 2s\n"
-            "  scrape_timeout: 2s\n"
-            "  metrics_path: /metrics\n"
-            "  scheme: http\n"
-            "  follow_redirects: true\n"
-            "  enable_http2: true\n"
-            "  relabel_configs:\n"
-            "  - source_labels: [__address__]\n"
-            "    separator: ;\n"
-            "    regex: drop.*\n"
-            "    replacement: $1\n"
-            "    action: drop\n"
-            "  metric_relabel_configs:\n"
-            "  - source_labels: [a, b]\n"
-            "    separator: ;\n"
-            "    regex: (.*)\n"
-            "    modulus: 8\n"
-            "    target_label: c\n"
-            "    replacement: $1\n"
-            "    action: hashmod\n"
-            "  static_configs:\n"
-            "  - targets:\n"
-            "    - 127.0.0.1:1\n"
-            "    - drop:1\n");
+  ExpectPrintedAsTestdata("defaults_filled");
 }
 
 TEST(ConfigPrinterTest, PrintsGlobalDefaultsForEmptyConfig) {
@@ -128,28 +83,7 @@ TEST(ConfigPrinterTest, PrintsRuleOptionsLast) {
 }
 
 TEST(ConfigPrinterTest, OmitsFalseHonorTimestamps) {
-  absl::StatusOr<Config> config = ParseConfig(R"(
-scrape_configs:
-- job_name: "yes"
-  honor_timestamps: false
-  scrape_interval: 30s
-  metrics_path: /m
-)",
-                                              "fedgate.yml");
-  ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(PrintConfigYaml(*config),
-            "global:\n"
-            "  scrape_interval: 1m\n"
-            "  scrape_timeout: 10s\n"
-            "  evaluation_interval: 1m\n"
-            "scrape_configs:\n"
-            "- job_name: \"yes\"\n"
-            "  scrape_interval: 30s\n"
-            "  scrape_timeout: 10s\n"
-            "  metrics_path: /m\n"
-            "  scheme: http\n"
-            "  follow_redirects: true\n"
-            "  enable_http2: true\n");
+  ExpectPrintedAsTestdata("false_honor_timestamps");
 }
 
 TEST(ConfigPrinterTest, PrintsDedupGroupsWithTheirGroupLabel) {
@@ -184,201 +118,20 @@ dedup_groups:
 }
 
 TEST(ConfigPrinterTest, PrintsDiscoveryConfigsSortedByKey) {
-  absl::StatusOr<Config> config = ParseConfig(R"(
-scrape_configs:
-- job_name: sd
-  static_configs: [{targets: [a:1]}]
-  file_sd_configs: [{files: [/sd/*.json]}]
-  dns_sd_configs: [{names: [x.example.com], type: A, port: 80}]
-  kubernetes_sd_configs:
-  - role: endpoints
-    api_server: https://127.0.0.1:6443
-    authorization: {credentials: s3cret}
-    namespaces: {names: [default]}
-    selectors: [{role: service, label: app=web}, {role: pod}]
-    attach_metadata: {node: true}
-  - role: node
-)",
-                                              "fedgate.yml");
-  ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(PrintConfigYaml(*config),
-            "global:\n"
-            "  scrape_interval: 1m\n"
-            "  scrape_timeout: 10s\n"
-            "  evaluation_interval: 1m\n"
-            "scrape_configs:\n"
-            "- job_name: sd\n"
-            "  honor_timestamps: true\n"
-            "  scrape_interval: 1m\n"
-            "  scrape_timeout: 10s\n"
-            "  metrics_path: /metrics\n"
-            "  scheme: http\n"
-            "  follow_redirects: true\n"
-            "  enable_http2: true\n"
-            "  dns_sd_configs:\n"
-            "  - names:\n"
-            "    - x.example.com\n"
-            "    refresh_interval: 30s\n"
-            "    type: A\n"
-            "    port: 80\n"
-            "  file_sd_configs:\n"
-            "  - files:\n"
-            "    - /sd/*.json\n"
-            "    refresh_interval: 5m\n"
-            "  kubernetes_sd_configs:\n"
-            "  - api_server: https://127.0.0.1:6443\n"
-            "    role: endpoints\n"
-            "    kubeconfig_file: \"\"\n"
-            "    authorization:\n"
-            "      type: Bearer\n"
-            "      credentials: <secret>\n"
-            "    follow_redirects: true\n"
-            "    enable_http2: true\n"
-            "    namespaces:\n"
-            "      own_namespace: false\n"
-            "      names:\n"
-            "      - default\n"
-            "    selectors:\n"
-            "    - role: service\n"
-            "      label: app=web\n"
-            "    - role: pod\n"
-            "    attach_metadata:\n"
-            "      node: true\n"
-            "  - role: node\n"
-            "    kubeconfig_file: \"\"\n"
-            "    follow_redirects: true\n"
-            "    enable_http2: true\n"
-            "  static_configs:\n"
-            "  - targets:\n"
-            "    - a:1\n");
+  ExpectPrintedAsTestdata("discovery_configs");
 }
 
 TEST(ConfigPrinterTest, PrintsScrapeLimitsAndHttpClientLikePrometheus) {
   // The input and the expected output are Prometheus 2.42's
   // /api/v1/status/config for the same file.
-  absl::StatusOr<Config> config = ParseConfig(R"(scrape_configs:
-- job_name: a
-  params: {module: [m1, m2], x: [y]}
-  sample_limit: 5
-  label_limit: 6
-  label_name_length_limit: 7
-  label_value_length_limit: 8
-  body_size_limit: 1.5KB
-  target_limit: 9
-  follow_redirects: false
-  proxy_url: http://user:pw@p:3128/
-  tls_config: {ca_file: ca.pem, cert_file: c.pem, key_file: k.pem, server_name: sn, insecure_skip_verify: true, min_version: TLS12, max_version: TLS13}
-  authorization: {credentials_file: tok}
-  static_configs: [{targets: ['127.0.0.1:1']}]
-- job_name: b
-  bearer_token: secret
-  basic_auth: null
-  static_configs: [{targets: ['127.0.0.1:1']}]
-- job_name: c
-  basic_auth: {username: u, password: p}
-  body_size_limit: 10MB
-  static_configs: [{targets: ['127.0.0.1:1']}]
-- job_name: e
-  authorization: {type: Token, credentials: xx}
-  static_configs: [{targets: ['127.0.0.1:1']}]
-)",
-                                              "p.yml");
-  ASSERT_TRUE(config.ok()) << config.status();
-  const std::string printed = PrintConfigYaml(*config);
-  EXPECT_EQ(printed, R"(global:
-  scrape_interval: 1m
-  scrape_timeout: 10s
-  evaluation_interval: 1m
-scrape_configs:
-- job_name: a
-  honor_timestamps: true
-  params:
-    module:
-    - m1
-    - m2
-    x:
-    - "y"
-  scrape_interval: 1m
-  scrape_timeout: 10s
-  metrics_path: /metrics
-  scheme: http
-  body_size_limit: 1KiB512B
-  sample_limit: 5
-  target_limit: 9
-  label_limit: 6
-  label_name_length_limit: 7
-  label_value_length_limit: 8
-  authorization:
-    type: Bearer
-    credentials_file: tok
-  proxy_url: http://user:xxxxx@p:3128/
-  tls_config:
-    ca_file: ca.pem
-    cert_file: c.pem
-    key_file: k.pem
-    server_name: sn
-    insecure_skip_verify: true
-    min_version: 771
-    max_version: 772
-  follow_redirects: false
-  enable_http2: true
-  static_configs:
-  - targets:
-    - 127.0.0.1:1
-- job_name: b
-  honor_timestamps: true
-  scrape_interval: 1m
-  scrape_timeout: 10s
-  metrics_path: /metrics
-  scheme: http
-  authorization:
-    type: Bearer
-    credentials: <secret>
-  follow_redirects: true
-  enable_http2: true
-  static_configs:
-  - targets:
-    - 127.0.0.1:1
-- job_name: c
-  honor_timestamps: true
-  scrape_interval: 1m
-  scrape_timeout: 10s
-  metrics_path: /metrics
-  scheme: http
-  body_size_limit: 10MiB
-  basic_auth:
-    username: u
-    password: <secret>
-  follow_redirects: true
-  enable_http2: true
-  static_configs:
-  - targets:
-    - 127.0.0.1:1
-- job_name: e
-  honor_timestamps: true
-  scrape_interval: 1m
-  scrape_timeout: 10s
-  metrics_path: /metrics
-  scheme: http
-  authorization:
-    type: Token
-    credentials: <secret>
-  follow_redirects: true
-  enable_http2: true
-  static_configs:
-  - targets:
-    - 127.0.0.1:1
-)");
+  const std::string printed =
+      ExpectPrintedAsTestdata("scrape_limits_and_http_client");
   // No secret appears anywhere in the output.
   for (const char* secret : {"secret\n", ": p\n", "xx\n", ":pw@"}) {
     EXPECT_FALSE(absl::StrContains(printed, secret)) << secret;
   }
 }
 
-// What /api/v1/status/config prints loads again (a printed config is what
-// users copy into a new file) and prints the same. As in Prometheus 2.42,
-// secrets print as <secret> and `honor_timestamps: false` is omitted, so
-// those two do not survive the trip and are left out here.
 TEST(ConfigPrinterTest, NoSecretOfAnyDiscoveryOrScrapeClientIsPrinted) {
   // Every secret field a configuration can hold, each with a value that
   // appears nowhere else.
@@ -412,55 +165,17 @@ TEST(ConfigPrinterTest, NoSecretOfAnyDiscoveryOrScrapeClientIsPrinted) {
   EXPECT_TRUE(absl::StrContains(printed, "proxy-user:xxxxx@proxy")) << printed;
 }
 
+// What /api/v1/status/config prints loads again (a printed config is what
+// users copy into a new file) and prints the same. As in Prometheus 2.42,
+// secrets print as <secret> and `honor_timestamps: false` is omitted, so
+// those two do not survive the trip and are left out here.
 TEST(ConfigPrinterTest, PrintedConfigLoadsAgain) {
-  const struct {
-    const char* name;
-    const char* yaml;
-  } kCases[] = {
-      {"empty", ""},
-      {"defaults",
-       "scrape_configs:\n- job_name: a\n"
-       "  static_configs: [{targets: ['127.0.0.1:1']}]\n"},
-      {"every field fedgate prints", R"(
-global:
-  scrape_interval: 2s
-  external_labels: {zone: ie}
-scrape_configs:
-- job_name: a
-  honor_labels: true
-  params: {module: [m1, m2], x: [y]}
-  sample_limit: 5
-  label_limit: 6
-  label_name_length_limit: 7
-  label_value_length_limit: 8
-  body_size_limit: 10MB
-  target_limit: 9
-  follow_redirects: false
-  enable_http2: false
-  proxy_url: http://p:3128/
-  tls_config: {ca_file: ca.pem, cert_file: c.pem, key_file: k.pem, server_name: sn, insecure_skip_verify: true}
-  authorization: {credentials_file: tok}
-  relabel_configs:
-  - source_labels: [__address__]
-    regex: drop.*
-    action: drop
-  metric_relabel_configs:
-  - source_labels: [a, b]
-    target_label: c
-    modulus: 8
-    action: hashmod
-  static_configs: [{targets: ['127.0.0.1:1'], labels: {team: a}}]
-  file_sd_configs: [{files: [/sd/*.json]}]
-  dns_sd_configs: [{names: [x.example.com], type: A, port: 80}]
-- job_name: b
-  scheme: https
-  basic_auth: {username: u, password_file: pw}
-  static_configs: [{targets: ['127.0.0.1:1']}]
-)"},
-  };
-  for (const auto& c : kCases) {
-    SCOPED_TRACE(c.name);
-    absl::StatusOr<Config> config = ParseConfig(c.yaml, "fedgate.yml");
+  // every_field.yml sets every field fedgate prints.
+  for (const char* name : {"empty", "defaults", "every_field"}) {
+    SCOPED_TRACE(name);
+    absl::StatusOr<Config> config = ParseConfig(
+        ReadPrinterTestdata(absl::StrCat("loads_again/", name, ".yml")),
+        "fedgate.yml");
     ASSERT_TRUE(config.ok()) << config.status();
     const std::string printed = PrintConfigYaml(*config);
     absl::StatusOr<Config> again = ParseConfig(printed, "printed.yml");

@@ -3,8 +3,9 @@
 // Internal to config/: loads `relabel_configs` and `metric_relabel_configs`
 // of a scrape config into RelabelConfig rules (relabel_config.h), with the
 // checks of Prometheus 2.42's relabel.Config.UnmarshalYAML in its order and
-// wording. The scrape config loader calls it. Called at config load only;
-// not on a hot path.
+// wording. The scrape config loader calls it; merge/relabel_test.cc and
+// tests/fuzz/relabel_fuzzer.cc load relabel rules alone with it. Called at
+// config load only; not on a hot path.
 //
 // Thread-safety: pure function over the caller's reader; thread-compatible.
 

@@ -3,7 +3,8 @@
 // Internal to config/: the strict YAML layer under the section loaders
 // (global, scrape configs, HTTP client, discovery, relabel, dedup groups);
 // also under the web config loader (gateway/security/web_config.h), the one
-// reader outside config/.
+// reader outside config/, and under the relabel rules that
+// merge/relabel_test.cc and tests/fuzz/relabel_fuzzer.cc load alone.
 // It reads one config document the way Prometheus 2.42's yaml.v2 strict mode
 // does: mappings as entries in document order with `<<` merges resolved and
 // repeated keys rejected, typed scalars with yaml.v2's "cannot unmarshal"

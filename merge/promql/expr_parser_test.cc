@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "merge/promql/expr.h"
 #include "merge/query/label_matcher.h"
+#include "yaml-cpp/yaml.h"
 
 namespace fedgate {
 namespace {
@@ -69,68 +70,31 @@ std::string Print(const PromqlExpr& e) {
   return "?";
 }
 
-struct ParseCase {
-  absl::string_view input;
-  absl::string_view want;
-  PromqlType type;
-};
+// The type of a PromQL value as the cases name it.
+PromqlType TypeNamed(const std::string& name) {
+  if (name == "scalar") return PromqlType::kScalar;
+  if (name == "vector") return PromqlType::kVector;
+  if (name == "string") return PromqlType::kString;
+  ADD_FAILURE() << "unknown type " << name;
+  return PromqlType::kScalar;
+}
 
 TEST(ExprParserTest, ParsesWithPrometheusPrecedence) {
-  constexpr PromqlType kS = PromqlType::kScalar;
-  constexpr PromqlType kV = PromqlType::kVector;
-  const ParseCase cases[] = {
-      {"1 + 2 * 3", "(+ 1 (* 2 3))", kS},
-      {"1 * 2 + 3", "(+ (* 1 2) 3)", kS},
-      {"1 - 2 - 3", "(- (- 1 2) 3)", kS},
-      {"2 ^ 3 ^ 2", "(^ 2 (^ 3 2))", kS},
-      {"-2 ^ 2", "(neg (^ 2 2))", kS},
-      {"-2 * 3", "(* -2 3)", kS},
-      {"2 ^ -1", "(^ 2 -1)", kS},
-      {"+5", "5", kS},
-      {"-(1)", "(neg (1))", kS},
-      {"0x1F + 010 + 1e3 + .5", "(+ (+ (+ 31 8) 1000) 0.5)", kS},
-      {"-Inf", "-Inf", kS},
-      {"nan", "NaN", kS},
-      {"1 < bool 2", "(< bool 1 2)", kS},
-      {"a or b and c",
-       "(or {__name__=\"a\"} (and {__name__=\"b\"} "
-       "{__name__=\"c\"}))",
-       kV},
-      {"a unless b or c",
-       "(or (unless {__name__=\"a\"} {__name__=\"b\"}) "
-       "{__name__=\"c\"})",
-       kV},
-      {"a > 1 + 2", "(> {__name__=\"a\"} (+ 1 2))", kV},
-      {"a == b + c",
-       "(== {__name__=\"a\"} (+ {__name__=\"b\"} "
-       "{__name__=\"c\"}))",
-       kV},
-      {"a + on(x) group_left(y) b",
-       "(+ on(x) group_left(y) {__name__=\"a\"} {__name__=\"b\"})", kV},
-      {"a / ignoring(x, ) group_right b",
-       "(/ ignoring(x) group_right() {__name__=\"a\"} {__name__=\"b\"})", kV},
-      {"sum by (job) (up)", "(agg0 by(job) {__name__=\"up\"})", kV},
-      {"sum(up) without (instance)",
-       "(agg0 without(instance) "
-       "{__name__=\"up\"})",
-       kV},
-      {"topk(5, up)", "(agg8 by() 5 {__name__=\"up\"})", kV},
-      {"count_values(\"v\", up)", "(agg10 by() 'v' {__name__=\"up\"})", kV},
-      {"{job=\"a\", __name__=~\"x.*\"}", "{job=\"a\",__name__=~\"x.*\"}", kV},
-      {"up{job='a'} # comment", "{job=\"a\",__name__=\"up\"}", kV},
-      {"sum", "{__name__=\"sum\"}", kV},
-      {"time()", "(time )", kS},
-      {"round(up, 5)", "(round {__name__=\"up\"} 5)", kV},
-      {"label_join(up, \"d\", \",\", \"a\", \"b\")",
-       "(label_join {__name__=\"up\"} 'd' ',' 'a' 'b')", kV},
-      {"\"str\"", "'str'", PromqlType::kString},
-  };
-  for (const ParseCase& c : cases) {
-    SCOPED_TRACE(c.input);
-    absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr(c.input);
+  const std::string path = "merge/promql/testdata/parsed_exprs.yml";
+  YAML::Node cases;
+  try {
+    cases = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    FAIL() << path << ": " << e.what();
+  }
+  ASSERT_GT(cases.size(), 0u);
+  for (const YAML::Node& c : cases) {
+    const std::string input = c["input"].as<std::string>();
+    SCOPED_TRACE(input);
+    absl::StatusOr<std::unique_ptr<PromqlExpr>> e = ParsePromqlExpr(input);
     ASSERT_TRUE(e.ok()) << e.status();
-    EXPECT_EQ(Print(**e), c.want);
-    EXPECT_EQ((*e)->type, c.type);
+    EXPECT_EQ(Print(**e), c["want"].as<std::string>());
+    EXPECT_EQ((*e)->type, TypeNamed(c["type"].as<std::string>()));
   }
 }
 

@@ -31,6 +31,27 @@ absl::Status Unexpected(const PromqlLexer& lexer, const PromqlToken& token,
   return PromqlParseError(lexer.input(), token.pos, message);
 }
 
+// The matcher each label matching operator token stands for.
+struct MatchOperator {
+  PromqlTokenKind token;
+  MatchType type;
+};
+constexpr MatchOperator kMatchOperators[] = {
+    {PromqlTokenKind::kEqual, MatchType::kEqual},
+    {PromqlTokenKind::kNotEqual, MatchType::kNotEqual},
+    {PromqlTokenKind::kRegexMatch, MatchType::kRegexMatch},
+    {PromqlTokenKind::kRegexNoMatch, MatchType::kRegexNoMatch},
+};
+
+// Returns the matcher type of a label matching operator, or nullopt for any
+// other token.
+std::optional<MatchType> MatchTypeOf(PromqlTokenKind kind) {
+  for (const MatchOperator& op : kMatchOperators) {
+    if (op.token == kind) return op.type;
+  }
+  return std::nullopt;
+}
+
 // Parses the matchers after '{', through the closing '}'.
 absl::Status ParseBraces(PromqlLexer& lexer, int max_regex_program_size,
                          Selector* selector) {
@@ -42,22 +63,9 @@ absl::Status ParseBraces(PromqlLexer& lexer, int max_regex_program_size,
     }
     const PromqlToken label = token;
     token = lexer.Next();
-    MatchType type;
-    switch (token.kind) {
-      case PromqlTokenKind::kEqual:
-        type = MatchType::kEqual;
-        break;
-      case PromqlTokenKind::kNotEqual:
-        type = MatchType::kNotEqual;
-        break;
-      case PromqlTokenKind::kRegexMatch:
-        type = MatchType::kRegexMatch;
-        break;
-      case PromqlTokenKind::kRegexNoMatch:
-        type = MatchType::kRegexNoMatch;
-        break;
-      default:
-        return Unexpected(lexer, token, kContext, "label matching operator");
+    const std::optional<MatchType> type = MatchTypeOf(token.kind);
+    if (!type.has_value()) {
+      return Unexpected(lexer, token, kContext, "label matching operator");
     }
     token = lexer.Next();
     if (token.kind != PromqlTokenKind::kString) {
@@ -71,7 +79,7 @@ absl::Status ParseBraces(PromqlLexer& lexer, int max_regex_program_size,
           absl::StrCat("string token not unquotable: ", GoQuote(token.text)));
     }
     absl::StatusOr<LabelMatcher> matcher =
-        LabelMatcher::Create(type, label.text, *value, max_regex_program_size);
+        LabelMatcher::Create(*type, label.text, *value, max_regex_program_size);
     if (!matcher.ok()) {
       if (!MatchLimitReason(matcher.status()).empty()) return matcher.status();
       return PromqlParseError(lexer.input(), label.pos,
