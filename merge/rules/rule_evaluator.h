@@ -61,6 +61,9 @@ struct RuleStats {
   uint64_t counter_resets = 0;     // Input resets absorbed.
   uint64_t evaluations = 0;        // Scrapes that touched the rule.
   absl::Duration evaluation_time;  // Spent in those evaluations.
+  // Output series written into output batches: in the steady state those
+  // whose value changed, not all of the rule's outputs (see OnPublish).
+  uint64_t output_samples_written = 0;
 };
 
 class RuleEvaluator {
