@@ -90,7 +90,7 @@ struct OutputRecycler {
       std::swap(spare, owned);
       spare_sequence = sequence;
     }
-    // `owned` (the older batch) is freed here.
+    // `owned`, the older batch, is freed after the lock is released.
   }
   // Returns the spare if it is batch number `sequence`, else null.
   std::unique_ptr<ScrapeBatch> Take(uint64_t sequence) {

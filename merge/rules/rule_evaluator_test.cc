@@ -1,12 +1,16 @@
 #include "merge/rules/rule_evaluator.h"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "config/config.h"
 #include "gtest/gtest.h"
 #include "merge/interned_labels.h"
@@ -436,6 +440,49 @@ TEST_F(RuleEvaluatorTest, AReadersSnapshotNeverChanges) {
                           {"{__name__=\"r0\", deployment=\"api\"}", 1},
                           {"{__name__=\"r0\", deployment=\"web\"}", 3}}));
   }
+}
+
+TEST_F(RuleEvaluatorTest, ReadersOnOtherThreadsSeeWholeOutputs) {
+  evaluator_.SetRules(Rules({"sum by (deployment) (inflight)"}));
+  // Every scrape sets all 50 outputs to the scrape's number, so a batch
+  // patched while a reader holds it would show two numbers at once.
+  auto scrape = [this](double round) {
+    std::vector<Series> series;
+    for (int i = 0; i < 50; ++i) {
+      series.push_back({"p" + std::to_string(i), round, std::to_string(i)});
+    }
+    Scrape(1, series, "inflight", MetricType::kGauge);
+  };
+  scrape(0);
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0};
+  std::atomic<int> reads{0};
+  auto read = [&] {
+    while (!done.load()) {
+      const std::shared_ptr<const StoreSnapshot> snapshot = store_.Snapshot();
+      for (const auto& [id, batch] : snapshot->batches) {
+        if (id != kRuleTargetIdBase) continue;
+        for (const Sample& s : batch->samples) {
+          if (s.value != batch->samples[0].value) ++torn;
+        }
+        ++reads;
+      }
+    }
+  };
+  std::thread reader_a(read);
+  std::thread reader_b(read);
+  // Both readers are reading before the scrapes start (10 s at most).
+  for (int i = 0; i < 10000 && reads.load() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  for (int round = 1; round <= 300; ++round) scrape(round);
+  done.store(true);
+  reader_a.join();
+  reader_b.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(Value("7"), 300);
+  EXPECT_EQ(Output().size(), 50);
 }
 
 TEST_F(RuleEvaluatorTest, OutputSeriesComeAndGoInAnyOrder) {
