@@ -9,8 +9,8 @@ each fedgate binary in turn without rules ("none") and with the 10 rules below
 ("rules", the rolled-up counters with `keep_inputs: false`), alternating
 (none, rules, rules, none, ... over the rounds, so that a drift of the
 machine's load hits both modes alike). Each run: start, ready, warm-up, every
-target up, then a measurement window, then one plain and one gzip /federate
-of `{__name__=~".+"}`. Per run it prints:
+target up, then a measurement window, then (first round) one plain and one gzip
+/federate of `{__name__=~".+"}`. Per run it prints:
 
   * CPU-us per scraped sample: the process's utime + stime over the window
     (/proc/PID/stat) / the increase of fedgate_scrape_samples_total;
@@ -146,25 +146,40 @@ class Targets:
     """The generated targets served by a private nginx, one port each, and
     the thread that moves the served generation forward every interval."""
 
-    def __init__(self, work, harness, k, s, interval, generations):
+    def __init__(self, work, data, harness, k, s, interval, generations):
+        """Generates the targets in `data` (with the Prometheus config
+        beside them), unless it holds targets of the same shape already."""
         self.work = work
         self.interval = interval
         self.generations = generations
-        port_base = subprocess.run(
-            [sys.executable, os.path.join(harness, "benchutil.py"),
-             "free-port-base", str(k), "20000"],
-            check=True, capture_output=True, text=True).stdout.strip()
-        self.port_base = int(port_base)
-        log("generating %d targets x ~%d series, %d generations" %
-            (k, s, generations))
-        subprocess.run(
-            [sys.executable, os.path.join(harness, "gen_targets.py"),
-             "--out", os.path.join(work, "data"), "-k", str(k), "-s", str(s),
-             "--generations", str(generations), "--interval", str(interval),
-             "--prom-config", os.path.join(work, "prometheus.yml"),
-             "--port-base", str(self.port_base)], check=True)
-        with open(os.path.join(work, "data", "manifest.json")) as f:
+        manifest = os.path.join(data, "data", "manifest.json")
+        same = False
+        if os.path.exists(manifest):
+            with open(manifest) as f:
+                m = json.load(f)
+            same = (m["k"], m["s"], m["generations"], m["interval"]) == (
+                k, s, generations, interval)
+        if not same:
+            port_base = subprocess.run(
+                [sys.executable, os.path.join(harness, "benchutil.py"),
+                 "free-port-base", str(k), "20000"],
+                check=True, capture_output=True, text=True).stdout.strip()
+            log("generating %d targets x ~%d series, %d generations" %
+                (k, s, generations))
+            subprocess.run(
+                [sys.executable, os.path.join(harness, "gen_targets.py"),
+                 "--out", os.path.join(data, "data"), "-k", str(k), "-s",
+                 str(s), "--generations", str(generations), "--interval",
+                 str(interval), "--prom-config",
+                 os.path.join(data, "prometheus.yml"), "--port-base",
+                 port_base], check=True)
+        else:
+            log("reusing the targets in " + data)
+        with open(manifest) as f:
             self.manifest = json.load(f)
+        self.port_base = self.manifest["port_base"]
+        os.symlink(os.path.join(data, "data"), os.path.join(work, "data"))
+        shutil.copy(os.path.join(data, "prometheus.yml"), work)
         self.k = k
         self.www = os.path.join(work, "www")
         os.makedirs(self.www, exist_ok=True)
@@ -247,8 +262,10 @@ class Targets:
             fedgate_process.stop(self.nginx)
 
 
-def run_fedgate(args, deadline, targets, binary, config, auth_flags, label):
-    """Runs one fedgate over the targets; returns its figures."""
+def run_fedgate(args, deadline, targets, binary, config, auth_flags, label,
+                federate):
+    """Runs one fedgate over the targets; returns its figures, with the
+    /federate answer's when `federate`."""
     directory = tempfile.mkdtemp(prefix=label + ".", dir=args.work)
     port = fedgate_process.free_port()
     url = "http://127.0.0.1:%d" % port
@@ -298,6 +315,8 @@ def run_fedgate(args, deadline, targets, binary, config, auth_flags, label):
         out["rule_output_series"] = metric(metrics_b,
                                            "fedgate_rule_output_series") or 0
         targets.stop_swapper()
+        if not federate:
+            return out
 
         query = "/federate?" + urllib.parse.urlencode({"match[]": FULL_MATCH})
         body = get(url + query)[1]
@@ -312,11 +331,6 @@ def run_fedgate(args, deadline, targets, binary, config, auth_flags, label):
     finally:
         targets.stop_swapper()
         fedgate_process.stop(proc)
-    log("%s %s: %.3f CPU-us/sample (%.1f CPU-s, %d samples), /federate %d "
-        "series, %d bytes, %d gzip; load %s" %
-        (label, binary, out["us_per_sample"], out["cpu_s"], out["samples"],
-         out["federate_series"], out["federate_bytes"],
-         out["federate_gzip_bytes"], out["loadavg"]))
     return out
 
 
@@ -352,10 +366,11 @@ def report(runs):
           "/federate series | bytes | gzip bytes | load avg |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in runs:
-        print("| %d | %s | %s | %.1f | %d | %.3f | %d | %d | %d | %s |" %
+        print("| %d | %s | %s | %.1f | %d | %.3f | %s | %s | %s | %s |" %
               (r["round"], r["binary"], r["mode"], r["cpu_s"], r["samples"],
-               r["us_per_sample"], r["federate_series"], r["federate_bytes"],
-               r["federate_gzip_bytes"], r["loadavg"]))
+               r["us_per_sample"], r.get("federate_series", "-"),
+               r.get("federate_bytes", "-"), r.get("federate_gzip_bytes", "-"),
+               r["loadavg"]))
     print()
     for b in binaries:
         mine = [r for r in runs if r["binary"] == b]
@@ -375,7 +390,8 @@ def report(runs):
                   "rules / none: median %.3f (rounds %s)" %
                   (med["none"], med["rules"], statistics.median(ratios),
                    ", ".join("%.3f" % x for x in ratios)))
-            last = {m: rs[-1] for m, rs in by_mode.items()}
+            last = {m: next(r for r in rs if "federate_series" in r)
+                    for m, rs in by_mode.items()}
             for key, what in (("federate_series", "series"),
                               ("federate_bytes", "bytes"),
                               ("federate_gzip_bytes", "gzip bytes")):
@@ -408,6 +424,10 @@ def main():
     parser.add_argument("--promtool", default="promtool")
     parser.add_argument("--max-runtime", type=int, default=2400,
                         help="seconds for the whole run")
+    parser.add_argument("--data",
+                        help="keep the generated targets here, and reuse "
+                             "them if they have the same shape (default: "
+                             "in the work directory, removed at the end)")
     parser.add_argument("--json", help="also write the runs here")
     parser.add_argument("--keep", action="store_true",
                         help="keep the work directory")
@@ -430,8 +450,9 @@ def main():
     targets = None
     runs = []
     try:
-        targets = Targets(args.work, harness, args.k, args.s, args.interval,
-                          args.generations)
+        data = args.data or os.path.join(args.work, "targets")
+        targets = Targets(args.work, data, harness, args.k, args.s,
+                          args.interval, args.generations)
         configs = write_configs(args.work, args.promtool)
         auth_flags = fedgate_process.no_auth_flags(binaries[0], args.work)
         targets.start_nginx()
@@ -442,13 +463,21 @@ def main():
             for binary in binaries:
                 for mode in modes:
                     r = run_fedgate(args, deadline, targets, binary,
-                                    configs[mode], auth_flags, mode)
+                                    configs[mode], auth_flags, mode,
+                                    federate=rnd == 0)
                     r["round"] = rnd + 1
                     runs.append(r)
+                    log("%s %s: %.3f CPU-us/sample (%.1f CPU-s, %d samples), "
+                        "/federate %s series, %s bytes, %s gzip; load %s" %
+                        (mode, binary, r["us_per_sample"], r["cpu_s"],
+                         r["samples"], r.get("federate_series", "-"),
+                         r.get("federate_bytes", "-"),
+                         r.get("federate_gzip_bytes", "-"), r["loadavg"]))
     except KeyboardInterrupt:
         log("interrupted")
         return 130
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # Finish cleaning up.
         if targets is not None:
             targets.stop()
         if args.keep:

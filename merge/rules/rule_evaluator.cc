@@ -25,10 +25,12 @@
 namespace fedgate {
 namespace {
 
-// A running sum is recomputed exactly after this many updates (or after as
-// many updates as the group has inputs, if more), so that the error of
-// adding and subtracting floats stays bounded at O(1) amortized cost.
+// A running sum is recomputed exactly after this many updates (or after
+// kUpdatesPerInputBeforeExactSum times as many updates as the group has
+// inputs, if more), so that the error of adding and subtracting floats stays
+// bounded, at a quarter of a hash lookup per update.
 constexpr size_t kMinUpdatesBeforeExactSum = 16;
+constexpr size_t kUpdatesPerInputBeforeExactSum = 4;
 
 struct OutputGroup;
 
@@ -308,9 +310,11 @@ struct RuleEvaluator::RuleState {
   void Settle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     for (OutputGroup* group : touched) {
       if (group->removed) continue;
-      const bool due = group->dirty || !std::isfinite(group->sum) ||
-                       group->updates >= std::max(kMinUpdatesBeforeExactSum,
-                                                  group->inputs.size());
+      const bool due =
+          group->dirty || !std::isfinite(group->sum) ||
+          group->updates >=
+              std::max(kMinUpdatesBeforeExactSum,
+                       kUpdatesPerInputBeforeExactSum * group->inputs.size());
       if (due) {
         double sum = 0;
         for (const void* id : group->inputs) sum += inputs.at(id).contribution;
@@ -510,8 +514,27 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
     }
     const bool counter = state.kind == RuleState::Kind::kCounter;
     bool changed = false;
+    // The inputs this scrape supplies. In the steady state (the same series
+    // in the same order as the previous scrape) they are only compared with
+    // the previous list, not copied: `same` counts the leading inputs equal
+    // to it, and `supplied` is built from the first difference on.
+    const std::vector<InternedLabels>* before =
+        previous != state.by_target.end() ? &previous->second : nullptr;
+    size_t same = 0;
+    bool differs = before == nullptr;
     std::vector<InternedLabels> supplied;
-    supplied.reserve(matched[r].size());
+    auto supply = [&](const InternedLabels& labels) {
+      if (!differs) {
+        if (same < before->size() && (*before)[same] == labels) {
+          ++same;
+          return;
+        }
+        differs = true;
+        supplied.reserve(matched[r].size());
+        supplied.assign(before->begin(), before->begin() + same);
+      }
+      supplied.push_back(labels);
+    };
     for (uint32_t i : matched[r]) {
       const Sample& sample = batch->samples[i];
       const double v = sample.value;
@@ -561,15 +584,17 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
         }
       }
       ++input.group->updates;
-      supplied.push_back(sample.labels);
+      supply(sample.labels);
       changed = true;
     }
+    if (!differs && same < before->size()) {
+      // The scrape supplied a prefix of the previous list.
+      differs = true;
+      supplied.assign(before->begin(), before->begin() + same);
+    }
+    const bool same_as_before = !differs;
     // Inputs the target supplied last time and not now have departed. The
     // steady state (the same series in the same order) needs no set.
-    const bool same_as_before =
-        previous != state.by_target.end() &&
-        previous->second.size() == supplied.size() &&
-        std::equal(supplied.begin(), supplied.end(), previous->second.begin());
     if (previous != state.by_target.end() && !same_as_before) {
       absl::flat_hash_set<const void*> now_supplied;
       now_supplied.reserve(supplied.size());
@@ -594,9 +619,11 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
         }
       }
     }
-    if (supplied.empty()) {
+    if (same_as_before) {
+      // The list stays.
+    } else if (supplied.empty()) {
       if (previous != state.by_target.end()) state.by_target.erase(previous);
-    } else if (!same_as_before) {
+    } else {
       state.by_target[target] = std::move(supplied);
     }
     // Departed counter inputs past their retention are folded for good.
