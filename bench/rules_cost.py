@@ -26,6 +26,7 @@ Ctrl-C or SIGTERM, and the whole run by --max-runtime.
 
 Usage:
   bench/rules_cost.py [--fedgate BIN ...] [-k 1000] [-s 1000] [--rounds 2]
+                      [--data DIR]
 """
 
 import argparse
