@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
@@ -23,10 +25,12 @@
 namespace fedgate {
 namespace {
 
-// A running sum is recomputed exactly after this many updates (or after as
-// many updates as the group has inputs, if more), so that the error of
-// adding and subtracting floats stays bounded at O(1) amortized cost.
+// A running sum is recomputed exactly after this many updates (or after
+// kUpdatesPerInputBeforeExactSum times as many updates as the group has
+// inputs, if more), so that the error of adding and subtracting floats stays
+// bounded, at a quarter of a hash lookup per update.
 constexpr size_t kMinUpdatesBeforeExactSum = 16;
+constexpr size_t kUpdatesPerInputBeforeExactSum = 4;
 
 struct OutputGroup;
 
@@ -45,7 +49,7 @@ struct Input {
 // One output series of a rule.
 struct OutputGroup {
   InternedLabels labels;
-  size_t index = 0;  // In RuleState::groups.
+  size_t index = 0;  // In RuleState::groups, and so in the output batch.
   // Its inputs with state: live ones, and for counters departed ones
   // still retained.
   absl::flat_hash_set<const void*> inputs;
@@ -54,6 +58,48 @@ struct OutputGroup {
   size_t live = 0;
   size_t updates = 0;  // Since the last exact sum.
   bool dirty = false;  // The running sum is to be recomputed.
+  // min and max: the contributions of the live inputs that are not NaN,
+  // ordered, so that an update costs O(log inputs) instead of a rescan.
+  absl::btree_multiset<double> ordered;
+  double value = 0;      // The output value last written to a batch.
+  bool written = false;  // `value` has been written to a batch.
+  uint64_t touched = 0;  // The evaluation that last changed its state.
+  bool removed = false;  // Its last input went; freed after the evaluation.
+};
+
+// Returns whether `a` and `b` are the same float, bit for bit (so a NaN
+// equals itself and 0 differs from -0, as the text they are written as).
+bool SameFloat(double a, double b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+// Where a rule's output batches go when the store and every reader have let
+// go of them: the latest comes back as the spare that the next output is
+// patched from, so that an evaluation writes the output series that changed
+// instead of all of them. A leaf lock: taken by whichever thread drops the
+// last reference (a scrape thread, a reader), never while taking another.
+struct OutputRecycler {
+  absl::Mutex mu;
+  std::unique_ptr<ScrapeBatch> spare ABSL_GUARDED_BY(mu);
+  uint64_t spare_sequence ABSL_GUARDED_BY(mu) = 0;
+
+  // Keeps `batch`, published as number `sequence`, if it is newer than the
+  // spare held.
+  void Return(ScrapeBatch* batch, uint64_t sequence) {
+    std::unique_ptr<ScrapeBatch> owned(batch);
+    absl::MutexLock lock(&mu);
+    if (spare == nullptr || sequence > spare_sequence) {
+      std::swap(spare, owned);
+      spare_sequence = sequence;
+    }
+    // `owned`, the older batch, is freed after the lock is released.
+  }
+  // Returns the spare if it is batch number `sequence`, else null.
+  std::unique_ptr<ScrapeBatch> Take(uint64_t sequence) {
+    absl::MutexLock lock(&mu);
+    if (spare == nullptr || spare_sequence != sequence) return nullptr;
+    return std::move(spare);
+  }
 };
 
 // Returns whether the series `name` of a family typed `family` is a
@@ -111,6 +157,78 @@ struct RuleEvaluator::RuleState {
   uint64_t evaluations ABSL_GUARDED_BY(mu) = 0;
   absl::Duration evaluation_time ABSL_GUARDED_BY(mu);
 
+  // The groups whose state the current evaluation changed (each once, by
+  // OutputGroup::touched), and the groups it removed, freed at its end.
+  uint64_t evaluation ABSL_GUARDED_BY(mu) = 0;
+  std::vector<OutputGroup*> touched ABSL_GUARDED_BY(mu);
+  std::vector<std::unique_ptr<OutputGroup>> removed ABSL_GUARDED_BY(mu);
+
+  // The output as published: the batch, its number, and the positions whose
+  // series or value changed since (`changed`; `reordered` when a position
+  // got another series or the size changed). The batch published before it
+  // comes back to `recycler` once unread, and is patched at the positions
+  // of `recycled_changes` (what changed from it to `published`) and of
+  // `changed` to become the next output.
+  std::shared_ptr<const ScrapeBatch> published ABSL_GUARDED_BY(mu);
+  uint64_t published_sequence ABSL_GUARDED_BY(mu) = 0;
+  std::vector<uint32_t> changed ABSL_GUARDED_BY(mu);
+  bool reordered ABSL_GUARDED_BY(mu) = false;
+  uint64_t recyclable_sequence ABSL_GUARDED_BY(mu) = 0;
+  std::vector<uint32_t> recycled_changes ABSL_GUARDED_BY(mu);
+  bool recycled_reordered ABSL_GUARDED_BY(mu) = false;
+  const std::shared_ptr<OutputRecycler> recycler =
+      std::make_shared<OutputRecycler>();
+  uint64_t samples_written ABSL_GUARDED_BY(mu) = 0;
+
+  bool Ordered() const {
+    return rule.op == AggregateOp::kMin || rule.op == AggregateOp::kMax;
+  }
+
+  // Records that `group`'s state changed in this evaluation.
+  void Touch(OutputGroup* group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (group->touched == evaluation) return;
+    group->touched = evaluation;
+    touched.push_back(group);
+  }
+
+  // Counts `input` (live) in its group's min/max order, or takes it out.
+  void Order(const Input& input, bool add) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (!Ordered() || std::isnan(input.contribution)) return;
+    absl::btree_multiset<double>& ordered = input.group->ordered;
+    if (add) {
+      ordered.insert(input.contribution);
+    } else if (auto it = ordered.find(input.contribution);
+               it != ordered.end()) {
+      ordered.erase(it);
+    }
+  }
+
+  // Marks `input` present in its source's latest scrape, or not.
+  void SetLive(Input& input, bool live) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (input.live == live) return;
+    input.live = live;
+    if (live) {
+      ++input.group->live;
+      Order(input, /*add=*/true);
+    } else {
+      --input.group->live;
+      Order(input, /*add=*/false);
+    }
+    Touch(input.group);
+  }
+
+  // Sets a gauge input's current value.
+  void SetGauge(Input& input, double v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (!std::isfinite(v) || !std::isfinite(input.contribution)) {
+      input.group->dirty = true;
+    }
+    if (input.live) Order(input, /*add=*/false);
+    input.group->sum += v - input.contribution;
+    input.contribution = v;
+    if (input.live) Order(input, /*add=*/true);
+    Touch(input.group);
+  }
+
   OutputGroup* GroupOf(const InternedLabels& input)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     InternedLabels labels =
@@ -121,18 +239,26 @@ struct RuleEvaluator::RuleState {
       it->second = groups.back().get();
       it->second->labels = std::move(labels);
       it->second->index = groups.size() - 1;
+      reordered = true;
+      Touch(it->second);
     }
     return it->second;
   }
 
+  // Takes `group` out; the last group moves to its position. The group is
+  // freed at the end of the evaluation (`touched` may point to it).
   void RemoveGroup(OutputGroup* group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     group_index.erase(group->labels.id());
     const size_t index = group->index;
     if (index + 1 != groups.size()) {
       std::swap(groups[index], groups.back());
       groups[index]->index = index;
+      changed.push_back(static_cast<uint32_t>(index));
     }
+    group->removed = true;
+    removed.push_back(std::move(groups.back()));
     groups.pop_back();
+    reordered = true;
   }
 
   // Takes `input` out of its group and forgets it (its contribution is
@@ -143,6 +269,7 @@ struct RuleEvaluator::RuleState {
     if (fold) group->folded += it->second.contribution;
     group->sum -= it->second.contribution;
     group->dirty = true;
+    Touch(group);
     group->inputs.erase(id);
     inputs.erase(it);
     if (group->inputs.empty()) RemoveGroup(group);
@@ -159,21 +286,15 @@ struct RuleEvaluator::RuleState {
         value = group.sum / static_cast<double>(group.live);
         break;
       case AggregateOp::kMin:
-      case AggregateOp::kMax: {
+      case AggregateOp::kMax:
         // As Prometheus: NaN gives way to any number.
-        bool first = true;
-        for (const void* id : group.inputs) {
-          const Input& input = inputs.at(id);
-          if (!input.live) continue;
-          const double v = input.contribution;
-          if (first || std::isnan(value) ||
-              (rule.op == AggregateOp::kMax ? v > value : v < value)) {
-            value = v;
-          }
-          first = false;
+        if (!group.ordered.empty()) {
+          value = rule.op == AggregateOp::kMin ? *group.ordered.begin()
+                                               : *group.ordered.rbegin();
+        } else if (group.live > 0) {
+          value = std::nan("");
         }
         break;
-      }
       default:
         value = group.folded + group.sum;
         break;
@@ -181,37 +302,104 @@ struct RuleEvaluator::RuleState {
     return rule.ApplyArithmetic(value);
   }
 
-  // Recomputes the running sums that are due: after a non-finite value or
-  // a forgotten input, or after enough updates to bound the float error.
-  void SettleSums() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    for (const std::unique_ptr<OutputGroup>& group : groups) {
-      const bool due = group->dirty || !std::isfinite(group->sum) ||
-                       group->updates >= std::max(kMinUpdatesBeforeExactSum,
-                                                  group->inputs.size());
-      if (!due) continue;
-      double sum = 0;
-      for (const void* id : group->inputs) sum += inputs.at(id).contribution;
-      group->sum = sum;
-      group->updates = 0;
-      group->dirty = false;
+  // Settles the groups this evaluation touched: recomputes the running sums
+  // that are due (after a non-finite value or a forgotten input, or after
+  // enough updates to bound the float error: amortized O(1) per update), and
+  // records the positions whose output value changed. Frees the groups it
+  // removed.
+  void Settle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (OutputGroup* group : touched) {
+      if (group->removed) continue;
+      const bool due =
+          group->dirty || !std::isfinite(group->sum) ||
+          group->updates >=
+              std::max(kMinUpdatesBeforeExactSum,
+                       kUpdatesPerInputBeforeExactSum * group->inputs.size());
+      if (due) {
+        double sum = 0;
+        for (const void* id : group->inputs) sum += inputs.at(id).contribution;
+        group->sum = sum;
+        group->updates = 0;
+        group->dirty = false;
+      }
+      const double value = Value(*group);
+      if (!group->written || !SameFloat(value, group->value)) {
+        group->value = value;
+        group->written = true;
+        changed.push_back(static_cast<uint32_t>(group->index));
+      }
+    }
+    touched.clear();
+    removed.clear();
+  }
+
+  // Writes the output at `positions` of `batch`, sized to the groups.
+  void Patch(ScrapeBatch& batch, const std::vector<uint32_t>& positions)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (uint32_t p : positions) {
+      if (p >= groups.size()) continue;
+      batch.samples[p] = Sample{groups[p]->labels, groups[p]->value};
     }
   }
 
-  std::shared_ptr<ScrapeBatch> Output(int64_t now_ms) const
+  // Returns the next output batch, at `now_ms`: the recycled batch patched
+  // where it differs (the steady state, O(changed series)), else a copy of
+  // the published one patched, else a new one.
+  std::unique_ptr<ScrapeBatch> NextOutput(int64_t now_ms)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    auto batch = std::make_shared<ScrapeBatch>();
+    std::unique_ptr<ScrapeBatch> batch;
+    if (published != nullptr) {
+      batch = recycler->Take(recyclable_sequence);
+    }
+    if (batch != nullptr) {
+      batch->samples.resize(groups.size());
+      Patch(*batch, recycled_changes);
+      Patch(*batch, changed);
+      samples_written += recycled_changes.size() + changed.size();
+      // An index is of the label sets in order; values do not matter.
+      if (recycled_reordered || reordered)
+        batch->index_cache = LazyBatchIndex();
+    } else if (published != nullptr) {
+      batch = std::make_unique<ScrapeBatch>(*published);
+      batch->samples.resize(groups.size());
+      Patch(*batch, changed);
+      samples_written += groups.size();
+      if (!reordered) batch->index_cache.Adopt(published->index_cache.Peek());
+    } else {
+      batch = std::make_unique<ScrapeBatch>();
+      batch->samples.reserve(groups.size());
+      for (const std::unique_ptr<OutputGroup>& group : groups) {
+        batch->samples.push_back(Sample{group->labels, group->value});
+      }
+      samples_written += groups.size();
+      batch->metadata = FamilyMetadataList{FamilyMetadata{
+          rule.record,
+          kind == Kind::kCounter ? MetricType::kCounter : MetricType::kGauge,
+          absl::StrCat("Aggregation rule ", rule.record, ": ", rule.expr), ""}};
+    }
     batch->timestamp_ms = now_ms;
     batch->scrape_time = absl::FromUnixMillis(now_ms);
-    batch->samples.reserve(groups.size());
-    for (const std::unique_ptr<OutputGroup>& group : groups) {
-      batch->samples.push_back(Sample{group->labels, Value(*group)});
-    }
-    batch->metadata = FamilyMetadataList{FamilyMetadata{
-        rule.record,
-        kind == Kind::kCounter ? MetricType::kCounter : MetricType::kGauge,
-        absl::StrCat("Aggregation rule ", rule.record, ": ", rule.expr), ""}};
-    FingerprintBatch(*batch);
     return batch;
+  }
+
+  // Publishes the next output to `store` as `output_id`.
+  void Publish(SeriesStore& store, int64_t now_ms)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::unique_ptr<ScrapeBatch> next = NextOutput(now_ms);
+    const uint64_t sequence = ++published_sequence;
+    std::shared_ptr<const ScrapeBatch> batch(
+        next.release(), [recycler = recycler, sequence](ScrapeBatch* b) {
+          recycler->Return(b, sequence);
+        });
+    store.Publish(output_id, batch);
+    // The batch published before comes back to the recycler when its last
+    // reader lets go of it (now, unless a read holds it).
+    recyclable_sequence = sequence - 1;
+    recycled_changes = std::move(changed);
+    recycled_reordered = reordered;
+    changed.clear();
+    reordered = false;
+    published = std::move(batch);
   }
 };
 
@@ -316,6 +504,7 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
         state.departed.empty()) {
       continue;
     }
+    ++state.evaluation;
     if (state.kind == RuleState::Kind::kUnknown && !matched[r].empty()) {
       state.kind =
           state.rule.KeepsCounters() &&
@@ -325,8 +514,27 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
     }
     const bool counter = state.kind == RuleState::Kind::kCounter;
     bool changed = false;
+    // The inputs this scrape supplies. In the steady state (the same series
+    // in the same order as the previous scrape) they are only compared with
+    // the previous list, not copied: `same` counts the leading inputs equal
+    // to it, and `supplied` is built from the first difference on.
+    const std::vector<InternedLabels>* before =
+        previous != state.by_target.end() ? &previous->second : nullptr;
+    size_t same = 0;
+    bool differs = before == nullptr;
     std::vector<InternedLabels> supplied;
-    supplied.reserve(matched[r].size());
+    auto supply = [&](const InternedLabels& labels) {
+      if (!differs) {
+        if (same < before->size() && (*before)[same] == labels) {
+          ++same;
+          return;
+        }
+        differs = true;
+        supplied.reserve(matched[r].size());
+        supplied.assign(before->begin(), before->begin() + same);
+      }
+      supplied.push_back(labels);
+    };
     for (uint32_t i : matched[r]) {
       const Sample& sample = batch->samples[i];
       const double v = sample.value;
@@ -338,11 +546,10 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
         input.source = target;
         input.last_raw = v;
         input.contribution = counter ? 0 : v;
-        input.live = true;
         input.group->inputs.insert(sample.labels.id());
         input.group->sum += input.contribution;
-        ++input.group->live;
         if (!std::isfinite(v)) input.group->dirty = true;
+        state.SetLive(input, true);
       } else if (input.source != target) {
         if (input.live) {
           if (!group_known) {
@@ -355,19 +562,10 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
         // A new source: its value is a baseline.
         input.source = target;
         input.last_raw = v;
-        if (!counter) {
-          input.group->sum += v - input.contribution;
-          input.contribution = v;
-        }
-        if (!input.live) {
-          input.live = true;
-          ++input.group->live;
-        }
+        if (!counter) state.SetGauge(input, v);
+        state.SetLive(input, true);
       } else {
-        if (!input.live) {
-          input.live = true;
-          ++input.group->live;
-        }
+        state.SetLive(input, true);
         if (counter) {
           if (!std::isnan(v)) {
             double delta = v - input.last_raw;
@@ -378,26 +576,25 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
             input.contribution += delta;
             input.group->sum += delta;
             input.last_raw = v;
+            state.Touch(input.group);
           }
         } else {
-          if (!std::isfinite(v) || !std::isfinite(input.contribution)) {
-            input.group->dirty = true;
-          }
-          input.group->sum += v - input.contribution;
-          input.contribution = v;
+          state.SetGauge(input, v);
           input.last_raw = v;
         }
       }
       ++input.group->updates;
-      supplied.push_back(sample.labels);
+      supply(sample.labels);
       changed = true;
     }
+    if (!differs && same < before->size()) {
+      // The scrape supplied a prefix of the previous list.
+      differs = true;
+      supplied.assign(before->begin(), before->begin() + same);
+    }
+    const bool same_as_before = !differs;
     // Inputs the target supplied last time and not now have departed. The
     // steady state (the same series in the same order) needs no set.
-    const bool same_as_before =
-        previous != state.by_target.end() &&
-        previous->second.size() == supplied.size() &&
-        std::equal(supplied.begin(), supplied.end(), previous->second.begin());
     if (previous != state.by_target.end() && !same_as_before) {
       absl::flat_hash_set<const void*> now_supplied;
       now_supplied.reserve(supplied.size());
@@ -413,8 +610,7 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
         }
         changed = true;
         Input& input = it->second;
-        input.live = false;
-        --input.group->live;
+        state.SetLive(input, false);
         if (counter) {
           input.departed_ms = now_ms;
           state.departed.emplace_back(labels, now_ms);
@@ -423,9 +619,11 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
         }
       }
     }
-    if (supplied.empty()) {
+    if (same_as_before) {
+      // The list stays.
+    } else if (supplied.empty()) {
       if (previous != state.by_target.end()) state.by_target.erase(previous);
-    } else if (!same_as_before) {
+    } else {
       state.by_target[target] = std::move(supplied);
     }
     // Departed counter inputs past their retention are folded for good.
@@ -441,9 +639,9 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
       state.Forget(labels.id(), /*fold=*/true);
       changed = true;
     }
+    state.Settle();
     if (!changed) continue;
-    state.SettleSums();
-    options_.store->Publish(state.output_id, state.Output(now_ms));
+    state.Publish(*options_.store, now_ms);
     ++state.evaluations;
     state.evaluation_time += absl::Now() - start;
   }
@@ -461,6 +659,7 @@ std::vector<RuleStats> RuleEvaluator::Stats() const {
     stats.counter_resets = state->counter_resets;
     stats.evaluations = state->evaluations;
     stats.evaluation_time = state->evaluation_time;
+    stats.output_samples_written = state->samples_written;
     out.push_back(std::move(stats));
   }
   return out;

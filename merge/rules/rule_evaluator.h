@@ -21,8 +21,13 @@
 //
 // Called by the scrape loops right after SeriesStore::Publish (OnPublish)
 // and Remove (OnRemove), on the publishing thread: one hash lookup per
-// sample of that scrape, plus, per rule that scrape touched, the new
-// output batch (its output groups' samples). A rule's kind is settled by
+// sample of that scrape (min and max: plus O(log inputs) per input), plus,
+// per rule that scrape touched, the output series whose value changed. A
+// published output batch is immutable; once the store and its readers let
+// go of it, it is patched into the next output (the series that changed
+// since), so that a scrape does not rewrite all of a rule's outputs. While
+// a read still holds it, the next output is a copy of the published one
+// (O(outputs), with no per-series evaluation). A rule's kind is settled by
 // the first scrape that has its metric: counter semantics when that
 // scrape's TYPE makes it a counter (or a histogram's or summary's
 // `_bucket`, `_count`, `_sum`) and the rule is a `sum` scaled by positive
@@ -61,6 +66,9 @@ struct RuleStats {
   uint64_t counter_resets = 0;     // Input resets absorbed.
   uint64_t evaluations = 0;        // Scrapes that touched the rule.
   absl::Duration evaluation_time;  // Spent in those evaluations.
+  // Output series written into output batches: in the steady state those
+  // whose value changed, not all of the rule's outputs (see OnPublish).
+  uint64_t output_samples_written = 0;
 };
 
 class RuleEvaluator {

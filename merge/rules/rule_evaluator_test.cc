@@ -1,12 +1,16 @@
 #include "merge/rules/rule_evaluator.h"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "config/config.h"
 #include "gtest/gtest.h"
 #include "merge/interned_labels.h"
@@ -106,6 +110,16 @@ class RuleEvaluatorTest : public ::testing::Test {
     auto it = out.find("{__name__=\"r" + std::to_string(n) +
                        "\", deployment=\"" + deployment + "\"}");
     return it == out.end() ? -1 : it->second;
+  }
+  // Returns the values of `deployment` in the outputs of rules 0..n-1.
+  std::vector<double> Values(size_t n, const std::string& deployment = "web") {
+    std::vector<double> out;
+    for (size_t i = 0; i < n; ++i) out.push_back(Value(deployment, i));
+    return out;
+  }
+  // Returns the output series written into rule `n`'s batches so far.
+  uint64_t Written(size_t n = 0) {
+    return evaluator_.Stats()[n].output_samples_written;
   }
   const FamilyMetadata* Metadata(size_t n = 0) {
     for (const auto& [id, batch] : store_.Snapshot()->batches) {
@@ -214,19 +228,11 @@ TEST_F(RuleEvaluatorTest, GaugesAggregateTheCurrentValues) {
   }));
   Scrape(1, {{"a", 4}, {"b", 10}}, "inflight", MetricType::kGauge);
   Scrape(2, {{"c", 1}}, "inflight", MetricType::kGauge);
-  EXPECT_EQ(Value("web", 0), 15);
-  EXPECT_EQ(Value("web", 1), 3);
-  EXPECT_EQ(Value("web", 2), 1);
-  EXPECT_EQ(Value("web", 3), 10);
-  EXPECT_EQ(Value("web", 4), 5);
-  EXPECT_EQ(Value("web", 5), 30);
+  // sum, count, min, max, avg, sum * 2.
+  EXPECT_EQ(Values(6), (std::vector<double>{15, 3, 1, 10, 5, 30}));
   // Values go down as gauges do; b leaves at once.
   Scrape(1, {{"a", 2}}, "inflight", MetricType::kGauge);
-  EXPECT_EQ(Value("web", 0), 3);
-  EXPECT_EQ(Value("web", 1), 2);
-  EXPECT_EQ(Value("web", 2), 1);
-  EXPECT_EQ(Value("web", 3), 2);
-  EXPECT_EQ(Value("web", 4), 1.5);
+  EXPECT_EQ(Values(6), (std::vector<double>{3, 2, 1, 2, 1.5, 6}));
   // The group goes with its last input.
   Scrape(1, {}, "inflight", MetricType::kGauge);
   Scrape(2, {}, "inflight", MetricType::kGauge);
@@ -348,6 +354,169 @@ TEST_F(RuleEvaluatorTest, UntypedOrHistogramInputs) {
   Scrape(2, {{"b", 7}}, "plain_total", MetricType::kUntyped);
   EXPECT_EQ(Value("web", 1), 7);
   EXPECT_EQ(Metadata(1)->type, MetricType::kGauge);
+}
+
+TEST_F(RuleEvaluatorTest, MinAndMaxFollowEveryChangeOfTheirInputs) {
+  evaluator_.SetRules(Rules(
+      {"min by (deployment) (inflight)", "max by (deployment) (inflight)"}));
+  Scrape(1, {{"a", 4}, {"b", 10}}, "inflight", MetricType::kGauge);
+  Scrape(2, {{"c", 1}}, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Values(2), (std::vector<double>{1, 10}));
+  Scrape(2, {{"c", 7}}, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Values(2), (std::vector<double>{4, 10}));
+  // The maximum leaves; the minimum rises above the old maximum.
+  Scrape(1, {{"a", 12}}, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Values(2), (std::vector<double>{7, 12}));
+  // A NaN gives way to any number, as in Prometheus...
+  Scrape(1, {{"a", std::nan("")}}, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Values(2), (std::vector<double>{7, 7}));
+  // ... and is the answer when every input is NaN.
+  Scrape(2, {{"c", std::nan("")}}, "inflight", MetricType::kGauge);
+  EXPECT_TRUE(std::isnan(Value("web", 0)));
+  EXPECT_TRUE(std::isnan(Value("web", 1)));
+  // Equal values: one of them leaving keeps the other.
+  Scrape(1, {{"a", 3}}, "inflight", MetricType::kGauge);
+  Scrape(2, {{"c", 3}, {"d", 5}}, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Values(2), (std::vector<double>{3, 5}));
+  Scrape(2, {{"d", 5}}, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Values(2), (std::vector<double>{3, 5}));
+  Scrape(1, {}, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Values(2), (std::vector<double>{5, 5}));
+}
+
+TEST_F(RuleEvaluatorTest, AScrapeWritesOnlyTheOutputSeriesThatChanged) {
+  evaluator_.SetRules(Rules({"sum by (deployment) (inflight)"}));
+  // Target 1 feeds 100 output series, one per deployment.
+  std::vector<Series> hundred;
+  for (int i = 0; i < 100; ++i) {
+    hundred.push_back({"p" + std::to_string(i), 1, "d" + std::to_string(i)});
+  }
+  Scrape(1, hundred, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Written(), 100);  // The first output: every series.
+  Scrape(2, {{"x", 1, "d5"}}, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Written(), 200);  // A copy of the first, one series changed.
+  EXPECT_EQ(Value("d5"), 2);
+  // From now on the output published two scrapes ago is patched: the
+  // series that changed since it, and the series that changed now.
+  Scrape(2, {{"x", 2, "d5"}}, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Written(), 202);
+  EXPECT_EQ(Value("d5"), 3);
+  Scrape(2, {{"x", 5, "d7"}}, "inflight", MetricType::kGauge);
+  // d5 (changed since the patched batch), and d5 (back to 1) and d7 now.
+  EXPECT_EQ(Written(), 205);
+  EXPECT_EQ(Value("d5"), 1);
+  EXPECT_EQ(Value("d7"), 6);
+  EXPECT_EQ(Output().size(), 100);
+  // A scrape that changes no value writes only what the patched batch
+  // lacks (d5 and d7), then nothing; the output's timestamp is refreshed.
+  Scrape(2, {{"x", 5, "d7"}}, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Written(), 207);
+  Scrape(2, {{"x", 5, "d7"}}, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Written(), 207);
+  EXPECT_EQ(Value("d7"), 6);
+}
+
+TEST_F(RuleEvaluatorTest, AReadersSnapshotNeverChanges) {
+  evaluator_.SetRules(Rules({"sum by (deployment) (inflight)"}));
+  Scrape(1, {{"a", 1}, {"b", 1, "api"}}, "inflight", MetricType::kGauge);
+  Scrape(1, {{"a", 2}, {"b", 1, "api"}}, "inflight", MetricType::kGauge);
+  Scrape(1, {{"a", 3}, {"b", 1, "api"}}, "inflight", MetricType::kGauge);
+  const uint64_t written = Written();
+  // A reader holds the output of value 3 while scrapes go on.
+  const std::shared_ptr<const StoreSnapshot> held = store_.Snapshot();
+  Scrape(1, {{"a", 4}, {"b", 1, "api"}}, "inflight", MetricType::kGauge);
+  // The held batch cannot be patched: the next output is a copy.
+  Scrape(1, {{"a", 5}, {"b", 1, "api"}}, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Written(), written + 2 + 2);
+  Scrape(1, {{"a", 6}, {"b", 1, "api"}}, "inflight", MetricType::kGauge);
+  EXPECT_EQ(Value("web"), 6);
+  EXPECT_EQ(Value("api"), 1);
+  for (const auto& [id, batch] : held->batches) {
+    if (id != kRuleTargetIdBase) continue;
+    std::map<std::string, double> values;
+    for (const Sample& s : batch->samples)
+      values[s.labels.ToString()] = s.value;
+    EXPECT_EQ(values, (std::map<std::string, double>{
+                          {"{__name__=\"r0\", deployment=\"api\"}", 1},
+                          {"{__name__=\"r0\", deployment=\"web\"}", 3}}));
+  }
+}
+
+TEST_F(RuleEvaluatorTest, ReadersOnOtherThreadsSeeWholeOutputs) {
+  evaluator_.SetRules(Rules({"sum by (deployment) (inflight)"}));
+  // Every scrape sets all 50 outputs to the scrape's number, so a batch
+  // patched while a reader holds it would show two numbers at once.
+  auto scrape = [this](double round) {
+    std::vector<Series> series;
+    for (int i = 0; i < 50; ++i) {
+      series.push_back({"p" + std::to_string(i), round, std::to_string(i)});
+    }
+    Scrape(1, series, "inflight", MetricType::kGauge);
+  };
+  scrape(0);
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0};
+  std::atomic<int> reads{0};
+  auto read = [&] {
+    while (!done.load()) {
+      const std::shared_ptr<const StoreSnapshot> snapshot = store_.Snapshot();
+      for (const auto& [id, batch] : snapshot->batches) {
+        if (id != kRuleTargetIdBase) continue;
+        for (const Sample& s : batch->samples) {
+          if (s.value != batch->samples[0].value) ++torn;
+        }
+        ++reads;
+      }
+    }
+  };
+  std::thread reader_a(read);
+  std::thread reader_b(read);
+  // Both readers are reading before the scrapes start (10 s at most).
+  for (int i = 0; i < 10000 && reads.load() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  for (int round = 1; round <= 300; ++round) scrape(round);
+  done.store(true);
+  reader_a.join();
+  reader_b.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(Value("7"), 300);
+  EXPECT_EQ(Output().size(), 50);
+}
+
+TEST_F(RuleEvaluatorTest, OutputSeriesComeAndGoInAnyOrder) {
+  evaluator_.SetRules(Rules({"sum by (deployment) (inflight)"}));
+  auto scrape = [this](const std::vector<std::pair<std::string, double>>& by) {
+    std::vector<Series> series;
+    for (const auto& [deployment, value] : by) {
+      series.push_back({"p-" + deployment, value, deployment});
+    }
+    Scrape(1, series, "inflight", MetricType::kGauge);
+    std::map<std::string, double> out;
+    for (const auto& [labels, value] : Output()) {
+      out[labels.substr(labels.find("deployment=") + 12,
+                        labels.size() - labels.find("deployment=") - 14)] =
+          value;
+    }
+    return out;
+  };
+  using Want = std::map<std::string, double>;
+  EXPECT_EQ(scrape({{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}}),
+            (Want{{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}}));
+  EXPECT_EQ(scrape({{"a", 1}, {"b", 2}, {"c", 3}, {"d", 5}}),
+            (Want{{"a", 1}, {"b", 2}, {"c", 3}, {"d", 5}}));
+  // b goes (d takes its place in the output), e comes.
+  EXPECT_EQ(scrape({{"a", 1}, {"c", 3}, {"d", 6}, {"e", 7}}),
+            (Want{{"a", 1}, {"c", 3}, {"d", 6}, {"e", 7}}));
+  EXPECT_EQ(scrape({{"c", 8}, {"d", 6}, {"e", 7}}),
+            (Want{{"c", 8}, {"d", 6}, {"e", 7}}));
+  EXPECT_EQ(scrape({{"b", 9}, {"e", 7}}), (Want{{"b", 9}, {"e", 7}}));
+  EXPECT_EQ(scrape({{"a", 1}, {"b", 9}, {"c", 2}, {"e", 7}}),
+            (Want{{"a", 1}, {"b", 9}, {"c", 2}, {"e", 7}}));
+  EXPECT_EQ(scrape({{"a", 1}}), (Want{{"a", 1}}));
+  EXPECT_EQ(scrape({{"f", 4}}), (Want{{"f", 4}}));
+  EXPECT_EQ(scrape({{"f", 4}, {"g", 5}}), (Want{{"f", 4}, {"g", 5}}));
 }
 
 }  // namespace
