@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -323,50 +324,34 @@ TEST_F(HttpServerTest, HttpMetricsCountEveryAnswerByRouteAndCode) {
   ASSERT_TRUE(client_->Get("/no/such/page"));
   ready_ = false;  // Refused before the route computes anything.
   ASSERT_TRUE(client_->Get("/federate?match[]=up"));
-  // Counted once the last byte was handed over, which may come just after
-  // the client has read it.
+  // Each answer is counted once its last byte was handed over, which may
+  // come just after the client has read it, on a connection of its own:
+  // poll until every count has arrived.
+  const std::vector<std::pair<std::string, double>> counts = {
+      {R"(fedgate_http_requests_total{code="200",handler="/federate"})", 1},
+      {R"(fedgate_http_requests_total{code="400",handler="/federate"})", 1},
+      {R"(fedgate_http_requests_total{code="503",handler="/federate"})", 1},
+      {R"(fedgate_http_requests_total{code="200",handler="/api/v1/label/:name/values"})",
+       1},
+      {R"(fedgate_http_requests_total{code="404",handler="other"})", 1},
+      {R"(fedgate_http_request_duration_seconds_count{handler="/federate"})",
+       3},
+  };
   std::string text;
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  do {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  for (bool all_counted = false; !all_counted && absl::Now() < deadline;) {
     httplib::Result res = client_->Get("/metrics");
     ASSERT_TRUE(res);
     text = res->body;
-  } while (
-      SampleValue(
-          text,
-          R"(fedgate_http_requests_total{code="503",handler="/federate"})") !=
-          1 &&
-      absl::Now() < deadline);
-  EXPECT_EQ(
-      SampleValue(
-          text,
-          R"(fedgate_http_requests_total{code="200",handler="/federate"})"),
-      1)
-      << text;
-  EXPECT_EQ(
-      SampleValue(
-          text,
-          R"(fedgate_http_requests_total{code="400",handler="/federate"})"),
-      1);
-  EXPECT_EQ(
-      SampleValue(
-          text,
-          R"(fedgate_http_requests_total{code="503",handler="/federate"})"),
-      1);
-  EXPECT_EQ(
-      SampleValue(
-          text,
-          R"(fedgate_http_requests_total{code="200",handler="/api/v1/label/:name/values"})"),
-      1);
-  EXPECT_EQ(
-      SampleValue(text,
-                  R"(fedgate_http_requests_total{code="404",handler="other"})"),
-      1);
-  EXPECT_EQ(
-      SampleValue(
-          text,
-          R"(fedgate_http_request_duration_seconds_count{handler="/federate"})"),
-      3);
+    all_counted = true;
+    for (const auto& [series, want] : counts) {
+      if (SampleValue(text, series) != want) all_counted = false;
+    }
+    if (!all_counted) absl::SleepFor(absl::Milliseconds(20));
+  }
+  for (const auto& [series, want] : counts) {
+    EXPECT_EQ(SampleValue(text, series), want) << series << "\n" << text;
+  }
   // The streamed answer's every byte, and the small ones'.
   const double small = std::strlen("no match[] parameter provided\n") +
                        std::strlen("Service Unavailable");
