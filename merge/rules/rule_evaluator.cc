@@ -32,6 +32,9 @@ namespace {
 constexpr size_t kMinUpdatesBeforeExactSum = 16;
 constexpr size_t kUpdatesPerInputBeforeExactSum = 4;
 
+// How many inputs ahead of the one it updates an evaluation prefetches.
+constexpr size_t kPrefetchAhead = 4;
+
 struct OutputGroup;
 
 // One input series of a rule.
@@ -44,6 +47,11 @@ struct Input {
   double contribution = 0;
   bool live = false;        // In its source's latest scrape.
   int64_t departed_ms = 0;  // When it left, if not live.
+  // The targets' lists of supplied inputs (RuleState::by_target) that hold
+  // it. A forgotten input lives on, out of RuleState::inputs, until the
+  // last list lets go of it, so that a list never points at freed memory.
+  uint32_t listed = 0;
+  bool forgotten = false;
 };
 
 // One output series of a rule.
@@ -52,7 +60,7 @@ struct OutputGroup {
   size_t index = 0;  // In RuleState::groups, and so in the output batch.
   // Its inputs with state: live ones, and for counters departed ones
   // still retained.
-  absl::flat_hash_set<const void*> inputs;
+  absl::flat_hash_set<Input*> inputs;
   double folded = 0;  // Counters: contributions of inputs folded for good.
   double sum = 0;     // Of the contributions of `inputs`.
   size_t live = 0;
@@ -144,12 +152,19 @@ struct RuleEvaluator::RuleState {
   // Settled by the first scrape that has the rule's metric with a TYPE:
   // counter semantics for a counter under a rule that KeepsCounters().
   Kind kind ABSL_GUARDED_BY(mu) = Kind::kUnknown;
-  absl::flat_hash_map<const void*, Input> inputs ABSL_GUARDED_BY(mu);
+  // By InternedLabels::id(). Each Input stays at one address for its life.
+  absl::flat_hash_map<const void*, std::unique_ptr<Input>> inputs
+      ABSL_GUARDED_BY(mu);
+  // Forgotten inputs that a target's list still holds (Input::listed).
+  absl::flat_hash_map<Input*, std::unique_ptr<Input>> forgotten_but_listed
+      ABSL_GUARDED_BY(mu);
   std::vector<std::unique_ptr<OutputGroup>> groups ABSL_GUARDED_BY(mu);
   absl::flat_hash_map<const void*, OutputGroup*> group_index
       ABSL_GUARDED_BY(mu);
-  // The inputs each target supplied in its latest scrape.
-  absl::flat_hash_map<TargetId, std::vector<InternedLabels>> by_target
+  // The inputs each target supplied in its latest scrape, in its order: a
+  // scrape with the same series in the same order finds each input by
+  // position, without a lookup in `inputs`.
+  absl::flat_hash_map<TargetId, std::vector<Input*>> by_target
       ABSL_GUARDED_BY(mu);
   // Departed counter inputs in departure order: {labels, departed_ms}.
   std::deque<std::pair<InternedLabels, int64_t>> departed ABSL_GUARDED_BY(mu);
@@ -265,14 +280,42 @@ struct RuleEvaluator::RuleState {
   // folded into the group first when `fold`).
   void Forget(const void* id, bool fold) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto it = inputs.find(id);
-    OutputGroup* group = it->second.group;
-    if (fold) group->folded += it->second.contribution;
-    group->sum -= it->second.contribution;
+    Input* input = it->second.get();
+    OutputGroup* group = input->group;
+    if (fold) group->folded += input->contribution;
+    group->sum -= input->contribution;
     group->dirty = true;
     Touch(group);
-    group->inputs.erase(id);
+    group->inputs.erase(input);
+    input->forgotten = true;
+    if (input->listed > 0) {
+      forgotten_but_listed.emplace(input, std::move(it->second));
+    }
     inputs.erase(it);
     if (group->inputs.empty()) RemoveGroup(group);
+  }
+
+  // Makes `list` `target`'s list of supplied inputs (none when empty),
+  // counting the inputs it holds and freeing the forgotten ones no list
+  // holds any more.
+  void SetList(TargetId target, std::vector<Input*> list)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (Input* input : list) ++input->listed;
+    auto it = by_target.find(target);
+    if (it != by_target.end()) {
+      for (Input* input : it->second) {
+        if (--input->listed == 0 && input->forgotten) {
+          forgotten_but_listed.erase(input);
+        }
+      }
+    }
+    if (list.empty()) {
+      if (it != by_target.end()) by_target.erase(it);
+    } else if (it != by_target.end()) {
+      it->second = std::move(list);
+    } else {
+      by_target.emplace(target, std::move(list));
+    }
   }
 
   double Value(const OutputGroup& group) const
@@ -317,7 +360,7 @@ struct RuleEvaluator::RuleState {
                        kUpdatesPerInputBeforeExactSum * group->inputs.size());
       if (due) {
         double sum = 0;
-        for (const void* id : group->inputs) sum += inputs.at(id).contribution;
+        for (const Input* input : group->inputs) sum += input->contribution;
         group->sum = sum;
         group->updates = 0;
         group->dirty = false;
@@ -333,12 +376,17 @@ struct RuleEvaluator::RuleState {
     removed.clear();
   }
 
-  // Writes the output at `positions` of `batch`, sized to the groups.
+  // Writes the output at `positions` of `batch`, sized to the groups. A
+  // position that keeps its series only takes the new value (no label
+  // reference is taken or dropped).
   void Patch(ScrapeBatch& batch, const std::vector<uint32_t>& positions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     for (uint32_t p : positions) {
       if (p >= groups.size()) continue;
-      batch.samples[p] = Sample{groups[p]->labels, groups[p]->value};
+      Sample& sample = batch.samples[p];
+      const OutputGroup& group = *groups[p];
+      if (sample.labels != group.labels) sample.labels = group.labels;
+      sample.value = group.value;
     }
   }
 
@@ -407,6 +455,9 @@ struct RuleEvaluator::RuleSet {
   std::vector<std::shared_ptr<RuleState>> rules;
   // Metric name -> the rules over it.
   absl::flat_hash_map<std::string, std::vector<size_t>> by_metric;
+  // Per rule, its selector's matchers but `__name__="<metric_name>"`, which
+  // by_metric has settled already: often none.
+  std::vector<Selector> other_matchers;
 };
 
 RuleEvaluator::RuleEvaluator(Options options)
@@ -457,8 +508,17 @@ void RuleEvaluator::SetRules(std::vector<AggregationRule> rules) {
         set->rules.push_back(
             std::make_shared<RuleState>(std::move(rule), next_output_id_++));
       }
-      set->by_metric[set->rules.back()->rule.metric_name].push_back(
-          set->rules.size() - 1);
+      const AggregationRule& added = set->rules.back()->rule;
+      set->by_metric[added.metric_name].push_back(set->rules.size() - 1);
+      Selector& others = set->other_matchers.emplace_back();
+      for (const LabelMatcher& matcher : added.selector) {
+        if (matcher.type() == MatchType::kEqual &&
+            matcher.name() == kMetricNameLabel &&
+            matcher.value() == added.metric_name) {
+          continue;
+        }
+        others.push_back(matcher);
+      }
     }
     for (const auto& [key, state] : old) gone.push_back(state->output_id);
     rules_ = std::move(set);
@@ -479,15 +539,25 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
                              int64_t now_ms) {
   const std::shared_ptr<const RuleSet> set = Rules();
   if (set->rules.empty()) return;
-  // The matching samples of each rule: one lookup per sample.
+  // The matching samples of each rule: one lookup per family.
   std::vector<std::vector<uint32_t>> matched(set->rules.size());
   if (batch != nullptr) {
+    // A family's samples come together: a name like the previous sample's
+    // (the same interned text) has the same rules.
+    absl::string_view last_name;
+    const std::vector<size_t>* last_rules = nullptr;
     for (uint32_t i = 0; i < batch->samples.size(); ++i) {
       const InternedLabels& labels = batch->samples[i].labels;
-      auto it = set->by_metric.find(labels.MetricName());
-      if (it == set->by_metric.end()) continue;
-      for (size_t r : it->second) {
-        if (SelectorMatches(set->rules[r]->rule.selector, labels)) {
+      const absl::string_view name = labels.MetricName();
+      if (name.data() != last_name.data() || name.size() != last_name.size()) {
+        auto it = set->by_metric.find(name);
+        last_name = name;
+        last_rules = it == set->by_metric.end() ? nullptr : &it->second;
+      }
+      if (last_rules == nullptr) continue;
+      for (size_t r : *last_rules) {
+        const Selector& others = set->other_matchers[r];
+        if (others.empty() || SelectorMatches(others, labels)) {
           matched[r].push_back(i);
         }
       }
@@ -518,14 +588,14 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
     // in the same order as the previous scrape) they are only compared with
     // the previous list, not copied: `same` counts the leading inputs equal
     // to it, and `supplied` is built from the first difference on.
-    const std::vector<InternedLabels>* before =
+    const std::vector<Input*>* before =
         previous != state.by_target.end() ? &previous->second : nullptr;
     size_t same = 0;
     bool differs = before == nullptr;
-    std::vector<InternedLabels> supplied;
-    auto supply = [&](const InternedLabels& labels) {
+    std::vector<Input*> supplied;
+    auto supply = [&](Input* input) {
       if (!differs) {
-        if (same < before->size() && (*before)[same] == labels) {
+        if (same < before->size() && (*before)[same] == input) {
           ++same;
           return;
         }
@@ -533,20 +603,38 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
         supplied.reserve(matched[r].size());
         supplied.assign(before->begin(), before->begin() + same);
       }
-      supplied.push_back(labels);
+      supplied.push_back(input);
     };
     for (uint32_t i : matched[r]) {
       const Sample& sample = batch->samples[i];
       const double v = sample.value;
-      auto [it, added] = state.inputs.try_emplace(sample.labels.id());
-      Input& input = it->second;
+      // The steady state: the input at this position of the previous list.
+      Input* found = nullptr;
+      if (!differs && same < before->size()) {
+        // The inputs are spread over the heap: ask for one a few ahead.
+        if (same + kPrefetchAhead < before->size()) {
+          __builtin_prefetch((*before)[same + kPrefetchAhead]);
+        }
+        Input* listed = (*before)[same];
+        if (listed->labels == sample.labels && !listed->forgotten) {
+          found = listed;
+        }
+      }
+      bool added = false;
+      if (found == nullptr) {
+        auto [it, inserted] = state.inputs.try_emplace(sample.labels.id());
+        if (inserted) it->second = std::make_unique<Input>();
+        found = it->second.get();
+        added = inserted;
+      }
+      Input& input = *found;
       if (added) {
         input.labels = sample.labels;
         input.group = state.GroupOf(sample.labels);
         input.source = target;
         input.last_raw = v;
         input.contribution = counter ? 0 : v;
-        input.group->inputs.insert(sample.labels.id());
+        input.group->inputs.insert(&input);
         input.group->sum += input.contribution;
         if (!std::isfinite(v)) input.group->dirty = true;
         state.SetLive(input, true);
@@ -584,7 +672,7 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
         }
       }
       ++input.group->updates;
-      supply(sample.labels);
+      supply(&input);
       changed = true;
     }
     if (!differs && same < before->size()) {
@@ -596,44 +684,33 @@ void RuleEvaluator::Evaluate(TargetId target, const ScrapeBatch* batch,
     // Inputs the target supplied last time and not now have departed. The
     // steady state (the same series in the same order) needs no set.
     if (previous != state.by_target.end() && !same_as_before) {
-      absl::flat_hash_set<const void*> now_supplied;
-      now_supplied.reserve(supplied.size());
-      for (const InternedLabels& labels : supplied) {
-        now_supplied.insert(labels.id());
-      }
-      for (const InternedLabels& labels : previous->second) {
-        if (now_supplied.contains(labels.id())) continue;
-        auto it = state.inputs.find(labels.id());
-        if (it == state.inputs.end() || it->second.source != target ||
-            !it->second.live) {
+      const absl::flat_hash_set<const Input*> now_supplied(supplied.begin(),
+                                                           supplied.end());
+      for (Input* listed : previous->second) {
+        if (now_supplied.contains(listed)) continue;
+        if (listed->forgotten || listed->source != target || !listed->live) {
           continue;
         }
         changed = true;
-        Input& input = it->second;
+        Input& input = *listed;
         state.SetLive(input, false);
         if (counter) {
           input.departed_ms = now_ms;
-          state.departed.emplace_back(labels, now_ms);
+          state.departed.emplace_back(input.labels, now_ms);
         } else {
-          state.Forget(labels.id(), /*fold=*/false);
+          state.Forget(input.labels.id(), /*fold=*/false);
         }
       }
     }
-    if (same_as_before) {
-      // The list stays.
-    } else if (supplied.empty()) {
-      if (previous != state.by_target.end()) state.by_target.erase(previous);
-    } else {
-      state.by_target[target] = std::move(supplied);
-    }
+    if (!same_as_before) state.SetList(target, std::move(supplied));
     // Departed counter inputs past their retention are folded for good.
     while (!state.departed.empty() &&
            state.departed.front().second + options_.retention_ms <= now_ms) {
       const auto [labels, departed_ms] = std::move(state.departed.front());
       state.departed.pop_front();
       auto it = state.inputs.find(labels.id());
-      if (it == state.inputs.end() || it->second.live ||
-          it->second.departed_ms != departed_ms) {
+      if (it == state.inputs.end() || it->second->live ||
+          it->second->departed_ms != departed_ms) {
         continue;  // It came back, or left again later.
       }
       state.Forget(labels.id(), /*fold=*/true);

@@ -20,9 +20,13 @@
 // takes the new source's value as a baseline.
 //
 // Called by the scrape loops right after SeriesStore::Publish (OnPublish)
-// and Remove (OnRemove), on the publishing thread: one hash lookup per
-// sample of that scrape (min and max: plus O(log inputs) per input), plus,
-// per rule that scrape touched, the output series whose value changed. A
+// and Remove (OnRemove), on the publishing thread. Per sample of that
+// scrape: the rules of its metric name (one lookup per family, whose
+// samples come together). Per input it matches: its state, found by its
+// position in the target's previous scrape when the series are the same
+// and in the same order (the steady state), else by one hash lookup (min
+// and max: plus O(log inputs)). Plus, per rule that scrape touched, the
+// output series whose value changed. A
 // published output batch is immutable; once the store and its readers let
 // go of it, it is patched into the next output (the series that changed
 // since), so that a scrape does not rewrite all of a rule's outputs. While

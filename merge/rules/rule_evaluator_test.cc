@@ -288,6 +288,30 @@ TEST_F(RuleEvaluatorTest, DedupGroupCountsOnceAndFailsOverWithoutAJump) {
   EXPECT_EQ(evaluator_.Stats()[0].counter_resets, 0);
 }
 
+// A target's list of the inputs it supplied may still hold an input that
+// another target took over and then let go of (a gauge: forgotten at once).
+// When the first target supplies the series again, it is a new input.
+TEST_F(RuleEvaluatorTest, AnInputForgottenWhileAnotherTargetListsItStartsAnew) {
+  evaluator_.SetRules(Rules({"sum by (deployment) (open_connections)"}));
+  store_.Join(1, DedupMembership{"ha/a"});
+  store_.Join(2, DedupMembership{"ha/a"});
+  Scrape(1, {{"x", 5}}, "open_connections", MetricType::kGauge);
+  ASSERT_TRUE(store_.Group(1).leader);
+  // Replica 1 is not scraped for longer than the leader timeout: replica 2
+  // leads and takes the series over, while replica 1's list still holds it.
+  now_ms_ += 10 * kMinuteMs;
+  Scrape(2, {{"x", 7}}, "open_connections", MetricType::kGauge);
+  ASSERT_TRUE(store_.Group(2).leader);
+  EXPECT_EQ(Value(), 7);
+  Scrape(2, {}, "open_connections", MetricType::kGauge);
+  EXPECT_EQ(Value(), -1);
+  Scrape(1, {{"x", 9}}, "open_connections", MetricType::kGauge);
+  EXPECT_EQ(Value(), 9);
+  Scrape(1, {{"x", 11}}, "open_connections", MetricType::kGauge);
+  EXPECT_EQ(Value(), 11);
+  EXPECT_EQ(evaluator_.Stats()[0].input_series, 1u);
+}
+
 TEST_F(RuleEvaluatorTest, ReloadKeepsTheStateOfUnchangedRules) {
   evaluator_.SetRules(Rules({"sum by (deployment) (request_total)",
                              "count by (deployment) (request_total)"}));
