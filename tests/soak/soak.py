@@ -788,7 +788,7 @@ def main():
     parser.add_argument("--duration", type=parse_duration, default=parse_duration("120s"))
     parser.add_argument("--fedgate", default=os.path.join(root, "bazel-bin/gateway/fedgate"))
     parser.add_argument("--fedgatectl",
-                        default=os.path.join(root, "bazel-bin/gateway/fedgatectl"))
+                        help="the clients' binary (default: bazel-bin's, of the plain build)")
     sanitizer = parser.add_mutually_exclusive_group()
     sanitizer.add_argument("--asan", action="store_true",
                            help="build fedgate with --config=asan and run that build")
@@ -805,15 +805,22 @@ def main():
     args = parser.parse_args()
     if args.duration < 90:
         parser.error("--duration must be at least 90s (warm-up, baseline, attack)")
-    # Resolved now: a build with --config=asan points bazel-bin at that configuration's tree.
-    args.fedgatectl = os.path.realpath(args.fedgatectl)
     if args.asan or args.tsan:
         config = "--config=asan" if args.asan else "--config=tsan"
+        if args.fedgatectl is None:
+            # The clients are the plain build's: built, and resolved, before the sanitizer
+            # build points bazel-bin at its own configuration's tree (as an earlier
+            # sanitizer build may have left it).
+            subprocess.run(["bazel", "build", "//gateway:fedgatectl"], cwd=root, check=True)
+            args.fedgatectl = os.path.join(root, "bazel-bin/gateway/fedgatectl")
+        args.fedgatectl = os.path.realpath(args.fedgatectl)
         subprocess.run(["bazel", "build", config, "//gateway:fedgate"], cwd=root, check=True)
         # The build points bazel-bin at that configuration's tree (Bazel 4's cquery has no
         # --output=files).
         args.fedgate = os.path.join(root, "bazel-bin/gateway/fedgate")
     args.fedgate = os.path.realpath(args.fedgate)
+    args.fedgatectl = os.path.realpath(
+        args.fedgatectl or os.path.join(root, "bazel-bin/gateway/fedgatectl"))
     for binary in (args.fedgate, args.fedgatectl):
         if not os.access(binary, os.X_OK):
             parser.error(f"{binary} is not built (bazel build //gateway:fedgate "
