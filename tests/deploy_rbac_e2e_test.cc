@@ -446,11 +446,18 @@ TEST(DeployRbacE2eTest, GrantsExactlyWhatFedgateCalls) {
     // Discovery has listed and watched, and the reader's request went
     // through a TokenReview and a SubjectAccessReview.
     std::map<std::string, int> targets_by_job;
+    // The last /api/v1/targets answer, for the failure message.
+    std::string last_answer = "none";
     const auto targets = [&] {
       httplib::Result res =
           HttpGet(fedgate->web_port, "/api/v1/targets",
                   {{"Authorization", absl::StrCat("Bearer ", kReaderToken)}});
-      if (!res || res->status != 200) return false;
+      if (!res) {
+        last_answer = httplib::to_string(res.error());
+        return false;
+      }
+      last_answer = absl::StrCat(res->status, " ", res->body.substr(0, 300));
+      if (res->status != 200) return false;
       rapidjson::Document doc;
       doc.Parse(res->body.c_str());
       if (doc.HasParseError() || !doc.HasMember("data")) return false;
@@ -477,6 +484,14 @@ TEST(DeployRbacE2eTest, GrantsExactlyWhatFedgateCalls) {
         WaitUntil([&] { return targets() && watching(); }, absl::Seconds(30)))
         << "targets by job: "
         << absl::StrJoin(targets_by_job, ", ", absl::PairFormatter(": "))
+        << "\nlast /api/v1/targets answer: " << last_answer
+        << "\nAPI server requests:\n"
+        << absl::StrJoin((*api)->Requests(), "\n",
+                         [](std::string* out, const auto& req) {
+                           absl::StrAppend(out, req.method, " ", req.path,
+                                           req.watch ? " (watch) " : " ",
+                                           req.status);
+                         })
         << "\n"
         << fedgate->process->Stderr();
     if (ExpectedJobs().count(name) != 0) {
